@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+
+const port = z.coerce.number({ error: 'expected a port number' }).int('expected a whole number').min(0).max(65535);
+const positiveInt = (max: number) => z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(1).max(max);
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+
+/** The whole configuration: one schema, one source of types. */
+export const Config = z.strictObject({
+  mqttHost: z.string().min(1).default('0.0.0.0'),
+  mqttPort: port.default(1883),
+  httpHost: z.string().min(1).default('0.0.0.0'),
+  httpPort: port.default(3000),
+  influxUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8086' }).default('http://127.0.0.1:8086'),
+  influxDb: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected letters, digits, _ or - (at most 64)').default('greenspace'),
+  /** InfluxDB 2.x/3.x token (sent as `Authorization: Token ...`); 1.x ignores it with auth off. */
+  influxToken: z.string().min(1).optional(),
+  /** `auto`: start a loopback influxd under dataDir when nothing answers at influxUrl and influxd is installed. */
+  managedInfluxd: z.enum(['auto', 'never']).default('auto'),
+  dataDir: z.string().min(1).default('./data'),
+  /** Bootstrap admin bearer token; generated into {dataDir}/admin-token when unset. */
+  adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Points per InfluxDB write request. */
+  writeBatchSize: positiveInt(50_000).default(5_000),
+  /** Longest a point waits in the writer before a partial batch is sent. */
+  writeFlushMs: positiveInt(60_000).default(200),
+  /** Largest MQTT payload the ingest decodes; larger ones are refused as too_large. */
+  maxPayloadBytes: positiveInt(16 * 1024 * 1024).default(256 * 1024),
+  /** How far a device timestamp may lie ahead of receive time, and how far behind. */
+  maxFutureSkewS: positiveInt(365 * 86_400).default(300),
+  maxPastAgeS: positiveInt(10 * 365 * 86_400).default(7 * 86_400),
+  /** Disk budget for readings not yet in InfluxDB; past it the oldest are dropped and counted. */
+  spoolMaxBytes: positiveInt(1e12).default(1024 * 1024 * 1024),
+  /** fsync the durable log before acknowledging QoS 1 (turn off only for benchmarks of the rest). */
+  durableAck: flag.default(true),
+});
+export type Config = z.infer<typeof Config>;
+export type ConfigKey = keyof Config;
+
+/** Each setting's environment variable; the config file uses the keys themselves. */
+export const ENV_NAMES: Record<ConfigKey, string> = {
+  mqttHost: 'GS_MQTT_HOST',
+  mqttPort: 'GS_MQTT_PORT',
+  httpHost: 'GS_HTTP_HOST',
+  httpPort: 'GS_HTTP_PORT',
+  influxUrl: 'GS_INFLUX_URL',
+  influxDb: 'GS_INFLUX_DB',
+  influxToken: 'GS_INFLUX_TOKEN',
+  managedInfluxd: 'GS_MANAGED_INFLUXD',
+  dataDir: 'GS_DATA_DIR',
+  adminToken: 'GS_ADMIN_TOKEN',
+  logLevel: 'GS_LOG_LEVEL',
+  writeBatchSize: 'GS_WRITE_BATCH_SIZE',
+  writeFlushMs: 'GS_WRITE_FLUSH_MS',
+  maxPayloadBytes: 'GS_MAX_PAYLOAD_BYTES',
+  maxFutureSkewS: 'GS_MAX_FUTURE_SKEW_S',
+  maxPastAgeS: 'GS_MAX_PAST_AGE_S',
+  spoolMaxBytes: 'GS_SPOOL_MAX_BYTES',
+  durableAck: 'GS_DURABLE_ACK',
+};
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Build the configuration from an optional file (GS_CONFIG, JSON or YAML) overlaid by
+ * environment variables. Throws a ConfigError listing every problem, each naming where
+ * the bad value came from.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): Config {
+  const raw: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+  const file = env.GS_CONFIG;
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(readFile(file)); // YAML is a superset of JSON
+    } catch (error) {
+      throw new ConfigError([`GS_CONFIG=${file}: cannot read or parse the file (${(error as Error).message.split('\n')[0]})`]);
+    }
+    if (parsed !== null && parsed !== undefined) {
+      if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError([`${file}: expected a mapping of settings at the top level`]);
+      for (const [key, value] of Object.entries(parsed)) {
+        raw[key] = value;
+        origin[key] = `${file}: ${key}`;
+      }
+    }
+  }
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') {
+      raw[key] = value;
+      origin[key] = name;
+    }
+  }
+  const result = Config.safeParse(raw);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      if (issue.code === 'unrecognized_keys') return `${file ?? 'config'}: unknown setting(s) ${issue.keys.join(', ')}`;
+      const where = origin[key] ?? ENV_NAMES[key as ConfigKey] ?? key;
+      const seen = key in raw ? ` (got ${JSON.stringify(raw[key])})` : '';
+      return `${where}: ${issue.message}${seen}`;
+    }),
+  );
+}

@@ -1,0 +1,21 @@
+/** Why a message was refused; each is counted in /metrics and kept in the dead-letter store. */
+export const REJECT_REASONS = [
+  'malformed_json',
+  'schema',
+  'out_of_range',
+  'bad_timestamp',
+  'unknown_device',
+  'topic_not_allowed',
+  'too_large',
+  'rate_limited',
+  'duplicate',
+  'influx_refused',
+  'spool_overflow',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+export interface Rejection {
+  reason: RejectReason;
+  /** Human-readable, specific: which field, which limit, what was seen. */
+  detail: string;
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { Db } from '../registry/db.ts';
+import { REJECT_REASONS, type RejectReason } from '../contracts/rejects.ts';
+
+export interface DeadLetter {
+  at: number;
+  reason: RejectReason;
+  detail: string;
+  deviceId: string | undefined;
+  topic: string | undefined;
+  payload: Buffer | string | undefined;
+}
+
+export const DeadLetterQuery = z.strictObject({
+  reason: z.enum(REJECT_REASONS).optional(),
+  device: z.string().max(64).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export type DeadLetterQuery = z.infer<typeof DeadLetterQuery>;
+
+const PAYLOAD_LIMIT = 1024;
+
+export type DeadLetters = ReturnType<typeof createDeadLetterStore>;
+
+/**
+ * The bounded dead-letter store. Rejections are buffered and written in one
+ * transaction per tick, so a device flooding garbage costs one insert batch, not one
+ * disk sync per message; past `maxRows` the oldest rows go.
+ */
+export function createDeadLetterStore(db: Db, options: { maxRows: number; flushMs?: number }) {
+  let buffer: DeadLetter[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const insert = db.prepare('INSERT INTO dead_letters (at, reason, detail, device_id, topic, payload) VALUES (?, ?, ?, ?, ?, ?)');
+  const prune = db.prepare('DELETE FROM dead_letters WHERE id <= (SELECT MAX(id) FROM dead_letters) - ?');
+  const writeAll = db.transaction((rows: DeadLetter[]) => {
+    for (const r of rows) insert.run(r.at, r.reason, r.detail.slice(0, 2000), r.deviceId ?? null, r.topic ?? null, truncate(r.payload));
+    prune.run(options.maxRows);
+  });
+
+  function flush(): void {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (buffer.length === 0) return;
+    // In a flood, keep the newest rows only: the store is bounded anyway.
+    const rows = buffer.length > options.maxRows ? buffer.slice(-options.maxRows) : buffer;
+    buffer = [];
+    writeAll(rows);
+  }
+
+  return {
+    add(letter: DeadLetter): void {
+      buffer.push(letter);
+      timer ??= setTimeout(flush, options.flushMs ?? 200);
+    },
+    flush,
+    query(q: DeadLetterQuery) {
+      flush();
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.reason) { where.push('reason = ?'); args.push(q.reason); }
+      if (q.device) { where.push('device_id = ?'); args.push(q.device); }
+      if (q.since) { where.push('at >= ?'); args.push(Date.parse(q.since)); }
+      if (q.until) { where.push('at <= ?'); args.push(Date.parse(q.until)); }
+      const sql = `SELECT at, reason, detail, device_id, topic, payload FROM dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+      const rows = db.prepare(sql).all(...args, q.limit) as Array<{ at: number; reason: string; detail: string; device_id: string | null; topic: string | null; payload: string | null }>;
+      return rows.map((r) => ({ at: new Date(r.at).toISOString(), reason: r.reason, detail: r.detail, device: r.device_id, topic: r.topic, payload: r.payload }));
+    },
+    close(): void {
+      flush();
+    },
+  };
+}
+
+function truncate(payload: Buffer | string | undefined): string | null {
+  if (payload === undefined) return null;
+  const text = typeof payload === 'string' ? payload : payload.subarray(0, PAYLOAD_LIMIT * 4).toString('utf8');
+  return text.length > PAYLOAD_LIMIT ? `${text.slice(0, PAYLOAD_LIMIT)}…(${typeof payload === 'string' ? payload.length : payload.length} bytes)` : text;
+}

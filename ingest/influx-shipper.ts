@@ -1,0 +1,154 @@
+import type { Logger } from '../lib/logger.ts';
+import type { InfluxHttp } from '../influx/http.ts';
+import type { DurableLog } from './durable-log.ts';
+
+export interface ShipperMetrics {
+  pointsWritten(n: number): void;
+  writeError(kind: string): void;
+  writeDuration(seconds: number): void;
+  influxUp(up: boolean): void;
+}
+
+export interface ShipperDeps {
+  log: DurableLog;
+  influx: InfluxHttp;
+  batchSize: number;
+  flushMs: number;
+  metrics: ShipperMetrics;
+  logger: Logger;
+  /** A point InfluxDB refused for good (type conflict, unparsable): dead-letter it. */
+  onRefused: (line: string, message: string) => void;
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  random: () => number;
+  now: () => number;
+  backoff?: { baseMs: number; capMs: number };
+}
+
+/**
+ * Moves points from the durable log to InfluxDB, in order, one batch at a time.
+ * A batch goes when it is full or its oldest point has waited `flushMs`. Retries with
+ * exponential backoff and full jitter on anything that may pass later (5xx, timeouts,
+ * refused connections, auth errors); a 400 means InfluxDB 1.x wrote the valid points
+ * and refused others, so the batch is split until the refused points are isolated
+ * and dead-lettered (re-sending the valid ones is harmless: same series, same time).
+ */
+export function createInfluxShipper(deps: ShipperDeps) {
+  const { log, influx, logger } = deps;
+  const backoff = deps.backoff ?? { baseMs: 200, capMs: 30_000 };
+  const stop = new AbortController();
+  let wake: AbortController = new AbortController();
+  let running: Promise<void> | undefined;
+  let databaseReady = false;
+  let firstPendingAt: number | undefined;
+
+  const unsubscribe = log.onDurable(() => {
+    firstPendingAt ??= deps.now();
+    wake.abort();
+  });
+
+  async function pause(ms: number): Promise<void> {
+    const signal = AbortSignal.any([stop.signal, wake.signal]);
+    await deps.sleep(ms, signal).catch(() => undefined);
+  }
+
+  /** Send until stored or stopped; false when stopped first. */
+  async function send(lines: string[]): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      if (stop.signal.aborted && attempt > 0) return false;
+      if (!databaseReady) {
+        try {
+          await influx.createDatabase();
+          databaseReady = true;
+        } catch (error) {
+          deps.metrics.writeError('unreachable');
+          deps.metrics.influxUp(false);
+          logger.warn({ err: (error as Error).message, attempt }, 'InfluxDB not reachable; points stay on disk');
+          await deps.sleep(delay(attempt), stop.signal).catch(() => undefined);
+          continue;
+        }
+      }
+      const started = deps.now();
+      const outcome = await influx.write(lines.join('\n'));
+      deps.metrics.writeDuration((deps.now() - started) / 1000);
+      switch (outcome.kind) {
+        case 'ok':
+          deps.metrics.influxUp(true);
+          deps.metrics.pointsWritten(lines.length);
+          return true;
+        case 'no_database':
+          databaseReady = false;
+          continue;
+        case 'too_large':
+        case 'refused':
+          deps.metrics.influxUp(true);
+          if (lines.length === 1) {
+            deps.metrics.writeError('refused');
+            deps.onRefused(lines[0]!, outcome.message);
+            return true;
+          }
+          if (outcome.kind === 'refused') logger.warn({ message: outcome.message, points: lines.length }, 'InfluxDB refused points; isolating them');
+          {
+            const mid = Math.ceil(lines.length / 2);
+            return (await send(lines.slice(0, mid))) && (await send(lines.slice(mid)));
+          }
+        case 'retry':
+          deps.metrics.influxUp(false);
+          deps.metrics.writeError(outcome.status === undefined ? 'unreachable' : `http_${outcome.status}`);
+          if (attempt === 0 || attempt % 10 === 0) logger.warn({ status: outcome.status, message: outcome.message, attempt }, 'InfluxDB write failed; retrying');
+          await deps.sleep(delay(attempt), stop.signal).catch(() => undefined);
+          continue;
+      }
+    }
+  }
+
+  const delay = (attempt: number): number => deps.random() * Math.min(backoff.capMs, backoff.baseMs * 2 ** Math.min(attempt, 20));
+
+  async function run(): Promise<void> {
+    while (!stop.signal.aborted) {
+      wake = new AbortController();
+      const backlog = log.backlog();
+      if (backlog.lines === 0) {
+        firstPendingAt = undefined;
+        await pause(60_000);
+        continue;
+      }
+      firstPendingAt ??= deps.now() - backlog.oldestAgeMs;
+      const waited = deps.now() - firstPendingAt;
+      if (backlog.lines < deps.batchSize && waited < deps.flushMs) {
+        await pause(deps.flushMs - waited);
+        if (log.backlog().lines < deps.batchSize && deps.now() - firstPendingAt < deps.flushMs) continue;
+      }
+      const batch = log.read(deps.batchSize);
+      if (!batch || batch.lines.length === 0) {
+        firstPendingAt = undefined;
+        continue;
+      }
+      firstPendingAt = deps.now();
+      if (await send(batch.lines)) log.commit(batch.next);
+    }
+  }
+
+  return {
+    start(): void {
+      running ??= run().catch((error: unknown) => logger.error({ err: error }, 'shipper stopped on an unexpected error'));
+    },
+
+    /** Ship what is on disk until the backlog is empty or the deadline passes. */
+    async drain(deadlineMs: number): Promise<boolean> {
+      const until = deps.now() + deadlineMs;
+      firstPendingAt = 0; // ship partial batches at once
+      wake.abort();
+      while (log.backlog().lines > 0 && deps.now() < until) {
+        await deps.sleep(20, stop.signal).catch(() => undefined);
+        firstPendingAt = 0;
+      }
+      return log.backlog().lines === 0;
+    },
+
+    async stop(): Promise<void> {
+      stop.abort();
+      unsubscribe();
+      await running;
+    },
+  };
+}

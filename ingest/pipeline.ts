@@ -1,0 +1,143 @@
+import { parseTopic } from '../contracts/topics.ts';
+import type { AcceptedReading } from '../contracts/reading.ts';
+import type { DeviceInfo } from '../contracts/device.ts';
+import type { Rejection } from '../contracts/rejects.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Metrics } from '../lib/metrics.ts';
+import { decode } from './decode.ts';
+import type { DeviceRef } from './decoders/types.ts';
+import { validateReading, type ValidationLimits } from './validate.ts';
+import { createDedup } from './dedup.ts';
+import { deriveTilt, toPoint } from './to-point.ts';
+import type { DeadLetter } from './dead-letters.ts';
+
+export interface IngestMessage {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  /** The authenticated device, when a device published (native topics); undefined for services. */
+  device?: DeviceInfo | undefined;
+}
+
+export interface IngestDeps {
+  lookup: { get(id: string): DeviceInfo | undefined; getByDevEui(devEui: string): DeviceInfo | undefined };
+  /** Durable append; resolves once on disk. */
+  append: (lines: string[]) => Promise<void>;
+  deadLetter: (letter: DeadLetter) => void;
+  /** Accepted readings, after they are durable, for the rules engine. */
+  onReading?: (reading: AcceptedReading, device: DeviceInfo) => void;
+  metrics: Metrics;
+  clock: Clock;
+  logger: Logger;
+  limits: ValidationLimits & { maxPayloadBytes: number };
+}
+
+export type Ingest = ReturnType<typeof createIngest>;
+
+/** Does this topic carry readings (as opposed to status, acks, other LoRaWAN events)? */
+export function isReadingTopic(topic: string): boolean {
+  const parsed = parseTopic(topic);
+  if (!parsed) return false;
+  if (parsed.format === 'native') return parsed.channel === 'up';
+  if (parsed.format === 'chirpstack') return parsed.event === 'up';
+  return parsed.event === 'up';
+}
+
+/**
+ * The publish path for readings: size → topic → decode → device → timestamp → validate →
+ * dedup → point → durable append. Every refusal is counted and dead-lettered; the promise
+ * resolves when the accepted points are durable (the broker holds the PUBACK until then)
+ * and rejects only when the local disk fails.
+ */
+export function createIngest(deps: IngestDeps) {
+  const { metrics, clock } = deps;
+  const dedup = createDedup({ perDevice: 256, maxDevices: 200_000 });
+  const lastAssignedTs = new Map<string, number>();
+  const lastTilt = new Map<string, { pitch: number; roll: number; ts: number }>();
+
+  function reject(rejection: Rejection, msg: IngestMessage, deviceId: string | undefined): void {
+    metrics.readingsRejected.inc({ reason: rejection.reason });
+    metrics.deadLetters.inc({ reason: rejection.reason });
+    deps.deadLetter({ at: clock.now(), reason: rejection.reason, detail: rejection.detail, deviceId, topic: msg.topic, payload: msg.payload });
+  }
+
+  function resolveDevice(ref: DeviceRef, msg: IngestMessage): DeviceInfo | undefined {
+    if (ref.by === 'id') return msg.device?.id === ref.id ? msg.device : deps.lookup.get(ref.id);
+    return deps.lookup.getByDevEui(ref.devEui) ?? (ref.fallbackId ? deps.lookup.get(ref.fallbackId) : undefined);
+  }
+
+  /** Server-assigned timestamps are made unique per device: equal ones would overwrite each other. */
+  function assignTs(deviceId: string, receivedAt: number): number {
+    const last = lastAssignedTs.get(deviceId) ?? 0;
+    const ts = receivedAt > last ? receivedAt : last + 1;
+    lastAssignedTs.set(deviceId, ts);
+    return ts;
+  }
+
+  return {
+    async handle(msg: IngestMessage): Promise<void> {
+      const receivedAt = clock.now();
+      const topic = parseTopic(msg.topic);
+      if (!topic) return reject({ reason: 'topic_not_allowed', detail: `topic ${msg.topic} is not part of the contract` }, msg, msg.device?.id);
+      metrics.messagesReceived.inc({ format: topic.format });
+      if (msg.payload.length > deps.limits.maxPayloadBytes) {
+        return reject({ reason: 'too_large', detail: `payload of ${msg.payload.length} bytes exceeds ${deps.limits.maxPayloadBytes}` }, msg, msg.device?.id);
+      }
+      const lines: string[] = [];
+      const accepted: Array<[AcceptedReading, DeviceInfo]> = [];
+      for (const item of decode(topic, msg.payload)) {
+        if (!item.ok) {
+          reject(item.error, msg, msg.device?.id);
+          continue;
+        }
+        const { reading, deviceRef } = item.value;
+        const device = resolveDevice(deviceRef, msg);
+        if (!device || device.disabled) {
+          const ref = deviceRef.by === 'id' ? `device ${deviceRef.id}` : `dev EUI ${deviceRef.devEui}`;
+          reject({ reason: 'unknown_device', detail: `${ref} is ${device ? 'disabled' : 'not registered'}` }, msg, device?.id);
+          continue;
+        }
+        const ts = reading.ts ?? assignTs(device.id, receivedAt);
+        const result = validateReading({ ...reading, deviceId: device.id, ts }, device, receivedAt, deps.limits);
+        if (!result.ok) {
+          reject(result.error, msg, device.id);
+          continue;
+        }
+        const r = result.value;
+        if (r.dedupKey !== undefined && dedup.seen(device.id, r.dedupKey)) {
+          reject({ reason: 'duplicate', detail: `reading ${r.dedupKey} of ${device.id} was already accepted` }, msg, device.id);
+          continue;
+        }
+        let tilt;
+        if (device.kind === 'tilt' && r.fields.pitch !== undefined && r.fields.roll !== undefined) {
+          const previous = lastTilt.get(device.id);
+          tilt = deriveTilt(r.fields.pitch, r.fields.roll, device, previous);
+          if (!previous || r.ts >= previous.ts) lastTilt.set(device.id, { pitch: r.fields.pitch, roll: r.fields.roll, ts: r.ts });
+        }
+        const line = toPoint(r, device, tilt);
+        if (line) lines.push(line);
+        accepted.push([r, device]);
+      }
+      if (accepted.length === 0) return;
+      try {
+        await deps.append(lines);
+      } catch (error) {
+        // Not stored: let a retransmission through the dedup window, and fail the publish.
+        for (const [r] of accepted) if (r.dedupKey !== undefined) dedup.forget(r.deviceId, r.dedupKey);
+        deps.logger.error({ err: error, topic: msg.topic }, 'durable log append failed');
+        throw error;
+      }
+      for (const [r, device] of accepted) {
+        metrics.readingsAccepted.inc({ kind: device.kind });
+        if (deps.onReading) {
+          try {
+            deps.onReading(r, device);
+          } catch (error) {
+            deps.logger.error({ err: error, device: device.id }, 'reading listener failed');
+          }
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Every metric of one app instance, on its own registry (no global default registry:
+ * tests run several apps in one process).
+ */
+export function createMetrics(options: { defaults?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'gs_process_' });
+  const registers = [registry];
+
+  const metrics = {
+    registry,
+    messagesReceived: new Counter({ name: 'gs_mqtt_messages_received_total', help: 'Reading messages received, by wire format', labelNames: ['format'] as const, registers }),
+    readingsAccepted: new Counter({ name: 'gs_readings_accepted_total', help: 'Readings accepted into the durable log, by device kind', labelNames: ['kind'] as const, registers }),
+    readingsRejected: new Counter({ name: 'gs_readings_rejected_total', help: 'Readings or messages refused, by reason', labelNames: ['reason'] as const, registers }),
+    pointsWritten: new Counter({ name: 'gs_influx_points_written_total', help: 'Points stored in InfluxDB', registers }),
+    writeErrors: new Counter({ name: 'gs_influx_write_errors_total', help: 'Failed InfluxDB write attempts, by kind', labelNames: ['kind'] as const, registers }),
+    writeDuration: new Histogram({
+      name: 'gs_influx_write_duration_seconds',
+      help: 'InfluxDB write request latency',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    influxUp: new Gauge({ name: 'gs_influx_up', help: '1 when the last InfluxDB request succeeded', registers }),
+    connectedClients: new Gauge({ name: 'gs_mqtt_connected_clients', help: 'MQTT clients connected to the embedded broker', registers }),
+    authFailures: new Counter({ name: 'gs_mqtt_auth_failures_total', help: 'Refused MQTT connections and operations, by reason', labelNames: ['reason'] as const, registers }),
+    spoolBacklogPoints: new Gauge({ name: 'gs_spool_backlog_points', help: 'Points on local disk not yet stored in InfluxDB', registers }),
+    spoolBacklogBytes: new Gauge({ name: 'gs_spool_backlog_bytes', help: 'Bytes on local disk not yet stored in InfluxDB', registers }),
+    spoolOldestAge: new Gauge({ name: 'gs_spool_oldest_age_seconds', help: 'Age of the oldest point not yet stored in InfluxDB', registers }),
+    spoolDropped: new Counter({ name: 'gs_spool_dropped_points_total', help: 'Points dropped because the spool exceeded its disk budget', registers }),
+    deadLetters: new Counter({ name: 'gs_dead_letters_total', help: 'Messages kept in the dead-letter store, by reason', labelNames: ['reason'] as const, registers }),
+  };
+  return metrics;
+}

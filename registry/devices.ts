@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import type { Db } from './db.ts';
+import { CodedError } from '../lib/errors.ts';
+import { DeviceRegistration, type DeviceInfo } from '../contracts/device.ts';
+import type { DeviceKind } from '../contracts/reading.ts';
+import { generateSecret, hashSecret, verifySecret } from './secrets.ts';
+
+interface DeviceRow {
+  id: string; kind: DeviceKind; dev_eui: string | null; report_interval_s: number; disabled: number;
+  district_id: string | null; community_id: string | null; zone_id: string | null; plant: string | null;
+  facility_id: string | null; facility_type: string | null; baseline_pitch: number | null; baseline_roll: number | null;
+  secret_hash: string;
+}
+
+const SELECT_DEVICES = `
+  SELECT d.id, d.kind, d.dev_eui, d.report_interval_s, d.disabled, d.secret_hash,
+         c.district_id, c.id AS community_id, d.zone_id, z.plant,
+         d.facility_id, f.type AS facility_type, f.baseline_pitch, f.baseline_roll
+    FROM devices d
+    LEFT JOIN zones z ON z.id = d.zone_id
+    LEFT JOIN facilities f ON f.id = d.facility_id
+    LEFT JOIN communities c ON c.id = COALESCE(z.community_id, f.community_id, d.community_id)`;
+
+const toInfo = (r: DeviceRow): DeviceInfo => ({
+  id: r.id,
+  kind: r.kind,
+  devEui: r.dev_eui ?? undefined,
+  reportIntervalS: r.report_interval_s,
+  disabled: r.disabled === 1,
+  districtId: r.district_id ?? undefined,
+  communityId: r.community_id ?? undefined,
+  zoneId: r.zone_id ?? undefined,
+  plant: r.plant ?? undefined,
+  facilityId: r.facility_id ?? undefined,
+  facilityType: r.facility_type ?? undefined,
+  baselinePitch: r.baseline_pitch ?? undefined,
+  baselineRoll: r.baseline_roll ?? undefined,
+});
+
+export type DeviceRegistry = ReturnType<typeof createDeviceRegistry>;
+
+/**
+ * The device registry. Reads on the hot path (every MQTT message) come from an
+ * in-memory index kept in step with every write; SQLite is the record.
+ */
+export function createDeviceRegistry(db: Db) {
+  const byId = new Map<string, DeviceInfo>();
+  const byEui = new Map<string, DeviceInfo>();
+  const hashes = new Map<string, string>();
+
+  const index = (row: DeviceRow): DeviceInfo => {
+    const info = toInfo(row);
+    const previous = byId.get(info.id);
+    if (previous?.devEui) byEui.delete(previous.devEui);
+    byId.set(info.id, info);
+    if (info.devEui) byEui.set(info.devEui, info);
+    hashes.set(info.id, row.secret_hash);
+    return info;
+  };
+  const reload = (id: string): DeviceInfo => index(db.prepare(`${SELECT_DEVICES} WHERE d.id = ?`).get(id) as DeviceRow);
+  for (const row of db.prepare(SELECT_DEVICES).all() as DeviceRow[]) index(row);
+
+  const upsertPlace = db.transaction((reg: z.output<typeof DeviceRegistration>) => {
+    const place = reg.place;
+    if (!place) return;
+    db.prepare('INSERT INTO districts (id, name) VALUES (?, ?) ON CONFLICT DO NOTHING').run(place.district, place.district);
+    const community = db.prepare('SELECT district_id FROM communities WHERE id = ?').get(place.community) as { district_id: string } | undefined;
+    if (community && community.district_id !== place.district) {
+      throw new CodedError('conflict', `community ${place.community} belongs to district ${community.district_id}, not ${place.district}`);
+    }
+    db.prepare('INSERT INTO communities (id, district_id, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(place.community, place.district, place.community);
+    if (place.zone) {
+      db.prepare('INSERT INTO zones (id, community_id, name, plant, mode) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+        .run(place.zone, place.community, place.zone, place.plant ?? 'shrubs', place.mode ?? 'automatic');
+    }
+    if (place.facility) {
+      db.prepare('INSERT INTO facilities (id, community_id, name, type) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+        .run(place.facility, place.community, place.facility, place.facilityType ?? 'other');
+    }
+  });
+
+  return {
+    get: (id: string): DeviceInfo | undefined => byId.get(id),
+    getByDevEui: (devEui: string): DeviceInfo | undefined => byEui.get(devEui.toLowerCase()),
+    list: (): DeviceInfo[] => [...byId.values()],
+    count: (): number => byId.size,
+
+    /** Register a device; the secret is returned once and only its hash is kept. */
+    async register(input: DeviceRegistration): Promise<{ device: DeviceInfo; secret: string }> {
+      const reg = DeviceRegistration.parse(input);
+      if (byId.has(reg.id)) throw new CodedError('conflict', `device ${reg.id} is already registered`);
+      if (reg.devEui && byEui.has(reg.devEui)) throw new CodedError('conflict', `dev EUI ${reg.devEui} belongs to device ${byEui.get(reg.devEui)?.id}`);
+      const secret = generateSecret();
+      const secretHash = await hashSecret(secret);
+      db.transaction(() => {
+        upsertPlace(reg);
+        db.prepare(
+          `INSERT INTO devices (id, kind, secret_hash, community_id, zone_id, facility_id, dev_eui, report_interval_s, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(reg.id, reg.kind, secretHash, reg.place?.community ?? null, reg.place?.zone ?? null, reg.place?.facility ?? null,
+          reg.devEui ?? null, reg.reportIntervalS, new Date().toISOString());
+      })();
+      return { device: reload(reg.id), secret };
+    },
+
+    /** The device if the secret is right and the device is enabled; undefined otherwise. */
+    async authenticate(id: string, secret: string): Promise<DeviceInfo | undefined> {
+      const device = byId.get(id);
+      const hash = hashes.get(id);
+      if (!device || !hash || device.disabled) return undefined;
+      return (await verifySecret(secret, hash)) ? device : undefined;
+    },
+  };
+}
