@@ -56,7 +56,7 @@ describe('walking skeleton: device → broker → ingest → InfluxDB', () => {
 
   it("closes the connection of a device publishing to another device's topic and stores nothing", async () => {
     const client = await connect(t.app.mqttPort, { clientId: 'soil-001', username: 'soil-001', password: secret });
-    const closed = new Promise((resolve) => client.once('close', resolve));
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     client.publish('gs/soil-002/up', JSON.stringify({ seq: 99, moisture: 99 }), { qos: 1 });
     await closed;
     client.end(true);
