@@ -16,6 +16,8 @@ import { createDeadLetterStore } from './ingest/dead-letters.ts';
 import { createIngest, isReadingTopic } from './ingest/pipeline.ts';
 import { createMqttBroker } from './broker/create-broker.ts';
 import { buildApi } from './api/build-api.ts';
+import type { AcceptedReading } from './contracts/reading.ts';
+import type { DeviceInfo } from './contracts/device.ts';
 
 export type App = Awaited<ReturnType<typeof startApp>>;
 
@@ -103,7 +105,12 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
   };
   const backlogTimer = setInterval(backlogGauges, 1_000).unref();
 
+  // Readings reach the rules through listeners registered here (ingest never imports rules).
+  const readingListeners: Array<(reading: AcceptedReading, device: DeviceInfo) => void> = [];
   const ingest = createIngest({
+    onReading: (reading, device) => {
+      for (const listener of readingListeners) listener(reading, device);
+    },
     lookup: devices,
     append: (lines) => wal.append(lines),
     deadLetter: (letter) => deadLetters.add(letter),

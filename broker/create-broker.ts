@@ -114,6 +114,19 @@ export async function createMqttBroker(deps: BrokerDeps) {
     publish(packet: Pick<PublishPacket, 'topic' | 'payload' | 'qos' | 'retain'>): Promise<void> {
       return new Promise((resolve, reject) => aedes.publish({ cmd: 'publish', dup: false, ...packet }, (error) => (error ? reject(error) : resolve())));
     },
+    /** Receive messages on a topic filter inside the process (acks, status), as the broker's own subscriber. */
+    subscribe(filter: string, handler: (topic: string, payload: Buffer) => void): Promise<void> {
+      return new Promise((resolve) =>
+        aedes.subscribe(filter, (packet, done) => {
+          try {
+            handler(packet.topic, toBuffer(packet.payload));
+          } catch (error) {
+            logger.error({ err: error, topic: packet.topic }, 'internal subscriber failed');
+          }
+          done();
+        }, resolve),
+      );
+    },
     isListening: (): boolean => server.listening,
     async close(): Promise<void> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
