@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export const Severity = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof Severity>;
+
+export const ALERT_KINDS = [
+  'facility_tilt', // tilt from baseline beyond the warning/critical angle
+  'facility_impact', // sudden change or shock
+  'facility_settlement', // slow drift over days
+  'device_offline',
+  'gateway_offline',
+  'battery_low',
+  'sensor_stuck',
+  'sensor_out_of_range',
+  'clock_skew',
+  'valve_no_ack', // command not acknowledged after retries
+  'valve_no_effect', // watered but moisture/flow did not rise
+  'watering_needed', // manual zone: the crew should water
+] as const;
+export const AlertKind = z.enum(ALERT_KINDS);
+export type AlertKind = z.infer<typeof AlertKind>;
+
+export const ALERT_STATES = ['firing', 'acknowledged', 'resolved'] as const;
+export const AlertState = z.enum(ALERT_STATES);
+export type AlertState = z.infer<typeof AlertState>;
+
+/**
+ * What a detector asks for: raise (or keep) an alert for (kind, subject), or clear it.
+ * The alert service turns these into lifecycle transitions; one active alert per key.
+ */
+export const AlertSignal = z.discriminatedUnion('action', [
+  z.object({
+    action: z.literal('raise'),
+    kind: AlertKind,
+    /** The thing the alert is about: a facility, zone or device id. */
+    subject: z.string(),
+    severity: Severity,
+    message: z.string(),
+    communityId: z.string().optional(),
+    districtId: z.string().optional(),
+    /** Measured values that led to it, for the message and the record. */
+    details: z.record(z.string(), z.unknown()).optional(),
+    at: z.number().int(),
+  }),
+  z.object({ action: z.literal('clear'), kind: AlertKind, subject: z.string(), at: z.number().int(), reason: z.string().optional() }),
+]);
+export type AlertSignal = z.infer<typeof AlertSignal>;
+
+/** An alert as stored and as notifications describe it. */
+export const Alert = z.object({
+  id: z.number().int(),
+  kind: AlertKind,
+  subject: z.string(),
+  severity: Severity,
+  state: AlertState,
+  message: z.string(),
+  communityId: z.string().nullable(),
+  districtId: z.string().nullable(),
+  firstFiredAt: z.number().int(),
+  lastChangedAt: z.number().int(),
+  acknowledgedBy: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()).nullable(),
+});
+export type Alert = z.infer<typeof Alert>;
+
+/** A lifecycle transition: what notifications and the InfluxDB `alert` measurement receive. */
+export interface AlertTransition {
+  alert: Alert;
+  from: AlertState | undefined;
+  to: AlertState | 'escalated' | 'reminder';
+  at: number;
+  by?: string;
+  note?: string;
+}
