@@ -84,6 +84,16 @@ export function createDeviceRegistry(db: Db) {
     getByDevEui: (devEui: string): DeviceInfo | undefined => byEui.get(devEui.toLowerCase()),
     list: (): DeviceInfo[] => [...byId.values()],
     count: (): number => byId.size,
+    /** Re-read one device after another module changed its rows (lifecycle, inventory import). */
+    refresh(id: string): DeviceInfo | undefined {
+      const row = db.prepare(`${SELECT_DEVICES} WHERE d.id = ?`).get(id) as DeviceRow | undefined;
+      if (row) return index(row);
+      const gone = byId.get(id);
+      if (gone?.devEui) byEui.delete(gone.devEui);
+      byId.delete(id);
+      hashes.delete(id);
+      return undefined;
+    },
 
     /** Register a device; the secret is returned once and only its hash is kept. */
     async register(input: DeviceRegistration): Promise<{ device: DeviceInfo; secret: string }> {
