@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 
-const port = z.coerce.number({ error: 'expected a port number' }).int('expected a whole number').min(0).max(65535);
+const port = z.coerce.number({ error: 'expected a port number 0-65535 (0: any free port)' }).int('expected a whole number').min(0, 'expected a port number 0-65535').max(65535, 'expected a port number 0-65535');
 const positiveInt = (max: number) => z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(1).max(max);
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
 

@@ -101,28 +101,34 @@ export async function openDurableLog(options: DurableLogOptions) {
     return bytes;
   }
 
+  // `flushing` is cleared in the same synchronous step that finds nothing pending, so an
+  // append made by a resumed waiter always either joins this loop or starts a new one.
   async function flushLoop(): Promise<void> {
-    while (pending.chunks.length > 0) {
-      const batch = pending;
-      pending = { chunks: [], lines: 0, waiters: [] };
-      try {
-        const buf = Buffer.from(batch.chunks.join(''), 'utf8');
-        if (active().size > 0 && active().size + buf.length > segmentBytes) await rotate();
-        const seg = active();
-        let written = 0;
-        while (written < buf.length) {
-          const { bytesWritten } = await handle.write(buf, written, buf.length - written, seg.size + written);
-          written += bytesWritten;
+    try {
+      while (pending.chunks.length > 0) {
+        const batch = pending;
+        pending = { chunks: [], lines: 0, waiters: [] };
+        try {
+          const buf = Buffer.from(batch.chunks.join(''), 'utf8');
+          if (active().size > 0 && active().size + buf.length > segmentBytes) await rotate();
+          const seg = active();
+          let written = 0;
+          while (written < buf.length) {
+            const { bytesWritten } = await handle.write(buf, written, buf.length - written, seg.size + written);
+            written += bytesWritten;
+          }
+          if (options.fsync) await handle.datasync();
+          seg.size += buf.length;
+          seg.lines += batch.lines;
+          enforceBudget();
+          for (const w of batch.waiters) w.resolve();
+          for (const l of listeners) l();
+        } catch (error) {
+          for (const w of batch.waiters) w.reject(error);
         }
-        if (options.fsync) await handle.datasync();
-        seg.size += buf.length;
-        seg.lines += batch.lines;
-        enforceBudget();
-        for (const w of batch.waiters) w.resolve();
-        for (const l of listeners) l();
-      } catch (error) {
-        for (const w of batch.waiters) w.reject(error);
       }
+    } finally {
+      flushing = undefined;
     }
   }
 
@@ -134,9 +140,7 @@ export async function openDurableLog(options: DurableLogOptions) {
       const promise = new Promise<void>((resolve, reject) => pending.waiters.push({ resolve, reject }));
       pending.chunks.push(lines.join('\n') + '\n');
       pending.lines += lines.length;
-      if (!flushing) {
-        flushing = flushLoop().finally(() => { flushing = undefined; });
-      }
+      flushing ??= flushLoop();
       return promise;
     },
 

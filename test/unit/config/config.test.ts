@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../config/config.ts';
+
+const problems = (env: Record<string, string>, files: Record<string, string> = {}): string[] => {
+  try {
+    loadConfig(env, (path) => {
+      const text = files[path];
+      if (text === undefined) throw new Error(`ENOENT: no such file ${path}`);
+      return text;
+    });
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+};
+
+describe('loadConfig', () => {
+  it('gives the documented defaults with no configuration', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      mqttPort: 1883, httpPort: 3000, influxUrl: 'http://127.0.0.1:8086', influxDb: 'greenspace', dataDir: './data', logLevel: 'info', managedInfluxd: 'auto', durableAck: true,
+    });
+    expect(config.adminToken).toBeUndefined();
+  });
+
+  it('reads environment variables, coercing numbers and flags', () => {
+    const config = loadConfig({ GS_MQTT_PORT: '0', GS_HTTP_PORT: '8080', GS_INFLUX_DB: 'city', GS_DURABLE_ACK: 'false', GS_ADMIN_TOKEN: 'a-long-enough-token' });
+    expect(config).toMatchObject({ mqttPort: 0, httpPort: 8080, influxDb: 'city', durableAck: false, adminToken: 'a-long-enough-token' });
+  });
+
+  it.each([
+    [{ GS_MQTT_PORT: 'abc' }, /^GS_MQTT_PORT: .*\(got "abc"\)$/],
+    [{ GS_HTTP_PORT: '70000' }, /^GS_HTTP_PORT: .*65535.*\(got "70000"\)$/],
+    [{ GS_HTTP_PORT: '1.5' }, /^GS_HTTP_PORT: expected a whole number/],
+    [{ GS_INFLUX_URL: 'ftp://x' }, /^GS_INFLUX_URL: expected an http\(s\) URL/],
+    [{ GS_INFLUX_DB: 'a b' }, /^GS_INFLUX_DB: expected letters, digits/],
+    [{ GS_ADMIN_TOKEN: 'short' }, /^GS_ADMIN_TOKEN: must be at least 16 characters/],
+    [{ GS_LOG_LEVEL: 'loud' }, /^GS_LOG_LEVEL: /],
+    [{ GS_DURABLE_ACK: 'maybe' }, /^GS_DURABLE_ACK: /],
+  ])('names the variable and the value for %j', (env, message) => {
+    const found = problems(env);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(message);
+  });
+
+  it('reports every bad value at once', () => {
+    expect(problems({ GS_MQTT_PORT: '-1', GS_HTTP_PORT: 'x', GS_LOG_LEVEL: 'nope' })).toHaveLength(3);
+  });
+
+  it('reads a YAML file named by GS_CONFIG, overridden by the environment', () => {
+    const config = loadConfig({ GS_CONFIG: '/etc/gs.yaml', GS_HTTP_PORT: '9000' }, () => 'httpPort: 4000\nmqttPort: 1884\ninfluxDb: yamlcity\n');
+    expect(config).toMatchObject({ httpPort: 9000, mqttPort: 1884, influxDb: 'yamlcity' });
+  });
+
+  it.each([
+    [{ '/c.yaml': 'mqttPort: [1' }, /^GS_CONFIG=\/c.yaml: cannot read or parse/],
+    [{ '/c.yaml': '- a\n- b\n' }, /^\/c.yaml: expected a mapping/],
+    [{ '/c.yaml': 'mqttPrt: 1\n' }, /^\/c.yaml: unknown setting\(s\) mqttPrt$/],
+    [{ '/c.yaml': 'mqttPort: banana\n' }, /^\/c.yaml: mqttPort: .*\(got "banana"\)$/],
+    [{}, /^GS_CONFIG=\/c.yaml: cannot read or parse the file \(ENOENT/],
+  ])('explains a bad config file %#', (files, message) => {
+    const found = problems({ GS_CONFIG: '/c.yaml' }, files);
+    expect(found[0]).toMatch(message);
+  });
+});
