@@ -15,6 +15,7 @@ import { createInfluxShipper } from './ingest/influx-shipper.ts';
 import { createDeadLetterStore } from './ingest/dead-letters.ts';
 import { createIngest, isReadingTopic } from './ingest/pipeline.ts';
 import { createMqttBroker } from './broker/create-broker.ts';
+import { startMqttSource } from './ingest/mqtt-source.ts';
 import { buildApi } from './api/build-api.ts';
 import type { AcceptedReading } from './contracts/reading.ts';
 import type { DeviceInfo } from './contracts/device.ts';
@@ -80,6 +81,7 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     influx,
     batchSize: config.writeBatchSize,
     flushMs: config.writeFlushMs,
+    backoff: { baseMs: Math.min(200, config.writeRetryMaxMs), capMs: config.writeRetryMaxMs },
     logger: logger.child({ module: 'shipper' }),
     metrics: {
       pointsWritten: (n) => metrics.pointsWritten.inc(n),
@@ -131,6 +133,17 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     ingest: (msg) => ingest.handle(msg),
   });
 
+  const source = config.mqttSource
+    ? await startMqttSource({
+      url: config.mqttSource,
+      clientId: config.mqttSourceClientId,
+      group: config.mqttSourceGroup,
+      connections: config.mqttSourceConnections,
+      logger: logger.child({ module: 'mqtt-source' }),
+      ingest: (msg) => ingest.handle(msg),
+    })
+    : undefined;
+
   const api: FastifyInstance = await buildApi({
     logger,
     metrics,
@@ -158,6 +171,7 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     stop(options: { drainMs?: number } = {}): Promise<void> {
       stopping ??= (async () => {
         clearInterval(backlogTimer);
+        await source?.close();
         await broker.close();
         await api.close();
         await wal.flush();

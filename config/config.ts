@@ -26,6 +26,8 @@ export const Config = z.strictObject({
   writeBatchSize: positiveInt(50_000).default(5_000),
   /** Longest a point waits in the writer before a partial batch is sent. */
   writeFlushMs: positiveInt(60_000).default(200),
+  /** Longest pause between InfluxDB write retries (exponential backoff with full jitter up to this). */
+  writeRetryMaxMs: positiveInt(600_000).default(30_000),
   /** Largest MQTT payload the ingest decodes; larger ones are refused as too_large. */
   maxPayloadBytes: positiveInt(16 * 1024 * 1024).default(256 * 1024),
   /** How far a device timestamp may lie ahead of receive time, and how far behind. */
@@ -33,6 +35,12 @@ export const Config = z.strictObject({
   maxPastAgeS: positiveInt(10 * 365 * 86_400).default(7 * 86_400),
   /** Disk budget for readings not yet in InfluxDB; past it the oldest are dropped and counted. */
   spoolMaxBytes: positiveInt(1e12).default(1024 * 1024 * 1024),
+  /** Also consume readings from an external broker (mqtt://user:pass@host:1883), e.g. a Mosquitto or EMQX cluster. */
+  mqttSource: z.url({ protocol: /^mqtts?$/, error: 'expected an mqtt:// or mqtts:// URL' }).optional(),
+  /** Shared-subscription group on the external broker; unset for brokers without $share. */
+  mqttSourceGroup: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected letters, digits, _ or -').optional(),
+  mqttSourceClientId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected a valid MQTT client id').default('greenspace-ingest'),
+  mqttSourceConnections: positiveInt(64).default(4),
   /** fsync the durable log before acknowledging QoS 1 (turn off only for benchmarks of the rest). */
   durableAck: flag.default(true),
 });
@@ -55,10 +63,15 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   writeBatchSize: 'GS_WRITE_BATCH_SIZE',
   writeFlushMs: 'GS_WRITE_FLUSH_MS',
   maxPayloadBytes: 'GS_MAX_PAYLOAD_BYTES',
+  writeRetryMaxMs: 'GS_WRITE_RETRY_MAX_MS',
   maxFutureSkewS: 'GS_MAX_FUTURE_SKEW_S',
   maxPastAgeS: 'GS_MAX_PAST_AGE_S',
   spoolMaxBytes: 'GS_SPOOL_MAX_BYTES',
   durableAck: 'GS_DURABLE_ACK',
+  mqttSource: 'GS_MQTT_SOURCE',
+  mqttSourceGroup: 'GS_MQTT_SOURCE_GROUP',
+  mqttSourceClientId: 'GS_MQTT_SOURCE_CLIENT_ID',
+  mqttSourceConnections: 'GS_MQTT_SOURCE_CONNECTIONS',
 };
 
 export class ConfigError extends Error {

@@ -1,0 +1,73 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from '../lib/logger.ts';
+import type { IngestMessage } from './pipeline.ts';
+
+/** The reading topics of every supported format, as subscription filters. */
+export const READING_FILTERS = ['gs/+/up', 'application/+/device/+/event/up', 'v3/+/devices/+/up'] as const;
+
+export interface MqttSourceOptions {
+  url: string;
+  clientId: string;
+  /** Shared-subscription group ($share/{group}/...), for brokers that have them (Mosquitto 2, EMQX). */
+  group: string | undefined;
+  /** Connections in the group: each acknowledges on its own, so durable commits overlap. */
+  connections: number;
+  username?: string | undefined;
+  password?: string | undefined;
+  logger: Logger;
+  ingest: (msg: IngestMessage) => Promise<void>;
+}
+
+/**
+ * Ingest from an external broker, for when the broker tier is a clustered engine.
+ * Persistent sessions (clean: false, fixed client ids) keep readings queued at the broker
+ * while we are away; a QoS 1 PUBACK goes back only after the reading is durable here
+ * (mqtt.js `customHandleAcks`). The external broker authenticated the publisher and
+ * enforced its ACL, so the topic names the device.
+ */
+export async function startMqttSource(options: MqttSourceOptions): Promise<{ close(): Promise<void> }> {
+  const { logger } = options;
+  const count = options.group ? options.connections : 1;
+  const clients: MqttClient[] = [];
+  for (let i = 0; i < count; i++) {
+    const clientId = count === 1 ? options.clientId : `${options.clientId}-${i}`;
+    const client = mqtt.connect(options.url, {
+      clientId,
+      clean: false,
+      protocolVersion: 4,
+      username: options.username,
+      password: options.password,
+      reconnectPeriod: 1_000,
+      customHandleAcks: (topic, payload, packet: { qos: 0 | 1 | 2 }, done) => {
+        options.ingest({ topic, payload, qos: packet.qos }).then(
+          () => done(0),
+          (error: unknown) => done(error as Error),
+        );
+      },
+    });
+    client.on('error', (error) => logger.warn({ clientId, err: error.message }, 'external broker connection error'));
+    client.on('reconnect', () => logger.info({ clientId }, 'reconnecting to the external broker'));
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', (connack) => {
+        if (connack.sessionPresent) return resolve(); // the broker kept our subscriptions
+        const filters = READING_FILTERS.map((f) => (options.group ? `$share/${options.group}/${f}` : f));
+        client.subscribe(filters, { qos: 1 }, (error, granted) => {
+          if (error) return reject(error);
+          const refused = granted?.filter((g) => g.qos === 128) ?? [];
+          if (refused.length > 0) return reject(new Error(`external broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`));
+          resolve();
+        });
+      });
+      client.once('error', reject);
+    });
+    clients.push(client);
+  }
+  logger.info({ url: redact(options.url), group: options.group, connections: count }, 'consuming readings from the external broker');
+  return {
+    async close() {
+      await Promise.all(clients.map((c) => c.endAsync()));
+    },
+  };
+}
+
+const redact = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');

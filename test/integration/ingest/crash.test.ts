@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import mqtt from 'mqtt';
+import { freePort } from '../../../influx/influxd-process.ts';
+import { createInfluxHttp } from '../../../influx/http.ts';
+import { ADMIN_TOKEN, eventually, queryRows, uniqueDb } from '../../helpers/app.ts';
+import { spawnApp, type AppProcess } from '../../helpers/process-app.ts';
+
+describe('the app killed with SIGKILL in the middle of a QoS 1 stream', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gs-crash-'));
+  let app: AppProcess | undefined;
+  afterAll(async () => {
+    if (app && app.child.exitCode === null) {
+      app.child.kill('SIGTERM');
+      await app.exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('loses no acknowledged reading: after the restart every acked reading is in InfluxDB', async () => {
+    const mqttPort = await freePort();
+    const db = uniqueDb('crash');
+    const env = {
+      GS_MQTT_PORT: String(mqttPort), GS_MQTT_HOST: '127.0.0.1', GS_HTTP_PORT: '0', GS_HTTP_HOST: '127.0.0.1', GS_DATA_DIR: dataDir,
+      GS_INFLUX_URL: inject('influxUrl'), GS_INFLUX_DB: db, GS_MANAGED_INFLUXD: 'never', GS_ADMIN_TOKEN: ADMIN_TOKEN, GS_WRITE_FLUSH_MS: '50',
+    };
+    app = await spawnApp(env);
+    const res = await fetch(`http://127.0.0.1:${app.httpPort}/api/v1/devices`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'soil-k1', kind: 'soil', place: { district: 'd1', community: 'c1', zone: 'z1' } }),
+    });
+    const { secret } = (await res.json()) as { secret: string };
+
+    // A device that re-sends what was not acknowledged: persistent session, mqtt.js's outgoing store.
+    const client = mqtt.connect({ host: '127.0.0.1', port: mqttPort, clientId: 'soil-k1', username: 'soil-k1', password: secret, clean: false, reconnectPeriod: 200, protocolVersion: 4 });
+    client.on('error', () => undefined); // refused while the app is down: mqtt.js keeps retrying
+    await new Promise((resolve) => client.once('connect', resolve));
+    const total = 3000;
+    const base = Date.now() - 2 * 3_600_000;
+    const acked = new Set<number>();
+    let killedAt = -1;
+    for (let seq = 0; seq < total; seq++) {
+      client.publish('gs/soil-k1/up', JSON.stringify({ ts: base + seq * 1000, seq, moisture: seq % 100 }), { qos: 1 }, (error) => {
+        if (!error) acked.add(seq);
+      });
+      if (seq % 100 === 99) await new Promise((r) => setImmediate(r));
+      if (killedAt < 0 && acked.size >= 1000) {
+        app.child.kill('SIGKILL');
+        killedAt = acked.size;
+      }
+    }
+    await eventually(() => (killedAt > 0 || acked.size >= 1000 ? true : undefined), 10_000, 'a thousand acks before the kill');
+    if (killedAt < 0) {
+      app.child.kill('SIGKILL');
+      killedAt = acked.size;
+    }
+    expect(await app.exited).toBe('SIGKILL');
+    const ackedBeforeKill = new Set(acked);
+    expect(ackedBeforeKill.size).toBeGreaterThanOrEqual(1000);
+    expect(ackedBeforeKill.size).toBeLessThan(total); // killed mid-stream
+
+    app = await spawnApp(env);
+    await eventually(() => (acked.size === total ? true : undefined), 30_000, 'the client to re-send and get every reading acknowledged');
+    client.end();
+
+    const influx = createInfluxHttp({ url: inject('influxUrl'), db });
+    const stored = await eventually(async () => {
+      const rows = await queryRows(influx, `SELECT moisture FROM soil WHERE device = 'soil-k1'`);
+      return rows.length === total ? rows : undefined;
+    }, 20_000, 'every reading in InfluxDB');
+    const storedSeqs = new Set(stored.map((r) => (Number(r.time) - base) / 1000));
+    for (const seq of ackedBeforeKill) expect(storedSeqs.has(seq)).toBe(true);
+    expect(storedSeqs.size).toBe(total); // exactly once each: same series + timestamp overwrite on replay
+  });
+});

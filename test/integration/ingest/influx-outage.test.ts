@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, startInfluxd, type InfluxdHandle } from '../../../influx/influxd-process.ts';
+import { countPoints, eventually, queryRows, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { connect, publish } from '../../helpers/mqtt.ts';
+
+describe('InfluxDB outage in the middle of a stream', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gs-outage-influxd-'));
+  let influxd: InfluxdHandle | undefined;
+  let t: TestApp | undefined;
+  afterAll(async () => {
+    await t?.stop();
+    await influxd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores exactly N points, no duplicates, after InfluxDB comes back', async () => {
+    const port = await freePort();
+    influxd = await startInfluxd({ dir, port });
+    t = await startTestApp({ influxUrl: influxd.url, writeFlushMs: 20, writeBatchSize: 50, writeRetryMaxMs: 300 });
+    const secret = await t.register({ id: 'soil-o1', kind: 'soil', place: { district: 'd1', community: 'c1', zone: 'z1' } });
+    const client = await connect(t.app.mqttPort, { clientId: 'soil-o1', username: 'soil-o1', password: secret });
+    const base = Date.now() - 3_600_000;
+    const send = async (from: number, to: number) => {
+      for (let seq = from; seq < to; seq++) await publish(client, 'gs/soil-o1/up', JSON.stringify({ ts: base + seq * 1000, seq, moisture: 20 + (seq % 10) }), 1);
+    };
+
+    await send(0, 100);
+    await eventually(async () => ((await countPoints(t!.influx, 'soil', 'moisture')) === 100 ? true : undefined), 10_000, 'the first 100 points');
+
+    await influxd.stop();
+    await send(100, 250); // acknowledged while InfluxDB is down: durable on local disk
+    const metrics = await eventually(async () => {
+      const body = (await t!.app.api.inject({ url: '/metrics' })).body;
+      return /gs_spool_backlog_points 150\b/.test(body) ? body : undefined;
+    }, 5_000, 'the backlog metric to show the spooled points');
+    expect(metrics).toMatch(/gs_influx_write_errors_total\{kind="unreachable"\} [1-9]/);
+    expect(metrics).toMatch(/gs_influx_up 0/);
+
+    influxd = await startInfluxd({ dir, port });
+    await send(250, 300);
+    client.end();
+    await eventually(async () => ((await countPoints(t!.influx, 'soil', 'moisture')) === 300 ? true : undefined), 20_000, 'all 300 points after the outage');
+    const perSecond = await queryRows(t.influx, `SELECT count(moisture) FROM soil WHERE time >= ${base}ms GROUP BY time(1s) fill(none)`);
+    expect(perSecond).toHaveLength(300);
+    expect(perSecond.every((r) => r.count === 1)).toBe(true);
+    expect(t.app.wal.backlog().lines).toBe(0);
+  });
+});
