@@ -22,7 +22,7 @@ export interface MqttSourceOptions {
  * Ingest from an external broker, for when the broker tier is a clustered engine.
  * Persistent sessions (clean: false, fixed client ids) keep readings queued at the broker
  * while we are away; a QoS 1 PUBACK goes back only after the reading is durable here
- * (mqtt.js `customHandleAcks`). The external broker authenticated the publisher and
+ * (mqtt.js `handleMessage`). The external broker authenticated the publisher and
  * enforced its ACL, so the topic names the device.
  */
 export async function startMqttSource(options: MqttSourceOptions): Promise<{ close(): Promise<void> }> {
@@ -38,13 +38,14 @@ export async function startMqttSource(options: MqttSourceOptions): Promise<{ clo
       username: options.username,
       password: options.password,
       reconnectPeriod: 1_000,
-      customHandleAcks: (topic, payload, packet: { qos: 0 | 1 | 2 }, done) => {
-        options.ingest({ topic, payload, qos: packet.qos }).then(
-          () => done(0),
-          (error: unknown) => done(error as Error),
-        );
-      },
     });
+    // mqtt.js sends the PUBACK when handleMessage calls back (one message at a time per
+    // connection, hence several connections in a shared group).
+    client.handleMessage = (packet, callback) => {
+      if (packet.cmd !== 'publish') return callback();
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      options.ingest({ topic: packet.topic, payload, qos: packet.qos }).then(() => callback(), (error: unknown) => callback(error as Error));
+    };
     client.on('error', (error) => logger.warn({ clientId, err: error.message }, 'external broker connection error'));
     client.on('reconnect', () => logger.info({ clientId }, 'reconnecting to the external broker'));
     await new Promise<void>((resolve, reject) => {
