@@ -34,7 +34,7 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
  * The composition root: the one place that knows every concrete part and wires them.
  * Returns the running app (bound ports, its parts for tests) and an orderly stop.
  */
-export async function startApp(config: Config, logger: Logger, options: { clock?: Clock } = {}) {
+export async function startApp(config: Config, logger: Logger, options: { clock?: Clock; onStored?: (lines: string[], at: number) => void } = {}) {
   const clock = options.clock ?? systemClock;
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -94,6 +94,7 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
       metrics.deadLetters.inc({ reason: 'influx_refused' });
       deadLetters.add({ at: clock.now(), reason: 'influx_refused', detail: message, deviceId: /[, ]device=([^, ]+)/.exec(line)?.[1], topic: undefined, payload: line });
     },
+    onStored: options.onStored,
     sleep,
     random: Math.random,
     now: () => clock.now(),

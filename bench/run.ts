@@ -1,0 +1,158 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Config } from '../config/config.ts';
+import { createLogger } from '../lib/logger.ts';
+import { startApp } from '../app.ts';
+import { createInfluxHttp } from '../influx/http.ts';
+import { freePort, startInfluxd } from '../influx/influxd-process.ts';
+import { startCeilingBroker } from './ceiling.ts';
+
+/**
+ * `npm run bench`: readings stored per second end to end (QoS 0 and QoS 1, durable acks,
+ * every feature on, zero loss checked by counting in InfluxDB), raw aedes as the ceiling
+ * in the same run, and p50/p99 publish → stored latency at a steady 5,000 readings/s.
+ * Medians over repeated runs; compared with the figures recorded in BENCHMARKS.md.
+ * `-- --runs N` (default 3), `-- --update` writes the medians into BENCHMARKS.md.
+ */
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const RUNS = Number(args[args.indexOf('--runs') + 1]) || 3;
+const UPDATE = args.includes('--update');
+const CLIENTS = 10;
+
+interface WorkerResult { sent: number; acked: number; firstAt: number; lastAt: number }
+
+function runWorker(job: Record<string, unknown>): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load-worker.ts')], {
+      env: { ...process.env, GS_BENCH_JOB: JSON.stringify(job) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim()) as WorkerResult) : reject(new Error(`load worker exited ${code}`))));
+  });
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+};
+
+async function ceiling(qos: 0 | 1, perClient: number): Promise<number> {
+  const broker = await startCeilingBroker();
+  const devices = Array.from({ length: CLIENTS }, (_, i) => ({ id: `ceil-${i}`, secret: '' }));
+  const total = CLIENTS * perClient;
+  const worker = await runWorker({ port: broker.port, devices, perClient, qos, rate: 0, window: 100, tsBase: Date.now(), anonymous: true });
+  const done = await waitFor(() => broker.received() >= total, 60_000);
+  const end = Date.now();
+  await broker.close();
+  if (!done) throw new Error(`ceiling: received ${broker.received()} of ${total}`);
+  return total / ((Math.max(end, worker.lastAt) - worker.firstAt) / 1000);
+}
+
+interface FullResult { storedPerS: number; lost: number; rssMb: number; p50Ms?: number; p99Ms?: number }
+
+async function full(influxUrl: string, qos: 0 | 1, perClient: number, rate = 0): Promise<FullResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gs-bench-'));
+  const db = `bench_${Date.now().toString(36)}`;
+  let stored = 0;
+  const latencies: number[] = [];
+  const config = Config.parse({ mqttHost: '127.0.0.1', mqttPort: 0, httpHost: '127.0.0.1', httpPort: 0, influxUrl, influxDb: db, managedInfluxd: 'never', dataDir, adminToken: 'bench-admin-token-0123456789', logLevel: 'warn' });
+  const app = await startApp(config, createLogger('warn'), {
+    onStored: (lines, at) => {
+      stored += lines.length;
+      if (rate > 0) for (const line of lines) latencies.push(at - Number(line.slice(line.lastIndexOf(' ') + 1)));
+    },
+  });
+  let rss = 0;
+  const sampler = setInterval(() => { rss = Math.max(rss, process.memoryUsage().rss); }, 100);
+  try {
+    const devices = [];
+    for (let i = 0; i < CLIENTS; i++) {
+      const { secret } = await app.devices.register({ id: `bench-${i}`, kind: 'soil', place: { district: 'd1', community: `c${i % 3}`, zone: `z${i}`, plant: 'lawn' } });
+      devices.push({ id: `bench-${i}`, secret });
+    }
+    const total = CLIENTS * perClient;
+    const worker = await runWorker({ port: app.mqttPort, devices, perClient, qos, rate, window: 100, tsBase: Date.now() - 3_600_000 });
+    await waitFor(() => stored >= total, 120_000);
+    const end = Date.now();
+    const influx = createInfluxHttp({ url: influxUrl, db });
+    const [series = []] = await influx.query('SELECT count(moisture) FROM soil');
+    const counted = Number(series[0]?.values[0]?.[1] ?? 0);
+    latencies.sort((a, b) => a - b);
+    return {
+      storedPerS: total / ((end - worker.firstAt) / 1000),
+      lost: total - counted,
+      rssMb: rss / 1024 / 1024,
+      ...(rate > 0 ? { p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) } : {}),
+    };
+  } finally {
+    clearInterval(sampler);
+    await app.stop({ drainMs: 5_000 });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const influxDir = mkdtempSync(join(tmpdir(), 'gs-bench-influxd-'));
+  const influxd = await startInfluxd({ dir: influxDir, port: await freePort() });
+  const rows: Record<string, number[]> = {};
+  const add = (k: string, v: number | undefined) => { if (v !== undefined) (rows[k] ??= []).push(v); };
+  try {
+    for (let run = 1; run <= RUNS; run++) {
+      process.stderr.write(`run ${run}/${RUNS}\n`);
+      add('ceiling_qos0_msgs_s', await ceiling(0, 20_000));
+      add('ceiling_qos1_msgs_s', await ceiling(1, 10_000));
+      const q0 = await full(influxd.url, 0, 20_000);
+      add('stored_qos0_readings_s', q0.storedPerS); add('lost_qos0', q0.lost); add('rss_qos0_mb', q0.rssMb);
+      const q1 = await full(influxd.url, 1, 10_000);
+      add('stored_qos1_readings_s', q1.storedPerS); add('lost_qos1', q1.lost); add('rss_qos1_mb', q1.rssMb);
+      const steady = await full(influxd.url, 1, 5_000, 5_000);
+      add('steady5k_p50_ms', steady.p50Ms); add('steady5k_p99_ms', steady.p99Ms); add('lost_steady', steady.lost);
+    }
+  } finally {
+    await influxd.stop();
+    rmSync(influxDir, { recursive: true, force: true });
+  }
+  const medians = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, Math.round(median(v) * 10) / 10]));
+  medians.stored_qos0_vs_ceiling = Math.round((medians.stored_qos0_readings_s! / medians.ceiling_qos0_msgs_s!) * 100) / 100;
+  medians.stored_qos1_vs_ceiling = Math.round((medians.stored_qos1_readings_s! / medians.ceiling_qos1_msgs_s!) * 100) / 100;
+
+  const benchFile = join(ROOT, 'BENCHMARKS.md');
+  const previous = existsSync(benchFile) ? /<!-- bench:json\n([\s\S]*?)\n-->/.exec(readFileSync(benchFile, 'utf8'))?.[1] : undefined;
+  const before = previous ? (JSON.parse(previous) as { medians: Record<string, number> }).medians : {};
+  process.stdout.write(`\nmedians of ${RUNS} runs (${cpus().length} cores, ${cpus()[0]?.model ?? '?'})\n`);
+  process.stdout.write(`${'figure'.padEnd(28)}${'now'.padStart(12)}${'recorded'.padStart(12)}${'ratio'.padStart(8)}   all runs\n`);
+  for (const [k, v] of Object.entries(medians)) {
+    const b = before[k];
+    const ratio = b ? (v / b).toFixed(2) : '';
+    process.stdout.write(`${k.padEnd(28)}${String(v).padStart(12)}${String(b ?? '').padStart(12)}${ratio.padStart(8)}   ${(rows[k] ?? []).map((x) => Math.round(x)).join(' ')}\n`);
+  }
+  mkdirSync(join(ROOT, 'bench/out'), { recursive: true });
+  const record = { date: new Date().toISOString(), runs: RUNS, cores: cpus().length, medians, all: rows };
+  writeFileSync(join(ROOT, 'bench/out/latest.json'), `${JSON.stringify(record, null, 2)}\n`);
+  if (UPDATE) {
+    const text = existsSync(benchFile) ? readFileSync(benchFile, 'utf8') : '';
+    const block = `<!-- bench:json\n${JSON.stringify(record)}\n-->`;
+    writeFileSync(benchFile, /<!-- bench:json\n[\s\S]*?\n-->/.test(text) ? text.replace(/<!-- bench:json\n[\s\S]*?\n-->/, block) : `${text}\n${block}\n`);
+    process.stdout.write('BENCHMARKS.md updated\n');
+  }
+}
+
+main().then(() => process.exit(0), (error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
