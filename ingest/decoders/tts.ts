@@ -1,6 +1,5 @@
 import { TtsUplink } from '../../contracts/lorawan.ts';
-import type { DeviceRef } from './types.ts';
-import { describeIssues, parseJson, type Decoder } from './types.ts';
+import { describeIssues, parseJson, type Decoder, type DeviceRef } from './types.ts';
 import { mapDecodedFields, pickBestGateway } from './vendor-fields.ts';
 
 /**
