@@ -48,6 +48,9 @@ export interface NormalisedReading {
   dedupKey: string | undefined;
   fields: ReadingFields;
   source: 'native' | 'chirpstack' | 'tts';
+  /** LoRaWAN uplink frame counter, kept so device health can see lost frames (gaps). */
+  fCnt?: number;
+  /** The Things Stack console-simulated uplink: accepted, but not a measurement. */
   simulated?: boolean;
 }
 

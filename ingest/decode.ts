@@ -1,13 +1,17 @@
 import type { ParsedTopic } from '../contracts/topics.ts';
+import { decodeChirpStack } from './decoders/chirpstack.ts';
 import { decodeNative } from './decoders/native.ts';
+import { decodeTts } from './decoders/tts.ts';
 import type { DecodedItem } from './decoders/types.ts';
 
 /**
  * The decoder table: one pure function per wire format. Adding a format is adding a
  * row here and a parser in contracts/topics.ts.
  */
-const DECODERS: { [F in ParsedTopic['format']]?: (topic: Extract<ParsedTopic, { format: F }>, payload: Buffer) => DecodedItem[] } = {
+const DECODERS: { [F in ParsedTopic['format']]: (topic: Extract<ParsedTopic, { format: F }>, payload: Buffer) => DecodedItem[] } = {
   native: decodeNative,
+  chirpstack: decodeChirpStack,
+  tts: decodeTts,
 };
 
 export function decode(topic: ParsedTopic, payload: Buffer): DecodedItem[] {
