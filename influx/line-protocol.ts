@@ -12,11 +12,22 @@ export type FieldValue = number | string | boolean;
  * so a field's type never depends on whether a device sent 20 or 20.5.
  */
 export function toLine(measurement: string, tags: Record<string, string | undefined>, fields: Record<string, FieldValue | undefined>, tsMs: number): string {
-  let line = escapeMeasurement(measurement);
-  for (const key of Object.keys(tags).sort()) {
-    const value = tags[key];
-    if (value !== undefined && value !== '') line += `,${escapeKey(key)}=${escapeKey(value)}`;
+  return toLineWithSeries(seriesKey(measurement, tags), fields, tsMs);
+}
+
+/** `measurement,tag=value,...`: the part of a line that is the same for every point of a series. */
+export function seriesKey(measurement: string, tags: Record<string, string | undefined>): string {
+  let key = escapeMeasurement(measurement);
+  for (const name of Object.keys(tags).sort()) {
+    const value = tags[name];
+    if (value !== undefined && value !== '') key += `,${escapeKey(name)}=${escapeKey(value)}`;
   }
+  return key;
+}
+
+/** A line from a precomputed series key (the hot path caches it per device). */
+export function toLineWithSeries(series: string, fields: Record<string, FieldValue | undefined>, tsMs: number): string {
+  let line = series;
   let first = true;
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
@@ -24,7 +35,7 @@ export function toLine(measurement: string, tags: Record<string, string | undefi
     line += `${first ? ' ' : ','}${escapeKey(key)}=${formatField(value)}`;
     first = false;
   }
-  if (first) throw new Error(`a point needs at least one field (${measurement})`);
+  if (first) throw new Error(`a point needs at least one field (${series})`);
   return `${line} ${Math.trunc(tsMs)}`;
 }
 

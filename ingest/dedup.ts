@@ -1,6 +1,6 @@
 /**
  * Recently seen retransmission keys per device. Bounded twice: a window of keys per
- * device, and the number of devices tracked (least recently heard from is forgotten).
+ * device, and the number of devices tracked (the first tracked is forgotten first).
  * After a restart the window is empty; replays are still harmless because InfluxDB
  * overwrites a point with the same series and timestamp.
  */
@@ -13,15 +13,14 @@ export function createDedup(options: { perDevice: number; maxDevices: number }) 
       let w = windows.get(deviceId);
       if (w) {
         if (w.keys.has(key)) return true;
-        windows.delete(deviceId); // re-insert: Map order is recency order
       } else {
         w = { keys: new Set(), order: [], head: 0 };
         if (windows.size >= options.maxDevices) {
           const oldest = windows.keys().next().value;
           if (oldest !== undefined) windows.delete(oldest);
         }
+        windows.set(deviceId, w);
       }
-      windows.set(deviceId, w);
       if (w.order.length < options.perDevice) {
         w.order.push(key);
       } else {

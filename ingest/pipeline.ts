@@ -55,6 +55,9 @@ export function createIngest(deps: IngestDeps) {
   const dedup = createDedup({ perDevice: 256, maxDevices: 200_000 });
   const lastAssignedTs = new Map<string, number>();
   const lastTilt = new Map<string, { pitch: number; roll: number; ts: number }>();
+  // Labelled counters resolved once: a label lookup per message is measurable at 50k/s.
+  const receivedBy = memo((format: string) => metrics.messagesReceived.labels(format));
+  const acceptedBy = memo((kind: string) => metrics.readingsAccepted.labels(kind));
 
   function reject(rejection: Rejection, msg: IngestMessage, deviceId: string | undefined): void {
     metrics.readingsRejected.inc({ reason: rejection.reason });
@@ -80,7 +83,7 @@ export function createIngest(deps: IngestDeps) {
       const receivedAt = clock.now();
       const topic = parseTopic(msg.topic);
       if (!topic) return reject({ reason: 'topic_not_allowed', detail: `topic ${msg.topic} is not part of the contract` }, msg, msg.device?.id);
-      metrics.messagesReceived.inc({ format: topic.format });
+      receivedBy(topic.format).inc();
       if (msg.payload.length > deps.limits.maxPayloadBytes) {
         return reject({ reason: 'too_large', detail: `payload of ${msg.payload.length} bytes exceeds ${deps.limits.maxPayloadBytes}` }, msg, msg.device?.id);
       }
@@ -129,8 +132,9 @@ export function createIngest(deps: IngestDeps) {
         throw error;
       }
       for (const [r, device] of accepted) {
-        metrics.readingsAccepted.inc({ kind: device.kind });
-        if (deps.onReading) {
+        acceptedBy(device.kind).inc();
+        // A console-simulated LoRaWAN uplink tests the integration: stored, but no rule acts on it.
+        if (deps.onReading && !r.simulated) {
           try {
             deps.onReading(r, device);
           } catch (error) {
@@ -139,5 +143,14 @@ export function createIngest(deps: IngestDeps) {
         }
       }
     },
+  };
+}
+
+function memo<V>(make: (key: string) => V): (key: string) => V {
+  const cache = new Map<string, V>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) cache.set(key, (value = make(key)));
+    return value;
   };
 }

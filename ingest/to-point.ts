@@ -1,7 +1,7 @@
 import type { AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import { MEASUREMENT_BY_KIND } from '../contracts/influx-schema.ts';
-import { toLine, type FieldValue } from '../influx/line-protocol.ts';
+import { seriesKey, toLineWithSeries, type FieldValue } from '../influx/line-protocol.ts';
 
 /** Derived tilt values: angle from the facility's baseline and change since the previous reading. */
 export interface TiltDerived {
@@ -20,31 +20,41 @@ export function deriveTilt(pitch: number, roll: number, device: DeviceInfo, prev
 
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
+/**
+ * Series keys per device, computed once: the registry replaces a DeviceInfo object when
+ * the device changes, so a WeakMap keyed by the object never serves stale tags.
+ */
+const seriesCache = new WeakMap<DeviceInfo, string>();
+
+function seriesFor(device: DeviceInfo, measurement: NonNullable<(typeof MEASUREMENT_BY_KIND)[keyof typeof MEASUREMENT_BY_KIND]>): string {
+  let key = seriesCache.get(device);
+  if (key === undefined) {
+    const place = { district: device.districtId, community: device.communityId, device: device.id };
+    switch (measurement) {
+      case 'soil': key = seriesKey(measurement, { ...place, zone: device.zoneId, plant: device.plant }); break;
+      case 'tilt': key = seriesKey(measurement, { ...place, facility: device.facilityId, facility_type: device.facilityType }); break;
+      case 'valve': key = seriesKey(measurement, { ...place, zone: device.zoneId }); break;
+      case 'rain': key = seriesKey(measurement, place); break;
+    }
+    seriesCache.set(device, key);
+  }
+  return key;
+}
+
 /** The line-protocol point for an accepted reading, tagged from the registry. */
 export function toPoint(reading: AcceptedReading, device: DeviceInfo, tilt?: TiltDerived): string | undefined {
   const measurement = MEASUREMENT_BY_KIND[device.kind];
   if (!measurement) return undefined;
   const f = reading.fields;
-  const common = { battery: f.battery, rssi: f.rssi, snr: f.snr };
   let fields: Record<string, FieldValue | undefined>;
-  let tags: Record<string, string | undefined>;
   switch (measurement) {
-    case 'soil':
-      tags = { district: device.districtId, community: device.communityId, zone: device.zoneId, device: device.id, plant: device.plant };
-      fields = { moisture: f.moisture, temperature: f.temperature, ec: f.ec, ...common };
-      break;
-    case 'tilt':
-      tags = { district: device.districtId, community: device.communityId, facility: device.facilityId, facility_type: device.facilityType, device: device.id };
-      fields = { pitch: f.pitch, roll: f.roll, tilt: tilt?.tilt, delta: tilt?.delta, shock: f.shock, ...common };
-      break;
-    case 'valve':
-      tags = { district: device.districtId, community: device.communityId, zone: device.zoneId, device: device.id };
-      fields = { state: f.state, flow: f.flow, volume: f.volume, ...common };
-      break;
-    case 'rain':
-      tags = { district: device.districtId, community: device.communityId, device: device.id };
-      fields = { rainfall: f.rainfall, ...common };
-      break;
+    case 'soil': fields = { moisture: f.moisture, temperature: f.temperature, ec: f.ec }; break;
+    case 'tilt': fields = { pitch: f.pitch, roll: f.roll, tilt: tilt?.tilt, delta: tilt?.delta, shock: f.shock }; break;
+    case 'valve': fields = { state: f.state, flow: f.flow, volume: f.volume }; break;
+    case 'rain': fields = { rainfall: f.rainfall }; break;
   }
-  return toLine(measurement, tags, fields, reading.ts);
+  fields.battery = f.battery;
+  fields.rssi = f.rssi;
+  fields.snr = f.snr;
+  return toLineWithSeries(seriesFor(device, measurement), fields, reading.ts);
 }
