@@ -128,11 +128,13 @@ describe('finding the device of a LoRaWAN uplink', () => {
     expect(h.dead).toMatchObject([{ reason: 'unknown_device', detail: 'dev EUI 24e124126c470001 is not registered' }]);
   });
 
-  it('accepts a TTS console-simulated uplink and flags it', async () => {
+  it('stores a TTS console-simulated uplink without its made-up radio values, and no rule sees it', async () => {
     const h = harness(DEVICES, Date.UTC(2026, 4, 1, 6, 5, 12));
     await h.send('v3/greenspace-soil@ttn/devices/eui-24e124126c470001/up', 'tts/simulated.json');
     expect(h.dead).toStrictEqual([]);
-    expect(h.readings).toMatchObject([{ deviceId: 'soil-hp-001', simulated: true }]);
-    expect(h.readings[0]?.fields).not.toHaveProperty('rssi');
+    expect(h.lines).toHaveLength(1);
+    expect(h.lines[0]).toMatch(/^soil,.*device=soil-hp-001/);
+    expect(h.lines[0]).not.toMatch(/rssi=/);
+    expect(h.readings).toStrictEqual([]);
   });
 });
