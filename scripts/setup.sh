@@ -12,8 +12,12 @@ if command -v apt-get >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
   fi
-  # Debian's package starts its own influxd on :8086; the app manages its own when
-  # nothing answers, and either works. Leave the system service as the admin set it.
+  # Debian's influxdb service (when systemd runs it) listens on :8086 and the app uses
+  # it; otherwise the app starts its own. The mosquitto broker is only for the tests (an
+  # outside broker): keep its service off so that port 1883 stays ours.
+  if command -v systemctl >/dev/null && systemctl is-enabled mosquitto >/dev/null 2>&1; then
+    systemctl disable --now mosquitto >/dev/null 2>&1 || true
+  fi
 else
   echo "not a Debian/Ubuntu machine: install InfluxDB and mosquitto-clients yourself" >&2
 fi
