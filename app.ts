@@ -52,12 +52,13 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
   if (!(await probe.ping())) {
     const target = new URL(influxUrl);
     const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname);
-    if (config.managedInfluxd === 'auto' && loopback && findInfluxd()) {
+    const binary = findInfluxd(config.influxdBinary);
+    if (config.managedInfluxd === 'auto' && loopback && binary) {
       const port = Number(target.port || 8086);
       logger.info({ module: 'influxd', port, dir: join(dataDir, 'influxdb') }, 'no InfluxDB answering; starting a managed influxd');
-      managed = await startInfluxd({ dir: join(dataDir, 'influxdb'), port });
+      managed = await startInfluxd({ dir: join(dataDir, 'influxdb'), port, binary });
       influxUrl = managed.url;
-    } else if (!findInfluxd()) {
+    } else if (!binary) {
       logger.warn({ module: 'influxd', hint: INSTALL_HINT }, 'InfluxDB unreachable and not installed; readings are kept on disk until it is');
       process.stderr.write(`\n${INSTALL_HINT}\n\n`);
     } else {

@@ -18,6 +18,8 @@ export const Config = z.strictObject({
   influxToken: z.string().min(1).optional(),
   /** `auto`: start a loopback influxd under dataDir when nothing answers at influxUrl and influxd is installed. */
   managedInfluxd: z.enum(['auto', 'never']).default('auto'),
+  /** The influxd binary for the managed server; found on PATH when unset. */
+  influxdBinary: z.string().min(1).optional(),
   dataDir: z.string().min(1).default('./data'),
   /** Bootstrap admin bearer token; generated into {dataDir}/admin-token when unset. */
   adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -57,6 +59,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   influxDb: 'GS_INFLUX_DB',
   influxToken: 'GS_INFLUX_TOKEN',
   managedInfluxd: 'GS_MANAGED_INFLUXD',
+  influxdBinary: 'GS_INFLUXD_BINARY',
   dataDir: 'GS_DATA_DIR',
   adminToken: 'GS_ADMIN_TOKEN',
   logLevel: 'GS_LOG_LEVEL',

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createInfluxHttp } from './http.ts';
@@ -9,7 +9,8 @@ export const INSTALL_HINT =
   '(or run ./scripts/setup.sh). Or point GS_INFLUX_URL at a running InfluxDB 1.x, 2.x (v1 API) or 3.x.';
 
 /** The influxd binary on PATH (Debian's `influxdb` package installs /usr/bin/influxd), if any. */
-export function findInfluxd(): string | undefined {
+export function findInfluxd(configured?: string): string | undefined {
+  if (configured) return existsSync(configured) ? configured : undefined;
   const found = spawnSync('sh', ['-c', 'command -v influxd'], { encoding: 'utf8' });
   const path = found.stdout.trim();
   return found.status === 0 && path ? path : undefined;

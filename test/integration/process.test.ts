@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { freePort, startInfluxd } from '../../influx/influxd-process.ts';
+import { createInfluxHttp } from '../../influx/http.ts';
+import { ADMIN_TOKEN, countPoints, eventually, uniqueDb } from '../helpers/app.ts';
+import { connect, publish } from '../helpers/mqtt.ts';
+import { spawnApp, type AppProcess } from '../helpers/process-app.ts';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function run(env: Record<string, string>): Promise<AppProcess & { dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gs-proc-'));
+  const app = await spawnApp({ GS_MQTT_PORT: '0', GS_MQTT_HOST: '127.0.0.1', GS_HTTP_PORT: '0', GS_HTTP_HOST: '127.0.0.1', GS_DATA_DIR: dataDir, GS_ADMIN_TOKEN: ADMIN_TOKEN, GS_WRITE_FLUSH_MS: '50', ...env });
+  cleanups.push(async () => {
+    if (app.child.exitCode === null && app.child.signalCode === null) {
+      app.child.kill('SIGKILL');
+      await app.exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return { ...app, dataDir };
+}
+
+async function registerAndPublish(app: AppProcess, n: number): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${app.httpPort}/api/v1/devices`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id: 'soil-p1', kind: 'soil', place: { district: 'd', community: 'c', zone: 'z' } }),
+  });
+  const { secret } = (await res.json()) as { secret: string };
+  const client = await connect(app.mqttPort, { clientId: 'soil-p1', username: 'soil-p1', password: secret });
+  const base = Date.now() - 60_000;
+  for (let seq = 0; seq < n; seq++) await publish(client, 'gs/soil-p1/up', JSON.stringify({ ts: base + seq, seq, moisture: 30 }), 1);
+  client.end();
+}
+
+const portOpen = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => { socket.end(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+
+describe('the process', () => {
+  it('flushes pending points and exits 0 on SIGTERM', async () => {
+    const db = uniqueDb('proc');
+    const app = await run({ GS_INFLUX_URL: inject('influxUrl'), GS_INFLUX_DB: db, GS_MANAGED_INFLUXD: 'never', GS_WRITE_FLUSH_MS: '60000' });
+    await registerAndPublish(app, 50); // a 60 s flush interval: only the shutdown sends them
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+    expect(await countPoints(createInfluxHttp({ url: inject('influxUrl'), db }), 'soil', 'moisture')).toBe(50);
+    expect(app.output()).toMatch(/"msg":"greenspace stopped"/);
+  });
+
+  it('logs the ports it bound as JSON fields', async () => {
+    const app = await run({ GS_INFLUX_URL: inject('influxUrl'), GS_MANAGED_INFLUXD: 'never' });
+    const line = app.output().split('\n').find((l) => l.includes('"greenspace started"'))!;
+    expect(JSON.parse(line)).toMatchObject({ mqttPort: app.mqttPort, httpPort: app.httpPort });
+    expect(app.mqttPort).toBeGreaterThan(0);
+  });
+
+  it('starts a managed influxd when none answers, and stops it on exit', async () => {
+    const port = await freePort();
+    const app = await run({ GS_INFLUX_URL: `http://127.0.0.1:${port}`, GS_INFLUX_DB: 'managed' });
+    expect(app.output()).toMatch(/starting a managed influxd/);
+    await registerAndPublish(app, 5);
+    await eventually(async () => ((await countPoints(createInfluxHttp({ url: `http://127.0.0.1:${port}`, db: 'managed' }), 'soil', 'moisture')) === 5 ? true : undefined), 10_000);
+    app.child.kill('SIGINT');
+    expect(await app.exited).toBe(0);
+    expect(await portOpen(port)).toBe(false);
+  });
+
+  it('without InfluxDB or influxd: says how to install it, keeps accepting readings, and sends them once InfluxDB appears', async () => {
+    const port = await freePort();
+    const app = await run({ GS_INFLUX_URL: `http://127.0.0.1:${port}`, GS_INFLUXD_BINARY: '/nonexistent/influxd', GS_INFLUX_DB: 'later', GS_WRITE_RETRY_MAX_MS: '300' });
+    expect(app.output()).toMatch(/apt-get install -y influxdb/);
+    await registerAndPublish(app, 20); // acknowledged: durable on disk
+    const ready = await fetch(`http://127.0.0.1:${app.httpPort}/readyz`);
+    expect(ready.status).toBe(503);
+    const dir = mkdtempSync(join(tmpdir(), 'gs-late-influxd-'));
+    const influxd = await startInfluxd({ dir, port });
+    cleanups.push(async () => { await influxd.stop(); rmSync(dir, { recursive: true, force: true }); });
+    await eventually(async () => ((await countPoints(createInfluxHttp({ url: influxd.url, db: 'later' }), 'soil', 'moisture')) === 20 ? true : undefined), 10_000);
+  });
+
+  it('refuses a bad configuration with a specific message and a non-zero exit', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gs-proc-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    await expect(spawnApp({ GS_DATA_DIR: dataDir, GS_MQTT_PORT: 'eighty', GS_INFLUX_URL: 'nope' }, 10_000)).rejects.toThrow(
+      /exited \(2\)[\s\S]*GS_MQTT_PORT: expected a port number[\s\S]*GS_INFLUX_URL: expected an http\(s\) URL/,
+    );
+  });
+});
