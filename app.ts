@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
 import type { Logger } from './lib/logger.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
+import { sleep } from './lib/sleep.ts';
 import { createMetrics } from './lib/metrics.ts';
 import { openDb } from './registry/db.ts';
 import { createDeviceRegistry } from './registry/devices.ts';
@@ -21,14 +22,6 @@ import type { AcceptedReading } from './contracts/reading.ts';
 import type { DeviceInfo } from './contracts/device.ts';
 
 export type App = Awaited<ReturnType<typeof startApp>>;
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolvePromise, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolvePromise(); }, ms);
-    const onAbort = () => { clearTimeout(timer); reject(signal.reason); };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 
 /**
  * The composition root: the one place that knows every concrete part and wires them.
