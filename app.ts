@@ -5,14 +5,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
 import type { Logger } from './lib/logger.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
-import { sleep } from './lib/sleep.ts';
 import { createMetrics } from './lib/metrics.ts';
 import { openDb } from './registry/db.ts';
 import { createDeviceRegistry } from './registry/devices.ts';
 import { createInfluxHttp } from './influx/http.ts';
 import { findInfluxd, INSTALL_HINT, startInfluxd, type InfluxdHandle } from './influx/influxd-process.ts';
 import { openDurableLog } from './ingest/durable-log.ts';
-import { createInfluxShipper } from './ingest/influx-shipper.ts';
+import { startShipperThread } from './ingest/shipper-thread.ts';
 import { createDeadLetterStore } from './ingest/dead-letters.ts';
 import { createIngest, isReadingTopic } from './ingest/pipeline.ts';
 import { createMqttBroker } from './broker/create-broker.ts';
@@ -27,7 +26,7 @@ export type App = Awaited<ReturnType<typeof startApp>>;
  * The composition root: the one place that knows every concrete part and wires them.
  * Returns the running app (bound ports, its parts for tests) and an orderly stop.
  */
-export async function startApp(config: Config, logger: Logger, options: { clock?: Clock; onStored?: (lines: string[], at: number) => void } = {}) {
+export async function startApp(config: Config, logger: Logger, options: { clock?: Clock; onStoredTimestamps?: (ts: Float64Array, at: number) => void } = {}) {
   const clock = options.clock ?? systemClock;
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -70,13 +69,17 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
       logger.error({ module: 'spool', lines, bytes, budget: config.spoolMaxBytes }, 'spool over its disk budget: oldest points dropped');
     },
   });
-  const shipper = createInfluxShipper({
+  // The shipper runs in its own thread: a flood of MQTT traffic saturating this event
+  // loop must not starve the requests that move points to InfluxDB.
+  const shipper = startShipperThread({
     log: wal,
-    influx,
+    dir: join(dataDir, 'wal'),
+    influx: { url: influxUrl, db: config.influxDb, token: config.influxToken },
     batchSize: config.writeBatchSize,
     flushMs: config.writeFlushMs,
     backoff: { baseMs: Math.min(200, config.writeRetryMaxMs), capMs: config.writeRetryMaxMs },
     logger: logger.child({ module: 'shipper' }),
+    logLevel: config.logLevel,
     metrics: {
       pointsWritten: (n) => metrics.pointsWritten.inc(n),
       writeError: (kind) => metrics.writeErrors.inc({ kind }),
@@ -88,12 +91,8 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
       metrics.deadLetters.inc({ reason: 'influx_refused' });
       deadLetters.add({ at: clock.now(), reason: 'influx_refused', detail: message, deviceId: /[, ]device=([^, ]+)/.exec(line)?.[1], topic: undefined, payload: line });
     },
-    onStored: options.onStored,
-    sleep,
-    random: Math.random,
-    now: () => clock.now(),
+    onStoredTimestamps: options.onStoredTimestamps,
   });
-  shipper.start();
   const backlogGauges = () => {
     const b = wal.backlog();
     metrics.spoolBacklogPoints.set(b.lines);

@@ -72,9 +72,9 @@ async function full(influxUrl: string, qos: 0 | 1, perClient: number, rate = 0):
   const latencies: number[] = [];
   const config = Config.parse({ mqttHost: '127.0.0.1', mqttPort: 0, httpHost: '127.0.0.1', httpPort: 0, influxUrl, influxDb: db, managedInfluxd: 'never', dataDir, adminToken: 'bench-admin-token-0123456789', logLevel: 'warn' });
   const app = await startApp(config, createLogger('warn'), {
-    onStored: (lines, at) => {
-      stored += lines.length;
-      if (rate > 0) for (const line of lines) latencies.push(at - Number(line.slice(line.lastIndexOf(' ') + 1)));
+    onStoredTimestamps: (ts, at) => {
+      stored += ts.length;
+      if (rate > 0) for (const t of ts) latencies.push(at - t);
     },
   });
   let rss = 0;

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync, readFile
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../lib/clock.ts';
+import { backlogOf, isBefore, readLines, SEGMENT_RE, segmentName, type Backlog, type Cursor, type SegmentInfo } from './wal-segments.ts';
 
 /**
  * The durable local log of points on their way to InfluxDB: a write-ahead log and, during
@@ -12,21 +13,8 @@ import type { Clock } from '../lib/clock.ts';
  * stale cursor after a crash only rewrites identical points (same series and timestamp).
  */
 
-export interface Cursor {
-  segment: number;
-  offset: number;
-  /** Lines before `offset` in that segment, for backlog accounting. */
-  line: number;
-}
-
-interface Segment {
-  index: number;
-  /** When the segment was started (ms): the age of its oldest line, for the backlog metric. */
-  birth: number;
-  /** Bytes durably written. */
-  size: number;
-  lines: number;
-}
+type Segment = SegmentInfo;
+export type { Cursor };
 
 export interface DurableLogOptions {
   dir: string;
@@ -42,8 +30,6 @@ export interface DurableLogOptions {
 
 export type DurableLog = Awaited<ReturnType<typeof openDurableLog>>;
 
-const SEGMENT_RE = /^(\d{12})-(\d{13})\.wal$/;
-const segmentName = (s: Pick<Segment, 'index' | 'birth'>): string => `${String(s.index).padStart(12, '0')}-${String(s.birth).padStart(13, '0')}.wal`;
 
 export async function openDurableLog(options: DurableLogOptions) {
   const { dir, clock } = options;
@@ -95,11 +81,7 @@ export async function openDurableLog(options: DurableLogOptions) {
     }
   }
 
-  function unshippedBytes(): number {
-    let bytes = 0;
-    for (const s of segments) bytes += s.index < cursor.segment ? 0 : s.index === cursor.segment ? s.size - cursor.offset : s.size;
-    return bytes;
-  }
+  const unshippedBytes = (): number => backlogOf(segments, cursor, 0).bytes;
 
   // `flushing` is cleared in the same synchronous step that finds nothing pending, so an
   // append made by a resumed waiter always either joins this loop or starts a new one.
@@ -150,41 +132,18 @@ export async function openDurableLog(options: DurableLogOptions) {
     },
 
     /** Read up to `maxLines` durable lines from the cursor; `next` is where a commit moves it. */
-    read(maxLines: number, maxBytes = Math.min(maxLines * 512, 8 * 1024 * 1024)): { lines: string[]; next: Cursor } | undefined {
-      let at = cursor;
-      for (;;) {
-        const seg = segments.find((s) => s.index === at.segment) ?? segments.find((s) => s.index > at.segment);
-        if (!seg) return undefined;
-        if (seg.index !== at.segment) at = { segment: seg.index, offset: 0, line: 0 };
-        if (at.offset < seg.size) {
-          const length = Math.min(seg.size - at.offset, maxBytes);
-          const buf = Buffer.allocUnsafe(length);
-          const fd = openSync(join(dir, segmentName(seg)), 'r');
-          try {
-            readSync(fd, buf, 0, length, at.offset);
-          } finally {
-            closeSync(fd);
-          }
-          const text = buf.toString('utf8', 0, buf.lastIndexOf(0x0a) + 1);
-          const lines: string[] = [];
-          let pos = 0;
-          while (lines.length < maxLines && pos < text.length) {
-            const nl = text.indexOf('\n', pos);
-            lines.push(text.slice(pos, nl));
-            pos = nl + 1;
-          }
-          if (lines.length === 0 && length === maxBytes) return this.read(maxLines, maxBytes * 4); // one very long line
-          const bytes = Buffer.byteLength(text.slice(0, pos));
-          return { lines, next: { segment: seg.index, offset: at.offset + bytes, line: at.line + lines.length } };
-        }
-        if (seg === active()) return undefined;
-        at = { segment: seg.index + 1, offset: 0, line: 0 };
-      }
+    read(maxLines: number): { lines: string[]; next: Cursor } | undefined {
+      return readLines(dir, segments, cursor, maxLines);
+    },
+
+    /** The segment table and cursor, for a shipper in another thread. */
+    snapshot(): { segments: SegmentInfo[]; cursor: Cursor } {
+      return { segments: segments.map((seg) => ({ ...seg })), cursor };
     },
 
     /** Mark everything before `next` as stored in InfluxDB; finished segments are deleted. */
     commit(next: Cursor): void {
-      if (next.segment < cursor.segment || (next.segment === cursor.segment && next.offset <= cursor.offset)) return; // overtaken by a budget drop
+      if (!isBefore(cursor, next)) return; // overtaken by a budget drop
       cursor = next;
       while (segments.length > 1 && segments[0]!.index < cursor.segment) dropSegment(segments[0]!);
       const head = segments[0]!;
@@ -196,16 +155,8 @@ export async function openDurableLog(options: DurableLogOptions) {
     },
 
     /** Lines and bytes not yet stored in InfluxDB, and the age of the oldest (ms). */
-    backlog(): { lines: number; bytes: number; oldestAgeMs: number } {
-      let lines = 0;
-      let oldest: number | undefined;
-      for (const s of segments) {
-        if (s.index < cursor.segment) continue;
-        const n = s.index === cursor.segment ? s.lines - cursor.line : s.lines;
-        if (n > 0 && oldest === undefined) oldest = s.birth;
-        lines += n;
-      }
-      return { lines, bytes: unshippedBytes(), oldestAgeMs: oldest === undefined ? 0 : Math.max(0, clock.now() - oldest) };
+    backlog(): Backlog {
+      return backlogOf(segments, cursor, clock.now());
     },
 
     /** Called after each group commit, so the shipper can wake. */

@@ -1,6 +1,14 @@
 import type { Logger } from '../lib/logger.ts';
 import type { InfluxHttp } from '../influx/http.ts';
-import type { DurableLog } from './durable-log.ts';
+import type { Backlog, Cursor } from './wal-segments.ts';
+
+/** What the shipper needs of the durable log: the log itself, or a view of it in another thread. */
+export interface ShipperLog {
+  read(maxLines: number): { lines: string[]; next: Cursor } | undefined;
+  commit(next: Cursor): void;
+  backlog(): Backlog;
+  onDurable(listener: () => void): () => void;
+}
 
 export interface ShipperMetrics {
   pointsWritten(n: number): void;
@@ -10,7 +18,7 @@ export interface ShipperMetrics {
 }
 
 export interface ShipperDeps {
-  log: DurableLog;
+  log: ShipperLog;
   influx: InfluxHttp;
   batchSize: number;
   flushMs: number;
