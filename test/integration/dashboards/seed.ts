@@ -1,9 +1,9 @@
 import type { DeviceInfo } from '../../../contracts/device.ts';
 import type { AcceptedReading, DeviceKind, ReadingFields } from '../../../contracts/reading.ts';
-import { MEASUREMENTS } from '../../../contracts/influx-schema.ts';
+import { MEASUREMENTS, type FieldName, type MeasurementName, type TagName } from '../../../contracts/influx-schema.ts';
 import { deriveTilt, toPoint } from '../../../ingest/to-point.ts';
 import { createIngestStatsWriter } from '../../../ingest/stats-writer.ts';
-import { toLine } from '../../../influx/line-protocol.ts';
+import { toLine, type FieldValue } from '../../../influx/line-protocol.ts';
 import type { InfluxHttp } from '../../../influx/http.ts';
 import { createMetrics } from '../../../lib/metrics.ts';
 import { createRandom } from '../../../lib/random.ts';
@@ -40,6 +40,11 @@ function device(id: string, kind: DeviceKind, place: Partial<DeviceInfo>): Devic
     facilityId: undefined, facilityType: undefined, baselinePitch: undefined, baselineRoll: undefined,
     ...place,
   };
+}
+
+/** A point as the (not yet written) watering, alert and device-health writers produce it: only schema names compile. */
+function point<M extends MeasurementName>(m: M, tags: Partial<Record<TagName<M>, string>>, fields: Partial<Record<FieldName<M>, FieldValue>>, ts: number): string {
+  return toLine(MEASUREMENTS[m].name, tags, fields, ts);
 }
 
 function reading(d: DeviceInfo, ts: number, seq: number, fields: ReadingFields): AcceptedReading {
@@ -103,24 +108,22 @@ export async function seedCity(influx: InfluxHttp, options: { toMs: number; seed
   // Device status, as the device-health sweep writes it: one gateway-less device offline.
   for (const [i, d] of devices.entries()) {
     const online = i % 7 === 3 ? 0 : 1;
-    lines.push(toLine(MEASUREMENTS.device_status.name, { district: d.districtId, community: d.communityId, device: d.id, kind: d.kind },
+    lines.push(point('device_status', { district: d.districtId, community: d.communityId, device: d.id, kind: d.kind },
       { online, battery: 80 - i, last_seen_s: online ? 60 : 5400 }, toMs - 60_000));
   }
 
   // Watering decisions, one point each: starts, stops and skips with their reasons.
-  const w = MEASUREMENTS.watering.name;
   for (const c of city.communities) {
     const zone = c.zones[0] as string;
-    const tags = { district: c.district, community: c.id, zone, mode: 'automatic' };
-    lines.push(toLine(w, { ...tags, action: 'start', reason: 'below_band' }, { moisture: 17.5 }, fromMs + 3 * 3_600_000));
-    lines.push(toLine(w, { ...tags, action: 'stop', reason: 'max_runtime' }, { duration_s: 1800, volume_l: 360, moisture: 21 }, fromMs + 3.5 * 3_600_000));
-    lines.push(toLine(w, { ...tags, action: 'skip', reason: 'recent_rain' }, { moisture: 16 }, fromMs + 9 * 3_600_000));
+    const tags = { district: c.district, community: c.id, zone, mode: 'automatic' } as const;
+    lines.push(point('watering', { ...tags, action: 'start', reason: 'below_band' }, { moisture: 17.5 }, fromMs + 3 * 3_600_000));
+    lines.push(point('watering', { ...tags, action: 'stop', reason: 'max_runtime' }, { duration_s: 1800, volume_l: 360, moisture: 21 }, fromMs + 3.5 * 3_600_000));
+    lines.push(point('watering', { ...tags, action: 'skip', reason: 'recent_rain' }, { moisture: 16 }, fromMs + 9 * 3_600_000));
   }
 
   // Alert transitions as the alert service writes them (one point per transition).
-  const a = MEASUREMENTS.alert.name;
   const alert = (community: string, district: string, kind: string, severity: string, subject: string, state: string, at: number, message: string) =>
-    lines.push(toLine(a, { district, community, kind, severity, subject }, { state, message }, at));
+    lines.push(point('alert', { district, community, kind, severity, subject }, { state, message }, at));
   alert('c-001', 'north', 'facility_tilt', 'warning', 'f-001-pavilion', 'firing', fromMs + 4 * 3_600_000, 'pavilion tilted 2.4° from baseline');
   alert('c-001', 'north', 'facility_tilt', 'critical', 'f-001-pavilion', 'acknowledged', fromMs + 5 * 3_600_000, 'acknowledged by tech-7');
   alert('c-101', 'south', 'facility_impact', 'critical', 'f-101-trough', 'firing', fromMs + 6.1 * 3_600_000, 'shock 4.5 g');
