@@ -31,11 +31,10 @@ type AlertTag = CommonTag<'alert'>;
  * the median of each sensor's latest reading, as the irrigation rules aggregate it; soil
  * without a plant tag is held to the default band.
  */
-export function dryZones(by: SoilTag[], options: { zone?: boolean } = {}): string {
+export function dryZones(by: SoilTag[]): string {
   const below = [...PLANT_TYPES.map((p) => `(${soil.is('plant', p)} AND m < ${MOISTURE_BANDS[p].low})`), `(${soil.is('plant', '')} AND m < ${MOISTURE_BANDS.default.low})`];
   const keys: SoilTag[] = ['district', 'community', 'zone', 'plant'];
-  const filter = placeFilter(soil, ...(options.zone ? [soil.match('zone', 'zone')] : []));
-  const latest = `SELECT last(${soil.f('moisture')}) AS m FROM ${soil.from} ${where(...filter, TIME)} GROUP BY ${soil.by(...keys, 'device')}`;
+  const latest = `SELECT last(${soil.f('moisture')}) AS m FROM ${soil.from} ${where(...placeFilter(soil), TIME)} GROUP BY ${soil.by(...keys, 'device')}`;
   const zones = `SELECT median(m) AS m FROM (${latest}) GROUP BY ${soil.by(...keys)}`;
   return `SELECT count(m) AS dry_zones FROM (${zones}) WHERE ${below.join(' OR ')}${groupBy(soil.by(...by))}`;
 }
