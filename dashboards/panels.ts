@@ -98,9 +98,15 @@ export function board(spec: BoardSpec): DashboardBuilder {
     .link(new DashboardLinkBuilder('Greenspace').type(DashboardLinkType.Dashboards).tags(['greenspace']).asDropdown(true).includeVars(true).keepTime(true).icon('external link').tooltip('').targetBlank(false));
 }
 
-/** Grafana needs panel ids unique within a dashboard; the SDK leaves them unset. */
-export function numberPanels(dashboard: Dashboard): Dashboard {
+/**
+ * Last touches the SDK does not make: panel ids (Grafana needs them unique within a
+ * dashboard; the SDK leaves them unset), and annotation toggles and dashboard links shown
+ * on the dashboard rather than tucked into the controls menu (the SDK's default placement).
+ */
+export function finish(dashboard: Dashboard): Dashboard {
   let id = 1;
   const number = <T extends Panel | RowPanel>(p: T): T => ({ ...p, id: id++, ...('panels' in p && p.type === 'row' ? { panels: p.panels.map(number) } : {}) });
-  return { ...dashboard, panels: (dashboard.panels ?? []).map(number) };
+  const annotations = (dashboard.annotations.list ?? []).map(({ placement: _placement, ...rest }) => rest);
+  const links = (dashboard.links ?? []).map(({ placement: _placement, ...rest }) => rest);
+  return { ...dashboard, panels: (dashboard.panels ?? []).map(number), annotations: { ...dashboard.annotations, list: annotations }, links };
 }

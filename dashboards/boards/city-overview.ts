@@ -1,6 +1,6 @@
 import { DashboardLinkBuilder, DashboardLinkType, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as text from '@grafana/grafana-foundation-sdk/text';
-import { board, cellColour, numberPanels, statPanel, steps, tablePanel, TRANSFORMS } from '../panels.ts';
+import { board, cellColour, finish, statPanel, steps, tablePanel, TRANSFORMS } from '../panels.ts';
 import { dryZones, onlinePercent, openAlerts } from '../queries.ts';
 
 export const CITY_OVERVIEW_UID = 'gs-city-overview';
@@ -25,7 +25,7 @@ export function cityOverview(): Dashboard {
     .url(`/d/${COMMUNITY_UID}/community?var-district=\${__data.fields.district}&var-community=\${__value.raw}&\${__url_time_range}`)
     .icon('dashboard').tooltip('').tags([]).asDropdown(false).includeVars(false).keepTime(false).targetBlank(false);
 
-  return numberPanels(
+  return finish(
     board({
       uid: CITY_OVERVIEW_UID,
       title: 'Greenspace · City overview',

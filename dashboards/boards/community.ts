@@ -4,7 +4,7 @@ import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import { PLANT_TYPES, FACILITY_TYPES } from '../../contracts/device.ts';
 import { on } from '../influxql.ts';
 import { MOISTURE_BANDS, TILT_LIMITS } from '../limits.ts';
-import { annotation, bars, board, legendTable, numberPanels, steps, thresholdProps, timeSeries, withQueries } from '../panels.ts';
+import { annotation, bars, board, legendTable, finish, steps, thresholdProps, timeSeries, withQueries } from '../panels.ts';
 import { placeFilter, TIME, where } from '../queries.ts';
 import { COMMUNITY_UID } from './city-overview.ts';
 
@@ -46,7 +46,7 @@ export function community(): Dashboard {
     .legend(legendTable()).min(0).repeat('facility').maxPerRow(3).span(24);
   tiltOverrides(facilities);
 
-  return numberPanels(
+  return finish(
     board({
       uid: COMMUNITY_UID,
       title: 'Greenspace · Community',

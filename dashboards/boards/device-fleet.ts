@@ -2,7 +2,7 @@ import { MappingType, type Dashboard } from '@grafana/grafana-foundation-sdk/das
 import { REJECT_REASONS } from '../../contracts/rejects.ts';
 import { on } from '../influxql.ts';
 import { BATTERY_LOW_PCT, RSSI_WEAK_DBM } from '../limits.ts';
-import { board, cellColour, legendTable, numberPanels, statPanel, steps, tablePanel, timeSeries, TRANSFORMS } from '../panels.ts';
+import { board, cellColour, legendTable, finish, statPanel, steps, tablePanel, timeSeries, TRANSFORMS } from '../panels.ts';
 import { offlineDevices, onlinePercent, placeFilter, TIME, where } from '../queries.ts';
 
 export const DEVICE_FLEET_UID = 'gs-device-fleet';
@@ -21,7 +21,7 @@ const signalColours = () => steps(['red', null], ['orange', RSSI_WEAK_DBM], ['gr
  * (`ingest_stats`), not per community; per-device refusals are in the dead-letter store.
  */
 export function deviceFleet(): Dashboard {
-  return numberPanels(
+  return finish(
     board({
       uid: DEVICE_FLEET_UID,
       title: 'Greenspace · Device fleet',

@@ -2,7 +2,7 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { on } from '../influxql.ts';
 import { SHOCK_IMPACT_G } from '../limits.ts';
-import { board, cellColour, legendTable, numberPanels, statPanel, steps, tablePanel, thresholdProps, timeSeries, TRANSFORMS } from '../panels.ts';
+import { board, cellColour, legendTable, finish, statPanel, steps, tablePanel, thresholdProps, timeSeries, TRANSFORMS } from '../panels.ts';
 import { openAlertList, openAlerts, placeFilter, TIME, where } from '../queries.ts';
 import { facilityTiltQuery, tiltOverrides } from './community.ts';
 
@@ -21,7 +21,7 @@ export function facilityHealth(): Dashboard {
   const tiltPanel = timeSeries('Tilt from baseline', 'degree', { query: facilityTiltQuery, alias: '$tag_facility ($tag_facility_type)' }).legend(legendTable()).min(0);
   tiltOverrides(tiltPanel);
   const severity = steps(['green', null], ['red', 1]);
-  return numberPanels(
+  return finish(
     board({
       uid: FACILITY_HEALTH_UID,
       title: 'Greenspace · Facility health',

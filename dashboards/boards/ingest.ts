@@ -1,7 +1,7 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { FieldName } from '../../contracts/influx-schema.ts';
 import { on } from '../influxql.ts';
-import { bars, board, legendTable, numberPanels, statPanel, steps, timeSeries } from '../panels.ts';
+import { bars, board, legendTable, finish, statPanel, steps, timeSeries } from '../panels.ts';
 import { TIME, where } from '../queries.ts';
 
 export const INGEST_UID = 'gs-ingest';
@@ -21,7 +21,7 @@ const latest = (field: FieldName<'ingest_stats'>) => ({ query: `SELECT last(${st
  * the on-disk spool that grows when InfluxDB is away.
  */
 export function ingest(): Dashboard {
-  return numberPanels(
+  return finish(
     board({
       uid: INGEST_UID,
       title: 'Greenspace · Ingest',

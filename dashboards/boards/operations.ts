@@ -2,7 +2,7 @@ import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as text from '@grafana/grafana-foundation-sdk/text';
 import { SEVERITIES } from '../../contracts/alert.ts';
 import { on } from '../influxql.ts';
-import { bars, board, cellColour, numberPanels, statPanel, steps, tablePanel, TRANSFORMS } from '../panels.ts';
+import { bars, board, cellColour, finish, statPanel, steps, tablePanel, TRANSFORMS } from '../panels.ts';
 import { onlinePercent, openAlertList, openAlerts, placeFilter, readingsInBand, soilReadings, TIME, where } from '../queries.ts';
 
 export const OPERATIONS_UID = 'gs-operations';
@@ -35,7 +35,7 @@ export function operations(): Dashboard {
     query: `SELECT count(${alert.f('state')}) AS ${state} FROM ${alert.from} ${where(...placeFilter(alert), `${alert.f('state')} = '${state}'`, TIME)} GROUP BY time($__interval) fill(0)`,
   });
 
-  return numberPanels(
+  return finish(
     board({
       uid: OPERATIONS_UID,
       title: 'Greenspace · Operations',
