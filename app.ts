@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
 import type { Logger } from './lib/logger.ts';
@@ -12,6 +13,7 @@ import { createInfluxHttp } from './influx/http.ts';
 import { findInfluxd, INSTALL_HINT, startInfluxd, type InfluxdHandle } from './influx/influxd-process.ts';
 import { openDurableLog } from './ingest/durable-log.ts';
 import { startShipperThread } from './ingest/shipper-thread.ts';
+import { createIngestStatsWriter } from './ingest/stats-writer.ts';
 import { createDeadLetterStore } from './ingest/dead-letters.ts';
 import { createIngest, isReadingTopic } from './ingest/pipeline.ts';
 import { createMqttBroker } from './broker/create-broker.ts';
@@ -26,7 +28,11 @@ export type App = Awaited<ReturnType<typeof startApp>>;
  * The composition root: the one place that knows every concrete part and wires them.
  * Returns the running app (bound ports, its parts for tests) and an orderly stop.
  */
-export async function startApp(config: Config, logger: Logger, options: { clock?: Clock; onStoredTimestamps?: (ts: Float64Array, at: number) => void } = {}) {
+export async function startApp(
+  config: Config,
+  logger: Logger,
+  options: { clock?: Clock; onStoredTimestamps?: (ts: Float64Array, at: number) => void; ingestStatsIntervalMs?: number } = {},
+) {
   const clock = options.clock ?? systemClock;
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -100,6 +106,9 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     metrics.spoolOldestAge.set(b.oldestAgeMs / 1000);
   };
   const backlogTimer = setInterval(backlogGauges, 1_000).unref();
+  // The ingest's counters as `ingest_stats` points, through the same spool as readings (Grafana's Ingest dashboard).
+  const stopIngestStats = createIngestStatsWriter({ registry: metrics.registry, append: (lines) => wal.append(lines), now: () => clock.now(), instance: hostname(), logger: logger.child({ module: 'ingest-stats' }) })
+    .start((fn, ms) => { const timer = setInterval(fn, ms).unref(); return () => clearInterval(timer); }, options.ingestStatsIntervalMs ?? 10_000);
 
   // Readings reach the rules through listeners registered here (ingest never imports rules).
   const readingListeners: Array<(reading: AcceptedReading, device: DeviceInfo) => void> = [];
@@ -165,6 +174,7 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     stop(options: { drainMs?: number } = {}): Promise<void> {
       stopping ??= (async () => {
         clearInterval(backlogTimer);
+        stopIngestStats();
         await source?.close();
         await broker.close();
         await api.close();

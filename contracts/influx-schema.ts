@@ -40,6 +40,25 @@ export const MEASUREMENTS = {
     tags: ['district', 'community', 'device', 'kind'],
     fields: ['online', 'battery', 'last_seen_s'],
   },
+  /**
+   * The ingest's own counters, sampled every interval by ingest/stats-writer.ts so the
+   * Ingest and Device fleet dashboards need only InfluxDB (the same numbers are in
+   * /metrics). Rates are per second over the interval; `rejected_*` are counts in the
+   * interval, one field per REJECT_REASONS entry (fields, not a tag, so every point has
+   * the same tag set, as InfluxDB 3 wants).
+   */
+  ingest_stats: {
+    name: 'ingest_stats',
+    tags: ['instance'],
+    fields: [
+      'messages_per_s', 'readings_per_s', 'rejects_per_s', 'points_per_s',
+      'write_errors', 'write_latency_ms', 'spool_backlog_points', 'spool_backlog_bytes',
+      'spool_oldest_age_s', 'connected_clients',
+      'rejected_malformed_json', 'rejected_schema', 'rejected_out_of_range', 'rejected_bad_timestamp',
+      'rejected_unknown_device', 'rejected_topic_not_allowed', 'rejected_too_large', 'rejected_rate_limited',
+      'rejected_duplicate', 'rejected_influx_refused', 'rejected_spool_overflow',
+    ],
+  },
 } as const;
 
 export type MeasurementName = keyof typeof MEASUREMENTS;

@@ -1,0 +1,158 @@
+import type { DeviceInfo } from '../../../contracts/device.ts';
+import type { AcceptedReading, DeviceKind, ReadingFields } from '../../../contracts/reading.ts';
+import { MEASUREMENTS, type FieldName, type MeasurementName, type TagName } from '../../../contracts/influx-schema.ts';
+import { deriveTilt, toPoint } from '../../../ingest/to-point.ts';
+import { createIngestStatsWriter } from '../../../ingest/stats-writer.ts';
+import { toLine, type FieldValue } from '../../../influx/line-protocol.ts';
+import type { InfluxHttp } from '../../../influx/http.ts';
+import { createMetrics } from '../../../lib/metrics.ts';
+import { createRandom } from '../../../lib/random.ts';
+
+/**
+ * A small city, written through the real writers: readings through ingest/to-point.ts,
+ * watering runs and alert transitions as their writers' line protocol (per the schema),
+ * device status, and ingest statistics through ingest/stats-writer.ts over a real
+ * prom-client registry. The one place the dashboard tests get data from: a firmware-sim
+ * run can replace it later.
+ */
+export interface SeededCity {
+  fromMs: number;
+  toMs: number;
+  districts: string[];
+  communities: Array<{ id: string; district: string; zones: string[]; facilities: string[] }>;
+  points: number;
+}
+
+const STEP_MS = 15 * 60_000;
+const HOURS = 12;
+
+const PLACES = [
+  { id: 'c-001', district: 'north', plants: ['lawn', 'shrubs'] as const, facilities: [['f-001-pavilion', 'pavilion'], ['f-001-rope', 'trellis_rope']] as const },
+  // A dot in the id exercises regex escaping of template variables.
+  { id: 'c.002', district: 'north', plants: ['trees', 'hedge'] as const, facilities: [['f-002-bench', 'bench']] as const },
+  { id: 'c-101', district: 'south', plants: ['ground_cover', 'lawn'] as const, facilities: [['f-101-trough', 'planter_trough'], ['f-101-gym', 'fitness_equipment']] as const },
+];
+
+function device(id: string, kind: DeviceKind, place: Partial<DeviceInfo>): DeviceInfo {
+  return {
+    id, kind, devEui: undefined, reportIntervalS: 900, disabled: false,
+    districtId: undefined, communityId: undefined, zoneId: undefined, plant: undefined,
+    facilityId: undefined, facilityType: undefined, baselinePitch: undefined, baselineRoll: undefined,
+    ...place,
+  };
+}
+
+/** A point as the (not yet written) watering, alert and device-health writers produce it: only schema names compile. */
+function point<M extends MeasurementName>(m: M, tags: Partial<Record<TagName<M>, string>>, fields: Partial<Record<FieldName<M>, FieldValue>>, ts: number): string {
+  return toLine(MEASUREMENTS[m].name, tags, fields, ts);
+}
+
+function reading(d: DeviceInfo, ts: number, seq: number, fields: ReadingFields): AcceptedReading {
+  return { deviceId: d.id, ts, dedupKey: String(seq), fields, source: 'native', kind: d.kind, receivedAt: ts };
+}
+
+export async function seedCity(influx: InfluxHttp, options: { toMs: number; seed?: number }): Promise<SeededCity> {
+  const random = createRandom(options.seed ?? 7);
+  const toMs = options.toMs;
+  const fromMs = toMs - HOURS * 3_600_000;
+  const lines: string[] = [];
+  const devices: DeviceInfo[] = [];
+  const city: SeededCity = { fromMs, toMs, districts: [...new Set(PLACES.map((p) => p.district))], communities: [], points: 0 };
+
+  for (const place of PLACES) {
+    const base = { districtId: place.district, communityId: place.id };
+    const zones = place.plants.map((plant, i) => ({ id: `${place.id}-z${i + 1}`, plant }));
+    city.communities.push({ id: place.id, district: place.district, zones: zones.map((z) => z.id), facilities: place.facilities.map(([f]) => f) });
+    for (const zone of zones) {
+      for (const n of [1, 2]) devices.push(device(`${zone.id}-soil${n}`, 'soil', { ...base, zoneId: zone.id, plant: zone.plant }));
+      devices.push(device(`${zone.id}-valve`, 'valve', { ...base, zoneId: zone.id }));
+    }
+    for (const [facility, type] of place.facilities) {
+      devices.push(device(`${facility}-tilt`, 'tilt', { ...base, facilityId: facility, facilityType: type, baselinePitch: 0.5, baselineRoll: -0.3 }));
+    }
+    devices.push(device(`${place.id}-rain`, 'rain', base));
+  }
+
+  let seq = 0;
+  const previousTilt = new Map<string, { pitch: number; roll: number }>();
+  for (let ts = fromMs; ts <= toMs; ts += STEP_MS) {
+    const hour = (ts - fromMs) / 3_600_000;
+    for (const d of devices) {
+      const battery = 90 - hour - random() * 5;
+      const radio = { battery, rssi: -70 - random() * 40, snr: 5 - random() * 10 };
+      let fields: ReadingFields;
+      if (d.kind === 'soil') {
+        // The first zone of each community dries out below its band; the others stay in it.
+        const dry = d.zoneId?.endsWith('-z1') ?? false;
+        fields = { moisture: (dry ? 24 - hour * 1.2 : 28) + random() * 2, temperature: 18 + random() * 4, ec: 0.8 + random() * 0.2, ...radio };
+      } else if (d.kind === 'valve') {
+        const open = hour >= 3 && hour < 3.5;
+        fields = { state: open ? 1 : 0, flow: open ? 12 + random() : 0, volume: hour * 10, ...radio };
+      } else if (d.kind === 'rain') {
+        fields = { rainfall: hour > 8 && hour < 10 ? random() * 3 : 0, ...radio };
+      } else {
+        // The pavilion and the trough lean further every hour: damaged facilities.
+        const leaning = d.facilityType === 'pavilion' || d.facilityType === 'planter_trough';
+        const pitch = 0.5 + (leaning ? hour * 0.6 : random() * 0.2);
+        const roll = -0.3 + random() * 0.2;
+        fields = { pitch, roll, shock: leaning && hour > 6 && hour < 6.3 ? 4.5 : random() * 0.1, ...radio };
+      }
+      const r = reading(d, ts, ++seq, fields);
+      const tilt = d.kind === 'tilt' ? deriveTilt(fields.pitch ?? 0, fields.roll ?? 0, d, previousTilt.get(d.id)) : undefined;
+      if (d.kind === 'tilt') previousTilt.set(d.id, { pitch: fields.pitch ?? 0, roll: fields.roll ?? 0 });
+      const line = toPoint(r, d, tilt);
+      if (line) lines.push(line);
+    }
+  }
+
+  // Device status, as the device-health sweep writes it: one gateway-less device offline.
+  for (const [i, d] of devices.entries()) {
+    const online = i % 7 === 3 ? 0 : 1;
+    lines.push(point('device_status', { district: d.districtId, community: d.communityId, device: d.id, kind: d.kind },
+      { online, battery: 80 - i, last_seen_s: online ? 60 : 5400 }, toMs - 60_000));
+  }
+
+  // Watering decisions, one point each: starts, stops and skips with their reasons.
+  for (const c of city.communities) {
+    const zone = c.zones[0] as string;
+    const tags = { district: c.district, community: c.id, zone, mode: 'automatic' } as const;
+    lines.push(point('watering', { ...tags, action: 'start', reason: 'below_band' }, { moisture: 17.5 }, fromMs + 3 * 3_600_000));
+    lines.push(point('watering', { ...tags, action: 'stop', reason: 'max_runtime' }, { duration_s: 1800, volume_l: 360, moisture: 21 }, fromMs + 3.5 * 3_600_000));
+    lines.push(point('watering', { ...tags, action: 'skip', reason: 'recent_rain' }, { moisture: 16 }, fromMs + 9 * 3_600_000));
+  }
+
+  // Alert transitions as the alert service writes them (one point per transition).
+  const alert = (community: string, district: string, kind: string, severity: string, subject: string, state: string, at: number, message: string) =>
+    lines.push(point('alert', { district, community, kind, severity, subject }, { state, message }, at));
+  alert('c-001', 'north', 'facility_tilt', 'warning', 'f-001-pavilion', 'firing', fromMs + 4 * 3_600_000, 'pavilion tilted 2.4° from baseline');
+  alert('c-001', 'north', 'facility_tilt', 'critical', 'f-001-pavilion', 'acknowledged', fromMs + 5 * 3_600_000, 'acknowledged by tech-7');
+  alert('c-101', 'south', 'facility_impact', 'critical', 'f-101-trough', 'firing', fromMs + 6.1 * 3_600_000, 'shock 4.5 g');
+  alert('c.002', 'north', 'device_offline', 'warning', 'c.002-z2-soil1', 'firing', fromMs + 2 * 3_600_000, 'no report for 45 min');
+  alert('c.002', 'north', 'device_offline', 'warning', 'c.002-z2-soil1', 'resolved', fromMs + 2.5 * 3_600_000, 'reporting again');
+  alert('c-101', 'south', 'battery_low', 'info', 'c-101-rain', 'firing', fromMs + 7 * 3_600_000, 'battery 18%');
+  alert('c-001', 'north', 'sensor_stuck', 'warning', 'c-001-z2-soil2', 'firing', fromMs + 8 * 3_600_000, 'moisture unchanged for 6 h');
+
+  // Ingest statistics, sampled every minute over a real registry the way app.ts runs it.
+  const metrics = createMetrics({ defaults: false });
+  let now = fromMs;
+  const stats = createIngestStatsWriter({ registry: metrics.registry, append: async (l) => { lines.push(...l); }, now: () => now, instance: 'gs-test' });
+  for (; now <= toMs; ) {
+    now += 60_000;
+    metrics.messagesReceived.inc({ format: 'native' }, 40 + Math.floor(random() * 10));
+    metrics.readingsAccepted.inc({ kind: 'soil' }, 38);
+    metrics.readingsRejected.inc({ reason: random() < 0.5 ? 'schema' : 'duplicate' }, 1 + Math.floor(random() * 3));
+    metrics.pointsWritten.inc(38);
+    metrics.writeDuration.observe(0.004 + random() * 0.01);
+    metrics.spoolBacklogPoints.set(Math.floor(random() * 100));
+    metrics.connectedClients.set(devices.length);
+    await stats.tick();
+  }
+
+  await influx.createDatabase();
+  for (let i = 0; i < lines.length; i += 5000) {
+    const outcome = await influx.write(lines.slice(i, i + 5000).join('\n'));
+    if (outcome.kind !== 'ok') throw new Error(`seeding failed: ${JSON.stringify(outcome)}`);
+  }
+  city.points = lines.length;
+  return city;
+}
