@@ -18,6 +18,8 @@ import { createMqttBroker } from './broker/create-broker.ts';
 import { buildApi } from './api/build-api.ts';
 import type { AcceptedReading } from './contracts/reading.ts';
 import type { DeviceInfo } from './contracts/device.ts';
+import { loadNotifyConfig, type NotifyConfig } from './alerts/notify/config.ts';
+import { createNotificationService } from './alerts/notify/service.ts';
 
 export type App = Awaited<ReturnType<typeof startApp>>;
 
@@ -33,7 +35,7 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
  * The composition root: the one place that knows every concrete part and wires them.
  * Returns the running app (bound ports, its parts for tests) and an orderly stop.
  */
-export async function startApp(config: Config, logger: Logger, options: { clock?: Clock } = {}) {
+export async function startApp(config: Config, logger: Logger, options: { clock?: Clock; notify?: NotifyConfig } = {}) {
   const clock = options.clock ?? systemClock;
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -131,6 +133,13 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     ingest: (msg) => ingest.handle(msg),
   });
 
+  // Notifications: own timers and outbox loop, never on the ingest path. The alert
+  // lifecycle calls `notifications.onTransition` (wired where the alert service is built).
+  const notifications = createNotificationService({
+    db, config: options.notify ?? loadNotifyConfig(process.env), clock, random: Math.random, logger, registry: metrics.registry,
+  });
+  notifications.start();
+
   const api: FastifyInstance = await buildApi({
     logger,
     metrics,
@@ -138,6 +147,7 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     devices,
     deadLetters,
     readiness: { influxdb: () => influx.ping(), broker: () => broker.isListening() },
+    notifications: { outbox: notifications.outbox, silences: notifications.silences, clock },
   });
   await api.listen({ port: config.httpPort, host: config.httpHost });
   const httpPort = (api.server.address() as { port: number }).port;
@@ -154,12 +164,14 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     devices,
     wal,
     metrics,
+    notifications,
     /** Orderly stop: no new readings, pending appends durable, backlog shipped within the deadline. */
     stop(options: { drainMs?: number } = {}): Promise<void> {
       stopping ??= (async () => {
         clearInterval(backlogTimer);
         await broker.close();
         await api.close();
+        await notifications.stop();
         await wal.flush();
         const drained = await shipper.drain(options.drainMs ?? 5_000);
         if (!drained) logger.warn({ backlog: wal.backlog() }, 'stopping with points still on disk; they are sent at the next start');
