@@ -126,7 +126,7 @@ export const toHtml = (m: Message): string =>
 export function truncateBytes(s: string, maxBytes: number): string {
   if (Buffer.byteLength(s) <= maxBytes) return s;
   const marker = '\n……（内容过长已截断）';
-  let cut = s.slice(0, maxBytes);
-  while (Buffer.byteLength(cut) + Buffer.byteLength(marker) > maxBytes) cut = cut.slice(0, -1);
+  // Decoding a byte prefix leaves at most one broken character at the end: drop it.
+  const cut = Buffer.from(s).subarray(0, maxBytes - Buffer.byteLength(marker)).toString('utf8').replace(/\uFFFD$/, '');
   return cut + marker;
 }
