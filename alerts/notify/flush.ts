@@ -7,7 +7,7 @@ import type { SilenceStore } from './silences.ts';
 import type { NewOutboxRow, Outbox } from './outbox.ts';
 import type { NotifyMetrics } from './metrics.ts';
 import type { Audience, Tracker, Tracked } from './tracker.ts';
-import { isGroupDue, routeAccepts, silencedUntil, strongerReason, type NotifyReason } from './policy.ts';
+import { isGroupDue, routeAccepts, silencedBy, strongerReason, type NotifyReason } from './policy.ts';
 import { ackUrl, renderMessage, type Entry } from './message.ts';
 
 interface FlushDeps {
@@ -39,9 +39,9 @@ export function createGroupFlusher(deps: FlushDeps) {
     for (const item of tracker.releasableItems(teamId, audience, now)) {
       const tracked = tracker.get(item.alertId);
       if (!tracked || (item.reason !== 'resolved' && tracked.state !== 'firing')) { done.push(item.id); continue; }
-      const until = silencedUntil(silences, tracked.alert, now);
-      if (until !== undefined) {
-        tracker.holdItem(item.id, until);
+      const silence = silencedBy(silences, tracked.alert, now);
+      if (silence) {
+        tracker.holdItem(item.id, silence.endsAt, silence.id);
         deps.metrics?.silenced.inc();
         continue;
       }

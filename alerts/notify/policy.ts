@@ -52,11 +52,11 @@ export function matchesSilence(silence: Silence, alert: Pick<Alert, 'communityId
   return true;
 }
 
-/** The end of the longest active silence covering the alert, or undefined when none does. */
-export function silencedUntil(silences: readonly Silence[], alert: Pick<Alert, 'communityId' | 'subject' | 'kind'>, now: number): number | undefined {
-  let until: number | undefined;
-  for (const s of silences) if (matchesSilence(s, alert, now)) until = Math.max(until ?? 0, s.endsAt);
-  return until;
+/** The active silence covering the alert that ends last, or undefined when none does. */
+export function silencedBy(silences: readonly Silence[], alert: Pick<Alert, 'communityId' | 'subject' | 'kind'>, now: number): Silence | undefined {
+  let longest: Silence | undefined;
+  for (const s of silences) if (matchesSilence(s, alert, now) && (!longest || s.endsAt > longest.endsAt)) longest = s;
+  return longest;
 }
 
 /**

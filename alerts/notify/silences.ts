@@ -54,7 +54,11 @@ export function createSilenceStore(db: Db) {
       const rows = db.prepare(`SELECT * FROM notify_silences ${includeExpired ? '' : 'WHERE ends_at > ?'} ORDER BY starts_at, id`).all(...(includeExpired ? [] : [now])) as Row[];
       return rows.map((r) => view(r, now));
     },
-    remove: (id: number): boolean => db.prepare('DELETE FROM notify_silences WHERE id = ?').run(id).changes > 0,
+    /** Delete a silence; what it held is released now (and re-checked against other silences). */
+    remove: db.transaction((id: number, now: number): boolean => {
+      db.prepare('UPDATE notify_pending SET hold_until = ?, silence_id = NULL WHERE silence_id = ?').run(now, id);
+      return db.prepare('DELETE FROM notify_silences WHERE id = ?').run(id).changes > 0;
+    }),
     /** Silences in force now. */
     active(now: number): Silence[] {
       return (db.prepare('SELECT * FROM notify_silences WHERE starts_at <= ? AND ends_at > ?').all(now, now) as Row[]).map(toSilence);

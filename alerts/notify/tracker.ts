@@ -66,7 +66,8 @@ export function createTracker(db: Db) {
       const del = db.prepare('DELETE FROM notify_pending WHERE id = ?');
       for (const id of ids) del.run(id);
     },
-    holdItem: (id: number, until: number): void => void db.prepare('UPDATE notify_pending SET hold_until = ? WHERE id = ?').run(until, id),
+    holdItem: (id: number, until: number, silenceId: number): void =>
+      void db.prepare('UPDATE notify_pending SET hold_until = ?, silence_id = ? WHERE id = ?').run(until, silenceId, id),
     pendingCount: (): number => (db.prepare('SELECT COUNT(*) AS n FROM notify_pending').get() as { n: number }).n,
   };
 }

@@ -45,7 +45,8 @@ CREATE TABLE notify_pending (
   audience   TEXT NOT NULL,           -- team | supervisor
   reason     TEXT NOT NULL,           -- firing | reminder | escalation | resolved
   created_at INTEGER NOT NULL,
-  hold_until INTEGER NOT NULL         -- not before: quiet hours or a silence
+  hold_until INTEGER NOT NULL,        -- not before: quiet hours or a silence
+  silence_id INTEGER                  -- the silence holding it; deleting the silence releases it
 );
 CREATE INDEX notify_pending_group ON notify_pending(team_id, audience, hold_until);
 CREATE INDEX notify_pending_alert ON notify_pending(alert_id);

@@ -38,6 +38,8 @@ export function createEmailSender(smtp: SmtpConfig | undefined, timeoutMs: numbe
           text: toText(delivery.message),
           html: `<!doctype html><meta charset="utf-8">\n${toHtml(delivery.message)}`,
           headers: { 'X-Greenspace-Delivery': String(delivery.id) },
+          // Chinese text is 3 bytes a character: base64 is smaller than quoted-printable.
+          textEncoding: 'base64',
         });
         const rejected = (info.rejected ?? []).map(String);
         return rejected.length === 0 ? ok(undefined) : err(`recipients refused: ${rejected.join(', ')}`);

@@ -190,6 +190,17 @@ describe('silences for maintenance windows', () => {
     expect(await h.registry.getSingleMetricAsString('gs_notify_silenced_total')).toMatch(/gs_notify_silenced_total [1-9]/);
   });
 
+  it('releases what a silence held as soon as the silence is deleted', async () => {
+    const h = createHarness();
+    const s = h.service.silences.create({ communityId: 'c-001', endsAt: new Date(T0 + 3_600 * S).toISOString(), comment: '维护' }, T0);
+    h.fire(alertOf(1));
+    await h.run(300 * S);
+    expect(h.sent).toEqual([]);
+    expect(h.service.silences.remove(s.id, h.clock.now())).toBe(true);
+    await h.advance(1 * S);
+    expect(h.sentTo('wecom').map(ids)).toEqual([[1]]);
+  });
+
   it('never sends an alert that resolved during its silence', async () => {
     const h = createHarness();
     h.service.silences.create({ subject: 'pav-1', kind: 'facility_tilt', endsAt: new Date(T0 + 600 * S).toISOString(), comment: '调平' }, T0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, isGroupDue, matchesSilence, quietUntil, routeAccepts, silencedUntil, type Silence } from '../../../alerts/notify/policy.ts';
+import { backoffMs, isGroupDue, matchesSilence, quietUntil, routeAccepts, silencedBy, type Silence } from '../../../alerts/notify/policy.ts';
 import type { Severity } from '../../../contracts/alert.ts';
 
 // 2026-11-26 00:00 in UTC+8 is 2026-11-25T16:00Z.
@@ -53,10 +53,10 @@ describe('silences', () => {
     expect(matchesSilence({ ...base, ...fields }, alert, now)).toBe(expected);
   });
 
-  it('holds until the latest end among matching silences', () => {
+  it('picks the matching silence that ends last', () => {
     const list = [{ ...base, communityId: 'c-001' }, { ...base, id: 2, kind: 'facility_tilt', endsAt: 5_000 }, { ...base, id: 3, subject: 'other', endsAt: 9_000 }];
-    expect(silencedUntil(list, alert, 1_500)).toBe(5_000);
-    expect(silencedUntil(list, alert, 500)).toBeUndefined();
+    expect(silencedBy(list, alert, 1_500)?.id).toBe(2);
+    expect(silencedBy(list, alert, 500)).toBeUndefined();
   });
 });
 
