@@ -35,6 +35,8 @@ export const NotifyConfig = z.strictObject({
     backoffMaxMs: z.number().int().min(1).max(86_400_000).default(30 * 60_000),
     pollMs: z.number().int().min(10).max(60_000).default(1_000),
   }).default({ concurrency: 4, timeoutMs: 10_000, maxAttempts: 12, backoffBaseMs: 5_000, backoffMaxMs: 30 * 60_000, pollMs: 1_000 }),
+  /** Sent and abandoned notifications, and settled alerts, are kept this long for the API. */
+  retentionDays: z.number().int().min(1).max(3650).default(30),
   /** How often reminders, escalations and group windows are checked. */
   tickMs: z.number().int().min(10).max(60_000).default(1_000),
   smtp: z.strictObject({

@@ -48,6 +48,7 @@ export function createNotifier(deps: NotifierDeps) {
   const tracker = createTracker(deps.db);
   const flusher = createGroupFlusher({ ...deps, tracker });
   let timer: NodeJS.Timeout | undefined;
+  let lastPrune = 0;
 
   const reminderMs = (a: Alert): number => config.reminderIntervalS[a.severity] * 1000;
   const escalateMs = (a: Alert): number => config.escalateAfterS[a.severity] * 1000;
@@ -153,6 +154,12 @@ export function createNotifier(deps: NotifierDeps) {
     }
     const queued = flusher.flushDue(now);
     if (queued > 0) deps.onQueued?.();
+    if (now - lastPrune >= 3_600_000) {
+      lastPrune = now;
+      const before = now - config.retentionDays * 86_400_000;
+      const rows = deps.outbox.prune(before) + tracker.pruneSettled(before);
+      if (rows > 0) logger.info({ rows, retentionDays: config.retentionDays }, 'old notification records pruned');
+    }
     return queued;
   }
 

@@ -79,6 +79,14 @@ export function createOutbox(db: Db) {
     markSent: (id: number, now: number) => void setSent.run(now, id),
     markRetry: (id: number, error: string, nextAttemptAt: number) => void setRetry.run(nextAttemptAt, error.slice(0, 500), id),
     markFailed: (id: number, error: string) => void setFailed.run(error.slice(0, 500), id),
+    /** An operator retries a given-up row: it starts over with a full set of attempts. */
+    requeue(id: number, now: number): boolean {
+      return db.prepare(`UPDATE notify_outbox SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE id = ? AND state = 'failed'`).run(now, id).changes > 0;
+    },
+    /** Forget settled rows older than `before` (the outbox is a queue, not an archive). */
+    prune(before: number): number {
+      return db.prepare(`DELETE FROM notify_outbox WHERE state IN ('sent', 'failed') AND created_at < ?`).run(before).changes;
+    },
     /** Earliest time a pending row becomes due, for the worker's sleep. */
     nextDueAt(): number | undefined {
       const row = db.prepare(`SELECT MIN(next_attempt_at) AS t FROM notify_outbox WHERE state = 'pending'`).get() as { t: number | null };

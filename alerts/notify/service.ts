@@ -43,6 +43,8 @@ export function createNotificationService(deps: NotificationDeps) {
   const silences = createSilenceStore(deps.db);
   const teams = createSqliteTeams(deps.db);
   for (const team of deps.config.teams) teams.upsert(team);
+  const emailTeams = teams.list().filter((t) => [...t.channels, ...t.supervisorChannels].some((r) => r.channel.type === 'email')).map((t) => t.id);
+  if (emailTeams.length > 0 && !deps.config.smtp) logger.warn({ teams: emailTeams }, 'email channels configured but no SMTP server (notify config `smtp`): their messages will fail');
   const metrics = createNotifyMetrics(deps.registry, () => outbox.backlog(deps.clock.now()));
   const senders = deps.send ? undefined : createChannelSenders({ smtp: deps.config.smtp, timeoutMs: deps.config.delivery.timeoutMs });
   const worker = createOutboxWorker({

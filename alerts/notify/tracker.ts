@@ -68,6 +68,8 @@ export function createTracker(db: Db) {
     },
     holdItem: (id: number, until: number, silenceId: number): void =>
       void db.prepare('UPDATE notify_pending SET hold_until = ?, silence_id = ? WHERE id = ?').run(until, silenceId, id),
+    pruneSettled: (before: number): number =>
+      db.prepare(`DELETE FROM notify_alerts WHERE state != 'firing' AND updated_at < ? AND NOT EXISTS (SELECT 1 FROM notify_pending p WHERE p.alert_id = notify_alerts.alert_id)`).run(before).changes,
     pendingCount: (): number => (db.prepare('SELECT COUNT(*) AS n FROM notify_pending').get() as { n: number }).n,
   };
 }

@@ -47,6 +47,25 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRouteDeps> = 
   );
 
   app.post(
+    '/notifications/:id/retry',
+    {
+      preHandler: opts.requireAdmin,
+      schema: {
+        summary: 'Queue a notification that was given up on for a fresh round of attempts (after fixing the endpoint)',
+        security: [{ bearer: [] }],
+        params: z.object({ id: z.coerce.number().int().min(1) }),
+        response: { 202: z.object({ id: z.number(), state: z.literal('pending') }), 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      if (!opts.outbox.requeue(request.params.id, opts.clock.now())) {
+        return reply.code(404).send({ error: 'not_found', message: `no abandoned notification ${request.params.id}` });
+      }
+      return reply.code(202).send({ id: request.params.id, state: 'pending' as const });
+    },
+  );
+
+  app.post(
     '/silences',
     {
       preHandler: opts.requireAdmin,

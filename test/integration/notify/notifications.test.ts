@@ -221,5 +221,6 @@ describe('notifications: alert transitions → signed robot messages, email, ret
     expect((await app.api.inject({ method: 'DELETE', url: `/api/v1/silences/${silence.id}`, headers: auth })).statusCode).toBe(404);
     await eventually(() => webhookAlerts('/hook').find((m) => m.entries.some(([id]) => id === 401)), 10_000, 'the held alert once the silence is gone');
     expect((await app.api.inject({ url: '/api/v1/silences' })).statusCode).toBe(401);
+    expect((await app.api.inject({ method: 'POST', url: '/api/v1/notifications/999999/retry', headers: auth })).statusCode).toBe(404);
   });
 });

@@ -42,6 +42,21 @@ describe('outbox worker', () => {
     expect(text).toMatch(/gs_notify_send_failures_total\{channel_type="wecom",channel="wecom:[0-9a-f]{10}"\} 4/);
     expect(text).toMatch(/gs_notify_given_up_total\{channel_type="wecom",channel="wecom:[0-9a-f]{10}"\} 1/);
     expect(text).toMatch(/gs_notify_outbox_pending 0/);
+
+    // An operator fixes the endpoint and retries: a fresh set of attempts.
+    expect(w.outbox.requeue(id, w.clock.now())).toBe(true);
+    expect(w.outbox.requeue(id, w.clock.now())).toBe(false); // only abandoned rows
+    expect(w.outbox.list({ limit: 10 })[0]).toMatchObject({ state: 'pending', attempts: 0 });
+  });
+
+  it('prunes settled rows past retention and keeps pending ones', async () => {
+    const w = setup(async (c) => (c.type === 'wecom' ? ok(undefined) : err('down')));
+    w.enqueue(wecom);
+    w.enqueue(ding);
+    await w.worker.tick();
+    w.clock.advance(31 * 86_400_000);
+    expect(w.outbox.prune(w.clock.now() - 30 * 86_400_000)).toBe(1);
+    expect(w.outbox.list({ limit: 10 }).map((r) => r.channelType)).toEqual(['dingtalk']);
   });
 
   it('keeps failures of one channel away from another and records success', async () => {
