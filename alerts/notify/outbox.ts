@@ -32,6 +32,14 @@ interface Row {
 
 export type Outbox = ReturnType<typeof createOutbox>;
 
+const titleOf = (payload: string): string => {
+  try {
+    return (JSON.parse(payload) as Pick<Delivery, 'message'>).message.title;
+  } catch {
+    return '(unreadable)';
+  }
+};
+
 /**
  * The durable outbox. A message is a row before anyone tries to send it, so a restart
  * loses nothing; rows claimed by a process that died (`sending`) go back to `pending`
@@ -63,18 +71,25 @@ export function createOutbox(db: Db) {
     recoverInFlight(): number {
       return db.prepare(`UPDATE notify_outbox SET state = 'pending' WHERE state = 'sending'`).run().changes;
     },
+    /** Claim due rows (marked `sending`); a row that no longer parses is failed, not retried forever. */
     claimDue(now: number, limit: number): ClaimedRow[] {
-      return claim(now, limit).map((r) => {
-        const payload = JSON.parse(r.payload) as Pick<Delivery, 'message' | 'alerts'>;
-        return {
-          id: r.id,
-          attempts: r.attempts,
-          channel: Channel.parse(JSON.parse(r.channel)),
-          channelKey: r.channel_key,
-          createdAt: r.created_at,
-          delivery: { id: r.id, teamId: r.team_id, audience: r.audience, ...payload },
-        };
-      });
+      const out: ClaimedRow[] = [];
+      for (const r of claim(now, limit)) {
+        try {
+          const payload = JSON.parse(r.payload) as Pick<Delivery, 'message' | 'alerts'>;
+          out.push({
+            id: r.id,
+            attempts: r.attempts,
+            channel: Channel.parse(JSON.parse(r.channel)),
+            channelKey: r.channel_key,
+            createdAt: r.created_at,
+            delivery: { id: r.id, teamId: r.team_id, audience: r.audience, ...payload },
+          });
+        } catch (error) {
+          setFailed.run(`unreadable outbox row: ${(error as Error).message}`.slice(0, 500), r.id);
+        }
+      }
+      return out;
     },
     markSent: (id: number, now: number) => void setSent.run(now, id),
     markRetry: (id: number, error: string, nextAttemptAt: number) => void setRetry.run(nextAttemptAt, error.slice(0, 500), id),
@@ -114,7 +129,7 @@ export function createOutbox(db: Db) {
         channelType: r.channel_type,
         alertIds: JSON.parse(r.alert_ids) as number[],
         reasons: JSON.parse(r.reasons) as string[],
-        title: (JSON.parse(r.payload) as Pick<Delivery, 'message'>).message.title,
+        title: titleOf(r.payload),
         state: r.state,
         attempts: r.attempts,
         nextAttemptAt: r.state === 'pending' ? new Date(r.next_attempt_at).toISOString() : null,

@@ -99,6 +99,16 @@ describe('outbox worker', () => {
     expect(w.outbox.list({ limit: 10, state: 'sent' })).toHaveLength(5);
   });
 
+  it('fails a row whose stored channel no longer parses instead of blocking the queue', async () => {
+    const w = setup(async () => ok(undefined));
+    const bad = w.enqueue(wecom, 1);
+    w.enqueue(ding, 2);
+    w.db.prepare(`UPDATE notify_outbox SET channel = '{"type":"pager"}' WHERE id = ?`).run(bad);
+    await w.worker.tick();
+    expect(w.outbox.list({ limit: 10 }).map((r) => [r.alertIds, r.state])).toEqual([[[2], 'sent'], [[1], 'failed']]);
+    expect(w.outbox.list({ limit: 10, state: 'failed' })[0]!.lastError).toMatch(/^unreadable outbox row/);
+  });
+
   it('puts rows a dead process had claimed back in the queue at start', async () => {
     const w = setup(async () => ok(undefined));
     w.enqueue(wecom);
