@@ -37,6 +37,8 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
  */
 export async function startApp(config: Config, logger: Logger, options: { clock?: Clock; notify?: NotifyConfig } = {}) {
   const clock = options.clock ?? systemClock;
+  // Read before anything starts, so a bad notification config fails fast (GS_NOTIFY_CONFIG).
+  const notifyConfig = options.notify ?? loadNotifyConfig(process.env);
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const metrics = createMetrics();
@@ -136,7 +138,7 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
   // Notifications: own timers and outbox loop, never on the ingest path. The alert
   // lifecycle calls `notifications.onTransition` (wired where the alert service is built).
   const notifications = createNotificationService({
-    db, config: options.notify ?? loadNotifyConfig(process.env), clock, random: Math.random, logger, registry: metrics.registry,
+    db, config: notifyConfig, clock, random: Math.random, logger, registry: metrics.registry,
   });
   notifications.start();
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { Team } from '../../contracts/team.ts';
-import { CodedError } from '../../lib/errors.ts';
+import { ConfigError } from '../../config/config.ts';
 
 const seconds = z.number().int().min(0).max(30 * 86_400);
 /** Per-severity seconds; 0 turns the behaviour off for that severity. */
@@ -55,7 +55,7 @@ export const NotifyConfig = z.strictObject({
 export type NotifyConfig = z.infer<typeof NotifyConfig>;
 export type NotifyConfigInput = z.input<typeof NotifyConfig>;
 
-/** Read GS_NOTIFY_CONFIG if set; defaults otherwise. Throws a coded error naming every bad value. */
+/** Read GS_NOTIFY_CONFIG if set; defaults otherwise. Throws a ConfigError (main.ts prints it) naming every bad value. */
 export function loadNotifyConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): NotifyConfig {
   const file = env.GS_NOTIFY_CONFIG;
   let raw: unknown = {};
@@ -63,11 +63,10 @@ export function loadNotifyConfig(env: NodeJS.ProcessEnv, readFile: (path: string
     try {
       raw = parseYaml(readFile(file)) ?? {};
     } catch (error) {
-      throw new CodedError('bad_config', `GS_NOTIFY_CONFIG=${file}: cannot read or parse the file (${(error as Error).message.split('\n')[0]})`);
+      throw new ConfigError([`GS_NOTIFY_CONFIG=${file}: cannot read or parse the file (${(error as Error).message.split('\n')[0]})`]);
     }
   }
   const parsed = NotifyConfig.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `  - ${file ?? 'notify config'}: ${i.path.join('.')}: ${i.message}`);
-  throw new CodedError('bad_config', `invalid notification configuration:\n${problems.join('\n')}`);
+  throw new ConfigError(parsed.error.issues.map((i) => `${file ?? 'notify config'}: ${i.path.join('.') || '(top level)'}: ${i.message}`));
 }
