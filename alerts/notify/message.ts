@@ -102,7 +102,13 @@ function entryLines({ alert, reason, place }: Entry, index: number, count: numbe
   return out;
 }
 
-const escapeMd = (s: string): string => s.replace(/([\\`*_[\]])/g, '\\$1');
+/**
+ * The robots' markdown subsets do not all honour backslash escapes (a literal "\_" can
+ * show up in the chat), so characters that would start formatting are swapped for their
+ * full-width forms instead; underscores inside words (alert kinds) are left alone.
+ */
+const MD_SWAP: Record<string, string> = { '*': '＊', '`': '＇', '[': '［', ']': '］', '#': '＃' };
+const escapeMd = (s: string): string => s.replace(/[*`[\]]|^#|(?<=\s)_|_(?=\s|$)/g, (c) => MD_SWAP[c] ?? '＿');
 
 /** Markdown for the robots (WeCom, DingTalk); one field per line. */
 export function toMarkdown(m: Message, lineBreak = '\n'): string {

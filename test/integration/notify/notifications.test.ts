@@ -104,7 +104,7 @@ describe('notifications: alert transitions → signed robot messages, email, ret
 
     const wecom = (robots.of('wecom')[0]!.body.markdown as { content: string }).content;
     expect(wecom).toContain('设施受撞击/突变');
-    expect(wecom).toContain('#101 facility\\_impact');
+    expect(wecom).toContain('#101 facility_impact');
     expect(wecom).toContain('taobei / c-001 / 设施 pav-101');
     expect(wecom).toContain('(https://ops.example.cn/alerts/101/ack)');
     const ding = robots.of('dingtalk')[0]!.body as { msgtype: string; markdown: { title: string; text: string } };

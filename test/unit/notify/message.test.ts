@@ -29,7 +29,8 @@ describe('message text', () => {
 
   it('escapes markdown and HTML in alert text', () => {
     const m = renderMessage([{ alert: alertOf(1, { message: '<b>*x*</b>' }), reason: 'firing', place: {} }], options);
-    expect(toMarkdown(m)).toContain('\\*x\\*');
+    expect(toMarkdown(m)).toContain('＊x＊');
+    expect(toMarkdown(m)).not.toContain('\\');
     expect(toHtml(m)).toContain('&#60;b&#62;');
   });
 
