@@ -65,9 +65,16 @@ export function createGroupFlusher(deps: FlushDeps) {
       const accepted = entries.filter((e) => routeAccepts(route, e.alert.severity));
       if (accepted.length === 0) continue;
       const message = renderMessage(accepted, { now, teamName: team.name, audience, ackBaseUrl: config.ackBaseUrl, utcOffsetMinutes: config.utcOffsetMinutes });
+      // A critical problem still open should ring the technicians' phones, not just sit in the group.
+      const urgent = audience === 'team' && accepted.some((e) => e.alert.severity === 'critical' && e.reason !== 'resolved');
+      const mentionMobiles = urgent ? team.technicians.flatMap((t) => (t.phone ? [t.phone] : [])) : [];
       rows.push({
         teamId, audience, channel: route.channel,
-        payload: { message, alerts: accepted.map((e) => ({ reason: e.reason, ackUrl: ackUrl(config.ackBaseUrl, e.alert.id), alert: e.alert })) },
+        payload: {
+          message,
+          alerts: accepted.map((e) => ({ reason: e.reason, ackUrl: ackUrl(config.ackBaseUrl, e.alert.id), alert: e.alert })),
+          ...(mentionMobiles.length > 0 ? { mentionMobiles } : {}),
+        },
       });
       for (const e of accepted) if (e.reason === 'firing') announced.add(e.alert.id);
     }

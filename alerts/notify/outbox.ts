@@ -20,7 +20,7 @@ export interface NewOutboxRow {
   teamId: string;
   audience: 'team' | 'supervisor';
   channel: Channel;
-  payload: Pick<Delivery, 'message' | 'alerts'>;
+  payload: Pick<Delivery, 'message' | 'alerts' | 'mentionMobiles'>;
 }
 
 export interface ClaimedRow { id: number; attempts: number; channel: Channel; channelKey: string; delivery: Delivery; createdAt: number }
@@ -76,7 +76,7 @@ export function createOutbox(db: Db) {
       const out: ClaimedRow[] = [];
       for (const r of claim(now, limit)) {
         try {
-          const payload = JSON.parse(r.payload) as Pick<Delivery, 'message' | 'alerts'>;
+          const payload = JSON.parse(r.payload) as Pick<Delivery, 'message' | 'alerts' | 'mentionMobiles'>;
           out.push({
             id: r.id,
             attempts: r.attempts,

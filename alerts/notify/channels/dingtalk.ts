@@ -24,8 +24,11 @@ export function dingtalkUrl(channel: DingtalkChannel, timestampMs: number): stri
 
 export const sendDingtalk: Sender<DingtalkChannel> = async (channel, delivery, ctx) => {
   // DingTalk markdown needs a blank line to break a line.
-  const text = truncateBytes(toMarkdown(delivery.message, '\n\n'), MAX_BYTES);
-  const body = JSON.stringify({ msgtype: 'markdown', markdown: { title: delivery.message.title, text } });
+  const mobiles = delivery.mentionMobiles ?? [];
+  // DingTalk only rings a mentioned member when "@{mobile}" also appears in the text.
+  const mentions = mobiles.length > 0 ? `\n\n${mobiles.map((m) => `@${m}`).join(' ')}` : '';
+  const text = truncateBytes(toMarkdown(delivery.message, '\n\n'), MAX_BYTES - Buffer.byteLength(mentions)) + mentions;
+  const body = JSON.stringify({ msgtype: 'markdown', markdown: { title: delivery.message.title, text }, at: { atMobiles: mobiles, isAtAll: false } });
   const res = await postJson(dingtalkUrl(channel, ctx.now), body, {}, ctx.timeoutMs);
   return res.ok ? checkRobotAnswer(res.value, ['errcode']) : res;
 };

@@ -11,6 +11,8 @@ export interface Delivery {
   audience: 'team' | 'supervisor';
   message: Message;
   alerts: Array<{ reason: NotifyReason; ackUrl: string; alert: Alert }>;
+  /** Phones to @-mention where the channel can (DingTalk): the team's technicians, for critical alerts. */
+  mentionMobiles?: string[];
 }
 
 export interface SendContext {

@@ -72,6 +72,7 @@ describe('notifications: alert transitions → signed robot messages, email, ret
             { channel: { type: 'email', to: ['tech-a@example.cn'] }, minSeverity: 'warning' },
           ],
           supervisorChannels: [{ channel: { type: 'webhook', url: `${hook}?supervisor=1`, secret: SECRETS.webhook.secret }, minSeverity: 'warning' }],
+          technicians: [{ id: 'tech-wang', name: '王师傅', phone: '13900000002' }],
         },
         {
           id: 'team-down', name: '故障演示队', communities: ['c-down'],
@@ -142,9 +143,13 @@ describe('notifications: alert transitions → signed robot messages, email, ret
     expect(JSON.stringify(rows)).not.toContain(SECRETS.dingtalk.secret);
   });
 
-  it('escalates an unacknowledged critical alert to the supervisor channel', async () => {
+  it('escalates an unacknowledged critical alert to the supervisor channel, and @-mentions the technicians on DingTalk', async () => {
     const a = alert(102, { severity: 'critical' });
     transition(a, 'firing');
+    const ding = await eventually(() => robots.of('dingtalk').find((r) => (r.body.markdown as { text: string }).text.includes('#102 ')), 10_000, 'the critical DingTalk message');
+    expect(ding.body.at).toEqual({ atMobiles: ['13900000002'], isAtAll: false });
+    expect((ding.body.markdown as { text: string }).text).toMatch(/@13900000002$/);
+    expect(robots.of('dingtalk')[0]!.body.at).toEqual({ atMobiles: [], isAtAll: false }); // the warning of the first test rang nobody
     const escalation = await eventually(() => webhookAlerts('/hook').find((m) => m.audience === 'supervisor' && m.entries.some(([id, r]) => id === 102 && r === 'escalation')), 10_000, 'the escalation');
     expect(escalation.entries).toEqual([[102, 'escalation']]);
     transition(a, 'resolved', 'firing');

@@ -20,6 +20,7 @@ export const TEAMS: Team[] = [
     id: 'team-a', name: '养护一队', communities: ['c-001', 'c-002'],
     channels: [{ channel: { type: 'wecom', key: 'a-wecom' }, minSeverity: 'warning' }, { channel: { type: 'dingtalk', accessToken: 'a-ding' }, minSeverity: 'critical' }],
     supervisorChannels: [{ channel: { type: 'email', to: ['boss@example.com'] }, minSeverity: 'warning' }],
+    technicians: [{ id: 'tech-1', name: '王师傅', phone: '13800000001' }, { id: 'tech-2', name: '李师傅' }],
   }),
   Team.parse({ id: 'team-b', name: '巡检二队', communities: ['c-001'], channels: [{ channel: { type: 'webhook', url: 'http://127.0.0.1:9/hook' }, minSeverity: 'info' }] }),
 ];

@@ -29,6 +29,15 @@ describe('routing: community → teams → channels by minimum severity', () => 
   });
 });
 
+describe('mentions', () => {
+  it.each<[Severity, string[] | undefined]>([['critical', ['13800000001']], ['warning', undefined]])('a %s alert mentions the team technicians with a phone: %j', async (severity, mobiles) => {
+    const h = createHarness();
+    h.fire(alertOf(1, { severity }));
+    await h.advance(30 * S);
+    expect(h.sentTo('wecom')[0]!.delivery.mentionMobiles).toEqual(mobiles);
+  });
+});
+
 describe('grouping window', () => {
   it('sends alerts for one team within the window as one message, and later ones in the next', async () => {
     const h = createHarness({ groupWindowS: 30 });
