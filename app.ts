@@ -21,6 +21,8 @@ import { startMqttSource } from './ingest/mqtt-source.ts';
 import { buildApi } from './api/build-api.ts';
 import type { AcceptedReading } from './contracts/reading.ts';
 import type { DeviceInfo } from './contracts/device.ts';
+import { loadNotifyConfig, type NotifyConfig } from './alerts/notify/config.ts';
+import { createNotificationService } from './alerts/notify/service.ts';
 
 export type App = Awaited<ReturnType<typeof startApp>>;
 
@@ -31,9 +33,11 @@ export type App = Awaited<ReturnType<typeof startApp>>;
 export async function startApp(
   config: Config,
   logger: Logger,
-  options: { clock?: Clock; onStoredTimestamps?: (ts: Float64Array, at: number) => void; ingestStatsIntervalMs?: number } = {},
+  options: { clock?: Clock; onStoredTimestamps?: (ts: Float64Array, at: number) => void; ingestStatsIntervalMs?: number; notify?: NotifyConfig } = {},
 ) {
   const clock = options.clock ?? systemClock;
+  // Read before anything starts, so a bad notification config fails fast (GS_NOTIFY_CONFIG).
+  const notifyConfig = options.notify ?? loadNotifyConfig(process.env);
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const metrics = createMetrics();
@@ -147,6 +151,13 @@ export async function startApp(
     })
     : undefined;
 
+  // Notifications: own timers and outbox loop, never on the ingest path. The alert
+  // lifecycle calls `notifications.onTransition` (wired where the alert service is built).
+  const notifications = createNotificationService({
+    db, config: notifyConfig, clock, random: Math.random, logger, registry: metrics.registry,
+  });
+  notifications.start();
+
   const api: FastifyInstance = await buildApi({
     logger,
     metrics,
@@ -154,6 +165,7 @@ export async function startApp(
     devices,
     deadLetters,
     readiness: { influxdb: () => influx.ping(), broker: () => broker.isListening() },
+    notifications: { outbox: notifications.outbox, silences: notifications.silences, clock },
   });
   await api.listen({ port: config.httpPort, host: config.httpHost });
   const httpPort = (api.server.address() as { port: number }).port;
@@ -170,6 +182,7 @@ export async function startApp(
     devices,
     wal,
     metrics,
+    notifications,
     /** Orderly stop: no new readings, pending appends durable, backlog shipped within the deadline. */
     stop(options: { drainMs?: number } = {}): Promise<void> {
       stopping ??= (async () => {
@@ -178,6 +191,7 @@ export async function startApp(
         await source?.close();
         await broker.close();
         await api.close();
+        await notifications.stop();
         await wal.flush();
         const drained = await shipper.drain(options.drainMs ?? 5_000);
         if (!drained) logger.warn({ backlog: wal.backlog() }, 'stopping with points still on disk; they are sent at the next start');

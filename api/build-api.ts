@@ -11,6 +11,7 @@ import { createAdminGuard } from './auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
+import { notificationRoutes, type NotificationRouteDeps } from './routes/notifications.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -20,6 +21,8 @@ export interface ApiDeps {
   deadLetters: DeadLetters;
   /** Readiness probes: each answers whether its part can do its job now. */
   readiness: Record<string, () => Promise<boolean> | boolean>;
+  /** Notification outbox and silences (alerts/notify); routes are skipped when absent. */
+  notifications?: Omit<NotificationRouteDeps, 'requireAdmin'>;
 }
 
 const STATUS_BY_CODE: Record<string, number> = { conflict: 409, not_found: 404, bad_request: 400 };
@@ -59,5 +62,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await typed.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness });
   await typed.register(deviceRoutes, { prefix: '/api/v1', devices: deps.devices, requireAdmin });
   await typed.register(deadLetterRoutes, { prefix: '/api/v1', deadLetters: deps.deadLetters, requireAdmin });
+  if (deps.notifications) await typed.register(notificationRoutes, { prefix: '/api/v1', ...deps.notifications, requireAdmin });
   return app;
 }
