@@ -16,6 +16,7 @@ import { createDeadLetterStore } from './ingest/dead-letters.ts';
 import { createIngest, isReadingTopic } from './ingest/pipeline.ts';
 import { createMqttBroker } from './broker/create-broker.ts';
 import { buildApi } from './api/build-api.ts';
+import { createHealth } from './alerts/create-health.ts';
 import type { AcceptedReading } from './contracts/reading.ts';
 import type { DeviceInfo } from './contracts/device.ts';
 
@@ -107,6 +108,10 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
 
   // Readings reach the rules through listeners registered here (ingest never imports rules).
   const readingListeners: Array<(reading: AcceptedReading, device: DeviceInfo) => void> = [];
+  // Facility/device health, alerts and the fault ledger (issue 6).
+  const health = createHealth({ db, clock, logger, devices, append: (lines) => wal.append(lines), influx });
+  readingListeners.push((reading, device) => health.monitor.onReading(reading, device));
+
   const ingest = createIngest({
     onReading: (reading, device) => {
       for (const listener of readingListeners) listener(reading, device);
@@ -137,6 +142,7 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     adminToken,
     devices,
     deadLetters,
+    health,
     readiness: { influxdb: () => influx.ping(), broker: () => broker.isListening() },
   });
   await api.listen({ port: config.httpPort, host: config.httpHost });
@@ -154,10 +160,12 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     devices,
     wal,
     metrics,
+    health,
     /** Orderly stop: no new readings, pending appends durable, backlog shipped within the deadline. */
     stop(options: { drainMs?: number } = {}): Promise<void> {
       stopping ??= (async () => {
         clearInterval(backlogTimer);
+        await health.stop();
         await broker.close();
         await api.close();
         await wal.flush();
