@@ -20,6 +20,6 @@ export function createLedger(path = ':memory:', db: Db = openDb(path)) {
   return { db, clock, alerts, workOrders, transitions };
 }
 
-export const raise = (kind: AlertSignal['kind'], subject: string, severity: 'info' | 'warning' | 'critical' = 'warning', message = `${kind} on ${subject}`): AlertSignal =>
+export const raise = (kind: AlertSignal['kind'], subject: string, severity: 'info' | 'warning' | 'critical' = 'warning', message = `${kind} on ${subject}`): Extract<AlertSignal, { action: 'raise' }> =>
   ({ action: 'raise', kind, subject, severity, message, communityId: 'c-1', districtId: 'd-1', at: T0 });
 export const clear = (kind: AlertSignal['kind'], subject: string): AlertSignal => ({ action: 'clear', kind, subject, at: T0, reason: 'back to normal' });

@@ -25,7 +25,7 @@ function run(readings: Array<Partial<TiltInput> & { pitch: number; roll?: number
   });
   return { signals, state, learned };
 }
-const raises = (signals: AlertSignal[], kind: string) => signals.filter((s) => s.action === 'raise' && s.kind === kind);
+const raises = <S extends AlertSignal>(signals: S[], kind: string): S[] => signals.filter((s) => s.action === 'raise' && s.kind === kind);
 const steady = (n: number, pitch: number) => Array.from({ length: n }, () => ({ pitch }));
 
 describe('facility tilt from baseline', () => {
