@@ -60,6 +60,9 @@ export function targetLevel(deviationDeg: number, current: TiltLevel, t: Facilit
  * a damaged facility stays flagged until its work order is closed (the alert service's rule).
  */
 export function decideFacility(state: FacilityState, reading: TiltInput, ctx: FacilityContext, config: FacilityRuleConfig): FacilityDecision {
+  // A store-and-forward replay older than what was already judged changes nothing: its
+  // moment has passed, and comparing it with a newer reading would invent a jump.
+  if (state.previous && reading.ts < state.previous.ts) return { state, signals: [] };
   const t = thresholdsFor(config, ctx.facilityType);
   const signals: AlertSignal[] = [];
   const base = { subject: ctx.facilityId, communityId: ctx.communityId, districtId: ctx.districtId, at: reading.ts };

@@ -11,7 +11,7 @@ describe('a facility impact over real MQTT: one alert, a work order closed out, 
   let seq = 0;
   const api = async (method: 'GET' | 'POST', url: string, payload?: object) => {
     const res = await t.app.api.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
-    return { status: res.statusCode, body: res.headers['content-type']?.includes('json') ? res.json() : res.body };
+    return { status: res.statusCode, body: String(res.headers['content-type'] ?? '').includes('json') ? res.json() : res.body };
   };
   const send = (fields: Record<string, number>) => publish(device, 'gs/tilt-p1/up', JSON.stringify({ ts: Date.now(), seq: ++seq, battery: 90, ...fields }), 1);
 

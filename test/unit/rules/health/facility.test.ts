@@ -17,8 +17,10 @@ const ctx = (type: string, baseline: { pitch: number; roll: number } | null = { 
 function run(readings: Array<Partial<TiltInput> & { pitch: number; roll?: number }>, c: FacilityContext, state: FacilityState = initialFacilityState()) {
   const signals: Array<AlertSignal & { i: number }> = [];
   let learned;
+  // A continued run picks up the clock where the given state left off.
+  const start = state.previous ? state.previous.ts + 15 * MIN : T0;
   readings.forEach((r, i) => {
-    const d = decideFacility(state, { roll: 0, shock: undefined, ts: T0 + i * 15 * MIN, ...r }, c, CONFIG);
+    const d = decideFacility(state, { roll: 0, shock: undefined, ts: start + i * 15 * MIN, ...r }, c, CONFIG);
     state = d.state;
     learned ??= d.learnedBaseline;
     signals.push(...d.signals.map((s) => ({ ...s, i })));
@@ -108,6 +110,17 @@ describe('impact', () => {
     state = decideFacility(initialFacilityState(), { pitch: 0, roll: 0, shock: undefined, ts: T0 }, ctx('pavilion'), CONFIG).state;
     const onTime = decideFacility(state, { pitch: 3, roll: 0, shock: undefined, ts: T0 + 45 * MIN }, ctx('pavilion'), CONFIG);
     expect(raises(onTime.signals, 'facility_impact')).toHaveLength(1);
+  });
+});
+
+describe('out-of-order readings', () => {
+  it('ignores a replayed reading older than the last one judged (no invented jump)', () => {
+    const c = ctx('pavilion');
+    const now = decideFacility(initialFacilityState(), { pitch: 0, roll: 0, shock: undefined, ts: T0 + HOUR }, c, CONFIG);
+    const old = decideFacility(now.state, { pitch: 4, roll: 0, shock: undefined, ts: T0 + 30 * MIN }, c, CONFIG);
+    expect(old).toEqual({ state: now.state, signals: [] });
+    const next = decideFacility(old.state, { pitch: 0.1, roll: 0, shock: undefined, ts: T0 + HOUR + 15 * MIN }, c, CONFIG);
+    expect(next.signals).toEqual([]);
   });
 });
 
