@@ -7,7 +7,8 @@ import { createAlertService } from './alert-service.ts';
 import { createAlertPointBuilder } from './alert-points.ts';
 import { createWorkOrderService } from './work-orders/service.ts';
 import { createFacilityBaselines } from './facility-baselines.ts';
-import { createHealthMonitor, noGateways, type GatewayPort } from './health-monitor.ts';
+import { createHealthMonitor, type GatewayPort } from './health-monitor.ts';
+import { createGatewayLookup } from './gateway-lookup.ts';
 import { buildScorecard } from './scorecard/collect.ts';
 import { scheduleHealthSweep } from '../schedules/health-sweep.ts';
 
@@ -19,6 +20,7 @@ export interface HealthDeps {
   /** Durable append of line-protocol points (the ingest's log, shipped to InfluxDB). */
   append(lines: string[]): Promise<void>;
   influx: { query(q: string): Promise<QuerySeries[][]> };
+  /** Defaults to `devices.gateway_id` in the registry (once the inventory migration adds it). */
   gateways?: GatewayPort;
   /** Cron expression of the offline sweep; false: no schedule (tests call sweep()). */
   sweepCron?: string | false;
@@ -40,7 +42,7 @@ export function createHealth(deps: HealthDeps) {
     deps.append([toPoint(t)]).catch((error: unknown) => log.error({ err: error, alert: t.alert.id, to: t.to }, 'alert point not stored'));
   });
   const monitor = createHealthMonitor({
-    clock: deps.clock, logger: deps.logger, alerts, devices: deps.devices, gateways: deps.gateways ?? noGateways,
+    clock: deps.clock, logger: deps.logger, alerts, devices: deps.devices, gateways: deps.gateways ?? createGatewayLookup(deps.db, deps.clock),
     saveBaseline: (facilityId, baseline) => baselines.save(facilityId, baseline),
   });
   const task = deps.sweepCron === false ? undefined : scheduleHealthSweep({ sweep: () => monitor.sweep(), logger: deps.logger }, deps.sweepCron);

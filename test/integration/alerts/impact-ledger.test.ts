@@ -90,6 +90,8 @@ describe('a facility impact over real MQTT: one alert, a work order closed out, 
     const lines = csv.body.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(/,facility_impact,pav-7,closed,critical,taobei,c-101,.*,tech-wang,.*,op-zhao,false,replaced a cracked brace,https:\/\/photos.example\/pav-7.jpg$/);
+    const paths = Object.keys((await t.app.api.inject({ url: '/docs/json' })).json().paths);
+    expect(paths).toEqual(expect.arrayContaining(['/api/v1/alerts/{id}/ack', '/api/v1/work-orders/{id}/verify', '/api/v1/facilities/{id}/calibrate', '/api/v1/scorecard.csv']));
     for (const url of ['/api/v1/alerts', '/api/v1/work-orders', '/api/v1/work-orders.csv', '/api/v1/scorecard?month=2026-10']) {
       expect((await t.app.api.inject({ url })).statusCode).toBe(401);
     }
