@@ -47,6 +47,8 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
   const deviceStates = new Map<string, DeviceHealthState>();
   const lastSeen = new Map<string, number>();
   const lastAngles = new Map<string, Angles>();
+  /** Learned baselines of tilt devices not attached to a facility row (nothing to store them in). */
+  const learned = new Map<string, Angles>();
   let offline = initialOfflineState();
 
   const apply = (signals: AlertSignal[]): void => {
@@ -85,14 +87,15 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
       if (device.kind === 'tilt' && pitch !== undefined && roll !== undefined) {
         const facilityId = device.facilityId ?? device.id;
         lastAngles.set(facilityId, { pitch, roll });
-        const baseline = device.baselinePitch !== undefined && device.baselineRoll !== undefined ? { pitch: device.baselinePitch, roll: device.baselineRoll } : undefined;
+        const baseline = device.baselinePitch !== undefined && device.baselineRoll !== undefined ? { pitch: device.baselinePitch, roll: device.baselineRoll } : learned.get(facilityId);
         const decision = decideFacility(facilities.get(facilityId) ?? initialFacilityState(), { pitch, roll, shock: reading.fields.shock, ts: reading.ts }, {
           facilityId, facilityType: device.facilityType, communityId: device.communityId, districtId: device.districtId, reportIntervalS: device.reportIntervalS, baseline,
         }, facilityConfig);
         facilities.set(facilityId, decision.state);
-        if (decision.learnedBaseline && device.facilityId) {
+        if (decision.learnedBaseline) {
           log.info({ facility: facilityId, baseline: decision.learnedBaseline }, 'facility baseline learned');
-          deps.saveBaseline(device.facilityId, decision.learnedBaseline);
+          if (device.facilityId) deps.saveBaseline(device.facilityId, decision.learnedBaseline);
+          else learned.set(facilityId, decision.learnedBaseline);
         }
         signals.push(...decision.signals);
       }
@@ -113,6 +116,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
     resetFacility(facilityId: string): void {
       const previous = facilities.get(facilityId);
       facilities.set(facilityId, { ...initialFacilityState(), previous: previous?.previous });
+      learned.delete(facilityId);
     },
 
     /** The latest angles of a facility, for calibrating to "as it stands now". */
