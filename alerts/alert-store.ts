@@ -93,6 +93,8 @@ export function createAlertStore(db: Db) {
     },
     comments: (alertId: number): CommentRecord[] =>
       (db.prepare('SELECT id, alert_id AS alertId, at, by, text FROM alert_comments WHERE alert_id = ? ORDER BY id').all(alertId) as CommentRecord[]),
+    /** Every active alert, unbounded (start-up seeding of the detectors). */
+    allActive: (): AlertRecord[] => (db.prepare("SELECT * FROM alerts WHERE state <> 'resolved' ORDER BY id").all() as AlertRow[]).map(toRecord),
     list(input: AlertFilter = {}): AlertRecord[] {
       const f = AlertFilter.parse(input);
       const where: string[] = [];

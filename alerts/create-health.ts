@@ -45,6 +45,7 @@ export function createHealth(deps: HealthDeps) {
     clock: deps.clock, logger: deps.logger, alerts, devices: deps.devices, gateways: deps.gateways ?? createGatewayLookup(deps.db, deps.clock),
     saveBaseline: (facilityId, baseline) => baselines.save(facilityId, baseline),
   });
+  monitor.seed(alerts.allActive());
   const task = deps.sweepCron === false ? undefined : scheduleHealthSweep({ sweep: () => monitor.sweep(), logger: deps.logger }, deps.sweepCron);
   return {
     alerts,

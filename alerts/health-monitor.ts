@@ -72,6 +72,31 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
   });
 
   return {
+    /**
+     * After a restart the detectors' memory is empty while SQLite still holds active alerts:
+     * seed each detector from them, so a condition that cleared while the process was down
+     * still resolves its alert, and one that persists does not raise it again.
+     */
+    seed(active: ReadonlyArray<{ kind: string; subject: string; severity: string; details: Record<string, unknown> | null }>): void {
+      const devices = new Set(offline.devices);
+      const gws = new Map(offline.gateways);
+      for (const a of active) {
+        const facility = (): FacilityState => facilities.get(a.subject) ?? initialFacilityState();
+        const device = (): DeviceHealthState => deviceStates.get(a.subject) ?? initialDeviceHealthState();
+        switch (a.kind) {
+          case 'facility_tilt': facilities.set(a.subject, { ...facility(), level: a.severity === 'critical' ? 'critical' : 'warning', candidate: a.severity === 'critical' ? 'critical' : 'warning' }); break;
+          case 'facility_settlement': facilities.set(a.subject, { ...facility(), settlementRaised: true }); break;
+          case 'battery_low': deviceStates.set(a.subject, { ...device(), batteryAlert: a.severity === 'critical' ? 'critical' : 'warning' }); break;
+          case 'sensor_stuck': deviceStates.set(a.subject, { ...device(), stuckRaised: true }); break;
+          case 'sensor_out_of_range': deviceStates.set(a.subject, { ...device(), rangeRaised: true }); break;
+          case 'clock_skew': deviceStates.set(a.subject, { ...device(), skewRaised: true }); break;
+          case 'device_offline': devices.add(a.subject); break;
+          case 'gateway_offline': gws.set(a.subject, Array.isArray(a.details?.devices) ? (a.details.devices as string[]) : []); break;
+        }
+      }
+      offline = { devices, gateways: gws };
+    },
+
     onReading(reading: AcceptedReading, device: DeviceInfo): void {
       lastSeen.set(device.id, Math.max(lastSeen.get(device.id) ?? 0, reading.receivedAt));
       const back = markOnline(offline, device.id, reading.receivedAt);

@@ -65,4 +65,22 @@ describe('health monitor (the edge between readings, detectors and alerts)', () 
     t.workOrders.act(wo.id, { action: 'verify' }, 'op');
     expect(t.alerts.get(impacts[0]!.id)!.state).toBe('resolved');
   });
+
+  it('after a restart, seeds the detectors from the active alerts so recoveries still resolve them', async () => {
+    const t = await setup();
+    for (const signal of [
+      { kind: 'battery_low', subject: 's-1', severity: 'warning' },
+      { kind: 'device_offline', subject: 's-2', severity: 'warning' },
+      { kind: 'facility_tilt', subject: 'pav-1', severity: 'warning' },
+    ] as const) t.alerts.apply({ action: 'raise', ...signal, message: 'before the restart', at: t.clock.now() });
+    t.monitor.seed(t.alerts.allActive());
+    t.baselines.save('pav-1', { pitch: 0, roll: 0 });
+    t.send('s-1', { moisture: 20, battery: 90 });
+    t.send('s-2', { moisture: 21 });
+    for (let i = 0; i < 3; i++) { t.clock.advance(MIN); t.send('t-1', { pitch: 0.1 + i * 0.01, roll: 0 }); }
+    expect(t.alerts.list({ active: true })).toEqual([]);
+    expect(t.alerts.list().map((a) => [a.kind, a.state, a.resolvedBy])).toEqual([
+      ['facility_tilt', 'resolved', 'system'], ['device_offline', 'resolved', 'system'], ['battery_low', 'resolved', 'system'],
+    ]);
+  });
 });
