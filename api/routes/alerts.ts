@@ -11,6 +11,8 @@ const ErrorBody = z.object({ error: z.string(), message: z.string() });
 const Id = z.object({ id: z.coerce.number().int().positive() });
 /** The acting user: named in the body until the role-based tokens say who is calling. */
 const Actor = z.object({ by: z.string().min(1).max(100).default('admin') });
+/** A POST without a body arrives as null: treat it as {} so every default applies. */
+const AckBody = Actor.extend({ note: z.string().max(2000).optional() }).nullish().transform((b) => b ?? { by: 'admin' });
 
 export const alertRoutes: FastifyPluginAsyncZod<{ alerts: AlertService; workOrders: WorkOrderService; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
   const guard = { preHandler: opts.requireAdmin };
@@ -37,14 +39,14 @@ export const alertRoutes: FastifyPluginAsyncZod<{ alerts: AlertService; workOrde
 
   app.post('/alerts/:id/ack', {
     ...guard,
-    schema: { summary: 'Acknowledge a firing alert', security, params: Id, body: Actor.extend({ note: z.string().max(2000).optional() }).default({ by: 'admin' }), response: { 200: AlertRecord, 404: ErrorBody, 409: ErrorBody } },
+    schema: { summary: 'Acknowledge a firing alert', security, params: Id, body: AckBody, response: { 200: AlertRecord, 404: ErrorBody, 409: ErrorBody } },
   }, async (request) => opts.alerts.acknowledge(request.params.id, request.body));
 
   app.post('/alerts/:id/resolve', {
     ...guard,
     schema: {
       summary: 'Resolve an alert by hand (facility damage needs a note and is resolved by closing its work order)',
-      security, params: Id, body: Actor.extend({ note: z.string().max(2000).optional() }).default({ by: 'admin' }), response: { 200: AlertRecord, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      security, params: Id, body: AckBody, response: { 200: AlertRecord, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
     },
   }, async (request) => opts.alerts.resolve(request.params.id, request.body));
 

@@ -17,7 +17,7 @@ export const facilityRoutes: FastifyPluginAsyncZod<{ baselines: FacilityBaseline
       params: z.object({ id: z.string() }),
       body: z.object({ pitch: angle.optional(), roll: angle.optional(), by: z.string().min(1).max(100).default('admin') })
         .refine((b) => (b.pitch === undefined) === (b.roll === undefined), { message: 'give both pitch and roll, or neither', path: ['roll'] })
-        .default({ by: 'admin' }),
+        .nullish().transform((b) => b ?? { by: 'admin' }),
       response: { 200: z.object({ facilityId: z.string(), baselinePitch: z.number(), baselineRoll: z.number(), by: z.string() }), 404: ErrorBody, 409: ErrorBody },
     },
   }, async (request) => {

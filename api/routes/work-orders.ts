@@ -14,9 +14,10 @@ const by = z.string().min(1).max(100).default('admin');
 /** Each action's body: who acts, and what the action needs. */
 const BODIES = {
   assign: z.object({ by, assignee: z.string().min(1).max(100) }),
-  accept: z.object({ by }).default({ by: 'admin' }),
+  // A POST without a body arrives as null: treat it as {} so the defaults apply.
+  accept: z.object({ by }).nullish().transform((b) => b ?? { by: 'admin' }),
   resolve: z.object({ by, note: z.string().trim().min(1).max(4000), photoUrl: z.url().optional() }),
-  verify: z.object({ by, note: z.string().max(4000).optional() }).default({ by: 'admin' }),
+  verify: z.object({ by, note: z.string().max(4000).optional() }).nullish().transform((b) => b ?? { by: 'admin' }),
   reject: z.object({ by, note: z.string().trim().min(1).max(4000) }),
 } as const;
 

@@ -27,7 +27,7 @@ describe('a facility impact over real MQTT: one alert, a work order closed out, 
 
   it('calibrates the facility through the API', async () => {
     expect((await api('POST', '/api/v1/facilities/nope/calibrate', { pitch: 0, roll: 0 })).status).toBe(404);
-    expect((await api('POST', '/api/v1/facilities/pav-7/calibrate', {})).status).toBe(409); // no reading yet, no angles given
+    expect((await api('POST', '/api/v1/facilities/pav-7/calibrate')).status).toBe(409); // no body: no reading yet, no angles given
     expect((await api('POST', '/api/v1/facilities/pav-7/calibrate', { pitch: 0.4 })).status).toBe(400);
     const res = await api('POST', '/api/v1/facilities/pav-7/calibrate', { pitch: 0.4, roll: -0.2, by: 'installer-li' });
     expect(res).toEqual({ status: 200, body: { facilityId: 'pav-7', baselinePitch: 0.4, baselineRoll: -0.2, by: 'installer-li' } });
