@@ -19,6 +19,7 @@ import { createIngest, isReadingTopic } from './ingest/pipeline.ts';
 import { createMqttBroker } from './broker/create-broker.ts';
 import { startMqttSource } from './ingest/mqtt-source.ts';
 import { buildApi } from './api/build-api.ts';
+import { createHealth } from './alerts/create-health.ts';
 import type { AcceptedReading } from './contracts/reading.ts';
 import type { DeviceInfo } from './contracts/device.ts';
 import { loadNotifyConfig, type NotifyConfig } from './alerts/notify/config.ts';
@@ -116,6 +117,10 @@ export async function startApp(
 
   // Readings reach the rules through listeners registered here (ingest never imports rules).
   const readingListeners: Array<(reading: AcceptedReading, device: DeviceInfo) => void> = [];
+  // Facility/device health, alerts and the fault ledger (issue 6).
+  const health = createHealth({ db, clock, logger, devices, append: (lines) => wal.append(lines), influx });
+  readingListeners.push((reading, device) => health.monitor.onReading(reading, device));
+
   const ingest = createIngest({
     onReading: (reading, device) => {
       for (const listener of readingListeners) listener(reading, device);
@@ -152,11 +157,12 @@ export async function startApp(
     : undefined;
 
   // Notifications: own timers and outbox loop, never on the ingest path. The alert
-  // lifecycle calls `notifications.onTransition` (wired where the alert service is built).
+  // lifecycle feeds it every transition.
   const notifications = createNotificationService({
     db, config: notifyConfig, clock, random: Math.random, logger, registry: metrics.registry,
   });
   notifications.start();
+  health.alerts.onTransition((transition) => notifications.onTransition(transition));
 
   const api: FastifyInstance = await buildApi({
     logger,
@@ -164,6 +170,7 @@ export async function startApp(
     adminToken,
     devices,
     deadLetters,
+    health,
     readiness: { influxdb: () => influx.ping(), broker: () => broker.isListening() },
     notifications: { outbox: notifications.outbox, silences: notifications.silences, clock },
   });
@@ -183,12 +190,14 @@ export async function startApp(
     wal,
     metrics,
     notifications,
+    health,
     /** Orderly stop: no new readings, pending appends durable, backlog shipped within the deadline. */
     stop(options: { drainMs?: number } = {}): Promise<void> {
       stopping ??= (async () => {
         clearInterval(backlogTimer);
         stopIngestStats();
         await source?.close();
+        await health.stop();
         await broker.close();
         await api.close();
         await notifications.stop();

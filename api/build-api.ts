@@ -12,6 +12,11 @@ import { healthRoutes } from './routes/health.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { notificationRoutes, type NotificationRouteDeps } from './routes/notifications.ts';
+import type { Health } from '../alerts/create-health.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { workOrderRoutes } from './routes/work-orders.ts';
+import { facilityRoutes } from './routes/facilities.ts';
+import { scorecardRoutes } from './routes/scorecard.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -23,6 +28,8 @@ export interface ApiDeps {
   readiness: Record<string, () => Promise<boolean> | boolean>;
   /** Notification outbox and silences (alerts/notify); routes are skipped when absent. */
   notifications?: Omit<NotificationRouteDeps, 'requireAdmin'>;
+  /** Alerts, work orders, facility calibration and the scorecard (issue 6). */
+  health?: Health;
 }
 
 const STATUS_BY_CODE: Record<string, number> = { conflict: 409, not_found: 404, bad_request: 400 };
@@ -63,5 +70,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await typed.register(deviceRoutes, { prefix: '/api/v1', devices: deps.devices, requireAdmin });
   await typed.register(deadLetterRoutes, { prefix: '/api/v1', deadLetters: deps.deadLetters, requireAdmin });
   if (deps.notifications) await typed.register(notificationRoutes, { prefix: '/api/v1', ...deps.notifications, requireAdmin });
+  if (deps.health) {
+    const h = deps.health;
+    await typed.register(alertRoutes, { prefix: '/api/v1', alerts: h.alerts, workOrders: h.workOrders, requireAdmin });
+    await typed.register(workOrderRoutes, { prefix: '/api/v1', workOrders: h.workOrders, requireAdmin });
+    await typed.register(facilityRoutes, { prefix: '/api/v1', baselines: h.baselines, monitor: h.monitor, requireAdmin });
+    await typed.register(scorecardRoutes, { prefix: '/api/v1', build: h.scorecard, requireAdmin });
+  }
   return app;
 }

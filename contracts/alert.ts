@@ -68,7 +68,12 @@ export type Alert = z.infer<typeof Alert>;
 export interface AlertTransition {
   alert: Alert;
   from: AlertState | undefined;
-  to: AlertState | 'escalated' | 'reminder';
+  /**
+   * A lifecycle state, or `severity_raised` (the alert service: same alert, worse
+   * condition), or `reminder` / `escalated` (the notifier's own: a repeat to the team,
+   * a hand-over to the supervisor).
+   */
+  to: AlertState | 'severity_raised' | 'escalated' | 'reminder';
   at: number;
   by?: string;
   note?: string;

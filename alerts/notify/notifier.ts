@@ -133,6 +133,12 @@ export function createNotifier(deps: NotifierDeps) {
           case 'escalated':
             if (prev?.state === 'firing' && prev.escalatedAt === null) escalate({ ...prev, alert: t.alert }, now);
             return;
+          case 'severity_raised':
+            // Worse is news while nobody has the alert in hand; once acknowledged, the
+            // technician's work order carries the new severity and nobody is re-paged.
+            if (prev?.state === 'firing') return fire({ ...t, to: 'firing' }, prev, now);
+            if (prev) tracker.put({ ...prev, alert: t.alert }, now);
+            return;
         }
       })();
     } catch (error) {

@@ -80,6 +80,24 @@ describe('grouping window', () => {
     expect(h.sentTo('dingtalk').map(ids)).toEqual([[1]]);
     expect(h.sentTo('wecom')).toHaveLength(2);
   });
+
+  it("announces the alert service's severity_raised while firing, and re-pages nobody once acknowledged", async () => {
+    const h = createHarness({ reminderIntervalS: { warning: 600, critical: 600 } });
+    const a = alertOf(1);
+    h.fire(a);
+    await h.advance(30 * S);
+    h.ack(a);
+    h.service.onTransition({ alert: { ...a, severity: 'critical', state: 'acknowledged' }, from: 'acknowledged', to: 'severity_raised', at: h.clock.now() });
+    await h.run(3600 * S);
+    expect(h.sentTo('wecom').map(reasons)).toEqual([['firing']]);
+    expect(h.sentTo('dingtalk')).toEqual([]);
+    const b = alertOf(2);
+    h.fire(b);
+    await h.advance(30 * S);
+    h.service.onTransition({ alert: { ...b, severity: 'critical' }, from: 'firing', to: 'severity_raised', at: h.clock.now() });
+    await h.advance(30 * S);
+    expect(h.sentTo('dingtalk').map(ids)).toEqual([[2]]); // critical-only channel: the upgrade
+  });
 });
 
 describe('reminders until acknowledged', () => {

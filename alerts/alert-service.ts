@@ -1,0 +1,188 @@
+import type { Db } from '../registry/db.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import { CodedError } from '../lib/errors.ts';
+import type { AlertSignal, AlertState, AlertTransition, Severity } from '../contracts/alert.ts';
+import { createAlertStore, toAlert, type AlertFilter, type AlertRecord } from './alert-store.ts';
+import { createWorkOrderStore } from './work-orders/store.ts';
+import { DEFAULT_SLA_MS, dueAt } from './work-orders/sla.ts';
+import { isHigher, isSticky, opensWorkOrder, requiresNote } from './kinds.ts';
+
+export type TransitionListener = (t: AlertTransition) => void;
+
+export interface AlertServiceDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  sla?: Record<Severity, number>;
+}
+
+export type AlertService = ReturnType<typeof createAlertService>;
+
+/**
+ * The alert lifecycle over SQLite: one active alert per (kind, subject), severity raised in
+ * place, firing → acknowledged → resolved, every transition stored and then emitted to the
+ * listeners (InfluxDB annotations, the notifier). A fault opens its work order in the same
+ * transaction as the alert, so a crash never leaves one without the other.
+ * Write transactions are IMMEDIATE: a second connection to the same file waits instead of
+ * reading a stale "no active alert" and inserting a duplicate (the partial unique index
+ * would refuse it anyway).
+ */
+export function createAlertService(deps: AlertServiceDeps) {
+  const { db, clock } = deps;
+  const log = deps.logger.child({ module: 'alerts' });
+  const sla = deps.sla ?? DEFAULT_SLA_MS;
+  const store = createAlertStore(db);
+  const orders = createWorkOrderStore(db, () => clock.now());
+  const listeners = new Set<TransitionListener>();
+
+  const transition = (out: AlertTransition[], id: number, from: AlertState | undefined, to: AlertTransition['to'], at: number, by?: string, note?: string): AlertRecord => {
+    const record = store.get(id)!;
+    store.addTransition({ alertId: id, from: from ?? null, to, severity: record.severity, at, by: by ?? null, note: note ?? null });
+    out.push({ alert: toAlert(record), from, to, at, ...(by ? { by } : {}), ...(note ? { note } : {}) });
+    return record;
+  };
+
+  const settleWorkOrder = (alertId: number, at: number, by: string, note: string): void => {
+    const wo = orders.forAlert(alertId);
+    if (!wo) return;
+    if (wo.state === 'open') {
+      orders.update(wo.id, { state: 'cancelled', updated_at: at });
+      orders.addEvent({ workOrderId: wo.id, at, action: 'cancel', from: 'open', to: 'cancelled', by, note: `alert resolved before dispatch: ${note}`, photoUrl: null });
+    } else if (wo.state === 'assigned' || wo.state === 'accepted') {
+      // Someone is on the way: the visit still gets recorded; only note what happened.
+      orders.addEvent({ workOrderId: wo.id, at, action: 'alert_resolved', from: wo.state, to: wo.state, by, note, photoUrl: null });
+    }
+  };
+
+  function resolveWithin(out: AlertTransition[], a: AlertRecord, by: string, note: string | undefined, at: number): AlertRecord {
+    store.update(a.id, { state: 'resolved', resolved_at: at, resolved_by: by, resolution_note: note ?? null, last_changed_at: at });
+    settleWorkOrder(a.id, at, by, note ?? 'resolved');
+    return transition(out, a.id, a.state, 'resolved', at, by, note);
+  }
+
+  function raise(s: Extract<AlertSignal, { action: 'raise' }>, out: AlertTransition[]): AlertRecord {
+    const at = clock.now();
+    const existing = store.active(s.kind, s.subject);
+    if (!existing) {
+      const id = store.insert({ kind: s.kind, subject: s.subject, severity: s.severity, message: s.message, communityId: s.communityId ?? null, districtId: s.districtId ?? null, details: s.details, at });
+      if (opensWorkOrder(s.kind, s.severity)) {
+        orders.open({ alertId: id, severity: s.severity, communityId: s.communityId ?? null, districtId: s.districtId ?? null, title: s.message, at, dueAt: dueAt(at, s.severity, sla) });
+      }
+      return transition(out, id, undefined, 'firing', at, 'system', s.message);
+    }
+    const occurrences = Number(existing.details?.occurrences ?? 1) + 1;
+    const { conditionClearedAt: _c, clearReason: _r, ...kept } = existing.details ?? {};
+    const details = JSON.stringify({ ...kept, ...s.details, occurrences });
+    if (!isHigher(s.severity, existing.severity)) {
+      // Same condition again: record it, no transition (no new notification).
+      store.update(existing.id, { details });
+      return store.get(existing.id)!;
+    }
+    store.update(existing.id, { severity: s.severity, message: s.message, details, last_changed_at: at });
+    const wo = orders.forAlert(existing.id);
+    if (wo && (wo.state === 'open' || wo.state === 'assigned' || wo.state === 'accepted')) {
+      orders.update(wo.id, { severity: s.severity, due_at: Math.min(wo.dueAt, dueAt(wo.createdAt, s.severity, sla)), updated_at: at });
+      orders.addEvent({ workOrderId: wo.id, at, action: 'escalate', from: wo.state, to: wo.state, by: 'system', note: `severity ${existing.severity} → ${s.severity}`, photoUrl: null });
+    } else if (!wo && opensWorkOrder(s.kind, s.severity)) {
+      orders.open({ alertId: existing.id, severity: s.severity, communityId: existing.communityId, districtId: existing.districtId, title: s.message, at, dueAt: dueAt(at, s.severity, sla) });
+    }
+    return transition(out, existing.id, existing.state, 'severity_raised', at, 'system', `severity ${existing.severity} → ${s.severity}`);
+  }
+
+  function clear(s: Extract<AlertSignal, { action: 'clear' }>, out: AlertTransition[]): AlertRecord | undefined {
+    const existing = store.active(s.kind, s.subject);
+    if (!existing) return undefined;
+    const at = clock.now();
+    if (isSticky(existing)) {
+      // Readings recovered, but damage stays flagged until its work order is closed.
+      store.update(existing.id, { details: JSON.stringify({ ...existing.details, conditionClearedAt: at, clearReason: s.reason ?? 'condition cleared' }) });
+      return store.get(existing.id);
+    }
+    return resolveWithin(out, existing, 'system', s.reason ?? 'condition cleared', at);
+  }
+
+  const write = <T>(fn: (out: AlertTransition[]) => T): T => {
+    const out: AlertTransition[] = [];
+    const result = db.transaction(() => fn(out)).immediate();
+    emit(out);
+    return result;
+  };
+
+  function emit(out: AlertTransition[]): void {
+    for (const t of out) {
+      for (const listener of listeners) {
+        try {
+          listener(t);
+        } catch (error) {
+          log.error({ err: error, alert: t.alert.id, to: t.to }, 'transition listener failed');
+        }
+      }
+    }
+  }
+
+  const mustGet = (id: number): AlertRecord => {
+    const a = store.get(id);
+    if (!a) throw new CodedError('not_found', `no alert ${id}`);
+    return a;
+  };
+
+  return {
+    /** Apply a detector's signal; returns the alert it touched (undefined: a clear with nothing active). */
+    apply: (signal: AlertSignal): AlertRecord | undefined => write((out) => (signal.action === 'raise' ? raise(signal, out) : clear(signal, out))),
+
+    acknowledge: (id: number, input: { by: string; note?: string | undefined }): AlertRecord => write((out) => {
+      const a = mustGet(id);
+      if (a.state !== 'firing') throw new CodedError('conflict', `alert ${id} is ${a.state}, only a firing alert can be acknowledged`);
+      const at = clock.now();
+      store.update(id, { state: 'acknowledged', acknowledged_at: at, acknowledged_by: input.by, last_changed_at: at });
+      return transition(out, id, 'firing', 'acknowledged', at, input.by, input.note);
+    }),
+
+    /** A person resolves an alert. Damage kinds need a note, and stay until their work order is closed. */
+    resolve: (id: number, input: { by: string; note?: string | undefined }): AlertRecord => write((out) => {
+      const a = mustGet(id);
+      if (a.state === 'resolved') throw new CodedError('conflict', `alert ${id} is already resolved`);
+      const note = input.note?.trim() || undefined;
+      if (requiresNote(a.kind) && !note) throw new CodedError('bad_request', `a ${a.kind} alert is resolved only with a note saying what was found and done`);
+      const wo = orders.forAlert(id);
+      if (isSticky(a) && wo && wo.state !== 'closed' && wo.state !== 'cancelled') {
+        throw new CodedError('conflict', `alert ${id} marks facility damage: it is resolved by closing work order ${wo.id} (now ${wo.state})`);
+      }
+      return resolveWithin(out, a, input.by, note, clock.now());
+    }),
+
+    comment: (id: number, input: { by: string; text: string }) => {
+      mustGet(id);
+      return store.addComment(id, clock.now(), input.by, input.text);
+    },
+
+    get: (id: number) => store.get(id),
+    active: (kind: string, subject: string) => store.active(kind, subject),
+    list: (filter?: AlertFilter) => store.list(filter),
+    allActive: () => store.allActive(),
+    transitions: (id: number) => store.transitions(id),
+    comments: (id: number) => store.comments(id),
+
+    /** The port the notifier and the InfluxDB annotation writer consume. Returns an unsubscribe. */
+    onTransition(listener: TransitionListener): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    /** For the work-order service: resolve inside its own transaction, then emit after commit. */
+    ledger: {
+      acknowledgeWithin: (out: AlertTransition[], id: number, by: string, note: string, at: number): void => {
+        const a = store.get(id);
+        if (a?.state !== 'firing') return;
+        store.update(id, { state: 'acknowledged', acknowledged_at: at, acknowledged_by: by, last_changed_at: at });
+        transition(out, id, 'firing', 'acknowledged', at, by, note);
+      },
+      resolveWithin: (out: AlertTransition[], id: number, by: string, note: string | undefined, at: number): AlertRecord | undefined => {
+        const a = store.get(id);
+        return a && a.state !== 'resolved' ? resolveWithin(out, a, by, note, at) : a;
+      },
+      emit,
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import type { Db } from '../registry/db.ts';
+import { AlertKind, AlertState, Severity, type Alert } from '../contracts/alert.ts';
+
+interface AlertRow {
+  id: number; kind: string; subject: string; severity: string; state: string; message: string;
+  community_id: string | null; district_id: string | null; details: string | null;
+  first_fired_at: number; last_changed_at: number; acknowledged_at: number | null; acknowledged_by: string | null;
+  resolved_at: number | null; resolved_by: string | null; resolution_note: string | null;
+}
+
+/** An alert with the ledger fields the API and the scorecard read (acknowledged/resolved times). */
+export const AlertRecord = z.object({
+  id: z.number().int(),
+  kind: AlertKind,
+  subject: z.string(),
+  severity: Severity,
+  state: AlertState,
+  message: z.string(),
+  communityId: z.string().nullable(),
+  districtId: z.string().nullable(),
+  firstFiredAt: z.number().int(),
+  lastChangedAt: z.number().int(),
+  acknowledgedBy: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()).nullable(),
+  acknowledgedAt: z.number().int().nullable(),
+  resolvedAt: z.number().int().nullable(),
+  resolvedBy: z.string().nullable(),
+  resolutionNote: z.string().nullable(),
+});
+export type AlertRecord = z.infer<typeof AlertRecord>;
+
+export const TransitionRecord = z.object({
+  id: z.number().int(), alertId: z.number().int(), from: AlertState.nullable(), to: z.string(), severity: Severity,
+  at: z.number().int(), by: z.string().nullable(), note: z.string().nullable(),
+});
+export type TransitionRecord = z.infer<typeof TransitionRecord>;
+
+export const CommentRecord = z.object({ id: z.number().int(), alertId: z.number().int(), at: z.number().int(), by: z.string(), text: z.string() });
+export type CommentRecord = z.infer<typeof CommentRecord>;
+
+export const toRecord = (r: AlertRow): AlertRecord => ({
+  id: r.id, kind: r.kind as AlertRecord['kind'], subject: r.subject, severity: r.severity as AlertRecord['severity'], state: r.state as AlertRecord['state'],
+  message: r.message, communityId: r.community_id, districtId: r.district_id, firstFiredAt: r.first_fired_at, lastChangedAt: r.last_changed_at,
+  acknowledgedBy: r.acknowledged_by, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null,
+  acknowledgedAt: r.acknowledged_at, resolvedAt: r.resolved_at, resolvedBy: r.resolved_by, resolutionNote: r.resolution_note,
+});
+
+/** The contract's Alert (what listeners and notifications receive) from a record. */
+export const toAlert = (r: AlertRecord): Alert => ({
+  id: r.id, kind: r.kind, subject: r.subject, severity: r.severity, state: r.state, message: r.message, communityId: r.communityId,
+  districtId: r.districtId, firstFiredAt: r.firstFiredAt, lastChangedAt: r.lastChangedAt, acknowledgedBy: r.acknowledgedBy, details: r.details,
+});
+
+export const AlertFilter = z.object({
+  state: AlertState.optional(),
+  /** true: firing or acknowledged. */
+  active: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
+  kind: AlertKind.optional(),
+  subject: z.string().optional(),
+  community: z.string().optional(),
+  since: z.coerce.number().int().optional(),
+  limit: z.coerce.number().int().min(1).max(5000).default(500),
+});
+export type AlertFilter = z.input<typeof AlertFilter>;
+
+/** SQL over the alert tables; no policy here (that is the service's). */
+export function createAlertStore(db: Db) {
+  const byId = db.prepare('SELECT * FROM alerts WHERE id = ?');
+  const activeByKey = db.prepare("SELECT * FROM alerts WHERE kind = ? AND subject = ? AND state <> 'resolved'");
+  const insertTransition = db.prepare('INSERT INTO alert_transitions (alert_id, from_state, to_state, severity, at, by, note) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  return {
+    get: (id: number): AlertRecord | undefined => { const r = byId.get(id) as AlertRow | undefined; return r && toRecord(r); },
+    active: (kind: string, subject: string): AlertRecord | undefined => { const r = activeByKey.get(kind, subject) as AlertRow | undefined; return r && toRecord(r); },
+    insert(a: { kind: string; subject: string; severity: string; message: string; communityId: string | null; districtId: string | null; details: unknown; at: number }): number {
+      return Number(db.prepare(
+        `INSERT INTO alerts (kind, subject, severity, state, message, community_id, district_id, details, first_fired_at, last_changed_at)
+         VALUES (?, ?, ?, 'firing', ?, ?, ?, ?, ?, ?)`,
+      ).run(a.kind, a.subject, a.severity, a.message, a.communityId, a.districtId, a.details === undefined ? null : JSON.stringify(a.details), a.at, a.at).lastInsertRowid);
+    },
+    update(id: number, set: Record<string, string | number | null>): void {
+      const cols = Object.keys(set);
+      db.prepare(`UPDATE alerts SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...cols.map((c) => set[c]!), id);
+    },
+    addTransition(t: { alertId: number; from: string | null; to: string; severity: string; at: number; by: string | null; note: string | null }): void {
+      insertTransition.run(t.alertId, t.from, t.to, t.severity, t.at, t.by, t.note);
+    },
+    transitions: (alertId: number): TransitionRecord[] =>
+      (db.prepare('SELECT id, alert_id AS alertId, from_state AS "from", to_state AS "to", severity, at, by, note FROM alert_transitions WHERE alert_id = ? ORDER BY id').all(alertId) as TransitionRecord[]),
+    addComment: (alertId: number, at: number, by: string, text: string): CommentRecord => {
+      const id = Number(db.prepare('INSERT INTO alert_comments (alert_id, at, by, text) VALUES (?, ?, ?, ?)').run(alertId, at, by, text).lastInsertRowid);
+      return { id, alertId, at, by, text };
+    },
+    comments: (alertId: number): CommentRecord[] =>
+      (db.prepare('SELECT id, alert_id AS alertId, at, by, text FROM alert_comments WHERE alert_id = ? ORDER BY id').all(alertId) as CommentRecord[]),
+    /** Every active alert, unbounded (start-up seeding of the detectors). */
+    allActive: (): AlertRecord[] => (db.prepare("SELECT * FROM alerts WHERE state <> 'resolved' ORDER BY id").all() as AlertRow[]).map(toRecord),
+    list(input: AlertFilter = {}): AlertRecord[] {
+      const f = AlertFilter.parse(input);
+      const where: string[] = [];
+      const args: Array<string | number> = [];
+      if (f.state) { where.push('state = ?'); args.push(f.state); }
+      if (f.active === true) where.push("state <> 'resolved'");
+      if (f.active === false) where.push("state = 'resolved'");
+      if (f.kind) { where.push('kind = ?'); args.push(f.kind); }
+      if (f.subject) { where.push('subject = ?'); args.push(f.subject); }
+      if (f.community) { where.push('community_id = ?'); args.push(f.community); }
+      if (f.since !== undefined) { where.push('last_changed_at >= ?'); args.push(f.since); }
+      const sql = `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+      return (db.prepare(sql).all(...args, f.limit) as AlertRow[]).map(toRecord);
+    },
+  };
+}
+export type AlertStore = ReturnType<typeof createAlertStore>;

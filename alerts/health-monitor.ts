@@ -1,0 +1,150 @@
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { AlertSignal, AlertTransition } from '../contracts/alert.ts';
+import type { AcceptedReading } from '../contracts/reading.ts';
+import type { DeviceInfo } from '../contracts/device.ts';
+import { decideFacility, initialFacilityState, type Angles, type FacilityState } from '../rules/facility-health/decide-facility.ts';
+import { DEFAULT_FACILITY_CONFIG, type FacilityRuleConfig } from '../rules/facility-health/thresholds.ts';
+import { decideDeviceHealth, initialDeviceHealthState, type DeviceHealthState } from '../rules/device-health/decide-device.ts';
+import { DEFAULT_DEVICE_HEALTH_CONFIG, type DeviceHealthConfig } from '../rules/device-health/config.ts';
+import { initialOfflineState, markOnline, sweepOffline } from '../rules/device-health/offline.ts';
+
+/**
+ * Which gateway a device reports through. The inventory work adds `devices.gateway_id`;
+ * until it lands the app passes `noGateways` and nothing is grouped.
+ */
+export interface GatewayPort {
+  gatewayOf(deviceId: string): string | undefined;
+}
+export const noGateways: GatewayPort = { gatewayOf: () => undefined };
+
+export interface HealthMonitorDeps {
+  clock: Clock;
+  logger: Logger;
+  alerts: { apply(signal: AlertSignal): unknown; onTransition(listener: (t: AlertTransition) => void): () => void };
+  devices: { list(): DeviceInfo[] };
+  gateways?: GatewayPort;
+  /** Stores a learned baseline (facilities table + registry refresh). */
+  saveBaseline(facilityId: string, baseline: Angles): void;
+  facilityConfig?: FacilityRuleConfig;
+  deviceConfig?: DeviceHealthConfig;
+}
+
+export type HealthMonitor = ReturnType<typeof createHealthMonitor>;
+
+/**
+ * The effectful edge of the health rules: keeps each facility's and device's detector
+ * state in memory, feeds readings and sweeps through the pure deciders and hands their
+ * signals to the alert service.
+ */
+export function createHealthMonitor(deps: HealthMonitorDeps) {
+  const log = deps.logger.child({ module: 'health' });
+  const facilityConfig = deps.facilityConfig ?? DEFAULT_FACILITY_CONFIG;
+  const deviceConfig = deps.deviceConfig ?? DEFAULT_DEVICE_HEALTH_CONFIG;
+  const gateways = deps.gateways ?? noGateways;
+  const since = deps.clock.now();
+  const facilities = new Map<string, FacilityState>();
+  const deviceStates = new Map<string, DeviceHealthState>();
+  const lastSeen = new Map<string, number>();
+  const lastAngles = new Map<string, Angles>();
+  /** Learned baselines of tilt devices not attached to a facility row (nothing to store them in). */
+  const learned = new Map<string, Angles>();
+  let offline = initialOfflineState();
+
+  const apply = (signals: AlertSignal[]): void => {
+    for (const signal of signals) {
+      try {
+        deps.alerts.apply(signal);
+      } catch (error) {
+        log.error({ err: error, kind: signal.kind, subject: signal.subject }, 'alert signal failed');
+      }
+    }
+  };
+
+  // When a facility alert is resolved (its work order closed), the detector starts afresh,
+  // so a facility still out of line is flagged again after the debounce.
+  deps.alerts.onTransition((t) => {
+    if (t.to !== 'resolved') return;
+    const state = facilities.get(t.alert.subject);
+    if (!state) return;
+    if (t.alert.kind === 'facility_tilt') facilities.set(t.alert.subject, { ...state, level: 'normal', candidate: 'normal', candidateCount: 0 });
+    if (t.alert.kind === 'facility_settlement') facilities.set(t.alert.subject, { ...state, settlementRaised: false, drift: [] });
+  });
+
+  return {
+    /**
+     * After a restart the detectors' memory is empty while SQLite still holds active alerts:
+     * seed each detector from them, so a condition that cleared while the process was down
+     * still resolves its alert, and one that persists does not raise it again.
+     */
+    seed(active: ReadonlyArray<{ kind: string; subject: string; severity: string; details: Record<string, unknown> | null }>): void {
+      const devices = new Set(offline.devices);
+      const gws = new Map(offline.gateways);
+      for (const a of active) {
+        const facility = (): FacilityState => facilities.get(a.subject) ?? initialFacilityState();
+        const device = (): DeviceHealthState => deviceStates.get(a.subject) ?? initialDeviceHealthState();
+        switch (a.kind) {
+          case 'facility_tilt': facilities.set(a.subject, { ...facility(), level: a.severity === 'critical' ? 'critical' : 'warning', candidate: a.severity === 'critical' ? 'critical' : 'warning' }); break;
+          case 'facility_settlement': facilities.set(a.subject, { ...facility(), settlementRaised: true }); break;
+          case 'battery_low': deviceStates.set(a.subject, { ...device(), batteryAlert: a.severity === 'critical' ? 'critical' : 'warning' }); break;
+          case 'sensor_stuck': deviceStates.set(a.subject, { ...device(), stuckRaised: true }); break;
+          case 'sensor_out_of_range': deviceStates.set(a.subject, { ...device(), rangeRaised: true }); break;
+          case 'clock_skew': deviceStates.set(a.subject, { ...device(), skewRaised: true }); break;
+          case 'device_offline': devices.add(a.subject); break;
+          case 'gateway_offline': gws.set(a.subject, Array.isArray(a.details?.devices) ? (a.details.devices as string[]) : []); break;
+        }
+      }
+      offline = { devices, gateways: gws };
+    },
+
+    onReading(reading: AcceptedReading, device: DeviceInfo): void {
+      lastSeen.set(device.id, Math.max(lastSeen.get(device.id) ?? 0, reading.receivedAt));
+      const back = markOnline(offline, device.id, reading.receivedAt);
+      offline = back.state;
+      const signals = [...back.signals];
+
+      const ctx = { deviceId: device.id, kind: device.kind, reportIntervalS: device.reportIntervalS, communityId: device.communityId, districtId: device.districtId };
+      const health = decideDeviceHealth(deviceStates.get(device.id) ?? initialDeviceHealthState(), reading, ctx, deviceConfig);
+      deviceStates.set(device.id, health.state);
+      signals.push(...health.signals);
+
+      const { pitch, roll } = reading.fields;
+      if (device.kind === 'tilt' && pitch !== undefined && roll !== undefined) {
+        const facilityId = device.facilityId ?? device.id;
+        lastAngles.set(facilityId, { pitch, roll });
+        const baseline = device.baselinePitch !== undefined && device.baselineRoll !== undefined ? { pitch: device.baselinePitch, roll: device.baselineRoll } : learned.get(facilityId);
+        const decision = decideFacility(facilities.get(facilityId) ?? initialFacilityState(), { pitch, roll, shock: reading.fields.shock, ts: reading.ts }, {
+          facilityId, facilityType: device.facilityType, communityId: device.communityId, districtId: device.districtId, reportIntervalS: device.reportIntervalS, baseline,
+        }, facilityConfig);
+        facilities.set(facilityId, decision.state);
+        if (decision.learnedBaseline) {
+          log.info({ facility: facilityId, baseline: decision.learnedBaseline }, 'facility baseline learned');
+          if (device.facilityId) deps.saveBaseline(device.facilityId, decision.learnedBaseline);
+          else learned.set(facilityId, decision.learnedBaseline);
+        }
+        signals.push(...decision.signals);
+      }
+      apply(signals);
+    },
+
+    /** The offline sweep (node-cron calls it every minute). */
+    sweep(): void {
+      const result = sweepOffline(offline, {
+        devices: deps.devices.list(), lastSeen: (id) => lastSeen.get(id), gatewayOf: (id) => gateways.gatewayOf(id),
+        now: deps.clock.now(), since, offlineAfterIntervals: deviceConfig.offlineAfterIntervals,
+      });
+      offline = result.state;
+      apply(result.signals);
+    },
+
+    /** After a calibration: forget the old baseline's levels, drift and learning. */
+    resetFacility(facilityId: string): void {
+      const previous = facilities.get(facilityId);
+      facilities.set(facilityId, { ...initialFacilityState(), previous: previous?.previous });
+      learned.delete(facilityId);
+    },
+
+    /** The latest angles of a facility, for calibrating to "as it stands now". */
+    lastAngles: (facilityId: string): Angles | undefined => lastAngles.get(facilityId),
+  };
+}

@@ -1,0 +1,29 @@
+import type { Alert, AlertKind, Severity } from '../contracts/alert.ts';
+
+/**
+ * Facility damage: a person must write down what was found and done before the alert
+ * may be resolved, and the alert is never resolved by readings alone.
+ */
+export const DAMAGE_KINDS: ReadonlySet<AlertKind> = new Set(['facility_tilt', 'facility_impact', 'facility_settlement']);
+
+export const requiresNote = (kind: AlertKind): boolean => DAMAGE_KINDS.has(kind);
+
+/**
+ * Sticky alerts stay active when the condition clears, until their work order is closed
+ * (DESIGN: "a damaged facility stays flagged until a technician closes its ledger entry,
+ * even if readings recover"). Impact and settlement are damage by definition; a tilt is
+ * damage once it has reached critical. A warning-level tilt that comes back (a rope swaying
+ * in a storm) resolves by itself like any other condition.
+ */
+export const isSticky = (alert: Pick<Alert, 'kind' | 'severity'>): boolean =>
+  alert.kind === 'facility_impact' || alert.kind === 'facility_settlement' || (alert.kind === 'facility_tilt' && alert.severity === 'critical');
+
+/**
+ * Which alerts are faults that open a work order: everything a technician must go and
+ * fix. `watering_needed` is the crew's routine task, not a fault; `info` alerts (clock skew)
+ * are for the record only.
+ */
+export const opensWorkOrder = (kind: AlertKind, severity: Severity): boolean => kind !== 'watering_needed' && severity !== 'info';
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+export const isHigher = (a: Severity, b: Severity): boolean => RANK[a] > RANK[b];

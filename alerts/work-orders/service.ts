@@ -1,0 +1,60 @@
+import type { Db } from '../../registry/db.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { CodedError } from '../../lib/errors.ts';
+import type { AlertTransition } from '../../contracts/alert.ts';
+import type { AlertService } from '../alert-service.ts';
+import { nextWorkOrderState, type WorkOrderAction } from './machine.ts';
+import { createWorkOrderStore, type WorkOrder, type WorkOrderFilter } from './store.ts';
+
+export type WorkOrderService = ReturnType<typeof createWorkOrderService>;
+
+/**
+ * The fault ledger. Work orders are opened by the alert service (one per fault alert);
+ * here people move them: assign → accept → resolve (note, optional photo) → verify/close
+ * (销号) or reject back to the technician. Accepting acknowledges a still-firing alert (the
+ * technician has it); closing resolves the alert with the recorded fix.
+ */
+export function createWorkOrderService(deps: { db: Db; clock: Clock; alerts: AlertService }) {
+  const { db, clock, alerts } = deps;
+  const orders = createWorkOrderStore(db, () => clock.now());
+
+  function act(id: number, action: WorkOrderAction, by: string): WorkOrder {
+    const out: AlertTransition[] = [];
+    const result = db.transaction(() => {
+      const wo = orders.get(id);
+      if (!wo) throw new CodedError('not_found', `no work order ${id}`);
+      const next = nextWorkOrderState(wo.state, action);
+      if (!next.ok) throw new CodedError('conflict', next.error);
+      const at = clock.now();
+      const set: Record<string, string | number | null> = { state: next.value, updated_at: at };
+      let note: string | null = null;
+      let photoUrl: string | null = null;
+      switch (action.action) {
+        case 'assign': set.assignee = action.assignee; set.accepted_at = null; note = `assigned to ${action.assignee}`; break;
+        case 'accept': set.accepted_at = at; break;
+        case 'resolve': set.resolved_at = at; set.resolution = action.note; set.photo_url = action.photoUrl ?? null; note = action.note; photoUrl = action.photoUrl ?? null; break;
+        case 'verify': set.closed_at = at; set.closed_by = by; note = action.note ?? null; break;
+        case 'reject': set.resolved_at = null; note = action.note; break;
+        case 'cancel': note = action.note; break;
+      }
+      orders.update(id, set);
+      orders.addEvent({ workOrderId: id, at, action: action.action, from: wo.state, to: next.value, by, note, photoUrl });
+      if (action.action === 'accept') alerts.ledger.acknowledgeWithin(out, wo.alertId, by, `work order ${id} accepted`, at);
+      if (action.action === 'verify') {
+        const fix = [wo.resolution, action.note].filter(Boolean).join(' / ');
+        alerts.ledger.resolveWithin(out, wo.alertId, by, `work order ${id} closed: ${fix}`, at);
+      }
+      return orders.get(id)!;
+    }).immediate();
+    alerts.ledger.emit(out);
+    return result;
+  }
+
+  return {
+    act,
+    get: (id: number) => orders.get(id),
+    forAlert: (alertId: number) => orders.forAlert(alertId),
+    history: (id: number) => orders.history(id),
+    list: (filter?: WorkOrderFilter) => orders.list(filter),
+  };
+}

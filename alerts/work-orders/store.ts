@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import type { Db } from '../../registry/db.ts';
+import { Severity } from '../../contracts/alert.ts';
+import { WorkOrderState } from './machine.ts';
+import { isOverdue } from './sla.ts';
+
+interface WorkOrderRow {
+  id: number; alert_id: number; state: string; severity: string; community_id: string | null; district_id: string | null; title: string;
+  assignee: string | null; created_at: number; due_at: number; accepted_at: number | null; resolved_at: number | null; resolution: string | null;
+  photo_url: string | null; closed_at: number | null; closed_by: string | null; updated_at: number;
+  alert_kind?: string; alert_subject?: string;
+}
+
+export const WorkOrder = z.object({
+  id: z.number().int(),
+  alertId: z.number().int(),
+  alertKind: z.string(),
+  subject: z.string(),
+  state: WorkOrderState,
+  severity: Severity,
+  communityId: z.string().nullable(),
+  districtId: z.string().nullable(),
+  title: z.string(),
+  assignee: z.string().nullable(),
+  createdAt: z.number().int(),
+  dueAt: z.number().int(),
+  acceptedAt: z.number().int().nullable(),
+  resolvedAt: z.number().int().nullable(),
+  resolution: z.string().nullable(),
+  photoUrl: z.string().nullable(),
+  closedAt: z.number().int().nullable(),
+  closedBy: z.string().nullable(),
+  updatedAt: z.number().int(),
+  /** Computed at read time against the clock: past the SLA deadline without (or before) a fix. */
+  overdue: z.boolean(),
+});
+export type WorkOrder = z.infer<typeof WorkOrder>;
+
+export const WorkOrderEvent = z.object({
+  id: z.number().int(), workOrderId: z.number().int(), at: z.number().int(), action: z.string(), from: z.string().nullable(), to: z.string(),
+  by: z.string().nullable(), note: z.string().nullable(), photoUrl: z.string().nullable(),
+});
+export type WorkOrderEvent = z.infer<typeof WorkOrderEvent>;
+
+const boolish = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+export const WorkOrderFilter = z.object({
+  state: WorkOrderState.optional(),
+  community: z.string().optional(),
+  assignee: z.string().optional(),
+  overdue: boolish.optional(),
+  /** Created at or after (epoch ms). */
+  since: z.coerce.number().int().optional(),
+  alertId: z.coerce.number().int().optional(),
+  limit: z.coerce.number().int().min(1).max(50_000).default(1000),
+});
+export type WorkOrderFilter = z.input<typeof WorkOrderFilter>;
+
+const SELECT = 'SELECT w.*, a.kind AS alert_kind, a.subject AS alert_subject FROM work_orders w JOIN alerts a ON a.id = w.alert_id';
+
+export function createWorkOrderStore(db: Db, now: () => number) {
+  const toWorkOrder = (r: WorkOrderRow): WorkOrder => {
+    const base = {
+      id: r.id, alertId: r.alert_id, alertKind: r.alert_kind ?? '', subject: r.alert_subject ?? '', state: r.state as WorkOrder['state'],
+      severity: r.severity as WorkOrder['severity'], communityId: r.community_id, districtId: r.district_id, title: r.title, assignee: r.assignee,
+      createdAt: r.created_at, dueAt: r.due_at, acceptedAt: r.accepted_at, resolvedAt: r.resolved_at, resolution: r.resolution, photoUrl: r.photo_url,
+      closedAt: r.closed_at, closedBy: r.closed_by, updatedAt: r.updated_at,
+    };
+    return { ...base, overdue: isOverdue(base, now()) };
+  };
+  const insertEvent = db.prepare('INSERT INTO work_order_events (work_order_id, at, action, from_state, to_state, by, note, photo_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+
+  return {
+    get: (id: number): WorkOrder | undefined => { const r = db.prepare(`${SELECT} WHERE w.id = ?`).get(id) as WorkOrderRow | undefined; return r && toWorkOrder(r); },
+    forAlert: (alertId: number): WorkOrder | undefined => { const r = db.prepare(`${SELECT} WHERE w.alert_id = ?`).get(alertId) as WorkOrderRow | undefined; return r && toWorkOrder(r); },
+    /** Insert the alert's work order unless it has one (UNIQUE(alert_id) makes "never two" hold for any writer). */
+    open(w: { alertId: number; severity: string; communityId: string | null; districtId: string | null; title: string; at: number; dueAt: number }): number | undefined {
+      const info = db.prepare(
+        `INSERT INTO work_orders (alert_id, state, severity, community_id, district_id, title, created_at, due_at, updated_at)
+         VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(alert_id) DO NOTHING`,
+      ).run(w.alertId, w.severity, w.communityId, w.districtId, w.title, w.at, w.dueAt, w.at);
+      if (info.changes === 0) return undefined;
+      const id = Number(info.lastInsertRowid);
+      insertEvent.run(id, w.at, 'open', null, 'open', 'system', w.title, null);
+      return id;
+    },
+    update(id: number, set: Record<string, string | number | null>): void {
+      const cols = Object.keys(set);
+      db.prepare(`UPDATE work_orders SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...cols.map((c) => set[c]!), id);
+    },
+    addEvent(e: { workOrderId: number; at: number; action: string; from: string | null; to: string; by: string | null; note: string | null; photoUrl: string | null }): void {
+      insertEvent.run(e.workOrderId, e.at, e.action, e.from, e.to, e.by, e.note, e.photoUrl);
+    },
+    history: (id: number): WorkOrderEvent[] =>
+      db.prepare('SELECT id, work_order_id AS workOrderId, at, action, from_state AS "from", to_state AS "to", by, note, photo_url AS photoUrl FROM work_order_events WHERE work_order_id = ? ORDER BY id').all(id) as WorkOrderEvent[],
+    list(input: WorkOrderFilter = {}): WorkOrder[] {
+      const f = WorkOrderFilter.parse(input);
+      const where: string[] = [];
+      const args: Array<string | number> = [];
+      if (f.state) { where.push('w.state = ?'); args.push(f.state); }
+      if (f.community) { where.push('w.community_id = ?'); args.push(f.community); }
+      if (f.assignee) { where.push('w.assignee = ?'); args.push(f.assignee); }
+      if (f.since !== undefined) { where.push('w.created_at >= ?'); args.push(f.since); }
+      if (f.alertId !== undefined) { where.push('w.alert_id = ?'); args.push(f.alertId); }
+      const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY w.id DESC`;
+      const rows = (db.prepare(sql).all(...args) as WorkOrderRow[]).map(toWorkOrder);
+      // Overdue depends on the clock, so it is filtered after the read, before the limit.
+      return (f.overdue === undefined ? rows : rows.filter((w) => w.overdue === f.overdue)).slice(0, f.limit);
+    },
+  };
+}
+export type WorkOrderStore = ReturnType<typeof createWorkOrderStore>;

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { preHandlerAsyncHookHandler } from 'fastify';
+import { AlertFilter, AlertRecord, CommentRecord, TransitionRecord } from '../../alerts/alert-store.ts';
+import type { AlertService } from '../../alerts/alert-service.ts';
+import type { WorkOrderService } from '../../alerts/work-orders/service.ts';
+import { WorkOrder } from '../../alerts/work-orders/store.ts';
+import { CodedError } from '../../lib/errors.ts';
+
+const ErrorBody = z.object({ error: z.string(), message: z.string() });
+const Id = z.object({ id: z.coerce.number().int().positive() });
+/** The acting user: named in the body until the role-based tokens say who is calling. */
+const Actor = z.object({ by: z.string().min(1).max(100).default('admin') });
+/** A POST without a body arrives as null: treat it as {} so every default applies. */
+const AckBody = Actor.extend({ note: z.string().max(2000).optional() }).nullish().transform((b) => b ?? { by: 'admin' });
+
+export const alertRoutes: FastifyPluginAsyncZod<{ alerts: AlertService; workOrders: WorkOrderService; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
+  const guard = { preHandler: opts.requireAdmin };
+  const security = [{ bearer: [] }];
+  const mustGet = (id: number) => {
+    const a = opts.alerts.get(id);
+    if (!a) throw new CodedError('not_found', `no alert ${id}`);
+    return a;
+  };
+
+  app.get('/alerts', { ...guard, schema: { summary: 'Alerts, newest first', security, querystring: AlertFilter, response: { 200: z.array(AlertRecord) } } },
+    async (request) => opts.alerts.list(request.query));
+
+  app.get('/alerts/:id', {
+    ...guard,
+    schema: {
+      summary: 'One alert with its transitions, comments and work order', security, params: Id,
+      response: { 200: AlertRecord.extend({ transitions: z.array(TransitionRecord), comments: z.array(CommentRecord), workOrder: WorkOrder.nullable() }), 404: ErrorBody },
+    },
+  }, async (request) => {
+    const a = mustGet(request.params.id);
+    return { ...a, transitions: opts.alerts.transitions(a.id), comments: opts.alerts.comments(a.id), workOrder: opts.workOrders.forAlert(a.id) ?? null };
+  });
+
+  app.post('/alerts/:id/ack', {
+    ...guard,
+    schema: { summary: 'Acknowledge a firing alert', security, params: Id, body: AckBody, response: { 200: AlertRecord, 404: ErrorBody, 409: ErrorBody } },
+  }, async (request) => opts.alerts.acknowledge(request.params.id, request.body));
+
+  app.post('/alerts/:id/resolve', {
+    ...guard,
+    schema: {
+      summary: 'Resolve an alert by hand (facility damage needs a note and is resolved by closing its work order)',
+      security, params: Id, body: AckBody, response: { 200: AlertRecord, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+    },
+  }, async (request) => opts.alerts.resolve(request.params.id, request.body));
+
+  app.post('/alerts/:id/comments', {
+    ...guard,
+    schema: { summary: 'Comment on an alert', security, params: Id, body: Actor.extend({ text: z.string().trim().min(1).max(4000) }), response: { 201: CommentRecord, 404: ErrorBody } },
+  }, async (request, reply) => reply.code(201).send(opts.alerts.comment(request.params.id, request.body)));
+};

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { preHandlerAsyncHookHandler } from 'fastify';
+import type { WorkOrderService } from '../../alerts/work-orders/service.ts';
+import { WorkOrder, WorkOrderEvent, WorkOrderFilter } from '../../alerts/work-orders/store.ts';
+import { workOrdersToCsv } from '../../alerts/work-orders/csv.ts';
+import type { WorkOrderAction } from '../../alerts/work-orders/machine.ts';
+import { CodedError } from '../../lib/errors.ts';
+
+const ErrorBody = z.object({ error: z.string(), message: z.string() });
+const Id = z.object({ id: z.coerce.number().int().positive() });
+const by = z.string().min(1).max(100).default('admin');
+
+/** Each action's body: who acts, and what the action needs. */
+const BODIES = {
+  assign: z.object({ by, assignee: z.string().min(1).max(100) }),
+  // A POST without a body arrives as null: treat it as {} so the defaults apply.
+  accept: z.object({ by }).nullish().transform((b) => b ?? { by: 'admin' }),
+  resolve: z.object({ by, note: z.string().trim().min(1).max(4000), photoUrl: z.url().optional() }),
+  verify: z.object({ by, note: z.string().max(4000).optional() }).nullish().transform((b) => b ?? { by: 'admin' }),
+  reject: z.object({ by, note: z.string().trim().min(1).max(4000) }),
+} as const;
+
+const SUMMARIES: Record<keyof typeof BODIES, string> = {
+  assign: 'Assign (or reassign) the work order to a technician',
+  accept: 'The technician accepts the work order (acknowledges its alert if still firing)',
+  resolve: 'Record the fix: a note and optionally a photo URL',
+  verify: 'An operator verifies the fix and closes the work order (销号); its alert is resolved',
+  reject: 'An operator finds the fix insufficient and sends it back to the technician',
+};
+
+export const workOrderRoutes: FastifyPluginAsyncZod<{ workOrders: WorkOrderService; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
+  const guard = { preHandler: opts.requireAdmin };
+  const security = [{ bearer: [] }];
+
+  app.get('/work-orders', { ...guard, schema: { summary: 'Work orders, newest first, with filters', security, querystring: WorkOrderFilter, response: { 200: z.array(WorkOrder) } } },
+    async (request) => opts.workOrders.list(request.query));
+
+  app.get('/work-orders.csv', { ...guard, schema: { summary: 'The ledger as CSV (same filters)', security, querystring: WorkOrderFilter } },
+    async (request, reply) => reply.type('text/csv; charset=utf-8').header('Content-Disposition', 'attachment; filename="work-orders.csv"').send(workOrdersToCsv(opts.workOrders.list(request.query))));
+
+  app.get('/work-orders/:id', {
+    ...guard,
+    schema: { summary: 'One work order with its full history', security, params: Id, response: { 200: WorkOrder.extend({ history: z.array(WorkOrderEvent) }), 404: ErrorBody } },
+  }, async (request) => {
+    const wo = opts.workOrders.get(request.params.id);
+    if (!wo) throw new CodedError('not_found', `no work order ${request.params.id}`);
+    return { ...wo, history: opts.workOrders.history(wo.id) };
+  });
+
+  for (const action of Object.keys(BODIES) as Array<keyof typeof BODIES>) {
+    app.post(`/work-orders/:id/${action}`, {
+      ...guard,
+      schema: { summary: SUMMARIES[action], security, params: Id, body: BODIES[action], response: { 200: WorkOrder, 404: ErrorBody, 409: ErrorBody } },
+    }, async (request) => {
+      const { by: actor, ...rest } = request.body as { by: string } & Record<string, unknown>;
+      return opts.workOrders.act(request.params.id, { action, ...rest } as WorkOrderAction, actor);
+    });
+  }
+};

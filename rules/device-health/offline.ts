@@ -1,0 +1,103 @@
+import type { AlertSignal } from '../../contracts/alert.ts';
+
+export interface SweepDevice {
+  id: string;
+  kind: string;
+  reportIntervalS: number;
+  disabled: boolean;
+  communityId: string | undefined;
+  districtId: string | undefined;
+}
+
+/** Which devices and gateways are alerted offline now (gateway → the devices grouped under it). */
+export interface OfflineState {
+  devices: ReadonlySet<string>;
+  gateways: ReadonlyMap<string, readonly string[]>;
+}
+
+export const initialOfflineState = (): OfflineState => ({ devices: new Set(), gateways: new Map() });
+
+export interface SweepInput {
+  devices: readonly SweepDevice[];
+  lastSeen: (id: string) => number | undefined;
+  /** The gateway a device reports through (the inventory's `gateway_id`), if any. */
+  gatewayOf: (id: string) => string | undefined;
+  now: number;
+  /** When monitoring started: a device never heard from counts from here, not from 1970. */
+  since: number;
+  offlineAfterIntervals: number;
+}
+
+/**
+ * The offline sweep: a device is offline when nothing arrived for reportIntervalS × k.
+ * When a gateway is offline, the offline devices behind it are grouped into the gateway's
+ * alert (its details list them) instead of raising one alert each: one notification for
+ * one cause. Signals are only emitted on change, so a city-sized sweep stays cheap.
+ */
+export function sweepOffline(state: OfflineState, input: SweepInput): { state: OfflineState; signals: AlertSignal[] } {
+  const { now } = input;
+  const isDown = (d: SweepDevice): boolean => now - (input.lastSeen(d.id) ?? input.since) > d.reportIntervalS * input.offlineAfterIntervals * 1000;
+  const down = input.devices.filter((d) => !d.disabled && isDown(d));
+  const downGateways = new Map(down.filter((d) => d.kind === 'gateway').map((g) => [g.id, g]));
+  const groups = new Map<string, string[]>([...downGateways.keys()].map((id) => [id, []]));
+  const individual: SweepDevice[] = [];
+  for (const d of down) {
+    if (d.kind === 'gateway') continue;
+    const gw = input.gatewayOf(d.id);
+    const group = gw ? groups.get(gw) : undefined;
+    if (group) group.push(d.id);
+    else individual.push(d);
+  }
+
+  const signals: AlertSignal[] = [];
+  const ago = (d: SweepDevice): number => Math.round((now - (input.lastSeen(d.id) ?? input.since)) / 1000);
+  const gateways = new Map<string, readonly string[]>();
+  for (const [id, g] of downGateways) {
+    const members = (groups.get(id) ?? []).sort();
+    gateways.set(id, members);
+    const before = state.gateways.get(id);
+    if (!before || before.join() !== members.join()) {
+      signals.push({
+        action: 'raise', kind: 'gateway_offline', subject: id, severity: 'critical', communityId: g.communityId, districtId: g.districtId, at: now,
+        message: `gateway ${id} offline for ${ago(g)} s; ${members.length} device(s) behind it silent`,
+        details: { silentS: ago(g), devices: members },
+      });
+    }
+  }
+  for (const id of state.gateways.keys()) {
+    if (!gateways.has(id)) signals.push({ action: 'clear', kind: 'gateway_offline', subject: id, at: now, reason: 'gateway reporting again' });
+  }
+
+  const devices = new Set<string>();
+  const downIds = new Set(down.map((d) => d.id));
+  for (const d of individual) {
+    devices.add(d.id);
+    if (!state.devices.has(d.id)) {
+      signals.push({
+        action: 'raise', kind: 'device_offline', subject: d.id, severity: 'warning', communityId: d.communityId, districtId: d.districtId, at: now,
+        message: `device ${d.id} silent for ${ago(d)} s (expected every ${d.reportIntervalS} s)`, details: { silentS: ago(d), reportIntervalS: d.reportIntervalS },
+      });
+    }
+  }
+  for (const id of state.devices) {
+    // Already alerted alone and now grouped under a gateway: keep its alert, it was sent.
+    if (downIds.has(id)) devices.add(id);
+    else signals.push({ action: 'clear', kind: 'device_offline', subject: id, at: now, reason: 'device reporting again' });
+  }
+  return { state: { devices, gateways }, signals };
+}
+
+/** A reading arrived: the device (and nothing else) is back; clear its alert at once. */
+export function markOnline(state: OfflineState, deviceId: string, at: number): { state: OfflineState; signals: AlertSignal[] } {
+  if (state.devices.has(deviceId)) {
+    const devices = new Set(state.devices);
+    devices.delete(deviceId);
+    return { state: { ...state, devices }, signals: [{ action: 'clear', kind: 'device_offline', subject: deviceId, at, reason: 'device reporting again' }] };
+  }
+  if (state.gateways.has(deviceId)) {
+    const gateways = new Map(state.gateways);
+    gateways.delete(deviceId);
+    return { state: { ...state, gateways }, signals: [{ action: 'clear', kind: 'gateway_offline', subject: deviceId, at, reason: 'gateway reporting again' }] };
+  }
+  return { state, signals: [] };
+}

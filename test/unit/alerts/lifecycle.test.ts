@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createLedger, raise, clear, MIN } from './helpers.ts';
+
+describe('alert lifecycle', () => {
+  it('keeps one active alert per (kind, subject) however often the condition is signalled', async () => {
+    const { alerts, workOrders, transitions } = createLedger();
+    // Many signals for the same key, interleaved with another key, "at once".
+    await Promise.all(Array.from({ length: 20 }, (_, i) => Promise.resolve().then(() => alerts.apply(raise(i % 2 ? 'facility_impact' : 'device_offline', i % 2 ? 'f-1' : 's-1')))));
+    const active = alerts.list({ active: true });
+    expect(active.map((a) => [a.kind, a.subject]).sort()).toEqual([['device_offline', 's-1'], ['facility_impact', 'f-1']]);
+    expect(transitions.map((t) => t.to)).toEqual(['firing', 'firing']);
+    expect(active.find((a) => a.kind === 'facility_impact')!.details).toMatchObject({ occurrences: 10 });
+    expect(workOrders.list()).toHaveLength(2);
+  });
+
+  it('holds "one active alert, one work order" across two connections to one database file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gs-alerts-'));
+    try {
+      const a = createLedger(join(dir, 'db.sqlite'));
+      const b = createLedger(join(dir, 'db.sqlite'));
+      for (let i = 0; i < 10; i++) (i % 2 ? a : b).alerts.apply(raise('facility_impact', 'f-9', i < 5 ? 'warning' : 'critical'));
+      const rows = a.db.prepare("SELECT count(*) AS n FROM alerts WHERE kind = 'facility_impact' AND subject = 'f-9'").get() as { n: number };
+      expect(rows.n).toBe(1);
+      expect(a.workOrders.list()).toHaveLength(1);
+      expect(b.alerts.list()[0]).toMatchObject({ severity: 'critical' });
+      // The database refuses a second active row even from a writer that skips the service.
+      expect(() => a.db.prepare("INSERT INTO alerts (kind, subject, severity, state, message, first_fired_at, last_changed_at) VALUES ('facility_impact', 'f-9', 'warning', 'firing', 'x', 0, 0)").run()).toThrow(/UNIQUE/);
+      a.db.close(); b.db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('escalates severity in place (same alert, a "severity_raised" transition, a tighter SLA) and never lowers it', () => {
+    const { alerts, workOrders, transitions, clock } = createLedger();
+    const first = alerts.apply(raise('facility_tilt', 'f-1', 'warning'))!;
+    const dueBefore = workOrders.forAlert(first.id)!.dueAt;
+    clock.advance(MIN);
+    const up = alerts.apply(raise('facility_tilt', 'f-1', 'critical', 'tilted 6°'))!;
+    expect(up).toMatchObject({ id: first.id, severity: 'critical', message: 'tilted 6°', state: 'firing' });
+    expect(workOrders.forAlert(first.id)!.dueAt).toBeLessThan(dueBefore);
+    alerts.apply(raise('facility_tilt', 'f-1', 'warning'));
+    expect(alerts.get(first.id)!.severity).toBe('critical');
+    expect(transitions.map((t) => [t.from, t.to, t.alert.severity])).toEqual([[undefined, 'firing', 'warning'], ['firing', 'severity_raised', 'critical']]);
+  });
+
+  it('firing → acknowledged → resolved automatically when a non-damage condition clears, and a new alert next time', () => {
+    const { alerts, transitions, clock } = createLedger();
+    const a = alerts.apply(raise('battery_low', 'd-1'))!;
+    clock.advance(5 * MIN);
+    expect(alerts.acknowledge(a.id, { by: 'wang', note: 'spare batteries on the van' })).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'wang', acknowledgedAt: a.firstFiredAt + 5 * MIN });
+    expect(() => alerts.acknowledge(a.id, { by: 'li' })).toThrow(/only a firing alert/);
+    clock.advance(MIN);
+    expect(alerts.apply(clear('battery_low', 'd-1'))).toMatchObject({ id: a.id, state: 'resolved', resolvedBy: 'system', resolutionNote: 'back to normal' });
+    expect(alerts.apply(clear('battery_low', 'd-1'))).toBeUndefined();
+    expect(alerts.apply(raise('battery_low', 'd-1'))!.id).not.toBe(a.id);
+    expect(transitions.map((t) => `${t.alert.id}:${t.to}:${t.by}`)).toEqual([`${a.id}:firing:system`, `${a.id}:acknowledged:wang`, `${a.id}:resolved:system`, `${a.id + 1}:firing:system`]);
+    expect(alerts.transitions(a.id).map((t) => [t.from, t.to, t.note])).toEqual([[null, 'firing', 'battery_low on d-1'], ['firing', 'acknowledged', 'spare batteries on the van'], ['acknowledged', 'resolved', 'back to normal']]);
+  });
+
+  it('keeps facility damage flagged when readings recover: clear is recorded, the alert stays active', () => {
+    const { alerts } = createLedger();
+    const a = alerts.apply(raise('facility_impact', 'f-1', 'critical'))!;
+    expect(alerts.apply(clear('facility_impact', 'f-1'))).toMatchObject({ id: a.id, state: 'firing', details: expect.objectContaining({ clearReason: 'back to normal' }) });
+    const tilt = alerts.apply(raise('facility_tilt', 'f-2', 'critical'))!;
+    expect(alerts.apply(clear('facility_tilt', 'f-2'))).toMatchObject({ id: tilt.id, state: 'firing' });
+    // A warning-level tilt is not damage: it resolves by itself.
+    alerts.apply(raise('facility_tilt', 'f-3', 'warning'));
+    expect(alerts.apply(clear('facility_tilt', 'f-3'))).toMatchObject({ state: 'resolved' });
+  });
+
+  it.each([
+    ['facility_impact', undefined, /only with a note/],
+    ['facility_impact', '   ', /only with a note/],
+    ['facility_settlement', 'checked', /closing work order/],
+  ] as const)('refuses a manual resolve of %s with note %j', (kind, note, error) => {
+    const { alerts } = createLedger();
+    const a = alerts.apply(raise(kind, 'f-1'))!;
+    expect(() => alerts.resolve(a.id, { by: 'op', note })).toThrow(error);
+    expect(alerts.get(a.id)!.state).toBe('firing');
+  });
+
+  it('lets a person resolve a non-damage alert without a note, cancelling its undispatched work order', () => {
+    const { alerts, workOrders } = createLedger();
+    const a = alerts.apply(raise('sensor_stuck', 's-1'))!;
+    expect(alerts.resolve(a.id, { by: 'op' })).toMatchObject({ state: 'resolved', resolvedBy: 'op' });
+    expect(workOrders.forAlert(a.id)).toMatchObject({ state: 'cancelled' });
+    expect(() => alerts.resolve(a.id, { by: 'op' })).toThrow(/already resolved/);
+  });
+
+  it('stores comments and refuses unknown alerts', () => {
+    const { alerts } = createLedger();
+    const a = alerts.apply(raise('device_offline', 's-1'))!;
+    alerts.comment(a.id, { by: 'li', text: 'gateway on the roof lost power' });
+    expect(alerts.comments(a.id)).toEqual([expect.objectContaining({ by: 'li', text: 'gateway on the roof lost power' })]);
+    expect(() => alerts.comment(999, { by: 'li', text: 'x' })).toThrow(/no alert 999/);
+  });
+
+  it('opens no work order for info alerts and watering tasks', () => {
+    const { alerts, workOrders } = createLedger();
+    alerts.apply(raise('clock_skew', 's-1', 'info'));
+    alerts.apply(raise('watering_needed', 'z-1', 'warning'));
+    expect(workOrders.list()).toEqual([]);
+  });
+
+  it('isolates a failing listener: the others still get the transition', () => {
+    const { alerts, transitions } = createLedger();
+    alerts.onTransition(() => { throw new Error('listener bug'); });
+    const seen: string[] = [];
+    alerts.onTransition((t) => seen.push(t.to));
+    alerts.apply(raise('device_offline', 's-1'));
+    expect(seen).toEqual(['firing']);
+    expect(transitions).toHaveLength(1);
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { initialOfflineState, markOnline, sweepOffline, type OfflineState, type SweepDevice } from '../../../../rules/device-health/offline.ts';
+
+const T0 = Date.UTC(2026, 5, 1);
+const S = 1000;
+const dev = (id: string, kind = 'soil', reportIntervalS = 600): SweepDevice => ({ id, kind, reportIntervalS, disabled: false, communityId: 'c-1', districtId: 'd-1' });
+
+function sweep(state: OfflineState, devices: SweepDevice[], lastSeen: Record<string, number>, now: number, gateway: Record<string, string> = {}) {
+  return sweepOffline(state, { devices, lastSeen: (id) => lastSeen[id], gatewayOf: (id) => gateway[id], now, since: T0, offlineAfterIntervals: 3 });
+}
+const brief = (r: ReturnType<typeof sweep>) => r.signals.map((s) => [s.action, s.kind, s.subject]);
+
+describe('offline timing', () => {
+  it.each([
+    ['exactly k × interval silent', 1800 * S, []],
+    ['one ms past k × interval', 1800 * S + 1, [['raise', 'device_offline', 's-1']]],
+  ])('%s → %j', (_name, silentMs, expected) => {
+    expect(brief(sweep(initialOfflineState(), [dev('s-1')], { 's-1': T0 }, T0 + silentMs))).toEqual(expected);
+  });
+
+  it('counts a never-seen device from the start of monitoring', () => {
+    expect(brief(sweep(initialOfflineState(), [dev('s-1')], {}, T0 + 1799 * S))).toEqual([]);
+    expect(brief(sweep(initialOfflineState(), [dev('s-1')], {}, T0 + 1801 * S))).toEqual([['raise', 'device_offline', 's-1']]);
+  });
+
+  it('raises once, clears on the next reading, and ignores disabled devices', () => {
+    const devices = [dev('s-1'), { ...dev('s-2'), disabled: true }];
+    const first = sweep(initialOfflineState(), devices, { 's-1': T0 }, T0 + 2000 * S);
+    expect(brief(first)).toEqual([['raise', 'device_offline', 's-1']]);
+    expect(brief(sweep(first.state, devices, { 's-1': T0 }, T0 + 3000 * S))).toEqual([]);
+    const back = markOnline(first.state, 's-1', T0 + 3001 * S);
+    expect(back.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'device_offline', subject: 's-1' })]);
+    expect(brief(sweep(back.state, devices, { 's-1': T0 + 3001 * S }, T0 + 3100 * S))).toEqual([]);
+  });
+
+  it('uses each device its own interval', () => {
+    const devices = [dev('fast', 'soil', 60), dev('slow', 'tilt', 3600)];
+    expect(brief(sweep(initialOfflineState(), devices, { fast: T0, slow: T0 }, T0 + 600 * S))).toEqual([['raise', 'device_offline', 'fast']]);
+  });
+});
+
+describe('gateway grouping', () => {
+  const devices = [dev('gw-1', 'gateway', 300), dev('s-1'), dev('s-2'), dev('s-3'), dev('s-9')];
+  const gateway = { 's-1': 'gw-1', 's-2': 'gw-1', 's-3': 'gw-1', 's-9': 'gw-2' };
+
+  it('one gateway alert lists the silent devices behind it; no alert per device', () => {
+    const seen = { 'gw-1': T0, 's-1': T0, 's-2': T0, 's-3': T0 + 5000 * S, 's-9': T0 };
+    const r = sweep(initialOfflineState(), devices, seen, T0 + 2000 * S, gateway);
+    expect(brief(r)).toEqual([['raise', 'gateway_offline', 'gw-1'], ['raise', 'device_offline', 's-9']]);
+    expect(r.signals[0]).toMatchObject({ severity: 'critical', details: { devices: ['s-1', 's-2'] } });
+  });
+
+  it('updates the gateway alert as more devices fall silent, clears it when the gateway is back, then alerts for devices still silent', () => {
+    const first = sweep(initialOfflineState(), devices, { 'gw-1': T0, 's-1': T0, 's-2': T0 + 1000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S }, T0 + 2000 * S, gateway);
+    expect(first.signals[0]).toMatchObject({ details: { devices: ['s-1'] } });
+    const second = sweep(first.state, devices, { 'gw-1': T0, 's-1': T0, 's-2': T0 + 1000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S }, T0 + 3000 * S, gateway);
+    expect(brief(second)).toEqual([['raise', 'gateway_offline', 'gw-1']]);
+    expect(second.signals[0]).toMatchObject({ details: { devices: ['s-1', 's-2'] } });
+    expect(brief(sweep(second.state, devices, { 'gw-1': T0, 's-1': T0, 's-2': T0 + 1000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S }, T0 + 3060 * S, gateway))).toEqual([]);
+    const back = markOnline(second.state, 'gw-1', T0 + 3100 * S);
+    expect(back.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'gateway_offline', subject: 'gw-1' })]);
+    const after = sweep(back.state, devices, { 'gw-1': T0 + 3100 * S, 's-1': T0, 's-2': T0 + 1000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S }, T0 + 3160 * S, gateway);
+    expect(brief(after)).toEqual([['raise', 'device_offline', 's-1'], ['raise', 'device_offline', 's-2']]);
+  });
+
+  it('a device already alerted alone keeps its alert when its gateway then fails (it was already sent)', () => {
+    const seen = { 'gw-1': T0 + 1500 * S, 's-1': T0, 's-2': T0 + 9000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S };
+    const first = sweep(initialOfflineState(), devices, seen, T0 + 2000 * S, gateway);
+    expect(brief(first)).toEqual([['raise', 'device_offline', 's-1']]);
+    const later = sweep(first.state, devices, seen, T0 + 3000 * S, gateway);
+    expect(brief(later)).toEqual([['raise', 'gateway_offline', 'gw-1']]);
+    expect(later.state.devices.has('s-1')).toBe(true);
+  });
+});
