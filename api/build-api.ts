@@ -11,6 +11,8 @@ import { createAdminGuard } from './auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
+import { zoneRoutes } from './routes/zones.ts';
+import type { IrrigationEngine } from '../irrigation/engine.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -18,6 +20,8 @@ export interface ApiDeps {
   adminToken: string;
   devices: DeviceRegistry;
   deadLetters: DeadLetters;
+  /** Irrigation (issue 5): zone decisions and operator actions. */
+  irrigation?: IrrigationEngine;
   /** Readiness probes: each answers whether its part can do its job now. */
   readiness: Record<string, () => Promise<boolean> | boolean>;
 }
@@ -59,5 +63,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await typed.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness });
   await typed.register(deviceRoutes, { prefix: '/api/v1', devices: deps.devices, requireAdmin });
   await typed.register(deadLetterRoutes, { prefix: '/api/v1', deadLetters: deps.deadLetters, requireAdmin });
+  if (deps.irrigation) await typed.register(zoneRoutes, { prefix: '/api/v1', irrigation: deps.irrigation, requireAdmin });
   return app;
 }
