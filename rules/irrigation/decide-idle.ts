@@ -51,7 +51,8 @@ export function considerStart(state: ZoneIrrigationState, ctx: DecideContext, in
   if (ctx.zone.mode === 'manual') {
     if (reason) return skipOnce(s, ctx, inputs, reason);
     if (s.raised.includes('watering_needed')) return { state: s, actions: [] };
-    const r = raise(s, ctx, 'watering_needed', 'info', `zone ${ctx.zone.name} needs watering: moisture ${m} % below ${low} %`,
+    // warning, not info: it is work for the crew, and notification routing may drop info.
+    const r = raise(s, ctx, 'watering_needed', 'warning', `zone ${ctx.zone.name} needs watering: moisture ${m} % below ${low} %`,
       { moisture: m, low, high, counted: inputs.counted, dryingSince: s.dryingSince });
     return { state: { ...r.state, lastSkip: undefined }, actions: [r.action, record(ctx, inputs, 'alert', 'below_low')] };
   }

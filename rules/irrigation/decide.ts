@@ -27,9 +27,16 @@ function applyEvent(state: ZoneIrrigationState, event: IrrigationEvent, ctx: Dec
     }
     case 'rain':
       return event.mm > 0 ? { state: { ...state, rain: [...state.rain, { at: event.at, mm: event.mm }] }, actions: [] } : { state, actions: [] };
-    case 'valve':
-      if (state.run && event.flowLpm !== undefined && event.flowLpm > 0) return { state: { ...state, run: { ...state.run, flowLpm: event.flowLpm } }, actions: [] };
+    case 'valve': {
+      const run = state.run;
+      if (!run) return { state, actions: [] };
+      // The valve says it is closed while we water: its auto-off fired or someone closed it at the box.
+      if (event.state === 0 && run.phase === 'watering' && !run.pending && event.at >= run.phaseSince) {
+        return stopRun(state, ctx, computeInputs(state, ctx), 'valve_closed');
+      }
+      if (event.flowLpm !== undefined && event.flowLpm > 0) return { state: { ...state, run: { ...run, flowLpm: event.flowLpm } }, actions: [] };
       return { state, actions: [] };
+    }
     case 'ack':
       return onAck(state, ctx, computeInputs(state, ctx), event.ack);
     case 'forecast':

@@ -63,6 +63,17 @@ describe('decideWatering: valve supervision', () => {
     expect(h.state.run?.phase).toBe('watering');
   });
 
+  it('ends the run when the valve reports itself closed (auto-off, or closed at the box)', () => {
+    const h = createHarness({ autoAck: true, settings: { debounceS: 0 } });
+    h.soil(15);
+    h.advance(5 * MIN);
+    h.send({ type: 'valve', at: h.now - 10 * MIN, state: 0 }); // a stale report from before the run says nothing
+    expect(h.state.run?.phase).toBe('watering');
+    h.send({ type: 'valve', at: h.now, state: 0 });
+    expect(h.summary().slice(0, 2)).toEqual(['start:below_low', 'stop:valve_closed']);
+    expect(h.decisions()[1]).toMatchObject({ durationS: 300 });
+  });
+
   it('after a restart closes the run it was in and starts a fresh one while still dry', () => {
     const h = createHarness({ autoAck: true, settings: { debounceS: 0 } });
     h.soil(15);
@@ -97,7 +108,7 @@ describe('decideWatering: manual zones', () => {
     h.soil(17);
     h.advanceReporting(HOUR, 17); // windows do not apply to a crew
     expect(h.summary()).toEqual(['alert:below_low']);
-    expect(h.signals()).toEqual([expect.objectContaining({ action: 'raise', kind: 'watering_needed', severity: 'info', details: expect.objectContaining({ moisture: expect.closeTo(17, 0), low: 20 }) })]);
+    expect(h.signals()).toEqual([expect.objectContaining({ action: 'raise', kind: 'watering_needed', severity: 'warning', details: expect.objectContaining({ moisture: expect.closeTo(17, 0), low: 20 }) })]);
     h.soil(22); // above low but below mid-band (25): not yet recovered
     h.advance(MIN);
     expect(h.signals()).toHaveLength(1);
