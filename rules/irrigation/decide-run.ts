@@ -35,11 +35,18 @@ export function startRun(
   opts: { reason: string; actor?: string; durationS?: number; sensorDriven: boolean },
 ): Out {
   const { settings } = ctx;
-  if (!ctx.zone.valveId) return { state, actions: [record(ctx, inputs, 'skip', 'no_valve', { actor: opts.actor })] };
+  // An operator always gets the refusal recorded; the rules record it once per dry spell.
+  const refuse = (reason: string): Out =>
+    opts.actor !== undefined ? { state, actions: [record(ctx, inputs, 'skip', reason, { actor: opts.actor })] }
+    : state.lastSkip === reason ? { state, actions: [] }
+    : { state: { ...state, lastSkip: reason }, actions: [record(ctx, inputs, 'skip', reason)] };
+  if (!ctx.zone.valveId) return refuse('no_valve');
   // The run never plans more water than the day's budget has left.
   const budgetS = ((inputs.budgetL - inputs.budgetUsedL) / settings.nominalFlowLpm) * 60;
-  const plannedS = Math.floor(Math.min(opts.durationS ?? settings.maxRunS * inputs.seasonalFactor, budgetS));
-  if (plannedS <= 0) return { state, actions: [record(ctx, inputs, 'skip', 'budget', { actor: opts.actor })] };
+  const wantedS = opts.durationS ?? settings.maxRunS * inputs.seasonalFactor;
+  if (wantedS < 1) return refuse('seasonal_off');
+  const plannedS = Math.floor(Math.min(wantedS, budgetS));
+  if (plannedS < 1) return refuse('budget');
   const { state: s, id } = nextId(state, ctx, 'run');
   const run: Run = {
     id, startedAt: ctx.now, reason: opts.reason, actor: opts.actor, phase: 'opening', phaseSince: ctx.now, wateredMs: 0, plannedS,
@@ -82,7 +89,7 @@ export function onAck(state: ZoneIrrigationState, ctx: DecideContext, inputs: De
   if (!ack.ok) {
     const r = raise(state, ctx, 'valve_no_ack', 'warning', 'valve refused the command', { valveId: ctx.zone.valveId, commandId: ack.commandId, action: pending.action, error: ack.error });
     const actions = [r.action];
-    if (pending.action === 'open' && !run.stopReason) {
+    if (!run.stopReason) {
       const ms = wateredMs(run, ctx.now);
       actions.push(record(ctx, inputs, 'stop', 'valve_refused', { runId: run.id, durationS: round(ms / 1000), volumeL: volumeOf(ms, flowOf(run, ctx)) }));
     }
@@ -115,9 +122,15 @@ export function superviseRun(state: ZoneIrrigationState, ctx: DecideContext, inp
       { valveId: ctx.zone.valveId, commandId: pending.commandId, action: pending.action, attempts: pending.attempts, ackTimeoutS: settings.ackTimeoutS });
     const actions: IrrigationAction[] = [r.action];
     if (!run.stopReason) {
-      // The valve may have opened and only the ack was lost: its auto-off bounds the water; count it as watered.
-      const ms = pending.action === 'open' ? 0 : wateredMs(run, now);
+      // Whether an unacknowledged open opened is unknown: count only acknowledged watering.
+      const ms = wateredMs(run, now);
       actions.push(record(ctx, inputs, 'stop', 'valve_no_ack', { runId: run.id, durationS: round(ms / 1000), volumeL: volumeOf(ms, flowOf(run, ctx)) }));
+    }
+    if (pending.action === 'open') {
+      // Only the acks may be lost: a last, untracked close; the device-side auto-off bounds the water anyway.
+      const { state: s, id } = nextId(r.state, ctx, 'c');
+      actions.push({ type: 'command', valveId: ctx.zone.valveId as string, command: { commandId: id, action: 'close', issuedAt: now } });
+      return { state: endRun({ ...s, run: { ...run, pending: undefined } }, ctx), actions };
     }
     return { state: endRun({ ...r.state, run: { ...run, pending: undefined } }, ctx), actions };
   }

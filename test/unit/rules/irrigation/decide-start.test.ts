@@ -56,6 +56,13 @@ describe('decideWatering: when a run starts', () => {
     expect(h.summary()).toEqual(['start:below_low']);
   });
 
+  it('an automatic zone without a valve records that once', () => {
+    const h = createHarness({ zone: { valveId: undefined }, settings: { debounceS: 0 } });
+    h.soil(15);
+    h.advanceReporting(HOUR, 15);
+    expect(h.summary()).toEqual(['skip:no_valve']);
+  });
+
   it('never waters blind: no start when no sensor counts', () => {
     const h = createHarness({ settings: { debounceS: 0 } });
     h.soil(0.2); // below the plausible range: excluded
@@ -95,6 +102,14 @@ describe('decideWatering: when a run starts', () => {
     h.advanceReporting(HOUR, 15);
     expect(h.summary()).toEqual(['skip:rain']);
     expect(h.decisions()[0]?.inputs.rainMm).toBe(10);
+  });
+
+  it('a zero seasonal factor switches automatic watering off for the month', () => {
+    const h = createHarness({ settings: { debounceS: 0, seasonalFactor: Array(12).fill(0) } });
+    h.soil(15);
+    h.advanceReporting(HOUR, 15);
+    expect(h.summary()).toEqual(['skip:seasonal_off']);
+    expect(h.commands()).toEqual([]);
   });
 
   it('applies the seasonal factor to the run length', () => {
