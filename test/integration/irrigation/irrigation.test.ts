@@ -135,6 +135,13 @@ describe('irrigation over the real app', () => {
     expect((await t.app.api.inject({ method: 'POST', url: '/api/v1/zones/z-auto/pause', payload: { days: 1 } })).statusCode).toBe(401);
   });
 
+  it('documents the zone routes in the OpenAPI description', async () => {
+    const res = await t.app.api.inject({ url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const paths = Object.keys((res.json() as { paths: Record<string, unknown> }).paths);
+    for (const p of ['decisions', 'signals', 'irrigation', 'water-now', 'skip-next', 'pause', 'forecast']) expect(paths).toContain(`/api/v1/zones/{id}/${p}`);
+  });
+
   it('validates overrides', async () => {
     expect((await api('PUT', '/api/v1/zones/z-auto/irrigation', { windows: ['not a cron'] })).status).toBe(400);
     expect((await api('PUT', '/api/v1/zones/z-auto/irrigation', { band: { low: 30, high: 20 } })).status).toBe(400);
