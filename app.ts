@@ -19,10 +19,7 @@ import { buildApi } from './api/build-api.ts';
 import type { AcceptedReading } from './contracts/reading.ts';
 import type { DeviceInfo } from './contracts/device.ts';
 import type { AlertSignal } from './contracts/alert.ts';
-import { createIrrigationStore } from './irrigation/store.ts';
-import { createSqliteZoneSource } from './irrigation/zone-source.ts';
-import { createIrrigationEngine } from './irrigation/engine.ts';
-import { startWateringSchedule } from './schedules/watering.ts';
+import { startIrrigation } from './irrigation/start.ts';
 import type { IrrigationSettings } from './rules/irrigation/settings.ts';
 
 export type App = Awaited<ReturnType<typeof startApp>>;
@@ -137,26 +134,8 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     ingest: (msg) => ingest.handle(msg),
   });
 
-  // Irrigation (issue 5). Alert signals go to options.signal once the alert service exists;
-  // until then the engine stores them (GET /zones/:id/signals) and they are logged here.
-  const irrigationLog = logger.child({ module: 'irrigation' });
-  const irrigation = createIrrigationEngine({
-    zones: createSqliteZoneSource(db, irrigationLog),
-    store: createIrrigationStore(db, irrigationLog),
-    publish: (topic, payload) => broker.publish({ topic, payload: Buffer.from(payload), qos: 1, retain: false }),
-    // Deferred to a macrotask: an append made in the microtask right after another append
-    // resolves (a reading listener does exactly that) can be left pending by the durable log
-    // until the next append (the flush loop's `flushing` flag is cleared one microtask late).
-    appendLines: (lines) => new Promise<void>((resolveTick) => setImmediate(resolveTick)).then(() => wal.append(lines)),
-    signal: options.signal ?? ((alert) => irrigationLog.warn({ alert }, 'alert signal')),
-    clock,
-    logger: irrigationLog,
-    settings: options.irrigation,
-  });
-  readingListeners.push((reading, device) => irrigation.onReading(reading, device));
-  await broker.subscribe('gs/+/ack', (topic, payload) => irrigation.onAck(topic, payload));
-  irrigation.restore();
-  const wateringSchedule = startWateringSchedule({ tick: () => irrigation.tick(), logger: irrigationLog });
+  // Irrigation (issue 5): alert signals go to options.signal once the alert service is wired.
+  const irrigation = await startIrrigation({ db, broker, append: (lines) => wal.append(lines), readingListeners, clock, logger, settings: options.irrigation, signal: options.signal });
 
   const api: FastifyInstance = await buildApi({
     logger,
@@ -164,7 +143,7 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     adminToken,
     devices,
     deadLetters,
-    irrigation,
+    irrigation: irrigation.engine,
     readiness: { influxdb: () => influx.ping(), broker: () => broker.isListening() },
   });
   await api.listen({ port: config.httpPort, host: config.httpHost });
@@ -182,13 +161,12 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     devices,
     wal,
     metrics,
-    irrigation,
+    irrigation: irrigation.engine,
     /** Orderly stop: no new readings, pending appends durable, backlog shipped within the deadline. */
     stop(options: { drainMs?: number } = {}): Promise<void> {
       stopping ??= (async () => {
         clearInterval(backlogTimer);
-        await wateringSchedule.stop();
-        irrigation.stop();
+        await irrigation.stop();
         await broker.close();
         await api.close();
         await wal.flush();

@@ -195,6 +195,8 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
       return { zone: ctx.zone, settings: ctx.settings, state, inputs: computeInputs(state, ctx) };
     },
     now: (): number => clock.now(),
+    /** The deployment's time zone (windows and the node-cron tick use it). */
+    timezone: base.timezone,
     decisions: store.listDecisions,
     signals: store.listSignals,
     setOverride(zoneId: string, override: ZoneOverride, by: string): void {
