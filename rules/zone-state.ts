@@ -8,7 +8,7 @@ export const SensorTrack = z.object({
   temperature: z.number().optional(),
   /** The device's report interval, for staleness. */
   intervalS: z.number().positive(),
-  /** How many readings in a row carried exactly this moisture value. */
+  /** How many readings in a row carried exactly these values. */
   sameCount: z.number().int().min(1),
 });
 export type SensorTrack = z.infer<typeof SensorTrack>;
@@ -34,7 +34,9 @@ export interface HealthLimits {
 export function trackReading(previous: SensorTrack | undefined, r: { deviceId: string; at: number; moisture: number; temperature?: number; intervalS: number }): SensorTrack {
   // A late (store-and-forward) reading older than what we hold says nothing about now.
   if (previous && r.at < previous.lastAt) return previous;
-  const same = previous !== undefined && previous.moisture === r.moisture;
+  // Stuck = the whole reading repeats. Moisture alone repeats legitimately on stable soil with
+  // coarse sensors (0.5 % steps); soil temperature follows the day and rarely repeats for hours.
+  const same = previous !== undefined && previous.moisture === r.moisture && previous.temperature === r.temperature;
   return {
     deviceId: r.deviceId,
     lastAt: r.at,

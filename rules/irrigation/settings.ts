@@ -52,8 +52,8 @@ export const IrrigationSettings = z.object({
   freezeC: z.number().default(3),
   /** A sensor is stale after k × its report interval without a reading. */
   staleFactor: z.number().positive().default(3),
-  /** A sensor repeating exactly the same value this many readings in a row is stuck. */
-  stuckCount: z.number().int().min(2).default(8),
+  /** A sensor repeating exactly the same reading (moisture and temperature) this many times in a row is stuck: 3 h at 15 min. */
+  stuckCount: z.number().int().min(2).default(12),
   /** Plausible VWC for mineral soil; outside it a reading is a sensor fault (air, water, broken probe). */
   validRange: z.tuple([z.number(), z.number()]).default([1, 60]),
   /** A valve must ack a command within this, retried `ackRetries` times, else valve_no_ack. */

@@ -63,6 +63,22 @@ describe('decideWatering: when a run starts', () => {
     expect(h.summary()).toEqual(['skip:no_valve']);
   });
 
+  it('stops counting a stuck sensor, and the zone waters on the healthy one', () => {
+    const h = createHarness({ settings: { debounceS: 0, stuckCount: 12 }, zone: { windows: ['* * * * *'] } });
+    // s2 repeats the same wet reading every 15 min; s1 (jittering) says the bed is dry
+    const stuck = () => h.send({ type: 'soil', deviceId: 's2', at: h.now, moisture: 45, temperature: 20, intervalS: 900 });
+    stuck();
+    for (let i = 0; i < 10; i += 1) {
+      h.advanceReporting(15 * MIN, 15, ['s1']);
+      stuck();
+    }
+    expect(h.summary()).toEqual([]); // median of 15 and 45 is 30: inside the band
+    h.advanceReporting(15 * MIN, 15, ['s1']);
+    stuck(); // the 12th identical reading
+    expect(h.summary()).toEqual(['start:below_low']);
+    expect(h.decisions()[0]?.inputs).toMatchObject({ counted: ['s1'], excluded: [{ deviceId: 's2', reason: 'stuck' }] });
+  });
+
   it('never waters blind: no start when no sensor counts', () => {
     const h = createHarness({ settings: { debounceS: 0 } });
     h.soil(0.2); // below the plausible range: excluded

@@ -43,6 +43,8 @@ describe('zone state', () => {
     expect(t.sameCount).toBe(3);
     expect(trackReading(t, { deviceId: 'a', at: T - 5, moisture: 50, intervalS: 900 })).toBe(t);
     expect(trackReading(t, { deviceId: 'a', at: T + 3, moisture: 20.1, intervalS: 900 }).sameCount).toBe(1);
+    // the same moisture with another soil temperature is a live sensor on stable soil
+    expect(trackReading(t, { deviceId: 'a', at: T + 3, moisture: 20, temperature: 18.2, intervalS: 900 }).sameCount).toBe(1);
   });
 });
 
