@@ -1,4 +1,5 @@
 import { ZoneConfig } from '../contracts/zone.ts';
+import { validateWindow } from '../rules/irrigation/windows.ts';
 import type { Db } from '../registry/db.ts';
 import type { Logger } from '../lib/logger.ts';
 
@@ -46,11 +47,25 @@ export function createSqliteZoneSource(db: Db, logger: Logger): ZoneSource {
       valveId: r.valve_id ?? undefined,
       windows,
     });
-    if (parsed.success) return parsed.data;
+    if (parsed.success) return checkWindows(parsed.data);
     logger.warn({ zoneId: r.id, issues: parsed.error.issues.slice(0, 3) }, 'zone configuration invalid; zone not irrigated');
     return undefined;
   };
   const many = (rows: ZoneRow[]) => rows.flatMap((r) => toZone(r) ?? []);
+  // An invalid window matches nothing (never water at a wrong time); say so once per expression.
+  const warned = new Set<string>();
+  const checkWindows = (zone: ZoneConfig | undefined): ZoneConfig | undefined => {
+    for (const w of zone?.windows ?? []) {
+      if (warned.has(w)) continue;
+      try {
+        validateWindow(w);
+      } catch (error) {
+        warned.add(w);
+        logger.warn({ zoneId: zone?.id, window: w, err: (error as Error).message }, 'zone watering window is not a cron expression; it matches nothing');
+      }
+    }
+    return zone;
+  };
 
   return {
     get: (zoneId) => {

@@ -33,7 +33,7 @@ const Accepted = z.object({ decisions: z.array(DecisionView) });
 const actorOf = (request: FastifyRequest): string => (request as FastifyRequest & { user?: { id?: string } }).user?.id ?? 'admin';
 
 /** Decisions that refuse an operator's request rather than act on it. */
-const REFUSALS = new Set(['already_running', 'no_valve', 'freeze', 'budget']);
+const REFUSALS = new Set(['already_running', 'no_valve', 'freeze', 'budget', 'paused', 'seasonal_off']);
 
 export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
   const { irrigation } = opts;

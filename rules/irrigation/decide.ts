@@ -69,6 +69,8 @@ function applyOperator(state: ZoneIrrigationState, op: OperatorOp, ctx: DecideCo
       if (state.run) return { state, actions: [record(ctx, inputs, 'skip', 'already_running', { actor: op.by })] };
       if (ctx.zone.mode === 'manual') return { state, actions: [record(ctx, inputs, 'skip', 'no_valve', { actor: op.by })] };
       if (inputs.temperatureC !== undefined && inputs.temperatureC <= ctx.settings.freezeC) return { state, actions: [record(ctx, inputs, 'skip', 'freeze', { actor: op.by })] };
+      // A pause would stop the run at once: the operator unpauses first (days = 0).
+      if (inputs.pausedUntil !== undefined) return { state, actions: [record(ctx, inputs, 'skip', 'paused', { actor: op.by })] };
       // An operator's run ignores window, debounce, interval and rain, but still stops at the high threshold.
       return startRun(state, ctx, inputs, { reason: 'operator_water_now', actor: op.by, durationS: op.durationS, sensorDriven: false });
     }

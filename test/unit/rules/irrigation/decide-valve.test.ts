@@ -140,6 +140,17 @@ describe('decideWatering: operators', () => {
     expect(h.summary()).toEqual(['start:operator_water_now', 'stop:reached_high']);
   });
 
+  it.each([
+    { name: 'a paused zone', setup: { type: 'operator' as const, operation: { op: 'pause' as const, by: 'ops-1', days: 1 } }, reason: 'paused' },
+    { name: 'frost', setup: { type: 'forecast' as const, rainMm: 0, minAirTempC: 1, validUntil: NOON + HOUR }, reason: 'freeze' },
+  ])('water now is refused on $name', ({ setup, reason }) => {
+    const h = createHarness({ autoAck: true, start: NOON });
+    h.send(setup);
+    h.send({ type: 'operator', operation: { op: 'water_now', by: 'ops-2' } });
+    expect(h.decisions().at(-1)).toMatchObject({ action: 'skip', reason, actor: 'ops-2' });
+    expect(h.commands()).toEqual([]);
+  });
+
   it('water now runs its time when the zone has no fresh sensor', () => {
     const h = createHarness({ autoAck: true, start: NOON });
     h.send({ type: 'operator', operation: { op: 'water_now', by: 'ops-1', durationS: 300 } });
