@@ -68,6 +68,10 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
   const apply = (action: IrrigationAction, ctx: DecideContext): void => {
     switch (action.type) {
       case 'command': {
+        if (!action.valveId) {
+          logger.error({ zoneId: ctx.zone.id, command: action.command }, 'valve command for a zone without a valve dropped');
+          return;
+        }
         const payload = JSON.stringify(action.command);
         logger.info({ zoneId: ctx.zone.id, valveId: action.valveId, command: action.command }, 'valve command');
         deps.publish(deviceTopic(action.valveId, 'down'), payload).catch((error: unknown) => logger.error({ err: error, valveId: action.valveId }, 'valve command publish failed'));

@@ -62,17 +62,25 @@ function endRun(state: ZoneIrrigationState, ctx: DecideContext): ZoneIrrigationS
   return { ...state, run: undefined, lastRunEndAt: restart ? state.lastRunEndAt : ctx.now };
 }
 
-/** Stop the run: record why with duration and volume, count the water, close the valve if it may be open. */
-export function stopRun(state: ZoneIrrigationState, ctx: DecideContext, inputs: DecisionInputs, reason: string, actor?: string): Out {
+/** The stop record (duration, volume) and the water counted against the daily budget. */
+function recordStop(state: ZoneIrrigationState, ctx: DecideContext, inputs: DecisionInputs, reason: string, actor?: string): { state: ZoneIrrigationState; action: IrrigationAction } {
   const run = state.run as Run;
   const ms = wateredMs(run, ctx.now);
   const volumeL = volumeOf(ms, flowOf(run, ctx));
-  const decision = record(ctx, inputs, 'stop', reason, { runId: run.id, actor, durationS: round(ms / 1000), volumeL });
-  const stopped: ZoneIrrigationState = {
-    ...state,
-    usage: volumeL > 0 ? [...state.usage, { at: ctx.now, volumeL }] : state.usage,
-    run: { ...run, wateredMs: ms, stopReason: reason, phaseSince: ctx.now },
+  return {
+    state: {
+      ...state,
+      usage: volumeL > 0 ? [...state.usage, { at: ctx.now, volumeL }] : state.usage,
+      run: { ...run, wateredMs: ms, stopReason: reason, phaseSince: ctx.now },
+    },
+    action: record(ctx, inputs, 'stop', reason, { runId: run.id, actor, durationS: round(ms / 1000), volumeL }),
   };
+}
+
+/** Stop the run: record why with duration and volume, count the water, close the valve if it may be open. */
+export function stopRun(state: ZoneIrrigationState, ctx: DecideContext, inputs: DecisionInputs, reason: string, actor?: string): Out {
+  const run = state.run as Run;
+  const { state: stopped, action: decision } = recordStop(state, ctx, inputs, reason, actor);
   if (run.phase === 'soaking' && !run.pending) return { state: endRun(stopped, ctx), actions: [decision] };
   if ((run.phase === 'soak_closing' || run.phase === 'closing') && run.pending) {
     return { state: { ...stopped, run: { ...(stopped.run as Run), phase: 'closing' } }, actions: [decision] };
@@ -88,12 +96,9 @@ export function onAck(state: ZoneIrrigationState, ctx: DecideContext, inputs: De
   if (!run || !pending || ack.commandId !== pending.commandId) return { state, actions: [] };
   if (!ack.ok) {
     const r = raise(state, ctx, 'valve_no_ack', 'warning', 'valve refused the command', { valveId: ctx.zone.valveId, commandId: ack.commandId, action: pending.action, error: ack.error });
-    const actions = [r.action];
-    if (!run.stopReason) {
-      const ms = wateredMs(run, ctx.now);
-      actions.push(record(ctx, inputs, 'stop', 'valve_refused', { runId: run.id, durationS: round(ms / 1000), volumeL: volumeOf(ms, flowOf(run, ctx)) }));
-    }
-    return { state: endRun({ ...r.state, run: { ...run, pending: undefined } }, ctx), actions };
+    if (run.stopReason) return { state: endRun({ ...r.state, run: { ...run, pending: undefined } }, ctx), actions: [r.action] };
+    const stopped = recordStop(r.state, ctx, inputs, 'valve_refused');
+    return { state: endRun({ ...stopped.state, run: { ...(stopped.state.run as Run), pending: undefined } }, ctx), actions: [r.action, stopped.action] };
   }
   const cleared = clear(state, ctx, 'valve_no_ack', 'valve acknowledged a command');
   const s = cleared.state;
@@ -121,18 +126,20 @@ export function superviseRun(state: ZoneIrrigationState, ctx: DecideContext, inp
     const r = raise(state, ctx, 'valve_no_ack', 'critical', `valve ${ctx.zone.valveId} did not acknowledge ${pending.action} after ${pending.attempts} attempts`,
       { valveId: ctx.zone.valveId, commandId: pending.commandId, action: pending.action, attempts: pending.attempts, ackTimeoutS: settings.ackTimeoutS });
     const actions: IrrigationAction[] = [r.action];
+    let s = r.state;
     if (!run.stopReason) {
       // Whether an unacknowledged open opened is unknown: count only acknowledged watering.
-      const ms = wateredMs(run, now);
-      actions.push(record(ctx, inputs, 'stop', 'valve_no_ack', { runId: run.id, durationS: round(ms / 1000), volumeL: volumeOf(ms, flowOf(run, ctx)) }));
+      const stopped = recordStop(s, ctx, inputs, 'valve_no_ack');
+      s = stopped.state;
+      actions.push(stopped.action);
     }
     if (pending.action === 'open') {
       // Only the acks may be lost: a last, untracked close; the device-side auto-off bounds the water anyway.
-      const { state: s, id } = nextId(r.state, ctx, 'c');
-      actions.push({ type: 'command', valveId: ctx.zone.valveId as string, command: { commandId: id, action: 'close', issuedAt: now } });
-      return { state: endRun({ ...s, run: { ...run, pending: undefined } }, ctx), actions };
+      const next = nextId(s, ctx, 'c');
+      s = next.state;
+      actions.push({ type: 'command', valveId: ctx.zone.valveId as string, command: { commandId: next.id, action: 'close', issuedAt: now } });
     }
-    return { state: endRun({ ...r.state, run: { ...run, pending: undefined } }, ctx), actions };
+    return { state: endRun({ ...s, run: { ...(s.run as Run), pending: undefined } }, ctx), actions };
   }
 
   if (run.phase === 'closing') return { state: endRun(state, ctx), actions: [] }; // closing with nothing pending: done

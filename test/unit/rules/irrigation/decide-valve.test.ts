@@ -19,6 +19,17 @@ describe('decideWatering: valve supervision', () => {
     expect(h.state.raised).toEqual(['valve_no_ack']);
   });
 
+  it('counts the cycles already watered against the budget when a later open goes unacknowledged', () => {
+    const h = createHarness({ autoAck: true, zone: { soil: 'clay' }, settings: { debounceS: 0 } });
+    h.soil(20);
+    h.advanceReporting(29 * MIN, (t) => 21 + (t - MORNING) / (5 * MIN)); // one 10-min cycle, then soaking
+    h.autoAck = false;
+    h.advanceReporting(5 * MIN, 27);
+    expect(h.summary().slice(0, 4)).toEqual(['start:below_low', 'soak:cycle_soak', 'resume:cycle_soak', 'stop:valve_no_ack']);
+    expect(h.decisions()[3]).toMatchObject({ durationS: 600, volumeL: 200 });
+    expect(h.state.usage).toEqual([{ at: h.decisions()[3]?.at, volumeL: 200 }]);
+  });
+
   it('clears valve_no_ack when a later command is acknowledged', () => {
     const h = createHarness({ settings: { debounceS: 0, ackTimeoutS: 30, ackRetries: 0, minIntervalS: 600 } });
     h.soil(15);
