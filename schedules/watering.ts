@@ -18,7 +18,18 @@ export function startWateringSchedule(deps: { tick: () => void; logger: Logger }
     } catch (error) {
       deps.logger.error({ err: error, task: 'watering-tick' }, 'task failed');
     }
-  }, { name: 'watering-tick', noOverlap: true, timezone });
+  }, {
+    name: 'watering-tick',
+    noOverlap: true,
+    timezone,
+    // node-cron's own messages (a missed tick under load) go to pino, not the console.
+    logger: {
+      info: (message) => deps.logger.info({ task: 'watering-tick', detail: message }, 'node-cron'),
+      warn: (message) => deps.logger.warn({ task: 'watering-tick', detail: message }, 'node-cron'),
+      error: (message, err) => deps.logger.error({ task: 'watering-tick', detail: String(message), err }, 'node-cron'),
+      debug: (message) => deps.logger.debug({ task: 'watering-tick', detail: String(message) }, 'node-cron'),
+    },
+  });
   return {
     async stop() {
       await task.stop();
