@@ -1,8 +1,7 @@
 import type { AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import type { AlertSignal } from '../contracts/alert.ts';
-import { CommandAck } from '../contracts/commands.ts';
-import { deviceTopic, parseTopic } from '../contracts/topics.ts';
+import { deviceTopic } from '../contracts/topics.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { decideWatering } from '../rules/irrigation/decide.ts';
@@ -12,6 +11,7 @@ import { initialZoneState, type DecideContext, type Decision, type IrrigationAct
 import type { IrrigationStore, ZoneOverride } from './store.ts';
 import type { ZoneSource } from './zone-source.ts';
 import { toWateringLine } from './watering-line.ts';
+import { parseAck } from './parse-ack.ts';
 
 export interface IrrigationEngineDeps {
   zones: ZoneSource;
@@ -168,22 +168,13 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     },
     /** A message on gs/{valveId}/ack (an in-process broker subscription). */
     onAck(topic: string, payload: Buffer): void {
-      const parsed = parseTopic(topic);
-      if (parsed?.format !== 'native' || parsed.channel !== 'ack') return;
-      let body: unknown;
-      try {
-        body = JSON.parse(payload.toString('utf8'));
-      } catch {
-        logger.warn({ valveId: parsed.deviceId }, 'valve ack is not JSON');
+      const parsed = parseAck(topic, payload);
+      if (!parsed.ok) {
+        logger.warn({ valveId: parsed.error.valveId, reason: parsed.error.reason }, 'valve ack refused');
         return;
       }
-      const ack = CommandAck.safeParse(body);
-      if (!ack.success) {
-        logger.warn({ valveId: parsed.deviceId, issues: ack.error.issues.slice(0, 3) }, 'valve ack invalid');
-        return;
-      }
-      const zoneId = zones.zoneOfValve(parsed.deviceId);
-      if (zoneId) safeDispatch(zoneId, { type: 'ack', ack: ack.data });
+      const zoneId = zones.zoneOfValve(parsed.value.valveId);
+      if (zoneId) safeDispatch(zoneId, { type: 'ack', ack: parsed.value.ack });
     },
     /** Evaluate every zone (the node-cron schedule): windows open on minute boundaries. */
     tick(): void {
