@@ -24,6 +24,8 @@ import type { AcceptedReading } from './contracts/reading.ts';
 import type { DeviceInfo } from './contracts/device.ts';
 import { loadNotifyConfig, type NotifyConfig } from './alerts/notify/config.ts';
 import { createNotificationService } from './alerts/notify/service.ts';
+import { startIrrigation } from './irrigation/start.ts';
+import type { IrrigationSettings } from './rules/irrigation/settings.ts';
 
 export type App = Awaited<ReturnType<typeof startApp>>;
 
@@ -34,7 +36,13 @@ export type App = Awaited<ReturnType<typeof startApp>>;
 export async function startApp(
   config: Config,
   logger: Logger,
-  options: { clock?: Clock; onStoredTimestamps?: (ts: Float64Array, at: number) => void; ingestStatsIntervalMs?: number; notify?: NotifyConfig } = {},
+  options: {
+    clock?: Clock;
+    onStoredTimestamps?: (ts: Float64Array, at: number) => void;
+    ingestStatsIntervalMs?: number;
+    notify?: NotifyConfig;
+    irrigation?: Partial<IrrigationSettings>;
+  } = {},
 ) {
   const clock = options.clock ?? systemClock;
   // Read before anything starts, so a bad notification config fails fast (GS_NOTIFY_CONFIG).
@@ -164,6 +172,12 @@ export async function startApp(
   notifications.start();
   health.alerts.onTransition((transition) => notifications.onTransition(transition));
 
+  // Irrigation: valve faults and manual-zone watering alerts go through the alert service.
+  const irrigation = await startIrrigation({
+    db, broker, append: (lines) => wal.append(lines), readingListeners, clock, logger, settings: options.irrigation,
+    signal: (alert) => health.alerts.apply(alert),
+  });
+
   const api: FastifyInstance = await buildApi({
     logger,
     metrics,
@@ -171,6 +185,7 @@ export async function startApp(
     devices,
     deadLetters,
     health,
+    irrigation: irrigation.engine,
     readiness: { influxdb: () => influx.ping(), broker: () => broker.isListening() },
     notifications: { outbox: notifications.outbox, silences: notifications.silences, clock },
   });
@@ -191,12 +206,14 @@ export async function startApp(
     metrics,
     notifications,
     health,
+    irrigation: irrigation.engine,
     /** Orderly stop: no new readings, pending appends durable, backlog shipped within the deadline. */
     stop(options: { drainMs?: number } = {}): Promise<void> {
       stopping ??= (async () => {
         clearInterval(backlogTimer);
         stopIngestStats();
         await source?.close();
+        await irrigation.stop();
         await health.stop();
         await broker.close();
         await api.close();

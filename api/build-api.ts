@@ -17,6 +17,8 @@ import { alertRoutes } from './routes/alerts.ts';
 import { workOrderRoutes } from './routes/work-orders.ts';
 import { facilityRoutes } from './routes/facilities.ts';
 import { scorecardRoutes } from './routes/scorecard.ts';
+import { zoneRoutes } from './routes/zones.ts';
+import type { IrrigationEngine } from '../irrigation/engine.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -24,6 +26,8 @@ export interface ApiDeps {
   adminToken: string;
   devices: DeviceRegistry;
   deadLetters: DeadLetters;
+  /** Irrigation (issue 5): zone decisions and operator actions. */
+  irrigation?: IrrigationEngine;
   /** Readiness probes: each answers whether its part can do its job now. */
   readiness: Record<string, () => Promise<boolean> | boolean>;
   /** Notification outbox and silences (alerts/notify); routes are skipped when absent. */
@@ -77,5 +81,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await typed.register(facilityRoutes, { prefix: '/api/v1', baselines: h.baselines, monitor: h.monitor, requireAdmin });
     await typed.register(scorecardRoutes, { prefix: '/api/v1', build: h.scorecard, requireAdmin });
   }
+  if (deps.irrigation) await typed.register(zoneRoutes, { prefix: '/api/v1', irrigation: deps.irrigation, requireAdmin });
   return app;
 }

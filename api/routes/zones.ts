@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { DECISION_ACTIONS, type Decision } from '../../rules/irrigation/state.ts';
+import { validateWindow } from '../../rules/irrigation/windows.ts';
+import { ZoneOverride } from '../../irrigation/store.ts';
+import type { IrrigationEngine } from '../../irrigation/engine.ts';
+
+const ErrorBody = z.object({ error: z.string(), message: z.string() });
+const Params = z.object({ id: z.string() });
+
+const DecisionView = z.object({
+  id: z.number().optional(),
+  zoneId: z.string(),
+  at: z.number(),
+  time: z.string(),
+  action: z.enum(DECISION_ACTIONS),
+  reason: z.string(),
+  mode: z.string(),
+  runId: z.string().optional(),
+  actor: z.string().optional(),
+  durationS: z.number().optional(),
+  volumeL: z.number().optional(),
+  inputs: z.record(z.string(), z.unknown()),
+});
+const view = (d: Decision & { id?: number }): z.infer<typeof DecisionView> => ({ ...d, time: new Date(d.at).toISOString(), inputs: { ...d.inputs } });
+const Accepted = z.object({ decisions: z.array(DecisionView) });
+
+/**
+ * Who acted. Only the bootstrap admin token exists today; when roles land, the auth hook
+ * sets `request.user` and every operator action records that user instead.
+ */
+const actorOf = (request: FastifyRequest): string => (request as FastifyRequest & { user?: { id?: string } }).user?.id ?? 'admin';
+
+/** Decisions that refuse an operator's request rather than act on it. */
+const REFUSALS = new Set(['already_running', 'no_valve', 'freeze', 'budget', 'paused', 'seasonal_off']);
+
+export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
+  const { irrigation } = opts;
+  const secured = { preHandler: opts.requireAdmin };
+  const notFound = (id: string) => ({ error: 'not_found', message: `no zone ${id}` });
+
+  app.get('/zones/:id/irrigation', {
+    ...secured,
+    schema: { summary: 'A zone\'s irrigation view: effective configuration, state, and the inputs a decision would use now', security: [{ bearer: [] }], params: Params,
+      response: { 200: z.object({ zone: z.record(z.string(), z.unknown()), settings: z.record(z.string(), z.unknown()), state: z.record(z.string(), z.unknown()), inputs: z.record(z.string(), z.unknown()) }), 404: ErrorBody } },
+  }, async (request, reply) => {
+    const status = irrigation.status(request.params.id);
+    if (!status) return reply.code(404).send(notFound(request.params.id));
+    return { zone: { ...status.zone }, settings: { ...status.settings }, state: { ...status.state }, inputs: { ...status.inputs } };
+  });
+
+  app.get('/zones/:id/decisions', {
+    ...secured,
+    schema: {
+      summary: 'Every start, stop, skip and operator action of a zone, newest first, with its reason and inputs', security: [{ bearer: [] }], params: Params,
+      querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), since: z.coerce.number().int().min(0).optional(), action: z.enum(DECISION_ACTIONS).optional() }),
+      response: { 200: z.array(DecisionView), 404: ErrorBody },
+    },
+  }, async (request, reply) => {
+    if (!irrigation.status(request.params.id)) return reply.code(404).send(notFound(request.params.id));
+    return irrigation.decisions(request.params.id, request.query).map(view);
+  });
+
+  app.get('/zones/:id/signals', {
+    ...secured,
+    schema: { summary: 'Alert signals the zone raised and cleared (valve_no_ack, valve_no_effect, watering_needed)', security: [{ bearer: [] }], params: Params,
+      querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      response: { 200: z.array(z.object({ id: z.number(), at: z.number(), action: z.string(), kind: z.string(), severity: z.string().nullable(), message: z.string().nullable(), details: z.unknown() })) } },
+  }, async (request) => irrigation.signals(request.params.id, request.query.limit));
+
+  const operate = (path: string, summary: string, body: z.ZodType, toEvent: (body: never, by: string) => Parameters<IrrigationEngine['dispatch']>[1]) => {
+    app.post(path, {
+      ...secured,
+      schema: { summary, security: [{ bearer: [] }], params: Params, body, response: { 202: Accepted, 404: ErrorBody, 409: Accepted.extend({ error: z.string(), message: z.string() }) } },
+    }, async (request, reply) => {
+      if (!irrigation.status(request.params.id)) return reply.code(404).send(notFound(request.params.id));
+      const decisions = irrigation.dispatch(request.params.id, toEvent(request.body as never, actorOf(request)));
+      const refusal = decisions.find((d) => d.action === 'skip' && REFUSALS.has(d.reason) && d.actor !== undefined);
+      if (refusal) return reply.code(409).send({ error: 'conflict', message: `not done: ${refusal.reason}`, decisions: decisions.map(view) });
+      return reply.code(202).send({ decisions: decisions.map(view) });
+    });
+  };
+
+  operate('/zones/:id/water-now', 'Open the zone\'s valve now (outside windows and thresholds); stops at the high threshold or after durationS',
+    z.object({ durationS: z.number().int().min(1).max(6 * 3600).optional() }).default({}),
+    (body: { durationS?: number }, by) => ({ type: 'operator', operation: { op: 'water_now', by, durationS: body.durationS } }));
+  operate('/zones/:id/skip-next', 'Skip the next watering that would otherwise start', z.object({}).default({}),
+    (_body: unknown, by) => ({ type: 'operator', operation: { op: 'skip_next', by } }));
+  operate('/zones/:id/pause', 'Pause automatic watering for N days (0 resumes); a running watering stops',
+    z.object({ days: z.number().min(0).max(365) }),
+    (body: { days: number }, by) => ({ type: 'operator', operation: { op: 'pause', by, days: body.days } }));
+  operate('/zones/:id/forecast', 'Post a weather forecast for the zone: rain at or above the threshold, or frost, skips watering while it is valid',
+    z.object({ rainMm: z.number().min(0).max(1000), minAirTempC: z.number().min(-60).max(60).optional(), validForH: z.number().positive().max(240).default(24) }),
+    (body: { rainMm: number; minAirTempC?: number; validForH: number }, by) => ({ type: 'forecast', rainMm: body.rainMm, minAirTempC: body.minAirTempC, validUntil: irrigation.now() + body.validForH * 3_600_000, by }));
+
+  app.put('/zones/:id/irrigation', {
+    ...secured,
+    schema: { summary: 'Override the zone\'s band, windows or tunables (debounceS, maxRunS, ackTimeoutS, ...) over its configuration', security: [{ bearer: [] }],
+      params: Params, body: ZoneOverride, response: { 200: z.object({ ok: z.literal(true) }), 400: ErrorBody, 404: ErrorBody } },
+  }, async (request, reply) => {
+    const status = irrigation.status(request.params.id);
+    if (!status) return reply.code(404).send(notFound(request.params.id));
+    for (const w of request.body.windows ?? []) {
+      try {
+        validateWindow(w, status.settings.timezone);
+      } catch (error) {
+        return reply.code(400).send({ error: 'bad_request', message: `window "${w}" is not a cron expression: ${(error as Error).message}` });
+      }
+    }
+    irrigation.setOverride(request.params.id, request.body, actorOf(request));
+    return { ok: true as const };
+  });
+};

@@ -1,0 +1,55 @@
+import { aggregateZone } from '../zone-state.ts';
+import { resolveBand, seasonalFactorAt } from './settings.ts';
+import { isInWindow } from './windows.ts';
+import type { DecideContext, DecisionInputs, Run, ZoneIrrigationState } from './state.ts';
+
+export const DAY_MS = 86_400_000;
+
+/** Everything a decision looks at, computed once per evaluation (and recorded with it). */
+export function computeInputs(state: ZoneIrrigationState, ctx: DecideContext): DecisionInputs {
+  const { now, settings, zone } = ctx;
+  const agg = aggregateZone(Object.values(state.sensors), now, settings);
+  const windows = zone.windows && zone.windows.length > 0 ? zone.windows : settings.windows;
+  const lookbackMs = settings.rainLookbackH * 3_600_000;
+  const forecastValid = state.forecast && state.forecast.validUntil > now ? state.forecast : undefined;
+  const temps = [agg.temperatureC, forecastValid?.minAirTempC].filter((t): t is number => t !== undefined);
+  return {
+    moisture: agg.moisture,
+    counted: agg.counted,
+    excluded: agg.excluded,
+    band: resolveBand(zone, settings),
+    inWindow: isInWindow(windows, now, settings.timezone),
+    windows,
+    rainMm: round(state.rain.filter((r) => now - r.at <= lookbackMs).reduce((sum, r) => sum + r.mm, 0)),
+    forecastRainMm: forecastValid?.rainMm,
+    temperatureC: temps.length > 0 ? Math.min(...temps) : undefined,
+    budgetUsedL: round(state.usage.filter((u) => now - u.at < DAY_MS).reduce((sum, u) => sum + u.volumeL, 0)),
+    budgetL: settings.dailyBudgetL,
+    seasonalFactor: seasonalFactorAt(now, settings),
+    sinceLastRunS: state.lastRunEndAt === undefined ? undefined : Math.round((now - state.lastRunEndAt) / 1000),
+    pausedUntil: state.pausedUntil !== undefined && state.pausedUntil > now ? state.pausedUntil : undefined,
+  };
+}
+
+export const round = (n: number): number => Math.round(n * 100) / 100;
+
+/** Watering time of a run so far (ms), including the cycle in progress. */
+export function wateredMs(run: Run, now: number): number {
+  return run.wateredMs + (run.phase === 'watering' ? now - run.phaseSince : 0);
+}
+
+/** Litres from watering time, at the flow the valve reported or the nominal flow. */
+export function volumeOf(ms: number, flowLpm: number): number {
+  return round((ms / 60_000) * flowLpm);
+}
+
+/** Drop what no decision looks at any more, so persisted state stays small. */
+export function prune(state: ZoneIrrigationState, ctx: DecideContext): ZoneIrrigationState {
+  const lookbackMs = ctx.settings.rainLookbackH * 3_600_000;
+  const rain = state.rain.filter((r) => ctx.now - r.at <= lookbackMs);
+  const usage = state.usage.filter((u) => ctx.now - u.at < DAY_MS);
+  const forecast = state.forecast && state.forecast.validUntil > ctx.now ? state.forecast : undefined;
+  const paused = state.pausedUntil !== undefined && state.pausedUntil > ctx.now;
+  if (rain.length === state.rain.length && usage.length === state.usage.length && forecast === state.forecast && (paused || state.pausedUntil === undefined)) return state;
+  return { ...state, rain, usage, forecast, pausedUntil: paused ? state.pausedUntil : undefined, pausedBy: paused ? state.pausedBy : undefined };
+}

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { MoistureBand, SoilType, type ZoneConfig } from '../../contracts/zone.ts';
+import { PlantType } from '../../contracts/device.ts';
+
+const seconds = z.number().min(0);
+
+/**
+ * Target bands (% volumetric water content) per plant type, for a loam soil.
+ *
+ * Where they come from: a loam holds roughly 12–14 % VWC at wilting point and 28–32 % at
+ * field capacity (USDA NRCS soil water-holding tables; FAO-56 Table 19). Irrigation
+ * practice refills at a "management allowed depletion" of the available water: ~50 % for
+ * shallow-rooted turf and ground cover (FAO-56 p ≈ 0.5), 60–70 % for deeper-rooted shrubs,
+ * hedges and established trees. Refill at WP + (1 − MAD)·(FC − WP) and stop a little
+ * under field capacity, leaving room for rain. Hence lawn ≈ 20–30 %, shrubs lower.
+ * They are defaults only: every value is configuration and any zone may override its band.
+ */
+export const DEFAULT_BANDS: Record<PlantType, MoistureBand> = {
+  lawn: { low: 20, high: 30 },
+  ground_cover: { low: 20, high: 29 },
+  hedge: { low: 18, high: 28 },
+  shrubs: { low: 17, high: 27 },
+  trees: { low: 15, high: 26 },
+};
+
+/**
+ * Shift of the loam band for other soils: sand holds far less water at field capacity
+ * (~10–15 % VWC), clay far more (~35–40 %, with wilting point ~20 %).
+ */
+export const DEFAULT_SOIL_OFFSET: Record<SoilType, number> = { sand: -9, loam: 0, clay: 8 };
+
+const CycleSoak = z.object({ runS: z.number().positive(), soakS: seconds });
+
+/** Every tunable of the irrigation rules; the defaults suit a 15-minute sensor interval. */
+export const IrrigationSettings = z.object({
+  /** Zone moisture must stay below `low` this long before a start: one dry reading never opens a valve. */
+  debounceS: seconds.default(30 * 60),
+  /** Longest watering of one run (before the seasonal factor), summed over cycles. */
+  maxRunS: seconds.default(30 * 60),
+  /** Quiet time after a run ends before another may start (soil needs time to redistribute water). */
+  minIntervalS: seconds.default(8 * 3600),
+  /** Water a zone may use in any 24 h. */
+  dailyBudgetL: z.number().min(0).default(2_000),
+  /** Assumed flow when the valve reports none, to estimate volume (a typical 1" zone valve with sprays). */
+  nominalFlowLpm: z.number().positive().default(20),
+  /** Rain-gauge total over the lookback at or above which watering is skipped (or a run stopped). */
+  rainLookbackH: z.number().positive().default(24),
+  rainSkipMm: z.number().min(0).default(5),
+  /** A posted forecast of at least this much rain skips watering while it is valid. */
+  forecastSkipMm: z.number().min(0).default(5),
+  /** At or below this soil/air temperature no watering (ice on paths, root damage); controllers' freeze sensors use ~3 °C. */
+  freezeC: z.number().default(3),
+  /** A sensor is stale after k × its report interval without a reading. */
+  staleFactor: z.number().positive().default(3),
+  /** A sensor repeating exactly the same reading (moisture and temperature) this many times in a row is stuck: 3 h at 15 min. */
+  stuckCount: z.number().int().min(2).default(12),
+  /** Plausible VWC for mineral soil; outside it a reading is a sensor fault (air, water, broken probe). */
+  validRange: z.tuple([z.number(), z.number()]).default([1, 60]),
+  /** A valve must ack a command within this, retried `ackRetries` times, else valve_no_ack. */
+  ackTimeoutS: z.number().positive().default(30),
+  ackRetries: z.number().int().min(0).default(2),
+  /** Within this much watering time the moisture must rise by `effectMinRise` (or flow appear), else valve_no_effect. */
+  effectTimeoutS: z.number().positive().default(20 * 60),
+  effectMinRise: z.number().min(0).default(1),
+  /** Extra seconds on top of the planned watering for the device-side auto-off (our close normally arrives first). */
+  autoOffGraceS: seconds.default(120),
+  /** Cycle-and-soak per soil: water runS, pause soakS, repeat; slow-draining clay would otherwise run off. */
+  cycleSoak: z.record(SoilType, CycleSoak.nullable()).default({ sand: null, loam: null, clay: { runS: 600, soakS: 1200 } }),
+  /**
+   * Multiplier of maxRunS per month (January first), the "seasonal adjust" of irrigation
+   * controllers: evapotranspiration in a humid subtropical city peaks in July–August.
+   */
+  seasonalFactor: z.array(z.number().min(0).max(3)).length(12).default([0.5, 0.5, 0.7, 0.9, 1, 1.1, 1.3, 1.3, 1.1, 0.9, 0.7, 0.5]),
+  /**
+   * Default watering windows: a minute is inside a window when a cron expression matches
+   * it. Early morning and evening lose least to evaporation and keep paths dry while
+   * residents use them.
+   */
+  windows: z.array(z.string()).default(['* 5-6 * * *', '* 19-20 * * *']),
+  timezone: z.string().default('Asia/Shanghai'),
+  bands: z.record(PlantType, MoistureBand).default(DEFAULT_BANDS),
+  soilOffset: z.record(SoilType, z.number()).default(DEFAULT_SOIL_OFFSET),
+});
+export type IrrigationSettings = z.infer<typeof IrrigationSettings>;
+
+/** What an operator may override per zone (scalars only; band and windows are zone config). */
+export const ZoneSettingsOverride = IrrigationSettings.omit({ bands: true, soilOffset: true, windows: true, timezone: true }).partial();
+export type ZoneSettingsOverride = z.infer<typeof ZoneSettingsOverride>;
+
+export const defaultSettings = (overrides: Partial<IrrigationSettings> = {}): IrrigationSettings => IrrigationSettings.parse(overrides);
+
+/** The zone's band: its own override, else the plant type's band shifted for the soil. */
+export function resolveBand(zone: Pick<ZoneConfig, 'plant' | 'soil' | 'band'>, settings: IrrigationSettings): MoistureBand {
+  if (zone.band) return zone.band;
+  const base = settings.bands[zone.plant];
+  const offset = settings.soilOffset[zone.soil] ?? 0;
+  return { low: base.low + offset, high: base.high + offset };
+}
+
+const monthFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The seasonal factor for the month `now` falls in, in the deployment's time zone. */
+export function seasonalFactorAt(now: number, settings: IrrigationSettings): number {
+  let fmt = monthFormatters.get(settings.timezone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-US', { timeZone: settings.timezone, month: 'numeric' });
+    monthFormatters.set(settings.timezone, fmt);
+  }
+  const month = Number(fmt.format(now));
+  return settings.seasonalFactor[month - 1] ?? 1;
+}

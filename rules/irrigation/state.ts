@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { SensorTrack } from '../zone-state.ts';
+import type { AlertSignal } from '../../contracts/alert.ts';
+import type { CommandAck, ValveCommand } from '../../contracts/commands.ts';
+import type { MoistureBand, ZoneConfig } from '../../contracts/zone.ts';
+import type { IrrigationSettings } from './settings.ts';
+
+const PendingCommand = z.object({
+  commandId: z.string(),
+  action: z.enum(['open', 'close']),
+  sentAt: z.number(),
+  attempts: z.number().int(),
+  autoOffS: z.number().optional(),
+});
+export type PendingCommand = z.infer<typeof PendingCommand>;
+
+/**
+ * One watering run. Phases: opening (open sent, awaiting ack) → watering → closing
+ * (close sent) → done; with cycle-and-soak, watering → soak_closing → soaking → opening.
+ */
+export const Run = z.object({
+  id: z.string(),
+  startedAt: z.number(),
+  reason: z.string(),
+  actor: z.string().optional(),
+  phase: z.enum(['opening', 'watering', 'soak_closing', 'soaking', 'closing']),
+  phaseSince: z.number(),
+  /** Watering time of finished cycles (ms). */
+  wateredMs: z.number(),
+  /** Watering time this run may use (s), after the seasonal factor and the budget. */
+  plannedS: z.number(),
+  /** Runs started by the sensors also stop on them; an operator's run without sensors runs its time. */
+  sensorDriven: z.boolean(),
+  startMoisture: z.number().optional(),
+  effectSeen: z.boolean(),
+  /** Last flow the valve reported during the run (L/min). */
+  flowLpm: z.number().optional(),
+  cycle: z.number().int(),
+  pending: PendingCommand.optional(),
+  stopReason: z.string().optional(),
+});
+export type Run = z.infer<typeof Run>;
+
+/** Everything the decider remembers about a zone; persisted as JSON so a restart loses nothing. */
+export const ZoneIrrigationState = z.object({
+  zoneId: z.string(),
+  sensors: z.record(z.string(), SensorTrack),
+  rain: z.array(z.object({ at: z.number(), mm: z.number() })),
+  forecast: z.object({ rainMm: z.number(), minAirTempC: z.number().optional(), validUntil: z.number(), postedBy: z.string().optional() }).optional(),
+  dryingSince: z.number().optional(),
+  run: Run.optional(),
+  lastRunEndAt: z.number().optional(),
+  /** Volumes of runs in the last 24 h, for the daily budget. */
+  usage: z.array(z.object({ at: z.number(), volumeL: z.number() })),
+  skipNext: z.object({ by: z.string(), at: z.number() }).optional(),
+  /** Set when a skip-next was spent inside a window: no start until the window closes. */
+  skipHold: z.boolean().optional(),
+  pausedUntil: z.number().optional(),
+  pausedBy: z.string().optional(),
+  /** The last skip reason recorded in this dry spell: a skip is recorded once, not every tick. */
+  lastSkip: z.string().optional(),
+  /** Alerts this zone has raised and not yet cleared. */
+  raised: z.array(z.enum(['watering_needed', 'valve_no_ack', 'valve_no_effect'])),
+  /** Counter for unique, deterministic command and run ids. */
+  seq: z.number().int(),
+});
+export type ZoneIrrigationState = z.infer<typeof ZoneIrrigationState>;
+
+export const initialZoneState = (zoneId: string): ZoneIrrigationState => ({ zoneId, sensors: {}, rain: [], usage: [], raised: [], seq: 0 });
+
+export type OperatorOp =
+  | { op: 'water_now'; by: string; durationS?: number }
+  | { op: 'skip_next'; by: string }
+  | { op: 'pause'; by: string; days: number };
+
+export type IrrigationEvent =
+  | { type: 'soil'; deviceId: string; at: number; moisture: number; temperature?: number; intervalS: number }
+  | { type: 'rain'; at: number; mm: number }
+  | { type: 'valve'; at: number; state?: number; flowLpm?: number }
+  | { type: 'ack'; ack: CommandAck }
+  | { type: 'forecast'; rainMm: number; minAirTempC?: number; validUntil: number; by?: string }
+  | { type: 'operator'; operation: OperatorOp }
+  | { type: 'tick' }
+  /** The process restarted with this state persisted: close any run it was in. */
+  | { type: 'restored' };
+
+/** The inputs every decision is explained by. */
+export interface DecisionInputs {
+  moisture: number | undefined;
+  counted: string[];
+  excluded: Array<{ deviceId: string; reason: string }>;
+  band: MoistureBand;
+  inWindow: boolean;
+  windows: string[];
+  rainMm: number;
+  forecastRainMm: number | undefined;
+  temperatureC: number | undefined;
+  budgetUsedL: number;
+  budgetL: number;
+  seasonalFactor: number;
+  sinceLastRunS: number | undefined;
+  pausedUntil: number | undefined;
+}
+
+export const DECISION_ACTIONS = ['start', 'stop', 'skip', 'soak', 'resume', 'alert', 'clear', 'operator'] as const;
+export type DecisionAction = (typeof DECISION_ACTIONS)[number];
+
+export interface Decision {
+  zoneId: string;
+  at: number;
+  action: DecisionAction;
+  reason: string;
+  mode: ZoneConfig['mode'];
+  runId?: string;
+  actor?: string;
+  durationS?: number;
+  volumeL?: number;
+  inputs: DecisionInputs;
+}
+
+export type IrrigationAction =
+  | { type: 'command'; valveId: string; command: ValveCommand }
+  | { type: 'record'; decision: Decision }
+  | { type: 'signal'; signal: AlertSignal };
+
+/** What the decider is given besides state and event: the zone, its settings and the time. */
+export interface DecideContext {
+  now: number;
+  zone: ZoneConfig;
+  settings: IrrigationSettings;
+}
+
+export interface DecideResult {
+  state: ZoneIrrigationState;
+  actions: IrrigationAction[];
+  /** When the decider next needs a tick for this zone (an ack deadline, the end of a soak...). */
+  wakeAt: number | undefined;
+}

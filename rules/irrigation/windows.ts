@@ -1,0 +1,35 @@
+import { CronExpressionParser, type CronExpression } from 'cron-parser';
+
+const parsed = new Map<string, CronExpression>();
+
+const parseWindow = (expression: string, timezone: string): CronExpression => {
+  const key = `${timezone}\u0000${expression}`;
+  let cron = parsed.get(key);
+  if (!cron) {
+    cron = CronExpressionParser.parse(expression, { tz: timezone });
+    parsed.set(key, cron);
+  }
+  return cron;
+};
+
+/** Throws with the parser's message when an expression is not a valid cron expression. */
+export function validateWindow(expression: string, timezone = 'UTC'): void {
+  parseWindow(expression, timezone);
+}
+
+/**
+ * A watering window is the set of minutes its cron expression matches: `* 5-6 * * *` is
+ * 05:00–06:59 every day. Evaluated against the injected clock (floored to the minute,
+ * since 5-field expressions fix the second at 0), in the deployment's time zone.
+ * An invalid expression matches nothing, so a typo can never open a valve at noon.
+ */
+export function isInWindow(windows: readonly string[], now: number, timezone: string): boolean {
+  const minute = new Date(Math.floor(now / 60_000) * 60_000);
+  return windows.some((expression) => {
+    try {
+      return parseWindow(expression, timezone).includesDate(minute);
+    } catch {
+      return false;
+    }
+  });
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/** The latest of one soil sensor, enough to judge whether it may count. */
+export const SensorTrack = z.object({
+  deviceId: z.string(),
+  lastAt: z.number(),
+  moisture: z.number(),
+  temperature: z.number().optional(),
+  /** The device's report interval, for staleness. */
+  intervalS: z.number().positive(),
+  /** How many readings in a row carried exactly these values. */
+  sameCount: z.number().int().min(1),
+});
+export type SensorTrack = z.infer<typeof SensorTrack>;
+
+export type ExclusionReason = 'stale' | 'stuck' | 'out_of_range';
+
+export interface ZoneMoisture {
+  /** Median of the counted sensors; undefined when none counts. */
+  moisture: number | undefined;
+  /** Median soil temperature of the counted sensors that report one. */
+  temperatureC: number | undefined;
+  counted: string[];
+  excluded: Array<{ deviceId: string; reason: ExclusionReason }>;
+}
+
+export interface HealthLimits {
+  staleFactor: number;
+  stuckCount: number;
+  validRange: readonly [number, number];
+}
+
+/** Fold one reading into a sensor's track. */
+export function trackReading(previous: SensorTrack | undefined, r: { deviceId: string; at: number; moisture: number; temperature?: number; intervalS: number }): SensorTrack {
+  // A late (store-and-forward) reading older than what we hold says nothing about now.
+  if (previous && r.at < previous.lastAt) return previous;
+  // Stuck = the whole reading repeats. Moisture alone repeats legitimately on stable soil with
+  // coarse sensors (0.5 % steps); soil temperature follows the day and rarely repeats for hours.
+  const same = previous !== undefined && previous.moisture === r.moisture && previous.temperature === r.temperature;
+  return {
+    deviceId: r.deviceId,
+    lastAt: r.at,
+    moisture: r.moisture,
+    temperature: r.temperature,
+    intervalS: r.intervalS,
+    sameCount: same ? previous.sameCount + 1 : 1,
+  };
+}
+
+/** Why a sensor may not count now, or undefined when it is healthy and fresh. */
+export function exclusionOf(track: SensorTrack, now: number, limits: HealthLimits): ExclusionReason | undefined {
+  if (now - track.lastAt > limits.staleFactor * track.intervalS * 1000) return 'stale';
+  if (track.moisture < limits.validRange[0] || track.moisture > limits.validRange[1]) return 'out_of_range';
+  if (track.sameCount >= limits.stuckCount) return 'stuck';
+  return undefined;
+}
+
+export function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/**
+ * The zone's moisture: the median of fresh readings from healthy sensors. The median,
+ * not the mean, so one sensor in a puddle or in dry fill cannot swing the decision.
+ * Excluded sensors are listed with the reason; the device-health rules raise their faults.
+ */
+export function aggregateZone(tracks: readonly SensorTrack[], now: number, limits: HealthLimits): ZoneMoisture {
+  const counted: SensorTrack[] = [];
+  const excluded: ZoneMoisture['excluded'] = [];
+  for (const track of [...tracks].sort((a, b) => a.deviceId.localeCompare(b.deviceId))) {
+    const reason = exclusionOf(track, now, limits);
+    if (reason) excluded.push({ deviceId: track.deviceId, reason });
+    else counted.push(track);
+  }
+  return {
+    moisture: median(counted.map((t) => t.moisture)),
+    temperatureC: median(counted.flatMap((t) => (t.temperature === undefined ? [] : [t.temperature]))),
+    counted: counted.map((t) => t.deviceId),
+    excluded,
+  };
+}
