@@ -16,6 +16,10 @@ import { createDeadLetterStore } from './ingest/dead-letters.ts';
 import { createIngest, isReadingTopic } from './ingest/pipeline.ts';
 import { createMqttBroker } from './broker/create-broker.ts';
 import { buildApi } from './api/build-api.ts';
+import { brokerOptionsFromConfig } from './broker/options-from-config.ts';
+import { createTokenStore } from './registry/tokens.ts';
+import { createServiceAccounts } from './registry/service-accounts.ts';
+import { createDeviceLifecycle } from './registry/device-lifecycle.ts';
 import type { AcceptedReading } from './contracts/reading.ts';
 import type { DeviceInfo } from './contracts/device.ts';
 
@@ -43,6 +47,8 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
   const db = openDb(join(dataDir, 'greenspace.db'));
   const devices = createDeviceRegistry(db);
   const deadLetters = createDeadLetterStore(db, { maxRows: 100_000 });
+  const tokens = createTokenStore(db, { clock });
+  const serviceAccounts = createServiceAccounts(db, { clock, isDeviceId: (id) => devices.get(id) !== undefined });
 
   // InfluxDB: the configured one, or a managed loopback influxd when nothing answers.
   let influxUrl = config.influxUrl;
@@ -129,7 +135,11 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     getDevice: (id) => devices.get(id),
     isReadingTopic,
     ingest: (msg) => ingest.handle(msg),
+    services: serviceAccounts,
+    now: () => clock.now(),
+    ...brokerOptionsFromConfig(config),
   });
+  const lifecycle = createDeviceLifecycle(db, { devices, disconnect: (id) => broker.disconnectDevice(id) });
 
   const api: FastifyInstance = await buildApi({
     logger,
@@ -137,6 +147,12 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     adminToken,
     devices,
     deadLetters,
+    tokens,
+    serviceAccounts,
+    lifecycle,
+    disconnectService: (id) => broker.disconnectService(id),
+    authFailureLimits: { burst: config.apiAuthFailureBurst, ratePerS: config.apiAuthFailuresPerMin / 60 },
+    now: () => clock.now(),
     readiness: { influxdb: () => influx.ping(), broker: () => broker.isListening() },
   });
   await api.listen({ port: config.httpPort, host: config.httpHost });
@@ -146,6 +162,8 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
   let stopping: Promise<void> | undefined;
   return {
     mqttPort: broker.port,
+    /** Every bound MQTT listener: tcp always; tls, ws, wss when configured. */
+    mqttPorts: broker.ports,
     httpPort,
     influxUrl,
     adminToken,

@@ -7,10 +7,16 @@ import type { Metrics } from '../lib/metrics.ts';
 import { CodedError } from '../lib/errors.ts';
 import type { DeviceRegistry } from '../registry/devices.ts';
 import type { DeadLetters } from '../ingest/dead-letters.ts';
-import { createAdminGuard } from './auth.ts';
+import { authorize, createAccessControl, installAccessControl } from './auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { serviceAccountRoutes } from './routes/service-accounts.ts';
+import type { TokenStore } from '../registry/tokens.ts';
+import type { ServiceAccounts } from '../registry/service-accounts.ts';
+import type { DeviceLifecycle } from '../registry/device-lifecycle.ts';
+import type { BucketLimits } from '../lib/token-bucket.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -18,6 +24,14 @@ export interface ApiDeps {
   adminToken: string;
   devices: DeviceRegistry;
   deadLetters: DeadLetters;
+  tokens: TokenStore;
+  serviceAccounts: ServiceAccounts;
+  lifecycle: DeviceLifecycle;
+  /** Drop the live MQTT connections of a service account. */
+  disconnectService: (accountId: string) => void;
+  /** Failed API authentications allowed per client IP. */
+  authFailureLimits: BucketLimits;
+  now: () => number;
   /** Readiness probes: each answers whether its part can do its job now. */
   readiness: Record<string, () => Promise<boolean> | boolean>;
 }
@@ -45,6 +59,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return reply.code(500).send({ error: 'internal', message: 'internal error' });
   });
 
+  // Before any route (and before swagger reads them): moves guards first and documents roles.
+  installAccessControl(app, createAccessControl({
+    adminToken: deps.adminToken,
+    resolveToken: (token) => deps.tokens.resolve(token),
+    now: deps.now,
+    failureLimits: deps.authFailureLimits,
+    countFailure: (reason) => deps.metrics.apiAuthFailures.inc({ reason }),
+  }));
+
   await app.register(swagger, {
     openapi: {
       info: { title: 'Greenspace monitoring API', version: '1' },
@@ -55,9 +78,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  const requireAdmin = createAdminGuard(deps.adminToken);
   await typed.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness });
-  await typed.register(deviceRoutes, { prefix: '/api/v1', devices: deps.devices, requireAdmin });
-  await typed.register(deadLetterRoutes, { prefix: '/api/v1', deadLetters: deps.deadLetters, requireAdmin });
+  await typed.register(deviceRoutes, { prefix: '/api/v1', devices: deps.devices, lifecycle: deps.lifecycle });
+  await typed.register(deadLetterRoutes, { prefix: '/api/v1', deadLetters: deps.deadLetters, requireAdmin: authorize(['admin', 'operator']) });
+  await typed.register(tokenRoutes, { prefix: '/api/v1', tokens: deps.tokens });
+  await typed.register(serviceAccountRoutes, { prefix: '/api/v1', accounts: deps.serviceAccounts, disconnect: deps.disconnectService });
   return app;
 }
