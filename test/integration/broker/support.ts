@@ -1,3 +1,4 @@
+import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import type { TestApp } from '../../helpers/app.ts';
 
@@ -32,3 +33,13 @@ export const api = (t: TestApp, token: string) => ({
   post: (url: string, payload?: unknown) => t.app.api.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, ...(payload === undefined ? {} : { payload: payload as object }) }),
   get: (url: string) => t.app.api.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } }),
 });
+
+/** Connect and report how it ended: connected, refused by CONNACK (its message), or closed without a CONNACK. */
+export function tryConnect(port: number, options: import('mqtt').IClientOptions): Promise<{ outcome: 'connected' | 'refused' | 'closed'; client: MqttClient; message?: string }> {
+  return new Promise((resolve) => {
+    const client = mqtt.connect({ host: '127.0.0.1', port, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+    client.once('connect', () => resolve({ outcome: 'connected', client }));
+    client.once('error', (error) => { client.end(true); resolve({ outcome: 'refused', client, message: error.message }); });
+    client.once('close', () => resolve({ outcome: 'closed', client }));
+  });
+}
