@@ -8,8 +8,9 @@ import type { Metrics } from '../lib/metrics.ts';
 import type { IngestMessage } from '../ingest/pipeline.ts';
 import type { ServiceAccount } from '../registry/service-accounts.ts';
 import { generateSecret, hashSecret, verifySecret } from '../registry/secrets.ts';
-import { canPublish, canSubscribe } from './acl.ts';
-import type { BrokerIdentity } from './identity.ts';
+import { canSubscribe } from './acl.ts';
+import { createAuthorizePublish } from './authorize-publish.ts';
+import { createSessions } from './sessions.ts';
 import { createAuthenticator, SERVER_UNAVAILABLE } from './authenticate.ts';
 import { createCredentialCache } from './credential-cache.ts';
 import { limitPacketSize } from './packet-limit.ts';
@@ -54,8 +55,6 @@ export interface BrokerDeps {
 
 export type MqttBroker = Awaited<ReturnType<typeof createMqttBroker>>;
 
-/** Readings dropped by the rate limit are re-addressed here: '#' never matches a '$' topic and no ACL grants it. */
-const DROPPED_TOPIC = '$GS/dropped';
 const noServices = { get: () => undefined, authenticate: async () => undefined };
 const toBuffer = (payload: string | Buffer): Buffer => (typeof payload === 'string' ? Buffer.from(payload) : payload);
 
@@ -68,13 +67,7 @@ export async function createMqttBroker(deps: BrokerDeps) {
   const { logger, metrics } = deps;
   const now = deps.now ?? Date.now;
   const limits = deps.limits ?? DEFAULT_BROKER_LIMITS;
-  const identities = new WeakMap<Client, BrokerIdentity>();
-  const sessions = new Map<string, Client>(); // registered clients by id (aedes keeps its own, untyped)
-  // Revocations that land after a client's credentials were checked but before its session
-  // registered: an epoch taken when authentication starts, compared at registration.
-  let epoch = 0;
-  const revokedAt = new Map<string, number>();
-  const authStartedAt = new WeakMap<Client, number>();
+  const sessions = createSessions<Client>();
   const peers = new WeakMap<Duplex, string>();
   const refused = (reason: string) => metrics.authFailures.inc({ reason });
 
@@ -104,13 +97,13 @@ export async function createMqttBroker(deps: BrokerDeps) {
         logger.warn({ ip, clientId: packet.clientId }, 'connect rate limit exceeded');
         return done(new Error('connect rate limit exceeded'), false);
       }
-      // The broker owns each device's status topic (device-status.ts): a will there is replaced by the broker's own.
+      // The broker owns each device's status topic (device-status.ts): a will there gives way to the broker's own.
       if (packet.will?.topic === deviceTopic(packet.clientId, 'status')) delete packet.will;
       done(null, true);
     },
 
     authenticate(client, username, password, done) {
-      authStartedAt.set(client, epoch);
+      sessions.authenticating(client);
       authenticate(client.id, username, password?.toString('utf8')).then(
         (outcome) => {
           if (!outcome.ok) {
@@ -118,8 +111,8 @@ export async function createMqttBroker(deps: BrokerDeps) {
             logger.info({ clientId: client.id, username, reason: outcome.reason }, 'connection refused');
             return done(Object.assign(new Error(outcome.reason), { returnCode: outcome.returnCode }) as AuthenticateError, false);
           }
-          identities.set(client, outcome.identity);
-          if (outcome.identity.role === 'device') status.takeover(sessions.get(client.id));
+          sessions.authenticated(client, outcome.identity);
+          if (outcome.identity.role === 'device') status.takeover(sessions.current(client.id));
           done(null, true);
         },
         (error: unknown) => {
@@ -130,43 +123,19 @@ export async function createMqttBroker(deps: BrokerDeps) {
       );
     },
 
-    authorizePublish(client, packet, done) {
-      if (!client) return done(null); // the broker's own publishes (status, commands)
-      const identity = identities.get(client);
-      if (status.isSuperseded(client)) return done(new Error('session taken over')); // its will must not overwrite the new session's status
-      if (!identity || !canPublish(identity, packet.topic)) {
-        refused('publish_denied');
-        metrics.readingsRejected.inc({ reason: 'topic_not_allowed' });
-        logger.warn({ clientId: client.id, topic: packet.topic }, 'publish refused');
-        return done(new Error('publish not authorized')); // MQTT 3.1.1: the connection is closed
-      }
-      const verdict = limiter.check(client, identity.role === 'device' ? 'device' : 'service');
-      if (verdict !== 'ok') {
-        refused('rate_limited');
-        if (deps.isReadingTopic(packet.topic)) metrics.readingsRejected.inc({ reason: 'rate_limited' });
-        // QoS 1 is never acknowledged for a message not kept: closing leaves it with the device to resend later.
-        if (verdict === 'disconnect' || packet.qos > 0) {
-          refused('rate_limit_disconnect');
-          logger.warn({ clientId: client.id, topic: packet.topic, verdict }, 'publish rate limit exceeded: disconnecting');
-          return done(new Error('publish rate limit exceeded'));
-        }
-        packet.topic = DROPPED_TOPIC;
-        packet.retain = false;
-        return done(null);
-      }
-      if (!deps.isReadingTopic(packet.topic)) return done(null);
-      packet.retain = false; // readings are a stream, never retained state
-      const device = identity.role === 'device' ? deps.getDevice(identity.deviceId) : undefined;
-      const pending = deps.ingest({ topic: packet.topic, payload: toBuffer(packet.payload), qos: packet.qos, device });
-      if (packet.qos === 0) {
-        pending.catch(() => undefined); // logged by the ingest
-        return done(null);
-      }
-      pending.then(() => done(null), (error: unknown) => done(error as Error));
-    },
+    authorizePublish: createAuthorizePublish({
+      identity: (client) => sessions.identity(client as Client),
+      isSuperseded: status.isSuperseded,
+      limit: limiter.check,
+      isReadingTopic: deps.isReadingTopic,
+      getDevice: deps.getDevice,
+      ingest: deps.ingest,
+      metrics,
+      logger,
+    }),
 
     authorizeSubscribe(client, subscription: Subscription, done) {
-      const identity = identities.get(client);
+      const identity = sessions.identity(client);
       if (identity && canSubscribe(identity, subscription.topic)) return done(null, subscription);
       refused('subscribe_denied');
       logger.warn({ clientId: client.id, topic: subscription.topic }, 'subscription refused');
@@ -175,21 +144,15 @@ export async function createMqttBroker(deps: BrokerDeps) {
   });
 
   aedes.on('client', (client) => {
-    sessions.set(client.id, client);
     metrics.connectedClients.set(aedes.connectedClients);
-    const identity = identities.get(client);
-    const account = identity?.role === 'device' ? identity.deviceId : identity?.name;
-    if (account !== undefined && (revokedAt.get(account) ?? -1) > (authStartedAt.get(client) ?? Infinity)) {
-      logger.info({ clientId: client.id }, 'credentials revoked during connect: disconnecting');
-      client.close();
-      return;
-    }
+    if (!sessions.registered(client)) return logger.info({ clientId: client.id }, 'credentials revoked during connect: disconnected');
+    const identity = sessions.identity(client);
     if (identity?.role === 'device') status.online(identity.deviceId);
   });
   aedes.on('clientDisconnect', (client) => {
-    if (sessions.get(client.id) === client) sessions.delete(client.id);
+    sessions.ended(client);
     metrics.connectedClients.set(aedes.connectedClients);
-    const identity = identities.get(client);
+    const identity = sessions.identity(client);
     if (identity?.role === 'device') status.offline(client, identity.deviceId);
   });
   aedes.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'client error'));
@@ -213,20 +176,6 @@ export async function createMqttBroker(deps: BrokerDeps) {
     aedes.handle(conn);
   }, logger);
 
-  /** Close every live connection of the identities matching `match` (lifecycle: rotate, disable). */
-  const disconnectWhere = (id: string, match: (identity: BrokerIdentity) => boolean): number => {
-    revokedAt.set(id, ++epoch);
-    let closed = 0;
-    for (const client of [...sessions.values()]) {
-      const identity = identities.get(client);
-      if (identity && match(identity)) {
-        client.close();
-        closed += 1;
-      }
-    }
-    return closed;
-  };
-
   return {
     aedes,
     port: listeners.ports.port,
@@ -248,8 +197,9 @@ export async function createMqttBroker(deps: BrokerDeps) {
         }, resolve),
       );
     },
-    disconnectDevice: (deviceId: string): number => disconnectWhere(deviceId, (i) => i.role === 'device' && i.deviceId === deviceId),
-    disconnectService: (accountId: string): number => disconnectWhere(accountId, (i) => i.role !== 'device' && i.name === accountId),
+    /** Close a device's live connection and any that is mid-connect (lifecycle: rotate, disable). */
+    disconnectDevice: (deviceId: string): number => sessions.revoke(deviceId, 'device'),
+    disconnectService: (accountId: string): number => sessions.revoke(accountId, 'service'),
     isListening: (): boolean => listeners.isListening(),
     async close(): Promise<void> {
       const closed = listeners.close();

@@ -26,7 +26,6 @@ export function createCredentialCache(options: { key: Buffer; maxEntries: number
         if (oldest !== undefined) entries.delete(oldest);
       }
     },
-    forget: (id: string): void => void entries.delete(id),
     size: (): number => entries.size,
   };
 }
