@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { z } from 'zod';
 import { sha256 } from '../registry/secrets.ts';
 import type { Principal, Role } from '../contracts/access.ts';
 import { createKeyedBuckets, type BucketLimits } from '../lib/token-bucket.ts';
@@ -84,6 +85,13 @@ export function canAccessDistrict(principal: Principal | undefined, districtId: 
   return districtId !== undefined && principal.districts.includes(districtId);
 }
 
+const AuthError = z.object({ error: z.string(), message: z.string() });
+const AUTH_RESPONSES = {
+  401: AuthError.describe('No bearer token, or an unknown or revoked one'),
+  403: AuthError.describe("The token's role may not use this route"),
+  429: AuthError.describe('Too many failed authentications from this address; see Retry-After'),
+};
+
 const isGuard = (hook: unknown): hook is Guard => typeof hook === 'function' && GUARD_ROLES in hook;
 const asList = (hooks: unknown): unknown[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
 
@@ -107,6 +115,7 @@ export function installAccessControl(app: FastifyInstance, access: AccessControl
     route.preHandler = strip(route.preHandler);
     route.onRequest = [...guards, ...asList(route.onRequest).filter((h) => !isGuard(h))] as never;
     const roles = guards.reduce<readonly Role[]>((allowed, g) => allowed.filter((r) => g[GUARD_ROLES].includes(r)), guards[0]?.[GUARD_ROLES] ?? []);
-    route.schema = { ...route.schema, security: route.schema?.security ?? [{ bearer: [] }], 'x-roles': [...roles] } as RouteOptions['schema'];
+    const response = { ...AUTH_RESPONSES, ...(route.schema?.response as object | undefined) };
+    route.schema = { ...route.schema, response, security: route.schema?.security ?? [{ bearer: [] }], 'x-roles': [...roles] } as RouteOptions['schema'];
   });
 }

@@ -31,7 +31,7 @@ export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   maxPacketBytes: 512 * 1024,
   publish: { device: { ratePerS: 5, burst: 50 }, service: { ratePerS: 500, burst: 5_000 }, disconnectAfter: 100, windowMs: 60_000 },
   maxConnections: 50_000,
-  connectsPerIp: { ratePerS: 100, burst: 1_000 },
+  connectsPerIp: { ratePerS: 100, burst: 2_000 },
 };
 
 export interface BrokerDeps {

@@ -56,7 +56,7 @@ export const Config = z.strictObject({
   mqttMaxConnections: positiveInt(10_000_000).default(50_000),
   /** CONNECTs per client IP: sustained per second, and burst (a gateway's NAT reconnecting its devices). */
   mqttConnectRatePerIpPerS: z.coerce.number({ error: 'expected a number' }).positive('must be above 0').default(100),
-  mqttConnectBurstPerIp: positiveInt(10_000_000).default(1_000),
+  mqttConnectBurstPerIp: positiveInt(10_000_000).default(2_000),
   /** Failed API authentications per client IP: a burst, then this many more per minute; past it 429. */
   apiAuthFailureBurst: positiveInt(100_000).default(10),
   apiAuthFailuresPerMin: positiveInt(100_000).default(10),

@@ -47,7 +47,9 @@ describe('API access control', () => {
     expect(documented).toEqual(servedRoutes(t.app.api.printRoutes({ commonPrefix: false })));
     for (const { method, path, op } of operations) {
       expect(op.summary, `${method} ${path} summary`).toBeTruthy();
-      if (!PUBLIC.has(`${method} ${path}`)) expect(op['x-roles'], `${method} ${path} declares its roles`).toEqual(expect.arrayContaining([expect.any(String)]));
+      if (PUBLIC.has(`${method} ${path}`)) continue;
+      expect(op['x-roles'], `${method} ${path} declares its roles`).toEqual(expect.arrayContaining([expect.any(String)]));
+      expect(Object.keys(op.responses ?? {}), `${method} ${path} documents its refusals`).toEqual(expect.arrayContaining(['401', '403', '429']));
     }
   });
 
