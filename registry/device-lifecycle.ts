@@ -50,8 +50,11 @@ export function createDeviceLifecycle(db: Db, deps: LifecycleDeps) {
 
     /** Readings after the move carry the new place's tags; earlier points keep theirs. */
     move(id: string, input: DeviceMove): DeviceInfo {
-      existing(id);
+      const { kind } = existing(id);
       const target = DeviceMove.parse(input);
+      // The measurement a reading lands in is tagged by zone (soil, valve) or facility (tilt): a mismatch would lose its place.
+      if ('zone' in target && kind === 'tilt') throw new CodedError('bad_request', 'a tilt sensor belongs to a facility, not a zone');
+      if ('facility' in target && (kind === 'soil' || kind === 'valve')) throw new CodedError('bad_request', `a ${kind} device belongs to a zone, not a facility`);
       let community: string;
       let zone: string | null = null;
       let facility: string | null = null;

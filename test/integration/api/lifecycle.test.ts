@@ -9,6 +9,8 @@ describe('device lifecycle: move', () => {
     t = await startTestApp();
     secret = await t.register({ id: 'm-1', kind: 'soil', place: { district: 'd1', community: 'ca', zone: 'za', plant: 'lawn' } });
     await t.register({ id: 'm-2', kind: 'soil', place: { district: 'd2', community: 'cb', zone: 'zb', plant: 'trees' } });
+    await t.register({ id: 't-1', kind: 'tilt', place: { district: 'd1', community: 'ca', facility: 'f-1', facilityType: 'bench' } });
+    await t.register({ id: 't-2', kind: 'tilt', place: { district: 'd1', community: 'ca', facility: 'f-2', facilityType: 'pavilion' } });
   });
   afterAll(async () => t?.stop());
 
@@ -30,5 +32,16 @@ describe('device lifecycle: move', () => {
       expect.objectContaining({ time: ts, moisture: 21, district: 'd1', community: 'ca', zone: 'za', plant: 'lawn' }),
       expect.objectContaining({ time: ts + 1_000, moisture: 22, district: 'd2', community: 'cb', zone: 'zb', plant: 'trees' }),
     ]);
+  });
+
+  it.each([
+    ['m-2', { facility: 'f-1' }, 400, 'zone, not a facility'],
+    ['t-1', { zone: 'za' }, 400, 'facility, not a zone'],
+    ['t-1', { facility: 'f-2' }, 200, undefined],
+    ['m-2', { community: 'ca' }, 200, undefined],
+  ] as const)('moves %s to %j: %i', async (id, body, status, message) => {
+    const res = await t.app.api.inject({ method: 'POST', url: `/api/v1/devices/${id}/move`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: body });
+    expect(res.statusCode, res.body).toBe(status);
+    if (message) expect(res.json()).toMatchObject({ error: 'bad_request', message: expect.stringContaining(message) });
   });
 });
