@@ -62,6 +62,7 @@ describe('API access control', () => {
       const anonymous = await call(method, url, undefined, body);
       expect(anonymous.statusCode, `${method} ${path} anonymous`).toBe(401);
       expect(anonymous.headers['www-authenticate']).toBe('Bearer');
+      if (method === 'GET') expect((await call('HEAD', url)).statusCode, `HEAD ${path} anonymous`).toBe(401);
       for (const role of ROLES) {
         const res = await call(method, url, tokens[role], body);
         const allowed = op['x-roles']?.includes(role);
