@@ -12,7 +12,8 @@ export const DROPPED_TOPIC = '$GS/dropped';
 
 export interface AuthorizePublishDeps {
   identity: (client: object) => BrokerIdentity | undefined;
-  isSuperseded: (client: object) => boolean;
+  /** Sessions taken over or revoked: what they still send, their will included, is not accepted. */
+  hasEnded: (client: object) => boolean;
   limit: (client: object, kind: 'device' | 'service') => PublishVerdict;
   isReadingTopic: (topic: string) => boolean;
   getDevice: (id: string) => DeviceInfo | undefined;
@@ -32,8 +33,8 @@ export function createAuthorizePublish(deps: AuthorizePublishDeps): NonNullable<
   const { metrics, logger } = deps;
   return (client, packet, done) => {
     if (!client) return done(null); // the broker's own publishes (status, commands)
-    // A session taken over: its will must not overwrite the new session's status.
-    if (deps.isSuperseded(client)) return done(new Error('session taken over'));
+    // A session taken over must not overwrite the new session's status with its will; a revoked one is not trusted.
+    if (deps.hasEnded(client)) return done(new Error('session ended'));
 
     const identity = deps.identity(client);
     if (!identity || !canPublish(identity, packet.topic)) {

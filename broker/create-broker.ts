@@ -125,7 +125,7 @@ export async function createMqttBroker(deps: BrokerDeps) {
 
     authorizePublish: createAuthorizePublish({
       identity: (client) => sessions.identity(client as Client),
-      isSuperseded: status.isSuperseded,
+      hasEnded: (client) => status.isSuperseded(client) || sessions.isRevoked(client as Client),
       limit: limiter.check,
       isReadingTopic: deps.isReadingTopic,
       getDevice: deps.getDevice,

@@ -15,6 +15,7 @@ export function createSessions<C extends SessionClient>() {
   const sessions = new Map<string, C>(); // registered clients by id (aedes keeps its own, untyped)
   const authStartedAt = new WeakMap<C, number>();
   const revokedAt = new Map<string, number>();
+  const revoked = new WeakSet<C>();
   let epoch = 0;
 
   return {
@@ -32,11 +33,14 @@ export function createSessions<C extends SessionClient>() {
       sessions.set(client.id, client);
       const identity = identities.get(client);
       if (identity && (revokedAt.get(accountOf(identity)) ?? -1) > (authStartedAt.get(client) ?? Infinity)) {
+        revoked.add(client);
         client.close();
         return false;
       }
       return true;
     },
+    /** Closed by a revocation: nothing it still sends (its will included) is accepted. */
+    isRevoked: (client: C): boolean => revoked.has(client),
     ended(client: C): void {
       if (sessions.get(client.id) === client) sessions.delete(client.id);
     },
@@ -47,6 +51,7 @@ export function createSessions<C extends SessionClient>() {
       for (const client of [...sessions.values()]) {
         const identity = identities.get(client);
         if (identity && (identity.role === 'device') === (kind === 'device') && accountOf(identity) === account) {
+          revoked.add(client);
           client.close();
           closed += 1;
         }

@@ -24,7 +24,7 @@ describe('broker sessions: status, takeover, service accounts', () => {
       accounts[body.id] = (res.json() as { secret: string }).secret;
     }
     watcher = await connect(t.app.mqttPort, { clientId: 'ops', username: 'ops', password: accounts.ops });
-    watcher.on('message', (topic, payload, packet) => statuses.push({ topic, state: (JSON.parse(payload.toString()) as { state: string }).state, retain: packet.retain }));
+    watcher.on('message', (topic, payload, packet) => topic.endsWith('/status') && statuses.push({ topic, state: (JSON.parse(payload.toString()) as { state: string }).state, retain: packet.retain }));
     expect(await subscribeGranted(watcher, 'gs/+/status')).toBe(1);
   });
   afterAll(async () => {
@@ -110,7 +110,27 @@ describe('broker sessions: status, takeover, service accounts', () => {
     expect(await metricValue(t, 'gs_mqtt_auth_failures_total', { reason: 'service_disabled' })).toBe(1);
   });
 
+  it("delivers a device's will on another own topic when it dies, but not when its secret was revoked", async () => {
+    const wills: string[] = [];
+    const listener = (topic: string, payload: Buffer) => { if (topic === 'gs/soil-7/ack') wills.push(payload.toString()); };
+    watcher.on('message', listener);
+    expect(await subscribeGranted(watcher, 'gs/soil-7/ack')).toBe(1);
+    const will = (text: string) => ({ topic: 'gs/soil-7/ack', payload: Buffer.from(text), qos: 1 as const, retain: false });
+    const dying = await connect(t.app.mqttPort, { clientId: 'soil-7', username: 'soil-7', password: secret, will: will('died') });
+    dying.stream.destroy();
+    await eventually(() => (wills.includes('died') ? true : undefined), 2_000, 'the will of a dead connection');
+    const revoked = await connect(t.app.mqttPort, { clientId: 'soil-7', username: 'soil-7', password: secret, will: will('revoked') });
+    const rotated = await api(t, ADMIN_TOKEN).post('/api/v1/devices/soil-7/secret');
+    secret = (rotated.json() as { secret: string }).secret;
+    await closed(revoked);
+    revoked.end(true);
+    await sleep(500);
+    expect(wills).toEqual(['died']);
+    watcher.off('message', listener);
+  });
+
   it('answers reconnects from the credential cache instead of scrypt', async () => {
+    (await device()).end(true); // the first check after a rotation is a full one
     const scrypt = await metricValue(t, 'gs_mqtt_credential_checks_total', { via: 'scrypt' });
     for (let i = 0; i < 5; i++) (await device()).end(true);
     expect(await metricValue(t, 'gs_mqtt_credential_checks_total', { via: 'scrypt' })).toBe(scrypt);

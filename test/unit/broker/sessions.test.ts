@@ -18,6 +18,7 @@ describe('sessions and revocation', () => {
     expect(sessions.revoke('soil-1', 'device')).toBe(1);
     expect(sessions.revoke('cs', 'service')).toBe(1);
     expect([a.closes, b.closes, svc.closes]).toEqual([1, 0, 1]);
+    expect([sessions.isRevoked(a), sessions.isRevoked(b), sessions.isRevoked(svc)]).toEqual([true, false, true]);
   });
 
   it('closes a session whose account was revoked between the credential check and registration', () => {
