@@ -60,12 +60,6 @@ export const Config = z.strictObject({
   /** Failed API authentications per client IP: a burst, then this many more per minute; past it 429. */
   apiAuthFailureBurst: positiveInt(100_000).default(10),
   apiAuthFailuresPerMin: positiveInt(100_000).default(10),
-}).superRefine((c, ctx) => {
-  for (const key of ['mqttTlsPort', 'mqttWssPort'] as const) {
-    if (c[key] === undefined) continue;
-    if (!c.mqttTlsCert) ctx.addIssue({ code: 'custom', path: ['mqttTlsCert'], message: `required when ${key} is set (a PEM certificate file)` });
-    if (!c.mqttTlsKey) ctx.addIssue({ code: 'custom', path: ['mqttTlsKey'], message: `required when ${key} is set (a PEM private key file)` });
-  }
 });
 export type Config = z.infer<typeof Config>;
 export type ConfigKey = keyof Config;
@@ -108,6 +102,21 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   apiAuthFailuresPerMin: 'GS_API_AUTH_FAILURES_PER_MIN',
 };
 
+/**
+ * Problems between settings, which one field's schema cannot see. Kept out of the schema
+ * itself: a refined zod object can no longer be `.pick()`ed or `.partial()`ed.
+ */
+export function findConfigConflicts(config: Config): string[] {
+  const problems: string[] = [];
+  for (const key of ['mqttTlsPort', 'mqttWssPort'] as const) {
+    if (config[key] === undefined) continue;
+    for (const needed of ['mqttTlsCert', 'mqttTlsKey'] as const) {
+      if (!config[needed]) problems.push(`${ENV_NAMES[needed]}: required when ${ENV_NAMES[key]} is set (a PEM ${needed === 'mqttTlsCert' ? 'certificate' : 'private key'} file)`);
+    }
+  }
+  return problems;
+}
+
 export class ConfigError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {
@@ -149,7 +158,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
     }
   }
   const result = Config.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) {
+    const conflicts = findConfigConflicts(result.data);
+    if (conflicts.length > 0) throw new ConfigError(conflicts);
+    return result.data;
+  }
   throw new ConfigError(
     result.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '');

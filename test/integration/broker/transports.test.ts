@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { eventually, queryRows, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { publish } from '../../helpers/mqtt.ts';
-import { Config } from '../../../config/config.ts';
+import { ConfigError, loadConfig } from '../../../config/config.ts';
 
 function connectUrl(url: string, options: IClientOptions): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
@@ -58,11 +58,17 @@ describe('MQTT over TLS, WebSocket and TLS WebSocket', () => {
   });
 
   it('is off by default and needs a certificate when turned on', () => {
-    const base = { influxUrl: 'http://127.0.0.1:1' };
-    const defaults = Config.parse(base);
+    const defaults = loadConfig({});
     expect([defaults.mqttTlsPort, defaults.mqttWsPort, defaults.mqttWssPort]).toEqual([undefined, undefined, undefined]);
-    const missing = Config.safeParse({ ...base, mqttTlsPort: 8883 });
-    expect(missing.success).toBe(false);
-    expect(missing.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['mqttTlsCert', 'mqttTlsKey']);
+    expect(() => loadConfig({ GS_MQTT_TLS_PORT: '8883', GS_MQTT_TLS_KEY: '/etc/key.pem' })).toThrow(ConfigError);
+    try {
+      loadConfig({ GS_MQTT_WSS_PORT: '8884' });
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        'GS_MQTT_TLS_CERT: required when GS_MQTT_WSS_PORT is set (a PEM certificate file)',
+        'GS_MQTT_TLS_KEY: required when GS_MQTT_WSS_PORT is set (a PEM private key file)',
+      ]);
+    }
+    expect.assertions(3);
   });
 });
