@@ -135,6 +135,19 @@ describe('API access control', () => {
     expect(refused.json()).toMatchObject({ error: 'invalid_token' });
   });
 
+  it('creates, rotates and deletes an MQTT service account, refusing names already taken by a device', async () => {
+    const created = await call('POST', '/api/v1/service-accounts', ADMIN_TOKEN, { id: 'cs-1', kind: 'chirpstack', applications: ['a1', 'a1', 'a2'] });
+    expect(created.statusCode).toBe(201);
+    const first = created.json() as { account: { applications: string[] }; secret: string };
+    expect(first.account.applications).toEqual(['a1', 'a2']);
+    const rotated = (await call('POST', '/api/v1/service-accounts/cs-1/secret', ADMIN_TOKEN)).json() as { secret: string };
+    expect(rotated.secret).not.toBe(first.secret);
+    expect((await call('GET', '/api/v1/service-accounts', ADMIN_TOKEN)).body).not.toContain(rotated.secret);
+    expect((await call('POST', '/api/v1/service-accounts', ADMIN_TOKEN, { id: 'svc-dev', kind: 'admin' })).statusCode).toBe(409);
+    expect((await call('DELETE', '/api/v1/service-accounts/cs-1', ADMIN_TOKEN)).statusCode).toBe(204);
+    expect((await call('DELETE', '/api/v1/service-accounts/cs-1', ADMIN_TOKEN)).statusCode).toBe(404);
+  });
+
   it('confines a district token to its districts', async () => {
     await call('POST', '/api/v1/devices', ADMIN_TOKEN, { id: 'n-1', kind: 'soil', place: { district: 'north', community: 'cn', zone: 'zn' } });
     await call('POST', '/api/v1/devices', ADMIN_TOKEN, { id: 's-1', kind: 'soil', place: { district: 'south', community: 'cs', zone: 'zs' } });
