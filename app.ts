@@ -20,6 +20,10 @@ import { createMqttBroker } from './broker/create-broker.ts';
 import { startMqttSource } from './ingest/mqtt-source.ts';
 import { buildApi } from './api/build-api.ts';
 import { createHealth } from './alerts/create-health.ts';
+import { brokerOptionsFromConfig } from './broker/options-from-config.ts';
+import { createTokenStore } from './registry/tokens.ts';
+import { createServiceAccounts } from './registry/service-accounts.ts';
+import { createDeviceLifecycle } from './registry/device-lifecycle.ts';
 import type { AcceptedReading } from './contracts/reading.ts';
 import type { DeviceInfo } from './contracts/device.ts';
 import { loadNotifyConfig, type NotifyConfig } from './alerts/notify/config.ts';
@@ -55,6 +59,8 @@ export async function startApp(
   const db = openDb(join(dataDir, 'greenspace.db'));
   const devices = createDeviceRegistry(db);
   const deadLetters = createDeadLetterStore(db, { maxRows: 100_000 });
+  const tokens = createTokenStore(db, { clock });
+  const serviceAccounts = createServiceAccounts(db, { clock, isDeviceId: (id) => devices.get(id) !== undefined });
 
   // InfluxDB: the configured one, or a managed loopback influxd when nothing answers.
   let influxUrl = config.influxUrl;
@@ -151,7 +157,11 @@ export async function startApp(
     getDevice: (id) => devices.get(id),
     isReadingTopic,
     ingest: (msg) => ingest.handle(msg),
+    services: serviceAccounts,
+    now: () => clock.now(),
+    ...brokerOptionsFromConfig(config),
   });
+  const lifecycle = createDeviceLifecycle(db, { devices, disconnect: (id) => broker.disconnectDevice(id) });
 
   const source = config.mqttSource
     ? await startMqttSource({
@@ -186,6 +196,12 @@ export async function startApp(
     deadLetters,
     health,
     irrigation: irrigation.engine,
+    tokens,
+    serviceAccounts,
+    lifecycle,
+    disconnectService: (id) => broker.disconnectService(id),
+    authFailureLimits: { burst: config.apiAuthFailureBurst, ratePerS: config.apiAuthFailuresPerMin / 60 },
+    now: () => clock.now(),
     readiness: { influxdb: () => influx.ping(), broker: () => broker.isListening() },
     notifications: { outbox: notifications.outbox, silences: notifications.silences, clock },
   });
@@ -196,6 +212,8 @@ export async function startApp(
   let stopping: Promise<void> | undefined;
   return {
     mqttPort: broker.port,
+    /** Every bound MQTT listener: tcp always; tls, ws, wss when configured. */
+    mqttPorts: broker.ports,
     httpPort,
     influxUrl,
     adminToken,

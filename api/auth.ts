@@ -1,23 +1,121 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { z } from 'zod';
 import { sha256 } from '../registry/secrets.ts';
+import type { Principal, Role } from '../contracts/access.ts';
+import { createKeyedBuckets, type BucketLimits } from '../lib/token-bucket.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance { gsAccess: AccessControl }
+  interface FastifyRequest { principal: Principal | undefined }
+}
+
+export interface AccessDeps {
+  /** The bootstrap token from GS_ADMIN_TOKEN (or the data dir): always an admin. */
+  adminToken: string;
+  resolveToken: (token: string) => Principal | undefined;
+  now: () => number;
+  /** Failed authentications allowed per client IP: a burst, then a slow refill. */
+  failureLimits: BucketLimits;
+  countFailure: (reason: 'missing_token' | 'invalid_token' | 'forbidden' | 'rate_limited') => void;
+}
+
+export type Authentication =
+  | { ok: true; principal: Principal }
+  | { ok: false; status: 401 | 429; error: string; message: string; retryAfterS?: number };
+
+export type AccessControl = ReturnType<typeof createAccessControl>;
+
+export function createAccessControl(deps: AccessDeps) {
+  const bootstrap = Buffer.from(sha256(deps.adminToken), 'hex');
+  const bootstrapPrincipal: Principal = { tokenId: 'bootstrap', name: 'bootstrap admin', role: 'admin' };
+  const failures = createKeyedBuckets(deps.failureLimits, deps.now, 50_000);
+
+  return {
+    authenticate(authorization: string | undefined, ip: string): Authentication {
+      const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined;
+      if (!token) return { ok: false, status: 401, error: 'unauthorized', message: 'an Authorization: Bearer token is required' };
+      // Compared as digests with timingSafeEqual: neither length nor content leaks through timing.
+      if (timingSafeEqual(Buffer.from(sha256(token), 'hex'), bootstrap)) return { ok: true, principal: bootstrapPrincipal };
+      const principal = deps.resolveToken(token);
+      if (principal) return { ok: true, principal };
+      const take = failures.take(ip);
+      if (!take.ok) return { ok: false, status: 429, error: 'rate_limited', message: 'too many failed authentications from this address', retryAfterS: Math.ceil(take.retryAfterMs / 1000) };
+      return { ok: false, status: 401, error: 'invalid_token', message: 'the bearer token is unknown or revoked' };
+    },
+    countFailure: deps.countFailure,
+  };
+}
+
+const GUARD_ROLES = Symbol('roles');
+export type Guard = ((request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>) & { [GUARD_ROLES]: readonly Role[] };
 
 /**
- * Bearer-token check for the bootstrap admin token. Compared as SHA-256 digests with
- * timingSafeEqual, so neither length nor content leaks through timing.
+ * The access check a route declares: `onRequest: authorize(['admin', 'operator'])`.
+ * Missing token 401, unknown or revoked token 401 (429 past the per-IP failure budget),
+ * a role not in the list 403. The principal is left on `request.principal` for
+ * district scoping. Wherever a route puts it, it runs first (see installAccessControl).
  */
-export function createAdminGuard(adminToken: string) {
-  const expected = Buffer.from(sha256(adminToken), 'hex');
-  return async function requireAdmin(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const header = request.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (!token) {
-      await reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: 'unauthorized', message: 'an Authorization: Bearer token is required' });
-      return reply;
+export function authorize(roles: readonly Role[]): Guard {
+  const guard = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const access = request.server.gsAccess;
+    const result = access.authenticate(request.headers.authorization, request.ip);
+    if (!result.ok) {
+      access.countFailure(result.status === 429 ? 'rate_limited' : result.error === 'unauthorized' ? 'missing_token' : 'invalid_token');
+      if (result.retryAfterS !== undefined) void reply.header('Retry-After', String(result.retryAfterS));
+      if (result.status === 401) void reply.header('WWW-Authenticate', result.error === 'invalid_token' ? 'Bearer error="invalid_token"' : 'Bearer');
+      return reply.code(result.status).send({ error: result.error, message: result.message });
     }
-    if (!timingSafeEqual(Buffer.from(sha256(token), 'hex'), expected)) {
-      await reply.code(403).send({ error: 'forbidden', message: 'this token may not use this route' });
-      return reply;
+    if (!roles.includes(result.principal.role)) {
+      access.countFailure('forbidden');
+      return reply.code(403).send({ error: 'forbidden', message: `this route is for ${roles.join(', ')}; the token's role is ${result.principal.role}` });
     }
+    request.principal = result.principal;
+    return undefined;
   };
+  return Object.assign(guard, { [GUARD_ROLES]: roles });
+}
+
+/** Kept so routes written against the skeleton still compile: the bootstrap token is an admin. */
+export const createAdminGuard = (_adminToken?: string): Guard => authorize(['admin']);
+
+/** Confined tokens see only their districts; a device without a district is outside every confinement. */
+export function canAccessDistrict(principal: Principal | undefined, districtId: string | undefined): boolean {
+  if (!principal?.districts) return true;
+  return districtId !== undefined && principal.districts.includes(districtId);
+}
+
+const AuthError = z.object({ error: z.string(), message: z.string() });
+const AUTH_RESPONSES = {
+  401: AuthError.describe('No bearer token, or an unknown or revoked one'),
+  403: AuthError.describe("The token's role may not use this route"),
+  429: AuthError.describe('Too many failed authentications from this address; see Retry-After'),
+};
+
+const isGuard = (hook: unknown): hook is Guard => typeof hook === 'function' && GUARD_ROLES in hook;
+const asList = (hooks: unknown): unknown[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
+
+/**
+ * Install the access control on the root instance, before any route. Its onRoute hook
+ * moves each route's guard to the front of onRequest, so authentication precedes body
+ * parsing and validation (an anonymous caller gets 401, never a 400 that describes the
+ * schema), and writes the allowed roles into the OpenAPI operation as `x-roles`.
+ */
+export function installAccessControl(app: FastifyInstance, access: AccessControl): void {
+  app.decorate('gsAccess', access);
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const guards = [...asList(route.onRequest), ...asList(route.preValidation), ...asList(route.preHandler)].filter(isGuard);
+    if (guards.length === 0) return;
+    const strip = (hooks: unknown) => {
+      const rest = asList(hooks).filter((h) => !isGuard(h));
+      return (rest.length > 0 ? rest : undefined) as never;
+    };
+    route.preValidation = strip(route.preValidation);
+    route.preHandler = strip(route.preHandler);
+    route.onRequest = [...guards, ...asList(route.onRequest).filter((h) => !isGuard(h))] as never;
+    const roles = guards.reduce<readonly Role[]>((allowed, g) => allowed.filter((r) => g[GUARD_ROLES].includes(r)), guards[0]?.[GUARD_ROLES] ?? []);
+    const response = { ...AUTH_RESPONSES, ...(route.schema?.response as object | undefined) };
+    route.schema = { ...route.schema, response, security: route.schema?.security ?? [{ bearer: [] }], 'x-roles': [...roles] } as RouteOptions['schema'];
+  });
 }

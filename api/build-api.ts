@@ -7,7 +7,7 @@ import type { Metrics } from '../lib/metrics.ts';
 import { CodedError } from '../lib/errors.ts';
 import type { DeviceRegistry } from '../registry/devices.ts';
 import type { DeadLetters } from '../ingest/dead-letters.ts';
-import { createAdminGuard } from './auth.ts';
+import { authorize, createAccessControl, createAdminGuard, installAccessControl } from './auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
@@ -19,6 +19,12 @@ import { facilityRoutes } from './routes/facilities.ts';
 import { scorecardRoutes } from './routes/scorecard.ts';
 import { zoneRoutes } from './routes/zones.ts';
 import type { IrrigationEngine } from '../irrigation/engine.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { serviceAccountRoutes } from './routes/service-accounts.ts';
+import type { TokenStore } from '../registry/tokens.ts';
+import type { ServiceAccounts } from '../registry/service-accounts.ts';
+import type { DeviceLifecycle } from '../registry/device-lifecycle.ts';
+import type { BucketLimits } from '../lib/token-bucket.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -28,6 +34,14 @@ export interface ApiDeps {
   deadLetters: DeadLetters;
   /** Irrigation (issue 5): zone decisions and operator actions. */
   irrigation?: IrrigationEngine;
+  tokens: TokenStore;
+  serviceAccounts: ServiceAccounts;
+  lifecycle: DeviceLifecycle;
+  /** Drop the live MQTT connections of a service account. */
+  disconnectService: (accountId: string) => void;
+  /** Failed API authentications allowed per client IP. */
+  authFailureLimits: BucketLimits;
+  now: () => number;
   /** Readiness probes: each answers whether its part can do its job now. */
   readiness: Record<string, () => Promise<boolean> | boolean>;
   /** Notification outbox and silences (alerts/notify); routes are skipped when absent. */
@@ -59,6 +73,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return reply.code(500).send({ error: 'internal', message: 'internal error' });
   });
 
+  // Before any route (and before swagger reads them): moves guards first and documents roles.
+  installAccessControl(app, createAccessControl({
+    adminToken: deps.adminToken,
+    resolveToken: (token) => deps.tokens.resolve(token),
+    now: deps.now,
+    failureLimits: deps.authFailureLimits,
+    countFailure: (reason) => deps.metrics.apiAuthFailures.inc({ reason }),
+  }));
+
   await app.register(swagger, {
     openapi: {
       info: { title: 'Greenspace monitoring API', version: '1' },
@@ -69,10 +92,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
+  // Routes from branches written against the skeleton take this; it is authorize(['admin']).
   const requireAdmin = createAdminGuard(deps.adminToken);
   await typed.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness });
-  await typed.register(deviceRoutes, { prefix: '/api/v1', devices: deps.devices, requireAdmin });
-  await typed.register(deadLetterRoutes, { prefix: '/api/v1', deadLetters: deps.deadLetters, requireAdmin });
+  await typed.register(deviceRoutes, { prefix: '/api/v1', devices: deps.devices, lifecycle: deps.lifecycle });
+  await typed.register(deadLetterRoutes, { prefix: '/api/v1', deadLetters: deps.deadLetters, requireAdmin: authorize(['admin', 'operator']) });
+  await typed.register(tokenRoutes, { prefix: '/api/v1', tokens: deps.tokens });
+  await typed.register(serviceAccountRoutes, { prefix: '/api/v1', accounts: deps.serviceAccounts, disconnect: deps.disconnectService });
   if (deps.notifications) await typed.register(notificationRoutes, { prefix: '/api/v1', ...deps.notifications, requireAdmin });
   if (deps.health) {
     const h = deps.health;

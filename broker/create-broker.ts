@@ -1,12 +1,38 @@
-import { createServer, type Server } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
-import type { Identity } from '../contracts/identity.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
+import { deviceTopic } from '../contracts/topics.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import type { IngestMessage } from '../ingest/pipeline.ts';
-import { canPublish, canSubscribe } from './acl.ts';
+import type { ServiceAccount } from '../registry/service-accounts.ts';
+import { generateSecret, hashSecret, verifySecret } from '../registry/secrets.ts';
+import { canSubscribe } from './acl.ts';
+import { createAuthorizePublish } from './authorize-publish.ts';
+import { createSessions } from './sessions.ts';
+import { createAuthenticator, SERVER_UNAVAILABLE } from './authenticate.ts';
+import { createCredentialCache } from './credential-cache.ts';
+import { limitPacketSize } from './packet-limit.ts';
+import { createPublishLimiter, type PublishLimits } from './publish-limiter.ts';
+import { createConnectionGuard } from './connection-guard.ts';
+import { createDeviceStatus } from './device-status.ts';
+import { startListeners, type ListenerOptions } from './listeners.ts';
+import type { BucketLimits } from '../lib/token-bucket.ts';
+
+export interface BrokerLimits {
+  maxPacketBytes: number;
+  publish: PublishLimits;
+  maxConnections: number;
+  connectsPerIp: BucketLimits;
+}
+
+export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
+  maxPacketBytes: 512 * 1024,
+  publish: { device: { ratePerS: 5, burst: 50 }, service: { ratePerS: 500, burst: 5_000 }, disconnectAfter: 100, windowMs: 60_000 },
+  maxConnections: 50_000,
+  connectsPerIp: { ratePerS: 100, burst: 2_000 },
+};
 
 export interface BrokerDeps {
   host: string;
@@ -20,96 +46,140 @@ export interface BrokerDeps {
   isReadingTopic: (topic: string) => boolean;
   /** Resolves once the reading is durable; the PUBACK waits for it. */
   ingest: (msg: IngestMessage) => Promise<void>;
+  /** MQTT accounts that are not devices (network servers, admins); none when omitted. */
+  services?: { get(id: string): ServiceAccount | undefined; authenticate(id: string, secret: string): Promise<ServiceAccount | undefined> };
+  limits?: BrokerLimits;
+  listeners?: Omit<ListenerOptions, 'host' | 'port' | 'maxMessageBytes'>;
+  now?: () => number;
 }
-
-// MQTT 3.1.1 CONNACK return codes
-const IDENTIFIER_REJECTED = 2;
-const BAD_USERNAME_OR_PASSWORD = 4;
-
-const authError = (message: string, returnCode: number): AuthenticateError =>
-  Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 
 export type MqttBroker = Awaited<ReturnType<typeof createMqttBroker>>;
 
+const noServices = { get: () => undefined, authenticate: async () => undefined };
+const toBuffer = (payload: string | Buffer): Buffer => (typeof payload === 'string' ? Buffer.from(payload) : payload);
+
 /**
- * The embedded Aedes broker: policy lives in its hooks, each wrapped once here.
- * Readings are handed to the ingest inside `authorizePublish`, the one hook that runs
- * before aedes writes the PUBACK, so a QoS 1 acknowledgement means "durable".
+ * The embedded Aedes broker: policy lives in small modules beside this file, each hook
+ * wrapped once here. Readings are handed to the ingest inside `authorizePublish`, the one
+ * hook that runs before aedes writes the PUBACK, so a QoS 1 acknowledgement means "durable".
  */
 export async function createMqttBroker(deps: BrokerDeps) {
   const { logger, metrics } = deps;
-  const identities = new WeakMap<Client, Identity>();
+  const now = deps.now ?? Date.now;
+  const limits = deps.limits ?? DEFAULT_BROKER_LIMITS;
+  const sessions = createSessions<Client>();
+  const peers = new WeakMap<Duplex, string>();
+  const refused = (reason: string) => metrics.authFailures.inc({ reason });
 
-  const aedes = await Aedes.createBroker({
+  const dummyHash = await hashSecret(generateSecret());
+  const authenticate = createAuthenticator({
+    devices: { get: deps.getDevice, authenticate: deps.authenticateDevice },
+    services: deps.services ?? noServices,
+    cache: createCredentialCache({ key: randomBytes(32), maxEntries: 200_000 }),
+    dummyVerify: (secret) => verifySecret(secret, dummyHash),
+    countCheck: (via) => metrics.credentialChecks.inc({ via }),
+  });
+  const limiter = createPublishLimiter(limits.publish, now);
+  const guard = createConnectionGuard({ maxConnections: limits.maxConnections, perIp: limits.connectsPerIp, now });
+  const status = createDeviceStatus({
+    now,
+    publish: (topic, body) => aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(body)), qos: 1, retain: true, dup: false }, (error) => {
+      if (error) logger.error({ err: error, topic }, 'status publish failed');
+    }),
+  });
+
+  const aedes: Aedes = await Aedes.createBroker({
     connectTimeout: 10_000,
+    preConnect(client, packet, done) {
+      const ip = peers.get(client.conn as Duplex) ?? 'unknown';
+      if (!guard.admitConnect(ip)) {
+        refused('connect_rate_limited');
+        logger.warn({ ip, clientId: packet.clientId }, 'connect rate limit exceeded');
+        return done(new Error('connect rate limit exceeded'), false);
+      }
+      // The broker owns each device's status topic (device-status.ts): a will there gives way to the broker's own.
+      if (packet.will?.topic === deviceTopic(packet.clientId, 'status')) delete packet.will;
+      done(null, true);
+    },
+
     authenticate(client, username, password, done) {
-      const fail = (reason: string, error: AuthenticateError) => {
-        metrics.authFailures.inc({ reason });
-        logger.info({ clientId: client.id, username, reason }, 'connection refused');
-        done(error, false);
-      };
-      if (!username || !password) return fail('no_credentials', authError('credentials required', BAD_USERNAME_OR_PASSWORD));
-      if (client.id !== username) return fail('client_id_mismatch', authError('client id must equal the device id', IDENTIFIER_REJECTED));
-      deps.authenticateDevice(username, password.toString('utf8')).then(
-        (device) => {
-          if (!device) return fail('bad_credentials', authError('bad username or password', BAD_USERNAME_OR_PASSWORD));
-          identities.set(client, { role: 'device', deviceId: device.id });
+      sessions.authenticating(client);
+      authenticate(client.id, username, password?.toString('utf8')).then(
+        (outcome) => {
+          if (!outcome.ok) {
+            refused(outcome.reason);
+            logger.info({ clientId: client.id, username, reason: outcome.reason }, 'connection refused');
+            return done(Object.assign(new Error(outcome.reason), { returnCode: outcome.returnCode }) as AuthenticateError, false);
+          }
+          sessions.authenticated(client, outcome.identity);
+          if (outcome.identity.role === 'device') status.takeover(sessions.current(client.id));
           done(null, true);
         },
         (error: unknown) => {
           logger.error({ err: error, clientId: client.id }, 'authentication failed unexpectedly');
-          fail('error', authError('authentication unavailable', 3));
+          refused('error');
+          done(Object.assign(new Error('authentication unavailable'), { returnCode: SERVER_UNAVAILABLE }) as AuthenticateError, false);
         },
       );
     },
 
-    authorizePublish(client, packet, done) {
-      if (!client) return done(null); // the broker's own publishes (wills, retained status)
-      const identity = identities.get(client);
-      if (!identity || !canPublish(identity, packet.topic)) {
-        metrics.authFailures.inc({ reason: 'publish_denied' });
-        metrics.readingsRejected.inc({ reason: 'topic_not_allowed' });
-        logger.warn({ clientId: client.id, topic: packet.topic }, 'publish refused');
-        return done(new Error('publish not authorized')); // MQTT 3.1.1: the connection is closed
-      }
-      if (!deps.isReadingTopic(packet.topic)) return done(null);
-      packet.retain = false; // readings are a stream, never retained state
-      const device = identity.role === 'device' ? deps.getDevice(identity.deviceId) : undefined;
-      const pending = deps.ingest({ topic: packet.topic, payload: toBuffer(packet.payload), qos: packet.qos, device });
-      if (packet.qos === 0) {
-        pending.catch(() => undefined); // logged by the ingest
-        return done(null);
-      }
-      pending.then(() => done(null), (error: unknown) => done(error as Error));
-    },
+    authorizePublish: createAuthorizePublish({
+      identity: (client) => sessions.identity(client as Client),
+      hasEnded: (client) => status.isSuperseded(client) || sessions.isRevoked(client as Client),
+      limit: limiter.check,
+      isReadingTopic: deps.isReadingTopic,
+      getDevice: deps.getDevice,
+      ingest: deps.ingest,
+      metrics,
+      logger,
+    }),
 
     authorizeSubscribe(client, subscription: Subscription, done) {
-      const identity = identities.get(client);
+      const identity = sessions.identity(client);
       if (identity && canSubscribe(identity, subscription.topic)) return done(null, subscription);
-      metrics.authFailures.inc({ reason: 'subscribe_denied' });
+      refused('subscribe_denied');
       logger.warn({ clientId: client.id, topic: subscription.topic }, 'subscription refused');
       done(null, null); // SUBACK 0x80 for this filter; the connection stays
     },
   });
 
-  const updateClients = () => metrics.connectedClients.set(aedes.connectedClients);
-  aedes.on('client', updateClients);
-  aedes.on('clientDisconnect', updateClients);
+  aedes.on('client', (client) => {
+    metrics.connectedClients.set(aedes.connectedClients);
+    if (!sessions.registered(client)) return logger.info({ clientId: client.id }, 'credentials revoked during connect: disconnected');
+    const identity = sessions.identity(client);
+    if (identity?.role === 'device') status.online(identity.deviceId);
+  });
+  aedes.on('clientDisconnect', (client) => {
+    sessions.ended(client);
+    metrics.connectedClients.set(aedes.connectedClients);
+    const identity = sessions.identity(client);
+    if (identity?.role === 'device') status.offline(client, identity.deviceId);
+  });
   aedes.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'client error'));
 
-  const server: Server = createServer(aedes.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(deps.port, deps.host, () => {
-      server.off('error', reject);
-      resolve();
+  const listeners = await startListeners({ host: deps.host, port: deps.port, maxMessageBytes: limits.maxPacketBytes + 1024, ...deps.listeners }, (stream, ip) => {
+    if (!guard.acquire()) {
+      refused('too_many_connections');
+      stream.destroy();
+      return;
+    }
+    metrics.mqttConnections.set(guard.open());
+    stream.once('close', () => {
+      guard.release();
+      metrics.mqttConnections.set(guard.open());
     });
-  });
-  const port = (server.address() as AddressInfo).port;
+    const conn = limitPacketSize(stream, limits.maxPacketBytes, (verdict) => {
+      refused(verdict === 'too_large' ? 'packet_too_large' : 'malformed_packet');
+      logger.warn({ ip, verdict, maxBytes: limits.maxPacketBytes }, 'connection closed: packet refused');
+    });
+    peers.set(conn, ip);
+    aedes.handle(conn);
+  }, logger);
 
   return {
     aedes,
-    port,
+    port: listeners.ports.port,
+    ports: listeners.ports,
     /** Publish from the system itself (commands, retained status). */
     publish(packet: Pick<PublishPacket, 'topic' | 'payload' | 'qos' | 'retain'>): Promise<void> {
       return new Promise((resolve, reject) => aedes.publish({ cmd: 'publish', dup: false, ...packet }, (error) => (error ? reject(error) : resolve())));
@@ -127,13 +197,14 @@ export async function createMqttBroker(deps: BrokerDeps) {
         }, resolve),
       );
     },
-    isListening: (): boolean => server.listening,
+    /** Close a device's live connection and any that is mid-connect (lifecycle: rotate, disable). */
+    disconnectDevice: (deviceId: string): number => sessions.revoke(deviceId, 'device'),
+    disconnectService: (accountId: string): number => sessions.revoke(accountId, 'service'),
+    isListening: (): boolean => listeners.isListening(),
     async close(): Promise<void> {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = listeners.close();
       await new Promise<void>((resolve) => aedes.close(() => resolve())); // disconnects every client
       await closed;
     },
   };
 }
-
-const toBuffer = (payload: string | Buffer): Buffer => (typeof payload === 'string' ? Buffer.from(payload) : payload);

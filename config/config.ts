@@ -45,6 +45,31 @@ export const Config = z.strictObject({
   mqttSourceConnections: positiveInt(64).default(4),
   /** fsync the durable log before acknowledging QoS 1 (turn off only for benchmarks of the rest). */
   durableAck: flag.default(true),
+  /** MQTT over TLS: off unless a port is set; needs mqttTlsCert and mqttTlsKey (PEM files). */
+  mqttTlsPort: port.optional(),
+  mqttTlsCert: z.string().min(1).optional(),
+  mqttTlsKey: z.string().min(1).optional(),
+  /** MQTT over WebSocket (ws://) and over TLS WebSocket (wss://, same certificate): off unless set. */
+  mqttWsPort: port.optional(),
+  mqttWssPort: port.optional(),
+  /** Largest MQTT packet read from a socket; past it the connection is closed before aedes buffers it. */
+  mqttMaxPacketBytes: positiveInt(256 * 1024 * 1024).default(512 * 1024),
+  /** Publishes per second (sustained) and burst per device connection; excess is dropped and counted. */
+  mqttPublishRatePerS: z.coerce.number({ error: 'expected a number' }).positive('must be above 0').default(5),
+  mqttPublishBurst: positiveInt(1_000_000).default(50),
+  /** The same for service accounts: a network server publishes for all of its devices. */
+  mqttServicePublishRatePerS: z.coerce.number({ error: 'expected a number' }).positive('must be above 0').default(500),
+  mqttServicePublishBurst: positiveInt(10_000_000).default(5_000),
+  /** Dropped publishes within a minute after which the client is disconnected. */
+  mqttRateLimitDisconnectAfter: positiveInt(1_000_000).default(100),
+  /** Open MQTT connections at most, over every listener. */
+  mqttMaxConnections: positiveInt(10_000_000).default(50_000),
+  /** CONNECTs per client IP: sustained per second, and burst (a gateway's NAT reconnecting its devices). */
+  mqttConnectRatePerIpPerS: z.coerce.number({ error: 'expected a number' }).positive('must be above 0').default(100),
+  mqttConnectBurstPerIp: positiveInt(10_000_000).default(2_000),
+  /** Failed API authentications per client IP: a burst, then this many more per minute; past it 429. */
+  apiAuthFailureBurst: positiveInt(100_000).default(10),
+  apiAuthFailuresPerMin: positiveInt(100_000).default(10),
 });
 export type Config = z.infer<typeof Config>;
 export type ConfigKey = keyof Config;
@@ -75,7 +100,38 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   mqttSourceGroup: 'GS_MQTT_SOURCE_GROUP',
   mqttSourceClientId: 'GS_MQTT_SOURCE_CLIENT_ID',
   mqttSourceConnections: 'GS_MQTT_SOURCE_CONNECTIONS',
+  mqttTlsPort: 'GS_MQTT_TLS_PORT',
+  mqttTlsCert: 'GS_MQTT_TLS_CERT',
+  mqttTlsKey: 'GS_MQTT_TLS_KEY',
+  mqttWsPort: 'GS_MQTT_WS_PORT',
+  mqttWssPort: 'GS_MQTT_WSS_PORT',
+  mqttMaxPacketBytes: 'GS_MQTT_MAX_PACKET_BYTES',
+  mqttPublishRatePerS: 'GS_MQTT_PUBLISH_RATE_PER_S',
+  mqttPublishBurst: 'GS_MQTT_PUBLISH_BURST',
+  mqttServicePublishRatePerS: 'GS_MQTT_SERVICE_PUBLISH_RATE_PER_S',
+  mqttServicePublishBurst: 'GS_MQTT_SERVICE_PUBLISH_BURST',
+  mqttRateLimitDisconnectAfter: 'GS_MQTT_RATE_LIMIT_DISCONNECT_AFTER',
+  mqttMaxConnections: 'GS_MQTT_MAX_CONNECTIONS',
+  mqttConnectRatePerIpPerS: 'GS_MQTT_CONNECT_RATE_PER_IP_PER_S',
+  mqttConnectBurstPerIp: 'GS_MQTT_CONNECT_BURST_PER_IP',
+  apiAuthFailureBurst: 'GS_API_AUTH_FAILURE_BURST',
+  apiAuthFailuresPerMin: 'GS_API_AUTH_FAILURES_PER_MIN',
 };
+
+/**
+ * Problems between settings, which one field's schema cannot see. Kept out of the schema
+ * itself: a refined zod object can no longer be `.pick()`ed or `.partial()`ed.
+ */
+export function findConfigConflicts(config: Config): string[] {
+  const problems: string[] = [];
+  for (const key of ['mqttTlsPort', 'mqttWssPort'] as const) {
+    if (config[key] === undefined) continue;
+    for (const needed of ['mqttTlsCert', 'mqttTlsKey'] as const) {
+      if (!config[needed]) problems.push(`${ENV_NAMES[needed]}: required when ${ENV_NAMES[key]} is set (a PEM ${needed === 'mqttTlsCert' ? 'certificate' : 'private key'} file)`);
+    }
+  }
+  return problems;
+}
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -118,7 +174,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
     }
   }
   const result = Config.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) {
+    const conflicts = findConfigConflicts(result.data);
+    if (conflicts.length > 0) throw new ConfigError(conflicts);
+    return result.data;
+  }
   throw new ConfigError(
     result.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '');

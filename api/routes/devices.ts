@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { preHandlerAsyncHookHandler } from 'fastify';
-import { DeviceRegistration } from '../../contracts/device.ts';
+import type { FastifyRequest } from 'fastify';
+import { DeviceRegistration, type DeviceInfo } from '../../contracts/device.ts';
 import { DeviceKind } from '../../contracts/reading.ts';
+import { DeviceMove } from '../../contracts/device-lifecycle.ts';
 import type { DeviceRegistry } from '../../registry/devices.ts';
+import type { DeviceLifecycle } from '../../registry/device-lifecycle.ts';
+import { CodedError } from '../../lib/errors.ts';
+import { authorize, canAccessDistrict } from '../auth.ts';
 
 const DeviceView = z.object({
   id: z.string(),
@@ -17,47 +21,103 @@ const DeviceView = z.object({
   facility: z.string().optional(),
 });
 
-const view = (d: ReturnType<DeviceRegistry['list']>[number]): z.infer<typeof DeviceView> => ({
+const view = (d: DeviceInfo): z.infer<typeof DeviceView> => ({
   id: d.id, kind: d.kind, devEui: d.devEui, reportIntervalS: d.reportIntervalS, disabled: d.disabled,
   district: d.districtId, community: d.communityId, zone: d.zoneId, facility: d.facilityId,
 });
 
 const ErrorBody = z.object({ error: z.string(), message: z.string() });
+const Id = z.object({ id: z.string().min(1).max(64) });
+const WithSecret = z.object({ device: DeviceView, secret: z.string() });
 
-export const deviceRoutes: FastifyPluginAsyncZod<{ devices: DeviceRegistry; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
-  app.post(
-    '/devices',
-    {
-      preHandler: opts.requireAdmin,
-      schema: {
-        summary: 'Register a device; its MQTT secret is returned once and only its hash is kept',
-        security: [{ bearer: [] }],
-        body: DeviceRegistration,
-        response: { 201: z.object({ device: DeviceView, secret: z.string() }), 409: ErrorBody },
-      },
-    },
-    async (request, reply) => {
-      const { device, secret } = await opts.devices.register(request.body);
-      return reply.code(201).send({ device: view(device), secret });
-    },
-  );
+export interface DeviceRouteDeps {
+  devices: DeviceRegistry;
+  lifecycle: DeviceLifecycle;
+}
 
-  app.get(
-    '/devices/:id',
-    {
-      preHandler: opts.requireAdmin,
-      schema: { summary: 'One device', security: [{ bearer: [] }], params: z.object({ id: z.string() }), response: { 200: DeviceView, 404: ErrorBody } },
-    },
-    async (request, reply) => {
-      const device = opts.devices.get(request.params.id);
-      if (!device) return reply.code(404).send({ error: 'not_found', message: `no device ${request.params.id}` });
-      return view(device);
-    },
-  );
+export const deviceRoutes: FastifyPluginAsyncZod<DeviceRouteDeps> = async (app, opts) => {
+  const readers = authorize(['admin', 'operator', 'technician', 'viewer', 'service']);
+  const provisioners = authorize(['admin', 'operator', 'service']);
+  const managers = authorize(['admin', 'operator']);
+  // Technicians replace devices in the field and may need to re-key one.
+  const rekeyers = authorize(['admin', 'operator', 'technician']);
 
-  app.get(
-    '/devices',
-    { preHandler: opts.requireAdmin, schema: { summary: 'All devices', security: [{ bearer: [] }], response: { 200: z.array(DeviceView) } } },
-    async () => opts.devices.list().map(view),
-  );
+  /** The device if it exists and lies within the caller's districts: else 404, not revealing it. */
+  const visible = (request: FastifyRequest, id: string): DeviceInfo => {
+    const device = opts.devices.get(id);
+    if (!device || !canAccessDistrict(request.principal, device.districtId)) throw new CodedError('not_found', `no device ${id}`);
+    return device;
+  };
+
+  app.post('/devices', {
+    onRequest: provisioners,
+    schema: {
+      summary: 'Register a device; its MQTT secret is returned once and only its hash is kept',
+      tags: ['devices'],
+      body: DeviceRegistration,
+      response: { 201: WithSecret, 403: ErrorBody, 409: ErrorBody },
+    },
+  }, async (request, reply) => {
+    if (!canAccessDistrict(request.principal, request.body.place?.district)) {
+      return reply.code(403).send({ error: 'forbidden', message: 'this token may register devices only in its own districts' });
+    }
+    const { device, secret } = await opts.devices.register(request.body);
+    return reply.code(201).send({ device: view(device), secret });
+  });
+
+  app.get('/devices/:id', {
+    onRequest: readers,
+    schema: { summary: 'One device', tags: ['devices'], params: Id, response: { 200: DeviceView, 404: ErrorBody } },
+  }, async (request) => view(visible(request, request.params.id)));
+
+  app.get('/devices', {
+    onRequest: readers,
+    schema: { summary: "All devices (within the token's districts)", tags: ['devices'], response: { 200: z.array(DeviceView) } },
+  }, async (request) => opts.devices.list().filter((d) => canAccessDistrict(request.principal, d.districtId)).map(view));
+
+  app.post('/devices/:id/secret', {
+    onRequest: rekeyers,
+    schema: {
+      summary: 'Rotate the MQTT secret: the old one stops working at once and a live connection is dropped',
+      tags: ['devices'],
+      params: Id,
+      response: { 200: WithSecret, 404: ErrorBody },
+    },
+  }, async (request) => {
+    visible(request, request.params.id);
+    const { device, secret } = await opts.lifecycle.rotateSecret(request.params.id);
+    return { device: view(device), secret };
+  });
+
+  app.post('/devices/:id/disable', {
+    onRequest: managers,
+    schema: { summary: 'Disable a device: its connection is dropped, reconnects are refused', tags: ['devices'], params: Id, response: { 200: DeviceView, 404: ErrorBody } },
+  }, async (request) => {
+    visible(request, request.params.id);
+    return view(opts.lifecycle.setDisabled(request.params.id, true));
+  });
+
+  app.post('/devices/:id/enable', {
+    onRequest: managers,
+    schema: { summary: 'Enable a disabled device', tags: ['devices'], params: Id, response: { 200: DeviceView, 404: ErrorBody } },
+  }, async (request) => {
+    visible(request, request.params.id);
+    return view(opts.lifecycle.setDisabled(request.params.id, false));
+  });
+
+  app.post('/devices/:id/move', {
+    onRequest: managers,
+    schema: {
+      summary: 'Move a device to another zone, facility or community; later points carry the new tags',
+      tags: ['devices'],
+      params: Id,
+      body: DeviceMove,
+      response: { 200: DeviceView, 404: ErrorBody },
+    },
+  }, async (request) => {
+    visible(request, request.params.id);
+    const district = opts.lifecycle.districtOf(request.body);
+    if (district !== undefined && !canAccessDistrict(request.principal, district)) throw new CodedError('not_found', 'no such place in this token\'s districts');
+    return view(opts.lifecycle.move(request.params.id, request.body));
+  });
 };

@@ -9,6 +9,9 @@ import { createInfluxHttp, type InfluxHttp } from '../../influx/http.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
+/** For stream and durability tests: a device may publish far above the per-device rate limit. */
+export const UNLIMITED = { mqttPublishRatePerS: 100_000, mqttPublishBurst: 100_000 } as const;
+
 export interface TestApp {
   app: App;
   influx: InfluxHttp;

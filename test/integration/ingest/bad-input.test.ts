@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { ADMIN_TOKEN, countPoints, eventually, queryRows, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { ADMIN_TOKEN, countPoints, eventually, queryRows, startTestApp, UNLIMITED, type TestApp } from '../../helpers/app.ts';
 import { connect, publish } from '../../helpers/mqtt.ts';
 
 const now = Date.now();
@@ -26,7 +26,7 @@ describe('bad input is refused, counted and dead-lettered while a good device lo
   let bad: MqttClient;
 
   beforeAll(async () => {
-    t = await startTestApp({ maxPayloadBytes: 4096 });
+    t = await startTestApp({ maxPayloadBytes: 4096, ...UNLIMITED }); // a stream test, not a rate-limit test
     const place = { district: 'd1', community: 'c1', zone: 'z1' };
     const goodSecret = await t.register({ id: 'soil-good', kind: 'soil', place });
     const badSecret = await t.register({ id: 'soil-bad', kind: 'soil', place });

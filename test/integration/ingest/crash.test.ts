@@ -25,6 +25,7 @@ describe('the app killed with SIGKILL in the middle of a QoS 1 stream', () => {
     const env = {
       GS_MQTT_PORT: String(mqttPort), GS_MQTT_HOST: '127.0.0.1', GS_HTTP_PORT: '0', GS_HTTP_HOST: '127.0.0.1', GS_DATA_DIR: dataDir,
       GS_INFLUX_URL: inject('influxUrl'), GS_INFLUX_DB: db, GS_MANAGED_INFLUXD: 'never', GS_ADMIN_TOKEN: ADMIN_TOKEN, GS_WRITE_FLUSH_MS: '50',
+      GS_MQTT_PUBLISH_RATE_PER_S: '100000', GS_MQTT_PUBLISH_BURST: '100000', // a durability test, not a rate-limit test
     };
     app = await spawnApp(env);
     const res = await fetch(`http://127.0.0.1:${app.httpPort}/api/v1/devices`, {

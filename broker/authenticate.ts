@@ -1,0 +1,67 @@
+import type { DeviceInfo } from '../contracts/device.ts';
+import type { ServiceAccount } from '../registry/service-accounts.ts';
+import type { CredentialCache } from './credential-cache.ts';
+import type { BrokerIdentity } from './identity.ts';
+
+// MQTT 3.1.1 CONNACK return codes
+export const IDENTIFIER_REJECTED = 2;
+export const SERVER_UNAVAILABLE = 3;
+export const BAD_USERNAME_OR_PASSWORD = 4;
+
+export type RefusalReason = 'no_credentials' | 'client_id_mismatch' | 'bad_credentials' | 'device_disabled' | 'service_disabled';
+export type AuthOutcome =
+  | { ok: true; identity: BrokerIdentity }
+  | { ok: false; reason: RefusalReason; returnCode: number };
+
+export interface AuthenticatorDeps {
+  devices: { get(id: string): DeviceInfo | undefined; authenticate(id: string, secret: string): Promise<DeviceInfo | undefined> };
+  services: { get(id: string): ServiceAccount | undefined; authenticate(id: string, secret: string): Promise<ServiceAccount | undefined> };
+  cache: CredentialCache;
+  /** A full-cost check against a dummy hash: unknown and disabled users take as long as a wrong secret. */
+  dummyVerify: (secret: string) => Promise<unknown>;
+  countCheck: (via: 'cache' | 'scrypt') => void;
+}
+
+const refuse = (reason: RefusalReason, returnCode = BAD_USERNAME_OR_PASSWORD): AuthOutcome => ({ ok: false, reason, returnCode });
+
+/**
+ * Who is connecting. Devices: client id = user name = device id. Service accounts: client
+ * id = the account id, or `{id}/...` so one network server may hold several connections
+ * (a '/' never occurs in a device id, so such a client id cannot take over a device's session).
+ */
+export function createAuthenticator(deps: AuthenticatorDeps) {
+  async function authenticate(clientId: string, username: string | undefined, password: string | undefined, attempt = 0): Promise<AuthOutcome> {
+    if (!username || password === undefined || password === '') return refuse('no_credentials');
+    const device = deps.devices.get(username);
+    const service = device ? undefined : deps.services.get(username);
+    const clientIdOk = service ? clientId === username || clientId.startsWith(`${username}/`) : clientId === username;
+    if (!clientIdOk) return refuse('client_id_mismatch', IDENTIFIER_REJECTED);
+
+    const account = device ?? service;
+    if (!account || account.disabled) {
+      await deps.dummyVerify(password);
+      deps.countCheck('scrypt');
+      return refuse(!account ? 'bad_credentials' : device ? 'device_disabled' : 'service_disabled');
+    }
+    if (deps.cache.check(username, account, password)) {
+      deps.countCheck('cache');
+      return { ok: true, identity: identityOf(account, device !== undefined) };
+    }
+    const verified = device ? await deps.devices.authenticate(username, password) : await deps.services.authenticate(username, password);
+    deps.countCheck('scrypt');
+    if (!verified) return refuse('bad_credentials');
+    // Rotated, disabled or removed while scrypt ran: decide again on the current state.
+    const current = device ? deps.devices.get(username) : deps.services.get(username);
+    if (current !== verified) return attempt < 2 ? authenticate(clientId, username, password, attempt + 1) : refuse('bad_credentials');
+    deps.cache.remember(username, verified, password);
+    return { ok: true, identity: identityOf(verified, device !== undefined) };
+  }
+  return authenticate;
+}
+
+function identityOf(account: DeviceInfo | ServiceAccount, isDevice: boolean): BrokerIdentity {
+  if (isDevice) return { role: 'device', deviceId: account.id };
+  const service = account as ServiceAccount;
+  if (service.kind === 'admin') return { role: 'admin', name: service.id };
+  return { role: 'service', name: service.id, kind: service.kind, applications: service.applications };
+}

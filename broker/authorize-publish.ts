@@ -1,0 +1,72 @@
+import type { AedesOptions } from 'aedes';
+import type { DeviceInfo } from '../contracts/device.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Metrics } from '../lib/metrics.ts';
+import type { IngestMessage } from '../ingest/pipeline.ts';
+import { canPublish } from './acl.ts';
+import type { BrokerIdentity } from './identity.ts';
+import type { PublishVerdict } from './publish-limiter.ts';
+
+/** Readings dropped by the rate limit are re-addressed here: '#' never matches a '$' topic and no ACL grants it. */
+export const DROPPED_TOPIC = '$GS/dropped';
+
+export interface AuthorizePublishDeps {
+  identity: (client: object) => BrokerIdentity | undefined;
+  /** Sessions taken over or revoked: what they still send, their will included, is not accepted. */
+  hasEnded: (client: object) => boolean;
+  limit: (client: object, kind: 'device' | 'service') => PublishVerdict;
+  isReadingTopic: (topic: string) => boolean;
+  getDevice: (id: string) => DeviceInfo | undefined;
+  ingest: (msg: IngestMessage) => Promise<void>;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+const toBuffer = (payload: string | Buffer): Buffer => (typeof payload === 'string' ? Buffer.from(payload) : payload);
+
+/**
+ * The publish path as named steps: session → ACL → rate → ingest. It runs before aedes
+ * writes the PUBACK, so a QoS 1 reading is acknowledged only once durable; an error here
+ * closes an MQTT 3.1.1 connection.
+ */
+export function createAuthorizePublish(deps: AuthorizePublishDeps): NonNullable<AedesOptions['authorizePublish']> {
+  const { metrics, logger } = deps;
+  return (client, packet, done) => {
+    if (!client) return done(null); // the broker's own publishes (status, commands)
+    // A session taken over must not overwrite the new session's status with its will; a revoked one is not trusted.
+    if (deps.hasEnded(client)) return done(new Error('session ended'));
+
+    const identity = deps.identity(client);
+    if (!identity || !canPublish(identity, packet.topic)) {
+      metrics.authFailures.inc({ reason: 'publish_denied' });
+      metrics.readingsRejected.inc({ reason: 'topic_not_allowed' });
+      logger.warn({ clientId: client.id, topic: packet.topic }, 'publish refused');
+      return done(new Error('publish not authorized'));
+    }
+
+    const verdict = deps.limit(client, identity.role === 'device' ? 'device' : 'service');
+    if (verdict !== 'ok') {
+      metrics.authFailures.inc({ reason: 'rate_limited' });
+      if (deps.isReadingTopic(packet.topic)) metrics.readingsRejected.inc({ reason: 'rate_limited' });
+      // A QoS 1 PUBACK promises "kept": closing instead leaves the message with the device to resend later.
+      if (verdict === 'disconnect' || packet.qos > 0) {
+        metrics.authFailures.inc({ reason: 'rate_limit_disconnect' });
+        logger.warn({ clientId: client.id, topic: packet.topic, qos: packet.qos }, 'publish rate limit exceeded: disconnecting');
+        return done(new Error('publish rate limit exceeded'));
+      }
+      packet.topic = DROPPED_TOPIC;
+      packet.retain = false;
+      return done(null);
+    }
+
+    if (!deps.isReadingTopic(packet.topic)) return done(null);
+    packet.retain = false; // readings are a stream, never retained state
+    const device = identity.role === 'device' ? deps.getDevice(identity.deviceId) : undefined;
+    const pending = deps.ingest({ topic: packet.topic, payload: toBuffer(packet.payload), qos: packet.qos, device });
+    if (packet.qos === 0) {
+      pending.catch(() => undefined); // logged by the ingest
+      return done(null);
+    }
+    pending.then(() => done(null), (error: unknown) => done(error as Error));
+  };
+}

@@ -1,0 +1,91 @@
+import { Duplex } from 'node:stream';
+
+export type PacketVerdict = 'ok' | 'too_large' | 'malformed';
+
+/**
+ * Reads MQTT fixed headers as bytes stream past: the packet type byte, then the remaining
+ * length (1-4 bytes of 7 bits, MQTT 3.1.1 §2.2.3), then skips the body. It refuses a
+ * packet as soon as its header announces more than `maxBytes` in total, before aedes
+ * (which has no size option) would buffer it whole.
+ */
+export function createPacketScanner(maxBytes: number) {
+  let phase: 'type' | 'length' | 'body' = 'type';
+  let length = 0;
+  let multiplier = 1;
+  let lengthBytes = 0;
+  let remaining = 0;
+  let failed: PacketVerdict = 'ok';
+
+  return {
+    feed(chunk: Uint8Array): PacketVerdict {
+      let i = 0;
+      while (failed === 'ok' && i < chunk.length) {
+        if (phase === 'type') {
+          i += 1;
+          phase = 'length';
+          length = 0;
+          multiplier = 1;
+          lengthBytes = 0;
+        } else if (phase === 'length') {
+          const byte = chunk[i++] as number;
+          length += (byte & 0x7f) * multiplier;
+          multiplier *= 128;
+          lengthBytes += 1;
+          if (byte & 0x80) {
+            if (lengthBytes === 4) failed = 'malformed';
+          } else if (1 + lengthBytes + length > maxBytes) {
+            failed = 'too_large';
+          } else {
+            remaining = length;
+            phase = remaining > 0 ? 'body' : 'type';
+          }
+        } else {
+          const skip = Math.min(remaining, chunk.length - i);
+          i += skip;
+          remaining -= skip;
+          if (remaining === 0) phase = 'type';
+        }
+      }
+      return failed;
+    },
+  };
+}
+
+/**
+ * The connection as aedes sees it: bytes pass through a scanner, and the first packet
+ * past the limit (or a malformed length) destroys the connection. Works for any duplex
+ * transport (TCP, TLS, WebSocket stream).
+ */
+export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verdict: Exclude<PacketVerdict, 'ok'>) => void): Duplex {
+  const scanner = createPacketScanner(maxBytes);
+  const outer = new Duplex({
+    read() {
+      inner.resume();
+    },
+    write(chunk: Buffer, encoding, callback) {
+      inner.write(chunk, encoding, callback);
+    },
+    final(callback) {
+      inner.end();
+      callback();
+    },
+    destroy(error, callback) {
+      inner.destroy();
+      callback(error);
+    },
+  });
+  inner.on('data', (chunk: Buffer) => {
+    if (outer.destroyed) return;
+    const verdict = scanner.feed(chunk);
+    if (verdict !== 'ok') {
+      onRefuse(verdict);
+      outer.destroy();
+      return;
+    }
+    if (!outer.push(chunk)) inner.pause();
+  });
+  inner.once('end', () => outer.push(null));
+  inner.once('error', (error) => outer.destroy(error));
+  inner.once('close', () => outer.destroy());
+  return outer;
+}

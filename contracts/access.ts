@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { EntityId } from './device.ts';
+
+/**
+ * Who may call the HTTP API. admin: everything, including tokens and MQTT accounts;
+ * operator: runs the system (devices, watering); technician: field work on devices and
+ * faults; viewer: read-only; service: machine clients (provisioning, reporting).
+ */
+export const ROLES = ['admin', 'operator', 'technician', 'viewer', 'service'] as const;
+export const Role = z.enum(ROLES);
+export type Role = z.infer<typeof Role>;
+
+export const TokenCreate = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  role: Role,
+  /** Confine the token to these districts; omitted = the whole city. */
+  districts: z.array(EntityId).min(1).max(100).optional(),
+}).refine((t) => !(t.role === 'admin' && t.districts), { message: 'an admin token cannot be confined to districts', path: ['districts'] });
+export type TokenCreate = z.infer<typeof TokenCreate>;
+
+export const TokenView = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: Role,
+  districts: z.array(z.string()).optional(),
+  createdAt: z.string(),
+  revokedAt: z.string().optional(),
+});
+export type TokenView = z.infer<typeof TokenView>;
+
+/** The caller of one request, settled from its bearer token. */
+export const Principal = z.object({
+  tokenId: z.string(),
+  name: z.string(),
+  role: Role,
+  districts: z.array(z.string()).optional(),
+});
+export type Principal = z.infer<typeof Principal>;
+
+/** LoRaWAN network servers (confined to their topic trees) and MQTT admins (diagnosis). */
+export const SERVICE_KINDS = ['chirpstack', 'tts', 'admin'] as const;
+export const ServiceKind = z.enum(SERVICE_KINDS);
+export type ServiceKind = z.infer<typeof ServiceKind>;
+
+// Topic levels: no wildcards or separators, so a scope can never widen a topic filter.
+const ChirpstackAppId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected an application id (letters, digits, _ . : -)');
+const TtsAppAtTenant = z.string().regex(/^[a-z0-9](?:[-]?[a-z0-9]){1,35}@[a-z0-9](?:[-]?[a-z0-9]){1,35}$/, 'expected {application}@{tenant}');
+
+export const ServiceAccountCreate = z.discriminatedUnion('kind', [
+  z.strictObject({ id: EntityId, kind: z.literal('chirpstack'), applications: z.array(ChirpstackAppId).min(1).max(1000) }),
+  z.strictObject({ id: EntityId, kind: z.literal('tts'), applications: z.array(TtsAppAtTenant).min(1).max(1000) }),
+  z.strictObject({ id: EntityId, kind: z.literal('admin') }),
+]);
+export type ServiceAccountCreate = z.infer<typeof ServiceAccountCreate>;
+
+export const ServiceAccountView = z.object({
+  id: z.string(),
+  kind: ServiceKind,
+  applications: z.array(z.string()),
+  disabled: z.boolean(),
+  createdAt: z.string(),
+});
+export type ServiceAccountView = z.infer<typeof ServiceAccountView>;

@@ -1,0 +1,44 @@
+/**
+ * Token buckets, pure: the caller passes the time. `burst` tokens at most, refilled at
+ * `ratePerS`; each admitted event takes one.
+ */
+export interface BucketLimits { ratePerS: number; burst: number }
+export interface Bucket { tokens: number; atMs: number }
+
+export type Take = { ok: true; bucket: Bucket } | { ok: false; bucket: Bucket; retryAfterMs: number };
+
+export function refill(bucket: Bucket | undefined, nowMs: number, limits: BucketLimits): Bucket {
+  if (!bucket) return { tokens: limits.burst, atMs: nowMs };
+  const elapsedS = Math.max(0, nowMs - bucket.atMs) / 1000;
+  return { tokens: Math.min(limits.burst, bucket.tokens + elapsedS * limits.ratePerS), atMs: nowMs };
+}
+
+export function takeToken(bucket: Bucket | undefined, nowMs: number, limits: BucketLimits): Take {
+  const filled = refill(bucket, nowMs, limits);
+  if (filled.tokens >= 1) return { ok: true, bucket: { tokens: filled.tokens - 1, atMs: nowMs } };
+  const retryAfterMs = Math.ceil(((1 - filled.tokens) / limits.ratePerS) * 1000);
+  return { ok: false, bucket: filled, retryAfterMs };
+}
+
+/**
+ * Buckets by key (client IP, client id), bounded: past `maxKeys` the buckets that have
+ * refilled completely are forgotten, since a full bucket is the same as none.
+ */
+export function createKeyedBuckets(limits: BucketLimits, now: () => number, maxKeys = 100_000) {
+  const buckets = new Map<string, Bucket>();
+  const sweep = (nowMs: number) => {
+    for (const [key, bucket] of buckets) if (refill(bucket, nowMs, limits).tokens >= limits.burst) buckets.delete(key);
+  };
+  return {
+    take(key: string): Take {
+      const nowMs = now();
+      const result = takeToken(buckets.get(key), nowMs, limits);
+      buckets.set(key, result.bucket);
+      if (buckets.size > maxKeys) sweep(nowMs);
+      return result;
+    },
+    /** Whether an event now would be admitted, without taking a token. */
+    wouldAdmit: (key: string): boolean => refill(buckets.get(key), now(), limits).tokens >= 1,
+    size: (): number => buckets.size,
+  };
+}

@@ -1,0 +1,80 @@
+import type { Db } from './db.ts';
+import { CodedError } from '../lib/errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { ServiceAccountCreate, type ServiceAccountView, type ServiceKind } from '../contracts/access.ts';
+import { generateSecret, hashSecret, verifySecret } from './secrets.ts';
+
+interface AccountRow { id: string; kind: ServiceKind; applications: string; secret_hash: string; disabled: number; created_at: string }
+
+/** A service account as the broker sees it; a new object after every change (cache versioning relies on it). */
+export type ServiceAccount = ServiceAccountView;
+
+const toView = (r: AccountRow): ServiceAccount => ({
+  id: r.id, kind: r.kind, applications: JSON.parse(r.applications) as string[], disabled: r.disabled === 1, createdAt: r.created_at,
+});
+
+export type ServiceAccounts = ReturnType<typeof createServiceAccounts>;
+
+/**
+ * MQTT service accounts (LoRaWAN network servers, MQTT admins). Secrets are salted scrypt
+ * hashes like device secrets: an operator may choose a weak one in a network server's config.
+ */
+export function createServiceAccounts(db: Db, deps: { clock: Clock; isDeviceId: (id: string) => boolean }) {
+  const byId = new Map<string, ServiceAccount>();
+  const hashes = new Map<string, string>();
+  const index = (r: AccountRow) => {
+    byId.set(r.id, toView(r));
+    hashes.set(r.id, r.secret_hash);
+  };
+  const load = (id: string) => {
+    const row = db.prepare('SELECT * FROM service_accounts WHERE id = ?').get(id) as AccountRow | undefined;
+    if (!row) throw new CodedError('not_found', `no service account ${id}`);
+    index(row);
+    return byId.get(id) as ServiceAccount;
+  };
+  for (const row of db.prepare('SELECT * FROM service_accounts').all() as AccountRow[]) index(row);
+
+  return {
+    get: (id: string): ServiceAccount | undefined => byId.get(id),
+    list: (): ServiceAccount[] => [...byId.values()].sort((a, b) => a.id.localeCompare(b.id)),
+
+    async create(input: ServiceAccountCreate): Promise<{ account: ServiceAccount; secret: string }> {
+      const body = ServiceAccountCreate.parse(input);
+      // One MQTT namespace: an account named like a device could take over its session.
+      if (byId.has(body.id) || deps.isDeviceId(body.id)) throw new CodedError('conflict', `${body.id} is already an MQTT user name`);
+      const secret = generateSecret();
+      const applications = body.kind === 'admin' ? [] : [...new Set(body.applications)];
+      db.prepare('INSERT INTO service_accounts (id, kind, applications, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(body.id, body.kind, JSON.stringify(applications), await hashSecret(secret), new Date(deps.clock.now()).toISOString());
+      return { account: load(body.id), secret };
+    },
+
+    async rotate(id: string): Promise<{ account: ServiceAccount; secret: string }> {
+      if (!byId.has(id)) throw new CodedError('not_found', `no service account ${id}`);
+      const secret = generateSecret();
+      db.prepare('UPDATE service_accounts SET secret_hash = ? WHERE id = ?').run(await hashSecret(secret), id);
+      return { account: load(id), secret };
+    },
+
+    setDisabled(id: string, disabled: boolean): ServiceAccount {
+      if (!byId.has(id)) throw new CodedError('not_found', `no service account ${id}`);
+      db.prepare('UPDATE service_accounts SET disabled = ? WHERE id = ?').run(disabled ? 1 : 0, id);
+      return load(id);
+    },
+
+    remove(id: string): void {
+      if (!byId.has(id)) throw new CodedError('not_found', `no service account ${id}`);
+      db.prepare('DELETE FROM service_accounts WHERE id = ?').run(id);
+      byId.delete(id);
+      hashes.delete(id);
+    },
+
+    /** The account when the secret is right and it is enabled; undefined otherwise. */
+    async authenticate(id: string, secret: string): Promise<ServiceAccount | undefined> {
+      const account = byId.get(id);
+      const hash = hashes.get(id);
+      if (!account || !hash || account.disabled) return undefined;
+      return (await verifySecret(secret, hash)) ? account : undefined;
+    },
+  };
+}

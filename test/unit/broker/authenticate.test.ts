@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { createAuthenticator, type AuthenticatorDeps } from '../../../broker/authenticate.ts';
+import { createCredentialCache } from '../../../broker/credential-cache.ts';
+import type { DeviceInfo } from '../../../contracts/device.ts';
+import type { ServiceAccount } from '../../../registry/service-accounts.ts';
+
+const deviceInfo = (id: string, disabled = false): DeviceInfo => ({
+  id, kind: 'soil', devEui: undefined, reportIntervalS: 900, disabled, districtId: 'd1', communityId: 'c1', zoneId: 'z1',
+  plant: undefined, facilityId: undefined, facilityType: undefined, baselinePitch: undefined, baselineRoll: undefined,
+});
+
+/** Fakes for the registries: secrets in the clear, and a count of every slow check. */
+function setup() {
+  const devices = new Map<string, DeviceInfo>([['soil-1', deviceInfo('soil-1')], ['off-1', deviceInfo('off-1', true)]]);
+  const secrets = new Map([['soil-1', 's3cret'], ['off-1', 'x'], ['cs', 'svc-secret']]);
+  const services = new Map<string, ServiceAccount>([['cs', { id: 'cs', kind: 'chirpstack', applications: ['a1'], disabled: false, createdAt: '' }]]);
+  const calls = { slow: 0, dummy: 0, cache: 0, duringVerify: undefined as undefined | (() => void) };
+  const deps: AuthenticatorDeps = {
+    devices: {
+      get: (id) => devices.get(id),
+      async authenticate(id, secret) {
+        calls.slow += 1;
+        const device = devices.get(id);
+        calls.duringVerify?.();
+        return device && !device.disabled && secrets.get(id) === secret ? device : undefined;
+      },
+    },
+    services: {
+      get: (id) => services.get(id),
+      async authenticate(id, secret) {
+        calls.slow += 1;
+        return secrets.get(id) === secret ? services.get(id) : undefined;
+      },
+    },
+    cache: createCredentialCache({ key: Buffer.alloc(32, 1), maxEntries: 10 }),
+    dummyVerify: async () => { calls.dummy += 1; },
+    countCheck: (via) => { if (via === 'cache') calls.cache += 1; },
+  };
+  return { authenticate: createAuthenticator(deps), devices, secrets, calls };
+}
+
+describe('broker authentication', () => {
+  it.each([
+    ['no password', 'soil-1', 'soil-1', undefined, 'no_credentials', 4],
+    ['client id mismatch', 'other', 'soil-1', 's3cret', 'client_id_mismatch', 2],
+    ['wrong secret', 'soil-1', 'soil-1', 'nope', 'bad_credentials', 4],
+    ['unknown device', 'ghost', 'ghost', 'nope', 'bad_credentials', 4],
+    ['disabled device', 'off-1', 'off-1', 'x', 'device_disabled', 4],
+    ['service with a device-like client id', 'soil-1', 'cs', 'svc-secret', 'client_id_mismatch', 2],
+  ] as const)('refuses %s', async (_what, clientId, username, password, reason, returnCode) => {
+    const { authenticate } = setup();
+    expect(await authenticate(clientId, username, password)).toEqual({ ok: false, reason, returnCode });
+  });
+
+  it('spends a full-cost check on unknown and disabled users, so timing does not tell them from a wrong secret', async () => {
+    const { authenticate, calls } = setup();
+    await authenticate('ghost', 'ghost', 'x');
+    await authenticate('off-1', 'off-1', 'x');
+    expect(calls.dummy).toBe(2);
+  });
+
+  it('answers a reconnect from the cache, but never caches a wrong secret', async () => {
+    const { authenticate, calls } = setup();
+    for (let i = 0; i < 5; i++) expect(await authenticate('soil-1', 'soil-1', 's3cret')).toEqual({ ok: true, identity: { role: 'device', deviceId: 'soil-1' } });
+    expect(calls).toMatchObject({ slow: 1, cache: 4 });
+    for (let i = 0; i < 3; i++) expect((await authenticate('soil-1', 'soil-1', 'wrong')).ok).toBe(false);
+    expect(calls.slow).toBe(4);
+  });
+
+  it('misses the cache once the registry replaced the device (rotation, disabling)', async () => {
+    const { authenticate, devices, secrets, calls } = setup();
+    await authenticate('soil-1', 'soil-1', 's3cret');
+    secrets.set('soil-1', 'new');
+    devices.set('soil-1', deviceInfo('soil-1'));
+    expect((await authenticate('soil-1', 'soil-1', 's3cret')).ok).toBe(false);
+    expect((await authenticate('soil-1', 'soil-1', 'new')).ok).toBe(true);
+    devices.set('soil-1', deviceInfo('soil-1', true));
+    expect(await authenticate('soil-1', 'soil-1', 'new')).toMatchObject({ ok: false, reason: 'device_disabled' });
+    expect(calls.cache).toBe(0);
+  });
+
+  it('decides again when the device is disabled while its secret is being checked', async () => {
+    const { authenticate, devices, calls } = setup();
+    calls.duringVerify = () => devices.set('soil-1', deviceInfo('soil-1', true));
+    expect(await authenticate('soil-1', 'soil-1', 's3cret')).toMatchObject({ ok: false, reason: 'device_disabled' });
+  });
+
+  it('gives a service account its confined identity; client ids may extend its id after a slash', async () => {
+    const { authenticate } = setup();
+    const expected = { ok: true, identity: { role: 'service', name: 'cs', kind: 'chirpstack', applications: ['a1'] } };
+    expect(await authenticate('cs', 'cs', 'svc-secret')).toEqual(expected);
+    expect(await authenticate('cs/worker-2', 'cs', 'svc-secret')).toEqual(expected);
+  });
+});
