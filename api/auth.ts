@@ -28,7 +28,7 @@ export type AccessControl = ReturnType<typeof createAccessControl>;
 
 export function createAccessControl(deps: AccessDeps) {
   const bootstrap = Buffer.from(sha256(deps.adminToken), 'hex');
-  const bootstrapPrincipal: Principal = { tokenId: 'bootstrap', name: 'bootstrap admin', role: 'admin' };
+  const bootstrapPrincipal: Principal = { tokenId: 'bootstrap', name: 'admin', role: 'admin' };
   const failures = createKeyedBuckets(deps.failureLimits, deps.now, 50_000);
 
   return {
@@ -118,4 +118,15 @@ export function installAccessControl(app: FastifyInstance, access: AccessControl
     const response = { ...AUTH_RESPONSES, ...(route.schema?.response as object | undefined) };
     route.schema = { ...route.schema, response, security: route.schema?.security ?? [{ bearer: [] }], 'x-roles': [...roles] } as RouteOptions['schema'];
   });
+}
+
+/**
+ * Who acted, for the record: the authenticated caller. Admins, operators and services
+ * may record an action for a named person (an operator entering a technician's fix from
+ * a phone call); a technician or viewer always acts as themselves.
+ */
+export function actorOf(request: FastifyRequest, onBehalfOf?: string): string {
+  const principal = request.principal;
+  if (!principal) return 'anonymous';
+  return onBehalfOf && ['admin', 'operator', 'service'].includes(principal.role) ? onBehalfOf : principal.name;
 }

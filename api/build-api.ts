@@ -92,21 +92,23 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  // Routes from branches written against the skeleton take this; it is authorize(['admin']).
-  const requireAdmin = createAdminGuard(deps.adminToken);
   await typed.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness });
   await typed.register(deviceRoutes, { prefix: '/api/v1', devices: deps.devices, lifecycle: deps.lifecycle });
   await typed.register(deadLetterRoutes, { prefix: '/api/v1', deadLetters: deps.deadLetters, requireAdmin: authorize(['admin', 'operator']) });
   await typed.register(tokenRoutes, { prefix: '/api/v1', tokens: deps.tokens });
   await typed.register(serviceAccountRoutes, { prefix: '/api/v1', accounts: deps.serviceAccounts, disconnect: deps.disconnectService });
-  if (deps.notifications) await typed.register(notificationRoutes, { prefix: '/api/v1', ...deps.notifications, requireAdmin });
+  // Who does what: technicians work alerts and work orders in the field; operators run
+  // zones, notifications and verification; viewers (the city authority) read the scorecard.
+  const field = authorize(['admin', 'operator', 'technician']);
+  const operators = authorize(['admin', 'operator']);
+  if (deps.notifications) await typed.register(notificationRoutes, { prefix: '/api/v1', ...deps.notifications, requireAdmin: operators });
   if (deps.health) {
     const h = deps.health;
-    await typed.register(alertRoutes, { prefix: '/api/v1', alerts: h.alerts, workOrders: h.workOrders, requireAdmin });
-    await typed.register(workOrderRoutes, { prefix: '/api/v1', workOrders: h.workOrders, requireAdmin });
-    await typed.register(facilityRoutes, { prefix: '/api/v1', baselines: h.baselines, monitor: h.monitor, requireAdmin });
-    await typed.register(scorecardRoutes, { prefix: '/api/v1', build: h.scorecard, requireAdmin });
+    await typed.register(alertRoutes, { prefix: '/api/v1', alerts: h.alerts, workOrders: h.workOrders, requireAdmin: field });
+    await typed.register(workOrderRoutes, { prefix: '/api/v1', workOrders: h.workOrders, requireAdmin: field });
+    await typed.register(facilityRoutes, { prefix: '/api/v1', baselines: h.baselines, monitor: h.monitor, requireAdmin: field });
+    await typed.register(scorecardRoutes, { prefix: '/api/v1', build: h.scorecard, requireAdmin: authorize(['admin', 'operator', 'viewer']) });
   }
-  if (deps.irrigation) await typed.register(zoneRoutes, { prefix: '/api/v1', irrigation: deps.irrigation, requireAdmin });
+  if (deps.irrigation) await typed.register(zoneRoutes, { prefix: '/api/v1', irrigation: deps.irrigation, requireAdmin: operators });
   return app;
 }

@@ -1,3 +1,4 @@
+import { actorOf } from '../auth.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { preHandlerAsyncHookHandler } from 'fastify';
@@ -9,10 +10,10 @@ import { CodedError } from '../../lib/errors.ts';
 
 const ErrorBody = z.object({ error: z.string(), message: z.string() });
 const Id = z.object({ id: z.coerce.number().int().positive() });
-/** The acting user: named in the body until the role-based tokens say who is calling. */
-const Actor = z.object({ by: z.string().min(1).max(100).default('admin') });
-/** A POST without a body arrives as null: treat it as {} so every default applies. */
-const AckBody = Actor.extend({ note: z.string().max(2000).optional() }).nullish().transform((b) => b ?? { by: 'admin' });
+/** The caller acts; `by` names someone the caller acts for (see actorOf). */
+const Actor = z.object({ by: z.string().min(1).max(100).optional() });
+/** A POST without a body arrives as null: treat it as {}. */
+const AckBody = Actor.extend({ note: z.string().max(2000).optional() }).nullish().transform((b) => b ?? {});
 
 export const alertRoutes: FastifyPluginAsyncZod<{ alerts: AlertService; workOrders: WorkOrderService; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
   const guard = { preHandler: opts.requireAdmin };
@@ -40,7 +41,7 @@ export const alertRoutes: FastifyPluginAsyncZod<{ alerts: AlertService; workOrde
   app.post('/alerts/:id/ack', {
     ...guard,
     schema: { summary: 'Acknowledge a firing alert', security, params: Id, body: AckBody, response: { 200: AlertRecord, 404: ErrorBody, 409: ErrorBody } },
-  }, async (request) => opts.alerts.acknowledge(request.params.id, request.body));
+  }, async (request) => opts.alerts.acknowledge(request.params.id, { ...request.body, by: actorOf(request, request.body.by) }));
 
   app.post('/alerts/:id/resolve', {
     ...guard,
@@ -48,10 +49,10 @@ export const alertRoutes: FastifyPluginAsyncZod<{ alerts: AlertService; workOrde
       summary: 'Resolve an alert by hand (facility damage needs a note and is resolved by closing its work order)',
       security, params: Id, body: AckBody, response: { 200: AlertRecord, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
     },
-  }, async (request) => opts.alerts.resolve(request.params.id, request.body));
+  }, async (request) => opts.alerts.resolve(request.params.id, { ...request.body, by: actorOf(request, request.body.by) }));
 
   app.post('/alerts/:id/comments', {
     ...guard,
     schema: { summary: 'Comment on an alert', security, params: Id, body: Actor.extend({ text: z.string().trim().min(1).max(4000) }), response: { 201: CommentRecord, 404: ErrorBody } },
-  }, async (request, reply) => reply.code(201).send(opts.alerts.comment(request.params.id, request.body)));
+  }, async (request, reply) => reply.code(201).send(opts.alerts.comment(request.params.id, { ...request.body, by: actorOf(request, request.body.by) })));
 };

@@ -1,3 +1,4 @@
+import { actorOf } from '../auth.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { preHandlerAsyncHookHandler } from 'fastify';
@@ -15,9 +16,9 @@ export const facilityRoutes: FastifyPluginAsyncZod<{ baselines: FacilityBaseline
       summary: 'Set the tilt baseline: the given angles, or the latest reading (the facility as it stands now)',
       security: [{ bearer: [] }],
       params: z.object({ id: z.string() }),
-      body: z.object({ pitch: angle.optional(), roll: angle.optional(), by: z.string().min(1).max(100).default('admin') })
+      body: z.object({ pitch: angle.optional(), roll: angle.optional(), by: z.string().min(1).max(100).optional() })
         .refine((b) => (b.pitch === undefined) === (b.roll === undefined), { message: 'give both pitch and roll, or neither', path: ['roll'] })
-        .nullish().transform((b) => b ?? { by: 'admin' }),
+        .nullish().transform((b) => b ?? {}),
       response: { 200: z.object({ facilityId: z.string(), baselinePitch: z.number(), baselineRoll: z.number(), by: z.string() }), 404: ErrorBody, 409: ErrorBody },
     },
   }, async (request) => {
@@ -28,7 +29,8 @@ export const facilityRoutes: FastifyPluginAsyncZod<{ baselines: FacilityBaseline
     if (!baseline) throw new CodedError('conflict', `facility ${id} has sent no tilt reading yet; give pitch and roll`);
     opts.baselines.save(id, baseline);
     opts.monitor.resetFacility(id);
-    request.log.info({ facility: id, baseline, by: request.body.by }, 'facility calibrated');
-    return { facilityId: id, baselinePitch: baseline.pitch, baselineRoll: baseline.roll, by: request.body.by };
+    const by = actorOf(request, request.body.by);
+    request.log.info({ facility: id, baseline, by }, 'facility calibrated');
+    return { facilityId: id, baselinePitch: baseline.pitch, baselineRoll: baseline.roll, by };
   });
 };

@@ -1,3 +1,4 @@
+import { actorOf } from '../auth.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { preHandlerAsyncHookHandler } from 'fastify';
@@ -9,15 +10,16 @@ import { CodedError } from '../../lib/errors.ts';
 
 const ErrorBody = z.object({ error: z.string(), message: z.string() });
 const Id = z.object({ id: z.coerce.number().int().positive() });
-const by = z.string().min(1).max(100).default('admin');
+/** The caller acts; `by` names someone the caller acts for (see actorOf). */
+const by = z.string().min(1).max(100).optional();
 
 /** Each action's body: who acts, and what the action needs. */
 const BODIES = {
   assign: z.object({ by, assignee: z.string().min(1).max(100) }),
   // A POST without a body arrives as null: treat it as {} so the defaults apply.
-  accept: z.object({ by }).nullish().transform((b) => b ?? { by: 'admin' }),
+  accept: z.object({ by }).nullish().transform((b) => b ?? {}),
   resolve: z.object({ by, note: z.string().trim().min(1).max(4000), photoUrl: z.url().optional() }),
-  verify: z.object({ by, note: z.string().max(4000).optional() }).nullish().transform((b) => b ?? { by: 'admin' }),
+  verify: z.object({ by, note: z.string().max(4000).optional() }).nullish().transform((b) => b ?? {}),
   reject: z.object({ by, note: z.string().trim().min(1).max(4000) }),
 } as const;
 
@@ -53,8 +55,8 @@ export const workOrderRoutes: FastifyPluginAsyncZod<{ workOrders: WorkOrderServi
       ...guard,
       schema: { summary: SUMMARIES[action], security, params: Id, body: BODIES[action], response: { 200: WorkOrder, 404: ErrorBody, 409: ErrorBody } },
     }, async (request) => {
-      const { by: actor, ...rest } = request.body as { by: string } & Record<string, unknown>;
-      return opts.workOrders.act(request.params.id, { action, ...rest } as WorkOrderAction, actor);
+      const { by: onBehalfOf, ...rest } = request.body as { by?: string } & Record<string, unknown>;
+      return opts.workOrders.act(request.params.id, { action, ...rest } as WorkOrderAction, actorOf(request, onBehalfOf));
     });
   }
 };

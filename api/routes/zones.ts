@@ -1,3 +1,4 @@
+import { actorOf } from '../auth.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
@@ -30,7 +31,6 @@ const Accepted = z.object({ decisions: z.array(DecisionView) });
  * Who acted. Only the bootstrap admin token exists today; when roles land, the auth hook
  * sets `request.user` and every operator action records that user instead.
  */
-const actorOf = (request: FastifyRequest): string => (request as FastifyRequest & { user?: { id?: string } }).user?.id ?? 'admin';
 
 /** Decisions that refuse an operator's request rather than act on it. */
 const REFUSALS = new Set(['already_running', 'no_valve', 'freeze', 'budget', 'paused', 'seasonal_off']);

@@ -24,7 +24,7 @@ describe('API authentication', () => {
     ['Basic abc', { ok: false, status: 401, error: 'unauthorized' }],
     ['Bearer ', { ok: false, status: 401, error: 'unauthorized' }],
     ['Bearer nope', { ok: false, status: 401, error: 'invalid_token' }],
-    ['Bearer bootstrap-token-0123456789', { ok: true, principal: { tokenId: 'bootstrap', name: 'bootstrap admin', role: 'admin' } }],
+    ['Bearer bootstrap-token-0123456789', { ok: true, principal: { tokenId: 'bootstrap', name: 'admin', role: 'admin' } }],
     ['Bearer gst_viewer', { ok: true, principal: viewer }],
   ])('%s', (header, expected) => {
     expect(setup().access.authenticate(header, '10.0.0.1')).toMatchObject(expected);
