@@ -106,6 +106,10 @@ export function createInventoryImporter(deps: ImporterDeps) {
   }
 
   return {
+    /** What an import of `inv` would change, written nowhere. */
+    previewInventory(inv: Inventory, options: { prune?: boolean } = {}): ImportReport {
+      return summarise(planImport(readCurrent(), inventoryToRows(inv), { prune: options.prune ?? false }), 0);
+    },
     /** Make the registry match `inv`. `prune` deletes rows the file no longer lists instead of retiring them. */
     importInventory(inv: Inventory, options: { prune?: boolean } = {}): Promise<ImportResult> {
       const next = queue.then(() => run(inv, { prune: options.prune ?? false }));
