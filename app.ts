@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import { createMetrics } from './lib/metrics.ts';
 import { openDb } from './registry/db.ts';
 import { createDeviceRegistry } from './registry/devices.ts';
+import { createInventoryService } from './inventory/service.ts';
 import { createInfluxHttp } from './influx/http.ts';
 import { findInfluxd, INSTALL_HINT, startInfluxd, type InfluxdHandle } from './influx/influxd-process.ts';
 import { openDurableLog } from './ingest/durable-log.ts';
@@ -42,6 +43,7 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
 
   const db = openDb(join(dataDir, 'greenspace.db'));
   const devices = createDeviceRegistry(db);
+  const inventory = createInventoryService({ db, now: () => clock.now(), devices });
   const deadLetters = createDeadLetterStore(db, { maxRows: 100_000 });
 
   // InfluxDB: the configured one, or a managed loopback influxd when nothing answers.
@@ -137,6 +139,7 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     adminToken,
     devices,
     deadLetters,
+    inventory,
     readiness: { influxdb: () => influx.ping(), broker: () => broker.isListening() },
   });
   await api.listen({ port: config.httpPort, host: config.httpHost });

@@ -11,6 +11,8 @@ import { createAdminGuard } from './auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
+import { inventoryRoutes } from './routes/inventory.ts';
+import type { InventoryService } from '../inventory/service.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -18,6 +20,8 @@ export interface ApiDeps {
   adminToken: string;
   devices: DeviceRegistry;
   deadLetters: DeadLetters;
+  /** Inventory import/export (PUT/GET /api/v1/inventory); routes absent when not given. */
+  inventory?: InventoryService;
   /** Readiness probes: each answers whether its part can do its job now. */
   readiness: Record<string, () => Promise<boolean> | boolean>;
 }
@@ -59,5 +63,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await typed.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness });
   await typed.register(deviceRoutes, { prefix: '/api/v1', devices: deps.devices, requireAdmin });
   await typed.register(deadLetterRoutes, { prefix: '/api/v1', deadLetters: deps.deadLetters, requireAdmin });
+  if (deps.inventory) await typed.register(inventoryRoutes, { prefix: '/api/v1', inventory: deps.inventory, requireAdmin });
   return app;
 }
