@@ -56,7 +56,7 @@ const shuffle = <T>(rng: Random, items: T[]): T[] => {
   return items;
 };
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
-const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+const round = (x: number, digits: number): number => Number(x.toFixed(digits)) + 0; // + 0 turns -0 into 0
 const byId = <T extends { id: string }>(items: T[]): T[] => items.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
 export function generateCity(seed: number): InventoryInput {
