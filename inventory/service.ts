@@ -16,15 +16,21 @@ export function createInventoryService(deps: {
   devices: { refresh(id: string): unknown };
   hashSecret?: ImporterDeps['hashSecret'];
 }) {
+  const retiredListeners: Array<(ids: string[]) => void> = [];
   const importer = createInventoryImporter({
     db: deps.db,
     now: deps.now,
     hashSecret: deps.hashSecret,
     onDevicesChanged: (ids) => {
-      for (const id of ids) deps.devices.refresh(id);
+      const gone = ids.filter((id) => deps.devices.refresh(id) === undefined);
+      if (gone.length > 0) for (const listener of retiredListeners) listener(gone);
     },
   });
   return {
+    /** Devices an import retired or deleted: the broker drops their connections. */
+    onDevicesRemoved(listener: (ids: string[]) => void): void {
+      retiredListeners.push(listener);
+    },
     importInventory: importer.importInventory,
     previewInventory: importer.previewInventory,
     exportInventory: (): Inventory => exportInventory(deps.db),

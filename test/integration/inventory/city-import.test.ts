@@ -50,6 +50,7 @@ describe('importing the city-sized inventory into SQLite', () => {
   let devices: DeviceRegistry;
   let inventory: InventoryService;
   let firstSecrets: Map<string, string>;
+  const removed: string[] = [];
   /** Another connection's view: PRAGMA data_version moves only when the file was written. */
   const dataVersion = () => watcher.pragma('data_version', { simple: true }) as number;
   const totalChanges = () => (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
@@ -61,6 +62,7 @@ describe('importing the city-sized inventory into SQLite', () => {
     watcher = new Database(join(dir, 'greenspace.db'), { readonly: true });
     devices = createDeviceRegistry(db);
     inventory = createInventoryService({ db, now: () => Date.parse('2026-05-01T08:00:00Z'), devices, hashSecret: cheapHash });
+    inventory.onDevicesRemoved((ids) => removed.push(...ids));
   });
   afterAll(() => {
     watcher?.close();
@@ -144,7 +146,9 @@ describe('importing the city-sized inventory into SQLite', () => {
     });
     const ids = (db.prepare('SELECT id, secret_hash FROM devices WHERE community_id = ?').all(gone) as Array<{ id: string; secret_hash: string }>);
     expect(ids.length).toBeGreaterThan(0);
+    removed.length = 0;
     const { report } = await inventory.importInventory(without);
+    expect(removed.sort()).toEqual(ids.map((d) => d.id).sort()); // the broker is told to drop them
     expect(report.tables.communities).toEqual({ inserted: 0, updated: 0, retired: 1, deleted: 0 });
     expect(report.tables.devices?.retired).toBe(ids.length);
     expect(report.tables.team_communities?.deleted).toBe(1);
