@@ -22,7 +22,15 @@ export const formatOf = (path: string): 'json' | 'yaml' => (/\.json$/i.test(path
  * path that cannot be written stops the import before any secret exists; filled after.
  */
 export function openCredentialsFile(path: string) {
-  const fd = openSync(path, 'wx', 0o600);
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(code === 'EEXIST'
+      ? `credentials file ${path} already exists: secrets are never overwritten; choose another with --credentials`
+      : `cannot create the credentials file ${path} (${code ?? (error as Error).message})`, { cause: error });
+  }
   return {
     path,
     write(credentials: DeviceCredential[]): void {
