@@ -61,9 +61,12 @@ describe('npm run cli -- inventory', () => {
     doc.districts[0]!.subDistricts[0]!.communities[1]!.devices.push({ id: 'demo-heping-rain', kind: 'rain' });
     const file = join(dir, 'more.yaml');
     writeFileSync(file, stringify(doc));
-    const run = await cli(['inventory', 'import', file, '--data-dir', data(), '--credentials', join(dir, 'creds.csv')], dir);
+    const existing = join(dir, 'existing.csv');
+    writeFileSync(existing, 'device_id,secret\nold,secret\n');
+    const run = await cli(['inventory', 'import', file, '--data-dir', data(), '--credentials', existing], dir);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('already exists: secrets are never overwritten');
+    expect(readFileSync(existing, 'utf8')).toBe('device_id,secret\nold,secret\n');
     const dry = await cli(['inventory', 'import', file, '--data-dir', data(), '--dry-run'], dir);
     expect(dry.stdout).toContain('would change: 1 inserted, 0 updated');
   });
