@@ -9,6 +9,7 @@ import { createMetrics } from './lib/metrics.ts';
 import { openDb } from './registry/db.ts';
 import { createDeviceRegistry } from './registry/devices.ts';
 import { createInventoryService } from './inventory/service.ts';
+import { createCityRegistry } from './registry/city.ts';
 import { createInfluxHttp } from './influx/http.ts';
 import { findInfluxd, INSTALL_HINT, startInfluxd, type InfluxdHandle } from './influx/influxd-process.ts';
 import { openDurableLog } from './ingest/durable-log.ts';
@@ -44,6 +45,7 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
   const db = openDb(join(dataDir, 'greenspace.db'));
   const devices = createDeviceRegistry(db);
   const inventory = createInventoryService({ db, now: () => clock.now(), devices });
+  const city = createCityRegistry(db); // zones, facilities, teams, gateways for the features that need them
   const deadLetters = createDeadLetterStore(db, { maxRows: 100_000 });
 
   // InfluxDB: the configured one, or a managed loopback influxd when nothing answers.
@@ -155,6 +157,8 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     api,
     broker,
     devices,
+    city,
+    inventory,
     wal,
     metrics,
     /** Orderly stop: no new readings, pending appends durable, backlog shipped within the deadline. */

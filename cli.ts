@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from './config/config.ts';
@@ -7,7 +7,7 @@ import { createInventoryImporter } from './inventory/apply.ts';
 import { exportInventory, formatInventory } from './inventory/export.ts';
 import { defaultCredentialsPath, formatOf, openCredentialsFile, readInventoryFile } from './inventory/files.ts';
 import { formatProblem } from './inventory/problems.ts';
-import type { ImportReport } from './contracts/inventory.ts';
+import type { DeviceCredential, ImportReport } from './contracts/inventory.ts';
 
 /** Operator commands that work on the data directory directly (no running server needed). */
 const out = (s: string): void => void process.stdout.write(s);
@@ -25,6 +25,31 @@ function printReport(report: ImportReport, verb: string): void {
   for (const change of report.changes.filter((c) => c.action === 'updated').slice(0, 20)) {
     out(`  updated ${change.table} ${change.key}: ${change.columns?.join(', ')}\n`);
   }
+}
+
+/** PUT the file to a running server, so its device index sees the change at once. */
+async function importRemote(file: string, opts: { url: string; token?: string; prune: boolean; dryRun: boolean; credentials?: string }): Promise<void> {
+  const token = opts.token ?? process.env.GS_ADMIN_TOKEN;
+  if (!token) return fail('--url needs an admin token: --token or GS_ADMIN_TOKEN', 2);
+  const credentials = opts.dryRun ? undefined : openCredentialsFile(opts.credentials ?? defaultCredentialsPath(file, new Date()));
+  const url = new URL(`/api/v1/inventory?prune=${opts.prune}&dryRun=${opts.dryRun}`, opts.url);
+  const res = await fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' }, body: readFileSync(file, 'utf8') })
+    .catch((error: unknown) => {
+      credentials?.discard();
+      throw error;
+    });
+  const body = await res.json().catch(() => ({})) as { report?: ImportReport; credentials?: DeviceCredential[]; message?: string; issues?: Array<{ path: string; message: string; line?: number }> };
+  if (!res.ok || !body.report) {
+    credentials?.discard();
+    const issues = (body.issues ?? []).map((i) => formatProblem({ file, ...i }));
+    return fail(issues.length > 0 ? issues.join('\n') : `${url.origin} answered ${res.status}: ${body.message ?? ''}`);
+  }
+  printReport(body.report, opts.dryRun ? 'would change' : 'imported');
+  const fresh = body.credentials ?? [];
+  if (!credentials) return;
+  if (fresh.length === 0) return credentials.discard();
+  credentials.write(fresh);
+  out(`secrets of ${fresh.length} new devices written to ${credentials.path} (mode 0600): they are not stored anywhere else\n`);
 }
 
 const program = new Command().name('greenspace').description('Greenspace monitoring: operator commands');
@@ -47,9 +72,12 @@ inventory.command('import')
   .option('--prune', 'delete rows the file no longer lists (default: retire them)', false)
   .option('--dry-run', 'report what would change and write nothing', false)
   .option('--credentials <file>', 'where to write new devices\' secrets (default: ./<name>-credentials-<time>.csv)')
-  .action(async (file: string, opts: { dataDir?: string; prune: boolean; dryRun: boolean; credentials?: string }) => {
+  .option('--url <url>', 'import through a running server\'s API (e.g. http://127.0.0.1:3000) instead of the data directory')
+  .option('--token <token>', 'admin bearer token for --url (default: GS_ADMIN_TOKEN)')
+  .action(async (file: string, opts: { dataDir?: string; prune: boolean; dryRun: boolean; credentials?: string; url?: string; token?: string }) => {
     const parsed = readInventoryFile(file);
     if (!parsed.ok) return fail(parsed.error.map(formatProblem).join('\n'));
+    if (opts.url) return importRemote(file, opts as typeof opts & { url: string });
     const db = openDb(dbPath(opts.dataDir));
     try {
       const importer = createInventoryImporter({ db, now: () => Date.now() });

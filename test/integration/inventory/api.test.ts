@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ADMIN_TOKEN, eventually, queryRows, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { connect, publish } from '../../helpers/mqtt.ts';
 import type { DeviceCredential, ImportReport } from '../../../contracts/inventory.ts';
+import { cli } from './run-cli.ts';
 
 const DEMO_TEXT = readFileSync(new URL('../../../inventory/examples/demo.yaml', import.meta.url), 'utf8');
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form edits of a YAML tree
@@ -116,6 +119,34 @@ describe('PUT/GET /api/v1/inventory', () => {
   ])('$method without the admin token answers $status', async ({ method, headers, status }) => {
     const res = await t.app.api.inject({ method, url: '/api/v1/inventory', headers, ...(method === 'PUT' ? { payload: demo() } : {}) });
     expect(res.statusCode).toBe(status);
+  });
+
+  it('imports through the running server from the CLI (--url), reporting problems against the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gs-cli-url-'));
+    expect((await put(demo())).statusCode).toBe(200);
+    try {
+      const doc = demo();
+      communities(doc)[1]!.devices.push({ id: 'demo-heping-gw', kind: 'gateway' });
+      writeFileSync(join(dir, 'city.yaml'), stringify(doc));
+      const url = `http://127.0.0.1:${t.app.httpPort}`;
+      const run = await cli(['inventory', 'import', 'city.yaml', '--url', url, '--token', ADMIN_TOKEN, '--credentials', 'new.csv'], dir);
+      expect(run.stdout).toContain('imported: 1 inserted, 0 updated');
+      expect(statSync(join(dir, 'new.csv')).mode & 0o777).toBe(0o600);
+      const [, line] = readFileSync(join(dir, 'new.csv'), 'utf8').trim().split('\n');
+      const [id, secret] = line!.split(',') as [string, string];
+      expect(await t.app.devices.authenticate(id, secret)).toMatchObject({ id: 'demo-heping-gw', kind: 'gateway' });
+
+      writeFileSync(join(dir, 'bad.yaml'), 'version: 1\ndistricts:\n  - id: x\n');
+      const bad = await cli(['inventory', 'import', 'bad.yaml', '--url', url, '--token', 'wrong-token', '--credentials', 'never.csv'], dir);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/bad\.yaml:3: districts\[0\]\.name: required/); // checked locally before any request
+      writeFileSync(join(dir, 'ok.yaml'), DEMO_TEXT);
+      const refused = await cli(['inventory', 'import', 'ok.yaml', '--url', url, '--token', 'wrong-token', '--credentials', 'never.csv'], dir);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('answered 403');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('documents both routes in the OpenAPI document', async () => {

@@ -1,28 +1,13 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { openDb } from '../../../registry/db.ts';
 import { createDeviceRegistry } from '../../../registry/devices.ts';
+import { cli, ROOT } from './run-cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DEMO = join(ROOT, 'inventory/examples/demo.yaml');
-
-/** Run `npm run cli -- ...` the way an operator does (tsx on cli.ts), in a scratch directory. */
-function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'cli.ts'), ...args], { cwd, env: { ...process.env, GS_LOG_LEVEL: 'silent' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('npm run cli -- inventory', () => {
   let dir: string;
