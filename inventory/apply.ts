@@ -45,12 +45,21 @@ export function createInventoryImporter(deps: ImporterDeps) {
     const hashes = new Map(await Promise.all(credentials.map(async (c) => [c.deviceId, await hashSecret(c.secret)] as const)));
 
     const before = totalChanges();
-    const plans = db.transaction(() => {
-      // Planned again inside the transaction: another writer (the API, a lifecycle call) may have moved on.
-      const plan = planImport(readCurrent(), desired, options);
-      write(plan, hashes);
-      return plan;
-    })();
+    let plans: TablePlan[];
+    try {
+      plans = db.transaction(() => {
+        // Planned again inside the transaction: another writer (the API, a lifecycle call) may have moved on.
+        const plan = planImport(readCurrent(), desired, options);
+        write(plan, hashes);
+        return plan;
+      })();
+    } catch (error) {
+      // A constraint (a row still referenced by one outside the inventory, say) rolls the whole import back.
+      if ((error as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) {
+        throw new CodedError('conflict', `the registry refused the import, nothing was changed: ${(error as Error).message}`, { cause: error });
+      }
+      throw error;
+    }
     const rowsWritten = totalChanges() - before;
     const report = summarise(plans, rowsWritten);
     const touched = plans.find((p) => p.spec.table === 'devices');

@@ -4,6 +4,7 @@ import type { preHandlerAsyncHookHandler } from 'fastify';
 import { DeviceCredential, ImportReport, Inventory } from '../../contracts/inventory.ts';
 import type { InventoryService } from '../../inventory/service.ts';
 import { parseInventoryText, validateInventory } from '../../inventory/parse.ts';
+import { formatInventory } from '../../inventory/export.ts';
 
 const ErrorBody = z.object({ error: z.string(), message: z.string() });
 const ProblemBody = ErrorBody.extend({
@@ -52,8 +53,18 @@ export const inventoryRoutes: FastifyPluginAsyncZod<{ inventory: InventoryServic
     '/inventory',
     {
       preHandler: opts.requireAdmin,
-      schema: { summary: 'The live registry as an inventory document (retired rows left out)', security: [{ bearer: [] }], response: { 200: Inventory } },
+      schema: {
+        summary: 'The live registry as an inventory document (retired rows left out); YAML with Accept: application/yaml',
+        security: [{ bearer: [] }],
+        response: { 200: Inventory },
+      },
     },
-    async () => opts.inventory.exportInventory(),
+    async (request, reply) => {
+      const inventory = opts.inventory.exportInventory();
+      if (!YAML_TYPES.some((t) => request.headers.accept?.includes(t))) return inventory;
+      // The same bytes as `npm run cli -- inventory export`, bypassing the JSON serializer.
+      return reply.type('application/yaml; charset=utf-8').serializer((text: unknown) => String(text))
+        .send(formatInventory(inventory) as unknown as Inventory);
+    },
   );
 };

@@ -7,6 +7,7 @@ import { ADMIN_TOKEN, eventually, queryRows, startTestApp, type TestApp } from '
 import { connect, publish } from '../../helpers/mqtt.ts';
 import type { DeviceCredential, ImportReport } from '../../../contracts/inventory.ts';
 import { cli } from './run-cli.ts';
+import { formatInventory } from '../../../inventory/export.ts';
 
 const DEMO_TEXT = readFileSync(new URL('../../../inventory/examples/demo.yaml', import.meta.url), 'utf8');
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form edits of a YAML tree
@@ -63,6 +64,14 @@ describe('PUT/GET /api/v1/inventory', () => {
     expect(exported.teams[0].channels[0].channel).toEqual({ type: 'webhook', url: 'http://127.0.0.1:9099/hooks/greenspace', secret: 'demo-webhook-secret' });
     const again = (await put(exported)).json() as ImportBody;
     expect(again.report.rowsWritten).toBe(0);
+  });
+
+  it('exports YAML on request, the same bytes as the CLI writes', async () => {
+    const res = await t.app.api.inject({ method: 'GET', url: '/api/v1/inventory', headers: { ...auth, accept: 'application/yaml' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('application/yaml');
+    expect(res.body).toBe(formatInventory(t.app.inventory.exportInventory()));
+    expect(parse(res.body)).toEqual((await t.app.api.inject({ method: 'GET', url: '/api/v1/inventory', headers: auth })).json());
   });
 
   it('accepts YAML and updates exactly the zone that changed', async () => {

@@ -71,7 +71,9 @@ describe('importing the city-sized inventory into SQLite', () => {
   });
 
   it('inserts every row of the city and returns each new device\'s secret once', async () => {
+    const version = dataVersion();
     const { report, credentials } = await inventory.importInventory(city());
+    expect(dataVersion()).not.toBe(version); // the watcher does see commits
     expect(report.tables).toMatchObject({
       districts: { inserted: 3 }, sub_districts: { inserted: 11 }, communities: { inserted: 213 }, zones: { inserted: 742 },
       facilities: { inserted: 600 }, devices: { inserted: 2318 }, teams: { inserted: 6 }, team_communities: { inserted: 213 }, technicians: { inserted: 16 },
@@ -178,6 +180,25 @@ describe('importing the city-sized inventory into SQLite', () => {
     expect(count(`SELECT count(*) AS n FROM facilities WHERE community_id = 'xinxing-16'`)).toBe(0);
     const { credentials } = await inventory.importInventory(city());
     expect(credentials).toHaveLength(facilities); // deleted devices are new devices again
+  });
+
+  it('rolls a prune back whole when a row outside the inventory still points at what it would delete', async () => {
+    db.exec('CREATE TABLE other_feature (device_id TEXT NOT NULL REFERENCES devices(id))');
+    db.prepare('INSERT INTO other_feature (device_id) VALUES (?)').run('yuanqu-20-gw');
+    const without = edit((doc) => {
+      const c = communitiesOf(doc).find((x) => x.id === 'yuanqu-20')!;
+      c.devices = c.devices.map((d: Doc) => ({ ...d, gateway: undefined })).filter((d: Doc) => d.id !== 'yuanqu-20-gw');
+    });
+    const version = dataVersion();
+    await expect(inventory.importInventory(without, { prune: true })).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('nothing was changed') });
+    expect(dataVersion()).toBe(version); // rolled back: nothing committed
+    expect((db.prepare('SELECT gateway_id FROM devices WHERE id = ?').get('yuanqu-20-z1-s1') as { gateway_id: string }).gateway_id).toBe('yuanqu-20-gw');
+    expect(devices.get('yuanqu-20-gw')).toBeDefined();
+    // Retiring instead keeps the row the other feature needs.
+    const { report } = await inventory.importInventory(without);
+    expect(report.changes).toContainEqual({ table: 'devices', key: 'yuanqu-20-gw', action: 'retired' });
+    db.exec('DELETE FROM other_feature');
+    await inventory.importInventory(city());
   });
 
   it('serves zones, facilities, teams and gateways through the read port', () => {
