@@ -56,13 +56,17 @@ describe('npm run cli -- inventory', () => {
     expect(dry.stdout).toContain('would change: 1 inserted, 0 updated');
   });
 
-  it('exports the registry to a file, the same as to stdout, and that file imports as a no-op', async () => {
+  it('exports the registry to a file (YAML or JSON), the same as to stdout, and either imports as a no-op', async () => {
     const out = join(dir, 'export.yaml');
     expect((await cli(['inventory', 'export', out, '--data-dir', data()], dir)).code).toBe(0);
     const stdout = await cli(['inventory', 'export', '--data-dir', data()], dir);
     expect(readFileSync(out, 'utf8')).toBe(stdout.stdout);
     const again = await cli(['inventory', 'import', out, '--data-dir', data()], dir);
     expect(again.stdout).toContain('(0 rows written)');
+    const json = join(dir, 'export.json');
+    expect((await cli(['inventory', 'export', json, '--data-dir', data()], dir)).code).toBe(0);
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toEqual(parse(stdout.stdout));
+    expect((await cli(['inventory', 'import', json, '--data-dir', data()], dir)).stdout).toContain('(0 rows written)');
   });
 
   it('names the file, the line, the path and the problem of a broken inventory, and exits 1', async () => {
