@@ -42,6 +42,3 @@ export function planImport(current: CurrentRows, desired: DesiredRows, options: 
 
 /** SQLite hands back what was stored; undefined and null both mean "no value". */
 const sameValue = (a: Row[string], b: Row[string]): boolean => (a ?? null) === (b ?? null);
-
-export const isEmptyPlan = (plans: TablePlan[]): boolean =>
-  plans.every((p) => p.inserts.length + p.updates.length + p.retires.length + p.deletes.length === 0);

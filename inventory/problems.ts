@@ -43,13 +43,3 @@ export const problem = (file: string, path: Path, message: string, line?: number
 /** `city.yaml:42: districts[1].name: expected a non-empty name` */
 export const formatProblem = (p: InventoryProblem): string =>
   `${p.file}${p.line === undefined ? '' : `:${p.line}`}: ${p.path}: ${p.message}`;
-
-export class InventoryError extends Error {
-  readonly code = 'invalid_inventory';
-  readonly problems: InventoryProblem[];
-  constructor(problems: InventoryProblem[]) {
-    super(`invalid inventory:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
-    this.name = 'InventoryError';
-    this.problems = problems;
-  }
-}
