@@ -9,6 +9,8 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import { createMetrics } from './lib/metrics.ts';
 import { openDb } from './registry/db.ts';
 import { createDeviceRegistry } from './registry/devices.ts';
+import { createInventoryService } from './inventory/service.ts';
+import { createCityRegistry } from './registry/city.ts';
 import { createInfluxHttp } from './influx/http.ts';
 import { findInfluxd, INSTALL_HINT, startInfluxd, type InfluxdHandle } from './influx/influxd-process.ts';
 import { openDurableLog } from './ingest/durable-log.ts';
@@ -58,6 +60,8 @@ export async function startApp(
 
   const db = openDb(join(dataDir, 'greenspace.db'));
   const devices = createDeviceRegistry(db);
+  const inventory = createInventoryService({ db, now: () => clock.now(), devices });
+  const city = createCityRegistry(db); // zones, facilities, teams, gateways for the features that need them
   const deadLetters = createDeadLetterStore(db, { maxRows: 100_000 });
   const tokens = createTokenStore(db, { clock });
   const serviceAccounts = createServiceAccounts(db, { clock, isDeviceId: (id) => devices.get(id) !== undefined });
@@ -161,6 +165,8 @@ export async function startApp(
     now: () => clock.now(),
     ...brokerOptionsFromConfig(config),
   });
+  // A device retired by an inventory import loses its live connection too, not just its next CONNECT.
+  inventory.onDevicesRemoved((ids) => { for (const id of ids) broker.disconnectDevice(id); });
   const lifecycle = createDeviceLifecycle(db, { devices, disconnect: (id) => broker.disconnectDevice(id) });
 
   const source = config.mqttSource
@@ -177,7 +183,7 @@ export async function startApp(
   // Notifications: own timers and outbox loop, never on the ingest path. The alert
   // lifecycle feeds it every transition.
   const notifications = createNotificationService({
-    db, config: notifyConfig, clock, random: Math.random, logger, registry: metrics.registry,
+    db, config: notifyConfig, teamsFor: city.teamsFor, clock, random: Math.random, logger, registry: metrics.registry,
   });
   notifications.start();
   health.alerts.onTransition((transition) => notifications.onTransition(transition));
@@ -202,6 +208,7 @@ export async function startApp(
     disconnectService: (id) => broker.disconnectService(id),
     authFailureLimits: { burst: config.apiAuthFailureBurst, ratePerS: config.apiAuthFailuresPerMin / 60 },
     now: () => clock.now(),
+    inventory,
     readiness: { influxdb: () => influx.ping(), broker: () => broker.isListening() },
     notifications: { outbox: notifications.outbox, silences: notifications.silences, clock },
   });
@@ -220,6 +227,8 @@ export async function startApp(
     api,
     broker,
     devices,
+    city,
+    inventory,
     wal,
     metrics,
     notifications,

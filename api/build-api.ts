@@ -25,6 +25,8 @@ import type { TokenStore } from '../registry/tokens.ts';
 import type { ServiceAccounts } from '../registry/service-accounts.ts';
 import type { DeviceLifecycle } from '../registry/device-lifecycle.ts';
 import type { BucketLimits } from '../lib/token-bucket.ts';
+import { inventoryRoutes } from './routes/inventory.ts';
+import type { InventoryService } from '../inventory/service.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -42,6 +44,8 @@ export interface ApiDeps {
   /** Failed API authentications allowed per client IP. */
   authFailureLimits: BucketLimits;
   now: () => number;
+  /** Inventory import/export (PUT/GET /api/v1/inventory); routes absent when not given. */
+  inventory?: InventoryService;
   /** Readiness probes: each answers whether its part can do its job now. */
   readiness: Record<string, () => Promise<boolean> | boolean>;
   /** Notification outbox and silences (alerts/notify); routes are skipped when absent. */
@@ -110,5 +114,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await typed.register(scorecardRoutes, { prefix: '/api/v1', build: h.scorecard, requireAdmin: authorize(['admin', 'operator', 'viewer']) });
   }
   if (deps.irrigation) await typed.register(zoneRoutes, { prefix: '/api/v1', irrigation: deps.irrigation, requireAdmin: operators });
+  if (deps.inventory) await typed.register(inventoryRoutes, { prefix: '/api/v1', inventory: deps.inventory, requireAdmin: authorize(['admin']) });
   return app;
 }

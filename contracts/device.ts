@@ -57,4 +57,8 @@ export interface DeviceInfo {
   facilityType: string | undefined;
   baselinePitch: number | undefined;
   baselineRoll: number | undefined;
+  /** The community's sub-district (街道), once the inventory gives it one. */
+  subDistrictId?: string | undefined;
+  /** The gateway-kind device this one reports through (inventory `gateway`). */
+  gatewayId?: string | undefined;
 }

@@ -24,13 +24,14 @@ interface ZoneRow {
 // The valve is zones.valve_id (migration 003) or, until the inventory fills it, the zone's valve-kind device.
 const SELECT = `
   SELECT z.id, z.community_id, c.district_id, z.name, z.plant, z.mode, z.soil, z.moisture_low, z.moisture_high, z.windows,
-         COALESCE(z.valve_id, (SELECT d.id FROM devices d WHERE d.zone_id = z.id AND d.kind = 'valve' AND d.disabled = 0 ORDER BY d.id LIMIT 1)) AS valve_id
-    FROM zones z JOIN communities c ON c.id = z.community_id`;
+         COALESCE(z.valve_id, (SELECT d.id FROM devices d WHERE d.zone_id = z.id AND d.kind = 'valve' AND d.disabled = 0 AND d.retired_at IS NULL ORDER BY d.id LIMIT 1)) AS valve_id
+    FROM zones z JOIN communities c ON c.id = z.community_id
+   WHERE z.retired_at IS NULL`;
 
 /** Zones from the registry's SQLite tables (migrations 001 and 003). */
 export function createSqliteZoneSource(db: Db, logger: Logger): ZoneSource {
-  const byId = db.prepare(`${SELECT} WHERE z.id = ?`);
-  const byCommunity = db.prepare(`${SELECT} WHERE z.community_id = ?`);
+  const byId = db.prepare(`${SELECT} AND z.id = ?`);
+  const byCommunity = db.prepare(`${SELECT} AND z.community_id = ?`);
   const all = db.prepare(SELECT);
   const valveZone = db.prepare(`SELECT id FROM zones WHERE valve_id = ? UNION SELECT zone_id FROM devices WHERE id = ? AND kind = 'valve' AND zone_id IS NOT NULL LIMIT 1`);
 

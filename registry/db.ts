@@ -23,16 +23,33 @@ export function openDb(path: string): Db {
   return db;
 }
 
-export function migrate(db: Db): void {
-  const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{3}-.+\.sql$/.test(f)).sort();
-  const current = db.pragma('user_version', { simple: true }) as number;
+/**
+ * Apply every migration file not yet applied, in number order. Applied versions are
+ * recorded in schema_migrations, not only as a high-water mark: feature branches own
+ * number ranges and merge in any order, so 004 may land after 040 and must still run.
+ * PRAGMA user_version keeps the highest applied version for tools that read it.
+ */
+export function migrate(db: Db, dir: string = MIGRATIONS_DIR): void {
+  const files = readdirSync(dir).filter((f) => /^\d{3}-.+\.sql$/.test(f)).sort();
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+  const record = db.prepare('INSERT INTO schema_migrations (version, name) VALUES (?, ?)');
+  let applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version));
+  const highWater = db.pragma('user_version', { simple: true }) as number;
+  if (applied.size === 0 && highWater > 0) {
+    // A database from before schema_migrations: user_version is all it knows.
+    db.transaction(() => {
+      for (const file of files) if (Number(file.slice(0, 3)) <= highWater) record.run(Number(file.slice(0, 3)), file);
+    })();
+    applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version));
+  }
   for (const file of files) {
     const version = Number(file.slice(0, 3));
-    if (version <= current) continue;
-    const sql = readFileSync(join(MIGRATIONS_DIR, file), 'utf8');
+    if (applied.has(version)) continue;
+    const sql = readFileSync(join(dir, file), 'utf8');
     db.transaction(() => {
       db.exec(sql);
-      db.pragma(`user_version = ${version}`);
+      record.run(version, file);
+      db.pragma(`user_version = ${Math.max(version, db.pragma('user_version', { simple: true }) as number)}`);
     })();
   }
 }

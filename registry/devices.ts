@@ -9,17 +9,19 @@ interface DeviceRow {
   id: string; kind: DeviceKind; dev_eui: string | null; report_interval_s: number; disabled: number;
   district_id: string | null; community_id: string | null; zone_id: string | null; plant: string | null;
   facility_id: string | null; facility_type: string | null; baseline_pitch: number | null; baseline_roll: number | null;
-  secret_hash: string;
+  secret_hash: string; sub_district_id: string | null; gateway_id: string | null;
 }
 
 const SELECT_DEVICES = `
   SELECT d.id, d.kind, d.dev_eui, d.report_interval_s, d.disabled, d.secret_hash,
          c.district_id, c.id AS community_id, d.zone_id, z.plant,
-         d.facility_id, f.type AS facility_type, f.baseline_pitch, f.baseline_roll
+         d.facility_id, f.type AS facility_type, f.baseline_pitch, f.baseline_roll,
+         c.sub_district_id, d.gateway_id
     FROM devices d
     LEFT JOIN zones z ON z.id = d.zone_id
     LEFT JOIN facilities f ON f.id = d.facility_id
-    LEFT JOIN communities c ON c.id = COALESCE(z.community_id, f.community_id, d.community_id)`;
+    LEFT JOIN communities c ON c.id = COALESCE(z.community_id, f.community_id, d.community_id)
+   WHERE d.retired_at IS NULL`; // retired by an inventory import: out of service, unknown to the broker and ingest
 
 const toInfo = (r: DeviceRow): DeviceInfo => ({
   id: r.id,
@@ -35,6 +37,8 @@ const toInfo = (r: DeviceRow): DeviceInfo => ({
   facilityType: r.facility_type ?? undefined,
   baselinePitch: r.baseline_pitch ?? undefined,
   baselineRoll: r.baseline_roll ?? undefined,
+  subDistrictId: r.sub_district_id ?? undefined,
+  gatewayId: r.gateway_id ?? undefined,
 });
 
 export type DeviceRegistry = ReturnType<typeof createDeviceRegistry>;
@@ -57,7 +61,7 @@ export function createDeviceRegistry(db: Db) {
     hashes.set(info.id, row.secret_hash);
     return info;
   };
-  const reload = (id: string): DeviceInfo => index(db.prepare(`${SELECT_DEVICES} WHERE d.id = ?`).get(id) as DeviceRow);
+  const reload = (id: string): DeviceInfo => index(db.prepare(`${SELECT_DEVICES} AND d.id = ?`).get(id) as DeviceRow);
   for (const row of db.prepare(SELECT_DEVICES).all() as DeviceRow[]) index(row);
 
   const upsertPlace = db.transaction((reg: z.output<typeof DeviceRegistration>) => {
@@ -86,7 +90,7 @@ export function createDeviceRegistry(db: Db) {
     count: (): number => byId.size,
     /** Re-read one device after another module changed its rows (lifecycle, inventory import). */
     refresh(id: string): DeviceInfo | undefined {
-      const row = db.prepare(`${SELECT_DEVICES} WHERE d.id = ?`).get(id) as DeviceRow | undefined;
+      const row = db.prepare(`${SELECT_DEVICES} AND d.id = ?`).get(id) as DeviceRow | undefined;
       if (row) return index(row);
       const gone = byId.get(id);
       if (gone?.devEui) byEui.delete(gone.devEui);
@@ -99,6 +103,9 @@ export function createDeviceRegistry(db: Db) {
     async register(input: DeviceRegistration): Promise<{ device: DeviceInfo; secret: string }> {
       const reg = DeviceRegistration.parse(input);
       if (byId.has(reg.id)) throw new CodedError('conflict', `device ${reg.id} is already registered`);
+      if (db.prepare('SELECT 1 FROM devices WHERE id = ?').get(reg.id)) {
+        throw new CodedError('conflict', `device ${reg.id} is retired; list it in the inventory again to bring it back with its secret`);
+      }
       if (reg.devEui && byEui.has(reg.devEui)) throw new CodedError('conflict', `dev EUI ${reg.devEui} belongs to device ${byEui.get(reg.devEui)?.id}`);
       const secret = generateSecret();
       const secretHash = await hashSecret(secret);

@@ -51,7 +51,7 @@ export function createNotificationService(deps: NotificationDeps) {
     outbox, send: deps.send ?? senders!.send, clock: deps.clock, random: deps.random, logger, metrics, delivery: deps.config.delivery,
   });
   const notifier = createNotifier({
-    db: deps.db, teamsFor: deps.teamsFor ?? teams.teamsFor, silences, outbox, clock: deps.clock, config: deps.config, logger, metrics,
+    db: deps.db, teamsFor: combineTeams(deps.teamsFor, teams.teamsFor), silences, outbox, clock: deps.clock, config: deps.config, logger, metrics,
     describePlace: deps.describePlace ?? createSqlitePlaceNames(deps.db, logger), onQueued: () => worker.kick(), onNotified: deps.onNotified,
   });
   return {
@@ -72,5 +72,15 @@ export function createNotificationService(deps: NotificationDeps) {
       await worker.stop();
       senders?.close();
     },
+  };
+}
+
+/** The inventory's teams, plus any the notify config adds (the inventory wins on an id). */
+function combineTeams(inventory: TeamsFor | undefined, configured: TeamsFor): TeamsFor {
+  if (!inventory) return configured;
+  return (communityId) => {
+    const found = inventory(communityId);
+    const ids = new Set(found.map((t) => t.id));
+    return [...found, ...configured(communityId).filter((t) => !ids.has(t.id))];
   };
 }

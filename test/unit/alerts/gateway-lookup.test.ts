@@ -6,18 +6,18 @@ import { createGatewayLookup } from '../../../alerts/gateway-lookup.ts';
 describe('gateway lookup over the registry', () => {
   const seed = () => {
     const db = openDb(':memory:');
-    db.exec(`INSERT INTO districts VALUES ('d', 'd'); INSERT INTO communities VALUES ('c', 'd', 'c');
+    db.exec(`INSERT INTO districts (id, name) VALUES ('d', 'd'); INSERT INTO communities (id, district_id, name) VALUES ('c', 'd', 'c');
       INSERT INTO devices (id, kind, secret_hash, community_id, created_at) VALUES ('gw-1', 'gateway', 'x', 'c', ''), ('s-1', 'soil', 'x', 'c', '')`);
     return db;
   };
 
-  it('answers nothing before the inventory adds devices.gateway_id', () => {
+  it('answers nothing for a device without a gateway', () => {
     expect(createGatewayLookup(seed(), createManualClock(0)).gatewayOf('s-1')).toBeUndefined();
   });
 
-  it('reads gateway_id once the column exists, reloading after the TTL', () => {
+  it('reads devices.gateway_id, reloading after the TTL', () => {
     const db = seed();
-    db.exec(`ALTER TABLE devices ADD COLUMN gateway_id TEXT; UPDATE devices SET gateway_id = 'gw-1' WHERE id = 's-1'`);
+    db.exec(`UPDATE devices SET gateway_id = 'gw-1' WHERE id = 's-1'`);
     const clock = createManualClock(0);
     const lookup = createGatewayLookup(db, clock, 1000);
     expect(lookup.gatewayOf('s-1')).toBe('gw-1');

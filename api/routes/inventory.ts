@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { preHandlerAsyncHookHandler } from 'fastify';
+import { DeviceCredential, ImportReport, Inventory } from '../../contracts/inventory.ts';
+import type { InventoryService } from '../../inventory/service.ts';
+import { parseInventoryText, validateInventory } from '../../inventory/parse.ts';
+import { formatInventory } from '../../inventory/export.ts';
+
+const ErrorBody = z.object({ error: z.string(), message: z.string() });
+const ProblemBody = ErrorBody.extend({
+  issues: z.array(z.object({ path: z.string(), message: z.string(), line: z.number().optional() })),
+});
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+const SOURCE = 'request body';
+
+export const inventoryRoutes: FastifyPluginAsyncZod<{ inventory: InventoryService; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
+  // YAML bodies stay text until the inventory parser reads them, so problems carry line numbers.
+  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  app.put(
+    '/inventory',
+    {
+      preHandler: opts.requireAdmin,
+      // The inventory parser validates the body itself (same messages as the CLI: path,
+      // problem, line); the schema is here for the OpenAPI document.
+      validatorCompiler: (route) => (route.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(route as unknown as Parameters<typeof validatorCompiler>[0])),
+      schema: {
+        summary: 'Make the registry match an inventory (JSON, or YAML with Content-Type application/yaml). '
+          + 'Rows the inventory no longer lists are retired (prune=true deletes them); new devices\' secrets are returned once.',
+        security: [{ bearer: [] }],
+        querystring: z.object({ prune: z.enum(['true', 'false']).optional(), dryRun: z.enum(['true', 'false']).optional() }),
+        body: Inventory,
+        response: { 200: z.object({ report: ImportReport, credentials: z.array(DeviceCredential) }), 400: ProblemBody, 409: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const body: unknown = request.body;
+      const parsed = typeof body === 'string' ? parseInventoryText(body, SOURCE) : validateInventory(body, SOURCE);
+      if (!parsed.ok) {
+        return reply.code(400).send({
+          error: 'bad_request',
+          message: 'invalid inventory',
+          issues: parsed.error.map((p) => ({ path: p.path, message: p.message, ...(p.line === undefined ? {} : { line: p.line }) })),
+        });
+      }
+      const prune = request.query.prune === 'true';
+      if (request.query.dryRun === 'true') return { report: opts.inventory.previewInventory(parsed.value, { prune }), credentials: [] };
+      return opts.inventory.importInventory(parsed.value, { prune });
+    },
+  );
+
+  app.get(
+    '/inventory',
+    {
+      preHandler: opts.requireAdmin,
+      schema: {
+        summary: 'The live registry as an inventory document (retired rows left out); YAML with Accept: application/yaml',
+        security: [{ bearer: [] }],
+        response: { 200: Inventory },
+      },
+    },
+    async (request, reply) => {
+      const inventory = opts.inventory.exportInventory();
+      if (!YAML_TYPES.some((t) => request.headers.accept?.includes(t))) return inventory;
+      // The same bytes as `npm run cli -- inventory export`, bypassing the JSON serializer.
+      return reply.type('application/yaml; charset=utf-8').serializer((text: unknown) => String(text))
+        .send(formatInventory(inventory) as unknown as Inventory);
+    },
+  );
+};

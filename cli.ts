@@ -1,0 +1,117 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { loadConfig } from './config/config.ts';
+import { openDb } from './registry/db.ts';
+import { createInventoryImporter } from './inventory/apply.ts';
+import { exportInventory, formatInventory } from './inventory/export.ts';
+import { defaultCredentialsPath, formatOf, openCredentialsFile, readInventoryFile } from './inventory/files.ts';
+import { formatProblem } from './inventory/problems.ts';
+import type { DeviceCredential, ImportReport } from './contracts/inventory.ts';
+
+/** Operator commands that work on the data directory directly (no running server needed). */
+const out = (s: string): void => void process.stdout.write(s);
+const fail = (s: string, code = 1): never => {
+  process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+  process.exit(code);
+};
+
+const dbPath = (dataDir: string | undefined): string => join(resolve(dataDir ?? loadConfig(process.env).dataDir), 'greenspace.db');
+
+function printReport(report: ImportReport, verb: string): void {
+  const rows = Object.entries(report.tables).filter(([, c]) => c.inserted + c.updated + c.retired + c.deleted > 0);
+  out(`${verb}: ${report.totals.inserted} inserted, ${report.totals.updated} updated, ${report.totals.retired} retired, ${report.totals.deleted} deleted (${report.rowsWritten} rows written)\n`);
+  for (const [table, c] of rows) out(`  ${table.padEnd(17)} +${c.inserted} ~${c.updated} retired ${c.retired} deleted ${c.deleted}\n`);
+  for (const change of report.changes.filter((c) => c.action === 'updated').slice(0, 20)) {
+    out(`  updated ${change.table} ${change.key}: ${change.columns?.join(', ')}\n`);
+  }
+}
+
+/** PUT the file to a running server, so its device index sees the change at once. */
+async function importRemote(file: string, opts: { url: string; token?: string; prune: boolean; dryRun: boolean; credentials?: string }): Promise<void> {
+  const token = opts.token ?? process.env.GS_ADMIN_TOKEN;
+  if (!token) return fail('--url needs an admin token: --token or GS_ADMIN_TOKEN', 2);
+  const credentials = opts.dryRun ? undefined : openCredentialsFile(opts.credentials ?? defaultCredentialsPath(file, new Date()));
+  const url = new URL(`/api/v1/inventory?prune=${opts.prune}&dryRun=${opts.dryRun}`, opts.url);
+  const res = await fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' }, body: readFileSync(file, 'utf8') })
+    .catch((error: unknown) => {
+      credentials?.discard();
+      throw error;
+    });
+  const body = await res.json().catch(() => ({})) as { report?: ImportReport; credentials?: DeviceCredential[]; message?: string; issues?: Array<{ path: string; message: string; line?: number }> };
+  if (!res.ok || !body.report) {
+    credentials?.discard();
+    const issues = (body.issues ?? []).map((i) => formatProblem({ file, ...i }));
+    return fail(issues.length > 0 ? issues.join('\n') : `${url.origin} answered ${res.status}: ${body.message ?? ''}`);
+  }
+  printReport(body.report, opts.dryRun ? 'would change' : 'imported');
+  const fresh = body.credentials ?? [];
+  if (!credentials) return;
+  if (fresh.length === 0) return credentials.discard();
+  credentials.write(fresh);
+  out(`secrets of ${fresh.length} new devices written to ${credentials.path} (mode 0600): they are not stored anywhere else\n`);
+}
+
+const program = new Command().name('greenspace').description('Greenspace monitoring: operator commands');
+const inventory = program.command('inventory').description('the city inventory: districts, communities, zones, facilities, devices, teams');
+const dataDirOption = new Option('--data-dir <dir>', 'data directory holding greenspace.db (default: GS_DATA_DIR or ./data)');
+
+inventory.command('check')
+  .description('validate an inventory file without touching the registry')
+  .argument('<file>', 'inventory file (.yaml, .yml or .json)')
+  .action((file: string) => {
+    const parsed = readInventoryFile(file);
+    if (!parsed.ok) fail(parsed.error.map(formatProblem).join('\n'));
+    out(`${file}: ok\n`);
+  });
+
+inventory.command('import')
+  .description('make the registry match the file; new devices get secrets, written once to a 0600 credentials file')
+  .argument('<file>', 'inventory file (.yaml, .yml or .json)')
+  .addOption(dataDirOption)
+  .option('--prune', 'delete rows the file no longer lists (default: retire them)', false)
+  .option('--dry-run', 'report what would change and write nothing', false)
+  .option('--credentials <file>', 'where to write new devices\' secrets (default: ./<name>-credentials-<time>.csv)')
+  .option('--url <url>', 'import through a running server\'s API (e.g. http://127.0.0.1:3000) instead of the data directory')
+  .option('--token <token>', 'admin bearer token for --url (default: GS_ADMIN_TOKEN)')
+  .action(async (file: string, opts: { dataDir?: string; prune: boolean; dryRun: boolean; credentials?: string; url?: string; token?: string }) => {
+    const parsed = readInventoryFile(file);
+    if (!parsed.ok) return fail(parsed.error.map(formatProblem).join('\n'));
+    if (opts.url) return importRemote(file, opts as typeof opts & { url: string });
+    const db = openDb(dbPath(opts.dataDir));
+    try {
+      const importer = createInventoryImporter({ db, now: () => Date.now() });
+      if (opts.dryRun) return printReport(importer.previewInventory(parsed.value, { prune: opts.prune }), 'would change');
+      const credentials = openCredentialsFile(opts.credentials ?? defaultCredentialsPath(file, new Date()));
+      const result = await importer.importInventory(parsed.value, { prune: opts.prune }).catch((error: unknown) => {
+        credentials.discard();
+        throw error;
+      });
+      printReport(result.report, 'imported');
+      if (result.credentials.length === 0) credentials.discard();
+      else {
+        credentials.write(result.credentials);
+        out(`secrets of ${result.credentials.length} new devices written to ${credentials.path} (mode 0600): they are not stored anywhere else\n`);
+      }
+    } finally {
+      db.close();
+    }
+  });
+
+inventory.command('export')
+  .description('write the live registry as an inventory file (stdout without FILE)')
+  .argument('[file]', 'output file; .json writes JSON, anything else YAML')
+  .addOption(dataDirOption)
+  .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']))
+  .action((file: string | undefined, opts: { dataDir?: string; format?: 'yaml' | 'json' }) => {
+    const db = openDb(dbPath(opts.dataDir));
+    try {
+      const text = formatInventory(exportInventory(db), opts.format ?? (file ? formatOf(file) : 'yaml'));
+      if (file) writeFileSync(file, text);
+      else out(text);
+    } finally {
+      db.close();
+    }
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => fail(`greenspace: ${(error as Error).message}`));

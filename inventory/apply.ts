@@ -1,0 +1,146 @@
+import type { Db } from '../registry/db.ts';
+import { CodedError } from '../lib/errors.ts';
+import type { ChangeCounts, DeviceCredential, ImportReport, Inventory, RowChange } from '../contracts/inventory.ts';
+import { generateSecret as defaultGenerateSecret, hashSecret as defaultHashSecret } from '../registry/secrets.ts';
+import { TABLES, keyOf, type Row, type TableSpec } from './tables.ts';
+import { inventoryToRows } from './rows.ts';
+import { planImport, type CurrentRows, type TablePlan } from './plan.ts';
+
+export interface ImporterDeps {
+  db: Db;
+  /** Epoch ms; stamps retired_at and created_at. */
+  now: () => number;
+  generateSecret?: () => string;
+  hashSecret?: (secret: string) => Promise<string>;
+  /** Told which devices an import touched, so an in-memory index (the device registry) can re-read them. */
+  onDevicesChanged?: (ids: string[]) => void;
+}
+
+export interface ImportResult { report: ImportReport; credentials: DeviceCredential[] }
+
+export type InventoryImporter = ReturnType<typeof createInventoryImporter>;
+
+/**
+ * Imports make the registry match the file, in one transaction. Imports run one at a
+ * time: new devices' secrets are hashed (slowly, off the event loop) between planning
+ * and writing, and nothing else may change the plan meanwhile.
+ */
+export function createInventoryImporter(deps: ImporterDeps) {
+  const { db } = deps;
+  const generateSecret = deps.generateSecret ?? defaultGenerateSecret;
+  const hashSecret = deps.hashSecret ?? defaultHashSecret;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const readCurrent = (): CurrentRows => Object.fromEntries(TABLES.map((spec) => [
+    spec.table,
+    db.prepare(`SELECT ${[...spec.key, ...spec.columns].join(', ')} FROM ${spec.table}`).all() as Row[],
+  ])) as CurrentRows;
+  const totalChanges = (): number => (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+
+  async function run(inv: Inventory, options: { prune: boolean }): Promise<ImportResult> {
+    const desired = inventoryToRows(inv);
+    const firstPlan = planImport(readCurrent(), desired, options);
+    const newDevices = firstPlan.find((p) => p.spec.table === 'devices')?.inserts.map((r) => String(r.id)) ?? [];
+    const credentials = newDevices.map((deviceId) => ({ deviceId, secret: generateSecret() }));
+    const hashes = new Map(await Promise.all(credentials.map(async (c) => [c.deviceId, await hashSecret(c.secret)] as const)));
+
+    const before = totalChanges();
+    let plans: TablePlan[];
+    try {
+      plans = db.transaction(() => {
+        // Planned again inside the transaction: another writer (the API, a lifecycle call) may have moved on.
+        const plan = planImport(readCurrent(), desired, options);
+        write(plan, hashes);
+        return plan;
+      })();
+    } catch (error) {
+      // A constraint (a row still referenced by one outside the inventory, say) rolls the whole import back.
+      if ((error as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) {
+        throw new CodedError('conflict', `the registry refused the import, nothing was changed: ${(error as Error).message}`, { cause: error });
+      }
+      throw error;
+    }
+    const rowsWritten = totalChanges() - before;
+    const report = summarise(plans, rowsWritten);
+    const touched = plans.find((p) => p.spec.table === 'devices');
+    if (touched && deps.onDevicesChanged) {
+      const ids = [...touched.inserts, ...touched.updates.map((u) => u.row), ...touched.retires, ...touched.deletes].map((r) => String(r.id));
+      // A moved zone or community changes the tags of every device in it: re-read all then.
+      const placesChanged = plans.some((p) => ['communities', 'zones', 'facilities', 'sub_districts'].includes(p.spec.table) && p.updates.length + p.retires.length + p.deletes.length > 0);
+      const all = placesChanged ? (db.prepare('SELECT id FROM devices').all() as Array<{ id: string }>).map((r) => r.id) : [];
+      if (ids.length + all.length > 0) deps.onDevicesChanged([...new Set([...ids, ...all])]);
+    }
+    const inserted = new Set(touched?.inserts.map((r) => String(r.id)));
+    return { report, credentials: credentials.filter((c) => inserted.has(c.deviceId)) };
+  }
+
+  function write(plans: TablePlan[], hashes: Map<string, string>): void {
+    const at = new Date(deps.now()).toISOString();
+    const where = (spec: TableSpec) => spec.key.map((k) => `${k} = ?`).join(' AND ');
+    const keyValues = (spec: TableSpec, row: Row) => spec.key.map((k) => row[k] ?? null);
+
+    for (const { spec, retires } of plans) {
+      if (retires.length === 0) continue;
+      const clearEui = spec.table === 'devices' ? ', dev_eui = NULL' : ''; // a retired device frees its EUI for the hardware's next life
+      const stmt = db.prepare(`UPDATE ${spec.table} SET retired_at = ?${clearEui} WHERE ${where(spec)}`);
+      for (const row of retires) stmt.run(at, ...keyValues(spec, row));
+    }
+    // Two devices may swap EUIs in one file: release the changing ones before any is set.
+    const devices = plans.find((p) => p.spec.table === 'devices');
+    const release = db.prepare('UPDATE devices SET dev_eui = NULL WHERE id = ?');
+    for (const u of devices?.updates ?? []) if (u.columns.includes('dev_eui')) release.run(u.row.id);
+
+    for (const { spec, inserts, updates } of plans) {
+      for (const row of inserts) {
+        const values: Row = { ...row };
+        if (spec.table === 'devices') {
+          const hash = hashes.get(String(row.id));
+          if (!hash) throw new CodedError('conflict', `device ${String(row.id)} appeared while the inventory was being imported; import again`);
+          Object.assign(values, { secret_hash: hash, created_at: at });
+        }
+        const cols = Object.keys(values).filter((c) => values[c] !== undefined);
+        db.prepare(`INSERT INTO ${spec.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(...cols.map((c) => values[c] ?? null));
+      }
+      for (const { row, columns } of updates) {
+        db.prepare(`UPDATE ${spec.table} SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE ${where(spec)}`)
+          .run(...columns.map((c) => row[c] ?? null), ...keyValues(spec, row));
+      }
+    }
+    // Deletes last and children first: a row that moved away from a deleted parent has moved by now.
+    for (const { spec, deletes } of [...plans].reverse()) {
+      if (deletes.length === 0) continue;
+      const stmt = db.prepare(`DELETE FROM ${spec.table} WHERE ${where(spec)}`);
+      for (const row of deletes) stmt.run(...keyValues(spec, row));
+    }
+  }
+
+  return {
+    /** What an import of `inv` would change, written nowhere. */
+    previewInventory(inv: Inventory, options: { prune?: boolean } = {}): ImportReport {
+      return summarise(planImport(readCurrent(), inventoryToRows(inv), { prune: options.prune ?? false }), 0);
+    },
+    /** Make the registry match `inv`. `prune` deletes rows the file no longer lists instead of retiring them. */
+    importInventory(inv: Inventory, options: { prune?: boolean } = {}): Promise<ImportResult> {
+      const next = queue.then(() => run(inv, { prune: options.prune ?? false }));
+      queue = next.catch(() => undefined);
+      return next;
+    },
+  };
+}
+
+function summarise(plans: TablePlan[], rowsWritten: number): ImportReport {
+  const zero = (): ChangeCounts => ({ inserted: 0, updated: 0, retired: 0, deleted: 0 });
+  const totals = zero();
+  const tables: Record<string, ChangeCounts> = {};
+  const changes: RowChange[] = [];
+  for (const p of plans) {
+    const counts = { inserted: p.inserts.length, updated: p.updates.length, retired: p.retires.length, deleted: p.deletes.length };
+    tables[p.spec.table] = counts;
+    for (const k of ['inserted', 'updated', 'retired', 'deleted'] as const) totals[k] += counts[k];
+    for (const r of p.inserts) changes.push({ table: p.spec.table, key: keyOf(p.spec, r), action: 'inserted' });
+    for (const u of p.updates) changes.push({ table: p.spec.table, key: keyOf(p.spec, u.row), action: 'updated', columns: u.columns });
+    for (const r of p.retires) changes.push({ table: p.spec.table, key: keyOf(p.spec, r), action: 'retired' });
+    for (const r of p.deletes) changes.push({ table: p.spec.table, key: keyOf(p.spec, r), action: 'deleted' });
+  }
+  return { tables, totals, changes, rowsWritten };
+}

@@ -1,0 +1,38 @@
+import type { Db } from '../registry/db.ts';
+import type { Inventory } from '../contracts/inventory.ts';
+import { createInventoryImporter, type ImporterDeps } from './apply.ts';
+import { exportInventory } from './export.ts';
+
+export type InventoryService = ReturnType<typeof createInventoryService>;
+
+/**
+ * Import and export for a running process: after an import the device registry's
+ * in-memory index re-reads every device the import touched, so the broker and ingest
+ * see new, moved and retired devices at once.
+ */
+export function createInventoryService(deps: {
+  db: Db;
+  now: () => number;
+  devices: { refresh(id: string): unknown };
+  hashSecret?: ImporterDeps['hashSecret'];
+}) {
+  const retiredListeners: Array<(ids: string[]) => void> = [];
+  const importer = createInventoryImporter({
+    db: deps.db,
+    now: deps.now,
+    hashSecret: deps.hashSecret,
+    onDevicesChanged: (ids) => {
+      const gone = ids.filter((id) => deps.devices.refresh(id) === undefined);
+      if (gone.length > 0) for (const listener of retiredListeners) listener(gone);
+    },
+  });
+  return {
+    /** Devices an import retired or deleted: the broker drops their connections. */
+    onDevicesRemoved(listener: (ids: string[]) => void): void {
+      retiredListeners.push(listener);
+    },
+    importInventory: importer.importInventory,
+    previewInventory: importer.previewInventory,
+    exportInventory: (): Inventory => exportInventory(deps.db),
+  };
+}
