@@ -77,6 +77,10 @@ export function startSimulation(o: SimulationOptions) {
     /** Readings waiting in device buffers. */
     buffered: (): number => [...firmwares.values()].reduce((n, f) => n + f.outboxSize(), 0),
     connected: (): number => [...firmwares.values()].filter((f) => f.connection.isConnected()).length,
+    /** Stop taking readings everywhere; sessions stay up so buffers can drain. */
+    stopReporting(): void {
+      for (const f of firmwares.values()) f.stopReporting();
+    },
     async stop(): Promise<void> {
       await Promise.all([...firmwares.values()].map((f) => f.stop()));
     },

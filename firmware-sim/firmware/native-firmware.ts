@@ -139,6 +139,8 @@ export function createNativeFirmware(deps: NativeFirmwareDeps) {
       connection.start();
       loop.start();
     },
+    /** Stop taking readings but keep the session (drain the backlog before a stop). */
+    stopReporting: (): void => loop.stop(),
     /** Report now, outside the schedule (tests, scenario events). */
     reportNow: report,
     async stop(): Promise<void> {
