@@ -3,15 +3,23 @@ import { createRandom } from '../lib/random.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './firmware/backoff.ts';
 import { createNativeFirmware, type NativeFirmware } from './firmware/native-firmware.ts';
 import { createSimStats } from './firmware/stats.ts';
-import { listDevices, type FleetSpec, type SimDevice } from './fleet/spec.ts';
+import { listDevices, type FleetSpec } from './fleet/spec.ts';
+import type { Codec } from './lorawan/codec.ts';
+import type { LorawanFormat, NetworkIdentity } from './lorawan/envelopes.ts';
+import { createLoraFirmware } from './lorawan/lora-firmware.ts';
+import { gatewayOf, startNetworkServer, type NetworkServer } from './lorawan/network-server.ts';
 import { DEFAULT_CLIMATE, type Climate, type WeatherEffect } from './physics/weather.ts';
 import { createSimClock, realTimers, type Timers } from './sim-clock.ts';
 import { createWorld } from './world.ts';
 
+/** Native: one MQTT session per device. LoRaWAN: one network-server service account for all. */
+export type Transport =
+  | { mode: 'native'; credentials: ReadonlyMap<string, string>; backoff?: BackoffPolicy; outboxCapacity?: number }
+  | { mode: 'lorawan'; format: LorawanFormat; net: NetworkIdentity; codec: Codec; username?: string; password?: string; clientId?: string };
+
 export interface SimulationOptions {
   fleet: FleetSpec;
-  /** Device id → MQTT secret. Devices without one are left out (and counted). */
-  credentials: ReadonlyMap<string, string>;
+  transport: Transport;
   brokerUrl: string;
   /** Simulated ms per real ms (1440: a day in a minute). */
   accel: number;
@@ -22,24 +30,23 @@ export interface SimulationOptions {
   climate?: Climate;
   misbehaviourShare?: number;
   weatherEffect?: (t: number) => WeatherEffect;
-  backoff?: BackoffPolicy;
   jitter?: number;
-  outboxCapacity?: number;
   timers?: Timers;
 }
 
-export type Simulation = ReturnType<typeof startSimulation>;
+export type Simulation = Awaited<ReturnType<typeof startSimulation>>;
 
 /**
- * A running city: the world's physics and one native firmware per device, all seeded.
- * Each device gets its own PRNG stream so adding a device does not change the others.
+ * A running city: the world's physics and one firmware per device, all seeded. Each device
+ * gets its own PRNG stream, so adding a device does not change what the others do.
  */
-export function startSimulation(o: SimulationOptions) {
+export async function startSimulation(o: SimulationOptions) {
   const timers = o.timers ?? realTimers;
   const clock = createSimClock({ startMs: o.startMs, accel: o.accel, timers });
   const stats = createSimStats();
+  const tr = o.transport;
   const all = listDevices(o.fleet);
-  const devices = all.filter((d) => o.credentials.has(d.id));
+  const devices = tr.mode === 'native' ? all.filter((d) => tr.credentials.has(d.id)) : all;
   const world = createWorld({
     fleet: o.fleet,
     devices,
@@ -49,40 +56,63 @@ export function startSimulation(o: SimulationOptions) {
     weatherEffect: o.weatherEffect ?? (() => ({})),
     misbehaviourShare: o.misbehaviourShare ?? 0,
   });
+  const rngFor = (i: number) => createRandom((o.seed * 7919 + i + 1) >>> 0);
   const firmwares = new Map<string, NativeFirmware>();
-  devices.forEach((device: SimDevice, i) => {
-    firmwares.set(device.id, createNativeFirmware({
-      device,
-      secret: o.credentials.get(device.id)!,
-      url: o.brokerUrl,
-      world,
-      clock,
-      timers,
-      rng: createRandom((o.seed * 7919 + i + 1) >>> 0),
-      stats,
-      logger: o.logger,
-      backoff: o.backoff ?? DEFAULT_BACKOFF,
-      jitter: o.jitter,
-      outboxCapacity: o.outboxCapacity,
-    }));
-  });
+  const lora = new Map<string, ReturnType<typeof createLoraFirmware>>();
+  const gatewaysDown = new Set<string>();
+  let ns: NetworkServer | undefined;
+
+  if (tr.mode === 'native') {
+    devices.forEach((device, i) => firmwares.set(device.id, createNativeFirmware({
+      device, secret: tr.credentials.get(device.id)!, url: o.brokerUrl, world, clock, timers, rng: rngFor(i), stats,
+      logger: o.logger, backoff: tr.backoff ?? DEFAULT_BACKOFF, jitter: o.jitter, outboxCapacity: tr.outboxCapacity,
+    })));
+  } else {
+    devices.forEach((device, i) => lora.set(device.id, createLoraFirmware({ device, world, clock, rng: rngFor(i), stats, ns: () => ns!, jitter: o.jitter })));
+    ns = await startNetworkServer({
+      url: o.brokerUrl, username: tr.username, password: tr.password, clientId: tr.clientId ?? `gs-sim-ns-${o.seed}`,
+      format: tr.format, net: tr.net, codec: tr.codec, devices, stats, logger: o.logger,
+      isGatewayUp: (gatewayId) => !gatewaysDown.has(gatewayId),
+      onDownlink: (device, body) => lora.get(device.id)?.onDownlink(body),
+    });
+  }
   for (const f of firmwares.values()) f.start();
+  for (const f of lora.values()) f.start();
+
+  const seqOf = (id: string): number => firmwares.get(id)?.seq() ?? lora.get(id)?.seq() ?? 0;
 
   return {
     clock,
     world,
     stats,
+    devices,
     firmwares,
     missingCredentials: all.length - devices.length,
+    seqOf,
     /** Readings waiting in device buffers. */
     buffered: (): number => [...firmwares.values()].reduce((n, f) => n + f.outboxSize(), 0),
-    connected: (): number => [...firmwares.values()].filter((f) => f.connection.isConnected()).length,
+    connected: (): number => (ns ? devices.length : [...firmwares.values()].filter((f) => f.connection.isConnected()).length),
+    /** A community's link to the broker fails or returns (its gateway or cellular cell). */
+    setCommunityLink(communityId: string, up: boolean): void {
+      for (const f of firmwares.values()) if (f.device.communityId === communityId) f.connection.setReachable(up);
+      if (up) gatewaysDown.delete(`gw-${communityId}`);
+      else gatewaysDown.add(`gw-${communityId}`);
+    },
+    /** Every device session is cut at once, as a broker restart does to them. */
+    dropAll(): void {
+      for (const f of firmwares.values()) f.connection.drop();
+    },
     /** Stop taking readings everywhere; sessions stay up so buffers can drain. */
     stopReporting(): void {
       for (const f of firmwares.values()) f.stopReporting();
+      for (const f of lora.values()) f.stopReporting();
     },
     async stop(): Promise<void> {
+      for (const f of lora.values()) f.stop();
       await Promise.all([...firmwares.values()].map((f) => f.stop()));
+      await ns?.stop();
     },
   };
 }
+
+export { gatewayOf };

@@ -1,4 +1,4 @@
-import { CommandAck, ValveCommand } from '../../contracts/commands.ts';
+import type { CommandAck } from '../../contracts/commands.ts';
 import { deviceTopic } from '../../contracts/topics.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Random } from '../../lib/random.ts';
@@ -10,6 +10,7 @@ import { createConnection } from './connection.ts';
 import { createOutbox, toPending } from './outbox.ts';
 import { createReportLoop } from './report-loop.ts';
 import type { SimStats } from './stats.ts';
+import { handleValveCommand, parseJsonOrUndefined } from './valve-commands.ts';
 
 export interface NativeFirmwareDeps {
   device: SimDevice;
@@ -94,30 +95,17 @@ export function createNativeFirmware(deps: NativeFirmwareDeps) {
 
   function onCommand(payload: Buffer): void {
     stats.commandsReceived++;
-    let json: unknown;
-    try {
-      json = JSON.parse(payload.toString('utf8'));
-    } catch {
-      json = undefined;
-    }
-    const parsed = ValveCommand.safeParse(json);
-    if (!parsed.success) {
+    const outcome = handleValveCommand(world, device.id, parseJsonOrUndefined(payload), clock.now());
+    if (!outcome.obeyed) {
       stats.commandsRejected++;
-      const commandId = (json as { commandId?: unknown } | undefined)?.commandId;
-      // Without a usable command id there is nothing to acknowledge.
-      if (typeof commandId === 'string' && commandId.length > 0 && commandId.length <= 64) {
-        sendAck({ commandId, ok: false, state: world.valveOpen(device.id) ? 1 : 0, error: parsed.error.issues[0]?.message ?? 'invalid command', ts: clock.now() });
-      }
+      if (outcome.ack) sendAck(outcome.ack);
       return;
     }
-    const ack = world.command(device.id, parsed.data, clock.now());
     stats.commandsObeyed++;
-    sendAck(ack);
+    sendAck(outcome.ack);
     report(); // the state change goes out at once, not at the next interval
     cancelAutoOff?.();
-    cancelAutoOff = undefined;
-    const closeAt = world.valveCloseAt(device.id);
-    if (closeAt !== undefined) cancelAutoOff = clock.after(closeAt - clock.now() + 1, report);
+    cancelAutoOff = outcome.closeAt === undefined ? undefined : clock.after(outcome.closeAt - clock.now() + 1, report);
   }
 
   function sendAck(ack: CommandAck): void {

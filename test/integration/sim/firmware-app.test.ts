@@ -30,15 +30,14 @@ describe('simulated firmware against the running app', () => {
     expect(reg.credentials.size).toBe(devices.length);
     await t.app.broker.subscribe('gs/+/ack', (_topic, payload) => acks.push(JSON.parse(payload.toString())));
     const accel = 600;
-    sim = startSimulation({
+    sim = await startSimulation({
       fleet,
-      credentials: reg.credentials,
+      transport: { mode: 'native', credentials: reg.credentials, backoff: { baseMs: 100, capMs: 500 } },
       brokerUrl: `mqtt://127.0.0.1:${t.app.mqttPort}`,
       accel,
       startMs: backfillStart(Date.now(), 6 * 3_600_000, accel),
       seed: 7,
       logger: createLogger('silent'),
-      backoff: { baseMs: 100, capMs: 500 },
     });
     await eventually(() => (sim.connected() === devices.length ? true : undefined), 5_000, 'all devices connected');
   });
@@ -92,11 +91,11 @@ describe('simulated firmware against the running app', () => {
     sim.stopReporting();
     await eventually(() => (sim.buffered() === 0 && sim.stats.acked === sim.stats.generated ? true : undefined), 10_000, 'every reading acknowledged');
     expect(sim.stats.batches).toBeGreaterThan(0);
-    const soilReadings = soilIds.reduce((n, id) => n + sim.firmwares.get(id)!.seq(), 0);
+    const soilReadings = soilIds.reduce((n, id) => n + sim.seqOf(id), 0);
     await eventually(async () => ((await countPoints(t.influx, 'soil', 'moisture')) >= soilReadings ? true : undefined), 10_000, 'all soil points');
     await new Promise((r) => setTimeout(r, 300)); // nothing more arrives
     expect(await countPoints(t.influx, 'soil', 'moisture')).toBe(soilReadings);
-    const tiltReadings = sim.firmwares.get('f1-t1')!.seq();
+    const tiltReadings = sim.seqOf('f1-t1');
     expect(await countPoints(t.influx, 'tilt', 'pitch')).toBe(tiltReadings);
   });
 });

@@ -41,15 +41,14 @@ describe('firmware over a broker that restarts', () => {
     obs = observe(broker.url);
     await obs.ready;
     const accel = 600; // a 60 s report interval every 100 ms
-    sim = startSimulation({
+    sim = await startSimulation({
       fleet,
-      credentials: new Map(ids.map((id) => [id, 'anything'])),
+      transport: { mode: 'native', credentials: new Map(ids.map((id) => [id, 'anything'])), backoff: { baseMs: 200, capMs: 1_000 } },
       brokerUrl: broker.url,
       accel,
       startMs: backfillStart(Date.now(), 3_600_000, accel),
       seed: 42,
       logger: createLogger('silent'),
-      backoff: { baseMs: 200, capMs: 1_000 },
     });
   });
   afterAll(async () => {
@@ -76,7 +75,7 @@ describe('firmware over a broker that restarts', () => {
     await broker.restart();
     await eventually(() => (sim.stats.reconnects - reconnectsBefore === ids.length ? true : undefined), 10_000, 'every device reconnected once');
     await eventually(() => (sim.buffered() === 0 ? true : undefined), 5_000, 'backlog flushed');
-    const generated = new Map(ids.map((id) => [id, sim.firmwares.get(id)!.seq()]));
+    const generated = new Map(ids.map((id) => [id, sim.seqOf(id)]));
     await eventually(() => (ids.every((id) => new Set(obs.readings.get(id)!.map((r) => r.seq)).size >= generated.get(id)!) ? true : undefined), 5_000, 'every reading observed');
     expect(obs.arrays.length).toBeGreaterThanOrEqual(ids.length);
     expect(Math.max(...obs.arrays)).toBeGreaterThanOrEqual(5);
