@@ -50,7 +50,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const window = Math.max(1, o.inflight ?? 16);
   const batch = Math.max(1, o.batchSize ?? 1);
   const makeReading = o.reading ?? defaultReading;
-  const conns: Array<{ id: string; client: MqttClient; topic: string; seq: number; outstanding: number }> = [];
+  const conns: Array<{ id: string; client: MqttClient; topic: string; seq: number; outstanding: number; lastTs: number }> = [];
   let connectFailures = 0;
   const connectStart = performance.now();
   let next = 0;
@@ -59,7 +59,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       const d = o.devices[next++]!;
       try {
         const client = await mqtt.connectAsync(o.url, { clientId: d.id, username: d.id, password: d.secret, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 30_000 });
-        conns.push({ id: d.id, client, topic: deviceTopic(d.id, 'up'), seq: 0, outstanding: 0 });
+        conns.push({ id: d.id, client, topic: deviceTopic(d.id, 'up'), seq: 0, outstanding: 0, lastTs: 0 });
       } catch {
         connectFailures++;
       }
@@ -75,7 +75,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   let running = true;
 
   function send(c: (typeof conns)[number]): void {
-    const ts = Date.now();
+    // Distinct timestamps per device: InfluxDB keeps one point per series and time.
+    const ts = Math.max(Date.now(), c.lastTs + 1);
+    c.lastTs = ts + batch - 1;
     const items = Array.from({ length: batch }, (_, i) => makeReading(c.id, c.seq + i, ts + i));
     c.seq += batch;
     const payload = JSON.stringify(batch === 1 ? items[0] : items);

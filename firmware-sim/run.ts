@@ -53,6 +53,7 @@ export async function runSimulation(o: RunOptions): Promise<RunSummary> {
     brokerUrl: o.brokerUrl,
     accel: o.accel,
     startMs: o.startMs,
+    endMs: o.startMs + o.durationMs,
     seed: o.seed,
     logger: o.logger,
     climate: o.climate,
@@ -71,7 +72,7 @@ export async function runSimulation(o: RunOptions): Promise<RunSummary> {
   const realStart = Date.now();
   const tick = o.progressEveryMs ?? 250;
   const progress = () => o.onProgress?.({ simElapsedMs: Math.min(o.durationMs, sim.clock.now() - o.startMs), stats: sim.stats, buffered: sim.buffered(), connected: sim.connected() });
-  while (!o.signal?.aborted && Date.now() - realStart < realMs) {
+  while (!o.signal?.aborted && Date.now() - realStart < realMs && !sim.clock.ended()) {
     await sleep(Math.min(tick, realMs - (Date.now() - realStart)), o.signal);
     progress();
   }

@@ -22,12 +22,19 @@ export type SimClock = ReturnType<typeof createSimClock>;
  * Device behaviour (report intervals, valve auto-off) lives in simulated time; network
  * behaviour (reconnect backoff, timeouts) stays in real time.
  */
-export function createSimClock(options: { startMs: number; accel: number; timers: Timers }) {
+export function createSimClock(options: { startMs: number; accel: number; timers: Timers; endMs?: number }) {
   const { accel, timers } = options;
   const realStart = timers.now();
+  const endMs = options.endMs ?? Number.POSITIVE_INFINITY;
+  const raw = (): number => options.startMs + Math.floor((timers.now() - realStart) * accel);
   return {
     accel,
-    now: (): number => options.startMs + Math.floor((timers.now() - realStart) * accel),
+    /**
+     * Sim time, held at the end of the run: at a high acceleration a few ms of timer slack
+     * are minutes of sim time, which would put readings past the wall clock.
+     */
+    now: (): number => Math.min(endMs, raw()),
+    ended: (): boolean => raw() >= endMs,
     /** Run fn after simMs of simulated time; returns a cancel function. */
     after(simMs: number, fn: () => void): () => void {
       const h = timers.setTimeout(fn, Math.max(0, simMs / accel));

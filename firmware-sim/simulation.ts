@@ -25,6 +25,8 @@ export interface SimulationOptions {
   accel: number;
   /** Sim epoch ms at the start of the run. */
   startMs: number;
+  /** Sim epoch ms at which devices stop reporting (the clock holds there). */
+  endMs?: number;
   seed: number;
   logger: Logger;
   climate?: Climate;
@@ -42,7 +44,7 @@ export type Simulation = Awaited<ReturnType<typeof startSimulation>>;
  */
 export async function startSimulation(o: SimulationOptions) {
   const timers = o.timers ?? realTimers;
-  const clock = createSimClock({ startMs: o.startMs, accel: o.accel, timers });
+  const clock = createSimClock({ startMs: o.startMs, accel: o.accel, timers, endMs: o.endMs });
   const stats = createSimStats();
   const tr = o.transport;
   const all = listDevices(o.fleet);

@@ -10,7 +10,7 @@ export function createReportLoop(o: { intervalS: number; jitter: number; clock: 
   let stopped = false;
   const next = (delayMs: number) => {
     cancel = o.clock.after(delayMs, () => {
-      if (stopped) return;
+      if (stopped || o.clock.ended()) return;
       o.report();
       next(o.intervalS * 1000 * (1 + o.jitter * (2 * o.rng() - 1)));
     });

@@ -2,6 +2,45 @@ import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../../firmware-sim/firmware/backoff.ts';
 import { createOutbox, toPending } from '../../../firmware-sim/firmware/outbox.ts';
 import { createRandom } from '../../../lib/random.ts';
+import { backfillStart, createSimClock, type Timers } from '../../../firmware-sim/sim-clock.ts';
+
+function fakeTimers() {
+  let now = 1_000_000;
+  const due: Array<{ at: number; fn: () => void }> = [];
+  const timers: Timers = { now: () => now, setTimeout: (fn, ms) => due.push({ at: now + ms, fn }), clearTimeout: () => undefined };
+  return { timers, advance(ms: number) { now += ms; for (const d of due.splice(0).filter((x) => (x.at <= now ? (x.fn(), false) : true))) due.push(d); } };
+}
+
+describe('simulated clock', () => {
+  it('runs accel times faster than real time and holds at the end of the run', () => {
+    const f = fakeTimers();
+    const clock = createSimClock({ startMs: 0, accel: 1440, timers: f.timers, endMs: 86_400_000 });
+    f.advance(30_000);
+    expect(clock.now()).toBe(43_200_000); // half a day in half a minute
+    expect(clock.ended()).toBe(false);
+    f.advance(30_050);
+    expect(clock.now()).toBe(86_400_000);
+    expect(clock.ended()).toBe(true);
+  });
+
+  it('schedules sim delays as real delays divided by the acceleration', () => {
+    const f = fakeTimers();
+    const clock = createSimClock({ startMs: 0, accel: 600, timers: f.timers });
+    let fired = 0;
+    clock.after(60_000, () => fired++);
+    f.advance(99);
+    expect(fired).toBe(0);
+    f.advance(1);
+    expect(fired).toBe(1);
+  });
+
+  it.each([[1440, 86_400_000], [1, 3_600_000]])('backfills so an accelerated run ends at the wall clock (accel %i)', (accel, duration) => {
+    const wall = 1_800_000_000_000;
+    const start = backfillStart(wall, duration, accel);
+    const realRun = duration / accel;
+    expect(accel === 1 ? start : start + duration).toBe(accel === 1 ? wall : wall + realRun);
+  });
+});
 
 describe('reconnect backoff', () => {
   const policy = { baseMs: 1_000, capMs: 60_000 };
