@@ -38,6 +38,8 @@ export interface RunFlags {
   seed: string;
   misbehaving?: string;
   logLevel: string;
+  backoffBase: string;
+  backoffCap: string;
   progress: boolean;
   json: boolean;
 }
@@ -82,7 +84,7 @@ export async function runCommand(f: RunFlags, out: NodeJS.WritableStream = proce
   }
 
   const transport: Transport = f.mode === 'native'
-    ? { mode: 'native', credentials }
+    ? { mode: 'native', credentials, backoff: { baseMs: num(f.backoffBase, 'backoff-base') * 1000, capMs: num(f.backoffCap, 'backoff-cap') * 1000 } }
     : { mode: 'lorawan', format: f.mode, codec: f.codec, username: f.nsUsername, password: f.nsPassword, net: { application: f.application, tenant: f.tenant } };
 
   const bar = f.progress && !f.json

@@ -36,6 +36,8 @@ program
   .option('--scenarios <file>', 'scenarios file (default: firmware-sim/scenarios/scenarios.yaml)')
   .option('--seed <n>', 'PRNG seed: same seed, same city, same run', '1')
   .option('--misbehaving <share>', 'share of devices that misbehave (malformed, stuck, clock skew, silent)')
+  .option('--backoff-base <s>', 'reconnect: first backoff window, seconds (full jitter, doubling)', '2')
+  .option('--backoff-cap <s>', 'reconnect: largest backoff window, seconds', '120')
   .option('--log-level <level>', 'pino level', 'warn')
   .option('--no-progress', 'no progress bar')
   .option('--json', 'print the summary as JSON', false)

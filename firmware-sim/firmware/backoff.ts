@@ -5,7 +5,12 @@ export interface BackoffPolicy {
   capMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1_000, capMs: 60_000 };
+/**
+ * A first window of 2 s and a 2-minute ceiling: a few thousand devices cut at once return
+ * at a few thousand connections per second at most, then ever more spread out while the
+ * broker stays down.
+ */
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 2_000, capMs: 120_000 };
 
 /**
  * Delay before reconnect attempt n (0-based): exponential with "full jitter" (a uniform

@@ -66,8 +66,15 @@ export async function startNetworkServer(deps: NetworkServerDeps) {
     for (const item of items) deps.onDownlink(device, commandOf(item));
   });
 
-  const publish = (topic: string, body: unknown) =>
-    client.publishAsync(topic, JSON.stringify(body), { qos: 1 }).catch((error: Error) => deps.logger.debug({ err: error.message, topic }, 'uplink publish failed'));
+  /** True once the broker acknowledged it (QoS 1). */
+  const publish = (topic: string, body: unknown): Promise<boolean> =>
+    client.publishAsync(topic, JSON.stringify(body), { qos: 1 }).then(
+      () => true,
+      (error: Error) => {
+        deps.logger.debug({ err: error.message, topic }, 'network server publish failed');
+        return false;
+      },
+    );
 
   return {
     /** The gateway heard the device at t: publish the uplink event (unless the gateway is down). */
@@ -94,15 +101,15 @@ export async function startNetworkServer(deps: NetworkServerDeps) {
         frmPayload: reading ? encodeFrame(reading) : Buffer.from(payload),
       };
       stats.sent++;
-      await publish(uplinkTopic(format, net, device), format === 'chirpstack' ? chirpstackUplink(net, uplink) : ttsUplink(net, uplink));
-      stats.acked++;
+      if (await publish(uplinkTopic(format, net, device), format === 'chirpstack' ? chirpstackUplink(net, uplink) : ttsUplink(net, uplink))) stats.acked++;
     },
     /** The device confirmed a downlink: the server's ack event. */
     async downlinkAck(device: SimDevice, t: number): Promise<void> {
       const n = fCntDown.get(device.id) ?? 0;
       fCntDown.set(device.id, n + 1);
+      let delivered: boolean;
       if (format === 'chirpstack') {
-        await publish(`application/${net.application}/device/${device.devEui}/event/ack`, {
+        delivered = await publish(`application/${net.application}/device/${device.devEui}/event/ack`, {
           deduplicationId: stableUuid(`ack:${device.devEui}:${n}`),
           time: new Date(t).toISOString(),
           deviceInfo: { tenantId: net.tenant, applicationId: net.application, deviceName: device.id, devEui: device.devEui },
@@ -111,13 +118,13 @@ export async function startNetworkServer(deps: NetworkServerDeps) {
           fCntDown: n,
         });
       } else {
-        await publish(`v3/${net.application}@${net.tenant}/devices/${device.id}/down/ack`, {
+        delivered = await publish(`v3/${net.application}@${net.tenant}/devices/${device.id}/down/ack`, {
           end_device_ids: { device_id: device.id, application_ids: { application_id: net.application }, dev_eui: device.devEui.toUpperCase() },
           received_at: new Date(t).toISOString(),
           downlink_ack: { f_port: 2, f_cnt: n, confirmed: true, priority: 'NORMAL' },
         });
       }
-      stats.acksSent++;
+      if (delivered) stats.acksSent++;
     },
     async stop(): Promise<void> {
       await client.endAsync();
