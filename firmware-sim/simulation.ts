@@ -47,7 +47,8 @@ export async function startSimulation(o: SimulationOptions) {
   const clock = createSimClock({ startMs: o.startMs, accel: o.accel, timers, endMs: o.endMs });
   const stats = createSimStats();
   const tr = o.transport;
-  const all = listDevices(o.fleet);
+  // Under LoRaWAN the network server speaks for the gateways; they are not MQTT devices.
+  const all = listDevices(o.fleet).filter((d) => tr.mode === 'native' || d.kind !== 'gateway');
   const devices = tr.mode === 'native' ? all.filter((d) => tr.credentials.has(d.id)) : all;
   const world = createWorld({
     fleet: o.fleet,

@@ -64,7 +64,7 @@ export function createWorld(o: WorldOptions) {
       });
     }
   }
-  const faults = assignMisbehaviours(o.devices.map((d) => d.id), o.misbehaviourShare, rng);
+  const faults = assignMisbehaviours(o.devices.filter((d) => d.kind !== 'gateway').map((d) => d.id), o.misbehaviourShare, rng);
   const devices = new Map<string, DeviceState>(o.devices.map((d) => [d.id, {
     device: d,
     // A few nodes arrive with old batteries, so low-battery alerts have something to find.
@@ -104,6 +104,8 @@ export function createWorld(o: WorldOptions) {
 
   function measure(ds: DeviceState, t: number): Record<string, number> {
     const d = ds.device;
+    // A gateway is mains powered; its heartbeat carries only its backhaul signal.
+    if (d.kind === 'gateway') return { rssi: Math.round(ds.rssiBase + 3 * noise()) };
     const base = { battery: round(ds.battery, 1), rssi: Math.round(ds.rssiBase + 3 * noise()) };
     if (d.kind === 'soil') {
       const zone = zones.get(d.zoneId!)!;

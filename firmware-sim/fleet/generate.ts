@@ -20,7 +20,8 @@ const pick = <T>(rng: Random, items: readonly T[]): T => items[Math.floor(rng() 
 
 /**
  * A city of N communities × zones × sensors, with one tilt-monitored facility of each
- * type per community and valves in the automatic zones. Repeatable for a seed.
+ * type per community, valves in the automatic zones and a gateway per community.
+ * Repeatable for a seed.
  */
 export function generateFleet(o: GenerateOptions, rng: Random): FleetSpec {
   const types = FACILITY_TYPES.filter((t) => t !== 'other');
@@ -31,6 +32,7 @@ export function generateFleet(o: GenerateOptions, rng: Random): FleetSpec {
       return {
         id: c,
         district: `d${pad((ci % Math.max(1, o.districts)) + 1, 2)}`,
+        gateway: true,
         zones: Array.from({ length: o.zonesPerCommunity }, (_, zi) => ({
           id: `${c}-z${pad(zi + 1, 2)}`,
           plant: pick(rng, PLANT_TYPES),

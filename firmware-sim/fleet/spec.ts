@@ -34,6 +34,8 @@ export type FleetFacility = z.infer<typeof FleetFacility>;
 export const FleetCommunity = z.strictObject({
   id: EntityId,
   district: EntityId,
+  /** A gateway ({id}-gw) whose heartbeat and will let device health group a community's outage. */
+  gateway: z.boolean().default(false),
   zones: z.array(FleetZone).default([]),
   facilities: z.array(FleetFacility).default([]),
 });
@@ -44,6 +46,7 @@ export const FleetSpec = z
       soilS: z.number().int().min(10).default(900),
       tiltS: z.number().int().min(10).default(900),
       valveS: z.number().int().min(10).default(300),
+      gatewayS: z.number().int().min(10).default(300),
     }).prefault({}),
     communities: z.array(FleetCommunity).min(1),
   })
@@ -81,6 +84,9 @@ export function listDevices(fleet: FleetSpec): SimDevice[] {
     out.push({ ...d, devEui, registration: { id: d.id, kind: d.kind, devEui, reportIntervalS: d.reportIntervalS, place } });
   };
   for (const c of fleet.communities) {
+    if (c.gateway) {
+      add({ id: `${c.id}-gw`, kind: 'gateway', reportIntervalS: fleet.intervals.gatewayS, communityId: c.id, districtId: c.district }, { district: c.district, community: c.id });
+    }
     for (const z of c.zones) {
       const place = { district: c.district, community: c.id, zone: z.id, plant: z.plant, mode: z.mode };
       for (let i = 1; i <= z.soilSensors; i++) {

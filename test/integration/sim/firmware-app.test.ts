@@ -11,6 +11,7 @@ const fleet = FleetSpec.parse({
   communities: [{
     id: 'c1',
     district: 'd1',
+    gateway: true,
     zones: [{ id: 'z1', mode: 'automatic', soil: 'loam', soilSensors: 3, areaM2: 60, flowLPerMin: 12, initialMoisture: 18 }],
     facilities: [{ id: 'f1', type: 'bench' }],
   }],
@@ -22,6 +23,7 @@ describe('simulated firmware against the running app', () => {
   let t: TestApp;
   let sim: Simulation;
   const acks: Array<Record<string, unknown>> = [];
+  const status = new Map<string, string>();
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -29,6 +31,7 @@ describe('simulated firmware against the running app', () => {
     expect(reg.failures).toEqual([]);
     expect(reg.credentials.size).toBe(devices.length);
     await t.app.broker.subscribe('gs/+/ack', (_topic, payload) => acks.push(JSON.parse(payload.toString())));
+    await t.app.broker.subscribe('gs/+/status', (topic, payload) => status.set(topic.split('/')[1]!, JSON.parse(payload.toString()).state));
     const accel = 600;
     sim = await startSimulation({
       fleet,
@@ -51,6 +54,16 @@ describe('simulated firmware against the running app', () => {
     const metrics = (await t.app.api.inject({ url: '/metrics' })).body;
     expect(metrics).not.toMatch(/gs_readings_rejected_total\{[^}]*\} [1-9]/);
     expect(metrics).not.toMatch(/gs_mqtt_auth_failures_total\{[^}]*\} [1-9]/);
+  });
+
+  it("marks a community's gateway offline by its will when the link fails, online when it returns", async () => {
+    await eventually(() => (status.get('c1-gw') === 'online' ? true : undefined), 5_000, 'gateway online');
+    sim.setCommunityLink('c1', false);
+    await eventually(() => (status.get('c1-gw') === 'offline' && status.get('z1-s1') === 'offline' ? true : undefined), 5_000, 'gateway and sensors offline');
+    sim.setCommunityLink('c1', true);
+    await eventually(() => (status.get('c1-gw') === 'online' && sim.connected() === devices.length ? true : undefined), 10_000, 'back online');
+    const metrics = (await t.app.api.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/gs_readings_accepted_total\{kind="gateway"\} [1-9]/);
   });
 
   it('obeys a valve command on its down topic, acks it, waters the zone and closes by itself', async () => {

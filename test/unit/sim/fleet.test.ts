@@ -20,6 +20,7 @@ describe('fleet', () => {
     const types = new Set(fleet.communities[0]!.facilities.map((f) => f.type));
     expect(types).toEqual(new Set(FACILITY_TYPES.filter((t) => t !== 'other')));
     expect(devices.filter((d) => d.kind === 'tilt')).toHaveLength(5 * types.size);
+    expect(devices.filter((d) => d.kind === 'gateway').map((d) => d.id)).toEqual(['c001-gw', 'c002-gw', 'c003-gw', 'c004-gw', 'c005-gw']);
     expect(new Set(devices.map((d) => d.id)).size).toBe(devices.length);
     expect(new Set(devices.map((d) => d.devEui)).size).toBe(devices.length);
     expect(generateFleet(options, createRandom(1))).toEqual(fleet);
