@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CLIMATE, diurnalEtShare, hargreavesEt0, weatherAt, type WeatherEffect } from '../../../firmware-sim/physics/weather.ts';
+import { DEFAULT_CLIMATE, diurnalEtShare, extraterrestrialRadiation, hargreavesEt0, weatherAt, type WeatherEffect } from '../../../firmware-sim/physics/weather.ts';
 import { irrigationMmH, SOILS, stepSoil, type SoilZone } from '../../../firmware-sim/physics/soil.ts';
 import { advanceTilt, applyImpact, readTilt, type TiltState } from '../../../firmware-sim/physics/tilt.ts';
 import { advanceValve, applyValveCommand, closedValve } from '../../../firmware-sim/physics/valve.ts';
@@ -27,6 +27,10 @@ function simulate(zone: SoilZone, moisture: number, start: number, hours: number
 }
 
 describe('weather', () => {
+  it('matches FAO-56 example 8: Ra = 32.2 MJ m⁻² day⁻¹ at 20°S on 3 September', () => {
+    expect(extraterrestrialRadiation(246, -20)).toBeCloseTo(32.2, 1);
+  });
+
   it.each([
     ['mid-summer', JULY_1 + 12 * 24 * HOUR, 3.5, 6.5],
     ['mid-winter', JAN_1 + 15 * 24 * HOUR, 0.3, 1.8],
