@@ -94,7 +94,7 @@ export async function startSimulation(o: SimulationOptions) {
     seqOf,
     /** Readings waiting in device buffers. */
     buffered: (): number => [...firmwares.values()].reduce((n, f) => n + f.outboxSize(), 0),
-    connected: (): number => (ns ? devices.length : [...firmwares.values()].filter((f) => f.connection.isConnected()).length),
+    connected: (): number => (ns ? devices.length : [...firmwares.values()].filter((f) => f.connection.isReady()).length),
     /** A community's link to the broker fails or returns (its gateway or cellular cell). */
     setCommunityLink(communityId: string, up: boolean): void {
       for (const f of firmwares.values()) if (f.device.communityId === communityId) f.connection.setReachable(up);

@@ -42,6 +42,7 @@ export function createConnection(deps: ConnectionDeps) {
   let stopped = true;
   let reachable = true;
   let timer: unknown;
+  let subscribed = false;
   const inflight = new Set<(error: Error) => void>();
 
   function schedule(): void {
@@ -69,6 +70,7 @@ export function createConnection(deps: ConnectionDeps) {
       will: { topic: status, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
     });
     client = c;
+    subscribed = false;
     let closed = false;
     let up = false;
     c.on('connect', () => {
@@ -77,7 +79,9 @@ export function createConnection(deps: ConnectionDeps) {
       deps.events.connected(!everConnected);
       everConnected = true;
       c.publish(status, JSON.stringify({ state: 'online', ts: deps.now() }), { qos: 1, retain: true });
-      if (deps.subscriptions.length > 0) c.subscribe(deps.subscriptions, { qos: 1 });
+      // Ready once its command topic is subscribed: a command sent before the SUBACK is lost (clean session).
+      if (deps.subscriptions.length > 0) c.subscribe(deps.subscriptions, { qos: 1 }, () => { if (client === c) subscribed = true; });
+      else subscribed = true;
       deps.onConnect();
     });
     c.on('message', (topic, payload) => deps.onMessage(topic, payload));
@@ -100,6 +104,8 @@ export function createConnection(deps: ConnectionDeps) {
       connect();
     },
     isConnected: (): boolean => client?.connected === true,
+    /** Connected, and subscribed to its command topic if it has one. */
+    isReady: (): boolean => client?.connected === true && subscribed,
     /** Resolves on PUBACK (QoS 1); rejects when not connected or when the connection drops first. */
     publish(topic: string, payload: string, options: { qos: 0 | 1; retain?: boolean } = { qos: 1 }): Promise<void> {
       const c = client;

@@ -69,7 +69,7 @@ describe('simulated firmware against the running app', () => {
   it('obeys a valve command on its down topic, acks it, waters the zone and closes by itself', async () => {
     const before = sim.world.zoneMoisture('z1')!;
     await t.app.broker.publish({ topic: 'gs/z1-v/down', payload: JSON.stringify({ commandId: 'cmd-1', action: 'open', autoOffS: 1800, issuedAt: Date.now() }), qos: 1, retain: false });
-    const ack = await eventually(() => acks.find((a) => a.commandId === 'cmd-1'), 5_000, 'the ack');
+    const ack = await eventually(() => acks.find((a) => a.commandId === 'cmd-1'), 10_000, 'the ack');
     expect(ack).toEqual(expect.objectContaining({ commandId: 'cmd-1', ok: true, state: 1 }));
     expect(sim.world.valveOpen('z1-v')).toBe(true);
     // 30 simulated minutes = 3 s here; the valve closes on its own.
