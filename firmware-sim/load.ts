@@ -1,0 +1,155 @@
+import { performance } from 'node:perf_hooks';
+import mqtt, { type MqttClient } from 'mqtt';
+import { deviceTopic } from '../contracts/topics.ts';
+
+export interface LoadOptions {
+  url: string;
+  /** One MQTT connection per device, with its registered credentials. */
+  devices: ReadonlyArray<{ id: string; secret: string }>;
+  /** Target messages per second over all connections; 0 or undefined: as fast as acks allow. */
+  rate?: number;
+  durationMs: number;
+  qos?: 0 | 1;
+  /** Publishes outstanding per connection (QoS 1) before it waits for acks. */
+  inflight?: number;
+  /** Readings per message (1: single objects; more: store-and-forward style arrays). */
+  batchSize?: number;
+  /** The reading body; the default is a soil reading. */
+  reading?: (id: string, seq: number, ts: number) => Record<string, unknown>;
+  connectConcurrency?: number;
+  signal?: AbortSignal;
+}
+
+export interface LoadReport {
+  connections: number;
+  connectFailures: number;
+  connectMs: number;
+  durationMs: number;
+  published: number;
+  acked: number;
+  errors: number;
+  /** Publishes the rate schedule wanted but the in-flight window did not allow. */
+  behind: number;
+  publishedPerSec: number;
+  /** Acknowledged messages per second (QoS 0: published per second). */
+  msgsPerSec: number;
+  readingsPerSec: number;
+  ackLatencyMs: { p50: number; p95: number; p99: number; max: number };
+}
+
+const defaultReading = (_id: string, seq: number, ts: number) => ({ ts, seq, moisture: 20 + (seq % 100) / 10, temperature: 18.5, battery: 90 });
+
+const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
+
+/**
+ * The benchmark's load generator: N device connections publishing readings at a target
+ * rate or as fast as the broker acknowledges them. Reports throughput and PUBACK latency.
+ */
+export async function runLoad(o: LoadOptions): Promise<LoadReport> {
+  const qos = o.qos ?? 1;
+  const window = Math.max(1, o.inflight ?? 16);
+  const batch = Math.max(1, o.batchSize ?? 1);
+  const makeReading = o.reading ?? defaultReading;
+  const conns: Array<{ id: string; client: MqttClient; topic: string; seq: number; outstanding: number; lastTs: number }> = [];
+  let connectFailures = 0;
+  const connectStart = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.max(1, o.connectConcurrency ?? 50) }, async () => {
+    while (next < o.devices.length) {
+      const d = o.devices[next++]!;
+      try {
+        const client = await mqtt.connectAsync(o.url, { clientId: d.id, username: d.id, password: d.secret, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 30_000 });
+        conns.push({ id: d.id, client, topic: deviceTopic(d.id, 'up'), seq: 0, outstanding: 0, lastTs: 0 });
+      } catch {
+        connectFailures++;
+      }
+    }
+  }));
+  const connectMs = performance.now() - connectStart;
+
+  let published = 0;
+  let acked = 0;
+  let errors = 0;
+  let behind = 0;
+  const latencies: number[] = [];
+  let running = true;
+
+  function send(c: (typeof conns)[number]): void {
+    // Distinct timestamps per device: InfluxDB keeps one point per series and time.
+    const ts = Math.max(Date.now(), c.lastTs + 1);
+    c.lastTs = ts + batch - 1;
+    const items = Array.from({ length: batch }, (_, i) => makeReading(c.id, c.seq + i, ts + i));
+    c.seq += batch;
+    const payload = JSON.stringify(batch === 1 ? items[0] : items);
+    const started = performance.now();
+    c.outstanding++;
+    published++;
+    c.client.publish(c.topic, payload, { qos }, (error) => {
+      c.outstanding--;
+      if (error) errors++;
+      else {
+        acked++;
+        if (qos === 1) latencies.push(performance.now() - started);
+      }
+      if (running && !o.rate) fill(c);
+    });
+  }
+  function fill(c: (typeof conns)[number]): void {
+    while (running && c.outstanding < window && c.client.connected) send(c);
+  }
+
+  const start = performance.now();
+  if (!o.rate) {
+    for (const c of conns) fill(c);
+    await waitFor(o.durationMs, o.signal);
+  } else {
+    // A ticker paces the whole fleet: publish what the schedule owes, round-robin.
+    let due = 0;
+    let rr = 0;
+    while (performance.now() - start < o.durationMs && !o.signal?.aborted && conns.length > 0) {
+      const owed = Math.floor(((performance.now() - start) / 1000) * o.rate) - due;
+      for (let i = 0; i < owed; i++) {
+        const c = conns[rr++ % conns.length]!;
+        if (c.outstanding < window && c.client.connected) send(c);
+        else behind++;
+      }
+      due += Math.max(0, owed);
+      await waitFor(5, o.signal);
+    }
+  }
+  running = false;
+  const durationMs = performance.now() - start;
+  // Throughput counts what was acknowledged inside the window; later acks only settle.
+  const ackedInWindow = acked;
+  const publishedInWindow = published;
+  // Give outstanding publishes a moment to be acknowledged before closing.
+  const settleUntil = performance.now() + 5_000;
+  while (conns.some((c) => c.outstanding > 0) && performance.now() < settleUntil) await waitFor(10);
+  await Promise.all(conns.map((c) => c.client.endAsync(true).catch(() => undefined)));
+  latencies.sort((a, b) => a - b);
+  const seconds = durationMs / 1000;
+  const msgs = qos === 1 ? ackedInWindow : publishedInWindow;
+  return {
+    connections: conns.length,
+    connectFailures,
+    connectMs: Math.round(connectMs),
+    durationMs: Math.round(durationMs),
+    published,
+    acked,
+    errors,
+    behind,
+    publishedPerSec: Math.round(published / seconds),
+    msgsPerSec: Math.round(msgs / seconds),
+    readingsPerSec: Math.round((msgs * batch) / seconds),
+    ackLatencyMs: { p50: round2(percentile(latencies, 0.5)), p95: round2(percentile(latencies, 0.95)), p99: round2(percentile(latencies, 0.99)), max: round2(latencies.at(-1) ?? 0) },
+  };
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+const waitFor = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const onAbort = () => { clearTimeout(t); resolve(); };
+    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });

@@ -1,0 +1,170 @@
+import type { CommandAck, ValveCommand } from '../contracts/commands.ts';
+import type { Random } from '../lib/random.ts';
+import { drainBattery } from './physics/battery.ts';
+import { assignMisbehaviours, initialMisbehaviour, misbehave, type MisbehaviourState } from './physics/misbehaviour.ts';
+import { clamp, gaussian, round, uniform } from './physics/noise.ts';
+import { irrigationMmH, SOILS, soilEc, soilTemperatureC, stepSoil } from './physics/soil.ts';
+import { advanceTilt, applyImpact, readTilt, type Impact, type TiltState } from './physics/tilt.ts';
+import { advanceValve, applyValveCommand, closedValve, type ValveState } from './physics/valve.ts';
+import { weatherAt, type Climate, type WeatherEffect } from './physics/weather.ts';
+import type { FleetSpec, FleetZone, SimDevice } from './fleet/spec.ts';
+
+export interface WorldOptions {
+  fleet: FleetSpec;
+  devices: SimDevice[];
+  startMs: number;
+  climate: Climate;
+  rng: Random;
+  /** Scenario weather at a sim time. */
+  weatherEffect: (t: number) => WeatherEffect;
+  misbehaviourShare: number;
+  /** Physics step (sim seconds). */
+  stepS?: number;
+}
+
+interface DeviceState {
+  device: SimDevice;
+  battery: number;
+  /** Sensor calibration bias (soil: % VWC) and radio link. */
+  bias: number;
+  rssiBase: number;
+  misbehaviour: MisbehaviourState | undefined;
+  lastSampleAt: number;
+}
+
+export type World = ReturnType<typeof createWorld>;
+
+/**
+ * The physical city the devices measure: zones' soil, facilities' attitude, valves.
+ * Advanced lazily in fixed steps to whatever sim time a device asks about.
+ */
+export function createWorld(o: WorldOptions) {
+  const { rng } = o;
+  const stepMs = (o.stepS ?? 300) * 1000;
+  const noise = () => gaussian(rng);
+  const zones = new Map<string, { spec: FleetZone; moisture: number; valveId: string | undefined }>();
+  const facilities = new Map<string, TiltState>();
+  const valves = new Map<string, { state: ValveState; zoneId: string; flow: number }>();
+  for (const c of o.fleet.communities) {
+    for (const z of c.zones) {
+      const s = SOILS[z.soil];
+      const moisture = z.initialMoisture ?? uniform(rng, s.wiltingPoint + 0.5 * (s.fieldCapacity - s.wiltingPoint), s.fieldCapacity);
+      const valveId = z.mode === 'automatic' ? `${z.id}-v` : undefined;
+      zones.set(z.id, { spec: z, moisture, valveId });
+      if (valveId) valves.set(valveId, { state: closedValve(o.startMs), zoneId: z.id, flow: z.flowLPerMin });
+    }
+    for (const f of c.facilities) {
+      const dir = rng() * 2 * Math.PI;
+      facilities.set(f.id, {
+        pitch: uniform(rng, -1.5, 1.5),
+        roll: uniform(rng, -1.5, 1.5),
+        driftPitchPerDay: f.settlementDegPerDay * Math.cos(dir),
+        driftRollPerDay: f.settlementDegPerDay * Math.sin(dir),
+        pendingShockG: 0,
+      });
+    }
+  }
+  const faults = assignMisbehaviours(o.devices.filter((d) => d.kind !== 'gateway').map((d) => d.id), o.misbehaviourShare, rng);
+  const devices = new Map<string, DeviceState>(o.devices.map((d) => [d.id, {
+    device: d,
+    // A few nodes arrive with old batteries, so low-battery alerts have something to find.
+    battery: rng() < 0.05 ? uniform(rng, 8, 20) : uniform(rng, 60, 100),
+    bias: d.kind === 'soil' ? 1.0 * noise() : 0,
+    rssiBase: uniform(rng, -115, -65),
+    misbehaviour: faults.has(d.id) ? initialMisbehaviour(faults.get(d.id)!, rng) : undefined,
+    lastSampleAt: o.startMs,
+  }]));
+
+  let now = o.startMs;
+
+  function step(to: number): void {
+    const dtS = (to - now) / 1000;
+    // One city, one sky: the weather is the same for every zone.
+    const weather = weatherAt(to, o.climate, o.weatherEffect(to));
+    for (const v of valves.values()) {
+      const before = v.state.volumeL;
+      v.state = advanceValve(v.state, to, v.flow);
+      const zone = zones.get(v.zoneId)!;
+      // The volume delivered during the step, as a depth rate over the zone.
+      const litresPerMin = ((v.state.volumeL - before) / dtS) * 60;
+      zone.moisture = stepSoil(zone.moisture, zone.spec, { weather, irrigationMmH: irrigationMmH(litresPerMin, zone.spec.areaM2) }, dtS).moisture;
+    }
+    for (const zone of zones.values()) {
+      if (zone.valveId) continue;
+      zone.moisture = stepSoil(zone.moisture, zone.spec, { weather, irrigationMmH: 0 }, dtS).moisture;
+    }
+    for (const [id, s] of facilities) facilities.set(id, advanceTilt(s, dtS));
+    now = to;
+  }
+
+  function advanceTo(t: number): void {
+    while (now + stepMs <= t) step(now + stepMs);
+    if (t > now) step(t);
+  }
+
+  function measure(ds: DeviceState, t: number): Record<string, number> {
+    const d = ds.device;
+    // A gateway is mains powered; its heartbeat carries only its backhaul signal.
+    if (d.kind === 'gateway') return { rssi: Math.round(ds.rssiBase + 3 * noise()) };
+    const base = { battery: round(ds.battery, 1), rssi: Math.round(ds.rssiBase + 3 * noise()) };
+    if (d.kind === 'soil') {
+      const zone = zones.get(d.zoneId!)!;
+      const w = weatherAt(t, o.climate, o.weatherEffect(t));
+      return {
+        moisture: round(clamp(zone.moisture + ds.bias + 0.3 * noise(), 0, 100), 1),
+        temperature: round(soilTemperatureC(w) + 0.2 * noise(), 1),
+        ec: round(Math.max(0, soilEc(zone.moisture, zone.spec.soil) + 0.02 * noise()), 2),
+        ...base,
+      };
+    }
+    if (d.kind === 'tilt') {
+      const read = readTilt(facilities.get(d.facilityId!)!, noise);
+      facilities.set(d.facilityId!, read.state);
+      const { pitch, roll, shock } = read.reading;
+      return { pitch: round(pitch, 2), roll: round(roll, 2), ...(shock !== undefined ? { shock: round(shock, 1) } : {}), ...base };
+    }
+    const v = valves.get(d.id)!;
+    return { state: v.state.open ? 1 : 0, flow: v.state.open ? round(Math.max(0, v.flow * (1 + 0.02 * noise())), 1) : 0, volume: round(v.state.volumeL, 1), ...base };
+  }
+
+  return {
+    now: () => now,
+    advanceTo,
+    /**
+     * What the device sends at t: a native JSON payload, or undefined when it is silent.
+     * `ts` and `seq` come from the firmware; the misbehaviour layer may mangle them.
+     */
+    report(deviceId: string, t: number, seq: number): string | undefined {
+      advanceTo(t);
+      const ds = devices.get(deviceId);
+      if (!ds) throw new Error(`unknown simulated device ${deviceId}`);
+      ds.battery = drainBattery(ds.battery, ds.device.kind, { dtS: (t - ds.lastSampleAt) / 1000, reports: 1, actuations: 0 });
+      ds.lastSampleAt = t;
+      const reading = { ts: t, seq, ...measure(ds, t) };
+      if (!ds.misbehaviour) return JSON.stringify(reading);
+      const out = misbehave(ds.misbehaviour, reading, t, rng);
+      ds.misbehaviour = out.state;
+      return out.payload;
+    },
+    /** A valve obeys a command at t. */
+    command(valveId: string, cmd: ValveCommand, t: number): CommandAck {
+      advanceTo(t);
+      const v = valves.get(valveId);
+      if (!v) throw new Error(`no simulated valve ${valveId}`);
+      const { state, ack } = applyValveCommand(v.state, cmd, t, v.flow);
+      const ds = devices.get(valveId);
+      if (ds && state.actuations > v.state.actuations) ds.battery = drainBattery(ds.battery, 'valve', { dtS: 0, reports: 0, actuations: 1 });
+      v.state = state;
+      return ack;
+    },
+    valveCloseAt: (valveId: string): number | undefined => valves.get(valveId)?.state.closeAt,
+    valveOpen: (valveId: string): boolean => valves.get(valveId)?.state.open === true,
+    impact(facilityId: string, impact: Impact): void {
+      const s = facilities.get(facilityId);
+      if (s) facilities.set(facilityId, applyImpact(s, impact));
+    },
+    zoneMoisture: (zoneId: string): number | undefined => zones.get(zoneId)?.moisture,
+    facilityTilt: (facilityId: string): TiltState | undefined => facilities.get(facilityId),
+    misbehaviourOf: (deviceId: string) => devices.get(deviceId)?.misbehaviour?.mode,
+  };
+}

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, countPoints, eventually, queryRows, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { createLogger } from '../../../lib/logger.ts';
+import { createRandom } from '../../../lib/random.ts';
+import { FleetSpec, listDevices } from '../../../firmware-sim/fleet/spec.ts';
+import { registerFleet } from '../../../firmware-sim/fleet/provision.ts';
+import { runSimulation } from '../../../firmware-sim/run.ts';
+import { runLoad } from '../../../firmware-sim/load.ts';
+import { Scenario } from '../../../firmware-sim/scenarios/schema.ts';
+import { planScenario } from '../../../firmware-sim/scenarios/player.ts';
+import { backfillStart } from '../../../firmware-sim/sim-clock.ts';
+
+const fleet = FleetSpec.parse({
+  intervals: { soilS: 900, tiltS: 900, valveS: 900 },
+  communities: [{
+    id: 'c1', district: 'd1',
+    zones: [{ id: 'z1', soilSensors: 2 }],
+    facilities: [
+      ...['b1', 'b2', 'b3', 'b4'].map((id) => ({ id, type: 'bench' as const })),
+      { id: 'g1', type: 'fitness_equipment' as const }, { id: 'g2', type: 'fitness_equipment' as const },
+    ],
+  }],
+});
+
+describe('a scenario run and the load generator against the running app', () => {
+  let t: TestApp;
+  let credentials: Map<string, string>;
+  const api = () => `http://127.0.0.1:${t.app.httpPort}`;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const reg = await registerFleet({ apiUrl: api(), token: ADMIN_TOKEN, devices: listDevices(fleet) });
+    credentials = reg.credentials;
+  });
+  afterAll(async () => t?.stop());
+
+  it('replays a vandalism night: the hit facilities report one shock each and a tilt jump', async () => {
+    // The shipped night, compressed: the impact early enough that every hit sensor reports again.
+    const scenario = Scenario.parse({ description: 'vandals', duration: '4h', events: [
+      { type: 'impact', at: '1h', facilityTypes: ['bench', 'fitness_equipment'], share: 0.3, tiltDeg: 18, shockG: 9 },
+    ] });
+    const seed = 11;
+    const accel = 3_600; // four hours in four seconds
+    const summary = await runSimulation({
+      fleet, transport: { mode: 'native', credentials, backoff: { baseMs: 100, capMs: 500 } }, brokerUrl: `mqtt://127.0.0.1:${t.app.mqttPort}`,
+      accel, durationMs: scenario.duration, startMs: backfillStart(Date.now(), scenario.duration, accel), seed, logger: createLogger('silent'), scenario, drainMs: 10_000,
+    });
+    const hit = planScenario(scenario, fleet, createRandom(seed ^ 0x5eed)).flatMap((a) => (a.kind === 'impact' ? [`${a.facilityId}-t1`] : []));
+    expect(hit).toHaveLength(2); // 30 % of 4 benches + 2 fitness sets
+    expect(summary).toEqual(expect.objectContaining({ devices: 8, bufferedAtEnd: 0, dropped: 0, scenarioActions: 2 }));
+    expect(summary.acked).toBe(summary.generated);
+    await eventually(async () => ((await countPoints(t.influx, 'tilt', 'pitch')) + (await countPoints(t.influx, 'soil', 'moisture')) === summary.generated ? true : undefined), 10_000, 'every reading stored');
+    // Nothing refused: no reading may land in the future.
+    expect((await t.app.api.inject({ url: '/metrics' })).body).not.toMatch(/gs_readings_rejected_total\{[^}]*\} [1-9]/);
+    const shocks = await queryRows(t.influx, `SELECT shock, device FROM tilt WHERE shock > 0`);
+    expect(shocks.map((r) => r.device).sort()).toEqual([...hit].sort());
+    for (const device of hit) {
+      const rows = await queryRows(t.influx, `SELECT pitch, roll FROM tilt WHERE device = '${device}'`);
+      const first = rows[0]!;
+      const last = rows.at(-1)!;
+      expect(Math.hypot(Number(last.pitch) - Number(first.pitch), Number(last.roll) - Number(first.roll))).toBeGreaterThan(15);
+    }
+  });
+
+  it('sends what misbehaving firmware sends, and the ingest refuses it for the right reasons', async () => {
+    const before = (await t.app.api.inject({ url: '/metrics' })).body;
+    const accel = 14_400;
+    const summary = await runSimulation({
+      fleet, transport: { mode: 'native', credentials, backoff: { baseMs: 100, capMs: 500 } }, brokerUrl: `mqtt://127.0.0.1:${t.app.mqttPort}`,
+      accel, durationMs: 86_400_000, startMs: backfillStart(Date.now(), 86_400_000, accel), seed: 5, logger: createLogger('silent'), misbehaviourShare: 1, drainMs: 10_000,
+    });
+    expect(summary.silent).toBeGreaterThan(0);
+    const metrics = (await t.app.api.inject({ url: '/metrics' })).body;
+    expect(before).not.toMatch(/reason="malformed_json"/);
+    for (const reason of ['malformed_json', 'schema', 'out_of_range', 'bad_timestamp']) {
+      expect(metrics).toMatch(new RegExp(`gs_readings_rejected_total\\{reason="${reason}"\\} [1-9]`));
+    }
+  });
+
+  it('runs load at the maximum rate and at a target rate, counting acks', async () => {
+    const devices = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+      const id = `load-${i}`;
+      return { id, secret: await t.register({ id, kind: 'soil', place: { district: 'dl', community: 'cl', zone: 'zl' } }) };
+    }));
+    const url = `mqtt://127.0.0.1:${t.app.mqttPort}`;
+    const max = await runLoad({ url, devices, durationMs: 1_000, inflight: 4 });
+    expect(max).toEqual(expect.objectContaining({ connections: 10, connectFailures: 0, errors: 0 }));
+    expect(max.acked).toBe(max.published);
+    expect(max.msgsPerSec).toBeGreaterThan(0);
+    expect(max.ackLatencyMs.p50).toBeGreaterThan(0);
+    const paced = await runLoad({ url, devices, durationMs: 1_000, rate: 200, batchSize: 5 });
+    // Paced: never ahead of the schedule; what the window could not take is counted as behind.
+    expect(paced.published).toBeLessThanOrEqual(205);
+    expect(paced.published + paced.behind).toBeGreaterThan(150);
+    expect(paced.readingsPerSec).toBeCloseTo(paced.msgsPerSec * 5, -1);
+    const stored = await eventually(async () => {
+      const rows = await queryRows(t.influx, `SELECT count(moisture) FROM soil WHERE zone = 'zl'`);
+      const n = Number(rows[0]?.count ?? 0);
+      return n === max.acked + paced.acked * 5 ? n : undefined;
+    }, 10_000, 'every load reading stored');
+    expect(stored).toBe(max.acked + paced.acked * 5);
+  });
+});
