@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, countPoints, eventually, queryRows, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { ADMIN_TOKEN, countPoints, eventually, queryRows, startTestApp, UNLIMITED, type TestApp } from '../../helpers/app.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { createRandom } from '../../../lib/random.ts';
 import { FleetSpec, listDevices } from '../../../firmware-sim/fleet/spec.ts';
@@ -28,7 +28,7 @@ describe('a scenario run and the load generator against the running app', () => 
   const api = () => `http://127.0.0.1:${t.app.httpPort}`;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp(UNLIMITED); // load mode floods from few connections: not a rate-limit test
     const reg = await registerFleet({ apiUrl: api(), token: ADMIN_TOKEN, devices: listDevices(fleet) });
     credentials = reg.credentials;
   });
