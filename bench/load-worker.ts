@@ -14,7 +14,6 @@ interface Job {
   /** Total msgs/s over all clients; 0 = as fast as possible. */
   rate: number;
   window: number;
-  tsBase: number;
   anonymous?: boolean;
 }
 
@@ -41,6 +40,7 @@ async function run(): Promise<void> {
     const id = job.devices[c]!.id;
     const topic = `gs/${id}/up`;
     let inflight = 0;
+    let lastTs = 0;
     let wake: (() => void) | undefined;
     const started = Date.now();
     for (let seq = 0; seq < job.perClient; seq++) {
@@ -49,9 +49,10 @@ async function run(): Promise<void> {
         const wait = due - Date.now();
         if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       }
-      // ts = publish time: the benchmark's publish → stored latency is measured from it.
-      // Timestamps are made unique per device so no point overwrites another.
-      const ts = Math.max(Date.now(), job.tsBase + seq);
+      // ts = publish time, the start of the publish → stored latency; made unique per
+      // device (1 ms apart at least) so that no point overwrites another in InfluxDB.
+      const ts = Math.max(Date.now(), lastTs + 1);
+      lastTs = ts;
       const payload = `{"ts":${ts},"seq":${seq},"moisture":${20 + (seq % 50) / 10},"temperature":18.5,"battery":90}`;
       sent++;
       if (job.qos === 0) {

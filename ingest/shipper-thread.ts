@@ -86,11 +86,12 @@ export function startShipperThread(deps: ShipperThreadDeps) {
     }
   });
   worker.on('error', (error) => deps.logger.error({ err: error }, 'shipper thread failed'));
+  let terminating = false;
   worker.on('exit', (code) => {
     exited = true;
     for (const w of waiting.drained.splice(0)) w(false);
     for (const w of waiting.stopped.splice(0)) w();
-    if (code !== 0) deps.logger.error({ code }, 'shipper thread exited');
+    if (code !== 0 && !terminating) deps.logger.error({ code }, 'shipper thread exited');
   });
 
   return {
@@ -106,6 +107,7 @@ export function startShipperThread(deps: ShipperThreadDeps) {
         worker.postMessage({ type: 'stop' } satisfies ToWorker);
         await new Promise<void>((resolve) => waiting.stopped.push(resolve));
       }
+      terminating = true; // terminate() ends the thread with exit code 1
       await worker.terminate();
     },
   };
