@@ -1,7 +1,7 @@
 import { actorOf } from '../auth.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { preHandlerAsyncHookHandler } from 'fastify';
 import { DECISION_ACTIONS, type Decision } from '../../rules/irrigation/state.ts';
 import { validateWindow } from '../../rules/irrigation/windows.ts';
 import { ZoneOverride } from '../../irrigation/store.ts';
@@ -26,11 +26,6 @@ const DecisionView = z.object({
 });
 const view = (d: Decision & { id?: number }): z.infer<typeof DecisionView> => ({ ...d, time: new Date(d.at).toISOString(), inputs: { ...d.inputs } });
 const Accepted = z.object({ decisions: z.array(DecisionView) });
-
-/**
- * Who acted. Only the bootstrap admin token exists today; when roles land, the auth hook
- * sets `request.user` and every operator action records that user instead.
- */
 
 /** Decisions that refuse an operator's request rather than act on it. */
 const REFUSALS = new Set(['already_running', 'no_valve', 'freeze', 'budget', 'paused', 'seasonal_off']);
