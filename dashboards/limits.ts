@@ -1,3 +1,5 @@
+import { DEFAULT_MOISTURE_BANDS } from '../contracts/zone.ts';
+import { DEFAULT_FACILITY_CONFIG } from '../rules/facility-health/thresholds.ts';
 import type { FacilityType, PlantType } from '../contracts/device.ts';
 
 /**
@@ -5,37 +7,29 @@ import type { FacilityType, PlantType } from '../contracts/device.ts';
  * (irrigation target band per plant type, facility tilt warning/critical per facility
  * type); a zone's or facility's own override lives in the registry and InfluxDB does
  * not carry it, so a dashboard can only show the default for the plant or facility type.
- * When the rules export their defaults, import them here instead.
+ * They are imported from the rules, so a dashboard line is where the rule fires.
  */
 export interface Band {
   low: number;
   high: number;
 }
 
-/** Volumetric water content (%) kept per plant type; `default` for soil without a plant tag. */
-export const MOISTURE_BANDS: Record<PlantType | 'default', Band> = {
-  trees: { low: 15, high: 30 },
-  shrubs: { low: 18, high: 32 },
-  hedge: { low: 18, high: 32 },
-  ground_cover: { low: 20, high: 35 },
-  lawn: { low: 22, high: 38 },
-  default: { low: 20, high: 35 },
-};
+/**
+ * Volumetric water content (%) kept per plant type: the irrigation rules' loam defaults
+ * (contracts/zone.ts); `default` for soil without a plant tag. Soil type and per-zone
+ * overrides live in the registry, not in InfluxDB tags, so dashboards draw the defaults.
+ */
+export const MOISTURE_BANDS: Record<PlantType | 'default', Band> = { ...DEFAULT_MOISTURE_BANDS, default: DEFAULT_MOISTURE_BANDS.shrubs };
 
 export interface TiltLimit {
   warning: number;
   critical: number;
 }
 
-/** Degrees from the install baseline: a pavilion tolerates far less than a trellis rope. */
-export const TILT_LIMITS: Record<FacilityType, TiltLimit> = {
-  pavilion: { warning: 2, critical: 5 },
-  trellis_rope: { warning: 8, critical: 15 },
-  planter_trough: { warning: 5, critical: 10 },
-  fitness_equipment: { warning: 3, critical: 6 },
-  bench: { warning: 5, critical: 10 },
-  other: { warning: 5, critical: 10 },
-};
+/** Degrees from the install baseline, as the facility-health rules judge them. */
+export const TILT_LIMITS: Record<FacilityType, TiltLimit> = Object.fromEntries(
+  Object.entries(DEFAULT_FACILITY_CONFIG.byType).map(([type, t]) => [type, { warning: t.warningDeg, critical: t.criticalDeg }]),
+) as Record<FacilityType, TiltLimit>;
 
 /** A shock (g) above this is drawn as an impact. */
 export const SHOCK_IMPACT_G = 2;

@@ -73,11 +73,11 @@ export async function buildScorecard(deps: ScorecardDeps, month: string): Promis
 
   // Time in band: hourly median moisture per zone, compared with the zone's band. Zones that
   // share a band are asked in one query (a subquery: InfluxQL has no per-row thresholds).
-  const zones = deps.db.prepare('SELECT id, community_id AS communityId, plant, moisture_low AS low, moisture_high AS high FROM zones').all() as Array<{ id: string; communityId: string; plant: string; low: number | null; high: number | null }>;
+  const zones = deps.db.prepare('SELECT id, community_id AS communityId, plant, soil, moisture_low AS low, moisture_high AS high FROM zones').all() as Array<{ id: string; communityId: string; plant: string; soil: string; low: number | null; high: number | null }>;
   const byBand = new Map<string, { band: MoistureBand; zones: string[] }>();
   const zoneCommunity = new Map<string, string>();
   for (const z of zones) {
-    const band = bandFor(z.plant, z.low, z.high, deps.bands ?? DEFAULT_BANDS);
+    const band = bandFor(z.plant, z.low, z.high, deps.bands ?? DEFAULT_BANDS, z.soil);
     const key = `${band.low}:${band.high}`;
     (byBand.get(key) ?? byBand.set(key, { band, zones: [] }).get(key)!).zones.push(z.id);
     zoneCommunity.set(z.id, z.communityId);

@@ -1,33 +1,12 @@
 import { z } from 'zod';
-import { MoistureBand, SoilType, type ZoneConfig } from '../../contracts/zone.ts';
+import { DEFAULT_MOISTURE_BANDS, DEFAULT_SOIL_OFFSET, MoistureBand, SoilType, type ZoneConfig } from '../../contracts/zone.ts';
 import { PlantType } from '../../contracts/device.ts';
 
 const seconds = z.number().min(0);
 
-/**
- * Target bands (% volumetric water content) per plant type, for a loam soil.
- *
- * Where they come from: a loam holds roughly 12–14 % VWC at wilting point and 28–32 % at
- * field capacity (USDA NRCS soil water-holding tables; FAO-56 Table 19). Irrigation
- * practice refills at a "management allowed depletion" of the available water: ~50 % for
- * shallow-rooted turf and ground cover (FAO-56 p ≈ 0.5), 60–70 % for deeper-rooted shrubs,
- * hedges and established trees. Refill at WP + (1 − MAD)·(FC − WP) and stop a little
- * under field capacity, leaving room for rain. Hence lawn ≈ 20–30 %, shrubs lower.
- * They are defaults only: every value is configuration and any zone may override its band.
- */
-export const DEFAULT_BANDS: Record<PlantType, MoistureBand> = {
-  lawn: { low: 20, high: 30 },
-  ground_cover: { low: 20, high: 29 },
-  hedge: { low: 18, high: 28 },
-  shrubs: { low: 17, high: 27 },
-  trees: { low: 15, high: 26 },
-};
-
-/**
- * Shift of the loam band for other soils: sand holds far less water at field capacity
- * (~10–15 % VWC), clay far more (~35–40 %, with wilting point ~20 %).
- */
-export const DEFAULT_SOIL_OFFSET: Record<SoilType, number> = { sand: -9, loam: 0, clay: 8 };
+/** The shared defaults (contracts/zone.ts): irrigation, scorecard and dashboards agree on them. */
+export const DEFAULT_BANDS = DEFAULT_MOISTURE_BANDS;
+export { DEFAULT_SOIL_OFFSET };
 
 const CycleSoak = z.object({ runS: z.number().positive(), soakS: seconds });
 

@@ -22,12 +22,12 @@ describe('monthly scorecard over seeded InfluxDB data and a seeded ledger', () =
     await t.register({ id: 'sb-1', kind: 'soil', reportIntervalS: 3600, place: { district: 'taobei', community: 'c-b', zone: 'zb', plant: 'trees' } });
     await t.register({ id: 'sc-1', kind: 'soil', reportIntervalS: 3600, place: { district: 'tainan', community: 'c-c', zone: 'zc', plant: 'shrubs' } });
 
-    // Seed: c-a reports every hour, in its lawn band (25–40 %) for the first half of the month only;
+    // Seed: c-a reports every hour, in its lawn band (20–30 %) for the first half of the month only;
     // c-b reports every other hour, always inside its tree band (18–32 %); c-c never reports.
     const lines: string[] = [];
     for (let h = 0; h < 744; h++) {
       const ts = OCT + h * HOUR;
-      lines.push(toLine('soil', { district: 'taobei', community: 'c-a', zone: 'za', device: 'sa-1', plant: 'lawn' }, { moisture: h < 372 ? 30 : 20 }, ts));
+      lines.push(toLine('soil', { district: 'taobei', community: 'c-a', zone: 'za', device: 'sa-1', plant: 'lawn' }, { moisture: h < 372 ? 28 : 15 }, ts));
       if (h % 2 === 0) lines.push(toLine('soil', { district: 'taobei', community: 'c-b', zone: 'zb', device: 'sb-1', plant: 'trees' }, { moisture: 25 }, ts));
     }
     lines.push(toLine('soil', { district: 'taobei', community: 'c-a', zone: 'za', device: 'sa-1', plant: 'lawn' }, { moisture: 5 }, NOV)); // next month: not counted

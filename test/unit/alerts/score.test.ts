@@ -39,8 +39,11 @@ describe('scorecard periods and bands', () => {
   });
   it('refuses a malformed month', () => expect(() => monthPeriod('2026-13')).toThrow(/YYYY-MM/));
   it('uses the zone override, else the plant type default', () => {
-    expect(bandFor('lawn', null, null)).toEqual({ low: 25, high: 40 });
-    expect(bandFor('lawn', 30, null)).toEqual({ low: 30, high: 40 });
-    expect(bandFor('cactus', null, null)).toEqual({ low: 20, high: 34 });
+    // The irrigation rules' defaults (contracts/zone.ts): the scorecard measures the band the rules keep.
+    expect(bandFor('lawn', null, null)).toEqual({ low: 20, high: 30 });
+    expect(bandFor('lawn', 25, null)).toEqual({ low: 25, high: 30 });
+    expect(bandFor('cactus', null, null)).toEqual({ low: 17, high: 27 });
+    expect(bandFor('lawn', null, null, undefined, 'clay')).toEqual({ low: 28, high: 38 });
+    expect(bandFor('lawn', 22, 31, undefined, 'sand')).toEqual({ low: 22, high: 31 }); // an override is absolute
   });
 });
