@@ -75,7 +75,10 @@ describe('health monitor (the edge between readings, detectors and alerts)', () 
     ] as const) t.alerts.apply({ action: 'raise', ...signal, message: 'before the restart', at: t.clock.now() });
     t.monitor.seed(t.alerts.allActive());
     t.baselines.save('pav-1', { pitch: 0, roll: 0 });
-    t.send('s-1', { moisture: 20, battery: 90 });
+    // A battery clears only once it reads well for the clear hold (3 readings, 4 report intervals).
+    for (let i = 0; i < 4; i++) { t.send('s-1', { moisture: 20 + i, battery: 90 }); t.clock.advance(MIN); }
+    expect(t.alerts.list({ active: true, kind: 'battery_low' })).toHaveLength(1);
+    t.send('s-1', { moisture: 25, battery: 90 });
     t.send('s-2', { moisture: 21 });
     for (let i = 0; i < 3; i++) { t.clock.advance(MIN); t.send('t-1', { pitch: 0.1 + i * 0.01, roll: 0 }); }
     expect(t.alerts.list({ active: true })).toEqual([]);
