@@ -91,4 +91,21 @@ describe('the notifier and a reopened alert (same id)', () => {
     await step(60);
     expect(t.sent.flatMap((d) => d.alerts.map((a) => [a.alert.id, a.reason]))).toEqual(reasons.map((r) => [first.id, r]));
   });
+
+  it('an acknowledged alert that flaps stays acknowledged and pages nobody again', async () => {
+    const t = await setup();
+    const signal = { kind: 'sensor_out_of_range', subject: 's-1', communityId: 'c-001', districtId: 'd-1', severity: 'warning', message: 'implausible moisture=0', at: T0 } as const;
+    const step = async (s: number) => { for (let i = 0; i < s; i++) { t.clock.advance(1_000); await t.tick(); } };
+    const first = t.alerts.apply({ action: 'raise', ...signal })!;
+    await step(40);
+    t.alerts.acknowledge(first.id, { by: 'wang' });
+    for (let i = 0; i < 5; i++) {
+      t.alerts.apply({ action: 'clear', kind: signal.kind, subject: signal.subject, at: t.clock.now() });
+      await step(5);
+      expect(t.alerts.apply({ action: 'raise', ...signal })).toMatchObject({ id: first.id, state: 'acknowledged' });
+      await step(5);
+    }
+    await step(60);
+    expect(t.sent.flatMap((d) => d.alerts.map((a) => a.reason))).toEqual(['firing']);
+  });
 });
