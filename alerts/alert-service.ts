@@ -7,6 +7,7 @@ import { createAlertStore, toAlert, type AlertFilter, type AlertRecord } from '.
 import { createWorkOrderStore } from './work-orders/store.ts';
 import { DEFAULT_SLA_MS, dueAt } from './work-orders/sla.ts';
 import { isHigher, isSticky, opensWorkOrder, requiresNote } from './kinds.ts';
+import { canReopen, DEFAULT_REOPEN_WITHIN_MS, reopenAlert } from './reopen.ts';
 
 export type TransitionListener = (t: AlertTransition) => void;
 
@@ -15,6 +16,8 @@ export interface AlertServiceDeps {
   clock: Clock;
   logger: Logger;
   sla?: Record<Severity, number>;
+  /** A condition back within this long after an automatic clear reopens the same alert (reopen.ts). */
+  reopenWithinMs?: number;
 }
 
 export type AlertService = ReturnType<typeof createAlertService>;
@@ -32,6 +35,7 @@ export function createAlertService(deps: AlertServiceDeps) {
   const { db, clock } = deps;
   const log = deps.logger.child({ module: 'alerts' });
   const sla = deps.sla ?? DEFAULT_SLA_MS;
+  const reopenWithinMs = deps.reopenWithinMs ?? DEFAULT_REOPEN_WITHIN_MS;
   const store = createAlertStore(db);
   const orders = createWorkOrderStore(db, () => clock.now());
   const listeners = new Set<TransitionListener>();
@@ -65,6 +69,8 @@ export function createAlertService(deps: AlertServiceDeps) {
     const at = clock.now();
     const existing = store.active(s.kind, s.subject);
     if (!existing) {
+      const last = store.lastResolved(s.kind, s.subject);
+      if (canReopen(last, last && orders.forAlert(last.id), at, reopenWithinMs)) return reopenAlert({ store, orders, sla, transition }, last, s, at, out);
       const id = store.insert({ kind: s.kind, subject: s.subject, severity: s.severity, message: s.message, communityId: s.communityId ?? null, districtId: s.districtId ?? null, details: s.details, at });
       if (opensWorkOrder(s.kind, s.severity)) {
         orders.open({ alertId: id, severity: s.severity, communityId: s.communityId ?? null, districtId: s.districtId ?? null, title: s.message, at, dueAt: dueAt(at, s.severity, sla) });

@@ -68,10 +68,16 @@ export type AlertFilter = z.input<typeof AlertFilter>;
 export function createAlertStore(db: Db) {
   const byId = db.prepare('SELECT * FROM alerts WHERE id = ?');
   const activeByKey = db.prepare("SELECT * FROM alerts WHERE kind = ? AND subject = ? AND state <> 'resolved'");
+  const lastResolvedByKey = db.prepare("SELECT * FROM alerts WHERE kind = ? AND subject = ? AND state = 'resolved' ORDER BY id DESC LIMIT 1");
   const insertTransition = db.prepare('INSERT INTO alert_transitions (alert_id, from_state, to_state, severity, at, by, note) VALUES (?, ?, ?, ?, ?, ?, ?)');
   return {
     get: (id: number): AlertRecord | undefined => { const r = byId.get(id) as AlertRow | undefined; return r && toRecord(r); },
     active: (kind: string, subject: string): AlertRecord | undefined => { const r = activeByKey.get(kind, subject) as AlertRow | undefined; return r && toRecord(r); },
+    /** The latest resolved alert of a key (whether it may reopen is the service's call). */
+    lastResolved: (kind: string, subject: string): AlertRecord | undefined => {
+      const r = lastResolvedByKey.get(kind, subject) as AlertRow | undefined;
+      return r && toRecord(r);
+    },
     insert(a: { kind: string; subject: string; severity: string; message: string; communityId: string | null; districtId: string | null; details: unknown; at: number }): number {
       return Number(db.prepare(
         `INSERT INTO alerts (kind, subject, severity, state, message, community_id, district_id, details, first_fired_at, last_changed_at)

@@ -5,7 +5,7 @@ import type { AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import { decideFacility, initialFacilityState, type Angles, type FacilityState } from '../rules/facility-health/decide-facility.ts';
 import { DEFAULT_FACILITY_CONFIG, type FacilityRuleConfig } from '../rules/facility-health/thresholds.ts';
-import { decideDeviceHealth, initialDeviceHealthState, type DeviceHealthState } from '../rules/device-health/decide-device.ts';
+import { decideDeviceHealth, initialDeviceHealthState, seedDeviceHealth, type DeviceHealthState } from '../rules/device-health/decide-device.ts';
 import { DEFAULT_DEVICE_HEALTH_CONFIG, type DeviceHealthConfig } from '../rules/device-health/config.ts';
 import { initialOfflineState, markOnline, sweepOffline } from '../rules/device-health/offline.ts';
 
@@ -78,6 +78,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
      * still resolves its alert, and one that persists does not raise it again.
      */
     seed(active: ReadonlyArray<{ kind: string; subject: string; severity: string; details: Record<string, unknown> | null }>): void {
+      const now = deps.clock.now();
       const devices = new Set(offline.devices);
       const gws = new Map(offline.gateways);
       for (const a of active) {
@@ -86,10 +87,10 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
         switch (a.kind) {
           case 'facility_tilt': facilities.set(a.subject, { ...facility(), level: a.severity === 'critical' ? 'critical' : 'warning', candidate: a.severity === 'critical' ? 'critical' : 'warning' }); break;
           case 'facility_settlement': facilities.set(a.subject, { ...facility(), settlementRaised: true }); break;
-          case 'battery_low': deviceStates.set(a.subject, { ...device(), batteryAlert: a.severity === 'critical' ? 'critical' : 'warning' }); break;
-          case 'sensor_stuck': deviceStates.set(a.subject, { ...device(), stuckRaised: true }); break;
-          case 'sensor_out_of_range': deviceStates.set(a.subject, { ...device(), rangeRaised: true }); break;
-          case 'clock_skew': deviceStates.set(a.subject, { ...device(), skewRaised: true }); break;
+          case 'battery_low':
+          case 'sensor_stuck':
+          case 'sensor_out_of_range':
+          case 'clock_skew': deviceStates.set(a.subject, seedDeviceHealth(device(), a, now)); break;
           case 'device_offline': devices.add(a.subject); break;
           case 'gateway_offline': gws.set(a.subject, Array.isArray(a.details?.devices) ? (a.details.devices as string[]) : []); break;
         }

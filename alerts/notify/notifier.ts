@@ -69,6 +69,7 @@ export function createNotifier(deps: NotifierDeps) {
 
   function fire(t: AlertTransition, prev: Tracked | undefined, now: number): void {
     const { alert } = t;
+    if (prev?.state === 'resolved') return refire(t, prev, now);
     if (prev?.state === 'firing') {
       const worse = severityRank(alert.severity) > severityRank(prev.alert.severity);
       const next = { ...prev, alert };
@@ -86,12 +87,29 @@ export function createNotifier(deps: NotifierDeps) {
     enqueue(tracked, 'team', 'firing', now);
   }
 
+  /**
+   * The alert service reopened an alert that cleared moments ago (alerts/reopen.ts): same id,
+   * so one line in a group, not one per flap. A resolution notice still waiting in its group
+   * window was never news: drop it and say nothing more. Otherwise (the team heard it was
+   * resolved, or never heard of it) the alert is announced again as firing.
+   */
+  function refire(t: AlertTransition, prev: Tracked, now: number): void {
+    const unsent = tracker.dropPending(t.alert.id, ['resolved']);
+    const r = reminderMs(t.alert);
+    const e = escalateMs(t.alert);
+    const next: Tracked = { ...prev, alert: t.alert, state: 'firing', nextReminderAt: r > 0 ? t.at + r : null, escalateAt: prev.escalatedAt === null && e > 0 ? t.at + e : null };
+    tracker.put(next, now);
+    if (unsent === 0) enqueue(next, 'team', 'firing', now);
+  }
+
   function settle(t: AlertTransition, prev: Tracked | undefined, now: number): void {
     const state = t.to === 'resolved' ? 'resolved' : 'acknowledged';
     const next: Tracked = { ...(prev ?? { teamIds: [], announcedAt: null, escalatedAt: null, reminders: 0 }), alert: t.alert, state, nextReminderAt: null, escalateAt: null };
     tracker.put(next, now);
     // Nobody needs to hear about a problem that is already in hand.
     tracker.dropPending(t.alert.id, ACTIVE_REASONS);
+    // Reopened straight into "acknowledged": the resolution it replaces must not go out either.
+    if (t.from === 'resolved') tracker.dropPending(t.alert.id, ['resolved']);
     if (state === 'resolved' && prev?.announcedAt != null) {
       enqueue(next, 'team', 'resolved', now);
       if (prev.escalatedAt !== null) enqueue(next, 'supervisor', 'resolved', now);

@@ -1,22 +1,37 @@
 import type { AlertSignal } from '../../contracts/alert.ts';
 import type { DeviceKind, ReadingFields } from '../../contracts/reading.ts';
 import type { DeviceHealthConfig } from './config.ts';
+import { firingHold, holdFor, initialHold, stepHold, type HoldState } from './hold.ts';
 
 export interface DeviceHealthState {
+  /** Battery at or below the warning level (held), and the critical level (held) within it. */
+  battery: HoldState;
+  batteryCritical: HoldState;
   batteryAlert: 'none' | 'warning' | 'critical';
+  /** The current run of identical watched values. */
   stuck: { key: string; count: number; since: number } | undefined;
-  stuckRaised: boolean;
-  badCount: number;
-  goodCount: number;
-  rangeRaised: boolean;
-  skewCount: number;
-  skewRaised: boolean;
+  /** The value the sensor froze at while a stuck alert is up; the hold clears once it moved on. */
+  stuckAt: { key: string; hold: HoldState } | undefined;
+  range: HoldState;
+  skew: HoldState;
   lastReceivedAt: number | undefined;
 }
 
 export const initialDeviceHealthState = (): DeviceHealthState => ({
-  batteryAlert: 'none', stuck: undefined, stuckRaised: false, badCount: 0, goodCount: 0, rangeRaised: false, skewCount: 0, skewRaised: false, lastReceivedAt: undefined,
+  battery: initialHold(), batteryCritical: initialHold(), batteryAlert: 'none', stuck: undefined, stuckAt: undefined,
+  range: initialHold(), skew: initialHold(), lastReceivedAt: undefined,
 });
+
+/** The detector state matching an alert still active in SQLite (after a restart), so it can clear. */
+export function seedDeviceHealth(state: DeviceHealthState, alert: { kind: string; severity: string; details: Record<string, unknown> | null }, at: number): DeviceHealthState {
+  switch (alert.kind) {
+    case 'battery_low': return { ...state, battery: firingHold(at), batteryAlert: alert.severity === 'critical' ? 'critical' : 'warning' };
+    case 'sensor_stuck': return { ...state, stuckAt: { key: String(alert.details?.value ?? ''), hold: firingHold(at) } };
+    case 'sensor_out_of_range': return { ...state, range: firingHold(at) };
+    case 'clock_skew': return { ...state, skew: firingHold(at) };
+    default: return state;
+  }
+}
 
 export interface DeviceContext {
   deviceId: string;
@@ -32,77 +47,106 @@ export interface DeviceReadingInput {
   fields: ReadingFields;
 }
 
+type Raise = Extract<AlertSignal, { action: 'raise' }>;
+interface Emit {
+  raise(kind: Raise['kind'], severity: Raise['severity'], message: string, details: Record<string, unknown>): void;
+  clear(kind: AlertSignal['kind'], reason: string): void;
+}
+
 /**
  * Per-reading device health: low battery, stuck value, implausible values, clock skew.
  * Pure: (state, reading, context, config) → (state, signals). Offline is the sweep's job.
+ * Every condition is held both ways (hold.ts) on the server's receive time, so neither a
+ * flood of readings nor a device clock that is itself wrong can rush an alert or its clearing.
  */
 export function decideDeviceHealth(state: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceContext, cfg: DeviceHealthConfig): { state: DeviceHealthState; signals: AlertSignal[] } {
   const signals: AlertSignal[] = [];
-  const base = { subject: ctx.deviceId, communityId: ctx.communityId, districtId: ctx.districtId, at: r.receivedAt };
-  const clear = (kind: AlertSignal['kind'], reason: string): void => { signals.push({ action: 'clear', kind, subject: ctx.deviceId, at: r.receivedAt, reason }); };
+  const emit: Emit = {
+    raise: (kind, severity, message, details) => signals.push({ action: 'raise', kind, severity, subject: ctx.deviceId, communityId: ctx.communityId, districtId: ctx.districtId, at: r.receivedAt, message: `device ${ctx.deviceId}: ${message}`, details }),
+    clear: (kind, reason) => signals.push({ action: 'clear', kind, subject: ctx.deviceId, at: r.receivedAt, reason }),
+  };
   let next: DeviceHealthState = { ...state, lastReceivedAt: r.receivedAt };
+  next = decideBattery(next, r, ctx, cfg, emit);
+  next = decideStuck(next, r, ctx, cfg, emit);
+  next = decidePlausible(next, r, ctx, cfg, emit);
+  next = decideSkew(next, state.lastReceivedAt, r, ctx, cfg, emit);
+  return { state: next, signals };
+}
 
-  // Battery, with hysteresis: raise at warn/critical, clear only at batteryClearPct.
+/** Battery: held at ≤ warning (critical within it), cleared only at ≥ the clear level (hysteresis). */
+function decideBattery(s: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceContext, cfg: DeviceHealthConfig, emit: Emit): DeviceHealthState {
   const battery = r.fields.battery;
-  if (battery !== undefined) {
-    const wanted = battery <= cfg.batteryCriticalPct ? 'critical' : battery <= cfg.batteryWarnPct ? 'warning' : undefined;
-    if (wanted && (state.batteryAlert === 'none' || (wanted === 'critical' && state.batteryAlert === 'warning'))) {
-      next.batteryAlert = wanted;
-      signals.push({ action: 'raise', kind: 'battery_low', severity: wanted, ...base, message: `device ${ctx.deviceId}: battery at ${battery} %`, details: { batteryPct: battery } });
-    } else if (!wanted && state.batteryAlert !== 'none' && battery >= cfg.batteryClearPct) {
-      next.batteryAlert = 'none';
-      clear('battery_low', `battery at ${battery} %`);
-    }
+  if (battery === undefined) return s;
+  const hold = holdFor(cfg.battery, ctx.reportIntervalS);
+  const low = stepHold(s.battery, s.battery.phase === 'firing' ? battery < cfg.batteryClearPct : battery <= cfg.batteryWarnPct, r.receivedAt, hold);
+  const critical = stepHold(s.batteryCritical, battery <= cfg.batteryCriticalPct, r.receivedAt, hold);
+  const next = { ...s, battery: low.state, batteryCritical: critical.state };
+  if (low.cleared) {
+    emit.clear('battery_low', `battery at ${battery} %`);
+    return { ...next, batteryAlert: 'none', batteryCritical: initialHold() };
   }
+  if (low.state.phase !== 'firing') return next;
+  const wanted = critical.state.phase === 'firing' ? 'critical' : 'warning';
+  if (s.batteryAlert === 'none' || (wanted === 'critical' && s.batteryAlert === 'warning')) {
+    emit.raise('battery_low', wanted, `battery at ${battery} %`, { batteryPct: battery });
+    return { ...next, batteryAlert: wanted };
+  }
+  return next;
+}
 
-  // Stuck: the watched value(s) identical for N readings spanning at least the minimum time.
+/** Stuck: the watched value(s) identical for N readings spanning the minimum time; cleared once it moved on (held). */
+function decideStuck(s: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceContext, cfg: DeviceHealthConfig, emit: Emit): DeviceHealthState {
   const fields = cfg.stuckFields[ctx.kind];
-  if (fields) {
-    const values = fields.map((f) => r.fields[f]);
-    if (values.every((v) => v !== undefined)) {
-      const key = values.join('|');
-      const stuck = state.stuck?.key === key ? { key, count: state.stuck.count + 1, since: state.stuck.since } : { key, count: 1, since: r.ts };
-      next.stuck = stuck;
-      if (!state.stuckRaised && stuck.count >= cfg.stuckReadings && r.ts - stuck.since >= cfg.stuckMinSpanMs) {
-        next.stuckRaised = true;
-        signals.push({ action: 'raise', kind: 'sensor_stuck', severity: 'warning', ...base, message: `device ${ctx.deviceId}: ${fields.join('/')} stuck at ${key.replaceAll('|', '/')} for ${stuck.count} readings`, details: { value: key, readings: stuck.count, sinceTs: stuck.since } });
-      } else if (state.stuckRaised && stuck.count === 1) {
-        next.stuckRaised = false;
-        clear('sensor_stuck', 'value changed');
-      }
+  if (!fields) return s;
+  const values = fields.map((f) => r.fields[f]);
+  if (!values.every((v) => v !== undefined)) return s;
+  const key = values.join('|');
+  const run = s.stuck?.key === key ? { key, count: s.stuck.count + 1, since: s.stuck.since } : { key, count: 1, since: r.ts };
+  if (s.stuckAt) {
+    const clearHold = { raiseReadings: 1, raiseForMs: 0, clearReadings: cfg.stuckClear.clearReadings, clearForMs: cfg.stuckClear.clearForIntervals * ctx.reportIntervalS * 1000 };
+    // After a restart the frozen value is unknown until the first reading: take that one.
+    const frozen = s.stuckAt.key === '' ? key : s.stuckAt.key;
+    const step = stepHold(s.stuckAt.hold, key === frozen, r.receivedAt, clearHold);
+    if (step.cleared) {
+      emit.clear('sensor_stuck', 'value changed');
+      return { ...s, stuck: run, stuckAt: undefined };
     }
+    return { ...s, stuck: run, stuckAt: { key: frozen, hold: step.state } };
   }
+  if (run.count >= cfg.stuckReadings && r.ts - run.since >= cfg.stuckMinSpanMs) {
+    emit.raise('sensor_stuck', 'warning', `${fields.join('/')} stuck at ${key.replaceAll('|', '/')} for ${run.count} readings`, { value: key, readings: run.count, sinceTs: run.since });
+    return { ...s, stuck: run, stuckAt: { key, hold: firingHold(r.receivedAt) } };
+  }
+  return { ...s, stuck: run };
+}
 
-  // Plausibility: N implausible readings in a row raise, N plausible ones in a row clear.
-  const ranges = cfg.plausible[ctx.kind] ?? {};
+/** Implausible values: inside the ingest's physical range, outside what a working probe reads (held both ways). */
+function decidePlausible(s: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceContext, cfg: DeviceHealthConfig, emit: Emit): DeviceHealthState {
+  const ranges = cfg.plausible[ctx.kind];
+  if (!ranges) return s;
   const bad = Object.entries(ranges).filter(([f, [lo, hi]]) => {
     const v = r.fields[f as keyof ReadingFields];
     return v !== undefined && (v < lo || v > hi);
   }).map(([f]) => `${f}=${r.fields[f as keyof ReadingFields]}`);
-  next.badCount = bad.length > 0 ? state.badCount + 1 : 0;
-  next.goodCount = bad.length > 0 ? 0 : state.goodCount + 1;
-  if (!state.rangeRaised && next.badCount >= cfg.outOfRangeReadings) {
-    next.rangeRaised = true;
-    signals.push({ action: 'raise', kind: 'sensor_out_of_range', severity: 'warning', ...base, message: `device ${ctx.deviceId}: implausible ${bad.join(', ')}`, details: { values: bad } });
-  } else if (state.rangeRaised && next.goodCount >= cfg.outOfRangeReadings) {
-    next.rangeRaised = false;
-    clear('sensor_out_of_range', 'values plausible again');
-  }
+  const step = stepHold(s.range, bad.length > 0, r.receivedAt, holdFor(cfg.implausible, ctx.reportIntervalS));
+  if (step.fired) emit.raise('sensor_out_of_range', 'warning', `implausible ${bad.join(', ')} (${step.state.hits} implausible readings since ${new Date(step.state.since).toISOString()})`, { values: bad, readings: step.state.hits, sinceTs: step.state.since });
+  if (step.cleared) emit.clear('sensor_out_of_range', 'values plausible again');
+  return { ...s, range: step.state };
+}
 
-  // Clock skew. A reading far in the past may be a store-and-forward replay, so only readings
-  // that arrive on the device's own cadence (not in a burst after an outage) count for past skew.
+/**
+ * Clock skew. A reading far in the past may be a store-and-forward replay, so only readings
+ * that arrive on the device's own cadence (not in a burst after an outage) count for past
+ * skew; a burst reading neither counts nor clears. Fires beyond the tolerance, clears within half of it.
+ */
+function decideSkew(s: DeviceHealthState, lastReceivedAt: number | undefined, r: DeviceReadingInput, ctx: DeviceContext, cfg: DeviceHealthConfig, emit: Emit): DeviceHealthState {
   const skew = r.ts - r.receivedAt;
-  const onCadence = state.lastReceivedAt === undefined || r.receivedAt - state.lastReceivedAt >= (ctx.reportIntervalS * 1000) / 2;
-  const skewed = Math.abs(skew) > cfg.skewToleranceMs && (skew > 0 || onCadence);
-  if (skewed) next.skewCount = state.skewCount + 1;
-  else if (onCadence || skew > 0 || Math.abs(skew) <= cfg.skewToleranceMs) next.skewCount = 0;
-  if (!state.skewRaised && next.skewCount >= cfg.skewReadings) {
-    next.skewRaised = true;
-    signals.push({ action: 'raise', kind: 'clock_skew', severity: 'info', ...base, message: `device ${ctx.deviceId}: clock off by ${Math.round(skew / 1000)} s`, details: { skewS: Math.round(skew / 1000) } });
-  } else if (state.skewRaised && Math.abs(skew) <= cfg.skewToleranceMs / 2) {
-    next.skewRaised = false;
-    next.skewCount = 0;
-    clear('clock_skew', `clock within ${Math.round(Math.abs(skew) / 1000)} s`);
-  }
-  return { state: next, signals };
+  const limit = s.skew.phase === 'firing' ? cfg.skewToleranceMs / 2 : cfg.skewToleranceMs;
+  const onCadence = lastReceivedAt === undefined || r.receivedAt - lastReceivedAt >= (ctx.reportIntervalS * 1000) / 2;
+  const beyond = Math.abs(skew) > limit;
+  if (beyond && skew < 0 && !onCadence) return s;
+  const step = stepHold(s.skew, beyond, r.receivedAt, holdFor(cfg.skew, ctx.reportIntervalS));
+  if (step.fired) emit.raise('clock_skew', 'info', `clock off by ${Math.round(skew / 1000)} s`, { skewS: Math.round(skew / 1000) });
+  if (step.cleared) emit.clear('clock_skew', `clock within ${Math.round(Math.abs(skew) / 1000)} s`);
+  return { ...s, skew: step.state };
 }

@@ -16,12 +16,14 @@ export interface FacilityState {
   level: TiltLevel;
   candidate: TiltLevel;
   candidateCount: number;
+  /** When the readings started asking for `candidate` (its hold is counted in readings and time). */
+  candidateSince: number;
   drift: DriftSample[];
   settlementRaised: boolean;
 }
 
 export const initialFacilityState = (): FacilityState => ({
-  learning: [], previous: undefined, level: 'normal', candidate: 'normal', candidateCount: 0, drift: [], settlementRaised: false,
+  learning: [], previous: undefined, level: 'normal', candidate: 'normal', candidateCount: 0, candidateSince: 0, drift: [], settlementRaised: false,
 });
 
 export interface FacilityContext {
@@ -101,14 +103,17 @@ export function decideFacility(state: FacilityState, reading: TiltInput, ctx: Fa
   const deviation = Math.hypot(reading.pitch - baseline.pitch, reading.roll - baseline.roll);
   const details = { tiltDeg: round2(deviation), pitch: reading.pitch, roll: reading.roll, baselinePitch: baseline.pitch, baselineRoll: baseline.roll, warningDeg: t.warningDeg, criticalDeg: t.criticalDeg };
 
-  // Tilt level: debounced both ways, with hysteresis.
+  // Tilt level: debounced both ways (N readings spanning k report intervals, so a sensor that
+  // floods cannot rush it), with hysteresis.
   const target = targetLevel(deviation, next.level, t);
   if (target === next.level) {
     next = { ...next, candidate: target, candidateCount: 0 };
   } else {
-    const count = target === next.candidate ? next.candidateCount + 1 : 1;
-    next = { ...next, candidate: target, candidateCount: count };
-    if (count >= config.debounceReadings) {
+    const same = target === next.candidate && next.candidateCount > 0;
+    const count = same ? next.candidateCount + 1 : 1;
+    const since = same ? next.candidateSince : reading.ts;
+    next = { ...next, candidate: target, candidateCount: count, candidateSince: since };
+    if (count >= config.debounceReadings && reading.ts - since >= config.debounceIntervals * ctx.reportIntervalS * 1000) {
       next = { ...next, level: target, candidateCount: 0 };
       if (target === 'normal') {
         signals.push({ action: 'clear', kind: 'facility_tilt', subject: ctx.facilityId, at: reading.ts, reason: `tilt back to ${round2(deviation)}°` });

@@ -29,6 +29,8 @@ export interface FacilityRuleConfig {
   byType: Record<FacilityType, FacilityThresholds>;
   /** Consecutive readings a tilt level must hold before it fires, and before it clears. */
   debounceReadings: number;
+  /** ...and the least time they must span, in the device's report intervals. */
+  debounceIntervals: number;
   /** First stable readings used to learn a baseline when none was calibrated. */
   baselineReadings: number;
   /** Largest pitch/roll spread among those readings for them to count as stable. */
@@ -56,6 +58,7 @@ export const DEFAULT_FACILITY_CONFIG: FacilityRuleConfig = {
     other: { warningDeg: 5, criticalDeg: 10, hysteresisDeg: 1, impactDeltaDeg: 4, shockG: 4, settlementDegPerDay: 0.5 },
   },
   debounceReadings: 3,
+  debounceIntervals: 2,
   baselineReadings: 5,
   baselineSpreadDeg: 0.5,
   impactGapIntervals: 3,

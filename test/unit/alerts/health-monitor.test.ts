@@ -48,6 +48,26 @@ describe('health monitor (the edge between readings, detectors and alerts)', () 
     expect(t.alerts.list({ active: true }).map((a) => a.subject)).toEqual(['s-2']);
   });
 
+  it.each([
+    ['reports once every 3.5 intervals for an hour: one alert, reopened', 3.5 * MIN, 60 * MIN, 1],
+    ['does so, pauses 2 h (past the reopen window) and does so again: two alerts', 3.5 * MIN, 60 * MIN, 2],
+  ])('a device that falls silent, %s', async (_name, gapMs, spanMs, expected) => {
+    const t = await setup();
+    const round = async () => {
+      for (let at = 0; at < spanMs; at += gapMs) {
+        t.send('s-1', { moisture: 20 + (at / gapMs) * 0.1 });
+        t.clock.advance(gapMs);
+        t.monitor.sweep();
+      }
+    };
+    await round();
+    if (expected === 2) { t.send('s-1', { moisture: 30 }); t.clock.advance(2 * 60 * MIN); t.send('s-1', { moisture: 30.1 }); await round(); }
+    const offline = t.alerts.list({ kind: 'device_offline', subject: 's-1' });
+    expect(offline).toHaveLength(expected);
+    expect(offline[0]!.details).toMatchObject({ reopened: expect.any(Number) });
+    expect(t.workOrders.list().filter((w) => w.subject === 's-1' && w.state !== 'cancelled')).toHaveLength(1);
+  });
+
   it('learns a facility baseline into the registry, flags an impact once, and keeps it until the work order closes', async () => {
     const t = await setup();
     for (let i = 0; i < 5; i++) { t.send('t-1', { pitch: 1 + i * 0.01, roll: -0.5 }); t.clock.advance(MIN); }
@@ -75,7 +95,10 @@ describe('health monitor (the edge between readings, detectors and alerts)', () 
     ] as const) t.alerts.apply({ action: 'raise', ...signal, message: 'before the restart', at: t.clock.now() });
     t.monitor.seed(t.alerts.allActive());
     t.baselines.save('pav-1', { pitch: 0, roll: 0 });
-    t.send('s-1', { moisture: 20, battery: 90 });
+    // A battery clears only once it reads well for the clear hold (3 readings, 4 report intervals).
+    for (let i = 0; i < 4; i++) { t.send('s-1', { moisture: 20 + i, battery: 90 }); t.clock.advance(MIN); }
+    expect(t.alerts.list({ active: true, kind: 'battery_low' })).toHaveLength(1);
+    t.send('s-1', { moisture: 25, battery: 90 });
     t.send('s-2', { moisture: 21 });
     for (let i = 0; i < 3; i++) { t.clock.advance(MIN); t.send('t-1', { pitch: 0.1 + i * 0.01, roll: 0 }); }
     expect(t.alerts.list({ active: true })).toEqual([]);

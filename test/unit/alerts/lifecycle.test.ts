@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLedger, raise, clear, MIN } from './helpers.ts';
+import { DEFAULT_REOPEN_WITHIN_MS } from '../../../alerts/reopen.ts';
 
 describe('alert lifecycle', () => {
   it('keeps one active alert per (kind, subject) however often the condition is signalled', async () => {
@@ -47,7 +48,7 @@ describe('alert lifecycle', () => {
     expect(transitions.map((t) => [t.from, t.to, t.alert.severity])).toEqual([[undefined, 'firing', 'warning'], ['firing', 'severity_raised', 'critical']]);
   });
 
-  it('firing → acknowledged → resolved automatically when a non-damage condition clears, and a new alert next time', () => {
+  it('firing → acknowledged → resolved automatically when a non-damage condition clears, and a new alert after the reopen window', () => {
     const { alerts, transitions, clock } = createLedger();
     const a = alerts.apply(raise('battery_low', 'd-1'))!;
     clock.advance(5 * MIN);
@@ -56,6 +57,8 @@ describe('alert lifecycle', () => {
     clock.advance(MIN);
     expect(alerts.apply(clear('battery_low', 'd-1'))).toMatchObject({ id: a.id, state: 'resolved', resolvedBy: 'system', resolutionNote: 'back to normal' });
     expect(alerts.apply(clear('battery_low', 'd-1'))).toBeUndefined();
+    // Back within the reopen window it would be the same alert (reopen.test.ts); after it, a new one.
+    clock.advance(DEFAULT_REOPEN_WITHIN_MS + 1);
     expect(alerts.apply(raise('battery_low', 'd-1'))!.id).not.toBe(a.id);
     expect(transitions.map((t) => `${t.alert.id}:${t.to}:${t.by}`)).toEqual([`${a.id}:firing:system`, `${a.id}:acknowledged:wang`, `${a.id}:resolved:system`, `${a.id + 1}:firing:system`]);
     expect(alerts.transitions(a.id).map((t) => [t.from, t.to, t.note])).toEqual([[null, 'firing', 'battery_low on d-1'], ['firing', 'acknowledged', 'spare batteries on the van'], ['acknowledged', 'resolved', 'back to normal']]);

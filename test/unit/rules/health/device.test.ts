@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertSignal } from '../../../../contracts/alert.ts';
-import type { ReadingFields } from '../../../../contracts/reading.ts';
+import { KIND_FIELDS, type ReadingFields } from '../../../../contracts/reading.ts';
 import { decideDeviceHealth, initialDeviceHealthState, type DeviceContext, type DeviceHealthState } from '../../../../rules/device-health/decide-device.ts';
 import { DEFAULT_DEVICE_HEALTH_CONFIG as CONFIG } from '../../../../rules/device-health/config.ts';
 
@@ -24,27 +24,34 @@ function run(steps: Step[], ctx: DeviceContext = soil, state: DeviceHealthState 
 const moist = (values: number[], extra: ReadingFields = {}): Step[] => values.map((moisture) => ({ fields: { moisture, ...extra } }));
 const brief = (signals: Array<AlertSignal & { i: number }>) => signals.map((s) => [s.i, s.action, s.kind, s.action === 'raise' ? s.severity : '']);
 
+const H = CONFIG.implausible; // the default hold every detector uses: 3 readings over ≥ 2 intervals, cleared by 3 over ≥ 4
+const battery = (values: number[]): Step[] => values.map((b, i) => ({ fields: { moisture: 20 + (i % 7) * 0.1, battery: b } }));
+
 describe('battery', () => {
   it.each([
-    [21, []],
-    [20, [[0, 'raise', 'battery_low', 'warning']]],
-    [10.5, [[0, 'raise', 'battery_low', 'warning']]],
-    [10, [[0, 'raise', 'battery_low', 'critical']]],
-  ])('%s %% → %j', (battery, expected) => {
-    expect(brief(run([{ fields: { moisture: 20, battery } }]).signals)).toEqual(expected);
+    [[21, 21, 21], []],
+    [[20, 20], []], // not held long enough
+    [[20, 20, 20], [[2, 'raise', 'battery_low', 'warning']]],
+    [[10.5, 10.5, 10.5], [[2, 'raise', 'battery_low', 'warning']]],
+    [[10, 10, 10], [[2, 'raise', 'battery_low', 'critical']]],
+    [[19, 22, 19, 22, 19], [[4, 'raise', 'battery_low', 'warning']]], // hovering at the limit: one episode
+    [[19, 30, 30, 30, 30, 30, 19], []], // one low reading, then an hour of good ones: an outlier
+  ])('%j → %j', (values, expected) => {
+    expect(brief(run(battery(values)).signals)).toEqual(expected);
   });
 
-  it('escalates warning → critical, and clears only at the clear level (hysteresis)', () => {
-    const steps = [19, 19, 9, 22, 24, 25, 24].map((battery, i) => ({ fields: { moisture: 20 + i, battery } }));
-    expect(brief(run(steps).signals)).toEqual([[0, 'raise', 'battery_low', 'warning'], [2, 'raise', 'battery_low', 'critical'], [5, 'clear', 'battery_low', '']]);
+  it('escalates warning → critical once critical holds, and clears only after the clear level holds (hysteresis)', () => {
+    const values = [19, 19, 19, 9, 9, 9, 22, 24, 24, 24, 24, 25, 26, 27, 26, 26]; // last low at 10: clear needs 3 good readings and 4 intervals
+    expect(brief(run(battery(values)).signals)).toEqual([[2, 'raise', 'battery_low', 'warning'], [5, 'raise', 'battery_low', 'critical'], [14, 'clear', 'battery_low', '']]);
   });
 });
 
 describe('stuck value', () => {
   const n = CONFIG.stuckReadings;
-  it('raises after N identical values spanning the minimum time, clears when the value moves', () => {
-    const steps = [...moist(Array(n + 2).fill(23.4)), ...moist([23.5])].map((s, i) => ({ ...s, fields: { ...s.fields, battery: 80 } , atMs: T0 + i * 40 * MIN }));
-    expect(brief(run(steps).signals)).toEqual([[n - 1, 'raise', 'sensor_stuck', 'warning'], [n + 2, 'clear', 'sensor_stuck', '']]);
+  it('raises after N identical values spanning the minimum time, clears once the value has moved on for the clear hold', () => {
+    const steps = [...moist(Array(n + 2).fill(23.4)), ...moist([23.5, 23.6, 23.4, 23.5, 23.7, 23.8, 23.9])].map((s, i) => ({ ...s, atMs: T0 + i * 40 * MIN }));
+    // The frozen value coming back (index n+4) restarts the clear hold.
+    expect(brief(run(steps, { ...soil, reportIntervalS: 2400 }).signals)).toEqual([[n - 1, 'raise', 'sensor_stuck', 'warning'], [n + 7, 'clear', 'sensor_stuck', '']]);
   });
 
   it('N identical values in less than the minimum span are not stuck (fast reporting, still soil)', () => {
@@ -62,21 +69,62 @@ describe('stuck value', () => {
 });
 const HOUR_MS = 60 * MIN;
 
-describe('implausible values', () => {
+describe('implausible values (inside the ingest\'s physical range, outside what a working probe reads)', () => {
   it.each([
-    ['0.4 % VWC (probe out of the soil)', { moisture: 0.4 }, true],
-    ['0.5 % VWC', { moisture: 0.5 }, false],
-    ['70 % VWC', { moisture: 70 }, false],
-    ['71 % VWC (shorted probe)', { moisture: 71 }, true],
+    ['0 % VWC (probe out of the soil)', { moisture: 0 }, true],
+    ['0.9 % VWC', { moisture: 0.9 }, true],
+    ['1 % VWC', { moisture: 1 }, false],
+    ['60 % VWC', { moisture: 60 }, false],
+    ['61 % VWC (standing water, shorted probe)', { moisture: 61 }, true],
     ['soil at 61 °C', { moisture: 20, temperature: 61 }, true],
-  ])('%s twice in a row → alert: %s', (_name, fields, alert) => {
-    const { signals } = run([{ fields }, { fields: { ...fields } }]);
-    expect(brief(signals)).toEqual(alert ? [[1, 'raise', 'sensor_out_of_range', 'warning']] : []);
+    ['soil at −26 °C', { moisture: 20, temperature: -26 }, true],
+  ])('%s held for %s readings → alert: %s', (_name, fields, alert) => {
+    const { signals } = run(Array.from({ length: H.raiseReadings }, () => ({ fields })));
+    expect(brief(signals)).toEqual(alert ? [[H.raiseReadings - 1, 'raise', 'sensor_out_of_range', 'warning']] : []);
   });
 
-  it('one implausible reading is not enough; N plausible ones clear it', () => {
-    expect(run(moist([80, 20, 80])).signals).toEqual([]);
-    expect(brief(run(moist([80, 80, 20, 20])).signals)).toEqual([[1, 'raise', 'sensor_out_of_range', 'warning'], [3, 'clear', 'sensor_out_of_range', '']]);
+  it.each([
+    ['a single outlier', [80, 20, 21, 22, 23, 24, 25], []],
+    ['two outliers with good readings between', [80, 20, 80, 20, 21, 22, 23, 24], []],
+    ['held, then plausible for the clear hold', [80, 80, 80, 20, 21, 22, 23], [[2, 'raise'], [6, 'clear']]],
+    ['held, then swinging in and out', [80, 80, 80, 20, 80, 20, 0, 20, 90, 20], [[2, 'raise']]],
+  ])('%s: %j → %j', (_name, values, expected) => {
+    expect(run(moist(values)).signals.map((s) => [s.i, s.action])).toEqual(expected);
+  });
+
+  it.each(Object.entries(CONFIG.plausible).flatMap(([kind, ranges]) => Object.entries(ranges).map(([field, range]) => [kind, field, range] as const)))(
+    'the %s %s plausible range %j lies strictly inside the physical range the ingest enforces',
+    (kind, field, [lo, hi]) => {
+      const [plo, phi] = KIND_FIELDS[kind as keyof typeof KIND_FIELDS].ranges[field as keyof ReadingFields]!;
+      expect(lo).toBeGreaterThanOrEqual(plo);
+      expect(hi).toBeLessThan(phi);
+      expect(lo > plo || hi < phi).toBe(true);
+    },
+  );
+});
+
+describe('a device flooding a sawtooth 0..99 % VWC, one reading every few ms (the flapping seen in the field)', () => {
+  const ctx: DeviceContext = { ...soil, reportIntervalS: 10 };
+  const stream = (n: number, periodMs: number): Step[] => Array.from({ length: n }, (_, i) => ({ fields: { moisture: i % 100 }, atMs: T0 + i * periodMs }));
+
+  it.each([
+    ['5 ms apart, 50 s', 5, 10_000],
+    ['45 ms apart (a cycle every 4.5 s), 3 min', 45, 4_000],
+    ['2 ms apart, shorter than the raise hold', 2, 5_000],
+  ])('%s: at most one alert signal, never a clear while it lasts', (_name, periodMs, n) => {
+    const { signals } = run(stream(n, periodMs), ctx);
+    expect(signals.filter((s) => s.action === 'clear')).toEqual([]);
+    const raised = signals.filter((s) => s.kind === 'sensor_out_of_range');
+    expect(raised.length).toBeLessThanOrEqual(1);
+    // Long enough to cover the raise hold (2 intervals = 20 s): exactly one.
+    if (n * periodMs >= 2 * ctx.reportIntervalS * 1000) expect(raised).toHaveLength(1);
+  });
+
+  it('clears once the probe reads plausibly for the clear hold after the stream ends', () => {
+    const flood = stream(1_000, 45);
+    const after = Array.from({ length: 6 }, (_, i) => ({ fields: { moisture: 30 }, atMs: T0 + 45_000 + i * 10_000 }));
+    const { signals } = run([...flood, ...after], ctx);
+    expect(signals.map((s) => [s.action, s.kind])).toEqual([['raise', 'sensor_out_of_range'], ['clear', 'sensor_out_of_range']]);
   });
 });
 
@@ -99,8 +147,10 @@ describe('clock skew', () => {
     expect(run([first, ...steps]).signals).toEqual([]);
   });
 
-  it('clears when the clock is back within half the tolerance', () => {
-    const steps = [...[0, 1, 2].map(() => ({ skewMs: tol * 2 })), { skewMs: tol * 0.6 }, { skewMs: tol * 0.4 }].map((s, i) => ({ ...s, fields: { moisture: 20 + i } }));
-    expect(brief(run(steps).signals)).toEqual([[2, 'raise', 'clock_skew', 'info'], [4, 'clear', 'clock_skew', '']]);
+  it('clears once the clock holds within half the tolerance', () => {
+    const skews = [2, 2, 2, 0.6, 0.4, 0.4, 0.6, 0.4, 0.4, 0.4, 0.4];
+    const steps = skews.map((k, i) => ({ skewMs: tol * k, fields: { moisture: 20 + i } }));
+    // 0.6 × tolerance is inside the tolerance but outside half of it: still skewed, the clear hold restarts.
+    expect(brief(run(steps).signals)).toEqual([[2, 'raise', 'clock_skew', 'info'], [10, 'clear', 'clock_skew', '']]);
   });
 });

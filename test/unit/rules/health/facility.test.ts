@@ -61,6 +61,22 @@ describe('facility tilt from baseline', () => {
     expect(raises(held.signals, 'facility_tilt').map((s) => s.i)).toEqual([5]);
   });
 
+  it.each([
+    ['2.6° for 3 readings in 2 s', (i: number) => (i < 3 ? 2.6 : 0), 3_600, []],
+    ['2.6° every second for 31 min, then 1.0° for 31 min', (i: number) => (i < 1_860 ? 2.6 : 1), 3_720, [[1_800, 'raise'], [3_660, 'clear']]],
+    ['swinging 2.6°, 2.6°, 1.4° every second for an hour', (i: number) => (i % 3 === 2 ? 1.4 : 2.6), 3_600, []],
+  ] as Array<[string, (i: number) => number, number, Array<[number, string]>]>)('a pavilion sensor flooding one reading a second: %s → %j', (_name, pitchAt, n, expected) => {
+    let state = initialFacilityState();
+    const seen: Array<[number, string]> = [];
+    for (let i = 0; i < n; i++) {
+      const d = decideFacility(state, { pitch: pitchAt(i), roll: 0, shock: undefined, ts: T0 + i * 1_000 }, ctx('pavilion'), CONFIG);
+      state = d.state;
+      seen.push(...d.signals.filter((x) => x.kind === 'facility_tilt').map((x): [number, string] => [i, x.action]));
+    }
+    // N readings must also span k report intervals (2 × 15 min): a flood cannot rush a level either way.
+    expect(seen).toEqual(expected);
+  });
+
   it('escalates warning → critical after the critical angle holds', () => {
     const { signals } = run([...steady(3, 3), ...steady(3, 6)], ctx('pavilion'));
     expect(raises(signals, 'facility_tilt').map((s) => [s.i, s.action === 'raise' && s.severity])).toEqual([[2, 'warning'], [5, 'critical']]);
