@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../registry/db.ts';
-import { AlertKind, AlertState, Severity, type Alert } from '../contracts/alert.ts';
+import { Alert, AlertKind, AlertState, Severity } from '../contracts/alert.ts';
 
 interface AlertRow {
   id: number; kind: string; subject: string; severity: string; state: string; message: string;
@@ -10,19 +10,7 @@ interface AlertRow {
 }
 
 /** An alert with the ledger fields the API and the scorecard read (acknowledged/resolved times). */
-export const AlertRecord = z.object({
-  id: z.number().int(),
-  kind: AlertKind,
-  subject: z.string(),
-  severity: Severity,
-  state: AlertState,
-  message: z.string(),
-  communityId: z.string().nullable(),
-  districtId: z.string().nullable(),
-  firstFiredAt: z.number().int(),
-  lastChangedAt: z.number().int(),
-  acknowledgedBy: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()).nullable(),
+export const AlertRecord = Alert.extend({
   acknowledgedAt: z.number().int().nullable(),
   resolvedAt: z.number().int().nullable(),
   resolvedBy: z.string().nullable(),
