@@ -26,7 +26,7 @@ const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefi
 const wanted = (name: string): boolean => !ONLY || name.startsWith(ONLY);
 const CLIENTS = 10;
 
-interface WorkerResult { sent: number; acked: number; firstAt: number; lastAt: number }
+interface WorkerResult { published: number; acked: number; startAt: number; durationMs: number; connectFailures: number }
 
 function runWorker(job: Record<string, unknown>): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
@@ -54,21 +54,20 @@ const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs: numbe
   return true;
 };
 
-async function ceiling(qos: 0 | 1, perClient: number): Promise<number> {
+async function ceiling(qos: 0 | 1, durationMs: number): Promise<number> {
   const broker = await startCeilingBroker();
-  const devices = Array.from({ length: CLIENTS }, (_, i) => ({ id: `ceil-${i}`, secret: '' }));
-  const total = CLIENTS * perClient;
-  const worker = await runWorker({ port: broker.port, devices, perClient, qos, rate: 0, window: 100, anonymous: true });
-  const done = await waitFor(() => broker.received() >= total, 60_000);
+  const devices = Array.from({ length: CLIENTS }, (_, i) => ({ id: `ceil-${i}`, secret: 'x' }));
+  const worker = await runWorker({ url: `mqtt://127.0.0.1:${broker.port}`, devices, qos, durationMs, inflight: 100 });
+  const done = await waitFor(() => broker.received() >= worker.published, 60_000);
   const end = Date.now();
   await broker.close();
-  if (!done) throw new Error(`ceiling: received ${broker.received()} of ${total}`);
-  return total / ((Math.max(end, worker.lastAt) - worker.firstAt) / 1000);
+  if (!done) throw new Error(`ceiling: received ${broker.received()} of ${worker.published}`);
+  return worker.published / ((end - worker.startAt) / 1000);
 }
 
 interface FullResult { storedPerS: number; lost: number; rssMb: number; p50Ms?: number; p99Ms?: number }
 
-async function full(influxUrl: string, qos: 0 | 1, perClient: number, rate = 0): Promise<FullResult> {
+async function full(influxUrl: string, qos: 0 | 1, durationMs: number, rate = 0): Promise<FullResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gs-bench-'));
   const db = `bench_${Date.now().toString(36)}`;
   let stored = 0;
@@ -90,8 +89,8 @@ async function full(influxUrl: string, qos: 0 | 1, perClient: number, rate = 0):
       const { secret } = await app.devices.register({ id: `bench-${i}`, kind: 'soil', place: { district: 'd1', community: `c${i % 3}`, zone: `z${i}`, plant: 'lawn' } });
       devices.push({ id: `bench-${i}`, secret });
     }
-    const total = CLIENTS * perClient;
-    const worker = await runWorker({ port: app.mqttPort, devices, perClient, qos, rate, window: 100 });
+    const worker = await runWorker({ url: `mqtt://127.0.0.1:${app.mqttPort}`, devices, qos, rate, durationMs, inflight: 100 });
+    const total = worker.published;
     await waitFor(() => stored >= total, 120_000);
     const end = Date.now();
     const influx = createInfluxHttp({ url: influxUrl, db });
@@ -99,7 +98,7 @@ async function full(influxUrl: string, qos: 0 | 1, perClient: number, rate = 0):
     const counted = Number(series[0]?.values[0]?.[1] ?? 0);
     latencies.sort((a, b) => a - b);
     return {
-      storedPerS: total / ((end - worker.firstAt) / 1000),
+      storedPerS: total / ((end - worker.startAt) / 1000),
       lost: total - counted,
       rssMb: rss / 1024 / 1024,
       ...(rate > 0 ? { p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) } : {}),
@@ -119,18 +118,18 @@ async function main(): Promise<void> {
   try {
     for (let run = 1; run <= RUNS; run++) {
       process.stderr.write(`run ${run}/${RUNS}\n`);
-      if (wanted('ceiling_qos0')) add('ceiling_qos0_msgs_s', await ceiling(0, 20_000));
-      if (wanted('ceiling_qos1')) add('ceiling_qos1_msgs_s', await ceiling(1, 10_000));
+      if (wanted('ceiling_qos0')) add('ceiling_qos0_msgs_s', await ceiling(0, 5_000));
+      if (wanted('ceiling_qos1')) add('ceiling_qos1_msgs_s', await ceiling(1, 5_000));
       if (wanted('stored_qos0')) {
-        const q0 = await full(influxd.url, 0, 20_000);
+        const q0 = await full(influxd.url, 0, 5_000);
         add('stored_qos0_readings_s', q0.storedPerS); add('lost_qos0', q0.lost); add('rss_qos0_mb', q0.rssMb);
       }
       if (wanted('stored_qos1')) {
-        const q1 = await full(influxd.url, 1, 10_000);
+        const q1 = await full(influxd.url, 1, 5_000);
         add('stored_qos1_readings_s', q1.storedPerS); add('lost_qos1', q1.lost); add('rss_qos1_mb', q1.rssMb);
       }
       if (wanted('steady')) {
-        const steady = await full(influxd.url, 1, 5_000, 5_000);
+        const steady = await full(influxd.url, 1, 10_000, 5_000);
         add('steady5k_p50_ms', steady.p50Ms); add('steady5k_p99_ms', steady.p99Ms); add('lost_steady', steady.lost);
       }
     }
