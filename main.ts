@@ -1,12 +1,15 @@
 import { loadConfig, ConfigError } from './config/config.ts';
 import { createLogger } from './lib/logger.ts';
 import { startApp } from './app.ts';
+import { loadNotifyConfig } from './alerts/notify/config.ts';
 
 /** The process entry: configuration, the app, and signals. */
 async function main(): Promise<void> {
   let config;
+  let notify;
   try {
     config = loadConfig(process.env);
+    notify = loadNotifyConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -15,7 +18,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const app = await startApp(config, logger);
+  const app = await startApp(config, logger, { notify });
   let signals = 0;
   const shutdown = (signal: string) => {
     if (++signals > 1) {

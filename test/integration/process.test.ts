@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +86,14 @@ describe('the process', () => {
     const influxd = await startInfluxd({ dir, port });
     cleanups.push(async () => { await influxd.stop(); rmSync(dir, { recursive: true, force: true }); });
     await eventually(async () => ((await countPoints(createInfluxHttp({ url: influxd.url, db: 'later' }), 'soil', 'moisture')) === 20 ? true : undefined), 10_000);
+  });
+
+  it('refuses a bad notification config file the same way', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gs-proc-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const file = join(dataDir, 'notify.yaml');
+    writeFileSync(file, 'retentionDays: -3\n');
+    await expect(spawnApp({ GS_DATA_DIR: dataDir, GS_NOTIFY_CONFIG: file, GS_MANAGED_INFLUXD: 'never' }, 10_000)).rejects.toThrow(/exited \(2\)[\s\S]*notify.yaml: retentionDays: /);
   });
 
   it('refuses a bad configuration with a specific message and a non-zero exit', async () => {
