@@ -7,6 +7,14 @@ import { proveQuery } from '../dashboards/prove-query.ts';
 import { DEVICES, MISBEHAVING } from './city.ts';
 import { DAY_END, DAY_START, IMPACT, runSimulatedDay, type SimulatedDay } from './run-day.ts';
 
+/*
+ * Issue 8's end-to-end day and issue 7's proof "after a simulated run of the system": the
+ * firmware simulator's own code drives a small city (test/integration/e2e/city.ts) against
+ * the real app for one simulated day at 4,320× (about 20 s), on one clock shared by both
+ * sides (run-day.ts); then the API, the MQTT traffic, InfluxDB and every dashboard query
+ * are checked against what the day produced.
+ */
+
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const HOUR = 3_600_000;
 /** Local (UTC+8) hour of day of a sim time. */
