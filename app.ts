@@ -30,7 +30,7 @@ import type { AcceptedReading } from './contracts/reading.ts';
 import type { DeviceInfo } from './contracts/device.ts';
 import { loadNotifyConfig, type NotifyConfig } from './alerts/notify/config.ts';
 import { createNotificationService } from './alerts/notify/service.ts';
-import { startIrrigation } from './irrigation/start.ts';
+import { startIrrigation, type IrrigationTime } from './irrigation/start.ts';
 import type { IrrigationSettings } from './rules/irrigation/settings.ts';
 
 export type App = Awaited<ReturnType<typeof startApp>>;
@@ -48,6 +48,8 @@ export async function startApp(
     ingestStatsIntervalMs?: number;
     notify?: NotifyConfig;
     irrigation?: Partial<IrrigationSettings>;
+    /** The irrigation tick and timers on another clock than the wall's (simulated runs). */
+    irrigationTime?: IrrigationTime;
   } = {},
 ) {
   const clock = options.clock ?? systemClock;
@@ -190,7 +192,7 @@ export async function startApp(
 
   // Irrigation: valve faults and manual-zone watering alerts go through the alert service.
   const irrigation = await startIrrigation({
-    db, broker, append: (lines) => wal.append(lines), readingListeners, clock, logger, settings: options.irrigation,
+    db, broker, append: (lines) => wal.append(lines), readingListeners, clock, logger, settings: options.irrigation, time: options.irrigationTime,
     signal: (alert) => health.alerts.apply(alert),
   });
 

@@ -9,8 +9,8 @@ import type { LorawanFormat, NetworkIdentity } from './lorawan/envelopes.ts';
 import { createLoraFirmware } from './lorawan/lora-firmware.ts';
 import { gatewayOf, startNetworkServer, type NetworkServer } from './lorawan/network-server.ts';
 import { DEFAULT_CLIMATE, type Climate, type WeatherEffect } from './physics/weather.ts';
-import { createSimClock, realTimers, type Timers } from './sim-clock.ts';
-import { createWorld } from './world.ts';
+import { createSimClock, realTimers, type SimClock, type Timers } from './sim-clock.ts';
+import { createWorld, type MisbehaviourChoice } from './world.ts';
 
 /** Native: one MQTT session per device. LoRaWAN: one network-server service account for all. */
 export type Transport =
@@ -34,6 +34,10 @@ export interface SimulationOptions {
   weatherEffect?: (t: number) => WeatherEffect;
   jitter?: number;
   timers?: Timers;
+  /** A clock shared with the system under test (e.g. created held, released once devices are up). */
+  clock?: SimClock;
+  /** Devices that misbehave in a given way, on top of `misbehaviourShare`. */
+  misbehaving?: Readonly<Record<string, MisbehaviourChoice>>;
 }
 
 export type Simulation = Awaited<ReturnType<typeof startSimulation>>;
@@ -44,7 +48,7 @@ export type Simulation = Awaited<ReturnType<typeof startSimulation>>;
  */
 export async function startSimulation(o: SimulationOptions) {
   const timers = o.timers ?? realTimers;
-  const clock = createSimClock({ startMs: o.startMs, accel: o.accel, timers, endMs: o.endMs });
+  const clock = o.clock ?? createSimClock({ startMs: o.startMs, accel: o.accel, timers, endMs: o.endMs });
   const stats = createSimStats();
   const tr = o.transport;
   // Under LoRaWAN the network server speaks for the gateways; they are not MQTT devices.
@@ -58,6 +62,7 @@ export async function startSimulation(o: SimulationOptions) {
     rng: createRandom(o.seed),
     weatherEffect: o.weatherEffect ?? (() => ({})),
     misbehaviourShare: o.misbehaviourShare ?? 0,
+    misbehaving: o.misbehaving,
   });
   const rngFor = (i: number) => createRandom((o.seed * 7919 + i + 1) >>> 0);
   const firmwares = new Map<string, NativeFirmware>();

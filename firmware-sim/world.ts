@@ -1,7 +1,7 @@
 import type { CommandAck, ValveCommand } from '../contracts/commands.ts';
 import type { Random } from '../lib/random.ts';
 import { drainBattery } from './physics/battery.ts';
-import { assignMisbehaviours, initialMisbehaviour, misbehave, type MisbehaviourState } from './physics/misbehaviour.ts';
+import { assignMisbehaviours, initialMisbehaviour, misbehave, type Misbehaviour, type MisbehaviourState } from './physics/misbehaviour.ts';
 import { clamp, gaussian, round, uniform } from './physics/noise.ts';
 import { irrigationMmH, SOILS, soilEc, soilTemperatureC, stepSoil } from './physics/soil.ts';
 import { advanceTilt, applyImpact, readTilt, type Impact, type TiltState } from './physics/tilt.ts';
@@ -18,6 +18,8 @@ export interface WorldOptions {
   /** Scenario weather at a sim time. */
   weatherEffect: (t: number) => WeatherEffect;
   misbehaviourShare: number;
+  /** Devices that misbehave in a given way, on top of the random share (tests pick who). */
+  misbehaving?: Readonly<Record<string, MisbehaviourChoice>>;
   /** Physics step (sim seconds). */
   stepS?: number;
 }
@@ -30,9 +32,20 @@ interface DeviceState {
   rssiBase: number;
   misbehaviour: MisbehaviourState | undefined;
   lastSampleAt: number;
+  /** Rain gauge: mm fallen since its last report. */
+  rainMm: number;
 }
 
 export type World = ReturnType<typeof createWorld>;
+
+/** A chosen fault; `skewMs` fixes a clock_skew device's offset (+ ahead) instead of a random one. */
+export interface MisbehaviourChoice {
+  mode: Misbehaviour;
+  skewMs?: number;
+}
+
+const chosen = (s: MisbehaviourState, choice: MisbehaviourChoice | undefined): MisbehaviourState =>
+  (choice?.skewMs === undefined ? s : { ...s, skewMs: choice.skewMs });
 
 /**
  * The physical city the devices measure: zones' soil, facilities' attitude, valves.
@@ -65,15 +78,18 @@ export function createWorld(o: WorldOptions) {
     }
   }
   const faults = assignMisbehaviours(o.devices.filter((d) => d.kind !== 'gateway').map((d) => d.id), o.misbehaviourShare, rng);
+  for (const [id, choice] of Object.entries(o.misbehaving ?? {})) faults.set(id, choice.mode);
   const devices = new Map<string, DeviceState>(o.devices.map((d) => [d.id, {
     device: d,
     // A few nodes arrive with old batteries, so low-battery alerts have something to find.
     battery: rng() < 0.05 ? uniform(rng, 8, 20) : uniform(rng, 60, 100),
     bias: d.kind === 'soil' ? 1.0 * noise() : 0,
     rssiBase: uniform(rng, -115, -65),
-    misbehaviour: faults.has(d.id) ? initialMisbehaviour(faults.get(d.id)!, rng) : undefined,
+    misbehaviour: faults.has(d.id) ? chosen(initialMisbehaviour(faults.get(d.id)!, rng), o.misbehaving?.[d.id]) : undefined,
     lastSampleAt: o.startMs,
+    rainMm: 0,
   }]));
+  const gauges = [...devices.values()].filter((ds) => ds.device.kind === 'rain');
 
   let now = o.startMs;
 
@@ -94,6 +110,7 @@ export function createWorld(o: WorldOptions) {
       zone.moisture = stepSoil(zone.moisture, zone.spec, { weather, irrigationMmH: 0 }, dtS).moisture;
     }
     for (const [id, s] of facilities) facilities.set(id, advanceTilt(s, dtS));
+    for (const g of gauges) g.rainMm += (weather.rainMmH * dtS) / 3600;
     now = to;
   }
 
@@ -122,6 +139,12 @@ export function createWorld(o: WorldOptions) {
       facilities.set(d.facilityId!, read.state);
       const { pitch, roll, shock } = read.reading;
       return { pitch: round(pitch, 2), roll: round(roll, 2), ...(shock !== undefined ? { shock: round(shock, 1) } : {}), ...base };
+    }
+    if (d.kind === 'rain') {
+      // A tipping bucket counts whole 0.2 mm tips; the remainder waits for the next report.
+      const tips = Math.floor(ds.rainMm / 0.2 + 1e-9);
+      ds.rainMm -= tips * 0.2;
+      return { rainfall: round(tips * 0.2, 1), ...base };
     }
     const v = valves.get(d.id)!;
     return { state: v.state.open ? 1 : 0, flow: v.state.open ? round(Math.max(0, v.flow * (1 + 0.02 * noise())), 1) : 0, volume: round(v.state.volumeL, 1), ...base };

@@ -7,7 +7,7 @@ import type { DeviceInfo } from '../contracts/device.ts';
 import type { IrrigationSettings } from '../rules/irrigation/settings.ts';
 import type { MqttBroker } from '../broker/create-broker.ts';
 import { startWateringSchedule } from '../schedules/watering.ts';
-import { createIrrigationEngine } from './engine.ts';
+import { createIrrigationEngine, type IrrigationEngineDeps } from './engine.ts';
 import { createIrrigationStore } from './store.ts';
 import { createSqliteZoneSource } from './zone-source.ts';
 
@@ -22,6 +22,18 @@ export interface StartIrrigationDeps {
   settings?: Partial<IrrigationSettings>;
   /** The alert service's port; until it exists signals are stored by the engine and logged. */
   signal?: (alert: AlertSignal) => void;
+  /**
+   * Where the evaluation tick and the per-zone wake timers come from. Default: node-cron
+   * every wall-clock minute and real timers. A run on a simulated clock (the end-to-end
+   * test) drives both from that clock, so ack timeouts and run ends happen in its time.
+   */
+  time?: IrrigationTime;
+}
+
+export interface IrrigationTime {
+  /** Call tick on every (simulated) minute until stopped. */
+  schedule: (tick: () => void) => { stop(): Promise<void> | void };
+  timers: NonNullable<IrrigationEngineDeps['timers']>;
 }
 
 /**
@@ -42,11 +54,14 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
     clock: deps.clock,
     logger: log,
     settings: deps.settings,
+    timers: deps.time?.timers,
   });
   deps.readingListeners.push((reading, device) => engine.onReading(reading, device));
   await deps.broker.subscribe('gs/+/ack', (topic, payload) => engine.onAck(topic, payload));
   engine.restore();
-  const schedule = startWateringSchedule({ tick: () => engine.tick(), logger: log }, '* * * * *', engine.timezone);
+  const schedule = deps.time
+    ? deps.time.schedule(() => engine.tick())
+    : startWateringSchedule({ tick: () => engine.tick(), logger: log }, '* * * * *', engine.timezone);
   return {
     engine,
     async stop(): Promise<void> {

@@ -36,6 +36,8 @@ export const FleetCommunity = z.strictObject({
   district: EntityId,
   /** A gateway ({id}-gw) whose heartbeat and will let device health group a community's outage. */
   gateway: z.boolean().default(false),
+  /** A tipping-bucket rain gauge ({id}-rain) reporting the rain since its last report. */
+  rainGauge: z.boolean().default(false),
   zones: z.array(FleetZone).default([]),
   facilities: z.array(FleetFacility).default([]),
 });
@@ -47,6 +49,7 @@ export const FleetSpec = z
       tiltS: z.number().int().min(10).default(900),
       valveS: z.number().int().min(10).default(300),
       gatewayS: z.number().int().min(10).default(300),
+      rainS: z.number().int().min(10).default(1800),
     }).prefault({}),
     communities: z.array(FleetCommunity).min(1),
   })
@@ -86,6 +89,9 @@ export function listDevices(fleet: FleetSpec): SimDevice[] {
   for (const c of fleet.communities) {
     if (c.gateway) {
       add({ id: `${c.id}-gw`, kind: 'gateway', reportIntervalS: fleet.intervals.gatewayS, communityId: c.id, districtId: c.district }, { district: c.district, community: c.id });
+    }
+    if (c.rainGauge) {
+      add({ id: `${c.id}-rain`, kind: 'rain', reportIntervalS: fleet.intervals.rainS, communityId: c.id, districtId: c.district }, { district: c.district, community: c.id });
     }
     for (const z of c.zones) {
       const place = { district: c.district, community: c.id, zone: z.id, plant: z.plant, mode: z.mode };

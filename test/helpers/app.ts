@@ -30,7 +30,10 @@ export function uniqueDb(prefix: string): string {
 }
 
 /** Start the whole app on free ports against the run's influxd, with its own data dir and database. */
-export async function startTestApp(overrides: Partial<Record<keyof Config, unknown>> = {}, options: { dataDir?: string } = {}): Promise<TestApp> {
+export async function startTestApp(
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+  options: { dataDir?: string; app?: Parameters<typeof startApp>[2] } = {},
+): Promise<TestApp> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gs-app-'));
   const config = Config.parse({
     mqttHost: '127.0.0.1',
@@ -46,7 +49,7 @@ export async function startTestApp(overrides: Partial<Record<keyof Config, unkno
     writeFlushMs: 50,
     ...overrides,
   });
-  const app = await startApp(config, createLogger(config.logLevel));
+  const app = await startApp(config, createLogger(config.logLevel), options.app);
   const influx = createInfluxHttp({ url: config.influxUrl, db: config.influxDb });
   return {
     app,

@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOARDS } from '../../../dashboards/boards/index.ts';
+import { collectQueries, DashboardJson } from '../../../dashboards/dashboard-schema.ts';
+import type { MacroContext, VariableValue } from '../../../dashboards/macros.ts';
+import { ADMIN_TOKEN, queryRows } from '../../helpers/app.ts';
+import { proveQuery } from '../dashboards/prove-query.ts';
+import { DEVICES, MISBEHAVING } from './city.ts';
+import { DAY_END, DAY_START, IMPACT, runSimulatedDay, type SimulatedDay } from './run-day.ts';
+
+/*
+ * Issue 8's end-to-end day and issue 7's proof "after a simulated run of the system": the
+ * firmware simulator's own code drives a small city (test/integration/e2e/city.ts) against
+ * the real app for one simulated day at 4,320× (about 20 s), on one clock shared by both
+ * sides (run-day.ts); then the API, the MQTT traffic, InfluxDB and every dashboard query
+ * are checked against what the day produced.
+ */
+
+const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const HOUR = 3_600_000;
+/** Local (UTC+8) hour of day of a sim time. */
+const localHour = (at: number): number => ((at - DAY_START) / HOUR) % 24;
+
+interface DecisionRow { at: number; action: string; reason: string; inputs: { moisture?: number } }
+interface AlertRow { id: number; kind: string; subject: string; severity: string; state: string; firstFiredAt: number }
+interface WorkOrderRow { id: number; alertId: number; alertKind: string; subject: string; state: string; assignee: string | null }
+
+const dashboards = BOARDS.map((b) => DashboardJson.parse(JSON.parse(JSON.stringify(b.build()))));
+const queries = dashboards.flatMap((d) => collectQueries(d).map((q) => ({ ...q, dashboard: d })));
+
+/**
+ * Dashboard queries a run of the system cannot feed, and why. Each must return nothing
+ * (so this list cannot go stale: once something feeds one, the test says to remove it).
+ */
+const NOT_FED_BY_THE_SYSTEM: Record<string, string> = Object.fromEntries([
+  'gs-city-overview › Devices online › A',
+  'gs-city-overview › Communities › C',
+  'gs-device-fleet › Devices online › A',
+  'gs-device-fleet › Devices offline › A',
+  'gs-device-fleet › Device status (health sweep) › A',
+  'gs-operations › Scorecard (InfluxDB part): time within moisture band, uptime, open alerts › C',
+].map((where) => [where, 'reads `device_status`, which contracts/influx-schema.ts and the dashboards name but no part of the app writes (the health sweep raises and clears device_offline alerts; it writes no status points)']));
+
+describe('a simulated day: the firmware simulator against the real app', () => {
+  let day: SimulatedDay;
+  const api = async <T>(url: string): Promise<T> => (await day.t.app.api.inject({ url, headers: auth })).json() as T;
+  /** Oldest first. */
+  const decisions = async (zoneId: string) => (await api<DecisionRow[]>(`/api/v1/zones/${zoneId}/decisions?limit=500`)).reverse();
+  const alerts = (query = '') => api<AlertRow[]>(`/api/v1/alerts${query}`);
+
+  beforeAll(async () => {
+    day = await runSimulatedDay();
+  }, 120_000);
+  afterAll(async () => {
+    await day?.stop();
+  });
+
+  it('ran every device for the whole day and delivered every reading', () => {
+    expect(day.sim.connected()).toBe(DEVICES.length);
+    // 28 devices at 5–30 simulated minutes: thousands of readings in one day.
+    expect(day.sim.stats.generated).toBeGreaterThan(3_000);
+    expect(day.sim.stats.acked).toBe(day.sim.stats.generated);
+    expect(day.sim.stats.dropped).toBe(0);
+    // c3's link was cut for two hours: its devices buffered and sent batches on reconnect.
+    expect(day.sim.stats.batches).toBeGreaterThan(0);
+    expect(day.clock.now()).toBe(DAY_END);
+  });
+
+  it.each(['c1-lawn', 'c1-shrubs', 'c2-lawn'])('waters the dry automatic zone %s: decisions, valve commands and acks, watering points, rising moisture', async (zoneId) => {
+    const log = await decisions(zoneId);
+    const starts = log.filter((d) => d.action === 'start');
+    const stops = log.filter((d) => d.action === 'stop');
+    expect(starts.length).toBeGreaterThan(0);
+    expect(starts.map((d) => d.reason)).toEqual(starts.map(() => 'below_low'));
+    expect(stops).toHaveLength(starts.length);
+    // The first run opens with the morning window (05:00–06:59), not before; the dry night was a recorded skip.
+    expect(localHour(starts[0]!.at)).toBeGreaterThanOrEqual(5);
+    expect(localHour(starts[0]!.at)).toBeLessThan(7);
+    expect(log.find((d) => d.action === 'skip')?.reason).toBe('outside_window');
+    for (const [i, start] of starts.entries()) {
+      const stop = stops[i]!;
+      // On failure, say what the valve reported and was told during the run.
+      const why = ['reached_high', 'max_run_time', 'budget'].includes(stop.reason) ? '' : JSON.stringify({
+        stop,
+        valve: await queryRows(day.t.influx, `SELECT state, flow FROM valve WHERE zone = '${zoneId}' AND time >= ${start.at}ms AND time <= ${stop.at}ms`),
+        commands: day.downs.filter((m) => m.topic === `gs/${zoneId}-v/down`),
+        acks: day.acks.filter((m) => m.topic === `gs/${zoneId}-v/ack`),
+      });
+      expect(['reached_high', 'max_run_time', 'budget'], why).toContain(stop.reason);
+      expect(stop.inputs.moisture!).toBeGreaterThan(start.inputs.moisture! + (i === 0 ? 2 : 0));
+    }
+
+    const valve = `gs/${zoneId}-v/down`;
+    const commands = day.downs.filter((m) => m.topic === valve);
+    const opens = [...new Map(commands.filter((c) => c.body.action === 'open').map((c) => [c.body.commandId, c])).values()];
+    expect(opens).toHaveLength(starts.length);
+    expect(commands.some((c) => c.body.action === 'close')).toBe(true);
+    for (const command of commands) {
+      const ack = day.acks.find((a) => a.topic === `gs/${zoneId}-v/ack` && a.body.commandId === command.body.commandId);
+      expect(ack?.body, `ack of ${JSON.stringify(command.body)}`).toEqual(expect.objectContaining({ ok: true, state: command.body.action === 'open' ? 1 : 0 }));
+    }
+
+    const points = await queryRows(day.t.influx, `SELECT * FROM watering WHERE zone = '${zoneId}' AND action =~ /^(start|stop)$/`);
+    expect(points.filter((p) => p.action === 'start')).toHaveLength(starts.length);
+    const stopPoints = points.filter((p) => p.action === 'stop');
+    expect(stopPoints).toHaveLength(stops.length);
+    for (const p of stopPoints) {
+      expect(Number(p.duration_s)).toBeGreaterThan(0);
+      expect(Number(p.volume_l)).toBeGreaterThan(0);
+    }
+    // The sensors saw it too: the zone's readings during the first run climb above where it started.
+    const during = await queryRows(day.t.influx, `SELECT max(moisture) FROM soil WHERE zone = '${zoneId}' AND time >= ${starts[0]!.at}ms AND time <= ${stops[0]!.at}ms`);
+    expect(Number(during[0]?.max)).toBeGreaterThan(starts[0]!.inputs.moisture! + 2);
+  });
+
+  it('stops the lawn with a narrow band when it reaches the top of the band', async () => {
+    expect((await decisions('c2-lawn')).filter((d) => d.action === 'stop').map((d) => d.reason)).toContain('reached_high');
+  });
+
+  it('leaves the moist automatic zone alone', async () => {
+    expect((await decisions('c3-lawn')).filter((d) => d.action === 'start')).toEqual([]);
+    expect(day.downs.filter((m) => m.topic === 'gs/c3-lawn-v/down')).toEqual([]);
+  });
+
+  it('no valve failed: every command obeyed, no valve_no_ack or valve_no_effect', async () => {
+    expect(day.sim.stats.commandsRejected).toBe(0);
+    expect(day.sim.stats.commandsObeyed).toBe(day.sim.stats.commandsReceived);
+    expect((await alerts()).filter((a) => a.kind.startsWith('valve_'))).toEqual([]);
+  });
+
+  it('asks the crew to water the dry manual zone, and only that one', async () => {
+    const needed = await alerts('?kind=watering_needed');
+    expect(needed.map((a) => `${a.subject}:${a.state}:${a.severity}`)).toEqual(['c1-hedge:firing:warning']);
+    expect((await decisions('c1-hedge')).map((d) => `${d.action}:${d.reason}`)).toContain('alert:below_low');
+    // Watering is crew work, not a repair: no work order.
+    expect(await api<WorkOrderRow[]>(`/api/v1/work-orders?alertId=${needed[0]!.id}`)).toEqual([]);
+    const points = await queryRows(day.t.influx, `SELECT * FROM alert WHERE kind = 'watering_needed'`);
+    expect(points.map((p) => `${p.subject}:${p.state}`)).toEqual(['c1-hedge:firing']);
+  });
+
+  it('raises exactly one facility_impact alert for the hit bench, with a work order the technician took, and alert points', async () => {
+    const impacts = await alerts('?kind=facility_impact');
+    expect(impacts).toHaveLength(1);
+    const [impact] = impacts;
+    expect(impact).toMatchObject({ subject: IMPACT.facilityId, severity: 'critical', state: 'acknowledged' });
+    expect(impact!.firstFiredAt).toBeGreaterThanOrEqual(DAY_START + IMPACT.at);
+    expect(impact!.firstFiredAt).toBeLessThan(DAY_START + IMPACT.at + 2 * HOUR);
+    const orders = await api<WorkOrderRow[]>(`/api/v1/work-orders?alertId=${impact!.id}`);
+    expect(orders).toEqual([expect.objectContaining({ alertKind: 'facility_impact', subject: IMPACT.facilityId, state: 'accepted', assignee: 'tech-wang' })]);
+    const points = await queryRows(day.t.influx, `SELECT * FROM alert WHERE kind = 'facility_impact'`);
+    expect(points.map((p) => `${p.community}:${p.subject}:${p.severity}:${p.state}`)).toEqual(['c1:c1-bench:critical:firing', 'c1:c1-bench:critical:acknowledged']);
+    // The shock is in the tilt series, once.
+    const shocks = await queryRows(day.t.influx, `SELECT shock, facility FROM tilt WHERE shock > 0`);
+    expect(shocks.map((r) => r.facility)).toEqual([IMPACT.facilityId]);
+  });
+
+  it('counts what the misbehaving devices sent as rejects by reason, per interval, in ingest_stats', async () => {
+    const [sums] = await queryRows(day.t.influx, 'SELECT sum(rejected_malformed_json) AS malformed, sum(rejected_schema) AS schema, sum(rejected_out_of_range) AS range, sum(rejected_bad_timestamp) AS ts FROM ingest_stats');
+    expect(Number(sums?.malformed) + Number(sums?.schema) + Number(sums?.range)).toBeGreaterThan(0);
+    expect(Number(sums?.ts)).toBeGreaterThan(0);
+    const letters = await api<Array<{ device: string | null; reason: string }>>('/api/v1/dead-letters?limit=1000');
+    const faulty = Object.entries(MISBEHAVING).filter(([, m]) => m.mode === 'malformed' || (m.skewMs ?? 0) > 0).map(([id]) => id).sort();
+    expect([...new Set(letters.filter((l) => faulty.includes(l.device ?? '')).map((l) => l.device))].sort()).toEqual(faulty);
+    // A healthy device may only see a resent batch refused as a duplicate (its ack was lost when c3's link was cut).
+    const healthy = letters.filter((l) => !faulty.includes(l.device ?? ''));
+    expect(healthy.filter((l) => l.reason !== 'duplicate'), JSON.stringify(healthy.slice(0, 3))).toEqual([]);
+  });
+
+  describe('every Grafana dashboard query against what the day wrote (variables at All)', () => {
+    const context = (dashboard: DashboardJson): MacroContext => {
+      const variables: Record<string, VariableValue> = {};
+      for (const v of dashboard.templating.list) variables[v.name] = { selected: 'all', allValue: v.allValue };
+      return { fromMs: DAY_START, toMs: DAY_END, intervalMs: 5 * 60_000, variables };
+    };
+
+    it('lists as not fed only queries that exist, each with its reason', () => {
+      const wheres = new Set(queries.map((q) => q.where.trim()));
+      for (const [where, reason] of Object.entries(NOT_FED_BY_THE_SYSTEM)) {
+        expect(wheres.has(where), where).toBe(true);
+        expect(reason.length).toBeGreaterThan(20);
+      }
+      expect(queries.length - Object.keys(NOT_FED_BY_THE_SYSTEM).length).toBeGreaterThan(50);
+    });
+
+    it.each(queries.map((q) => [q.where.trim(), q] as const))('%s', async (where, q) => {
+      const reason = NOT_FED_BY_THE_SYSTEM[where];
+      const proof = await proveQuery(day.t.influx, q.query, context(q.dashboard), { requireRows: reason === undefined });
+      expect(proof.failures, proof.expanded).toEqual([]);
+      if (reason !== undefined) {
+        expect(proof.series.filter((s) => s.values.length > 0), `${where} is fed now: remove it from NOT_FED_BY_THE_SYSTEM`).toEqual([]);
+      }
+    });
+  });
+});
