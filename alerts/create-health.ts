@@ -44,6 +44,9 @@ export function createHealth(deps: HealthDeps) {
   const monitor = createHealthMonitor({
     clock: deps.clock, logger: deps.logger, alerts, devices: deps.devices, gateways: deps.gateways ?? createGatewayLookup(deps.db, deps.clock),
     saveBaseline: (facilityId, baseline) => baselines.save(facilityId, baseline),
+    writeStatus: (lines) => {
+      deps.append(lines).catch((error: unknown) => log.error({ err: error }, 'device status points not stored'));
+    },
   });
   monitor.seed(alerts.allActive());
   const task = deps.sweepCron === false ? undefined : scheduleHealthSweep({ sweep: () => monitor.sweep(), logger: deps.logger }, deps.sweepCron);

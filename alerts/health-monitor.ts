@@ -8,6 +8,7 @@ import { DEFAULT_FACILITY_CONFIG, type FacilityRuleConfig } from '../rules/facil
 import { decideDeviceHealth, initialDeviceHealthState, seedDeviceHealth, type DeviceHealthState } from '../rules/device-health/decide-device.ts';
 import { DEFAULT_DEVICE_HEALTH_CONFIG, type DeviceHealthConfig } from '../rules/device-health/config.ts';
 import { initialOfflineState, markOnline, sweepOffline } from '../rules/device-health/offline.ts';
+import { deviceStatusLines } from './device-status-points.ts';
 
 /**
  * Which gateway a device reports through. The inventory work adds `devices.gateway_id`;
@@ -28,6 +29,8 @@ export interface HealthMonitorDeps {
   saveBaseline(facilityId: string, baseline: Angles): void;
   facilityConfig?: FacilityRuleConfig;
   deviceConfig?: DeviceHealthConfig;
+  /** Each sweep's `device_status` points (the durable log's append); none when absent. */
+  writeStatus?: (lines: string[]) => void;
 }
 
 export type HealthMonitor = ReturnType<typeof createHealthMonitor>;
@@ -46,6 +49,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
   const facilities = new Map<string, FacilityState>();
   const deviceStates = new Map<string, DeviceHealthState>();
   const lastSeen = new Map<string, number>();
+  const lastBattery = new Map<string, number>();
   const lastAngles = new Map<string, Angles>();
   /** Learned baselines of tilt devices not attached to a facility row (nothing to store them in). */
   const learned = new Map<string, Angles>();
@@ -100,6 +104,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
 
     onReading(reading: AcceptedReading, device: DeviceInfo): void {
       lastSeen.set(device.id, Math.max(lastSeen.get(device.id) ?? 0, reading.receivedAt));
+      if (reading.fields.battery !== undefined) lastBattery.set(device.id, reading.fields.battery);
       const back = markOnline(offline, device.id, reading.receivedAt);
       offline = back.state;
       const signals = [...back.signals];
@@ -136,6 +141,15 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
       });
       offline = result.state;
       apply(result.signals);
+      if (deps.writeStatus) {
+        const devices = deps.devices.list();
+        const grouped = new Set([...offline.gateways.values()].flat());
+        deps.writeStatus(deviceStatusLines(devices, {
+          isOffline: (id) => offline.devices.has(id) || offline.gateways.has(id) || grouped.has(id),
+          lastSeen: (id) => lastSeen.get(id),
+          battery: (id) => lastBattery.get(id),
+        }, deps.clock.now()));
+      }
     },
 
     /** After a calibration: forget the old baseline's levels, drift and learning. */
