@@ -89,7 +89,16 @@ export function createIngest(deps: IngestDeps) {
       }
       const lines: string[] = [];
       const accepted: Array<[AcceptedReading, DeviceInfo]> = [];
-      for (const item of decode(topic, msg.payload)) {
+      let items;
+      try {
+        items = decode(topic, msg.payload);
+      } catch (error) {
+        // A decoder bug must cost one counted rejection, not the publish: a thrown error
+        // would close a QoS 1 sender's connection and have the same message redelivered forever.
+        deps.logger.error({ err: error, topic: msg.topic }, 'decoder failed');
+        return reject({ reason: 'schema', detail: `the payload could not be decoded (${(error as Error).message})` }, msg, msg.device?.id);
+      }
+      for (const item of items) {
         if (!item.ok) {
           reject(item.error, msg, msg.device?.id);
           continue;
