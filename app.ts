@@ -62,7 +62,10 @@ export async function startApp(
   const devices = createDeviceRegistry(db);
   const inventory = createInventoryService({ db, now: () => clock.now(), devices });
   const city = createCityRegistry(db); // zones, facilities, teams, gateways for the features that need them
-  const deadLetters = createDeadLetterStore(db, { maxRows: 100_000 });
+  const deadLetters = createDeadLetterStore(db, {
+    maxRows: 100_000,
+    onError: (error, rows) => logger.error({ module: 'dead-letters', err: error, rows }, 'dead letters not stored yet; retrying'),
+  });
   const tokens = createTokenStore(db, { clock });
   const serviceAccounts = createServiceAccounts(db, { clock, isDeviceId: (id) => devices.get(id) !== undefined });
 
