@@ -100,6 +100,7 @@ export async function startApp(
       metrics.spoolDropped.inc(lines);
       logger.error({ module: 'spool', lines, bytes, budget: config.spoolMaxBytes }, 'spool over its disk budget: oldest points dropped');
     },
+    onCursorError: (error) => logger.error({ module: 'spool', err: error }, 'spool cursor not saved; a restart resends points InfluxDB already has'),
   });
   // The shipper runs in its own thread: a flood of MQTT traffic saturating this event
   // loop must not starve the requests that move points to InfluxDB.

@@ -26,6 +26,11 @@ export interface DurableLogOptions {
   segmentBytes?: number;
   /** Called with the number of lines dropped to honour the budget (they are counted, never silent). */
   onDrop: (lines: number, bytes: number) => void;
+  /**
+   * The cursor file could not be written (full disk, broken directory). Not fatal: a stale
+   * cursor only replays points InfluxDB already has (same series and time) after a restart.
+   */
+  onCursorError?: (error: unknown) => void;
 }
 
 export type DurableLog = Awaited<ReturnType<typeof openDurableLog>>;
@@ -66,7 +71,7 @@ export async function openDurableLog(options: DurableLogOptions) {
       const skippedLines = oldest.index === cursor.segment ? oldest.lines - cursor.line : oldest.lines;
       dropSegment(oldest);
       cursor = { segment: segments[0]!.index, offset: 0, line: 0 };
-      writeCursor(dir, cursor);
+      saveCursor();
       bytes -= skippedBytes;
       if (skippedLines > 0) options.onDrop(skippedLines, skippedBytes);
     }
@@ -82,6 +87,14 @@ export async function openDurableLog(options: DurableLogOptions) {
   }
 
   const unshippedBytes = (): number => backlogOf(segments, cursor, 0).bytes;
+
+  function saveCursor(): void {
+    try {
+      writeCursor(dir, cursor);
+    } catch (error) {
+      options.onCursorError?.(error);
+    }
+  }
 
   // `flushing` is cleared in the same synchronous step that finds nothing pending, so an
   // append made by a resumed waiter always either joins this loop or starts a new one.
@@ -151,7 +164,7 @@ export async function openDurableLog(options: DurableLogOptions) {
         dropSegment(head);
         cursor = { segment: segments[0]!.index, offset: 0, line: 0 };
       }
-      writeCursor(dir, cursor);
+      saveCursor();
     },
 
     /** Lines and bytes not yet stored in InfluxDB, and the age of the oldest (ms). */
