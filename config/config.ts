@@ -64,7 +64,7 @@ export const Config = z.strictObject({
   mqttRateLimitDisconnectAfter: positiveInt(1_000_000).default(100),
   /** Open MQTT connections at most, over every listener. */
   mqttMaxConnections: positiveInt(10_000_000).default(50_000),
-  /** CONNECTs per client IP: sustained per second, and burst (a gateway's NAT reconnecting its devices). */
+  /** CONNECTs per client IP: sustained per second, and burst (a gateway's NAT reconnecting its devices); the burst also caps an IP's connections not yet authenticated. */
   mqttConnectRatePerIpPerS: z.coerce.number({ error: 'expected a number' }).positive('must be above 0').default(100),
   mqttConnectBurstPerIp: positiveInt(10_000_000).default(2_000),
   /** Failed API authentications per client IP: a burst, then this many more per minute; past it 429. */
