@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync, readFileSync, openSync, readSync, closeSync, ftruncateSync, fstatSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../lib/clock.ts';
 import { backlogOf, isBefore, readLines, SEGMENT_RE, segmentName, type Backlog, type Cursor, type SegmentInfo } from './wal-segments.ts';
@@ -35,6 +35,11 @@ export interface DurableLogOptions {
 
 export type DurableLog = Awaited<ReturnType<typeof openDurableLog>>;
 
+// Read-write, not append: on Linux O_APPEND ignores the write position, so after an append
+// that failed half-way (ENOSPC, EIO on fdatasync) the next one would land after the torn
+// bytes while the segment table, and so the shipper, expects it at the recorded size.
+const WRITE_AT = constants.O_RDWR | constants.O_CREAT;
+
 
 export async function openDurableLog(options: DurableLogOptions) {
   const { dir, clock } = options;
@@ -50,7 +55,7 @@ export async function openDurableLog(options: DurableLogOptions) {
     cursor = { segment: cursor.segment, offset: 0, line: 0 };
   }
   const active = (): Segment => segments[segments.length - 1]!;
-  let handle: FileHandle = await open(join(dir, segmentName(active())), 'a+');
+  let handle: FileHandle = await open(join(dir, segmentName(active())), WRITE_AT);
   let pending: { chunks: string[]; lines: number; waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> } = { chunks: [], lines: 0, waiters: [] };
   let flushing: Promise<void> | undefined;
   let closed = false;
@@ -60,7 +65,7 @@ export async function openDurableLog(options: DurableLogOptions) {
     await handle.close();
     const next: Segment = { index: active().index + 1, birth: clock.now(), size: 0, lines: 0 };
     segments.push(next);
-    handle = await open(join(dir, segmentName(next)), 'a+');
+    handle = await open(join(dir, segmentName(next)), WRITE_AT);
   }
 
   function enforceBudget(): void {
@@ -119,6 +124,8 @@ export async function openDurableLog(options: DurableLogOptions) {
           for (const w of batch.waiters) w.resolve();
           for (const l of listeners) l();
         } catch (error) {
+          // Best effort: drop what this failed append left, so a restart does not recover it.
+          await handle.truncate(active().size).catch(() => undefined);
           for (const w of batch.waiters) w.reject(error);
         }
       }
