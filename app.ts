@@ -64,7 +64,10 @@ export async function startApp(
   const devices = createDeviceRegistry(db);
   const inventory = createInventoryService({ db, now: () => clock.now(), devices });
   const city = createCityRegistry(db); // zones, facilities, teams, gateways for the features that need them
-  const deadLetters = createDeadLetterStore(db, { maxRows: 100_000 });
+  const deadLetters = createDeadLetterStore(db, {
+    maxRows: 100_000,
+    onError: (error, rows) => logger.error({ module: 'dead-letters', err: error, rows }, 'dead letters not stored yet; retrying'),
+  });
   const tokens = createTokenStore(db, { clock });
   const serviceAccounts = createServiceAccounts(db, { clock, isDeviceId: (id) => devices.get(id) !== undefined });
 
@@ -99,6 +102,7 @@ export async function startApp(
       metrics.spoolDropped.inc(lines);
       logger.error({ module: 'spool', lines, bytes, budget: config.spoolMaxBytes }, 'spool over its disk budget: oldest points dropped');
     },
+    onCursorError: (error) => logger.error({ module: 'spool', err: error }, 'spool cursor not saved; a restart resends points InfluxDB already has'),
   });
   // The shipper runs in its own thread: a flood of MQTT traffic saturating this event
   // loop must not starve the requests that move points to InfluxDB.

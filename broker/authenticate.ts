@@ -8,7 +8,7 @@ export const IDENTIFIER_REJECTED = 2;
 export const SERVER_UNAVAILABLE = 3;
 export const BAD_USERNAME_OR_PASSWORD = 4;
 
-export type RefusalReason = 'no_credentials' | 'client_id_mismatch' | 'bad_credentials' | 'device_disabled' | 'service_disabled';
+export type RefusalReason = 'no_credentials' | 'client_id_mismatch' | 'bad_credentials' | 'device_disabled' | 'service_disabled' | 'busy';
 export type AuthOutcome =
   | { ok: true; identity: BrokerIdentity }
   | { ok: false; reason: RefusalReason; returnCode: number };
@@ -20,6 +20,32 @@ export interface AuthenticatorDeps {
   /** A full-cost check against a dummy hash: unknown and disabled users take as long as a wrong secret. */
   dummyVerify: (secret: string) => Promise<unknown>;
   countCheck: (via: 'cache' | 'scrypt') => void;
+  /**
+   * scrypt runs on libuv's thread pool (4 threads), which the durable log's writes and
+   * fdatasync share: a flood of wrong credentials would hold every QoS 1 PUBACK behind it
+   * (400 queued checks held an append 17 s here). At most `concurrency` run at once, `queue`
+   * more wait; past that a CONNECT is refused as server unavailable and the client retries.
+   */
+  slowChecks?: { concurrency: number; queue: number };
+}
+
+const BUSY = Symbol('busy');
+
+function createGate(options: { concurrency: number; queue: number }) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(check: () => Promise<T>): Promise<T | typeof BUSY> => {
+    if (active < options.concurrency) active += 1;
+    else if (waiting.length >= options.queue) return BUSY;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await check();
+    } finally {
+      const next = waiting.shift(); // hand the slot over, or give it back
+      if (next) next();
+      else active -= 1;
+    }
+  };
 }
 
 const refuse = (reason: RefusalReason, returnCode = BAD_USERNAME_OR_PASSWORD): AuthOutcome => ({ ok: false, reason, returnCode });
@@ -30,6 +56,7 @@ const refuse = (reason: RefusalReason, returnCode = BAD_USERNAME_OR_PASSWORD): A
  * (a '/' never occurs in a device id, so such a client id cannot take over a device's session).
  */
 export function createAuthenticator(deps: AuthenticatorDeps) {
+  const slow = createGate(deps.slowChecks ?? { concurrency: 2, queue: 256 });
   async function authenticate(clientId: string, username: string | undefined, password: string | undefined, attempt = 0): Promise<AuthOutcome> {
     if (!username || password === undefined || password === '') return refuse('no_credentials');
     const device = deps.devices.get(username);
@@ -39,7 +66,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
 
     const account = device ?? service;
     if (!account || account.disabled) {
-      await deps.dummyVerify(password);
+      if ((await slow(() => deps.dummyVerify(password))) === BUSY) return refuse('busy', SERVER_UNAVAILABLE);
       deps.countCheck('scrypt');
       return refuse(!account ? 'bad_credentials' : device ? 'device_disabled' : 'service_disabled');
     }
@@ -47,7 +74,8 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       deps.countCheck('cache');
       return { ok: true, identity: identityOf(account, device !== undefined) };
     }
-    const verified = device ? await deps.devices.authenticate(username, password) : await deps.services.authenticate(username, password);
+    const verified = await slow<DeviceInfo | ServiceAccount | undefined>(() => (device ? deps.devices.authenticate(username, password) : deps.services.authenticate(username, password)));
+    if (verified === BUSY) return refuse('busy', SERVER_UNAVAILABLE);
     deps.countCheck('scrypt');
     if (!verified) return refuse('bad_credentials');
     // Rotated, disabled or removed while scrypt ran: decide again on the current state.

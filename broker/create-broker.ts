@@ -69,6 +69,7 @@ export async function createMqttBroker(deps: BrokerDeps) {
   const limits = deps.limits ?? DEFAULT_BROKER_LIMITS;
   const sessions = createSessions<Client>();
   const peers = new WeakMap<Duplex, string>();
+  const unauthenticatedSlot = new WeakMap<Duplex, () => void>();
   const refused = (reason: string) => metrics.authFailures.inc({ reason });
 
   const dummyHash = await hashSecret(generateSecret());
@@ -111,6 +112,7 @@ export async function createMqttBroker(deps: BrokerDeps) {
             logger.info({ clientId: client.id, username, reason: outcome.reason }, 'connection refused');
             return done(Object.assign(new Error(outcome.reason), { returnCode: outcome.returnCode }) as AuthenticateError, false);
           }
+          unauthenticatedSlot.get(client.conn as Duplex)?.();
           sessions.authenticated(client, outcome.identity);
           if (outcome.identity.role === 'device') status.takeover(sessions.current(client.id));
           done(null, true);
@@ -158,13 +160,21 @@ export async function createMqttBroker(deps: BrokerDeps) {
   aedes.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'client error'));
 
   const listeners = await startListeners({ host: deps.host, port: deps.port, maxMessageBytes: limits.maxPacketBytes + 1024, ...deps.listeners }, (stream, ip) => {
+    const releaseUnauthenticated = guard.holdUnauthenticated(ip);
+    if (!releaseUnauthenticated) {
+      refused('too_many_connections_from_ip');
+      stream.destroy();
+      return;
+    }
     if (!guard.acquire()) {
+      releaseUnauthenticated();
       refused('too_many_connections');
       stream.destroy();
       return;
     }
     metrics.mqttConnections.set(guard.open());
     stream.once('close', () => {
+      releaseUnauthenticated();
       guard.release();
       metrics.mqttConnections.set(guard.open());
     });
@@ -173,6 +183,7 @@ export async function createMqttBroker(deps: BrokerDeps) {
       logger.warn({ ip, verdict, maxBytes: limits.maxPacketBytes }, 'connection closed: packet refused');
     });
     peers.set(conn, ip);
+    unauthenticatedSlot.set(conn, releaseUnauthenticated);
     aedes.handle(conn);
   }, logger);
 

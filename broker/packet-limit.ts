@@ -8,7 +8,15 @@ export type PacketVerdict = 'ok' | 'too_large' | 'malformed';
  * packet as soon as its header announces more than `maxBytes` in total, before aedes
  * (which has no size option) would buffer it whole.
  */
-export function createPacketScanner(maxBytes: number) {
+/**
+ * The first packet is the CONNECT, read before any authentication: a client id, a will,
+ * credentials. It gets a small limit of its own, so connections that never authenticate
+ * cannot each make aedes buffer a packet of `maxBytes`.
+ */
+export const MAX_CONNECT_BYTES = 64 * 1024;
+
+export function createPacketScanner(maxBytes: number, maxFirstBytes = Math.min(maxBytes, MAX_CONNECT_BYTES)) {
+  let limit = maxFirstBytes;
   let phase: 'type' | 'length' | 'body' = 'type';
   let length = 0;
   let multiplier = 1;
@@ -33,9 +41,10 @@ export function createPacketScanner(maxBytes: number) {
           lengthBytes += 1;
           if (byte & 0x80) {
             if (lengthBytes === 4) failed = 'malformed';
-          } else if (1 + lengthBytes + length > maxBytes) {
+          } else if (1 + lengthBytes + length > limit) {
             failed = 'too_large';
           } else {
+            limit = maxBytes;
             remaining = length;
             phase = remaining > 0 ? 'body' : 'type';
           }

@@ -64,7 +64,7 @@ export const Config = z.strictObject({
   mqttRateLimitDisconnectAfter: positiveInt(1_000_000).default(100),
   /** Open MQTT connections at most, over every listener. */
   mqttMaxConnections: positiveInt(10_000_000).default(50_000),
-  /** CONNECTs per client IP: sustained per second, and burst (a gateway's NAT reconnecting its devices). */
+  /** CONNECTs per client IP: sustained per second, and burst (a gateway's NAT reconnecting its devices); the burst also caps an IP's connections not yet authenticated. */
   mqttConnectRatePerIpPerS: z.coerce.number({ error: 'expected a number' }).positive('must be above 0').default(100),
   mqttConnectBurstPerIp: positiveInt(10_000_000).default(2_000),
   /** Failed API authentications per client IP: a burst, then this many more per minute; past it 429. */
@@ -133,6 +133,9 @@ export function findConfigConflicts(config: Config): string[] {
   return problems;
 }
 
+/** Settings whose values are secrets or may carry one (user:password@ in a URL): never echoed in errors. */
+const SECRET_KEYS: ReadonlySet<string> = new Set<ConfigKey>(['adminToken', 'influxToken', 'influxUrl', 'mqttSource']);
+
 export class ConfigError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {
@@ -184,7 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
       const key = String(issue.path[0] ?? '');
       if (issue.code === 'unrecognized_keys') return `${file ?? 'config'}: unknown setting(s) ${issue.keys.join(', ')}`;
       const where = origin[key] ?? ENV_NAMES[key as ConfigKey] ?? key;
-      const seen = key in raw ? ` (got ${JSON.stringify(raw[key])})` : '';
+      const seen = !(key in raw) ? '' : SECRET_KEYS.has(key) ? ' (value not shown: it may hold a secret)' : ` (got ${JSON.stringify(raw[key])})`;
       return `${where}: ${issue.message}${seen}`;
     }),
   );

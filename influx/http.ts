@@ -75,17 +75,19 @@ export function createInfluxHttp(target: InfluxTarget) {
 
     async write(lines: string): Promise<WriteOutcome> {
       let res: Response;
+      let text: string;
       try {
         res = await request(`/write?db=${encodeURIComponent(target.db)}&precision=ms`, {
           method: 'POST',
           body: lines,
           headers: { 'Content-Type': 'text/plain; charset=utf-8' },
         });
+        // Inside the try: the answer's body can be cut off or time out too.
+        text = res.status === 204 ? '' : await res.text();
       } catch (error) {
         const cause = (error as { cause?: { code?: string } }).cause?.code;
         return { kind: 'retry', status: undefined, message: cause ?? (error as Error).name ?? String(error) };
       }
-      const text = res.status === 204 ? '' : await res.text();
       if (res.status >= 200 && res.status < 300) return { kind: 'ok' };
       const message = extractError(text) || res.statusText;
       if (res.status === 404 && /database not found/i.test(message)) return { kind: 'no_database', message };

@@ -29,7 +29,7 @@ export type DeadLetters = ReturnType<typeof createDeadLetterStore>;
  * transaction per tick, so a device flooding garbage costs one insert batch, not one
  * disk sync per message; past `maxRows` the oldest rows go.
  */
-export function createDeadLetterStore(db: Db, options: { maxRows: number; flushMs?: number }) {
+export function createDeadLetterStore(db: Db, options: { maxRows: number; flushMs?: number; onError?: (error: unknown, rows: number) => void }) {
   let buffer: DeadLetter[] = [];
   let timer: NodeJS.Timeout | undefined;
   const insert = db.prepare('INSERT INTO dead_letters (at, reason, detail, device_id, topic, payload) VALUES (?, ?, ?, ?, ?, ?)');
@@ -46,7 +46,15 @@ export function createDeadLetterStore(db: Db, options: { maxRows: number; flushM
     // In a flood, keep the newest rows only: the store is bounded anyway.
     const rows = buffer.length > options.maxRows ? buffer.slice(-options.maxRows) : buffer;
     buffer = [];
-    writeAll(rows);
+    try {
+      writeAll(rows);
+    } catch (error) {
+      // Locked by another process past busy_timeout, or the disk is full: thrown from this
+      // timer it would end the process. Keep the rows (the buffer is bounded above) and retry.
+      options.onError?.(error, rows.length);
+      buffer = rows.concat(buffer);
+      timer ??= setTimeout(flush, options.flushMs ?? 200);
+    }
   }
 
   return {
@@ -69,6 +77,8 @@ export function createDeadLetterStore(db: Db, options: { maxRows: number; flushM
     },
     close(): void {
       flush();
+      if (timer) clearTimeout(timer); // a failed last flush does not retry against a closed database
+      timer = undefined;
     },
   };
 }

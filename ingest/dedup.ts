@@ -4,6 +4,9 @@
  * After a restart the window is empty; replays are still harmless because InfluxDB
  * overwrites a point with the same series and timestamp.
  */
+/** Marks a window slot whose key was forgotten; no key is empty, so it matches none. */
+const FORGOTTEN = '';
+
 export function createDedup(options: { perDevice: number; maxDevices: number }) {
   const windows = new Map<string, { keys: Set<string>; order: string[]; head: number }>();
 
@@ -34,7 +37,11 @@ export function createDedup(options: { perDevice: number; maxDevices: number }) 
     },
     /** Forget a key, so that a reading that could not be stored may be sent again. */
     forget(deviceId: string, key: string): void {
-      windows.get(deviceId)?.keys.delete(key);
+      const w = windows.get(deviceId);
+      if (!w?.keys.delete(key)) return;
+      // Its slot too: left in place, its eviction would later delete the key sent again.
+      const slot = w.order.lastIndexOf(key);
+      if (slot !== -1) w.order[slot] = FORGOTTEN;
     },
   };
 }

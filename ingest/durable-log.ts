@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync, readFileSync, openSync, readSync, closeSync, ftruncateSync, fstatSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../lib/clock.ts';
 import { backlogOf, isBefore, readLines, SEGMENT_RE, segmentName, type Backlog, type Cursor, type SegmentInfo } from './wal-segments.ts';
@@ -26,9 +26,19 @@ export interface DurableLogOptions {
   segmentBytes?: number;
   /** Called with the number of lines dropped to honour the budget (they are counted, never silent). */
   onDrop: (lines: number, bytes: number) => void;
+  /**
+   * The cursor file could not be written (full disk, broken directory). Not fatal: a stale
+   * cursor only replays points InfluxDB already has (same series and time) after a restart.
+   */
+  onCursorError?: (error: unknown) => void;
 }
 
 export type DurableLog = Awaited<ReturnType<typeof openDurableLog>>;
+
+// Read-write, not append: on Linux O_APPEND ignores the write position, so after an append
+// that failed half-way (ENOSPC, EIO on fdatasync) the next one would land after the torn
+// bytes while the segment table, and so the shipper, expects it at the recorded size.
+const WRITE_AT = constants.O_RDWR | constants.O_CREAT;
 
 
 export async function openDurableLog(options: DurableLogOptions) {
@@ -45,7 +55,7 @@ export async function openDurableLog(options: DurableLogOptions) {
     cursor = { segment: cursor.segment, offset: 0, line: 0 };
   }
   const active = (): Segment => segments[segments.length - 1]!;
-  let handle: FileHandle = await open(join(dir, segmentName(active())), 'a+');
+  let handle: FileHandle = await open(join(dir, segmentName(active())), WRITE_AT);
   let pending: { chunks: string[]; lines: number; waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> } = { chunks: [], lines: 0, waiters: [] };
   let flushing: Promise<void> | undefined;
   let closed = false;
@@ -55,7 +65,7 @@ export async function openDurableLog(options: DurableLogOptions) {
     await handle.close();
     const next: Segment = { index: active().index + 1, birth: clock.now(), size: 0, lines: 0 };
     segments.push(next);
-    handle = await open(join(dir, segmentName(next)), 'a+');
+    handle = await open(join(dir, segmentName(next)), WRITE_AT);
   }
 
   function enforceBudget(): void {
@@ -66,7 +76,7 @@ export async function openDurableLog(options: DurableLogOptions) {
       const skippedLines = oldest.index === cursor.segment ? oldest.lines - cursor.line : oldest.lines;
       dropSegment(oldest);
       cursor = { segment: segments[0]!.index, offset: 0, line: 0 };
-      writeCursor(dir, cursor);
+      saveCursor();
       bytes -= skippedBytes;
       if (skippedLines > 0) options.onDrop(skippedLines, skippedBytes);
     }
@@ -82,6 +92,14 @@ export async function openDurableLog(options: DurableLogOptions) {
   }
 
   const unshippedBytes = (): number => backlogOf(segments, cursor, 0).bytes;
+
+  function saveCursor(): void {
+    try {
+      writeCursor(dir, cursor);
+    } catch (error) {
+      options.onCursorError?.(error);
+    }
+  }
 
   // `flushing` is cleared in the same synchronous step that finds nothing pending, so an
   // append made by a resumed waiter always either joins this loop or starts a new one.
@@ -106,6 +124,8 @@ export async function openDurableLog(options: DurableLogOptions) {
           for (const w of batch.waiters) w.resolve();
           for (const l of listeners) l();
         } catch (error) {
+          // Best effort: drop what this failed append left, so a restart does not recover it.
+          await handle.truncate(active().size).catch(() => undefined);
           for (const w of batch.waiters) w.reject(error);
         }
       }
@@ -151,7 +171,7 @@ export async function openDurableLog(options: DurableLogOptions) {
         dropSegment(head);
         cursor = { segment: segments[0]!.index, offset: 0, line: 0 };
       }
-      writeCursor(dir, cursor);
+      saveCursor();
     },
 
     /** Lines and bytes not yet stored in InfluxDB, and the age of the oldest (ms). */

@@ -1,5 +1,5 @@
 import type { Logger } from '../lib/logger.ts';
-import type { InfluxHttp } from '../influx/http.ts';
+import type { InfluxHttp, WriteOutcome } from '../influx/http.ts';
 import type { Backlog, Cursor } from './wal-segments.ts';
 
 /** What the shipper needs of the durable log: the log itself, or a view of it in another thread. */
@@ -78,7 +78,12 @@ export function createInfluxShipper(deps: ShipperDeps) {
         }
       }
       const started = deps.now();
-      const outcome = await influx.write(lines.join('\n'));
+      let outcome: WriteOutcome;
+      try {
+        outcome = await influx.write(lines.join('\n'));
+      } catch (error) {
+        outcome = { kind: 'retry', status: undefined, message: (error as Error).message }; // the batch is still on disk
+      }
       deps.metrics.writeDuration((deps.now() - started) / 1000);
       switch (outcome.kind) {
         case 'ok':
@@ -115,28 +120,41 @@ export function createInfluxShipper(deps: ShipperDeps) {
   const delay = (attempt: number): number => deps.random() * Math.min(backoff.capMs, backoff.baseMs * 2 ** Math.min(attempt, 20));
 
   async function run(): Promise<void> {
-    while (!stop.signal.aborted) {
-      wake = new AbortController();
-      const backlog = log.backlog();
-      if (backlog.lines === 0) {
-        firstPendingAt = undefined;
-        await pause(60_000);
-        continue;
+    for (let failures = 0; !stop.signal.aborted;) {
+      try {
+        await step();
+        failures = 0;
+      } catch (error) {
+        // Whatever failed, the points are still on disk: a shipper that stopped here would
+        // leave them to the disk budget until a restart.
+        logger.error({ err: error, failures }, 'shipper step failed; retrying');
+        await deps.sleep(delay(failures++), stop.signal).catch(() => undefined);
       }
-      firstPendingAt ??= deps.now() - backlog.oldestAgeMs;
-      const waited = deps.now() - firstPendingAt;
-      if (backlog.lines < deps.batchSize && waited < deps.flushMs) {
-        await pause(deps.flushMs - waited);
-        if (log.backlog().lines < deps.batchSize && deps.now() - firstPendingAt < deps.flushMs) continue;
-      }
-      const batch = log.read(deps.batchSize);
-      if (!batch || batch.lines.length === 0) {
-        firstPendingAt = undefined;
-        continue;
-      }
-      firstPendingAt = deps.now();
-      if (await send(batch.lines)) log.commit(batch.next);
     }
+  }
+
+  /** One turn of the loop: wait for a batch's worth or its deadline, then send it. */
+  async function step(): Promise<void> {
+    wake = new AbortController();
+    const backlog = log.backlog();
+    if (backlog.lines === 0) {
+      firstPendingAt = undefined;
+      await pause(60_000);
+      return;
+    }
+    firstPendingAt ??= deps.now() - backlog.oldestAgeMs;
+    const waited = deps.now() - firstPendingAt;
+    if (backlog.lines < deps.batchSize && waited < deps.flushMs) {
+      await pause(deps.flushMs - waited);
+      if (log.backlog().lines < deps.batchSize && deps.now() - firstPendingAt < deps.flushMs) return;
+    }
+    const batch = log.read(deps.batchSize);
+    if (!batch || batch.lines.length === 0) {
+      firstPendingAt = undefined;
+      return;
+    }
+    firstPendingAt = deps.now();
+    if (await send(batch.lines)) log.commit(batch.next);
   }
 
   return {

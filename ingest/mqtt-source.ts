@@ -38,6 +38,7 @@ export async function startMqttSource(options: MqttSourceOptions): Promise<{ clo
       username: options.username,
       password: options.password,
       reconnectPeriod: 1_000,
+      resubscribe: false, // done below on every connect that finds no session
     });
     // mqtt.js sends the PUBACK when handleMessage calls back (one message at a time per
     // connection, hence several connections in a shared group).
@@ -48,15 +49,24 @@ export async function startMqttSource(options: MqttSourceOptions): Promise<{ clo
     };
     client.on('error', (error) => logger.warn({ clientId, err: error.message }, 'external broker connection error'));
     client.on('reconnect', () => logger.info({ clientId }, 'reconnecting to the external broker'));
+    const filters = READING_FILTERS.map((f) => (options.group ? `$share/${options.group}/${f}` : f));
+    const subscribe = () => new Promise<void>((resolve, reject) => {
+      client.subscribe(filters, { qos: 1 }, (error, granted) => {
+        if (error) return reject(error);
+        const refused = granted?.filter((g) => g.qos === 128) ?? [];
+        if (refused.length > 0) return reject(new Error(`external broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`));
+        resolve();
+      });
+    });
     await new Promise<void>((resolve, reject) => {
-      client.once('connect', (connack) => {
+      // Every connect, not only the first: a broker that lost our session (a restart without
+      // persistence, a takeover with a clean session) lost its subscriptions with it, and
+      // mqtt.js only renews those it saw us make, none when the first connect found the session.
+      client.on('connect', (connack) => {
         if (connack.sessionPresent) return resolve(); // the broker kept our subscriptions
-        const filters = READING_FILTERS.map((f) => (options.group ? `$share/${options.group}/${f}` : f));
-        client.subscribe(filters, { qos: 1 }, (error, granted) => {
-          if (error) return reject(error);
-          const refused = granted?.filter((g) => g.qos === 128) ?? [];
-          if (refused.length > 0) return reject(new Error(`external broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`));
-          resolve();
+        subscribe().then(resolve, (error: unknown) => {
+          logger.error({ clientId, err: (error as Error).message }, 'external broker subscription failed');
+          reject(error as Error);
         });
       });
       client.once('error', reject);

@@ -55,6 +55,9 @@ export function createIngest(deps: IngestDeps) {
   const dedup = createDedup({ perDevice: 256, maxDevices: 200_000 });
   const lastAssignedTs = new Map<string, number>();
   const lastTilt = new Map<string, { pitch: number; roll: number; ts: number }>();
+  // Appends not yet durable, by device and dedup key: a retransmission that arrives
+  // meanwhile (a QoS 1 resend after a reconnect) is acknowledged only once the original is.
+  const storing = new Map<string, Promise<void>>();
   // Labelled counters resolved once: a label lookup per message is measurable at 50k/s.
   const receivedBy = memo((format: string) => metrics.messagesReceived.labels(format));
   const acceptedBy = memo((kind: string) => metrics.readingsAccepted.labels(kind));
@@ -89,7 +92,17 @@ export function createIngest(deps: IngestDeps) {
       }
       const lines: string[] = [];
       const accepted: Array<[AcceptedReading, DeviceInfo]> = [];
-      for (const item of decode(topic, msg.payload)) {
+      const originals: Array<Promise<void>> = [];
+      let items;
+      try {
+        items = decode(topic, msg.payload);
+      } catch (error) {
+        // A decoder bug must cost one counted rejection, not the publish: a thrown error
+        // would close a QoS 1 sender's connection and have the same message redelivered forever.
+        deps.logger.error({ err: error, topic: msg.topic }, 'decoder failed');
+        return reject({ reason: 'schema', detail: `the payload could not be decoded (${(error as Error).message})` }, msg, msg.device?.id);
+      }
+      for (const item of items) {
         if (!item.ok) {
           reject(item.error, msg, msg.device?.id);
           continue;
@@ -109,6 +122,8 @@ export function createIngest(deps: IngestDeps) {
         }
         const r = result.value;
         if (r.dedupKey !== undefined && dedup.seen(device.id, r.dedupKey)) {
+          const original = storing.get(`${device.id} ${r.dedupKey}`);
+          if (original) originals.push(original);
           reject({ reason: 'duplicate', detail: `reading ${r.dedupKey} of ${device.id} was already accepted` }, msg, device.id);
           continue;
         }
@@ -122,9 +137,15 @@ export function createIngest(deps: IngestDeps) {
         if (line) lines.push(line);
         accepted.push([r, device]);
       }
-      if (accepted.length === 0) return;
+      // A duplicate's publish fails as its original's does, so the sender keeps the reading.
+      if (accepted.length === 0) return void (await Promise.all(originals));
+      const appended = deps.append(lines);
+      const keys = accepted.flatMap(([r]) => (r.dedupKey === undefined ? [] : [`${r.deviceId} ${r.dedupKey}`]));
+      for (const key of keys) storing.set(key, appended);
+      const settle = () => { for (const key of keys) if (storing.get(key) === appended) storing.delete(key); };
+      appended.then(settle, settle);
       try {
-        await deps.append(lines);
+        await appended;
       } catch (error) {
         // Not stored: let a retransmission through the dedup window, and fail the publish.
         for (const [r] of accepted) if (r.dedupKey !== undefined) dedup.forget(r.deviceId, r.dedupKey);
@@ -142,6 +163,7 @@ export function createIngest(deps: IngestDeps) {
           }
         }
       }
+      if (originals.length > 0) await Promise.all(originals);
     },
   };
 }

@@ -22,7 +22,8 @@ export function takeToken(bucket: Bucket | undefined, nowMs: number, limits: Buc
 
 /**
  * Buckets by key (client IP, client id), bounded: past `maxKeys` the buckets that have
- * refilled completely are forgotten, since a full bucket is the same as none.
+ * refilled completely are forgotten, since a full bucket is the same as none, and then
+ * the least recently used if that was not enough.
  */
 export function createKeyedBuckets(limits: BucketLimits, now: () => number, maxKeys = 100_000) {
   const buckets = new Map<string, Bucket>();
@@ -33,8 +34,17 @@ export function createKeyedBuckets(limits: BucketLimits, now: () => number, maxK
     take(key: string): Take {
       const nowMs = now();
       const result = takeToken(buckets.get(key), nowMs, limits);
+      buckets.delete(key); // re-inserted: Map order is recency, the least recent come first
       buckets.set(key, result.bucket);
-      if (buckets.size > maxKeys) sweep(nowMs);
+      if (buckets.size > maxKeys) {
+        sweep(nowMs);
+        // Still over with buckets in use (many addresses at once): forget the least recent,
+        // down to 90%, so memory stays bounded and the O(keys) sweep stays rare.
+        for (const old of buckets.keys()) {
+          if (buckets.size <= Math.floor(maxKeys * 0.9)) break;
+          buckets.delete(old);
+        }
+      }
       return result;
     },
     /** Whether an event now would be admitted, without taking a token. */

@@ -67,7 +67,12 @@ const VENDOR_NAMES: Record<string, FieldMapping> = {
 const MAX_KEYS_SHOWN = 8;
 
 const preview = (value: unknown): string => {
-  const text = JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Array.isArray(value) ? '[…]' : '{…}'; // nested past the stack: still a schema rejection, not a crash
+  }
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 };
 

@@ -92,3 +92,44 @@ describe('broker authentication', () => {
     expect(await authenticate('cs/worker-2', 'cs', 'svc-secret')).toEqual(expected);
   });
 });
+
+describe('broker authentication under a flood of bad credentials', () => {
+  /** Slow checks that finish only when released, so the test sees how many run at once. */
+  function slowSetup(gate: { concurrency: number; queue: number }) {
+    const running = { now: 0, max: 0, release: [] as Array<() => void> };
+    const slow = async () => {
+      running.now += 1;
+      running.max = Math.max(running.max, running.now);
+      await new Promise<void>((resolve) => running.release.push(resolve));
+      running.now -= 1;
+    };
+    const authenticate = createAuthenticator({
+      devices: { get: () => undefined, authenticate: async () => undefined },
+      services: { get: () => undefined, authenticate: async () => undefined },
+      cache: createCredentialCache({ key: Buffer.alloc(32, 1), maxEntries: 10 }),
+      dummyVerify: slow,
+      countCheck: () => undefined,
+      slowChecks: gate,
+    });
+    const drain = async () => {
+      while (running.now > 0 || running.release.length > 0) {
+        for (const release of running.release.splice(0)) release();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    return { authenticate, running, drain };
+  }
+
+  it('runs few scrypt checks at once (the rest of libuv’s pool is the durable log’s) and refuses past a bounded queue', async () => {
+    const { authenticate, running, drain } = slowSetup({ concurrency: 2, queue: 3 });
+    const outcomes = Array.from({ length: 10 }, (_, i) => authenticate(`ghost-${i}`, `ghost-${i}`, 'x'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(running.now).toBe(2);
+    await drain();
+    const results = await Promise.all(outcomes);
+    expect(running.max).toBe(2);
+    expect(results.filter((r) => !r.ok && r.reason === 'bad_credentials')).toHaveLength(5);
+    expect(results.filter((r) => !r.ok && r.reason === 'busy')).toHaveLength(5);
+    expect(results.find((r) => !r.ok && r.reason === 'busy')).toEqual({ ok: false, reason: 'busy', returnCode: 3 });
+  });
+});

@@ -40,6 +40,14 @@ describe('MQTT packet scanner', () => {
     expect(createPacketScanner(512 * 1024).feed(header)).toBe('too_large');
   });
 
+  it('holds the first packet (CONNECT, before any authentication) to a much smaller limit', () => {
+    const bigConnect = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'd', keepalive: 30, username: 'd', password: Buffer.alloc(100_000, 0x61) });
+    // 512 KiB buffered per unauthenticated connection, thousands of them, is how memory runs out.
+    expect(createPacketScanner(512 * 1024).feed(bigConnect.subarray(0, 4))).toBe('too_large');
+    const scanner = createPacketScanner(512 * 1024);
+    expect(scanner.feed(Buffer.concat([connect, publish(100_000)]))).toBe('ok');
+  });
+
   it('refuses a remaining length longer than four bytes as malformed', () => {
     expect(createPacketScanner(1e9).feed(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01]))).toBe('malformed');
   });

@@ -29,6 +29,18 @@ describe('token bucket', () => {
     expect(buckets.size()).toBe(1);
     expect(buckets.wouldAdmit('a')).toBe(true);
   });
+
+  it('stays within its key budget when every bucket is in use (many addresses, e.g. an IPv6 range)', () => {
+    const clock = createManualClock(0);
+    const buckets = createKeyedBuckets({ ratePerS: 1, burst: 5 }, clock.now, 100);
+    for (let i = 0; i < 1_000; i++) buckets.take(`2001:db8::${i.toString(16)}`);
+    // Unbounded, every take past the budget would also sweep all of them: O(keys) per CONNECT.
+    expect(buckets.size()).toBeLessThanOrEqual(100);
+    // The most recent keep their state: one that just spent a token is not forgiven.
+    expect(buckets.wouldAdmit('2001:db8::3e7')).toBe(true);
+    for (let i = 0; i < 4; i++) buckets.take('2001:db8::3e7');
+    expect(buckets.wouldAdmit('2001:db8::3e7')).toBe(false);
+  });
 });
 
 describe('publish limiter', () => {

@@ -44,6 +44,16 @@ describe('loadConfig', () => {
     expect(found[0]).toMatch(message);
   });
 
+  it.each([
+    [{ GS_ADMIN_TOKEN: 'hunter2-short' }, 'hunter2'],
+    [{ GS_MQTT_SOURCE: 'mqtt://ingest:hunter2@broker:99999' }, 'hunter2'],
+    [{ GS_INFLUX_URL: 'http://admin:hunter2@influx:99999' }, 'hunter2'],
+  ])('does not print a secret it refuses (%j): start-up errors end up in logs', (env, secret) => {
+    const found = problems(env);
+    expect(found).toHaveLength(1);
+    expect(found[0]).not.toContain(secret);
+  });
+
   it('reports every bad value at once', () => {
     expect(problems({ GS_MQTT_PORT: '-1', GS_HTTP_PORT: 'x', GS_LOG_LEVEL: 'nope' })).toHaveLength(3);
   });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDurableLog, type DurableLog } from '../../../ingest/durable-log.ts';
+import { segmentName } from '../../../ingest/wal-segments.ts';
 import { createManualClock } from '../../../lib/clock.ts';
 
 const dirs: string[] = [];
@@ -103,5 +104,19 @@ describe('durable log', () => {
     await log.append(lines(0, 1));
     clock.advance(30_000);
     expect(log.backlog().oldestAgeMs).toBe(30_000);
+  });
+});
+
+describe('durable log, after a failed append left bytes behind', () => {
+  it('writes each append where its segment table says, so stray bytes past it are overwritten, never read', async () => {
+    const dir = tempDir();
+    const { log, clock } = await open(dir, { segmentBytes: 64 * 1024 });
+    const big = lines(0, 6_000); // over 64 KiB: the next append starts a new segment
+    await log.append(big);
+    // What a partial write that then failed (ENOSPC, EIO on fdatasync) leaves: bytes past the
+    // recorded size. Placed here in the segment the next append opens, whose name is known.
+    appendFileSync(join(dir, segmentName({ index: 2, birth: clock.now() })), 'soil,device=half-writ');
+    await log.append(lines(10_000, 2));
+    expect(drain(log, 10_000)).toEqual([...big, ...lines(10_000, 2)]);
   });
 });

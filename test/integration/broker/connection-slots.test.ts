@@ -1,0 +1,56 @@
+import { createConnection, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../../helpers/app.ts';
+import { connect } from '../../helpers/mqtt.ts';
+import { metricValue } from './support.ts';
+
+const PER_IP = 5;
+
+/** A TCP connection that never sends CONNECT; resolves once open, with whether the broker closed it within `ms`. */
+function idleSocket(port: number): Promise<{ socket: Socket; closedWithin: (ms: number) => Promise<boolean> }> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => {
+      let closed = false;
+      socket.once('close', () => { closed = true; });
+      resolve({
+        socket,
+        closedWithin: (ms) => new Promise((r) => (closed ? r(true) : setTimeout(() => r(closed), ms))),
+      });
+    });
+    socket.on('error', () => undefined);
+    socket.once('error', reject);
+  });
+}
+
+describe('connection slots per address', () => {
+  let t: TestApp;
+  let secret: string;
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    t = await startTestApp({ mqttConnectBurstPerIp: PER_IP });
+    secret = await t.register({ id: 'soil-slot-1', kind: 'soil', place: { district: 'd1', community: 'c1', zone: 'z1' } });
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await t?.stop();
+  });
+
+  it('one address cannot hold every slot with connections that never authenticate; its authenticated sessions do not count', async () => {
+    // Authenticated sessions do not count: thousands of devices may share one NAT address.
+    const first = await connect(t.app.mqttPort, { clientId: 'soil-slot-1', username: 'soil-slot-1', password: secret });
+    const idle = [];
+    for (let i = 0; i < PER_IP; i++) idle.push(await idleSocket(t.app.mqttPort));
+    sockets.push(...idle.map((s) => s.socket));
+    const extra = await idleSocket(t.app.mqttPort);
+    sockets.push(extra.socket);
+    expect(await extra.closedWithin(1_000)).toBe(true); // well before the 10 s CONNECT timeout
+    expect(await idle[0]!.closedWithin(0)).toBe(false);
+    expect(await metricValue(t, 'gs_mqtt_auth_failures_total', { reason: 'too_many_connections_from_ip' })).toBeGreaterThanOrEqual(1);
+    // The address's slots come back as its connections close.
+    await first.endAsync();
+    for (const s of idle) s.socket.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const device = await connect(t.app.mqttPort, { clientId: 'soil-slot-1', username: 'soil-slot-1', password: secret });
+    await device.endAsync();
+  });
+});
