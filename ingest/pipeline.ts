@@ -109,6 +109,12 @@ export function createIngest(deps: IngestDeps) {
         }
         const { reading, deviceRef } = item.value;
         const device = resolveDevice(deviceRef, msg);
+        // A network server speaks only for LoRaWAN devices (registered with a dev EUI): its
+        // topics must never name a device that connects natively.
+        if (device && reading.source !== 'native' && !device.devEui) {
+          reject({ reason: 'unknown_device', detail: `device ${device.id} is not a LoRaWAN device (no dev EUI registered)` }, msg, device.id);
+          continue;
+        }
         if (!device || device.disabled) {
           const ref = deviceRef.by === 'id' ? `device ${deviceRef.id}` : `dev EUI ${deviceRef.devEui}`;
           reject({ reason: 'unknown_device', detail: `${ref} is ${device ? 'disabled' : 'not registered'}` }, msg, device?.id);

@@ -43,7 +43,7 @@ function harness(devices: DeviceInfo[] = DEVICES, now = T0 + 2_000) {
     limits: { maxFutureSkewMs: 300_000, maxPastAgeMs: 7 * 86_400_000, maxPayloadBytes: 65_536 },
   });
   const send = (topic: string, file: string) => ingest.handle({ topic, payload: fixture(file), qos: 1 });
-  return { lines, dead, readings, send };
+  return { lines, dead, readings, send, ingest };
 }
 
 const CS = (app: string, eui: string) => `application/${app}/device/${eui}/event/up`;
@@ -114,8 +114,8 @@ describe('LoRaWAN re-deliveries', () => {
 });
 
 describe('finding the device of a LoRaWAN uplink', () => {
-  it('falls back to the TTS device id when the dev EUI is not registered', async () => {
-    const h = harness([device({ id: 'tilt-hp-pav-01', kind: 'tilt', facilityId: 'pavilion-1', facilityType: 'pavilion' })]);
+  it('falls back to the TTS device id when the uplink\'s dev EUI is not the registered one', async () => {
+    const h = harness([device({ id: 'tilt-hp-pav-01', kind: 'tilt', devEui: '24e124710c4000ff', facilityId: 'pavilion-1', facilityType: 'pavilion' })]);
     await h.send('v3/greenspace-facilities@ttn/devices/tilt-hp-pav-01/up', 'tts/em320-tilt.json');
     expect(h.dead).toStrictEqual([]);
     expect(h.readings).toMatchObject([{ deviceId: 'tilt-hp-pav-01', source: 'tts', fCnt: 5021 }]);
@@ -136,5 +136,20 @@ describe('finding the device of a LoRaWAN uplink', () => {
     expect(h.lines[0]).toMatch(/^soil,.*device=soil-hp-001/);
     expect(h.lines[0]).not.toMatch(/rssi=/);
     expect(h.readings).toStrictEqual([]);
+  });
+});
+
+describe('a network server speaks only for LoRaWAN devices', () => {
+  it('refuses a TTS uplink that names a natively connected device by id', async () => {
+    const native = device({ id: 'soil-native-1', kind: 'soil', zoneId: 'z' }); // no dev EUI
+    const h = harness([native], Date.UTC(2026, 4, 1, 6, 5, 12));
+    const body = JSON.stringify({
+      end_device_ids: { device_id: 'soil-native-1', application_ids: { application_id: 'greenspace-soil' } },
+      received_at: '2026-05-01T06:05:10Z',
+      uplink_message: { f_cnt: 3, decoded_payload: { moisture: 30 }, received_at: '2026-05-01T06:05:10Z' },
+    });
+    await h.ingest.handle({ topic: 'v3/greenspace-soil@ttn/devices/soil-native-1/up', payload: Buffer.from(body), qos: 1 });
+    expect(h.lines).toEqual([]);
+    expect(h.dead).toMatchObject([{ reason: 'unknown_device', detail: 'device soil-native-1 is not a LoRaWAN device (no dev EUI registered)' }]);
   });
 });
