@@ -244,13 +244,15 @@ export async function startApp(
     stop(options: { drainMs?: number } = {}): Promise<void> {
       stopping ??= (async () => {
         clearInterval(backlogTimer);
-        stopIngestStats();
+        // Inputs first (no reading, ack or request arrives at a stopped engine), then the
+        // engines flush their state and points into the log, then the log drains.
         await source?.close();
-        await irrigation.stop();
-        await health.stop();
         await broker.close();
         await api.close();
+        await irrigation.stop();
+        await health.stop();
         await notifications.stop();
+        stopIngestStats();
         await wal.flush();
         const drained = await shipper.drain(options.drainMs ?? 5_000);
         if (!drained) logger.warn({ backlog: wal.backlog() }, 'stopping with points still on disk; they are sent at the next start');
