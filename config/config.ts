@@ -27,7 +27,7 @@ export const Config = z.strictObject({
   /** Points per InfluxDB write request. */
   writeBatchSize: positiveInt(50_000).default(5_000),
   /** Longest a point waits in the writer before a partial batch is sent. */
-  writeFlushMs: positiveInt(60_000).default(50),
+  writeFlushMs: positiveInt(60_000).default(20),
   /** Longest pause between InfluxDB write retries (exponential backoff with full jitter up to this). */
   writeRetryMaxMs: positiveInt(600_000).default(30_000),
   /** Largest MQTT payload the ingest decodes; larger ones are refused as too_large. */
