@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createInfluxHttp } from './http.ts';
@@ -69,14 +69,17 @@ bind-address = "127.0.0.1:${rpcPort}"
   writeFileSync(confPath, conf);
   const logFd = openSync(join(options.dir, 'influxd.log'), 'a');
   const child: ChildProcess = spawn(binary, ['-config', confPath], { stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd); // the child holds its own copy of the descriptor
   const url = `http://127.0.0.1:${options.port}`;
   const http = createInfluxHttp({ url, db: '_' });
   let exited: number | null | undefined;
+  let spawnError: Error | undefined;
   child.once('exit', (code) => { exited = code; });
+  child.once('error', (error) => { exited = exited ?? -1; spawnError = error; }); // e.g. not executable
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   while (!(await http.ping())) {
-    if (exited !== undefined) throw new Error(`influxd exited with code ${exited} before answering; see ${join(options.dir, 'influxd.log')}`);
+    if (exited !== undefined) throw new Error(`influxd ${spawnError ? `could not start (${spawnError.message})` : `exited with code ${exited}`} before answering; see ${join(options.dir, 'influxd.log')}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`influxd did not answer on ${url} in time; see ${join(options.dir, 'influxd.log')}`);

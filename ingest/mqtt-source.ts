@@ -58,6 +58,7 @@ export async function startMqttSource(options: MqttSourceOptions): Promise<{ clo
         resolve();
       });
     });
+    clients.push(client); // before the first connect, so a failed start ends it too
     await new Promise<void>((resolve, reject) => {
       // Every connect, not only the first: a broker that lost our session (a restart without
       // persistence, a takeover with a clean session) lost its subscriptions with it, and
@@ -70,8 +71,11 @@ export async function startMqttSource(options: MqttSourceOptions): Promise<{ clo
         });
       });
       client.once('error', reject);
+    }).catch(async (error: unknown) => {
+      // A failed start must not leave the other connections reconnecting forever.
+      await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+      throw error;
     });
-    clients.push(client);
   }
   logger.info({ url: redact(options.url), group: options.group, connections: count }, 'consuming readings from the external broker');
   return {
