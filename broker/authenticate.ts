@@ -61,8 +61,9 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (!username || password === undefined || password === '') return refuse('no_credentials');
     const device = deps.devices.get(username);
     const service = device ? undefined : deps.services.get(username);
+    // Judged only after the credentials: refused earlier, return code 2 vs 4 would tell a
+    // stranger which names are service accounts.
     const clientIdOk = service ? clientId === username || clientId.startsWith(`${username}/`) : clientId === username;
-    if (!clientIdOk) return refuse('client_id_mismatch', IDENTIFIER_REJECTED);
 
     const account = device ?? service;
     if (!account || account.disabled) {
@@ -72,6 +73,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     }
     if (deps.cache.check(username, account, password)) {
       deps.countCheck('cache');
+      if (!clientIdOk) return refuse('client_id_mismatch', IDENTIFIER_REJECTED);
       return { ok: true, identity: identityOf(account, device !== undefined) };
     }
     const verified = await slow<DeviceInfo | ServiceAccount | undefined>(() => (device ? deps.devices.authenticate(username, password) : deps.services.authenticate(username, password)));
@@ -82,6 +84,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     const current = device ? deps.devices.get(username) : deps.services.get(username);
     if (current !== verified) return attempt < 2 ? authenticate(clientId, username, password, attempt + 1) : refuse('bad_credentials');
     deps.cache.remember(username, verified, password);
+    if (!clientIdOk) return refuse('client_id_mismatch', IDENTIFIER_REJECTED);
     return { ok: true, identity: identityOf(verified, device !== undefined) };
   }
   return authenticate;

@@ -47,6 +47,10 @@ describe('broker authentication', () => {
     ['unknown device', 'ghost', 'ghost', 'nope', 'bad_credentials', 4],
     ['disabled device', 'off-1', 'off-1', 'x', 'device_disabled', 4],
     ['service with a device-like client id', 'soil-1', 'cs', 'svc-secret', 'client_id_mismatch', 2],
+    // Without the right secret a client id tells nothing: a service account name and an
+    // unknown name are refused alike.
+    ['a wrong secret for a service account under another client id', 'x', 'cs', 'nope', 'bad_credentials', 4],
+    ['an unknown name under another client id', 'x', 'ghost', 'nope', 'bad_credentials', 4],
   ] as const)('refuses %s', async (_what, clientId, username, password, reason, returnCode) => {
     const { authenticate } = setup();
     expect(await authenticate(clientId, username, password)).toEqual({ ok: false, reason, returnCode });
