@@ -109,7 +109,7 @@ export async function createMqttBroker(deps: BrokerDeps) {
         (outcome) => {
           if (!outcome.ok) {
             refused(outcome.reason);
-            logger.info({ clientId: client.id, username, reason: outcome.reason }, 'connection refused');
+            logger.debug({ clientId: client.id, username, reason: outcome.reason }, 'connection refused'); // counted by reason in /metrics; info would flood the log under attack
             return done(Object.assign(new Error(outcome.reason), { returnCode: outcome.returnCode }) as AuthenticateError, false);
           }
           unauthenticatedSlot.get(client.conn as Duplex)?.();
