@@ -16,7 +16,7 @@ import { findInfluxd, INSTALL_HINT, startInfluxd, type InfluxdHandle } from './i
 import { openDurableLog } from './ingest/durable-log.ts';
 import { startShipperThread } from './ingest/shipper-thread.ts';
 import { createIngestStatsWriter } from './ingest/stats-writer.ts';
-import { createDeadLetterStore } from './ingest/dead-letters.ts';
+import { createDeadLetterStore, recordRejection } from './ingest/dead-letters.ts';
 import { createIngest, isReadingTopic } from './ingest/pipeline.ts';
 import { createMqttBroker } from './broker/create-broker.ts';
 import { startMqttSource } from './ingest/mqtt-source.ts';
@@ -121,11 +121,9 @@ export async function startApp(
       writeDuration: (s) => metrics.writeDuration.observe(s),
       influxUp: (up) => metrics.influxUp.set(up ? 1 : 0),
     },
-    onRefused: (line, message) => {
-      metrics.readingsRejected.inc({ reason: 'influx_refused' });
-      metrics.deadLetters.inc({ reason: 'influx_refused' });
-      deadLetters.add({ at: clock.now(), reason: 'influx_refused', detail: message, deviceId: /[, ]device=([^, ]+)/.exec(line)?.[1], topic: undefined, payload: line });
-    },
+    onRefused: (line, message) => recordRejection(metrics, deadLetters.add, {
+      at: clock.now(), reason: 'influx_refused', detail: message, deviceId: /[, ]device=([^, ]+)/.exec(line)?.[1], topic: undefined, payload: line,
+    }),
     onStoredTimestamps: options.onStoredTimestamps,
   });
   const backlogGauges = () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../registry/db.ts';
+import type { Metrics } from '../lib/metrics.ts';
 import { REJECT_REASONS, type RejectReason } from '../contracts/rejects.ts';
 
 export interface DeadLetter {
@@ -21,6 +22,17 @@ export const DeadLetterQuery = z.strictObject({
 export type DeadLetterQuery = z.infer<typeof DeadLetterQuery>;
 
 const PAYLOAD_LIMIT = 1024;
+
+/**
+ * Every refusal, whether the ingest or InfluxDB refused it: counted by reason (the
+ * rejection and the dead-letter counters) and kept in the store. One place, so the
+ * two paths cannot count differently.
+ */
+export function recordRejection(metrics: Pick<Metrics, 'readingsRejected' | 'deadLetters'>, keep: (letter: DeadLetter) => void, letter: DeadLetter): void {
+  metrics.readingsRejected.inc({ reason: letter.reason });
+  metrics.deadLetters.inc({ reason: letter.reason });
+  keep(letter);
+}
 
 export type DeadLetters = ReturnType<typeof createDeadLetterStore>;
 

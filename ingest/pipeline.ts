@@ -10,7 +10,7 @@ import type { DeviceRef } from './decoders/types.ts';
 import { validateReading, type ValidationLimits } from './validate.ts';
 import { createDedup } from './dedup.ts';
 import { deriveTilt, toPoint } from './to-point.ts';
-import type { DeadLetter } from './dead-letters.ts';
+import { recordRejection, type DeadLetter } from './dead-letters.ts';
 
 export interface IngestMessage {
   topic: string;
@@ -63,9 +63,7 @@ export function createIngest(deps: IngestDeps) {
   const acceptedBy = memo((kind: string) => metrics.readingsAccepted.labels(kind));
 
   function reject(rejection: Rejection, msg: IngestMessage, deviceId: string | undefined): void {
-    metrics.readingsRejected.inc({ reason: rejection.reason });
-    metrics.deadLetters.inc({ reason: rejection.reason });
-    deps.deadLetter({ at: clock.now(), reason: rejection.reason, detail: rejection.detail, deviceId, topic: msg.topic, payload: msg.payload });
+    recordRejection(metrics, deps.deadLetter, { at: clock.now(), reason: rejection.reason, detail: rejection.detail, deviceId, topic: msg.topic, payload: msg.payload });
   }
 
   function resolveDevice(ref: DeviceRef, msg: IngestMessage): DeviceInfo | undefined {
