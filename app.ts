@@ -17,7 +17,7 @@ import { openDurableLog } from './ingest/durable-log.ts';
 import { startShipperThread } from './ingest/shipper-thread.ts';
 import { createIngestStatsWriter } from './ingest/stats-writer.ts';
 import { createDeadLetterStore, recordRejection } from './ingest/dead-letters.ts';
-import { createIngest, isReadingTopic } from './ingest/pipeline.ts';
+import { createIngest } from './ingest/pipeline.ts';
 import { createMqttBroker } from './broker/create-broker.ts';
 import { startMqttSource } from './ingest/mqtt-source.ts';
 import { buildApi } from './api/build-api.ts';
@@ -149,6 +149,7 @@ export async function startApp(
     },
     lookup: devices,
     append: (lines) => wal.append(lines),
+    appendLine: (line, sync) => wal.appendLine(line, sync),
     deadLetter: (letter) => deadLetters.add(letter),
     metrics,
     clock,
@@ -163,8 +164,8 @@ export async function startApp(
     metrics,
     authenticateDevice: (id, secret) => devices.authenticate(id, secret),
     getDevice: (id) => devices.get(id),
-    isReadingTopic,
-    ingest: (msg) => ingest.handle(msg),
+    isReadingTopic: ingest.isReadingTopic,
+    ingest: ingest.submit,
     services: serviceAccounts,
     now: () => clock.now(),
     ...brokerOptionsFromConfig(config),

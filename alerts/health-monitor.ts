@@ -5,7 +5,7 @@ import type { AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import { decideFacility, initialFacilityState, type Angles, type FacilityState } from '../rules/facility-health/decide-facility.ts';
 import { DEFAULT_FACILITY_CONFIG, type FacilityRuleConfig } from '../rules/facility-health/thresholds.ts';
-import { decideDeviceHealth, initialDeviceHealthState, seedDeviceHealth, type DeviceHealthState } from '../rules/device-health/decide-device.ts';
+import { decideDeviceHealth, initialDeviceHealthState, seedDeviceHealth, type DeviceContext, type DeviceHealthState } from '../rules/device-health/decide-device.ts';
 import { DEFAULT_DEVICE_HEALTH_CONFIG, type DeviceHealthConfig } from '../rules/device-health/config.ts';
 import { initialOfflineState, markOnline, sweepOffline } from '../rules/device-health/offline.ts';
 import { deviceStatusLines } from './device-status-points.ts';
@@ -54,6 +54,16 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
   /** Learned baselines of tilt devices not attached to a facility row (nothing to store them in). */
   const learned = new Map<string, Angles>();
   let offline = initialOfflineState();
+  // The registry replaces a DeviceInfo when the device changes, so a context cached per object is never stale.
+  const contexts = new WeakMap<DeviceInfo, DeviceContext>();
+  const contextOf = (device: DeviceInfo): DeviceContext => {
+    let ctx = contexts.get(device);
+    if (!ctx) {
+      ctx = { deviceId: device.id, kind: device.kind, reportIntervalS: device.reportIntervalS, communityId: device.communityId, districtId: device.districtId };
+      contexts.set(device, ctx);
+    }
+    return ctx;
+  };
 
   const apply = (signals: AlertSignal[]): void => {
     for (const signal of signals) {
@@ -107,12 +117,11 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
       if (reading.fields.battery !== undefined) lastBattery.set(device.id, reading.fields.battery);
       const back = markOnline(offline, device.id, reading.receivedAt);
       offline = back.state;
-      const signals = [...back.signals];
+      if (back.signals.length > 0) apply(back.signals);
 
-      const ctx = { deviceId: device.id, kind: device.kind, reportIntervalS: device.reportIntervalS, communityId: device.communityId, districtId: device.districtId };
-      const health = decideDeviceHealth(deviceStates.get(device.id) ?? initialDeviceHealthState(), reading, ctx, deviceConfig);
+      const health = decideDeviceHealth(deviceStates.get(device.id) ?? initialDeviceHealthState(), reading, contextOf(device), deviceConfig);
       deviceStates.set(device.id, health.state);
-      signals.push(...health.signals);
+      if (health.signals.length > 0) apply(health.signals);
 
       const { pitch, roll } = reading.fields;
       if (device.kind === 'tilt' && pitch !== undefined && roll !== undefined) {
@@ -128,9 +137,8 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
           if (device.facilityId) deps.saveBaseline(device.facilityId, decision.learnedBaseline);
           else learned.set(facilityId, decision.learnedBaseline);
         }
-        signals.push(...decision.signals);
+        apply(decision.signals);
       }
-      apply(signals);
     },
 
     /** The offline sweep (node-cron calls it every minute). */

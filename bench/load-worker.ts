@@ -10,7 +10,8 @@ const job = JSON.parse(process.env.GS_BENCH_JOB ?? '{}') as Omit<LoadOptions, 's
 const t0 = Date.now();
 runLoad(job).then(
   (report) => {
-    process.stdout.write(`${JSON.stringify({ ...report, startAt: t0 + report.connectMs })}\n`);
+    const cpu = process.cpuUsage();
+    process.stdout.write(`${JSON.stringify({ ...report, startAt: t0 + report.connectMs, cpuS: (cpu.user + cpu.system) / 1e6 })}\n`);
     process.exit(0);
   },
   (error: unknown) => {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync
 import { tmpdir, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Config } from '../config/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { startApp } from '../app.ts';
@@ -26,7 +27,18 @@ const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefi
 const wanted = (name: string): boolean => !ONLY || name.startsWith(ONLY);
 const CLIENTS = 10;
 
-interface WorkerResult { published: number; acked: number; startAt: number; durationMs: number; connectFailures: number }
+interface WorkerResult { published: number; acked: number; startAt: number; durationMs: number; connectFailures: number; cpuS: number }
+
+/** CPU seconds a process has used (user + system), from /proc: where the two cores went. */
+function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return 0;
+  }
+}
 
 function runWorker(job: Record<string, unknown>): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
@@ -65,9 +77,9 @@ async function ceiling(qos: 0 | 1, durationMs: number): Promise<number> {
   return worker.published / ((end - worker.startAt) / 1000);
 }
 
-interface FullResult { storedPerS: number; lost: number; rssMb: number; p50Ms?: number; p99Ms?: number }
+interface FullResult { storedPerS: number; lost: number; rssMb: number; p50Ms?: number; p99Ms?: number; cpu: { mainLoop: number; app: number; generator: number; influxd: number; wallS: number } }
 
-async function full(influxUrl: string, qos: 0 | 1, durationMs: number, rate = 0): Promise<FullResult> {
+async function full(influxUrl: string, influxdPid: number | undefined, qos: 0 | 1, durationMs: number, rate = 0): Promise<FullResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gs-bench-'));
   const db = `bench_${Date.now().toString(36)}`;
   let stored = 0;
@@ -89,10 +101,18 @@ async function full(influxUrl: string, qos: 0 | 1, durationMs: number, rate = 0)
       const { secret } = await app.devices.register({ id: `bench-${i}`, kind: 'soil', place: { district: 'd1', community: `c${i % 3}`, zone: `z${i}`, plant: 'lawn' } });
       devices.push({ id: `bench-${i}`, secret });
     }
+    const cpu0 = { app: process.cpuUsage(), influxd: cpuSecondsOf(influxdPid), elu: performance.eventLoopUtilization() };
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 }); loopDelay.enable();
     const worker = await runWorker({ url: `mqtt://127.0.0.1:${app.mqttPort}`, devices, qos, rate, durationMs, inflight: 100 });
     const total = worker.published;
     await waitFor(() => stored >= total, 120_000);
+
     const end = Date.now();
+    const appCpu = process.cpuUsage(cpu0.app);
+    const elu = performance.eventLoopUtilization(cpu0.elu).utilization;
+    loopDelay.disable();
+    process.stderr.write(`  qos ${qos}${rate ? ` at ${rate}/s` : ', as fast as the broker takes them'}: published ${total} in ${Math.round(worker.durationMs)} ms, all stored after ${end - worker.startAt} ms; app event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms\n`);
+    const cpu = { mainLoop: elu, app: (appCpu.user + appCpu.system) / 1e6, generator: worker.cpuS, influxd: cpuSecondsOf(influxdPid) - cpu0.influxd, wallS: (end - worker.startAt) / 1000 };
     const influx = createInfluxHttp({ url: influxUrl, db });
     const [series = []] = await influx.query('SELECT count(moisture) FROM soil');
     const counted = Number(series[0]?.values[0]?.[1] ?? 0);
@@ -101,6 +121,7 @@ async function full(influxUrl: string, qos: 0 | 1, durationMs: number, rate = 0)
       storedPerS: total / ((end - worker.startAt) / 1000),
       lost: total - counted,
       rssMb: rss / 1024 / 1024,
+      cpu,
       ...(latencies.length > 0 ? { p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) } : {}),
     };
   } finally {
@@ -115,6 +136,10 @@ async function main(): Promise<void> {
   const influxd = await startInfluxd({ dir: influxDir, port: await freePort() });
   const rows: Record<string, number[]> = {};
   const add = (k: string, v: number | undefined) => { if (v !== undefined) (rows[k] ??= []).push(v); };
+  // Cores used over the measured interval by each part (1.0 = one core busy throughout).
+  const addCpu = (name: string, cpu: FullResult['cpu']) => {
+    add(`cores_${name}_app`, cpu.app / cpu.wallS); add(`cores_${name}_app_main_loop`, cpu.mainLoop); add(`cores_${name}_generator`, cpu.generator / cpu.wallS); add(`cores_${name}_influxd`, cpu.influxd / cpu.wallS);
+  };
   try {
     for (let run = 1; run <= RUNS; run++) {
       process.stderr.write(`run ${run}/${RUNS}\n`);
@@ -123,15 +148,15 @@ async function main(): Promise<void> {
       if (wanted('stored_qos0')) {
         // Offered at the target rate (issue 3: 60,000/s) for 3 s; stored/s = all of it counted
         // in InfluxDB over the time from the first publish to the last point stored.
-        const q0 = await full(influxd.url, 0, 3_000, 60_000);
-        add('stored_qos0_readings_s', q0.storedPerS); add('lost_qos0', q0.lost); add('rss_qos0_mb', q0.rssMb);
+        const q0 = await full(influxd.url, influxd.pid, 0, 5_000, 0);
+        add('stored_qos0_readings_s', q0.storedPerS); addCpu('qos0', q0.cpu); add('lost_qos0', q0.lost); add('rss_qos0_mb', q0.rssMb);
       }
       if (wanted('stored_qos1')) {
-        const q1 = await full(influxd.url, 1, 5_000, 30_000);
-        add('stored_qos1_readings_s', q1.storedPerS); add('lost_qos1', q1.lost); add('rss_qos1_mb', q1.rssMb);
+        const q1 = await full(influxd.url, influxd.pid, 1, 5_000, 0);
+        add('stored_qos1_readings_s', q1.storedPerS); addCpu('qos1', q1.cpu); add('lost_qos1', q1.lost); add('rss_qos1_mb', q1.rssMb);
       }
       if (wanted('steady')) {
-        const steady = await full(influxd.url, 1, 10_000, 5_000);
+        const steady = await full(influxd.url, influxd.pid, 1, 10_000, 5_000);
         add('steady5k_p50_ms', steady.p50Ms); add('steady5k_p99_ms', steady.p99Ms); add('lost_steady', steady.lost);
       }
     }
@@ -139,7 +164,7 @@ async function main(): Promise<void> {
     await influxd.stop();
     rmSync(influxDir, { recursive: true, force: true });
   }
-  const medians = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, Math.round(median(v) * 10) / 10]));
+  const medians = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, Math.round(median(v) * (k.startsWith('cores_') ? 100 : 10)) / (k.startsWith('cores_') ? 100 : 10)]));
   if (medians.stored_qos0_readings_s && medians.ceiling_qos0_msgs_s) medians.stored_qos0_vs_ceiling = Math.round((medians.stored_qos0_readings_s / medians.ceiling_qos0_msgs_s) * 100) / 100;
   if (medians.stored_qos1_readings_s && medians.ceiling_qos1_msgs_s) medians.stored_qos1_vs_ceiling = Math.round((medians.stored_qos1_readings_s / medians.ceiling_qos1_msgs_s) * 100) / 100;
 
@@ -151,7 +176,7 @@ async function main(): Promise<void> {
   for (const [k, v] of Object.entries(medians)) {
     const b = before[k];
     const ratio = b ? (v / b).toFixed(2) : '';
-    process.stdout.write(`${k.padEnd(28)}${String(v).padStart(12)}${String(b ?? '').padStart(12)}${ratio.padStart(8)}   ${(rows[k] ?? []).map((x) => Math.round(x)).join(' ')}\n`);
+    process.stdout.write(`${k.padEnd(28)}${String(v).padStart(12)}${String(b ?? '').padStart(12)}${ratio.padStart(8)}   ${(rows[k] ?? []).map((x) => (k.startsWith('cores_') ? x.toFixed(2) : Math.round(x))).join(' ')}\n`);
   }
   mkdirSync(join(ROOT, 'bench/out'), { recursive: true });
   const record = { date: new Date().toISOString(), runs: RUNS, cores: cpus().length, medians, all: rows };

@@ -1,4 +1,3 @@
-import { parseTopic } from '../contracts/topics.ts';
 import type { BrokerIdentity } from './identity.ts';
 
 /**
@@ -10,8 +9,22 @@ import type { BrokerIdentity } from './identity.ts';
 export function canPublish(identity: BrokerIdentity, topic: string): boolean {
   if (identity.role === 'admin') return true;
   if (identity.role === 'service') return treeRoots(identity).some((root) => topic.startsWith(root));
-  const parsed = parseTopic(topic);
-  return parsed?.format === 'native' && parsed.deviceId === identity.deviceId && parsed.channel !== 'down';
+  return isOwnPublishTopic(topic, identity.deviceId);
+}
+
+/**
+ * gs/{deviceId}/up, /status or /ack of this device, compared in place: this runs for every
+ * publish, and a registered id is a valid single topic level, so no parse is needed.
+ */
+function isOwnPublishTopic(topic: string, deviceId: string): boolean {
+  const rest = 4 + deviceId.length; // 'gs/' + id + '/'
+  if (!topic.startsWith('gs/') || !topic.startsWith(deviceId, 3) || topic.charCodeAt(rest - 1) !== 0x2f) return false;
+  switch (topic.length - rest) {
+    case 2: return topic.endsWith('up');
+    case 3: return topic.endsWith('ack');
+    case 6: return topic.endsWith('status');
+    default: return false;
+  }
 }
 
 export function canSubscribe(identity: BrokerIdentity, topicFilter: string): boolean {

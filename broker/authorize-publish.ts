@@ -2,7 +2,7 @@ import type { AedesOptions } from 'aedes';
 import type { DeviceInfo } from '../contracts/device.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
-import type { IngestMessage } from '../ingest/pipeline.ts';
+import type { IngestMessage, Settle } from '../ingest/pipeline.ts';
 import { canPublish } from './acl.ts';
 import type { BrokerIdentity } from './identity.ts';
 import type { PublishVerdict } from './publish-limiter.ts';
@@ -17,7 +17,8 @@ export interface AuthorizePublishDeps {
   limit: (client: object, kind: 'device' | 'service') => PublishVerdict;
   isReadingTopic: (topic: string) => boolean;
   getDevice: (id: string) => DeviceInfo | undefined;
-  ingest: (msg: IngestMessage) => Promise<void>;
+  /** The ingest: `settle` runs once the message's readings are durable (QoS 1 only; QoS 0 passes none). */
+  ingest: (msg: IngestMessage, settle?: Settle) => void;
   metrics: Metrics;
   logger: Logger;
 }
@@ -62,11 +63,11 @@ export function createAuthorizePublish(deps: AuthorizePublishDeps): NonNullable<
     if (!deps.isReadingTopic(packet.topic)) return done(null);
     packet.retain = false; // readings are a stream, never retained state
     const device = identity.role === 'device' ? deps.getDevice(identity.deviceId) : undefined;
-    const pending = deps.ingest({ topic: packet.topic, payload: toBuffer(packet.payload), qos: packet.qos, device });
+    const msg: IngestMessage = { topic: packet.topic, payload: toBuffer(packet.payload), qos: packet.qos, device };
     if (packet.qos === 0) {
-      pending.catch(() => undefined); // logged by the ingest
+      deps.ingest(msg); // a failure is logged by the ingest; QoS 0 promises nothing
       return done(null);
     }
-    pending.then(() => done(null), (error: unknown) => done(error as Error));
+    deps.ingest(msg, (error) => done(error ?? null));
   };
 }

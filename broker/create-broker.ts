@@ -5,7 +5,7 @@ import type { DeviceInfo } from '../contracts/device.ts';
 import { deviceTopic } from '../contracts/topics.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
-import type { IngestMessage } from '../ingest/pipeline.ts';
+import type { IngestMessage, Settle } from '../ingest/pipeline.ts';
 import type { ServiceAccount } from '../registry/service-accounts.ts';
 import { generateSecret, hashSecret, verifySecret } from '../registry/secrets.ts';
 import { canSubscribe } from './acl.ts';
@@ -45,7 +45,7 @@ export interface BrokerDeps {
   /** Which topics carry readings for the ingest (the rest are only routed). */
   isReadingTopic: (topic: string) => boolean;
   /** Resolves once the reading is durable; the PUBACK waits for it. */
-  ingest: (msg: IngestMessage) => Promise<void>;
+  ingest: (msg: IngestMessage, settle?: Settle) => void;
   /** MQTT accounts that are not devices (network servers, admins); none when omitted. */
   services?: { get(id: string): ServiceAccount | undefined; authenticate(id: string, secret: string): Promise<ServiceAccount | undefined> };
   limits?: BrokerLimits;

@@ -1,4 +1,4 @@
-import { parseTopic } from '../contracts/topics.ts';
+import { parseTopic, type ParsedTopic } from '../contracts/topics.ts';
 import type { AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import type { Rejection } from '../contracts/rejects.ts';
@@ -7,7 +7,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { decode } from './decode.ts';
 import type { DeviceRef } from './decoders/types.ts';
-import { validateReading, type ValidationLimits } from './validate.ts';
+import { checkReading, type ValidationLimits } from './validate.ts';
 import { createDedup } from './dedup.ts';
 import { deriveTilt, toPoint } from './to-point.ts';
 import { recordRejection, type DeadLetter } from './dead-letters.ts';
@@ -20,10 +20,18 @@ export interface IngestMessage {
   device?: DeviceInfo | undefined;
 }
 
+/** Called once per message: without an error when its readings are durable or it was refused; with one when the disk failed. */
+export type Settle = (error?: Error) => void;
+
 export interface IngestDeps {
   lookup: { get(id: string): DeviceInfo | undefined; getByDevEui(devEui: string): DeviceInfo | undefined };
-  /** Durable append; resolves once on disk. */
+  /**
+   * Durable append; resolves once on disk. Appends made until the next commit may share
+   * one promise (the durable log's group commit): the ingest then settles them together.
+   */
   append: (lines: string[]) => Promise<void>;
+  /** One line; the hot path's form of `append` (defaults to it). `sync` false: a QoS 0 reading, owed no fdatasync. */
+  appendLine?: (line: string, sync: boolean) => Promise<void>;
   deadLetter: (letter: DeadLetter) => void;
   /** Accepted readings, after they are durable, for the rules engine. */
   onReading?: (reading: AcceptedReading, device: DeviceInfo) => void;
@@ -37,32 +45,69 @@ export type Ingest = ReturnType<typeof createIngest>;
 
 /** Does this topic carry readings (as opposed to status, acks, other LoRaWAN events)? */
 export function isReadingTopic(topic: string): boolean {
-  const parsed = parseTopic(topic);
-  if (!parsed) return false;
-  if (parsed.format === 'native') return parsed.channel === 'up';
-  if (parsed.format === 'chirpstack') return parsed.event === 'up';
-  return parsed.event === 'up';
+  return carriesReadings(parseTopic(topic));
 }
+
+const carriesReadings = (parsed: ParsedTopic | undefined): boolean =>
+  parsed !== undefined && (parsed.format === 'native' ? parsed.channel === 'up' : parsed.event === 'up');
+
+/** Readings appended to the log that become durable together (one group commit). */
+interface Group {
+  done: Promise<void>;
+  settled: boolean;
+  readings: AcceptedReading[];
+  devices: DeviceInfo[];
+  settles: Settle[];
+}
+
+/** Parsed topics by topic string: a device publishes on the same topic all its life. */
+const TOPIC_CACHE_MAX = 200_000;
 
 /**
  * The publish path for readings: size → topic → decode → device → timestamp → validate →
- * dedup → point → durable append. Every refusal is counted and dead-lettered; the promise
- * resolves when the accepted points are durable (the broker holds the PUBACK until then)
- * and rejects only when the local disk fails.
+ * dedup → point → durable append. Every refusal is counted and dead-lettered. `submit` is
+ * synchronous up to the append and allocates one promise per group commit, not per message:
+ * each message's `settle` runs when its points are durable (the broker holds a QoS 1 PUBACK
+ * until then), with an error only when the local disk failed.
  */
 export function createIngest(deps: IngestDeps) {
-  const { metrics, clock } = deps;
+  const { metrics, clock, limits } = deps;
+  const appendLine = deps.appendLine ?? ((line: string) => deps.append([line]));
   const dedup = createDedup({ perDevice: 256, maxDevices: 200_000 });
   const lastAssignedTs = new Map<string, number>();
   const lastTilt = new Map<string, { pitch: number; roll: number; ts: number }>();
-  // Appends not yet durable, by device and dedup key: a retransmission that arrives
-  // meanwhile (a QoS 1 resend after a reconnect) is acknowledged only once the original is.
-  const storing = new Map<string, Promise<void>>();
-  // Labelled counters resolved once: a label lookup per message is measurable at 50k/s.
-  const receivedBy = memo((format: string) => metrics.messagesReceived.labels(format));
+  const topics = new Map<string, ParsedTopic | null>();
+  // The group still filling, and the latest one not yet durable. Groups commit in order,
+  // so a retransmission that arrives while its original is on its way to disk (a QoS 1
+  // resend after a reconnect) waits for the latest group: the original is in it or earlier.
+  let filling: Group | undefined;
+  let latest: Group | undefined;
+  let failedGroups = 0;
+  // Hot counters are counted here and added to prom-client per group: a labelled inc per
+  // message costs a label hash each time.
+  const received = { native: 0, chirpstack: 0, tts: 0 };
   const acceptedBy = memo((kind: string) => metrics.readingsAccepted.labels(kind));
+  const receivedBy = memo((format: string) => metrics.messagesReceived.labels(format));
+
+  function flushCounters(): void {
+    for (const format of ['native', 'chirpstack', 'tts'] as const) {
+      if (received[format] > 0) receivedBy(format).inc(received[format]);
+      received[format] = 0;
+    }
+  }
+
+  function parse(topic: string): ParsedTopic | undefined {
+    let parsed = topics.get(topic);
+    if (parsed === undefined) {
+      if (topics.size >= TOPIC_CACHE_MAX) topics.clear();
+      parsed = parseTopic(topic) ?? null;
+      topics.set(topic, parsed);
+    }
+    return parsed ?? undefined;
+  }
 
   function reject(rejection: Rejection, msg: IngestMessage, deviceId: string | undefined): void {
+    flushCounters();
     recordRejection(metrics, deps.deadLetter, { at: clock.now(), reason: rejection.reason, detail: rejection.detail, deviceId, topic: msg.topic, payload: msg.payload });
   }
 
@@ -79,96 +124,164 @@ export function createIngest(deps: IngestDeps) {
     return ts;
   }
 
+  /** The group an append's promise belongs to; a new promise starts a new group. */
+  function groupOf(done: Promise<void>): Group {
+    if (filling?.done === done) return filling;
+    const group: Group = { done, settled: false, readings: [], devices: [], settles: [] };
+    filling = latest = group;
+    done.then(() => completed(group), (error: unknown) => failed(group, error as Error));
+    return group;
+  }
+
+  function completed(group: Group): void {
+    group.settled = true;
+    if (filling === group) filling = undefined;
+    flushCounters();
+    for (const settle of group.settles) settle();
+    let soil = 0;
+    for (let i = 0; i < group.readings.length; i++) {
+      const r = group.readings[i]!;
+      const device = group.devices[i]!;
+      if (device.kind === 'soil') soil++;
+      else acceptedBy(device.kind).inc();
+      // A console-simulated LoRaWAN uplink tests the integration: stored, but no rule acts on it.
+      if (deps.onReading && !r.simulated) {
+        try {
+          deps.onReading(r, device);
+        } catch (error) {
+          deps.logger.error({ err: error, device: device.id }, 'reading listener failed');
+        }
+      }
+    }
+    if (soil > 0) acceptedBy('soil').inc(soil);
+  }
+
+  function failed(group: Group, error: Error): void {
+    group.settled = true;
+    failedGroups++;
+    if (filling === group) filling = undefined;
+    // Not stored: let a retransmission through the dedup window, and fail the publishes.
+    for (const r of group.readings) if (r.dedupKey !== undefined) dedup.forget(r.deviceId, r.dedupKey);
+    deps.logger.error({ err: error, readings: group.readings.length }, 'durable log append failed');
+    for (const settle of group.settles) settle(error);
+  }
+
+  /** A duplicate is acknowledged as its original is: once the latest pending group is durable. */
+  function settleDuplicate(settle: Settle | undefined): void {
+    if (!settle) return;
+    const waitFor = latest;
+    if (!waitFor || waitFor.settled) return settle();
+    const failuresBefore = failedGroups;
+    waitFor.done.then(
+      () => settle(failedGroups === failuresBefore ? undefined : new Error('the original reading was not stored')),
+      (error: unknown) => settle(error as Error),
+    );
+  }
+
+  function submit(msg: IngestMessage, settle?: Settle): void {
+    const receivedAt = clock.now();
+    const topic = parse(msg.topic);
+    if (!topic) {
+      reject({ reason: 'topic_not_allowed', detail: `topic ${msg.topic} is not part of the contract` }, msg, msg.device?.id);
+      return settle?.();
+    }
+    received[topic.format]++;
+    if (msg.payload.length > limits.maxPayloadBytes) {
+      reject({ reason: 'too_large', detail: `payload of ${msg.payload.length} bytes exceeds ${limits.maxPayloadBytes}` }, msg, msg.device?.id);
+      return settle?.();
+    }
+    let items;
+    try {
+      items = decode(topic, msg.payload);
+    } catch (error) {
+      // A decoder bug must cost one counted rejection, not the publish: a thrown error
+      // would close a QoS 1 sender's connection and have the same message redelivered forever.
+      deps.logger.error({ err: error, topic: msg.topic }, 'decoder failed');
+      reject({ reason: 'schema', detail: `the payload could not be decoded (${(error as Error).message})` }, msg, msg.device?.id);
+      return settle?.();
+    }
+    let line: string | undefined;
+    let lines: string[] | undefined;
+    let readings: AcceptedReading[] | undefined;
+    let devices: DeviceInfo[] | undefined;
+    let one: AcceptedReading | undefined;
+    let oneDevice: DeviceInfo | undefined;
+    let duplicates = 0;
+    for (const item of items) {
+      if (!item.ok) {
+        reject(item.error, msg, msg.device?.id);
+        continue;
+      }
+      const { reading, deviceRef } = item.value;
+      const device = resolveDevice(deviceRef, msg);
+      // A network server speaks only for LoRaWAN devices (registered with a dev EUI): its
+      // topics must never name a device that connects natively.
+      if (device && reading.source !== 'native' && !device.devEui) {
+        reject({ reason: 'unknown_device', detail: `device ${device.id} is not a LoRaWAN device (no dev EUI registered)` }, msg, device.id);
+        continue;
+      }
+      if (!device || device.disabled) {
+        const ref = deviceRef.by === 'id' ? `device ${deviceRef.id}` : `dev EUI ${deviceRef.devEui}`;
+        reject({ reason: 'unknown_device', detail: `${ref} is ${device ? 'disabled' : 'not registered'}` }, msg, device?.id);
+        continue;
+      }
+      const ts = reading.ts ?? assignTs(device.id, receivedAt);
+      const refused = checkReading(reading.fields, device.kind, ts, receivedAt, limits);
+      if (refused) {
+        reject(refused, msg, device.id);
+        continue;
+      }
+      if (reading.dedupKey !== undefined && dedup.seen(device.id, reading.dedupKey)) {
+        duplicates++;
+        reject({ reason: 'duplicate', detail: `reading ${reading.dedupKey} of ${device.id} was already accepted` }, msg, device.id);
+        continue;
+      }
+      const r: AcceptedReading = {
+        deviceId: device.id, ts, dedupKey: reading.dedupKey, fields: reading.fields, source: reading.source, kind: device.kind, receivedAt,
+      };
+      if (reading.fCnt !== undefined) r.fCnt = reading.fCnt;
+      if (reading.simulated) r.simulated = true;
+      let tilt;
+      if (device.kind === 'tilt' && r.fields.pitch !== undefined && r.fields.roll !== undefined) {
+        const previous = lastTilt.get(device.id);
+        tilt = deriveTilt(r.fields.pitch, r.fields.roll, device, previous);
+        if (!previous || r.ts >= previous.ts) lastTilt.set(device.id, { pitch: r.fields.pitch, roll: r.fields.roll, ts: r.ts });
+      }
+      const point = toPoint(r, device, tilt);
+      if (point !== undefined) {
+        if (line === undefined) line = point;
+        else (lines ??= [line]).push(point); // a store-and-forward batch
+      }
+      if (one === undefined) {
+        one = r;
+        oneDevice = device;
+      } else {
+        (readings ??= []).push(r);
+        (devices ??= []).push(device);
+      }
+    }
+    if (one === undefined) {
+      // A duplicate's publish settles as its original's does, so the sender keeps the reading.
+      return duplicates > 0 ? settleDuplicate(settle) : settle?.();
+    }
+    const done = lines !== undefined ? deps.append(lines) : line !== undefined ? appendLine(line, msg.qos > 0) : Promise.resolve();
+    const group = groupOf(done);
+    group.readings.push(one);
+    group.devices.push(oneDevice!);
+    if (readings) for (let i = 0; i < readings.length; i++) { group.readings.push(readings[i]!); group.devices.push(devices![i]!); }
+    if (!settle) return;
+    // Accepted readings and duplicates in one batch: settled when both are.
+    group.settles.push(duplicates > 0 ? (error) => (error ? settle(error) : settleDuplicate(settle)) : settle);
+  }
+
   return {
-    async handle(msg: IngestMessage): Promise<void> {
-      const receivedAt = clock.now();
-      const topic = parseTopic(msg.topic);
-      if (!topic) return reject({ reason: 'topic_not_allowed', detail: `topic ${msg.topic} is not part of the contract` }, msg, msg.device?.id);
-      receivedBy(topic.format).inc();
-      if (msg.payload.length > deps.limits.maxPayloadBytes) {
-        return reject({ reason: 'too_large', detail: `payload of ${msg.payload.length} bytes exceeds ${deps.limits.maxPayloadBytes}` }, msg, msg.device?.id);
-      }
-      const lines: string[] = [];
-      const accepted: Array<[AcceptedReading, DeviceInfo]> = [];
-      const originals: Array<Promise<void>> = [];
-      let items;
-      try {
-        items = decode(topic, msg.payload);
-      } catch (error) {
-        // A decoder bug must cost one counted rejection, not the publish: a thrown error
-        // would close a QoS 1 sender's connection and have the same message redelivered forever.
-        deps.logger.error({ err: error, topic: msg.topic }, 'decoder failed');
-        return reject({ reason: 'schema', detail: `the payload could not be decoded (${(error as Error).message})` }, msg, msg.device?.id);
-      }
-      for (const item of items) {
-        if (!item.ok) {
-          reject(item.error, msg, msg.device?.id);
-          continue;
-        }
-        const { reading, deviceRef } = item.value;
-        const device = resolveDevice(deviceRef, msg);
-        // A network server speaks only for LoRaWAN devices (registered with a dev EUI): its
-        // topics must never name a device that connects natively.
-        if (device && reading.source !== 'native' && !device.devEui) {
-          reject({ reason: 'unknown_device', detail: `device ${device.id} is not a LoRaWAN device (no dev EUI registered)` }, msg, device.id);
-          continue;
-        }
-        if (!device || device.disabled) {
-          const ref = deviceRef.by === 'id' ? `device ${deviceRef.id}` : `dev EUI ${deviceRef.devEui}`;
-          reject({ reason: 'unknown_device', detail: `${ref} is ${device ? 'disabled' : 'not registered'}` }, msg, device?.id);
-          continue;
-        }
-        const ts = reading.ts ?? assignTs(device.id, receivedAt);
-        const result = validateReading({ ...reading, deviceId: device.id, ts }, device, receivedAt, deps.limits);
-        if (!result.ok) {
-          reject(result.error, msg, device.id);
-          continue;
-        }
-        const r = result.value;
-        if (r.dedupKey !== undefined && dedup.seen(device.id, r.dedupKey)) {
-          const original = storing.get(`${device.id} ${r.dedupKey}`);
-          if (original) originals.push(original);
-          reject({ reason: 'duplicate', detail: `reading ${r.dedupKey} of ${device.id} was already accepted` }, msg, device.id);
-          continue;
-        }
-        let tilt;
-        if (device.kind === 'tilt' && r.fields.pitch !== undefined && r.fields.roll !== undefined) {
-          const previous = lastTilt.get(device.id);
-          tilt = deriveTilt(r.fields.pitch, r.fields.roll, device, previous);
-          if (!previous || r.ts >= previous.ts) lastTilt.set(device.id, { pitch: r.fields.pitch, roll: r.fields.roll, ts: r.ts });
-        }
-        const line = toPoint(r, device, tilt);
-        if (line) lines.push(line);
-        accepted.push([r, device]);
-      }
-      // A duplicate's publish fails as its original's does, so the sender keeps the reading.
-      if (accepted.length === 0) return void (await Promise.all(originals));
-      const appended = deps.append(lines);
-      const keys = accepted.flatMap(([r]) => (r.dedupKey === undefined ? [] : [`${r.deviceId} ${r.dedupKey}`]));
-      for (const key of keys) storing.set(key, appended);
-      const settle = () => { for (const key of keys) if (storing.get(key) === appended) storing.delete(key); };
-      appended.then(settle, settle);
-      try {
-        await appended;
-      } catch (error) {
-        // Not stored: let a retransmission through the dedup window, and fail the publish.
-        for (const [r] of accepted) if (r.dedupKey !== undefined) dedup.forget(r.deviceId, r.dedupKey);
-        deps.logger.error({ err: error, topic: msg.topic }, 'durable log append failed');
-        throw error;
-      }
-      for (const [r, device] of accepted) {
-        acceptedBy(device.kind).inc();
-        // A console-simulated LoRaWAN uplink tests the integration: stored, but no rule acts on it.
-        if (deps.onReading && !r.simulated) {
-          try {
-            deps.onReading(r, device);
-          } catch (error) {
-            deps.logger.error({ err: error, device: device.id }, 'reading listener failed');
-          }
-        }
-      }
-      if (originals.length > 0) await Promise.all(originals);
+    submit,
+    /** `submit` as a promise (the external broker source and tests). */
+    handle(msg: IngestMessage): Promise<void> {
+      return new Promise<void>((resolve, reject) => submit(msg, (error) => (error ? reject(error) : resolve())));
     },
+    /** `isReadingTopic` with this ingest's topic cache (the broker asks it for every publish). */
+    isReadingTopic: (topic: string): boolean => carriesReadings(parse(topic)),
   };
 }
 

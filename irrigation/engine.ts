@@ -4,7 +4,7 @@ import type { AlertSignal } from '../contracts/alert.ts';
 import { deviceTopic } from '../contracts/topics.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
-import { decideWatering } from '../rules/irrigation/decide.ts';
+import { decideWatering, withSoilReading } from '../rules/irrigation/decide.ts';
 import { computeInputs } from '../rules/irrigation/inputs.ts';
 import { IrrigationSettings } from '../rules/irrigation/settings.ts';
 import { initialZoneState, type DecideContext, type Decision, type IrrigationAction, type IrrigationEvent, type ZoneIrrigationState } from '../rules/irrigation/state.ts';
@@ -124,6 +124,31 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     wakeTimers.set(zoneId, handle);
   };
 
+  // Soil readings are folded into their zone's state as they arrive; each zone they touched
+  // is evaluated once at the end of the turn. A burst of readings (a store-and-forward
+  // batch, a whole group commit of the ingest) costs one evaluation per zone, not one each.
+  const toEvaluate = new Set<string>();
+  let evaluationScheduled = false;
+  const evaluateTouched = () => {
+    evaluationScheduled = false;
+    const zoneIds = [...toEvaluate];
+    toEvaluate.clear();
+    for (const zoneId of zoneIds) safeDispatch(zoneId, { type: 'tick' });
+  };
+  const foldSoil = (zoneId: string, event: Extract<IrrigationEvent, { type: 'soil' }>): void => {
+    if (stopped || !zones.get(zoneId)) return;
+    const before = states.get(zoneId) ?? initialZoneState(zoneId);
+    const after = withSoilReading(before, event);
+    if (after === before) return; // a late reading, older than what the zone holds
+    states.set(zoneId, after);
+    dirty.add(zoneId);
+    toEvaluate.add(zoneId);
+    if (!evaluationScheduled) {
+      evaluationScheduled = true;
+      setImmediate(evaluateTouched);
+    }
+  };
+
   const safeDispatch = (zoneId: string, event: IrrigationEvent): Decision[] => {
     try {
       return dispatch(zoneId, event);
@@ -157,7 +182,7 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     onReading(reading: AcceptedReading, device: DeviceInfo): void {
       const f = reading.fields;
       if (device.kind === 'soil' && device.zoneId && f.moisture !== undefined) {
-        safeDispatch(device.zoneId, { type: 'soil', deviceId: device.id, at: reading.ts, moisture: f.moisture, temperature: f.temperature, intervalS: device.reportIntervalS });
+        foldSoil(device.zoneId, { type: 'soil', deviceId: device.id, at: reading.ts, moisture: f.moisture, temperature: f.temperature, intervalS: device.reportIntervalS });
       } else if (device.kind === 'rain' && f.rainfall !== undefined) {
         const targets = device.zoneId ? [device.zoneId] : device.communityId ? zones.listByCommunity(device.communityId).map((z) => z.id) : [];
         for (const zoneId of targets) safeDispatch(zoneId, { type: 'rain', at: reading.ts, mm: f.rainfall });
@@ -202,6 +227,7 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     },
     stop(): void {
       stopped = true;
+      toEvaluate.clear(); // folded into the saved state; the next start's tick evaluates them
       clearInterval(flushTimer);
       for (const handle of wakeTimers.values()) timers.clear(handle);
       wakeTimers.clear();

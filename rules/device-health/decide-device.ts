@@ -1,7 +1,7 @@
 import type { AlertSignal } from '../../contracts/alert.ts';
 import type { DeviceKind, ReadingFields } from '../../contracts/reading.ts';
 import type { DeviceHealthConfig } from './config.ts';
-import { firingHold, holdFor, initialHold, stepHold, type HoldState } from './hold.ts';
+import { firingHold, holdFor, initialHold, stepHold, type HoldConfig, type HoldSpec, type HoldState } from './hold.ts';
 
 export interface DeviceHealthState {
   /** Battery at or below the warning level (held), and the critical level (held) within it. */
@@ -9,12 +9,25 @@ export interface DeviceHealthState {
   batteryCritical: HoldState;
   batteryAlert: 'none' | 'warning' | 'critical';
   /** The current run of identical watched values. */
-  stuck: { key: string; count: number; since: number } | undefined;
+  stuck: StuckRun | undefined;
   /** The value the sensor froze at while a stuck alert is up; the hold clears once it moved on. */
   stuckAt: { key: string; hold: HoldState } | undefined;
   range: HoldState;
   skew: HoldState;
   lastReceivedAt: number | undefined;
+}
+
+/** A run of identical watched values: `key` names them ("21.5", or "1.2|0.4" for two fields). */
+export interface StuckRun {
+  key: string;
+  count: number;
+  since: number;
+  /** The values themselves (absent in state saved before they were kept: then compared by key). */
+  values?: readonly number[];
+}
+
+function stuckRun(values: number[], since: number): StuckRun {
+  return { key: values.join('|'), count: 1, since, values };
 }
 
 export const initialDeviceHealthState = (): DeviceHealthState => ({
@@ -48,9 +61,37 @@ export interface DeviceReadingInput {
 }
 
 type Raise = Extract<AlertSignal, { action: 'raise' }>;
-interface Emit {
-  raise(kind: Raise['kind'], severity: Raise['severity'], message: string, details: Record<string, unknown>): void;
-  clear(kind: AlertSignal['kind'], reason: string): void;
+
+/**
+ * Where a decider puts its signals. One per evaluation, not a closure pair: this runs for
+ * every accepted reading, and the common case (nothing to say) must allocate nothing.
+ */
+class Emit {
+  signals: AlertSignal[] | undefined;
+  private readonly ctx: DeviceContext;
+  private readonly at: number;
+  constructor(ctx: DeviceContext, at: number) {
+    this.ctx = ctx;
+    this.at = at;
+  }
+  raise(kind: Raise['kind'], severity: Raise['severity'], message: string, details: Record<string, unknown>): void {
+    (this.signals ??= []).push({ action: 'raise', kind, severity, subject: this.ctx.deviceId, communityId: this.ctx.communityId, districtId: this.ctx.districtId, at: this.at, message: `device ${this.ctx.deviceId}: ${message}`, details });
+  }
+  clear(kind: AlertSignal['kind'], reason: string): void {
+    (this.signals ??= []).push({ action: 'clear', kind, subject: this.ctx.deviceId, at: this.at, reason });
+  }
+}
+
+const NO_SIGNALS: AlertSignal[] = [];
+
+/** Hold configs per (spec, report interval), computed once: a device keeps its interval. */
+const holdCache = new WeakMap<HoldSpec, Map<number, HoldConfig>>();
+function holdOf(spec: HoldSpec, reportIntervalS: number): HoldConfig {
+  let byInterval = holdCache.get(spec);
+  if (!byInterval) holdCache.set(spec, (byInterval = new Map()));
+  let cfg = byInterval.get(reportIntervalS);
+  if (!cfg) byInterval.set(reportIntervalS, (cfg = holdFor(spec, reportIntervalS)));
+  return cfg;
 }
 
 /**
@@ -58,28 +99,26 @@ interface Emit {
  * Pure: (state, reading, context, config) → (state, signals). Offline is the sweep's job.
  * Every condition is held both ways (hold.ts) on the server's receive time, so neither a
  * flood of readings nor a device clock that is itself wrong can rush an alert or its clearing.
+ * A detector with nothing new returns its input state, so a healthy reading costs one copy.
  */
 export function decideDeviceHealth(state: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceContext, cfg: DeviceHealthConfig): { state: DeviceHealthState; signals: AlertSignal[] } {
-  const signals: AlertSignal[] = [];
-  const emit: Emit = {
-    raise: (kind, severity, message, details) => signals.push({ action: 'raise', kind, severity, subject: ctx.deviceId, communityId: ctx.communityId, districtId: ctx.districtId, at: r.receivedAt, message: `device ${ctx.deviceId}: ${message}`, details }),
-    clear: (kind, reason) => signals.push({ action: 'clear', kind, subject: ctx.deviceId, at: r.receivedAt, reason }),
-  };
+  const emit = new Emit(ctx, r.receivedAt);
   let next: DeviceHealthState = { ...state, lastReceivedAt: r.receivedAt };
   next = decideBattery(next, r, ctx, cfg, emit);
   next = decideStuck(next, r, ctx, cfg, emit);
   next = decidePlausible(next, r, ctx, cfg, emit);
   next = decideSkew(next, state.lastReceivedAt, r, ctx, cfg, emit);
-  return { state: next, signals };
+  return { state: next, signals: emit.signals ?? NO_SIGNALS };
 }
 
 /** Battery: held at ≤ warning (critical within it), cleared only at ≥ the clear level (hysteresis). */
 function decideBattery(s: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceContext, cfg: DeviceHealthConfig, emit: Emit): DeviceHealthState {
   const battery = r.fields.battery;
   if (battery === undefined) return s;
-  const hold = holdFor(cfg.battery, ctx.reportIntervalS);
+  const hold = holdOf(cfg.battery, ctx.reportIntervalS);
   const low = stepHold(s.battery, s.battery.phase === 'firing' ? battery < cfg.batteryClearPct : battery <= cfg.batteryWarnPct, r.receivedAt, hold);
   const critical = stepHold(s.batteryCritical, battery <= cfg.batteryCriticalPct, r.receivedAt, hold);
+  if (low.state === s.battery && critical.state === s.batteryCritical && low.state.phase === 'ok') return s; // a healthy battery
   const next = { ...s, battery: low.state, batteryCritical: critical.state };
   if (low.cleared) {
     emit.clear('battery_low', `battery at ${battery} %`);
@@ -98,10 +137,22 @@ function decideBattery(s: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceC
 function decideStuck(s: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceContext, cfg: DeviceHealthConfig, emit: Emit): DeviceHealthState {
   const fields = cfg.stuckFields[ctx.kind];
   if (!fields) return s;
-  const values = fields.map((f) => r.fields[f]);
-  if (!values.every((v) => v !== undefined)) return s;
-  const key = values.join('|');
-  const run = s.stuck?.key === key ? { key, count: s.stuck.count + 1, since: s.stuck.since } : { key, count: 1, since: r.ts };
+  // The run continues while every watched value equals the run's: compared as numbers,
+  // so the key string is built only when the value changes (number → text is the costly part).
+  const prev = s.stuck;
+  let same = prev?.values !== undefined && prev.values.length === fields.length;
+  for (let i = 0; i < fields.length; i++) {
+    const v = r.fields[fields[i]!];
+    if (v === undefined) return s;
+    if (same && prev!.values![i] !== v) same = false;
+  }
+  let run: StuckRun;
+  if (same) run = { key: prev!.key, count: prev!.count + 1, since: prev!.since, values: prev!.values };
+  else {
+    run = stuckRun(fields.map((f) => r.fields[f]!), r.ts);
+    if (prev && prev.values === undefined && prev.key === run.key) run = { ...run, count: prev.count + 1, since: prev.since };
+  }
+  const key = run.key;
   if (s.stuckAt) {
     const clearHold = { raiseReadings: 1, raiseForMs: 0, clearReadings: cfg.stuckClear.clearReadings, clearForMs: cfg.stuckClear.clearForIntervals * ctx.reportIntervalS * 1000 };
     // After a restart the frozen value is unknown until the first reading: take that one.
@@ -124,11 +175,15 @@ function decideStuck(s: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceCon
 function decidePlausible(s: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceContext, cfg: DeviceHealthConfig, emit: Emit): DeviceHealthState {
   const ranges = cfg.plausible[ctx.kind];
   if (!ranges) return s;
-  const bad = Object.entries(ranges).filter(([f, [lo, hi]]) => {
+  let bad: string[] | undefined;
+  for (const f in ranges) {
     const v = r.fields[f as keyof ReadingFields];
-    return v !== undefined && (v < lo || v > hi);
-  }).map(([f]) => `${f}=${r.fields[f as keyof ReadingFields]}`);
-  const step = stepHold(s.range, bad.length > 0, r.receivedAt, holdFor(cfg.implausible, ctx.reportIntervalS));
+    const [lo, hi] = ranges[f as keyof ReadingFields]!;
+    if (v !== undefined && (v < lo || v > hi)) (bad ??= []).push(`${f}=${v}`);
+  }
+  if (!bad && s.range.phase === 'ok') return s; // plausible, nothing pending
+  bad ??= [];
+  const step = stepHold(s.range, bad.length > 0, r.receivedAt, holdOf(cfg.implausible, ctx.reportIntervalS));
   if (step.fired) emit.raise('sensor_out_of_range', 'warning', `implausible ${bad.join(', ')} (${step.state.hits} implausible readings since ${new Date(step.state.since).toISOString()})`, { values: bad, readings: step.state.hits, sinceTs: step.state.since });
   if (step.cleared) emit.clear('sensor_out_of_range', 'values plausible again');
   return { ...s, range: step.state };
@@ -145,7 +200,8 @@ function decideSkew(s: DeviceHealthState, lastReceivedAt: number | undefined, r:
   const onCadence = lastReceivedAt === undefined || r.receivedAt - lastReceivedAt >= (ctx.reportIntervalS * 1000) / 2;
   const beyond = Math.abs(skew) > limit;
   if (beyond && skew < 0 && !onCadence) return s;
-  const step = stepHold(s.skew, beyond, r.receivedAt, holdFor(cfg.skew, ctx.reportIntervalS));
+  if (!beyond && s.skew.phase === 'ok') return s; // on time, nothing pending
+  const step = stepHold(s.skew, beyond, r.receivedAt, holdOf(cfg.skew, ctx.reportIntervalS));
   if (step.fired) emit.raise('clock_skew', 'info', `clock off by ${Math.round(skew / 1000)} s`, { skewS: Math.round(skew / 1000) });
   if (step.cleared) emit.clear('clock_skew', `clock within ${Math.round(Math.abs(skew) / 1000)} s`);
   return { ...s, skew: step.state };

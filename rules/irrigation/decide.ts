@@ -19,12 +19,21 @@ export function decideWatering(state: ZoneIrrigationState, event: IrrigationEven
   return { state: evaluated.state, actions: [...applied.actions, ...evaluated.actions], wakeAt: nextWakeAt(evaluated.state, ctx) };
 }
 
+/**
+ * A soil reading folded into the zone's sensor tracks, without evaluating the zone: the
+ * engine folds every reading and evaluates each zone once per turn (a `tick`), which is
+ * what `decideWatering` with the `soil` event does for one reading.
+ */
+export function withSoilReading(state: ZoneIrrigationState, event: Extract<IrrigationEvent, { type: 'soil' }>): ZoneIrrigationState {
+  const previous = state.sensors[event.deviceId];
+  const track = trackReading(previous, event);
+  return track === previous ? state : { ...state, sensors: { ...state.sensors, [event.deviceId]: track } };
+}
+
 function applyEvent(state: ZoneIrrigationState, event: IrrigationEvent, ctx: DecideContext): Out {
   switch (event.type) {
-    case 'soil': {
-      const track = trackReading(state.sensors[event.deviceId], event);
-      return { state: { ...state, sensors: { ...state.sensors, [event.deviceId]: track } }, actions: [] };
-    }
+    case 'soil':
+      return { state: withSoilReading(state, event), actions: [] };
     case 'rain':
       return event.mm > 0 ? { state: { ...state, rain: [...state.rain, { at: event.at, mm: event.mm }] }, actions: [] } : { state, actions: [] };
     case 'valve': {

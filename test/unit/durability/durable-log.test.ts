@@ -119,4 +119,38 @@ describe('durable log, after a failed append left bytes behind', () => {
     await log.append(lines(10_000, 2));
     expect(drain(log, 10_000)).toEqual([...big, ...lines(10_000, 2)]);
   });
+
+  it('group-commits the appends of one turn: one promise, one write, lines in order', async () => {
+    const { log } = await open(tempDir());
+    const a = log.append(lines(0, 2));
+    const b = log.appendLine('m v=2 2');
+    const c = log.appendLine('m v=3 3', false); // a QoS 0 point: written with the group, owed no fdatasync
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    await a;
+    expect(drain(log)).toEqual(lines(0, 4));
+  });
+
+  it('splits a burst into bounded groups that commit in order', async () => {
+    const { log } = await open(tempDir());
+    const promises = Array.from({ length: 10_000 }, (_, i) => log.appendLine(`m v=${i} ${i}`));
+    const groups = [...new Set(promises)];
+    expect(groups.length).toBeGreaterThanOrEqual(3); // at most 4,096 points each
+    const order: number[] = [];
+    groups.forEach((g, i) => void g.then(() => order.push(i)));
+    await Promise.all(groups);
+    expect(order).toEqual(groups.map((_, i) => i));
+    expect(drain(log, 5_000)).toEqual(lines(0, 10_000));
+  });
+
+  it('saves the cursor on close even when the last commit was moments before', async () => {
+    const dir = tempDir();
+    const a = await open(dir);
+    await a.log.append(lines(0, 6));
+    a.log.commit(a.log.read(5)!.next); // the cursor file is written later (at most every 250 ms)...
+    await a.log.close(); // ...or now
+    const b = await open(dir);
+    expect(drain(b.log)).toEqual(lines(5, 1));
+  });
 });
+
