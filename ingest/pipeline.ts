@@ -11,6 +11,7 @@ import { validateReading, type ValidationLimits } from './validate.ts';
 import { createDedup } from './dedup.ts';
 import { deriveTilt, toPoint } from './to-point.ts';
 import { recordRejection, type DeadLetter } from './dead-letters.ts';
+import { checkApplicationBinding } from './lorawan-binding.ts';
 
 export interface IngestMessage {
   topic: string;
@@ -118,6 +119,8 @@ export function createIngest(deps: IngestDeps) {
           reject({ reason: 'unknown_device', detail: `${ref} is ${device ? 'disabled' : 'not registered'}` }, msg, device?.id);
           continue;
         }
+        const bound = checkApplicationBinding(topic, device);
+        if (bound) { reject(bound, msg, device.id); continue; }
         const ts = reading.ts ?? assignTs(device.id, receivedAt);
         const result = validateReading({ ...reading, deviceId: device.id, ts }, device, receivedAt, deps.limits);
         if (!result.ok) {
