@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EntityId } from './device.ts';
+import { ChirpstackAppId, EntityId, TtsAppAtTenant } from './device.ts';
 
 /**
  * Who may call the HTTP API. admin: everything, including tokens and MQTT accounts;
@@ -42,10 +42,7 @@ export const SERVICE_KINDS = ['chirpstack', 'tts', 'admin'] as const;
 export const ServiceKind = z.enum(SERVICE_KINDS);
 export type ServiceKind = z.infer<typeof ServiceKind>;
 
-// Topic levels: no wildcards or separators, so a scope can never widen a topic filter.
-const ChirpstackAppId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected an application id (letters, digits, _ . : -)');
-const TtsAppAtTenant = z.string().regex(/^[a-z0-9](?:[-]?[a-z0-9]){1,35}@[a-z0-9](?:[-]?[a-z0-9]){1,35}$/, 'expected {application}@{tenant}');
-
+// ChirpstackAppId, TtsAppAtTenant: contracts/device.ts, shared with a device's binding.
 export const ServiceAccountCreate = z.discriminatedUnion('kind', [
   z.strictObject({ id: EntityId, kind: z.literal('chirpstack'), applications: z.array(ChirpstackAppId).min(1).max(1000) }),
   z.strictObject({ id: EntityId, kind: z.literal('tts'), applications: z.array(TtsAppAtTenant).min(1).max(1000) }),

@@ -21,6 +21,27 @@ export const DevEui = z
   .regex(/^[0-9a-fA-F]{16}$/, 'expected 16 hex digits')
   .transform((s) => s.toLowerCase());
 
+// Network-server application ids are topic levels: no wildcards or separators, so a
+// service account's scope can never widen a topic filter (broker/acl.ts).
+const CHIRPSTACK_APP = /^[A-Za-z0-9_.:-]{1,64}$/;
+const TTS_APP_AT_TENANT = /^[a-z0-9](?:[-]?[a-z0-9]){1,35}@[a-z0-9](?:[-]?[a-z0-9]){1,35}$/;
+export const ChirpstackAppId = z.string().regex(CHIRPSTACK_APP, 'expected an application id (letters, digits, _ . : -)');
+export const TtsAppAtTenant = z.string().regex(TTS_APP_AT_TENANT, 'expected {application}@{tenant}');
+
+/**
+ * The network-server application a LoRaWAN device belongs to, spelt as its uplink topics
+ * spell it: a ChirpStack v4 application id (`application/{id}/...`) or The Things Stack
+ * v3 `{application}@{tenant}` (`v3/{application}@{tenant}/...`). A ChirpStack id cannot
+ * contain `@`, so the value says which server it names. See ingest/lorawan-binding.ts.
+ */
+export const LorawanApplication = z.string().regex(
+  new RegExp(`^(?:${CHIRPSTACK_APP.source.slice(1, -1)}|${TTS_APP_AT_TENANT.source.slice(1, -1)})$`),
+  'expected a ChirpStack application id or a The Things Stack {application}@{tenant}',
+);
+
+/** A binding makes sense only where a network server speaks for the device. */
+export const BINDING_NEEDS_EUI = 'a LoRaWAN application binding needs the device\'s devEui: only LoRaWAN devices are published by a network server';
+
 /** Where a device is installed; missing places are created on registration. */
 export const Placement = z.strictObject({
   district: EntityId,
@@ -37,9 +58,11 @@ export const DeviceRegistration = z.strictObject({
   id: EntityId,
   kind: DeviceKind,
   devEui: DevEui.optional(),
+  /** The ChirpStack application id or TTS `{application}@{tenant}` whose uplinks alone may speak for it. */
+  lorawanApplication: LorawanApplication.optional(),
   reportIntervalS: z.number().int().min(10).max(7 * 86_400).default(900),
   place: Placement.optional(),
-});
+}).refine((r) => !(r.lorawanApplication && !r.devEui), { message: BINDING_NEEDS_EUI, path: ['lorawanApplication'] });
 export type DeviceRegistration = z.input<typeof DeviceRegistration>;
 
 /** A device as the hot path sees it: everything needed to authorise, validate and tag. */
@@ -61,4 +84,10 @@ export interface DeviceInfo {
   subDistrictId?: string | undefined;
   /** The gateway-kind device this one reports through (inventory `gateway`). */
   gatewayId?: string | undefined;
+  /**
+   * The network-server application (ChirpStack application id, or TTS `{app}@{tenant}`)
+   * the device is bound to; undefined = unbound, any application its dev EUI reaches may
+   * speak for it (ingest/lorawan-binding.ts).
+   */
+  lorawanApplication?: string | undefined;
 }

@@ -55,8 +55,8 @@ export const MEASUREMENTS = {
       'write_errors', 'write_latency_ms', 'spool_backlog_points', 'spool_backlog_bytes',
       'spool_oldest_age_s', 'connected_clients',
       'rejected_malformed_json', 'rejected_schema', 'rejected_out_of_range', 'rejected_bad_timestamp',
-      'rejected_unknown_device', 'rejected_topic_not_allowed', 'rejected_too_large', 'rejected_rate_limited',
-      'rejected_duplicate', 'rejected_influx_refused', 'rejected_spool_overflow',
+      'rejected_unknown_device', 'rejected_wrong_application', 'rejected_topic_not_allowed', 'rejected_too_large',
+      'rejected_rate_limited', 'rejected_duplicate', 'rejected_influx_refused', 'rejected_spool_overflow',
     ],
   },
 } as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EntityId, FacilityType, PlantType, ZoneMode } from './device.ts';
+import { BINDING_NEEDS_EUI, EntityId, FacilityType, LorawanApplication, PlantType, ZoneMode } from './device.ts';
 import { DeviceKind } from './reading.ts';
 import { MoistureBand, SoilType } from './zone.ts';
 import { Team } from './team.ts';
@@ -21,6 +21,13 @@ export const InventoryDevice = z.strictObject({
   id: EntityId,
   kind: DeviceKind,
   devEui: InventoryEui.optional(),
+  /**
+   * The network-server application whose uplinks alone may speak for this LoRaWAN device:
+   * a ChirpStack application id, or The Things Stack `{application}@{tenant}`. Omitted =
+   * unbound (any application that reaches its dev EUI); an import clears a binding the
+   * file drops, as it does a dev EUI.
+   */
+  lorawanApplication: LorawanApplication.optional(),
   /** Seconds between reports; the device-health rules derive "offline" from it. */
   reportIntervalS: z.number().int().min(10).max(7 * 86_400).default(900),
   /** The zone (soil, valve, rain) or facility (tilt) of this community the device belongs to. */
@@ -28,7 +35,9 @@ export const InventoryDevice = z.strictObject({
   facility: EntityId.optional(),
   /** The gateway-kind device whose radio this device reports through. */
   gateway: EntityId.optional(),
-}).refine((d) => !(d.zone && d.facility), { message: 'a device belongs to a zone or a facility, not both', path: ['facility'] });
+})
+  .refine((d) => !(d.zone && d.facility), { message: 'a device belongs to a zone or a facility, not both', path: ['facility'] })
+  .refine((d) => !(d.lorawanApplication && !d.devEui), { message: BINDING_NEEDS_EUI, path: ['lorawanApplication'] });
 export type InventoryDevice = z.infer<typeof InventoryDevice>;
 
 export const InventoryZone = z.strictObject({

@@ -5,6 +5,8 @@ export const REJECT_REASONS = [
   'out_of_range',
   'bad_timestamp',
   'unknown_device',
+  /** A network server spoke for a LoRaWAN device bound to another of its applications. */
+  'wrong_application',
   'topic_not_allowed',
   'too_large',
   'rate_limited',

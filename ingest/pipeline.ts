@@ -11,6 +11,7 @@ import { checkReading, type ValidationLimits } from './validate.ts';
 import { createDedup } from './dedup.ts';
 import { deriveTilt, toPoint } from './to-point.ts';
 import { recordRejection, type DeadLetter } from './dead-letters.ts';
+import { checkApplicationBinding } from './lorawan-binding.ts';
 
 export interface IngestMessage {
   topic: string;
@@ -223,6 +224,11 @@ export function createIngest(deps: IngestDeps) {
       if (!device || device.disabled) {
         const ref = deviceRef.by === 'id' ? `device ${deviceRef.id}` : `dev EUI ${deviceRef.devEui}`;
         reject({ reason: 'unknown_device', detail: `${ref} is ${device ? 'disabled' : 'not registered'}` }, msg, device?.id);
+        continue;
+      }
+      const bound = checkApplicationBinding(topic, device);
+      if (bound) {
+        reject(bound, msg, device.id);
         continue;
       }
       const ts = reading.ts ?? assignTs(device.id, receivedAt);

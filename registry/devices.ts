@@ -9,14 +9,14 @@ interface DeviceRow {
   id: string; kind: DeviceKind; dev_eui: string | null; report_interval_s: number; disabled: number;
   district_id: string | null; community_id: string | null; zone_id: string | null; plant: string | null;
   facility_id: string | null; facility_type: string | null; baseline_pitch: number | null; baseline_roll: number | null;
-  secret_hash: string; sub_district_id: string | null; gateway_id: string | null;
+  secret_hash: string; sub_district_id: string | null; gateway_id: string | null; lorawan_application: string | null;
 }
 
 const SELECT_DEVICES = `
   SELECT d.id, d.kind, d.dev_eui, d.report_interval_s, d.disabled, d.secret_hash,
          c.district_id, c.id AS community_id, d.zone_id, z.plant,
          d.facility_id, f.type AS facility_type, f.baseline_pitch, f.baseline_roll,
-         c.sub_district_id, d.gateway_id
+         c.sub_district_id, d.gateway_id, d.lorawan_application
     FROM devices d
     LEFT JOIN zones z ON z.id = d.zone_id
     LEFT JOIN facilities f ON f.id = d.facility_id
@@ -39,6 +39,7 @@ const toInfo = (r: DeviceRow): DeviceInfo => ({
   baselineRoll: r.baseline_roll ?? undefined,
   subDistrictId: r.sub_district_id ?? undefined,
   gatewayId: r.gateway_id ?? undefined,
+  lorawanApplication: r.lorawan_application ?? undefined,
 });
 
 export type DeviceRegistry = ReturnType<typeof createDeviceRegistry>;
@@ -112,10 +113,10 @@ export function createDeviceRegistry(db: Db) {
       db.transaction(() => {
         upsertPlace(reg);
         db.prepare(
-          `INSERT INTO devices (id, kind, secret_hash, community_id, zone_id, facility_id, dev_eui, report_interval_s, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO devices (id, kind, secret_hash, community_id, zone_id, facility_id, dev_eui, lorawan_application, report_interval_s, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(reg.id, reg.kind, secretHash, reg.place?.community ?? null, reg.place?.zone ?? null, reg.place?.facility ?? null,
-          reg.devEui ?? null, reg.reportIntervalS, new Date().toISOString());
+          reg.devEui ?? null, reg.lorawanApplication ?? null, reg.reportIntervalS, new Date().toISOString());
       })();
       return { device: reload(reg.id), secret };
     },

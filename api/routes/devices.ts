@@ -13,6 +13,8 @@ const DeviceView = z.object({
   id: z.string(),
   kind: DeviceKind,
   devEui: z.string().optional(),
+  /** The network-server application bound to speak for it; absent = unbound. */
+  lorawanApplication: z.string().optional(),
   reportIntervalS: z.number(),
   disabled: z.boolean(),
   district: z.string().optional(),
@@ -22,7 +24,7 @@ const DeviceView = z.object({
 });
 
 const view = (d: DeviceInfo): z.infer<typeof DeviceView> => ({
-  id: d.id, kind: d.kind, devEui: d.devEui, reportIntervalS: d.reportIntervalS, disabled: d.disabled,
+  id: d.id, kind: d.kind, devEui: d.devEui, lorawanApplication: d.lorawanApplication, reportIntervalS: d.reportIntervalS, disabled: d.disabled,
   district: d.districtId, community: d.communityId, zone: d.zoneId, facility: d.facilityId,
 });
 

@@ -100,6 +100,8 @@ describe('API access control', () => {
     ['POST', '/api/v1/tokens', { name: 'x', role: 'admin', districts: ['d1'] }, ['districts']],
     ['POST', '/api/v1/tokens', { name: 'x', role: 'viewer', extra: 1 }, ['']],
     ['POST', '/api/v1/devices', { id: 'a/b', kind: 'lamp', place: { district: 'd1' } }, ['id', 'kind', 'place.community']],
+    ['POST', '/api/v1/devices', { id: 'no-eui', kind: 'soil', lorawanApplication: 'greenspace-soil@ttn' }, ['lorawanApplication']],
+    ['POST', '/api/v1/devices', { id: 'bad-app', kind: 'soil', devEui: '24e124126c470001', lorawanApplication: 'app/+' }, ['lorawanApplication']],
     ['POST', '/api/v1/service-accounts', { id: 'cs', kind: 'chirpstack', applications: ['ok', 'app/+'] }, ['applications.1']],
     ['POST', '/api/v1/service-accounts', { id: 'tts', kind: 'tts', applications: ['no-tenant'] }, ['applications.0']],
     ['POST', '/api/v1/devices/svc-dev/move', { zone: 'z1', facility: 'f1' }, ['']],

@@ -140,6 +140,29 @@ describe('importing the city-sized inventory into SQLite', () => {
     await inventory.importInventory(city());
   });
 
+  it('binds LoRaWAN devices to their application, round-trips the binding, and unbinds when the file drops it', async () => {
+    const APP = 'greenspace-soil@ttn';
+    const bound = edit((doc) => {
+      for (const d of communitiesOf(doc).find((c) => c.id === 'xinli-03')!.devices as Doc[]) if (d.devEui && d.kind !== 'gateway') d.lorawanApplication = APP;
+    });
+    const ids = communitiesOf(bound).find((c) => c.id === 'xinli-03')!.devices.filter((d: Doc) => d.lorawanApplication).map((d: Doc) => d.id as string).sort();
+    expect(ids.length).toBeGreaterThan(1);
+    const { report } = await inventory.importInventory(bound);
+    expect(report.changes).toEqual(ids.map((key: string) => ({ table: 'devices', key, action: 'updated', columns: ['lorawan_application'] })));
+    expect(devices.get(ids[0]!)?.lorawanApplication).toBe(APP); // the ingest's index sees it at once
+
+    const exported = formatInventory(inventory.exportInventory());
+    expect(exported).toContain(`lorawanApplication: ${APP}`);
+    expect((await inventory.importInventory(read(exported))).report.rowsWritten).toBe(0);
+    expect(formatInventory(inventory.exportInventory())).toBe(exported);
+    expect(formatInventory(inventory.exportInventory(), 'json')).toContain(`"lorawanApplication": "${APP}"`);
+
+    const unbound = await inventory.importInventory(city());
+    expect(unbound.report.totals).toEqual({ inserted: 0, updated: ids.length, retired: 0, deleted: 0 });
+    expect(devices.get(ids[0]!)?.lorawanApplication).toBeUndefined();
+    expect(formatInventory(inventory.exportInventory())).toBe(body(CITY));
+  });
+
   it('retires a community the file no longer lists, and brings it back with the same secrets', async () => {
     const gone = 'yuanqu-05';
     const without = edit((doc) => {

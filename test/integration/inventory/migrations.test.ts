@@ -37,7 +37,7 @@ describe('registry migrations', () => {
     const db = openDb(join(dir, 'g.db'));
     expect(tables(db)).toEqual(expect.arrayContaining(['sub_districts', 'teams', 'team_communities', 'technicians']));
     const columns = (db.prepare('PRAGMA table_info(devices)').all() as Array<{ name: string }>).map((c) => c.name);
-    expect(columns).toEqual(expect.arrayContaining(['gateway_id', 'retired_at']));
+    expect(columns).toEqual(expect.arrayContaining(['gateway_id', 'retired_at', 'lorawan_application']));
     db.close();
   });
 });
