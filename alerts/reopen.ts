@@ -93,7 +93,12 @@ export function reopenAlert(deps: ReopenDeps, last: AlertRecord, s: Extract<Aler
   const note = `condition back ${gapS} s after it cleared: alert reopened`;
   const wo = orders.forAlert(last.id);
   if (wo?.state === 'cancelled') {
-    orders.update(wo.id, { state: 'open', severity, due_at: Math.min(wo.dueAt, dueAt(wo.createdAt, severity, deps.sla)), updated_at: at });
+    // The SLA clock stood still while the work order was cancelled: the condition was gone and
+    // nobody was asked to act. Without this, a battery back after two days (inside its 7-day
+    // window) would reopen a work order already overdue. A cancelled order is never updated,
+    // so its updated_at is the moment it was cancelled.
+    const pausedMs = Math.max(0, at - wo.updatedAt);
+    orders.update(wo.id, { state: 'open', severity, due_at: Math.min(wo.dueAt, dueAt(wo.createdAt, severity, deps.sla)) + pausedMs, updated_at: at });
     orders.addEvent({ workOrderId: wo.id, at, action: 'reopen', from: 'cancelled', to: 'open', by: 'system', note, photoUrl: null });
   } else if (wo) {
     orders.addEvent({ workOrderId: wo.id, at, action: 'alert_reopened', from: wo.state, to: wo.state, by: 'system', note, photoUrl: null });

@@ -133,3 +133,20 @@ describe('facility_tilt: a re-tilt after a recorded repair is a new fault, never
     expect(t.workOrders.history(wo.id).map((e) => e.action)).toEqual(['open', 'cancel', 'reopen']);
   });
 });
+
+describe('a reopened work order keeps its deadline, with the time it stood cancelled added', () => {
+  it('a low battery back 2 days after it cleared is the same fault, and its work order is not overdue on arrival', () => {
+    const t = setup();
+    const a = t.alerts.apply(raise('battery_low', 'soil-7', 'warning'))!;
+    const createdAt = t.workOrders.forAlert(a.id)!.createdAt;
+    t.clock.advance(2 * HOUR);
+    t.alerts.apply(clear('battery_low', 'soil-7')); // afternoon warmth: the work order is cancelled
+    t.clock.advance(2 * DAY);
+    expect(t.alerts.apply(raise('battery_low', 'soil-7', 'warning'))!.id).toBe(a.id);
+    const wo = t.workOrders.forAlert(a.id)!;
+    // 24 h for a warning, of which 2 h ran before the clear; the 2 days it stood cancelled do not count.
+    expect(wo).toMatchObject({ state: 'open', overdue: false, dueAt: createdAt + 24 * HOUR + 2 * DAY });
+    t.clock.advance(22 * HOUR + 1);
+    expect(t.workOrders.get(wo.id)!.overdue).toBe(true);
+  });
+});
