@@ -1,5 +1,5 @@
 import { SEVERITIES, type Alert, type Severity } from '../../contracts/alert.ts';
-import type { ChannelRoute } from '../../contracts/team.ts';
+import type { ChannelRoute, Team } from '../../contracts/team.ts';
 
 /** Pure notification policy: no clock, no I/O; every time is an argument. */
 
@@ -12,6 +12,21 @@ export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 export const routeAccepts = (route: ChannelRoute, severity: Severity): boolean => severityRank(route.minSeverity) <= severityRank(severity);
 
 export interface QuietHours { start: string; end: string }
+
+/**
+ * The quiet hours that hold a team's notifications, and the offset they are read at: the
+ * team's own when it has them (null: none at all), else the notify config's. A team unknown
+ * here (no longer answering for the community) gets the config's.
+ */
+export function quietHoursOf(
+  team: Pick<Team, 'quietHours'> | undefined,
+  global: { quietHours?: QuietHours | undefined; utcOffsetMinutes: number },
+): { quiet: QuietHours | undefined; utcOffsetMinutes: number } {
+  const own = team?.quietHours;
+  if (own === undefined) return { quiet: global.quietHours, utcOffsetMinutes: global.utcOffsetMinutes };
+  if (own === null) return { quiet: undefined, utcOffsetMinutes: global.utcOffsetMinutes };
+  return { quiet: { start: own.start, end: own.end }, utcOffsetMinutes: own.utcOffsetMinutes ?? global.utcOffsetMinutes };
+}
 
 const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
