@@ -22,6 +22,7 @@ import { createMqttBroker } from './broker/create-broker.ts';
 import { startMqttSource } from './ingest/mqtt-source.ts';
 import { buildApi } from './api/build-api.ts';
 import { createHealth } from './alerts/create-health.ts';
+import { reopenWindowsMs } from './alerts/reopen.ts';
 import { brokerOptionsFromConfig } from './broker/options-from-config.ts';
 import { createTokenStore } from './registry/tokens.ts';
 import { createServiceAccounts } from './registry/service-accounts.ts';
@@ -140,7 +141,9 @@ export async function startApp(
   // Readings reach the rules through listeners registered here (ingest never imports rules).
   const readingListeners: Array<(reading: AcceptedReading, device: DeviceInfo) => void> = [];
   // Facility/device health, alerts and the fault ledger (issue 6).
-  const health = createHealth({ db, clock, logger, devices, append: (lines) => wal.append(lines), influx });
+  const health = createHealth({
+    db, clock, logger, devices, append: (lines) => wal.append(lines), influx, reopenWithinMs: reopenWindowsMs(notifyConfig.reopenWithinS),
+  });
   readingListeners.push((reading, device) => health.monitor.onReading(reading, device));
 
   const ingest = createIngest({

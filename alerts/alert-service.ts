@@ -2,7 +2,7 @@ import type { Db } from '../registry/db.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { CodedError } from '../lib/errors.ts';
-import type { AlertSignal, AlertState, AlertTransition, Severity } from '../contracts/alert.ts';
+import type { AlertKind, AlertSignal, AlertState, AlertTransition, Severity } from '../contracts/alert.ts';
 import { createAlertStore, toAlert, type AlertFilter, type AlertRecord } from './alert-store.ts';
 import { createWorkOrderStore } from './work-orders/store.ts';
 import { DEFAULT_SLA_MS, dueAt } from './work-orders/sla.ts';
@@ -16,8 +16,11 @@ export interface AlertServiceDeps {
   clock: Clock;
   logger: Logger;
   sla?: Record<Severity, number>;
-  /** A condition back within this long after an automatic clear reopens the same alert (reopen.ts). */
-  reopenWithinMs?: number;
+  /**
+   * Per kind: a condition back within this long after an automatic clear reopens the same
+   * alert (reopen.ts); 0 never reopens. Kinds left out keep DEFAULT_REOPEN_WITHIN_MS.
+   */
+  reopenWithinMs?: Partial<Record<AlertKind, number>>;
 }
 
 export type AlertService = ReturnType<typeof createAlertService>;
@@ -35,7 +38,7 @@ export function createAlertService(deps: AlertServiceDeps) {
   const { db, clock } = deps;
   const log = deps.logger.child({ module: 'alerts' });
   const sla = deps.sla ?? DEFAULT_SLA_MS;
-  const reopenWithinMs = deps.reopenWithinMs ?? DEFAULT_REOPEN_WITHIN_MS;
+  const reopenWithinMs = (kind: AlertKind): number => deps.reopenWithinMs?.[kind] ?? DEFAULT_REOPEN_WITHIN_MS[kind];
   const store = createAlertStore(db);
   const orders = createWorkOrderStore(db, () => clock.now());
   const listeners = new Set<TransitionListener>();
@@ -70,7 +73,7 @@ export function createAlertService(deps: AlertServiceDeps) {
     const existing = store.active(s.kind, s.subject);
     if (!existing) {
       const last = store.lastResolved(s.kind, s.subject);
-      if (canReopen(last, last && orders.forAlert(last.id), at, reopenWithinMs)) return reopenAlert({ store, orders, sla, transition }, last, s, at, out);
+      if (canReopen(last, last && orders.forAlert(last.id), at, reopenWithinMs(s.kind))) return reopenAlert({ store, orders, sla, transition }, last, s, at, out);
       const id = store.insert({ kind: s.kind, subject: s.subject, severity: s.severity, message: s.message, communityId: s.communityId ?? null, districtId: s.districtId ?? null, details: s.details, at });
       if (opensWorkOrder(s.kind, s.severity)) {
         orders.open({ alertId: id, severity: s.severity, communityId: s.communityId ?? null, districtId: s.districtId ?? null, title: s.message, at, dueAt: dueAt(at, s.severity, sla) });

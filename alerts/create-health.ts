@@ -2,6 +2,7 @@ import type { Db } from '../registry/db.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
+import type { AlertKind } from '../contracts/alert.ts';
 import type { QuerySeries } from '../influx/http.ts';
 import { createAlertService } from './alert-service.ts';
 import { createAlertPointBuilder } from './alert-points.ts';
@@ -24,6 +25,8 @@ export interface HealthDeps {
   gateways?: GatewayPort;
   /** Cron expression of the offline sweep; false: no schedule (tests call sweep()). */
   sweepCron?: string | false;
+  /** Per-kind reopen windows (alerts/reopen.ts); kinds left out keep their defaults. */
+  reopenWithinMs?: Partial<Record<AlertKind, number>>;
 }
 
 export type Health = ReturnType<typeof createHealth>;
@@ -34,7 +37,7 @@ export type Health = ReturnType<typeof createHealth>;
  */
 export function createHealth(deps: HealthDeps) {
   const log = deps.logger.child({ module: 'alerts' });
-  const alerts = createAlertService({ db: deps.db, clock: deps.clock, logger: deps.logger });
+  const alerts = createAlertService({ db: deps.db, clock: deps.clock, logger: deps.logger, reopenWithinMs: deps.reopenWithinMs });
   const workOrders = createWorkOrderService({ db: deps.db, clock: deps.clock, alerts });
   const baselines = createFacilityBaselines(deps.db, deps.devices);
   const toPoint = createAlertPointBuilder();

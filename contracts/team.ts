@@ -27,6 +27,22 @@ export const Technician = z.strictObject({
 });
 export type Technician = z.infer<typeof Technician>;
 
+export const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)');
+/** Minutes east of UTC, as UTC−12:00 … UTC+14:00. China: 480, one zone, no DST. */
+export const UtcOffsetMinutes = z.number().int().min(-720).max(840);
+
+/**
+ * A local-time window in which non-critical notifications are held until it ends (critical
+ * ones go at once: alerts/notify/policy.ts). May cross midnight (22:00–07:00); start == end is
+ * no window. `utcOffsetMinutes` reads start/end in another zone than the notify config's.
+ */
+export const QuietHours = z.strictObject({
+  start: ClockTime,
+  end: ClockTime,
+  utcOffsetMinutes: UtcOffsetMinutes.optional(),
+});
+export type QuietHours = z.infer<typeof QuietHours>;
+
 /** An O&M contractor team: the communities it answers for, where its alerts go, who escalations reach. */
 export const Team = z.strictObject({
   id: EntityId,
@@ -35,5 +51,10 @@ export const Team = z.strictObject({
   channels: z.array(ChannelRoute),
   supervisorChannels: z.array(ChannelRoute).default([]),
   technicians: z.array(Technician).default([]),
+  /**
+   * The team's own quiet hours, replacing the notify config's for its notifications; null: none
+   * for this team (a night-duty team) even if the config has them; absent: the config's apply.
+   */
+  quietHours: QuietHours.nullable().optional(),
 });
 export type Team = z.infer<typeof Team>;

@@ -4,6 +4,7 @@ import {
   INVENTORY_VERSION, type Inventory, type InventoryCommunity, type InventoryDevice, type InventoryFacility, type InventoryZone,
 } from '../contracts/inventory.ts';
 import type { Team } from '../contracts/team.ts';
+import { decodeQuietHours } from '../registry/team-quiet-hours.ts';
 
 type R = Record<string, string | number | null>;
 const opt = <K extends string, V>(key: K, value: V | null | undefined): Partial<Record<K, V>> =>
@@ -66,6 +67,7 @@ export function exportInventory(db: Db): Inventory {
     channels: JSON.parse(String(t.channels)) as Team['channels'],
     supervisorChannels: JSON.parse(String(t.supervisor_channels)) as Team['supervisorChannels'],
     technicians: (technicians.get(String(t.id)) ?? []).map((p) => ({ id: String(p.id), name: String(p.name), ...opt('phone', p.phone as string | null), ...opt('email', p.email as string | null) })),
+    ...decodeQuietHours(t.quiet_hours),
   }));
 
   return { version: INVENTORY_VERSION, districts, teams };

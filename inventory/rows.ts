@@ -1,4 +1,5 @@
 import type { Inventory } from '../contracts/inventory.ts';
+import { encodeQuietHours } from '../registry/team-quiet-hours.ts';
 import type { DesiredRows, Row } from './tables.ts';
 
 const nul = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
@@ -44,7 +45,10 @@ export function inventoryToRows(inv: Inventory): DesiredRows {
     }
   }
   for (const t of inv.teams) {
-    rows.teams.push({ id: t.id, name: t.name, channels: JSON.stringify(t.channels), supervisor_channels: JSON.stringify(t.supervisorChannels), retired_at: null });
+    rows.teams.push({
+      id: t.id, name: t.name, channels: JSON.stringify(t.channels), supervisor_channels: JSON.stringify(t.supervisorChannels),
+      quiet_hours: encodeQuietHours(t.quietHours), retired_at: null,
+    });
     for (const c of new Set(t.communities)) rows.team_communities.push({ team_id: t.id, community_id: c });
     for (const p of t.technicians) {
       rows.technicians.push({ id: p.id, team_id: t.id, name: p.name, phone: nul(p.phone), email: nul(p.email), retired_at: null });

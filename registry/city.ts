@@ -2,6 +2,7 @@ import type { Db } from './db.ts';
 import type { ZoneConfig } from '../contracts/zone.ts';
 import type { CommunityInfo, FacilityConfig } from '../contracts/inventory.ts';
 import type { Team } from '../contracts/team.ts';
+import { decodeQuietHours } from './team-quiet-hours.ts';
 
 type R = Record<string, string | number | null>;
 const opt = <K extends string, V>(key: K, value: V | null | undefined): Partial<Record<K, V>> =>
@@ -77,6 +78,7 @@ export function createCityRegistry(db: Db) {
     channels: JSON.parse(String(t.channels)) as Team['channels'],
     supervisorChannels: JSON.parse(String(t.supervisor_channels)) as Team['supervisorChannels'],
     technicians: (technicians.all(t.id) as R[]).map((p) => ({ id: String(p.id), name: String(p.name), ...opt('phone', p.phone as string | null), ...opt('email', p.email as string | null) })),
+    ...decodeQuietHours(t.quiet_hours),
   });
 
   return {

@@ -1,14 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { Team } from '../../contracts/team.ts';
+import { ClockTime, Team, UtcOffsetMinutes } from '../../contracts/team.ts';
+import { ALERT_KINDS, type AlertKind } from '../../contracts/alert.ts';
 import { ConfigError } from '../../config/config.ts';
 
 const seconds = z.number().int().min(0).max(30 * 86_400);
 /** Per-severity seconds; 0 turns the behaviour off for that severity. */
 const perSeverity = (defaults: { info: number; warning: number; critical: number }) =>
   z.strictObject({ info: seconds.default(defaults.info), warning: seconds.default(defaults.warning), critical: seconds.default(defaults.critical) }).default(defaults);
-const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)');
+
+/**
+ * Per alert kind, seconds after an automatic clear within which the same condition reopens the
+ * same alert (alerts/reopen.ts has the defaults and why); 0 = never reopen. Only the kinds
+ * given change. An unknown kind is refused by name, with the list of known ones.
+ */
+const reopenShape = Object.fromEntries(ALERT_KINDS.map((k) => [k, seconds.optional()])) as Record<AlertKind, z.ZodOptional<typeof seconds>>;
+export const ReopenWithinS = z.strictObject(reopenShape, {
+  error: (issue) => (issue.code === 'unrecognized_keys'
+    ? `unknown alert kind ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected one of ${ALERT_KINDS.join(', ')}`
+    : undefined),
+});
 
 /** Everything the notifier needs; loaded from GS_NOTIFY_CONFIG (YAML or JSON), every key optional. */
 export const NotifyConfig = z.strictObject({
@@ -18,13 +30,18 @@ export const NotifyConfig = z.strictObject({
   reminderIntervalS: perSeverity({ info: 0, warning: 4 * 3600, critical: 1800 }),
   /** Escalate to the team's supervisor channels after this long unacknowledged. */
   escalateAfterS: perSeverity({ info: 0, warning: 8 * 3600, critical: 3600 }),
-  /** Non-critical notifications falling in this local-time window are held until it ends (never dropped). */
-  quietHours: z.strictObject({ start: clockTime, end: clockTime }).optional(),
+  /**
+   * Non-critical notifications falling in this local-time window are held until it ends (never
+   * dropped). A team's own `quietHours` (contracts/team.ts) replaces it for that team.
+   */
+  quietHours: z.strictObject({ start: ClockTime, end: ClockTime }).optional(),
   /**
    * Local time offset used for quiet hours and message timestamps. China has one zone
    * and no DST, so a fixed offset (UTC+8) is exact and keeps the policy pure.
    */
-  utcOffsetMinutes: z.number().int().min(-720).max(840).default(480),
+  utcOffsetMinutes: UtcOffsetMinutes.default(480),
+  /** Per alert kind: how long after an automatic clear a returning condition reopens the same alert. */
+  reopenWithinS: ReopenWithinS.default({}),
   /** The acknowledge link is `{ackBaseUrl}/{alertId}/ack`. */
   ackBaseUrl: z.url().default('http://127.0.0.1:3000/alerts'),
   delivery: z.strictObject({

@@ -9,7 +9,7 @@ import type { SilenceStore } from './silences.ts';
 import type { Outbox } from './outbox.ts';
 import type { NotifyMetrics } from './metrics.ts';
 import { createTracker, type Audience, type Tracked } from './tracker.ts';
-import { quietUntil, severityRank, type NotifyReason } from './policy.ts';
+import { quietHoursOf, quietUntil, severityRank, type NotifyReason } from './policy.ts';
 import { createGroupFlusher } from './flush.ts';
 
 export interface NotifierDeps {
@@ -53,9 +53,14 @@ export function createNotifier(deps: NotifierDeps) {
   const reminderMs = (a: Alert): number => config.reminderIntervalS[a.severity] * 1000;
   const escalateMs = (a: Alert): number => config.escalateAfterS[a.severity] * 1000;
 
+  /** Each team's item waits out that team's quiet hours (policy.ts quietHoursOf), critical ones none. */
   function enqueue(t: Tracked, audience: Audience, reason: NotifyReason, now: number): void {
-    const hold = quietUntil(now, t.alert.severity, config.quietHours, config.utcOffsetMinutes) ?? now;
-    for (const teamId of t.teamIds) tracker.addPending(t.alert.id, teamId, audience, reason, now, hold);
+    const teams = t.alert.communityId && t.teamIds.length > 0 ? deps.teamsFor(t.alert.communityId) : [];
+    for (const teamId of t.teamIds) {
+      const { quiet, utcOffsetMinutes } = quietHoursOf(teams.find((team) => team.id === teamId), config);
+      const hold = quietUntil(now, t.alert.severity, quiet, utcOffsetMinutes) ?? now;
+      tracker.addPending(t.alert.id, teamId, audience, reason, now, hold);
+    }
   }
 
   function resolveTeams(alert: Alert): string[] {

@@ -1,5 +1,5 @@
 import { SEVERITIES, type Alert, type Severity } from '../../contracts/alert.ts';
-import type { ChannelRoute } from '../../contracts/team.ts';
+import type { ChannelRoute, QuietHours, Team } from '../../contracts/team.ts';
 
 /** Pure notification policy: no clock, no I/O; every time is an argument. */
 
@@ -11,7 +11,23 @@ export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 /** A route takes an alert when the route's minimum severity is at or below the alert's. */
 export const routeAccepts = (route: ChannelRoute, severity: Severity): boolean => severityRank(route.minSeverity) <= severityRank(severity);
 
-export interface QuietHours { start: string; end: string }
+/** A quiet-hours window without its offset (the offset is passed beside it). */
+export type QuietWindow = Pick<QuietHours, 'start' | 'end'>;
+
+/**
+ * The quiet hours that hold a team's notifications, and the offset they are read at: the
+ * team's own when it has them (null: none at all), else the notify config's. A team unknown
+ * here (no longer answering for the community) gets the config's.
+ */
+export function quietHoursOf(
+  team: Pick<Team, 'quietHours'> | undefined,
+  global: { quietHours?: QuietWindow | undefined; utcOffsetMinutes: number },
+): { quiet: QuietWindow | undefined; utcOffsetMinutes: number } {
+  const own = team?.quietHours;
+  if (own === undefined) return { quiet: global.quietHours, utcOffsetMinutes: global.utcOffsetMinutes };
+  if (own === null) return { quiet: undefined, utcOffsetMinutes: global.utcOffsetMinutes };
+  return { quiet: { start: own.start, end: own.end }, utcOffsetMinutes: own.utcOffsetMinutes ?? global.utcOffsetMinutes };
+}
 
 const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
@@ -20,7 +36,7 @@ const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Numb
  * the current quiet window, or undefined when it may go now. Critical alerts are never
  * held. The window may cross midnight (22:00–07:00); start == end means no window.
  */
-export function quietUntil(now: number, severity: Severity, quiet: QuietHours | undefined, utcOffsetMinutes: number): number | undefined {
+export function quietUntil(now: number, severity: Severity, quiet: QuietWindow | undefined, utcOffsetMinutes: number): number | undefined {
   if (!quiet || severity === 'critical') return undefined;
   const start = minutesOf(quiet.start);
   const end = minutesOf(quiet.end);

@@ -50,7 +50,7 @@ describe('health monitor (the edge between readings, detectors and alerts)', () 
 
   it.each([
     ['reports once every 3.5 intervals for an hour: one alert, reopened', 3.5 * MIN, 60 * MIN, 1],
-    ['does so, pauses 2 h (past the reopen window) and does so again: two alerts', 3.5 * MIN, 60 * MIN, 2],
+    ['does so, pauses 7 h (past device_offline\'s 6 h reopen window) and does so again: two alerts', 3.5 * MIN, 60 * MIN, 2],
   ])('a device that falls silent, %s', async (_name, gapMs, spanMs, expected) => {
     const t = await setup();
     const round = async () => {
@@ -61,7 +61,7 @@ describe('health monitor (the edge between readings, detectors and alerts)', () 
       }
     };
     await round();
-    if (expected === 2) { t.send('s-1', { moisture: 30 }); t.clock.advance(2 * 60 * MIN); t.send('s-1', { moisture: 30.1 }); await round(); }
+    if (expected === 2) { t.send('s-1', { moisture: 30 }); t.clock.advance(7 * 60 * MIN); t.send('s-1', { moisture: 30.1 }); await round(); }
     const offline = t.alerts.list({ kind: 'device_offline', subject: 's-1' });
     expect(offline).toHaveLength(expected);
     expect(offline[0]!.details).toMatchObject({ reopened: expect.any(Number) });

@@ -58,7 +58,7 @@ describe('alert lifecycle', () => {
     expect(alerts.apply(clear('battery_low', 'd-1'))).toMatchObject({ id: a.id, state: 'resolved', resolvedBy: 'system', resolutionNote: 'back to normal' });
     expect(alerts.apply(clear('battery_low', 'd-1'))).toBeUndefined();
     // Back within the reopen window it would be the same alert (reopen.test.ts); after it, a new one.
-    clock.advance(DEFAULT_REOPEN_WITHIN_MS + 1);
+    clock.advance(DEFAULT_REOPEN_WITHIN_MS.battery_low + 1);
     expect(alerts.apply(raise('battery_low', 'd-1'))!.id).not.toBe(a.id);
     expect(transitions.map((t) => `${t.alert.id}:${t.to}:${t.by}`)).toEqual([`${a.id}:firing:system`, `${a.id}:acknowledged:wang`, `${a.id}:resolved:system`, `${a.id + 1}:firing:system`]);
     expect(alerts.transitions(a.id).map((t) => [t.from, t.to, t.note])).toEqual([[null, 'firing', 'battery_low on d-1'], ['firing', 'acknowledged', 'spare batteries on the van'], ['acknowledged', 'resolved', 'back to normal']]);

@@ -53,6 +53,9 @@ const CASES: Array<{ name: string; mutate: (doc: Doc) => void; path: string; mes
   { name: 'LoRaWAN binding that is no application id', mutate: (d) => { device(d, 'demo-xingfu-z1-soil1').lorawanApplication = 'app/+'; }, path: '{dev:demo-xingfu-z1-soil1}.lorawanApplication', message: 'expected a ChirpStack application id or a The Things Stack {application}@{tenant}' },
   { name: 'gateway that is not a gateway', mutate: (d) => { device(d, 'demo-heping-z1-soil1').gateway = 'demo-xingfu-rain'; }, path: '{dev:demo-heping-z1-soil1}.gateway', message: '"demo-xingfu-rain" is a rain device, not a gateway' },
   { name: 'team answers for an unknown community', mutate: (d) => { d.teams[0].communities.push('atlantis'); }, path: 'teams[0].communities[2]', message: 'no community "atlantis" in the inventory' },
+  { name: 'team quiet hours not HH:MM', mutate: (d) => { d.teams[0].quietHours = { start: '22h', end: '07:00' }; }, path: 'teams[0].quietHours.start', message: 'expected HH:MM (24 h)' },
+  { name: 'team quiet hours without an end', mutate: (d) => { d.teams[0].quietHours = { start: '22:00' }; }, path: 'teams[0].quietHours.end', message: 'required (string)' },
+  { name: 'team quiet hours at an impossible offset', mutate: (d) => { d.teams[0].quietHours.utcOffsetMinutes = 900; }, path: 'teams[0].quietHours.utcOffsetMinutes', message: 'Too big: expected number to be <=840' },
   { name: 'duplicate technician', mutate: (d) => { d.teams[0].technicians[1].id = 'demo-tech-wang'; }, path: 'teams[0].technicians[1].id', message: 'duplicate technician id' },
   { name: 'watering window not cron', mutate: (d) => { community(d, 0).zones[0].windows = ['at dawn']; }, path: `${C0}.zones[0].windows[0]`, message: 'not a cron expression' },
 ];
