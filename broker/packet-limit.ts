@@ -82,6 +82,12 @@ export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verd
     write(chunk: Buffer, encoding, callback) {
       inner.write(chunk, encoding, callback);
     },
+    // mqtt-packet corks the stream for each packet it writes and uncorks on the next tick:
+    // everything aedes wrote in the meantime (a PUBACK per message of a group commit) goes
+    // to the socket as one write, as it would without this wrapper.
+    writev(chunks, callback) {
+      inner.write(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk as Buffer)), callback);
+    },
     final(callback) {
       inner.end();
       callback();

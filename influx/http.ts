@@ -73,7 +73,7 @@ export function createInfluxHttp(target: InfluxTarget) {
       await query(`CREATE DATABASE "${target.db}"`, { db: '' });
     },
 
-    async write(lines: string): Promise<WriteOutcome> {
+    async write(lines: string | Buffer): Promise<WriteOutcome> {
       let res: Response;
       let text: string;
       try {

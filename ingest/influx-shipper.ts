@@ -1,10 +1,12 @@
 import type { Logger } from '../lib/logger.ts';
 import type { InfluxHttp, WriteOutcome } from '../influx/http.ts';
-import type { Backlog, Cursor } from './wal-segments.ts';
+import { chunkLines, type Backlog, type Cursor } from './wal-segments.ts';
 
 /** What the shipper needs of the durable log: the log itself, or a view of it in another thread. */
 export interface ShipperLog {
   read(maxLines: number): { lines: string[]; next: Cursor } | undefined;
+  /** The same lines as the bytes they are on disk, when the log can give them so (no string per line). */
+  readChunk?(maxLines: number): { body: Buffer; count: number; next: Cursor } | undefined;
   commit(next: Cursor): void;
   backlog(): Backlog;
   onDurable(listener: () => void): () => void;
@@ -17,6 +19,15 @@ export interface ShipperMetrics {
   influxUp(up: boolean): void;
 }
 
+/** Points on their way to InfluxDB: the request body, and its lines only when they are needed. */
+export interface Batch {
+  body: string | Buffer;
+  count: number;
+  lines(): string[];
+}
+
+const fromLines = (lines: string[]): Batch => ({ body: lines.join('\n'), count: lines.length, lines: () => lines });
+
 export interface ShipperDeps {
   log: ShipperLog;
   influx: InfluxHttp;
@@ -27,7 +38,7 @@ export interface ShipperDeps {
   /** A point InfluxDB refused for good (type conflict, unparsable): dead-letter it. */
   onRefused: (line: string, message: string) => void;
   /** Points InfluxDB has just stored (benchmarks measure publish → stored latency here). */
-  onStored?: (lines: string[], at: number) => void;
+  onStored?: (batch: Batch, at: number) => void;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   random: () => number;
   now: () => number;
@@ -62,7 +73,7 @@ export function createInfluxShipper(deps: ShipperDeps) {
   }
 
   /** Send until stored or stopped; false when stopped first. */
-  async function send(lines: string[]): Promise<boolean> {
+  async function send(batch: Batch): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       if (stop.signal.aborted && attempt > 0) return false;
       if (!databaseReady) {
@@ -80,7 +91,7 @@ export function createInfluxShipper(deps: ShipperDeps) {
       const started = deps.now();
       let outcome: WriteOutcome;
       try {
-        outcome = await influx.write(lines.join('\n'));
+        outcome = await influx.write(batch.body);
       } catch (error) {
         outcome = { kind: 'retry', status: undefined, message: (error as Error).message }; // the batch is still on disk
       }
@@ -88,8 +99,8 @@ export function createInfluxShipper(deps: ShipperDeps) {
       switch (outcome.kind) {
         case 'ok':
           deps.metrics.influxUp(true);
-          deps.metrics.pointsWritten(lines.length);
-          deps.onStored?.(lines, deps.now());
+          deps.metrics.pointsWritten(batch.count);
+          deps.onStored?.(batch, deps.now());
           return true;
         case 'no_database':
           databaseReady = false;
@@ -97,15 +108,16 @@ export function createInfluxShipper(deps: ShipperDeps) {
         case 'too_large':
         case 'refused':
           deps.metrics.influxUp(true);
-          if (lines.length === 1) {
+          if (batch.count === 1) {
             deps.metrics.writeError('refused');
-            deps.onRefused(lines[0]!, outcome.message);
+            deps.onRefused(batch.lines()[0]!, outcome.message);
             return true;
           }
-          if (outcome.kind === 'refused') logger.warn({ message: outcome.message, points: lines.length }, 'InfluxDB refused points; isolating them');
+          if (outcome.kind === 'refused') logger.warn({ message: outcome.message, points: batch.count }, 'InfluxDB refused points; isolating them');
           {
+            const lines = batch.lines();
             const mid = Math.ceil(lines.length / 2);
-            return (await send(lines.slice(0, mid))) && (await send(lines.slice(mid)));
+            return (await send(fromLines(lines.slice(0, mid)))) && (await send(fromLines(lines.slice(mid))));
           }
         case 'retry':
           deps.metrics.influxUp(false);
@@ -133,6 +145,15 @@ export function createInfluxShipper(deps: ShipperDeps) {
     }
   }
 
+  function readBatch(maxLines: number): (Batch & { next: Cursor }) | undefined {
+    if (log.readChunk) {
+      const chunk = log.readChunk(maxLines);
+      return chunk && { body: chunk.body, count: chunk.count, next: chunk.next, lines: () => chunkLines(chunk.body) };
+    }
+    const read = log.read(maxLines);
+    return read && { ...fromLines(read.lines), next: read.next };
+  }
+
   /** One turn of the loop: wait for a batch's worth or its deadline, then send it. */
   async function step(): Promise<void> {
     wake = new AbortController();
@@ -148,13 +169,13 @@ export function createInfluxShipper(deps: ShipperDeps) {
       await pause(deps.flushMs - waited);
       if (log.backlog().lines < deps.batchSize && deps.now() - firstPendingAt < deps.flushMs) return;
     }
-    const batch = log.read(deps.batchSize);
-    if (!batch || batch.lines.length === 0) {
+    const batch = readBatch(deps.batchSize);
+    if (!batch || batch.count === 0) {
       firstPendingAt = undefined;
       return;
     }
     firstPendingAt = deps.now();
-    if (await send(batch.lines)) log.commit(batch.next);
+    if (await send(batch)) log.commit(batch.next);
   }
 
   return {

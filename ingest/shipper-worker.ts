@@ -3,7 +3,7 @@ import { createInfluxHttp, type InfluxTarget } from '../influx/http.ts';
 import { createLogger } from '../lib/logger.ts';
 import { sleep } from '../lib/sleep.ts';
 import { createInfluxShipper, type ShipperLog } from './influx-shipper.ts';
-import { backlogOf, isBefore, readLines, type Cursor, type SegmentInfo } from './wal-segments.ts';
+import { backlogOf, isBefore, readChunk, readLines, type Cursor, type SegmentInfo } from './wal-segments.ts';
 import type { ToWorker, FromWorker, ShipperWorkerData } from './shipper-thread.ts';
 
 /**
@@ -22,6 +22,7 @@ const listeners = new Set<() => void>();
 
 const view: ShipperLog = {
   read: (maxLines) => readLines(data.dir, segments, cursor, maxLines),
+  readChunk: (maxLines) => readChunk(data.dir, segments, cursor, maxLines),
   commit(next) {
     if (!isBefore(cursor, next)) return;
     cursor = next;
@@ -50,8 +51,8 @@ const shipper = createInfluxShipper({
   },
   onRefused: (line, message) => post({ type: 'refused', line, message }),
   onStored: data.reportStored
-    ? (lines, at) => post({ type: 'stored', at, ts: Float64Array.from(lines, (l) => Number(l.slice(l.lastIndexOf(' ') + 1))) })
-    : (lines) => post({ type: 'stored', at: 0, count: lines.length }),
+    ? (batch, at) => post({ type: 'stored', at, ts: Float64Array.from(batch.lines(), (l) => Number(l.slice(l.lastIndexOf(' ') + 1))) })
+    : (batch) => post({ type: 'stored', at: 0, count: batch.count }),
   sleep,
   random: Math.random,
   now: () => Date.now(),
