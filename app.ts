@@ -15,6 +15,7 @@ import { createInfluxHttp } from './influx/http.ts';
 import { findInfluxd, INSTALL_HINT, startInfluxd, type InfluxdHandle } from './influx/influxd-process.ts';
 import { openDurableLog } from './ingest/durable-log.ts';
 import { startShipperThread } from './ingest/shipper-thread.ts';
+import { createIntakeControl } from './ingest/intake-control.ts';
 import { createIngestStatsWriter } from './ingest/stats-writer.ts';
 import { createDeadLetterStore, recordRejection } from './ingest/dead-letters.ts';
 import { createIngest } from './ingest/pipeline.ts';
@@ -94,6 +95,8 @@ export async function startApp(
   }
   const influx = createInfluxHttp({ url: influxUrl, db: config.influxDb, token: config.influxToken });
 
+  let lastStoredAt = Number.NEGATIVE_INFINITY;
+  let appendsSinceCheck = 0;
   const wal = await openDurableLog({
     dir: join(dataDir, 'wal'),
     clock,
@@ -117,7 +120,10 @@ export async function startApp(
     logger: logger.child({ module: 'shipper' }),
     logLevel: config.logLevel,
     metrics: {
-      pointsWritten: (n) => metrics.pointsWritten.inc(n),
+      pointsWritten: (n) => {
+        lastStoredAt = Date.now();
+        metrics.pointsWritten.inc(n);
+      },
       writeError: (kind) => metrics.writeErrors.inc({ kind }),
       writeDuration: (s) => metrics.writeDuration.observe(s),
       influxUp: (up) => metrics.influxUp.set(up ? 1 : 0),
@@ -146,13 +152,43 @@ export async function startApp(
   });
   readingListeners.push((reading, device) => health.monitor.onReading(reading, device));
 
+  // Backpressure under overload (intake-control.ts): checked after each durable append, every
+  // 2,048 readings, and every 20 ms while the sockets are held, so they are read again as soon
+  // as InfluxDB caught up. The broker's part is wired once it exists.
+  let holdIntake: (hold: boolean) => void = () => undefined;
+  let intakeHeld = (): boolean => false;
+  const intake = createIntakeControl({
+    maxBacklog: config.intakeMaxBacklog,
+    backlogLines: () => wal.backlog().lines + wal.unwrittenLines(),
+    // Storing, if slowly: a write succeeded lately. A starved InfluxDB times out now and then;
+    // one that stored nothing for 10 s is out, and the spool takes what arrives.
+    storageUp: () => Date.now() - lastStoredAt < 10_000,
+    hold: (hold) => holdIntake(hold),
+    held: () => intakeHeld(),
+    onChange: (held, backlog) => {
+      metrics.intakeHeld.set(held ? 1 : 0);
+      if (held) metrics.intakeHolds.inc();
+      logger.debug({ module: 'intake', held, backlog }, held ? 'InfluxDB behind: MQTT intake held' : 'MQTT intake resumed');
+    },
+  });
+  const stopIntakeChecks = wal.onDurable(() => intake.check());
+  const intakeTimer = setInterval(() => { if (intakeHeld()) intake.check(); }, 20).unref();
   const ingest = createIngest({
     onReading: (reading, device) => {
       for (const listener of readingListeners) listener(reading, device);
     },
     lookup: devices,
     append: (lines) => wal.append(lines),
-    appendLine: (line, sync) => wal.appendLine(line, sync),
+    appendLine: (line, sync) => {
+      const done = wal.appendLine(line, sync);
+      // Under a flood thousands of readings arrive between two commits: look at the backlog
+      // every so many too, so the intake is held before they pile up.
+      if (++appendsSinceCheck >= 2_048) {
+        appendsSinceCheck = 0;
+        intake.check();
+      }
+      return done;
+    },
     deadLetter: (letter) => deadLetters.add(letter),
     metrics,
     clock,
@@ -173,6 +209,9 @@ export async function startApp(
     now: () => clock.now(),
     ...brokerOptionsFromConfig(config),
   });
+  // The broker exists from here: the intake control may hold its sockets.
+  holdIntake = (hold) => broker.holdIntake(hold);
+  intakeHeld = () => broker.isIntakeHeld();
   // A device retired by an inventory import loses its live connection too, not just its next CONNECT.
   inventory.onDevicesRemoved((ids) => { for (const id of ids) broker.disconnectDevice(id); });
   const lifecycle = createDeviceLifecycle(db, { devices, disconnect: (id) => broker.disconnectDevice(id) });
@@ -246,6 +285,9 @@ export async function startApp(
     stop(options: { drainMs?: number } = {}): Promise<void> {
       stopping ??= (async () => {
         clearInterval(backlogTimer);
+        clearInterval(intakeTimer);
+        stopIntakeChecks();
+        holdIntake(false);
         // Inputs first (no reading, ack or request arrives at a stopped engine), then the
         // engines flush their state and points into the log, then the log drains.
         await source?.close();

@@ -13,7 +13,7 @@ import { createAuthorizePublish } from './authorize-publish.ts';
 import { createSessions } from './sessions.ts';
 import { createAuthenticator, SERVER_UNAVAILABLE } from './authenticate.ts';
 import { createCredentialCache } from './credential-cache.ts';
-import { limitPacketSize } from './packet-limit.ts';
+import { limitPacketSize, openGate, setGate } from './packet-limit.ts';
 import { createPublishLimiter, type PublishLimits } from './publish-limiter.ts';
 import { createConnectionGuard } from './connection-guard.ts';
 import { createDeviceStatus } from './device-status.ts';
@@ -68,6 +68,7 @@ export async function createMqttBroker(deps: BrokerDeps) {
   const now = deps.now ?? Date.now;
   const limits = deps.limits ?? DEFAULT_BROKER_LIMITS;
   const sessions = createSessions<Client>();
+  const gate = openGate();
   const peers = new WeakMap<Duplex, string>();
   const unauthenticatedSlot = new WeakMap<Duplex, () => void>();
   const refused = (reason: string) => metrics.authFailures.inc({ reason });
@@ -181,7 +182,7 @@ export async function createMqttBroker(deps: BrokerDeps) {
     const conn = limitPacketSize(stream, limits.maxPacketBytes, (verdict) => {
       refused(verdict === 'too_large' ? 'packet_too_large' : 'malformed_packet');
       logger.warn({ ip, verdict, maxBytes: limits.maxPacketBytes }, 'connection closed: packet refused');
-    });
+    }, gate);
     peers.set(conn, ip);
     unauthenticatedSlot.set(conn, releaseUnauthenticated);
     aedes.handle(conn);
@@ -212,6 +213,11 @@ export async function createMqttBroker(deps: BrokerDeps) {
     disconnectDevice: (deviceId: string): number => sessions.revoke(deviceId, 'device'),
     disconnectService: (accountId: string): number => sessions.revoke(accountId, 'service'),
     isListening: (): boolean => listeners.isListening(),
+    /** Stop or resume reading every MQTT socket (the intake gate: backpressure under overload). */
+    holdIntake(hold: boolean): void {
+      if (hold !== gate.paused) setGate(gate, hold);
+    },
+    isIntakeHeld: (): boolean => gate.paused,
     async close(): Promise<void> {
       const closed = listeners.close();
       await new Promise<void>((resolve) => aedes.close(() => resolve())); // disconnects every client

@@ -72,12 +72,43 @@ export function createPacketScanner(maxBytes: number, maxFirstBytes = Math.min(m
  * past the limit (or a malformed length) destroys the connection. Works for any duplex
  * transport (TCP, TLS, WebSocket stream).
  */
-export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verdict: Exclude<PacketVerdict, 'ok'>) => void): Duplex {
+/**
+ * Shared by every connection: while `paused`, sockets are not read (their senders feel TCP
+ * backpressure); each connection that stopped for it leaves its way to resume in `waiting`.
+ */
+export interface IntakeGate {
+  paused: boolean;
+  waiting: Set<() => void>;
+}
+
+export const openGate = (): IntakeGate => ({ paused: false, waiting: new Set() });
+
+/** Close the gate, or open it and resume every connection that was held. */
+export function setGate(gate: IntakeGate, paused: boolean): void {
+  gate.paused = paused;
+  if (paused) return;
+  const held = [...gate.waiting];
+  gate.waiting.clear();
+  for (const resume of held) resume();
+}
+
+export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verdict: Exclude<PacketVerdict, 'ok'>) => void, gate: IntakeGate = openGate()): Duplex {
   const scanner = createPacketScanner(maxBytes);
+  // Bytes read while the gate was closed: kept here, not given to aedes, until it opens.
+  let held: Buffer[] = [];
+  const resume = (): void => {
+    if (outer.destroyed) return;
+    const chunks = held;
+    held = [];
+    let room = true;
+    for (const chunk of chunks) room = outer.push(chunk);
+    if (room) inner.resume();
+  };
   const outer = new Duplex({
     readableHighWaterMark: READ_BUFFER_BYTES,
     read() {
-      inner.resume();
+      if (gate.paused) gate.waiting.add(resume);
+      else inner.resume();
     },
     write(chunk: Buffer, encoding, callback) {
       inner.write(chunk, encoding, callback);
@@ -105,10 +136,19 @@ export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verd
       outer.destroy();
       return;
     }
+    if (gate.paused) {
+      held.push(chunk);
+      inner.pause();
+      gate.waiting.add(resume);
+      return;
+    }
     if (!outer.push(chunk)) inner.pause();
   });
   inner.once('end', () => outer.push(null));
   inner.once('error', (error) => outer.destroy(error));
-  inner.once('close', () => outer.destroy());
+  inner.once('close', () => {
+    gate.waiting.delete(resume);
+    outer.destroy();
+  });
   return outer;
 }

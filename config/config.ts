@@ -35,6 +35,13 @@ export const Config = z.strictObject({
   /** How far a device timestamp may lie ahead of receive time, and how far behind. */
   maxFutureSkewS: positiveInt(365 * 86_400).default(300),
   maxPastAgeS: positiveInt(10 * 365 * 86_400).default(7 * 86_400),
+  /**
+   * Points waiting for a reachable InfluxDB past which the broker stops reading from its
+   * sockets until half of them are stored (TCP backpressure on publishers): under overload
+   * readings arrive late, not by the hundred thousand into memory and the spool. Never
+   * while InfluxDB is unreachable (then the spool takes them). 0 turns it off.
+   */
+  intakeMaxBacklog: z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(0).max(100_000_000).default(100_000),
   /** Disk budget for readings not yet in InfluxDB; past it the oldest are dropped and counted. */
   spoolMaxBytes: positiveInt(1e12).default(1024 * 1024 * 1024),
   /** Also consume readings from an external broker (mqtt://user:pass@host:1883), e.g. a Mosquitto or EMQX cluster. */
@@ -95,6 +102,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   maxFutureSkewS: 'GS_MAX_FUTURE_SKEW_S',
   maxPastAgeS: 'GS_MAX_PAST_AGE_S',
   spoolMaxBytes: 'GS_SPOOL_MAX_BYTES',
+  intakeMaxBacklog: 'GS_INTAKE_MAX_BACKLOG',
   durableAck: 'GS_DURABLE_ACK',
   mqttSource: 'GS_MQTT_SOURCE',
   mqttSourceGroup: 'GS_MQTT_SOURCE_GROUP',

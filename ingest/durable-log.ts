@@ -68,10 +68,11 @@ export async function openDurableLog(options: DurableLogOptions) {
     return { lines: [], sync: false, done, resolve, reject };
   };
   let pending = newGroup();
-  // Groups that reached GROUP_MAX_LINES while a commit was running, oldest first. Bounded
-  // groups keep each commit's completion (PUBACKs, the rules) to a short stretch of the
-  // event loop, so sockets are read in between rather than after a second-long burst.
+  // Groups that reached GROUP_MAX_LINES while a commit was running, oldest first. They are
+  // written together and settled one per turn (settleInTurns).
   const full: Group[] = [];
+  /** Lines appended and not yet written (what memory holds for the log). */
+  let unwritten = 0;
   const nextGroup = (): Group => {
     if (pending.lines.length >= GROUP_MAX_LINES) {
       full.push(pending);
@@ -115,6 +116,24 @@ export async function openDurableLog(options: DurableLogOptions) {
 
   const unshippedBytes = (): number => backlogOf(segments, cursor, 0).bytes;
 
+  // Groups written together are settled one per event-loop turn, in order: each group's
+  // completion (PUBACKs, the rules for its readings) is a bounded stretch of work, and the
+  // sockets are read in between.
+  const settling: Group[] = [];
+  function settleInTurns(groups: Group[]): void {
+    const idle = settling.length === 0;
+    settling.push(...groups);
+    if (!idle) return;
+    settling.shift()!.resolve();
+    const next = (): void => {
+      const group = settling.shift();
+      if (!group) return;
+      group.resolve();
+      if (settling.length > 0) setImmediate(next);
+    };
+    if (settling.length > 0) setImmediate(next);
+  }
+
   // The shipper commits a batch several times a second; a file write and rename for each
   // would block this thread on a busy disk. The cursor is saved at most every
   // CURSOR_SAVE_MS: a crash in between only replays points InfluxDB overwrites with themselves.
@@ -147,17 +166,20 @@ export async function openDurableLog(options: DurableLogOptions) {
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       while (full.length > 0 || pending.lines.length > 0) {
-        let batch = full.shift();
-        if (!batch) {
-          batch = pending;
+        // Everything waiting goes in one write: a turn of the event loop can deliver many
+        // groups' worth of readings, and a write each would let them pile up in memory.
+        const batches = full.splice(0);
+        if (pending.lines.length > 0) {
+          batches.push(pending);
           pending = newGroup();
         }
         try {
-          batch.lines.push(''); // the last line's newline
-          const buf = Buffer.from(batch.lines.join('\n'), 'utf8');
-          const lineCount = batch.lines.length - 1;
-          if (active().size > 0 && active().size + buf.length > segmentBytes) await rotate();
+          const bufs = batches.map((b) => Buffer.from(`${b.lines.join('\n')}\n`, 'utf8'));
+          const bytes = bufs.reduce((n, b) => n + b.length, 0);
+          const lineCount = batches.reduce((n, b) => n + b.lines.length, 0);
+          if (active().size > 0 && active().size + bytes > segmentBytes) await rotate();
           const seg = active();
+          const buf = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, bytes);
           let written = 0;
           while (written < buf.length) {
             const { bytesWritten } = await handle.write(buf, written, buf.length - written, seg.size + written);
@@ -165,16 +187,18 @@ export async function openDurableLog(options: DurableLogOptions) {
           }
           // fdatasync covers every earlier write to this file too, so a group of QoS 0
           // points only is written and not synced: nobody was promised it survives a power cut.
-          if (options.fsync && batch.sync) await handle.datasync();
+          if (options.fsync && batches.some((b) => b.sync)) await handle.datasync();
           seg.size += buf.length;
           seg.lines += lineCount;
+          unwritten -= lineCount;
           enforceBudget();
-          batch.resolve();
+          settleInTurns(batches);
           for (const l of listeners) l();
         } catch (error) {
+          unwritten -= batches.reduce((n, b) => n + b.lines.length, 0);
           // Best effort: drop what this failed append left, so a restart does not recover it.
           await handle.truncate(active().size).catch(() => undefined);
-          batch.reject(error);
+          for (const b of batches) b.reject(error);
         }
       }
     } finally {
@@ -193,6 +217,7 @@ export async function openDurableLog(options: DurableLogOptions) {
       if (lines.length === 0) return Promise.resolve();
       const group = nextGroup();
       for (const line of lines) group.lines.push(line);
+      unwritten += lines.length;
       if (options.sync !== false) group.sync = true;
       const { done } = group;
       flushing ??= flushLoop();
@@ -208,6 +233,7 @@ export async function openDurableLog(options: DurableLogOptions) {
       if (closed) return Promise.reject(new Error('durable log is closed'));
       const group = nextGroup();
       group.lines.push(line);
+      unwritten++;
       if (sync) group.sync = true;
       const { done } = group;
       flushing ??= flushLoop();
@@ -241,6 +267,9 @@ export async function openDurableLog(options: DurableLogOptions) {
       }
       saveCursorSoon();
     },
+
+    /** Lines appended but not yet written to the segment (held in memory until the next commit). */
+    unwrittenLines: (): number => unwritten,
 
     /** Lines and bytes not yet stored in InfluxDB, and the age of the oldest (ms). */
     backlog(): Backlog {

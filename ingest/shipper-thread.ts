@@ -47,6 +47,8 @@ export interface ShipperThreadDeps {
   onStoredTimestamps?: (ts: Float64Array, at: number) => void;
 }
 
+const NOTIFY_MS = 4;
+
 /** Start the shipper in a worker thread; the same drain/stop contract as the in-thread shipper. */
 export function startShipperThread(deps: ShipperThreadDeps) {
   const { log } = deps;
@@ -59,15 +61,17 @@ export function startShipperThread(deps: ShipperThreadDeps) {
   const waiting = { drained: [] as Array<(ok: boolean) => void>, stopped: [] as Array<() => void> };
   let exited = false;
 
-  // Tell the worker about new durable data at most once per tick, however many commits.
+  // Tell the worker about new durable data at most every NOTIFY_MS, however many commits:
+  // under load the log commits hundreds of times a second, and each message is a copy of
+  // the segment table; the shipper lingers longer than this before a partial batch anyway.
   let scheduled = false;
   const unsubscribe = log.onDurable(() => {
     if (scheduled) return;
     scheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       scheduled = false;
       if (!exited) worker.postMessage({ type: 'durable', ...log.snapshot() } satisfies ToWorker);
-    });
+    }, NOTIFY_MS);
   });
 
   worker.on('message', (message: FromWorker) => {

@@ -30,6 +30,8 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
     spoolBacklogPoints: new Gauge({ name: 'gs_spool_backlog_points', help: 'Points on local disk not yet stored in InfluxDB', registers }),
     spoolBacklogBytes: new Gauge({ name: 'gs_spool_backlog_bytes', help: 'Bytes on local disk not yet stored in InfluxDB', registers }),
     spoolOldestAge: new Gauge({ name: 'gs_spool_oldest_age_seconds', help: 'Age of the oldest point not yet stored in InfluxDB', registers }),
+    intakeHeld: new Gauge({ name: 'gs_ingest_intake_held', help: '1 while the broker stops reading its sockets because InfluxDB is behind (backpressure)', registers }),
+    intakeHolds: new Counter({ name: 'gs_ingest_intake_holds_total', help: 'Times the broker stopped reading its sockets because InfluxDB was behind', registers }),
     spoolDropped: new Counter({ name: 'gs_spool_dropped_points_total', help: 'Points dropped because the spool exceeded its disk budget', registers }),
     apiAuthFailures: new Counter({ name: 'gs_api_auth_failures_total', help: 'Refused API requests, by reason (missing_token, invalid_token, forbidden, rate_limited)', labelNames: ['reason'] as const, registers }),
     credentialChecks: new Counter({ name: 'gs_mqtt_credential_checks_total', help: 'MQTT credential checks, by how they were answered (cache or scrypt)', labelNames: ['via'] as const, registers }),
