@@ -35,40 +35,9 @@ export const segmentName = (s: Pick<SegmentInfo, 'index' | 'birth'>): string =>
 export const isBefore = (a: Cursor, b: Cursor): boolean => a.segment < b.segment || (a.segment === b.segment && a.offset < b.offset);
 
 /** Read up to `maxLines` durable lines from `cursor`; `next` is where a commit moves it. */
-export function readLines(dir: string, segments: readonly SegmentInfo[], cursor: Cursor, maxLines: number, maxBytes = Math.min(maxLines * 512, 8 * 1024 * 1024)): { lines: string[]; next: Cursor } | undefined {
-  let at = cursor;
-  for (;;) {
-    const seg = segments.find((s) => s.index === at.segment) ?? segments.find((s) => s.index > at.segment);
-    if (!seg) return undefined;
-    if (seg.index !== at.segment) at = { segment: seg.index, offset: 0, line: 0 };
-    if (at.offset < seg.size) {
-      const length = Math.min(seg.size - at.offset, maxBytes);
-      const buf = Buffer.allocUnsafe(length);
-      let fd: number;
-      try {
-        fd = openSync(join(dir, segmentName(seg)), 'r');
-      } catch {
-        return undefined; // dropped by the disk budget meanwhile: the writer moves the cursor on
-      }
-      try {
-        readSync(fd, buf, 0, length, at.offset);
-      } finally {
-        closeSync(fd);
-      }
-      const end = buf.lastIndexOf(0x0a) + 1;
-      if (end === 0 && length === maxBytes) return readLines(dir, segments, cursor, maxLines, maxBytes * 4); // one very long line
-      const lines: string[] = [];
-      let pos = 0;
-      while (lines.length < maxLines && pos < end) {
-        const nl = buf.indexOf(0x0a, pos);
-        lines.push(buf.toString('utf8', pos, nl));
-        pos = nl + 1;
-      }
-      return { lines, next: { segment: seg.index, offset: at.offset + pos, line: at.line + lines.length } };
-    }
-    if (seg === segments[segments.length - 1]) return undefined;
-    at = { segment: seg.index + 1, offset: 0, line: 0 };
-  }
+export function readLines(dir: string, segments: readonly SegmentInfo[], cursor: Cursor, maxLines: number): { lines: string[]; next: Cursor } | undefined {
+  const chunk = readChunk(dir, segments, cursor, maxLines);
+  return chunk && { lines: chunkLines(chunk.body), next: chunk.next };
 }
 
 /**
