@@ -149,8 +149,11 @@ export async function startApp(
   // Facility/device health, alerts and the fault ledger (issue 6).
   const health = createHealth({
     db, clock, logger, devices, append: (lines) => wal.append(lines), influx, reopenWithinMs: reopenWindowsMs(notifyConfig.reopenWithinS),
+    facilities: city,
   });
   readingListeners.push((reading, device) => health.monitor.onReading(reading, device));
+  // A facility's own thresholds take effect from the reading after the import that set them.
+  inventory.onImported(() => health.facilityThresholds.refresh());
 
   // Backpressure under overload (intake-control.ts): checked after each durable append, every
   // 2,048 readings, and every 20 ms while the sockets are held, so they are read again as soon
