@@ -32,6 +32,7 @@ import type { AcceptedReading } from './contracts/reading.ts';
 import type { DeviceInfo } from './contracts/device.ts';
 import { loadNotifyConfig, type NotifyConfig } from './alerts/notify/config.ts';
 import { createNotificationService } from './alerts/notify/service.ts';
+import { loadRulesConfig, type RulesConfig } from './alerts/rules-config.ts';
 import { startIrrigation, type IrrigationTime } from './irrigation/start.ts';
 import type { IrrigationSettings } from './rules/irrigation/settings.ts';
 
@@ -49,14 +50,17 @@ export async function startApp(
     onStoredTimestamps?: (ts: Float64Array, at: number) => void;
     ingestStatsIntervalMs?: number;
     notify?: NotifyConfig;
+    /** Facility/device health thresholds and work-order SLA; GS_RULES_CONFIG when absent. */
+    rules?: RulesConfig;
     irrigation?: Partial<IrrigationSettings>;
     /** The irrigation tick and timers on another clock than the wall's (simulated runs). */
     irrigationTime?: IrrigationTime;
   } = {},
 ) {
   const clock = options.clock ?? systemClock;
-  // Read before anything starts, so a bad notification config fails fast (GS_NOTIFY_CONFIG).
+  // Read before anything starts, so a bad notification or rules config fails fast (GS_NOTIFY_CONFIG, GS_RULES_CONFIG).
   const notifyConfig = options.notify ?? loadNotifyConfig(process.env);
+  const rulesConfig = options.rules ?? loadRulesConfig(process.env);
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const metrics = createMetrics();
@@ -149,8 +153,11 @@ export async function startApp(
   // Facility/device health, alerts and the fault ledger (issue 6).
   const health = createHealth({
     db, clock, logger, devices, append: (lines) => wal.append(lines), influx, reopenWithinMs: reopenWindowsMs(notifyConfig.reopenWithinS),
+    facilities: city, facilityConfig: rulesConfig.facilityHealth, deviceConfig: rulesConfig.deviceHealth, slaMs: rulesConfig.workOrderSlaMs,
   });
   readingListeners.push((reading, device) => health.monitor.onReading(reading, device));
+  // A facility's own thresholds take effect from the reading after the import that set them.
+  inventory.onImported(() => health.facilityThresholds.refresh());
 
   // Backpressure under overload (intake-control.ts): checked after each durable append, every
   // 2,048 readings, and every 20 ms while the sockets are held, so they are read again as soon

@@ -2,23 +2,30 @@ import { loadConfig, ConfigError } from './config/config.ts';
 import { createLogger } from './lib/logger.ts';
 import { startApp } from './app.ts';
 import { loadNotifyConfig } from './alerts/notify/config.ts';
+import { loadRulesConfig } from './alerts/rules-config.ts';
 
 /** The process entry: configuration, the app, and signals. */
 async function main(): Promise<void> {
-  let config;
-  let notify;
-  try {
-    config = loadConfig(process.env);
-    notify = loadNotifyConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
+  // Every file is checked before any stops the start, so one run lists every bad value.
+  const problems: string[] = [];
+  const read = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
     }
-    throw error;
+  };
+  const config = read(() => loadConfig(process.env));
+  const notify = read(() => loadNotifyConfig(process.env));
+  const rules = read(() => loadRulesConfig(process.env));
+  if (!config || !notify || !rules) {
+    process.stderr.write(`${new ConfigError(problems).message}\n`);
+    process.exit(2);
   }
   const logger = createLogger(config.logLevel);
-  const app = await startApp(config, logger, { notify });
+  const app = await startApp(config, logger, { notify, rules });
   let signals = 0;
   const shutdown = (signal: string) => {
     if (++signals > 1) {

@@ -4,7 +4,7 @@ import type { AlertSignal, AlertTransition } from '../contracts/alert.ts';
 import type { AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import { decideFacility, initialFacilityState, type Angles, type FacilityState } from '../rules/facility-health/decide-facility.ts';
-import { DEFAULT_FACILITY_CONFIG, type FacilityRuleConfig } from '../rules/facility-health/thresholds.ts';
+import { DEFAULT_FACILITY_CONFIG, thresholdsFor, type FacilityRuleConfig, type FacilityThresholds } from '../rules/facility-health/thresholds.ts';
 import { decideDeviceHealth, initialDeviceHealthState, seedDeviceHealth, type DeviceContext, type DeviceHealthState } from '../rules/device-health/decide-device.ts';
 import { DEFAULT_DEVICE_HEALTH_CONFIG, type DeviceHealthConfig } from '../rules/device-health/config.ts';
 import { initialOfflineState, markOnline, sweepOffline } from '../rules/device-health/offline.ts';
@@ -28,6 +28,12 @@ export interface HealthMonitorDeps {
   /** Stores a learned baseline (facilities table + registry refresh). */
   saveBaseline(facilityId: string, baseline: Angles): void;
   facilityConfig?: FacilityRuleConfig;
+  /**
+   * A facility's effective thresholds (its inventory overrides over its type's): called for
+   * every tilt reading, so it must answer from memory (facility-thresholds.ts). Absent: the
+   * type's thresholds from facilityConfig.
+   */
+  facilityThresholds?: { of(facilityId: string | undefined, type: string | undefined): FacilityThresholds };
   deviceConfig?: DeviceHealthConfig;
   /** Each sweep's `device_status` points (the durable log's append); none when absent. */
   writeStatus?: (lines: string[]) => void;
@@ -44,6 +50,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
   const log = deps.logger.child({ module: 'health' });
   const facilityConfig = deps.facilityConfig ?? DEFAULT_FACILITY_CONFIG;
   const deviceConfig = deps.deviceConfig ?? DEFAULT_DEVICE_HEALTH_CONFIG;
+  const facilityThresholds = deps.facilityThresholds ?? { of: (_id: string | undefined, type: string | undefined) => thresholdsFor(facilityConfig, type) };
   const gateways = deps.gateways ?? noGateways;
   const since = deps.clock.now();
   const facilities = new Map<string, FacilityState>();
@@ -130,6 +137,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
         const baseline = device.baselinePitch !== undefined && device.baselineRoll !== undefined ? { pitch: device.baselinePitch, roll: device.baselineRoll } : learned.get(facilityId);
         const decision = decideFacility(facilities.get(facilityId) ?? initialFacilityState(), { pitch, roll, shock: reading.fields.shock, ts: reading.ts }, {
           facilityId, facilityType: device.facilityType, communityId: device.communityId, districtId: device.districtId, reportIntervalS: device.reportIntervalS, baseline,
+          thresholds: facilityThresholds.of(device.facilityId, device.facilityType),
         }, facilityConfig);
         facilities.set(facilityId, decision.state);
         if (decision.learnedBaseline) {

@@ -1,5 +1,5 @@
 import type { Db } from '../registry/db.ts';
-import type { Inventory } from '../contracts/inventory.ts';
+import type { ImportReport, Inventory } from '../contracts/inventory.ts';
 import { createInventoryImporter, type ImporterDeps } from './apply.ts';
 import { exportInventory } from './export.ts';
 
@@ -17,6 +17,7 @@ export function createInventoryService(deps: {
   hashSecret?: ImporterDeps['hashSecret'];
 }) {
   const retiredListeners: Array<(ids: string[]) => void> = [];
+  const importedListeners: Array<(report: ImportReport) => void> = [];
   const importer = createInventoryImporter({
     db: deps.db,
     now: deps.now,
@@ -31,7 +32,18 @@ export function createInventoryService(deps: {
     onDevicesRemoved(listener: (ids: string[]) => void): void {
       retiredListeners.push(listener);
     },
-    importInventory: importer.importInventory,
+    /**
+     * After every import that wrote rows: features holding registry data in memory (the
+     * facility thresholds the health rules judge by) re-read it. Listeners must not throw.
+     */
+    onImported(listener: (report: ImportReport) => void): void {
+      importedListeners.push(listener);
+    },
+    async importInventory(...args: Parameters<typeof importer.importInventory>): ReturnType<typeof importer.importInventory> {
+      const result = await importer.importInventory(...args);
+      if (result.report.rowsWritten > 0) for (const listener of importedListeners) listener(result.report);
+      return result;
+    },
     previewInventory: importer.previewInventory,
     exportInventory: (): Inventory => exportInventory(deps.db),
   };

@@ -34,6 +34,11 @@ export interface FacilityContext {
   reportIntervalS: number;
   /** The calibrated (stored) baseline; undefined until calibrated or learned. */
   baseline: Angles | undefined;
+  /**
+   * This facility's effective thresholds (resolveThresholds: its type's with its own
+   * inventory overrides); absent: its type's from the config.
+   */
+  thresholds?: FacilityThresholds;
 }
 
 export interface TiltInput extends Angles { ts: number; shock: number | undefined }
@@ -65,7 +70,7 @@ export function decideFacility(state: FacilityState, reading: TiltInput, ctx: Fa
   // A store-and-forward replay older than what was already judged changes nothing: its
   // moment has passed, and comparing it with a newer reading would invent a jump.
   if (state.previous && reading.ts < state.previous.ts) return { state, signals: [] };
-  const t = thresholdsFor(config, ctx.facilityType);
+  const t = ctx.thresholds ?? thresholdsFor(config, ctx.facilityType);
   const signals: AlertSignal[] = [];
   const base = { subject: ctx.facilityId, communityId: ctx.communityId, districtId: ctx.districtId, at: reading.ts };
   const name = `${ctx.facilityType ?? 'facility'} ${ctx.facilityId}`;

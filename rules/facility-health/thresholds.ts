@@ -71,3 +71,21 @@ export const DEFAULT_FACILITY_CONFIG: FacilityRuleConfig = {
 export function thresholdsFor(config: FacilityRuleConfig, type: string | undefined): FacilityThresholds {
   return config.byType[(type ?? 'other') as FacilityType] ?? config.byType.other;
 }
+
+/** A facility's own tilt angles (the inventory's `thresholds`), in place of its type's. */
+export type TiltOverride = Pick<FacilityThresholds, 'warningDeg' | 'criticalDeg'>;
+
+/**
+ * One facility's effective thresholds: its type's (the deployment's defaults), with its own
+ * warning/critical angles where the inventory gives them. Impact, shock and settlement stay
+ * the type's: the inventory overrides only the two angles.
+ *
+ * The hysteresis is capped at half the overridden warning angle. A pavilion's 0.5° band
+ * under an override of 0.4° would put the clear point below zero: a warning that could
+ * never clear by itself.
+ */
+export function resolveThresholds(config: FacilityRuleConfig, type: string | undefined, override: TiltOverride | undefined): FacilityThresholds {
+  const base = thresholdsFor(config, type);
+  if (!override) return base;
+  return { ...base, warningDeg: override.warningDeg, criticalDeg: override.criticalDeg, hysteresisDeg: Math.min(base.hysteresisDeg, override.warningDeg / 2) };
+}

@@ -96,6 +96,16 @@ describe('the process', () => {
     await expect(spawnApp({ GS_DATA_DIR: dataDir, GS_NOTIFY_CONFIG: file, GS_MANAGED_INFLUXD: 'never' }, 10_000)).rejects.toThrow(/exited \(2\)[\s\S]*notify.yaml: retentionDays: /);
   });
 
+  it('refuses a bad rules config file, listing its problems with those of the other settings in one run', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gs-proc-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const file = join(dataDir, 'rules.yaml');
+    writeFileSync(file, 'facilityHealth:\n  byType:\n    pavilion: { warningDeg: 6 }\n');
+    await expect(spawnApp({ GS_DATA_DIR: dataDir, GS_RULES_CONFIG: file, GS_MQTT_PORT: 'eighty', GS_MANAGED_INFLUXD: 'never' }, 10_000)).rejects.toThrow(
+      /exited \(2\)[\s\S]*GS_MQTT_PORT: expected a port number[\s\S]*rules.yaml: facilityHealth.byType.pavilion: warningDeg \(6\) must be below criticalDeg \(5, the default\)/,
+    );
+  });
+
   it('refuses a bad configuration with a specific message and a non-zero exit', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'gs-proc-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertSignal } from '../../../../contracts/alert.ts';
 import { decideFacility, initialFacilityState, type FacilityContext, type FacilityState, type TiltInput } from '../../../../rules/facility-health/decide-facility.ts';
-import { DEFAULT_FACILITY_CONFIG as CONFIG } from '../../../../rules/facility-health/thresholds.ts';
+import { DEFAULT_FACILITY_CONFIG as CONFIG, resolveThresholds, type FacilityThresholds } from '../../../../rules/facility-health/thresholds.ts';
 import { createRandom } from '../../../../lib/random.ts';
 
 const T0 = Date.UTC(2026, 5, 1);
@@ -186,5 +186,38 @@ describe('baseline learning', () => {
     const r = run([{ pitch: 0 }, { pitch: 1 }, { pitch: 0 }, { pitch: 1 }, { pitch: 0 }, { pitch: 1 }], ctx('trellis_rope', null));
     expect(r.learned).toBeUndefined();
     expect(r.state.learning).toHaveLength(CONFIG.baselineReadings);
+  });
+});
+
+describe('a facility\'s own thresholds (inventory overrides) over its type\'s', () => {
+  const pavilion = resolveThresholds(CONFIG, 'pavilion', { warningDeg: 1, criticalDeg: 3 });
+  const own = (thresholds: FacilityThresholds | undefined): FacilityContext => ({ ...ctx('pavilion'), thresholds });
+
+  it('replaces only the warning and critical angles; impact, shock and settlement stay the type\'s', () => {
+    expect(pavilion).toEqual({ ...CONFIG.byType.pavilion, warningDeg: 1, criticalDeg: 3 });
+    expect(resolveThresholds(CONFIG, 'pavilion', undefined)).toBe(CONFIG.byType.pavilion);
+    expect(resolveThresholds(CONFIG, 'no-such-type', { warningDeg: 7, criticalDeg: 9 })).toEqual({ ...CONFIG.byType.other, warningDeg: 7, criticalDeg: 9 });
+  });
+
+  it('caps the hysteresis at half the overridden warning angle, so a low warning can still clear', () => {
+    expect(resolveThresholds(CONFIG, 'trellis_rope', { warningDeg: 1, criticalDeg: 4 }).hysteresisDeg).toBe(0.5);
+    expect(resolveThresholds(CONFIG, 'pavilion', { warningDeg: 0.4, criticalDeg: 4 }).hysteresisDeg).toBe(0.2);
+    const { signals } = run([...steady(3, 0.5), ...steady(3, 0.1)], own(resolveThresholds(CONFIG, 'pavilion', { warningDeg: 0.4, criticalDeg: 4 })));
+    expect(signals.map((s) => [s.action, s.i])).toEqual([['raise', 2], ['clear', 5]]);
+  });
+
+  it.each([
+    ['the type\'s angles', 1.5, undefined, []],
+    ['a lowered warning angle', 1.5, pavilion, [['raise', 'warning']]],
+    ['a lowered critical angle', 3, pavilion, [['raise', 'critical']]],
+    ['a raised warning angle', 3, resolveThresholds(CONFIG, 'pavilion', { warningDeg: 4, criticalDeg: 8 }), []],
+  ])('%s: a pavilion held at %s°', (_name, deg, thresholds, expected) => {
+    const { signals } = run(steady(CONFIG.debounceReadings, deg as number), own(thresholds as FacilityThresholds | undefined));
+    expect(raises(signals, 'facility_tilt').map((s) => [s.action, (s as { severity?: string }).severity])).toEqual(expected);
+  });
+
+  it('names the angles it judged by in the alert', () => {
+    const { signals } = run(steady(3, 1.5), own(pavilion));
+    expect(raises(signals, 'facility_tilt')[0]).toMatchObject({ message: expect.stringContaining('(warning at 1°)'), details: { warningDeg: 1, criticalDeg: 3 } });
   });
 });
