@@ -166,6 +166,7 @@ export function createIngest(deps: IngestDeps) {
     group.settled = true;
     failedGroups++;
     if (filling === group) filling = undefined;
+    flushCounters(); // a disk that fails every append must not stop the received counts
     // Not stored: let a retransmission through the dedup window, and fail the publishes.
     for (const r of group.readings) if (r.dedupKey !== undefined) dedup.forget(r.deviceId, r.dedupKey);
     deps.logger.error({ err: error, readings: group.readings.length }, 'durable log append failed');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { connect } from '../../helpers/mqtt.ts';
-import { api, sleep } from '../broker/support.ts';
+import { api, metricValue, sleep } from '../broker/support.ts';
 
 /**
  * A durable log on a disk that refuses every write: its active segment is /dev/full (each
@@ -52,5 +52,14 @@ describe('a disk that fails every write', () => {
     expect(outcomes.gateway).toBe('acked');
     // The original failed (ENOSPC): a PUBACK for its copy would make the sender drop a reading nobody stored.
     expect(outcomes.retransmission).not.toBe('acked');
+  });
+
+  it('still counts the messages it receives while every append fails', async () => {
+    const before = await metricValue(t, 'gs_mqtt_messages_received_total', { format: 'native' });
+    const client = await connect(t.app.mqttPort, { clientId: 'ops-full/counts', username: 'ops-full', password: opsSecret });
+    for (let seq = 100; seq < 105; seq++) client.publish('gs/soil-full/up', JSON.stringify({ ts: Date.now() - 1_000, seq, moisture: 22 }), { qos: 0 });
+    await sleep(500);
+    client.end(true);
+    expect(await metricValue(t, 'gs_mqtt_messages_received_total', { format: 'native' })).toBe(before + 5);
   });
 });
