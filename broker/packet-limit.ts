@@ -96,12 +96,21 @@ export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verd
   const scanner = createPacketScanner(maxBytes);
   // Bytes read while the gate was closed: kept here, not given to aedes, until it opens.
   let held: Buffer[] = [];
+  // The peer ended (or the socket closed) after bytes were held: a device that connects,
+  // publishes and disconnects sends its FIN right behind its readings, and Node emits 'end'
+  // on a paused socket. The end is passed on after the held bytes, never before them.
+  let endAfterHeld = false;
   const resume = (): void => {
     if (outer.destroyed) return;
     const chunks = held;
     held = [];
     let room = true;
     for (const chunk of chunks) room = outer.push(chunk);
+    if (endAfterHeld) {
+      endAfterHeld = false;
+      outer.push(null);
+      return;
+    }
     if (room) inner.resume();
   };
   const outer = new Duplex({
@@ -144,9 +153,15 @@ export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verd
     }
     if (!outer.push(chunk)) inner.pause();
   });
-  inner.once('end', () => outer.push(null));
+  inner.once('end', () => {
+    if (held.length > 0) endAfterHeld = true;
+    else outer.push(null);
+  });
   inner.once('error', (error) => outer.destroy(error));
   inner.once('close', () => {
+    // Held bytes of a peer that ended cleanly are still its messages: aedes gets them, then
+    // the end, when the gate opens (its answers then fail to write, as for any closed peer).
+    if (endAfterHeld && !inner.errored) return;
     gate.waiting.delete(resume);
     outer.destroy();
   });

@@ -125,11 +125,16 @@ export function createIngest(deps: IngestDeps) {
     return ts;
   }
 
-  /** The group an append's promise belongs to; a new promise starts a new group. */
-  function groupOf(done: Promise<void>): Group {
-    if (filling?.done === done) return filling;
+  /**
+   * The group an append's promise belongs to; a new promise starts a new group. `inLog`
+   * false: readings with nothing to store (a gateway's), settled at once. Such a group is
+   * no commit of the log, so it must not become `latest`: a retransmission waiting on it
+   * would be acknowledged before its original, still on its way to disk, is durable.
+   */
+  function groupOf(done: Promise<void>, inLog = true): Group {
+    if (inLog && filling?.done === done) return filling;
     const group: Group = { done, settled: false, readings: [], devices: [], settles: [] };
-    filling = latest = group;
+    if (inLog) filling = latest = group;
     done.then(() => completed(group), (error: unknown) => failed(group, error as Error));
     return group;
   }
@@ -161,6 +166,7 @@ export function createIngest(deps: IngestDeps) {
     group.settled = true;
     failedGroups++;
     if (filling === group) filling = undefined;
+    flushCounters(); // a disk that fails every append must not stop the received counts
     // Not stored: let a retransmission through the dedup window, and fail the publishes.
     for (const r of group.readings) if (r.dedupKey !== undefined) dedup.forget(r.deviceId, r.dedupKey);
     deps.logger.error({ err: error, readings: group.readings.length }, 'durable log append failed');
@@ -270,8 +276,9 @@ export function createIngest(deps: IngestDeps) {
       // A duplicate's publish settles as its original's does, so the sender keeps the reading.
       return duplicates > 0 ? settleDuplicate(settle) : settle?.();
     }
+    const stored = lines !== undefined || line !== undefined;
     const done = lines !== undefined ? deps.append(lines) : line !== undefined ? appendLine(line, msg.qos > 0) : Promise.resolve();
-    const group = groupOf(done);
+    const group = groupOf(done, stored);
     group.readings.push(one);
     group.devices.push(oneDevice!);
     if (readings) for (let i = 0; i < readings.length; i++) { group.readings.push(readings[i]!); group.devices.push(devices![i]!); }

@@ -58,3 +58,27 @@ describe('backpressure: a tight backlog bound holds and lets go of the intake wi
     await eventually(() => (t.app.broker.isIntakeHeld() ? undefined : true), 5_000, 'the intake let go once InfluxDB caught up');
   });
 });
+
+describe('the intake gate and a client that disconnects while held', () => {
+  let t: TestApp;
+  let secret: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({ intakeMaxBacklog: 0, ...UNLIMITED }); // held and let go by hand here
+    secret = await t.register({ id: 'soil-sleepy', kind: 'soil', place: { district: 'd1', community: 'c1', zone: 'z1' } });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('delivers what a connect-publish-disconnect device sent before its DISCONNECT once the gate opens', async () => {
+    const client = await connect(t.app.mqttPort, { clientId: 'soil-sleepy', username: 'soil-sleepy', password: secret });
+    const base = Date.now() - 60_000;
+    t.app.broker.holdIntake(true);
+    for (let seq = 0; seq < 20; seq++) client.publish('gs/soil-sleepy/up', JSON.stringify({ ts: base + seq, seq, moisture: 20 }), { qos: 0 });
+    await new Promise<void>((resolve) => client.end(false, {}, () => resolve())); // DISCONNECT, then FIN: back to sleep
+    await sleep(300);
+    t.app.broker.holdIntake(false);
+    await eventually(async () => ((await countPoints(t.influx, 'soil', 'moisture')) === 20 ? true : undefined), 5_000, 'the 20 readings sent before the DISCONNECT');
+  });
+});

@@ -1,0 +1,65 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { connect } from '../../helpers/mqtt.ts';
+import { api, metricValue, sleep } from '../broker/support.ts';
+
+/**
+ * A durable log on a disk that refuses every write: its active segment is /dev/full (each
+ * write fails with ENOSPC), so nothing the ingest appends is ever stored.
+ */
+function dataDirOnFullDisk(): string {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gs-full-'));
+  mkdirSync(join(dataDir, 'wal'));
+  symlinkSync('/dev/full', join(dataDir, 'wal', `000000000001-${String(Date.now()).padStart(13, '0')}.wal`));
+  return dataDir;
+}
+
+describe('a disk that fails every write', () => {
+  let t: TestApp;
+  let dataDir: string;
+  let ops: MqttClient;
+  let opsSecret: string;
+
+  beforeAll(async () => {
+    dataDir = dataDirOnFullDisk();
+    t = await startTestApp({}, { dataDir });
+    await t.register({ id: 'soil-full', kind: 'soil', place: { district: 'd1', community: 'c1', zone: 'z1' } });
+    await t.register({ id: 'gw-full', kind: 'gateway', place: { district: 'd1', community: 'c1' } });
+    const res = await api(t, ADMIN_TOKEN).post('/api/v1/service-accounts', { id: 'ops-full', kind: 'admin' });
+    expect(res.statusCode).toBe(201);
+    opsSecret = (res.json() as { secret: string }).secret;
+    ops = await connect(t.app.mqttPort, { clientId: 'ops-full', username: 'ops-full', password: opsSecret });
+  });
+  afterAll(async () => {
+    ops?.end(true);
+    await t?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('never acknowledges a retransmission whose original was not stored, even with a pointless reading between them', async () => {
+    const reading = JSON.stringify({ ts: Date.now() - 1_000, seq: 41, moisture: 22 });
+    const outcomes: Record<string, string> = {};
+    const note = (name: string) => (error?: Error) => { outcomes[name] ??= error ? 'error' : 'acked'; };
+    // One write from the client: the broker hands the three publishes to the ingest in one turn.
+    ops.publish('gs/soil-full/up', reading, { qos: 1 }, note('original'));
+    ops.publish('gs/gw-full/up', JSON.stringify({ rssi: -60 }), { qos: 1 }, note('gateway')); // accepted, nothing to store
+    ops.publish('gs/soil-full/up', reading, { qos: 1 }, note('retransmission'));
+    await sleep(1_000);
+    expect(outcomes.gateway).toBe('acked');
+    // The original failed (ENOSPC): a PUBACK for its copy would make the sender drop a reading nobody stored.
+    expect(outcomes.retransmission).not.toBe('acked');
+  });
+
+  it('still counts the messages it receives while every append fails', async () => {
+    const before = await metricValue(t, 'gs_mqtt_messages_received_total', { format: 'native' });
+    const client = await connect(t.app.mqttPort, { clientId: 'ops-full/counts', username: 'ops-full', password: opsSecret });
+    for (let seq = 100; seq < 105; seq++) client.publish('gs/soil-full/up', JSON.stringify({ ts: Date.now() - 1_000, seq, moisture: 22 }), { qos: 0 });
+    await sleep(500);
+    client.end(true);
+    expect(await metricValue(t, 'gs_mqtt_messages_received_total', { format: 'native' })).toBe(before + 5);
+  });
+});
