@@ -111,6 +111,7 @@ export async function startApp(
       logger.error({ module: 'spool', lines, bytes, budget: config.spoolMaxBytes }, 'spool over its disk budget: oldest points dropped');
     },
     onCursorError: (error) => logger.error({ module: 'spool', err: error }, 'spool cursor not saved; a restart resends points InfluxDB already has'),
+    onListenerError: (error) => logger.error({ module: 'spool', err: error }, 'a durable-log listener failed'),
   });
   // The shipper runs in its own thread: a flood of MQTT traffic saturating this event
   // loop must not starve the requests that move points to InfluxDB.
@@ -186,6 +187,7 @@ export async function startApp(
     },
     lookup: devices,
     append: (lines) => wal.append(lines),
+    syncPoint: () => wal.syncPoint(),
     appendLine: (line, sync) => {
       const done = wal.appendLine(line, sync);
       // Under a flood thousands of readings arrive between two commits: look at the backlog
@@ -295,6 +297,7 @@ export async function startApp(
         clearInterval(intakeTimer);
         stopIntakeChecks();
         holdIntake(false);
+        holdIntake = () => undefined; // stopping: never held again, whatever the backlog
         // Inputs first (no reading, ack or request arrives at a stopped engine), then the
         // engines flush their state and points into the log, then the log drains.
         await source?.close();

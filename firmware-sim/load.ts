@@ -37,6 +37,14 @@ export interface LoadReport {
   ackLatencyMs: { p50: number; p95: number; p99: number; max: number };
 }
 
+/**
+ * The last timestamp given to each device, across runs in this process: a device sending
+ * faster than one reading per millisecond runs ahead of the clock, and a second run
+ * starting from the clock would reuse its timestamps (InfluxDB keeps one point per series
+ * and time, so readings would overwrite each other).
+ */
+const lastTsByDevice = new Map<string, number>();
+
 const defaultReading = (_id: string, seq: number, ts: number) => ({ ts, seq, moisture: 20 + (seq % 100) / 10, temperature: 18.5, battery: 90 });
 
 const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
@@ -59,7 +67,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       const d = o.devices[next++]!;
       try {
         const client = await mqtt.connectAsync(o.url, { clientId: d.id, username: d.id, password: d.secret, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 30_000 });
-        conns.push({ id: d.id, client, topic: deviceTopic(d.id, 'up'), seq: 0, outstanding: 0, lastTs: 0 });
+        conns.push({ id: d.id, client, topic: deviceTopic(d.id, 'up'), seq: 0, outstanding: 0, lastTs: lastTsByDevice.get(d.id) ?? 0 });
       } catch {
         connectFailures++;
       }
@@ -78,6 +86,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     // Distinct timestamps per device: InfluxDB keeps one point per series and time.
     const ts = Math.max(Date.now(), c.lastTs + 1);
     c.lastTs = ts + batch - 1;
+    lastTsByDevice.set(c.id, c.lastTs);
     const items = Array.from({ length: batch }, (_, i) => makeReading(c.id, c.seq + i, ts + i));
     c.seq += batch;
     const payload = JSON.stringify(batch === 1 ? items[0] : items);

@@ -31,6 +31,8 @@ export interface DurableLogOptions {
    * cursor only replays points InfluxDB already has (same series and time) after a restart.
    */
   onCursorError?: (error: unknown) => void;
+  /** A durable-commit listener or the drop callback threw (logged; the log carries on). */
+  onListenerError?: (error: unknown) => void;
 }
 
 export type DurableLog = Awaited<ReturnType<typeof openDurableLog>>;
@@ -73,6 +75,8 @@ export async function openDurableLog(options: DurableLogOptions) {
   const full: Group[] = [];
   /** Lines appended and not yet written (what memory holds for the log). */
   let unwritten = 0;
+  /** Bytes of the active segment written without an fdatasync (QoS 0 groups). */
+  let unsynced = false;
   const nextGroup = (): Group => {
     if (pending.lines.length >= GROUP_MAX_LINES) {
       full.push(pending);
@@ -85,6 +89,9 @@ export async function openDurableLog(options: DurableLogOptions) {
   const listeners = new Set<() => void>();
 
   async function rotate(): Promise<void> {
+    // A later fdatasync covers only the new file: sync what QoS 0 groups left unsynced here.
+    if (unsynced) await handle.datasync();
+    unsynced = false;
     await handle.close();
     const next: Segment = { index: active().index + 1, birth: clock.now(), size: 0, lines: 0 };
     segments.push(next);
@@ -101,7 +108,13 @@ export async function openDurableLog(options: DurableLogOptions) {
       cursor = { segment: segments[0]!.index, offset: 0, line: 0 };
       saveCursor();
       bytes -= skippedBytes;
-      if (skippedLines > 0) options.onDrop(skippedLines, skippedBytes);
+      if (skippedLines > 0) {
+        try {
+          options.onDrop(skippedLines, skippedBytes);
+        } catch (error) {
+          options.onListenerError?.(error); // the drop is done and counted by the caller's own metric
+        }
+      }
     }
   }
 
@@ -115,6 +128,17 @@ export async function openDurableLog(options: DurableLogOptions) {
   }
 
   const unshippedBytes = (): number => backlogOf(segments, cursor, 0).bytes;
+
+  // A listener's failure is its own: the commit it was told about stands.
+  function notify(): void {
+    for (const l of listeners) {
+      try {
+        l();
+      } catch (error) {
+        options.onListenerError?.(error);
+      }
+    }
+  }
 
   // Groups written together are settled one per event-loop turn, in order: each group's
   // completion (PUBACKs, the rules for its readings) is a bounded stretch of work, and the
@@ -187,13 +211,16 @@ export async function openDurableLog(options: DurableLogOptions) {
           }
           // fdatasync covers every earlier write to this file too, so a group of QoS 0
           // points only is written and not synced: nobody was promised it survives a power cut.
-          if (options.fsync && batches.some((b) => b.sync)) await handle.datasync();
+          if (options.fsync && batches.some((b) => b.sync)) {
+            await handle.datasync();
+            unsynced = false;
+          } else if (options.fsync) unsynced = true;
           seg.size += buf.length;
           seg.lines += lineCount;
           unwritten -= lineCount;
           enforceBudget();
           settleInTurns(batches);
-          for (const l of listeners) l();
+          notify();
         } catch (error) {
           unwritten -= batches.reduce((n, b) => n + b.lines.length, 0);
           // Best effort: drop what this failed append left, so a restart does not recover it.
@@ -238,6 +265,26 @@ export async function openDurableLog(options: DurableLogOptions) {
       const { done } = group;
       flushing ??= flushLoop();
       return done;
+    },
+
+    /**
+     * Resolves once everything appended so far is fdatasync'd, QoS 0 groups included: a QoS 1
+     * retransmission of a reading first sent at QoS 0 is acknowledged only then.
+     */
+    syncPoint(): Promise<void> {
+      if (closed) return Promise.reject(new Error('durable log is closed'));
+      const group = pending.lines.length > 0 ? pending : full.at(-1);
+      if (group) {
+        group.sync = true;
+        return group.done;
+      }
+      return (async () => {
+        while (flushing) await flushing;
+        if (options.fsync && unsynced) {
+          await handle.datasync();
+          unsynced = false;
+        }
+      })();
     },
 
     /** Wait for every append made so far to be durable. */

@@ -4,7 +4,8 @@
  * a sustained flood with InfluxDB up it only turns into lag and memory: every reading
  * arrives later and later. So past `maxBacklog` unshipped points, while InfluxDB answers,
  * the broker stops reading its sockets (publishers feel TCP backpressure, QoS 1 senders
- * wait for their PUBACKs) until half the backlog is stored. An outage releases it at once.
+ * wait for their PUBACKs) until half the backlog is stored. `storageUp` false (the app says:
+ * nothing stored for 10 s) releases it: during an outage the spool takes the readings.
  */
 export interface IntakeControlDeps {
   /** 0 turns the control off. */

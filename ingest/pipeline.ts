@@ -31,6 +31,8 @@ export interface IngestDeps {
    * one promise (the durable log's group commit): the ingest then settles them together.
    */
   append: (lines: string[]) => Promise<void>;
+  /** Resolves once everything appended so far is fdatasync'd (a QoS 1 duplicate of a QoS 0 original waits for it). */
+  syncPoint?: () => Promise<void>;
   /** One line; the hot path's form of `append` (defaults to it). `sync` false: a QoS 0 reading, owed no fdatasync. */
   appendLine?: (line: string, sync: boolean) => Promise<void>;
   deadLetter: (letter: DeadLetter) => void;
@@ -174,11 +176,20 @@ export function createIngest(deps: IngestDeps) {
   }
 
   /** A duplicate is acknowledged as its original is: once the latest pending group is durable. */
-  function settleDuplicate(settle: Settle | undefined): void {
+  function settleDuplicate(settle: Settle | undefined, qos: number): void {
     if (!settle) return;
+    const failuresBefore = failedGroups;
+    if (qos > 0 && deps.syncPoint) {
+      // The original may have come at QoS 0, in a group written but not synced: a PUBACK
+      // waits for a sync that covers it (it commits after every earlier group).
+      deps.syncPoint().then(
+        () => settle(failedGroups === failuresBefore ? undefined : new Error('the original reading was not stored')),
+        (error: unknown) => settle(error as Error),
+      );
+      return;
+    }
     const waitFor = latest;
     if (!waitFor || waitFor.settled) return settle();
-    const failuresBefore = failedGroups;
     waitFor.done.then(
       () => settle(failedGroups === failuresBefore ? undefined : new Error('the original reading was not stored')),
       (error: unknown) => settle(error as Error),
@@ -274,7 +285,7 @@ export function createIngest(deps: IngestDeps) {
     }
     if (one === undefined) {
       // A duplicate's publish settles as its original's does, so the sender keeps the reading.
-      return duplicates > 0 ? settleDuplicate(settle) : settle?.();
+      return duplicates > 0 ? settleDuplicate(settle, msg.qos) : settle?.();
     }
     const stored = lines !== undefined || line !== undefined;
     const done = lines !== undefined ? deps.append(lines) : line !== undefined ? appendLine(line, msg.qos > 0) : Promise.resolve();
@@ -284,7 +295,7 @@ export function createIngest(deps: IngestDeps) {
     if (readings) for (let i = 0; i < readings.length; i++) { group.readings.push(readings[i]!); group.devices.push(devices![i]!); }
     if (!settle) return;
     // Accepted readings and duplicates in one batch: settled when both are.
-    group.settles.push(duplicates > 0 ? (error) => (error ? settle(error) : settleDuplicate(settle)) : settle);
+    group.settles.push(duplicates > 0 ? (error) => (error ? settle(error) : settleDuplicate(settle, msg.qos)) : settle);
   }
 
   return {

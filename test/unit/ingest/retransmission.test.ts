@@ -61,3 +61,33 @@ describe('a retransmission that arrives while the original is still being stored
     await again;
   });
 });
+
+describe('a QoS 1 retransmission of a reading first sent at QoS 0', () => {
+  it('is acknowledged only after a sync that covers the original (QoS 0 groups are written, not synced)', async () => {
+    const appends: Array<() => void> = [];
+    const syncs: Array<() => void> = [];
+    const ingest = createIngest({
+      lookup: { get: (id) => (id === SOIL.id ? SOIL : undefined), getByDevEui: () => undefined },
+      append: () => new Promise<void>((resolve) => appends.push(resolve)),
+      syncPoint: () => new Promise<void>((resolve) => syncs.push(resolve)),
+      deadLetter: () => undefined,
+      metrics: createMetrics({ defaults: false }),
+      clock: createManualClock(T0),
+      logger: createLogger('silent'),
+      limits: { maxFutureSkewMs: 300_000, maxPastAgeMs: 7 * 86_400_000, maxPayloadBytes: 65_536 },
+    });
+    const payload = Buffer.from(`{"seq":9,"ts":${T0},"moisture":21}`);
+    const original = ingest.handle({ topic: 'gs/soil-1/up', payload, qos: 0 });
+    appends[0]!(); // written (a QoS 0 group: no fdatasync owed)
+    await original;
+    let acked = false;
+    const resend = ingest.handle({ topic: 'gs/soil-1/up', payload, qos: 1 }).then(() => { acked = true; });
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(syncs).toHaveLength(1);
+    expect(acked).toBe(false); // a PUBACK now would promise what a power cut could still take
+    syncs[0]!();
+    await resend;
+    expect(acked).toBe(true);
+  });
+});
+
