@@ -17,18 +17,20 @@ export interface DeviceHealthState {
   lastReceivedAt: number | undefined;
 }
 
-/** A run of identical watched values: `key` names them ("21.5", or "1.2|0.4" for two fields). */
+/**
+ * A run of identical watched values. `key` names them ("21.5", or "1.2|0.4" for two
+ * fields) and is built only when needed (an alert, a frozen value to compare): turning
+ * numbers into text for every reading was a measurable share of the ingest.
+ */
 export interface StuckRun {
-  key: string;
+  key?: string;
   count: number;
   since: number;
-  /** The values themselves (absent in state saved before they were kept: then compared by key). */
+  /** The values themselves (absent in a run made before they were kept: then `key` is). */
   values?: readonly number[];
 }
 
-function stuckRun(values: number[], since: number): StuckRun {
-  return { key: values.join('|'), count: 1, since, values };
-}
+const keyOf = (run: StuckRun): string => run.key ?? run.values!.join('|');
 
 export const initialDeviceHealthState = (): DeviceHealthState => ({
   battery: initialHold(), batteryCritical: initialHold(), batteryAlert: 'none', stuck: undefined, stuckAt: undefined,
@@ -99,15 +101,19 @@ function holdOf(spec: HoldSpec, reportIntervalS: number): HoldConfig {
  * Pure: (state, reading, context, config) → (state, signals). Offline is the sweep's job.
  * Every condition is held both ways (hold.ts) on the server's receive time, so neither a
  * flood of readings nor a device clock that is itself wrong can rush an alert or its clearing.
- * A detector with nothing new returns its input state, so a healthy reading costs one copy.
+ * A detector with nothing new returns its input state, so a healthy reading costs one copy
+ * of the state and one of the stuck run.
  */
 export function decideDeviceHealth(state: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceContext, cfg: DeviceHealthConfig): { state: DeviceHealthState; signals: AlertSignal[] } {
   const emit = new Emit(ctx, r.receivedAt);
-  let next: DeviceHealthState = { ...state, lastReceivedAt: r.receivedAt };
+  let next = state;
   next = decideBattery(next, r, ctx, cfg, emit);
   next = decideStuck(next, r, ctx, cfg, emit);
   next = decidePlausible(next, r, ctx, cfg, emit);
   next = decideSkew(next, state.lastReceivedAt, r, ctx, cfg, emit);
+  // A detector that changed something returned a copy made in this call: ours to finish.
+  if (next === state) next = { ...state, lastReceivedAt: r.receivedAt };
+  else next.lastReceivedAt = r.receivedAt;
   return { state: next, signals: emit.signals ?? NO_SIGNALS };
 }
 
@@ -147,13 +153,14 @@ function decideStuck(s: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceCon
     if (same && prev!.values![i] !== v) same = false;
   }
   let run: StuckRun;
-  if (same) run = { key: prev!.key, count: prev!.count + 1, since: prev!.since, values: prev!.values };
+  if (same) run = { count: prev!.count + 1, since: prev!.since, values: prev!.values };
   else {
-    run = stuckRun(fields.map((f) => r.fields[f]!), r.ts);
-    if (prev && prev.values === undefined && prev.key === run.key) run = { ...run, count: prev.count + 1, since: prev.since };
+    const values = fields.length === 1 ? [r.fields[fields[0]!]!] : fields.map((f) => r.fields[f]!);
+    run = { count: 1, since: r.ts, values };
+    if (prev && prev.values === undefined && prev.key === keyOf(run)) run = { ...run, count: prev.count + 1, since: prev.since };
   }
-  const key = run.key;
   if (s.stuckAt) {
+    const key = keyOf(run);
     const clearHold = { raiseReadings: 1, raiseForMs: 0, clearReadings: cfg.stuckClear.clearReadings, clearForMs: cfg.stuckClear.clearForIntervals * ctx.reportIntervalS * 1000 };
     // After a restart the frozen value is unknown until the first reading: take that one.
     const frozen = s.stuckAt.key === '' ? key : s.stuckAt.key;
@@ -165,6 +172,7 @@ function decideStuck(s: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceCon
     return { ...s, stuck: run, stuckAt: { key: frozen, hold: step.state } };
   }
   if (run.count >= cfg.stuckReadings && r.ts - run.since >= cfg.stuckMinSpanMs) {
+    const key = keyOf(run);
     emit.raise('sensor_stuck', 'warning', `${fields.join('/')} stuck at ${key.replaceAll('|', '/')} for ${run.count} readings`, { value: key, readings: run.count, sinceTs: run.since });
     return { ...s, stuck: run, stuckAt: { key, hold: firingHold(r.receivedAt) } };
   }
