@@ -171,6 +171,7 @@ export async function startApp(
     // Storing, if slowly: a write succeeded lately. A starved InfluxDB times out now and then;
     // one that stored nothing for 10 s is out, and the spool takes what arrives.
     storageUp: () => Date.now() - lastStoredAt < 10_000,
+    now: () => Date.now(),
     hold: (hold) => holdIntake(hold),
     held: () => intakeHeld(),
     onChange: (held, backlog) => {

@@ -6,6 +6,10 @@
  * the broker stops reading its sockets (publishers feel TCP backpressure, QoS 1 senders
  * wait for their PUBACKs) until half the backlog is stored. `storageUp` false (the app says:
  * nothing stored for 10 s) releases it: during an outage the spool takes the readings.
+ *
+ * A hold stops every socket, CONNECTs, PINGREQs and valve acks included, so it never lasts
+ * longer than `maxHoldMs` at a time, and is followed by at least `minOpenMs` of reading:
+ * against a very slow InfluxDB, keepalives and acknowledgements still get through.
  */
 export interface IntakeControlDeps {
   /** 0 turns the control off. */
@@ -15,22 +19,38 @@ export interface IntakeControlDeps {
   hold: (hold: boolean) => void;
   held: () => boolean;
   onChange?: (held: boolean, backlog: number) => void;
+  now: () => number;
+  /** Longest continuous hold (default 10 s: inside 1.5 × a 10 s keepalive). */
+  maxHoldMs?: number;
+  /** Least reading between two holds that ran to `maxHoldMs` (default 2 s). */
+  minOpenMs?: number;
 }
 
 export function createIntakeControl(deps: IntakeControlDeps) {
+  const maxHoldMs = deps.maxHoldMs ?? 10_000;
+  const minOpenMs = deps.minOpenMs ?? 2_000;
+  let heldSince = 0;
+  let openUntil = 0; // after a hold that ran out: no new hold before this
+  const set = (hold: boolean, lines: number): void => {
+    deps.hold(hold);
+    deps.onChange?.(hold, lines);
+  };
   return {
-    /** Decide again (after each durable append, each stored batch, and on a timer while held). */
+    /** Decide again (after each durable append, every so many appends, and on a timer while held). */
     check(): void {
       if (deps.maxBacklog === 0) return;
       const lines = deps.backlogLines();
+      const now = deps.now();
       if (!deps.held()) {
-        if (lines > deps.maxBacklog && deps.storageUp()) {
-          deps.hold(true);
-          deps.onChange?.(true, lines);
+        if (lines > deps.maxBacklog && now >= openUntil && deps.storageUp()) {
+          heldSince = now;
+          set(true, lines);
         }
       } else if (lines <= deps.maxBacklog / 2 || !deps.storageUp()) {
-        deps.hold(false);
-        deps.onChange?.(false, lines);
+        set(false, lines);
+      } else if (now - heldSince >= maxHoldMs) {
+        openUntil = now + minOpenMs;
+        set(false, lines);
       }
     },
   };

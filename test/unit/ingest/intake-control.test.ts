@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createIntakeControl } from '../../../ingest/intake-control.ts';
 
 function harness(maxBacklog = 100) {
-  const s = { backlog: 0, up: true, held: false, changes: [] as boolean[] };
+  const s = { backlog: 0, up: true, held: false, changes: [] as boolean[], now: 0 };
   const control = createIntakeControl({
     maxBacklog,
     backlogLines: () => s.backlog,
@@ -10,6 +10,7 @@ function harness(maxBacklog = 100) {
     hold: (hold) => { s.held = hold; },
     held: () => s.held,
     onChange: (held) => s.changes.push(held),
+    now: () => s.now,
   });
   return { s, check: () => control.check() };
 }
@@ -52,4 +53,24 @@ describe('intake control', () => {
     check();
     expect(s.held).toBe(false);
   });
+
+  it('holds 10 s at the most, then reads for 2 s before it may hold again (keepalives get through)', () => {
+    const { s, check } = harness();
+    s.backlog = 1_000;
+    check();
+    expect(s.held).toBe(true);
+    s.now = 9_999;
+    check();
+    expect(s.held).toBe(true);
+    s.now = 10_000;
+    check();
+    expect(s.held).toBe(false); // ran out, backlog still high
+    s.now = 11_999;
+    check();
+    expect(s.held).toBe(false);
+    s.now = 12_000;
+    check();
+    expect(s.held).toBe(true);
+  });
 });
+
