@@ -3,7 +3,11 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 
 const port = z.coerce.number({ error: 'expected a port number 0-65535 (0: any free port)' }).int('expected a whole number').min(0, 'expected a port number 0-65535').max(65535, 'expected a port number 0-65535');
-const positiveInt = (max: number) => z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(1).max(max);
+// The bounds carry their own messages: zod 4 would otherwise report a value out of range
+// with the schema's `error` ("expected a number"), which misleads about "0" or "70000".
+const wholeNumber = (min: number, max: number) =>
+  z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(min, `expected at least ${min}`).max(max, `expected at most ${max}`);
+const positiveInt = (max: number) => wholeNumber(1, max);
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
 
 /** The whole configuration: one schema, one source of types. */
@@ -41,7 +45,7 @@ export const Config = z.strictObject({
    * readings arrive late, not by the hundred thousand into memory and the spool. Never
    * while InfluxDB is unreachable (then the spool takes them). 0 turns it off.
    */
-  intakeMaxBacklog: z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(0).max(100_000_000).default(100_000),
+  intakeMaxBacklog: wholeNumber(0, 100_000_000).default(100_000),
   /** Disk budget for readings not yet in InfluxDB; past it the oldest are dropped and counted. */
   spoolMaxBytes: positiveInt(1e12).default(1024 * 1024 * 1024),
   /** Also consume readings from an external broker (mqtt://user:pass@host:1883), e.g. a Mosquitto or EMQX cluster. */

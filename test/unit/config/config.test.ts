@@ -38,6 +38,9 @@ describe('loadConfig', () => {
     [{ GS_ADMIN_TOKEN: 'short' }, /^GS_ADMIN_TOKEN: must be at least 16 characters/],
     [{ GS_LOG_LEVEL: 'loud' }, /^GS_LOG_LEVEL: /],
     [{ GS_DURABLE_ACK: 'maybe' }, /^GS_DURABLE_ACK: /],
+    [{ GS_WRITE_BATCH_SIZE: '0' }, /^GS_WRITE_BATCH_SIZE: expected at least 1 \(got "0"\)$/],
+    [{ GS_MQTT_SOURCE_CONNECTIONS: '65' }, /^GS_MQTT_SOURCE_CONNECTIONS: expected at most 64 \(got "65"\)$/],
+    [{ GS_INTAKE_MAX_BACKLOG: '-1' }, /^GS_INTAKE_MAX_BACKLOG: expected at least 0 \(got "-1"\)$/],
   ])('names the variable and the value for %j', (env, message) => {
     const found = problems(env);
     expect(found).toHaveLength(1);
