@@ -3,6 +3,7 @@ import { createLogger } from './lib/logger.ts';
 import { startApp } from './app.ts';
 import { loadNotifyConfig } from './alerts/notify/config.ts';
 import { loadRulesConfig } from './alerts/rules-config.ts';
+import { checkThreadpool } from './config/threadpool.ts';
 
 /** The process entry: configuration, the app, and signals. */
 async function main(): Promise<void> {
@@ -20,11 +21,18 @@ async function main(): Promise<void> {
   const config = read(() => loadConfig(process.env));
   const notify = read(() => loadNotifyConfig(process.env));
   const rules = read(() => loadRulesConfig(process.env));
-  if (!config || !notify || !rules) {
+  // libuv sized its thread pool before this module was evaluated (the ESM loader's own
+  // async reads start it), from UV_THREADPOOL_SIZE as the operator or the `--require`
+  // preload npm start uses (config/threadpool-preload.cjs) left it: setting it here would
+  // change nothing. What is left is to refuse a pool that differs from the configuration.
+  const threadpool = config ? checkThreadpool(config, process.env.UV_THREADPOOL_SIZE) : undefined;
+  problems.push(...(threadpool?.problems ?? []));
+  if (!config || !notify || !rules || !threadpool || problems.length > 0) {
     process.stderr.write(`${new ConfigError(problems).message}\n`);
     process.exit(2);
   }
   const logger = createLogger(config.logLevel);
+  logger.info({ threads: threadpool.threads, mqttAuthConcurrency: config.mqttAuthConcurrency, mqttAuthQueue: config.mqttAuthQueue }, 'libuv thread pool');
   const app = await startApp(config, logger, { notify, rules });
   let signals = 0;
   const shutdown = (signal: string) => {

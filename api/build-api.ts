@@ -70,7 +70,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         issues: error.validation.map((v) => ({ path: v.instancePath.replace(/^\//, '').replaceAll('/', '.'), message: v.message })),
       });
     }
-    if (error instanceof CodedError) return reply.code(STATUS_BY_CODE[error.code] ?? 500).send({ error: error.code, message: error.message });
+    if (error instanceof CodedError) {
+      return reply.code(STATUS_BY_CODE[error.code] ?? 500).send({ error: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}) });
+    }
     const status = (error as { statusCode?: number }).statusCode;
     if (status && status < 500) return reply.code(status).send({ error: 'bad_request', message: (error as Error).message });
     request.log.error({ err: error }, 'request failed');

@@ -21,29 +21,39 @@ export interface AuthenticatorDeps {
   dummyVerify: (secret: string) => Promise<unknown>;
   countCheck: (via: 'cache' | 'scrypt') => void;
   /**
-   * scrypt runs on libuv's thread pool (4 threads), which the durable log's writes and
-   * fdatasync share: a flood of wrong credentials would hold every QoS 1 PUBACK behind it
-   * (400 queued checks held an append 17 s here). At most `concurrency` run at once, `queue`
-   * more wait; past that a CONNECT is refused as server unavailable and the client retries.
+   * scrypt runs on libuv's thread pool (4 threads by default), which the durable log's
+   * writes and fdatasync share: a flood of wrong credentials would hold every QoS 1 PUBACK
+   * behind it (400 queued checks held an append 17 s here). At most `concurrency` run at
+   * once, `queue` more wait; past that a CONNECT is refused as server unavailable and the
+   * client retries. GS_MQTT_AUTH_CONCURRENCY / GS_MQTT_AUTH_QUEUE; the pool is sized to
+   * keep threads beside them (config/threadpool-size.cjs).
    */
   slowChecks?: { concurrency: number; queue: number };
+  /** Told each time the checks running or waiting change: the gauges that size a reconnect storm. */
+  observeSlowChecks?: (running: number, waiting: number) => void;
 }
 
 const BUSY = Symbol('busy');
 
-function createGate(options: { concurrency: number; queue: number }) {
+function createGate(options: { concurrency: number; queue: number }, observe: (running: number, waiting: number) => void = () => undefined) {
   let active = 0;
   const waiting: Array<() => void> = [];
   return async <T>(check: () => Promise<T>): Promise<T | typeof BUSY> => {
     if (active < options.concurrency) active += 1;
     else if (waiting.length >= options.queue) return BUSY;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
+    else {
+      const turn = new Promise<void>((resolve) => waiting.push(resolve));
+      observe(active, waiting.length);
+      await turn;
+    }
+    observe(active, waiting.length);
     try {
       return await check();
     } finally {
       const next = waiting.shift(); // hand the slot over, or give it back
       if (next) next();
       else active -= 1;
+      observe(active, waiting.length);
     }
   };
 }
@@ -56,7 +66,7 @@ const refuse = (reason: RefusalReason, returnCode = BAD_USERNAME_OR_PASSWORD): A
  * (a '/' never occurs in a device id, so such a client id cannot take over a device's session).
  */
 export function createAuthenticator(deps: AuthenticatorDeps) {
-  const slow = createGate(deps.slowChecks ?? { concurrency: 2, queue: 256 });
+  const slow = createGate(deps.slowChecks ?? { concurrency: 2, queue: 256 }, deps.observeSlowChecks);
   async function authenticate(clientId: string, username: string | undefined, password: string | undefined, attempt = 0): Promise<AuthOutcome> {
     if (!username || password === undefined || password === '') return refuse('no_credentials');
     const device = deps.devices.get(username);

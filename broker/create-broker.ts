@@ -25,6 +25,8 @@ export interface BrokerLimits {
   publish: PublishLimits;
   maxConnections: number;
   connectsPerIp: BucketLimits;
+  /** scrypt checks of passwords at once, and CONNECTs waiting for one (GS_MQTT_AUTH_CONCURRENCY, GS_MQTT_AUTH_QUEUE). */
+  credentialChecks: { concurrency: number; queue: number };
 }
 
 export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
@@ -32,6 +34,7 @@ export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   publish: { device: { ratePerS: 5, burst: 50 }, service: { ratePerS: 500, burst: 5_000 }, disconnectAfter: 100, windowMs: 60_000 },
   maxConnections: 50_000,
   connectsPerIp: { ratePerS: 100, burst: 2_000 },
+  credentialChecks: { concurrency: 2, queue: 256 },
 };
 
 export interface BrokerDeps {
@@ -80,6 +83,11 @@ export async function createMqttBroker(deps: BrokerDeps) {
     cache: createCredentialCache({ key: randomBytes(32), maxEntries: 200_000 }),
     dummyVerify: (secret) => verifySecret(secret, dummyHash),
     countCheck: (via) => metrics.credentialChecks.inc({ via }),
+    slowChecks: limits.credentialChecks,
+    observeSlowChecks: (running, waiting) => {
+      metrics.credentialChecksRunning.set(running);
+      metrics.credentialChecksWaiting.set(waiting);
+    },
   });
   const limiter = createPublishLimiter(limits.publish, now);
   const guard = createConnectionGuard({ maxConnections: limits.maxConnections, perIp: limits.connectsPerIp, now });

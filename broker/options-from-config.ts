@@ -16,6 +16,7 @@ export function brokerOptionsFromConfig(config: Config, readFile: (path: string)
       },
       maxConnections: config.mqttMaxConnections,
       connectsPerIp: { ratePerS: config.mqttConnectRatePerIpPerS, burst: config.mqttConnectBurstPerIp },
+      credentialChecks: { concurrency: config.mqttAuthConcurrency, queue: config.mqttAuthQueue },
     },
     listeners: {
       tlsPort: config.mqttTlsPort,

@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_AUTH_CONCURRENCY, LIBUV_MAX_THREADS, threadpoolSizeFor } from './threadpool-size.cjs';
 
 const port = z.coerce.number({ error: 'expected a port number 0-65535 (0: any free port)' }).int('expected a whole number').min(0, 'expected a port number 0-65535').max(65535, 'expected a port number 0-65535');
-const positiveInt = (max: number) => z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(1).max(max);
+// The bounds carry their own messages: zod 4 would otherwise report a value out of range
+// with the schema's `error` ("expected a number"), which misleads about "0" or "70000".
+const wholeNumber = (min: number, max: number) =>
+  z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(min, `expected at least ${min}`).max(max, `expected at most ${max}`);
+const positiveInt = (max: number) => wholeNumber(1, max);
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
 
 /** The whole configuration: one schema, one source of types. */
@@ -41,7 +46,7 @@ export const Config = z.strictObject({
    * readings arrive late, not by the hundred thousand into memory and the spool. Never
    * while InfluxDB is unreachable (then the spool takes them). 0 turns it off.
    */
-  intakeMaxBacklog: z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(0).max(100_000_000).default(100_000),
+  intakeMaxBacklog: wholeNumber(0, 100_000_000).default(100_000),
   /** Disk budget for readings not yet in InfluxDB; past it the oldest are dropped and counted. */
   spoolMaxBytes: positiveInt(1e12).default(1024 * 1024 * 1024),
   /** Also consume readings from an external broker (mqtt://user:pass@host:1883), e.g. a Mosquitto or EMQX cluster. */
@@ -74,6 +79,21 @@ export const Config = z.strictObject({
   /** CONNECTs per client IP: sustained per second, and burst (a gateway's NAT reconnecting its devices); the burst also caps an IP's connections not yet authenticated. */
   mqttConnectRatePerIpPerS: z.coerce.number({ error: 'expected a number' }).positive('must be above 0').default(100),
   mqttConnectBurstPerIp: positiveInt(10_000_000).default(2_000),
+  /**
+   * scrypt checks of MQTT passwords running at once (broker/authenticate.ts). Each holds a
+   * libuv thread for tens of milliseconds; after a restart every reconnecting device costs
+   * one (later reconnects hit the credential cache), so this sets how fast a reconnect storm
+   * is admitted. Must stay below the thread pool, which the durable log's fdatasync shares.
+   */
+  mqttAuthConcurrency: positiveInt(LIBUV_MAX_THREADS).default(DEFAULT_AUTH_CONCURRENCY),
+  /** CONNECTs waiting for a check beyond those; past it a CONNECT is refused as server unavailable (3) and the client retries later. */
+  mqttAuthQueue: wholeNumber(0, 1_000_000).default(256),
+  /**
+   * libuv's thread pool (scrypt, async fs, DNS). Unset: mqttAuthConcurrency + 2, at least 4
+   * (config/threadpool-size.cjs). Applied by the `--require` preload `npm start` uses, and
+   * only when UV_THREADPOOL_SIZE is not set: see config/threadpool-preload.cjs for why not in main.ts.
+   */
+  threadpoolSize: positiveInt(LIBUV_MAX_THREADS).optional(),
   /** Failed API authentications per client IP: a burst, then this many more per minute; past it 429. */
   apiAuthFailureBurst: positiveInt(100_000).default(10),
   apiAuthFailuresPerMin: positiveInt(100_000).default(10),
@@ -122,6 +142,9 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   mqttMaxConnections: 'GS_MQTT_MAX_CONNECTIONS',
   mqttConnectRatePerIpPerS: 'GS_MQTT_CONNECT_RATE_PER_IP_PER_S',
   mqttConnectBurstPerIp: 'GS_MQTT_CONNECT_BURST_PER_IP',
+  mqttAuthConcurrency: 'GS_MQTT_AUTH_CONCURRENCY',
+  mqttAuthQueue: 'GS_MQTT_AUTH_QUEUE',
+  threadpoolSize: 'GS_THREADPOOL_SIZE',
   apiAuthFailureBurst: 'GS_API_AUTH_FAILURE_BURST',
   apiAuthFailuresPerMin: 'GS_API_AUTH_FAILURES_PER_MIN',
 };
@@ -137,6 +160,11 @@ export function findConfigConflicts(config: Config): string[] {
     for (const needed of ['mqttTlsCert', 'mqttTlsKey'] as const) {
       if (!config[needed]) problems.push(`${ENV_NAMES[needed]}: required when ${ENV_NAMES[key]} is set (a PEM ${needed === 'mqttTlsCert' ? 'certificate' : 'private key'} file)`);
     }
+  }
+  const threads = threadpoolSizeFor(config.threadpoolSize, config.mqttAuthConcurrency);
+  if (threads <= config.mqttAuthConcurrency) {
+    const pool = config.threadpoolSize === undefined ? `the largest thread pool libuv has (${threads})` : `${ENV_NAMES.threadpoolSize} (${threads})`;
+    problems.push(`${ENV_NAMES.mqttAuthConcurrency}: ${config.mqttAuthConcurrency} must be below ${pool}: password checks on every thread would hold the durable log's writes, and every QoS 1 PUBACK, behind a reconnect storm`);
   }
   return problems;
 }

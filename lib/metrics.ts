@@ -35,6 +35,8 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
     spoolDropped: new Counter({ name: 'gs_spool_dropped_points_total', help: 'Points dropped because the spool exceeded its disk budget', registers }),
     apiAuthFailures: new Counter({ name: 'gs_api_auth_failures_total', help: 'Refused API requests, by reason (missing_token, invalid_token, forbidden, rate_limited)', labelNames: ['reason'] as const, registers }),
     credentialChecks: new Counter({ name: 'gs_mqtt_credential_checks_total', help: 'MQTT credential checks, by how they were answered (cache or scrypt)', labelNames: ['via'] as const, registers }),
+    credentialChecksRunning: new Gauge({ name: 'gs_mqtt_credential_checks_running', help: 'scrypt checks of MQTT passwords running now (at most GS_MQTT_AUTH_CONCURRENCY)', registers }),
+    credentialChecksWaiting: new Gauge({ name: 'gs_mqtt_credential_checks_waiting', help: 'CONNECTs waiting for a scrypt check (at most GS_MQTT_AUTH_QUEUE; past it refused as busy)', registers }),
     mqttConnections: new Gauge({ name: 'gs_mqtt_open_connections', help: 'Open MQTT transport connections (TCP, TLS, WebSocket), authenticated or not', registers }),
     deadLetters: new Counter({ name: 'gs_dead_letters_total', help: 'Messages kept in the dead-letter store, by reason', labelNames: ['reason'] as const, registers }),
   };

@@ -1,8 +1,8 @@
 import type { Db } from './db.ts';
 import type { DeviceRegistry } from './devices.ts';
 import { CodedError } from '../lib/errors.ts';
-import type { DeviceInfo } from '../contracts/device.ts';
-import { DeviceMove } from '../contracts/device-lifecycle.ts';
+import { BINDING_NEEDS_EUI, type DeviceInfo } from '../contracts/device.ts';
+import { DeviceBinding, DeviceMove } from '../contracts/device-lifecycle.ts';
 import { generateSecret, hashSecret } from './secrets.ts';
 
 export interface LifecycleDeps {
@@ -69,6 +69,23 @@ export function createDeviceLifecycle(db: Db, deps: LifecycleDeps) {
         community = target.community;
       }
       db.prepare('UPDATE devices SET zone_id = ?, facility_id = ?, community_id = ? WHERE id = ?').run(zone, facility, community, id);
+      return refreshed(id);
+    },
+
+    /**
+     * Bind the device to the network-server application whose uplinks alone may speak for
+     * it, or unbind it (null). The registry's entry is replaced, so the ingest judges the
+     * next uplink by the new binding; the live connections stay (a binding is about which
+     * service account's topics are believed, not about the device's own credentials).
+     * The inventory file stays the record: its next import sets the column again.
+     */
+    bindApplication(id: string, input: DeviceBinding): DeviceInfo {
+      const device = existing(id);
+      const { lorawanApplication } = DeviceBinding.parse(input);
+      if (lorawanApplication !== null && !device.devEui) {
+        throw new CodedError('bad_request', `device ${id} has no devEui: ${BINDING_NEEDS_EUI}`, { issues: [{ path: 'lorawanApplication', message: BINDING_NEEDS_EUI }] });
+      }
+      db.prepare('UPDATE devices SET lorawan_application = ? WHERE id = ?').run(lorawanApplication, id);
       return refreshed(id);
     },
 

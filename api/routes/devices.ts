@@ -3,11 +3,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { DeviceRegistration, type DeviceInfo } from '../../contracts/device.ts';
 import { DeviceKind } from '../../contracts/reading.ts';
-import { DeviceMove } from '../../contracts/device-lifecycle.ts';
+import { DeviceBinding, DeviceMove } from '../../contracts/device-lifecycle.ts';
 import type { DeviceRegistry } from '../../registry/devices.ts';
 import type { DeviceLifecycle } from '../../registry/device-lifecycle.ts';
 import { CodedError } from '../../lib/errors.ts';
-import { authorize, canAccessDistrict } from '../auth.ts';
+import { actorOf, authorize, canAccessDistrict } from '../auth.ts';
 
 const DeviceView = z.object({
   id: z.string(),
@@ -29,6 +29,8 @@ const view = (d: DeviceInfo): z.infer<typeof DeviceView> => ({
 });
 
 const ErrorBody = z.object({ error: z.string(), message: z.string() });
+/** A 400: the fields at fault with their dotted paths, as schema validation reports them. */
+const InvalidBody = ErrorBody.extend({ issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() });
 const Id = z.object({ id: z.string().min(1).max(64) });
 const WithSecret = z.object({ device: DeviceView, secret: z.string() });
 
@@ -121,5 +123,22 @@ export const deviceRoutes: FastifyPluginAsyncZod<DeviceRouteDeps> = async (app, 
     const district = opts.lifecycle.districtOf(request.body);
     if (district !== undefined && !canAccessDistrict(request.principal, district)) throw new CodedError('not_found', 'no such place in this token\'s districts');
     return view(opts.lifecycle.move(request.params.id, request.body));
+  });
+
+  app.patch('/devices/:id', {
+    onRequest: managers,
+    schema: {
+      summary: 'Bind a LoRaWAN device to its network-server application (ChirpStack application id, or TTS {application}@{tenant}), or unbind it with null; effective from the next uplink, until an inventory import sets it again',
+      tags: ['devices'],
+      params: Id,
+      body: DeviceBinding,
+      response: { 200: DeviceView, 400: InvalidBody, 404: ErrorBody },
+    },
+  }, async (request) => {
+    const previous = visible(request, request.params.id).lorawanApplication ?? null;
+    const device = opts.lifecycle.bindApplication(request.params.id, request.body);
+    // The registry keeps no history of device changes; the log records who changed a binding.
+    request.log.info({ device: device.id, lorawanApplication: device.lorawanApplication ?? null, previous, by: actorOf(request) }, 'device LoRaWAN binding set');
+    return view(device);
   });
 };

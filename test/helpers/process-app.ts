@@ -13,9 +13,13 @@ export interface AppProcess {
   exited: Promise<number | string | null>;
 }
 
-/** Run `main.ts` as a real process (one node process, tsx as a loader, so a signal reaches the app itself). */
-export async function spawnApp(env: Record<string, string>, timeoutMs = 20_000): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'main.ts')], {
+/**
+ * Run `main.ts` as a real process (one node process, tsx as a loader, so a signal reaches
+ * the app itself), with the thread-pool preload `npm start` uses.
+ */
+export async function spawnApp(env: Record<string, string>, timeoutMs = 20_000, options: { preload?: boolean } = {}): Promise<AppProcess> {
+  const preload = options.preload === false ? [] : ['--require', join(ROOT, 'config', 'threadpool-preload.cjs')];
+  const child = spawn(process.execPath, [...preload, '--import', 'tsx', join(ROOT, 'main.ts')], {
     cwd: ROOT,
     env: { ...process.env, GS_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,6 +16,7 @@ const DEVICES = [
   { id: 'soil-b', eui: '24e124126c47000b', bound: APP_B },
   { id: 'soil-free', eui: '24e124126c47000f', bound: undefined },
   { id: 'soil-parks', eui: '24e124126c470010', bound: 'parks@ttn' },
+  { id: 'soil-late', eui: '24e124126c470011', bound: undefined }, // bound later, through the API
 ] as const;
 const eui = (id: string): string => DEVICES.find((d) => d.id === id)!.eui;
 
@@ -141,5 +142,31 @@ describe('a network-server application speaks only for its own devices', () => {
     const letter = (await letters()).find((l) => l.device === 'soil-parks');
     expect(letter?.detail).toBe(`device soil-parks belongs to application parks@ttn, not ${TTS_APP}`);
     expect(await rejected()).toBe('2');
+  });
+
+  it('judges by a binding set through the API from the next uplink, without a restart, and by none once unbound', async () => {
+    const bind = (lorawanApplication: string | null) =>
+      t.app.api.inject({ method: 'PATCH', url: '/api/v1/devices/soil-late', headers: auth, payload: { lorawanApplication } });
+    await send('ns-b', chirpstack(APP_B, 'soil-late', 40.1)); // unbound: B is believed
+    await stored('soil-late', 40.1);
+    const before = Number((await rejected()) ?? 0);
+
+    const bound = await bind(APP_A);
+    expect(bound.statusCode).toBe(200);
+    expect(bound.json()).toMatchObject({ id: 'soil-late', lorawanApplication: APP_A });
+    await send('ns-b', chirpstack(APP_B, 'soil-late', 41.1));
+    await send('ns-a', chirpstack(APP_A, 'soil-late', 42.2));
+    await stored('soil-late', 42.2);
+    // B's uplink came over another connection: wait for its verdict, not for A's.
+    const letter = await eventually(async () => (await letters()).find((l) => l.device === 'soil-late'), 5_000, "B's dead letter");
+    expect(letter).toMatchObject({ reason: 'wrong_application', detail: `device soil-late belongs to application ${APP_A}, not ${APP_B}` });
+    expect(Number(await rejected())).toBe(before + 1);
+    expect(await moistures('soil-late')).toEqual([40.1, 42.2]);
+    expect((await as('ns-b')).connected).toBe(true);
+
+    expect((await bind(null)).statusCode).toBe(200);
+    await send('ns-b', chirpstack(APP_B, 'soil-late', 43.3));
+    await stored('soil-late', 43.3);
+    expect(Number(await rejected())).toBe(before + 1);
   });
 });

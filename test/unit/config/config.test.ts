@@ -38,6 +38,9 @@ describe('loadConfig', () => {
     [{ GS_ADMIN_TOKEN: 'short' }, /^GS_ADMIN_TOKEN: must be at least 16 characters/],
     [{ GS_LOG_LEVEL: 'loud' }, /^GS_LOG_LEVEL: /],
     [{ GS_DURABLE_ACK: 'maybe' }, /^GS_DURABLE_ACK: /],
+    [{ GS_WRITE_BATCH_SIZE: '0' }, /^GS_WRITE_BATCH_SIZE: expected at least 1 \(got "0"\)$/],
+    [{ GS_MQTT_SOURCE_CONNECTIONS: '65' }, /^GS_MQTT_SOURCE_CONNECTIONS: expected at most 64 \(got "65"\)$/],
+    [{ GS_INTAKE_MAX_BACKLOG: '-1' }, /^GS_INTAKE_MAX_BACKLOG: expected at least 0 \(got "-1"\)$/],
   ])('names the variable and the value for %j', (env, message) => {
     const found = problems(env);
     expect(found).toHaveLength(1);
@@ -72,5 +75,35 @@ describe('loadConfig', () => {
   ])('explains a bad config file %#', (files, message) => {
     const found = problems({ GS_CONFIG: '/c.yaml' }, files);
     expect(found[0]).toMatch(message);
+  });
+
+  describe('password-check capacity and the thread pool', () => {
+    it('defaults to 2 checks at once, 256 waiting, and a pool derived from them', () => {
+      expect(loadConfig({})).toMatchObject({ mqttAuthConcurrency: 2, mqttAuthQueue: 256 });
+      expect(loadConfig({}).threadpoolSize).toBeUndefined();
+    });
+
+    it('reads them from the environment and the file, the environment winning', () => {
+      expect(loadConfig({ GS_MQTT_AUTH_CONCURRENCY: '16', GS_MQTT_AUTH_QUEUE: '0', GS_THREADPOOL_SIZE: '24' }))
+        .toMatchObject({ mqttAuthConcurrency: 16, mqttAuthQueue: 0, threadpoolSize: 24 });
+      expect(loadConfig({ GS_CONFIG: '/c.yaml', GS_MQTT_AUTH_CONCURRENCY: '8' }, () => 'mqttAuthConcurrency: 4\nmqttAuthQueue: 5000\nthreadpoolSize: 12\n'))
+        .toMatchObject({ mqttAuthConcurrency: 8, mqttAuthQueue: 5000, threadpoolSize: 12 });
+    });
+
+    it.each([
+      [{ GS_MQTT_AUTH_CONCURRENCY: '0' }, /^GS_MQTT_AUTH_CONCURRENCY: expected at least 1 \(got "0"\)$/],
+      [{ GS_MQTT_AUTH_CONCURRENCY: 'many' }, /^GS_MQTT_AUTH_CONCURRENCY: expected a number \(got "many"\)$/],
+      [{ GS_MQTT_AUTH_CONCURRENCY: '2.5' }, /^GS_MQTT_AUTH_CONCURRENCY: expected a whole number/],
+      [{ GS_MQTT_AUTH_QUEUE: '-1' }, /^GS_MQTT_AUTH_QUEUE: expected at least 0 \(got "-1"\)$/],
+      [{ GS_THREADPOOL_SIZE: '0' }, /^GS_THREADPOOL_SIZE: expected at least 1 \(got "0"\)$/],
+      [{ GS_THREADPOOL_SIZE: '1025' }, /^GS_THREADPOOL_SIZE: expected at most 1024 \(got "1025"\)$/], // libuv's ceiling
+      [{ GS_MQTT_AUTH_CONCURRENCY: '8', GS_THREADPOOL_SIZE: '8' },
+        /^GS_MQTT_AUTH_CONCURRENCY: 8 must be below GS_THREADPOOL_SIZE \(8\): password checks on every thread would hold the durable log's writes/],
+      [{ GS_MQTT_AUTH_CONCURRENCY: '1024' }, /^GS_MQTT_AUTH_CONCURRENCY: 1024 must be below the largest thread pool libuv has \(1024\)/],
+    ])('refuses %j, naming the setting', (env, message) => {
+      const found = problems(env);
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(message);
+    });
   });
 });
