@@ -153,15 +153,18 @@ export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verd
     }
     if (!outer.push(chunk)) inner.pause();
   });
+  let ended = false;
   inner.once('end', () => {
+    ended = true;
     if (held.length > 0) endAfterHeld = true;
     else outer.push(null);
   });
   inner.once('error', (error) => outer.destroy(error));
   inner.once('close', () => {
-    // Held bytes of a peer that ended cleanly are still its messages: aedes gets them, then
-    // the end, when the gate opens (its answers then fail to write, as for any closed peer).
-    if (endAfterHeld && !inner.errored) return;
+    // A peer that ended cleanly sent everything before its FIN: what aedes has not read yet
+    // (held by the gate, or buffered here) is still its messages. aedes reads them, then the
+    // end, and closes the client itself; its answers then fail to write, as for any closed peer.
+    if (ended && !inner.errored) return;
     gate.waiting.delete(resume);
     outer.destroy();
   });

@@ -81,4 +81,20 @@ describe('the intake gate and a client that disconnects while held', () => {
     t.app.broker.holdIntake(false);
     await eventually(async () => ((await countPoints(t.influx, 'soil', 'moisture')) === 20 ? true : undefined), 5_000, 'the 20 readings sent before the DISCONNECT');
   });
+
+  it('delivers a burst of QoS 0 readings whose sender closed its socket without a DISCONNECT', async () => {
+    // More than the wrapper buffers (256 KiB): the socket closes while aedes still has
+    // readings to parse, which must not go with it.
+    const client = await connect(t.app.mqttPort, { clientId: 'soil-sleepy', username: 'soil-sleepy', password: secret });
+    const before = await countPoints(t.influx, 'soil', 'moisture');
+    const base = Date.now() - 50_000;
+    t.app.broker.holdIntake(true);
+    await Promise.all(Array.from({ length: 5_000 }, (_, seq) =>
+      new Promise<void>((resolve) => client.publish('gs/soil-sleepy/up', JSON.stringify({ ts: base + seq, seq: 100 + seq, moisture: 21 }), { qos: 0 }, () => resolve()))));
+    client.stream.destroy(); // FIN right behind the readings, no DISCONNECT
+    await sleep(300);
+    t.app.broker.holdIntake(false);
+    await eventually(async () => ((await countPoints(t.influx, 'soil', 'moisture')) === before + 5_000 ? true : undefined), 10_000, 'all 5,000 readings of the closed connection');
+  });
 });
+
