@@ -40,7 +40,7 @@ const logged = (app: AppProcess): Record<string, unknown> =>
   JSON.parse(app.output().split('\n').find((l) => l.includes('"libuv thread pool"')) ?? '{}') as Record<string, unknown>;
 
 describe('the libuv thread pool, sized from the configuration before main.ts runs', () => {
-  it.runIf(process.platform === 'linux')('gets GS_MQTT_AUTH_CONCURRENCY + 2 threads through the preload: four more than the default pool', async () => {
+  it('gets GS_MQTT_AUTH_CONCURRENCY + 2 threads through the preload: four more than the default pool', async () => {
     const plain = await run({});
     const sized = await run({ GS_MQTT_AUTH_CONCURRENCY: '6' });
     expect(logged(plain)).toMatchObject({ threads: 4, mqttAuthConcurrency: 2 });
