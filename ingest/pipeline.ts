@@ -179,18 +179,11 @@ export function createIngest(deps: IngestDeps) {
   function settleDuplicate(settle: Settle | undefined, qos: number): void {
     if (!settle) return;
     const failuresBefore = failedGroups;
-    if (qos > 0 && deps.syncPoint) {
-      // The original may have come at QoS 0, in a group written but not synced: a PUBACK
-      // waits for a sync that covers it (it commits after every earlier group).
-      deps.syncPoint().then(
-        () => settle(failedGroups === failuresBefore ? undefined : new Error('the original reading was not stored')),
-        (error: unknown) => settle(error as Error),
-      );
-      return;
-    }
-    const waitFor = latest;
-    if (!waitFor || waitFor.settled) return settle();
-    waitFor.done.then(
+    // The original may have come at QoS 0, in a group written but not synced: a QoS 1 PUBACK
+    // waits for a sync that covers it (it commits after every earlier group).
+    const waitFor = qos > 0 && deps.syncPoint ? deps.syncPoint() : latest && !latest.settled ? latest.done : undefined;
+    if (!waitFor) return settle();
+    waitFor.then(
       () => settle(failedGroups === failuresBefore ? undefined : new Error('the original reading was not stored')),
       (error: unknown) => settle(error as Error),
     );
@@ -220,10 +213,8 @@ export function createIngest(deps: IngestDeps) {
     }
     let line: string | undefined;
     let lines: string[] | undefined;
-    let readings: AcceptedReading[] | undefined;
-    let devices: DeviceInfo[] | undefined;
-    let one: AcceptedReading | undefined;
-    let oneDevice: DeviceInfo | undefined;
+    const accepted: AcceptedReading[] = [];
+    const acceptedDevices: DeviceInfo[] = [];
     let duplicates = 0;
     for (const item of items) {
       if (!item.ok) {
@@ -275,24 +266,18 @@ export function createIngest(deps: IngestDeps) {
         if (line === undefined) line = point;
         else (lines ??= [line]).push(point); // a store-and-forward batch
       }
-      if (one === undefined) {
-        one = r;
-        oneDevice = device;
-      } else {
-        (readings ??= []).push(r);
-        (devices ??= []).push(device);
-      }
+      accepted.push(r);
+      acceptedDevices.push(device);
     }
-    if (one === undefined) {
+    if (accepted.length === 0) {
       // A duplicate's publish settles as its original's does, so the sender keeps the reading.
       return duplicates > 0 ? settleDuplicate(settle, msg.qos) : settle?.();
     }
     const stored = lines !== undefined || line !== undefined;
     const done = lines !== undefined ? deps.append(lines) : line !== undefined ? appendLine(line, msg.qos > 0) : Promise.resolve();
     const group = groupOf(done, stored);
-    group.readings.push(one);
-    group.devices.push(oneDevice!);
-    if (readings) for (let i = 0; i < readings.length; i++) { group.readings.push(readings[i]!); group.devices.push(devices![i]!); }
+    group.readings.push(...accepted);
+    group.devices.push(...acceptedDevices);
     if (!settle) return;
     // Accepted readings and duplicates in one batch: settled when both are.
     group.settles.push(duplicates > 0 ? (error) => (error ? settle(error) : settleDuplicate(settle, msg.qos)) : settle);
