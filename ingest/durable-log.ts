@@ -77,6 +77,14 @@ export async function openDurableLog(options: DurableLogOptions) {
   let unwritten = 0;
   /** Bytes of the active segment written without an fdatasync (QoS 0 groups). */
   let unsynced = false;
+  /** The group `count` new lines go into (the commit loop starts after this turn, so they are in it by then). */
+  const groupFor = (count: number, sync: boolean): Group => {
+    const group = nextGroup();
+    unwritten += count;
+    if (sync) group.sync = true;
+    flushing ??= flushLoop();
+    return group;
+  };
   const nextGroup = (): Group => {
     if (pending.lines.length >= GROUP_MAX_LINES) {
       full.push(pending);
@@ -242,13 +250,9 @@ export async function openDurableLog(options: DurableLogOptions) {
     append(lines: readonly string[], options: { sync?: boolean } = {}): Promise<void> {
       if (closed) return Promise.reject(new Error('durable log is closed'));
       if (lines.length === 0) return Promise.resolve();
-      const group = nextGroup();
+      const group = groupFor(lines.length, options.sync !== false);
       for (const line of lines) group.lines.push(line);
-      unwritten += lines.length;
-      if (options.sync !== false) group.sync = true;
-      const { done } = group;
-      flushing ??= flushLoop();
-      return done;
+      return group.done;
     },
 
     /**
@@ -258,13 +262,9 @@ export async function openDurableLog(options: DurableLogOptions) {
      */
     appendLine(line: string, sync = true): Promise<void> {
       if (closed) return Promise.reject(new Error('durable log is closed'));
-      const group = nextGroup();
+      const group = groupFor(1, sync);
       group.lines.push(line);
-      unwritten++;
-      if (sync) group.sync = true;
-      const { done } = group;
-      flushing ??= flushLoop();
-      return done;
+      return group.done;
     },
 
     /**
