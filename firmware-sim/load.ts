@@ -43,13 +43,30 @@ export interface LoadReport {
  * starting from the clock would reuse its timestamps (InfluxDB keeps one point per series
  * and time, so readings would overwrite each other).
  */
-const lastTsByDevice = new Map<string, number>();
+export const lastTsByDevice = new Map<string, number>();
+
+/** The next timestamp for a device's message of `batch` readings: distinct per device (InfluxDB keeps one point per series and time). */
+export function nextTimestamp(c: { id: string; lastTs: number }, batch: number): number {
+  const ts = Math.max(Date.now(), c.lastTs + 1);
+  c.lastTs = ts + batch - 1;
+  return ts;
+}
+
+/**
+ * A message's body. The default single soil reading is written as text: JSON.stringify of
+ * an object per publish was a tenth of the generator's CPU, which the app under test shares.
+ */
+export function payloadFor(reading: LoadOptions['reading'], id: string, seq: number, ts: number, batch: number): string {
+  if (batch === 1 && !reading) return defaultPayload(seq, ts);
+  const make = reading ?? defaultReading;
+  return JSON.stringify(batch === 1 ? make(id, seq, ts) : Array.from({ length: batch }, (_, i) => make(id, seq + i, ts + i)));
+}
 
 export const defaultReading = (_id: string, seq: number, ts: number) => ({ ts, seq, moisture: 20 + (seq % 100) / 10, temperature: 18.5, battery: 90 });
 /** `JSON.stringify(defaultReading(id, seq, ts))`, written directly (test/unit/sim/load-payload.test.ts). */
 export const defaultPayload = (seq: number, ts: number): string => `{"ts":${ts},"seq":${seq},"moisture":${20 + (seq % 100) / 10},"temperature":18.5,"battery":90}`;
 
-const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
+export const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
 
 /**
  * The benchmark's load generator: N device connections publishing readings at a target
@@ -59,7 +76,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const qos = o.qos ?? 1;
   const window = Math.max(1, o.inflight ?? 16);
   const batch = Math.max(1, o.batchSize ?? 1);
-  const makeReading = o.reading ?? defaultReading;
   const conns: Array<{ id: string; client: MqttClient; topic: string; seq: number; outstanding: number; lastTs: number }> = [];
   let connectFailures = 0;
   const connectStart = performance.now();
@@ -85,15 +101,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   let running = true;
 
   function send(c: (typeof conns)[number]): void {
-    // Distinct timestamps per device: InfluxDB keeps one point per series and time.
-    const ts = Math.max(Date.now(), c.lastTs + 1);
-    c.lastTs = ts + batch - 1;
+    const ts = nextTimestamp(c, batch);
     lastTsByDevice.set(c.id, c.lastTs);
-    // The default single soil reading is written as text: JSON.stringify of an object per
-    // publish was a tenth of the generator's CPU, which the app under test shares.
-    const payload = batch === 1 && !o.reading
-      ? defaultPayload(c.seq, ts)
-      : JSON.stringify(batch === 1 ? makeReading(c.id, c.seq, ts) : Array.from({ length: batch }, (_, i) => makeReading(c.id, c.seq + i, ts + i)));
+    const payload = payloadFor(o.reading, c.id, c.seq, ts, batch);
     c.seq += batch;
     const started = performance.now();
     c.outstanding++;
@@ -136,10 +146,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   // Throughput counts what was acknowledged inside the window; later acks only settle.
   const ackedInWindow = acked;
   const publishedInWindow = published;
-  // Give outstanding publishes a moment to be acknowledged before closing.
-  const settleUntil = performance.now() + 5_000;
+  // Give outstanding publishes a moment to be acknowledged (QoS 0: handed to the socket)
+  // before closing. A broker holding its intake (backpressure) may leave a QoS 0 socket
+  // full for a while: it reads again within its longest hold.
+  const settleUntil = performance.now() + (qos === 0 ? 30_000 : 5_000);
   while (conns.some((c) => c.outstanding > 0) && performance.now() < settleUntil) await waitFor(10);
-  await Promise.all(conns.map((c) => c.client.endAsync(true).catch(() => undefined)));
+  // QoS 0 ends cleanly: mqtt.js reports a QoS 0 publish sent once its socket has *buffered*
+  // it, and a forced close discards that buffer, so a forced close would drop readings the
+  // report counts as sent. A clean end flushes them before the DISCONNECT. QoS 1 is forced:
+  // what was never acknowledged is not counted.
+  await Promise.all(conns.map((c) => c.client.endAsync(qos === 1).catch(() => undefined)));
   latencies.sort((a, b) => a - b);
   const seconds = durationMs / 1000;
   const msgs = qos === 1 ? ackedInWindow : publishedInWindow;
@@ -159,9 +175,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   };
 }
 
-const round2 = (n: number) => Math.round(n * 100) / 100;
+export const round2 = (n: number) => Math.round(n * 100) / 100;
 
-const waitFor = (ms: number, signal?: AbortSignal) =>
+export const waitFor = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const onAbort = () => { clearTimeout(t); resolve(); };
     const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
