@@ -28,14 +28,20 @@ const UPDATE = args.includes('--update');
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const wanted = (name: string): boolean => !ONLY || name.startsWith(ONLY);
 const CLIENTS = 10;
+/**
+ * The generator's MQTT client: `raw` (default), a minimal client that leaves the cores to
+ * the app, or `mqttjs` (`-- --client mqttjs`), as recorded before 2026-11-26 15:00.
+ */
+const CLIENT = args.includes('--client') ? args[args.indexOf('--client') + 1] : 'raw';
+if (CLIENT !== 'raw' && CLIENT !== 'mqttjs') throw new Error(`--client must be raw or mqttjs, not ${CLIENT}`);
 
 interface WorkerResult { published: number; acked: number; startAt: number; durationMs: number; connectFailures: number; cpuS: number }
 
 /** CPU seconds a process has used (user + system), from /proc: where the two cores went. */
-function cpuSecondsOf(pid: number | undefined): number {
+function cpuSecondsOf(pid: number | undefined, task?: number): number {
   if (pid === undefined) return 0;
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(task === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
   } catch {
     return 0;
@@ -45,7 +51,7 @@ function cpuSecondsOf(pid: number | undefined): number {
 function runWorker(job: Record<string, unknown>): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load-worker.ts')], {
-      env: { ...process.env, GS_BENCH_JOB: JSON.stringify(job) },
+      env: { ...process.env, GS_BENCH_JOB: JSON.stringify({ ...job, client: CLIENT }) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -80,11 +86,15 @@ async function ceiling(qos: 0 | 1, durationMs: number): Promise<number> {
 }
 
 /** How each full-app figure is measured; figures recorded under another shape are not compared. */
-const SHAPES: Record<string, string> = { qos0: 'qos 0, unbounded, 5 s', qos1: 'qos 1, unbounded, 5 s, 100 in flight', steady: 'qos 1, 5000/s, 10 s' };
+const viaClient = CLIENT === 'mqttjs' ? '' : ', raw client';
+const SHAPES: Record<string, string> = {
+  ceiling: `aedes no-op hook, 5 s, 100 in flight${viaClient}`,
+  qos0: `qos 0, unbounded, 5 s${viaClient}`, qos1: `qos 1, unbounded, 5 s, 100 in flight${viaClient}`, steady: `qos 1, 5000/s, 10 s${viaClient}`,
+};
 /** What records from before shapes were kept measured (eea5bdb: the issue's offered rates). */
-const LEGACY_SHAPES: Record<string, string> = { qos0: 'qos 0, 60000/s, 3 s', qos1: 'qos 1, 30000/s, 5 s, 100 in flight', steady: SHAPES.steady! };
+const LEGACY_SHAPES: Record<string, string> = { qos0: 'qos 0, 60000/s, 3 s', qos1: 'qos 1, 30000/s, 5 s, 100 in flight', steady: 'qos 1, 5000/s, 10 s' };
 const shapeOf = (figure: string): string | undefined =>
-  figure.includes('steady') ? 'steady' : /qos0/.test(figure) && !figure.startsWith('ceiling') ? 'qos0' : /qos1/.test(figure) && !figure.startsWith('ceiling') ? 'qos1' : undefined;
+  figure.startsWith('ceiling') ? 'ceiling' : figure.includes('steady') ? 'steady' : /qos0/.test(figure) ? 'qos0' : /qos1/.test(figure) ? 'qos1' : undefined;
 
 interface FullResult { storedPerS: number; lost: number; unacked: number; rssMb: number; p50Ms?: number; p99Ms?: number; cpu: { mainLoop: number; app: number; generator: number; influxd: number; wallS: number } }
 
@@ -110,11 +120,11 @@ async function full(influxUrl: string, influxdPid: number | undefined, qos: 0 | 
       const { secret } = await app.devices.register({ id: `bench-${i}`, kind: 'soil', place: { district: 'd1', community: `c${i % 3}`, zone: `z${i}`, plant: 'lawn' } });
       devices.push({ id: `bench-${i}`, secret });
     }
-    const cpu0 = { app: process.cpuUsage(), influxd: cpuSecondsOf(influxdPid), elu: performance.eventLoopUtilization() };
+    const cpu0 = { app: process.cpuUsage(), main: cpuSecondsOf(process.pid, process.pid), influxd: cpuSecondsOf(influxdPid), elu: performance.eventLoopUtilization() };
     const loopDelay = monitorEventLoopDelay({ resolution: 5 }); loopDelay.enable();
     const worker = await runWorker({ url: `mqtt://127.0.0.1:${app.mqttPort}`, devices, qos, rate, durationMs, inflight: 100 });
-    // What the app was given: at QoS 0 the publishes the client wrote to its socket (a forced
-    // close at the end discards what it still buffered), at QoS 1 the acknowledged ones.
+    // What the app was given: at QoS 0 every publish the client handed to its socket (the
+    // generator ends QoS 0 connections cleanly, flushing them), at QoS 1 the acknowledged ones.
     const total = worker.acked;
     const atGenEnd = { stored, t: Date.now() };
     await waitFor(() => stored >= total, 120_000);
@@ -125,7 +135,7 @@ async function full(influxUrl: string, influxdPid: number | undefined, qos: 0 | 
     // `utilization` would also count the idle second the generator spends starting and connecting.
     const elu = Math.min(1, performance.eventLoopUtilization(cpu0.elu).active / (end - worker.startAt));
     loopDelay.disable();
-    process.stderr.write(`  qos ${qos}${rate ? ` at ${rate}/s` : ', as fast as the broker takes them'}: ${qos ? 'acknowledged' : 'written'} ${total} of ${worker.published} published in ${Math.round(worker.durationMs)} ms, ${atGenEnd.stored} stored when the generator finished, all after ${end - worker.startAt} ms; app event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms\n`);
+    process.stderr.write(`  qos ${qos}${rate ? ` at ${rate}/s` : ', as fast as the broker takes them'}: ${qos ? 'acknowledged' : 'written'} ${total} of ${worker.published} published in ${Math.round(worker.durationMs)} ms, ${atGenEnd.stored} stored when the generator finished, all after ${end - worker.startAt} ms; app event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms; event loop busy ${((elu * (end - worker.startAt) * 1000) / total).toFixed(1)} µs, app CPU ${(((appCpu.user + appCpu.system)) / total).toFixed(1)} µs per reading, main thread CPU ${((cpuSecondsOf(process.pid, process.pid) - cpu0.main) * 1e6 / total).toFixed(1)} µs\n`);
     const cpu = { mainLoop: elu, app: (appCpu.user + appCpu.system) / 1e6, generator: worker.cpuS, influxd: cpuSecondsOf(influxdPid) - cpu0.influxd, wallS: (end - worker.startAt) / 1000 };
     const influx = createInfluxHttp({ url: influxUrl, db });
     const [series = []] = await influx.query('SELECT count(moisture) FROM soil');
