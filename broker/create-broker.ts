@@ -14,6 +14,7 @@ import { createSessions } from './sessions.ts';
 import { createAuthenticator, SERVER_UNAVAILABLE } from './authenticate.ts';
 import { createCredentialCache } from './credential-cache.ts';
 import { limitPacketSize, openGate, setGate } from './packet-limit.ts';
+import { createReadingBypassEmitter } from './reading-bypass.ts';
 import { createPublishLimiter, type PublishLimits } from './publish-limiter.ts';
 import { createConnectionGuard } from './connection-guard.ts';
 import { createDeviceStatus } from './device-status.ts';
@@ -100,6 +101,8 @@ export async function createMqttBroker(deps: BrokerDeps) {
 
   const aedes: Aedes = await Aedes.createBroker({
     connectTimeout: 10_000,
+    // Readings nobody subscribed to skip aedes' topic matching (reading-bypass.ts).
+    mq: createReadingBypassEmitter(deps.isReadingTopic),
     preConnect(client, packet, done) {
       const ip = peers.get(client.conn as Duplex) ?? 'unknown';
       if (!guard.admitConnect(ip)) {

@@ -79,17 +79,51 @@ export function createPacketScanner(maxBytes: number, maxFirstBytes = Math.min(m
 export interface IntakeGate {
   paused: boolean;
   waiting: Set<() => void>;
+  /**
+   * Bytes all connections may hand to aedes in one event-loop turn (0: no limit). libuv
+   * reads a readable socket up to 32 times per poll, 64 KiB each, and aedes parses all of
+   * it at once, so under a flood one turn took in hundreds of thousands of readings. Their
+   * durable-log write and their rules wait for the next turn, so every one of them stayed
+   * alive through several scavenges (GC was a fifth of the event loop), and a turn took
+   * most of a second (timers, keepalives and the HTTP API waited as long).
+   */
+  turnBudget: number;
+  /** Bytes handed over since the turn began; the check phase starts the next. */
+  turnBytes: number;
+  turnEnding: boolean;
 }
 
-export const openGate = (): IntakeGate => ({ paused: false, waiting: new Set() });
+export const DEFAULT_TURN_BUDGET = 256 * 1024;
 
-/** Close the gate, or open it and resume every connection that was held. */
+export const openGate = (turnBudget = DEFAULT_TURN_BUDGET): IntakeGate => ({ paused: false, waiting: new Set(), turnBudget, turnBytes: 0, turnEnding: false });
+
+/** Close the gate, or open it and resume the connections that were held, oldest first, as far as this turn's budget goes. */
 export function setGate(gate: IntakeGate, paused: boolean): void {
   gate.paused = paused;
-  if (paused) return;
-  const held = [...gate.waiting];
-  gate.waiting.clear();
-  for (const resume of held) resume();
+  if (!paused) release(gate);
+}
+
+function release(gate: IntakeGate): void {
+  for (const resume of gate.waiting) {
+    if (stopped(gate)) return; // the rest wait, in order, for the next turn
+    gate.waiting.delete(resume);
+    resume();
+  }
+}
+
+/** Is reading stopped, by a hold or because this turn's budget is spent (then the turn's end resumes)? */
+function stopped(gate: IntakeGate): boolean {
+  if (gate.paused) return true;
+  if (gate.turnBudget === 0 || gate.turnBytes < gate.turnBudget) return false;
+  if (!gate.turnEnding) {
+    gate.turnEnding = true;
+    setImmediate(() => {
+      gate.turnEnding = false;
+      gate.turnBytes = 0;
+      if (!gate.paused) release(gate);
+    });
+  }
+  return true;
 }
 
 export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verdict: Exclude<PacketVerdict, 'ok'>) => void, gate: IntakeGate = openGate()): Duplex {
@@ -105,7 +139,10 @@ export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verd
     const chunks = held;
     held = [];
     let room = true;
-    for (const chunk of chunks) room = outer.push(chunk);
+    for (const chunk of chunks) {
+      gate.turnBytes += chunk.length;
+      room = outer.push(chunk);
+    }
     if (endAfterHeld) {
       endAfterHeld = false;
       outer.push(null);
@@ -116,7 +153,7 @@ export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verd
   const outer = new Duplex({
     readableHighWaterMark: READ_BUFFER_BYTES,
     read() {
-      if (gate.paused) gate.waiting.add(resume);
+      if (stopped(gate)) gate.waiting.add(resume);
       else inner.resume();
     },
     write(chunk: Buffer, encoding, callback) {
@@ -145,12 +182,13 @@ export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verd
       outer.destroy();
       return;
     }
-    if (gate.paused) {
+    if (stopped(gate)) {
       held.push(chunk);
       inner.pause();
       gate.waiting.add(resume);
       return;
     }
+    gate.turnBytes += chunk.length;
     if (!outer.push(chunk)) inner.pause();
   });
   let ended = false;
