@@ -168,3 +168,35 @@ describe('broker connection limits', () => {
     expect(await metricValue(t, 'gs_mqtt_auth_failures_total', { reason: 'connect_rate_limited' })).toBe(1);
   });
 });
+
+describe('a subscriber to readings', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t?.stop());
+
+  it('receives every reading while subscribed, and readings are stored whether anyone subscribes or not', async () => {
+    const secret = await t.register({ id: 'soil-sub', kind: 'soil', place: { district: 'd1', community: 'c1', zone: 'z1' } });
+    const res = await api(t, ADMIN_TOKEN).post('/api/v1/service-accounts', { id: 'watch', kind: 'admin' });
+    const watcher = await connect(t.app.mqttPort, { clientId: 'watch', username: 'watch', password: (res.json() as { secret: string }).secret });
+    const device = await connect(t.app.mqttPort, { clientId: 'soil-sub', username: 'soil-sub', password: secret });
+    const seen: number[] = [];
+    watcher.on('message', (_topic, payload) => seen.push((JSON.parse(payload.toString()) as { seq: number }).seq));
+    const base = Date.now() - 60_000;
+    const send = (seq: number) => publish(device, 'gs/soil-sub/up', JSON.stringify({ ts: base + seq, seq, moisture: 20 }), 1);
+
+    await send(1); // nobody subscribed: the ingest alone takes it
+    expect(await subscribeGranted(watcher, 'gs/+/up')).toBe(1);
+    for (const seq of [2, 3, 4]) await send(seq);
+    await eventually(() => (seen.length === 3 ? true : undefined), 5_000, 'the subscriber got its readings');
+    await new Promise((resolve) => watcher.unsubscribe('gs/+/up', resolve));
+    await send(5);
+    await sleep(200);
+    expect(seen).toEqual([2, 3, 4]);
+    await eventually(async () => ((await queryRows(t.influx, 'SELECT count(moisture) FROM soil'))[0]?.count === 5 ? true : undefined), 5_000, 'all five stored');
+    watcher.end(true);
+    device.end(true);
+  });
+});
