@@ -35,7 +35,7 @@ const CLIENTS = 10;
 const CLIENT = args.includes('--client') ? args[args.indexOf('--client') + 1] : 'raw';
 if (CLIENT !== 'raw' && CLIENT !== 'mqttjs') throw new Error(`--client must be raw or mqttjs, not ${CLIENT}`);
 
-interface WorkerResult { published: number; acked: number; startAt: number; durationMs: number; connectFailures: number; cpuS: number }
+interface WorkerResult { published: number; acked: number; startAt: number; durationMs: number; connectFailures: number; cpuS: number; ackLatencyMs: { p50: number; p99: number } }
 
 /** CPU seconds a process has used (user + system), from /proc: where the two cores went. */
 function cpuSecondsOf(pid: number | undefined, task?: number): number {
@@ -135,7 +135,7 @@ async function full(influxUrl: string, influxdPid: number | undefined, qos: 0 | 
     // `utilization` would also count the idle second the generator spends starting and connecting.
     const elu = Math.min(1, performance.eventLoopUtilization(cpu0.elu).active / (end - worker.startAt));
     loopDelay.disable();
-    process.stderr.write(`  qos ${qos}${rate ? ` at ${rate}/s` : ', as fast as the broker takes them'}: ${qos ? 'acknowledged' : 'written'} ${total} of ${worker.published} published in ${Math.round(worker.durationMs)} ms, ${atGenEnd.stored} stored when the generator finished, all after ${end - worker.startAt} ms; app event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms; event loop busy ${((elu * (end - worker.startAt) * 1000) / total).toFixed(1)} µs, app CPU ${(((appCpu.user + appCpu.system)) / total).toFixed(1)} µs per reading, main thread CPU ${((cpuSecondsOf(process.pid, process.pid) - cpu0.main) * 1e6 / total).toFixed(1)} µs\n`);
+    process.stderr.write(`  qos ${qos}${rate ? ` at ${rate}/s` : ', as fast as the broker takes them'}: ${qos ? 'acknowledged' : 'written'} ${total} of ${worker.published} published in ${Math.round(worker.durationMs)} ms${qos ? ` (PUBACK p50 ${worker.ackLatencyMs.p50} ms, p99 ${worker.ackLatencyMs.p99} ms)` : ''}, ${atGenEnd.stored} stored when the generator finished, all after ${end - worker.startAt} ms; app event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms; event loop busy ${((elu * (end - worker.startAt) * 1000) / total).toFixed(1)} µs, app CPU ${(((appCpu.user + appCpu.system)) / total).toFixed(1)} µs per reading, main thread CPU ${((cpuSecondsOf(process.pid, process.pid) - cpu0.main) * 1e6 / total).toFixed(1)} µs\n`);
     const cpu = { mainLoop: elu, app: (appCpu.user + appCpu.system) / 1e6, generator: worker.cpuS, influxd: cpuSecondsOf(influxdPid) - cpu0.influxd, wallS: (end - worker.startAt) / 1000 };
     const influx = createInfluxHttp({ url: influxUrl, db });
     const [series = []] = await influx.query('SELECT count(moisture) FROM soil');

@@ -143,6 +143,22 @@ describe('durable log, after a failed append left bytes behind', () => {
     expect(drain(log, 5_000)).toEqual(lines(0, 10_000));
   });
 
+  it('lets the shipper read a group once it is written, before its fdatasync settles the appenders', async () => {
+    const { log } = await open(tempDir());
+    const events: string[] = [];
+    let readable: string[] = [];
+    log.onDurable(() => {
+      events.push('shipper woken');
+      readable = log.read(10)?.lines ?? [];
+      // The fdatasync is still running: the next turn of the event loop comes first.
+      setImmediate(() => events.push('next turn'));
+    });
+    const done = log.append(lines(0, 3)).then(() => events.push('appenders settled'));
+    await done;
+    expect(events).toEqual(['shipper woken', 'next turn', 'appenders settled']);
+    expect(readable).toEqual(lines(0, 3));
+  });
+
   it('saves the cursor on close even when the last commit was moments before', async () => {
     const dir = tempDir();
     const a = await open(dir);
