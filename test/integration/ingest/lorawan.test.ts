@@ -33,7 +33,12 @@ describe('LoRaWAN network servers over MQTT, through their service accounts', ()
     clients.push(client);
     return client;
   };
-  const storedRow = () => eventually(async () => (await queryRows(t.influx, `SELECT * FROM soil WHERE device = 'soil-hp-001'`))[0], 5_000, 'the point');
+  // InfluxDB 1.x keeps each field of a point as its own series: a query racing the write can
+  // see some fields of the point and not yet the others. Wait for the whole point.
+  const storedRow = () => eventually(async () => {
+    const row = (await queryRows(t.influx, `SELECT * FROM soil WHERE device = 'soil-hp-001'`))[0];
+    return row && ['moisture', 'temperature', 'ec', 'battery'].every((f) => row[f] !== null && row[f] !== undefined) ? row : undefined;
+  }, 5_000, 'the whole point');
 
   it('stores the same reading sent natively, as ChirpStack v4 and as TTS v3 as the identical point', async () => {
     const rows: Record<string, Record<string, unknown>> = {};
