@@ -34,6 +34,8 @@ export function createFacilityThresholdCache(deps: { source: FacilitySource; con
     of(facilityId: string | undefined, type: string | undefined): FacilityThresholds {
       return (facilityId === undefined ? undefined : own.get(facilityId)) ?? thresholdsFor(deps.config, type);
     },
+    /** Whether the facility has angles of its own (the inventory's) or goes by its type's. */
+    sourceOf: (facilityId: string): 'facility' | 'type' => (own.has(facilityId) ? 'facility' : 'type'),
     /** Re-read every facility's overrides (after an inventory import). */
     refresh(): void {
       try {

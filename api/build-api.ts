@@ -112,7 +112,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const h = deps.health;
     await typed.register(alertRoutes, { prefix: '/api/v1', alerts: h.alerts, workOrders: h.workOrders, requireAdmin: field });
     await typed.register(workOrderRoutes, { prefix: '/api/v1', workOrders: h.workOrders, requireAdmin: field });
-    await typed.register(facilityRoutes, { prefix: '/api/v1', baselines: h.baselines, monitor: h.monitor, requireAdmin: field });
+    await typed.register(facilityRoutes, { prefix: '/api/v1', baselines: h.baselines, monitor: h.monitor, thresholds: h.facilityThresholds, requireAdmin: field, requireReader: authorize(['admin', 'operator', 'technician', 'viewer']) });
     await typed.register(scorecardRoutes, { prefix: '/api/v1', build: h.scorecard, requireAdmin: authorize(['admin', 'operator', 'viewer']) });
   }
   if (deps.irrigation) await typed.register(zoneRoutes, { prefix: '/api/v1', irrigation: deps.irrigation, requireAdmin: operators });

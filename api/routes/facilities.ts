@@ -1,15 +1,55 @@
-import { actorOf } from '../auth.ts';
+import { actorOf, canAccessDistrict } from '../auth.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import type { FacilityBaselines } from '../../alerts/facility-baselines.ts';
 import type { HealthMonitor } from '../../alerts/health-monitor.ts';
+import type { FacilityThresholdCache } from '../../alerts/facility-thresholds.ts';
 import { CodedError } from '../../lib/errors.ts';
 
 const ErrorBody = z.object({ error: z.string(), message: z.string() });
 const angle = z.number().min(-180).max(180);
 
-export const facilityRoutes: FastifyPluginAsyncZod<{ baselines: FacilityBaselines; monitor: HealthMonitor; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
+const Thresholds = z.object({
+  facilityId: z.string(),
+  type: z.string(),
+  /** `facility`: the inventory's angles for this facility; `type`: its type's (GS_RULES_CONFIG, else the code's defaults). */
+  source: z.enum(['facility', 'type']),
+  warningDeg: z.number(),
+  criticalDeg: z.number(),
+  hysteresisDeg: z.number(),
+  impactDeltaDeg: z.number(),
+  shockG: z.number(),
+  settlementDegPerDay: z.number(),
+  baseline: z.object({ pitch: z.number(), roll: z.number() }).nullable(),
+});
+
+export const facilityRoutes: FastifyPluginAsyncZod<{ baselines: FacilityBaselines; monitor: HealthMonitor; thresholds: FacilityThresholdCache; requireAdmin: preHandlerAsyncHookHandler; requireReader: preHandlerAsyncHookHandler }> = async (app, opts) => {
+  /** The facility, when this token's districts include it (404 otherwise, as for one that does not exist). */
+  const facilityFor = (request: { principal?: Parameters<typeof canAccessDistrict>[0] }, id: string) => {
+    const row = opts.baselines.get(id);
+    if (!row || !canAccessDistrict(request.principal, row.districtId)) throw new CodedError('not_found', `no facility ${id}`);
+    return row;
+  };
+
+  app.get('/facilities/:id/thresholds', {
+    preHandler: opts.requireReader,
+    schema: {
+      summary: 'The tilt thresholds the rules judge this facility by now, and where they come from',
+      security: [{ bearer: [] }],
+      params: z.object({ id: z.string() }),
+      response: { 200: Thresholds, 404: ErrorBody },
+    },
+  }, async (request) => {
+    const row = facilityFor(request, request.params.id);
+    const t = opts.thresholds.of(row.id, row.type);
+    return {
+      facilityId: row.id, type: row.type, source: opts.thresholds.sourceOf(row.id),
+      warningDeg: t.warningDeg, criticalDeg: t.criticalDeg, hysteresisDeg: t.hysteresisDeg, impactDeltaDeg: t.impactDeltaDeg, shockG: t.shockG, settlementDegPerDay: t.settlementDegPerDay,
+      baseline: row.baselinePitch !== null && row.baselineRoll !== null ? { pitch: row.baselinePitch, roll: row.baselineRoll } : null,
+    };
+  });
+
   app.post('/facilities/:id/calibrate', {
     preHandler: opts.requireAdmin,
     schema: {
@@ -23,7 +63,7 @@ export const facilityRoutes: FastifyPluginAsyncZod<{ baselines: FacilityBaseline
     },
   }, async (request) => {
     const { id } = request.params;
-    if (!opts.baselines.get(id)) throw new CodedError('not_found', `no facility ${id}`);
+    facilityFor(request, id);
     const given = request.body.pitch !== undefined && request.body.roll !== undefined ? { pitch: request.body.pitch, roll: request.body.roll } : undefined;
     const baseline = given ?? opts.monitor.lastAngles(id);
     if (!baseline) throw new CodedError('conflict', `facility ${id} has sent no tilt reading yet; give pitch and roll`);

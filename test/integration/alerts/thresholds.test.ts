@@ -83,6 +83,30 @@ describe('thresholds an operator sets: the inventory per facility, GS_RULES_CONF
     expect(own).toMatchObject({ message: 'pavilion pav-own: tilted 1.2° from its baseline (warning at 1°)', details: { tiltDeg: 1.2, warningDeg: 1, criticalDeg: 4 } });
   });
 
+  it('shows each facility\'s effective thresholds and where they come from, to the tokens of its district only', async () => {
+    const thresholds = async (id: string, token = ADMIN_TOKEN) => {
+      const res = await t.app.api.inject({ url: `/api/v1/facilities/${id}/thresholds`, headers: { authorization: `Bearer ${token}` } });
+      return { status: res.statusCode, body: res.json() as Record<string, unknown> };
+    };
+    expect(await thresholds('pav-own')).toEqual({ status: 200, body: {
+      facilityId: 'pav-own', type: 'pavilion', source: 'facility', warningDeg: 1, criticalDeg: 4, hysteresisDeg: 0.5, impactDeltaDeg: 2, shockG: 2, settlementDegPerDay: 0.2, baseline: { pitch: 0, roll: 0 },
+    } });
+    expect((await thresholds('pav-std')).body).toMatchObject({ source: 'type', warningDeg: 2, criticalDeg: 5 });
+    // The bench's type, as GS_RULES_CONFIG set it; what the config left out stays the code's.
+    expect((await thresholds('bench-cfg')).body).toMatchObject({ type: 'bench', source: 'type', warningDeg: 1, criticalDeg: 3, hysteresisDeg: 0.3, impactDeltaDeg: 4, shockG: 4 });
+    expect((await thresholds('nope')).status).toBe(404);
+
+    const token = async (body: object) => ((await t.app.api.inject({ method: 'POST', url: '/api/v1/tokens', headers: auth, payload: body })).json() as { secret: string }).secret;
+    const cityViewer = await token({ name: 'city authority', role: 'viewer', districts: ['taobei'] });
+    const elsewhere = await token({ name: 'other district', role: 'technician', districts: ['baicheng'] });
+    expect((await thresholds('pav-own', cityViewer)).status).toBe(200);
+    expect(await thresholds('pav-own', elsewhere)).toEqual({ status: 404, body: { error: 'not_found', message: 'no facility pav-own' } });
+    // Nor may that technician recalibrate it.
+    const calibrate = await t.app.api.inject({ method: 'POST', url: '/api/v1/facilities/pav-own/calibrate', headers: { authorization: `Bearer ${elsewhere}` }, payload: { pitch: 3, roll: 3 } });
+    expect(calibrate.statusCode).toBe(404);
+    expect((await thresholds('pav-own')).body).toMatchObject({ baseline: { pitch: 0, roll: 0 } });
+  });
+
   it('gives their work orders the configured SLA (warning: 2 h instead of 24 h)', async () => {
     const orders = (await api('GET', '/api/v1/work-orders?community=c-201')).body as Array<{ severity: string; createdAt: number; dueAt: number }>;
     expect(orders).toHaveLength(2);
@@ -102,5 +126,7 @@ describe('thresholds an operator sets: the inventory per facility, GS_RULES_CONF
       return list.some((a) => a[0] === 'pav-own' && a[2] === 'resolved') ? list : undefined;
     }, 5_000, 'the pavilion\'s tilt alert to clear');
     expect(alerts).toEqual([['bench-cfg', 'warning', 'firing', null], ['pav-own', 'warning', 'resolved', 'system']]);
+    const res = await t.app.api.inject({ url: '/api/v1/facilities/pav-own/thresholds', headers: auth });
+    expect(res.json()).toMatchObject({ source: 'type', warningDeg: 2, criticalDeg: 5 });
   });
 });
