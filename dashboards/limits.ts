@@ -1,12 +1,13 @@
 import { DEFAULT_MOISTURE_BANDS } from '../contracts/zone.ts';
-import { DEFAULT_FACILITY_CONFIG } from '../rules/facility-health/thresholds.ts';
+import { DEFAULT_FACILITY_CONFIG, type FacilityRuleConfig } from '../rules/facility-health/thresholds.ts';
 import type { FacilityType, PlantType } from '../contracts/device.ts';
 
 /**
  * The numbers dashboards draw as bands and lines. They mirror the rules' defaults
  * (irrigation target band per plant type, facility tilt warning/critical per facility
- * type); a zone's or facility's own override lives in the registry and InfluxDB does
- * not carry it, so a dashboard can only show the default for the plant or facility type.
+ * type, or the deployment's GS_RULES_CONFIG angles); a zone's or facility's own override
+ * lives in the registry and InfluxDB does not carry it, so a dashboard shows the plant's
+ * or facility type's.
  * They are imported from the rules, so a dashboard line is where the rule fires.
  */
 export interface Band {
@@ -26,10 +27,22 @@ export interface TiltLimit {
   critical: number;
 }
 
-/** Degrees from the install baseline, as the facility-health rules judge them. */
-export const TILT_LIMITS: Record<FacilityType, TiltLimit> = Object.fromEntries(
-  Object.entries(DEFAULT_FACILITY_CONFIG.byType).map(([type, t]) => [type, { warning: t.warningDeg, critical: t.criticalDeg }]),
-) as Record<FacilityType, TiltLimit>;
+export type TiltLimits = Record<FacilityType, TiltLimit>;
+
+/** Degrees from the install baseline per facility type, as rules with this config judge them. */
+export const tiltLimitsOf = (config: FacilityRuleConfig): TiltLimits => Object.fromEntries(
+  Object.entries(config.byType).map(([type, t]) => [type, { warning: t.warningDeg, critical: t.criticalDeg }]),
+) as TiltLimits;
+
+/** The rules' defaults; `npm run dashboards` draws GS_RULES_CONFIG's angles instead when it is set. */
+export const TILT_LIMITS: TiltLimits = tiltLimitsOf(DEFAULT_FACILITY_CONFIG);
+
+/** What a deployment changes in the generated dashboards. */
+export interface BoardOptions {
+  tiltLimits: TiltLimits;
+}
+
+export const DEFAULT_BOARD_OPTIONS: BoardOptions = { tiltLimits: TILT_LIMITS };
 
 /** A shock (g) above this is drawn as an impact. */
 export const SHOCK_IMPACT_G = 2;

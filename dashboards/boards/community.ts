@@ -3,7 +3,7 @@ import { MappingType, type Dashboard } from '@grafana/grafana-foundation-sdk/das
 import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import { PLANT_TYPES, FACILITY_TYPES } from '../../contracts/device.ts';
 import { on } from '../influxql.ts';
-import { MOISTURE_BANDS, TILT_LIMITS } from '../limits.ts';
+import { DEFAULT_BOARD_OPTIONS, MOISTURE_BANDS, TILT_LIMITS, type BoardOptions, type TiltLimits } from '../limits.ts';
 import { annotation, bars, board, legendTable, finish, steps, thresholdProps, timeSeries, withQueries } from '../panels.ts';
 import { placeFilter, TIME, where } from '../queries.ts';
 import { COMMUNITY_UID } from './city-overview.ts';
@@ -25,9 +25,9 @@ export function bandOverrides(panel: { overrideByRegexp(re: string, props: Retur
 }
 
 /** Draw each facility type's warning/critical angles on its facilities' series. */
-export function tiltOverrides(panel: { overrideByRegexp(re: string, props: ReturnType<typeof thresholdProps>): unknown }): void {
+export function tiltOverrides(panel: { overrideByRegexp(re: string, props: ReturnType<typeof thresholdProps>): unknown }, limits: TiltLimits = TILT_LIMITS): void {
   for (const type of FACILITY_TYPES) {
-    const limit = TILT_LIMITS[type];
+    const limit = limits[type];
     panel.overrideByRegexp(`.*\\(${escapeRegex(type)}\\)$`, thresholdProps(steps(['green', null], ['orange', limit.warning], ['red', limit.critical]), common.GraphThresholdsStyleMode.Dashed));
   }
 }
@@ -36,7 +36,7 @@ export const zoneMoistureQuery = `SELECT median(${soil.f('moisture')}) FROM ${so
 export const facilityTiltQuery = `SELECT max(${tilt.f('tilt')}) FROM ${tilt.from} ${where(...placeFilter(tilt, tilt.match('facility', 'facility')), TIME)} GROUP BY time($__interval), ${tilt.by('facility', 'facility_type')} fill(none)`;
 
 /** One community: zones against their bands, what the watering loop did and why, rain, valves, facilities. */
-export function community(): Dashboard {
+export function community(options: BoardOptions = DEFAULT_BOARD_OPTIONS): Dashboard {
   const wateringColumns = `${watering.f('moisture')}, ${watering.f('duration_s')}, ${watering.f('volume_l')}, ${watering.t('reason')}, ${watering.t('action')}, ${watering.t('zone')}, ${watering.t('mode')}`;
   const wateringFilter = placeFilter(watering, watering.match('zone', 'zone'));
   const moisture = timeSeries('Zone moisture vs target band', 'percent', { query: zoneMoistureQuery, alias: '$tag_zone ($tag_plant)' })
@@ -44,7 +44,7 @@ export function community(): Dashboard {
   bandOverrides(moisture);
   const facilities = timeSeries('Facility tilt from baseline', 'degree', { query: facilityTiltQuery, alias: '$tag_facility ($tag_facility_type)' })
     .legend(legendTable()).min(0).repeat('facility').maxPerRow(3).span(24);
-  tiltOverrides(facilities);
+  tiltOverrides(facilities, options.tiltLimits);
 
   return finish(
     board({

@@ -1,7 +1,7 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { on } from '../influxql.ts';
-import { SHOCK_IMPACT_G } from '../limits.ts';
+import { DEFAULT_BOARD_OPTIONS, SHOCK_IMPACT_G, type BoardOptions } from '../limits.ts';
 import { board, cellColour, legendTable, finish, statPanel, steps, tablePanel, thresholdProps, timeSeries, TRANSFORMS } from '../panels.ts';
 import { openAlertList, openAlerts, placeFilter, TIME, where } from '../queries.ts';
 import { facilityTiltQuery, tiltOverrides } from './community.ts';
@@ -17,9 +17,9 @@ const tiltFilter = () => placeFilter(tilt, tilt.match('facility', 'facility'));
  * leans from its install baseline, knocks it took, and which are damaged now. A damaged
  * facility stays listed until its ledger entry is closed (the alert resolves then).
  */
-export function facilityHealth(): Dashboard {
+export function facilityHealth(options: BoardOptions = DEFAULT_BOARD_OPTIONS): Dashboard {
   const tiltPanel = timeSeries('Tilt from baseline', 'degree', { query: facilityTiltQuery, alias: '$tag_facility ($tag_facility_type)' }).legend(legendTable()).min(0);
-  tiltOverrides(tiltPanel);
+  tiltOverrides(tiltPanel, options.tiltLimits);
   const severity = steps(['green', null], ['red', 1]);
   return finish(
     board({

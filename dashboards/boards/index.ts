@@ -1,4 +1,5 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { BoardOptions } from '../limits.ts';
 import { cityOverview } from './city-overview.ts';
 import { community } from './community.ts';
 import { deviceFleet } from './device-fleet.ts';
@@ -7,7 +8,7 @@ import { ingest } from './ingest.ts';
 import { operations } from './operations.ts';
 
 /** Every dashboard, with the Grafana folder it is provisioned into (foldersFromFilesStructure). */
-export const BOARDS: ReadonlyArray<{ folder: 'City' | 'Operations'; file: string; build: () => Dashboard }> = [
+export const BOARDS: ReadonlyArray<{ folder: 'City' | 'Operations'; file: string; build: (options?: BoardOptions) => Dashboard }> = [
   { folder: 'City', file: 'city-overview.json', build: cityOverview },
   { folder: 'City', file: 'community.json', build: community },
   { folder: 'City', file: 'facility-health.json', build: facilityHealth },

@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DASHBOARDS_ROOT, GENERATED_DIR, PROVISIONING_DIR, renderFiles, writeFiles } from '../../../dashboards/generate.ts';
+import { boardOptionsFrom, DASHBOARDS_ROOT, GENERATED_DIR, PROVISIONING_DIR, renderFiles, writeFiles } from '../../../dashboards/generate.ts';
 
 function listFiles(root: string, dir: string): string[] {
   const full = join(root, dir);
@@ -33,5 +33,34 @@ describe('npm run dashboards', () => {
 
   it('is deterministic', () => {
     expect([...renderFiles()]).toEqual([...renderFiles()]);
+  });
+});
+
+describe('npm run dashboards with a deployment\'s rules config', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gs-dashboards-rules-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The tilt lines (warning, critical) the community board draws on one facility type's series. */
+  const tiltLines = (files: Map<string, string>, type: string): number[] => {
+    const board = JSON.parse(files.get(join(GENERATED_DIR, 'City', 'community.json'))!) as { panels: Array<{ title?: string; fieldConfig?: { overrides?: Array<{ matcher: { options: string }; properties: Array<{ id: string; value: { steps?: Array<{ value: number | null }> } }> }> } }> };
+    const panel = board.panels.find((p) => p.title === 'Facility tilt from baseline')!;
+    const override = panel.fieldConfig!.overrides!.find((o) => o.matcher.options === `.*\\(${type}\\)$`)!;
+    return override.properties.find((p) => p.id === 'thresholds')!.value.steps!.flatMap((s) => (s.value === null ? [] : [s.value]));
+  };
+
+  it('draws the angles GS_RULES_CONFIG gives a facility type, and the defaults for the others', () => {
+    const file = join(dir, 'rules.yaml');
+    writeFileSync(file, 'facilityHealth:\n  byType:\n    bench: { warningDeg: 1, criticalDeg: 3, hysteresisDeg: 0.3 }\n');
+    const configured = renderFiles(boardOptionsFrom({ GS_RULES_CONFIG: file }));
+    expect(tiltLines(configured, 'bench')).toEqual([1, 3]);
+    expect(tiltLines(configured, 'pavilion')).toEqual([2, 5]);
+    expect(tiltLines(renderFiles(), 'bench')).toEqual([5, 10]);
+    expect(renderFiles(boardOptionsFrom({}))).toEqual(renderFiles()); // no config: the committed files
+  });
+
+  it('refuses a bad rules file with the rules\' own message', () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'facilityHealth:\n  byType:\n    pavillion: { warningDeg: 1 }\n');
+    expect(() => boardOptionsFrom({ GS_RULES_CONFIG: file })).toThrow(/unknown facility type "pavillion"/);
   });
 });
