@@ -6,6 +6,7 @@ import { loadFleetFile } from './fleet/load.ts';
 import { readCredentials, registerFleet, writeCredentials } from './fleet/provision.ts';
 import { listDevices } from './fleet/spec.ts';
 import type { Codec } from './lorawan/codec.ts';
+import { applicationName } from './lorawan/envelopes.ts';
 import { runSimulation, type RunSummary } from './run.ts';
 import { Duration, loadScenarios } from './scenarios/schema.ts';
 import { backfillStart } from './sim-clock.ts';
@@ -72,7 +73,9 @@ export async function runCommand(f: RunFlags, out: NodeJS.WritableStream = proce
   const token = f.token ?? process.env.GS_ADMIN_TOKEN;
   if (f.api && token) {
     const todo = devices.filter((d) => !credentials.has(d.id));
-    const result = await registerFleet({ apiUrl: f.api, token, devices: todo });
+    // LoRaWAN modes bind the devices to the simulated network server's application.
+    const lorawanApplication = f.mode === 'native' ? undefined : applicationName(f.mode, { application: f.application, tenant: f.tenant });
+    const result = await registerFleet({ apiUrl: f.api, token, devices: todo, lorawanApplication });
     credentials = new Map([...credentials, ...result.credentials]);
     if (result.failures.length > 0) throw new Error(`registration failed for ${result.failures.length} devices, e.g. ${JSON.stringify(result.failures[0])}`);
     if (result.conflicts.length > 0 && f.mode === 'native') {

@@ -78,7 +78,9 @@ export async function startSimulation(o: SimulationOptions) {
   } else {
     devices.forEach((device, i) => lora.set(device.id, createLoraFirmware({ device, world, clock, rng: rngFor(i), stats, ns: () => ns!, jitter: o.jitter })));
     ns = await startNetworkServer({
-      url: o.brokerUrl, username: tr.username, password: tr.password, clientId: tr.clientId ?? `gs-sim-ns-${o.seed}`,
+      // Under a username, `{username}/…`: the app accepts a service account's connections only
+      // with its own id or one under it (broker/authenticate.ts); Mosquitto takes any.
+      url: o.brokerUrl, username: tr.username, password: tr.password, clientId: tr.clientId ?? (tr.username ? `${tr.username}/sim-${o.seed}` : `gs-sim-ns-${o.seed}`),
       format: tr.format, net: tr.net, codec: tr.codec, devices, stats, logger: o.logger,
       isGatewayUp: (gatewayId) => !gatewaysDown.has(gatewayId),
       onDownlink: (device, body) => lora.get(device.id)?.onDownlink(body),

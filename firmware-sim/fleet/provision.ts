@@ -17,6 +17,12 @@ export async function registerFleet(o: {
   apiUrl: string;
   token: string;
   devices: SimDevice[];
+  /**
+   * The network-server application the devices will speak through (LoRaWAN modes):
+   * registered as their `lorawanApplication`, so the app believes only that application
+   * for them (ChirpStack: the application id; TTS: `application@tenant`).
+   */
+  lorawanApplication?: string;
   concurrency?: number;
   fetch?: typeof fetch;
   onProgress?: (done: number) => void;
@@ -32,7 +38,7 @@ export async function registerFleet(o: {
       const res = await doFetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${o.token}` },
-        body: JSON.stringify(device.registration),
+        body: JSON.stringify(o.lorawanApplication ? { ...device.registration, lorawanApplication: o.lorawanApplication } : device.registration),
       });
       const text = await res.text();
       if (res.status === 201) {

@@ -45,6 +45,9 @@ export const gatewayEuiFor = (gatewayId: string): string => hex(`gw:${gatewayId}
 /** RFC 3339 with nanoseconds, as ChirpStack writes `time`. */
 const rfc3339Ns = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 
+/** The application as the app names it in a device's `lorawanApplication` (ingest/lorawan-binding.ts). */
+export const applicationName = (format: LorawanFormat, net: NetworkIdentity): string => (format === 'chirpstack' ? net.application : `${net.application}@${net.tenant}`);
+
 export function uplinkTopic(format: LorawanFormat, net: NetworkIdentity, device: SimDevice): string {
   return format === 'chirpstack'
     ? `application/${net.application}/device/${device.devEui}/event/up`
