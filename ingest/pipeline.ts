@@ -61,6 +61,8 @@ interface Group {
   readings: AcceptedReading[];
   devices: DeviceInfo[];
   settles: Settle[];
+  /** Readings of this group whose timestamp the server assigned, by `${device}\0${dedupKey}`. */
+  assigned?: Map<string, number>;
 }
 
 /** Parsed topics by topic string: a device publishes on the same topic all its life. */
@@ -79,6 +81,12 @@ export function createIngest(deps: IngestDeps) {
   const dedup = createDedup({ perDevice: 256, maxDevices: 200_000 });
   const lastAssignedTs = new Map<string, number>();
   const lastTilt = new Map<string, { pitch: number; roll: number; ts: number }>();
+  // The timestamps the server gave readings whose append failed, for their resends. A failed
+  // fdatasync leaves the written lines in the log (the shipper may already have sent them),
+  // so a resend must be the same point (same series and time), not a second one. Bounded:
+  // the oldest are forgotten first.
+  const retryTs = new Map<string, number>();
+  const RETRY_TS_MAX = 100_000;
   const topics = new Map<string, ParsedTopic | null>();
   // The group still filling, and the latest one not yet durable. Groups commit in order,
   // so a retransmission that arrives while its original is on its way to disk (a QoS 1
@@ -171,6 +179,10 @@ export function createIngest(deps: IngestDeps) {
     flushCounters(); // a disk that fails every append must not stop the received counts
     // Not stored: let a retransmission through the dedup window, and fail the publishes.
     for (const r of group.readings) if (r.dedupKey !== undefined) dedup.forget(r.deviceId, r.dedupKey);
+    for (const [key, ts] of group.assigned ?? []) {
+      if (retryTs.size >= RETRY_TS_MAX) retryTs.delete(retryTs.keys().next().value!);
+      retryTs.set(key, ts);
+    }
     deps.logger.error({ err: error, readings: group.readings.length }, 'durable log append failed');
     for (const settle of group.settles) settle(error);
   }
@@ -216,6 +228,7 @@ export function createIngest(deps: IngestDeps) {
     const accepted: AcceptedReading[] = [];
     const acceptedDevices: DeviceInfo[] = [];
     let duplicates = 0;
+    let assignedTs: Map<string, number> | undefined;
     for (const item of items) {
       if (!item.ok) {
         reject(item.error, msg, msg.device?.id);
@@ -239,7 +252,18 @@ export function createIngest(deps: IngestDeps) {
         reject(bound, msg, device.id);
         continue;
       }
-      const ts = reading.ts ?? assignTs(device.id, receivedAt);
+      // Without a device timestamp: the server's, the one it gave the same reading before
+      // when that append failed (its resend is then the same point).
+      let ts = reading.ts;
+      let assignedKey: string | undefined;
+      if (ts === undefined) {
+        if (reading.dedupKey !== undefined) {
+          assignedKey = `${device.id}\u0000${reading.dedupKey}`;
+          ts = retryTs.get(assignedKey);
+          if (ts !== undefined) retryTs.delete(assignedKey);
+        }
+        ts ??= assignTs(device.id, receivedAt);
+      }
       const refused = checkReading(reading.fields, device.kind, ts, receivedAt, limits);
       if (refused) {
         reject(refused, msg, device.id);
@@ -268,6 +292,7 @@ export function createIngest(deps: IngestDeps) {
       }
       accepted.push(r);
       acceptedDevices.push(device);
+      if (assignedKey !== undefined) (assignedTs ??= new Map()).set(assignedKey, ts);
     }
     if (accepted.length === 0) {
       // A duplicate's publish settles as its original's does, so the sender keeps the reading.
@@ -278,6 +303,7 @@ export function createIngest(deps: IngestDeps) {
     const group = groupOf(done, stored);
     group.readings.push(...accepted);
     group.devices.push(...acceptedDevices);
+    if (assignedTs) for (const [key, ts] of assignedTs) (group.assigned ??= new Map()).set(key, ts);
     if (!settle) return;
     // Accepted readings and duplicates in one batch: settled when both are.
     group.settles.push(duplicates > 0 ? (error) => (error ? settle(error) : settleDuplicate(settle, msg.qos)) : settle);

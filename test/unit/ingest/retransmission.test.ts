@@ -53,7 +53,7 @@ describe('a retransmission that arrives while the original is still being stored
     appends[0]!.reject(new Error('ENOSPC'));
     await expect(original).rejects.toThrow('ENOSPC');
     await expect(duplicate).rejects.toThrow('ENOSPC');
-    // Sent again after the failure, it is stored: nothing was kept of it.
+    // Sent again after the failure, it is appended again: the dedup window forgot it (a failed write is truncated; a failed sync keeps its lines, and InfluxDB stores the two as one point).
     const again = ingest.handle(msg);
     await ticks();
     expect(appends).toHaveLength(2);
