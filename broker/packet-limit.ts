@@ -111,10 +111,14 @@ function release(gate: IntakeGate): void {
   }
 }
 
-/** Is reading stopped, by a hold or because this turn's budget is spent (then the turn's end resumes)? */
+/** Is reading stopped, by a hold or because this turn's budget is spent (the turn's end resumes it)? */
 function stopped(gate: IntakeGate): boolean {
-  if (gate.paused) return true;
-  if (gate.turnBudget === 0 || gate.turnBytes < gate.turnBudget) return false;
+  return gate.paused || (gate.turnBudget > 0 && gate.turnBytes >= gate.turnBudget);
+}
+
+/** Count bytes handed to aedes in this turn; the first of a turn schedules its end (the check phase). */
+function spend(gate: IntakeGate, bytes: number): void {
+  if (gate.turnBudget === 0) return;
   if (!gate.turnEnding) {
     gate.turnEnding = true;
     setImmediate(() => {
@@ -123,7 +127,7 @@ function stopped(gate: IntakeGate): boolean {
       if (!gate.paused) release(gate);
     });
   }
-  return true;
+  gate.turnBytes += bytes;
 }
 
 export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verdict: Exclude<PacketVerdict, 'ok'>) => void, gate: IntakeGate = openGate()): Duplex {
@@ -140,7 +144,7 @@ export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verd
     held = [];
     let room = true;
     for (const chunk of chunks) {
-      gate.turnBytes += chunk.length;
+      spend(gate, chunk.length);
       room = outer.push(chunk);
     }
     if (endAfterHeld) {
@@ -188,7 +192,7 @@ export function limitPacketSize(inner: Duplex, maxBytes: number, onRefuse: (verd
       gate.waiting.add(resume);
       return;
     }
-    gate.turnBytes += chunk.length;
+    spend(gate, chunk.length);
     if (!outer.push(chunk)) inner.pause();
   });
   let ended = false;

@@ -49,26 +49,30 @@ export interface ReadingBypassEmitter {
 /** `concurrency`, `matchEmptyLevels`: as aedes builds its own emitter. */
 export function createReadingBypassEmitter(isReadingTopic: (topic: string) => boolean, options = { concurrency: 100, matchEmptyLevels: true }): ReadingBypassEmitter {
   const inner = mqemitter(options);
-  // Subscribers per filter that could match a reading; a notify function counts once per filter.
-  const watching = new Map<string, Set<Notify>>();
+  // Registrations per filter that could match a reading, counted as mqemitter keeps them:
+  // each `on` is one, each `removeListener` takes one away.
+  const watching = new Map<string, Map<Notify, number>>();
   let count = 0;
   return {
     on(topic, notify, done) {
       if (filterCouldMatchReadings(topic)) {
-        let set = watching.get(topic);
-        if (!set) watching.set(topic, (set = new Set()));
-        if (!set.has(notify)) {
-          set.add(notify);
-          count++;
-        }
+        let byNotify = watching.get(topic);
+        if (!byNotify) watching.set(topic, (byNotify = new Map()));
+        byNotify.set(notify, (byNotify.get(notify) ?? 0) + 1);
+        count++;
       }
       return inner.on(topic, notify as never, done);
     },
     removeListener(topic, notify, done) {
-      const set = watching.get(topic);
-      if (set?.delete(notify)) {
+      const byNotify = watching.get(topic);
+      const n = byNotify?.get(notify);
+      if (byNotify && n !== undefined) {
         count--;
-        if (set.size === 0) watching.delete(topic);
+        if (n > 1) byNotify.set(notify, n - 1);
+        else {
+          byNotify.delete(notify);
+          if (byNotify.size === 0) watching.delete(topic);
+        }
       }
       return inner.removeListener(topic, notify as never, done);
     },

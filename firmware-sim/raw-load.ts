@@ -37,7 +37,10 @@ interface Conn {
 const PER_WRITE = 64;
 
 export async function runRawLoad(o: LoadOptions): Promise<LoadReport> {
-  const { hostname, port } = new URL(o.url);
+  const url = new URL(o.url);
+  if (url.protocol !== 'mqtt:') throw new Error(`the minimal client speaks plain MQTT over TCP (mqtt://), not ${url.protocol}`);
+  const hostname = url.hostname;
+  const port = url.port === '' ? 1883 : Number(url.port);
   const qos = o.qos ?? 1;
   const window = Math.max(1, o.inflight ?? 16);
   const batch = Math.max(1, o.batchSize ?? 1);
@@ -112,23 +115,26 @@ export async function runRawLoad(o: LoadOptions): Promise<LoadReport> {
 
   function open(device: { id: string; secret: string }): Promise<Conn> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: hostname, port: Number(port) });
+      const socket = connect({ host: hostname, port });
       socket.setNoDelay(true);
       const c: Conn = { id: device.id, socket, topic: Buffer.from(deviceTopic(device.id, 'up')), seq: 0, lastTs: lastTsByDevice.get(device.id) ?? 0, outstanding: 0, nextId: 1, sentAt: new Float64Array(65_536), open: false, blocked: false, yielding: false };
       const parser = mqttPacket.parser({ protocolVersion: 4 });
       const timer = setTimeout(() => fail(new Error('connect timeout')), 30_000);
+      let settled = false;
       const fail = (error: Error): void => {
         clearTimeout(timer);
         if (c.open) errors++;
         c.open = false;
         socket.destroy();
-        reject(error);
+        if (!settled) reject(error);
+        settled = true;
       };
       parser.on('packet', (packet) => {
         if (packet.cmd === 'connack') {
           clearTimeout(timer);
           if (packet.returnCode !== 0) return fail(new Error(`connack ${packet.returnCode}`));
           c.open = true;
+          settled = true;
           resolve(c);
         } else if (packet.cmd === 'puback' && packet.messageId !== undefined) {
           c.outstanding--;
@@ -147,7 +153,8 @@ export async function runRawLoad(o: LoadOptions): Promise<LoadReport> {
       });
       socket.on('error', (error) => fail(error));
       socket.on('close', () => {
-        if (c.open && running) errors++;
+        if (!c.open) return fail(new Error('closed before CONNACK')); // refused without one (a connect rate limit)
+        if (running) errors++;
         c.open = false;
       });
       socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: device.id, username: device.id, password: Buffer.from(device.secret), clean: true, keepalive: 120 }));

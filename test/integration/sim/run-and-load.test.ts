@@ -117,7 +117,7 @@ describe('a scenario run and the load generator against the running app', () => 
     expect(q1.acked).toBeGreaterThan(100);
     expect(q1.ackLatencyMs.p50).toBeGreaterThan(0);
     const q0 = await runRawLoad({ url, devices, durationMs: 500, qos: 0 });
-    expect(q0.acked).toBe(q0.published);
+    expect(q0).toEqual(expect.objectContaining({ connections: 4, errors: 0 }));
     expect(q0.published).toBeGreaterThan(100);
     const paced = await runRawLoad({ url, devices, durationMs: 1_000, qos: 1, rate: 200 });
     expect(paced.published).toBeLessThanOrEqual(205);

@@ -41,16 +41,23 @@ describe('the bus with the reading shortcut', () => {
     await new Promise<void>((resolve) => bus.close(resolve));
   });
 
-  it('counts a subscriber once per filter, and removing one it never had changes nothing', () => {
+  it('counts registrations as mqemitter keeps them, and removing one it never had changes nothing', async () => {
     const bus = createReadingBypassEmitter(isReadingTopic);
-    const a = (_p: unknown, done: () => void) => done();
+    const got: string[] = [];
+    const a = (_p: unknown, done: () => void) => { got.push('a'); done(); };
     const b = (_p: unknown, done: () => void) => done();
     bus.on('#', a);
+    bus.on('#', a); // the same function twice: mqemitter keeps both
     bus.on('#', b);
     bus.on('gs/#', a);
-    expect(bus.readingSubscribers()).toBe(3);
+    expect(bus.readingSubscribers()).toBe(4);
     bus.removeListener('gs/+/up', a);
     bus.removeListener('#', a);
-    expect(bus.readingSubscribers()).toBe(2);
+    await new Promise<void>((resolve) => bus.removeListener('gs/#', a, () => resolve()));
+    bus.removeListener('#', b);
+    expect(bus.readingSubscribers()).toBe(1); // a is still on '#' once: readings must reach it
+    await emit(bus, reading);
+    expect(got).toEqual(['a']);
+    await new Promise<void>((resolve) => bus.close(resolve));
   });
 });
