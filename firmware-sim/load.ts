@@ -76,27 +76,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const qos = o.qos ?? 1;
   const window = Math.max(1, o.inflight ?? 16);
   const batch = Math.max(1, o.batchSize ?? 1);
-  const conns: Array<{ id: string; client: MqttClient; topic: string; seq: number; outstanding: number; lastTs: number }> = [];
-  let connectFailures = 0;
-  const connectStart = performance.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.max(1, o.connectConcurrency ?? 50) }, async () => {
-    while (next < o.devices.length) {
-      const d = o.devices[next++]!;
-      try {
-        const client = await mqtt.connectAsync(o.url, { clientId: d.id, username: d.id, password: d.secret, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 30_000 });
-        conns.push({ id: d.id, client, topic: deviceTopic(d.id, 'up'), seq: 0, outstanding: 0, lastTs: lastTsByDevice.get(d.id) ?? 0 });
-      } catch {
-        connectFailures++;
-      }
-    }
-  }));
-  const connectMs = performance.now() - connectStart;
+  const { conns, connectFailures, connectMs } = await connectAll(o, async (d) => {
+    const client = await mqtt.connectAsync(o.url, { clientId: d.id, username: d.id, password: d.secret, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 30_000 });
+    return { id: d.id, client, topic: deviceTopic(d.id, 'up'), seq: 0, outstanding: 0, lastTs: lastTsByDevice.get(d.id) ?? 0 };
+  });
 
   let published = 0;
   let acked = 0;
   let errors = 0;
-  let behind = 0;
   const latencies: number[] = [];
   let running = true;
 
@@ -122,27 +109,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     while (running && c.outstanding < window && c.client.connected) send(c);
   }
 
-  const start = performance.now();
-  if (!o.rate) {
-    for (const c of conns) fill(c);
-    await waitFor(o.durationMs, o.signal);
-  } else {
-    // A ticker paces the whole fleet: publish what the schedule owes, round-robin.
-    let due = 0;
-    let rr = 0;
-    while (performance.now() - start < o.durationMs && !o.signal?.aborted && conns.length > 0) {
-      const owed = Math.floor(((performance.now() - start) / 1000) * o.rate) - due;
-      for (let i = 0; i < owed; i++) {
-        const c = conns[rr++ % conns.length]!;
-        if (c.outstanding < window && c.client.connected) send(c);
-        else behind++;
-      }
-      due += Math.max(0, owed);
-      await waitFor(5, o.signal);
-    }
-  }
+  const { durationMs, behind } = await drive(o, conns.length, () => conns.forEach(fill), (i) => {
+    const c = conns[i]!;
+    if (c.outstanding >= window || !c.client.connected) return false;
+    send(c);
+    return true;
+  });
   running = false;
-  const durationMs = performance.now() - start;
   // Throughput counts what was acknowledged inside the window; later acks only settle.
   const ackedInWindow = acked;
   const publishedInWindow = published;
@@ -156,21 +129,61 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   // report counts as sent. A clean end flushes them before the DISCONNECT. QoS 1 is forced:
   // what was never acknowledged is not counted.
   await Promise.all(conns.map((c) => c.client.endAsync(qos === 1).catch(() => undefined)));
-  latencies.sort((a, b) => a - b);
-  const seconds = durationMs / 1000;
-  const msgs = qos === 1 ? ackedInWindow : publishedInWindow;
+  return loadReport({ connections: conns.length, connectFailures, connectMs, durationMs, published, acked, errors, behind, msgs: qos === 1 ? ackedInWindow : publishedInWindow, batch, latencies });
+}
+
+/** Connect every device, `o.connectConcurrency` (50) at a time; a device that cannot connect is counted, not fatal. */
+export async function connectAll<C>(o: Pick<LoadOptions, 'devices' | 'connectConcurrency'>, open: (device: { id: string; secret: string }) => Promise<C>): Promise<{ conns: C[]; connectFailures: number; connectMs: number }> {
+  const conns: C[] = [];
+  let connectFailures = 0;
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.max(1, o.connectConcurrency ?? 50) }, async () => {
+    while (next < o.devices.length) {
+      const d = o.devices[next++]!;
+      try {
+        conns.push(await open(d));
+      } catch {
+        connectFailures++;
+      }
+    }
+  }));
+  return { conns, connectFailures, connectMs: performance.now() - started };
+}
+
+/**
+ * Publish for `o.durationMs`: as fast as the connections take it (`fillAll`, which the
+ * acks keep going), or at `o.rate` messages/s over all connections, round-robin, each tick
+ * publishing what the schedule owes; `trySend(i)` false (connection `i`'s window is full)
+ * counts as behind.
+ */
+export async function drive(o: Pick<LoadOptions, 'durationMs' | 'rate' | 'signal'>, connections: number, fillAll: () => void, trySend: (index: number) => boolean): Promise<{ durationMs: number; behind: number }> {
+  const start = performance.now();
+  let behind = 0;
+  if (!o.rate) {
+    fillAll();
+    await waitFor(o.durationMs, o.signal);
+  } else {
+    let due = 0;
+    let rr = 0;
+    while (performance.now() - start < o.durationMs && !o.signal?.aborted && connections > 0) {
+      const owed = Math.floor(((performance.now() - start) / 1000) * o.rate) - due;
+      for (let i = 0; i < owed; i++) if (!trySend(rr++ % connections)) behind++;
+      due += Math.max(0, owed);
+      await waitFor(5, o.signal);
+    }
+  }
+  return { durationMs: performance.now() - start, behind };
+}
+
+/** The report of a run; `msgs`: the messages that count (QoS 1 acknowledged, QoS 0 published) within the window. */
+export function loadReport(r: { connections: number; connectFailures: number; connectMs: number; durationMs: number; published: number; acked: number; errors: number; behind: number; msgs: number; batch: number; latencies: number[] }): LoadReport {
+  const latencies = [...r.latencies].sort((a, b) => a - b);
+  const seconds = r.durationMs / 1000;
   return {
-    connections: conns.length,
-    connectFailures,
-    connectMs: Math.round(connectMs),
-    durationMs: Math.round(durationMs),
-    published,
-    acked,
-    errors,
-    behind,
-    publishedPerSec: Math.round(published / seconds),
-    msgsPerSec: Math.round(msgs / seconds),
-    readingsPerSec: Math.round((msgs * batch) / seconds),
+    connections: r.connections, connectFailures: r.connectFailures, connectMs: Math.round(r.connectMs), durationMs: Math.round(r.durationMs),
+    published: r.published, acked: r.acked, errors: r.errors, behind: r.behind,
+    publishedPerSec: Math.round(r.published / seconds), msgsPerSec: Math.round(r.msgs / seconds), readingsPerSec: Math.round((r.msgs * r.batch) / seconds),
     ackLatencyMs: { p50: round2(percentile(latencies, 0.5)), p95: round2(percentile(latencies, 0.95)), p99: round2(percentile(latencies, 0.99)), max: round2(latencies.at(-1) ?? 0) },
   };
 }

@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import mqttPacket from 'mqtt-packet';
 import { deviceTopic } from '../contracts/topics.ts';
-import { lastTsByDevice, nextTimestamp, payloadFor, percentile, round2, waitFor, type LoadOptions, type LoadReport } from './load.ts';
+import { connectAll, drive, lastTsByDevice, loadReport, nextTimestamp, payloadFor, waitFor, type LoadOptions, type LoadReport } from './load.ts';
 
 /**
  * The load generator without mqtt.js: the same devices, payloads, timestamps, in-flight
@@ -44,12 +44,9 @@ export async function runRawLoad(o: LoadOptions): Promise<LoadReport> {
   const qos = o.qos ?? 1;
   const window = Math.max(1, o.inflight ?? 16);
   const batch = Math.max(1, o.batchSize ?? 1);
-  const conns: Conn[] = [];
-  let connectFailures = 0;
   let published = 0;
   let acked = 0;
   let errors = 0;
-  let behind = 0;
   let running = true;
   const latencies: number[] = [];
 
@@ -161,40 +158,15 @@ export async function runRawLoad(o: LoadOptions): Promise<LoadReport> {
     });
   }
 
-  const connectStart = performance.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.max(1, o.connectConcurrency ?? 50) }, async () => {
-    while (next < o.devices.length) {
-      const d = o.devices[next++]!;
-      try {
-        conns.push(await open(d));
-      } catch {
-        connectFailures++;
-      }
-    }
-  }));
-  const connectMs = performance.now() - connectStart;
+  const { conns, connectFailures, connectMs } = await connectAll(o, open);
 
-  const start = performance.now();
-  if (!o.rate) {
-    for (const c of conns) fill(c);
-    await waitFor(o.durationMs, o.signal);
-  } else {
-    let due = 0;
-    let rr = 0;
-    while (performance.now() - start < o.durationMs && !o.signal?.aborted && conns.length > 0) {
-      const owed = Math.floor(((performance.now() - start) / 1000) * o.rate) - due;
-      for (let i = 0; i < owed; i++) {
-        const c = conns[rr++ % conns.length]!;
-        if (c.open && (qos === 0 || c.outstanding < window)) send(c, 1);
-        else behind++;
-      }
-      due += Math.max(0, owed);
-      await waitFor(5, o.signal);
-    }
-  }
+  const { durationMs, behind } = await drive(o, conns.length, () => conns.forEach(fill), (i) => {
+    const c = conns[i]!;
+    if (!c.open || (qos === 1 && c.outstanding >= window)) return false;
+    send(c, 1);
+    return true;
+  });
   running = false;
-  const durationMs = performance.now() - start;
   const ackedInWindow = acked;
   const publishedInWindow = published;
   for (const c of conns) lastTsByDevice.set(c.id, c.lastTs);
@@ -208,13 +180,5 @@ export async function runRawLoad(o: LoadOptions): Promise<LoadReport> {
     if (qos === 1) c.socket.destroy();
     else c.socket.end(mqttPacket.generate({ cmd: 'disconnect' }));
   })));
-  latencies.sort((a, b) => a - b);
-  const seconds = durationMs / 1000;
-  const msgs = qos === 1 ? ackedInWindow : publishedInWindow;
-  return {
-    connections: conns.length, connectFailures, connectMs: Math.round(connectMs), durationMs: Math.round(durationMs),
-    published, acked, errors, behind,
-    publishedPerSec: Math.round(published / seconds), msgsPerSec: Math.round(msgs / seconds), readingsPerSec: Math.round((msgs * batch) / seconds),
-    ackLatencyMs: { p50: round2(percentile(latencies, 0.5)), p95: round2(percentile(latencies, 0.95)), p99: round2(percentile(latencies, 0.99)), max: round2(latencies.at(-1) ?? 0) },
-  };
+  return loadReport({ connections: conns.length, connectFailures, connectMs, durationMs, published, acked, errors, behind, msgs: qos === 1 ? ackedInWindow : publishedInWindow, batch, latencies });
 }
