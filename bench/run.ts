@@ -74,6 +74,14 @@ const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs: numbe
   return true;
 };
 
+/** The bucket a histogram's 99th percentile falls in, as "≤ N ms". */
+async function histogramP99(registry: { getSingleMetricAsString(name: string): Promise<string> }, name: string): Promise<string> {
+  const buckets = [...(await registry.getSingleMetricAsString(name)).matchAll(/_bucket\{le="([^"]+)"\} (\d+)/g)].map((m) => ({ le: m[1]!, n: Number(m[2]) }));
+  const total = buckets.at(-1)?.n ?? 0;
+  const at = buckets.find((b) => b.n >= 0.99 * total);
+  return total === 0 || !at ? 'n/a' : at.le === '+Inf' ? '> 10 s' : `≤ ${Number(at.le) * 1000} ms`;
+}
+
 async function ceiling(qos: 0 | 1, durationMs: number): Promise<number> {
   const broker = await startCeilingBroker();
   const devices = Array.from({ length: CLIENTS }, (_, i) => ({ id: `ceil-${i}`, secret: 'x' }));
@@ -135,7 +143,10 @@ async function full(influxUrl: string, influxdPid: number | undefined, qos: 0 | 
     // `utilization` would also count the idle second the generator spends starting and connecting.
     const elu = Math.min(1, performance.eventLoopUtilization(cpu0.elu).active / (end - worker.startAt));
     loopDelay.disable();
-    process.stderr.write(`  qos ${qos}${rate ? ` at ${rate}/s` : ', as fast as the broker takes them'}: ${qos ? 'acknowledged' : 'written'} ${total} of ${worker.published} published in ${Math.round(worker.durationMs)} ms${qos ? ` (PUBACK p50 ${worker.ackLatencyMs.p50} ms, p99 ${worker.ackLatencyMs.p99} ms)` : ''}, ${atGenEnd.stored} stored when the generator finished, all after ${end - worker.startAt} ms; app event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms; event loop busy ${((elu * (end - worker.startAt) * 1000) / total).toFixed(1)} µs, app CPU ${(((appCpu.user + appCpu.system)) / total).toFixed(1)} µs per reading, main thread CPU ${((cpuSecondsOf(process.pid, process.pid) - cpu0.main) * 1e6 / total).toFixed(1)} µs\n`);
+    // How long InfluxDB took to answer the writes (the app's histogram): with our own
+    // fdatasync (the PUBACK's latency), the disk's part of publish → stored.
+    const writeP99 = await histogramP99(app.metrics.registry, 'gs_influx_write_duration_seconds');
+    process.stderr.write(`  qos ${qos}${rate ? ` at ${rate}/s` : ', as fast as the broker takes them'}: ${qos ? 'acknowledged' : 'written'} ${total} of ${worker.published} published in ${Math.round(worker.durationMs)} ms${qos ? ` (PUBACK p50 ${worker.ackLatencyMs.p50} ms, p99 ${worker.ackLatencyMs.p99} ms)` : ''}, InfluxDB write p99 ${writeP99}, ${atGenEnd.stored} stored when the generator finished, all after ${end - worker.startAt} ms; app event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms; event loop busy ${((elu * (end - worker.startAt) * 1000) / total).toFixed(1)} µs, app CPU ${(((appCpu.user + appCpu.system)) / total).toFixed(1)} µs per reading, main thread CPU ${((cpuSecondsOf(process.pid, process.pid) - cpu0.main) * 1e6 / total).toFixed(1)} µs\n`);
     const cpu = { mainLoop: elu, app: (appCpu.user + appCpu.system) / 1e6, generator: worker.cpuS, influxd: cpuSecondsOf(influxdPid) - cpu0.influxd, wallS: (end - worker.startAt) / 1000 };
     const influx = createInfluxHttp({ url: influxUrl, db });
     const [series = []] = await influx.query('SELECT count(moisture) FROM soil');
