@@ -82,7 +82,8 @@ export async function openDurableLog(options: DurableLogOptions) {
     const group = nextGroup();
     unwritten += count;
     if (sync) group.sync = true;
-    flushing ??= flushLoop();
+    if (flushing) wakeWriter?.();
+    else flushing = flushLoop();
     return group;
   };
   const nextGroup = (): Group => {
@@ -97,7 +98,9 @@ export async function openDurableLog(options: DurableLogOptions) {
   const listeners = new Set<() => void>();
 
   async function rotate(): Promise<void> {
-    // A later fdatasync covers only the new file: sync what QoS 0 groups left unsynced here.
+    // Every sync of this file finishes first (the groups it covers settle), then what QoS 0
+    // groups left unsynced here is synced: a later fdatasync covers only the new file.
+    while (syncing) await syncing;
     if (unsynced) await handle.datasync();
     unsynced = false;
     await handle.close();
@@ -189,67 +192,110 @@ export async function openDurableLog(options: DurableLogOptions) {
     }
   }
 
-  // `flushing` is cleared in the same synchronous step that finds nothing pending, so an
-  // append made by a resumed waiter always either joins this loop or starts a new one.
+  // Pipelined group commit. The writer writes whatever is waiting as soon as the previous
+  // write is done, without waiting for that write's fdatasync; a sync covers every write
+  // made before it began, and the groups it covers settle, in write order, when it ends.
+  // So a slow fdatasync (this host's disk has 100 ms ones) delays only the PUBACKs and
+  // rules of the groups it covers, never the next write or the shipper's view of it.
+  interface Written { seq: number; batches: Group[]; sync: boolean }
+  const awaiting: Written[] = []; // written, not yet settled, in write order
+  let writtenSeq = 0;
+  let syncing: Promise<void> | undefined;
+  let wakeWriter: (() => void) | undefined;
+
+  /** Settle what may settle, in order, and start a sync when a written group needs one. */
+  function pump(): void {
+    // Groups owed no fdatasync settle once nothing written before them is still waiting.
+    while (awaiting.length > 0 && !awaiting[0]!.sync) settleInTurns(awaiting.shift()!.batches);
+    if (syncing || awaiting.length === 0) return;
+    const upTo = writtenSeq;
+    unsynced = false; // this sync covers the QoS 0 writes before it too
+    syncing = (async () => {
+      let error: unknown;
+      try {
+        await handle.datasync();
+      } catch (e) {
+        error = e;
+        unsynced = true;
+      }
+      const covered: Group[] = [];
+      while (awaiting.length > 0 && awaiting[0]!.seq <= upTo) covered.push(...awaiting.shift()!.batches);
+      // A failed sync keeps its lines (the shipper may have read them): the refused senders
+      // send them again, and a point stored twice is stored once (the ingest gives a resent
+      // reading the time it gave the original).
+      if (error === undefined) settleInTurns(covered);
+      else for (const b of covered) b.reject(error);
+      syncing = undefined;
+      pump();
+    })();
+  }
+
+  // `flushing` is cleared in the same synchronous step that finds nothing pending and no
+  // sync running, so an append made by a resumed waiter always either wakes this loop or
+  // starts a new one.
   async function flushLoop(): Promise<void> {
     // Start the commit after this turn's I/O callbacks: the readings every connection
     // delivered in the same poll phase join one write and one fdatasync, rather than the
     // first of them paying a commit of its own.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      while (full.length > 0 || pending.lines.length > 0) {
-        // Everything waiting goes in one write: a turn of the event loop can deliver many
-        // groups' worth of readings, and a write each would let them pile up in memory.
-        const batches = full.splice(0);
-        if (pending.lines.length > 0) {
-          batches.push(pending);
-          pending = newGroup();
+      for (;;) {
+        if (full.length > 0 || pending.lines.length > 0) {
+          await writeWaiting();
+          continue;
         }
-        let announced = false;
-        try {
-          const bufs = batches.map((b) => Buffer.from(`${b.lines.join('\n')}\n`, 'utf8'));
-          const bytes = bufs.reduce((n, b) => n + b.length, 0);
-          const lineCount = batches.reduce((n, b) => n + b.lines.length, 0);
-          if (active().size > 0 && active().size + bytes > segmentBytes) await rotate();
-          const seg = active();
-          const buf = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, bytes);
-          let written = 0;
-          while (written < buf.length) {
-            const { bytesWritten } = await handle.write(buf, written, buf.length - written, seg.size + written);
-            written += bytesWritten;
-          }
-          seg.size += buf.length;
-          seg.lines += lineCount;
-          unwritten -= lineCount;
-          announced = true;
-          enforceBudget();
-          // The shipper may send what is written while the fdatasync runs: a reading's way
-          // to InfluxDB no longer waits for the disk's slowest syncs (at 5,000/s their tail
-          // was most of the p99). Nobody is told "kept" before the sync: a QoS 1 PUBACK and
-          // the rules still wait for it, and a reading whose sync fails is refused and sent
-          // again, which InfluxDB overwrites with itself. After a power cut, a cursor past
-          // the end of what survived makes recovery ship from the oldest segment again.
-          notify();
-          // fdatasync covers every earlier write to this file too, so a group of QoS 0
-          // points only is written and not synced: nobody was promised it survives a power cut.
-          if (options.fsync && batches.some((b) => b.sync)) {
-            await handle.datasync();
-            unsynced = false;
-          } else if (options.fsync) unsynced = true;
-          settleInTurns(batches);
-        } catch (error) {
-          if (!announced) {
-            unwritten -= batches.reduce((n, b) => n + b.lines.length, 0);
-            // Best effort: drop what this failed append left, so a restart does not recover it.
-            await handle.truncate(active().size).catch(() => undefined);
-          }
-          // A failed sync keeps its lines (the shipper may have read them): the refused
-          // senders send them again, and a point stored twice is stored once.
-          for (const b of batches) b.reject(error);
-        }
+        if (!syncing) break;
+        // Nothing to write: wait for the sync, or for new appends, which are written at once.
+        await Promise.race([syncing, new Promise<void>((resolve) => { wakeWriter = resolve; })]);
+        wakeWriter = undefined;
+        if (full.length > 0 || pending.lines.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       flushing = undefined;
+    }
+  }
+
+  /** Write every waiting group in one write; it settles (pump) after a sync, when it needs one. */
+  async function writeWaiting(): Promise<void> {
+    // Everything waiting goes in one write: a turn of the event loop can deliver many
+    // groups' worth of readings, and a write each would let them pile up in memory.
+    const batches = full.splice(0);
+    if (pending.lines.length > 0) {
+      batches.push(pending);
+      pending = newGroup();
+    }
+    try {
+      const bufs = batches.map((b) => Buffer.from(`${b.lines.join('\n')}\n`, 'utf8'));
+      const bytes = bufs.reduce((n, b) => n + b.length, 0);
+      const lineCount = batches.reduce((n, b) => n + b.lines.length, 0);
+      if (active().size > 0 && active().size + bytes > segmentBytes) await rotate();
+      const seg = active();
+      const buf = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, bytes);
+      let written = 0;
+      while (written < buf.length) {
+        const { bytesWritten } = await handle.write(buf, written, buf.length - written, seg.size + written);
+        written += bytesWritten;
+      }
+      seg.size += buf.length;
+      seg.lines += lineCount;
+      unwritten -= lineCount;
+      enforceBudget();
+      // The shipper may send what is written while the fdatasync runs: a reading's way
+      // to InfluxDB does not wait for the disk's slowest syncs. Nobody is told "kept"
+      // before the sync: a QoS 1 PUBACK and the rules still wait for it. After a power cut,
+      // a cursor past the end of what survived makes recovery ship from the oldest segment again.
+      notify();
+      // fdatasync covers every earlier write to this file too, so a group of QoS 0
+      // points only is written and not synced: nobody was promised it survives a power cut.
+      const sync = options.fsync && batches.some((b) => b.sync);
+      if (options.fsync && !sync) unsynced = true;
+      awaiting.push({ seq: ++writtenSeq, batches, sync });
+      pump();
+    } catch (error) {
+      unwritten -= batches.reduce((n, b) => n + b.lines.length, 0);
+      // Best effort: drop what this failed append left, so a restart does not recover it.
+      await handle.truncate(active().size).catch(() => undefined);
+      for (const b of batches) b.reject(error);
     }
   }
 

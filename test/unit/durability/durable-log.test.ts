@@ -1,7 +1,8 @@
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { open as openFile } from 'node:fs/promises';
 import { openDurableLog, type DurableLog } from '../../../ingest/durable-log.ts';
 import { segmentName } from '../../../ingest/wal-segments.ts';
 import { createManualClock } from '../../../lib/clock.ts';
@@ -9,6 +10,7 @@ import { createManualClock } from '../../../lib/clock.ts';
 const dirs: string[] = [];
 const logs: DurableLog[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const log of logs.splice(0)) await log.close().catch(() => undefined);
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
@@ -157,6 +159,67 @@ describe('durable log, after a failed append left bytes behind', () => {
     await done;
     expect(events).toEqual(['shipper woken', 'next turn', 'appenders settled']);
     expect(readable).toEqual(lines(0, 3));
+  });
+
+  /** fdatasync held until the test lets it go (or fails it): a slow disk, on the real file. */
+  async function holdSyncs(dir: string) {
+    const probe = await openFile(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const real = proto.datasync;
+    const held: Array<{ release: () => void; fail: (e: Error) => void }> = [];
+    vi.spyOn(proto, 'datasync').mockImplementation(function (this: unknown) {
+      return new Promise<void>((resolve, reject) => held.push({
+        release: () => void real.call(this).then(resolve, reject),
+        fail: reject,
+      }));
+    });
+    return held;
+  }
+  const turns = async (n = 5) => { for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r)); };
+  const until = async (check: () => boolean) => {
+    for (const deadline = Date.now() + 5_000; !check();) {
+      if (Date.now() > deadline) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+
+  it('writes the next group while the previous group\'s fdatasync is still running, and settles them in order', async () => {
+    const dir = tempDir();
+    const { log } = await open(dir);
+    const held = await holdSyncs(dir);
+    const order: string[] = [];
+    const first = log.append(lines(0, 2)).then(() => order.push('first'));
+    await until(() => held.length === 1); // the first group's sync, held
+    const second = log.append(lines(2, 2)).then(() => order.push('second'));
+    // Written (the shipper can read it) though the sync before it has not finished.
+    await until(() => log.read(10)!.lines.length === 4);
+    expect(log.read(10)!.lines).toEqual(lines(0, 4));
+    await turns();
+    expect(order).toEqual([]);
+    expect(held).toHaveLength(1);
+    held[0]!.release();
+    await until(() => held.length === 2); // the second group's own sync
+    expect(order).toEqual(['first']);
+    held[1]!.release();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first', 'second']);
+  });
+
+  it('a failed fdatasync refuses only the groups written before it began', async () => {
+    const dir = tempDir();
+    const { log } = await open(dir);
+    const held = await holdSyncs(dir);
+    const first = log.append(lines(0, 1));
+    await until(() => held.length === 1);
+    const second = log.append(lines(1, 1));
+    await until(() => log.read(10)!.lines.length === 2);
+    held[0]!.fail(Object.assign(new Error('EIO'), { code: 'EIO' }));
+    await expect(first).rejects.toThrow('EIO');
+    await until(() => held.length === 2);
+    held[1]!.release();
+    await expect(second).resolves.toBeUndefined();
+    expect(log.read(10)!.lines).toEqual(lines(0, 2)); // kept: the shipper may have sent it
   });
 
   it('saves the cursor on close even when the last commit was moments before', async () => {
