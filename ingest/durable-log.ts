@@ -154,16 +154,18 @@ export async function openDurableLog(options: DurableLogOptions) {
   // Groups written together are settled one per event-loop turn, in order: each group's
   // completion (PUBACKs, the rules for its readings) is a bounded stretch of work, and the
   // sockets are read in between.
-  const settling: Group[] = [];
-  function settleInTurns(groups: Group[]): void {
+  // A refusal (a failed write or sync) goes through the same queue, so it too comes in order.
+  const settling: Array<{ group: Group; error: unknown }> = [];
+  const settleOne = ({ group, error }: { group: Group; error: unknown }): void => (error === undefined ? group.resolve() : group.reject(error));
+  function settleInTurns(groups: Group[], error?: unknown): void {
     const idle = settling.length === 0;
-    settling.push(...groups);
-    if (!idle) return;
-    settling.shift()!.resolve();
+    for (const group of groups) settling.push({ group, error });
+    if (!idle || settling.length === 0) return;
+    settleOne(settling.shift()!);
     const next = (): void => {
-      const group = settling.shift();
-      if (!group) return;
-      group.resolve();
+      const entry = settling.shift();
+      if (!entry) return;
+      settleOne(entry);
       if (settling.length > 0) setImmediate(next);
     };
     if (settling.length > 0) setImmediate(next);
@@ -197,18 +199,24 @@ export async function openDurableLog(options: DurableLogOptions) {
   // made before it began, and the groups it covers settle, in write order, when it ends.
   // So a slow fdatasync (this host's disk has 100 ms ones) delays only the PUBACKs and
   // rules of the groups it covers, never the next write or the shipper's view of it.
-  interface Written { seq: number; batches: Group[]; sync: boolean }
+  interface Written { seq: number; batches: Group[]; sync: boolean; error?: unknown }
   const awaiting: Written[] = []; // written, not yet settled, in write order
   let writtenSeq = 0;
   let syncing: Promise<void> | undefined;
   let wakeWriter: (() => void) | undefined;
+  /** A write was in progress when a sync failed: its group is refused too. */
+  let writing = false;
+  let refuseWriteInProgress: unknown;
 
   /** Settle what may settle, in order, and start a sync when a written group needs one. */
   function pump(): void {
-    // Groups owed no fdatasync settle once nothing written before them is still waiting.
-    while (awaiting.length > 0 && !awaiting[0]!.sync) settleInTurns(awaiting.shift()!.batches);
+    // Groups owed no fdatasync (or refused already) settle once nothing written before them waits.
+    while (awaiting.length > 0 && (!awaiting[0]!.sync || awaiting[0]!.error !== undefined)) {
+      const head = awaiting.shift()!;
+      settleInTurns(head.batches, head.error);
+    }
     if (syncing || awaiting.length === 0) return;
-    const upTo = writtenSeq;
+    let upTo = writtenSeq;
     unsynced = false; // this sync covers the QoS 0 writes before it too
     syncing = (async () => {
       let error: unknown;
@@ -217,14 +225,18 @@ export async function openDurableLog(options: DurableLogOptions) {
       } catch (e) {
         error = e;
         unsynced = true;
+        // Pages written while this sync ran may have been in the writeback that failed, and
+        // Linux reports a failed writeback once: a later sync could succeed without them.
+        // So everything written until now is refused, and a write in progress too.
+        upTo = writtenSeq;
+        if (writing) refuseWriteInProgress = e;
       }
       const covered: Group[] = [];
       while (awaiting.length > 0 && awaiting[0]!.seq <= upTo) covered.push(...awaiting.shift()!.batches);
       // A failed sync keeps its lines (the shipper may have read them): the refused senders
       // send them again, and a point stored twice is stored once (the ingest gives a resent
       // reading the time it gave the original).
-      if (error === undefined) settleInTurns(covered);
-      else for (const b of covered) b.reject(error);
+      settleInTurns(covered, error);
       syncing = undefined;
       pump();
     })();
@@ -264,6 +276,7 @@ export async function openDurableLog(options: DurableLogOptions) {
       batches.push(pending);
       pending = newGroup();
     }
+    writing = true;
     try {
       const bufs = batches.map((b) => Buffer.from(`${b.lines.join('\n')}\n`, 'utf8'));
       const bytes = bufs.reduce((n, b) => n + b.length, 0);
@@ -289,13 +302,20 @@ export async function openDurableLog(options: DurableLogOptions) {
       // points only is written and not synced: nobody was promised it survives a power cut.
       const sync = options.fsync && batches.some((b) => b.sync);
       if (options.fsync && !sync) unsynced = true;
-      awaiting.push({ seq: ++writtenSeq, batches, sync });
+      const error = refuseWriteInProgress;
+      refuseWriteInProgress = undefined;
+      writing = false;
+      awaiting.push({ seq: ++writtenSeq, batches, sync, ...(error === undefined ? {} : { error }) });
       pump();
     } catch (error) {
+      writing = false;
+      refuseWriteInProgress = undefined;
       unwritten -= batches.reduce((n, b) => n + b.lines.length, 0);
       // Best effort: drop what this failed append left, so a restart does not recover it.
       await handle.truncate(active().size).catch(() => undefined);
-      for (const b of batches) b.reject(error);
+      // Refused in turn, after the groups written before it.
+      awaiting.push({ seq: ++writtenSeq, batches, sync: false, error });
+      pump();
     }
   }
 
@@ -339,8 +359,14 @@ export async function openDurableLog(options: DurableLogOptions) {
       return (async () => {
         while (flushing) await flushing;
         if (options.fsync && unsynced) {
-          await handle.datasync();
+          // Cleared first: a QoS 0 write during this sync sets it again (it may not be covered).
           unsynced = false;
+          try {
+            await handle.datasync();
+          } catch (error) {
+            unsynced = true;
+            throw error;
+          }
         }
       })();
     },
