@@ -61,7 +61,7 @@ export function startShipperThread(deps: ShipperThreadDeps) {
   const waiting = { drained: [] as Array<(ok: boolean) => void>, stopped: [] as Array<() => void> };
   let exited = false;
 
-  // Tell the worker about new durable data at most every NOTIFY_MS, however many commits:
+  // Tell the worker about newly written data at most every NOTIFY_MS, however many commits:
   // under load the log commits hundreds of times a second, and each message is a copy of
   // the segment table; the shipper lingers longer than this before a partial batch anyway.
   let scheduled = false;

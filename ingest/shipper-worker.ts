@@ -9,7 +9,7 @@ import type { ToWorker, FromWorker, ShipperWorkerData } from './shipper-thread.t
 /**
  * The InfluxDB shipper in its own thread: the MQTT event loop can be saturated by a
  * flood of readings without starving the HTTP requests that move them to InfluxDB.
- * It reads the segment files itself; the main thread tells it how far they are durable
+ * It reads the segment files itself; the main thread tells it how far they are written
  * and deletes what it reports as committed.
  */
 const data = workerData as ShipperWorkerData;

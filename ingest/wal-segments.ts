@@ -34,14 +34,14 @@ export const segmentName = (s: Pick<SegmentInfo, 'index' | 'birth'>): string =>
 
 export const isBefore = (a: Cursor, b: Cursor): boolean => a.segment < b.segment || (a.segment === b.segment && a.offset < b.offset);
 
-/** Read up to `maxLines` durable lines from `cursor`; `next` is where a commit moves it. */
+/** Read up to `maxLines` written lines from `cursor`; `next` is where a commit moves it. */
 export function readLines(dir: string, segments: readonly SegmentInfo[], cursor: Cursor, maxLines: number): { lines: string[]; next: Cursor } | undefined {
   const chunk = readChunk(dir, segments, cursor, maxLines);
   return chunk && { lines: chunkLines(chunk.body), next: chunk.next };
 }
 
 /**
- * Read up to `maxLines` durable lines from `cursor` as the bytes they are on disk (the
+ * Read up to `maxLines` written lines from `cursor` as the bytes they are on disk (the
  * body of an InfluxDB write as it stands: no string per line, no join). `count` is the
  * number of lines; `next` is where a commit moves the cursor.
  */
