@@ -54,8 +54,11 @@ export async function runSimulatedDay(): Promise<SimulatedDay> {
   const t = await startTestApp({ ...UNLIMITED }, {
     app: {
       clock: { now: () => clock.now() },
-      // The network is in real time: 600 simulated seconds for an ack are ~140 real ms.
-      irrigation: { ackTimeoutS: 600 },
+      // The network is in real time: 600 simulated seconds for an ack are ~140 real ms. Same
+      // for the valve's own auto-off grace: the default 120 s are ~28 real ms, less than one
+      // event-loop stall of a loaded CI machine, and the valve's safety auto-off then beat the
+      // app's close (a run stopped 'valve_closed', once in CI).
+      irrigation: { ackTimeoutS: 600, autoOffGraceS: 600 },
       irrigationTime: {
         schedule: (tick) => startClockTicks(clock.after, 60_000, tick, logger, 'watering-tick'),
         timers: timersOn(clock.after),
