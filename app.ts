@@ -180,7 +180,7 @@ export async function startApp(
       logger.debug({ module: 'intake', held, backlog }, held ? 'InfluxDB behind: MQTT intake held' : 'MQTT intake resumed');
     },
   });
-  const stopIntakeChecks = wal.onDurable(() => intake.check());
+  const stopIntakeChecks = wal.onWritten(() => intake.check());
   const intakeTimer = setInterval(() => { if (intakeHeld()) intake.check(); }, 20).unref();
   const ingest = createIngest({
     onReading: (reading, device) => {

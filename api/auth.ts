@@ -76,9 +76,6 @@ export function authorize(roles: readonly Role[]): Guard {
   return Object.assign(guard, { [GUARD_ROLES]: roles });
 }
 
-/** Kept so routes written against the skeleton still compile: the bootstrap token is an admin. */
-export const createAdminGuard = (_adminToken?: string): Guard => authorize(['admin']);
-
 /** Confined tokens see only their districts; a device without a district is outside every confinement. */
 export function canAccessDistrict(principal: Principal | undefined, districtId: string | undefined): boolean {
   if (!principal?.districts) return true;

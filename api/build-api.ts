@@ -7,7 +7,7 @@ import type { Metrics } from '../lib/metrics.ts';
 import { CodedError } from '../lib/errors.ts';
 import type { DeviceRegistry } from '../registry/devices.ts';
 import type { DeadLetters } from '../ingest/dead-letters.ts';
-import { authorize, createAccessControl, createAdminGuard, installAccessControl } from './auth.ts';
+import { authorize, createAccessControl, installAccessControl } from './auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';

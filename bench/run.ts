@@ -134,7 +134,7 @@ async function full(influxUrl: string, influxdPid: number | undefined, qos: 0 | 
     // What the app was given: at QoS 0 every publish the client handed to its socket (the
     // generator ends QoS 0 connections cleanly, flushing them), at QoS 1 the acknowledged ones.
     const total = worker.acked;
-    const atGenEnd = { stored, t: Date.now() };
+    const storedWhenGeneratorDone = stored;
     await waitFor(() => stored >= total, 120_000);
 
     const end = Date.now();
@@ -146,7 +146,7 @@ async function full(influxUrl: string, influxdPid: number | undefined, qos: 0 | 
     // How long InfluxDB took to answer the writes (the app's histogram): with our own
     // fdatasync (the PUBACK's latency), the disk's part of publish → stored.
     const writeP99 = await histogramP99(app.metrics.registry, 'gs_influx_write_duration_seconds');
-    process.stderr.write(`  qos ${qos}${rate ? ` at ${rate}/s` : ', as fast as the broker takes them'}: ${qos ? 'acknowledged' : 'written'} ${total} of ${worker.published} published in ${Math.round(worker.durationMs)} ms${qos ? ` (PUBACK p50 ${worker.ackLatencyMs.p50} ms, p99 ${worker.ackLatencyMs.p99} ms)` : ''}, InfluxDB write p99 ${writeP99}, ${atGenEnd.stored} stored when the generator finished, all after ${end - worker.startAt} ms; app event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms; event loop busy ${((elu * (end - worker.startAt) * 1000) / total).toFixed(1)} µs, app CPU ${(((appCpu.user + appCpu.system)) / total).toFixed(1)} µs per reading, main thread CPU ${((cpuSecondsOf(process.pid, process.pid) - cpu0.main) * 1e6 / total).toFixed(1)} µs\n`);
+    process.stderr.write(`  qos ${qos}${rate ? ` at ${rate}/s` : ', as fast as the broker takes them'}: ${qos ? 'acknowledged' : 'written'} ${total} of ${worker.published} published in ${Math.round(worker.durationMs)} ms${qos ? ` (PUBACK p50 ${worker.ackLatencyMs.p50} ms, p99 ${worker.ackLatencyMs.p99} ms)` : ''}, InfluxDB write p99 ${writeP99}, ${storedWhenGeneratorDone} stored when the generator finished, all after ${end - worker.startAt} ms; app event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms; event loop busy ${((elu * (end - worker.startAt) * 1000) / total).toFixed(1)} µs, app CPU ${(((appCpu.user + appCpu.system)) / total).toFixed(1)} µs per reading, main thread CPU ${((cpuSecondsOf(process.pid, process.pid) - cpu0.main) * 1e6 / total).toFixed(1)} µs\n`);
     const cpu = { mainLoop: elu, app: (appCpu.user + appCpu.system) / 1e6, generator: worker.cpuS, influxd: cpuSecondsOf(influxdPid) - cpu0.influxd, wallS: (end - worker.startAt) / 1000 };
     const influx = createInfluxHttp({ url: influxUrl, db });
     const [series = []] = await influx.query('SELECT count(moisture) FROM soil');

@@ -124,7 +124,7 @@ function spend(gate: IntakeGate, bytes: number): void {
     setImmediate(() => {
       gate.turnEnding = false;
       gate.turnBytes = 0;
-      if (!gate.paused) release(gate);
+      release(gate); // nothing while a hold lasts: setGate releases them then
     });
   }
   gate.turnBytes += bytes;

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
 import { deviceTopic } from '../contracts/topics.ts';
 
 export interface LoadOptions {

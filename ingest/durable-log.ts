@@ -408,7 +408,7 @@ export async function openDurableLog(options: DurableLogOptions) {
     },
 
     /** Called after each group is written (before its fdatasync), so the shipper can wake. */
-    onDurable(listener: () => void): () => void {
+    onWritten(listener: () => void): () => void {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },

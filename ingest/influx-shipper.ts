@@ -9,7 +9,7 @@ export interface ShipperLog {
   readChunk?(maxLines: number): { body: Buffer; count: number; next: Cursor } | undefined;
   commit(next: Cursor): void;
   backlog(): Backlog;
-  onDurable(listener: () => void): () => void;
+  onWritten(listener: () => void): () => void;
 }
 
 export interface ShipperMetrics {
@@ -62,7 +62,7 @@ export function createInfluxShipper(deps: ShipperDeps) {
   let databaseReady = false;
   let firstPendingAt: number | undefined;
 
-  const unsubscribe = log.onDurable(() => {
+  const unsubscribe = log.onWritten(() => {
     firstPendingAt ??= deps.now();
     wake.abort();
   });

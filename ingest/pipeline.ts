@@ -61,8 +61,8 @@ interface Group {
   readings: AcceptedReading[];
   devices: DeviceInfo[];
   settles: Settle[];
-  /** Readings of this group whose timestamp the server assigned, by `${device}\0${dedupKey}`. */
-  assigned?: Map<string, number>;
+  /** Readings of this group whose timestamp the server assigned: [`${device}\0${dedupKey}`, ts]. */
+  assigned?: Array<[string, number]>;
 }
 
 /** Parsed topics by topic string: a device publishes on the same topic all its life. */
@@ -228,7 +228,7 @@ export function createIngest(deps: IngestDeps) {
     const accepted: AcceptedReading[] = [];
     const acceptedDevices: DeviceInfo[] = [];
     let duplicates = 0;
-    let assignedTs: Map<string, number> | undefined;
+    let assigned: Array<[string, number]> | undefined;
     for (const item of items) {
       if (!item.ok) {
         reject(item.error, msg, msg.device?.id);
@@ -292,7 +292,7 @@ export function createIngest(deps: IngestDeps) {
       }
       accepted.push(r);
       acceptedDevices.push(device);
-      if (assignedKey !== undefined) (assignedTs ??= new Map()).set(assignedKey, ts);
+      if (assignedKey !== undefined) (assigned ??= []).push([assignedKey, ts]);
     }
     if (accepted.length === 0) {
       // A duplicate's publish settles as its original's does, so the sender keeps the reading.
@@ -303,7 +303,7 @@ export function createIngest(deps: IngestDeps) {
     const group = groupOf(done, stored);
     group.readings.push(...accepted);
     group.devices.push(...acceptedDevices);
-    if (assignedTs) for (const [key, ts] of assignedTs) (group.assigned ??= new Map()).set(key, ts);
+    if (assigned) (group.assigned ??= []).push(...assigned);
     if (!settle) return;
     // Accepted readings and duplicates in one batch: settled when both are.
     group.settles.push(duplicates > 0 ? (error) => (error ? settle(error) : settleDuplicate(settle, msg.qos)) : settle);

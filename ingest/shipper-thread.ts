@@ -65,7 +65,7 @@ export function startShipperThread(deps: ShipperThreadDeps) {
   // under load the log commits hundreds of times a second, and each message is a copy of
   // the segment table; the shipper lingers longer than this before a partial batch anyway.
   let scheduled = false;
-  const unsubscribe = log.onDurable(() => {
+  const unsubscribe = log.onWritten(() => {
     if (scheduled) return;
     scheduled = true;
     setTimeout(() => {

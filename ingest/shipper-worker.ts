@@ -29,7 +29,7 @@ const view: ShipperLog = {
     post({ type: 'commit', next });
   },
   backlog: () => backlogOf(segments, cursor, Date.now()),
-  onDurable(listener) {
+  onWritten(listener) {
     listeners.add(listener);
     return () => listeners.delete(listener);
   },

@@ -149,7 +149,7 @@ describe('durable log, after a failed append left bytes behind', () => {
     const { log } = await open(tempDir());
     const events: string[] = [];
     let readable: string[] = [];
-    log.onDurable(() => {
+    log.onWritten(() => {
       events.push('shipper woken');
       readable = log.read(10)?.lines ?? [];
       // The fdatasync is still running: the next turn of the event loop comes first.

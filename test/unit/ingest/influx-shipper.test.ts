@@ -11,7 +11,7 @@ function memoryLog(lines: string[]): ShipperLog & { committed: number } {
     read: (max: number) => (log.committed < lines.length ? { lines: lines.slice(log.committed, log.committed + max), next: { segment: 1, offset: Math.min(lines.length, log.committed + max), line: 0 } } : undefined),
     commit(next: { offset: number }) { log.committed = next.offset; },
     backlog: () => ({ lines: lines.length - log.committed, bytes: 0, oldestAgeMs: 0 }),
-    onDurable: () => () => undefined,
+    onWritten: () => () => undefined,
   };
   return log;
 }
