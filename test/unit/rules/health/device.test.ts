@@ -154,3 +154,31 @@ describe('clock skew', () => {
     expect(brief(run(steps).signals)).toEqual([[2, 'raise', 'clock_skew', 'info'], [10, 'clear', 'clock_skew', '']]);
   });
 });
+
+describe('purity', () => {
+  const deepFreeze = <T>(value: T): T => {
+    if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+      Object.freeze(value);
+      for (const v of Object.values(value)) deepFreeze(v);
+    }
+    return value;
+  };
+
+  it('never changes the state it is given, whichever detectors act', () => {
+    // Low battery, a frozen value, implausible readings and a skewed clock: every detector raises, then clears.
+    const raising = Array.from({ length: 30 }, (_, i) => ({ fields: { moisture: 70, battery: 5 }, skewMs: i < 10 ? CONFIG.skewToleranceMs * 2 : 0 }));
+    const clearing = Array.from({ length: 12 }, (_, i) => ({ fields: { moisture: 20 + i, battery: 90 }, skewMs: 0 }));
+    let state = initialDeviceHealthState();
+    const kinds = new Set<string>();
+    [...raising, ...clearing].forEach((s, i) => {
+      const receivedAt = T0 + i * 15 * MIN;
+      const before = structuredClone(state);
+      // Frozen: a detector writing into the state it was given throws (ESM is strict mode).
+      const d = decideDeviceHealth(deepFreeze(state), { ts: receivedAt + (s.skewMs ?? 0), receivedAt, fields: s.fields }, soil, CONFIG);
+      expect(state).toEqual(before);
+      for (const x of d.signals) kinds.add(`${x.action}:${x.kind}`);
+      state = d.state;
+    });
+    expect([...kinds].sort()).toEqual(['clear:battery_low', 'clear:clock_skew', 'clear:sensor_out_of_range', 'clear:sensor_stuck', 'raise:battery_low', 'raise:clock_skew', 'raise:sensor_out_of_range', 'raise:sensor_stuck']);
+  });
+});
