@@ -39,13 +39,24 @@ export const ReadingFields = z.object({
 export type ReadingFields = z.infer<typeof ReadingFields>;
 export type FieldKey = keyof ReadingFields;
 
+/**
+ * What tells a retransmission from a new reading. A network server's id (ChirpStack's
+ * `deduplicationId`) is text. A device counter (native `seq`: 's', LoRaWAN `f_cnt`: 'f')
+ * comes with the reading's time, because counters restart (a reboot, a rejoin); the pair
+ * stays numbers so the ingest can check it without printing them (ingest/dedup.ts).
+ */
+export type DedupKey = string | { counter: 's' | 'f'; n: number; ts: number };
+
+/** The key as text (`s12@1764151200000`): for messages and maps keyed by text. */
+export const dedupKeyText = (key: DedupKey): string => (typeof key === 'string' ? key : `${key.counter}${key.n}@${key.ts}`);
+
 /** What every decoder produces, whatever the wire format. */
 export interface NormalisedReading {
   deviceId: string;
   /** Epoch ms; undefined when the device sent none (validation then uses receive time). */
   ts: number | undefined;
   /** Identifies a retransmission: native `seq`, LoRaWAN `fCnt`, ChirpStack `deduplicationId`. */
-  dedupKey: string | undefined;
+  dedupKey: DedupKey | undefined;
   fields: ReadingFields;
   source: 'native' | 'chirpstack' | 'tts';
   /** LoRaWAN uplink frame counter, kept so device health can see lost frames (gaps). */

@@ -1,5 +1,5 @@
 import { parseTopic, type ParsedTopic } from '../contracts/topics.ts';
-import type { AcceptedReading } from '../contracts/reading.ts';
+import { dedupKeyText, type AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import type { Rejection } from '../contracts/rejects.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -258,7 +258,7 @@ export function createIngest(deps: IngestDeps) {
       let assignedKey: string | undefined;
       if (ts === undefined) {
         if (reading.dedupKey !== undefined) {
-          assignedKey = `${device.id}\u0000${reading.dedupKey}`;
+          assignedKey = `${device.id}\u0000${dedupKeyText(reading.dedupKey)}`;
           ts = retryTs.get(assignedKey);
           if (ts !== undefined) retryTs.delete(assignedKey);
         }
@@ -271,7 +271,7 @@ export function createIngest(deps: IngestDeps) {
       }
       if (reading.dedupKey !== undefined && dedup.seen(device.id, reading.dedupKey)) {
         duplicates++;
-        reject({ reason: 'duplicate', detail: `reading ${reading.dedupKey} of ${device.id} was already accepted` }, msg, device.id);
+        reject({ reason: 'duplicate', detail: `reading ${dedupKeyText(reading.dedupKey)} of ${device.id} was already accepted` }, msg, device.id);
         continue;
       }
       const r: AcceptedReading = {

@@ -44,7 +44,7 @@ function decodeItem(deviceId: string, item: unknown, prefix: string): DecodedIte
         ts,
         // A device that reboots restarts seq at 0; its timestamp tells a new reading
         // from a retransmission of an old one.
-        dedupKey: seq === undefined ? undefined : ts === undefined ? `s${seq}` : `s${seq}@${ts}`,
+        dedupKey: seq === undefined ? undefined : ts === undefined ? `s${seq}` : { counter: 's', n: seq, ts },
         fields,
         source: 'native',
       },

@@ -68,7 +68,7 @@ export const decodeTts: Decoder<'tts'> = (topic, payload) => {
       deviceRef,
       reading: {
         ts,
-        dedupKey: `f${message.f_cnt}@${ts}`,
+        dedupKey: { counter: 'f', n: message.f_cnt, ts },
         fCnt: message.f_cnt,
         fields,
         source: 'tts',

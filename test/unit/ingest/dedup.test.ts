@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createDedup } from '../../../ingest/dedup.ts';
+import type { DedupKey } from '../../../contracts/reading.ts';
+
+const T = 1_764_151_200_000;
+/** 's3@1' → a counter key (seq 3 at T + 1); 'f3@1' → fCnt 3; anything else is a text key. */
+const keyOf = (step: string): DedupKey => {
+  const m = /^([sf])(\d+)@(\d+)$/.exec(step);
+  return m ? { counter: m[1] as 's' | 'f', n: Number(m[2]), ts: T + Number(m[3]) } : step;
+};
 
 describe('dedup window', () => {
   it.each([
@@ -8,12 +16,42 @@ describe('dedup window', () => {
     // Forgotten after a failed append, then accepted again: its older slot must not evict the newer one.
     ['a key forgotten, sent again, then followed by another', ['a', '-a', 'a', 'b'], 'a', true],
     ['a key forgotten and not sent again', ['a', '-a'], 'a', false],
+    ['a counter seen within the window', ['s3@1', 's4@2'], 's3@1', true],
+    ['a counter pushed out of the window', ['s3@1', 's4@2', 's5@3'], 's3@1', false],
+    ['the same counter at another time (a reboot)', ['s3@1'], 's3@9', false],
+    ['another counter at the same time', ['s3@1'], 's4@1', false],
+    ['the second of two counters sharing a time', ['s3@1', 's4@1'], 's4@1', true],
+    ['the first of two counters sharing a time', ['s3@1', 's4@1'], 's3@1', true],
+    // The first leaves the window; the second, kept as text, is still in it.
+    ['the second of two sharing a time, after the first left', ['s3@1', 's4@1', 'x'], 's4@1', true],
+    ['the first of two sharing a time, once it left', ['s3@1', 's4@1', 'x'], 's3@1', false],
+    ['a seq and an fCnt of the same number and time', ['s3@1'], 'f3@1', false],
+    ['a counter forgotten, sent again, then followed by another', ['s3@1', '-s3@1', 's3@1', 's4@2'], 's3@1', true],
+    ['a counter forgotten and not sent again', ['s3@1', '-s3@1'], 's3@1', false],
+    ['a counter kept as text, forgotten', ['s3@1', 's4@1', '-s4@1'], 's4@1', false],
+    ['forgetting one counter of a shared time keeps the other', ['s3@1', 's4@1', '-s4@1'], 's3@1', true],
   ] as const)('%s', (_name, steps, probe, expected) => {
     const dedup = createDedup({ perDevice: 2, maxDevices: 10 });
     for (const step of steps) {
-      if (step.startsWith('-')) dedup.forget('d', step.slice(1));
-      else dedup.seen('d', step);
+      if (step.startsWith('-')) dedup.forget('d', keyOf(step.slice(1)));
+      else dedup.seen('d', keyOf(step));
     }
-    expect(dedup.seen('d', probe)).toBe(expected);
+    expect(dedup.seen('d', keyOf(probe))).toBe(expected);
+  });
+
+  it('keeps devices apart', () => {
+    const dedup = createDedup({ perDevice: 4, maxDevices: 10 });
+    expect(dedup.seen('a', keyOf('s1@1'))).toBe(false);
+    expect(dedup.seen('b', keyOf('s1@1'))).toBe(false);
+    expect(dedup.seen('a', keyOf('s1@1'))).toBe(true);
+  });
+
+  it('tracks at most maxDevices, forgetting the first tracked', () => {
+    const dedup = createDedup({ perDevice: 4, maxDevices: 2 });
+    dedup.seen('a', 'k');
+    dedup.seen('b', 'k');
+    dedup.seen('c', 'k');
+    expect(dedup.seen('b', 'k')).toBe(true);
+    expect(dedup.seen('a', 'k')).toBe(false);
   });
 });
