@@ -43,6 +43,11 @@ export type DurableLog = Awaited<ReturnType<typeof openDurableLog>>;
 const WRITE_AT = constants.O_RDWR | constants.O_CREAT;
 const CURSOR_SAVE_MS = 250;
 const GROUP_MAX_LINES = 4096;
+/** A group's first buffer; it doubles as lines come (a full group of soil points is ~450 KiB). */
+const GROUP_BUFFER_BYTES = 64 * 1024;
+/** Written groups' buffers kept for the next groups (up to 1 MiB each), so a flood does not allocate one per commit. */
+const SPARE_BUFFERS = 4;
+const SPARE_MAX_BYTES = 1024 * 1024;
 
 
 export async function openDurableLog(options: DurableLogOptions) {
@@ -60,15 +65,41 @@ export async function openDurableLog(options: DurableLogOptions) {
   }
   const active = (): Segment => segments[segments.length - 1]!;
   let handle: FileHandle = await open(join(dir, segmentName(active())), WRITE_AT);
-  /** The next group commit: its lines and the one promise every append into it shares. */
-  interface Group { lines: string[]; sync: boolean; done: Promise<void>; resolve: () => void; reject: (e: unknown) => void }
+  /**
+   * The next group commit: its lines, already UTF-8 with their newlines, and the one promise
+   * every append into it shares. A line is encoded as it is appended, not when the group is
+   * written: the string (a tree of the pieces a point is made of) then dies young, instead of
+   * surviving the scavenges until the write, where lines were most of what the GC copied
+   * during a flood of readings.
+   */
+  interface Group { bytes: Buffer | undefined; used: number; count: number; sync: boolean; done: Promise<void>; resolve: () => void; reject: (e: unknown) => void }
   const newGroup = (): Group => {
     let resolve!: () => void;
     let reject!: (e: unknown) => void;
     const done = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
     done.catch(() => undefined); // every appender gets the promise and handles it; an unobserved group is no crash
-    return { lines: [], sync: false, done, resolve, reject };
+    return { bytes: undefined, used: 0, count: 0, sync: false, done, resolve, reject };
   };
+  const spare: Buffer[] = [];
+  function put(group: Group, line: string): void {
+    const room = line.length * 3 + 1; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    let bytes = group.bytes;
+    if (bytes === undefined) bytes = group.bytes = spare.pop() ?? Buffer.allocUnsafe(GROUP_BUFFER_BYTES);
+    if (group.used + room > bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * bytes.length, group.used + room));
+      bytes.copy(grown, 0, 0, group.used);
+      bytes = group.bytes = grown;
+    }
+    group.used += bytes.write(line, group.used);
+    bytes[group.used++] = 0x0a;
+    group.count++;
+  }
+  function recycle(groups: Group[]): void {
+    for (const group of groups) {
+      if (group.bytes !== undefined && group.bytes.length <= SPARE_MAX_BYTES && spare.length < SPARE_BUFFERS) spare.push(group.bytes);
+      group.bytes = undefined;
+    }
+  }
   let pending = newGroup();
   // Groups that reached GROUP_MAX_LINES while a commit was running, oldest first. They are
   // written together and settled one per turn (settleInTurns).
@@ -87,7 +118,7 @@ export async function openDurableLog(options: DurableLogOptions) {
     return group;
   };
   const nextGroup = (): Group => {
-    if (pending.lines.length >= GROUP_MAX_LINES) {
+    if (pending.count >= GROUP_MAX_LINES) {
       full.push(pending);
       pending = newGroup();
     }
@@ -252,7 +283,7 @@ export async function openDurableLog(options: DurableLogOptions) {
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       for (;;) {
-        if (full.length > 0 || pending.lines.length > 0) {
+        if (full.length > 0 || pending.count > 0) {
           await writeWaiting();
           continue;
         }
@@ -260,7 +291,7 @@ export async function openDurableLog(options: DurableLogOptions) {
         // Nothing to write: wait for the sync, or for new appends, which are written at once.
         await Promise.race([syncing, new Promise<void>((resolve) => { wakeWriter = resolve; })]);
         wakeWriter = undefined;
-        if (full.length > 0 || pending.lines.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (full.length > 0 || pending.count > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       flushing = undefined;
@@ -272,15 +303,15 @@ export async function openDurableLog(options: DurableLogOptions) {
     // Everything waiting goes in one write: a turn of the event loop can deliver many
     // groups' worth of readings, and a write each would let them pile up in memory.
     const batches = full.splice(0);
-    if (pending.lines.length > 0) {
+    if (pending.count > 0) {
       batches.push(pending);
       pending = newGroup();
     }
     writing = true;
     try {
-      const bufs = batches.map((b) => Buffer.from(`${b.lines.join('\n')}\n`, 'utf8'));
+      const bufs = batches.map((b) => b.bytes!.subarray(0, b.used));
       const bytes = bufs.reduce((n, b) => n + b.length, 0);
-      const lineCount = batches.reduce((n, b) => n + b.lines.length, 0);
+      const lineCount = batches.reduce((n, b) => n + b.count, 0);
       if (active().size > 0 && active().size + bytes > segmentBytes) await rotate();
       const seg = active();
       const buf = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, bytes);
@@ -289,6 +320,7 @@ export async function openDurableLog(options: DurableLogOptions) {
         const { bytesWritten } = await handle.write(buf, written, buf.length - written, seg.size + written);
         written += bytesWritten;
       }
+      recycle(batches); // the kernel has the bytes
       seg.size += buf.length;
       seg.lines += lineCount;
       unwritten -= lineCount;
@@ -310,9 +342,10 @@ export async function openDurableLog(options: DurableLogOptions) {
     } catch (error) {
       writing = false;
       refuseWriteInProgress = undefined;
-      unwritten -= batches.reduce((n, b) => n + b.lines.length, 0);
+      unwritten -= batches.reduce((n, b) => n + b.count, 0);
       // Best effort: drop what this failed append left, so a restart does not recover it.
       await handle.truncate(active().size).catch(() => undefined);
+      recycle(batches);
       // Refused in turn, after the groups written before it.
       awaiting.push({ seq: ++writtenSeq, batches, sync: false, error });
       pump();
@@ -329,7 +362,7 @@ export async function openDurableLog(options: DurableLogOptions) {
       if (closed) return Promise.reject(new Error('durable log is closed'));
       if (lines.length === 0) return Promise.resolve();
       const group = groupFor(lines.length, options.sync !== false);
-      for (const line of lines) group.lines.push(line);
+      for (const line of lines) put(group, line);
       return group.done;
     },
 
@@ -341,7 +374,7 @@ export async function openDurableLog(options: DurableLogOptions) {
     appendLine(line: string, sync = true): Promise<void> {
       if (closed) return Promise.reject(new Error('durable log is closed'));
       const group = groupFor(1, sync);
-      group.lines.push(line);
+      put(group, line);
       return group.done;
     },
 
@@ -351,7 +384,7 @@ export async function openDurableLog(options: DurableLogOptions) {
      */
     syncPoint(): Promise<void> {
       if (closed) return Promise.reject(new Error('durable log is closed'));
-      const group = pending.lines.length > 0 ? pending : full.at(-1);
+      const group = pending.count > 0 ? pending : full.at(-1);
       if (group) {
         group.sync = true;
         return group.done;

@@ -133,6 +133,20 @@ describe('durable log, after a failed append left bytes behind', () => {
     expect(drain(log)).toEqual(lines(0, 4));
   });
 
+  it('keeps every line byte for byte: UTF-8 tags, long lines, groups that outgrow their buffers, buffers used again', async () => {
+    const { log } = await open(tempDir());
+    const made = (i: number): string => `soil,community=松江-${i % 7}\\ 泗泾,device=d-${i},zone=🌱${i % 3} moisture=${(i % 997) / 10},note="${'泗'.repeat(i % 60)}${'x'.repeat(i % 400 === 0 ? 70_000 : i % 50)}" ${i}`;
+    const expected: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      // A burst of ~9,000 lines: three groups at 4,096, each past its first 64 KiB buffer.
+      const appended = Array.from({ length: 9_000 }, (_, k) => made(round * 9_000 + k));
+      const done = appended.map((line) => log.appendLine(line, round % 2 === 0));
+      expected.push(...appended);
+      await Promise.all(done);
+    }
+    expect(drain(log, 5_000)).toEqual(expected);
+  });
+
   it('splits a burst into bounded groups that commit in order', async () => {
     const { log } = await open(tempDir());
     const promises = Array.from({ length: 10_000 }, (_, i) => log.appendLine(`m v=${i} ${i}`));
