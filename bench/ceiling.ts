@@ -1,3 +1,4 @@
+import '../broker/quiet-packet-debug.ts'; // before aedes loads mqtt-packet
 import { createServer, type AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 

@@ -1,3 +1,4 @@
+import './quiet-packet-debug.ts'; // before aedes loads mqtt-packet
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';

@@ -1,0 +1,24 @@
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** In a fresh process (mqtt-packet loads once per process): import `entry`, then say which loggers were quieted. */
+function quietedAfter(entry: string, env: NodeJS.ProcessEnv = {}): string[] {
+  const script = `await import(${JSON.stringify(join(ROOT, entry))}); const q = await import(${JSON.stringify(join(ROOT, 'broker/quiet-packet-debug.ts'))}); console.log(JSON.stringify(q.quietedNamespaces()));`;
+  const { DEBUG: _debug, ...rest } = process.env;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: { ...rest, ...env }, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').at(-1)!) as string[];
+}
+
+describe("mqtt-packet's debug loggers", () => {
+  it.each(['app.ts', 'bench/ceiling.ts'])('are no-ops in the import order of %s', (entry) => {
+    expect(quietedAfter(entry)).toEqual(['mqtt-packet:parser', 'mqtt-packet:writeToStream']);
+  });
+
+  it('stay real when DEBUG names them at start', () => {
+    expect(quietedAfter('app.ts', { DEBUG: 'mqtt-packet:*' })).toEqual([]);
+  });
+});
