@@ -184,7 +184,7 @@ export async function startApp(
   const intakeTimer = setInterval(() => { if (intakeHeld()) intake.check(); }, 20).unref();
   const ingest = createIngest({
     onReading: (reading, device) => {
-      for (const listener of readingListeners) listener(reading, device);
+      for (let i = 0; i < readingListeners.length; i++) readingListeners[i]!(reading, device);
     },
     lookup: devices,
     append: (lines) => wal.append(lines),

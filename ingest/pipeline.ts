@@ -223,10 +223,13 @@ export function createIngest(deps: IngestDeps) {
       reject({ reason: 'schema', detail: `the payload could not be decoded (${(error as Error).message})` }, msg, msg.device?.id);
       return settle?.();
     }
+    // One reading is the common case: it is kept in variables, and arrays are made only for
+    // a batch (two arrays and their backing stores were ~300 bytes of garbage a reading).
     let line: string | undefined;
     let lines: string[] | undefined;
-    const accepted: AcceptedReading[] = [];
-    const acceptedDevices: DeviceInfo[] = [];
+    let accepted: AcceptedReading | undefined;
+    let acceptedDevice: DeviceInfo | undefined;
+    let more: { readings: AcceptedReading[]; devices: DeviceInfo[] } | undefined;
     let duplicates = 0;
     let assigned: Array<[string, number]> | undefined;
     for (const item of items) {
@@ -290,19 +293,29 @@ export function createIngest(deps: IngestDeps) {
         if (line === undefined) line = point;
         else (lines ??= [line]).push(point); // a store-and-forward batch
       }
-      accepted.push(r);
-      acceptedDevices.push(device);
+      if (accepted === undefined) {
+        accepted = r;
+        acceptedDevice = device;
+      } else {
+        more ??= { readings: [], devices: [] };
+        more.readings.push(r);
+        more.devices.push(device);
+      }
       if (assignedKey !== undefined) (assigned ??= []).push([assignedKey, ts]);
     }
-    if (accepted.length === 0) {
+    if (accepted === undefined) {
       // A duplicate's publish settles as its original's does, so the sender keeps the reading.
       return duplicates > 0 ? settleDuplicate(settle, msg.qos) : settle?.();
     }
     const stored = lines !== undefined || line !== undefined;
     const done = lines !== undefined ? deps.append(lines) : line !== undefined ? appendLine(line, msg.qos > 0) : Promise.resolve();
     const group = groupOf(done, stored);
-    group.readings.push(...accepted);
-    group.devices.push(...acceptedDevices);
+    group.readings.push(accepted);
+    group.devices.push(acceptedDevice!);
+    if (more) {
+      for (const r of more.readings) group.readings.push(r);
+      for (const d of more.devices) group.devices.push(d);
+    }
     if (assigned) (group.assigned ??= []).push(...assigned);
     if (!settle) return;
     // Accepted readings and duplicates in one batch: settled when both are.

@@ -128,9 +128,12 @@ export function decideDeviceHealth(state: DeviceHealthState, r: DeviceReadingInp
 function decideBattery(d: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceContext, cfg: DeviceHealthConfig, emit: Emit): void {
   const battery = r.fields.battery;
   if (battery === undefined) return;
+  const isLow = d.battery.phase === 'firing' ? battery < cfg.batteryClearPct : battery <= cfg.batteryWarnPct;
+  const isCritical = battery <= cfg.batteryCriticalPct;
+  if (!isLow && !isCritical && d.battery.phase === 'ok' && d.batteryCritical.phase === 'ok') return; // a healthy battery, nothing pending
   const hold = holdOf(cfg.battery, ctx.reportIntervalS);
-  const low = stepHold(d.battery, d.battery.phase === 'firing' ? battery < cfg.batteryClearPct : battery <= cfg.batteryWarnPct, r.receivedAt, hold);
-  const critical = stepHold(d.batteryCritical, battery <= cfg.batteryCriticalPct, r.receivedAt, hold);
+  const low = stepHold(d.battery, isLow, r.receivedAt, hold);
+  const critical = stepHold(d.batteryCritical, isCritical, r.receivedAt, hold);
   const alert = d.batteryAlert;
   d.battery = low.state;
   d.batteryCritical = critical.state;
