@@ -1,4 +1,4 @@
-import { takeToken, type Bucket, type BucketLimits } from '../lib/token-bucket.ts';
+import { takeTokenInPlace, type Bucket, type BucketLimits } from '../lib/token-bucket.ts';
 
 export type PublishVerdict = 'ok' | 'drop' | 'disconnect';
 
@@ -10,7 +10,7 @@ export interface PublishLimits {
   windowMs: number;
 }
 
-interface State { bucket: Bucket | undefined; drops: number; windowStart: number }
+interface State { bucket: Bucket; drops: number; windowStart: number }
 
 /**
  * A token bucket per connection (keyed by the aedes client object, so state ends with
@@ -22,11 +22,13 @@ export function createPublishLimiter(limits: PublishLimits, now: () => number) {
   return {
     check(client: object, kind: 'device' | 'service'): PublishVerdict {
       const nowMs = now();
-      const state = states.get(client) ?? { bucket: undefined, drops: 0, windowStart: nowMs };
-      states.set(client, state);
-      const take = takeToken(state.bucket, nowMs, kind === 'device' ? limits.device : limits.service);
-      state.bucket = take.bucket;
-      if (take.ok) return 'ok';
+      const bucketLimits = kind === 'device' ? limits.device : limits.service;
+      let state = states.get(client);
+      if (!state) {
+        state = { bucket: { tokens: bucketLimits.burst, atMs: nowMs }, drops: 0, windowStart: nowMs };
+        states.set(client, state);
+      }
+      if (takeTokenInPlace(state.bucket, nowMs, bucketLimits)) return 'ok';
       if (nowMs - state.windowStart > limits.windowMs) {
         state.windowStart = nowMs;
         state.drops = 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPublishLimiter } from '../../../broker/publish-limiter.ts';
-import { createKeyedBuckets, takeToken } from '../../../lib/token-bucket.ts';
+import { createKeyedBuckets, takeToken, takeTokenInPlace, type Bucket } from '../../../lib/token-bucket.ts';
 import { createManualClock } from '../../../lib/clock.ts';
 
 const limits = { device: { ratePerS: 2, burst: 3 }, service: { ratePerS: 100, burst: 100 }, disconnectAfter: 4, windowMs: 60_000 };
@@ -17,6 +17,23 @@ describe('token bucket', () => {
     const take = takeToken(bucket, elapsed, { ratePerS: 2, burst: 3 });
     expect(take.ok).toBe(ok);
     if (!take.ok) expect(take.retryAfterMs).toBe(retry);
+  });
+
+  it('in place admits and refills exactly as takeToken does', () => {
+    const bucketLimits = { ratePerS: 4, burst: 5 };
+    let pure: Bucket | undefined = { tokens: 5, atMs: 0 };
+    const owned: Bucket = { tokens: 5, atMs: 0 };
+    let at = 0;
+    const verdicts: boolean[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      at += (i * 7919) % 311; // 0-310 ms apart, irregular: bursts, pauses and clock steps
+      const take = takeToken(pure, at, bucketLimits);
+      pure = take.bucket;
+      const admitted = takeTokenInPlace(owned, at, bucketLimits);
+      expect([admitted, owned.tokens, owned.atMs]).toEqual([take.ok, pure.tokens, pure.atMs]);
+      verdicts.push(admitted);
+    }
+    expect(new Set(verdicts)).toEqual(new Set([true, false])); // both ways were exercised
   });
 
   it('forgets full buckets past its key budget', () => {
