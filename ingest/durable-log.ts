@@ -134,10 +134,15 @@ export async function openDurableLog(options: DurableLogOptions) {
     while (syncing) await syncing;
     if (unsynced) await handle.datasync();
     unsynced = false;
-    await handle.close();
+    // The new file is opened before the old one is closed: when that fails (a full disk, no
+    // file descriptors left), the write that needed it is refused and the log stays on the
+    // old segment, open, and tries again at the next write, instead of writing to a closed file until restarted.
     const next: Segment = { index: active().index + 1, birth: clock.now(), size: 0, lines: 0 };
+    const opened = await open(join(dir, segmentName(next)), WRITE_AT);
+    const previous = handle;
     segments.push(next);
-    handle = await open(join(dir, segmentName(next)), WRITE_AT);
+    handle = opened;
+    await previous.close().catch(() => undefined); // synced above: nothing of it is lost
   }
 
   function enforceBudget(): void {
@@ -446,11 +451,17 @@ export async function openDurableLog(options: DurableLogOptions) {
       return () => listeners.delete(listener);
     },
 
+    /** Write what is waiting, sync what QoS 0 groups left unsynced (an orderly stop owes a power cut nothing), and close. */
     async close(): Promise<void> {
       while (flushing) await flushing;
       if (cursorTimer) saveCursor();
       closed = true;
-      await handle.close();
+      try {
+        if (options.fsync && unsynced) await handle.datasync();
+        unsynced = false;
+      } finally {
+        await handle.close();
+      }
     },
   };
 }

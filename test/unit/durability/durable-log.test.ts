@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -147,6 +147,23 @@ describe('durable log, after a failed append left bytes behind', () => {
     expect(drain(log, 5_000)).toEqual(expected);
   });
 
+  it('a segment that cannot be opened refuses the write that needed it, and the next write rotates', async () => {
+    const dir = tempDir();
+    const { log } = await open(dir, { segmentBytes: 64 * 1024 });
+    const long = (i: number): string => `m v=${i},pad="${'x'.repeat(1_000)}" ${i}`;
+    const batch = (from: number, n: number): string[] => Array.from({ length: n }, (_, i) => long(from + i));
+    // The next segment's file name is taken by a directory: open() fails with EISDIR, even for root.
+    const blocker = join(dir, segmentName({ index: 2, birth: 1_000_000 }));
+    mkdirSync(blocker);
+    await log.append(batch(0, 60)); // ~61 KiB: the first segment is nearly full
+    await expect(log.append(batch(60, 10))).rejects.toThrow(/EISDIR/);
+    await log.append(batch(70, 2)); // fits in the old segment, still open: written there
+    await expect(log.append(batch(80, 10))).rejects.toThrow(/EISDIR/); // still blocked: refused, not lost
+    rmSync(blocker, { recursive: true });
+    await log.append(batch(100, 10));
+    expect(drain(log, 1_000)).toEqual([...batch(0, 60), ...batch(70, 2), ...batch(100, 10)]);
+  });
+
   it('splits a burst into bounded groups that commit in order', async () => {
     const { log } = await open(tempDir());
     const promises = Array.from({ length: 10_000 }, (_, i) => log.appendLine(`m v=${i} ${i}`));
@@ -276,6 +293,19 @@ describe('durable log, after a failed append left bytes behind', () => {
     expect(done).toBe(false);
     held[1]!.release();
     await second;
+  });
+
+  it('close syncs what QoS 0 groups left unsynced', async () => {
+    const dir = tempDir();
+    const { log } = await open(dir);
+    await log.append(lines(0, 2)); // synced: a QoS 1 group
+    await log.appendLine('m v=2 2', false); // written, owed no fdatasync
+    const held = await holdSyncs(dir);
+    const closing = log.close();
+    await until(() => held.length === 1);
+    held[0]!.release();
+    await closing;
+    expect(held).toHaveLength(1);
   });
 
   it('saves the cursor on close even when the last commit was moments before', async () => {
