@@ -24,7 +24,26 @@ interface Window {
   head: number;
 }
 
-const codeOf = (key: Exclude<DedupKey, string>): number => (key.counter === 's' ? key.n : -(key.n + 1));
+type CounterKey = Exclude<DedupKey, string>;
+
+const codeOf = (key: CounterKey): number => (key.counter === 's' ? key.n : -(key.n + 1));
+
+/**
+ * The counter key a text key spells exactly (`s3@1764151200000`), if any. With text keys
+ * only, such a text and the counter key were one key; a text key (a network server's id is
+ * any text) must still match the counter key whichever came first, and forget it. Only
+ * counters whose code is exact (whole, 0 ≤ n < 2^53 − 1) are taken: the decoders make no other.
+ */
+function counterOf(text: string): CounterKey | undefined {
+  const first = text.charCodeAt(0);
+  if (first !== 0x73 && first !== 0x66) return undefined; // 's', 'f'
+  const at = text.indexOf('@');
+  if (at < 2) return undefined;
+  const n = Number(text.slice(1, at));
+  if (!Number.isSafeInteger(n) || n < 0 || n === Number.MAX_SAFE_INTEGER) return undefined;
+  const key: CounterKey = { counter: first === 0x73 ? 's' : 'f', n, ts: Number(text.slice(at + 1)) };
+  return dedupKeyText(key) === text ? key : undefined;
+}
 
 export function createDedup(options: { perDevice: number; maxDevices: number }) {
   const windows = new Map<string, Window>();
@@ -58,6 +77,7 @@ export function createDedup(options: { perDevice: number; maxDevices: number }) 
     /** True when (device, key) was seen within the window; records it otherwise. */
     seen(deviceId: string, key: DedupKey): boolean {
       const w = windowOf(deviceId);
+      if (typeof key === 'string') key = counterOf(key) ?? key;
       if (typeof key !== 'string') {
         const code = codeOf(key);
         const held = w.byTs.get(key.ts);
@@ -79,6 +99,7 @@ export function createDedup(options: { perDevice: number; maxDevices: number }) 
     forget(deviceId: string, key: DedupKey): void {
       const w = windows.get(deviceId);
       if (!w) return;
+      if (typeof key === 'string') key = counterOf(key) ?? key;
       // Its slot too: left in place, its eviction would later delete the key sent again.
       if (typeof key !== 'string' && w.byTs.get(key.ts) === codeOf(key)) {
         w.byTs.delete(key.ts);

@@ -46,6 +46,24 @@ describe('dedup window', () => {
     expect(dedup.seen('a', keyOf('s1@1'))).toBe(true);
   });
 
+  // The window must answer as it did with text keys only: a text key (a network server's
+  // id is any text) that spells a counter key is that key, whichever of the two came first.
+  it.each([
+    ['a text spelling a counter, after the counter', [{ counter: 's', n: 3, ts: T }], `s3@${T}`, true],
+    ['a text spelling an fCnt, after the fCnt', [{ counter: 'f', n: 0, ts: T }], `f0@${T}`, true],
+    ['a counter, after the text spelling it', [`s3@${T}`], { counter: 's', n: 3, ts: T }, true],
+    ['a counter, after the text spelling it was forgotten', [`s3@${T}`, `-s3@${T}`], { counter: 's', n: 3, ts: T }, false],
+    ['a counter forgotten by the text spelling it', [{ counter: 's', n: 3, ts: T }, `-s3@${T}`], { counter: 's', n: 3, ts: T }, false],
+    ['a text that only looks like a counter (a leading zero)', [{ counter: 's', n: 3, ts: T }], `s03@${T}`, false],
+  ] as const)('%s', (_name, steps, probe, expected) => {
+    const dedup = createDedup({ perDevice: 4, maxDevices: 10 });
+    for (const step of steps) {
+      if (typeof step === 'string' && step.startsWith('-')) dedup.forget('d', step.slice(1));
+      else dedup.seen('d', step as DedupKey);
+    }
+    expect(dedup.seen('d', probe as DedupKey)).toBe(expected);
+  });
+
   it('tracks at most maxDevices, forgetting the first tracked', () => {
     const dedup = createDedup({ perDevice: 4, maxDevices: 2 });
     dedup.seen('a', 'k');
