@@ -17,20 +17,27 @@ const require = createRequire(import.meta.url);
 const quieted = new Set<string>();
 
 type CreateDebug = ((namespace: string) => { enabled: boolean }) & Record<string, unknown>;
+const QUIETS = Symbol.for('greenspace.quietsMqttPacket');
 
 function install(): void {
   const debugPath = require.resolve('debug', { paths: [dirname(require.resolve('mqtt-packet'))] });
   const createDebug = require(debugPath) as CreateDebug;
   const cached = require.cache[debugPath];
-  if (!cached || (cached.exports as { quietsMqttPacket?: true }).quietsMqttPacket) return;
+  if (!cached || (cached.exports as Record<symbol, unknown>)[QUIETS]) return;
   const noop = (): void => undefined;
-  const quiet = Object.assign((namespace: string) => {
-    const logger = createDebug(namespace);
-    if (!namespace.startsWith('mqtt-packet:') || logger.enabled) return logger;
-    quieted.add(namespace);
-    return noop;
-  }, createDebug, { quietsMqttPacket: true as const });
-  cached.exports = quiet;
+  // A proxy, not a copy: every property read or written (`debug.log = …`, `debug.names`
+  // after enable(), formatters, inspectOpts) is the module's own, as other packages expect.
+  // Only a call is intercepted.
+  cached.exports = new Proxy(createDebug, {
+    apply(target, thisArg, args: unknown[]) {
+      const logger = Reflect.apply(target, thisArg, args) as { enabled: boolean };
+      const namespace = args[0];
+      if (typeof namespace !== 'string' || !namespace.startsWith('mqtt-packet:') || logger.enabled) return logger;
+      quieted.add(namespace);
+      return noop;
+    },
+    get: (target, key, receiver) => (key === QUIETS ? true : Reflect.get(target, key, receiver)),
+  });
 }
 
 install();

@@ -18,6 +18,23 @@ describe("mqtt-packet's debug loggers", () => {
     expect(quietedAfter(entry)).toEqual(['mqtt-packet:parser', 'mqtt-packet:writeToStream']);
   });
 
+  // Other packages keep the whole `debug` API: settings written to the module (`debug.log`,
+  // debug's documented way to redirect output) apply, and what enable() sets reads back.
+  it("leave every other package's debug settings working", () => {
+    const script = `await import(${JSON.stringify(join(ROOT, 'broker/quiet-packet-debug.ts'))});
+      const { createRequire } = await import('node:module');
+      const require = createRequire(${JSON.stringify(join(ROOT, 'node_modules', 'mqtt-packet', 'parser.js'))});
+      const debug = require('debug');
+      const lines = [];
+      debug.log = (...args) => lines.push(args.join(' '));
+      debug.enable('gs-test:*');
+      debug('gs-test:a')('hello');
+      console.log(JSON.stringify({ lines: lines.length, namespaces: debug.namespaces, names: debug.names.map(String) }));`;
+    const { DEBUG: _debug, ...env } = process.env;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ lines: 1, namespaces: 'gs-test:*', names: ['gs-test:*'] });
+  });
+
   it('stay real when DEBUG names them at start', () => {
     expect(quietedAfter('app.ts', { DEBUG: 'mqtt-packet:*' })).toEqual([]);
   });
