@@ -68,7 +68,7 @@ export async function startApp(
 
   const db = openDb(join(dataDir, 'greenspace.db'));
   const devices = createDeviceRegistry(db);
-  const inventory = createInventoryService({ db, now: () => clock.now(), devices });
+  const inventory = createInventoryService({ db, now: () => clock.now(), devices, hashConcurrency: config.mqttAuthConcurrency });
   const city = createCityRegistry(db); // zones, facilities, teams, gateways for the features that need them
   const deadLetters = createDeadLetterStore(db, {
     maxRows: 100_000,

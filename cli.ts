@@ -80,7 +80,8 @@ inventory.command('import')
     if (opts.url) return importRemote(file, opts as typeof opts & { url: string });
     const db = openDb(dbPath(opts.dataDir));
     try {
-      const importer = createInventoryImporter({ db, now: () => Date.now() });
+      // Its own process: the CLI's thread pool (libuv's default 4) has nothing else to serve.
+      const importer = createInventoryImporter({ db, now: () => Date.now(), hashConcurrency: 4 });
       if (opts.dryRun) return printReport(importer.previewInventory(parsed.value, { prune: opts.prune }), 'would change');
       const credentials = openCredentialsFile(opts.credentials ?? defaultCredentialsPath(file, new Date()));
       const result = await importer.importInventory(parsed.value, { prune: opts.prune }).catch((error: unknown) => {

@@ -15,6 +15,7 @@ export function createInventoryService(deps: {
   now: () => number;
   devices: { refresh(id: string): unknown };
   hashSecret?: ImporterDeps['hashSecret'];
+  hashConcurrency?: ImporterDeps['hashConcurrency'];
 }) {
   const retiredListeners: Array<(ids: string[]) => void> = [];
   const importedListeners: Array<(report: ImportReport) => void> = [];
@@ -22,6 +23,7 @@ export function createInventoryService(deps: {
     db: deps.db,
     now: deps.now,
     hashSecret: deps.hashSecret,
+    hashConcurrency: deps.hashConcurrency,
     onDevicesChanged: (ids) => {
       const gone = ids.filter((id) => deps.devices.refresh(id) === undefined);
       if (gone.length > 0) for (const listener of retiredListeners) listener(gone);
