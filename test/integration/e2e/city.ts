@@ -30,7 +30,7 @@ export const FLEET = FleetSpec.parse({
     {
       id: 'c2', district: 'd1', gateway: true,
       zones: [
-        { id: 'c2-lawn', plant: 'lawn', soil: 'loam', mode: 'automatic', areaM2: 30, rootDepthMm: 80, flowLPerMin: 40, soilSensors: 2, initialMoisture: 17 },
+        { id: 'c2-lawn', plant: 'lawn', soil: 'loam', mode: 'automatic', areaM2: 30, rootDepthMm: 60, flowLPerMin: 40, soilSensors: 2, initialMoisture: 17 },
         { id: 'c2-ground', plant: 'ground_cover', soil: 'loam', mode: 'manual', soilSensors: 1, initialMoisture: 26 },
       ],
       facilities: [{ id: 'c2-trellis', type: 'trellis_rope' }],
