@@ -111,7 +111,7 @@ async function full(influxUrl: string, influxdPid: number | undefined, qos: 0 | 
   const db = `bench_${Date.now().toString(36)}`;
   let stored = 0;
   const latencies: number[] = [];
-  const config = Config.parse({ mqttHost: '127.0.0.1', mqttPort: 0, httpHost: '127.0.0.1', httpPort: 0, influxUrl, influxDb: db, managedInfluxd: 'never', dataDir, adminToken: 'bench-admin-token-0123456789', logLevel: 'warn', writeFlushMs: Number(process.env.GS_WRITE_FLUSH_MS ?? 20),
+  const config = Config.parse({ mqttHost: '127.0.0.1', mqttPort: 0, httpHost: '127.0.0.1', httpPort: 0, influxUrl, influxDb: db, managedInfluxd: 'never', dataDir, adminToken: 'bench-admin-token-0123456789', logLevel: 'warn', ...(process.env.GS_WRITE_FLUSH_MS ? { writeFlushMs: Number(process.env.GS_WRITE_FLUSH_MS) } : {}), // the app's default unless set
     // Ten connections carry the load of thousands of devices: lift the per-device limits.
     mqttPublishRatePerS: 1_000_000, mqttPublishBurst: 1_000_000 });
   const app = await startApp(config, createLogger('warn'), {

@@ -32,7 +32,13 @@ export const Config = z.strictObject({
   /** Points per InfluxDB write request. */
   writeBatchSize: positiveInt(50_000).default(5_000),
   /** Longest a point waits in the writer before a partial batch is sent. */
-  writeFlushMs: positiveInt(60_000).default(20),
+  /**
+   * Longest wait before a partial batch is written. While a write is in flight the next batch
+   * gathers anyway, so this only delays a point that finds the writer idle: at 5,000/s, 20 ms
+   * gave p50/p99 publish → stored of 20/81–170 ms in a slow-disk phase, 5 ms 11/66–113 ms,
+   * for ~10 % more CPU a reading at that rate (more, smaller writes). Floods fill whole batches.
+   */
+  writeFlushMs: positiveInt(60_000).default(5),
   /** Longest pause between InfluxDB write retries (exponential backoff with full jitter up to this). */
   writeRetryMaxMs: positiveInt(600_000).default(30_000),
   /** Largest MQTT payload the ingest decodes; larger ones are refused as too_large. */
