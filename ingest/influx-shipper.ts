@@ -172,6 +172,11 @@ export function createInfluxShipper(deps: ShipperDeps) {
     const batch = readBatch(deps.batchSize);
     if (!batch || batch.count === 0) {
       firstPendingAt = undefined;
+      // The backlog says there are lines but none could be read: in the shipper thread, the
+      // writer has dropped the segment under the cursor for the disk budget and its message
+      // saying so is on its way. Returning at once would read again in a loop of microtasks
+      // that never lets that message (or a stop) in: wait for it, or a while.
+      await pause(Math.max(deps.flushMs, 50));
       return;
     }
     firstPendingAt = deps.now();
