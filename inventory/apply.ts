@@ -153,16 +153,29 @@ function summarise(plans: TablePlan[], rowsWritten: number): ImportReport {
   return { tables, totals, changes, rowsWritten };
 }
 
-/** Each credential's secret hashed, at most `concurrency` at a time. */
+/**
+ * Each credential's secret hashed, at most `concurrency` at a time. When one hash fails, no
+ * other starts, and the failure is reported once those running have ended: the import is
+ * refused only when it no longer holds the thread pool, so the next one queued behind it
+ * (imports run one at a time) does not hash alongside the rest of this one.
+ */
 async function hashAll(credentials: DeviceCredential[], hash: (secret: string) => Promise<string>, concurrency: number): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < credentials.length) {
+    while (!failed && next < credentials.length) {
       const { deviceId, secret } = credentials[next++]!;
-      hashes.set(deviceId, await hash(secret));
+      try {
+        hashes.set(deviceId, await hash(secret));
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, credentials.length)) }, worker));
+  const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(concurrency, credentials.length)) }, worker));
+  const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (refused) throw refused.reason;
   return hashes;
 }

@@ -39,4 +39,38 @@ describe('an import hashes new devices\' secrets a few at a time', () => {
     const secrets = new Map(credentials.map((c) => [c.deviceId, c.secret]));
     expect(rows.filter((r) => r.secret_hash !== `hash:${secrets.get(r.id)}`)).toEqual([]);
   });
+
+  it('a hash that fails stops the import\'s hashing: nothing is still hashing once it is refused, and nothing starts after', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gs-inv-hash-'));
+    db = openDb(join(dir, 'greenspace.db'));
+    const parsed = parseInventoryText(CITY, 'city.yaml');
+    if (!parsed.ok) throw new Error('the example inventory does not parse');
+    let running = 0;
+    let started = 0;
+    const hashSecret = async (secret: string): Promise<string> => {
+      const n = ++started;
+      running++;
+      try {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (n === 3) throw new Error('scrypt: out of memory');
+        return `hash:${secret}`;
+      } finally {
+        running--;
+      }
+    };
+    const inventory = createInventoryService({ db, now: () => Date.parse('2026-05-01T08:00:00Z'), devices: createDeviceRegistry(db), hashSecret, hashConcurrency: 2 });
+    let runningAtRefusal = -1;
+    await expect(inventory.importInventory(parsed.value).catch((error: unknown) => {
+      runningAtRefusal = running;
+      throw error;
+    })).rejects.toThrow('out of memory');
+    // The import is refused only once its hashes are done: the next import (the queue lets it
+    // start now) must not share the thread pool with the rest of this one's 2,318.
+    expect(runningAtRefusal).toBe(0);
+    const startedAtRefusal = started;
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toBe(startedAtRefusal);
+    expect(started).toBeLessThanOrEqual(4);
+    expect((db.prepare('SELECT COUNT(*) AS n FROM devices').get() as { n: number }).n).toBe(0);
+  });
 });
