@@ -17,11 +17,17 @@ describe('an import hashes new devices\' secrets a few at a time', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each([1, 2, 5])('at most %i at once (the thread pool is the durable log\'s too), and every device gets its own hash', async (concurrency) => {
+  /** A fresh registry, the example city, and an import service hashing with `hashSecret`, `concurrency` at a time. */
+  function setUp(hashSecret: (secret: string) => Promise<string>, concurrency: number) {
     dir = mkdtempSync(join(tmpdir(), 'gs-inv-hash-'));
     db = openDb(join(dir, 'greenspace.db'));
     const parsed = parseInventoryText(CITY, 'city.yaml');
     if (!parsed.ok) throw new Error('the example inventory does not parse');
+    const inventory = createInventoryService({ db, now: () => Date.parse('2026-05-01T08:00:00Z'), devices: createDeviceRegistry(db), hashSecret, hashConcurrency: concurrency });
+    return { inventory, city: parsed.value };
+  }
+
+  it.each([1, 2, 5])('at most %i at once (the thread pool is the durable log\'s too), and every device gets its own hash', async (concurrency) => {
     let running = 0;
     let most = 0;
     // A hash that takes a while, as scrypt on the pool does: the next ones start only when it is done.
@@ -31,8 +37,8 @@ describe('an import hashes new devices\' secrets a few at a time', () => {
       running--;
       return `hash:${secret}`;
     };
-    const inventory = createInventoryService({ db, now: () => Date.parse('2026-05-01T08:00:00Z'), devices: createDeviceRegistry(db), hashSecret, hashConcurrency: concurrency });
-    const { credentials } = await inventory.importInventory(parsed.value);
+    const { inventory, city } = setUp(hashSecret, concurrency);
+    const { credentials } = await inventory.importInventory(city);
     expect(credentials).toHaveLength(2318);
     expect(most).toBe(concurrency);
     const rows = db.prepare('SELECT id, secret_hash FROM devices').all() as Array<{ id: string; secret_hash: string }>;
@@ -41,10 +47,6 @@ describe('an import hashes new devices\' secrets a few at a time', () => {
   });
 
   it('a hash that fails stops the import\'s hashing: nothing is still hashing once it is refused, and nothing starts after', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gs-inv-hash-'));
-    db = openDb(join(dir, 'greenspace.db'));
-    const parsed = parseInventoryText(CITY, 'city.yaml');
-    if (!parsed.ok) throw new Error('the example inventory does not parse');
     let running = 0;
     let started = 0;
     const hashSecret = async (secret: string): Promise<string> => {
@@ -58,9 +60,9 @@ describe('an import hashes new devices\' secrets a few at a time', () => {
         running--;
       }
     };
-    const inventory = createInventoryService({ db, now: () => Date.parse('2026-05-01T08:00:00Z'), devices: createDeviceRegistry(db), hashSecret, hashConcurrency: 2 });
+    const { inventory, city } = setUp(hashSecret, 2);
     let runningAtRefusal = -1;
-    await expect(inventory.importInventory(parsed.value).catch((error: unknown) => {
+    await expect(inventory.importInventory(city).catch((error: unknown) => {
       runningAtRefusal = running;
       throw error;
     })).rejects.toThrow('out of memory');
