@@ -20,6 +20,13 @@ function memoryLog(lines: string[]): ShipperLog & { committed: number } {
   return log;
 }
 
+/** A shipper over `log` and `influx` with quick retries and no metrics. */
+const shipperOf = (log: ShipperLog, influx: InfluxHttp, flushMs = 1) => createInfluxShipper({
+  log, influx, batchSize: 10, flushMs, backoff: { baseMs: 1, capMs: 5 },
+  metrics: { pointsWritten: () => undefined, writeError: () => undefined, writeDuration: () => undefined, influxUp: () => undefined },
+  logger: createLogger('silent'), onRefused: () => undefined, sleep, random: () => 0.5, now: () => Date.now(),
+});
+
 describe('the InfluxDB shipper', () => {
   it('keeps shipping after a write fails with an exception (a connection reset while reading the answer)', async () => {
     const log = memoryLog(['m v=1 1', 'm v=2 2']);
@@ -32,11 +39,7 @@ describe('the InfluxDB shipper', () => {
         return { kind: 'ok' };
       },
     } as unknown as InfluxHttp;
-    const shipper = createInfluxShipper({
-      log, influx, batchSize: 10, flushMs: 1, backoff: { baseMs: 1, capMs: 5 },
-      metrics: { pointsWritten: () => undefined, writeError: () => undefined, writeDuration: () => undefined, influxUp: () => undefined },
-      logger: createLogger('silent'), onRefused: () => undefined, sleep, random: () => 0.5, now: () => Date.now(),
-    });
+    const shipper = shipperOf(log, influx)
     shipper.start();
     try {
       expect(await shipper.drain(2_000)).toBe(true);
@@ -56,11 +59,7 @@ describe('the InfluxDB shipper', () => {
       return read(max);
     };
     const influx = { createDatabase: async () => undefined, write: async (): Promise<WriteOutcome> => ({ kind: 'ok' }) } as unknown as InfluxHttp;
-    const shipper = createInfluxShipper({
-      log, influx, batchSize: 10, flushMs: 1, backoff: { baseMs: 1, capMs: 5 },
-      metrics: { pointsWritten: () => undefined, writeError: () => undefined, writeDuration: () => undefined, influxUp: () => undefined },
-      logger: createLogger('silent'), onRefused: () => undefined, sleep, random: () => 0.5, now: () => Date.now(),
-    });
+    const shipper = shipperOf(log, influx)
     shipper.start();
     try {
       expect(await shipper.drain(2_000)).toBe(true);
@@ -107,11 +106,7 @@ describe('the InfluxDB shipper in its thread, when the disk budget drops the seg
         createDatabase: async () => undefined,
         write: async (body: string | Buffer): Promise<WriteOutcome> => { stored.push(String(body)); return { kind: 'ok' }; },
       } as unknown as InfluxHttp;
-      const shipper = createInfluxShipper({
-        log, influx, batchSize: 10, flushMs: 5, backoff: { baseMs: 1, capMs: 5 },
-        metrics: { pointsWritten: () => undefined, writeError: () => undefined, writeDuration: () => undefined, influxUp: () => undefined },
-        logger: createLogger('silent'), onRefused: () => undefined, sleep, random: () => 0.5, now: () => Date.now(),
-      });
+      const shipper = shipperOf(log, influx, 5)
       shipper.start();
       try {
         await new Promise((resolve) => setTimeout(resolve, 4)); // the message arrives as a timer does
