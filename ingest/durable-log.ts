@@ -468,7 +468,9 @@ export async function openDurableLog(options: DurableLogOptions) {
 
 function recoverSegments(dir: string): Segment[] {
   const segments: Segment[] = [];
-  const files = readdirSync(dir).filter((f) => SEGMENT_RE.test(f)).sort();
+  // Files only: a directory with a segment's name (someone's mkdir, a restore gone wrong) is
+  // not a segment, and opening it would stop the app from starting at all.
+  const files = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && SEGMENT_RE.test(e.name)).map((e) => e.name).sort();
   for (const [i, file] of files.entries()) {
     const m = SEGMENT_RE.exec(file)!;
     const fd = openSync(join(dir, file), 'r+');

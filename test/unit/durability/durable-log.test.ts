@@ -164,6 +164,20 @@ describe('durable log, after a failed append left bytes behind', () => {
     expect(drain(log, 1_000)).toEqual([...batch(0, 60), ...batch(70, 2), ...batch(100, 10)]);
   });
 
+  it('starts with a directory named like a segment in its folder, and leaves it alone', async () => {
+    const dir = tempDir();
+    const first = await open(dir);
+    await first.log.append(lines(0, 3));
+    await first.log.close();
+    const stray = join(dir, segmentName({ index: 7, birth: 1_000_000 }));
+    mkdirSync(stray);
+    const { log } = await open(dir);
+    expect(drain(log)).toEqual(lines(0, 3));
+    await log.append(lines(3, 1));
+    expect(drain(log)).toEqual(lines(3, 1));
+    expect(readdirSync(dir)).toContain(segmentName({ index: 7, birth: 1_000_000 }));
+  });
+
   it('splits a burst into bounded groups that commit in order', async () => {
     const { log } = await open(tempDir());
     const promises = Array.from({ length: 10_000 }, (_, i) => log.appendLine(`m v=${i} ${i}`));
