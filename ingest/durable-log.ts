@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync, readFileSync, openSync, readSync, closeSync, ftruncateSync, fstatSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync, readFileSync, openSync, readSync, closeSync, ftruncateSync, fstatSync, statSync } from 'node:fs';
 import { constants, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../lib/clock.ts';
@@ -303,6 +303,9 @@ export async function openDurableLog(options: DurableLogOptions) {
     }
   }
 
+  /** The newest group taken for writing: groups settle in order, so once it has, every earlier one has. */
+  let lastTaken: Group | undefined;
+
   /** Write every waiting group in one write; it settles (pump) after a sync, when it needs one. */
   async function writeWaiting(): Promise<void> {
     // Everything waiting goes in one write: a turn of the event loop can deliver many
@@ -312,6 +315,7 @@ export async function openDurableLog(options: DurableLogOptions) {
       batches.push(pending);
       pending = newGroup();
     }
+    lastTaken = batches.at(-1);
     writing = true;
     try {
       const bufs = batches.map((b) => b.bytes!.subarray(0, b.used));
@@ -394,7 +398,13 @@ export async function openDurableLog(options: DurableLogOptions) {
         group.sync = true;
         return group.done;
       }
+      const taken = lastTaken;
       return (async () => {
+        // Everything appended so far was taken for writing. Its groups settle in order, one per
+        // turn, a refusal too: the loop can end while a refusal still waits its turn, and a
+        // QoS 1 retransmission of the refused reading must not be acknowledged (its original is
+        // not stored). So this settles after the newest of them, and fails with it.
+        if (taken) await taken.done;
         while (flushing) await flushing;
         if (options.fsync && unsynced) {
           // Cleared first: a QoS 0 write during this sync sets it again (it may not be covered).
@@ -468,9 +478,10 @@ export async function openDurableLog(options: DurableLogOptions) {
 
 function recoverSegments(dir: string): Segment[] {
   const segments: Segment[] = [];
-  // Files only: a directory with a segment's name (someone's mkdir, a restore gone wrong) is
-  // not a segment, and opening it would stop the app from starting at all.
-  const files = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && SEGMENT_RE.test(e.name)).map((e) => e.name).sort();
+  // Not directories: one with a segment's name (someone's mkdir, a restore gone wrong) is no
+  // segment, and opening it would stop the app from starting at all. A symlink counts as what
+  // it points to (a test's segment is /dev/full).
+  const files = readdirSync(dir).filter((f) => SEGMENT_RE.test(f) && !statSync(join(dir, f)).isDirectory()).sort();
   for (const [i, file] of files.entries()) {
     const m = SEGMENT_RE.exec(file)!;
     const fd = openSync(join(dir, file), 'r+');

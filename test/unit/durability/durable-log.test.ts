@@ -309,6 +309,39 @@ describe('durable log, after a failed append left bytes behind', () => {
     await second;
   });
 
+  it('syncPoint settles only after every group written before it did: a refusal still queued behind other groups counts', async () => {
+    const dir = tempDir();
+    const { log } = await open(dir);
+    const probe = await openFile(join(dir, 'probe3'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown>; truncate: (n: number) => Promise<void>; datasync: () => Promise<void> };
+    await probe.close();
+    const realWrite = proto.write;
+    let writes = 0;
+    vi.spyOn(proto, 'write').mockImplementation(function (this: unknown, ...args: unknown[]) {
+      return ++writes === 1 ? realWrite.apply(this, args) : Promise.reject(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }));
+    });
+    const syncs: Array<() => void> = [];
+    vi.spyOn(proto, 'datasync').mockImplementation(() => new Promise<void>((resolve) => syncs.push(resolve)));
+    const truncates: Array<() => void> = [];
+    vi.spyOn(proto, 'truncate').mockImplementation(() => new Promise<void>((resolve) => truncates.push(resolve)));
+    // Three groups in one write: once synced they settle one per turn.
+    const earlier = Array.from({ length: 3 * 4096 }, (_, i) => log.appendLine(`m v=${i} ${i}`));
+    await until(() => syncs.length === 1);
+    // The next group's write fails (ENOSPC) while the first write's sync runs.
+    const original = log.appendLine('m v=-1 99999');
+    await until(() => truncates.length === 1);
+    const events: string[] = [];
+    original.catch(() => events.push('original refused'));
+    const point = log.syncPoint();
+    point.then(() => events.push('syncPoint resolved'), () => events.push('syncPoint refused'));
+    // The sync ends and the failed write's clean-up too, in one go: the refusal queues behind the earlier groups.
+    syncs[0]!();
+    truncates[0]!();
+    await Promise.allSettled([...earlier, original, point]);
+    // A QoS 1 retransmission of the refused reading waits on syncPoint: it must not be acknowledged.
+    expect(events).toEqual(['original refused', 'syncPoint refused']);
+  });
+
   it('close syncs what QoS 0 groups left unsynced', async () => {
     const dir = tempDir();
     const { log } = await open(dir);
