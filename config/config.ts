@@ -31,7 +31,6 @@ export const Config = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Points per InfluxDB write request. */
   writeBatchSize: positiveInt(50_000).default(5_000),
-  /** Longest a point waits in the writer before a partial batch is sent. */
   /**
    * Longest wait before a partial batch is written. While a write is in flight the next batch
    * gathers anyway, so this only delays a point that finds the writer idle: at 5,000/s, 20 ms

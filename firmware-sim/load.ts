@@ -66,7 +66,7 @@ export const defaultReading = (_id: string, seq: number, ts: number) => ({ ts, s
 /** `JSON.stringify(defaultReading(id, seq, ts))`, written directly (test/unit/sim/load-payload.test.ts). */
 export const defaultPayload = (seq: number, ts: number): string => `{"ts":${ts},"seq":${seq},"moisture":${20 + (seq % 100) / 10},"temperature":18.5,"battery":90}`;
 
-export const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
+const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
 
 /**
  * The benchmark's load generator: N device connections publishing readings at a target
@@ -188,7 +188,7 @@ export function loadReport(r: { connections: number; connectFailures: number; co
   };
 }
 
-export const round2 = (n: number) => Math.round(n * 100) / 100;
+const round2 = (n: number) => Math.round(n * 100) / 100;
 
 export const waitFor = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {

@@ -128,12 +128,27 @@ export async function openDurableLog(options: DurableLogOptions) {
   let closed = false;
   const listeners = new Set<() => void>();
 
+  /**
+   * fdatasync what QoS 0 groups left written but unsynced (only ever set with `fsync`). The
+   * mark is cleared first: a QoS 0 write made during this sync sets it again (it may not be
+   * covered); a failed sync puts it back.
+   */
+  async function syncUnsynced(): Promise<void> {
+    if (!unsynced) return;
+    unsynced = false;
+    try {
+      await handle.datasync();
+    } catch (error) {
+      unsynced = true;
+      throw error;
+    }
+  }
+
   async function rotate(): Promise<void> {
     // Every sync of this file finishes first (the groups it covers settle), then what QoS 0
     // groups left unsynced here is synced: a later fdatasync covers only the new file.
     while (syncing) await syncing;
-    if (unsynced) await handle.datasync();
-    unsynced = false;
+    await syncUnsynced();
     // The new file is opened before the old one is closed: when that fails (a full disk, no
     // file descriptors left), the write that needed it is refused and the log stays on the
     // old segment, open, and tries again at the next write, instead of writing to a closed file until restarted.
@@ -406,16 +421,7 @@ export async function openDurableLog(options: DurableLogOptions) {
         // not stored). So this settles after the newest of them, and fails with it.
         if (taken) await taken.done;
         while (flushing) await flushing;
-        if (options.fsync && unsynced) {
-          // Cleared first: a QoS 0 write during this sync sets it again (it may not be covered).
-          unsynced = false;
-          try {
-            await handle.datasync();
-          } catch (error) {
-            unsynced = true;
-            throw error;
-          }
-        }
+        await syncUnsynced();
       })();
     },
 
@@ -467,8 +473,7 @@ export async function openDurableLog(options: DurableLogOptions) {
       if (cursorTimer) saveCursor();
       closed = true;
       try {
-        if (options.fsync && unsynced) await handle.datasync();
-        unsynced = false;
+        await syncUnsynced();
       } finally {
         await handle.close();
       }

@@ -3,7 +3,7 @@ import { open as openFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DeviceInfo } from '../../../contracts/device.ts';
+import { soilDevice } from '../../fixtures/devices.ts';
 import { createManualClock } from '../../../lib/clock.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { createMetrics } from '../../../lib/metrics.ts';
@@ -11,11 +11,7 @@ import { createIngest } from '../../../ingest/pipeline.ts';
 import { openDurableLog } from '../../../ingest/durable-log.ts';
 
 const T0 = Date.UTC(2026, 4, 1, 6, 0, 0);
-const SOIL: DeviceInfo = {
-  id: 'soil-1', kind: 'soil', devEui: undefined, reportIntervalS: 900, disabled: false,
-  districtId: 'd', communityId: 'c', zoneId: 'z', plant: 'lawn',
-  facilityId: undefined, facilityType: undefined, baselinePitch: undefined, baselineRoll: undefined,
-};
+const SOIL = soilDevice();
 
 /**
  * A failed fdatasync keeps the written lines in the log (the shipper may have sent them

@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { DeviceInfo } from '../../../contracts/device.ts';
+import { soilDevice } from '../../fixtures/devices.ts';
 import { createManualClock } from '../../../lib/clock.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { createMetrics } from '../../../lib/metrics.ts';
 import { createIngest } from '../../../ingest/pipeline.ts';
 
 const T0 = Date.UTC(2026, 4, 1, 6, 0, 0);
-const SOIL: DeviceInfo = {
-  id: 'soil-1', kind: 'soil', devEui: undefined, reportIntervalS: 900, disabled: false,
-  districtId: 'd', communityId: 'c', zoneId: 'z', plant: 'lawn',
-  facilityId: undefined, facilityType: undefined, baselinePitch: undefined, baselineRoll: undefined,
-};
+const SOIL = soilDevice();
 
 describe('a retransmission that arrives while the original is still being stored', () => {
   function pendingHarness() {

@@ -10,16 +10,14 @@ import { createIrrigationStore } from '../../../irrigation/store.ts';
 import type { ZoneSource } from '../../../irrigation/zone-source.ts';
 import type { ZoneConfig } from '../../../contracts/zone.ts';
 import type { DeviceInfo } from '../../../contracts/device.ts';
+import { soilDevice } from '../../fixtures/devices.ts';
 import type { AcceptedReading } from '../../../contracts/reading.ts';
 
 const T0 = Date.parse('2026-07-01T02:00:00Z');
 // A manual zone: the engine folds and evaluates, and nothing it decides needs a valve.
 const ZONE: ZoneConfig = { id: 'z-1', communityId: 'c-1', districtId: 'd-1', name: '一号绿地', plant: 'lawn', mode: 'manual', soil: 'loam' };
 const zones: ZoneSource = { get: (id) => (id === ZONE.id ? ZONE : undefined), list: () => [ZONE], listByCommunity: () => [ZONE], zoneOfValve: () => undefined };
-const sensor = (id: string): DeviceInfo => ({
-  id, kind: 'soil', devEui: undefined, reportIntervalS: 900, disabled: false, districtId: 'd-1', communityId: 'c-1', zoneId: ZONE.id,
-  plant: 'lawn', facilityId: undefined, facilityType: undefined, baselinePitch: undefined, baselineRoll: undefined,
-});
+const sensor = (id: string): DeviceInfo => soilDevice({ id, districtId: 'd-1', communityId: 'c-1', zoneId: ZONE.id });
 const reading = (deviceId: string, ts: number, moisture: number): AcceptedReading => ({ deviceId, ts, receivedAt: ts, dedupKey: undefined, kind: 'soil', source: 'native', fields: { moisture, temperature: 20 } });
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
