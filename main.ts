@@ -1,8 +1,8 @@
 import { loadConfig, ConfigError } from './config/config.ts';
 import { createLogger } from './lib/logger.ts';
 import { startApp } from './app.ts';
-import { loadNotifyConfig } from './alerts/notify/config.ts';
-import { loadRulesConfig } from './alerts/rules-config.ts';
+import { loadNotifyConfig } from './notify/config.ts';
+import { loadRulesConfig } from './health/rules-config.ts';
 import { checkThreadpool } from './config/threadpool.ts';
 
 /** The process entry: configuration, the app, and signals. */

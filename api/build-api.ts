@@ -12,7 +12,7 @@ import { healthRoutes } from './routes/health.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { notificationRoutes, type NotificationRouteDeps } from './routes/notifications.ts';
-import type { Health } from '../alerts/create-health.ts';
+import type { Health } from '../health/start.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { workOrderRoutes } from './routes/work-orders.ts';
 import { facilityRoutes } from './routes/facilities.ts';
@@ -48,7 +48,7 @@ export interface ApiDeps {
   inventory?: InventoryService;
   /** Readiness probes: each answers whether its part can do its job now. */
   readiness: Record<string, () => Promise<boolean> | boolean>;
-  /** Notification outbox and silences (alerts/notify); routes are skipped when absent. */
+  /** Notification outbox and silences (notify/); routes are skipped when absent. */
   notifications?: Omit<NotificationRouteDeps, 'requireAdmin'>;
   /** Alerts, work orders, facility calibration and the scorecard (issue 6). */
   health?: Health;

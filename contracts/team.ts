@@ -33,7 +33,7 @@ export const UtcOffsetMinutes = z.number().int().min(-720).max(840);
 
 /**
  * A local-time window in which non-critical notifications are held until it ends (critical
- * ones go at once: alerts/notify/policy.ts). May cross midnight (22:00–07:00); start == end is
+ * ones go at once: notify/policy.ts). May cross midnight (22:00–07:00); start == end is
  * no window. `utcOffsetMinutes` reads start/end in another zone than the notify config's.
  */
 export const QuietHours = z.strictObject({

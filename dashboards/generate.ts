@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createLogger } from '../lib/logger.ts';
 import { BOARDS } from './boards/index.ts';
 import { DEFAULT_BOARD_OPTIONS, tiltLimitsOf, type BoardOptions } from './limits.ts';
-import { loadRulesConfig } from '../alerts/rules-config.ts';
+import { loadRulesConfig } from '../health/rules-config.ts';
 import { ConfigError } from '../config/config.ts';
 import { dashboardProviderYaml, datasourceYaml } from './provisioning.ts';
 

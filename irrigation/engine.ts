@@ -8,7 +8,7 @@ import { decideWatering, withSoilReading } from '../rules/irrigation/decide.ts';
 import { computeInputs } from '../rules/irrigation/inputs.ts';
 import { IrrigationSettings } from '../rules/irrigation/settings.ts';
 import { initialZoneState, type DecideContext, type Decision, type IrrigationAction, type IrrigationEvent, type ZoneIrrigationState } from '../rules/irrigation/state.ts';
-import { trackReading } from '../rules/zone-state.ts';
+import { trackReading } from '../rules/irrigation/zone-state.ts';
 import type { IrrigationStore, ZoneOverride } from './store.ts';
 import type { ZoneSource } from './zone-source.ts';
 import { toWateringLine } from './watering-line.ts';

@@ -6,7 +6,7 @@ import type { AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import type { IrrigationSettings } from '../rules/irrigation/settings.ts';
 import type { MqttBroker } from '../broker/create-broker.ts';
-import { startWateringSchedule } from '../schedules/watering.ts';
+import { startWateringSchedule } from './watering-schedule.ts';
 import { createIrrigationEngine, type IrrigationEngineDeps } from './engine.ts';
 import { createIrrigationStore } from './store.ts';
 import { createSqliteZoneSource } from './zone-source.ts';

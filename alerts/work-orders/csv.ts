@@ -1,4 +1,4 @@
-import { isoOrEmpty, toCsv } from '../csv.ts';
+import { isoOrEmpty, toCsv } from '../../lib/csv.ts';
 import type { WorkOrder } from './store.ts';
 
 const HEADER = ['id', 'alert_id', 'kind', 'subject', 'state', 'severity', 'district', 'community', 'title', 'assignee',

@@ -2,9 +2,9 @@ import { actorOf, canAccessDistrict } from '../auth.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { preHandlerAsyncHookHandler } from 'fastify';
-import type { FacilityBaselines } from '../../alerts/facility-baselines.ts';
-import type { HealthMonitor } from '../../alerts/health-monitor.ts';
-import type { FacilityThresholdCache } from '../../alerts/facility-thresholds.ts';
+import type { FacilityBaselines } from '../../health/facility-baselines.ts';
+import type { HealthMonitor } from '../../health/monitor.ts';
+import type { FacilityThresholdCache } from '../../health/facility-thresholds.ts';
 import { CodedError } from '../../lib/errors.ts';
 
 const ErrorBody = z.object({ error: z.string(), message: z.string() });

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import type { Clock } from '../../lib/clock.ts';
-import { OUTBOX_STATES, OutboxQuery, type Outbox } from '../../alerts/notify/outbox.ts';
-import { NewSilence, SilenceView, type SilenceStore } from '../../alerts/notify/silences.ts';
+import { OUTBOX_STATES, OutboxQuery, type Outbox } from '../../notify/outbox.ts';
+import { NewSilence, SilenceView, type SilenceStore } from '../../notify/silences.ts';
 
 const NotificationView = z.object({
   id: z.number(),

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { preHandlerAsyncHookHandler } from 'fastify';
-import { ScorecardRow } from '../../alerts/scorecard/score.ts';
-import type { Scorecard } from '../../alerts/scorecard/collect.ts';
-import { scorecardToCsv } from '../../alerts/scorecard/csv.ts';
+import { ScorecardRow } from '../../assessment/score.ts';
+import type { Scorecard } from '../../assessment/collect.ts';
+import { scorecardToCsv } from '../../assessment/csv.ts';
 
 const Query = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM') });
 
@@ -12,7 +12,7 @@ export const scorecardRoutes: FastifyPluginAsyncZod<{ build(month: string): Prom
   app.get('/scorecard', {
     preHandler: opts.requireAdmin,
     schema: {
-      summary: 'Monthly per-community scorecard and rank (formula: alerts/scorecard/score.ts)', security, querystring: Query,
+      summary: 'Monthly per-community scorecard and rank (formula: assessment/score.ts)', security, querystring: Query,
       response: { 200: z.object({ month: z.string(), from: z.number(), to: z.number(), rows: z.array(ScorecardRow) }) },
     },
   }, async (request) => opts.build(request.query.month));

@@ -1,4 +1,4 @@
-import { trackReading } from '../zone-state.ts';
+import { trackReading } from './zone-state.ts';
 import { record } from './actions.ts';
 import { considerStart } from './decide-idle.ts';
 import { onAck, startRun, stopRun, superviseRun } from './decide-run.ts';

@@ -1,4 +1,4 @@
-import { aggregateZone } from '../zone-state.ts';
+import { aggregateZone } from './zone-state.ts';
 import { resolveBand, seasonalFactorAt } from './settings.ts';
 import { isInWindow } from './windows.ts';
 import type { DecideContext, DecisionInputs, Run, ZoneIrrigationState } from './state.ts';

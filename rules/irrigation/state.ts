@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SensorTrack } from '../zone-state.ts';
+import { SensorTrack } from './zone-state.ts';
 import type { AlertSignal } from '../../contracts/alert.ts';
 import type { CommandAck, ValveCommand } from '../../contracts/commands.ts';
 import type { MoistureBand, ZoneConfig } from '../../contracts/zone.ts';

@@ -2,7 +2,7 @@ import type { AlertTransition } from '../../../contracts/alert.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { startSimulation, type Simulation } from '../../../firmware-sim/simulation.ts';
 import { createSimClock, realTimers, type SimClock } from '../../../firmware-sim/sim-clock.ts';
-import { startClockTicks, timersOn } from '../../../schedules/clock-ticks.ts';
+import { startClockTicks, timersOn } from '../../../lib/clock-ticks.ts';
 import { ADMIN_TOKEN, eventually, startTestApp, UNLIMITED, type TestApp } from '../../helpers/app.ts';
 import { DEVICES, FLEET, inventoryOf, MISBEHAVING } from './city.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../../lib/logger.ts';
-import { startWateringSchedule } from '../../../schedules/watering.ts';
+import { startWateringSchedule } from '../../../irrigation/watering-schedule.ts';
 import { eventually } from '../../helpers/app.ts';
 
 describe('watering schedule (node-cron)', () => {

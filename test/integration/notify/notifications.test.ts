@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../../app.ts';
 import type { Alert, AlertTransition } from '../../../contracts/alert.ts';
-import type { NotifyConfigInput } from '../../../alerts/notify/config.ts';
+import type { NotifyConfigInput } from '../../../notify/config.ts';
 import { ADMIN_TOKEN, eventually, queryRows } from '../../helpers/app.ts';
 import { connect, publish } from '../../helpers/mqtt.ts';
 import { createInfluxHttp } from '../../../influx/http.ts';

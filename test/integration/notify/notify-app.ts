@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 import { Config } from '../../../config/config.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { startApp, type App } from '../../../app.ts';
-import { NotifyConfig, type NotifyConfigInput } from '../../../alerts/notify/config.ts';
+import { NotifyConfig, type NotifyConfigInput } from '../../../notify/config.ts';
 import { ADMIN_TOKEN, uniqueDb } from '../../helpers/app.ts';
 
 /** The whole app on free ports (as startTestApp) with a given notification config. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../../lib/clock.ts';
-import { NotifyConfig } from '../../../alerts/notify/config.ts';
+import { NotifyConfig } from '../../../notify/config.ts';
 import type { AlertSignal } from '../../../contracts/alert.ts';
 import type { ImportReport } from '../../../contracts/inventory.ts';
 import { ADMIN_TOKEN, eventually, startTestApp, type TestApp } from '../../helpers/app.ts';

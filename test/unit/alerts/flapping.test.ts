@@ -8,13 +8,13 @@ import { ok } from '../../../lib/result.ts';
 import { createDeviceRegistry } from '../../../registry/devices.ts';
 import { createAlertService } from '../../../alerts/alert-service.ts';
 import { createWorkOrderService } from '../../../alerts/work-orders/service.ts';
-import { createHealthMonitor } from '../../../alerts/health-monitor.ts';
-import { NotifyConfig } from '../../../alerts/notify/config.ts';
-import { createNotificationService } from '../../../alerts/notify/service.ts';
-import { staticTeams } from '../../../alerts/notify/teams.ts';
+import { createHealthMonitor } from '../../../health/monitor.ts';
+import { NotifyConfig } from '../../../notify/config.ts';
+import { createNotificationService } from '../../../notify/service.ts';
+import { staticTeams } from '../../../notify/teams.ts';
 import { Team } from '../../../contracts/team.ts';
 import type { AcceptedReading } from '../../../contracts/reading.ts';
-import type { Delivery } from '../../../alerts/notify/channels/index.ts';
+import type { Delivery } from '../../../notify/channels/index.ts';
 import { T0 } from './helpers.ts';
 
 const TEAM = Team.parse({ id: 'team-a', name: '养护一队', communities: ['c-001'], channels: [{ channel: { type: 'wecom', key: 'k' }, minSeverity: 'info' }] });

@@ -8,7 +8,7 @@ import { createLogger } from '../../../lib/logger.ts';
 import { createAlertService } from '../../../alerts/alert-service.ts';
 import { createWorkOrderService } from '../../../alerts/work-orders/service.ts';
 import { DEFAULT_REOPEN_WITHIN_MS, reopenWindowsMs } from '../../../alerts/reopen.ts';
-import { NotifyConfig } from '../../../alerts/notify/config.ts';
+import { NotifyConfig } from '../../../notify/config.ts';
 import type { AlertKind } from '../../../contracts/alert.ts';
 import { clear, raise, HOUR, MIN, T0 } from './helpers.ts';
 

@@ -8,7 +8,7 @@ import { createManualClock } from '../../../lib/clock.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { createMetrics } from '../../../lib/metrics.ts';
 import { createIngest } from '../../../ingest/pipeline.ts';
-import { openDurableLog } from '../../../ingest/durable-log.ts';
+import { openDurableLog } from '../../../durable-log/durable-log.ts';
 
 const T0 = Date.UTC(2026, 4, 1, 6, 0, 0);
 const SOIL = soilDevice();

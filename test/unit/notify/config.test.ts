@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadNotifyConfig } from '../../../alerts/notify/config.ts';
+import { loadNotifyConfig } from '../../../notify/config.ts';
 import { ConfigError } from '../../../config/config.ts';
 
 const reading = (text: string) => () => text;

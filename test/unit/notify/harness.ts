@@ -4,10 +4,10 @@ import { createManualClock } from '../../../lib/clock.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { createRandom } from '../../../lib/random.ts';
 import { ok, err } from '../../../lib/result.ts';
-import { NotifyConfig, type NotifyConfigInput } from '../../../alerts/notify/config.ts';
-import { createNotificationService } from '../../../alerts/notify/service.ts';
-import { staticTeams } from '../../../alerts/notify/teams.ts';
-import type { Delivery } from '../../../alerts/notify/channels/index.ts';
+import { NotifyConfig, type NotifyConfigInput } from '../../../notify/config.ts';
+import { createNotificationService } from '../../../notify/service.ts';
+import { staticTeams } from '../../../notify/teams.ts';
+import type { Delivery } from '../../../notify/channels/index.ts';
 import type { Alert, AlertTransition } from '../../../contracts/alert.ts';
 import { Team, type Channel } from '../../../contracts/team.ts';
 

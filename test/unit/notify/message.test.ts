@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatLocal, renderMessage, toHtml, toMarkdown, toText, truncateBytes } from '../../../alerts/notify/message.ts';
+import { formatDuration, formatLocal, renderMessage, toHtml, toMarkdown, toText, truncateBytes } from '../../../notify/message.ts';
 import { alertOf, S, T0 } from './harness.ts';
 
 const options = { now: T0 + 35 * 60 * S, teamName: '养护一队', audience: 'team' as const, ackBaseUrl: 'https://ops.example.cn/alerts/', utcOffsetMinutes: 480 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, isGroupDue, matchesSilence, quietUntil, routeAccepts, silencedBy, type Silence } from '../../../alerts/notify/policy.ts';
+import { backoffMs, isGroupDue, matchesSilence, quietUntil, routeAccepts, silencedBy, type Silence } from '../../../notify/policy.ts';
 import type { Severity } from '../../../contracts/alert.ts';
 
 // 2026-11-26 00:00 in UTC+8 is 2026-11-25T16:00Z.

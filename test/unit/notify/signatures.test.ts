@@ -1,8 +1,8 @@
 import { createHmac, webcrypto } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signDingtalk, dingtalkUrl } from '../../../alerts/notify/channels/dingtalk.ts';
-import { signFeishu } from '../../../alerts/notify/channels/feishu.ts';
-import { signWebhookBody } from '../../../alerts/notify/channels/webhook.ts';
+import { signDingtalk, dingtalkUrl } from '../../../notify/channels/dingtalk.ts';
+import { signFeishu } from '../../../notify/channels/feishu.ts';
+import { signWebhookBody } from '../../../notify/channels/webhook.ts';
 
 /**
  * Known answers computed outside Node with the OpenSSL CLI, e.g. for DingTalk

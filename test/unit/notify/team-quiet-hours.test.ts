@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../registry/db.ts';
 import { Team, type QuietHours } from '../../../contracts/team.ts';
-import { quietHoursOf } from '../../../alerts/notify/policy.ts';
-import type { NotifyConfigInput } from '../../../alerts/notify/config.ts';
+import { quietHoursOf } from '../../../notify/policy.ts';
+import type { NotifyConfigInput } from '../../../notify/config.ts';
 import { alertOf, createHarness, S, T0 } from './harness.ts';
 
 const MIN = 60 * S;

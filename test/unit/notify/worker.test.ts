@@ -4,11 +4,11 @@ import { openDb } from '../../../registry/db.ts';
 import { createManualClock } from '../../../lib/clock.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { ok, err } from '../../../lib/result.ts';
-import { createOutbox } from '../../../alerts/notify/outbox.ts';
-import { createOutboxWorker } from '../../../alerts/notify/worker.ts';
-import { createNotifyMetrics } from '../../../alerts/notify/metrics.ts';
-import { NotifyConfig } from '../../../alerts/notify/config.ts';
-import type { SendResult } from '../../../alerts/notify/channels/index.ts';
+import { createOutbox } from '../../../notify/outbox.ts';
+import { createOutboxWorker } from '../../../notify/worker.ts';
+import { createNotifyMetrics } from '../../../notify/metrics.ts';
+import { NotifyConfig } from '../../../notify/config.ts';
+import type { SendResult } from '../../../notify/channels/index.ts';
 import type { Channel } from '../../../contracts/team.ts';
 import { alertOf, T0 } from './harness.ts';
 

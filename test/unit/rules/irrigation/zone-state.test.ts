@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateZone, median, trackReading, type SensorTrack } from '../../../../rules/zone-state.ts';
+import { aggregateZone, median, trackReading, type SensorTrack } from '../../../../rules/irrigation/zone-state.ts';
 import { isInWindow, validateWindow } from '../../../../rules/irrigation/windows.ts';
 import { defaultSettings, resolveBand, seasonalFactorAt } from '../../../../rules/irrigation/settings.ts';
 

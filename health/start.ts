@@ -1,0 +1,81 @@
+import type { Db } from '../registry/db.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { DeviceInfo } from '../contracts/device.ts';
+import type { AlertKind, Severity } from '../contracts/alert.ts';
+import { DEFAULT_FACILITY_CONFIG, type FacilityRuleConfig } from '../rules/facility-health/thresholds.ts';
+import type { DeviceHealthConfig } from '../rules/device-health/config.ts';
+import type { QuerySeries } from '../influx/http.ts';
+import { createAlertService } from '../alerts/alert-service.ts';
+import { createAlertPointBuilder } from '../alerts/alert-points.ts';
+import { createWorkOrderService } from '../alerts/work-orders/service.ts';
+import { createFacilityBaselines } from './facility-baselines.ts';
+import { createHealthMonitor, type GatewayPort } from './monitor.ts';
+import { createFacilityThresholdCache, type FacilitySource } from './facility-thresholds.ts';
+import { createCityRegistry } from '../registry/city.ts';
+import { createGatewayLookup } from './gateway-lookup.ts';
+import { buildScorecard } from '../assessment/collect.ts';
+import { scheduleHealthSweep } from './sweep-schedule.ts';
+
+export interface HealthDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  devices: { list(): DeviceInfo[]; refresh(id: string): unknown };
+  /** Durable append of line-protocol points (the ingest's log, shipped to InfluxDB). */
+  append(lines: string[]): Promise<void>;
+  influx: { query(q: string): Promise<QuerySeries[][]> };
+  /** Defaults to `devices.gateway_id` in the registry (once the inventory migration adds it). */
+  gateways?: GatewayPort;
+  /** Cron expression of the offline sweep; false: no schedule (tests call sweep()). */
+  sweepCron?: string | false;
+  /** Per-kind reopen windows (alerts/reopen.ts); kinds left out keep their defaults. */
+  reopenWithinMs?: Partial<Record<AlertKind, number>>;
+  /** The deployment's rule settings (GS_RULES_CONFIG, health/rules-config.ts); code defaults when absent. */
+  facilityConfig?: FacilityRuleConfig;
+  deviceConfig?: DeviceHealthConfig;
+  slaMs?: Record<Severity, number>;
+  /** Facilities' own thresholds (inventory overrides); defaults to the registry's facilities table. */
+  facilities?: FacilitySource;
+}
+
+export type Health = ReturnType<typeof createHealth>;
+
+/**
+ * Facility and device health, alerts and the ledger, assembled: what app.ts wires in.
+ * `alerts.onTransition` is the port the notifier subscribes to.
+ */
+export function createHealth(deps: HealthDeps) {
+  const log = deps.logger.child({ module: 'alerts' });
+  const alerts = createAlertService({ db: deps.db, clock: deps.clock, logger: deps.logger, reopenWithinMs: deps.reopenWithinMs, sla: deps.slaMs });
+  const workOrders = createWorkOrderService({ db: deps.db, clock: deps.clock, alerts });
+  const baselines = createFacilityBaselines(deps.db, deps.devices);
+  const toPoint = createAlertPointBuilder();
+  alerts.onTransition((t) => {
+    deps.append([toPoint(t)]).catch((error: unknown) => log.error({ err: error, alert: t.alert.id, to: t.to }, 'alert point not stored'));
+  });
+  const facilityConfig = deps.facilityConfig ?? DEFAULT_FACILITY_CONFIG;
+  const facilityThresholds = createFacilityThresholdCache({ source: deps.facilities ?? createCityRegistry(deps.db), config: facilityConfig, logger: deps.logger });
+  const monitor = createHealthMonitor({
+    clock: deps.clock, logger: deps.logger, alerts, devices: deps.devices, gateways: deps.gateways ?? createGatewayLookup(deps.db, deps.clock),
+    facilityConfig, facilityThresholds, deviceConfig: deps.deviceConfig,
+    saveBaseline: (facilityId, baseline) => baselines.save(facilityId, baseline),
+    writeStatus: (lines) => {
+      deps.append(lines).catch((error: unknown) => log.error({ err: error }, 'device status points not stored'));
+    },
+  });
+  monitor.seed(alerts.allActive());
+  const task = deps.sweepCron === false ? undefined : scheduleHealthSweep({ sweep: () => monitor.sweep(), logger: deps.logger }, deps.sweepCron);
+  return {
+    alerts,
+    workOrders,
+    baselines,
+    monitor,
+    /** Call after the facilities' thresholds changed (an inventory import). */
+    facilityThresholds,
+    scorecard: (month: string) => buildScorecard({ db: deps.db, influx: deps.influx, devices: deps.devices, clock: deps.clock }, month),
+    async stop(): Promise<void> {
+      await task?.destroy();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import type { Db } from '../registry/db.ts';
+import { AlertKind } from '../contracts/alert.ts';
+import { EntityId } from '../contracts/device.ts';
+import type { Silence } from './policy.ts';
+
+/** A maintenance window: at least one of community / subject / kind, and a time range. */
+export const NewSilence = z.strictObject({
+  communityId: EntityId.optional(),
+  subject: z.string().min(1).max(128).optional(),
+  kind: AlertKind.optional(),
+  startsAt: z.iso.datetime({ offset: true }).optional(),
+  endsAt: z.iso.datetime({ offset: true }),
+  comment: z.string().min(1).max(500),
+  createdBy: z.string().max(64).optional(),
+}).refine((s) => s.communityId || s.subject || s.kind, { message: 'a silence needs communityId, subject or kind (silencing everything is not allowed)', path: ['communityId'] });
+export type NewSilence = z.infer<typeof NewSilence>;
+
+export const SilenceView = z.object({
+  id: z.number(),
+  communityId: z.string().nullable(),
+  subject: z.string().nullable(),
+  kind: z.string().nullable(),
+  startsAt: z.string(),
+  endsAt: z.string(),
+  comment: z.string(),
+  createdBy: z.string().nullable(),
+  active: z.boolean(),
+});
+export type SilenceView = z.infer<typeof SilenceView>;
+
+interface Row { id: number; community_id: string | null; subject: string | null; kind: string | null; starts_at: number; ends_at: number; comment: string; created_by: string | null }
+
+const toSilence = (r: Row): Silence => ({ id: r.id, communityId: r.community_id, subject: r.subject, kind: r.kind, startsAt: r.starts_at, endsAt: r.ends_at });
+
+export type SilenceStore = ReturnType<typeof createSilenceStore>;
+
+export function createSilenceStore(db: Db) {
+  const view = (r: Row, now: number): SilenceView => ({
+    id: r.id, communityId: r.community_id, subject: r.subject, kind: r.kind,
+    startsAt: new Date(r.starts_at).toISOString(), endsAt: new Date(r.ends_at).toISOString(),
+    comment: r.comment, createdBy: r.created_by, active: now >= r.starts_at && now < r.ends_at,
+  });
+  return {
+    create(s: NewSilence, now: number): SilenceView {
+      const startsAt = s.startsAt ? Date.parse(s.startsAt) : now;
+      const endsAt = Date.parse(s.endsAt);
+      const id = Number(db.prepare(`INSERT INTO notify_silences (community_id, subject, kind, starts_at, ends_at, comment, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(s.communityId ?? null, s.subject ?? null, s.kind ?? null, startsAt, endsAt, s.comment, s.createdBy ?? null, now).lastInsertRowid);
+      return view(db.prepare('SELECT * FROM notify_silences WHERE id = ?').get(id) as Row, now);
+    },
+    /** Silences not yet over (active or scheduled), then recently ended ones when `includeExpired`. */
+    list(now: number, includeExpired = false): SilenceView[] {
+      const rows = db.prepare(`SELECT * FROM notify_silences ${includeExpired ? '' : 'WHERE ends_at > ?'} ORDER BY starts_at, id`).all(...(includeExpired ? [] : [now])) as Row[];
+      return rows.map((r) => view(r, now));
+    },
+    /** Delete a silence; what it held is released now (and re-checked against other silences). */
+    remove: db.transaction((id: number, now: number): boolean => {
+      db.prepare('UPDATE notify_pending SET hold_until = ?, silence_id = NULL WHERE silence_id = ?').run(now, id);
+      return db.prepare('DELETE FROM notify_silences WHERE id = ?').run(id).changes > 0;
+    }),
+    /** Silences in force now. */
+    active(now: number): Silence[] {
+      return (db.prepare('SELECT * FROM notify_silences WHERE starts_at <= ? AND ends_at > ?').all(now, now) as Row[]).map(toSilence);
+    },
+  };
+}

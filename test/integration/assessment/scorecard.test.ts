@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { openDb } from '../../../registry/db.ts';
+import { createManualClock } from '../../../lib/clock.ts';
+import { createLogger } from '../../../lib/logger.ts';
+import { createAlertService } from '../../../alerts/alert-service.ts';
+import { createWorkOrderService } from '../../../alerts/work-orders/service.ts';
+import { toLine } from '../../../influx/line-protocol.ts';
+import { monthPeriod } from '../../../assessment/collect.ts';
+
+const HOUR = 3_600_000;
+const MIN = 60_000;
+const { from: OCT, to: NOV } = monthPeriod('2026-10'); // UTC+8 calendar month: 744 hours
+
+describe('monthly scorecard over seeded InfluxDB data and a seeded ledger', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    await t.register({ id: 'sa-1', kind: 'soil', reportIntervalS: 3600, place: { district: 'taobei', community: 'c-a', zone: 'za', plant: 'lawn' } });
+    await t.register({ id: 'sb-1', kind: 'soil', reportIntervalS: 3600, place: { district: 'taobei', community: 'c-b', zone: 'zb', plant: 'trees' } });
+    await t.register({ id: 'sc-1', kind: 'soil', reportIntervalS: 3600, place: { district: 'tainan', community: 'c-c', zone: 'zc', plant: 'shrubs' } });
+
+    // Seed: c-a reports every hour, in its lawn band (20–30 %) for the first half of the month only;
+    // c-b reports every other hour, always inside its tree band (18–32 %); c-c never reports.
+    const lines: string[] = [];
+    for (let h = 0; h < 744; h++) {
+      const ts = OCT + h * HOUR;
+      lines.push(toLine('soil', { district: 'taobei', community: 'c-a', zone: 'za', device: 'sa-1', plant: 'lawn' }, { moisture: h < 372 ? 28 : 15 }, ts));
+      if (h % 2 === 0) lines.push(toLine('soil', { district: 'taobei', community: 'c-b', zone: 'zb', device: 'sb-1', plant: 'trees' }, { moisture: 25 }, ts));
+    }
+    lines.push(toLine('soil', { district: 'taobei', community: 'c-a', zone: 'za', device: 'sa-1', plant: 'lawn' }, { moisture: 5 }, NOV)); // next month: not counted
+    await t.influx.createDatabase();
+    expect(await t.influx.write(lines.join('\n'))).toEqual({ kind: 'ok' });
+
+    // The registry and the ledger as they were in October (a second connection to the app's SQLite file).
+    const db = openDb(join(t.dataDir, 'greenspace.db'));
+    db.prepare('UPDATE devices SET created_at = ?').run(new Date(OCT - 30 * 24 * HOUR).toISOString());
+    const clock = createManualClock(OCT + 4 * 24 * HOUR);
+    const alerts = createAlertService({ db, clock, logger: createLogger('silent') });
+    const orders = createWorkOrderService({ db, clock, alerts });
+    const signal = (community: string, severity: 'warning' | 'critical') => ({ action: 'raise' as const, kind: 'device_offline' as const, subject: `s-${community}`, severity, message: 'offline', communityId: community, districtId: 'taobei', at: clock.now() });
+    // c-a: acknowledged in 10 min, fixed in 2 h (critical SLA 4 h: on time).
+    const a = alerts.apply(signal('c-a', 'critical'))!;
+    clock.advance(10 * MIN);
+    alerts.acknowledge(a.id, { by: 'op' });
+    const woA = orders.forAlert(a.id)!.id;
+    orders.act(woA, { action: 'assign', assignee: 'wang' }, 'op');
+    clock.advance(110 * MIN);
+    orders.act(woA, { action: 'resolve', note: 'new antenna' }, 'wang');
+    orders.act(woA, { action: 'verify' }, 'op');
+    // c-b: acknowledged in 60 min, fixed in 32 h (warning SLA 24 h: late).
+    const b = alerts.apply(signal('c-b', 'warning'))!;
+    clock.advance(60 * MIN);
+    alerts.acknowledge(b.id, { by: 'op' });
+    const woB = orders.forAlert(b.id)!.id;
+    orders.act(woB, { action: 'assign', assignee: 'li' }, 'op');
+    clock.advance(31 * HOUR);
+    orders.act(woB, { action: 'resolve', note: 'battery swapped' }, 'li');
+    db.close();
+  });
+  afterAll(async () => t?.stop());
+
+  it('computes uptime, time in band, response times and SLA per community, scores and ranks them', async () => {
+    const res = await t.app.api.inject({ url: '/api/v1/scorecard?month=2026-10', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.statusCode).toBe(200);
+    const card = res.json() as { month: string; from: number; to: number; rows: Array<Record<string, unknown>> };
+    expect(card).toMatchObject({ month: '2026-10', from: OCT, to: NOV });
+    expect(card.rows).toEqual([
+      // 0.3·1 + 0.3·0.5 + 0.25·1 + 0.15·1 = 0.85
+      expect.objectContaining({ communityId: 'c-a', districtId: 'taobei', rank: 1, score: 85, devices: 1, uptime: 1, zones: 1, inBand: 0.5,
+        alerts: 1, mttaMs: 10 * MIN, mttrMs: 2 * HOUR, workOrdersDue: 1, workOrdersOnTime: 1, slaCompliance: 1 }),
+      // 0.3·0.5 + 0.3·1 + 0.25·0 + 0.15·mean(30/60, 24/32) = 0.15 + 0.3 + 0 + 0.09375 = 0.54375
+      expect.objectContaining({ communityId: 'c-b', rank: 2, score: 54.4, uptime: 0.5, inBand: 1, mttaMs: 60 * MIN, mttrMs: 32 * HOUR, workOrdersDue: 1, workOrdersOnTime: 0, slaCompliance: 0 }),
+      // Registered all month, never reported: uptime 0, no moisture to judge, no faults.
+      expect.objectContaining({ communityId: 'c-c', districtId: 'tainan', rank: 3, score: 0, uptime: 0, inBand: null, alerts: 0, slaCompliance: null }),
+    ]);
+  });
+
+  it('serves the same scorecard as CSV and refuses a malformed month', async () => {
+    const res = await t.app.api.inject({ url: '/api/v1/scorecard.csv?month=2026-10', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    expect(res.headers['content-disposition']).toContain('scorecard-2026-10.csv');
+    expect(res.body.replace(/^\uFEFF/, '').trimEnd().split('\r\n')).toEqual([
+      'month,rank,community,district,score,sensor_uptime_pct,devices,in_band_pct,zones,alerts,mtta_min,mttr_min,work_orders_due,work_orders_on_time,sla_compliance_pct',
+      '2026-10,1,c-a,taobei,85,100.0,1,50.0,1,1,10.0,120.0,1,1,100.0',
+      '2026-10,2,c-b,taobei,54.4,50.0,1,100.0,1,1,60.0,1920.0,1,0,0.0',
+      '2026-10,3,c-c,tainan,0,0.0,1,,1,0,,,0,0,',
+    ]);
+    const bad = await t.app.api.inject({ url: '/api/v1/scorecard?month=2026-13', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(bad.statusCode).toBe(400);
+  });
+});
