@@ -5,8 +5,8 @@ import type { Clock } from '../lib/clock.ts';
 import { backlogOf, isBefore, readLines, SEGMENT_RE, segmentName, type Backlog, type Cursor, type SegmentInfo } from './segments.ts';
 
 /**
- * The durable local log of points on their way to InfluxDB: a write-ahead log and, during
- * an outage, the spool. Points are line-protocol lines, appended to numbered segment
+ * The durable log: the local log of points on their way to InfluxDB, written before a
+ * reading is acknowledged and holding the backlog through an InfluxDB outage. Points are line-protocol lines, appended to numbered segment
  * files; appends are group-committed (one write + fdatasync for everything that arrived
  * while the previous commit ran), and a QoS 1 PUBACK waits for that commit. The InfluxDB
  * shipper reads from a cursor and commits it after each stored batch; replaying from a

@@ -13,8 +13,8 @@ import { api, metricValue, sleep } from '../broker/support.ts';
  */
 function dataDirOnFullDisk(): string {
   const dataDir = mkdtempSync(join(tmpdir(), 'gs-full-'));
-  mkdirSync(join(dataDir, 'wal'));
-  symlinkSync('/dev/full', join(dataDir, 'wal', `000000000001-${String(Date.now()).padStart(13, '0')}.wal`));
+  mkdirSync(join(dataDir, 'durable-log'));
+  symlinkSync('/dev/full', join(dataDir, 'durable-log', `000000000001-${String(Date.now()).padStart(13, '0')}.seg`));
   return dataDir;
 }
 

@@ -24,7 +24,7 @@ async function open(dir: string, options: { maxBytes?: number; segmentBytes?: nu
 }
 
 const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'gs-wal-'));
+  const dir = mkdtempSync(join(tmpdir(), 'gs-durable-log-'));
   dirs.push(dir);
   return dir;
 };
@@ -72,7 +72,7 @@ describe('durable log', () => {
     const a = await open(dir);
     await a.log.append(lines(0, 3));
     await a.log.close();
-    const segment = readdirSync(dir).find((f) => f.endsWith('.wal'))!;
+    const segment = readdirSync(dir).find((f) => f.endsWith('.seg'))!;
     appendFileSync(join(dir, segment), 'm v=99 9'); // no newline: the append never completed
     const b = await open(dir);
     expect(b.log.backlog().lines).toBe(3);
@@ -84,9 +84,9 @@ describe('durable log', () => {
     const dir = tempDir();
     const { log } = await open(dir, { segmentBytes: 64 * 1024 });
     for (let i = 0; i < 20; i++) await log.append(lines(i * 500, 500)); // ~7 KB each
-    expect(readdirSync(dir).filter((f) => f.endsWith('.wal')).length).toBeGreaterThan(1);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.seg')).length).toBeGreaterThan(1);
     expect(drain(log, 700)).toEqual(lines(0, 10_000));
-    expect(readdirSync(dir).filter((f) => f.endsWith('.wal'))).toHaveLength(1);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.seg'))).toHaveLength(1);
   });
 
   it('keeps to its disk budget by dropping the oldest segments, and counts every dropped line', async () => {
