@@ -268,7 +268,7 @@ export async function startApp(
     authFailureLimits: { burst: config.apiAuthFailureBurst, ratePerS: config.apiAuthFailuresPerMin / 60 },
     now: () => clock.now(),
     inventory,
-    readiness: { influxdb: () => influx.ping(), broker: () => broker.isListening() },
+    readiness: { influxdb: () => influx.ping(), broker: () => broker.isListening(), durableLog: () => durableLog.readiness() },
     notifications: { outbox: notifications.outbox, silences: notifications.silences, clock },
   });
   await api.listen({ port: config.httpPort, host: config.httpHost });

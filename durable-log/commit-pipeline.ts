@@ -7,13 +7,23 @@ import type { Group } from './group-buffers.ts';
  * ends. So a slow fdatasync (this host's disk has 100 ms ones) delays only the PUBACKs and
  * rules of the groups it covers, never the next write or the shipper's view of it.
  */
-export function createCommitPipeline(datasync: () => Promise<void>) {
+export function createCommitPipeline(datasync: () => Promise<void>, now: () => number) {
   // Groups written together are settled one per event-loop turn, in order: each group's
   // completion (PUBACKs, the rules for its readings) is a bounded stretch of work, and the
   // sockets are read in between.
   // A refusal (a failed write or sync) goes through the same queue, so it too comes in order.
   const settling: Array<{ group: Group; error: unknown }> = [];
-  const settleOne = ({ group, error }: { group: Group; error: unknown }): void => (error === undefined ? group.resolve() : group.reject(error));
+  /** The newest group settled was refused: with what, and when (undefined once one is kept). */
+  let refusal: { error: unknown; at: number } | undefined;
+  function settleOne({ group, error }: { group: Group; error: unknown }): void {
+    if (error === undefined) {
+      refusal = undefined;
+      group.resolve();
+    } else {
+      refusal = { error, at: now() };
+      group.reject(error);
+    }
+  }
   function settleInTurns(groups: Group[], error?: unknown): void {
     const idle = settling.length === 0;
     for (const group of groups) settling.push({ group, error });
@@ -89,6 +99,7 @@ export function createCommitPipeline(datasync: () => Promise<void>) {
 
   return {
     syncing: (): Promise<void> | undefined => syncing,
+    refusal: (): { error: unknown; at: number } | undefined => refusal,
     syncUnsynced,
 
     /** Every sync of the current file finished (the groups it covers settle), then what QoS 0 groups left unsynced synced. */

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { Clock } from '../lib/clock.ts';
+import { DEFAULT_SEGMENT_BYTES, freeBytesOf } from './budget.ts';
 import { createGroupBuffers } from './group-buffers.ts';
 import { openSegmentTable } from './segment-table.ts';
 import type { Backlog, Cursor, SegmentInfo } from './segments.ts';
@@ -16,7 +17,8 @@ import { openWriter } from './writer.ts';
  *
  * Its parts: group-buffers.ts (lines waiting for a commit), writer.ts (one write for them,
  * segment rotation), commit-pipeline.ts (fdatasync and settling, in order),
- * segment-table.ts (segments, the cursor, the disk budget), recover.ts and cursor-file.ts
+ * segment-table.ts (segments, the cursor, the disk budget), budget.ts (segment sizes against
+ * the budget and the volume), recover.ts and cursor-file.ts
  * (what the directory says at start).
  */
 
@@ -29,7 +31,10 @@ export interface DurableLogOptions {
   fsync: boolean;
   /** Disk budget for unshipped lines; past it whole oldest segments are dropped. */
   maxBytes: number;
+  /** The largest segment (64 MiB); smaller when the budget or the volume's free space is small (budget.ts). */
   segmentBytes?: number;
+  /** Free bytes on the volume of `dir` (statfs); a test passes a small volume. */
+  freeBytes?: (dir: string) => Promise<number>;
   /** Called with the number of lines dropped to honour the budget (they are counted, never silent). */
   onDrop: (lines: number, bytes: number) => void;
   /**
@@ -43,9 +48,15 @@ export interface DurableLogOptions {
 
 export type DurableLog = Awaited<ReturnType<typeof openDurableLog>>;
 
+/**
+ * How long a refused write keeps the log "not ready" with no write kept since. Not for ever:
+ * a load balancer that takes the instance out on it would keep the devices, and so the
+ * write that finds the disk writable again, away.
+ */
+const REFUSAL_SHOWN_MS = 10_000;
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
+
 export async function openDurableLog(options: DurableLogOptions) {
-  // Four segments at least fit in the budget, so dropping one frees a quarter at most.
-  const segmentBytes = Math.max(64 * 1024, Math.min(options.segmentBytes ?? 64 * 1024 * 1024, Math.floor(options.maxBytes / 4)));
   mkdirSync(options.dir, { recursive: true });
   const table = openSegmentTable(options);
   const groups = createGroupBuffers();
@@ -60,7 +71,11 @@ export async function openDurableLog(options: DurableLogOptions) {
       }
     }
   };
-  const writer = await openWriter({ dir: options.dir, fsync: options.fsync, segmentBytes, table, groups, onWritten: notify });
+  const freeBytes = options.freeBytes ?? freeBytesOf;
+  const writer = await openWriter({
+    dir: options.dir, fsync: options.fsync, table, groups, onWritten: notify, now: () => options.clock.now(),
+    limits: { configured: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, maxBytes: options.maxBytes }, freeBytes: () => freeBytes(options.dir),
+  });
   let closed = false;
 
   return {
@@ -135,6 +150,27 @@ export async function openDurableLog(options: DurableLogOptions) {
     backlog(): Backlog {
       return table.backlog();
     },
+
+    /**
+     * Not ready while appends are refused (the newest group settled was, in the last
+     * REFUSAL_SHOWN_MS): QoS 1 readings get no PUBACK, so an instance that answers "ready"
+     * would draw devices whose readings it cannot keep. The reason names the error.
+     */
+    readiness(): true | { ready: false; reason: string } {
+      const refused = writer.refusal();
+      if (!refused || options.clock.now() - refused.at > REFUSAL_SHOWN_MS) return true;
+      const { code, message } = refused.error as { code?: string; message?: string };
+      const cause = code ?? message ?? String(refused.error);
+      return {
+        ready: false,
+        reason: NO_SPACE.has(code ?? '')
+          ? `no room on the data volume for the durable log (${cause}): QoS 1 readings are refused`
+          : `the durable log cannot write (${cause}): QoS 1 readings are refused`,
+      };
+    },
+
+    /** The size the active segment may grow to (budget.ts), for tests and diagnostics. */
+    segmentBytes: (): number => writer.segmentBytes(),
 
     /** Called after each group is written (before its fdatasync), so the shipper can wake. */
     onWritten(listener: () => void): () => void {

@@ -44,24 +44,28 @@ export function openSegmentTable(options: SegmentTableOptions) {
   }
 
   /** Delete the segments the cursor has passed, the newest (being written) excepted. */
-  function dropShipped(): void {
+  function dropShipped(): boolean {
+    const before = segments.length;
     while (segments.length > 1 && segments[0]!.index < cursor.segment) drop(segments[0]!);
     const head = segments[0]!;
     if (segments.length > 1 && head.index === cursor.segment && cursor.offset >= head.size) {
       drop(head);
       cursor = { segment: segments[0]!.index, offset: 0, line: 0 };
     }
+    return segments.length < before;
   }
 
   return {
     active,
+    cursor: (): Cursor => cursor,
 
     /** The segment after the active one, for a rotation to open before it joins the table. */
     following: (): SegmentInfo => ({ index: active().index + 1, birth: clock.now(), size: 0, lines: 0 }),
 
-    /** A rotation opened `segment`: it is the active one from now on. */
+    /** A rotation opened `segment`: it is the active one from now on, and the one before it goes if it is shipped. */
     add(segment: SegmentInfo): void {
       segments.push(segment);
+      if (dropShipped()) cursorFile.saveSoon();
     },
 
     /** `bytes` holding `lines` lines were written to the active segment. */

@@ -1,5 +1,6 @@
 import { constants, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { segmentBytesFor, shouldRotate } from './budget.ts';
 import { createCommitPipeline } from './commit-pipeline.ts';
 import type { createGroupBuffers, Group } from './group-buffers.ts';
 import type { SegmentTable } from './segment-table.ts';
@@ -13,7 +14,10 @@ const WRITE_AT = constants.O_RDWR | constants.O_CREAT;
 export interface WriterDeps {
   dir: string;
   fsync: boolean;
-  segmentBytes: number;
+  /** Segment size asked for, and the disk budget: what segmentBytesFor sizes segments from, with the free space. */
+  limits: { configured: number; maxBytes: number };
+  freeBytes: () => Promise<number>;
+  now: () => number;
   table: SegmentTable;
   groups: ReturnType<typeof createGroupBuffers>;
   /** Called after each write, before its fdatasync. */
@@ -28,7 +32,9 @@ export interface WriterDeps {
 export async function openWriter(deps: WriterDeps) {
   const { table, groups } = deps;
   let handle: FileHandle = await open(join(deps.dir, segmentName(table.active())), WRITE_AT);
-  const commits = createCommitPipeline(() => handle.datasync());
+  const commits = createCommitPipeline(() => handle.datasync(), deps.now);
+  /** Sized again at each rotation: the free space changes. */
+  let segmentBytes = segmentBytesFor({ ...deps.limits, freeBytes: await deps.freeBytes() });
   let flushing: Promise<void> | undefined;
   let wakeWriter: (() => void) | undefined;
   /** Lines appended and not yet written (what memory holds for the log). */
@@ -49,6 +55,7 @@ export async function openWriter(deps: WriterDeps) {
     table.add(next);
     handle = opened;
     await previous.close().catch(() => undefined); // synced above: nothing of it is lost
+    segmentBytes = segmentBytesFor({ ...deps.limits, freeBytes: await deps.freeBytes() });
   }
 
   // `flushing` is cleared in the same synchronous step that finds nothing pending and no
@@ -86,7 +93,7 @@ export async function openWriter(deps: WriterDeps) {
       const bufs = batches.map((b) => b.bytes!.subarray(0, b.used));
       const bytes = bufs.reduce((n, b) => n + b.length, 0);
       const lineCount = batches.reduce((n, b) => n + b.count, 0);
-      if (table.active().size > 0 && table.active().size + bytes > deps.segmentBytes) await rotate();
+      if (shouldRotate(table.active(), table.cursor(), bytes, segmentBytes)) await rotate();
       const at = table.active().size;
       const buf = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, bytes);
       let written = 0;
@@ -127,6 +134,8 @@ export async function openWriter(deps: WriterDeps) {
       return group;
     },
     lastTaken: (): Group | undefined => lastTaken,
+    refusal: () => commits.refusal(),
+    segmentBytes: (): number => segmentBytes,
     unwritten: (): number => unwritten,
     /** Resolves once the commit loop has nothing left to write or sync. */
     async idle(): Promise<void> {

@@ -54,6 +54,18 @@ describe('a disk that fails every write', () => {
     expect(outcomes.retransmission).not.toBe('acked');
   });
 
+  it('answers /readyz not ready, with the reason, while readings are refused for lack of disk', async () => {
+    ops.publish('gs/soil-full/up', JSON.stringify({ ts: Date.now() - 1_000, seq: 42, moisture: 23 }), { qos: 1 }); // refused: no PUBACK comes
+    await sleep(500);
+    const res = await t.app.api.inject({ url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({
+      ready: false,
+      checks: { influxdb: true, broker: true, durableLog: false },
+      reasons: { durableLog: 'no room on the data volume for the durable log (ENOSPC): QoS 1 readings are refused' },
+    });
+  });
+
   it('still counts the messages it receives while every append fails', async () => {
     const before = await metricValue(t, 'gs_mqtt_messages_received_total', { format: 'native' });
     const client = await connect(t.app.mqttPort, { clientId: 'ops-full/counts', username: 'ops-full', password: opsSecret });
