@@ -13,7 +13,8 @@ import ts from 'typescript';
  */
 
 const SOURCE = /\.(ts|mts|cts|mjs|cjs|js)$/;
-const SKIP = new Set(['node_modules', 'data', '.git', 'out']);
+// Dependencies, data, and build or tool output: not the code's own imports.
+const SKIP = new Set(['node_modules', 'data', 'out', 'dist', 'build', 'coverage']);
 
 /** A top-level file (app.ts, main.ts, cli.ts) is a node of its own, named by its file name. */
 export const folderOf = (file: string): string => file.split('/')[0]!;
