@@ -32,13 +32,16 @@ const ALLOWED: Record<string, readonly string[]> = {
   dashboards: [...BASE, 'config', 'health', 'rules'],
   // The simulator speaks the contract, as a device would; it knows nothing of the system.
   'firmware-sim': BASE,
+  // The weather feed (forecasts and ET0 for irrigation), declared ahead of its merge.
+  weather: [...BASE, 'config', 'registry'],
 };
 /** Everything the running system is made of: what the composition root and the entries may import. */
 const SYSTEM = Object.keys(ALLOWED);
-/** The composition root and the process entries. */
+/** The composition root (app.ts, and app/ once its features move there) and the process entries. */
 const ENTRIES: Record<string, readonly string[]> = {
-  'app.ts': SYSTEM,
-  'main.ts': [...SYSTEM, 'app.ts'],
+  app: SYSTEM,
+  'app.ts': [...SYSTEM, 'app'],
+  'main.ts': [...SYSTEM, 'app.ts', 'app'],
   'cli.ts': SYSTEM,
 };
 /** Tools beside the system: they may import any of it (never the tests), and nothing imports them. */
