@@ -34,7 +34,7 @@ export interface ApiDeps {
   adminToken: string;
   devices: DeviceRegistry;
   deadLetters: DeadLetters;
-  /** Irrigation (issue 5): zone decisions and operator actions. */
+  /** Irrigation: zone decisions and operator actions. */
   irrigation?: IrrigationEngine;
   tokens: TokenStore;
   serviceAccounts: ServiceAccounts;
@@ -50,7 +50,7 @@ export interface ApiDeps {
   readiness: Record<string, ReadinessCheck>;
   /** Notification outbox and silences (notify/); routes are skipped when absent. */
   notifications?: Omit<NotificationRouteDeps, 'requireAdmin'>;
-  /** Alerts, work orders, facility calibration and the scorecard (issue 6). */
+  /** Alerts, work orders, facility calibration and the scorecard. */
   health?: Health;
 }
 
