@@ -76,11 +76,20 @@ export function authorize(roles: readonly Role[]): Guard {
   return Object.assign(guard, { [GUARD_ROLES]: roles });
 }
 
-/** Confined tokens see only their districts; a device without a district is outside every confinement. */
-export function canAccessDistrict(principal: Principal | undefined, districtId: string | undefined): boolean {
-  if (!principal?.districts) return true;
-  return districtId !== undefined && principal.districts.includes(districtId);
-}
+/**
+ * The guards routes use, each named by exactly the roles it lets through, so a route's
+ * options say who may call it. Which action each role may take is stated in api/policy.ts
+ * (the intended policy, checked against the running app by test/integration/api/policy.test.ts).
+ */
+export const allow = {
+  admins: authorize(['admin']),
+  adminsOperators: authorize(['admin', 'operator']),
+  adminsOperatorsTechnicians: authorize(['admin', 'operator', 'technician']),
+  adminsOperatorsTechniciansViewers: authorize(['admin', 'operator', 'technician', 'viewer']),
+  adminsOperatorsViewers: authorize(['admin', 'operator', 'viewer']),
+  adminsOperatorsServices: authorize(['admin', 'operator', 'service']),
+  everyRole: authorize(['admin', 'operator', 'technician', 'viewer', 'service']),
+} as const;
 
 const AuthError = z.object({ error: z.string(), message: z.string() });
 const AUTH_RESPONSES = {

@@ -1,7 +1,6 @@
-import { actorOf } from '../auth.ts';
+import { actorOf, allow } from '../auth.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { preHandlerAsyncHookHandler } from 'fastify';
 import { DECISION_ACTIONS, type Decision } from '../../rules/irrigation/state.ts';
 import { validateWindow } from '../../rules/irrigation/windows.ts';
 import { ZoneOverride } from '../../irrigation/store.ts';
@@ -30,9 +29,10 @@ const Accepted = z.object({ decisions: z.array(DecisionView) });
 /** Decisions that refuse an operator's request rather than act on it. */
 const REFUSALS = new Set(['already_running', 'no_valve', 'freeze', 'budget', 'paused', 'seasonal_off']);
 
-export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
+export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine }> = async (app, opts) => {
   const { irrigation } = opts;
-  const secured = { preHandler: opts.requireAdmin };
+  // Operators and admins run the zones; a zone outside the caller's districts answers 404 (config.scope).
+  const secured = { onRequest: allow.adminsOperators, config: { scope: { object: 'zone' } } } as const;
   const notFound = (id: string) => ({ error: 'not_found', message: `no zone ${id}` });
 
   app.get('/zones/:id/irrigation', {
