@@ -81,8 +81,13 @@ export function createDeadLetterStore(db: Db, options: { maxRows: number; flushM
       flush();
       const where: string[] = [];
       const args: unknown[] = [];
-      const scope = districtCondition('district_id', districts);
-      if (scope) { where.push(`device_id IN (SELECT id FROM devices WHERE ${scope.sql})`); args.push(...scope.args); }
+      const scope = districtCondition('c.district_id', districts);
+      if (scope) {
+        // A device's district is its place's community's (as registry/devices.ts resolves it).
+        where.push(`device_id IN (SELECT d.id FROM devices d LEFT JOIN zones z ON z.id = d.zone_id LEFT JOIN facilities f ON f.id = d.facility_id
+          JOIN communities c ON c.id = COALESCE(z.community_id, f.community_id, d.community_id) WHERE ${scope.sql})`);
+        args.push(...scope.args);
+      }
       if (q.reason) { where.push('reason = ?'); args.push(q.reason); }
       if (q.device) { where.push('device_id = ?'); args.push(q.device); }
       if (q.since) { where.push('at >= ?'); args.push(Date.parse(q.since)); }
