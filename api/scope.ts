@@ -51,8 +51,9 @@ export interface ScopeResolvers {
   into: Partial<Record<IntoKind, (body: never) => string | null | undefined>>;
 }
 
+/** Each kind's name in a 404, worded as its handler words a missing one, so the two answers are the same. */
 const LABELS: Record<ObjectKind, string> = {
-  device: 'device', zone: 'zone', facility: 'facility', alert: 'alert', 'work-order': 'work order', notification: 'notification', silence: 'silence',
+  device: 'device', zone: 'zone', facility: 'facility', alert: 'alert', 'work-order': 'work order', notification: 'abandoned notification', silence: 'silence',
 };
 
 /** Confined tokens see only their districts; a thing without a district is outside every confinement. */

@@ -61,8 +61,13 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine }>
     ...secured,
     schema: { summary: 'Alert signals the zone raised and cleared (valve_no_ack, valve_no_effect, watering_needed)', security: [{ bearer: [] }], params: Params,
       querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
-      response: { 200: z.array(z.object({ id: z.number(), at: z.number(), action: z.string(), kind: z.string(), severity: z.string().nullable(), message: z.string().nullable(), details: z.unknown() })) } },
-  }, async (request) => irrigation.signals(request.params.id, request.query.limit));
+      response: { 200: z.array(z.object({ id: z.number(), at: z.number(), action: z.string(), kind: z.string(), severity: z.string().nullable(), message: z.string().nullable(), details: z.unknown() })), 404: ErrorBody } },
+  }, async (request, reply) => {
+    // 404 for an unknown zone, as its decisions answer: an empty list would tell a confined
+    // caller which zones exist elsewhere (those answer 404 through config.scope).
+    if (!irrigation.status(request.params.id)) return reply.code(404).send(notFound(request.params.id));
+    return irrigation.signals(request.params.id, request.query.limit);
+  });
 
   const operate = (path: string, summary: string, body: z.ZodType, toEvent: (body: never, by: string) => Parameters<IrrigationEngine['dispatch']>[1]) => {
     app.post(path, {

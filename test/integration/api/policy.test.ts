@@ -160,6 +160,10 @@ describe('route × role × district, against the intended policy', () => {
           const expected = expectation(recipe.scope, roles, caller, d, PUBLIC_ROUTES.includes(route));
           const ok = expected === '2xx' ? res.statusCode >= 200 && res.statusCode < 300 : res.statusCode === expected;
           if (!ok) { wrong.push(`${where}: expected ${expected}, got ${res.statusCode} ${res.body.slice(0, 160)}`); continue; }
+          if (recipe.scope === 'object' && expected === 404) {
+            const leak = await differsFromMissing(route, call, res.body, caller.token);
+            if (leak) wrong.push(`${where}: hidden is not the same as missing: ${leak}`);
+          }
           if (recipe.scope === 'list' && expected === '2xx' && caller.confined) {
             if (res.body.includes('south')) wrong.push(`${where}: the list shows south: ${res.body.slice(0, 200)}`);
             if (!res.body.includes('north')) wrong.push(`${where}: the list lost north: ${res.body.slice(0, 200)}`);
@@ -179,6 +183,22 @@ describe('route × role × district, against the intended policy', () => {
   });
 });
 
+
+/**
+ * A hidden object must answer exactly as a missing one of the same kind (the id aside), or
+ * its existence leaks: the same request with an id that exists nowhere, compared.
+ */
+async function differsFromMissing(route: string, call: Call, hiddenBody: string, token: string): Promise<string | undefined> {
+  const [method, path] = route.split(' ') as [string, string];
+  const id = new RegExp(`^${path.replace(/[.]/g, '\\.').replace('{id}', '([^/?]+)')}(?:\\?.*)?$`).exec(call.url)?.[1];
+  if (!id) return `cannot find the id in ${call.url}`;
+  const ghost = /^\d+$/.test(id) ? '987654321' : 'ghost-nowhere';
+  const missing = await t.app.api.inject({
+    method: method as 'GET', url: call.url.replace(`/${id}`, `/${ghost}`), headers: { authorization: `Bearer ${token}` }, ...(call.body === undefined ? {} : { payload: call.body as object }),
+  });
+  const expected = missing.body.replaceAll(ghost, id);
+  return missing.statusCode === 404 && expected === hiddenBody ? undefined : `missing answers ${missing.statusCode} ${expected}, hidden ${hiddenBody}`;
+}
 
 function expectation(scope: Scope, roles: readonly Role[] | undefined, caller: Caller, d: District, isPublic: boolean): '2xx' | 403 | 404 {
   if (isPublic) return '2xx';
