@@ -129,7 +129,8 @@ export function installAccessControl(app: FastifyInstance, access: AccessControl
 /**
  * Who acted, for the record: the authenticated caller. Admins, operators and services
  * may record an action for a named person (an operator entering a technician's fix from
- * a phone call); a technician or viewer always acts as themselves.
+ * a phone call); a technician or viewer always acts as themselves. A verification (销号)
+ * is signed by the caller unless an admin enters it (api/routes/work-orders.ts).
  */
 export function actorOf(request: FastifyRequest, onBehalfOf?: string): string {
   const principal = request.principal;

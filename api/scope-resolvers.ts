@@ -1,7 +1,16 @@
-import type { ApiDeps } from './build-api.ts';
+import type { DeviceRegistry } from '../registry/devices.ts';
+import type { DeviceLifecycle } from '../registry/device-lifecycle.ts';
+import type { Health } from '../health/start.ts';
+import type { Outbox } from '../notify/outbox.ts';
+import type { SilenceStore } from '../notify/silences.ts';
 import type { ScopeResolvers } from './scope.ts';
 
-type Deps = Pick<ApiDeps, 'devices' | 'lifecycle' | 'health' | 'notifications'>;
+interface Deps {
+  devices: DeviceRegistry;
+  lifecycle: DeviceLifecycle;
+  health?: Health;
+  notifications?: { outbox: Outbox; silences: SilenceStore };
+}
 
 /**
  * Where each kind of thing lies, from the services the API already has: a device its
