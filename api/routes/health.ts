@@ -13,11 +13,13 @@ const Readiness = z.object({
 });
 
 export const healthRoutes: FastifyPluginAsyncZod<{ metrics: Metrics; readiness: Record<string, ReadinessCheck> }> = async (app, opts) => {
-  app.get('/healthz', { schema: { summary: 'Liveness: the process serves requests', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+  const probe = { scope: { global: 'probes and metrics describe the process, not a place' } } as const;
+  app.get('/healthz', { config: probe, schema: { summary: 'Liveness: the process serves requests', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
   app.get(
     '/readyz',
     {
+      config: probe,
       schema: {
         summary: 'Readiness: InfluxDB reachable, the broker listening, the durable log keeping readings',
         response: { 200: Readiness, 503: Readiness },
@@ -32,7 +34,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ metrics: Metrics; readiness: 
     },
   );
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
+  app.get('/metrics', { config: probe, schema: { summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
     const body = await opts.metrics.registry.metrics();
     return reply.type(opts.metrics.registry.contentType).send(body);
   });
