@@ -15,6 +15,7 @@ import { createInfluxHttp } from './influx/http.ts';
 import { findInfluxd, INSTALL_HINT, startInfluxd, type InfluxdHandle } from './influx/influxd-process.ts';
 import { openDurableLog } from './durable-log/durable-log.ts';
 import { startShipperThread } from './durable-log/shipper-thread.ts';
+import { prepareDurableLogDir } from './durable-log/location.ts';
 import { createIntakeControl } from './ingest/intake-control.ts';
 import { createIngestStatsWriter } from './ingest/stats-writer.ts';
 import { createDeadLetterStore, recordRejection } from './ingest/dead-letters.ts';
@@ -101,23 +102,24 @@ export async function startApp(
 
   let lastStoredAt = Number.NEGATIVE_INFINITY;
   let appendsSinceCheck = 0;
-  const wal = await openDurableLog({
-    dir: join(dataDir, 'wal'),
+  const durableLogDir = prepareDurableLogDir(dataDir, (move) => logger.warn({ module: 'durable-log', ...move }, 'durable log found under its old name'));
+  const durableLog = await openDurableLog({
+    dir: durableLogDir,
     clock,
     fsync: config.durableAck,
-    maxBytes: config.spoolMaxBytes,
+    maxBytes: config.durableLogMaxBytes,
     onDrop: (lines, bytes) => {
-      metrics.spoolDropped.inc(lines);
-      logger.error({ module: 'spool', lines, bytes, budget: config.spoolMaxBytes }, 'spool over its disk budget: oldest points dropped');
+      metrics.durableLogDropped.inc(lines);
+      logger.error({ module: 'durable-log', lines, bytes, budget: config.durableLogMaxBytes }, 'durable log over its disk budget: oldest points dropped');
     },
-    onCursorError: (error) => logger.error({ module: 'spool', err: error }, 'spool cursor not saved; a restart resends points InfluxDB already has'),
-    onListenerError: (error) => logger.error({ module: 'spool', err: error }, 'a durable-log listener failed'),
+    onCursorError: (error) => logger.error({ module: 'durable-log', err: error }, 'durable log cursor not saved; a restart resends points InfluxDB already has'),
+    onListenerError: (error) => logger.error({ module: 'durable-log', err: error }, 'a durable-log listener failed'),
   });
   // The shipper runs in its own thread: a flood of MQTT traffic saturating this event
   // loop must not starve the requests that move points to InfluxDB.
   const shipper = startShipperThread({
-    log: wal,
-    dir: join(dataDir, 'wal'),
+    log: durableLog,
+    dir: durableLogDir,
     influx: { url: influxUrl, db: config.influxDb, token: config.influxToken },
     batchSize: config.writeBatchSize,
     flushMs: config.writeFlushMs,
@@ -139,21 +141,21 @@ export async function startApp(
     onStoredTimestamps: options.onStoredTimestamps,
   });
   const backlogGauges = () => {
-    const b = wal.backlog();
-    metrics.spoolBacklogPoints.set(b.lines);
-    metrics.spoolBacklogBytes.set(b.bytes);
-    metrics.spoolOldestAge.set(b.oldestAgeMs / 1000);
+    const b = durableLog.backlog();
+    metrics.durableLogBacklogPoints.set(b.lines);
+    metrics.durableLogBacklogBytes.set(b.bytes);
+    metrics.durableLogOldestAge.set(b.oldestAgeMs / 1000);
   };
   const backlogTimer = setInterval(backlogGauges, 1_000).unref();
-  // The ingest's counters as `ingest_stats` points, through the same spool as readings (Grafana's Ingest dashboard).
-  const stopIngestStats = createIngestStatsWriter({ registry: metrics.registry, append: (lines) => wal.append(lines), now: () => clock.now(), instance: hostname(), logger: logger.child({ module: 'ingest-stats' }) })
+  // The ingest's counters as `ingest_stats` points, through the durable log as readings (Grafana's Ingest dashboard).
+  const stopIngestStats = createIngestStatsWriter({ registry: metrics.registry, append: (lines) => durableLog.append(lines), now: () => clock.now(), instance: hostname(), logger: logger.child({ module: 'ingest-stats' }) })
     .start((fn, ms) => { const timer = setInterval(fn, ms).unref(); return () => clearInterval(timer); }, options.ingestStatsIntervalMs ?? 10_000);
 
   // Readings reach the rules through listeners registered here (ingest never imports rules).
   const readingListeners: Array<(reading: AcceptedReading, device: DeviceInfo) => void> = [];
   // Facility/device health, alerts and the fault ledger (issue 6).
   const health = createHealth({
-    db, clock, logger, devices, append: (lines) => wal.append(lines), influx, reopenWithinMs: reopenWindowsMs(notifyConfig.reopenWithinS),
+    db, clock, logger, devices, append: (lines) => durableLog.append(lines), influx, reopenWithinMs: reopenWindowsMs(notifyConfig.reopenWithinS),
     facilities: city, facilityConfig: rulesConfig.facilityHealth, deviceConfig: rulesConfig.deviceHealth, slaMs: rulesConfig.workOrderSlaMs,
   });
   readingListeners.push((reading, device) => health.monitor.onReading(reading, device));
@@ -167,9 +169,9 @@ export async function startApp(
   let intakeHeld = (): boolean => false;
   const intake = createIntakeControl({
     maxBacklog: config.intakeMaxBacklog,
-    backlogLines: () => wal.backlog().lines + wal.unwrittenLines(),
+    backlogLines: () => durableLog.backlog().lines + durableLog.unwrittenLines(),
     // Storing, if slowly: a write succeeded lately. A starved InfluxDB times out now and then;
-    // one that stored nothing for 10 s is out, and the spool takes what arrives.
+    // one that stored nothing for 10 s is out, and the durable log keeps what arrives.
     storageUp: () => Date.now() - lastStoredAt < 10_000,
     now: () => Date.now(),
     hold: (hold) => holdIntake(hold),
@@ -180,17 +182,17 @@ export async function startApp(
       logger.debug({ module: 'intake', held, backlog }, held ? 'InfluxDB behind: MQTT intake held' : 'MQTT intake resumed');
     },
   });
-  const stopIntakeChecks = wal.onWritten(() => intake.check());
+  const stopIntakeChecks = durableLog.onWritten(() => intake.check());
   const intakeTimer = setInterval(() => { if (intakeHeld()) intake.check(); }, 20).unref();
   const ingest = createIngest({
     onReading: (reading, device) => {
       for (let i = 0; i < readingListeners.length; i++) readingListeners[i]!(reading, device);
     },
     lookup: devices,
-    append: (lines) => wal.append(lines),
-    syncPoint: () => wal.syncPoint(),
+    append: (lines) => durableLog.append(lines),
+    syncPoint: () => durableLog.syncPoint(),
     appendLine: (line, sync) => {
-      const done = wal.appendLine(line, sync);
+      const done = durableLog.appendLine(line, sync);
       // Under a flood thousands of readings arrive between two commits: look at the backlog
       // every so many too, so the intake is held before they pile up.
       if (++appendsSinceCheck >= 2_048) {
@@ -247,7 +249,7 @@ export async function startApp(
 
   // Irrigation: valve faults and manual-zone watering alerts go through the alert service.
   const irrigation = await startIrrigation({
-    db, broker, append: (lines) => wal.append(lines), readingListeners, clock, logger, settings: options.irrigation, time: options.irrigationTime,
+    db, broker, append: (lines) => durableLog.append(lines), readingListeners, clock, logger, settings: options.irrigation, time: options.irrigationTime,
     signal: (alert) => health.alerts.apply(alert),
   });
 
@@ -266,7 +268,7 @@ export async function startApp(
     authFailureLimits: { burst: config.apiAuthFailureBurst, ratePerS: config.apiAuthFailuresPerMin / 60 },
     now: () => clock.now(),
     inventory,
-    readiness: { influxdb: () => influx.ping(), broker: () => broker.isListening() },
+    readiness: { influxdb: () => influx.ping(), broker: () => broker.isListening(), durableLog: () => durableLog.readiness() },
     notifications: { outbox: notifications.outbox, silences: notifications.silences, clock },
   });
   await api.listen({ port: config.httpPort, host: config.httpHost });
@@ -286,7 +288,7 @@ export async function startApp(
     devices,
     city,
     inventory,
-    wal,
+    durableLog,
     metrics,
     notifications,
     health,
@@ -308,12 +310,12 @@ export async function startApp(
         await health.stop();
         await notifications.stop();
         stopIngestStats();
-        await wal.flush();
+        await durableLog.flush();
         const drained = await shipper.drain(options.drainMs ?? 5_000);
-        if (!drained) logger.warn({ backlog: wal.backlog() }, 'stopping with points still on disk; they are sent at the next start');
+        if (!drained) logger.warn({ backlog: durableLog.backlog() }, 'stopping with points still on disk; they are sent at the next start');
         await shipper.stop();
         // A failed last fdatasync costs only QoS 0 points against a power cut: say so, and stop the rest.
-        await wal.close().catch((error: unknown) => logger.error({ err: error }, 'durable log not synced at stop: QoS 0 points since the last sync may not survive a power cut'));
+        await durableLog.close().catch((error: unknown) => logger.error({ err: error }, 'durable log not synced at stop: QoS 0 points since the last sync may not survive a power cut'));
         deadLetters.close();
         db.close();
         await managed?.stop();

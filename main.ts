@@ -18,7 +18,8 @@ async function main(): Promise<void> {
       return undefined;
     }
   };
-  const config = read(() => loadConfig(process.env));
+  const deprecated: string[] = [];
+  const config = read(() => loadConfig(process.env, undefined, (message) => deprecated.push(message)));
   const notify = read(() => loadNotifyConfig(process.env));
   const rules = read(() => loadRulesConfig(process.env));
   // libuv sized its thread pool before this module was evaluated (the ESM loader's own
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger(config.logLevel);
+  for (const message of deprecated) logger.warn({ module: 'config', deprecated: message }, 'deprecated setting name: it still works, rename it');
   logger.info({ threads: threadpool.threads, mqttAuthConcurrency: config.mqttAuthConcurrency, mqttAuthQueue: config.mqttAuthQueue }, 'libuv thread pool');
   const app = await startApp(config, logger, { notify, rules });
   let signals = 0;

@@ -10,7 +10,7 @@ import type { DeadLetters } from '../ingest/dead-letters.ts';
 import { createAccessControl, installAccessControl } from './auth.ts';
 import { installScope } from './scope.ts';
 import { createScopeResolvers } from './scope-resolvers.ts';
-import { healthRoutes } from './routes/health.ts';
+import { healthRoutes, type ReadinessCheck } from './routes/health.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { notificationRoutes, type NotificationRouteDeps } from './routes/notifications.ts';
@@ -49,7 +49,7 @@ export interface ApiDeps {
   /** Inventory import/export (PUT/GET /api/v1/inventory); routes absent when not given. */
   inventory?: InventoryService;
   /** Readiness probes: each answers whether its part can do its job now. */
-  readiness: Record<string, () => Promise<boolean> | boolean>;
+  readiness: Record<string, ReadinessCheck>;
   /** Notification outbox and silences (notify/); routes are skipped when absent. */
   notifications?: NotificationRouteDeps;
   /** Alerts, work orders, facility calibration and the scorecard. */

@@ -48,12 +48,12 @@ export const Config = z.strictObject({
   /**
    * Points waiting for a reachable InfluxDB past which the broker stops reading from its
    * sockets until half of them are stored (TCP backpressure on publishers): under overload
-   * readings arrive late, not by the hundred thousand into memory and the spool. Never
-   * while InfluxDB is unreachable (then the spool takes them). 0 turns it off.
+   * readings arrive late, not by the hundred thousand into memory and the durable log.
+   * Never while InfluxDB is unreachable (then the durable log keeps them). 0 turns it off.
    */
   intakeMaxBacklog: wholeNumber(0, 100_000_000).default(100_000),
-  /** Disk budget for readings not yet in InfluxDB; past it the oldest are dropped and counted. */
-  spoolMaxBytes: positiveInt(1e12).default(1024 * 1024 * 1024),
+  /** Disk budget of the durable log (readings not yet in InfluxDB); past it the oldest are dropped and counted. */
+  durableLogMaxBytes: positiveInt(1e12).default(1024 * 1024 * 1024),
   /** Also consume readings from an external broker (mqtt://user:pass@host:1883), e.g. a Mosquitto or EMQX cluster. */
   mqttSource: z.url({ protocol: /^mqtts?$/, error: 'expected an mqtt:// or mqtts:// URL' }).optional(),
   /** Shared-subscription group on the external broker; unset for brokers without $share. */
@@ -126,7 +126,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   writeRetryMaxMs: 'GS_WRITE_RETRY_MAX_MS',
   maxFutureSkewS: 'GS_MAX_FUTURE_SKEW_S',
   maxPastAgeS: 'GS_MAX_PAST_AGE_S',
-  spoolMaxBytes: 'GS_SPOOL_MAX_BYTES',
+  durableLogMaxBytes: 'GS_DURABLE_LOG_MAX_BYTES',
   intakeMaxBacklog: 'GS_INTAKE_MAX_BACKLOG',
   durableAck: 'GS_DURABLE_ACK',
   mqttSource: 'GS_MQTT_SOURCE',
@@ -155,6 +155,15 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
 };
 
 /**
+ * Old names that still work, each for one release more: the environment variable or
+ * file key, the setting it now sets. The new name wins when both are given.
+ */
+const DEPRECATED: ReadonlyArray<{ env: string; key: string; now: ConfigKey }> = [
+  // The durable log was also called "spool"; one name for it now (code, metrics, config).
+  { env: 'GS_SPOOL_MAX_BYTES', key: 'spoolMaxBytes', now: 'durableLogMaxBytes' },
+];
+
+/**
  * Problems between settings, which one field's schema cannot see. Kept out of the schema
  * itself: a refined zod object can no longer be `.pick()`ed or `.partial()`ed.
  */
@@ -174,6 +183,27 @@ export function findConfigConflicts(config: Config): string[] {
   return problems;
 }
 
+/** Move what deprecated names set to the setting they now name, unless that was set under its new name. */
+function applyDeprecatedNames(env: NodeJS.ProcessEnv, raw: Record<string, unknown>, origin: Record<string, string>, file: string | undefined, warn: (message: string) => void): void {
+  for (const { env: oldEnv, key: oldKey, now } of DEPRECATED) {
+    if (oldKey in raw) {
+      if (!(now in raw)) {
+        raw[now] = raw[oldKey];
+        origin[now] = `${file}: ${oldKey}`;
+      }
+      delete raw[oldKey];
+      warn(`${file}: ${oldKey} is deprecated, use ${now} (same meaning)`);
+    }
+    const value = env[oldEnv];
+    if (value === undefined || value === '') continue;
+    if (origin[now] !== ENV_NAMES[now]) {
+      raw[now] = value;
+      origin[now] = oldEnv;
+    }
+    warn(`${oldEnv} is deprecated, use ${ENV_NAMES[now]} (same meaning)`);
+  }
+}
+
 /** Settings whose values are secrets or may carry one (user:password@ in a URL): never echoed in errors. */
 const SECRET_KEYS: ReadonlySet<string> = new Set<ConfigKey>(['adminToken', 'influxToken', 'influxUrl', 'mqttSource']);
 
@@ -191,7 +221,12 @@ export class ConfigError extends Error {
  * environment variables. Throws a ConfigError listing every problem, each naming where
  * the bad value came from.
  */
-export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+  /** Told of each deprecated name in use (main.ts logs it once the logger exists). */
+  onDeprecated: (message: string) => void = () => undefined,
+): Config {
   const raw: Record<string, unknown> = {};
   const origin: Record<string, string> = {};
   const file = env.GS_CONFIG;
@@ -217,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
       origin[key] = name;
     }
   }
+  applyDeprecatedNames(env, raw, origin, file, onDeprecated);
   const result = Config.safeParse(raw);
   if (result.success) {
     const conflicts = findConfigConflicts(result.data);

@@ -52,11 +52,11 @@ export const MEASUREMENTS = {
     tags: ['instance'],
     fields: [
       'messages_per_s', 'readings_per_s', 'rejects_per_s', 'points_per_s',
-      'write_errors', 'write_latency_ms', 'spool_backlog_points', 'spool_backlog_bytes',
-      'spool_oldest_age_s', 'connected_clients',
+      'write_errors', 'write_latency_ms', 'durable_log_backlog_points', 'durable_log_backlog_bytes',
+      'durable_log_oldest_age_s', 'connected_clients',
       'rejected_malformed_json', 'rejected_schema', 'rejected_out_of_range', 'rejected_bad_timestamp',
       'rejected_unknown_device', 'rejected_wrong_application', 'rejected_topic_not_allowed', 'rejected_too_large',
-      'rejected_rate_limited', 'rejected_duplicate', 'rejected_influx_refused', 'rejected_spool_overflow',
+      'rejected_rate_limited', 'rejected_duplicate', 'rejected_influx_refused', 'rejected_durable_log_overflow',
     ],
   },
 } as const;

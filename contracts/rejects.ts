@@ -12,7 +12,7 @@ export const REJECT_REASONS = [
   'rate_limited',
   'duplicate',
   'influx_refused',
-  'spool_overflow',
+  'durable_log_overflow',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

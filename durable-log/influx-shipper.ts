@@ -54,12 +54,12 @@ export interface ShipperDeps {
  * and dead-lettered (re-sending the valid ones is harmless: same series, same time).
  */
 export function createInfluxShipper(deps: ShipperDeps) {
-  const { log, influx, logger } = deps;
-  const backoff = deps.backoff ?? { baseMs: 200, capMs: 30_000 };
+  const { log, logger } = deps;
   const stop = new AbortController();
+  const delay = backoffDelay(deps);
+  const send = createSender(deps, stop.signal, delay);
   let wake: AbortController = new AbortController();
   let running: Promise<void> | undefined;
-  let databaseReady = false;
   let firstPendingAt: number | undefined;
 
   const unsubscribe = log.onWritten(() => {
@@ -71,65 +71,6 @@ export function createInfluxShipper(deps: ShipperDeps) {
     const signal = AbortSignal.any([stop.signal, wake.signal]);
     await deps.sleep(ms, signal).catch(() => undefined);
   }
-
-  /** Send until stored or stopped; false when stopped first. */
-  async function send(batch: Batch): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
-      if (stop.signal.aborted && attempt > 0) return false;
-      if (!databaseReady) {
-        try {
-          await influx.createDatabase();
-          databaseReady = true;
-        } catch (error) {
-          deps.metrics.writeError('unreachable');
-          deps.metrics.influxUp(false);
-          logger.warn({ err: (error as Error).message, attempt }, 'InfluxDB not reachable; points stay on disk');
-          await deps.sleep(delay(attempt), stop.signal).catch(() => undefined);
-          continue;
-        }
-      }
-      const started = deps.now();
-      let outcome: WriteOutcome;
-      try {
-        outcome = await influx.write(batch.body);
-      } catch (error) {
-        outcome = { kind: 'retry', status: undefined, message: (error as Error).message }; // the batch is still on disk
-      }
-      deps.metrics.writeDuration((deps.now() - started) / 1000);
-      switch (outcome.kind) {
-        case 'ok':
-          deps.metrics.influxUp(true);
-          deps.metrics.pointsWritten(batch.count);
-          deps.onStored?.(batch, deps.now());
-          return true;
-        case 'no_database':
-          databaseReady = false;
-          continue;
-        case 'too_large':
-        case 'refused':
-          deps.metrics.influxUp(true);
-          if (batch.count === 1) {
-            deps.metrics.writeError('refused');
-            deps.onRefused(batch.lines()[0]!, outcome.message);
-            return true;
-          }
-          if (outcome.kind === 'refused') logger.warn({ message: outcome.message, points: batch.count }, 'InfluxDB refused points; isolating them');
-          {
-            const lines = batch.lines();
-            const mid = Math.ceil(lines.length / 2);
-            return (await send(fromLines(lines.slice(0, mid)))) && (await send(fromLines(lines.slice(mid))));
-          }
-        case 'retry':
-          deps.metrics.influxUp(false);
-          deps.metrics.writeError(outcome.status === undefined ? 'unreachable' : `http_${outcome.status}`);
-          if (attempt === 0 || attempt % 10 === 0) logger.warn({ status: outcome.status, message: outcome.message, attempt }, 'InfluxDB write failed; retrying');
-          await deps.sleep(delay(attempt), stop.signal).catch(() => undefined);
-          continue;
-      }
-    }
-  }
-
-  const delay = (attempt: number): number => deps.random() * Math.min(backoff.capMs, backoff.baseMs * 2 ** Math.min(attempt, 20));
 
   async function run(): Promise<void> {
     for (let failures = 0; !stop.signal.aborted;) {
@@ -205,5 +146,74 @@ export function createInfluxShipper(deps: ShipperDeps) {
       unsubscribe();
       await running;
     },
+  };
+}
+
+const backoffDelay = (deps: Pick<ShipperDeps, 'backoff' | 'random'>) => {
+  const backoff = deps.backoff ?? { baseMs: 200, capMs: 30_000 };
+  return (attempt: number): number => deps.random() * Math.min(backoff.capMs, backoff.baseMs * 2 ** Math.min(attempt, 20));
+};
+
+/**
+ * One batch to InfluxDB: until stored (or refused points isolated), retrying what may pass
+ * later; resolves false when stopped first. Creates the database when it is missing.
+ */
+function createSender(deps: ShipperDeps, stopped: AbortSignal, delay: (attempt: number) => number) {
+  const { influx, logger } = deps;
+  let databaseReady = false;
+  return async function send(batch: Batch): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      if (stopped.aborted && attempt > 0) return false;
+      if (!databaseReady) {
+        try {
+          await influx.createDatabase();
+          databaseReady = true;
+        } catch (error) {
+          deps.metrics.writeError('unreachable');
+          deps.metrics.influxUp(false);
+          logger.warn({ err: (error as Error).message, attempt }, 'InfluxDB not reachable; points stay on disk');
+          await deps.sleep(delay(attempt), stopped).catch(() => undefined);
+          continue;
+        }
+      }
+      const started = deps.now();
+      let outcome: WriteOutcome;
+      try {
+        outcome = await influx.write(batch.body);
+      } catch (error) {
+        outcome = { kind: 'retry', status: undefined, message: (error as Error).message }; // the batch is still on disk
+      }
+      deps.metrics.writeDuration((deps.now() - started) / 1000);
+      switch (outcome.kind) {
+        case 'ok':
+          deps.metrics.influxUp(true);
+          deps.metrics.pointsWritten(batch.count);
+          deps.onStored?.(batch, deps.now());
+          return true;
+        case 'no_database':
+          databaseReady = false;
+          continue;
+        case 'too_large':
+        case 'refused':
+          deps.metrics.influxUp(true);
+          if (batch.count === 1) {
+            deps.metrics.writeError('refused');
+            deps.onRefused(batch.lines()[0]!, outcome.message);
+            return true;
+          }
+          if (outcome.kind === 'refused') logger.warn({ message: outcome.message, points: batch.count }, 'InfluxDB refused points; isolating them');
+          {
+            const lines = batch.lines();
+            const mid = Math.ceil(lines.length / 2);
+            return (await send(fromLines(lines.slice(0, mid)))) && (await send(fromLines(lines.slice(mid))));
+          }
+        case 'retry':
+          deps.metrics.influxUp(false);
+          deps.metrics.writeError(outcome.status === undefined ? 'unreachable' : `http_${outcome.status}`);
+          if (attempt === 0 || attempt % 10 === 0) logger.warn({ status: outcome.status, message: outcome.message, attempt }, 'InfluxDB write failed; retrying');
+          await deps.sleep(delay(attempt), stopped).catch(() => undefined);
+          continue;
+      }
+    }
   };
 }

@@ -28,9 +28,12 @@ export interface Backlog {
   oldestAgeMs: number;
 }
 
-export const SEGMENT_RE = /^(\d{12})-(\d{13})\.wal$/;
+/** `{index}-{birth ms}.seg`: the index orders segments, the birth dates the oldest line. */
+export const SEGMENT_RE = /^(\d{12})-(\d{13})\.seg$/;
+/** Segments written before the durable log had one name; location.ts renames them at start. */
+export const LEGACY_SEGMENT_RE = /^(\d{12})-(\d{13})\.wal$/;
 export const segmentName = (s: Pick<SegmentInfo, 'index' | 'birth'>): string =>
-  `${String(s.index).padStart(12, '0')}-${String(s.birth).padStart(13, '0')}.wal`;
+  `${String(s.index).padStart(12, '0')}-${String(s.birth).padStart(13, '0')}.seg`;
 
 export const isBefore = (a: Cursor, b: Cursor): boolean => a.segment < b.segment || (a.segment === b.segment && a.offset < b.offset);
 

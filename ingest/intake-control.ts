@@ -1,11 +1,11 @@
 /**
  * Backpressure for overload. When points arrive faster than InfluxDB stores them, the
- * durable log absorbs the difference; that is right for an outage (the spool), but under
+ * durable log absorbs the difference; that is right for an outage, but under
  * a sustained flood with InfluxDB up it only turns into lag and memory: every reading
  * arrives later and later. So past `maxBacklog` unshipped points, while InfluxDB answers,
  * the broker stops reading its sockets (publishers feel TCP backpressure, QoS 1 senders
  * wait for their PUBACKs) until half the backlog is stored. `storageUp` false (the app says:
- * nothing stored for 10 s) releases it: during an outage the spool takes the readings.
+ * nothing stored for 10 s) releases it: during an outage the durable log keeps the readings.
  *
  * A hold stops every socket, CONNECTs, PINGREQs and valve acks included, so it never lasts
  * longer than `maxHoldMs` at a time, and is followed by at least `minOpenMs` of reading:

@@ -14,9 +14,9 @@ const PROM = {
   points: 'gs_influx_points_written_total',
   writeErrors: 'gs_influx_write_errors_total',
   writeDuration: 'gs_influx_write_duration_seconds',
-  backlogPoints: 'gs_spool_backlog_points',
-  backlogBytes: 'gs_spool_backlog_bytes',
-  oldestAge: 'gs_spool_oldest_age_seconds',
+  backlogPoints: 'gs_durable_log_backlog_points',
+  backlogBytes: 'gs_durable_log_backlog_bytes',
+  oldestAge: 'gs_durable_log_oldest_age_seconds',
   clients: 'gs_mqtt_connected_clients',
 } as const;
 
@@ -34,7 +34,7 @@ interface Snapshot {
 
 export interface IngestStatsDeps {
   registry: Registry;
-  /** Where the point goes: the durable log, so stats ride the same spool as readings. */
+  /** Where the point goes: the durable log, so stats wait out an InfluxDB outage on disk as readings do. */
   append: (lines: string[]) => Promise<void>;
   now: () => number;
   /** Which process wrote the point (host name by default in app.ts). */
@@ -91,9 +91,9 @@ export function createIngestStatsWriter(deps: IngestStatsDeps) {
       write_errors: Math.max(0, now.writeErrors - previous.writeErrors),
       // Mean latency of the writes in this interval; left out when there were none.
       write_latency_ms: writes > 0 ? ((now.writeSeconds - previous.writeSeconds) / writes) * 1000 : undefined,
-      spool_backlog_points: gauges.backlogPoints,
-      spool_backlog_bytes: gauges.backlogBytes,
-      spool_oldest_age_s: gauges.oldestAge,
+      durable_log_backlog_points: gauges.backlogPoints,
+      durable_log_backlog_bytes: gauges.backlogBytes,
+      durable_log_oldest_age_s: gauges.oldestAge,
       connected_clients: gauges.clients,
     };
     for (const reason of REJECT_REASONS) {

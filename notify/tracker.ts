@@ -53,6 +53,8 @@ export function createTracker(db: Db) {
 
     addPending: (alertId: number, teamId: string, audience: Audience, reason: NotifyReason, now: number, holdUntil: number): void =>
       void addPending.run(alertId, teamId, audience, reason, now, holdUntil),
+    countPending: (alertId: number, reasons: readonly NotifyReason[]): number =>
+      (db.prepare(`SELECT COUNT(*) AS n FROM notify_pending WHERE alert_id = ? AND reason IN (${reasons.map(() => '?').join(',')})`).get(alertId, ...reasons) as { n: number }).n,
     dropPending(alertId: number, reasons: readonly NotifyReason[]): number {
       return db.prepare(`DELETE FROM notify_pending WHERE alert_id = ? AND reason IN (${reasons.map(() => '?').join(',')})`).run(alertId, ...reasons).changes;
     },

@@ -69,7 +69,7 @@ describe('walking skeleton: device → broker → ingest → InfluxDB', () => {
 
   it('serves health, readiness and metrics', async () => {
     expect((await t.app.api.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    expect((await t.app.api.inject({ url: '/readyz' })).json()).toEqual({ ready: true, checks: { influxdb: true, broker: true } });
+    expect((await t.app.api.inject({ url: '/readyz' })).json()).toEqual({ ready: true, checks: { influxdb: true, broker: true, durableLog: true } });
     const metrics = (await t.app.api.inject({ url: '/metrics' })).body;
     for (const name of ['gs_mqtt_messages_received_total', 'gs_readings_accepted_total', 'gs_readings_rejected_total', 'gs_influx_points_written_total',
       'gs_influx_write_errors_total', 'gs_influx_write_duration_seconds_bucket', 'gs_mqtt_connected_clients']) {

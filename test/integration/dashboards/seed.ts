@@ -143,7 +143,7 @@ export async function seedCity(influx: InfluxHttp, options: { toMs: number; seed
     metrics.readingsRejected.inc({ reason: random() < 0.5 ? 'schema' : 'duplicate' }, 1 + Math.floor(random() * 3));
     metrics.pointsWritten.inc(38);
     metrics.writeDuration.observe(0.004 + random() * 0.01);
-    metrics.spoolBacklogPoints.set(Math.floor(random() * 100));
+    metrics.durableLogBacklogPoints.set(Math.floor(random() * 100));
     metrics.connectedClients.set(devices.length);
     await stats.tick();
   }

@@ -113,8 +113,8 @@ export async function runSimulatedDay(): Promise<SimulatedDay> {
   await eventually(() => (sim.buffered() === 0 && sim.stats.acked === sim.stats.generated ? true : undefined), 15_000, 'device buffers drained');
   await technician;
   for (const stop of stops) stop();
-  await t.app.wal.flush();
-  await eventually(() => (t.app.wal.backlog().lines === 0 ? true : undefined), 15_000, 'every point shipped to InfluxDB');
+  await t.app.durableLog.flush();
+  await eventually(() => (t.app.durableLog.backlog().lines === 0 ? true : undefined), 15_000, 'every point shipped to InfluxDB');
 
   return {
     t, sim, clock, downs, acks, transitions,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countPoints, eventually, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { connect, publish } from '../../helpers/mqtt.ts';
 
-describe('the spool cursor cannot be written (a full disk, a broken data dir)', () => {
+describe('the durable log cursor cannot be written (a full disk, a broken data dir)', () => {
   let t: TestApp;
   let secret: string;
   beforeAll(async () => {
@@ -15,7 +15,7 @@ describe('the spool cursor cannot be written (a full disk, a broken data dir)', 
 
   it('keeps the process up and keeps shipping; only the saved position lags', async () => {
     // The cursor is written to cursor.json.tmp, then renamed: a directory there makes every write fail.
-    mkdirSync(join(t.dataDir, 'wal', 'cursor.json.tmp'));
+    mkdirSync(join(t.dataDir, 'durable-log', 'cursor.json.tmp'));
     const client = await connect(t.app.mqttPort, { clientId: 'soil-c1', username: 'soil-c1', password: secret });
     const base = Date.now() - 60_000;
     await publish(client, 'gs/soil-c1/up', JSON.stringify({ ts: base, seq: 1, moisture: 20 }), 1);
@@ -23,6 +23,6 @@ describe('the spool cursor cannot be written (a full disk, a broken data dir)', 
     await publish(client, 'gs/soil-c1/up', JSON.stringify({ ts: base + 1_000, seq: 2, moisture: 21 }), 1);
     await eventually(async () => ((await countPoints(t.influx, 'soil', 'moisture')) === 2 ? true : undefined), 5_000, 'the second point');
     await client.endAsync();
-    expect(t.app.wal.backlog().lines).toBe(0);
+    expect(t.app.durableLog.backlog().lines).toBe(0);
   });
 });

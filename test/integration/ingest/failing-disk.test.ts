@@ -13,8 +13,8 @@ import { api, metricValue, sleep } from '../broker/support.ts';
  */
 function dataDirOnFullDisk(): string {
   const dataDir = mkdtempSync(join(tmpdir(), 'gs-full-'));
-  mkdirSync(join(dataDir, 'wal'));
-  symlinkSync('/dev/full', join(dataDir, 'wal', `000000000001-${String(Date.now()).padStart(13, '0')}.wal`));
+  mkdirSync(join(dataDir, 'durable-log'));
+  symlinkSync('/dev/full', join(dataDir, 'durable-log', `000000000001-${String(Date.now()).padStart(13, '0')}.seg`));
   return dataDir;
 }
 
@@ -52,6 +52,18 @@ describe('a disk that fails every write', () => {
     expect(outcomes.gateway).toBe('acked');
     // The original failed (ENOSPC): a PUBACK for its copy would make the sender drop a reading nobody stored.
     expect(outcomes.retransmission).not.toBe('acked');
+  });
+
+  it('answers /readyz not ready, with the reason, while readings are refused for lack of disk', async () => {
+    ops.publish('gs/soil-full/up', JSON.stringify({ ts: Date.now() - 1_000, seq: 42, moisture: 23 }), { qos: 1 }); // refused: no PUBACK comes
+    await sleep(500);
+    const res = await t.app.api.inject({ url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({
+      ready: false,
+      checks: { influxdb: true, broker: true, durableLog: false },
+      reasons: { durableLog: 'no room on the data volume for the durable log (ENOSPC): QoS 1 readings are refused' },
+    });
   });
 
   it('still counts the messages it receives while every append fails', async () => {

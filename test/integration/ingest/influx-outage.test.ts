@@ -34,9 +34,9 @@ describe('InfluxDB outage in the middle of a stream', () => {
     await send(100, 250); // acknowledged while InfluxDB is down: durable on local disk
     const metrics = await eventually(async () => {
       const body = (await t!.app.api.inject({ url: '/metrics' })).body;
-      // ≥: the app's own points (ingest statistics, alert transitions) share the spool.
-      return Number(/gs_spool_backlog_points (\d+)/.exec(body)?.[1] ?? 0) >= 150 ? body : undefined;
-    }, 5_000, 'the backlog metric to show the spooled points');
+      // ≥: the app's own points (ingest statistics, alert transitions) share the durable log.
+      return Number(/gs_durable_log_backlog_points (\d+)/.exec(body)?.[1] ?? 0) >= 150 ? body : undefined;
+    }, 5_000, 'the backlog metric to show the points kept on disk');
     expect(metrics).toMatch(/gs_influx_write_errors_total\{kind="unreachable"\} [1-9]/);
     expect(metrics).toMatch(/gs_influx_up 0/);
 
@@ -47,6 +47,6 @@ describe('InfluxDB outage in the middle of a stream', () => {
     const perSecond = await queryRows(t.influx, `SELECT count(moisture) FROM soil WHERE time >= ${base}ms GROUP BY time(1s) fill(none)`);
     expect(perSecond).toHaveLength(300);
     expect(perSecond.every((r) => r.count === 1)).toBe(true);
-    expect(t.app.wal.backlog().lines).toBe(0);
+    expect(t.app.durableLog.backlog().lines).toBe(0);
   });
 });

@@ -106,4 +106,35 @@ describe('loadConfig', () => {
       expect(found[0]).toMatch(message);
     });
   });
+
+  describe('the durable log budget, and its old name', () => {
+    const load = (env: Record<string, string>, file?: string) => {
+      const warnings: string[] = [];
+      const config = loadConfig(file === undefined ? env : { GS_CONFIG: '/c.yaml', ...env }, () => file ?? '', (message) => warnings.push(message));
+      return { budget: config.durableLogMaxBytes, warnings };
+    };
+
+    it('is 1 GiB by default and set by GS_DURABLE_LOG_MAX_BYTES, with no warning', () => {
+      expect(load({})).toEqual({ budget: 1024 ** 3, warnings: [] });
+      expect(load({ GS_DURABLE_LOG_MAX_BYTES: '5000000' })).toEqual({ budget: 5_000_000, warnings: [] });
+      expect(load({}, 'durableLogMaxBytes: 6000000\n')).toEqual({ budget: 6_000_000, warnings: [] });
+    });
+
+    it('still takes GS_SPOOL_MAX_BYTES (and the file key spoolMaxBytes), with a deprecation warning naming the new one', () => {
+      expect(load({ GS_SPOOL_MAX_BYTES: '7000000' })).toEqual({ budget: 7_000_000, warnings: ['GS_SPOOL_MAX_BYTES is deprecated, use GS_DURABLE_LOG_MAX_BYTES (same meaning)'] });
+      expect(load({}, 'spoolMaxBytes: 8000000\n')).toEqual({ budget: 8_000_000, warnings: ['/c.yaml: spoolMaxBytes is deprecated, use durableLogMaxBytes (same meaning)'] });
+    });
+
+    it.each([
+      ['the new variable over the old one', { GS_DURABLE_LOG_MAX_BYTES: '1000000', GS_SPOOL_MAX_BYTES: '2000000' }, undefined, 1_000_000],
+      ['the new file key over the old one', {}, 'durableLogMaxBytes: 3000000\nspoolMaxBytes: 4000000\n', 3_000_000],
+      ['the old variable over the file, as any variable', { GS_SPOOL_MAX_BYTES: '2000000' }, 'durableLogMaxBytes: 3000000\n', 2_000_000],
+    ])('prefers %s', (_, env, file, budget) => {
+      expect(load(env, file).budget).toBe(budget);
+    });
+
+    it('checks the old name\'s value like the new one\'s, naming where it came from', () => {
+      expect(problems({ GS_SPOOL_MAX_BYTES: '0' })).toEqual(['GS_SPOOL_MAX_BYTES: expected at least 1 (got "0")']);
+    });
+  });
 });

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -15,16 +15,19 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function open(dir: string, options: { maxBytes?: number; segmentBytes?: number } = {}) {
+async function open(dir: string, options: { maxBytes?: number; segmentBytes?: number; freeBytes?: () => Promise<number> } = {}) {
   const clock = createManualClock(1_000_000);
   const dropped: number[] = [];
-  const log = await openDurableLog({ dir, clock, fsync: true, maxBytes: options.maxBytes ?? 1e9, segmentBytes: options.segmentBytes, onDrop: (n) => dropped.push(n) });
+  const log = await openDurableLog({
+    dir, clock, fsync: true, maxBytes: options.maxBytes ?? 1e9, segmentBytes: options.segmentBytes, onDrop: (n) => dropped.push(n),
+    ...(options.freeBytes ? { freeBytes: options.freeBytes } : {}),
+  });
   logs.push(log);
   return { log, clock, dropped };
 }
 
 const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'gs-wal-'));
+  const dir = mkdtempSync(join(tmpdir(), 'gs-durable-log-'));
   dirs.push(dir);
   return dir;
 };
@@ -72,7 +75,7 @@ describe('durable log', () => {
     const a = await open(dir);
     await a.log.append(lines(0, 3));
     await a.log.close();
-    const segment = readdirSync(dir).find((f) => f.endsWith('.wal'))!;
+    const segment = readdirSync(dir).find((f) => f.endsWith('.seg'))!;
     appendFileSync(join(dir, segment), 'm v=99 9'); // no newline: the append never completed
     const b = await open(dir);
     expect(b.log.backlog().lines).toBe(3);
@@ -84,9 +87,9 @@ describe('durable log', () => {
     const dir = tempDir();
     const { log } = await open(dir, { segmentBytes: 64 * 1024 });
     for (let i = 0; i < 20; i++) await log.append(lines(i * 500, 500)); // ~7 KB each
-    expect(readdirSync(dir).filter((f) => f.endsWith('.wal')).length).toBeGreaterThan(1);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.seg')).length).toBeGreaterThan(1);
     expect(drain(log, 700)).toEqual(lines(0, 10_000));
-    expect(readdirSync(dir).filter((f) => f.endsWith('.wal'))).toHaveLength(1);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.seg'))).toHaveLength(1);
   });
 
   it('keeps to its disk budget by dropping the oldest segments, and counts every dropped line', async () => {
@@ -363,6 +366,98 @@ describe('durable log, after a failed append left bytes behind', () => {
     await a.log.close(); // ...or now
     const b = await open(dir);
     expect(drain(b.log)).toEqual(lines(5, 1));
+  });
+});
+
+/** Bytes the segment files in `dir` take. */
+const segmentBytesIn = (dir: string): number => readdirSync(dir).filter((f) => f.endsWith('.seg')).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+/** ~100 KB: 500 points of ~200 bytes. */
+const padded = (from: number, n: number): string[] => Array.from({ length: n }, (_, i) => `m v=${from + i},pad="${'x'.repeat(180)}" ${from + i}`);
+
+describe('durable log on a small disk', () => {
+  it('on an 8 MB volume, with the shipper keeping up, holds a small part of it (it held a 64 MiB segment until the disk was full)', async () => {
+    const dir = tempDir();
+    const VOLUME = 8_000_000;
+    // The default budget (1 GiB) is far past the volume: only the free space can size the segments.
+    const { log } = await open(dir, { maxBytes: 1024 ** 3, freeBytes: async () => VOLUME - segmentBytesIn(dir) });
+    let most = 0;
+    const shipped: string[] = [];
+    for (let i = 0; i < 160; i++) { // 16 MB written in all: twice the volume
+      await log.append(padded(i * 500, 500));
+      most = Math.max(most, segmentBytesIn(dir));
+      shipped.push(...drain(log));
+    }
+    expect(shipped).toEqual(padded(0, 80_000));
+    expect(log.segmentBytes()).toBeLessThanOrEqual(VOLUME / 8);
+    expect(most).toBeLessThan(VOLUME / 4);
+  });
+
+  it('sizes segments again at each rotation, as the free space shrinks', async () => {
+    const dir = tempDir();
+    let free = 64 * 1024 * 1024;
+    const { log } = await open(dir, { freeBytes: async () => free });
+    expect(log.segmentBytes()).toBe(8 * 1024 * 1024); // an eighth of the free space
+    free = 4 * 1024 * 1024; // something else filled the volume
+    for (let i = 0; i < 90; i++) await log.append(padded(i * 500, 500)); // ~9 MB: past the first segment
+    expect(log.segmentBytes()).toBe(512 * 1024);
+  });
+
+  it('closes a segment whose every line is shipped once it is past a small size, and deletes it at once', async () => {
+    const dir = tempDir();
+    // 8 MiB segments: a shipped one is closed past 2 MiB.
+    const { log } = await open(dir, { segmentBytes: 8 * 1024 * 1024, freeBytes: async () => Number.POSITIVE_INFINITY });
+    let most = 0;
+    const shipped: string[] = [];
+    for (let i = 0; i < 40; i++) { // ~4 MB
+      await log.append(padded(i * 500, 500));
+      most = Math.max(most, segmentBytesIn(dir));
+      shipped.push(...drain(log));
+    }
+    expect(shipped).toEqual(padded(0, 20_000));
+    expect(most).toBeLessThan(2 * 1024 * 1024 + 200_000); // one append past the mark, at most
+    expect(readdirSync(dir).filter((f) => f.endsWith('.seg'))).toHaveLength(1);
+  });
+
+  it('never closes a segment early while InfluxDB lacks any of it', async () => {
+    const dir = tempDir();
+    const { log } = await open(dir, { segmentBytes: 8 * 1024 * 1024, freeBytes: async () => Number.POSITIVE_INFINITY });
+    for (let i = 0; i < 40; i++) await log.append(padded(i * 500, 500));
+    const batch = log.read(1_000)!;
+    log.commit(batch.next); // a little shipped, most not
+    await log.append(padded(20_000, 500));
+    expect(readdirSync(dir).filter((f) => f.endsWith('.seg'))).toHaveLength(1);
+    expect(drain(log, 5_000)).toEqual(padded(1_000, 19_500));
+  });
+});
+
+describe('durable log readiness', () => {
+  it('is not ready, saying why, while appends are refused for lack of disk; ready again when that is past', async () => {
+    const dir = tempDir();
+    // The active segment is /dev/full: every write fails with ENOSPC.
+    symlinkSync('/dev/full', join(dir, segmentName({ index: 1, birth: 1_000_000 })));
+    const { log, clock } = await open(dir);
+    expect(log.readiness()).toBe(true);
+    await expect(log.append(lines(0, 1))).rejects.toThrow(/ENOSPC/);
+    expect(log.readiness()).toEqual({ ready: false, reason: 'no room on the data volume for the durable log (ENOSPC): QoS 1 readings are refused' });
+    clock.advance(9_000);
+    expect(log.readiness()).not.toBe(true);
+    // No append for a while: a load balancer may have taken the instance out, so let devices try again.
+    clock.advance(1_001);
+    expect(log.readiness()).toBe(true);
+  });
+
+  it('is ready again as soon as an append is kept', async () => {
+    const dir = tempDir();
+    const { log } = await open(dir, { segmentBytes: 64 * 1024 });
+    // The next segment's file name is taken by a directory: the write that needs it fails (EISDIR).
+    const blocker = join(dir, segmentName({ index: 2, birth: 1_000_000 }));
+    mkdirSync(blocker);
+    await log.append(padded(0, 300)); // ~60 KiB: the next write needs the next segment
+    await expect(log.append(padded(300, 100))).rejects.toThrow(/EISDIR/);
+    expect(log.readiness()).toEqual({ ready: false, reason: 'the durable log cannot write (EISDIR): QoS 1 readings are refused' });
+    rmSync(blocker, { recursive: true });
+    await log.append(padded(400, 10));
+    expect(log.readiness()).toBe(true);
   });
 });
 

@@ -33,7 +33,7 @@ describe('intake control', () => {
     expect(s.changes).toEqual([true, false]);
   });
 
-  it('never holds while InfluxDB is out, and lets go when it goes out: the spool takes the readings', () => {
+  it('never holds while InfluxDB is out, and lets go when it goes out: the durable log keeps the readings', () => {
     const { s, check } = harness();
     s.up = false;
     s.backlog = 1_000_000;

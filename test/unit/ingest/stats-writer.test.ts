@@ -37,8 +37,8 @@ describe('ingest stats writer', () => {
     metrics.writeErrors.inc({ kind: 'retry' });
     metrics.writeDuration.observe(0.01);
     metrics.writeDuration.observe(0.03);
-    metrics.spoolBacklogPoints.set(12);
-    metrics.spoolOldestAge.set(3.5);
+    metrics.durableLogBacklogPoints.set(12);
+    metrics.durableLogOldestAge.set(3.5);
     metrics.connectedClients.set(7);
     clock.advance(10_000);
     const point = parse(await writer.sample());
@@ -47,8 +47,8 @@ describe('ingest stats writer', () => {
     expect(point.ts).toBe(T0 + 10_000);
     expect(point.fields).toMatchObject({
       messages_per_s: 10, readings_per_s: 9, rejects_per_s: 1, points_per_s: 9, write_errors: 1,
-      spool_backlog_points: 12, spool_backlog_bytes: 0, spool_oldest_age_s: 3.5, connected_clients: 7,
-      rejected_schema: 6, rejected_duplicate: 4, rejected_malformed_json: 0, rejected_spool_overflow: 0,
+      durable_log_backlog_points: 12, durable_log_backlog_bytes: 0, durable_log_oldest_age_s: 3.5, connected_clients: 7,
+      rejected_schema: 6, rejected_duplicate: 4, rejected_malformed_json: 0, rejected_durable_log_overflow: 0,
     });
     expect(point.fields.write_latency_ms).toBeCloseTo(20, 6);
   });
