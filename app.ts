@@ -35,6 +35,7 @@ import { createNotificationService } from './notify/service.ts';
 import { loadRulesConfig, type RulesConfig } from './health/rules-config.ts';
 import { startIrrigation, type IrrigationTime } from './irrigation/start.ts';
 import type { IrrigationSettings } from './rules/irrigation/settings.ts';
+import { startWeather, type StartWeatherDeps } from './weather/start.ts';
 
 export type App = Awaited<ReturnType<typeof startApp>>;
 
@@ -55,6 +56,8 @@ export async function startApp(
     irrigation?: Partial<IrrigationSettings>;
     /** The irrigation tick and timers on another clock than the wall's (simulated runs). */
     irrigationTime?: IrrigationTime;
+    /** Weather request timeout, size limit and poll timer (tests). */
+    weather?: StartWeatherDeps['options'];
   } = {},
 ) {
   const clock = options.clock ?? systemClock;
@@ -251,6 +254,11 @@ export async function startApp(
     signal: (alert) => health.alerts.apply(alert),
   });
 
+  // Weather (GS_WEATHER_URL): forecast rain and frost into the zones' forecast input; ET0 for the controller.
+  const weather = startWeather({
+    config, db, city, zones: irrigation.forecasts, clock, logger, registry: metrics.registry, options: options.weather,
+  });
+
   const api: FastifyInstance = await buildApi({
     logger,
     metrics,
@@ -291,6 +299,8 @@ export async function startApp(
     notifications,
     health,
     irrigation: irrigation.engine,
+    /** The weather feed, when GS_WEATHER_URL is set. */
+    weather,
     /** Orderly stop: no new readings, pending appends durable, backlog shipped within the deadline. */
     stop(options: { drainMs?: number } = {}): Promise<void> {
       stopping ??= (async () => {
@@ -304,6 +314,7 @@ export async function startApp(
         await source?.close();
         await broker.close();
         await api.close();
+        await weather?.stop();
         await irrigation.stop();
         await health.stop();
         await notifications.stop();
