@@ -70,6 +70,15 @@ describe('the app with a weather feed', () => {
     await valve.stop();
     expect(await decisions('z-dry')).toEqual(['start:below_low', 'stop:reached_high']);
 
+    // Past rain from the community's gauge stands in for the service's (3 mm: under the 5 mm rain skip).
+    expect(weather.forZone('z-dry', Date.now()).rainLast24hMm).toBeUndefined(); // no gauge serves the zone yet
+    const gaugeSecret = await t.register({ id: 'rain-c1', kind: 'rain', place: { district: 'd1', community: 'c1' } });
+    const gauge = await connect(t.app.mqttPort, { clientId: 'rain-c1', username: 'rain-c1', password: gaugeSecret });
+    sensors.set('rain-c1', gauge);
+    await publish(gauge, 'gs/rain-c1/up', JSON.stringify({ seq: 1, rainfall: 3 }));
+    await eventually(() => (weather.forZone('z-dry', Date.now()).rainLast24hMm === 3 ? true : undefined), 10_000, 'the gauge\'s rain');
+    expect(weather.forZone('z-dry', Date.now())).toMatchObject({ source: 'none', rainLast24hMm: 3, rainLast24hFrom: 'gauge' });
+
     expect(await metric('gs_weather_fetches_total')).toEqual([expect.stringMatching(/^gs_weather_fetches_total\{outcome="http_status"\} [1-9]\d*$/)]);
     expect(await metric('gs_weather_zones')).toContain('gs_weather_zones{source="none"} 2');
   });
