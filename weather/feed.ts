@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { WeatherForZone, WeatherPort } from '../contracts/weather.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -6,6 +6,7 @@ import { fetchBounded, type FetchFailure } from './fetch-bounded.ts';
 import { buildForecastUrl, parseForecastBody, type BadBody } from './open-meteo.ts';
 import { resolveZoneLocations, type LocationBy, type Places, type ZoneLocation } from './locations.ts';
 import { summarize } from './summarize.ts';
+import { createWeatherMetrics } from './metrics.ts';
 import type { CachedWeather, WeatherStore } from './store.ts';
 
 /** `postedBy` of the forecasts the feed posts: what tells them from an operator's. */
@@ -77,19 +78,9 @@ export function createWeatherFeed(deps: WeatherFeedDeps) {
   let stopTimer: (() => void) | undefined;
   const aborter = new AbortController();
 
-  const registers = [deps.registry];
-  const fetches = new Counter({ name: 'gs_weather_fetches_total', help: 'Weather service requests, by outcome (ok, timeout, too_large, network, http_status, bad_body)', labelNames: ['outcome'] as const, registers });
-  const posted = new Counter({ name: 'gs_weather_forecasts_posted_total', help: 'Forecasts the weather feed posted into zones\' forecast input', registers });
-  const kept = new Counter({ name: 'gs_weather_operator_forecasts_kept_total', help: 'Feed forecasts not posted because an operator\'s posted forecast was still valid', registers });
-  const lastSuccess = new Gauge({ name: 'gs_weather_last_success_timestamp_seconds', help: 'When the weather service last answered well (0: never since start)', registers });
-  new Gauge({
-    name: 'gs_weather_zones', help: 'Zones by where their weather comes from now: feed (fresh), stale (last known ET0 + rain gauges), none', labelNames: ['source'] as const, registers,
-    collect() {
-      const counts = { feed: 0, stale: 0, none: 0 };
-      const now = deps.clock.now();
-      for (const zone of deps.places().zones) counts[forZone(zone.id, now).source]++;
-      for (const [source, n] of Object.entries(counts)) this.set({ source }, n);
-    },
+  const metrics = createWeatherMetrics(deps.registry, function* sources() {
+    const now = deps.clock.now();
+    for (const zone of deps.places().zones) yield forZone(zone.id, now).source;
   });
 
   const isFresh = (c: CachedWeather, now: number) => now - c.fetchedAt <= deps.maxAgeMs;
@@ -123,29 +114,11 @@ export function createWeatherFeed(deps: WeatherFeedDeps) {
     return { outcome: 'ok' };
   };
 
-  /** Post each zone's forecast rain and frost, unless an operator's own forecast still holds. */
   const applyToZones = (now: number): { posted: number; operatorKept: number } => {
-    const counts = { posted: 0, operatorKept: 0 };
-    if (!deps.zones) return counts;
-    for (const [zoneId, location] of locations) {
-      const cached = held.get(location.key);
-      if (!cached || !isFresh(cached, now)) continue; // the last post expires on its own: rain gauges alone from then on
-      const w = summarize(cached.series, now, true);
-      if (w.rainForecastMm === undefined && w.minAirTempC === undefined) continue;
-      try {
-        const current = deps.zones.current(zoneId);
-        if (current && current.validUntil > now && current.postedBy !== FEED_ACTOR) {
-          counts.operatorKept++;
-          continue;
-        }
-        deps.zones.post(zoneId, { rainMm: w.rainForecastMm ?? 0, minAirTempC: w.minAirTempC, validUntil: cached.fetchedAt + deps.maxAgeMs, by: FEED_ACTOR });
-        counts.posted++;
-      } catch (error) {
-        log.error({ err: error, zoneId }, 'weather forecast not posted to the zone');
-      }
-    }
-    posted.inc(counts.posted);
-    kept.inc(counts.operatorKept);
+    if (!deps.zones) return { posted: 0, operatorKept: 0 };
+    const counts = postForecasts(deps.zones, locations, held, now, deps.maxAgeMs, log);
+    metrics.posted.inc(counts.posted);
+    metrics.kept.inc(counts.operatorKept);
     return counts;
   };
 
@@ -153,24 +126,19 @@ export function createWeatherFeed(deps: WeatherFeedDeps) {
     locations = resolveZoneLocations(deps.places(), deps.locationBy, deps.defaultLocation);
     const places = [...new Map([...locations.values()].map((l) => [l.key, l])).values()];
     const summary: PollSummary = { places: places.length, ok: 0, failed: {}, errors: [], posted: 0, operatorKept: 0 };
-    let next = 0;
-    const worker = async () => {
-      while (next < places.length && !aborter.signal.aborted) {
-        const place = places[next++]!;
-        const { outcome, message } = await fetchPlace(place);
-        fetches.inc({ outcome });
-        if (outcome === 'ok') summary.ok++;
-        else {
-          summary.failed[outcome] = (summary.failed[outcome] ?? 0) + 1;
-          if (summary.errors.length < 3 && message) summary.errors.push(message);
-          log.debug({ key: place.key, outcome, message }, 'weather fetch failed');
-        }
+    await inPool(places, deps.concurrency ?? 4, aborter.signal, async (place) => {
+      const { outcome, message } = await fetchPlace(place);
+      metrics.fetches.inc({ outcome });
+      if (outcome === 'ok') summary.ok++;
+      else {
+        summary.failed[outcome] = (summary.failed[outcome] ?? 0) + 1;
+        if (summary.errors.length < 3 && message) summary.errors.push(message);
+        log.debug({ key: place.key, outcome, message }, 'weather fetch failed');
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 4, places.length) }, worker));
+    });
     if (aborter.signal.aborted) return summary;
     const now = deps.clock.now();
-    if (summary.ok > 0) lastSuccess.set(now / 1000);
+    if (summary.ok > 0) metrics.lastSuccess.set(now / 1000);
     Object.assign(summary, applyToZones(now));
     report(summary, now);
     return summary;
@@ -218,4 +186,40 @@ export function createWeatherFeed(deps: WeatherFeedDeps) {
       await polling?.catch(() => undefined);
     },
   };
+}
+
+/**
+ * Post each zone's forecast rain and frost from fresh data, unless a forecast someone else
+ * posted (an operator) still holds. Stale data posts nothing: the last post expires on its
+ * own and the zone is left to its rain gauges.
+ */
+function postForecasts(zones: ForecastInput, locations: Map<string, ZoneLocation>, held: Map<string, CachedWeather>, now: number, maxAgeMs: number, log: Logger) {
+  const counts = { posted: 0, operatorKept: 0 };
+  for (const [zoneId, location] of locations) {
+    const cached = held.get(location.key);
+    if (!cached || now - cached.fetchedAt > maxAgeMs) continue;
+    const w = summarize(cached.series, now, true);
+    if (w.rainForecastMm === undefined && w.minAirTempC === undefined) continue;
+    try {
+      const current = zones.current(zoneId);
+      if (current && current.validUntil > now && current.postedBy !== FEED_ACTOR) {
+        counts.operatorKept++;
+        continue;
+      }
+      zones.post(zoneId, { rainMm: w.rainForecastMm ?? 0, minAirTempC: w.minAirTempC, validUntil: cached.fetchedAt + maxAgeMs, by: FEED_ACTOR });
+      counts.posted++;
+    } catch (error) {
+      log.error({ err: error, zoneId }, 'weather forecast not posted to the zone');
+    }
+  }
+  return counts;
+}
+
+/** Run `fn` over `items`, `concurrency` at a time, until done or aborted. */
+async function inPool<T>(items: T[], concurrency: number, signal: AbortSignal, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length && !signal.aborted) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
