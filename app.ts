@@ -36,6 +36,7 @@ import { loadRulesConfig, type RulesConfig } from './health/rules-config.ts';
 import { startIrrigation, type IrrigationTime } from './irrigation/start.ts';
 import type { IrrigationSettings } from './rules/irrigation/settings.ts';
 import { startWeather, type StartWeatherDeps } from './weather/start.ts';
+import { acquireDataDirLock } from './lib/data-dir-lock.ts';
 
 export type App = Awaited<ReturnType<typeof startApp>>;
 
@@ -66,6 +67,8 @@ export async function startApp(
   const rulesConfig = options.rules ?? loadRulesConfig(process.env);
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  // Held while the server runs: the CLI's writing commands refuse this directory and point to the API.
+  const dataDirLock = acquireDataDirLock(dataDir, 'server');
   const metrics = createMetrics();
   const adminToken = config.adminToken ?? loadOrCreateAdminToken(dataDir, logger);
 
@@ -279,6 +282,8 @@ export async function startApp(
   });
   await api.listen({ port: config.httpPort, host: config.httpHost });
   const httpPort = (api.server.address() as { port: number }).port;
+  const apiHost = ['0.0.0.0', '::'].includes(config.httpHost) ? '127.0.0.1' : config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
+  dataDirLock.setUrl(`http://${apiHost}:${httpPort}`);
   logger.info({ mqttPort: broker.port, httpPort, influxUrl, dataDir }, 'greenspace started');
 
   let stopping: Promise<void> | undefined;
@@ -328,6 +333,7 @@ export async function startApp(
         deadLetters.close();
         db.close();
         await managed?.stop();
+        dataDirLock.release();
         logger.info('greenspace stopped');
       })();
       return stopping;
