@@ -168,7 +168,7 @@ export function createAlertService(deps: AlertServiceDeps) {
 
     get: (id: number) => store.get(id),
     active: (kind: string, subject: string) => store.active(kind, subject),
-    list: (filter?: AlertFilter) => store.list(filter),
+    list: (filter?: AlertFilter, districts?: readonly string[]) => store.list(filter, districts),
     allActive: () => store.allActive(),
     transitions: (id: number) => store.transitions(id),
     comments: (id: number) => store.comments(id),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../registry/db.ts';
 import { Alert, AlertKind, AlertState, Severity } from '../contracts/alert.ts';
+import { districtCondition } from '../registry/district-filter.ts';
 
 interface AlertRow {
   id: number; kind: string; subject: string; severity: string; state: string; message: string;
@@ -89,10 +90,13 @@ export function createAlertStore(db: Db) {
       (db.prepare('SELECT id, alert_id AS alertId, at, by, text FROM alert_comments WHERE alert_id = ? ORDER BY id').all(alertId) as CommentRecord[]),
     /** Every active alert, unbounded (start-up seeding of the detectors). */
     allActive: (): AlertRecord[] => (db.prepare("SELECT * FROM alerts WHERE state <> 'resolved' ORDER BY id").all() as AlertRow[]).map(toRecord),
-    list(input: AlertFilter = {}): AlertRecord[] {
+    /** `districts`: only alerts in these (a confined caller); undefined = the whole city. */
+    list(input: AlertFilter = {}, districts?: readonly string[]): AlertRecord[] {
       const f = AlertFilter.parse(input);
       const where: string[] = [];
       const args: Array<string | number> = [];
+      const scope = districtCondition('district_id', districts);
+      if (scope) { where.push(scope.sql); args.push(...scope.args); }
       if (f.state) { where.push('state = ?'); args.push(f.state); }
       if (f.active === true) where.push("state <> 'resolved'");
       if (f.active === false) where.push("state = 'resolved'");

@@ -10,8 +10,8 @@ export const requiresNote = (kind: AlertKind): boolean => DAMAGE_KINDS.has(kind)
 
 /**
  * Sticky alerts stay active when the condition clears, until their work order is closed
- * (DESIGN: "a damaged facility stays flagged until a technician closes its ledger entry,
- * even if readings recover"). Impact and settlement are damage by definition; a tilt is
+ * (docs/architecture.md: a damaged facility stays flagged until a technician closes its
+ * ledger entry, even if readings recover). Impact and settlement are damage by definition; a tilt is
  * damage once it has reached critical. A warning-level tilt that comes back (a rope swaying
  * in a storm) resolves by itself like any other condition.
  */

@@ -76,11 +76,20 @@ export function authorize(roles: readonly Role[]): Guard {
   return Object.assign(guard, { [GUARD_ROLES]: roles });
 }
 
-/** Confined tokens see only their districts; a device without a district is outside every confinement. */
-export function canAccessDistrict(principal: Principal | undefined, districtId: string | undefined): boolean {
-  if (!principal?.districts) return true;
-  return districtId !== undefined && principal.districts.includes(districtId);
-}
+/**
+ * The guards routes use, each named by exactly the roles it lets through, so a route's
+ * options say who may call it. Which action each role may take is stated in api/policy.ts
+ * (the intended policy, checked against the running app by test/integration/api/policy.test.ts).
+ */
+export const allow = {
+  admins: authorize(['admin']),
+  adminsOperators: authorize(['admin', 'operator']),
+  adminsOperatorsTechnicians: authorize(['admin', 'operator', 'technician']),
+  adminsOperatorsTechniciansViewers: authorize(['admin', 'operator', 'technician', 'viewer']),
+  adminsOperatorsViewers: authorize(['admin', 'operator', 'viewer']),
+  adminsOperatorsServices: authorize(['admin', 'operator', 'service']),
+  everyRole: authorize(['admin', 'operator', 'technician', 'viewer', 'service']),
+} as const;
 
 const AuthError = z.object({ error: z.string(), message: z.string() });
 const AUTH_RESPONSES = {
@@ -120,7 +129,8 @@ export function installAccessControl(app: FastifyInstance, access: AccessControl
 /**
  * Who acted, for the record: the authenticated caller. Admins, operators and services
  * may record an action for a named person (an operator entering a technician's fix from
- * a phone call); a technician or viewer always acts as themselves.
+ * a phone call); a technician or viewer always acts as themselves. A verification (销号)
+ * is signed by the caller unless an admin enters it (api/routes/work-orders.ts).
  */
 export function actorOf(request: FastifyRequest, onBehalfOf?: string): string {
   const principal = request.principal;

@@ -7,7 +7,9 @@ import type { Metrics } from '../lib/metrics.ts';
 import { CodedError } from '../lib/errors.ts';
 import type { DeviceRegistry } from '../registry/devices.ts';
 import type { DeadLetters } from '../ingest/dead-letters.ts';
-import { authorize, createAccessControl, installAccessControl } from './auth.ts';
+import { createAccessControl, installAccessControl } from './auth.ts';
+import { installScope } from './scope.ts';
+import { createScopeResolvers } from './scope-resolvers.ts';
 import { healthRoutes } from './routes/health.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
@@ -34,7 +36,7 @@ export interface ApiDeps {
   adminToken: string;
   devices: DeviceRegistry;
   deadLetters: DeadLetters;
-  /** Irrigation (issue 5): zone decisions and operator actions. */
+  /** Irrigation: zone decisions and operator actions. */
   irrigation?: IrrigationEngine;
   tokens: TokenStore;
   serviceAccounts: ServiceAccounts;
@@ -49,12 +51,12 @@ export interface ApiDeps {
   /** Readiness probes: each answers whether its part can do its job now. */
   readiness: Record<string, () => Promise<boolean> | boolean>;
   /** Notification outbox and silences (notify/); routes are skipped when absent. */
-  notifications?: Omit<NotificationRouteDeps, 'requireAdmin'>;
-  /** Alerts, work orders, facility calibration and the scorecard (issue 6). */
+  notifications?: NotificationRouteDeps;
+  /** Alerts, work orders, facility calibration and the scorecard. */
   health?: Health;
 }
 
-const STATUS_BY_CODE: Record<string, number> = { conflict: 409, not_found: 404, bad_request: 400 };
+const STATUS_BY_CODE: Record<string, number> = { conflict: 409, not_found: 404, bad_request: 400, forbidden: 403 };
 
 /** The HTTP API as an app factory: main.ts listens, tests use inject(). */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -87,6 +89,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     failureLimits: deps.authFailureLimits,
     countFailure: (reason) => deps.metrics.apiAuthFailures.inc({ reason }),
   }));
+  // After the access control (the guard settles the principal) and before any route: every
+  // route declares what it touches and is held to the caller's districts (api/scope.ts).
+  installScope(app, createScopeResolvers(deps));
 
   await app.register(swagger, {
     openapi: {
@@ -100,22 +105,19 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   await typed.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness });
   await typed.register(deviceRoutes, { prefix: '/api/v1', devices: deps.devices, lifecycle: deps.lifecycle });
-  await typed.register(deadLetterRoutes, { prefix: '/api/v1', deadLetters: deps.deadLetters, requireAdmin: authorize(['admin', 'operator']) });
+  await typed.register(deadLetterRoutes, { prefix: '/api/v1', deadLetters: deps.deadLetters });
   await typed.register(tokenRoutes, { prefix: '/api/v1', tokens: deps.tokens });
   await typed.register(serviceAccountRoutes, { prefix: '/api/v1', accounts: deps.serviceAccounts, disconnect: deps.disconnectService });
-  // Who does what: technicians work alerts and work orders in the field; operators run
-  // zones, notifications and verification; viewers (the city authority) read the scorecard.
-  const field = authorize(['admin', 'operator', 'technician']);
-  const operators = authorize(['admin', 'operator']);
-  if (deps.notifications) await typed.register(notificationRoutes, { prefix: '/api/v1', ...deps.notifications, requireAdmin: operators });
+  // Each route carries its own guard (api/auth.ts `allow.*`); api/policy.ts states who may do what.
+  if (deps.notifications) await typed.register(notificationRoutes, { prefix: '/api/v1', ...deps.notifications });
   if (deps.health) {
     const h = deps.health;
-    await typed.register(alertRoutes, { prefix: '/api/v1', alerts: h.alerts, workOrders: h.workOrders, requireAdmin: field });
-    await typed.register(workOrderRoutes, { prefix: '/api/v1', workOrders: h.workOrders, requireAdmin: field });
-    await typed.register(facilityRoutes, { prefix: '/api/v1', baselines: h.baselines, monitor: h.monitor, thresholds: h.facilityThresholds, requireAdmin: field, requireReader: authorize(['admin', 'operator', 'technician', 'viewer']) });
-    await typed.register(scorecardRoutes, { prefix: '/api/v1', build: h.scorecard, requireAdmin: authorize(['admin', 'operator', 'viewer']) });
+    await typed.register(alertRoutes, { prefix: '/api/v1', alerts: h.alerts, workOrders: h.workOrders });
+    await typed.register(workOrderRoutes, { prefix: '/api/v1', workOrders: h.workOrders });
+    await typed.register(facilityRoutes, { prefix: '/api/v1', baselines: h.baselines, monitor: h.monitor, thresholds: h.facilityThresholds });
+    await typed.register(scorecardRoutes, { prefix: '/api/v1', build: h.scorecard });
   }
-  if (deps.irrigation) await typed.register(zoneRoutes, { prefix: '/api/v1', irrigation: deps.irrigation, requireAdmin: operators });
-  if (deps.inventory) await typed.register(inventoryRoutes, { prefix: '/api/v1', inventory: deps.inventory, requireAdmin: authorize(['admin']) });
+  if (deps.irrigation) await typed.register(zoneRoutes, { prefix: '/api/v1', irrigation: deps.irrigation });
+  if (deps.inventory) await typed.register(inventoryRoutes, { prefix: '/api/v1', inventory: deps.inventory });
   return app;
 }

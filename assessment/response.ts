@@ -1,4 +1,6 @@
 import type { Db } from '../registry/db.ts';
+import { isOverdue } from '../alerts/work-orders/sla.ts';
+import type { WorkOrderState } from '../alerts/work-orders/machine.ts';
 
 export interface ResponseMetrics {
   alerts: number;
@@ -13,8 +15,8 @@ export interface ResponseMetrics {
  * Response figures per community, for alerts and work orders opened in [from, to):
  * MTTA = mean(acknowledged − fired) over acknowledged alerts; MTTR = mean(fix recorded −
  * work order opened) over fixed work orders; SLA compliance = fixed by the deadline / due,
- * where "due" is every work order fixed, or still open past its deadline at `until`
- * (cancelled ones — the fault cleared before dispatch — do not count).
+ * where "due" is every work order fixed, or overdue at `until` (isOverdue, the ledger's own
+ * rule; cancelled ones — the fault cleared before dispatch — do not count).
  */
 export function alertResponse(db: Db, from: number, to: number, until: number): Map<string, ResponseMetrics> {
   const out = new Map<string, ResponseMetrics>();
@@ -22,13 +24,23 @@ export function alertResponse(db: Db, from: number, to: number, until: number): 
   const alerts = db.prepare(`SELECT community_id AS c, count(*) AS n, avg(acknowledged_at - first_fired_at) AS mtta
     FROM alerts WHERE community_id IS NOT NULL AND first_fired_at >= ? AND first_fired_at < ? GROUP BY community_id`).all(from, to) as Array<{ c: string; n: number; mtta: number | null }>;
   for (const a of alerts) Object.assign(get(a.c), { alerts: a.n, mttaMs: a.mtta });
-  const orders = db.prepare(`SELECT community_id AS c,
-      avg(resolved_at - created_at) AS mttr,
-      sum(CASE WHEN resolved_at IS NOT NULL OR (state IN ('open','assigned','accepted') AND due_at < ?) THEN 1 ELSE 0 END) AS due,
-      sum(CASE WHEN resolved_at IS NOT NULL AND resolved_at <= due_at THEN 1 ELSE 0 END) AS onTime
-    FROM work_orders WHERE community_id IS NOT NULL AND state <> 'cancelled' AND created_at >= ? AND created_at < ? GROUP BY community_id`).all(until, from, to) as Array<{ c: string; mttr: number | null; due: number; onTime: number }>;
+  // "Overdue" is the work orders' own rule (alerts/work-orders/sla.ts), judged at `until`:
+  // due = fixed, or still unfixed past its deadline; on time = fixed and not overdue.
+  const orders = db.prepare(`SELECT community_id AS c, state, created_at AS createdAt, due_at AS dueAt, resolved_at AS resolvedAt
+    FROM work_orders WHERE community_id IS NOT NULL AND state <> 'cancelled' AND created_at >= ? AND created_at < ?`).all(from, to) as Array<{ c: string; state: WorkOrderState; createdAt: number; dueAt: number; resolvedAt: number | null }>;
+  const repairs = new Map<string, { sumMs: number; fixed: number }>();
   for (const o of orders) {
-    Object.assign(get(o.c), { mttrMs: o.mttr, workOrdersDue: o.due, workOrdersOnTime: o.onTime, slaCompliance: o.due > 0 ? o.onTime / o.due : null });
+    const m = get(o.c);
+    const overdue = isOverdue(o, until);
+    if (o.resolvedAt !== null) {
+      const r = repairs.get(o.c) ?? repairs.set(o.c, { sumMs: 0, fixed: 0 }).get(o.c)!;
+      r.sumMs += o.resolvedAt - o.createdAt;
+      r.fixed += 1;
+    }
+    if (o.resolvedAt !== null || overdue) m.workOrdersDue += 1;
+    if (o.resolvedAt !== null && !overdue) m.workOrdersOnTime += 1;
   }
+  for (const [c, r] of repairs) get(c).mttrMs = r.sumMs / r.fixed;
+  for (const m of out.values()) m.slaCompliance = m.workOrdersDue > 0 ? m.workOrdersOnTime / m.workOrdersDue : null;
   return out;
 }

@@ -1,7 +1,7 @@
 import type { BrokerIdentity } from './identity.ts';
 
 /**
- * The ACL of DESIGN.md, as pure predicates. A device publishes only its own `up`,
+ * The MQTT contract's ACL (docs/architecture.md), as pure predicates. A device publishes only its own `up`,
  * `status` and `ack`, and subscribes only to its own `down`; a network server stays in
  * its applications' trees (ChirpStack `application/{appId}/...`, TTS `v3/{app}@{tenant}/...`);
  * admins may do anything, and are the only ones who can subscribe to `#` or `$SYS/#`.

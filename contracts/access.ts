@@ -3,8 +3,10 @@ import { ChirpstackAppId, EntityId, TtsAppAtTenant } from './device.ts';
 
 /**
  * Who may call the HTTP API. admin: everything, including tokens and MQTT accounts;
- * operator: runs the system (devices, watering); technician: field work on devices and
- * faults; viewer: read-only; service: machine clients (provisioning, reporting).
+ * operator: runs the system (devices, watering) and dispatches and verifies field work;
+ * technician: field work on devices, facilities and faults; viewer: reads (the ledger, the
+ * scorecard); service: machine clients that provision devices. Action by action:
+ * api/policy.ts.
  */
 export const ROLES = ['admin', 'operator', 'technician', 'viewer', 'service'] as const;
 export const Role = z.enum(ROLES);

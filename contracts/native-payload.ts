@@ -9,7 +9,7 @@ export const WireTimestamp = z.union([
 
 const opt = numeric.optional();
 
-/** One native reading as published on gs/{deviceId}/up (see DESIGN.md, MQTT contract). */
+/** One native reading as published on gs/{deviceId}/up (docs/architecture.md, "MQTT contract"). */
 export const NativeReading = z.object({
   ts: WireTimestamp.optional(),
   seq: numeric.pipe(z.number().int('seq must be a whole number').min(0)).optional(),

@@ -11,13 +11,24 @@ import { initialOfflineState, markOnline, sweepOffline } from '../rules/device-h
 import { deviceStatusLines } from './device-status-points.ts';
 
 /**
- * Which gateway a device reports through. The inventory work adds `devices.gateway_id`;
- * until it lands the app passes `noGateways` and nothing is grouped.
+ * Which gateway a device reports through (the inventory's `gateway`, `devices.gateway_id`),
+ * so the offline sweep can group a gateway's silent devices under its one alert.
  */
 export interface GatewayPort {
   gatewayOf(deviceId: string): string | undefined;
 }
+/** No grouping: every silent device is alerted on its own (a monitor built without a registry). */
 export const noGateways: GatewayPort = { gatewayOf: () => undefined };
+
+/**
+ * The gateway port over the device registry's in-memory index (`DeviceInfo.gatewayId`),
+ * which an inventory import refreshes for every device it changes. A sweep asks it once per
+ * silent device: a Map lookup, where a SQLite read each (registry/city.ts `gatewayOf`, ~5-20 µs)
+ * would hold the event loop for a second when a whole city of 50,000 devices falls silent.
+ */
+export const gatewaysFromRegistry = (devices: { get(id: string): DeviceInfo | undefined }): GatewayPort => ({
+  gatewayOf: (deviceId) => devices.get(deviceId)?.gatewayId,
+});
 
 export interface HealthMonitorDeps {
   clock: Clock;

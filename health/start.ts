@@ -10,10 +10,9 @@ import { createAlertService } from '../alerts/alert-service.ts';
 import { createAlertPointBuilder } from '../alerts/alert-points.ts';
 import { createWorkOrderService } from '../alerts/work-orders/service.ts';
 import { createFacilityBaselines } from './facility-baselines.ts';
-import { createHealthMonitor, type GatewayPort } from './monitor.ts';
+import { createHealthMonitor, gatewaysFromRegistry, type GatewayPort } from './monitor.ts';
 import { createFacilityThresholdCache, type FacilitySource } from './facility-thresholds.ts';
 import { createCityRegistry } from '../registry/city.ts';
-import { createGatewayLookup } from './gateway-lookup.ts';
 import { buildScorecard } from '../assessment/collect.ts';
 import { scheduleHealthSweep } from './sweep-schedule.ts';
 
@@ -21,11 +20,11 @@ export interface HealthDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
-  devices: { list(): DeviceInfo[]; refresh(id: string): unknown };
+  devices: { list(): DeviceInfo[]; get(id: string): DeviceInfo | undefined; refresh(id: string): unknown };
   /** Durable append of line-protocol points (the ingest's log, shipped to InfluxDB). */
   append(lines: string[]): Promise<void>;
   influx: { query(q: string): Promise<QuerySeries[][]> };
-  /** Defaults to `devices.gateway_id` in the registry (once the inventory migration adds it). */
+  /** Defaults to the device registry's `gateway_id` (gatewaysFromRegistry). */
   gateways?: GatewayPort;
   /** Cron expression of the offline sweep; false: no schedule (tests call sweep()). */
   sweepCron?: string | false;
@@ -57,7 +56,7 @@ export function createHealth(deps: HealthDeps) {
   const facilityConfig = deps.facilityConfig ?? DEFAULT_FACILITY_CONFIG;
   const facilityThresholds = createFacilityThresholdCache({ source: deps.facilities ?? createCityRegistry(deps.db), config: facilityConfig, logger: deps.logger });
   const monitor = createHealthMonitor({
-    clock: deps.clock, logger: deps.logger, alerts, devices: deps.devices, gateways: deps.gateways ?? createGatewayLookup(deps.db, deps.clock),
+    clock: deps.clock, logger: deps.logger, alerts, devices: deps.devices, gateways: deps.gateways ?? gatewaysFromRegistry(deps.devices),
     facilityConfig, facilityThresholds, deviceConfig: deps.deviceConfig,
     saveBaseline: (facilityId, baseline) => baselines.save(facilityId, baseline),
     writeStatus: (lines) => {

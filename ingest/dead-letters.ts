@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../registry/db.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { REJECT_REASONS, type RejectReason } from '../contracts/rejects.ts';
+import { districtCondition } from '../registry/district-filter.ts';
 
 export interface DeadLetter {
   at: number;
@@ -75,10 +76,18 @@ export function createDeadLetterStore(db: Db, options: { maxRows: number; flushM
       timer ??= setTimeout(flush, options.flushMs ?? 200);
     },
     flush,
-    query(q: DeadLetterQuery) {
+    /** `districts`: only letters of devices placed in these (a confined caller); undefined = all. */
+    query(q: DeadLetterQuery, districts?: readonly string[]) {
       flush();
       const where: string[] = [];
       const args: unknown[] = [];
+      const scope = districtCondition('c.district_id', districts);
+      if (scope) {
+        // A device's district is its place's community's (as registry/devices.ts resolves it).
+        where.push(`device_id IN (SELECT d.id FROM devices d LEFT JOIN zones z ON z.id = d.zone_id LEFT JOIN facilities f ON f.id = d.facility_id
+          JOIN communities c ON c.id = COALESCE(z.community_id, f.community_id, d.community_id) WHERE ${scope.sql})`);
+        args.push(...scope.args);
+      }
       if (q.reason) { where.push('reason = ?'); args.push(q.reason); }
       if (q.device) { where.push('device_id = ?'); args.push(q.device); }
       if (q.since) { where.push('at >= ?'); args.push(Date.parse(q.since)); }

@@ -20,7 +20,7 @@ export interface StartIrrigationDeps {
   clock: Clock;
   logger: Logger;
   settings?: Partial<IrrigationSettings>;
-  /** The alert service's port; until it exists signals are stored by the engine and logged. */
+  /** The alert service's port (app.ts passes health.alerts.apply); absent (tests), signals are only kept in the zone's history and logged. */
   signal?: (alert: AlertSignal) => void;
   /**
    * Where the evaluation tick and the per-zone wake timers come from. Default: node-cron
@@ -46,9 +46,10 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
     zones: createSqliteZoneSource(deps.db, log),
     store: createIrrigationStore(deps.db, log),
     publish: (topic, payload) => deps.broker.publish({ topic, payload: Buffer.from(payload), qos: 1, retain: false }),
-    // Deferred to a macrotask: the skeleton's durable log could leave an append made in the
-    // microtask right after another append resolved (as a reading listener's is) pending until
-    // the next append. Harmless once the log clears its flag synchronously (fixed on main).
+    // Deferred to a macrotask. It worked around an earlier durable log that could leave an
+    // append made in the microtask right after another append resolved (as a reading
+    // listener's is) pending until the next append; the log now clears its commit-loop flag
+    // in the same step that finds nothing to write, so the deferral only costs a turn.
     appendLines: (lines) => new Promise<void>((resolveTick) => setImmediate(resolveTick)).then(() => deps.append(lines)),
     signal: deps.signal ?? ((alert) => log.warn({ alert }, 'alert signal')),
     clock: deps.clock,

@@ -21,7 +21,8 @@ interface ZoneRow {
   moisture_low: number | null; moisture_high: number | null; valve_id: string | null; windows: string | null;
 }
 
-// The valve is zones.valve_id (migration 003) or, until the inventory fills it, the zone's valve-kind device.
+// The valve is zones.valve_id (the inventory's `valve`) or, for a zone without one (devices registered
+// through the API), the zone's first valve-kind device.
 const SELECT = `
   SELECT z.id, z.community_id, c.district_id, z.name, z.plant, z.mode, z.soil, z.moisture_low, z.moisture_high, z.windows,
          COALESCE(z.valve_id, (SELECT d.id FROM devices d WHERE d.zone_id = z.id AND d.kind = 'valve' AND d.disabled = 0 AND d.retired_at IS NULL ORDER BY d.id LIMIT 1)) AS valve_id

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../registry/db.ts';
+import { districtCondition } from '../registry/district-filter.ts';
 import { Channel } from '../contracts/team.ts';
 import type { Delivery } from './channels/index.ts';
 import { channelKey } from './channels/index.ts';
@@ -102,6 +103,11 @@ export function createOutbox(db: Db) {
     prune(before: number): number {
       return db.prepare(`DELETE FROM notify_outbox WHERE state IN ('sent', 'failed') AND created_at < ?`).run(before).changes;
     },
+    /** The alerts a delivery is about (undefined: no such delivery). */
+    alertIdsOf(id: number): number[] | undefined {
+      const row = db.prepare('SELECT alert_ids FROM notify_outbox WHERE id = ?').get(id) as { alert_ids: string } | undefined;
+      return row && (JSON.parse(row.alert_ids) as number[]);
+    },
     /** Earliest time a pending row becomes due, for the worker's sleep. */
     nextDueAt(): number | undefined {
       const row = db.prepare(`SELECT MIN(next_attempt_at) AS t FROM notify_outbox WHERE state = 'pending'`).get() as { t: number | null };
@@ -111,9 +117,18 @@ export function createOutbox(db: Db) {
       const row = db.prepare(`SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM notify_outbox WHERE state IN ('pending', 'sending')`).get() as { n: number; oldest: number | null };
       return { pending: row.n, oldestAgeS: row.oldest === null ? 0 : Math.max(0, (now - row.oldest) / 1000) };
     },
-    list(q: OutboxQuery) {
+    /**
+     * `districts`: only deliveries whose every alert lies in these (a confined caller: a
+     * message about another district's alert is not theirs to read); undefined = all.
+     */
+    list(q: OutboxQuery, districts?: readonly string[]) {
       const where: string[] = [];
       const args: unknown[] = [];
+      const scope = districtCondition('a.district_id', districts);
+      if (scope) {
+        where.push(`NOT EXISTS (SELECT 1 FROM json_each(notify_outbox.alert_ids) j LEFT JOIN alerts a ON a.id = j.value WHERE a.district_id IS NULL OR NOT (${scope.sql}))`);
+        args.push(...scope.args);
+      }
       if (q.state) { where.push('state = ?'); args.push(q.state); }
       if (q.channel) { where.push(q.channel.includes(':') ? 'channel_key = ?' : 'channel_type = ?'); args.push(q.channel); }
       if (q.alert) { where.push('EXISTS (SELECT 1 FROM json_each(notify_outbox.alert_ids) WHERE value = ?)'); args.push(q.alert); }

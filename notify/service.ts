@@ -34,8 +34,8 @@ export type NotificationService = ReturnType<typeof createNotificationService>;
 
 /**
  * Everything notifications need, wired: the notifier (alert transitions → outbox) and
- * the worker (outbox → channels) on their own timers. The lead wires
- * `onTransition` to the alert lifecycle and `api` to the routes.
+ * the worker (outbox → channels) on their own timers. app.ts subscribes `onTransition` to
+ * the alert lifecycle and hands `outbox` and `silences` to the API routes.
  */
 export function createNotificationService(deps: NotificationDeps) {
   const logger = deps.logger.child({ module: 'notify' });

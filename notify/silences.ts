@@ -49,6 +49,11 @@ export function createSilenceStore(db: Db) {
         .run(s.communityId ?? null, s.subject ?? null, s.kind ?? null, startsAt, endsAt, s.comment, s.createdBy ?? null, now).lastInsertRowid);
       return view(db.prepare('SELECT * FROM notify_silences WHERE id = ?').get(id) as Row, now);
     },
+    /** One silence's place (undefined: no such silence). */
+    communityOf(id: number): { communityId: string | null } | undefined {
+      const row = db.prepare('SELECT community_id FROM notify_silences WHERE id = ?').get(id) as { community_id: string | null } | undefined;
+      return row && { communityId: row.community_id };
+    },
     /** Silences not yet over (active or scheduled), then recently ended ones when `includeExpired`. */
     list(now: number, includeExpired = false): SilenceView[] {
       const rows = db.prepare(`SELECT * FROM notify_silences ${includeExpired ? '' : 'WHERE ends_at > ?'} ORDER BY starts_at, id`).all(...(includeExpired ? [] : [now])) as Row[];

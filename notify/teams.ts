@@ -1,15 +1,16 @@
 import type { Db } from '../registry/db.ts';
 import { Team } from '../contracts/team.ts';
 
-/** The port the notifier reads teams through; the inventory will provide the real one. */
+/** The port the notifier reads teams through: the inventory's (registry/city.ts teamsFor), plus the notify config's. */
 export type TeamsFor = (communityId: string) => Team[];
 
 export type TeamStore = ReturnType<typeof createSqliteTeams>;
 
 /**
- * A stop-gap team directory in SQLite (notify_teams), seeded from the notify config,
- * until the inventory owns teams. Teams are few, so they are held in memory and
- * re-read only after a change.
+ * The teams the notify config adds beside the inventory's (`teams:` in GS_NOTIFY_CONFIG), in
+ * SQLite (notify_teams), upserted at every start; where an id is in both, the inventory's
+ * team wins (service.ts combineTeams). A team dropped from the config stays in the table:
+ * nothing deletes it. Teams are few, so they are held in memory and re-read only after a change.
  */
 export function createSqliteTeams(db: Db) {
   let cache: Team[] | undefined;

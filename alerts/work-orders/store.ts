@@ -3,6 +3,7 @@ import type { Db } from '../../registry/db.ts';
 import { Severity } from '../../contracts/alert.ts';
 import { WorkOrderState } from './machine.ts';
 import { isOverdue } from './sla.ts';
+import { districtCondition } from '../../registry/district-filter.ts';
 
 interface WorkOrderRow {
   id: number; alert_id: number; state: string; severity: string; community_id: string | null; district_id: string | null; title: string;
@@ -92,10 +93,13 @@ export function createWorkOrderStore(db: Db, now: () => number) {
     },
     history: (id: number): WorkOrderEvent[] =>
       db.prepare('SELECT id, work_order_id AS workOrderId, at, action, from_state AS "from", to_state AS "to", by, note, photo_url AS photoUrl FROM work_order_events WHERE work_order_id = ? ORDER BY id').all(id) as WorkOrderEvent[],
-    list(input: WorkOrderFilter = {}): WorkOrder[] {
+    /** `districts`: only work orders in these (a confined caller); undefined = the whole city. */
+    list(input: WorkOrderFilter = {}, districts?: readonly string[]): WorkOrder[] {
       const f = WorkOrderFilter.parse(input);
       const where: string[] = [];
       const args: Array<string | number> = [];
+      const scope = districtCondition('w.district_id', districts);
+      if (scope) { where.push(scope.sql); args.push(...scope.args); }
       if (f.state) { where.push('w.state = ?'); args.push(f.state); }
       if (f.community) { where.push('w.community_id = ?'); args.push(f.community); }
       if (f.assignee) { where.push('w.assignee = ?'); args.push(f.assignee); }

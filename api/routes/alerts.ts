@@ -1,7 +1,7 @@
-import { actorOf } from '../auth.ts';
+import { actorOf, allow } from '../auth.ts';
+import { districtsOf } from '../scope.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { preHandlerAsyncHookHandler } from 'fastify';
 import { AlertFilter, AlertRecord, CommentRecord, TransitionRecord } from '../../alerts/alert-store.ts';
 import type { AlertService } from '../../alerts/alert-service.ts';
 import type { WorkOrderService } from '../../alerts/work-orders/service.ts';
@@ -15,8 +15,8 @@ const Actor = z.object({ by: z.string().min(1).max(100).optional() });
 /** A POST without a body arrives as null: treat it as {}. */
 const AckBody = Actor.extend({ note: z.string().max(2000).optional() }).nullish().transform((b) => b ?? {});
 
-export const alertRoutes: FastifyPluginAsyncZod<{ alerts: AlertService; workOrders: WorkOrderService; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
-  const guard = { preHandler: opts.requireAdmin };
+export const alertRoutes: FastifyPluginAsyncZod<{ alerts: AlertService; workOrders: WorkOrderService }> = async (app, opts) => {
+  const one = { scope: { object: 'alert' } } as const;
   const security = [{ bearer: [] }];
   const mustGet = (id: number) => {
     const a = opts.alerts.get(id);
@@ -24,11 +24,12 @@ export const alertRoutes: FastifyPluginAsyncZod<{ alerts: AlertService; workOrde
     return a;
   };
 
-  app.get('/alerts', { ...guard, schema: { summary: 'Alerts, newest first', security, querystring: AlertFilter, response: { 200: z.array(AlertRecord) } } },
-    async (request) => opts.alerts.list(request.query));
+  app.get('/alerts', { onRequest: allow.adminsOperatorsTechniciansViewers, config: { scope: { list: 'alert' } }, schema: { summary: 'Alerts, newest first', security, querystring: AlertFilter, response: { 200: z.array(AlertRecord) } } },
+    async (request) => opts.alerts.list(request.query, districtsOf(request)));
 
   app.get('/alerts/:id', {
-    ...guard,
+    onRequest: allow.adminsOperatorsTechniciansViewers,
+    config: one,
     schema: {
       summary: 'One alert with its transitions, comments and work order', security, params: Id,
       response: { 200: AlertRecord.extend({ transitions: z.array(TransitionRecord), comments: z.array(CommentRecord), workOrder: WorkOrder.nullable() }), 404: ErrorBody },
@@ -39,20 +40,23 @@ export const alertRoutes: FastifyPluginAsyncZod<{ alerts: AlertService; workOrde
   });
 
   app.post('/alerts/:id/ack', {
-    ...guard,
+    onRequest: allow.adminsOperatorsTechnicians,
+    config: one,
     schema: { summary: 'Acknowledge a firing alert', security, params: Id, body: AckBody, response: { 200: AlertRecord, 404: ErrorBody, 409: ErrorBody } },
   }, async (request) => opts.alerts.acknowledge(request.params.id, { ...request.body, by: actorOf(request, request.body.by) }));
 
   app.post('/alerts/:id/resolve', {
-    ...guard,
+    onRequest: allow.adminsOperators,
+    config: one,
     schema: {
-      summary: 'Resolve an alert by hand (facility damage needs a note and is resolved by closing its work order)',
+      summary: 'An operator or admin resolves an alert by hand (facility damage needs a note and is resolved by closing its work order)',
       security, params: Id, body: AckBody, response: { 200: AlertRecord, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
     },
   }, async (request) => opts.alerts.resolve(request.params.id, { ...request.body, by: actorOf(request, request.body.by) }));
 
   app.post('/alerts/:id/comments', {
-    ...guard,
-    schema: { summary: 'Comment on an alert', security, params: Id, body: Actor.extend({ text: z.string().trim().min(1).max(4000) }), response: { 201: CommentRecord, 404: ErrorBody } },
+    onRequest: allow.adminsOperatorsTechnicians,
+    config: one,
+    schema: { summary: 'Comment on an alert (and so on its work order)', security, params: Id, body: Actor.extend({ text: z.string().trim().min(1).max(4000) }), response: { 201: CommentRecord, 404: ErrorBody } },
   }, async (request, reply) => reply.code(201).send(opts.alerts.comment(request.params.id, { ...request.body, by: actorOf(request, request.body.by) })));
 };

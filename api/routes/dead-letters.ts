@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { preHandlerAsyncHookHandler } from 'fastify';
+import { allow } from '../auth.ts';
+import { districtsOf } from '../scope.ts';
 import { DeadLetterQuery, type DeadLetters } from '../../ingest/dead-letters.ts';
 
-export const deadLetterRoutes: FastifyPluginAsyncZod<{ deadLetters: DeadLetters; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
+export const deadLetterRoutes: FastifyPluginAsyncZod<{ deadLetters: DeadLetters }> = async (app, opts) => {
   app.get(
     '/dead-letters',
     {
-      preHandler: opts.requireAdmin,
+      onRequest: allow.adminsOperators,
+      config: { scope: { list: 'dead-letter' } },
       schema: {
         summary: 'Refused messages, newest first, filtered by reason, device and time',
         security: [{ bearer: [] }],
@@ -17,6 +19,6 @@ export const deadLetterRoutes: FastifyPluginAsyncZod<{ deadLetters: DeadLetters;
         },
       },
     },
-    async (request) => opts.deadLetters.query(request.query),
+    async (request) => opts.deadLetters.query(request.query, districtsOf(request)),
   );
 };

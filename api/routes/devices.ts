@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { FastifyRequest } from 'fastify';
 import { DeviceRegistration, type DeviceInfo } from '../../contracts/device.ts';
 import { DeviceKind } from '../../contracts/reading.ts';
 import { DeviceBinding, DeviceMove } from '../../contracts/device-lifecycle.ts';
 import type { DeviceRegistry } from '../../registry/devices.ts';
 import type { DeviceLifecycle } from '../../registry/device-lifecycle.ts';
 import { CodedError } from '../../lib/errors.ts';
-import { actorOf, authorize, canAccessDistrict } from '../auth.ts';
+import { actorOf, allow } from '../auth.ts';
+import { canAccessDistrict } from '../scope.ts';
 
 const DeviceView = z.object({
   id: z.string(),
@@ -40,21 +40,19 @@ export interface DeviceRouteDeps {
 }
 
 export const deviceRoutes: FastifyPluginAsyncZod<DeviceRouteDeps> = async (app, opts) => {
-  const readers = authorize(['admin', 'operator', 'technician', 'viewer', 'service']);
-  const provisioners = authorize(['admin', 'operator', 'service']);
-  const managers = authorize(['admin', 'operator']);
-  // Technicians replace devices in the field and may need to re-key one.
-  const rekeyers = authorize(['admin', 'operator', 'technician']);
+  const one = { scope: { object: 'device' } } as const;
+  // Technicians replace devices in the field and may need to re-key one: allow.adminsOperatorsTechnicians.
 
-  /** The device if it exists and lies within the caller's districts: else 404, not revealing it. */
-  const visible = (request: FastifyRequest, id: string): DeviceInfo => {
+  /** The device (a device outside the caller's districts was answered 404 by the scope check). */
+  const existing = (id: string): DeviceInfo => {
     const device = opts.devices.get(id);
-    if (!device || !canAccessDistrict(request.principal, device.districtId)) throw new CodedError('not_found', `no device ${id}`);
+    if (!device) throw new CodedError('not_found', `no device ${id}`);
     return device;
   };
 
   app.post('/devices', {
-    onRequest: provisioners,
+    onRequest: allow.adminsOperatorsServices,
+    config: { scope: { into: 'device' } },
     schema: {
       summary: 'Register a device; its MQTT secret is returned once and only its hash is kept',
       tags: ['devices'],
@@ -62,25 +60,25 @@ export const deviceRoutes: FastifyPluginAsyncZod<DeviceRouteDeps> = async (app, 
       response: { 201: WithSecret, 403: ErrorBody, 409: ErrorBody },
     },
   }, async (request, reply) => {
-    if (!canAccessDistrict(request.principal, request.body.place?.district)) {
-      return reply.code(403).send({ error: 'forbidden', message: 'this token may register devices only in its own districts' });
-    }
     const { device, secret } = await opts.devices.register(request.body);
     return reply.code(201).send({ device: view(device), secret });
   });
 
   app.get('/devices/:id', {
-    onRequest: readers,
+    onRequest: allow.everyRole,
+    config: one,
     schema: { summary: 'One device', tags: ['devices'], params: Id, response: { 200: DeviceView, 404: ErrorBody } },
-  }, async (request) => view(visible(request, request.params.id)));
+  }, async (request) => view(existing(request.params.id)));
 
   app.get('/devices', {
-    onRequest: readers,
+    onRequest: allow.everyRole,
+    config: { scope: { list: 'device' } },
     schema: { summary: "All devices (within the token's districts)", tags: ['devices'], response: { 200: z.array(DeviceView) } },
   }, async (request) => opts.devices.list().filter((d) => canAccessDistrict(request.principal, d.districtId)).map(view));
 
   app.post('/devices/:id/secret', {
-    onRequest: rekeyers,
+    onRequest: allow.adminsOperatorsTechnicians,
+    config: one,
     schema: {
       summary: 'Rotate the MQTT secret: the old one stops working at once and a live connection is dropped',
       tags: ['devices'],
@@ -88,29 +86,32 @@ export const deviceRoutes: FastifyPluginAsyncZod<DeviceRouteDeps> = async (app, 
       response: { 200: WithSecret, 404: ErrorBody },
     },
   }, async (request) => {
-    visible(request, request.params.id);
+    existing(request.params.id);
     const { device, secret } = await opts.lifecycle.rotateSecret(request.params.id);
     return { device: view(device), secret };
   });
 
   app.post('/devices/:id/disable', {
-    onRequest: managers,
+    onRequest: allow.adminsOperators,
+    config: one,
     schema: { summary: 'Disable a device: its connection is dropped, reconnects are refused', tags: ['devices'], params: Id, response: { 200: DeviceView, 404: ErrorBody } },
   }, async (request) => {
-    visible(request, request.params.id);
+    existing(request.params.id);
     return view(opts.lifecycle.setDisabled(request.params.id, true));
   });
 
   app.post('/devices/:id/enable', {
-    onRequest: managers,
+    onRequest: allow.adminsOperators,
+    config: one,
     schema: { summary: 'Enable a disabled device', tags: ['devices'], params: Id, response: { 200: DeviceView, 404: ErrorBody } },
   }, async (request) => {
-    visible(request, request.params.id);
+    existing(request.params.id);
     return view(opts.lifecycle.setDisabled(request.params.id, false));
   });
 
   app.post('/devices/:id/move', {
-    onRequest: managers,
+    onRequest: allow.adminsOperators,
+    config: one,
     schema: {
       summary: 'Move a device to another zone, facility or community; later points carry the new tags',
       tags: ['devices'],
@@ -119,14 +120,15 @@ export const deviceRoutes: FastifyPluginAsyncZod<DeviceRouteDeps> = async (app, 
       response: { 200: DeviceView, 404: ErrorBody },
     },
   }, async (request) => {
-    visible(request, request.params.id);
+    existing(request.params.id);
     const district = opts.lifecycle.districtOf(request.body);
     if (district !== undefined && !canAccessDistrict(request.principal, district)) throw new CodedError('not_found', 'no such place in this token\'s districts');
     return view(opts.lifecycle.move(request.params.id, request.body));
   });
 
   app.patch('/devices/:id', {
-    onRequest: managers,
+    onRequest: allow.adminsOperators,
+    config: one,
     schema: {
       summary: 'Bind a LoRaWAN device to its network-server application (ChirpStack application id, or TTS {application}@{tenant}), or unbind it with null; effective from the next uplink, until an inventory import sets it again',
       tags: ['devices'],
@@ -135,7 +137,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<DeviceRouteDeps> = async (app, 
       response: { 200: DeviceView, 400: InvalidBody, 404: ErrorBody },
     },
   }, async (request) => {
-    const previous = visible(request, request.params.id).lorawanApplication ?? null;
+    const previous = existing(request.params.id).lorawanApplication ?? null;
     const device = opts.lifecycle.bindApplication(request.params.id, request.body);
     // The registry keeps no history of device changes; the log records who changed a binding.
     request.log.info({ device: device.id, lorawanApplication: device.lorawanApplication ?? null, previous, by: actorOf(request) }, 'device LoRaWAN binding set');

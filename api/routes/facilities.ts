@@ -1,7 +1,6 @@
-import { actorOf, canAccessDistrict } from '../auth.ts';
+import { actorOf, allow } from '../auth.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { preHandlerAsyncHookHandler } from 'fastify';
 import type { FacilityBaselines } from '../../health/facility-baselines.ts';
 import type { HealthMonitor } from '../../health/monitor.ts';
 import type { FacilityThresholdCache } from '../../health/facility-thresholds.ts';
@@ -24,16 +23,17 @@ const Thresholds = z.object({
   baseline: z.object({ pitch: z.number(), roll: z.number() }).nullable(),
 });
 
-export const facilityRoutes: FastifyPluginAsyncZod<{ baselines: FacilityBaselines; monitor: HealthMonitor; thresholds: FacilityThresholdCache; requireAdmin: preHandlerAsyncHookHandler; requireReader: preHandlerAsyncHookHandler }> = async (app, opts) => {
-  /** The facility, when this token's districts include it (404 otherwise, as for one that does not exist). */
-  const facilityFor = (request: { principal?: Parameters<typeof canAccessDistrict>[0] }, id: string) => {
+export const facilityRoutes: FastifyPluginAsyncZod<{ baselines: FacilityBaselines; monitor: HealthMonitor; thresholds: FacilityThresholdCache }> = async (app, opts) => {
+  // Outside the caller's districts the scope check (config.scope) answers 404 first.
+  const facilityFor = (id: string) => {
     const row = opts.baselines.get(id);
-    if (!row || !canAccessDistrict(request.principal, row.districtId)) throw new CodedError('not_found', `no facility ${id}`);
+    if (!row) throw new CodedError('not_found', `no facility ${id}`);
     return row;
   };
 
   app.get('/facilities/:id/thresholds', {
-    preHandler: opts.requireReader,
+    onRequest: allow.adminsOperatorsTechniciansViewers,
+    config: { scope: { object: 'facility' } },
     schema: {
       summary: 'The tilt thresholds the rules judge this facility by now, and where they come from',
       security: [{ bearer: [] }],
@@ -41,7 +41,7 @@ export const facilityRoutes: FastifyPluginAsyncZod<{ baselines: FacilityBaseline
       response: { 200: Thresholds, 404: ErrorBody },
     },
   }, async (request) => {
-    const row = facilityFor(request, request.params.id);
+    const row = facilityFor(request.params.id);
     const t = opts.thresholds.of(row.id, row.type);
     return {
       facilityId: row.id, type: row.type, source: opts.thresholds.sourceOf(row.id),
@@ -51,7 +51,8 @@ export const facilityRoutes: FastifyPluginAsyncZod<{ baselines: FacilityBaseline
   });
 
   app.post('/facilities/:id/calibrate', {
-    preHandler: opts.requireAdmin,
+    onRequest: allow.adminsOperatorsTechnicians,
+    config: { scope: { object: 'facility' } },
     schema: {
       summary: 'Set the tilt baseline: the given angles, or the latest reading (the facility as it stands now)',
       security: [{ bearer: [] }],
@@ -63,7 +64,7 @@ export const facilityRoutes: FastifyPluginAsyncZod<{ baselines: FacilityBaseline
     },
   }, async (request) => {
     const { id } = request.params;
-    facilityFor(request, id);
+    facilityFor(id);
     const given = request.body.pitch !== undefined && request.body.roll !== undefined ? { pitch: request.body.pitch, roll: request.body.roll } : undefined;
     const baseline = given ?? opts.monitor.lastAngles(id);
     if (!baseline) throw new CodedError('conflict', `facility ${id} has sent no tilt reading yet; give pitch and roll`);

@@ -3,11 +3,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Metrics } from '../../lib/metrics.ts';
 
 export const healthRoutes: FastifyPluginAsyncZod<{ metrics: Metrics; readiness: Record<string, () => Promise<boolean> | boolean> }> = async (app, opts) => {
-  app.get('/healthz', { schema: { summary: 'Liveness: the process serves requests', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+  const probe = { scope: { global: 'probes and metrics describe the process, not a place' } } as const;
+  app.get('/healthz', { config: probe, schema: { summary: 'Liveness: the process serves requests', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
   app.get(
     '/readyz',
     {
+      config: probe,
       schema: {
         summary: 'Readiness: InfluxDB reachable and the broker listening',
         response: { 200: z.object({ ready: z.boolean(), checks: z.record(z.string(), z.boolean()) }), 503: z.object({ ready: z.boolean(), checks: z.record(z.string(), z.boolean()) }) },
@@ -21,7 +23,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ metrics: Metrics; readiness: 
     },
   );
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
+  app.get('/metrics', { config: probe, schema: { summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
     const body = await opts.metrics.registry.metrics();
     return reply.type(opts.metrics.registry.contentType).send(body);
   });

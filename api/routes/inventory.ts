@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { preHandlerAsyncHookHandler } from 'fastify';
+import { allow } from '../auth.ts';
 import { DeviceCredential, ImportReport, Inventory } from '../../contracts/inventory.ts';
 import type { InventoryService } from '../../inventory/service.ts';
 import { parseInventoryText, validateInventory } from '../../inventory/parse.ts';
@@ -12,15 +12,18 @@ const ProblemBody = ErrorBody.extend({
 });
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 const SOURCE = 'request body';
+/** Admins only, and an admin token is never confined to districts. */
+const WHOLE_CITY = 'the whole city\'s inventory; admins only, never confined';
 
-export const inventoryRoutes: FastifyPluginAsyncZod<{ inventory: InventoryService; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
+export const inventoryRoutes: FastifyPluginAsyncZod<{ inventory: InventoryService }> = async (app, opts) => {
   // YAML bodies stay text until the inventory parser reads them, so problems carry line numbers.
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   app.put(
     '/inventory',
     {
-      preHandler: opts.requireAdmin,
+      onRequest: allow.admins,
+      config: { scope: { global: WHOLE_CITY } },
       // The inventory parser validates the body itself (same messages as the CLI: path,
       // problem, line); the schema is here for the OpenAPI document.
       validatorCompiler: (route) => (route.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(route as unknown as Parameters<typeof validatorCompiler>[0])),
@@ -52,7 +55,8 @@ export const inventoryRoutes: FastifyPluginAsyncZod<{ inventory: InventoryServic
   app.get(
     '/inventory',
     {
-      preHandler: opts.requireAdmin,
+      onRequest: allow.admins,
+      config: { scope: { global: WHOLE_CITY } },
       schema: {
         summary: 'The live registry as an inventory document (retired rows left out); YAML with Accept: application/yaml',
         security: [{ bearer: [] }],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { preHandlerAsyncHookHandler } from 'fastify';
+import { allow } from '../auth.ts';
+import { districtsOf } from '../scope.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { OUTBOX_STATES, OutboxQuery, type Outbox } from '../../notify/outbox.ts';
 import { NewSilence, SilenceView, type SilenceStore } from '../../notify/silences.ts';
@@ -28,14 +29,14 @@ export interface NotificationRouteDeps {
   outbox: Outbox;
   silences: SilenceStore;
   clock: Clock;
-  requireAdmin: preHandlerAsyncHookHandler;
 }
 
 export const notificationRoutes: FastifyPluginAsyncZod<NotificationRouteDeps> = async (app, opts) => {
   app.get(
     '/notifications',
     {
-      preHandler: opts.requireAdmin,
+      onRequest: allow.adminsOperators,
+      config: { scope: { list: 'notification' } },
       schema: {
         summary: 'Notification deliveries, newest first: state, attempts and the last error per channel (never the channel secrets)',
         security: [{ bearer: [] }],
@@ -43,13 +44,14 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRouteDeps> = 
         response: { 200: z.array(NotificationView) },
       },
     },
-    async (request) => opts.outbox.list(request.query),
+    async (request) => opts.outbox.list(request.query, districtsOf(request)),
   );
 
   app.post(
     '/notifications/:id/retry',
     {
-      preHandler: opts.requireAdmin,
+      onRequest: allow.adminsOperators,
+      config: { scope: { object: 'notification' } },
       schema: {
         summary: 'Queue a notification that was given up on for a fresh round of attempts (after fixing the endpoint)',
         security: [{ bearer: [] }],
@@ -68,9 +70,11 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRouteDeps> = 
   app.post(
     '/silences',
     {
-      preHandler: opts.requireAdmin,
+      onRequest: allow.adminsOperators,
+      config: { scope: { into: 'silence' } },
       schema: {
-        summary: 'Silence notifications for a maintenance window (by community, subject and/or kind); held items go out after it if still firing',
+        summary: 'Silence notifications for a maintenance window (by community, subject and/or kind); held items go out after it if still firing. '
+          + 'A token confined to districts must name a community within them (403 otherwise)',
         security: [{ bearer: [] }],
         body: NewSilence,
         response: { 201: SilenceView, 400: ErrorBody },
@@ -88,7 +92,8 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRouteDeps> = 
   app.get(
     '/silences',
     {
-      preHandler: opts.requireAdmin,
+      onRequest: allow.adminsOperators,
+      config: { scope: { list: 'silence' } },
       schema: {
         summary: 'Silences: active and scheduled ones, plus ended ones with expired=true',
         security: [{ bearer: [] }],
@@ -102,7 +107,8 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRouteDeps> = 
   app.delete(
     '/silences/:id',
     {
-      preHandler: opts.requireAdmin,
+      onRequest: allow.adminsOperators,
+      config: { scope: { object: 'silence' } },
       schema: {
         summary: 'End a silence now by deleting it',
         security: [{ bearer: [] }],

@@ -1,7 +1,7 @@
-import { actorOf } from '../auth.ts';
+import { actorOf, allow } from '../auth.ts';
+import { districtsOf } from '../scope.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { preHandlerAsyncHookHandler } from 'fastify';
 import type { WorkOrderService } from '../../alerts/work-orders/service.ts';
 import { WorkOrder, WorkOrderEvent, WorkOrderFilter } from '../../alerts/work-orders/store.ts';
 import { workOrdersToCsv } from '../../alerts/work-orders/csv.ts';
@@ -19,30 +19,47 @@ const BODIES = {
   // A POST without a body arrives as null: treat it as {} so the defaults apply.
   accept: z.object({ by }).nullish().transform((b) => b ?? {}),
   resolve: z.object({ by, note: z.string().trim().min(1).max(4000), photoUrl: z.url().optional() }),
-  verify: z.object({ by, note: z.string().max(4000).optional() }).nullish().transform((b) => b ?? {}),
+  verify: z.object({
+    by,
+    note: z.string().max(4000).optional(),
+    /** An admin verifying their own fix; recorded in the work order's history. */
+    overrideSeparation: z.boolean().optional(),
+  }).nullish().transform((b) => b ?? {}),
   reject: z.object({ by, note: z.string().trim().min(1).max(4000) }),
 } as const;
 
 const SUMMARIES: Record<keyof typeof BODIES, string> = {
-  assign: 'Assign (or reassign) the work order to a technician',
+  assign: 'An operator or admin assigns (or reassigns) the work order to a technician',
   accept: 'The technician accepts the work order (acknowledges its alert if still firing)',
   resolve: 'Record the fix: a note and optionally a photo URL',
-  verify: 'An operator verifies the fix and closes the work order (销号); its alert is resolved',
-  reject: 'An operator finds the fix insufficient and sends it back to the technician',
+  verify: 'An operator or admin other than the one who resolved it verifies the fix and closes the work order (销号); its alert is resolved. '
+    + 'An admin may verify their own fix with overrideSeparation=true, recorded in the history',
+  reject: 'An operator or admin finds the fix insufficient and sends it back to the technician',
 };
 
-export const workOrderRoutes: FastifyPluginAsyncZod<{ workOrders: WorkOrderService; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
-  const guard = { preHandler: opts.requireAdmin };
+/** Who may take each step (api/policy.ts states the same policy for the tests). */
+const GUARDS: Record<keyof typeof BODIES, typeof allow[keyof typeof allow]> = {
+  assign: allow.adminsOperators,
+  accept: allow.adminsOperatorsTechnicians,
+  resolve: allow.adminsOperatorsTechnicians,
+  verify: allow.adminsOperators,
+  reject: allow.adminsOperators,
+};
+
+export const workOrderRoutes: FastifyPluginAsyncZod<{ workOrders: WorkOrderService }> = async (app, opts) => {
   const security = [{ bearer: [] }];
+  const readers = allow.adminsOperatorsTechniciansViewers;
 
-  app.get('/work-orders', { ...guard, schema: { summary: 'Work orders, newest first, with filters', security, querystring: WorkOrderFilter, response: { 200: z.array(WorkOrder) } } },
-    async (request) => opts.workOrders.list(request.query));
+  app.get('/work-orders', { onRequest: readers, config: { scope: { list: 'work-order' } }, schema: { summary: 'Work orders, newest first, with filters', security, querystring: WorkOrderFilter, response: { 200: z.array(WorkOrder) } } },
+    async (request) => opts.workOrders.list(request.query, districtsOf(request)));
 
-  app.get('/work-orders.csv', { ...guard, schema: { summary: 'The ledger as CSV (same filters)', security, querystring: WorkOrderFilter } },
-    async (request, reply) => reply.type('text/csv; charset=utf-8').header('Content-Disposition', 'attachment; filename="work-orders.csv"').send(workOrdersToCsv(opts.workOrders.list(request.query))));
+  app.get('/work-orders.csv', { onRequest: readers, config: { scope: { list: 'work-order' } }, schema: { summary: 'The ledger as CSV (same filters)', security, querystring: WorkOrderFilter } },
+    async (request, reply) => reply.type('text/csv; charset=utf-8').header('Content-Disposition', 'attachment; filename="work-orders.csv"')
+      .send(workOrdersToCsv(opts.workOrders.list(request.query, districtsOf(request)))));
 
   app.get('/work-orders/:id', {
-    ...guard,
+    onRequest: readers,
+    config: { scope: { object: 'work-order' } },
     schema: { summary: 'One work order with its full history', security, params: Id, response: { 200: WorkOrder.extend({ history: z.array(WorkOrderEvent) }), 404: ErrorBody } },
   }, async (request) => {
     const wo = opts.workOrders.get(request.params.id);
@@ -52,11 +69,15 @@ export const workOrderRoutes: FastifyPluginAsyncZod<{ workOrders: WorkOrderServi
 
   for (const action of Object.keys(BODIES) as Array<keyof typeof BODIES>) {
     app.post(`/work-orders/:id/${action}`, {
-      ...guard,
-      schema: { summary: SUMMARIES[action], security, params: Id, body: BODIES[action], response: { 200: WorkOrder, 404: ErrorBody, 409: ErrorBody } },
+      onRequest: GUARDS[action],
+      config: { scope: { object: 'work-order' } },
+      schema: { summary: SUMMARIES[action], security, params: Id, body: BODIES[action], response: { 200: WorkOrder, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody } },
     }, async (request) => {
-      const { by: onBehalfOf, ...rest } = request.body as { by?: string } & Record<string, unknown>;
-      return opts.workOrders.act(request.params.id, { action, ...rest } as WorkOrderAction, actorOf(request, onBehalfOf));
+      const { by: onBehalfOf, overrideSeparation, ...rest } = request.body as { by?: string; overrideSeparation?: boolean } & Record<string, unknown>;
+      if (overrideSeparation && request.principal?.role !== 'admin') throw new CodedError('forbidden', 'only an admin may override the separation of fix and verification');
+      // Who signs a verification off signs as themselves; only an admin may enter it for someone.
+      const actor = action === 'verify' && request.principal?.role !== 'admin' ? actorOf(request) : actorOf(request, onBehalfOf);
+      return opts.workOrders.act(request.params.id, { action, ...rest } as WorkOrderAction, actor, { overrideSeparation });
     });
   }
 };

@@ -1,7 +1,6 @@
-import { actorOf } from '../auth.ts';
+import { actorOf, allow } from '../auth.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { preHandlerAsyncHookHandler } from 'fastify';
 import { DECISION_ACTIONS, type Decision } from '../../rules/irrigation/state.ts';
 import { validateWindow } from '../../rules/irrigation/windows.ts';
 import { ZoneOverride } from '../../irrigation/store.ts';
@@ -30,9 +29,10 @@ const Accepted = z.object({ decisions: z.array(DecisionView) });
 /** Decisions that refuse an operator's request rather than act on it. */
 const REFUSALS = new Set(['already_running', 'no_valve', 'freeze', 'budget', 'paused', 'seasonal_off']);
 
-export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine; requireAdmin: preHandlerAsyncHookHandler }> = async (app, opts) => {
+export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine }> = async (app, opts) => {
   const { irrigation } = opts;
-  const secured = { preHandler: opts.requireAdmin };
+  // Operators and admins run the zones; a zone outside the caller's districts answers 404 (config.scope).
+  const secured = { onRequest: allow.adminsOperators, config: { scope: { object: 'zone' } } } as const;
   const notFound = (id: string) => ({ error: 'not_found', message: `no zone ${id}` });
 
   app.get('/zones/:id/irrigation', {
@@ -61,8 +61,13 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine; r
     ...secured,
     schema: { summary: 'Alert signals the zone raised and cleared (valve_no_ack, valve_no_effect, watering_needed)', security: [{ bearer: [] }], params: Params,
       querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
-      response: { 200: z.array(z.object({ id: z.number(), at: z.number(), action: z.string(), kind: z.string(), severity: z.string().nullable(), message: z.string().nullable(), details: z.unknown() })) } },
-  }, async (request) => irrigation.signals(request.params.id, request.query.limit));
+      response: { 200: z.array(z.object({ id: z.number(), at: z.number(), action: z.string(), kind: z.string(), severity: z.string().nullable(), message: z.string().nullable(), details: z.unknown() })), 404: ErrorBody } },
+  }, async (request, reply) => {
+    // 404 for an unknown zone, as its decisions answer: an empty list would tell a confined
+    // caller which zones exist elsewhere (those answer 404 through config.scope).
+    if (!irrigation.status(request.params.id)) return reply.code(404).send(notFound(request.params.id));
+    return irrigation.signals(request.params.id, request.query.limit);
+  });
 
   const operate = (path: string, summary: string, body: z.ZodType, toEvent: (body: never, by: string) => Parameters<IrrigationEngine['dispatch']>[1]) => {
     app.post(path, {

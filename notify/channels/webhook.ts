@@ -11,7 +11,7 @@ export const TIMESTAMP_HEADER = 'x-greenspace-timestamp';
 export const DELIVERY_HEADER = 'x-greenspace-delivery';
 
 /**
- * The generic webhook scheme (see notify/WEBHOOK.md):
+ * The generic webhook scheme (notify/README.md, "Generic webhook signature", for receivers):
  *   X-Greenspace-Signature: sha256=<lowercase hex HMAC-SHA256(secret, raw body bytes)>
  *   X-Greenspace-Timestamp: <epoch ms of this attempt>, equal to the body's `timestamp`
  *   X-Greenspace-Delivery:  <delivery id>, the same on every retry of one message

@@ -1,4 +1,4 @@
--- Irrigation (issue 5): per-zone decider state, the decision log, operator overrides,
+-- Irrigation: per-zone decider state, the decision log, operator overrides,
 -- and the alert signals raised until the alert service takes them over.
 
 -- The decider's state as JSON (rules/irrigation/state.ts), so a restart resumes or closes a run safely.

@@ -1,4 +1,4 @@
--- Notifications (notify/): teams until the inventory owns them, silences, the
+-- Notifications (notify/): teams the notify config adds beside the inventory's, silences, the
 -- alerts the notifier follows, items waiting for their group window, and the outbox.
 
 -- contracts/team.ts Team as JSON, keyed by id.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { ROLES, type Role } from '../../../contracts/access.ts';
 
-type Operation = { 'x-roles'?: Role[]; summary?: string; responses?: Record<string, unknown> };
+type Operation = { 'x-roles'?: Role[]; 'x-scope'?: string; summary?: string; responses?: Record<string, unknown> };
 /** Routes anyone may call: probes, metrics (scraped from the private network) and the docs themselves. */
 const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics']);
 
@@ -42,11 +42,13 @@ describe('API access control', () => {
   });
   afterAll(async () => t?.stop());
 
-  it('documents every route it serves in /docs/json, each with a summary and declared roles unless public', () => {
+  it('documents every route it serves in /docs/json, each with a summary, its district scope, and declared roles unless public', () => {
     const documented = operations.map((o) => `${o.method} ${o.path}`).sort();
     expect(documented).toEqual(servedRoutes(t.app.api.printRoutes({ commonPrefix: false })));
     for (const { method, path, op } of operations) {
       expect(op.summary, `${method} ${path} summary`).toBeTruthy();
+      // Registration refuses a route without one (api/scope.ts); policy.test.ts checks what it does.
+      expect(op['x-scope'], `${method} ${path} declares its district scope`).toMatch(/^(global|object:|list:|into:)/);
       if (PUBLIC.has(`${method} ${path}`)) continue;
       expect(op['x-roles'], `${method} ${path} declares its roles`).toEqual(expect.arrayContaining([expect.any(String)]));
       expect(Object.keys(op.responses ?? {}), `${method} ${path} documents its refusals`).toEqual(expect.arrayContaining(['401', '403', '429']));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canAccessDistrict, createAccessControl } from '../../../api/auth.ts';
+import { createAccessControl } from '../../../api/auth.ts';
+import { canAccessDistrict } from '../../../api/scope.ts';
 import { createManualClock } from '../../../lib/clock.ts';
 import type { Principal } from '../../../contracts/access.ts';
 

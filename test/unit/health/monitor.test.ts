@@ -6,7 +6,7 @@ import { createLogger } from '../../../lib/logger.ts';
 import type { AcceptedReading, ReadingFields } from '../../../contracts/reading.ts';
 import { createLedger, MIN } from '../alerts/helpers.ts';
 
-/** A monitor over a real registry and alert service; the gateway port is a fake, as the inventory's is not here yet. */
+/** A monitor over a real registry and alert service; the gateway port is a fake here (gateway-port.test.ts covers the registry's). */
 async function setup(gateways: GatewayPort = { gatewayOf: () => undefined }) {
   const ledger = createLedger();
   const registry = createDeviceRegistry(ledger.db);

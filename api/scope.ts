@@ -1,0 +1,135 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { Principal } from '../contracts/access.ts';
+
+/**
+ * District scope, as one mechanism. A token may be confined to districts; everything that
+ * belongs to a place is then visible only inside them. Each route says in
+ * `config.scope` what it touches, and `installScope` enforces it for every route, so a
+ * route cannot forget the check: a route without a declaration fails at registration.
+ *
+ * - `{ global: why }`: touches nothing that belongs to a place (tokens, service
+ *   accounts, probes, the whole-city inventory that only unconfined admins use).
+ * - `{ object: kind }`: one object named by a path parameter (`id` unless `param` says
+ *   otherwise). Outside the caller's districts it answers 404 before the handler runs, the
+ *   same answer as for an object that does not exist, so existence does not leak.
+ * - `{ list: kind }`: a list. The handler passes `districtsOf(request)` to its query (so a
+ *   `limit` counts visible rows), and every item of the JSON answer (or of its `items`
+ *   field) outside the caller's districts is dropped before serialization, whatever the
+ *   handler did.
+ * - `{ into: kind }`: creates something in a place the body names; a place outside the
+ *   caller's districts (or none, for a confined caller) is refused with 403.
+ *
+ * Objects without a district (a device not placed yet, a silence by kind only) lie outside
+ * every confinement: only unconfined tokens see them.
+ */
+export const OBJECT_KINDS = ['device', 'zone', 'facility', 'alert', 'work-order', 'notification', 'silence'] as const;
+export type ObjectKind = (typeof OBJECT_KINDS)[number];
+export const LIST_KINDS = ['device', 'alert', 'work-order', 'notification', 'silence', 'dead-letter', 'scorecard-row'] as const;
+export type ListKind = (typeof LIST_KINDS)[number];
+export const INTO_KINDS = ['device', 'silence'] as const;
+export type IntoKind = (typeof INTO_KINDS)[number];
+
+export type ScopeDeclaration =
+  | { global: string }
+  | { object: ObjectKind; param?: string }
+  | { list: ListKind; items?: string }
+  | { into: IntoKind };
+
+declare module 'fastify' {
+  interface FastifyContextConfig { scope?: ScopeDeclaration }
+}
+
+/** `undefined`: no such object (the handler answers its own 404); `null`: it exists in no district. */
+export type DistrictOfObject = (id: string) => string | null | undefined;
+
+/** How the API finds the district of each kind of thing; given by buildApi from its services. */
+export interface ScopeResolvers {
+  object: Partial<Record<ObjectKind, DistrictOfObject>>;
+  /** The district of one item of a list answer. */
+  item: Partial<Record<ListKind, (item: never) => string | null | undefined>>;
+  /** The district of the place a creating request's body names (undefined: it names none). */
+  into: Partial<Record<IntoKind, (body: never) => string | null | undefined>>;
+}
+
+/** Each kind's name in a 404, worded as its handler words a missing one, so the two answers are the same. */
+const LABELS: Record<ObjectKind, string> = {
+  device: 'device', zone: 'zone', facility: 'facility', alert: 'alert', 'work-order': 'work order', notification: 'abandoned notification', silence: 'silence',
+};
+
+/** Confined tokens see only their districts; a thing without a district is outside every confinement. */
+export function canAccessDistrict(principal: Principal | undefined, districtId: string | null | undefined): boolean {
+  if (!principal?.districts) return true;
+  return districtId !== undefined && districtId !== null && principal.districts.includes(districtId);
+}
+
+/** The caller's districts for a list query: undefined = the whole city. */
+export function districtsOf(request: FastifyRequest): readonly string[] | undefined {
+  return request.principal?.districts;
+}
+
+const asList = (hooks: unknown): unknown[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
+
+function describe(scope: ScopeDeclaration): string {
+  if ('global' in scope) return 'global';
+  if ('object' in scope) return `object:${scope.object}`;
+  if ('list' in scope) return `list:${scope.list}`;
+  return `into:${scope.into}`;
+}
+
+/** The hook that enforces one route's declaration, or undefined for a global route. */
+function enforcerOf(route: RouteOptions, scope: ScopeDeclaration, resolvers: ScopeResolvers): { stage: 'preValidation' | 'preHandler' | 'preSerialization'; hook: unknown } | undefined {
+  const where = `${String(route.method)} ${route.url}`;
+  if ('global' in scope) return undefined;
+  if ('object' in scope) {
+    const resolve = resolvers.object[scope.object];
+    if (!resolve) throw new Error(`${where}: no district resolver for object kind ${scope.object}`);
+    const param = scope.param ?? 'id';
+    // preValidation: a hidden object answers 404 whatever the body, as a missing one would.
+    const hook = async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!request.principal?.districts) return;
+      const id = String((request.params as Record<string, unknown>)[param] ?? '');
+      const district = resolve(id);
+      if (district !== undefined && !canAccessDistrict(request.principal, district)) {
+        return reply.code(404).send({ error: 'not_found', message: `no ${LABELS[scope.object]} ${id}` });
+      }
+    };
+    return { stage: 'preValidation', hook };
+  }
+  if ('list' in scope) {
+    const districtOf = resolvers.item[scope.list] as ((item: unknown) => string | null | undefined) | undefined;
+    if (!districtOf) throw new Error(`${where}: no district resolver for list kind ${scope.list}`);
+    const hook = async (request: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
+      if (!request.principal?.districts) return payload;
+      const keep = (items: unknown) => (Array.isArray(items) ? items.filter((item) => canAccessDistrict(request.principal, districtOf(item))) : items);
+      if (scope.items === undefined) return keep(payload);
+      return payload && typeof payload === 'object' ? { ...payload, [scope.items]: keep((payload as Record<string, unknown>)[scope.items]) } : payload;
+    };
+    return { stage: 'preSerialization', hook };
+  }
+  const placeOf = resolvers.into[scope.into] as ((body: unknown) => string | null | undefined) | undefined;
+  if (!placeOf) throw new Error(`${where}: no district resolver for into kind ${scope.into}`);
+  // preHandler: the body is validated, so the place it names is well-formed.
+  const hook = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!request.principal?.districts) return;
+    if (!canAccessDistrict(request.principal, placeOf(request.body))) {
+      return reply.code(403).send({ error: 'forbidden', message: `this token may create a ${scope.into} only in a place within its districts` });
+    }
+  };
+  return { stage: 'preHandler', hook };
+}
+
+/**
+ * Install the scope check on the root instance, after installAccessControl (the principal
+ * is settled by the route's guard, in onRequest) and before any route. Routes under
+ * `exempt` prefixes (the docs UI a plugin registers) need no declaration.
+ */
+export function installScope(app: FastifyInstance, resolvers: ScopeResolvers, exempt: readonly string[] = ['/docs']): void {
+  app.addHook('onRoute', (route: RouteOptions) => {
+    if (exempt.some((prefix) => route.url === prefix || route.url.startsWith(`${prefix}/`))) return;
+    const scope = route.config?.scope;
+    if (!scope) throw new Error(`${String(route.method)} ${route.url} declares no district scope (config.scope): see api/scope.ts`);
+    const enforcer = enforcerOf(route, scope, resolvers);
+    if (enforcer) route[enforcer.stage] = [enforcer.hook, ...asList(route[enforcer.stage])] as never;
+    route.schema = { ...route.schema, 'x-scope': describe(scope) } as RouteOptions['schema'];
+  });
+}
