@@ -36,6 +36,8 @@ import { createNotificationService } from './notify/service.ts';
 import { loadRulesConfig, type RulesConfig } from './health/rules-config.ts';
 import { startIrrigation, type IrrigationTime } from './irrigation/start.ts';
 import type { IrrigationSettings } from './rules/irrigation/settings.ts';
+import { startWeather, type StartWeatherDeps } from './weather/start.ts';
+import { acquireDataDirLock } from './lib/data-dir-lock.ts';
 
 export type App = Awaited<ReturnType<typeof startApp>>;
 
@@ -56,6 +58,8 @@ export async function startApp(
     irrigation?: Partial<IrrigationSettings>;
     /** The irrigation tick and timers on another clock than the wall's (simulated runs). */
     irrigationTime?: IrrigationTime;
+    /** Weather request timeout, size limit and poll timer (tests). */
+    weather?: StartWeatherDeps['options'];
   } = {},
 ) {
   const clock = options.clock ?? systemClock;
@@ -64,6 +68,8 @@ export async function startApp(
   const rulesConfig = options.rules ?? loadRulesConfig(process.env);
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  // Held while the server runs: the CLI's writing commands refuse this directory and point to the API.
+  const dataDirLock = acquireDataDirLock(dataDir, 'server');
   const metrics = createMetrics();
   const adminToken = config.adminToken ?? loadOrCreateAdminToken(dataDir, logger);
 
@@ -253,6 +259,11 @@ export async function startApp(
     signal: (alert) => health.alerts.apply(alert),
   });
 
+  // Weather (GS_WEATHER_URL): forecast rain and frost into the zones' forecast input; ET0 for the controller.
+  const weather = startWeather({
+    config, db, city, zones: irrigation.forecasts, clock, logger, registry: metrics.registry, options: options.weather,
+  });
+
   const api: FastifyInstance = await buildApi({
     logger,
     metrics,
@@ -273,6 +284,8 @@ export async function startApp(
   });
   await api.listen({ port: config.httpPort, host: config.httpHost });
   const httpPort = (api.server.address() as { port: number }).port;
+  const apiHost = ['0.0.0.0', '::'].includes(config.httpHost) ? '127.0.0.1' : config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
+  dataDirLock.setUrl(`http://${apiHost}:${httpPort}`);
   logger.info({ mqttPort: broker.port, httpPort, influxUrl, dataDir }, 'greenspace started');
 
   let stopping: Promise<void> | undefined;
@@ -293,6 +306,8 @@ export async function startApp(
     notifications,
     health,
     irrigation: irrigation.engine,
+    /** The weather feed, when GS_WEATHER_URL is set. */
+    weather,
     /** Orderly stop: no new readings, pending appends durable, backlog shipped within the deadline. */
     stop(options: { drainMs?: number } = {}): Promise<void> {
       stopping ??= (async () => {
@@ -306,6 +321,7 @@ export async function startApp(
         await source?.close();
         await broker.close();
         await api.close();
+        await weather?.stop();
         await irrigation.stop();
         await health.stop();
         await notifications.stop();
@@ -319,6 +335,7 @@ export async function startApp(
         deadLetters.close();
         db.close();
         await managed?.stop();
+        dataDirLock.release();
         logger.info('greenspace stopped');
       })();
       return stopping;

@@ -1,24 +1,62 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from './config/config.ts';
 import { openDb } from './registry/db.ts';
 import { createInventoryImporter } from './inventory/apply.ts';
 import { exportInventory, formatInventory } from './inventory/export.ts';
-import { defaultCredentialsPath, formatOf, openCredentialsFile, readInventoryFile } from './inventory/files.ts';
+import { defaultCredentialsPath, formatCredentials, formatOf, openCredentialsFile, readInventoryFile } from './inventory/files.ts';
+import { acquireDataDirLock, describeLock, readDataDirLock } from './lib/data-dir-lock.ts';
 import { formatProblem } from './inventory/problems.ts';
 import type { DeviceCredential, ImportReport } from './contracts/inventory.ts';
 
-/** Operator commands that work on the data directory directly (no running server needed). */
+/** Operator commands on the data directory (reads, and writes while no server holds it) or through a running server's API. */
 const out = (s: string): void => void process.stdout.write(s);
 const fail = (s: string, code = 1): never => {
   process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
   process.exit(code);
 };
 
-const dbPath = (dataDir: string | undefined): string => join(resolve(dataDir ?? loadConfig(process.env).dataDir), 'greenspace.db');
+/**
+ * The registry of an existing data directory. A mistyped path must not become a new empty
+ * registry: the directory must exist, and reading needs its greenspace.db. Writing needs the
+ * directory to itself: a running server holds it (lib/data-dir-lock.ts) and would keep
+ * serving what it cached (a retired device still publishing), so writes go through its API.
+ */
+function openDataDir(dataDirOption: string | undefined, mode: 'read' | 'preview' | 'write', retry?: string) {
+  const dir = resolve(dataDirOption ?? loadConfig(process.env).dataDir);
+  const source = dataDirOption !== undefined ? '--data-dir' : process.env.GS_DATA_DIR ? 'GS_DATA_DIR' : 'the default ./data';
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    return fail(`data directory ${dir} (${source}) does not exist: check the path; the server creates it at its first start`);
+  }
+  const path = join(dir, 'greenspace.db');
+  if (mode === 'read' && !existsSync(path)) return fail(`no registry in ${dir} (${source}): greenspace.db is missing; check the path`);
+  // A dry run before the first import previews against an empty registry, creating no file.
+  if (mode === 'preview') return { db: openDb(existsSync(path) ? path : ':memory:'), release: () => undefined };
+  if (mode === 'read') return { db: openDb(path), release: () => undefined };
+  const held = readDataDirLock(dir);
+  if (held) {
+    const via = held.url && retry ? `\nwrite through it instead: ${retry} --url ${held.url} (admin token: --token or GS_ADMIN_TOKEN)` : '';
+    return fail(`data directory ${dir} is in use by ${describeLock(held)}; not writing under it${via}`);
+  }
+  const lock = acquireDataDirLock(dir, `cli ${process.argv.slice(2, 4).join(' ')}`);
+  return { db: openDb(path), release: () => lock.release() };
+}
+
+/** Where new secrets go: a 0600 file (never overwritten), or stdout when asked with `--credentials -`. */
+const credentialsTarget = (option: string | undefined, file: string) =>
+  option === '-'
+    ? { path: 'stdout', write: (c: DeviceCredential[]) => void process.stdout.write(formatCredentials(c)), discard: () => undefined }
+    : openCredentialsFile(option ?? defaultCredentialsPath(file, new Date()));
+
+/** The report of an import whose secrets go to stdout goes to stderr, so the CSV can be piped. */
+let reportTo = (s: string): void => out(s);
+const announce = (target: { path: string }, count: number): void => {
+  if (target.path !== 'stdout') out(`secrets of ${count} new devices written to ${target.path} (mode 0600): they are not stored anywhere else\n`);
+};
 
 function printReport(report: ImportReport, verb: string): void {
+  const out = reportTo;
   const rows = Object.entries(report.tables).filter(([, c]) => c.inserted + c.updated + c.retired + c.deleted > 0);
   out(`${verb}: ${report.totals.inserted} inserted, ${report.totals.updated} updated, ${report.totals.retired} retired, ${report.totals.deleted} deleted (${report.rowsWritten} rows written)\n`);
   for (const [table, c] of rows) out(`  ${table.padEnd(17)} +${c.inserted} ~${c.updated} retired ${c.retired} deleted ${c.deleted}\n`);
@@ -31,7 +69,7 @@ function printReport(report: ImportReport, verb: string): void {
 async function importRemote(file: string, opts: { url: string; token?: string; prune: boolean; dryRun: boolean; credentials?: string }): Promise<void> {
   const token = opts.token ?? process.env.GS_ADMIN_TOKEN;
   if (!token) return fail('--url needs an admin token: --token or GS_ADMIN_TOKEN', 2);
-  const credentials = opts.dryRun ? undefined : openCredentialsFile(opts.credentials ?? defaultCredentialsPath(file, new Date()));
+  const credentials = opts.dryRun ? undefined : credentialsTarget(opts.credentials, file);
   const url = new URL(`/api/v1/inventory?prune=${opts.prune}&dryRun=${opts.dryRun}`, opts.url);
   const res = await fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' }, body: readFileSync(file, 'utf8') })
     .catch((error: unknown) => {
@@ -49,7 +87,7 @@ async function importRemote(file: string, opts: { url: string; token?: string; p
   if (!credentials) return;
   if (fresh.length === 0) return credentials.discard();
   credentials.write(fresh);
-  out(`secrets of ${fresh.length} new devices written to ${credentials.path} (mode 0600): they are not stored anywhere else\n`);
+  announce(credentials, fresh.length);
 }
 
 const program = new Command().name('greenspace').description('Greenspace monitoring: operator commands');
@@ -71,19 +109,20 @@ inventory.command('import')
   .addOption(dataDirOption)
   .option('--prune', 'delete rows the file no longer lists (default: retire them)', false)
   .option('--dry-run', 'report what would change and write nothing', false)
-  .option('--credentials <file>', 'where to write new devices\' secrets (default: ./<name>-credentials-<time>.csv)')
+  .option('--credentials <file>', 'where to write new devices\' secrets (default: ./<name>-credentials-<time>.csv, git-ignored); - prints them to stdout')
   .option('--url <url>', 'import through a running server\'s API (e.g. http://127.0.0.1:3000) instead of the data directory')
   .option('--token <token>', 'admin bearer token for --url (default: GS_ADMIN_TOKEN)')
   .action(async (file: string, opts: { dataDir?: string; prune: boolean; dryRun: boolean; credentials?: string; url?: string; token?: string }) => {
     const parsed = readInventoryFile(file);
     if (!parsed.ok) return fail(parsed.error.map(formatProblem).join('\n'));
+    if (opts.credentials === '-') reportTo = (text) => void process.stderr.write(text);
     if (opts.url) return importRemote(file, opts as typeof opts & { url: string });
-    const db = openDb(dbPath(opts.dataDir));
+    const { db, release } = openDataDir(opts.dataDir, opts.dryRun ? 'preview' : 'write', `npm run cli -- inventory import ${file}`);
     try {
       // Its own process: the CLI's thread pool (libuv's default 4) has nothing else to serve.
       const importer = createInventoryImporter({ db, now: () => Date.now(), hashConcurrency: 4 });
       if (opts.dryRun) return printReport(importer.previewInventory(parsed.value, { prune: opts.prune }), 'would change');
-      const credentials = openCredentialsFile(opts.credentials ?? defaultCredentialsPath(file, new Date()));
+      const credentials = credentialsTarget(opts.credentials, file);
       const result = await importer.importInventory(parsed.value, { prune: opts.prune }).catch((error: unknown) => {
         credentials.discard();
         throw error;
@@ -92,10 +131,11 @@ inventory.command('import')
       if (result.credentials.length === 0) credentials.discard();
       else {
         credentials.write(result.credentials);
-        out(`secrets of ${result.credentials.length} new devices written to ${credentials.path} (mode 0600): they are not stored anywhere else\n`);
+        announce(credentials, result.credentials.length);
       }
     } finally {
       db.close();
+      release();
     }
   });
 
@@ -105,7 +145,7 @@ inventory.command('export')
   .addOption(dataDirOption)
   .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']))
   .action((file: string | undefined, opts: { dataDir?: string; format?: 'yaml' | 'json' }) => {
-    const db = openDb(dbPath(opts.dataDir));
+    const { db } = openDataDir(opts.dataDir, 'read');
     try {
       const text = formatInventory(exportInventory(db), opts.format ?? (file ? formatOf(file) : 'yaml'));
       if (file) writeFileSync(file, text);

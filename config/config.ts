@@ -102,6 +102,17 @@ export const Config = z.strictObject({
   /** Failed API authentications per client IP: a burst, then this many more per minute; past it 429. */
   apiAuthFailureBurst: positiveInt(100_000).default(10),
   apiAuthFailuresPerMin: positiveInt(100_000).default(10),
+  /** A weather service in Open-Meteo's forecast API shape (weather/README.md); the feed is off when unset. */
+  weatherUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://api.open-meteo.com/v1/forecast' }).optional(),
+  /** Seconds between polls. Open-Meteo's models refresh hourly at best. */
+  weatherPollIntervalS: wholeNumber(10, 86_400).default(3_600),
+  /** Hours a fetched forecast is trusted for rain and frost skips; ET0 is kept as the last known value past it. */
+  weatherMaxAgeH: wholeNumber(1, 72).default(12),
+  /** Where zones get their weather: their community's facilities' coordinates, or only their district's. */
+  weatherLocationBy: z.enum(['community', 'district']).default('community'),
+  /** The place for zones whose community and district have no coordinates in the inventory. */
+  weatherLatitude: z.coerce.number({ error: 'expected a number' }).min(-90, 'expected a latitude -90..90').max(90, 'expected a latitude -90..90').optional(),
+  weatherLongitude: z.coerce.number({ error: 'expected a number' }).min(-180, 'expected a longitude -180..180').max(180, 'expected a longitude -180..180').optional(),
 });
 export type Config = z.infer<typeof Config>;
 export type ConfigKey = keyof Config;
@@ -152,6 +163,12 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   threadpoolSize: 'GS_THREADPOOL_SIZE',
   apiAuthFailureBurst: 'GS_API_AUTH_FAILURE_BURST',
   apiAuthFailuresPerMin: 'GS_API_AUTH_FAILURES_PER_MIN',
+  weatherUrl: 'GS_WEATHER_URL',
+  weatherPollIntervalS: 'GS_WEATHER_POLL_INTERVAL_S',
+  weatherMaxAgeH: 'GS_WEATHER_MAX_AGE_H',
+  weatherLocationBy: 'GS_WEATHER_LOCATION_BY',
+  weatherLatitude: 'GS_WEATHER_LATITUDE',
+  weatherLongitude: 'GS_WEATHER_LONGITUDE',
 };
 
 /**
@@ -174,6 +191,9 @@ export function findConfigConflicts(config: Config): string[] {
     for (const needed of ['mqttTlsCert', 'mqttTlsKey'] as const) {
       if (!config[needed]) problems.push(`${ENV_NAMES[needed]}: required when ${ENV_NAMES[key]} is set (a PEM ${needed === 'mqttTlsCert' ? 'certificate' : 'private key'} file)`);
     }
+  }
+  if ((config.weatherLatitude === undefined) !== (config.weatherLongitude === undefined)) {
+    problems.push(`${ENV_NAMES.weatherLatitude} and ${ENV_NAMES.weatherLongitude}: set both or neither (the default place for weather)`);
   }
   const threads = threadpoolSizeFor(config.threadpoolSize, config.mqttAuthConcurrency);
   if (threads <= config.mqttAuthConcurrency) {
@@ -205,7 +225,7 @@ function applyDeprecatedNames(env: NodeJS.ProcessEnv, raw: Record<string, unknow
 }
 
 /** Settings whose values are secrets or may carry one (user:password@ in a URL): never echoed in errors. */
-const SECRET_KEYS: ReadonlySet<string> = new Set<ConfigKey>(['adminToken', 'influxToken', 'influxUrl', 'mqttSource']);
+const SECRET_KEYS: ReadonlySet<string> = new Set<ConfigKey>(['adminToken', 'influxToken', 'influxUrl', 'mqttSource', 'weatherUrl']);
 
 export class ConfigError extends Error {
   readonly problems: string[];

@@ -34,8 +34,7 @@ export function openCredentialsFile(path: string) {
   return {
     path,
     write(credentials: DeviceCredential[]): void {
-      const lines = ['device_id,secret', ...credentials.map((c) => `${c.deviceId},${c.secret}`)];
-      writeSync(fd, `${lines.join('\n')}\n`);
+      writeSync(fd, formatCredentials(credentials));
       closeSync(fd);
     },
     discard(): void {
@@ -44,6 +43,10 @@ export function openCredentialsFile(path: string) {
     },
   };
 }
+
+/** The credentials CSV: a header, then one `device_id,secret` line per device. */
+export const formatCredentials = (credentials: DeviceCredential[]): string =>
+  `${['device_id,secret', ...credentials.map((c) => `${c.deviceId},${c.secret}`)].join('\n')}\n`;
 
 export const defaultCredentialsPath = (inventoryPath: string, now: Date): string =>
   `${basename(inventoryPath).replace(/\.(ya?ml|json)$/i, '')}-credentials-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}.csv`;

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,10 @@ const DEMO = join(ROOT, 'inventory/examples/demo.yaml');
 describe('npm run cli -- inventory', () => {
   let dir: string;
   const data = () => join(dir, 'data');
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'gs-cli-')); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gs-cli-'));
+    mkdirSync(data()); // the CLI refuses a data directory that does not exist (cli-safety.test.ts)
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('imports a file and writes the new secrets to a 0600 credentials file that authenticates', async () => {
