@@ -88,8 +88,9 @@ function enforcerOf(route: RouteOptions, scope: ScopeDeclaration, resolvers: Sco
     const hook = async (request: FastifyRequest, reply: FastifyReply) => {
       if (!request.principal?.districts) return;
       const id = String((request.params as Record<string, unknown>)[param] ?? '');
-      const district = resolve(id);
-      if (district !== undefined && !canAccessDistrict(request.principal, district)) {
+      // Fail closed: an id the resolver cannot find (a missing object, or one spelled as the
+      // route's schema would coerce it: `1.0`, `0x1`, `+1`) is a 404 for a confined caller too.
+      if (!canAccessDistrict(request.principal, resolve(id))) {
         return reply.code(404).send({ error: 'not_found', message: `no ${LABELS[scope.object]} ${id}` });
       }
     };

@@ -74,6 +74,16 @@ export function createDeviceRegistry(db: Db) {
       throw new CodedError('conflict', `community ${place.community} belongs to district ${community.district_id}, not ${place.district}`);
     }
     db.prepare('INSERT INTO communities (id, district_id, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(place.community, place.district, place.community);
+    // A zone or facility that exists already keeps its community: a place naming it under
+    // another community would put the device somewhere else than the body says (and past a
+    // district-scoped caller's check, which reads the body's district).
+    for (const [table, id] of [['zones', place.zone], ['facilities', place.facility]] as const) {
+      if (!id) continue;
+      const existing = db.prepare(`SELECT community_id FROM ${table} WHERE id = ?`).get(id) as { community_id: string } | undefined;
+      if (existing && existing.community_id !== place.community) {
+        throw new CodedError('conflict', `${table === 'zones' ? 'zone' : 'facility'} ${id} belongs to community ${existing.community_id}, not ${place.community}`);
+      }
+    }
     if (place.zone) {
       db.prepare('INSERT INTO zones (id, community_id, name, plant, mode) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
         .run(place.zone, place.community, place.zone, place.plant ?? 'shrubs', place.mode ?? 'automatic');

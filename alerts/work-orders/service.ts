@@ -24,16 +24,20 @@ export function createWorkOrderService(deps: { db: Db; clock: Clock; alerts: Ale
   const { db, clock, alerts } = deps;
   const orders = createWorkOrderStore(db, () => clock.now());
 
-  function act(id: number, action: WorkOrderAction, by: string, options: { overrideSeparation?: boolean } = {}): WorkOrder {
+  /**
+   * `by` is whom the event names; `options.enteredBy` the authenticated caller who entered
+   * it, when that is someone else (an operator recording a technician's fix).
+   */
+  function act(id: number, action: WorkOrderAction, by: string, options: { overrideSeparation?: boolean; enteredBy?: string } = {}): WorkOrder {
     const out: AlertTransition[] = [];
     const result = db.transaction(() => {
       const wo = orders.get(id);
       if (!wo) throw new CodedError('not_found', `no work order ${id}`);
       const next = nextWorkOrderState(wo.state, action);
       if (!next.ok) throw new CodedError('conflict', next.error);
-      const overridden = action.action === 'verify' && isOwnFix(id, by);
+      const overridden = action.action === 'verify' && (isOwnFix(id, by) || (options.enteredBy !== undefined && isOwnFix(id, options.enteredBy)));
       if (overridden && !options.overrideSeparation) {
-        throw new CodedError('forbidden', `work order ${id} was resolved by ${by}; someone else verifies it (整改销号)`);
+        throw new CodedError('forbidden', `work order ${id} was resolved by ${options.enteredBy !== undefined && isOwnFix(id, options.enteredBy) ? options.enteredBy : by}; someone else verifies it (整改销号)`);
       }
       const at = clock.now();
       const set: Record<string, string | number | null> = { state: next.value, updated_at: at };
@@ -48,7 +52,7 @@ export function createWorkOrderService(deps: { db: Db; clock: Clock; alerts: Ale
         case 'cancel': note = action.note; break;
       }
       orders.update(id, set);
-      orders.addEvent({ workOrderId: id, at, action: action.action, from: wo.state, to: next.value, by, note, photoUrl });
+      orders.addEvent({ workOrderId: id, at, action: action.action, from: wo.state, to: next.value, by, enteredBy: options.enteredBy ?? null, note, photoUrl });
       if (action.action === 'accept') alerts.ledger.acknowledgeWithin(out, wo.alertId, by, `work order ${id} accepted`, at);
       if (action.action === 'verify') {
         const fix = [wo.resolution, action.note].filter(Boolean).join(' / ');
@@ -60,10 +64,10 @@ export function createWorkOrderService(deps: { db: Db; clock: Clock; alerts: Ale
     return result;
   }
 
-  /** Whether `by` recorded the work order's latest fix. */
-  function isOwnFix(id: number, by: string): boolean {
+  /** Whether `who` recorded the work order's latest fix: named in it, or the one who entered it. */
+  function isOwnFix(id: number, who: string): boolean {
     const resolve = orders.history(id).filter((e) => e.action === 'resolve').at(-1);
-    return resolve?.by === by;
+    return resolve !== undefined && (resolve.by === who || orders.enteredBy(resolve.id) === who);
   }
 
   return {

@@ -68,7 +68,7 @@ export function createWorkOrderStore(db: Db, now: () => number) {
     };
     return { ...base, overdue: isOverdue(base, now()) };
   };
-  const insertEvent = db.prepare('INSERT INTO work_order_events (work_order_id, at, action, from_state, to_state, by, note, photo_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const insertEvent = db.prepare('INSERT INTO work_order_events (work_order_id, at, action, from_state, to_state, by, entered_by, note, photo_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
 
   return {
     get: (id: number): WorkOrder | undefined => { const r = db.prepare(`${SELECT} WHERE w.id = ?`).get(id) as WorkOrderRow | undefined; return r && toWorkOrder(r); },
@@ -81,16 +81,19 @@ export function createWorkOrderStore(db: Db, now: () => number) {
       ).run(w.alertId, w.severity, w.communityId, w.districtId, w.title, w.at, w.dueAt, w.at);
       if (info.changes === 0) return undefined;
       const id = Number(info.lastInsertRowid);
-      insertEvent.run(id, w.at, 'open', null, 'open', 'system', w.title, null);
+      insertEvent.run(id, w.at, 'open', null, 'open', 'system', null, w.title, null);
       return id;
     },
     update(id: number, set: Record<string, string | number | null>): void {
       const cols = Object.keys(set);
       db.prepare(`UPDATE work_orders SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...cols.map((c) => set[c]!), id);
     },
-    addEvent(e: { workOrderId: number; at: number; action: string; from: string | null; to: string; by: string | null; note: string | null; photoUrl: string | null }): void {
-      insertEvent.run(e.workOrderId, e.at, e.action, e.from, e.to, e.by, e.note, e.photoUrl);
+    addEvent(e: { workOrderId: number; at: number; action: string; from: string | null; to: string; by: string | null; enteredBy?: string | null; note: string | null; photoUrl: string | null }): void {
+      insertEvent.run(e.workOrderId, e.at, e.action, e.from, e.to, e.by, e.enteredBy ?? null, e.note, e.photoUrl);
     },
+    /** Who entered an event for the person it names (null: that person entered it). */
+    enteredBy: (eventId: number): string | null =>
+      (db.prepare('SELECT entered_by AS enteredBy FROM work_order_events WHERE id = ?').get(eventId) as { enteredBy: string | null } | undefined)?.enteredBy ?? null,
     history: (id: number): WorkOrderEvent[] =>
       db.prepare('SELECT id, work_order_id AS workOrderId, at, action, from_state AS "from", to_state AS "to", by, note, photo_url AS photoUrl FROM work_order_events WHERE work_order_id = ? ORDER BY id').all(id) as WorkOrderEvent[],
     /** `districts`: only work orders in these (a confined caller); undefined = the whole city. */

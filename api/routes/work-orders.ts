@@ -77,7 +77,8 @@ export const workOrderRoutes: FastifyPluginAsyncZod<{ workOrders: WorkOrderServi
       if (overrideSeparation && request.principal?.role !== 'admin') throw new CodedError('forbidden', 'only an admin may override the separation of fix and verification');
       // Who signs a verification off signs as themselves; only an admin may enter it for someone.
       const actor = action === 'verify' && request.principal?.role !== 'admin' ? actorOf(request) : actorOf(request, onBehalfOf);
-      return opts.workOrders.act(request.params.id, { action, ...rest } as WorkOrderAction, actor, { overrideSeparation });
+      const enteredBy = request.principal && request.principal.name !== actor ? request.principal.name : undefined;
+      return opts.workOrders.act(request.params.id, { action, ...rest } as WorkOrderAction, actor, { overrideSeparation, ...(enteredBy === undefined ? {} : { enteredBy }) });
     });
   }
 };

@@ -255,3 +255,56 @@ describe('整改销号: the one who fixed is not the one who signs it off', () =
     expect((await act(tokens['op-zhao']!, id, 'verify')).statusCode).toBe(200);
   });
 });
+
+describe('scope holds however a request is spelled', () => {
+  let north: string;
+  let operatorNorth: string;
+  const as = (token: string, method: string, url: string, payload?: object) =>
+    t.app.api.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${token}` }, ...(payload === undefined ? {} : { payload }) });
+
+  beforeAll(async () => {
+    await ready();
+    const mint = async (name: string, role: Role) =>
+      ((await t.app.api.inject({ method: 'POST', url: `${V1}/tokens`, headers: admin, payload: { name, role, districts: ['north'] } })).json() as { secret: string }).secret;
+    north = await mint('viewer spelled north', 'viewer');
+    operatorNorth = await mint('operator spelled north', 'operator');
+  }, 60_000);
+
+  it.each(['%s.0', '+%s', '%s.00', '0%s', '%20%s'])('hides a south alert and work order asked for as %s', async (spelling) => {
+    const alert = seed.alert('south');
+    const workOrder = seed.workOrder('south', 'open');
+    for (const url of [`${V1}/alerts/${spelling.replace('%s', String(alert))}`, `${V1}/work-orders/${spelling.replace('%s', String(workOrder))}`]) {
+      const res = await as(north, 'GET', url);
+      expect(res.statusCode, `${url}: ${res.body}`).not.toBe(200);
+      expect(res.body, url).not.toContain('south');
+    }
+  });
+
+  it('refuses to place a device in a south zone by naming it under a north community', async () => {
+    const res = await as(operatorNorth, 'POST', `${V1}/devices`, {
+      id: `smuggled-${next()}`, kind: 'soil', place: { district: 'north', community: 'north-c1', zone: 'south-z1', plant: 'lawn' },
+    });
+    expect(res.statusCode, res.body).toBe(409);
+    expect(res.json()).toMatchObject({ message: expect.stringContaining('zone south-z1 belongs to community south-c1') });
+  });
+
+  it('keeps the one who entered a fix for someone else from verifying it', async () => {
+    const tokens: Record<string, string> = {};
+    for (const [name, role] of [['op-entering', 'operator'], ['op-other', 'operator'], ['admin-entering', 'admin']] as const) {
+      tokens[name] = ((await t.app.api.inject({ method: 'POST', url: `${V1}/tokens`, headers: admin, payload: { name, role } })).json() as { secret: string }).secret;
+    }
+    const id = seed.workOrder('north', 'accepted');
+    expect((await as(tokens['op-entering']!, 'POST', `${V1}/work-orders/${id}/resolve`, { note: 'phoned in by the crew', by: 'tech-somebody' })).statusCode).toBe(200);
+    const own = await as(tokens['op-entering']!, 'POST', `${V1}/work-orders/${id}/verify`, { note: 'looks fine' });
+    expect(own.statusCode, own.body).toBe(403);
+    expect((await as(tokens['op-other']!, 'POST', `${V1}/work-orders/${id}/verify`, {})).json()).toMatchObject({ state: 'closed', closedBy: 'op-other' });
+
+    // An admin who entered the fix and verifies "as" someone else still overrides, on the record.
+    const second = seed.workOrder('north', 'accepted');
+    expect((await as(tokens['admin-entering']!, 'POST', `${V1}/work-orders/${second}/resolve`, { note: 'replaced', by: 'tech-somebody' })).statusCode).toBe(200);
+    expect((await as(tokens['admin-entering']!, 'POST', `${V1}/work-orders/${second}/verify`, { by: 'op-other' })).statusCode).toBe(403);
+    expect((await as(tokens['admin-entering']!, 'POST', `${V1}/work-orders/${second}/verify`, { by: 'op-other', overrideSeparation: true })).statusCode).toBe(200);
+    const history = (await as(ADMIN_TOKEN, 'GET', `${V1}/work-orders/${second}`)).json() as { history: Array<{ action: string; note: string | null }> };
+    expect(history.history.at(-1)).toMatchObject({ action: 'verify', note: SEPARATION_OVERRIDDEN });
+  });
+});
