@@ -31,7 +31,7 @@ describe('installScope', () => {
     await expect(appWith((app) => app.get('/alerts', { config: { scope: { list: 'alert' } } }, async () => []))).rejects.toThrow(/no district resolver for list kind alert/);
   });
 
-  it('hides an object outside the districts (404), and leaves unknown ids to the handler', async () => {
+  it('hides an object outside the districts (404); for a confined caller an id it cannot place is hidden too (fails closed)', async () => {
     const app = await appWith((a) => a.get('/devices/:id', { config: { scope: { object: 'device' } } }, async (request: FastifyRequest) => ({ id: (request.params as { id: string }).id })));
     const get = (id: string, districts?: string) => app.inject({ url: `/devices/${id}`, headers: districts ? { 'x-districts': districts } : {} });
     expect((await get('n-1', 'north')).statusCode).toBe(200);
@@ -39,7 +39,10 @@ describe('installScope', () => {
     expect((await get('nowhere-1', 'north')).statusCode).toBe(404);
     expect((await get('s-1')).statusCode).toBe(200);
     expect((await get('s-1', 'north,south')).statusCode).toBe(200);
-    expect((await get('ghost', 'north')).statusCode).toBe(200); // the handler decides what a missing one answers
+    // Fail closed: an id the resolver cannot place may be one spelled as the schema would
+    // coerce it (1.0 for 1), so a confined caller gets the hidden answer, never the handler.
+    expect((await get('ghost', 'north')).json()).toEqual({ error: 'not_found', message: 'no device ghost' });
+    expect((await get('ghost')).statusCode).toBe(200); // unconfined: the handler decides what a missing one answers
   });
 
   it('drops list items outside the districts, whatever the handler returned', async () => {
