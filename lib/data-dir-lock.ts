@@ -1,4 +1,4 @@
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CodedError } from './errors.ts';
@@ -80,18 +80,19 @@ export function acquireDataDirLock(dataDir: string, holder: string) {
   const write = (flag = 'w') => writeFileSync(path, `${JSON.stringify(lock)}\n`, { mode: 0o644, flag });
   if (current) write();
   else {
-    try {
-      unlinkSync(path); // stale
-    } catch {
-      // none there
-    }
-    try {
-      write('wx'); // exclusive: of two starting at once, one wins
-    } catch (error) {
-      const winner = (error as NodeJS.ErrnoException).code === 'EEXIST' ? readDataDirLock(dataDir) : undefined;
-      if (winner) throw new CodedError('data_dir_held', `data directory ${dataDir} is in use by ${describeLock(winner)}`);
-      throw error;
-    }
+    // Replacing a stale lock is unlink-then-create: two processes doing it at once could
+    // each remove the other's fresh lock. One takeover at a time, and the lock read again
+    // under it, makes "of two starting at once, one wins" hold.
+    withTakeoverGuard(path, () => {
+      const winner = readDataDirLock(dataDir);
+      if (winner && winner.pid !== process.pid) throw new CodedError('data_dir_held', `data directory ${dataDir} is in use by ${describeLock(winner)}`);
+      try {
+        unlinkSync(path); // stale
+      } catch {
+        // none there
+      }
+      write('wx');
+    });
   }
   return {
     /** Record where the holder can be reached (the server's API URL). */
@@ -109,4 +110,33 @@ export function acquireDataDirLock(dataDir: string, holder: string) {
       }
     },
   };
+}
+
+/** A takeover left behind by a process that died in it is older than this, and removed. */
+const TAKEOVER_STALE_MS = 10_000;
+
+function withTakeoverGuard(path: string, fn: () => void): void {
+  const guard = `${path}.takeover`;
+  try {
+    if (Date.now() - statSync(guard).mtimeMs > TAKEOVER_STALE_MS) unlinkSync(guard);
+  } catch {
+    // no guard there
+  }
+  let fd: number;
+  try {
+    fd = openSync(guard, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    throw new CodedError('data_dir_held', `another process is taking over the data directory lock ${path} right now`);
+  }
+  try {
+    fn();
+  } finally {
+    closeSync(fd);
+    try {
+      unlinkSync(guard);
+    } catch {
+      // already gone
+    }
+  }
 }

@@ -62,4 +62,33 @@ describe('data directory lock', () => {
     expect(readDataDirLock(dir)).toMatchObject({ pid: other.pid });
     rmSync(join(dir, LOCK_FILE));
   });
+
+  it('lets exactly one of several processes take over a stale lock at the same moment', async () => {
+    lockOf({ pid: 2 ** 22 + 17 }); // stale: every racer sees it as free
+    const go = join(dir, 'go');
+    // Each racer waits for the same file, then takes the lock, says whether it won, and holds
+    // it a moment so a loser that reads late sees a live holder rather than a free directory.
+    const racer = `
+      import { existsSync } from 'node:fs';
+      import { acquireDataDirLock } from ${JSON.stringify(new URL('../../../lib/data-dir-lock.ts', import.meta.url).pathname)};
+      console.log('ready');
+      while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 1));
+      try { acquireDataDirLock(${JSON.stringify(dir)}, 'racer'); console.log('won'); await new Promise((r) => setTimeout(r, 1500)); }
+      catch (error) { console.log(error.code); }`;
+    const racers = Array.from({ length: 6 }, () => spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', racer], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    const ready: Array<Promise<void>> = [];
+    const outputs = racers.map((child) => {
+      let out = '';
+      ready.push(new Promise((resolveReady) => child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk;
+        if (out.startsWith('ready\n')) resolveReady();
+      })));
+      return new Promise<string>((resolveOutput) => child.once('exit', () => resolveOutput(out.replace('ready\n', '').trim())));
+    });
+    await Promise.all(ready); // every racer loaded and polling
+    writeFileSync(go, '');
+    const said = (await Promise.all(outputs)).sort();
+    expect(said).toEqual(['data_dir_held', 'data_dir_held', 'data_dir_held', 'data_dir_held', 'data_dir_held', 'won']);
+    rmSync(go);
+  }, 30_000);
 });
