@@ -9,8 +9,10 @@ describe('a facility impact over real MQTT: one alert, a work order closed out, 
   let t: TestApp;
   let device: MqttClient;
   let seq = 0;
-  const api = async (method: 'GET' | 'POST', url: string, payload?: object) => {
-    const res = await t.app.api.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
+  // People act with their own tokens: 整改销号 refuses a verify by whoever entered the fix.
+  const people: Record<string, { authorization: string }> = {};
+  const api = async (method: 'GET' | 'POST', url: string, payload?: object, as?: 'op-zhao' | 'tech-wang') => {
+    const res = await t.app.api.inject({ method, url, headers: as ? people[as]! : auth, ...(payload ? { payload } : {}) });
     return { status: res.statusCode, body: String(res.headers['content-type'] ?? '').includes('json') ? res.json() : res.body };
   };
   const send = (fields: Record<string, number>) => publish(device, 'gs/tilt-p1/up', JSON.stringify({ ts: Date.now(), seq: ++seq, battery: 90, ...fields }), 1);
@@ -19,6 +21,10 @@ describe('a facility impact over real MQTT: one alert, a work order closed out, 
     t = await startTestApp();
     const secret = await t.register({ id: 'tilt-p1', kind: 'tilt', reportIntervalS: 60, place: { district: 'taobei', community: 'c-101', facility: 'pav-7', facilityType: 'pavilion' } });
     device = await connect(t.app.mqttPort, { clientId: 'tilt-p1', username: 'tilt-p1', password: secret });
+    for (const [name, role] of [['op-zhao', 'operator'], ['tech-wang', 'technician']] as const) {
+      const res = await t.app.api.inject({ method: 'POST', url: '/api/v1/tokens', headers: auth, payload: { name, role } });
+      people[name] = { authorization: `Bearer ${(res.json() as { secret: string }).secret}` };
+    }
   });
   afterAll(async () => {
     device?.end(true);
@@ -51,20 +57,20 @@ describe('a facility impact over real MQTT: one alert, a work order closed out, 
   it('walks the alert and its work order to the end through the API, with every transition in InfluxDB', async () => {
     const [alert] = (await api('GET', '/api/v1/alerts?kind=facility_impact')).body as Array<{ id: number }>;
     const [wo] = (await api('GET', `/api/v1/work-orders?state=open`)).body as Array<{ id: number }>;
-    expect((await api('POST', `/api/v1/alerts/${alert!.id}/ack`, { by: 'op-zhao', note: 'dispatching' })).body).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'op-zhao' });
-    expect((await api('POST', `/api/v1/alerts/${alert!.id}/comments`, { by: 'op-zhao', text: 'CCTV shows a delivery van' })).status).toBe(201);
+    expect((await api('POST', `/api/v1/alerts/${alert!.id}/ack`, { by: 'op-zhao', note: 'dispatching' }, 'op-zhao')).body).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'op-zhao' });
+    expect((await api('POST', `/api/v1/alerts/${alert!.id}/comments`, { by: 'op-zhao', text: 'CCTV shows a delivery van' }, 'op-zhao')).status).toBe(201);
     // Damage: no manual resolve without a note, and not while the work order is open.
     expect((await api('POST', `/api/v1/alerts/${alert!.id}/resolve`, { by: 'op-zhao' })).status).toBe(400);
     expect((await api('POST', `/api/v1/alerts/${alert!.id}/resolve`, { by: 'op-zhao', note: 'looks fine' })).status).toBe(409);
     // Readings recover; the facility stays flagged.
     await send({ pitch: 0.41, roll: -0.2 });
     expect((await api('POST', `/api/v1/work-orders/${wo!.id}/verify`, { by: 'op-zhao' })).status).toBe(409);
-    expect((await api('POST', `/api/v1/work-orders/${wo!.id}/assign`, { by: 'op-zhao', assignee: 'tech-wang' })).body).toMatchObject({ state: 'assigned', assignee: 'tech-wang' });
-    expect((await api('POST', `/api/v1/work-orders/${wo!.id}/accept`, { by: 'tech-wang' })).body).toMatchObject({ state: 'accepted' });
-    expect((await api('POST', `/api/v1/work-orders/${wo!.id}/resolve`, { by: 'tech-wang', note: 'replaced a cracked brace', photoUrl: 'https://photos.example/pav-7.jpg' })).body)
+    expect((await api('POST', `/api/v1/work-orders/${wo!.id}/assign`, { by: 'op-zhao', assignee: 'tech-wang' }, 'op-zhao')).body).toMatchObject({ state: 'assigned', assignee: 'tech-wang' });
+    expect((await api('POST', `/api/v1/work-orders/${wo!.id}/accept`, { by: 'tech-wang' }, 'tech-wang')).body).toMatchObject({ state: 'accepted' });
+    expect((await api('POST', `/api/v1/work-orders/${wo!.id}/resolve`, { by: 'tech-wang', note: 'replaced a cracked brace', photoUrl: 'https://photos.example/pav-7.jpg' }, 'tech-wang')).body)
       .toMatchObject({ state: 'resolved', resolution: 'replaced a cracked brace' });
     expect((await api('GET', `/api/v1/alerts/${alert!.id}`)).body).toMatchObject({ state: 'acknowledged' });
-    expect((await api('POST', `/api/v1/work-orders/${wo!.id}/verify`, { by: 'op-zhao', note: 'checked on site' })).body).toMatchObject({ state: 'closed', closedBy: 'op-zhao' });
+    expect((await api('POST', `/api/v1/work-orders/${wo!.id}/verify`, { by: 'op-zhao', note: 'checked on site' }, 'op-zhao')).body).toMatchObject({ state: 'closed', closedBy: 'op-zhao' });
 
     const detail = (await api('GET', `/api/v1/alerts/${alert!.id}`)).body;
     expect(detail).toMatchObject({
