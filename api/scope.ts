@@ -15,7 +15,9 @@ import type { Principal } from '../contracts/access.ts';
  * - `{ list: kind }`: a list. The handler passes `districtsOf(request)` to its query (so a
  *   `limit` counts visible rows), and every item of the JSON answer (or of its `items`
  *   field) outside the caller's districts is dropped before serialization, whatever the
- *   handler did.
+ *   handler did. A rendered answer (a CSV string) cannot be filtered after the fact, so
+ *   for a confined caller such a route must have asked `districtsOf(request)`: if neither
+ *   the handler asked nor the JSON filter ran, the answer is replaced by a 500 (fail closed).
  * - `{ into: kind }`: creates something in a place the body names; a place outside the
  *   caller's districts (or none, for a confined caller) is refused with 403.
  *
@@ -62,8 +64,12 @@ export function canAccessDistrict(principal: Principal | undefined, districtId: 
   return districtId !== undefined && districtId !== null && principal.districts.includes(districtId);
 }
 
-/** The caller's districts for a list query: undefined = the whole city. */
+/** Requests whose list answer was put in scope, by the handler's query or by the JSON filter. */
+const scoped = new WeakSet<FastifyRequest>();
+
+/** The caller's districts for a list query: undefined = the whole city. Asking counts as scoping the answer. */
 export function districtsOf(request: FastifyRequest): readonly string[] | undefined {
+  scoped.add(request);
   return request.principal?.districts;
 }
 
@@ -76,8 +82,10 @@ function describe(scope: ScopeDeclaration): string {
   return `into:${scope.into}`;
 }
 
-/** The hook that enforces one route's declaration, or undefined for a global route. */
-function enforcerOf(route: RouteOptions, scope: ScopeDeclaration, resolvers: ScopeResolvers): { stage: 'preValidation' | 'preHandler' | 'preSerialization'; hook: unknown } | undefined {
+type Enforcer = { stage: 'preValidation' | 'preHandler' | 'preSerialization' | 'onSend'; hook: unknown };
+
+/** The hooks that enforce one route's declaration (none for a global route). */
+function enforcersOf(route: RouteOptions, scope: ScopeDeclaration, resolvers: ScopeResolvers): Enforcer | Enforcer[] | undefined {
   const where = `${String(route.method)} ${route.url}`;
   if ('global' in scope) return undefined;
   if ('object' in scope) {
@@ -101,11 +109,19 @@ function enforcerOf(route: RouteOptions, scope: ScopeDeclaration, resolvers: Sco
     if (!districtOf) throw new Error(`${where}: no district resolver for list kind ${scope.list}`);
     const hook = async (request: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
       if (!request.principal?.districts) return payload;
+      scoped.add(request);
       const keep = (items: unknown) => (Array.isArray(items) ? items.filter((item) => canAccessDistrict(request.principal, districtOf(item))) : items);
       if (scope.items === undefined) return keep(payload);
       return payload && typeof payload === 'object' ? { ...payload, [scope.items]: keep((payload as Record<string, unknown>)[scope.items]) } : payload;
     };
-    return { stage: 'preSerialization', hook };
+    // onSend: a string answer skipped preSerialization; unless its handler scoped it, refuse it.
+    const failClosed = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+      if (!request.principal?.districts || scoped.has(request) || reply.statusCode >= 400) return payload;
+      request.log.error({ route: where }, 'list route answered a confined caller without applying its district scope');
+      reply.code(500).type('application/json; charset=utf-8');
+      return JSON.stringify({ error: 'internal', message: `${where} did not apply the caller's district scope` });
+    };
+    return [{ stage: 'preSerialization', hook }, { stage: 'onSend', hook: failClosed }];
   }
   const placeOf = resolvers.into[scope.into] as ((body: unknown) => string | null | undefined) | undefined;
   if (!placeOf) throw new Error(`${where}: no district resolver for into kind ${scope.into}`);
@@ -129,8 +145,9 @@ export function installScope(app: FastifyInstance, resolvers: ScopeResolvers, ex
     if (exempt.some((prefix) => route.url === prefix || route.url.startsWith(`${prefix}/`))) return;
     const scope = route.config?.scope;
     if (!scope) throw new Error(`${String(route.method)} ${route.url} declares no district scope (config.scope): see api/scope.ts`);
-    const enforcer = enforcerOf(route, scope, resolvers);
-    if (enforcer) route[enforcer.stage] = [enforcer.hook, ...asList(route[enforcer.stage])] as never;
+    for (const enforcer of asList(enforcersOf(route, scope, resolvers)) as Enforcer[]) {
+      route[enforcer.stage] = [enforcer.hook, ...asList(route[enforcer.stage])] as never;
+    }
     route.schema = { ...route.schema, 'x-scope': describe(scope) } as RouteOptions['schema'];
   });
 }

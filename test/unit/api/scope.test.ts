@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { installScope, type ScopeResolvers } from '../../../api/scope.ts';
+import { districtsOf, installScope, type ScopeResolvers } from '../../../api/scope.ts';
 import type { Principal } from '../../../contracts/access.ts';
 
 const DISTRICT_OF: Record<string, string | null> = { 'n-1': 'north', 's-1': 'south', 'nowhere-1': null };
@@ -54,6 +54,23 @@ describe('installScope', () => {
     expect((await app.inject({ url: '/devices', headers: { 'x-districts': 'north' } })).json()).toEqual([rows[0]]);
     expect((await app.inject({ url: '/devices' })).json()).toEqual(rows);
     expect((await app.inject({ url: '/wrapped', headers: { 'x-districts': 'south' } })).json()).toEqual({ month: 'm', rows: [rows[1]] });
+  });
+
+  it('refuses a rendered list (CSV) to a confined caller unless the handler asked for the districts (fails closed)', async () => {
+    const rows = [{ id: 'n-1', district: 'north' }, { id: 's-1', district: 'south' }];
+    const csv = (list: typeof rows) => list.map((r) => r.id).join('\n');
+    const app = await appWith((a) => {
+      a.get('/forgot.csv', { config: { scope: { list: 'device' } } }, async (_request, reply) => reply.type('text/csv').send(csv(rows)));
+      a.get('/scoped.csv', { config: { scope: { list: 'device' } } }, async (request, reply) => {
+        const districts = districtsOf(request);
+        return reply.type('text/csv').send(csv(rows.filter((r) => !districts || districts.includes(r.district))));
+      });
+    });
+    const forgot = await app.inject({ url: '/forgot.csv', headers: { 'x-districts': 'north' } });
+    expect(forgot.statusCode).toBe(500);
+    expect(forgot.json()).toEqual({ error: 'internal', message: "GET /forgot.csv did not apply the caller's district scope" });
+    expect((await app.inject({ url: '/forgot.csv' })).body).toBe('n-1\ns-1'); // unconfined: the whole city
+    expect((await app.inject({ url: '/scoped.csv', headers: { 'x-districts': 'north' } })).body).toBe('n-1');
   });
 
   it('refuses creating in a place outside the districts (403)', async () => {
