@@ -65,8 +65,6 @@ export function createCityRegistry(db: Db) {
      WHERE tc.community_id = ? AND t.retired_at IS NULL ORDER BY t.id`);
   const teamCommunities = db.prepare('SELECT community_id FROM team_communities WHERE team_id = ? ORDER BY community_id');
   const technicians = db.prepare('SELECT id, name, phone, email FROM technicians WHERE team_id = ? AND retired_at IS NULL ORDER BY id');
-  const gateway = db.prepare('SELECT gateway_id FROM devices WHERE id = ? AND retired_at IS NULL');
-  const behind = db.prepare('SELECT id FROM devices WHERE gateway_id = ? AND retired_at IS NULL ORDER BY id');
 
   const toCommunity = (c: R): CommunityInfo => ({
     id: String(c.id), name: String(c.name), districtId: String(c.district_id), ...opt('subDistrictId', c.sub_district_id as string | null),
@@ -100,9 +98,5 @@ export function createCityRegistry(db: Db) {
     listCommunities: (): CommunityInfo[] => (communities.all() as R[]).map(toCommunity),
     /** The teams answering for a community: where its notifications go. */
     teamsFor: (communityId: string): Team[] => (teams.all(communityId) as R[]).map(toTeam),
-    /** The gateway a device reports through, if the inventory names one. */
-    gatewayOf: (deviceId: string): string | undefined => ((gateway.get(deviceId) as R | undefined)?.gateway_id as string | null) ?? undefined,
-    /** The devices reporting through a gateway: a gateway outage explains their silence. */
-    devicesBehind: (gatewayId: string): string[] => (behind.all(gatewayId) as R[]).map((r) => String(r.id)),
   };
 }
