@@ -1,19 +1,26 @@
+import type { Alert, AlertKind, AlertState, Severity } from '../../../contracts/alert.ts';
 import type { DeviceInfo } from '../../../contracts/device.ts';
 import type { AcceptedReading, DeviceKind, ReadingFields } from '../../../contracts/reading.ts';
-import { MEASUREMENTS, type FieldName, type MeasurementName, type TagName } from '../../../contracts/influx-schema.ts';
+import type { ZoneConfig } from '../../../contracts/zone.ts';
+import { createAlertPointBuilder } from '../../../alerts/alert-points.ts';
+import { deviceStatusLines } from '../../../health/device-status-points.ts';
 import { deriveTilt, toPoint } from '../../../ingest/to-point.ts';
 import { createIngestStatsWriter } from '../../../ingest/stats-writer.ts';
-import { toLine, type FieldValue } from '../../../influx/line-protocol.ts';
+import { toWateringLine } from '../../../irrigation/watering-line.ts';
 import type { InfluxHttp } from '../../../influx/http.ts';
 import { createMetrics } from '../../../lib/metrics.ts';
 import { createRandom } from '../../../lib/random.ts';
+import { decideWatering } from '../../../rules/irrigation/decide.ts';
+import { defaultSettings } from '../../../rules/irrigation/settings.ts';
+import { initialZoneState, type Decision, type IrrigationEvent } from '../../../rules/irrigation/state.ts';
 
 /**
- * A small city, written through the real writers: readings through ingest/to-point.ts,
- * watering runs and alert transitions as their writers' line protocol (per the schema),
- * device status, and ingest statistics through ingest/stats-writer.ts over a real
- * prom-client registry. The one place the dashboard tests get data from: a firmware-sim
- * run can replace it later.
+ * A small city, written through the real writers: readings through ingest/to-point.ts;
+ * the dry zones' watering decisions by the irrigation decider itself, written by
+ * irrigation/watering-line.ts; alert transitions through alerts/alert-points.ts; device
+ * status through health/device-status-points.ts; ingest statistics through
+ * ingest/stats-writer.ts over a real prom-client registry. The one place the dashboard
+ * tests get data from.
  */
 export interface SeededCity {
   fromMs: number;
@@ -42,13 +49,43 @@ function device(id: string, kind: DeviceKind, place: Partial<DeviceInfo>): Devic
   };
 }
 
-/** A point as the (not yet written) watering, alert and device-health writers produce it: only schema names compile. */
-function point<M extends MeasurementName>(m: M, tags: Partial<Record<TagName<M>, string>>, fields: Partial<Record<FieldName<M>, FieldValue>>, ts: number): string {
-  return toLine(MEASUREMENTS[m].name, tags, fields, ts);
-}
-
 function reading(d: DeviceInfo, ts: number, seq: number, fields: ReadingFields): AcceptedReading {
   return { deviceId: d.id, ts, dedupKey: String(seq), fields, source: 'native', kind: d.kind, receivedAt: ts };
+}
+
+function push<K, T>(map: Map<K, T[]>, key: K, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/**
+ * Runs the irrigation decider over the zone's readings minute by minute, with a valve that
+ * acks every command and reports its flow while open; returns the decisions it recorded.
+ */
+function waterZone(zone: ZoneConfig, events: IrrigationEvent[], fromMs: number, toMs: number): Decision[] {
+  const settings = defaultSettings();
+  const byMinute = new Map<number, IrrigationEvent[]>();
+  for (const e of events) if ('at' in e) push(byMinute, e.at, e);
+  let state = initialZoneState(zone.id);
+  let open = false;
+  const decisions: Decision[] = [];
+  const send = (event: IrrigationEvent, now: number): void => {
+    const result = decideWatering(state, event, { now, zone, settings });
+    state = result.state;
+    for (const a of result.actions) {
+      if (a.type === 'record') decisions.push(a.decision);
+      if (a.type !== 'command') continue;
+      open = a.command.action === 'open';
+      send({ type: 'ack', ack: { commandId: a.command.commandId, ok: true, state: open ? 1 : 0 } }, now);
+    }
+  };
+  for (let now = fromMs; now <= toMs; now += 60_000) {
+    for (const e of byMinute.get(now) ?? []) send(e, now);
+    if (open) send({ type: 'valve', at: now, state: 1, flowLpm: 12 }, now);
+    send({ type: 'tick' }, now);
+  }
+  return decisions;
 }
 
 export async function seedCity(influx: InfluxHttp, options: { toMs: number; seed?: number }): Promise<SeededCity> {
@@ -73,6 +110,8 @@ export async function seedCity(influx: InfluxHttp, options: { toMs: number; seed
     devices.push(device(`${place.id}-rain`, 'rain', base));
   }
 
+  const zoneEvents = new Map<string, IrrigationEvent[]>();
+  const rainEvents = new Map<string, IrrigationEvent[]>();
   let seq = 0;
   const previousTilt = new Map<string, { pitch: number; roll: number }>();
   for (let ts = fromMs; ts <= toMs; ts += STEP_MS) {
@@ -102,34 +141,45 @@ export async function seedCity(influx: InfluxHttp, options: { toMs: number; seed
       if (d.kind === 'tilt') previousTilt.set(d.id, { pitch: fields.pitch ?? 0, roll: fields.roll ?? 0 });
       const line = toPoint(r, d, tilt);
       if (line) lines.push(line);
+      if (d.kind === 'soil' && d.zoneId) push(zoneEvents, d.zoneId, { type: 'soil', deviceId: d.id, at: ts, moisture: fields.moisture ?? 0, temperature: fields.temperature, intervalS: d.reportIntervalS });
+      if (d.kind === 'rain' && d.communityId && (fields.rainfall ?? 0) > 0) push(rainEvents, d.communityId, { type: 'rain', at: ts, mm: fields.rainfall ?? 0 });
     }
   }
 
-  // Device status, as the device-health sweep writes it: one gateway-less device offline.
-  for (const [i, d] of devices.entries()) {
-    const online = i % 7 === 3 ? 0 : 1;
-    lines.push(point('device_status', { district: d.districtId, community: d.communityId, device: d.id, kind: d.kind },
-      { online, battery: 80 - i, last_seen_s: online ? 60 : 5400 }, toMs - 60_000));
+  // Device status, as the device-health sweep writes it: every seventh device offline.
+  const offline = new Set(devices.filter((_, i) => i % 7 === 3).map((d) => d.id));
+  lines.push(...deviceStatusLines(devices, {
+    isOffline: (id) => offline.has(id),
+    lastSeen: (id) => toMs - (offline.has(id) ? 5_400_000 : 60_000),
+    battery: (id) => 80 - devices.findIndex((d) => d.id === id),
+  }, toMs - 60_000));
+
+  // Watering: the decider waters each community's dry zone, with the soil and rain readings above.
+  for (const c of PLACES) {
+    const zone: ZoneConfig = {
+      id: `${c.id}-z1`, communityId: c.id, districtId: c.district, name: `${c.id} zone 1`, plant: c.plants[0], mode: 'automatic', soil: 'loam',
+      valveId: `${c.id}-z1-valve`, windows: ['* * * * *'],
+    };
+    // In a minute with both, the rain gauge's report goes first.
+    const events = [...(rainEvents.get(c.id) ?? []), ...(zoneEvents.get(zone.id) ?? [])];
+    for (const decision of waterZone(zone, events, fromMs, toMs)) lines.push(toWateringLine(decision, zone));
   }
 
-  // Watering decisions, one point each: starts, stops and skips with their reasons.
-  for (const c of city.communities) {
-    const zone = c.zones[0] as string;
-    const tags = { district: c.district, community: c.id, zone, mode: 'automatic' } as const;
-    lines.push(point('watering', { ...tags, action: 'start', reason: 'below_band' }, { moisture: 17.5 }, fromMs + 3 * 3_600_000));
-    lines.push(point('watering', { ...tags, action: 'stop', reason: 'max_runtime' }, { duration_s: 1800, volume_l: 360, moisture: 21 }, fromMs + 3.5 * 3_600_000));
-    lines.push(point('watering', { ...tags, action: 'skip', reason: 'recent_rain' }, { moisture: 16 }, fromMs + 9 * 3_600_000));
-  }
-
-  // Alert transitions as the alert service writes them (one point per transition).
-  const alert = (community: string, district: string, kind: string, severity: string, subject: string, state: string, at: number, message: string) =>
-    lines.push(point('alert', { district, community, kind, severity, subject }, { state, message }, at));
+  // Alert transitions, one point per transition as the alert service writes them.
+  const toAlertLine = createAlertPointBuilder();
+  let alertId = 0;
+  const alert = (community: string, district: string, kind: AlertKind, severity: Severity, subject: string, to: AlertState, at: number, message: string, by?: string) => {
+    alertId += 1;
+    const a: Alert = { id: alertId, kind, subject, severity, state: to, message, communityId: community, districtId: district, firstFiredAt: at, lastChangedAt: at, acknowledgedBy: by ?? null, details: null };
+    lines.push(toAlertLine({ alert: a, from: to === 'firing' ? undefined : 'firing', to, at, by }));
+  };
   alert('c-001', 'north', 'facility_tilt', 'warning', 'f-001-pavilion', 'firing', fromMs + 4 * 3_600_000, 'pavilion tilted 2.4° from baseline');
-  alert('c-001', 'north', 'facility_tilt', 'critical', 'f-001-pavilion', 'acknowledged', fromMs + 5 * 3_600_000, 'acknowledged by tech-7');
+  alert('c-001', 'north', 'facility_tilt', 'critical', 'f-001-pavilion', 'acknowledged', fromMs + 5 * 3_600_000, 'pavilion tilted 5.1° from baseline', 'tech-7');
   alert('c-101', 'south', 'facility_impact', 'critical', 'f-101-trough', 'firing', fromMs + 6.1 * 3_600_000, 'shock 4.5 g');
   alert('c.002', 'north', 'device_offline', 'warning', 'c.002-z2-soil1', 'firing', fromMs + 2 * 3_600_000, 'no report for 45 min');
   alert('c.002', 'north', 'device_offline', 'warning', 'c.002-z2-soil1', 'resolved', fromMs + 2.5 * 3_600_000, 'reporting again');
   alert('c-101', 'south', 'battery_low', 'info', 'c-101-rain', 'firing', fromMs + 7 * 3_600_000, 'battery 18%');
+  alert('c.002', 'north', 'battery_low', 'info', 'c.002-rain', 'firing', fromMs + 7.5 * 3_600_000, 'battery 19%');
   alert('c-001', 'north', 'sensor_stuck', 'warning', 'c-001-z2-soil2', 'firing', fromMs + 8 * 3_600_000, 'moisture unchanged for 6 h');
 
   // Ingest statistics, sampled every minute over a real registry the way app.ts runs it.

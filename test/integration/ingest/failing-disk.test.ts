@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { ADMIN_TOKEN, eventually, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { connect } from '../../helpers/mqtt.ts';
-import { api, metricValue, sleep } from '../broker/support.ts';
+import { api, closed, metricValue } from '../broker/support.ts';
 
 /**
  * A durable log on a disk that refuses every write: its active segment is /dev/full (each
@@ -44,21 +44,29 @@ describe('a disk that fails every write', () => {
     const reading = JSON.stringify({ ts: Date.now() - 1_000, seq: 41, moisture: 22 });
     const outcomes: Record<string, string> = {};
     const note = (name: string) => (error?: Error) => { outcomes[name] ??= error ? 'error' : 'acked'; };
+    const dropped = closed(ops);
     // One write from the client: the broker hands the three publishes to the ingest in one turn.
     ops.publish('gs/soil-full/up', reading, { qos: 1 }, note('original'));
     ops.publish('gs/gw-full/up', JSON.stringify({ rssi: -60 }), { qos: 1 }, note('gateway')); // accepted, nothing to store
     ops.publish('gs/soil-full/up', reading, { qos: 1 }, note('retransmission'));
-    await sleep(1_000);
+    // The failed append of the original ends the connection: by then every PUBACK the broker
+    // was going to send for this turn has been sent.
+    await dropped;
+    await eventually(() => outcomes.gateway, 5_000, 'the gateway reading acked');
     expect(outcomes.gateway).toBe('acked');
     // The original failed (ENOSPC): a PUBACK for its copy would make the sender drop a reading nobody stored.
     expect(outcomes.retransmission).not.toBe('acked');
   });
 
   it('answers /readyz not ready, with the reason, while readings are refused for lack of disk', async () => {
-    ops.publish('gs/soil-full/up', JSON.stringify({ ts: Date.now() - 1_000, seq: 42, moisture: 23 }), { qos: 1 }); // refused: no PUBACK comes
-    await sleep(500);
-    const res = await t.app.api.inject({ url: '/readyz' });
-    expect(res.statusCode).toBe(503);
+    const client = await connect(t.app.mqttPort, { clientId: 'ops-full/ready', username: 'ops-full', password: opsSecret });
+    const dropped = closed(client);
+    client.publish('gs/soil-full/up', JSON.stringify({ ts: Date.now() - 1_000, seq: 42, moisture: 23 }), { qos: 1 });
+    await dropped; // refused: no PUBACK comes, the failed append ends the connection
+    const res = await eventually(async () => {
+      const r = await t.app.api.inject({ url: '/readyz' });
+      return r.statusCode === 503 ? r : undefined;
+    }, 5_000, '/readyz to answer 503');
     expect(res.json()).toEqual({
       ready: false,
       checks: { influxdb: true, broker: true, durableLog: false },
@@ -70,8 +78,11 @@ describe('a disk that fails every write', () => {
     const before = await metricValue(t, 'gs_mqtt_messages_received_total', { format: 'native' });
     const client = await connect(t.app.mqttPort, { clientId: 'ops-full/counts', username: 'ops-full', password: opsSecret });
     for (let seq = 100; seq < 105; seq++) client.publish('gs/soil-full/up', JSON.stringify({ ts: Date.now() - 1_000, seq, moisture: 22 }), { qos: 0 });
-    await sleep(500);
+    const counted = await eventually(async () => {
+      const n = await metricValue(t, 'gs_mqtt_messages_received_total', { format: 'native' });
+      return n >= before + 5 ? n : undefined;
+    }, 5_000, 'five messages counted');
     client.end(true);
-    expect(await metricValue(t, 'gs_mqtt_messages_received_total', { format: 'native' })).toBe(before + 5);
+    expect(counted).toBe(before + 5);
   });
 });

@@ -46,6 +46,12 @@ describe('checkQuery', () => {
     ['SELECT mean("moisture") FROM "soil" GROUP BY "facility"', [{ problem: 'unknown_name', name: 'facility' }]],
     ['SELECT count(s) FROM (SELECT last("state") AS s FROM "alert" GROUP BY "team")', [{ problem: 'unknown_name', name: 'team' }]],
     ['SELECT 1', [{ problem: 'no_measurement', name: '' }]],
+    // A negated regex is a literal too.
+    [`SELECT "message" FROM "alert" WHERE "subject" !~ /"x"/ AND "kind" !~ /^(battery_low|"y")$/`, []],
+    // Every FROM of a query counts, not only the first: each statement names its own measurement's fields.
+    ['SELECT last("moisture") FROM "soil" GROUP BY "zone"; SELECT max("shock") FROM "tilt" GROUP BY "facility"', []],
+    ['SELECT count(m) FROM (SELECT last("moisture") AS m FROM "soil"), (SELECT last("tilt") AS m FROM "tilt" GROUP BY "facility")', []],
+    ['SELECT last("moisture") FROM "soil"; SELECT max("shock") FROM "tilts"', [{ problem: 'unknown_measurement', name: 'tilts' }, { problem: 'unknown_name', name: 'shock' }]],
   ])('%s', (query, problems) => {
     expect(checkQuery(query)).toEqual(problems);
   });

@@ -104,6 +104,9 @@ describe('impact', () => {
     ['a 4° jump on a pavilion', 'critical', [{ pitch: 0 }, { pitch: 4 }]],
     ['a 2.5 g shock without any angle change', 'warning', [{ pitch: 0.1 }, { pitch: 0.1, shock: 2.5 }]],
     ['a 4 g shock', 'critical', [{ pitch: 0.1, shock: 4 }]],
+    // Critical starts at twice the impact thresholds (4° / 4 g on a pavilion): just under it is a warning.
+    ['a 3.9° jump on a pavilion', 'warning', [{ pitch: 0 }, { pitch: 3.9 }]],
+    ['a 3.9 g shock', 'warning', [{ pitch: 0.1, shock: 3.9 }]],
   ])('%s → facility_impact %s', (_name, severity, readings) => {
     const { signals } = run(readings, ctx('pavilion'));
     expect(raises(signals, 'facility_impact')).toEqual([expect.objectContaining({ severity, i: readings.length - 1 })]);
