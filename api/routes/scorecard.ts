@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { allow } from '../auth.ts';
-import { districtsOf } from '../scope.ts';
+import { canAccessDistrict, districtsOf } from '../scope.ts';
 import { ScorecardRow } from '../../assessment/score.ts';
 import type { Scorecard } from '../../assessment/collect.ts';
 import { scorecardToCsv } from '../../assessment/csv.ts';
@@ -14,8 +14,8 @@ export const scorecardRoutes: FastifyPluginAsyncZod<{ build(month: string): Prom
   // The city's ranks stay as they are: a confined caller sees where its communities stand.
   const build = async (request: FastifyRequest, month: string): Promise<Scorecard> => {
     const card = await opts.build(month);
-    const districts = districtsOf(request);
-    return districts ? { ...card, rows: card.rows.filter((r) => r.districtId !== null && districts.includes(r.districtId)) } : card;
+    // Asking districtsOf marks the answer scoped (a rendered CSV cannot be filtered later).
+    return districtsOf(request) ? { ...card, rows: card.rows.filter((r) => canAccessDistrict(request.principal, r.districtId)) } : card;
   };
   app.get('/scorecard', {
     onRequest: allow.adminsOperatorsViewers,
