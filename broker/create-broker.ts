@@ -56,6 +56,11 @@ export interface BrokerDeps {
   limits?: BrokerLimits;
   listeners?: Omit<ListenerOptions, 'host' | 'port' | 'maxMessageBytes'>;
   now?: () => number;
+  /**
+   * Open the ports only when `listen()` is called (the app creates the broker early, for
+   * the features that publish through it, and lets devices in once every feature runs).
+   */
+  listenLater?: boolean;
 }
 
 export type MqttBroker = Awaited<ReturnType<typeof createMqttBroker>>;
@@ -172,7 +177,7 @@ export async function createMqttBroker(deps: BrokerDeps) {
   });
   aedes.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'client error'));
 
-  const listeners = await startListeners({ host: deps.host, port: deps.port, maxMessageBytes: limits.maxPacketBytes + 1024, ...deps.listeners }, (stream, ip) => {
+  const accept: Parameters<typeof startListeners>[1] = (stream, ip) => {
     const releaseUnauthenticated = guard.holdUnauthenticated(ip);
     if (!releaseUnauthenticated) {
       refused('too_many_connections_from_ip');
@@ -198,12 +203,29 @@ export async function createMqttBroker(deps: BrokerDeps) {
     peers.set(conn, ip);
     unauthenticatedSlot.set(conn, releaseUnauthenticated);
     aedes.handle(conn);
-  }, logger);
+  };
+  let listeners: Awaited<ReturnType<typeof startListeners>> | undefined;
+  const listen = async (): Promise<void> => {
+    listeners ??= await startListeners({ host: deps.host, port: deps.port, maxMessageBytes: limits.maxPacketBytes + 1024, ...deps.listeners }, accept, logger);
+  };
+  if (!deps.listenLater) await listen();
+  let closing: Promise<void> | undefined;
+  const listening = () => {
+    if (!listeners) throw new Error('the MQTT broker is not listening yet: call listen() first');
+    return listeners;
+  };
 
   return {
     aedes,
-    port: listeners.ports.port,
-    ports: listeners.ports,
+    /** Open the ports (a broker created with `listenLater`); once. */
+    listen,
+    /** The TCP port; throws before `listen()`. */
+    get port(): number {
+      return listening().ports.port;
+    },
+    get ports() {
+      return listening().ports;
+    },
     /** Publish from the system itself (commands, retained status). */
     publish(packet: Pick<PublishPacket, 'topic' | 'payload' | 'qos' | 'retain'>): Promise<void> {
       return new Promise((resolve, reject) => aedes.publish({ cmd: 'publish', dup: false, ...packet }, (error) => (error ? reject(error) : resolve())));
@@ -224,16 +246,20 @@ export async function createMqttBroker(deps: BrokerDeps) {
     /** Close a device's live connection and any that is mid-connect (lifecycle: rotate, disable). */
     disconnectDevice: (deviceId: string): number => sessions.revoke(deviceId, 'device'),
     disconnectService: (accountId: string): number => sessions.revoke(accountId, 'service'),
-    isListening: (): boolean => listeners.isListening(),
+    isListening: (): boolean => listeners?.isListening() ?? false,
     /** Stop or resume reading every MQTT socket (the intake gate: backpressure under overload). */
     holdIntake(hold: boolean): void {
       if (hold !== gate.paused) setGate(gate, hold);
     },
     isIntakeHeld: (): boolean => gate.paused,
-    async close(): Promise<void> {
-      const closed = listeners.close();
-      await new Promise<void>((resolve) => aedes.close(() => resolve())); // disconnects every client
-      await closed;
+    /** Close the ports and every client; once, however often called. */
+    close(): Promise<void> {
+      closing ??= (async () => {
+        const closed = listeners?.close();
+        await new Promise<void>((resolve) => aedes.close(() => resolve())); // disconnects every client
+        await closed;
+      })();
+      return closing;
     },
   };
 }

@@ -31,15 +31,17 @@ export function createInventoryService(deps: {
   });
   return {
     /** Devices an import retired or deleted: the broker drops their connections. */
-    onDevicesRemoved(listener: (ids: string[]) => void): void {
+    onDevicesRemoved(listener: (ids: string[]) => void): () => void {
       retiredListeners.push(listener);
+      return () => remove(retiredListeners, listener);
     },
     /**
      * After every import that wrote rows: features holding registry data in memory (the
      * facility thresholds the health rules judge by) re-read it. Listeners must not throw.
      */
-    onImported(listener: (report: ImportReport) => void): void {
+    onImported(listener: (report: ImportReport) => void): () => void {
       importedListeners.push(listener);
+      return () => remove(importedListeners, listener);
     },
     async importInventory(...args: Parameters<typeof importer.importInventory>): ReturnType<typeof importer.importInventory> {
       const result = await importer.importInventory(...args);
@@ -49,4 +51,9 @@ export function createInventoryService(deps: {
     previewInventory: importer.previewInventory,
     exportInventory: (): Inventory => exportInventory(deps.db),
   };
+}
+
+function remove<T>(list: T[], item: T): void {
+  const at = list.indexOf(item);
+  if (at >= 0) list.splice(at, 1);
 }

@@ -16,7 +16,8 @@ export interface StartIrrigationDeps {
   broker: Pick<MqttBroker, 'publish' | 'subscribe'>;
   /** The durable log's append (points for InfluxDB). */
   append: (lines: string[]) => Promise<void>;
-  readingListeners: Array<(reading: AcceptedReading, device: DeviceInfo) => void>;
+  /** The accepted readings (app/: the ingest's listeners); the subscription ends with stop. */
+  readings: { add(name: string, listener: (reading: AcceptedReading, device: DeviceInfo) => void): () => void };
   clock: Clock;
   logger: Logger;
   settings?: Partial<IrrigationSettings>;
@@ -57,7 +58,7 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
     settings: deps.settings,
     timers: deps.time?.timers,
   });
-  deps.readingListeners.push((reading, device) => engine.onReading(reading, device));
+  const stopReadings = deps.readings.add('irrigation', (reading, device) => engine.onReading(reading, device));
   await deps.broker.subscribe('gs/+/ack', (topic, payload) => engine.onAck(topic, payload));
   engine.restore();
   const schedule = deps.time
@@ -81,6 +82,7 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
     engine,
     forecasts,
     async stop(): Promise<void> {
+      stopReadings();
       await schedule.stop();
       engine.stop();
     },

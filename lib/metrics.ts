@@ -39,6 +39,7 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
     credentialChecksWaiting: new Gauge({ name: 'gs_mqtt_credential_checks_waiting', help: 'CONNECTs waiting for a scrypt check (at most GS_MQTT_AUTH_QUEUE; past it refused as busy)', registers }),
     mqttConnections: new Gauge({ name: 'gs_mqtt_open_connections', help: 'Open MQTT transport connections (TCP, TLS, WebSocket), authenticated or not', registers }),
     deadLetters: new Counter({ name: 'gs_dead_letters_total', help: 'Messages kept in the dead-letter store, by reason', labelNames: ['reason'] as const, registers }),
+    listenerErrors: new Counter({ name: 'gs_listener_errors_total', help: 'Throws from a feature\'s listener (readings, transitions), by feature; the other listeners still ran', labelNames: ['feature'] as const, registers }),
   };
   return metrics;
 }

@@ -91,7 +91,8 @@ describe('the import graph', () => {
 
   it('reads the imports it is meant to (a check that finds no edge at all would pass anything)', () => {
     expect(graph.folders.get('ingest')).toContain('contracts');
-    expect(graph.folders.get('app.ts')).toContain('ingest');
+    expect(graph.folders.get('app')).toContain('ingest'); // the composition root's features (app/)
+    expect(graph.folders.get('app.ts')).toContain('app');
     expect(graph.folders.get('broker')).toContain('ingest'); // a type-only import counts
     expect(graph.imports.get('ingest/pipeline.ts')).toContain('ingest/decode.ts');
   });

@@ -1,0 +1,44 @@
+import { createHealth } from '../health/start.ts';
+import { reopenWindowsMs } from '../alerts/reopen.ts';
+import type { InfluxHttp } from '../influx/http.ts';
+import type { Db } from '../registry/db.ts';
+import type { createDeviceRegistry } from '../registry/devices.ts';
+import type { createCityRegistry } from '../registry/city.ts';
+import type { createInventoryService } from '../inventory/service.ts';
+import type { createNotificationService } from '../notify/service.ts';
+import type { AppContext } from './context.ts';
+
+export interface HealthFeatureDeps {
+  db: Db;
+  devices: ReturnType<typeof createDeviceRegistry>;
+  city: ReturnType<typeof createCityRegistry>;
+  inventory: Pick<ReturnType<typeof createInventoryService>, 'onImported'>;
+  influx: InfluxHttp;
+  append: (lines: string[]) => Promise<void>;
+  notifications: Pick<ReturnType<typeof createNotificationService>, 'onTransition'>;
+}
+
+/**
+ * Facility and device health, alerts and the fault ledger: readings in (its own listener),
+ * every alert transition out to the notifier, thresholds re-read after an import.
+ */
+export function startHealthFeature(ctx: AppContext, deps: HealthFeatureDeps) {
+  const health = createHealth({
+    db: deps.db, clock: ctx.clock, logger: ctx.logger, devices: deps.devices, append: deps.append, influx: deps.influx,
+    reopenWithinMs: reopenWindowsMs(ctx.notifyConfig.reopenWithinS),
+    facilities: deps.city, facilityConfig: ctx.rulesConfig.facilityHealth, deviceConfig: ctx.rulesConfig.deviceHealth, slaMs: ctx.rulesConfig.workOrderSlaMs,
+  });
+  const subscriptions = [
+    ctx.readings.add('health', (reading, device) => health.monitor.onReading(reading, device)),
+    // A facility's own thresholds take effect from the reading after the import that set them.
+    deps.inventory.onImported(() => health.facilityThresholds.refresh()),
+    health.alerts.onTransition((transition) => deps.notifications.onTransition(transition)),
+  ];
+  return {
+    health,
+    async stop(): Promise<void> {
+      for (const unsubscribe of subscriptions) unsubscribe();
+      await health.stop();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { startIrrigation } from '../irrigation/start.ts';
+import { startWeather } from '../weather/start.ts';
+import type { MqttBroker } from '../broker/create-broker.ts';
+import type { Db } from '../registry/db.ts';
+import type { createCityRegistry } from '../registry/city.ts';
+import type { AlertSignal } from '../contracts/alert.ts';
+import type { AppContext } from './context.ts';
+
+/** Irrigation: valve commands through the broker; valve faults and manual-zone watering alerts through the alert service. */
+export async function startIrrigationFeature(ctx: AppContext, deps: { db: Db; broker: MqttBroker; append: (lines: string[]) => Promise<void>; signal: (alert: AlertSignal) => void }) {
+  const irrigation = await startIrrigation({
+    db: deps.db, broker: deps.broker, append: deps.append, readings: ctx.readings, clock: ctx.clock, logger: ctx.logger,
+    settings: ctx.options.irrigation, time: ctx.options.irrigationTime, signal: deps.signal,
+  });
+  return { irrigation, stop: () => irrigation.stop() };
+}
+
+/** The weather feed (GS_WEATHER_URL): forecast rain and frost into the zones' forecast input; ET0 for the controller. */
+export function startWeatherFeature(ctx: AppContext, deps: { db: Db; city: ReturnType<typeof createCityRegistry>; zones: Parameters<typeof startWeather>[0]['zones'] }) {
+  const weather = startWeather({
+    config: ctx.config, db: deps.db, city: deps.city, zones: deps.zones, clock: ctx.clock, logger: ctx.logger, registry: ctx.metrics.registry, options: ctx.options.weather,
+  });
+  return { weather, stop: async (): Promise<void> => { await weather?.stop(); } };
+}

@@ -1,0 +1,19 @@
+import { createNotificationService } from '../notify/service.ts';
+import type { createCityRegistry } from '../registry/city.ts';
+import type { Db } from '../registry/db.ts';
+import type { AppContext } from './context.ts';
+
+/**
+ * Notifications: their own timers and outbox loop, never on the ingest path. Started
+ * before health, whose alert lifecycle feeds it every transition.
+ */
+export function startNotifications(ctx: AppContext, deps: { db: Db; city: Pick<ReturnType<typeof createCityRegistry>, 'teamsFor'> }) {
+  const notifications = createNotificationService({
+    db: deps.db, config: ctx.notifyConfig, teamsFor: deps.city.teamsFor, clock: ctx.clock, random: Math.random, logger: ctx.logger, registry: ctx.metrics.registry,
+  });
+  notifications.start();
+  return {
+    notifications,
+    stop: (): Promise<void> => notifications.stop(),
+  };
+}
