@@ -4,6 +4,13 @@ import { startApp } from './app.ts';
 import { loadNotifyConfig } from './notify/config.ts';
 import { loadRulesConfig } from './health/rules-config.ts';
 import { checkThreadpool } from './config/threadpool.ts';
+import { describeStartFailure } from './config/start-failure.ts';
+
+/**
+ * A second signal this soon after the first is the same request: Ctrl-C under `npm start`
+ * reaches the app twice (the terminal signals the process group, and npm relays it).
+ */
+const SAME_SIGNAL_WITHIN_MS = 2_000;
 
 /** The process entry: configuration, the app, and signals. */
 async function main(): Promise<void> {
@@ -35,13 +42,24 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   for (const message of deprecated) logger.warn({ module: 'config', deprecated: message }, 'deprecated setting name: it still works, rename it');
   logger.info({ threads: threadpool.threads, mqttAuthConcurrency: config.mqttAuthConcurrency, mqttAuthQueue: config.mqttAuthQueue }, 'libuv thread pool');
-  const app = await startApp(config, logger, { notify, rules });
-  let signals = 0;
+  let app: Awaited<ReturnType<typeof startApp>>;
+  try {
+    app = await startApp(config, logger, { notify, rules });
+  } catch (error) {
+    // Every feature that had started is stopped by now (a managed influxd included).
+    const failure = describeStartFailure(error, config);
+    logger.error({ err: error }, 'start failed');
+    process.stderr.write(`greenspace failed to start: ${failure.message}\n${failure.unexpected ? `${(error as Error).stack ?? ''}\n` : ''}`);
+    process.exit(1);
+  }
+  let firstSignalAt: number | undefined;
   const shutdown = (signal: string) => {
-    if (++signals > 1) {
+    if (firstSignalAt !== undefined) {
+      if (Date.now() - firstSignalAt < SAME_SIGNAL_WITHIN_MS) return; // the same stop, relayed
       logger.warn({ signal }, 'second signal: exiting now; unsent points stay on disk');
       process.exit(1);
     }
+    firstSignalAt = Date.now();
     logger.info({ signal }, 'stopping');
     app.stop().then(() => process.exit(0), (error: unknown) => {
       logger.error({ err: error }, 'stop failed');

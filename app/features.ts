@@ -1,4 +1,15 @@
 import type { Logger } from '../lib/logger.ts';
+import { CodedError } from '../lib/errors.ts';
+
+/** A feature did not start: its name, and the error it threw (as `cause`, and its message as this one's). */
+export class FeatureStartError extends CodedError {
+  readonly feature: string;
+  constructor(feature: string, cause: unknown) {
+    super('feature_start_failed', cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'FeatureStartError';
+    this.feature = feature;
+  }
+}
 
 /** How the app is asked to stop; every feature's stop receives it. */
 export interface StopOptions {
@@ -15,7 +26,8 @@ export interface Started {
  * Starts the app's features one by one, each in its own guard, and stops them in reverse
  * (zigbee2mqtt's controller does the same with its extensions). A feature that fails to
  * start stops the ones already running, so a failed start releases the data directory,
- * the ports and a managed influxd, and the error goes to the caller unchanged. A stop that
+ * the ports and a managed influxd, and the error goes to the caller as a FeatureStartError
+ * naming the feature (main.ts turns it into the setting to change). A stop that
  * fails is logged with the feature's name and the others still stop.
  */
 export function createFeatureRunner(logger: Logger) {
@@ -46,7 +58,7 @@ export function createFeatureRunner(logger: Logger) {
       } catch (error) {
         logger.error({ feature: name, err: error }, 'feature failed to start; stopping the features already running');
         await stopAll();
-        throw error;
+        throw new FeatureStartError(name, error);
       }
       const stop = started.stop;
       running.push({ name, stop: stop && ((options) => stop.call(started, options)) });

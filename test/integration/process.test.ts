@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -55,6 +55,34 @@ describe('the process', () => {
     expect(await app.exited).toBe(0);
     expect(await countPoints(createInfluxHttp({ url: inject('influxUrl'), db }), 'soil', 'moisture')).toBe(50);
     expect(app.output()).toMatch(/"msg":"greenspace stopped"/);
+  });
+
+  it('takes a signal relayed twice (Ctrl-C under npm) as one stop: the drain completes and it exits 0', async () => {
+    const app = await run({ GS_INFLUX_URL: inject('influxUrl'), GS_INFLUX_DB: uniqueDb('twice'), GS_MANAGED_INFLUXD: 'never' });
+    await registerAndPublish(app, 5);
+    app.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 30));
+    app.child.kill('SIGINT');
+    expect(await app.exited).toBe(0);
+    expect(app.output()).toContain('"greenspace stopped"');
+    expect(app.output()).not.toContain('second signal');
+  });
+
+  it('a failed start stops the managed influxd it had started and names the busy port\'s setting', async () => {
+    const influxPort = await freePort();
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+    const httpPort = (holder.address() as { port: number }).port;
+    const dataDir = mkdtempSync(join(tmpdir(), 'gs-proc-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const failed = await spawnApp({ GS_MQTT_PORT: '0', GS_MQTT_HOST: '127.0.0.1', GS_HTTP_PORT: String(httpPort), GS_HTTP_HOST: '127.0.0.1', GS_DATA_DIR: dataDir, GS_INFLUX_URL: `http://127.0.0.1:${influxPort}`, GS_INFLUX_DB: 'managed' }, 60_000)
+      .then(() => 'started', (error: Error) => error.message);
+    expect(failed).toMatch(/exited \(1\) before starting/);
+    expect(failed).toMatch(/starting a managed influxd/);
+    expect(failed).toContain(`greenspace failed to start: GS_HTTP_PORT ${httpPort} is in use on 127.0.0.1: another process listens there; stop it or set GS_HTTP_PORT to a free port`);
+    expect(failed).not.toMatch(/\n\s+at /); // no stack trace for a known cause
+    expect(await portOpen(influxPort)).toBe(false);
   });
 
   it('logs the ports it bound as JSON fields', async () => {

@@ -21,13 +21,13 @@ describe('the feature runner', () => {
     expect(order).toEqual(['api', 'broken-stop', 'log', 'store']);
   });
 
-  it('stops what already runs when a feature fails to start, and throws that feature\'s error unchanged', async () => {
+  it('stops what already runs when a feature fails to start, and throws the error with the feature\'s name', async () => {
     const order: string[] = [];
     const runner = createFeatureRunner(logger);
     await runner.start('store', () => ({ stop: () => { order.push('store'); } }));
     await runner.start('influxdb', async () => ({ stop: async () => { order.push('influxdb'); } }));
     const failure = new Error('port in use');
-    await expect(runner.start('api', () => { throw failure; })).rejects.toBe(failure);
+    await expect(runner.start('api', () => { throw failure; })).rejects.toMatchObject({ code: 'feature_start_failed', feature: 'api', message: 'port in use', cause: failure });
     expect(order).toEqual(['influxdb', 'store']);
     await expect(runner.start('late', () => ({}))).rejects.toThrow(/after the app began to stop/);
   });
