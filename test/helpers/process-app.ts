@@ -17,7 +17,7 @@ export interface AppProcess {
  * Run `main.ts` as a real process (one node process, tsx as a loader, so a signal reaches
  * the app itself), with the young-generation size and thread-pool preload `npm start` uses.
  */
-export async function spawnApp(env: Record<string, string>, timeoutMs = 20_000, options: { preload?: boolean } = {}): Promise<AppProcess> {
+export async function spawnApp(env: Record<string, string>, timeoutMs = 60_000, options: { preload?: boolean } = {}): Promise<AppProcess> {
   const preload = options.preload === false ? [] : ['--require', join(ROOT, 'config', 'threadpool-preload.cjs')];
   const child = spawn(process.execPath, ['--max-semi-space-size=64', ...preload, '--import', 'tsx', join(ROOT, 'main.ts')], {
     cwd: ROOT,

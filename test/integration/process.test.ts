@@ -46,7 +46,8 @@ const portOpen = (port: number): Promise<boolean> =>
     socket.once('error', () => resolve(false));
   });
 
-describe('the process', () => {
+// Each test starts tsx and the app as a real process: on a loaded 2-core machine that alone can take tens of seconds.
+describe('the process', { timeout: 120_000 }, () => {
   it('flushes pending points and exits 0 on SIGTERM', async () => {
     const db = uniqueDb('proc');
     const app = await run({ GS_INFLUX_URL: inject('influxUrl'), GS_INFLUX_DB: db, GS_MANAGED_INFLUXD: 'never', GS_WRITE_FLUSH_MS: '60000' });
@@ -121,7 +122,7 @@ describe('the process', () => {
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const file = join(dataDir, 'notify.yaml');
     writeFileSync(file, 'retentionDays: -3\n');
-    await expect(spawnApp({ GS_DATA_DIR: dataDir, GS_NOTIFY_CONFIG: file, GS_MANAGED_INFLUXD: 'never' }, 10_000)).rejects.toThrow(/exited \(2\)[\s\S]*notify.yaml: retentionDays: /);
+    await expect(spawnApp({ GS_DATA_DIR: dataDir, GS_NOTIFY_CONFIG: file, GS_MANAGED_INFLUXD: 'never' }, 60_000)).rejects.toThrow(/exited \(2\)[\s\S]*notify.yaml: retentionDays: /);
   });
 
   it('refuses a bad rules config file, listing its problems with those of the other settings in one run', async () => {
@@ -129,7 +130,7 @@ describe('the process', () => {
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const file = join(dataDir, 'rules.yaml');
     writeFileSync(file, 'facilityHealth:\n  byType:\n    pavilion: { warningDeg: 6 }\n');
-    await expect(spawnApp({ GS_DATA_DIR: dataDir, GS_RULES_CONFIG: file, GS_MQTT_PORT: 'eighty', GS_MANAGED_INFLUXD: 'never' }, 10_000)).rejects.toThrow(
+    await expect(spawnApp({ GS_DATA_DIR: dataDir, GS_RULES_CONFIG: file, GS_MQTT_PORT: 'eighty', GS_MANAGED_INFLUXD: 'never' }, 60_000)).rejects.toThrow(
       /exited \(2\)[\s\S]*GS_MQTT_PORT: expected a port number[\s\S]*rules.yaml: facilityHealth.byType.pavilion: warningDeg \(6\) must be below criticalDeg \(5, the default\)/,
     );
   });
@@ -137,7 +138,7 @@ describe('the process', () => {
   it('refuses a bad configuration with a specific message and a non-zero exit', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'gs-proc-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    await expect(spawnApp({ GS_DATA_DIR: dataDir, GS_MQTT_PORT: 'eighty', GS_INFLUX_URL: 'nope' }, 10_000)).rejects.toThrow(
+    await expect(spawnApp({ GS_DATA_DIR: dataDir, GS_MQTT_PORT: 'eighty', GS_INFLUX_URL: 'nope' }, 60_000)).rejects.toThrow(
       /exited \(2\)[\s\S]*GS_MQTT_PORT: expected a port number[\s\S]*GS_INFLUX_URL: expected an http\(s\) URL/,
     );
   });
