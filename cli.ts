@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from './config/config.ts';
@@ -9,6 +9,7 @@ import { defaultCredentialsPath, formatCredentials, formatOf, openCredentialsFil
 import { acquireDataDirLock, describeLock, readDataDirLock } from './lib/data-dir-lock.ts';
 import { formatProblem } from './inventory/problems.ts';
 import type { DeviceCredential, ImportReport } from './contracts/inventory.ts';
+import { backupDataDir, INFLUX_BACKUP_HINT, restoreDataDir } from './registry/backup.ts';
 
 /** Operator commands on the data directory (reads, and writes while no server holds it) or through a running server's API. */
 const out = (s: string): void => void process.stdout.write(s);
@@ -152,6 +153,38 @@ inventory.command('export')
       else out(text);
     } finally {
       db.close();
+    }
+  });
+
+program.command('backup')
+  .description('copy the registry, ledger and alerts (greenspace.db) and the admin token into a new directory; safe while the server runs')
+  .argument('<dir>', 'a new (or empty) directory for the backup')
+  .addOption(dataDirOption)
+  .action((dir: string, opts: { dataDir?: string }) => {
+    const { db } = openDataDir(opts.dataDir, 'read');
+    db.close(); // the checks above, then a read-only copy in one transaction (registry/backup.ts)
+    const source = resolve(opts.dataDir ?? loadConfig(process.env).dataDir);
+    const manifest = backupDataDir(source, resolve(dir));
+    const rows = Object.entries(manifest.rows).map(([t, n]) => `${t} ${n}`).join(', ');
+    out(`backed up ${source} to ${resolve(dir)} (schema ${manifest.schemaVersion}; ${rows})\n\n${INFLUX_BACKUP_HINT}\n`);
+  });
+
+program.command('restore')
+  .description('put a backup back as the data directory\'s registry; the server must be stopped')
+  .argument('<dir>', 'a directory written by `backup`')
+  .addOption(dataDirOption)
+  .option('--replace', 'restore over an existing registry (it is kept beside it, renamed)', false)
+  .action((dir: string, opts: { dataDir?: string; replace: boolean }) => {
+    const target = resolve(opts.dataDir ?? loadConfig(process.env).dataDir);
+    mkdirSync(target, { recursive: true }); // a fresh machine's data directory
+    const held = readDataDirLock(target);
+    if (held) return fail(`data directory ${target} is in use by ${describeLock(held)}; stop it before restoring`);
+    const lock = acquireDataDirLock(target, 'cli restore');
+    try {
+      const { manifest, keptAs } = restoreDataDir(resolve(dir), target, { replace: opts.replace });
+      out(`restored the backup of ${manifest.takenAt} into ${target}${keptAs ? `; the registry it replaced is kept as ${keptAs}` : ''}\nstart the server on it; restore InfluxDB with its own tool:\n${INFLUX_BACKUP_HINT}\n`);
+    } finally {
+      lock.release();
     }
   });
 
