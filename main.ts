@@ -1,5 +1,5 @@
 import { loadConfig, ConfigError } from './config/config.ts';
-import { createLogger } from './lib/logger.ts';
+import { createLogger, resolveLogFormat } from './lib/logger.ts';
 import { startApp } from './app.ts';
 import { loadNotifyConfig } from './notify/config.ts';
 import { loadRulesConfig } from './health/rules-config.ts';
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${new ConfigError(problems).message}\n`);
     process.exit(2);
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, resolveLogFormat(config.logFormat, process.stdout.isTTY));
   for (const message of deprecated) logger.warn({ module: 'config', deprecated: message }, 'deprecated setting name: it still works, rename it');
   logger.info({ threads: threadpool.threads, mqttAuthConcurrency: config.mqttAuthConcurrency, mqttAuthQueue: config.mqttAuthQueue }, 'libuv thread pool');
   let app: Awaited<ReturnType<typeof startApp>>;

@@ -29,6 +29,8 @@ export const Config = z.strictObject({
   /** Bootstrap admin bearer token; generated into {dataDir}/admin-token when unset. */
   adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: readable lines on a terminal, JSON otherwise (a journal, a file, a log shipper). */
+  logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
   /** Points per InfluxDB write request. */
   writeBatchSize: positiveInt(50_000).default(5_000),
   /**
@@ -131,6 +133,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   dataDir: 'GS_DATA_DIR',
   adminToken: 'GS_ADMIN_TOKEN',
   logLevel: 'GS_LOG_LEVEL',
+  logFormat: 'GS_LOG_FORMAT',
   writeBatchSize: 'GS_WRITE_BATCH_SIZE',
   writeFlushMs: 'GS_WRITE_FLUSH_MS',
   maxPayloadBytes: 'GS_MAX_PAYLOAD_BYTES',
