@@ -64,31 +64,11 @@ export function createIngest(deps: IngestDeps) {
   const counters = createIngestCounters(deps.metrics);
   const received = counters.received;
   const acceptance = createAcceptance({ lookup: deps.lookup, limits, reject });
-  const groups = createGroupCommit({ syncPoint: deps.syncPoint, flushCounters: counters.flush, durable, notStored });
+  const groups = createGroupCommit({ syncPoint: deps.syncPoint, flushCounters: counters.flush, durable: (group) => handOn(group, counters, deps), notStored });
 
   function reject(rejection: Rejection, msg: IngestMessage, deviceId: string | undefined): void {
     counters.flush();
     recordRejection(deps.metrics, deps.deadLetter, { at: clock.now(), reason: rejection.reason, detail: rejection.detail, deviceId, topic: msg.topic, payload: msg.payload });
-  }
-
-  /** A group is on disk: its readings are counted and handed to the rules. */
-  function durable(group: Group): void {
-    let soil = 0;
-    for (let i = 0; i < group.readings.length; i++) {
-      const r = group.readings[i]!;
-      const device = group.devices[i]!;
-      if (device.kind === 'soil') soil++;
-      else counters.acceptedBy(device.kind).inc();
-      // A console-simulated LoRaWAN uplink tests the integration: stored, but no rule acts on it.
-      if (deps.onReading && !r.simulated) {
-        try {
-          deps.onReading(r, device);
-        } catch (error) {
-          deps.logger.error({ err: error, device: device.id }, 'reading listener failed');
-        }
-      }
-    }
-    if (soil > 0) counters.acceptedBy('soil').inc(soil);
   }
 
   /** Not stored: let a retransmission through the dedup window, and fail the publishes. */
@@ -178,4 +158,24 @@ export function createIngest(deps: IngestDeps) {
     /** `isReadingTopic` with this ingest's topic cache (the broker asks it for every publish). */
     isReadingTopic: (topic: string): boolean => carriesReadings(parse(topic)),
   };
+}
+
+/** A group is on disk: its readings are counted and handed to the rules (a throwing listener is logged, not the commit's problem). */
+function handOn(group: Group, counters: ReturnType<typeof createIngestCounters>, deps: IngestDeps): void {
+  let soil = 0;
+  for (let i = 0; i < group.readings.length; i++) {
+    const r = group.readings[i]!;
+    const device = group.devices[i]!;
+    if (device.kind === 'soil') soil++;
+    else counters.acceptedBy(device.kind).inc();
+    // A console-simulated LoRaWAN uplink tests the integration: stored, but no rule acts on it.
+    if (deps.onReading && !r.simulated) {
+      try {
+        deps.onReading(r, device);
+      } catch (error) {
+        deps.logger.error({ err: error, device: device.id }, 'reading listener failed');
+      }
+    }
+  }
+  if (soil > 0) counters.acceptedBy('soil').inc(soil);
 }
