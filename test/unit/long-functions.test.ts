@@ -1,0 +1,33 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { findLongFunctions, listLongFunctions, MAX_LINES } from '../../scripts/long-functions.ts';
+
+/**
+ * No function outside test/ longer than MAX_LINES lines (issue 20, "Long functions"): a
+ * function that long has seams, and its comments usually say where.
+ *
+ * Temporary: three functions other branches are splitting right now (the composition root as
+ * a list, the irrigation executor apart from its soil fold, the broker's hooks). Those
+ * branches remove their line from this list; nothing is added to it.
+ */
+const ALLOWED_FOR_NOW = ['app.ts startApp', 'irrigation/engine.ts createIrrigationEngine', 'broker/create-broker.ts createMqttBroker'];
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+describe('function length', () => {
+  it(`has no function outside test/ over ${MAX_LINES} lines`, () => {
+    const long = listLongFunctions(root).filter((f) => !ALLOWED_FOR_NOW.includes(`${f.file} ${f.name}`));
+    expect(long.map((f) => `${f.file}:${f.line} ${f.name} (${f.lines} lines)`)).toEqual([]);
+  });
+
+  it('finds a long function where there is one (a check that finds nothing would pass anything)', () => {
+    const body = Array.from({ length: MAX_LINES }, (_, i) => `  const v${i} = ${i};`).join('\n');
+    const text = `export function long() {\n${body}\n}\nconst short = () => 1;\nconst arrow = () => {\n${body}\n};\nclass C {\n  method() {\n${body}\n  }\n}\n`;
+    expect(findLongFunctions('x.ts', text).map((f) => [f.name, f.line, f.lines])).toEqual([
+      ['long', 1, MAX_LINES + 2],
+      ['arrow', MAX_LINES + 4, MAX_LINES + 2],
+      ['method', 2 * MAX_LINES + 7, MAX_LINES + 2],
+    ]);
+  });
+});
