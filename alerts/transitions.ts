@@ -2,7 +2,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { AlertKind, AlertSignal, AlertState, AlertTransition, Severity } from '../contracts/alert.ts';
 import { toAlert, type AlertRecord, type AlertStore } from './alert-store.ts';
 import type { WorkOrderStore } from './work-orders/store.ts';
-import { dueAt } from './work-orders/sla.ts';
+import { dueAt, isActiveState } from './work-orders/sla.ts';
 import { isHigher, isSticky, opensWorkOrder } from './kinds.ts';
 import { canReopen, reopenAlert } from './reopen.ts';
 
@@ -69,7 +69,7 @@ export function createAlertTransitions(deps: AlertTransitionsDeps) {
     }
     store.update(existing.id, { severity: s.severity, message: s.message, details, last_changed_at: at });
     const wo = orders.forAlert(existing.id);
-    if (wo && (wo.state === 'open' || wo.state === 'assigned' || wo.state === 'accepted')) {
+    if (wo && isActiveState(wo.state)) {
       orders.update(wo.id, { severity: s.severity, due_at: Math.min(wo.dueAt, dueAt(wo.createdAt, s.severity, sla)), updated_at: at });
       orders.addEvent({ workOrderId: wo.id, at, action: 'escalate', from: wo.state, to: wo.state, by: 'system', note: `severity ${existing.severity} → ${s.severity}`, photoUrl: null });
     } else if (!wo && opensWorkOrder(s.kind, s.severity)) {

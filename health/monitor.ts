@@ -23,7 +23,7 @@ export const noGateways: GatewayPort = { gatewayOf: () => undefined };
 /**
  * The gateway port over the device registry's in-memory index (`DeviceInfo.gatewayId`),
  * which an inventory import refreshes for every device it changes. A sweep asks it once per
- * silent device: a Map lookup, where a SQLite read each (registry/city.ts `gatewayOf`, ~5-20 µs)
+ * silent device: a Map lookup, where a SQLite read of `devices.gateway_id` each (~5-20 µs)
  * would hold the event loop for a second when a whole city of 50,000 devices falls silent.
  */
 export const gatewaysFromRegistry = (devices: { get(id: string): DeviceInfo | undefined }): GatewayPort => ({
