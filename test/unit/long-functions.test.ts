@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { findLongFunctions, listLongFunctions, MAX_LINES } from '../../scripts/long-functions.ts';
 
 /**
- * No function outside test/ longer than MAX_LINES lines (issue 20, "Long functions"): a
- * function that long has seams, and its comments usually say where.
+ * No function outside test/ longer than MAX_LINES lines (docs/architecture.md, "Imports"):
+ * a function that long has seams, and its comments usually say where.
  *
  * Temporary: three functions other branches are splitting right now (the composition root as
  * a list, the irrigation executor apart from its soil fold, the broker's hooks). Those
