@@ -2,12 +2,13 @@ import type { Db } from '../registry/db.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { CodedError } from '../lib/errors.ts';
-import type { AlertKind, AlertSignal, AlertState, AlertTransition, Severity } from '../contracts/alert.ts';
-import { createAlertStore, toAlert, type AlertFilter, type AlertRecord } from './alert-store.ts';
+import type { AlertKind, AlertSignal, AlertTransition, Severity } from '../contracts/alert.ts';
+import { createAlertStore, type AlertFilter, type AlertRecord } from './alert-store.ts';
 import { createWorkOrderStore } from './work-orders/store.ts';
-import { DEFAULT_SLA_MS, dueAt } from './work-orders/sla.ts';
-import { isHigher, isSticky, opensWorkOrder, requiresNote } from './kinds.ts';
-import { canReopen, DEFAULT_REOPEN_WITHIN_MS, reopenAlert } from './reopen.ts';
+import { DEFAULT_SLA_MS } from './work-orders/sla.ts';
+import { isSticky, requiresNote } from './kinds.ts';
+import { DEFAULT_REOPEN_WITHIN_MS } from './reopen.ts';
+import { createAlertTransitions } from './transitions.ts';
 
 export type TransitionListener = (t: AlertTransition) => void;
 
@@ -43,73 +44,7 @@ export function createAlertService(deps: AlertServiceDeps) {
   const orders = createWorkOrderStore(db, () => clock.now());
   const listeners = new Set<TransitionListener>();
 
-  const transition = (out: AlertTransition[], id: number, from: AlertState | undefined, to: AlertTransition['to'], at: number, by?: string, note?: string): AlertRecord => {
-    const record = store.get(id)!;
-    store.addTransition({ alertId: id, from: from ?? null, to, severity: record.severity, at, by: by ?? null, note: note ?? null });
-    out.push({ alert: toAlert(record), from, to, at, ...(by ? { by } : {}), ...(note ? { note } : {}) });
-    return record;
-  };
-
-  const settleWorkOrder = (alertId: number, at: number, by: string, note: string): void => {
-    const wo = orders.forAlert(alertId);
-    if (!wo) return;
-    if (wo.state === 'open') {
-      orders.update(wo.id, { state: 'cancelled', updated_at: at });
-      orders.addEvent({ workOrderId: wo.id, at, action: 'cancel', from: 'open', to: 'cancelled', by, note: `alert resolved before dispatch: ${note}`, photoUrl: null });
-    } else if (wo.state === 'assigned' || wo.state === 'accepted') {
-      // Someone is on the way: the visit still gets recorded; only note what happened.
-      orders.addEvent({ workOrderId: wo.id, at, action: 'alert_resolved', from: wo.state, to: wo.state, by, note, photoUrl: null });
-    }
-  };
-
-  function resolveWithin(out: AlertTransition[], a: AlertRecord, by: string, note: string | undefined, at: number): AlertRecord {
-    store.update(a.id, { state: 'resolved', resolved_at: at, resolved_by: by, resolution_note: note ?? null, last_changed_at: at });
-    settleWorkOrder(a.id, at, by, note ?? 'resolved');
-    return transition(out, a.id, a.state, 'resolved', at, by, note);
-  }
-
-  function raise(s: Extract<AlertSignal, { action: 'raise' }>, out: AlertTransition[]): AlertRecord {
-    const at = clock.now();
-    const existing = store.active(s.kind, s.subject);
-    if (!existing) {
-      const last = store.lastResolved(s.kind, s.subject);
-      if (canReopen(last, last && orders.forAlert(last.id), at, reopenWithinMs(s.kind))) return reopenAlert({ store, orders, sla, transition }, last, s, at, out);
-      const id = store.insert({ kind: s.kind, subject: s.subject, severity: s.severity, message: s.message, communityId: s.communityId ?? null, districtId: s.districtId ?? null, details: s.details, at });
-      if (opensWorkOrder(s.kind, s.severity)) {
-        orders.open({ alertId: id, severity: s.severity, communityId: s.communityId ?? null, districtId: s.districtId ?? null, title: s.message, at, dueAt: dueAt(at, s.severity, sla) });
-      }
-      return transition(out, id, undefined, 'firing', at, 'system', s.message);
-    }
-    const occurrences = Number(existing.details?.occurrences ?? 1) + 1;
-    const { conditionClearedAt: _c, clearReason: _r, ...kept } = existing.details ?? {};
-    const details = JSON.stringify({ ...kept, ...s.details, occurrences });
-    if (!isHigher(s.severity, existing.severity)) {
-      // Same condition again: record it, no transition (no new notification).
-      store.update(existing.id, { details });
-      return store.get(existing.id)!;
-    }
-    store.update(existing.id, { severity: s.severity, message: s.message, details, last_changed_at: at });
-    const wo = orders.forAlert(existing.id);
-    if (wo && (wo.state === 'open' || wo.state === 'assigned' || wo.state === 'accepted')) {
-      orders.update(wo.id, { severity: s.severity, due_at: Math.min(wo.dueAt, dueAt(wo.createdAt, s.severity, sla)), updated_at: at });
-      orders.addEvent({ workOrderId: wo.id, at, action: 'escalate', from: wo.state, to: wo.state, by: 'system', note: `severity ${existing.severity} → ${s.severity}`, photoUrl: null });
-    } else if (!wo && opensWorkOrder(s.kind, s.severity)) {
-      orders.open({ alertId: existing.id, severity: s.severity, communityId: existing.communityId, districtId: existing.districtId, title: s.message, at, dueAt: dueAt(at, s.severity, sla) });
-    }
-    return transition(out, existing.id, existing.state, 'severity_raised', at, 'system', `severity ${existing.severity} → ${s.severity}`);
-  }
-
-  function clear(s: Extract<AlertSignal, { action: 'clear' }>, out: AlertTransition[]): AlertRecord | undefined {
-    const existing = store.active(s.kind, s.subject);
-    if (!existing) return undefined;
-    const at = clock.now();
-    if (isSticky(existing)) {
-      // Readings recovered, but damage stays flagged until its work order is closed.
-      store.update(existing.id, { details: JSON.stringify({ ...existing.details, conditionClearedAt: at, clearReason: s.reason ?? 'condition cleared' }) });
-      return store.get(existing.id);
-    }
-    return resolveWithin(out, existing, 'system', s.reason ?? 'condition cleared', at);
-  }
+  const { transition, resolveWithin, raise, clear } = createAlertTransitions({ store, orders, clock, sla, reopenWithinMs });
 
   const write = <T>(fn: (out: AlertTransition[]) => T): T => {
     const out: AlertTransition[] = [];

@@ -1,7 +1,7 @@
 import type { AlertKind, AlertSignal, AlertState, AlertTransition, Severity } from '../contracts/alert.ts';
 import type { AlertRecord, AlertStore } from './alert-store.ts';
 import type { WorkOrder, WorkOrderStore } from './work-orders/store.ts';
-import { dueAt } from './work-orders/sla.ts';
+import { dueAt, isActiveState } from './work-orders/sla.ts';
 import { isHigher, opensWorkOrder } from './kinds.ts';
 
 const MIN = 60_000;
@@ -63,7 +63,7 @@ export function reopenWindowsMs(overridesS: Partial<Record<AlertKind, number>> =
 export function canReopen(last: AlertRecord | undefined, wo: WorkOrder | undefined, at: number, withinMs: number): last is AlertRecord {
   if (!last || last.state !== 'resolved' || last.resolvedBy !== 'system' || last.resolvedAt === null) return false;
   if (withinMs <= 0 || at - last.resolvedAt > withinMs) return false;
-  return !wo || wo.state === 'open' || wo.state === 'assigned' || wo.state === 'accepted' || wo.state === 'cancelled';
+  return !wo || isActiveState(wo.state) || wo.state === 'cancelled';
 }
 
 export interface ReopenDeps {

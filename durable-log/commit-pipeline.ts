@@ -8,35 +8,7 @@ import type { Group } from './group-buffers.ts';
  * rules of the groups it covers, never the next write or the shipper's view of it.
  */
 export function createCommitPipeline(datasync: () => Promise<void>, now: () => number) {
-  // Groups written together are settled one per event-loop turn, in order: each group's
-  // completion (PUBACKs, the rules for its readings) is a bounded stretch of work, and the
-  // sockets are read in between.
-  // A refusal (a failed write or sync) goes through the same queue, so it too comes in order.
-  const settling: Array<{ group: Group; error: unknown }> = [];
-  /** The newest group settled was refused: with what, and when (undefined once one is kept). */
-  let refusal: { error: unknown; at: number } | undefined;
-  function settleOne({ group, error }: { group: Group; error: unknown }): void {
-    if (error === undefined) {
-      refusal = undefined;
-      group.resolve();
-    } else {
-      refusal = { error, at: now() };
-      group.reject(error);
-    }
-  }
-  function settleInTurns(groups: Group[], error?: unknown): void {
-    const idle = settling.length === 0;
-    for (const group of groups) settling.push({ group, error });
-    if (!idle || settling.length === 0) return;
-    settleOne(settling.shift()!);
-    const next = (): void => {
-      const entry = settling.shift();
-      if (!entry) return;
-      settleOne(entry);
-      if (settling.length > 0) setImmediate(next);
-    };
-    if (settling.length > 0) setImmediate(next);
-  }
+  const { settleInTurns, refusal } = createTurnSettler(now);
 
   interface Written { seq: number; batches: Group[]; sync: boolean; error?: unknown }
   const awaiting: Written[] = []; // written, not yet settled, in write order
@@ -99,7 +71,7 @@ export function createCommitPipeline(datasync: () => Promise<void>, now: () => n
 
   return {
     syncing: (): Promise<void> | undefined => syncing,
-    refusal: (): { error: unknown; at: number } | undefined => refusal,
+    refusal,
     syncUnsynced,
 
     /** Every sync of the current file finished (the groups it covers settle), then what QoS 0 groups left unsynced synced. */
@@ -134,4 +106,39 @@ export function createCommitPipeline(datasync: () => Promise<void>, now: () => n
       pump();
     },
   };
+}
+
+/**
+ * Groups written together are settled one per event-loop turn, in order: each group's
+ * completion (PUBACKs, the rules for its readings) is a bounded stretch of work, and the
+ * sockets are read in between. A refusal (a failed write or sync) goes through the same
+ * queue, so it too comes in order.
+ */
+function createTurnSettler(now: () => number) {
+  const settling: Array<{ group: Group; error: unknown }> = [];
+  /** The newest group settled was refused: with what, and when (undefined once one is kept). */
+  let refusal: { error: unknown; at: number } | undefined;
+  function settleOne({ group, error }: { group: Group; error: unknown }): void {
+    if (error === undefined) {
+      refusal = undefined;
+      group.resolve();
+    } else {
+      refusal = { error, at: now() };
+      group.reject(error);
+    }
+  }
+  function settleInTurns(groups: Group[], error?: unknown): void {
+    const idle = settling.length === 0;
+    for (const group of groups) settling.push({ group, error });
+    if (!idle || settling.length === 0) return;
+    settleOne(settling.shift()!);
+    const next = (): void => {
+      const entry = settling.shift();
+      if (!entry) return;
+      settleOne(entry);
+      if (settling.length > 0) setImmediate(next);
+    };
+    if (settling.length > 0) setImmediate(next);
+  }
+  return { settleInTurns, refusal: (): { error: unknown; at: number } | undefined => refusal };
 }

@@ -56,24 +56,47 @@ export type DurableLog = Awaited<ReturnType<typeof openDurableLog>>;
 const REFUSAL_SHOWN_MS = 10_000;
 const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
 
+/** Not ready while the newest group settled was refused, in the last REFUSAL_SHOWN_MS; the reason names the error. */
+function readinessAfter(refused: { at: number; error: unknown } | undefined, now: number): true | { ready: false; reason: string } {
+  if (!refused || now - refused.at > REFUSAL_SHOWN_MS) return true;
+  const { code, message } = refused.error as { code?: string; message?: string };
+  const cause = code ?? message ?? String(refused.error);
+  return {
+    ready: false,
+    reason: NO_SPACE.has(code ?? '')
+      ? `no room on the data volume for the durable log (${cause}): QoS 1 readings are refused`
+      : `the durable log cannot write (${cause}): QoS 1 readings are refused`,
+  };
+}
+
+/** Who hears of each written group. A listener's failure is its own: the commit it was told about stands. */
+function createCommitListeners(onError: ((error: unknown) => void) | undefined) {
+  const listeners = new Set<() => void>();
+  return {
+    notify(): void {
+      for (const l of listeners) {
+        try {
+          l();
+        } catch (error) {
+          onError?.(error);
+        }
+      }
+    },
+    add(listener: () => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
 export async function openDurableLog(options: DurableLogOptions) {
   mkdirSync(options.dir, { recursive: true });
   const table = openSegmentTable(options);
   const groups = createGroupBuffers();
-  const listeners = new Set<() => void>();
-  // A listener's failure is its own: the commit it was told about stands.
-  const notify = (): void => {
-    for (const l of listeners) {
-      try {
-        l();
-      } catch (error) {
-        options.onListenerError?.(error);
-      }
-    }
-  };
+  const listeners = createCommitListeners(options.onListenerError);
   const freeBytes = options.freeBytes ?? freeBytesOf;
   const writer = await openWriter({
-    dir: options.dir, fsync: options.fsync, table, groups, onWritten: notify, now: () => options.clock.now(),
+    dir: options.dir, fsync: options.fsync, table, groups, onWritten: listeners.notify, now: () => options.clock.now(),
     limits: { configured: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, maxBytes: options.maxBytes }, freeBytes: () => freeBytes(options.dir),
   });
   let closed = false;
@@ -156,27 +179,13 @@ export async function openDurableLog(options: DurableLogOptions) {
      * REFUSAL_SHOWN_MS): QoS 1 readings get no PUBACK, so an instance that answers "ready"
      * would draw devices whose readings it cannot keep. The reason names the error.
      */
-    readiness(): true | { ready: false; reason: string } {
-      const refused = writer.refusal();
-      if (!refused || options.clock.now() - refused.at > REFUSAL_SHOWN_MS) return true;
-      const { code, message } = refused.error as { code?: string; message?: string };
-      const cause = code ?? message ?? String(refused.error);
-      return {
-        ready: false,
-        reason: NO_SPACE.has(code ?? '')
-          ? `no room on the data volume for the durable log (${cause}): QoS 1 readings are refused`
-          : `the durable log cannot write (${cause}): QoS 1 readings are refused`,
-      };
-    },
+    readiness: (): true | { ready: false; reason: string } => readinessAfter(writer.refusal(), options.clock.now()),
 
     /** The size the active segment may grow to (budget.ts), for tests and diagnostics. */
     segmentBytes: (): number => writer.segmentBytes(),
 
     /** Called after each group is written (before its fdatasync), so the shipper can wake. */
-    onWritten(listener: () => void): () => void {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    onWritten: listeners.add,
 
     /** Write what is waiting, sync what QoS 0 groups left unsynced (an orderly stop owes a power cut nothing), and close. */
     async close(): Promise<void> {

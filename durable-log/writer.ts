@@ -94,13 +94,8 @@ export async function openWriter(deps: WriterDeps) {
       const bytes = bufs.reduce((n, b) => n + b.length, 0);
       const lineCount = batches.reduce((n, b) => n + b.count, 0);
       if (shouldRotate(table.active(), table.cursor(), bytes, segmentBytes)) await rotate();
-      const at = table.active().size;
       const buf = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, bytes);
-      let written = 0;
-      while (written < buf.length) {
-        const { bytesWritten } = await handle.write(buf, written, buf.length - written, at + written);
-        written += bytesWritten;
-      }
+      await writeFully(handle, buf, table.active().size);
       groups.recycle(batches); // the kernel has the bytes
       table.wrote(buf.length, lineCount);
       unwritten -= lineCount;
@@ -151,4 +146,13 @@ export async function openWriter(deps: WriterDeps) {
       }
     },
   };
+}
+
+/** All of `buf` at `at`: a write may take less than it was given. */
+async function writeFully(handle: FileHandle, buf: Buffer, at: number): Promise<void> {
+  let written = 0;
+  while (written < buf.length) {
+    const { bytesWritten } = await handle.write(buf, written, buf.length - written, at + written);
+    written += bytesWritten;
+  }
 }

@@ -36,6 +36,46 @@ interface Conn {
 /** Publishes encoded per socket write while the window allows (QoS 1) or the socket takes them (QoS 0). */
 const PER_WRITE = 64;
 
+/** An MQTT 3.1.1 PUBLISH packet; `id` is written for QoS 1 only. */
+function encodePublish(topic: Buffer, payload: Buffer, qos: 0 | 1, id: number): Buffer {
+  const idBytes = qos === 1 ? 2 : 0;
+  const remaining = 2 + topic.length + idBytes + payload.length;
+  const lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
+  const out = Buffer.allocUnsafe(1 + lengthBytes + remaining);
+  let i = 0;
+  out[i++] = 0x30 | (qos << 1);
+  for (let n = remaining; ; ) {
+    const byte = n % 128;
+    n = Math.floor(n / 128);
+    out[i++] = n > 0 ? byte | 0x80 : byte;
+    if (n === 0) break;
+  }
+  out.writeUInt16BE(topic.length, i);
+  i += 2;
+  i += topic.copy(out, i);
+  if (qos === 1) {
+    out.writeUInt16BE(id, i);
+    i += 2;
+  }
+  payload.copy(out, i);
+  return out;
+}
+
+/**
+ * QoS 1: a moment for outstanding acks, then a forced close (what was never acknowledged
+ * is not counted). QoS 0: a clean end, which sends everything the socket still buffers.
+ */
+async function closeAll(conns: Conn[], qos: 0 | 1): Promise<void> {
+  const settleUntil = performance.now() + 5_000;
+  while (qos === 1 && conns.some((c) => c.open && c.outstanding > 0) && performance.now() < settleUntil) await waitFor(10);
+  await Promise.all(conns.map((c) => new Promise<void>((resolve) => {
+    if (c.socket.destroyed) return resolve();
+    c.socket.once('close', () => resolve());
+    if (qos === 1) c.socket.destroy();
+    else c.socket.end(mqttPacket.generate({ cmd: 'disconnect' }));
+  })));
+}
+
 export async function runRawLoad(o: LoadOptions): Promise<LoadReport> {
   const url = new URL(o.url);
   if (url.protocol !== 'mqtt:') throw new Error(`the minimal client speaks plain MQTT over TCP (mqtt://), not ${url.protocol}`);
@@ -54,30 +94,11 @@ export async function runRawLoad(o: LoadOptions): Promise<LoadReport> {
     const ts = nextTimestamp(c, batch);
     const payload = Buffer.from(payloadFor(o.reading, c.id, c.seq, ts, batch));
     c.seq += batch;
-    const idBytes = qos === 1 ? 2 : 0;
-    const remaining = 2 + c.topic.length + idBytes + payload.length;
-    const lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
-    const out = Buffer.allocUnsafe(1 + lengthBytes + remaining);
-    let i = 0;
-    out[i++] = 0x30 | (qos << 1);
-    for (let n = remaining; ; ) {
-      const byte = n % 128;
-      n = Math.floor(n / 128);
-      out[i++] = n > 0 ? byte | 0x80 : byte;
-      if (n === 0) break;
-    }
-    out.writeUInt16BE(c.topic.length, i);
-    i += 2;
-    i += c.topic.copy(out, i);
-    if (qos === 1) {
-      const id = c.nextId;
-      c.nextId = id === 65_535 ? 1 : id + 1;
-      out.writeUInt16BE(id, i);
-      i += 2;
-      c.sentAt[id] = now;
-    }
-    payload.copy(out, i);
-    return out;
+    if (qos === 0) return encodePublish(c.topic, payload, 0, 0);
+    const id = c.nextId;
+    c.nextId = id === 65_535 ? 1 : id + 1;
+    c.sentAt[id] = now;
+    return encodePublish(c.topic, payload, 1, id);
   }
 
   /** Send up to `count` publishes in one write. */
@@ -170,15 +191,6 @@ export async function runRawLoad(o: LoadOptions): Promise<LoadReport> {
   const ackedInWindow = acked;
   const publishedInWindow = published;
   for (const c of conns) lastTsByDevice.set(c.id, c.lastTs);
-  // QoS 1: a moment for outstanding acks, then a forced close (what was never acknowledged
-  // is not counted). QoS 0: a clean end, which sends everything the socket still buffers.
-  const settleUntil = performance.now() + 5_000;
-  while (qos === 1 && conns.some((c) => c.open && c.outstanding > 0) && performance.now() < settleUntil) await waitFor(10);
-  await Promise.all(conns.map((c) => new Promise<void>((resolve) => {
-    if (c.socket.destroyed) return resolve();
-    c.socket.once('close', () => resolve());
-    if (qos === 1) c.socket.destroy();
-    else c.socket.end(mqttPacket.generate({ cmd: 'disconnect' }));
-  })));
+  await closeAll(conns, qos);
   return loadReport({ connections: conns.length, connectFailures, connectMs, durationMs, published, acked, errors, behind, msgs: qos === 1 ? ackedInWindow : publishedInWindow, batch, latencies });
 }

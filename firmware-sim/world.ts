@@ -47,17 +47,19 @@ export interface MisbehaviourChoice {
 const chosen = (s: MisbehaviourState, choice: MisbehaviourChoice | undefined): MisbehaviourState =>
   (choice?.skewMs === undefined ? s : { ...s, skewMs: choice.skewMs });
 
+type ZoneState = { spec: FleetZone; moisture: number; valveId: string | undefined };
+type ValveSim = { state: ValveState; zoneId: string; flow: number };
+
 /**
- * The physical city the devices measure: zones' soil, facilities' attitude, valves.
- * Advanced lazily in fixed steps to whatever sim time a device asks about.
+ * The city at the start: each zone's moisture, each facility's lean and settlement drift,
+ * each device's battery, bias, radio and fault. The random draws come in a fixed order (zones
+ * and facilities community by community, then faults, then devices): a seed makes the same city.
  */
-export function createWorld(o: WorldOptions) {
+function seedWorld(o: WorldOptions, noise: () => number) {
   const { rng } = o;
-  const stepMs = (o.stepS ?? 300) * 1000;
-  const noise = () => gaussian(rng);
-  const zones = new Map<string, { spec: FleetZone; moisture: number; valveId: string | undefined }>();
+  const zones = new Map<string, ZoneState>();
   const facilities = new Map<string, TiltState>();
-  const valves = new Map<string, { state: ValveState; zoneId: string; flow: number }>();
+  const valves = new Map<string, ValveSim>();
   for (const c of o.fleet.communities) {
     for (const z of c.zones) {
       const s = SOILS[z.soil];
@@ -90,6 +92,18 @@ export function createWorld(o: WorldOptions) {
     rainMm: 0,
   }]));
   const gauges = [...devices.values()].filter((ds) => ds.device.kind === 'rain');
+  return { zones, facilities, valves, devices, gauges };
+}
+
+/**
+ * The physical city the devices measure: zones' soil, facilities' attitude, valves.
+ * Advanced lazily in fixed steps to whatever sim time a device asks about.
+ */
+export function createWorld(o: WorldOptions) {
+  const { rng } = o;
+  const stepMs = (o.stepS ?? 300) * 1000;
+  const noise = () => gaussian(rng);
+  const { zones, facilities, valves, devices, gauges } = seedWorld(o, noise);
 
   let now = o.startMs;
 

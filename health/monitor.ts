@@ -7,7 +7,7 @@ import { decideFacility, initialFacilityState, type Angles, type FacilityState }
 import { DEFAULT_FACILITY_CONFIG, thresholdsFor, type FacilityRuleConfig, type FacilityThresholds } from '../rules/facility-health/thresholds.ts';
 import { decideDeviceHealth, initialDeviceHealthState, seedDeviceHealth, type DeviceContext, type DeviceHealthState } from '../rules/device-health/decide-device.ts';
 import { DEFAULT_DEVICE_HEALTH_CONFIG, type DeviceHealthConfig } from '../rules/device-health/config.ts';
-import { initialOfflineState, markOnline, sweepOffline } from '../rules/device-health/offline.ts';
+import { initialOfflineState, markOnline, sweepOffline, type OfflineState } from '../rules/device-health/offline.ts';
 import { deviceStatusLines } from './device-status-points.ts';
 
 /**
@@ -23,7 +23,7 @@ export const noGateways: GatewayPort = { gatewayOf: () => undefined };
 /**
  * The gateway port over the device registry's in-memory index (`DeviceInfo.gatewayId`),
  * which an inventory import refreshes for every device it changes. A sweep asks it once per
- * silent device: a Map lookup, where a SQLite read each (registry/city.ts `gatewayOf`, ~5-20 µs)
+ * silent device: a Map lookup, where a SQLite read of `devices.gateway_id` each (~5-20 µs)
  * would hold the event loop for a second when a whole city of 50,000 devices falls silent.
  */
 export const gatewaysFromRegistry = (devices: { get(id: string): DeviceInfo | undefined }): GatewayPort => ({
@@ -52,6 +52,51 @@ export interface HealthMonitorDeps {
 
 export type HealthMonitor = ReturnType<typeof createHealthMonitor>;
 
+type ActiveAlert = { kind: string; subject: string; severity: string; details: Record<string, unknown> | null };
+
+/** Each device's rule context, made once per DeviceInfo object. */
+function createContextCache(): (device: DeviceInfo) => DeviceContext {
+  // The registry replaces a DeviceInfo when the device changes, so a context cached per object is never stale.
+  const contexts = new WeakMap<DeviceInfo, DeviceContext>();
+  return (device) => {
+    let ctx = contexts.get(device);
+    if (!ctx) {
+      ctx = { deviceId: device.id, kind: device.kind, reportIntervalS: device.reportIntervalS, communityId: device.communityId, districtId: device.districtId };
+      contexts.set(device, ctx);
+    }
+    return ctx;
+  };
+}
+
+/**
+ * The detectors' memory seeded from the alerts active in SQLite: facility and device states
+ * are set in their maps; the offline state is returned.
+ */
+function seedDetectors(
+  active: ReadonlyArray<ActiveAlert>,
+  state: { facilities: Map<string, FacilityState>; deviceStates: Map<string, DeviceHealthState>; offline: OfflineState },
+  now: number,
+): OfflineState {
+  const { facilities, deviceStates } = state;
+  const devices = new Set(state.offline.devices);
+  const gws = new Map(state.offline.gateways);
+  for (const a of active) {
+    const facility = (): FacilityState => facilities.get(a.subject) ?? initialFacilityState();
+    const device = (): DeviceHealthState => deviceStates.get(a.subject) ?? initialDeviceHealthState();
+    switch (a.kind) {
+      case 'facility_tilt': facilities.set(a.subject, { ...facility(), level: a.severity === 'critical' ? 'critical' : 'warning', candidate: a.severity === 'critical' ? 'critical' : 'warning' }); break;
+      case 'facility_settlement': facilities.set(a.subject, { ...facility(), settlementRaised: true }); break;
+      case 'battery_low':
+      case 'sensor_stuck':
+      case 'sensor_out_of_range':
+      case 'clock_skew': deviceStates.set(a.subject, seedDeviceHealth(device(), a, now)); break;
+      case 'device_offline': devices.add(a.subject); break;
+      case 'gateway_offline': gws.set(a.subject, Array.isArray(a.details?.devices) ? (a.details.devices as string[]) : []); break;
+    }
+  }
+  return { devices, gateways: gws };
+}
+
 /**
  * The effectful edge of the health rules: keeps each facility's and device's detector
  * state in memory, feeds readings and sweeps through the pure deciders and hands their
@@ -72,16 +117,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
   /** Learned baselines of tilt devices not attached to a facility row (nothing to store them in). */
   const learned = new Map<string, Angles>();
   let offline = initialOfflineState();
-  // The registry replaces a DeviceInfo when the device changes, so a context cached per object is never stale.
-  const contexts = new WeakMap<DeviceInfo, DeviceContext>();
-  const contextOf = (device: DeviceInfo): DeviceContext => {
-    let ctx = contexts.get(device);
-    if (!ctx) {
-      ctx = { deviceId: device.id, kind: device.kind, reportIntervalS: device.reportIntervalS, communityId: device.communityId, districtId: device.districtId };
-      contexts.set(device, ctx);
-    }
-    return ctx;
-  };
+  const contextOf = createContextCache();
 
   const apply = (signals: AlertSignal[]): void => {
     for (const signal of signals) {
@@ -109,25 +145,8 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
      * seed each detector from them, so a condition that cleared while the process was down
      * still resolves its alert, and one that persists does not raise it again.
      */
-    seed(active: ReadonlyArray<{ kind: string; subject: string; severity: string; details: Record<string, unknown> | null }>): void {
-      const now = deps.clock.now();
-      const devices = new Set(offline.devices);
-      const gws = new Map(offline.gateways);
-      for (const a of active) {
-        const facility = (): FacilityState => facilities.get(a.subject) ?? initialFacilityState();
-        const device = (): DeviceHealthState => deviceStates.get(a.subject) ?? initialDeviceHealthState();
-        switch (a.kind) {
-          case 'facility_tilt': facilities.set(a.subject, { ...facility(), level: a.severity === 'critical' ? 'critical' : 'warning', candidate: a.severity === 'critical' ? 'critical' : 'warning' }); break;
-          case 'facility_settlement': facilities.set(a.subject, { ...facility(), settlementRaised: true }); break;
-          case 'battery_low':
-          case 'sensor_stuck':
-          case 'sensor_out_of_range':
-          case 'clock_skew': deviceStates.set(a.subject, seedDeviceHealth(device(), a, now)); break;
-          case 'device_offline': devices.add(a.subject); break;
-          case 'gateway_offline': gws.set(a.subject, Array.isArray(a.details?.devices) ? (a.details.devices as string[]) : []); break;
-        }
-      }
-      offline = { devices, gateways: gws };
+    seed(active: ReadonlyArray<ActiveAlert>): void {
+      offline = seedDetectors(active, { facilities, deviceStates, offline }, deps.clock.now());
     },
 
     onReading(reading: AcceptedReading, device: DeviceInfo): void {

@@ -1,17 +1,19 @@
-import { parseTopic, type ParsedTopic } from '../contracts/topics.ts';
-import { dedupKeyText, type AcceptedReading } from '../contracts/reading.ts';
+import { parseTopic } from '../contracts/topics.ts';
+import type { AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import type { Rejection } from '../contracts/rejects.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { decode } from './decode.ts';
-import type { DeviceRef } from './decoders/types.ts';
-import { checkReading, type ValidationLimits } from './validate.ts';
-import { createDedup } from './dedup.ts';
-import { deriveTilt, toPoint } from './to-point.ts';
+import type { ValidationLimits } from './validate.ts';
 import { recordRejection, type DeadLetter } from './dead-letters.ts';
-import { checkApplicationBinding } from './lorawan-binding.ts';
+import { createAcceptance, DUPLICATE } from './accept-reading.ts';
+import { createGroupCommit, type Group, type Settle } from './group-commit.ts';
+import { createIngestCounters } from './ingest-counters.ts';
+import { carriesReadings, createTopicCache } from './topic-cache.ts';
+
+export type { Settle } from './group-commit.ts';
 
 export interface IngestMessage {
   topic: string;
@@ -20,9 +22,6 @@ export interface IngestMessage {
   /** The authenticated device, when a device published (native topics); undefined for services. */
   device?: DeviceInfo | undefined;
 }
-
-/** Called once per message: without an error when its readings are durable or it was refused; with one when the disk failed. */
-export type Settle = (error?: Error) => void;
 
 export interface IngestDeps {
   lookup: { get(id: string): DeviceInfo | undefined; getByDevEui(devEui: string): DeviceInfo | undefined };
@@ -51,23 +50,6 @@ export function isReadingTopic(topic: string): boolean {
   return carriesReadings(parseTopic(topic));
 }
 
-const carriesReadings = (parsed: ParsedTopic | undefined): boolean =>
-  parsed !== undefined && (parsed.format === 'native' ? parsed.channel === 'up' : parsed.event === 'up');
-
-/** Readings appended to the log that become durable together (one group commit). */
-interface Group {
-  done: Promise<void>;
-  settled: boolean;
-  readings: AcceptedReading[];
-  devices: DeviceInfo[];
-  settles: Settle[];
-  /** Readings of this group whose timestamp the server assigned: [`${device}\0${dedupKey}`, ts]. */
-  assigned?: Array<[string, number]>;
-}
-
-/** Parsed topics by topic string: a device publishes on the same topic all its life. */
-const TOPIC_CACHE_MAX = 200_000;
-
 /**
  * The publish path for readings: size → topic → decode → device → timestamp → validate →
  * dedup → point → durable append. Every refusal is counted and dead-lettered. `submit` is
@@ -76,129 +58,23 @@ const TOPIC_CACHE_MAX = 200_000;
  * until then), with an error only when the local disk failed.
  */
 export function createIngest(deps: IngestDeps) {
-  const { metrics, clock, limits } = deps;
+  const { clock, limits } = deps;
   const appendLine = deps.appendLine ?? ((line: string) => deps.append([line]));
-  const dedup = createDedup({ perDevice: 256, maxDevices: 200_000 });
-  const lastAssignedTs = new Map<string, number>();
-  const lastTilt = new Map<string, { pitch: number; roll: number; ts: number }>();
-  // The timestamps the server gave readings whose append failed, for their resends. A failed
-  // fdatasync leaves the written lines in the log (the shipper may already have sent them),
-  // so a resend must be the same point (same series and time), not a second one. Bounded:
-  // the oldest are forgotten first.
-  const retryTs = new Map<string, number>();
-  const RETRY_TS_MAX = 100_000;
-  const topics = new Map<string, ParsedTopic | null>();
-  // The group still filling, and the latest one not yet durable. Groups commit in order,
-  // so a retransmission that arrives while its original is on its way to disk (a QoS 1
-  // resend after a reconnect) waits for the latest group: the original is in it or earlier.
-  let filling: Group | undefined;
-  let latest: Group | undefined;
-  let failedGroups = 0;
-  // Hot counters are counted here and added to prom-client per group: a labelled inc per
-  // message costs a label hash each time.
-  const received = { native: 0, chirpstack: 0, tts: 0 };
-  const acceptedBy = memo((kind: string) => metrics.readingsAccepted.labels(kind));
-  const receivedBy = memo((format: string) => metrics.messagesReceived.labels(format));
-
-  function flushCounters(): void {
-    for (const format of ['native', 'chirpstack', 'tts'] as const) {
-      if (received[format] > 0) receivedBy(format).inc(received[format]);
-      received[format] = 0;
-    }
-  }
-
-  function parse(topic: string): ParsedTopic | undefined {
-    let parsed = topics.get(topic);
-    if (parsed === undefined) {
-      if (topics.size >= TOPIC_CACHE_MAX) topics.clear();
-      parsed = parseTopic(topic) ?? null;
-      topics.set(topic, parsed);
-    }
-    return parsed ?? undefined;
-  }
+  const parse = createTopicCache();
+  const counters = createIngestCounters(deps.metrics);
+  const received = counters.received;
+  const acceptance = createAcceptance({ lookup: deps.lookup, limits, reject });
+  const groups = createGroupCommit({ syncPoint: deps.syncPoint, flushCounters: counters.flush, durable: (group) => handOn(group, counters, deps), notStored });
 
   function reject(rejection: Rejection, msg: IngestMessage, deviceId: string | undefined): void {
-    flushCounters();
-    recordRejection(metrics, deps.deadLetter, { at: clock.now(), reason: rejection.reason, detail: rejection.detail, deviceId, topic: msg.topic, payload: msg.payload });
+    counters.flush();
+    recordRejection(deps.metrics, deps.deadLetter, { at: clock.now(), reason: rejection.reason, detail: rejection.detail, deviceId, topic: msg.topic, payload: msg.payload });
   }
 
-  function resolveDevice(ref: DeviceRef, msg: IngestMessage): DeviceInfo | undefined {
-    if (ref.by === 'id') return msg.device?.id === ref.id ? msg.device : deps.lookup.get(ref.id);
-    return deps.lookup.getByDevEui(ref.devEui) ?? (ref.fallbackId ? deps.lookup.get(ref.fallbackId) : undefined);
-  }
-
-  /** Server-assigned timestamps are made unique per device: equal ones would overwrite each other. */
-  function assignTs(deviceId: string, receivedAt: number): number {
-    const last = lastAssignedTs.get(deviceId) ?? 0;
-    const ts = receivedAt > last ? receivedAt : last + 1;
-    lastAssignedTs.set(deviceId, ts);
-    return ts;
-  }
-
-  /**
-   * The group an append's promise belongs to; a new promise starts a new group. `inLog`
-   * false: readings with nothing to store (a gateway's), settled at once. Such a group is
-   * no commit of the log, so it must not become `latest`: a retransmission waiting on it
-   * would be acknowledged before its original, still on its way to disk, is durable.
-   */
-  function groupOf(done: Promise<void>, inLog = true): Group {
-    if (inLog && filling?.done === done) return filling;
-    const group: Group = { done, settled: false, readings: [], devices: [], settles: [] };
-    if (inLog) filling = latest = group;
-    done.then(() => completed(group), (error: unknown) => failed(group, error as Error));
-    return group;
-  }
-
-  function completed(group: Group): void {
-    group.settled = true;
-    if (filling === group) filling = undefined;
-    flushCounters();
-    for (const settle of group.settles) settle();
-    let soil = 0;
-    for (let i = 0; i < group.readings.length; i++) {
-      const r = group.readings[i]!;
-      const device = group.devices[i]!;
-      if (device.kind === 'soil') soil++;
-      else acceptedBy(device.kind).inc();
-      // A console-simulated LoRaWAN uplink tests the integration: stored, but no rule acts on it.
-      if (deps.onReading && !r.simulated) {
-        try {
-          deps.onReading(r, device);
-        } catch (error) {
-          deps.logger.error({ err: error, device: device.id }, 'reading listener failed');
-        }
-      }
-    }
-    if (soil > 0) acceptedBy('soil').inc(soil);
-  }
-
-  function failed(group: Group, error: Error): void {
-    group.settled = true;
-    failedGroups++;
-    if (filling === group) filling = undefined;
-    flushCounters(); // a disk that fails every append must not stop the received counts
-    // Not stored: let a retransmission through the dedup window, and fail the publishes.
-    for (const r of group.readings) if (r.dedupKey !== undefined) dedup.forget(r.deviceId, r.dedupKey);
-    for (const [key, ts] of group.assigned ?? []) {
-      if (retryTs.size >= RETRY_TS_MAX) retryTs.delete(retryTs.keys().next().value!);
-      retryTs.set(key, ts);
-    }
+  /** Not stored: let a retransmission through the dedup window, and fail the publishes. */
+  function notStored(group: Group, error: Error): void {
+    acceptance.forget(group.readings, group.assigned);
     deps.logger.error({ err: error, readings: group.readings.length }, 'durable log append failed');
-    for (const settle of group.settles) settle(error);
-  }
-
-  /** A duplicate is acknowledged as its original is: once the latest pending group is durable. */
-  function settleDuplicate(settle: Settle | undefined, qos: number): void {
-    if (!settle) return;
-    const failuresBefore = failedGroups;
-    // The original may have come at QoS 0, in a group written but not synced: a QoS 1 PUBACK
-    // waits for a sync that covers it (it commits after every earlier group).
-    const waitFor = qos > 0 && deps.syncPoint ? deps.syncPoint() : latest && !latest.settled ? latest.done : undefined;
-    if (!waitFor) return settle();
-    waitFor.then(
-      () => settle(failedGroups === failuresBefore ? undefined : new Error('the original reading was not stored')),
-      (error: unknown) => settle(error as Error),
-    );
   }
 
   function submit(msg: IngestMessage, settle?: Settle): void {
@@ -233,62 +109,13 @@ export function createIngest(deps: IngestDeps) {
     let duplicates = 0;
     let assigned: Array<[string, number]> | undefined;
     for (const item of items) {
-      if (!item.ok) {
-        reject(item.error, msg, msg.device?.id);
-        continue;
-      }
-      const { reading, deviceRef } = item.value;
-      const device = resolveDevice(deviceRef, msg);
-      // A network server speaks only for LoRaWAN devices (registered with a dev EUI): its
-      // topics must never name a device that connects natively.
-      if (device && reading.source !== 'native' && !device.devEui) {
-        reject({ reason: 'unknown_device', detail: `device ${device.id} is not a LoRaWAN device (no dev EUI registered)` }, msg, device.id);
-        continue;
-      }
-      if (!device || device.disabled) {
-        const ref = deviceRef.by === 'id' ? `device ${deviceRef.id}` : `dev EUI ${deviceRef.devEui}`;
-        reject({ reason: 'unknown_device', detail: `${ref} is ${device ? 'disabled' : 'not registered'}` }, msg, device?.id);
-        continue;
-      }
-      const bound = checkApplicationBinding(topic, device);
-      if (bound) {
-        reject(bound, msg, device.id);
-        continue;
-      }
-      // Without a device timestamp: the server's, the one it gave the same reading before
-      // when that append failed (its resend is then the same point).
-      let ts = reading.ts;
-      let assignedKey: string | undefined;
-      if (ts === undefined) {
-        if (reading.dedupKey !== undefined) {
-          assignedKey = `${device.id}\u0000${dedupKeyText(reading.dedupKey)}`;
-          ts = retryTs.get(assignedKey);
-          if (ts !== undefined) retryTs.delete(assignedKey);
-        }
-        ts ??= assignTs(device.id, receivedAt);
-      }
-      const refused = checkReading(reading.fields, device.kind, ts, receivedAt, limits);
-      if (refused) {
-        reject(refused, msg, device.id);
-        continue;
-      }
-      if (reading.dedupKey !== undefined && dedup.seen(device.id, reading.dedupKey)) {
+      const a = acceptance.accept(item, topic, msg, receivedAt);
+      if (a === undefined) continue;
+      if (a === DUPLICATE) {
         duplicates++;
-        reject({ reason: 'duplicate', detail: `reading ${dedupKeyText(reading.dedupKey)} of ${device.id} was already accepted` }, msg, device.id);
         continue;
       }
-      const r: AcceptedReading = {
-        deviceId: device.id, ts, dedupKey: reading.dedupKey, fields: reading.fields, source: reading.source, kind: device.kind, receivedAt,
-      };
-      if (reading.fCnt !== undefined) r.fCnt = reading.fCnt;
-      if (reading.simulated) r.simulated = true;
-      let tilt;
-      if (device.kind === 'tilt' && r.fields.pitch !== undefined && r.fields.roll !== undefined) {
-        const previous = lastTilt.get(device.id);
-        tilt = deriveTilt(r.fields.pitch, r.fields.roll, device, previous);
-        if (!previous || r.ts >= previous.ts) lastTilt.set(device.id, { pitch: r.fields.pitch, roll: r.fields.roll, ts: r.ts });
-      }
-      const point = toPoint(r, device, tilt);
+      const { reading: r, device, point, assignedKey } = a;
       if (point !== undefined) {
         if (line === undefined) line = point;
         else (lines ??= [line]).push(point); // a store-and-forward batch
@@ -301,15 +128,15 @@ export function createIngest(deps: IngestDeps) {
         more.readings.push(r);
         more.devices.push(device);
       }
-      if (assignedKey !== undefined) (assigned ??= []).push([assignedKey, ts]);
+      if (assignedKey !== undefined) (assigned ??= []).push([assignedKey, r.ts]);
     }
     if (accepted === undefined) {
       // A duplicate's publish settles as its original's does, so the sender keeps the reading.
-      return duplicates > 0 ? settleDuplicate(settle, msg.qos) : settle?.();
+      return duplicates > 0 ? groups.settleDuplicate(settle, msg.qos) : settle?.();
     }
     const stored = lines !== undefined || line !== undefined;
     const done = lines !== undefined ? deps.append(lines) : line !== undefined ? appendLine(line, msg.qos > 0) : Promise.resolve();
-    const group = groupOf(done, stored);
+    const group = groups.groupOf(done, stored);
     group.readings.push(accepted);
     group.devices.push(acceptedDevice!);
     if (more) {
@@ -319,7 +146,7 @@ export function createIngest(deps: IngestDeps) {
     if (assigned) (group.assigned ??= []).push(...assigned);
     if (!settle) return;
     // Accepted readings and duplicates in one batch: settled when both are.
-    group.settles.push(duplicates > 0 ? (error) => (error ? settle(error) : settleDuplicate(settle, msg.qos)) : settle);
+    group.settles.push(duplicates > 0 ? (error) => (error ? settle(error) : groups.settleDuplicate(settle, msg.qos)) : settle);
   }
 
   return {
@@ -333,11 +160,22 @@ export function createIngest(deps: IngestDeps) {
   };
 }
 
-function memo<V>(make: (key: string) => V): (key: string) => V {
-  const cache = new Map<string, V>();
-  return (key) => {
-    let value = cache.get(key);
-    if (value === undefined) cache.set(key, (value = make(key)));
-    return value;
-  };
+/** A group is on disk: its readings are counted and handed to the rules (a throwing listener is logged, not the commit's problem). */
+function handOn(group: Group, counters: ReturnType<typeof createIngestCounters>, deps: IngestDeps): void {
+  let soil = 0;
+  for (let i = 0; i < group.readings.length; i++) {
+    const r = group.readings[i]!;
+    const device = group.devices[i]!;
+    if (device.kind === 'soil') soil++;
+    else counters.acceptedBy(device.kind).inc();
+    // A console-simulated LoRaWAN uplink tests the integration: stored, but no rule acts on it.
+    if (deps.onReading && !r.simulated) {
+      try {
+        deps.onReading(r, device);
+      } catch (error) {
+        deps.logger.error({ err: error, device: device.id }, 'reading listener failed');
+      }
+    }
+  }
+  if (soil > 0) counters.acceptedBy('soil').inc(soil);
 }

@@ -99,21 +99,6 @@ export function createWeatherFeed(deps: WeatherFeedDeps) {
     return out;
   };
 
-  const fetchPlace = async (place: ZoneLocation): Promise<{ outcome: FetchOutcome; message?: string }> => {
-    const answer = await fetchBounded(buildForecastUrl(deps.url, place.lat, place.lon), { timeoutMs, maxBytes, signal: aborter.signal });
-    if (!answer.ok) return { outcome: answer.error.kind, message: answer.error.message };
-    const parsed = parseForecastBody(answer.value);
-    if (!parsed.ok) return { outcome: 'bad_body', message: `${new URL(deps.url).host} (${place.key}): ${parsed.error.message}` };
-    const entry = { key: place.key, lat: place.lat, lon: place.lon, fetchedAt: deps.clock.now(), series: parsed.value };
-    held.set(place.key, entry);
-    try {
-      deps.store.save(entry);
-    } catch (error) {
-      log.error({ err: error, key: place.key }, 'weather not cached; a restart starts without it');
-    }
-    return { outcome: 'ok' };
-  };
-
   const applyToZones = (now: number): { posted: number; operatorKept: number } => {
     if (!deps.zones) return { posted: 0, operatorKept: 0 };
     const counts = postForecasts(deps.zones, locations, held, now, deps.maxAgeMs, log);
@@ -127,7 +112,7 @@ export function createWeatherFeed(deps: WeatherFeedDeps) {
     const places = [...new Map([...locations.values()].map((l) => [l.key, l])).values()];
     const summary: PollSummary = { places: places.length, ok: 0, failed: {}, errors: [], posted: 0, operatorKept: 0 };
     await inPool(places, deps.concurrency ?? 4, aborter.signal, async (place) => {
-      const { outcome, message } = await fetchPlace(place);
+      const { outcome, message } = await fetchPlace(place, { deps, held, timeoutMs, maxBytes, signal: aborter.signal });
       metrics.fetches.inc({ outcome });
       if (outcome === 'ok') summary.ok++;
       else {
@@ -186,6 +171,26 @@ export function createWeatherFeed(deps: WeatherFeedDeps) {
       await polling?.catch(() => undefined);
     },
   };
+}
+
+/** One place's forecast, fetched bounded and parsed; a good answer is held and cached (a failed cache write is logged, not fatal). */
+async function fetchPlace(
+  place: ZoneLocation,
+  ctx: { deps: WeatherFeedDeps; held: Map<string, CachedWeather>; timeoutMs: number; maxBytes: number; signal: AbortSignal },
+): Promise<{ outcome: FetchOutcome; message?: string }> {
+  const { deps, held } = ctx;
+  const answer = await fetchBounded(buildForecastUrl(deps.url, place.lat, place.lon), { timeoutMs: ctx.timeoutMs, maxBytes: ctx.maxBytes, signal: ctx.signal });
+  if (!answer.ok) return { outcome: answer.error.kind, message: answer.error.message };
+  const parsed = parseForecastBody(answer.value);
+  if (!parsed.ok) return { outcome: 'bad_body', message: `${new URL(deps.url).host} (${place.key}): ${parsed.error.message}` };
+  const entry = { key: place.key, lat: place.lat, lon: place.lon, fetchedAt: deps.clock.now(), series: parsed.value };
+  held.set(place.key, entry);
+  try {
+    deps.store.save(entry);
+  } catch (error) {
+    deps.logger.error({ err: error, key: place.key }, 'weather not cached; a restart starts without it');
+  }
+  return { outcome: 'ok' };
 }
 
 /**

@@ -32,7 +32,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   dashboards: [...BASE, 'config', 'health', 'rules'],
   // The simulator speaks the contract, as a device would; it knows nothing of the system.
   'firmware-sim': BASE,
-  // The weather feed (forecasts and ET0 for irrigation), declared ahead of its merge.
+  // The weather feed: forecasts and ET0 for irrigation.
   weather: [...BASE, 'config', 'registry'],
 };
 /** Everything the running system is made of: what the composition root and the entries may import. */

@@ -4,9 +4,9 @@ import { eventually, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { connect, publish } from '../../helpers/mqtt.ts';
 
 /**
- * Issue 20's wiring bug: the reading listeners ran in one loop inside one try/catch, so a
- * throw in the health monitor skipped irrigation for that reading. Each listener now runs
- * in its own guard; the throw is logged and counted with the feature's name.
+ * Each reading listener runs in its own guard: a throw in one (the health monitor) is logged
+ * and counted with the feature's name, and the next (irrigation) still gets the reading.
+ * (They once ran in one loop inside one try/catch, and such a throw skipped irrigation.)
  */
 describe('reading listeners in the running app', () => {
   let t: TestApp;

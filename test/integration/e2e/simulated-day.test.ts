@@ -8,7 +8,7 @@ import { DEVICES, MISBEHAVING } from './city.ts';
 import { DAY_END, DAY_START, IMPACT, runSimulatedDay, type SimulatedDay } from './run-day.ts';
 
 /*
- * Issue 8's end-to-end day and issue 7's proof "after a simulated run of the system": the
+ * The end-to-end day, and the proof "after a simulated run of the system": the
  * firmware simulator's own code drives a small city (test/integration/e2e/city.ts) against
  * the real app for one simulated day at 4,320× (about 20 s), on one clock shared by both
  * sides (run-day.ts); then the API, the MQTT traffic, InfluxDB and every dashboard query

@@ -9,6 +9,8 @@ const place = { district: 'taobei', community: 'c-205', zone: 'z-9' };
 const INTERVAL_S = 10;
 const STREAM_MS = 2 * INTERVAL_S * 1000 + 5_000;
 
+// The chain from reading to message is proved over a manual clock in
+// test/unit/alerts/flapping.test.ts; this adds the broker, a QoS 1 flood and the ingest.
 describe('a soil probe flooding a 0..99 % sawtooth over real MQTT: one alert and one work order, not one per cycle', () => {
   let t: TestApp;
   const clients: MqttClient[] = [];

@@ -5,8 +5,9 @@ import { ValveCommand } from '../../../contracts/commands.ts';
 /**
  * A minimal valve controller over real MQTT: subscribes to its `down` topic, records
  * every command and (unless silent) acknowledges it on `ack`.
- * TODO(firmware-sim): replace with the firmware simulator's valve (firmware-sim/, built in
- * parallel) once merged, so this test drives the same code the simulator ships.
+ * Older than the firmware simulator's valve (firmware-sim/firmware/valve-commands.ts, over
+ * its physics); moving these tests onto that one would have them drive the code the
+ * simulator ships.
  */
 export async function startSimValve(port: number, id: string, secret: string, behaviour: 'ack' | 'silent') {
   const client: MqttClient = await connect(port, { clientId: id, username: id, password: secret });

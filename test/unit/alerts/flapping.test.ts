@@ -49,6 +49,14 @@ async function setup() {
   return { clock, alerts, workOrders, sent, send, tick };
 }
 
+/*
+ * A flapping probe is one alert at each layer, each proved once: the decider's signals
+ * (test/unit/rules/device-health/device.test.ts), the alert service folding a raise/clear
+ * storm by reopening (test/unit/alerts/reopen.test.ts), the whole chain to work orders and
+ * messages (here), and the same chain behind real MQTT and the ingest
+ * (test/integration/health/flapping-sensor.test.ts).
+ */
+
 /** A sawtooth 0..99 % VWC, one reading every `periodMs`, for `n` readings. */
 const sawtooth = (n: number) => Array.from({ length: n }, (_, i) => i % 100);
 

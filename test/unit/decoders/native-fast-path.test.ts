@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRandom } from '../../../lib/random.ts';
 import { NativeReading } from '../../../contracts/native-payload.ts';
 import { canonicalNative, fromContract } from '../../../ingest/decoders/native.ts';
 
@@ -8,14 +9,8 @@ import { canonicalNative, fromContract } from '../../../ingest/decoders/native.t
  * same values; it may decline what the contract accepts (strings, ISO times), never the reverse.
  */
 describe('the native fast path agrees with the NativeReading contract', () => {
-  // A small deterministic generator (no seed drift between runs).
-  let state = 0x9e3779b9;
-  const rand = (): number => {
-    state ^= state << 13; state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5; state >>>= 0;
-    return state / 2 ** 32;
-  };
+  // Seeded: the same readings on every run.
+  const rand = createRandom(0x9e3779b9);
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const KEYS = ['ts', 'seq', 'battery', 'batteryV', 'rssi', 'snr', 'moisture', 'temperature', 'ec', 'pitch', 'roll', 'shock', 'state', 'flow', 'volume', 'rainfall', 'extra', '__proto__', 'constructor'];
   const VALUES: unknown[] = [

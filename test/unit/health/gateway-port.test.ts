@@ -6,9 +6,8 @@ import { createLogger } from '../../../lib/logger.ts';
 import { createLedger, MIN } from '../alerts/helpers.ts';
 
 /**
- * The gateway port the health monitor's offline sweep uses (moved from the deleted
- * health/gateway-lookup.ts, which re-read `devices.gateway_id` from SQLite behind a 60 s
- * cache): now the device registry's own index, the one the broker and ingest read.
+ * The gateway port the health monitor's offline sweep uses: the device registry's own index,
+ * the one the broker and ingest read (no SQLite read per silent device, no cache to expire).
  */
 describe('gateway port over the device registry', () => {
   const seed = () => {

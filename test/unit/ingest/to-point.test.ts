@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { createRandom } from '../../../lib/random.ts';
 import { timestampText, valueText } from '../../../ingest/to-point.ts';
 
-/** A deterministic spread of doubles: xorshift32 bits scaled over many magnitudes. */
+/** A deterministic spread of doubles: 32 seeded random bits (lib/random.ts) scaled over many magnitudes. */
 function* doubles(count: number): Generator<number> {
-  let x = 2463534242;
+  const random = createRandom(2463534242);
   for (let i = 0; i < count; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
+    const x = Math.floor(random() * 2 ** 32);
     const scale = 10 ** ((x % 24) - 8);
     yield (x % 2 ? -1 : 1) * (x / 2 ** 32) * scale;
   }
