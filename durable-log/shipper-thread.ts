@@ -5,6 +5,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { DurableLog } from './durable-log.ts';
 import type { ShipperMetrics } from './influx-shipper.ts';
 import type { Cursor, SegmentInfo } from './segments.ts';
+import { workerEntry } from '../lib/worker-entry.ts';
 
 export interface ShipperWorkerData {
   dir: string;
@@ -57,7 +58,7 @@ export function startShipperThread(deps: ShipperThreadDeps) {
     dir: deps.dir, segments, cursor, influx: deps.influx, batchSize: deps.batchSize, flushMs: deps.flushMs,
     backoff: deps.backoff, logLevel: deps.logLevel, reportStored: deps.onStoredTimestamps !== undefined,
   };
-  const worker = new Worker(new URL('./shipper-worker-boot.mjs', import.meta.url), { workerData });
+  const worker = new Worker(workerEntry(import.meta.url, 'shipper-worker'), { workerData });
   const waiting = { drained: [] as Array<(ok: boolean) => void>, stopped: [] as Array<() => void> };
   let exited = false;
 

@@ -17,9 +17,12 @@ export interface AppProcess {
  * Run `main.ts` as a real process (one node process, tsx as a loader, so a signal reaches
  * the app itself), with the young-generation size and thread-pool preload `npm start` uses.
  */
-export async function spawnApp(env: Record<string, string>, timeoutMs = 60_000, options: { preload?: boolean } = {}): Promise<AppProcess> {
-  const preload = options.preload === false ? [] : ['--require', join(ROOT, 'config', 'threadpool-preload.cjs')];
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...preload, '--import', 'tsx', join(ROOT, 'main.ts')], {
+export async function spawnApp(env: Record<string, string>, timeoutMs = 60_000, options: { preload?: boolean; built?: string } = {}): Promise<AppProcess> {
+  // `built`: a compiled output directory (npm run build), started as `npm run start:prod` does: plain node, no tsx.
+  const base = options.built ?? ROOT;
+  const preload = options.preload === false ? [] : ['--require', join(base, 'config', 'threadpool-preload.cjs')];
+  const entry = options.built ? [join(options.built, 'main.js')] : ['--import', 'tsx', join(ROOT, 'main.ts')];
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...preload, ...entry], {
     cwd: ROOT,
     env: { ...process.env, GS_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
