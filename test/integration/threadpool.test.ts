@@ -39,7 +39,8 @@ async function threads(pid: number): Promise<number> {
 const logged = (app: AppProcess): Record<string, unknown> =>
   JSON.parse(app.output().split('\n').find((l) => l.includes('"libuv thread pool"')) ?? '{}') as Record<string, unknown>;
 
-describe('the libuv thread pool, sized from the configuration before main.ts runs', () => {
+// Each test starts tsx and the app as a real process: tens of seconds on a loaded 2-core machine.
+describe('the libuv thread pool, sized from the configuration before main.ts runs', { timeout: 120_000 }, () => {
   it('gets GS_MQTT_AUTH_CONCURRENCY + 2 threads through the preload: four more than the default pool', async () => {
     const plain = await run({});
     const sized = await run({ GS_MQTT_AUTH_CONCURRENCY: '6' });
@@ -57,7 +58,7 @@ describe('the libuv thread pool, sized from the configuration before main.ts run
   it('refuses to start with a pool other than the configured one, when started without the preload', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'gs-pool-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    await expect(spawnApp({ GS_DATA_DIR: dataDir, GS_MANAGED_INFLUXD: 'never', GS_THREADPOOL_SIZE: '12' }, 10_000, { preload: false })).rejects.toThrow(
+    await expect(spawnApp({ GS_DATA_DIR: dataDir, GS_MANAGED_INFLUXD: 'never', GS_THREADPOOL_SIZE: '12' }, 60_000, { preload: false })).rejects.toThrow(
       /exited \(2\)[\s\S]*GS_THREADPOOL_SIZE=12 asks for 12 libuv threads, but this process started libuv's default 4 before main.ts ran: start it with npm start/,
     );
   });
@@ -65,7 +66,7 @@ describe('the libuv thread pool, sized from the configuration before main.ts run
   it('refuses an operator\'s UV_THREADPOOL_SIZE that leaves no thread beside the password checks', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'gs-pool-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    await expect(spawnApp({ GS_DATA_DIR: dataDir, GS_MANAGED_INFLUXD: 'never', UV_THREADPOOL_SIZE: '4', GS_MQTT_AUTH_CONCURRENCY: '4' }, 10_000)).rejects.toThrow(
+    await expect(spawnApp({ GS_DATA_DIR: dataDir, GS_MANAGED_INFLUXD: 'never', UV_THREADPOOL_SIZE: '4', GS_MQTT_AUTH_CONCURRENCY: '4' }, 60_000)).rejects.toThrow(
       /exited \(2\)[\s\S]*GS_MQTT_AUTH_CONCURRENCY: 4 must be below the libuv thread pool \(UV_THREADPOOL_SIZE=4: 4 threads\)/,
     );
   });

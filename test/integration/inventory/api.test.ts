@@ -158,7 +158,7 @@ describe('PUT/GET /api/v1/inventory', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // two CLI runs, each compiling cli.ts with tsx in a child process
 
   it('documents both routes in the OpenAPI document', async () => {
     const res = await t.app.api.inject({ method: 'GET', url: '/docs/json' });

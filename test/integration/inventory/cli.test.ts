@@ -9,7 +9,8 @@ import { cli, ROOT } from './run-cli.ts';
 
 const DEMO = join(ROOT, 'inventory/examples/demo.yaml');
 
-describe('npm run cli -- inventory', () => {
+// Each CLI run compiles cli.ts with tsx in a child process: seconds apiece on a busy machine.
+describe('npm run cli -- inventory', { timeout: 180_000 }, () => {
   let dir: string;
   const data = () => join(dir, 'data');
   beforeAll(() => {
