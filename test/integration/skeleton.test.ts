@@ -31,17 +31,24 @@ describe('walking skeleton: device → broker → ingest → InfluxDB', () => {
     for (const row of fieldTypes) expect(row.fieldType).toBe('float');
   });
 
-  it('stores a reading published with mosquitto_pub within one second', async () => {
+  // How fast a reading is stored is measured by the bench (BENCHMARKS.md, "publish → stored",
+  // p99 ≤ 100 ms at 5,000/s) on a quiet machine; a wall-clock bound here measured the load of
+  // the shared CI machine (spawning mosquitto_pub alone can take a second), so this waits for
+  // the reading with a deadline and checks it was stamped on its arrival during this test.
+  it('stores a reading published with mosquitto_pub, stamped with its arrival', async () => {
     const started = Date.now();
     const result = await mosquittoPub(['-h', '127.0.0.1', '-p', String(t.app.mqttPort), '-i', 'soil-002', '-u', 'soil-002', '-P', otherSecret,
       '-q', '1', '-t', 'gs/soil-002/up', '-m', JSON.stringify({ seq: 7, moisture: 31.5 })]);
+    const acknowledged = Date.now();
     expect(result).toEqual({ code: 0, stderr: '' });
     const rows = await eventually(async () => {
       const r = await queryRows(t.influx, `SELECT moisture, zone FROM soil WHERE device = 'soil-002'`);
       return r.length > 0 ? r : undefined;
-    }, 1_000, 'the mosquitto_pub reading in InfluxDB');
-    expect(Date.now() - started).toBeLessThan(1_500);
+    }, 10_000, 'the mosquitto_pub reading in InfluxDB');
     expect(rows).toEqual([expect.objectContaining({ moisture: 31.5, zone: 'z-002' })]);
+    // No ts in the payload: the app stamps the reading when it arrives, between the publish and its PUBACK.
+    expect(rows[0]!.time).toBeGreaterThanOrEqual(started);
+    expect(rows[0]!.time).toBeLessThanOrEqual(acknowledged);
   });
 
   it('refuses a wrong password, an unknown device and a mismatched client id', async () => {
@@ -61,6 +68,8 @@ describe('walking skeleton: device → broker → ingest → InfluxDB', () => {
     client.publish('gs/soil-002/up', JSON.stringify({ seq: 99, moisture: 99 }), { qos: 1 });
     await closed;
     client.end(true);
+    // "Nothing stored" cannot be waited for: the publish was refused before ingest (the close
+    // follows the refusal), and these 300 ms are room for a write that should not exist.
     await new Promise((r) => setTimeout(r, 300));
     const rows = await queryRows(t.influx, `SELECT moisture FROM soil WHERE device = 'soil-002' AND moisture = 99`);
     expect(rows).toEqual([]);

@@ -68,9 +68,18 @@ describe('the broker refuses every abuse while a well-behaved device keeps publi
     const before = await refusals('subscribe_denied');
     const client = await device('bad-1');
     const received: string[] = [];
-    client.on('message', (topic) => received.push(topic));
+    const fence = 'gs/bad-1/down';
+    const fenced = new Promise<void>((resolve) => client.on('message', (topic) => (topic === fence ? resolve() : received.push(topic))));
     expect(await subscribeGranted(client, filter)).toBe(128);
-    await sleep(600); // the good device publishes twice meanwhile
+    expect(await subscribeGranted(client, fence)).toBe(1);
+    // Traffic the refused filter would match: two of the good device's readings, and a command to it.
+    const acked = goodAcked;
+    await eventually(() => (goodAcked >= acked + 2 ? true : undefined), 5_000, "two of good-1's readings");
+    await t.app.broker.publish({ topic: 'gs/good-1/down', payload: Buffer.from('{}'), qos: 1, retain: false });
+    // Then a message on the device's own command topic: the broker delivers to a client in order,
+    // so once it arrives anything the refused filter had let through would have arrived before it.
+    await t.app.broker.publish({ topic: fence, payload: Buffer.from('{}'), qos: 1, retain: false });
+    await fenced;
     expect(received).toEqual([]);
     expect(client.connected).toBe(true); // a refused filter is answered, the connection stays
     client.end(true);
@@ -98,9 +107,14 @@ describe('the broker refuses every abuse while a well-behaved device keeps publi
     const dropped = (await refusals('rate_limited')) - dropsBefore;
     expect(dropped).toBeGreaterThanOrEqual(30);
     expect(await refusals('rate_limit_disconnect')).toBe(disconnectsBefore + 1);
-    await sleep(500);
-    const stored = Number((await queryRows(t.influx, `SELECT count(moisture) FROM soil WHERE device = 'flood-1'`))[0]?.count ?? 0);
-    expect(stored).toBeGreaterThan(0);
+    // Every reading the broker let through was appended before the disconnect that followed the
+    // flood; once the log has none left to ship, all of them are in InfluxDB.
+    await t.app.durableLog.flush();
+    const stored = await eventually(async () => {
+      if (t.app.durableLog.backlog().lines > 0) return undefined;
+      const n = Number((await queryRows(t.influx, `SELECT count(moisture) FROM soil WHERE device = 'flood-1'`))[0]?.count ?? 0);
+      return n > 0 ? n : undefined;
+    }, 10_000, "flood-1's admitted readings shipped");
     expect(stored).toBeLessThanOrEqual(BURST + Math.ceil(elapsedS * 5) + 1);
   });
 

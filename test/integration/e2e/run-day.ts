@@ -1,4 +1,5 @@
 import type { AlertTransition } from '../../../contracts/alert.ts';
+import type { AlertRecord } from '../../../alerts/alert-store.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { startSimulation, type Simulation } from '../../../firmware-sim/simulation.ts';
 import { createSimClock, realTimers, type SimClock } from '../../../firmware-sim/sim-clock.ts';
@@ -30,7 +31,11 @@ export interface SimulatedDay {
   clock: SimClock;
   downs: Message[];
   acks: Message[];
+  /** Every `gs/{id}/status` message (the broker's online/offline and the devices' own), with its sim time. */
+  statuses: Message[];
   transitions: AlertTransition[];
+  /** The active alerts at the moment c3's link returned, before any of its devices could reconnect. */
+  activeAtLinkReturn: AlertRecord[];
   /** What the technician did with the impact's work order during the day. */
   technician: Promise<void> | undefined;
   realMs: number;
@@ -76,6 +81,8 @@ export async function runSimulatedDay(): Promise<SimulatedDay> {
   const capture = (into: Message[]) => (topic: string, payload: Buffer) => into.push({ topic, body: JSON.parse(payload.toString()) as Record<string, unknown>, at: clock.now() });
   await t.app.broker.subscribe('gs/+/down', capture(downs));
   await t.app.broker.subscribe('gs/+/ack', capture(acks));
+  const statuses: Message[] = [];
+  await t.app.broker.subscribe('gs/+/status', capture(statuses));
 
   // The technician on duty takes the impact's work order as soon as it is dispatched.
   const transitions: AlertTransition[] = [];
@@ -103,7 +110,11 @@ export async function runSimulatedDay(): Promise<SimulatedDay> {
   // Scripted events and the offline sweep, on the simulated clock (queued until the release).
   stops.push(clock.after(IMPACT.at, () => sim.world.impact(IMPACT.facilityId, IMPACT.impact)));
   stops.push(clock.after(OUTAGE.from, () => sim.setCommunityLink(OUTAGE.communityId, false)));
-  stops.push(clock.after(OUTAGE.to, () => sim.setCommunityLink(OUTAGE.communityId, true)));
+  let activeAtLinkReturn: AlertRecord[] = [];
+  stops.push(clock.after(OUTAGE.to, () => {
+    activeAtLinkReturn = t.app.health.alerts.list({ active: true });
+    sim.setCommunityLink(OUTAGE.communityId, true);
+  }));
   const sweep = startClockTicks(clock.after, 5 * 60_000, () => t.app.health.monitor.sweep(), logger, 'health-sweep');
   stops.push(() => sweep.stop());
 
@@ -117,7 +128,7 @@ export async function runSimulatedDay(): Promise<SimulatedDay> {
   await eventually(() => (t.app.durableLog.backlog().lines === 0 ? true : undefined), 15_000, 'every point shipped to InfluxDB');
 
   return {
-    t, sim, clock, downs, acks, transitions,
+    t, sim, clock, downs, acks, statuses, transitions, activeAtLinkReturn,
     technician,
     realMs: Date.now() - realStart,
     async stop() {

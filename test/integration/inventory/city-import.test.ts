@@ -31,6 +31,25 @@ const edit = (mutate: (doc: Doc) => void): Inventory => {
   if (!checked.ok) throw new Error(JSON.stringify(checked.error.slice(0, 3)));
   return checked.value;
 };
+/** A device of the committed file as the registry should answer it: its identity and its place in the city. */
+function listed(deviceId: string): Record<string, unknown> {
+  for (const district of city().districts) {
+    for (const sub of district.subDistricts) {
+      for (const community of sub.communities) {
+        const d = community.devices.find((x) => x.id === deviceId);
+        if (!d) continue;
+        const place = { zoneId: d.zone, facilityId: d.facility, gatewayId: d.gateway };
+        return {
+          id: d.id, kind: d.kind, devEui: d.devEui, reportIntervalS: d.reportIntervalS, disabled: false,
+          districtId: district.id, subDistrictId: sub.id, communityId: community.id,
+          ...Object.fromEntries(Object.entries(place).filter(([, v]) => v !== undefined)),
+        };
+      }
+    }
+  }
+  throw new Error(`${deviceId} is not in city.yaml`);
+}
+
 const communitiesOf = (doc: Doc): Doc[] => doc.districts.flatMap((d: Doc) => d.subDistricts.flatMap((s: Doc) => s.communities));
 
 /**
@@ -85,7 +104,9 @@ describe('importing the city-sized inventory into SQLite', () => {
     const stored = db.prepare('SELECT secret_hash FROM devices WHERE id = ?').get('mingren-01-gw') as { secret_hash: string };
     expect(stored.secret_hash).toMatch(/^scrypt\$/);
     expect(stored.secret_hash).not.toContain(firstSecrets.get('mingren-01-gw'));
-    expect(await devices.authenticate('mingren-01-gw', firstSecrets.get('mingren-01-gw')!)).toBeDefined();
+    // The secret it was given authenticates it as itself: the gateway of mingren-01.
+    expect(listed('mingren-01-gw')).toMatchObject({ kind: 'gateway', communityId: 'mingren-01' });
+    expect(await devices.authenticate('mingren-01-gw', firstSecrets.get('mingren-01-gw')!)).toMatchObject(listed('mingren-01-gw'));
     // 62 communities have no valve at all: the hand-watered ones.
     expect(count(`SELECT count(*) AS n FROM communities c WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.community_id = c.id AND d.kind = 'valve')`)).toBe(62);
   });
@@ -186,7 +207,8 @@ describe('importing the city-sized inventory into SQLite', () => {
     expect(back.report.tables.devices?.updated).toBe(ids.length);
     const after = db.prepare('SELECT id, secret_hash FROM devices WHERE community_id = ?').all(gone);
     expect(after).toEqual(ids);
-    expect(await devices.authenticate(ids[0]!.id, firstSecrets.get(ids[0]!.id)!)).toBeDefined();
+    // Back with its old secret and its old place (community, zone or facility, gateway).
+    expect(await devices.authenticate(ids[0]!.id, firstSecrets.get(ids[0]!.id)!)).toMatchObject({ ...listed(ids[0]!.id), communityId: gone });
     expect(formatInventory(inventory.exportInventory())).toBe(body(CITY));
   });
 
@@ -216,7 +238,7 @@ describe('importing the city-sized inventory into SQLite', () => {
     await expect(inventory.importInventory(without, { prune: true })).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('nothing was changed') });
     expect(dataVersion()).toBe(version); // rolled back: nothing committed
     expect((db.prepare('SELECT gateway_id FROM devices WHERE id = ?').get('yuanqu-20-z1-s1') as { gateway_id: string }).gateway_id).toBe('yuanqu-20-gw');
-    expect(devices.get('yuanqu-20-gw')).toBeDefined();
+    expect(devices.get('yuanqu-20-gw')).toMatchObject({ ...listed('yuanqu-20-gw'), kind: 'gateway', communityId: 'yuanqu-20' });
     // Retiring instead keeps the row the other feature needs.
     const { report } = await inventory.importInventory(without);
     expect(report.changes).toContainEqual({ table: 'devices', key: 'yuanqu-20-gw', action: 'retired' });

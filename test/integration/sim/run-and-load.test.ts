@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, countPoints, eventually, queryRows, startTestApp, UNLIMITED, type TestApp } from '../../helpers/app.ts';
 import { createLogger } from '../../../lib/logger.ts';
@@ -10,6 +11,28 @@ import { runRawLoad } from '../../../firmware-sim/raw-load.ts';
 import { Scenario } from '../../../firmware-sim/scenarios/schema.ts';
 import { planScenario } from '../../../firmware-sim/scenarios/player.ts';
 import { backfillStart } from '../../../firmware-sim/sim-clock.ts';
+
+/**
+ * A paced run owes floor(rate × elapsed) at each 5 ms tick and stops at the first tick past
+ * its window, without a last catch-up: a stall of this process near the end of the window
+ * cuts the schedule short (a fixed "more than 150 in 1 s" failed on a loaded machine). So
+ * the run measures its longest stall, and the schedule is checked exactly: everything owed
+ * up to the last tick, which came at most one tick (5 ms), the longest stall, the monitor's
+ * own 5 ms resolution and the report's 1 ms rounding before the end.
+ */
+async function measuringStalls<T extends { durationMs: number }>(run: () => Promise<T>): Promise<T & { stallMs: number }> {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  try {
+    const report = await run();
+    return { ...report, stallMs: delay.max / 1e6 };
+  } finally {
+    delay.disable();
+  }
+}
+const owedAtLeast = (rate: number, run: { durationMs: number; stallMs: number }): number =>
+  Math.floor((rate * Math.max(0, run.durationMs - 5 - run.stallMs - 5 - 1)) / 1000);
+const owedAtMost = (rate: number, run: { durationMs: number }): number => Math.floor((rate * (run.durationMs + 1)) / 1000);
 
 const fleet = FleetSpec.parse({
   intervals: { soilS: 900, tiltS: 900, valveS: 900 },
@@ -89,10 +112,12 @@ describe('a scenario run and the load generator against the running app', () => 
     expect(max.acked).toBe(max.published);
     expect(max.msgsPerSec).toBeGreaterThan(0);
     expect(max.ackLatencyMs.p50).toBeGreaterThan(0);
-    const paced = await runLoad({ url, devices, durationMs: 1_000, rate: 200, batchSize: 5 });
-    // Paced: never ahead of the schedule; what the window could not take is counted as behind.
-    expect(paced.published).toBeLessThanOrEqual(205);
-    expect(paced.published + paced.behind).toBeGreaterThan(150);
+    const paced = await measuringStalls(() => runLoad({ url, devices, durationMs: 1_000, rate: 200, batchSize: 5 }));
+    // Paced: never ahead of the schedule, and all of it that fell due is either published or,
+    // what the window could not take, counted as behind.
+    expect(paced.published).toBeLessThanOrEqual(200);
+    expect(paced.published + paced.behind).toBeLessThanOrEqual(owedAtMost(200, paced));
+    expect(paced.published + paced.behind, JSON.stringify(paced)).toBeGreaterThanOrEqual(owedAtLeast(200, paced));
     expect(paced.readingsPerSec).toBeCloseTo(paced.msgsPerSec * 5, -1);
     const stored = await eventually(async () => {
       const rows = await queryRows(t.influx, `SELECT count(moisture) FROM soil WHERE zone = 'zl'`);
@@ -119,9 +144,12 @@ describe('a scenario run and the load generator against the running app', () => 
     const q0 = await runRawLoad({ url, devices, durationMs: 500, qos: 0 });
     expect(q0).toEqual(expect.objectContaining({ connections: 4, errors: 0 }));
     expect(q0.published).toBeGreaterThan(100);
-    const paced = await runRawLoad({ url, devices, durationMs: 1_000, qos: 1, rate: 200 });
-    expect(paced.published).toBeLessThanOrEqual(205);
-    expect(paced.published).toBeGreaterThan(150);
+    const paced = await measuringStalls(() => runRawLoad({ url, devices, durationMs: 1_000, qos: 1, rate: 200 }));
+    expect(paced.published).toBeLessThanOrEqual(200);
+    expect(paced.published + paced.behind).toBeLessThanOrEqual(owedAtMost(200, paced));
+    expect(paced.published + paced.behind, JSON.stringify(paced)).toBeGreaterThanOrEqual(owedAtLeast(200, paced));
+    // And published, not left behind, for at least the three quarters (150 of 200) asked before.
+    expect(paced.published, JSON.stringify(paced)).toBeGreaterThan(0.75 * owedAtLeast(200, paced));
     const all = q1.acked + q0.published + paced.acked;
     // Every one of them, each its own point: the clean QoS 0 end flushed what the socket
     // buffered, and timestamps continue across runs.
