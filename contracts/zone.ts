@@ -57,3 +57,19 @@ export const DEFAULT_MOISTURE_BANDS: Record<PlantType, MoistureBand> = {
  * (~10–15 % VWC), clay far more (~35–40 %, with wilting point ~20 %).
  */
 export const DEFAULT_SOIL_OFFSET: Record<SoilType, number> = { sand: -9, loam: 0, clay: 8 };
+
+/**
+ * What watering a zone needs to know beyond its band, per plant type, when the inventory
+ * does not say: the planted area, the depth the roots (and the sensors) reach, and the
+ * valve's flow. Root depths are urban-landscape practice (turf 150–250 mm, shrubs and
+ * hedges 300–450, established trees 600 in the irrigated zone); flows are a spray zone's
+ * ~12–15 mm/h over the area for turf and ground cover, drip/bubblers (6–8 mm/h) for woody
+ * plants. The simulator's fleet and the evaluation use the same table.
+ */
+export const DEFAULT_ZONE_HYDRAULICS: Record<PlantType, { areaM2: number; rootDepthMm: number; flowLpm: number }> = {
+  lawn: { areaM2: 120, rootDepthMm: 200, flowLpm: 30 },
+  ground_cover: { areaM2: 80, rootDepthMm: 250, flowLpm: 16 },
+  hedge: { areaM2: 40, rootDepthMm: 400, flowLpm: 6 },
+  shrubs: { areaM2: 60, rootDepthMm: 450, flowLpm: 8 },
+  trees: { areaM2: 100, rootDepthMm: 600, flowLpm: 10 },
+};

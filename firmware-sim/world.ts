@@ -196,6 +196,9 @@ export function createWorld(o: WorldOptions) {
     },
     valveCloseAt: (valveId: string): number | undefined => valves.get(valveId)?.state.closeAt,
     valveOpen: (valveId: string): boolean => valves.get(valveId)?.state.open === true,
+    /** Litres the valve has delivered so far (integrated up to the world's time). */
+    valveVolumeL: (valveId: string): number => valves.get(valveId)?.state.volumeL ?? 0,
+    valveFlowLpm: (valveId: string): number => valves.get(valveId)?.flow ?? 0,
     impact(facilityId: string, impact: Impact): void {
       const s = facilities.get(facilityId);
       if (s) facilities.set(facilityId, applyImpact(s, impact));
