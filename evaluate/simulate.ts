@@ -42,11 +42,14 @@ export interface SimulateResult {
 }
 
 const HOUR = 3_600_000;
+/** The world's physics step; devices report on it, so no event forces a step of the whole city between two. */
+const STEP_S = 300;
+const onGrid = (ms: number) => Math.floor(ms / (STEP_S * 1000)) * STEP_S * 1000;
 const DAY = 24 * HOUR;
 
 /** A world for one controller: the same seed gives every controller the same soil, sensors and sky. */
 function worldFor(o: SimulateOptions, devices: SimDevice[]): World {
-  return createWorld({ fleet: o.fleet, devices, startMs: o.scenario.startMs, climate: DEFAULT_CLIMATE, rng: createRandom(o.seed), weatherEffect: o.scenario.effect, misbehaviourShare: 0, stepS: 300 });
+  return createWorld({ fleet: o.fleet, devices, startMs: o.scenario.startMs, climate: DEFAULT_CLIMATE, rng: createRandom(o.seed), weatherEffect: o.scenario.effect, misbehaviourShare: 0, stepS: STEP_S, gridOnly: true });
 }
 
 /** Run one controller over the scenario; the world's physics is the simulator's. */
@@ -168,14 +171,14 @@ function wireEngine(o: SimulateOptions, world: World, queue: EventQueue, devices
         deliver(dev, { moisture, temperature }, t);
         tick(t + every);
       });
-      tick(o.scenario.startMs + Math.floor(rng() * every));
+      tick(o.scenario.startMs + onGrid(rng() * every));
     } else if (d.kind === 'rain') {
       const tick = (t: number) => queue.at(t, () => {
         const r = JSON.parse(world.report(d.id, t, seq++)!) as { rainfall: number };
         if (r.rainfall > 0) deliver(dev, { rainfall: r.rainfall }, t);
         tick(t + d.reportIntervalS * 1000);
       });
-      tick(o.scenario.startMs + Math.floor(rng() * d.reportIntervalS * 1000));
+      tick(o.scenario.startMs + onGrid(rng() * d.reportIntervalS * 1000));
     }
   }
   const forecast = (t: number) => queue.at(t, () => {
