@@ -25,6 +25,7 @@ export interface Evaluation {
   summary: Record<ControllerName, Summary>;
   zones: Record<ControllerName, ZoneResult[]>;
   infeasible: Array<{ zoneId: string; why: string }>;
+  marginal: Array<{ zoneId: string; why: string }>;
   decisions: Decision[];
   signals: Record<string, number>;
   /** The goal's checks, each with what was measured. */
@@ -58,6 +59,7 @@ export function evaluate(o: EvaluateOptions): Evaluation {
     summary,
     zones: Object.fromEntries(CONTROLLERS.map((n) => [n, results[n].rows])) as Record<ControllerName, ZoneResult[]>,
     infeasible: zones.flatMap((z) => (z.infeasible ? [{ zoneId: z.config.id, why: z.infeasible }] : [])),
+    marginal: zones.flatMap((z) => (z.marginal ? [{ zoneId: z.config.id, why: z.marginal }] : [])),
     decisions: results.controller.decisions,
     signals: results.controller.signals,
     goals: judge(scenario.name, summary),

@@ -7,6 +7,7 @@ export interface ZoneResult {
   soil: string;
   band: { low: number; high: number };
   infeasible: string | undefined;
+  marginal: string | undefined;
   hours: number;
   /** True soil moisture inside the band. */
   inBandH: number;
@@ -27,7 +28,7 @@ export function createZoneMeter(zone: EvalZone, keepTrace: boolean) {
   const s = SOILS[zone.config.soil];
   const stressBelow = s.wiltingPoint + 0.5 * (s.fieldCapacity - s.wiltingPoint);
   const r: ZoneResult = {
-    zoneId: zone.config.id, plant: zone.config.plant, soil: zone.config.soil, band: zone.band, infeasible: zone.infeasible,
+    zoneId: zone.config.id, plant: zone.config.plant, soil: zone.config.soil, band: zone.band, infeasible: zone.infeasible, marginal: zone.marginal,
     hours: 0, inBandH: 0, sensedInBandH: 0, belowLowH: 0, aboveHighH: 0, stressH: 0, wiltingH: 0, waterL: 0, runs: 0,
     ...(keepTrace ? { trace: [] } : {}),
   };
@@ -55,6 +56,9 @@ export function createZoneMeter(zone: EvalZone, keepTrace: boolean) {
 export interface Summary {
   zones: number;
   feasibleZones: number;
+  /** In band over the feasible zones whose band is wide enough to hold a hot day (no marginal ones). */
+  holdableZones: number;
+  holdableInBandPct: number;
   inBandPct: number;
   sensedInBandPct: number;
   belowLowPct: number;
@@ -74,9 +78,13 @@ export function summarize(rows: ZoneResult[]): Summary {
   const sum = (k: keyof ZoneResult) => f.reduce((a, r) => a + (r[k] as number), 0);
   const hours = Math.max(1, sum('hours'));
   const pct = (n: number) => Math.round((1000 * n) / hours) / 10;
+  const w = f.filter((r) => !r.marginal);
+  const wHours = Math.max(1, w.reduce((a, r) => a + r.hours, 0));
   return {
     zones: rows.length,
     feasibleZones: f.length,
+    holdableZones: w.length,
+    holdableInBandPct: Math.round((1000 * w.reduce((a, r) => a + r.inBandH, 0)) / wHours) / 10,
     inBandPct: pct(sum('inBandH')),
     sensedInBandPct: pct(sum('sensedInBandH')),
     belowLowPct: pct(sum('belowLowH')),

@@ -16,6 +16,7 @@ export function toMarkdown(e: Evaluation, charts: string[]): string {
     `| | ${CONTROLLERS.join(' | ')} |`,
     `|---|${CONTROLLERS.map(() => '---').join('|')}|`,
     row('zone-hours in band (true moisture)', (n) => `${s[n].inBandPct} %`),
+    row(`… over the ${s.controller.holdableZones} zones whose band holds a hot day`, (n) => `${s[n].holdableInBandPct} %`),
     row('zone-hours in band (as the sensors say)', (n) => (n === 'controller' ? `${s[n].sensedInBandPct} %` : '—')),
     row('below the band\'s low', (n) => `${s[n].belowLowPct} %`),
     row('above the band\'s high', (n) => `${s[n].aboveHighPct} %`),
@@ -31,6 +32,7 @@ export function toMarkdown(e: Evaluation, charts: string[]): string {
     ...e.goals.map((g) => `- ${g.met ? '✅' : '❌'} ${g.goal}: ${g.measured}`),
     '',
     ...(e.infeasible.length > 0 ? ['## Infeasible zones (left out of the figures)', '', ...e.infeasible.map((z) => `- ${z.zoneId}: ${z.why}`), ''] : []),
+    ...(e.marginal.length > 0 ? [`## Bands too narrow for a hot day (${e.marginal.length}; in the figures, and apart in the second row)`, '', ...e.marginal.slice(0, 20).map((z) => `- ${z.zoneId}: ${z.why}`), ...(e.marginal.length > 20 ? [`- … and ${e.marginal.length - 20} more (evaluation.json)`] : []), ''] : []),
     ...(Object.keys(e.signals).length > 0 ? ['## Alerts the controller raised', '', ...Object.entries(e.signals).map(([k, n]) => `- ${k}: ${n}`), ''] : []),
     '## Charts',
     '',
@@ -38,11 +40,14 @@ export function toMarkdown(e: Evaluation, charts: string[]): string {
     '',
     '## Decisions of a sample zone (the first 30)',
     '',
-    ...e.decisions.slice(0, 30).map((d) => `- ${new Date(d.at).toISOString().slice(0, 16)} ${d.zoneId} **${d.action}:${d.reason}** moisture ${d.inputs.moisture ?? '—'} % (band ${d.inputs.band.low}–${d.inputs.band.high})${d.durationS ? `, ${Math.round(d.durationS / 60)} min` : ''}${d.volumeL ? `, ${d.volumeL} L` : ''}`),
+    ...e.decisions.slice(0, 30).map((d) => `- ${local(d.at)} ${d.zoneId} **${d.action}:${d.reason}** moisture ${d.inputs.moisture ?? '—'} % (band ${d.inputs.band.low}–${d.inputs.band.high})${d.durationS ? `, ${Math.round(d.durationS / 60)} min` : ''}${d.volumeL ? `, ${d.volumeL} L` : ''}${d.inputs.why ? ` — ${d.inputs.why}` : ''}`),
     '',
   ];
   return lines.join('\n');
 }
+
+/** Local time of the simulated city (UTC+8, the simulator's climate). */
+const local = (t: number) => `${new Date(t + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ')} +08`;
 
 const W = 760;
 const H = 260;
