@@ -55,9 +55,9 @@ export function evaluationZones(inv: Inventory, settings: IrrigationSettings, ke
     if (z.mode !== 'automatic') continue;
     if (!keep(z.id, index++)) continue;
     kept.add(z.id);
-    const config: ZoneConfig = { id: z.id, communityId: c.id, districtId: d.id, name: z.name, plant: z.plant, mode: z.mode, soil: z.soil, band: z.band, valveId: `${z.id}-v`, windows: z.windows };
-    const band = resolveBand(config, settings);
     const h = zoneHydraulics(z);
+    const config: ZoneConfig = { id: z.id, communityId: c.id, districtId: d.id, name: z.name, plant: z.plant, mode: z.mode, soil: z.soil, band: z.band, valveId: `${z.id}-v`, windows: z.windows, ...h };
+    const band = resolveBand(config, settings);
     const infeasible = bandProblem(band, z.soil);
     zones.push({ config, band, ...h, kc: PLANT_KC[z.plant], infeasible, marginal: infeasible ? undefined : bandTooNarrow(band, z.soil, PLANT_KC[z.plant], h.rootDepthMm) });
   }
