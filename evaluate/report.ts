@@ -29,7 +29,7 @@ export function toMarkdown(e: Evaluation, charts: string[]): string {
     '',
     '## Goals',
     '',
-    ...e.goals.map((g) => `- ${g.met ? '✅' : '❌'} ${g.goal}: ${g.measured}`),
+    ...(e.goals.length > 0 ? e.goals.map((g) => `- ${g.met ? '✅' : '❌'} ${g.goal}: ${g.measured}`) : ['Issue 14 sets no goal for this scenario: compare the columns.']),
     '',
     ...(e.infeasible.length > 0 ? ['## Infeasible zones (left out of the figures)', '', ...e.infeasible.map((z) => `- ${z.zoneId}: ${z.why}`), ''] : []),
     ...(e.marginal.length > 0 ? [`## Bands too narrow for a hot day (${e.marginal.length}; in the figures, and apart in the second row)`, '', ...e.marginal.slice(0, 20).map((z) => `- ${z.zoneId}: ${z.why}`), ...(e.marginal.length > 20 ? [`- … and ${e.marginal.length - 20} more (evaluation.json)`] : []), ''] : []),
