@@ -88,7 +88,6 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
 
   const wake = createWakeTimers(timers, (zoneId) => safeDispatch(zoneId, { type: 'tick' }));
   const schedule = (zoneId: string, wakeAt: number | undefined, now: number) => wake.set(zoneId, stopped ? undefined : wakeAt, now);
-
   const safeDispatch = (zoneId: string, event: IrrigationEvent): Decision[] => {
     try {
       return dispatch(zoneId, event);
@@ -107,13 +106,7 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     dirty.clear();
     store.saveStates(batch, clock.now());
   };
-  const flushLoop = repeat(timers, deps.flushIntervalMs ?? 5_000, () => {
-    try {
-      flush();
-    } catch (error) {
-      logger.error({ err: error }, 'irrigation state flush failed');
-    }
-  });
+  const flushLoop = repeat(timers, deps.flushIntervalMs ?? 5_000, flush, (error) => logger.error({ err: error }, 'irrigation state flush failed'));
 
   return {
     /** After a restart: close every run that was in progress (the rules may then start afresh). */
@@ -204,13 +197,17 @@ function createZoneConfig(deps: Pick<IrrigationEngineDeps, 'zones' | 'store'>, b
   };
 }
 
-/** fn every ms on the injected timers, until stopped. */
-function repeat(timers: Required<EngineTimers>, ms: number, fn: () => void) {
+/** fn every ms on the injected timers, until stopped; a throw is reported and the loop goes on. */
+function repeat(timers: Required<EngineTimers>, ms: number, fn: () => void, onError: (error: unknown) => void) {
   let stopped = false;
   let handle: unknown;
   const arm = () => {
     handle = timers.set(() => {
-      fn();
+      try {
+        fn();
+      } catch (error) {
+        onError(error);
+      }
       if (!stopped) arm();
     }, ms);
   };
