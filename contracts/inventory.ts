@@ -52,6 +52,10 @@ export const InventoryZone = z.strictObject({
   valve: EntityId.optional(),
   /** Cron expressions (5 fields) during which watering may start; omitted = the defaults. */
   windows: z.array(z.string().trim().min(1)).optional(),
+  /** Planted area (m²), root-zone depth (mm) and valve flow (L/min); omitted = the plant type's defaults (contracts/zone.ts DEFAULT_ZONE_HYDRAULICS). */
+  areaM2: z.number().positive().max(100_000).optional(),
+  rootDepthMm: z.number().min(50).max(2000).optional(),
+  flowLpm: z.number().positive().max(2000).optional(),
 });
 export type InventoryZone = z.infer<typeof InventoryZone>;
 

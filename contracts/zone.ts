@@ -30,6 +30,10 @@ export const ZoneConfig = z.object({
   valveId: EntityId.optional(),
   /** Cron expressions (5 fields, local time of the deployment) during which watering may start. */
   windows: z.array(z.string()).optional(),
+  /** Planted area, depth of the root zone (where the sensors sit) and the valve's flow; absent: DEFAULT_ZONE_HYDRAULICS. */
+  areaM2: z.number().positive().optional(),
+  rootDepthMm: z.number().min(50).max(2000).optional(),
+  flowLpm: z.number().positive().optional(),
 });
 export type ZoneConfig = z.infer<typeof ZoneConfig>;
 
@@ -57,3 +61,39 @@ export const DEFAULT_MOISTURE_BANDS: Record<PlantType, MoistureBand> = {
  * (~10–15 % VWC), clay far more (~35–40 %, with wilting point ~20 %).
  */
 export const DEFAULT_SOIL_OFFSET: Record<SoilType, number> = { sand: -9, loam: 0, clay: 8 };
+
+/**
+ * What watering a zone needs to know beyond its band, per plant type, when the inventory
+ * does not say: the planted area, the depth the roots (and the sensors) reach, and the
+ * valve's flow. Root depths are urban-landscape practice (turf 150–250 mm, shrubs and
+ * hedges 300–450, established trees 600 in the irrigated zone); flows are a spray zone's
+ * ~12–15 mm/h over the area for turf and ground cover, drip/bubblers (6–8 mm/h) for woody
+ * plants. The simulator's fleet and the evaluation use the same table.
+ */
+export const DEFAULT_ZONE_HYDRAULICS: Record<PlantType, { areaM2: number; rootDepthMm: number; flowLpm: number }> = {
+  lawn: { areaM2: 120, rootDepthMm: 200, flowLpm: 30 },
+  ground_cover: { areaM2: 80, rootDepthMm: 250, flowLpm: 16 },
+  hedge: { areaM2: 40, rootDepthMm: 400, flowLpm: 6 },
+  shrubs: { areaM2: 60, rootDepthMm: 450, flowLpm: 8 },
+  trees: { areaM2: 100, rootDepthMm: 600, flowLpm: 10 },
+};
+
+/**
+ * Water a soil holds (volumetric %, FAO-56 table 19 and USDA texture classes): field
+ * capacity (what it holds after draining, within hours for sand, days for clay), wilting
+ * point and saturation. The simulator's physics and the controller read the same table.
+ */
+export const SOIL_WATER: Record<SoilType, { fieldCapacity: number; wiltingPoint: number; saturation: number }> = {
+  sand: { fieldCapacity: 12, wiltingPoint: 5, saturation: 38 },
+  loam: { fieldCapacity: 28, wiltingPoint: 13, saturation: 45 },
+  clay: { fieldCapacity: 38, wiltingPoint: 22, saturation: 50 },
+};
+
+/** Crop coefficients (mid-season Kc, FAO-56 table 12 and urban landscape practice). */
+export const PLANT_KC: Record<PlantType, number> = {
+  lawn: 0.95,
+  ground_cover: 0.8,
+  hedge: 0.7,
+  shrubs: 0.6,
+  trees: 0.55,
+};

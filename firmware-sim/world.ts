@@ -22,6 +22,12 @@ export interface WorldOptions {
   misbehaving?: Readonly<Record<string, MisbehaviourChoice>>;
   /** Physics step (sim seconds). */
   stepS?: number;
+  /**
+   * Step only on the step grid: a question between two steps reads the last step's soil
+   * (at most one step old). Default false: every question steps to its exact time, which
+   * costs a step of every zone per off-grid event (fine for a fleet, quadratic for a city).
+   */
+  gridOnly?: boolean;
 }
 
 interface DeviceState {
@@ -48,7 +54,8 @@ const chosen = (s: MisbehaviourState, choice: MisbehaviourChoice | undefined): M
   (choice?.skewMs === undefined ? s : { ...s, skewMs: choice.skewMs });
 
 type ZoneState = { spec: FleetZone; moisture: number; valveId: string | undefined };
-type ValveSim = { state: ValveState; zoneId: string; flow: number };
+/** appliedL: the valve's volume the soil has already received (a command between steps integrates the volume up to it). */
+type ValveSim = { state: ValveState; zoneId: string; flow: number; appliedL: number };
 
 /**
  * The city at the start: each zone's moisture, each facility's lean and settlement drift,
@@ -66,7 +73,7 @@ function seedWorld(o: WorldOptions, noise: () => number) {
       const moisture = z.initialMoisture ?? uniform(rng, s.wiltingPoint + 0.5 * (s.fieldCapacity - s.wiltingPoint), s.fieldCapacity);
       const valveId = z.mode === 'automatic' ? `${z.id}-v` : undefined;
       zones.set(z.id, { spec: z, moisture, valveId });
-      if (valveId) valves.set(valveId, { state: closedValve(o.startMs), zoneId: z.id, flow: z.flowLPerMin });
+      if (valveId) valves.set(valveId, { state: closedValve(o.startMs), zoneId: z.id, flow: z.flowLPerMin, appliedL: 0 });
     }
     for (const f of c.facilities) {
       const dir = rng() * 2 * Math.PI;
@@ -112,11 +119,12 @@ export function createWorld(o: WorldOptions) {
     // One city, one sky: the weather is the same for every zone.
     const weather = weatherAt(to, o.climate, o.weatherEffect(to));
     for (const v of valves.values()) {
-      const before = v.state.volumeL;
-      v.state = advanceValve(v.state, to, v.flow);
+      // A closed valve delivers nothing; its clock catches up when it is next commanded.
+      if (v.state.open) v.state = advanceValve(v.state, to, v.flow);
       const zone = zones.get(v.zoneId)!;
-      // The volume delivered during the step, as a depth rate over the zone.
-      const litresPerMin = ((v.state.volumeL - before) / dtS) * 60;
+      // The volume delivered since the last step (a command in between integrated part of it), as a depth rate over the zone.
+      const litresPerMin = ((v.state.volumeL - v.appliedL) / dtS) * 60;
+      v.appliedL = v.state.volumeL;
       zone.moisture = stepSoil(zone.moisture, zone.spec, { weather, irrigationMmH: irrigationMmH(litresPerMin, zone.spec.areaM2) }, dtS).moisture;
     }
     for (const zone of zones.values()) {
@@ -130,7 +138,7 @@ export function createWorld(o: WorldOptions) {
 
   function advanceTo(t: number): void {
     while (now + stepMs <= t) step(now + stepMs);
-    if (t > now) step(t);
+    if (t > now && !o.gridOnly) step(t);
   }
 
   function measure(ds: DeviceState, t: number): Record<string, number> {
@@ -196,6 +204,9 @@ export function createWorld(o: WorldOptions) {
     },
     valveCloseAt: (valveId: string): number | undefined => valves.get(valveId)?.state.closeAt,
     valveOpen: (valveId: string): boolean => valves.get(valveId)?.state.open === true,
+    /** Litres the valve has delivered so far (integrated up to the world's time). */
+    valveVolumeL: (valveId: string): number => valves.get(valveId)?.state.volumeL ?? 0,
+    valveFlowLpm: (valveId: string): number => valves.get(valveId)?.flow ?? 0,
     impact(facilityId: string, impact: Impact): void {
       const s = facilities.get(facilityId);
       if (s) facilities.set(facilityId, applyImpact(s, impact));

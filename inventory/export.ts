@@ -83,6 +83,9 @@ function zone(z: R): InventoryZone {
     ...(z.moisture_low !== null && z.moisture_high !== null ? { band: { low: Number(z.moisture_low), high: Number(z.moisture_high) } } : {}),
     ...opt('valve', z.valve_id as string | null),
     ...(z.windows !== null ? { windows: JSON.parse(String(z.windows)) as string[] } : {}),
+    ...opt('areaM2', z.area_m2 as number | null),
+    ...opt('rootDepthMm', z.root_depth_mm as number | null),
+    ...opt('flowLpm', z.flow_lpm as number | null),
   };
 }
 

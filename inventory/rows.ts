@@ -22,7 +22,8 @@ export function inventoryToRows(inv: Inventory): DesiredRows {
           rows.zones.push({
             id: z.id, community_id: c.id, name: z.name, plant: z.plant, mode: z.mode, soil: z.soil,
             moisture_low: nul(z.band?.low), moisture_high: nul(z.band?.high), valve_id: nul(z.valve),
-            windows: z.windows ? JSON.stringify(z.windows) : null, retired_at: null,
+            windows: z.windows ? JSON.stringify(z.windows) : null,
+            area_m2: nul(z.areaM2), root_depth_mm: nul(z.rootDepthMm), flow_lpm: nul(z.flowLpm), retired_at: null,
           });
         }
         for (const f of c.facilities) {

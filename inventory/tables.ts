@@ -27,7 +27,7 @@ export const TABLES: readonly TableSpec[] = [
   { table: 'communities', key: ['id'], columns: ['district_id', 'sub_district_id', 'name', 'retired_at'], retirable: true },
   {
     table: 'zones', key: ['id'], retirable: true,
-    columns: ['community_id', 'name', 'plant', 'mode', 'soil', 'moisture_low', 'moisture_high', 'valve_id', 'windows', 'retired_at'],
+    columns: ['community_id', 'name', 'plant', 'mode', 'soil', 'moisture_low', 'moisture_high', 'valve_id', 'windows', 'area_m2', 'root_depth_mm', 'flow_lpm', 'retired_at'],
   },
   {
     table: 'facilities', key: ['id'], retirable: true,

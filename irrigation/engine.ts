@@ -1,17 +1,16 @@
 import type { AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import type { AlertSignal } from '../contracts/alert.ts';
-import { deviceTopic } from '../contracts/topics.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
-import { decideWatering, withSoilReading } from '../rules/irrigation/decide.ts';
+import { decideWatering } from '../rules/irrigation/decide.ts';
 import { computeInputs } from '../rules/irrigation/inputs.ts';
 import { IrrigationSettings } from '../rules/irrigation/settings.ts';
-import { initialZoneState, type DecideContext, type Decision, type IrrigationAction, type IrrigationEvent, type ZoneIrrigationState } from '../rules/irrigation/state.ts';
-import { trackReading } from '../rules/irrigation/zone-state.ts';
+import { initialZoneState, type DecideContext, type Decision, type IrrigationEvent } from '../rules/irrigation/state.ts';
 import type { IrrigationStore, ZoneOverride } from './store.ts';
 import type { ZoneSource } from './zone-source.ts';
-import { toWateringLine } from './watering-line.ts';
+import { createExecutor } from './executor.ts';
+import { createSoilFold } from './soil-fold.ts';
 import { parseAck } from './parse-ack.ts';
 
 export interface IrrigationEngineDeps {
@@ -27,8 +26,27 @@ export interface IrrigationEngineDeps {
   logger: Logger;
   /** Deployment-wide defaults over the built-in ones. */
   settings?: Partial<IrrigationSettings>;
-  timers?: { set: (fn: () => void, ms: number) => unknown; clear: (handle: unknown) => void };
+  timers?: EngineTimers;
+  /** How often batched state (readings folded since the last save) is written; default 5 s. */
+  flushIntervalMs?: number;
 }
+
+/**
+ * Where the engine's time comes from: wake timers, the end-of-turn evaluation of folded
+ * readings (`defer`, default setImmediate) and the state flush. A simulation passes its own
+ * so every timer runs on its clock.
+ */
+export interface EngineTimers {
+  set: (fn: () => void, ms: number) => unknown;
+  clear: (handle: unknown) => void;
+  defer?: (fn: () => void) => void;
+}
+
+const realTimers: Required<EngineTimers> = {
+  set: (fn, ms) => setTimeout(fn, ms).unref(),
+  clear: (h) => clearTimeout(h as NodeJS.Timeout),
+  defer: (fn) => { setImmediate(fn); },
+};
 
 export type IrrigationEngine = ReturnType<typeof createIrrigationEngine>;
 
@@ -42,66 +60,20 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function createIrrigationEngine(deps: IrrigationEngineDeps) {
   const { zones, store, clock, logger } = deps;
   const base = IrrigationSettings.parse(deps.settings ?? {});
-  const timers = deps.timers ?? { set: (fn, ms) => setTimeout(fn, ms).unref(), clear: (h) => clearTimeout(h as NodeJS.Timeout) };
+  const timers = { ...realTimers, ...deps.timers };
   const states = store.loadStates();
-  const wakeTimers = new Map<string, unknown>();
   const dirty = new Set<string>();
-  const overrides = new Map<string, { override: ZoneOverride | undefined; settings: IrrigationSettings }>();
+  const configOf = createZoneConfig(deps, base);
+  const apply = createExecutor(deps);
   let stopped = false;
-
-  const effective = (zoneId: string) => {
-    let cached = overrides.get(zoneId);
-    if (!cached) {
-      const override = store.getOverride(zoneId);
-      cached = { override, settings: override?.settings ? IrrigationSettings.parse({ ...base, ...override.settings }) : base };
-      overrides.set(zoneId, cached);
-    }
-    return cached;
-  };
-
-  const contextOf = (zoneId: string): DecideContext | undefined => {
-    const zone = zones.get(zoneId);
-    if (!zone) return undefined;
-    const { override, settings } = effective(zoneId);
-    return { now: clock.now(), settings, zone: { ...zone, band: override?.band ?? zone.band, windows: override?.windows ?? zone.windows } };
-  };
-
-  const apply = (action: IrrigationAction, ctx: DecideContext): void => {
-    switch (action.type) {
-      case 'command': {
-        if (!action.valveId) {
-          logger.error({ zoneId: ctx.zone.id, command: action.command }, 'valve command for a zone without a valve dropped');
-          return;
-        }
-        const payload = JSON.stringify(action.command);
-        logger.info({ zoneId: ctx.zone.id, valveId: action.valveId, command: action.command }, 'valve command');
-        deps.publish(deviceTopic(action.valveId, 'down'), payload).catch((error: unknown) => logger.error({ err: error, valveId: action.valveId }, 'valve command publish failed'));
-        return;
-      }
-      case 'record': {
-        const d = action.decision;
-        logger.info({ zoneId: d.zoneId, action: d.action, reason: d.reason, actor: d.actor, moisture: d.inputs.moisture }, 'irrigation decision');
-        store.addDecision(d);
-        deps.appendLines([toWateringLine(d, ctx.zone)]).catch((error: unknown) => logger.error({ err: error, zoneId: d.zoneId }, 'watering point not logged'));
-        return;
-      }
-      case 'signal':
-        store.addSignal(action.signal); // the zone's own history, whatever the alert service does with it
-        try {
-          deps.signal(action.signal);
-        } catch (error) {
-          logger.error({ err: error, signal: action.signal }, 'alert signal port failed');
-        }
-    }
-  };
 
   /** Run one event through the zone's decider and apply what it returns. */
   const dispatch = (zoneId: string, event: IrrigationEvent): Decision[] => {
     if (stopped) return [];
-    const ctx = contextOf(zoneId);
+    const ctx = configOf.context(zoneId, clock.now());
     if (!ctx) return [];
     const before = states.get(zoneId) ?? initialZoneState(zoneId);
-    folded.delete(before);
+    soil.release(before);
     const result = decideWatering(before, event, ctx);
     states.set(zoneId, result.state);
     // State that changes a run or comes with effects is written now (a restart must see it); readings are batched.
@@ -114,57 +86,8 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     return result.actions.flatMap((a) => (a.type === 'record' ? [a.decision] : []));
   };
 
-  const schedule = (zoneId: string, wakeAt: number | undefined, now: number) => {
-    const previous = wakeTimers.get(zoneId);
-    if (previous !== undefined) timers.clear(previous);
-    wakeTimers.delete(zoneId);
-    if (wakeAt === undefined || stopped) return;
-    const handle = timers.set(() => {
-      wakeTimers.delete(zoneId);
-      safeDispatch(zoneId, { type: 'tick' });
-    }, Math.min(MAX_TIMER_MS, Math.max(0, wakeAt - now)));
-    wakeTimers.set(zoneId, handle);
-  };
-
-  // Soil readings are folded into their zone's state as they arrive; each zone they touched
-  // is evaluated once at the end of the turn. A burst of readings (a store-and-forward
-  // batch, a whole group commit of the ingest) costs one evaluation per zone, not one each.
-  const toEvaluate = new Set<string>();
-  let evaluationScheduled = false;
-  const evaluateTouched = () => {
-    evaluationScheduled = false;
-    const zoneIds = [...toEvaluate];
-    toEvaluate.clear();
-    for (const zoneId of zoneIds) safeDispatch(zoneId, { type: 'tick' });
-  };
-  // Zone states made by a fold that nothing else has seen yet: later folds before the
-  // zone's evaluation write their sensor tracks into them in place. A copy of the zone's
-  // state and its sensors for every reading (withSoilReading) cost ~400 ns a reading; this
-  // way a zone is copied once per turn. Any other use of the state (an evaluation, the
-  // API's status, a save) ends it, so no state handed out is changed afterwards.
-  const folded = new Set<ZoneIrrigationState>();
-  const foldSoil = (zoneId: string, event: Extract<IrrigationEvent, { type: 'soil' }>): void => {
-    if (stopped || !zones.get(zoneId)) return;
-    const before = states.get(zoneId) ?? initialZoneState(zoneId);
-    if (folded.has(before)) {
-      const previous = before.sensors[event.deviceId];
-      const track = trackReading(previous, event);
-      if (track === previous) return; // a late reading, older than what the zone holds
-      before.sensors[event.deviceId] = track;
-    } else {
-      const after = withSoilReading(before, event);
-      if (after === before) return;
-      states.set(zoneId, after);
-      folded.add(after);
-    }
-    dirty.add(zoneId);
-    toEvaluate.add(zoneId);
-    if (!evaluationScheduled) {
-      evaluationScheduled = true;
-      setImmediate(evaluateTouched);
-    }
-  };
-
+  const wake = createWakeTimers(timers, (zoneId) => safeDispatch(zoneId, { type: 'tick' }));
+  const schedule = (zoneId: string, wakeAt: number | undefined, now: number) => wake.set(zoneId, stopped ? undefined : wakeAt, now);
   const safeDispatch = (zoneId: string, event: IrrigationEvent): Decision[] => {
     try {
       return dispatch(zoneId, event);
@@ -174,21 +97,16 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     }
   };
 
+  const soil = createSoilFold({ states, defer: timers.defer, evaluate: (zoneId) => safeDispatch(zoneId, { type: 'tick' }), markDirty: (zoneId) => dirty.add(zoneId) });
+
   const flush = () => {
-    folded.clear();
+    soil.releaseAll();
     if (dirty.size === 0) return;
     const batch = [...dirty].flatMap((id) => states.get(id) ?? []);
     dirty.clear();
     store.saveStates(batch, clock.now());
   };
-  const flushTimer = setInterval(() => {
-    try {
-      flush();
-    } catch (error) {
-      logger.error({ err: error }, 'irrigation state flush failed');
-    }
-  }, 5_000);
-  flushTimer.unref();
+  const flushLoop = repeat(timers, deps.flushIntervalMs ?? 5_000, flush, (error) => logger.error({ err: error }, 'irrigation state flush failed'));
 
   return {
     /** After a restart: close every run that was in progress (the rules may then start afresh). */
@@ -199,7 +117,8 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     onReading(reading: AcceptedReading, device: DeviceInfo): void {
       const f = reading.fields;
       if (device.kind === 'soil' && device.zoneId && f.moisture !== undefined) {
-        foldSoil(device.zoneId, { type: 'soil', deviceId: device.id, at: reading.ts, moisture: f.moisture, temperature: f.temperature, intervalS: device.reportIntervalS });
+        if (stopped || !zones.get(device.zoneId)) return;
+        soil.fold(device.zoneId, { type: 'soil', deviceId: device.id, at: reading.ts, moisture: f.moisture, temperature: f.temperature, intervalS: device.reportIntervalS });
       } else if (device.kind === 'rain' && f.rainfall !== undefined) {
         const targets = device.zoneId ? [device.zoneId] : device.communityId ? zones.listByCommunity(device.communityId).map((z) => z.id) : [];
         for (const zoneId of targets) safeDispatch(zoneId, { type: 'rain', at: reading.ts, mm: f.rainfall });
@@ -226,12 +145,14 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     dispatch: safeDispatch,
     /** The zone's current view: effective config, state and the inputs a decision would use now. */
     status(zoneId: string) {
-      const ctx = contextOf(zoneId);
+      const ctx = configOf.context(zoneId, clock.now());
       if (!ctx) return undefined;
       const state = states.get(zoneId) ?? initialZoneState(zoneId);
-      folded.delete(state);
+      soil.release(state);
       return { zone: ctx.zone, settings: ctx.settings, state, inputs: computeInputs(state, ctx) };
     },
+    /** The zone's state as held, without evaluating anything (a feed reading it must not recurse into status). */
+    stateOf: (zoneId: string) => states.get(zoneId),
     now: (): number => clock.now(),
     /** The deployment's time zone (windows and the node-cron tick use it). */
     timezone: base.timezone,
@@ -240,16 +161,77 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     setOverride(zoneId: string, override: ZoneOverride, by: string): void {
       IrrigationSettings.parse({ ...base, ...override.settings }); // refuse an override that makes invalid settings
       store.setOverride(zoneId, override, by, clock.now());
-      overrides.delete(zoneId);
+      configOf.forget(zoneId);
       safeDispatch(zoneId, { type: 'tick' });
     },
     stop(): void {
       stopped = true;
-      toEvaluate.clear(); // folded into the saved state; the next start's tick evaluates them
-      clearInterval(flushTimer);
-      for (const handle of wakeTimers.values()) timers.clear(handle);
-      wakeTimers.clear();
+      soil.drop();
+      flushLoop.stop();
+      wake.clearAll();
       flush();
+    },
+  };
+}
+
+/** A zone's effective configuration: the inventory's, under the operator's override (cached until changed). */
+function createZoneConfig(deps: Pick<IrrigationEngineDeps, 'zones' | 'store'>, base: IrrigationSettings) {
+  const overrides = new Map<string, { override: ZoneOverride | undefined; settings: IrrigationSettings }>();
+  const effective = (zoneId: string) => {
+    let cached = overrides.get(zoneId);
+    if (!cached) {
+      const override = deps.store.getOverride(zoneId);
+      cached = { override, settings: override?.settings ? IrrigationSettings.parse({ ...base, ...override.settings }) : base };
+      overrides.set(zoneId, cached);
+    }
+    return cached;
+  };
+  return {
+    context(zoneId: string, now: number): DecideContext | undefined {
+      const zone = deps.zones.get(zoneId);
+      if (!zone) return undefined;
+      const { override, settings } = effective(zoneId);
+      return { now, settings, zone: { ...zone, band: override?.band ?? zone.band, windows: override?.windows ?? zone.windows } };
+    },
+    forget: (zoneId: string) => { overrides.delete(zoneId); },
+  };
+}
+
+/** fn every ms on the injected timers, until stopped; a throw is reported and the loop goes on. */
+function repeat(timers: Required<EngineTimers>, ms: number, fn: () => void, onError: (error: unknown) => void) {
+  let stopped = false;
+  let handle: unknown;
+  const arm = () => {
+    handle = timers.set(() => {
+      try {
+        fn();
+      } catch (error) {
+        onError(error);
+      }
+      if (!stopped) arm();
+    }, ms);
+  };
+  arm();
+  return { stop: () => { stopped = true; timers.clear(handle); } };
+}
+
+/** One wake timer per zone: the decider's `wakeAt`, replacing the zone's previous one. */
+function createWakeTimers(timers: Required<EngineTimers>, onWake: (zoneId: string) => void) {
+  const handles = new Map<string, unknown>();
+  return {
+    set(zoneId: string, wakeAt: number | undefined, now: number): void {
+      const previous = handles.get(zoneId);
+      if (previous !== undefined) timers.clear(previous);
+      handles.delete(zoneId);
+      if (wakeAt === undefined) return;
+      handles.set(zoneId, timers.set(() => {
+        handles.delete(zoneId);
+        onWake(zoneId);
+      }, Math.min(MAX_TIMER_MS, Math.max(0, wakeAt - now))));
+    },
+    clearAll(): void {
+      for (const handle of handles.values()) timers.clear(handle);
+      handles.clear();
     },
   };
 }

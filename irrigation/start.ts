@@ -70,11 +70,11 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
      WHERE d.kind = 'rain' AND d.retired_at IS NULL AND d.disabled = 0 AND (d.zone_id = z.id OR (d.zone_id IS NULL AND d.community_id = z.community_id)) LIMIT 1`);
   /** The forecast input `POST /zones/:id/forecast` fills, for a feed (weather/feed.ts), and what the zone's gauges measured. */
   const forecasts = {
-    current: (zoneId: string) => engine.status(zoneId)?.state.forecast,
+    current: (zoneId: string) => engine.stateOf(zoneId)?.forecast,
     post: (zoneId: string, f: { rainMm: number; minAirTempC?: number; validUntil: number; by: string }) => { engine.dispatch(zoneId, { type: 'forecast', ...f }); },
     gaugeRainLast24hMm: (zoneId: string, now: number): number | undefined => {
       if (gaugeServes.get(zoneId) === undefined) return undefined;
-      const rain = engine.status(zoneId)?.state.rain ?? [];
+      const rain = engine.stateOf(zoneId)?.rain ?? [];
       return Math.round(rain.filter((r) => now - r.at <= 86_400_000 && r.at <= now).reduce((sum, r) => sum + r.mm, 0) * 100) / 100;
     },
   };

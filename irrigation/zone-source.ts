@@ -19,12 +19,13 @@ export interface ZoneSource {
 interface ZoneRow {
   id: string; community_id: string; district_id: string; name: string; plant: string; mode: string; soil: string;
   moisture_low: number | null; moisture_high: number | null; valve_id: string | null; windows: string | null;
+  area_m2: number | null; root_depth_mm: number | null; flow_lpm: number | null;
 }
 
 // The valve is zones.valve_id (the inventory's `valve`) or, for a zone without one (devices registered
 // through the API), the zone's first valve-kind device.
 const SELECT = `
-  SELECT z.id, z.community_id, c.district_id, z.name, z.plant, z.mode, z.soil, z.moisture_low, z.moisture_high, z.windows,
+  SELECT z.id, z.community_id, c.district_id, z.name, z.plant, z.mode, z.soil, z.moisture_low, z.moisture_high, z.windows, z.area_m2, z.root_depth_mm, z.flow_lpm,
          COALESCE(z.valve_id, (SELECT d.id FROM devices d WHERE d.zone_id = z.id AND d.kind = 'valve' AND d.disabled = 0 AND d.retired_at IS NULL ORDER BY d.id LIMIT 1)) AS valve_id
     FROM zones z JOIN communities c ON c.id = z.community_id
    WHERE z.retired_at IS NULL`;
@@ -32,7 +33,7 @@ const SELECT = `
 /** How long a zone's configuration is reused; an inventory change applies within it. */
 const ZONE_CACHE_MS = 2_000;
 
-/** Zones from the registry's SQLite tables (migrations 001 and 003). */
+/** Zones from the registry's SQLite tables (migrations 001, 003 and 080). */
 export function createSqliteZoneSource(db: Db, logger: Logger): ZoneSource {
   const byId = db.prepare(`${SELECT} AND z.id = ?`);
   const byCommunity = db.prepare(`${SELECT} AND z.community_id = ?`);
@@ -51,6 +52,7 @@ export function createSqliteZoneSource(db: Db, logger: Logger): ZoneSource {
       band: r.moisture_low !== null && r.moisture_high !== null ? { low: r.moisture_low, high: r.moisture_high } : undefined,
       valveId: r.valve_id ?? undefined,
       windows,
+      areaM2: r.area_m2 ?? undefined, rootDepthMm: r.root_depth_mm ?? undefined, flowLpm: r.flow_lpm ?? undefined,
     });
     if (parsed.success) return checkWindows(parsed.data);
     logger.warn({ zoneId: r.id, issues: parsed.error.issues.slice(0, 3) }, 'zone configuration invalid; zone not irrigated');

@@ -1,4 +1,4 @@
-import type { SoilType } from '../../contracts/zone.ts';
+import { PLANT_KC as KC, SOIL_WATER, type SoilType } from '../../contracts/zone.ts';
 import type { PlantType } from '../../contracts/device.ts';
 import type { WeatherNow } from './weather.ts';
 
@@ -8,19 +8,13 @@ import type { WeatherNow } from './weather.ts';
  * hours, clay holds much and drains over days.
  */
 export const SOILS: Record<SoilType, { fieldCapacity: number; wiltingPoint: number; saturation: number; drainagePerH: number; infiltrationMmH: number; ecBase: number }> = {
-  sand: { fieldCapacity: 12, wiltingPoint: 5, saturation: 38, drainagePerH: 0.4, infiltrationMmH: 30, ecBase: 0.2 },
-  loam: { fieldCapacity: 28, wiltingPoint: 13, saturation: 45, drainagePerH: 0.12, infiltrationMmH: 13, ecBase: 0.6 },
-  clay: { fieldCapacity: 38, wiltingPoint: 22, saturation: 50, drainagePerH: 0.03, infiltrationMmH: 5, ecBase: 1.0 },
+  sand: { ...SOIL_WATER.sand, drainagePerH: 0.4, infiltrationMmH: 30, ecBase: 0.2 },
+  loam: { ...SOIL_WATER.loam, drainagePerH: 0.12, infiltrationMmH: 13, ecBase: 0.6 },
+  clay: { ...SOIL_WATER.clay, drainagePerH: 0.03, infiltrationMmH: 5, ecBase: 1.0 },
 };
 
-/** Crop coefficients (mid-season Kc, FAO-56 table 12 and urban landscape practice). */
-export const PLANT_KC: Record<PlantType, number> = {
-  lawn: 0.95,
-  ground_cover: 0.8,
-  hedge: 0.7,
-  shrubs: 0.6,
-  trees: 0.55,
-};
+/** Crop coefficients: contracts/zone.ts, shared with the controller. */
+export const PLANT_KC: Record<PlantType, number> = KC;
 
 export interface SoilZone {
   soil: SoilType;

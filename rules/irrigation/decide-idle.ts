@@ -1,22 +1,12 @@
 import { clear, raise, record } from './actions.ts';
 import { startRun } from './decide-run.ts';
+import { considerPredictive } from './decide-predictive.ts';
+import { skipReason } from './skip.ts';
 import type { DecideContext, DecisionInputs, IrrigationAction, ZoneIrrigationState } from './state.ts';
 
 type Out = { state: ZoneIrrigationState; actions: IrrigationAction[] };
 
-/** Why a due watering must not happen now, checked in this order; undefined when it may. */
-export function skipReason(state: ZoneIrrigationState, ctx: DecideContext, inputs: DecisionInputs): string | undefined {
-  const { settings } = ctx;
-  if (inputs.pausedUntil !== undefined) return 'paused';
-  if (inputs.temperatureC !== undefined && inputs.temperatureC <= settings.freezeC) return 'freeze';
-  if (inputs.rainMm >= settings.rainSkipMm) return 'rain';
-  if (inputs.forecastRainMm !== undefined && inputs.forecastRainMm >= settings.forecastSkipMm) return 'rain_forecast';
-  if (ctx.zone.mode === 'manual') return undefined; // the rest concern valves
-  if (inputs.sinceLastRunS !== undefined && inputs.sinceLastRunS < settings.minIntervalS) return 'min_interval';
-  if (inputs.budgetUsedL >= inputs.budgetL) return 'budget';
-  if (!inputs.inWindow) return 'outside_window';
-  return undefined;
-}
+export { skipReason };
 
 /** Record a skip once per dry spell and reason, not on every tick. */
 function skipOnce(state: ZoneIrrigationState, ctx: DecideContext, inputs: DecisionInputs, reason: string, actor?: string): Out {
@@ -32,6 +22,7 @@ function skipOnce(state: ZoneIrrigationState, ctx: DecideContext, inputs: Decisi
  */
 export function considerStart(state: ZoneIrrigationState, ctx: DecideContext, inputs: DecisionInputs): Out {
   const { now, settings } = ctx;
+  if (settings.controller === 'predictive' && ctx.zone.mode === 'automatic') return considerPredictive(state, ctx, inputs);
   let s = !inputs.inWindow && state.skipHold ? { ...state, skipHold: undefined } : state;
   const m = inputs.moisture;
   if (m === undefined) return { state: s, actions: [] }; // no sensor counts: never water blind

@@ -1,11 +1,12 @@
 import { clear, nextId, raise, record } from './actions.ts';
 import { round, volumeOf, wateredMs } from './inputs.ts';
+import { learnResponse } from './learn.ts';
 import type { CommandAck } from '../../contracts/commands.ts';
 import type { DecideContext, DecisionInputs, IrrigationAction, Run, ZoneIrrigationState } from './state.ts';
 
 type Out = { state: ZoneIrrigationState; actions: IrrigationAction[] };
 
-const flowOf = (run: Run, ctx: DecideContext): number => run.flowLpm ?? ctx.settings.nominalFlowLpm;
+const flowOf = (run: Run, ctx: DecideContext): number => run.flowLpm ?? ctx.zone.flowLpm ?? ctx.settings.nominalFlowLpm;
 
 /** Send (or resend) a valve command; the pending entry is what the ack must match. */
 function sendCommand(state: ZoneIrrigationState, ctx: DecideContext, action: 'open' | 'close', autoOffS?: number): Out {
@@ -32,7 +33,7 @@ function openCycle(state: ZoneIrrigationState, ctx: DecideContext): Out {
 
 export function startRun(
   state: ZoneIrrigationState, ctx: DecideContext, inputs: DecisionInputs,
-  opts: { reason: string; actor?: string; durationS?: number; sensorDriven: boolean },
+  opts: { reason: string; actor?: string; durationS?: number; sensorDriven: boolean; target?: number },
 ): Out {
   const { settings } = ctx;
   // An operator always gets the refusal recorded; the rules record it once per dry spell.
@@ -42,7 +43,7 @@ export function startRun(
     : { state: { ...state, lastSkip: reason }, actions: [record(ctx, inputs, 'skip', reason)] };
   if (!ctx.zone.valveId) return refuse('no_valve');
   // The run never plans more water than the day's budget has left.
-  const budgetS = ((inputs.budgetL - inputs.budgetUsedL) / settings.nominalFlowLpm) * 60;
+  const budgetS = ((inputs.budgetL - inputs.budgetUsedL) / (ctx.zone.flowLpm ?? settings.nominalFlowLpm)) * 60;
   const wantedS = opts.durationS ?? settings.maxRunS * inputs.seasonalFactor;
   if (wantedS < 1) return refuse('seasonal_off');
   const plannedS = Math.floor(Math.min(wantedS, budgetS));
@@ -50,7 +51,7 @@ export function startRun(
   const { state: s, id } = nextId(state, ctx, 'run');
   const run: Run = {
     id, startedAt: ctx.now, reason: opts.reason, actor: opts.actor, phase: 'opening', phaseSince: ctx.now, wateredMs: 0, plannedS,
-    sensorDriven: opts.sensorDriven, startMoisture: inputs.moisture, effectSeen: false, cycle: 1,
+    sensorDriven: opts.sensorDriven, startMoisture: inputs.moisture, effectSeen: false, cycle: 1, target: opts.target,
   };
   const opened = openCycle({ ...s, run, dryingSince: undefined, lastSkip: undefined }, ctx);
   return { state: opened.state, actions: [record(ctx, inputs, 'start', opts.reason, { runId: id, actor: opts.actor, durationS: plannedS }), ...opened.actions] };
@@ -69,7 +70,7 @@ function recordStop(state: ZoneIrrigationState, ctx: DecideContext, inputs: Deci
   const volumeL = volumeOf(ms, flowOf(run, ctx));
   return {
     state: {
-      ...state,
+      ...learnResponse(state, run, inputs.moisture, volumeL),
       usage: volumeL > 0 ? [...state.usage, { at: ctx.now, volumeL }] : state.usage,
       run: { ...run, wateredMs: ms, stopReason: reason, phaseSince: ctx.now },
     },
@@ -149,9 +150,10 @@ export function superviseRun(state: ZoneIrrigationState, ctx: DecideContext, inp
     : inputs.temperatureC !== undefined && inputs.temperatureC <= settings.freezeC ? 'freeze'
     : run.sensorDriven && inputs.rainMm >= settings.rainSkipMm ? 'rain'
     : run.sensorDriven && inputs.counted.length === 0 ? 'no_fresh_sensors'
+    : run.target !== undefined && inputs.moisture !== undefined && inputs.moisture >= run.target ? 'reached_target'
     : inputs.moisture !== undefined && inputs.moisture >= band.high ? 'reached_high'
     : inputs.budgetUsedL + volumeOf(wateredMs(run, now), flowOf(run, ctx)) >= inputs.budgetL ? 'budget'
-    : wateredMs(run, now) >= run.plannedS * 1000 ? 'max_run_time'
+    : wateredMs(run, now) >= run.plannedS * 1000 ? (run.target !== undefined ? 'planned_volume' : 'max_run_time')
     : undefined;
 
   if (run.phase === 'watering') {

@@ -1,6 +1,7 @@
 import { aggregateZone } from './zone-state.ts';
 import { resolveBand, seasonalFactorAt } from './settings.ts';
 import { isInWindow } from './windows.ts';
+import { hydraulicsOf } from './water-balance.ts';
 import type { DecideContext, DecisionInputs, Run, ZoneIrrigationState } from './state.ts';
 
 export const DAY_MS = 86_400_000;
@@ -24,7 +25,8 @@ export function computeInputs(state: ZoneIrrigationState, ctx: DecideContext): D
     forecastRainMm: forecastValid?.rainMm,
     temperatureC: temps.length > 0 ? Math.min(...temps) : undefined,
     budgetUsedL: round(state.usage.filter((u) => now - u.at < DAY_MS).reduce((sum, u) => sum + u.volumeL, 0)),
-    budgetL: settings.dailyBudgetL,
+    // The predictive controller sizes runs to the zone, so its budget scales with the zone's area.
+    budgetL: settings.controller === 'predictive' && zone.mode === 'automatic' ? Math.max(settings.dailyBudgetL, settings.dailyBudgetMm * hydraulicsOf(zone).areaM2) : settings.dailyBudgetL,
     seasonalFactor: seasonalFactorAt(now, settings),
     sinceLastRunS: state.lastRunEndAt === undefined ? undefined : Math.round((now - state.lastRunEndAt) / 1000),
     pausedUntil: state.pausedUntil !== undefined && state.pausedUntil > now ? state.pausedUntil : undefined,

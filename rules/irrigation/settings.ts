@@ -12,6 +12,21 @@ const CycleSoak = z.object({ runS: z.number().positive(), soakS: seconds });
 
 /** Every tunable of the irrigation rules; the defaults suit a 15-minute sensor interval. */
 export const IrrigationSettings = z.object({
+  /**
+   * predictive (rules/irrigation/decide-predictive.ts): water in a window when the zone is
+   * predicted to cross its low before the next one, a run sized to land inside the band.
+   * threshold: start below the low (after the debounce), stop at the high or maxRunS.
+   * Manual zones always raise watering_needed on the threshold.
+   */
+  controller: z.enum(['predictive', 'threshold']).default('predictive'),
+  /** predictive: the run aims here, as a share of the band above its low (room left for rain), never above field capacity + 1. */
+  targetShare: z.number().min(0.1).max(1).default(0.8),
+  /** predictive: water when the moisture predicted a day ahead is below low + this (points). */
+  marginPoints: z.number().min(0).default(1),
+  /** predictive: longest run (summed cycles); a big zone with deep roots needs hours to refill. */
+  maxPredictiveRunS: seconds.default(4 * 3600),
+  /** predictive: the daily budget scales with the zone, at least dailyBudgetL. */
+  dailyBudgetMm: z.number().min(0).default(25),
   /** Zone moisture must stay below `low` this long before a start: one dry reading never opens a valve. */
   debounceS: seconds.default(30 * 60),
   /** Longest watering of one run (before the seasonal factor), summed over cycles. */

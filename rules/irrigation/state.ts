@@ -36,6 +36,8 @@ export const Run = z.object({
   /** Last flow the valve reported during the run (L/min). */
   flowLpm: z.number().optional(),
   cycle: z.number().int(),
+  /** predictive: the moisture the run was sized to reach; it stops there. */
+  target: z.number().optional(),
   pending: PendingCommand.optional(),
   stopReason: z.string().optional(),
 });
@@ -63,6 +65,16 @@ export const ZoneIrrigationState = z.object({
   raised: z.array(z.enum(['watering_needed', 'valve_no_ack', 'valve_no_effect'])),
   /** Counter for unique, deterministic command and run ids. */
   seq: z.number().int(),
+  /** What the predictive controller learned of this zone (rules/irrigation/learn.ts). */
+  learn: z.object({
+    /** The drying reference: moisture at refAt, with no water in since. */
+    refAt: z.number().optional(),
+    refMoisture: z.number().optional(),
+    /** Points lost per day without water (evapotranspiration and drainage), learned. */
+    dryPerDay: z.number().optional(),
+    /** Points gained per litre of a run, learned. */
+    pointsPerL: z.number().optional(),
+  }).optional(),
 });
 export type ZoneIrrigationState = z.infer<typeof ZoneIrrigationState>;
 
@@ -100,6 +112,8 @@ export interface DecisionInputs {
   seasonalFactor: number;
   sinceLastRunS: number | undefined;
   pausedUntil: number | undefined;
+  /** In an operator's words, why (the predictive controller's forecast and sizing). */
+  why?: string;
 }
 
 export const DECISION_ACTIONS = ['start', 'stop', 'skip', 'soak', 'resume', 'alert', 'clear', 'operator'] as const;

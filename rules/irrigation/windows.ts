@@ -43,3 +43,29 @@ export function isInWindow(windows: readonly string[], now: number, timezone: st
 }
 
 const windowCache = new Map<string, { minute: number; inside: boolean }>();
+
+/**
+ * The start of the next window after the one `now` is in (or the next one, outside any):
+ * scanned in 15-minute steps over two days, enough for hour-granular windows. Undefined when
+ * none opens in that time.
+ */
+export function nextWindowStart(windows: readonly string[], now: number, timezone: string): number | undefined {
+  const step = 15 * 60_000;
+  // The same for every zone with these windows within a quarter hour: asked on every evaluation of a zone that is due.
+  const key = `${timezone}\u0000${Math.floor(now / step)}\u0000${windows.join('\u0000')}`;
+  if (nextStarts.has(key)) return nextStarts.get(key);
+  const found = scanNextStart(windows, now, timezone, step);
+  if (nextStarts.size > 10_000) nextStarts.clear();
+  nextStarts.set(key, found);
+  return found;
+}
+
+const nextStarts = new Map<string, number | undefined>();
+
+function scanNextStart(windows: readonly string[], now: number, timezone: string, step: number): number | undefined {
+  let t = Math.floor(now / step) * step;
+  const end = now + 2 * 86_400_000;
+  while (t < end && isInWindow(windows, t, timezone)) t += step;
+  while (t < end && !isInWindow(windows, t, timezone)) t += step;
+  return t < end ? t : undefined;
+}

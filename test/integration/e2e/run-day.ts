@@ -63,7 +63,8 @@ export async function runSimulatedDay(): Promise<SimulatedDay> {
       // for the valve's own auto-off grace: the default 120 s are ~28 real ms, less than one
       // event-loop stall of a loaded CI machine, and the valve's safety auto-off then beat the
       // app's close (a run stopped 'valve_closed', once in CI).
-      irrigation: { ackTimeoutS: 600, autoOffGraceS: 600 },
+      // The day's assertions are the threshold controller's (start below_low, stop reached_high); evaluate/ measures the predictive one.
+      irrigation: { controller: 'threshold', ackTimeoutS: 600, autoOffGraceS: 600 },
       irrigationTime: {
         schedule: (tick) => startClockTicks(clock.after, 60_000, tick, logger, 'watering-tick'),
         timers: timersOn(clock.after),

@@ -6,7 +6,8 @@ import { startSimValve } from './sim-valve.ts';
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 /** Fast settings so each scenario runs in seconds: every minute is a window, no debounce. */
-const FAST = { debounceS: 0, ackTimeoutS: 1, ackRetries: 1, effectTimeoutS: 2, maxRunS: 120, minIntervalS: 3600 };
+// These specify the threshold controller's edge (start below low, stop at high); the predictive one is tested in test/unit/rules/irrigation.
+const FAST = { controller: 'threshold' as const, debounceS: 0, ackTimeoutS: 1, ackRetries: 1, effectTimeoutS: 2, maxRunS: 120, minIntervalS: 3600 };
 
 describe('irrigation over the real app', () => {
   let t: TestApp;

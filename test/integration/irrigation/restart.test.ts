@@ -26,7 +26,7 @@ describe('irrigation across a restart, and rain', () => {
     const soilSecret = await first.register({ id: 'soil-r', kind: 'soil', place });
     const valveSecret = await first.register({ id: 'valve-r', kind: 'valve', place });
     // a close must survive the valve reconnecting after the restart: retry often and long
-    const settings = { debounceS: 0, ackTimeoutS: 0.3, ackRetries: 30, effectTimeoutS: 60, maxRunS: 600, minIntervalS: 3600 };
+    const settings = { controller: 'threshold' as const, debounceS: 0, ackTimeoutS: 0.3, ackRetries: 30, effectTimeoutS: 60, maxRunS: 600, minIntervalS: 3600 };
     const put = await first.app.api.inject({ method: 'PUT', url: '/api/v1/zones/z-r/irrigation', headers: auth, payload: { windows: ['* * * * *'], settings } });
     expect(put.statusCode).toBe(200);
     const valve = await startSimValve(first.app.mqttPort, 'valve-r', valveSecret, 'ack');

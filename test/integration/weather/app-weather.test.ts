@@ -10,7 +10,8 @@ import { startFakeWeather } from './fake-weather.ts';
 const HOUR = 3_600_000;
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 /** Every minute a window, no debounce, quick valve supervision: decisions within the test's seconds. */
-const FAST = { debounceS: 0, ackTimeoutS: 2, ackRetries: 1, effectTimeoutS: 60, maxRunS: 120, minIntervalS: 3600 };
+// The threshold controller's decisions are asserted (start:below_low, stop:reached_high).
+const FAST = { controller: 'threshold' as const, debounceS: 0, ackTimeoutS: 2, ackRetries: 1, effectTimeoutS: 60, maxRunS: 120, minIntervalS: 3600 };
 
 /** The service's answer around the wall clock now: 12 mm of rain three hours ahead. */
 const rainyBody = () => {

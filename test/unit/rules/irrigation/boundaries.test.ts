@@ -18,7 +18,7 @@ const zone: ZoneConfig = {
   id: 'z1', communityId: 'c1', districtId: 'd1', name: 'lawn by block 3', plant: 'lawn', mode: 'automatic', soil: 'loam',
   valveId: 'v1', band: { low: 20, high: 30 }, windows: ['* * * * *'],
 };
-const settings = defaultSettings({ debounceS: 30 * 60, rainSkipMm: 5, rainLookbackH: 24 });
+const settings = defaultSettings({ controller: 'threshold', debounceS: 30 * 60, rainSkipMm: 5, rainLookbackH: 24 });
 
 /** Drives one zone for `ms` with a sensor reporting `moisture` every 15 minutes and a tick every minute. */
 function drive(moisture: number, ms: number, before: IrrigationEvent[] = []): IrrigationAction[] {

@@ -21,7 +21,8 @@ export const baseZone: ZoneConfig = {
  */
 export function createHarness(opts: { zone?: Partial<ZoneConfig>; settings?: Partial<IrrigationSettings>; start?: number; autoAck?: boolean } = {}) {
   const zone = { ...baseZone, ...opts.zone };
-  const settings = defaultSettings({ debounceS: 30 * 60, ...opts.settings });
+  // These tests specify the threshold controller; the predictive one has its own (decide-predictive.test.ts).
+  const settings = defaultSettings({ controller: 'threshold', debounceS: 30 * 60, ...opts.settings });
   let now = opts.start ?? MORNING;
   let state: ZoneIrrigationState = initialZoneState(zone.id);
   const all: IrrigationAction[] = [];

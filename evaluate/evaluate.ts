@@ -1,0 +1,94 @@
+import type { Inventory } from '../contracts/inventory.ts';
+import { createRandom } from '../lib/random.ts';
+import { IrrigationSettings } from '../rules/irrigation/settings.ts';
+import { summarize, type Summary, type ZoneResult } from './metrics.ts';
+import { scenario as makeScenario, type ScenarioName } from './scenarios.ts';
+import { CONTROLLERS, simulate, type ControllerName } from './simulate.ts';
+import { evaluationZones } from './zones.ts';
+import type { Decision } from '../rules/irrigation/state.ts';
+
+export interface EvaluateOptions {
+  inventory: Inventory;
+  scenario: ScenarioName;
+  days?: number;
+  /** Every automatic zone, or the first n (spread over the city: every k-th). */
+  zones?: number;
+  seed: number;
+  settings?: Partial<IrrigationSettings>;
+  onProgress?: (controller: ControllerName, day: number, days: number) => void;
+}
+
+export interface Evaluation {
+  scenario: { name: ScenarioName; description: string; start: string; days: number };
+  seed: number;
+  runSeconds: number;
+  summary: Record<ControllerName, Summary>;
+  zones: Record<ControllerName, ZoneResult[]>;
+  infeasible: Array<{ zoneId: string; why: string }>;
+  marginal: Array<{ zoneId: string; why: string }>;
+  decisions: Decision[];
+  signals: Record<string, number>;
+  /** The goal's checks, each with what was measured. */
+  goals: Array<{ goal: string; met: boolean; measured: string }>;
+}
+
+/** Run the controller and both timers over one scenario on the same world, and judge the goal. */
+export function evaluate(o: EvaluateOptions): Evaluation {
+  const started = performance.now();
+  const settings = IrrigationSettings.parse(o.settings ?? {});
+  const all = evaluationZones(o.inventory, settings, () => true).zones.length;
+  const every = o.zones && o.zones < all ? all / o.zones : 1;
+  let next = 0;
+  const { zones, fleet } = evaluationZones(o.inventory, settings, (_id, i) => {
+    if (i + 1e-9 < next) return false;
+    next += every;
+    return true;
+  });
+  const scenario = makeScenario(o.scenario, createRandom(o.seed), o.days);
+  const traceZones = new Set(sampleZones(zones.map((z) => ({ id: z.config.id, key: `${z.config.plant}/${z.config.soil}` }))));
+  const explainZones = new Set([...traceZones].slice(0, 3));
+  const results = Object.fromEntries(CONTROLLERS.map((name) => [name, simulate(name, {
+    zones, fleet, scenario, seed: o.seed, settings: o.settings ?? {}, traceZones, explainZones,
+    onDay: (d) => o.onProgress?.(name, d, scenario.days),
+  })])) as Record<ControllerName, ReturnType<typeof simulate>>;
+  const summary = Object.fromEntries(CONTROLLERS.map((n) => [n, summarize(results[n].rows)])) as Record<ControllerName, Summary>;
+  return {
+    scenario: { name: scenario.name, description: scenario.description, start: new Date(scenario.startMs).toISOString(), days: scenario.days },
+    seed: o.seed,
+    runSeconds: Math.round((performance.now() - started) / 100) / 10,
+    summary,
+    zones: Object.fromEntries(CONTROLLERS.map((n) => [n, results[n].rows])) as Record<ControllerName, ZoneResult[]>,
+    infeasible: zones.flatMap((z) => (z.infeasible ? [{ zoneId: z.config.id, why: z.infeasible }] : [])),
+    marginal: zones.flatMap((z) => (z.marginal ? [{ zoneId: z.config.id, why: z.marginal }] : [])),
+    decisions: results.controller.decisions,
+    signals: results.controller.signals,
+    goals: judge(scenario.name, summary),
+  };
+}
+
+/** One zone of each plant/soil pair (the charts' traces), at most eight. */
+function sampleZones(zones: Array<{ id: string; key: string }>): string[] {
+  const seen = new Map<string, string>();
+  for (const z of zones) if (!seen.has(z.key)) seen.set(z.key, z.id);
+  return [...seen.values()].slice(0, 8);
+}
+
+/** The goals of issue 14, per scenario. */
+export function judge(name: ScenarioName, s: Record<ControllerName, Summary>): Evaluation['goals'] {
+  const c = s.controller;
+  const ratio = (a: number, b: number) => (b > 0 ? Math.round((100 * a) / b) / 100 : Number.NaN);
+  const goals: Evaluation['goals'] = [];
+  if (name === 'drought') {
+    goals.push({ goal: '≥ 95 % of zone-hours in band', met: c.inBandPct >= 95, measured: `${c.inBandPct} %` });
+    goals.push({ goal: 'no zone-hour at wilting point', met: c.wiltingZoneHours === 0, measured: `${c.wiltingZoneHours} zone-hours` });
+    goals.push({ goal: 'water ≤ the peak timer', met: c.waterL <= s['peak-timer'].waterL, measured: `${ratio(c.waterL, s['peak-timer'].waterL)} × the peak timer` });
+  } else if (name === 'season') {
+    goals.push({ goal: '≥ 95 % of zone-hours in band', met: c.inBandPct >= 95, measured: `${c.inBandPct} %` });
+    goals.push({ goal: '≥ 30 % less water than the peak timer', met: c.waterL <= 0.7 * s['peak-timer'].waterL, measured: `${ratio(c.waterL, s['peak-timer'].waterL)} × the peak timer` });
+    goals.push({ goal: 'less water than the ET timer', met: c.waterL < s['et-timer'].waterL, measured: `${ratio(c.waterL, s['et-timer'].waterL)} × the ET timer` });
+  } else if (name === 'faults') {
+    goals.push({ goal: 'no flooding: time above high no more than the peak timer\'s', met: c.aboveHighPct <= s['peak-timer'].aboveHighPct, measured: `${c.aboveHighPct} % above high (peak timer ${s['peak-timer'].aboveHighPct} %)` });
+    goals.push({ goal: 'no starving: no zone-hour at wilting point', met: c.wiltingZoneHours === 0, measured: `${c.wiltingZoneHours} zone-hours` });
+  }
+  return goals;
+}

@@ -1,0 +1,247 @@
+import type { DeviceInfo } from '../contracts/device.ts';
+import type { AcceptedReading } from '../contracts/reading.ts';
+import { ValveCommand } from '../contracts/commands.ts';
+import { deviceTopic } from '../contracts/topics.ts';
+import { createRandom } from '../lib/random.ts';
+import { createLogger } from '../lib/logger.ts';
+import { openDb } from '../registry/db.ts';
+import { createIrrigationEngine } from '../irrigation/engine.ts';
+import { createIrrigationStore } from '../irrigation/store.ts';
+import type { ZoneSource } from '../irrigation/zone-source.ts';
+import type { IrrigationSettings } from '../rules/irrigation/settings.ts';
+import type { Decision } from '../rules/irrigation/state.ts';
+import { createWorld, type World } from '../firmware-sim/world.ts';
+import { listDevices, type FleetSpec, type SimDevice } from '../firmware-sim/fleet/spec.ts';
+import { DEFAULT_CLIMATE, weatherAt } from '../firmware-sim/physics/weather.ts';
+import { SOILS } from '../firmware-sim/physics/soil.ts';
+import { createEventQueue, type EventQueue } from './event-queue.ts';
+import { createZoneMeter, type ZoneResult } from './metrics.ts';
+import { rainBetween, type Scenario } from './scenarios.ts';
+import type { EvalZone } from './zones.ts';
+
+export const CONTROLLERS = ['controller', 'peak-timer', 'et-timer'] as const;
+export type ControllerName = (typeof CONTROLLERS)[number];
+
+export interface SimulateOptions {
+  zones: EvalZone[];
+  fleet: FleetSpec;
+  scenario: Scenario;
+  seed: number;
+  settings: Partial<IrrigationSettings>;
+  traceZones: ReadonlySet<string>;
+  /** Decisions of these zones are kept for the report (what an operator would read). */
+  explainZones: ReadonlySet<string>;
+  onDay?: (day: number) => void;
+}
+
+export interface SimulateResult {
+  rows: ZoneResult[];
+  decisions: Decision[];
+  /** Alert signals raised (kind → count): valve faults, sensor faults, infeasible zones. */
+  signals: Record<string, number>;
+}
+
+const HOUR = 3_600_000;
+/** The world's physics step; devices report on it, so no event forces a step of the whole city between two. */
+const STEP_S = 300;
+const onGrid = (ms: number) => Math.floor(ms / (STEP_S * 1000)) * STEP_S * 1000;
+const DAY = 24 * HOUR;
+
+/** A world for one controller: the same seed gives every controller the same soil, sensors and sky. */
+function worldFor(o: SimulateOptions, devices: SimDevice[]): World {
+  return createWorld({ fleet: o.fleet, devices, startMs: o.scenario.startMs, climate: DEFAULT_CLIMATE, rng: createRandom(o.seed), weatherEffect: o.scenario.effect, misbehaviourShare: 0, stepS: STEP_S, gridOnly: true });
+}
+
+/** Run one controller over the scenario; the world's physics is the simulator's. */
+export function simulate(name: ControllerName, o: SimulateOptions): SimulateResult {
+  const devices = listDevices(o.fleet);
+  const world = worldFor(o, devices);
+  const queue = createEventQueue(o.scenario.startMs);
+  const end = o.scenario.startMs + o.scenario.days * DAY;
+  const sensed = new Map<string, Map<string, number>>();
+  const runs = new Map<string, number>();
+  const out: SimulateResult = { rows: [], decisions: [], signals: {} };
+
+  if (name === 'controller') wireEngine(o, world, queue, devices, sensed, runs, out);
+  else scheduleTimer(name, o, world, queue, runs);
+
+  const meters = new Map(o.zones.map((z) => [z.config.id, createZoneMeter(z, o.traceZones.has(z.config.id))]));
+  for (let t = o.scenario.startMs + HOUR; t <= end; t += HOUR) {
+    queue.at(t, () => {
+      world.advanceTo(t);
+      for (const z of o.zones) {
+        const m = world.zoneMoisture(z.config.id)!;
+        meters.get(z.config.id)!.sample(m, name === 'controller' ? median(sensed.get(z.config.id)) : m);
+      }
+      if ((t - o.scenario.startMs) % DAY === 0) o.onDay?.((t - o.scenario.startMs) / DAY);
+    });
+  }
+  queue.runUntil(end);
+  world.advanceTo(end);
+  out.rows = o.zones.map((z) => meters.get(z.config.id)!.finish(world.valveVolumeL(z.config.valveId!), runs.get(z.config.id) ?? 0));
+  return out;
+}
+
+function median(values: Map<string, number> | undefined): number | undefined {
+  if (!values || values.size === 0) return undefined;
+  const v = [...values.values()].sort((a, b) => a - b);
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1]! + v[mid]!) / 2;
+}
+
+const deviceInfo = (d: SimDevice, plant: string | undefined): DeviceInfo => ({
+  id: d.id, kind: d.kind, devEui: undefined, reportIntervalS: d.reportIntervalS, disabled: false,
+  districtId: d.districtId, communityId: d.communityId, zoneId: d.zoneId, plant, facilityId: undefined, facilityType: undefined,
+  baselinePitch: undefined, baselineRoll: undefined,
+});
+
+/**
+ * The real irrigation engine, in process: the app's decider, state machine, windows, skips
+ * and valve supervision, with the SQLite store in memory, every timer on the simulated
+ * clock, and the world standing in for MQTT (commands reach the valve and its ack comes
+ * back 1.5 s later). Readings arrive at the devices' intervals, each sensor at its own phase;
+ * the weather feed's forecast (rain in the next 24 h, as the scenario will have it) every 6 h.
+ */
+function wireEngine(o: SimulateOptions, world: World, queue: EventQueue, devices: SimDevice[], sensed: Map<string, Map<string, number>>, runs: Map<string, number>, out: SimulateResult): void {
+  const configs = new Map(o.zones.map((z) => [z.config.id, z.config]));
+  const byCommunity = new Map<string, EvalZone['config'][]>();
+  for (const z of o.zones) byCommunity.set(z.config.communityId, [...(byCommunity.get(z.config.communityId) ?? []), z.config]);
+  const zones: ZoneSource = {
+    get: (id) => configs.get(id),
+    list: () => [...configs.values()],
+    listByCommunity: (id) => byCommunity.get(id) ?? [],
+    zoneOfValve: (valveId) => (valveId.endsWith('-v') && configs.has(valveId.slice(0, -2)) ? valveId.slice(0, -2) : undefined),
+  };
+  const logger = createLogger('silent');
+  const store = createIrrigationStore(openDb(':memory:'), logger);
+  const addDecision = store.addDecision;
+  store.addDecision = (d) => {
+    if (d.action === 'start') runs.set(d.zoneId, (runs.get(d.zoneId) ?? 0) + 1);
+    if (o.explainZones.has(d.zoneId)) { out.decisions.push(d); addDecision(d); }
+  };
+  const reporting = new Set<string>();
+  const plantOf = new Map(o.zones.map((z) => [z.config.id, z.config.plant]));
+  const info = new Map(devices.map((d) => [d.id, deviceInfo(d, d.zoneId ? plantOf.get(d.zoneId) : undefined)]));
+  const engine = createIrrigationEngine({
+    zones, store, logger, clock: { now: queue.now }, settings: o.settings, timers: queue.timers, flushIntervalMs: 6 * HOUR,
+    appendLines: async () => undefined,
+    signal: (s) => { if (s.action === 'raise') out.signals[s.kind] = (out.signals[s.kind] ?? 0) + 1; },
+    publish: async (topic, payload) => {
+      const valveId = topic.split('/')[1]!;
+      const cmd = ValveCommand.parse(JSON.parse(payload));
+      queue.at(queue.now() + 1_500, () => {
+        const ack = world.command(valveId, cmd, queue.now());
+        engine.onAck(deviceTopic(valveId, 'ack'), Buffer.from(JSON.stringify(ack)));
+        if (cmd.action === 'open' && !reporting.has(valveId)) reportValve(valveId, queue.now() + 300_000);
+      });
+    },
+  });
+  const deliver = (d: DeviceInfo, fields: AcceptedReading['fields'], t: number) =>
+    engine.onReading({ deviceId: d.id, ts: t, receivedAt: t, dedupKey: undefined, kind: d.kind, source: 'native', fields }, d);
+  // A valve reports every 5 min; only its reports while open (and the first closed one) can matter to the rules.
+  const reportValve = (valveId: string, t: number) => {
+    reporting.add(valveId);
+    queue.at(t, () => {
+      const open = world.valveOpen(valveId);
+      deliver(info.get(valveId)!, { state: open ? 1 : 0, flow: open ? world.valveFlowLpm(valveId) : 0 }, t);
+      if (open) reportValve(valveId, t + 300_000);
+      else reporting.delete(valveId);
+    });
+  };
+  const faults = o.scenario.faults ? faultPlan(o.zones) : new Map<string, Fault>();
+  const rng = createRandom(o.seed ^ 0x5eed);
+  let seq = 0;
+  for (const d of devices) {
+    const dev = info.get(d.id)!;
+    if (d.kind === 'soil') {
+      const fault = faults.get(d.id);
+      const every = d.reportIntervalS * 1000;
+      let frozen: number | undefined;
+      const tick = (t: number) => queue.at(t, () => {
+        const r = JSON.parse(world.report(d.id, t, seq++)!) as { moisture: number; temperature: number };
+        let moisture = r.moisture;
+        const faultOn = fault && t >= o.scenario.startMs + DAY;
+        if (faultOn && fault === 'dead') return;
+        if (faultOn && fault === 'stuck') moisture = frozen ??= moisture;
+        if (faultOn && fault === 'drift') moisture = Math.round((moisture + 0.5 * ((t - o.scenario.startMs - DAY) / DAY)) * 10) / 10;
+        const temperature = faultOn && fault === 'stuck' ? 25 : r.temperature;
+        let zoneSensed = sensed.get(d.zoneId!);
+        if (!zoneSensed) sensed.set(d.zoneId!, (zoneSensed = new Map()));
+        zoneSensed.set(d.id, moisture);
+        deliver(dev, { moisture, temperature }, t);
+        tick(t + every);
+      });
+      tick(o.scenario.startMs + onGrid(rng() * every));
+    } else if (d.kind === 'rain') {
+      const tick = (t: number) => queue.at(t, () => {
+        const r = JSON.parse(world.report(d.id, t, seq++)!) as { rainfall: number };
+        if (r.rainfall > 0) deliver(dev, { rainfall: r.rainfall }, t);
+        tick(t + d.reportIntervalS * 1000);
+      });
+      tick(o.scenario.startMs + onGrid(rng() * d.reportIntervalS * 1000));
+    }
+  }
+  const forecast = (t: number) => queue.at(t, () => {
+    const rainMm = rainBetween(o.scenario, t, t + DAY);
+    for (const z of o.zones) engine.dispatch(z.config.id, { type: 'forecast', rainMm, validUntil: t + 12 * HOUR, by: 'weather feed' });
+    forecast(t + 6 * HOUR);
+  });
+  forecast(o.scenario.startMs);
+}
+
+type Fault = 'stuck' | 'drift' | 'dead';
+
+/** In the faults scenario: sensor 1 of every zone, in turn stuck, drifting wet (+0.5 points a day) or dead, from day 2. */
+function faultPlan(zones: EvalZone[]): Map<string, Fault> {
+  const kinds: Fault[] = ['stuck', 'drift', 'dead'];
+  return new Map(zones.map((z, i) => [`${z.config.id}-s1`, kinds[i % 3]!]));
+}
+
+/** Daily reference ET0 (mm) of each scenario day, from the simulator's weather. */
+export function dailyEt0(s: Scenario): number[] {
+  const days: number[] = [];
+  for (let d = 0; d < s.days; d++) {
+    let mm = 0;
+    for (let h = 0; h < 24; h++) {
+      const t = s.startMs + d * DAY + h * HOUR + HOUR / 2;
+      mm += weatherAt(t, DEFAULT_CLIMATE, s.effect(t)).et0MmH;
+    }
+    days.push(mm);
+  }
+  return days;
+}
+
+/**
+ * The two timers the controller is measured against, both opening at 05:00 and closing on the
+ * valve's own auto-off. Peak: the contractor's setting, each zone's peak daily need (Kc × the
+ * highest daily ET0 of the period) every day, set once and left. ET-adjusted: a soil-water bucket
+ * (as the Home Assistant smart-irrigation add-on keeps it) debited by yesterday's Kc × ET0 and
+ * credited with its rain, capped at the readily available water; when negative, the deficit is
+ * applied and the bucket reset.
+ */
+function scheduleTimer(name: Exclude<ControllerName, 'controller'>, o: SimulateOptions, world: World, queue: EventQueue, runs: Map<string, number>): void {
+  const et0 = dailyEt0(o.scenario);
+  const peak = Math.max(...et0);
+  const bucket = new Map(o.zones.map((z) => [z.config.id, 0]));
+  for (let d = 0; d < o.scenario.days; d++) {
+    const t = o.scenario.startMs + d * DAY + 5 * HOUR;
+    queue.at(t, () => {
+      const rainMm = d === 0 ? 0 : rainBetween(o.scenario, t - DAY, t);
+      for (const z of o.zones) {
+        let mm: number;
+        if (name === 'peak-timer') mm = z.kc * peak;
+        else {
+          const s = SOILS[z.config.soil];
+          const raw = 0.5 * ((s.fieldCapacity - s.wiltingPoint) / 100) * z.rootDepthMm;
+          const level = Math.min(raw, bucket.get(z.config.id)! + rainMm - (d === 0 ? 0 : z.kc * et0[d - 1]!));
+          mm = level < 0 ? -level : 0;
+          bucket.set(z.config.id, level < 0 ? 0 : level);
+        }
+        const seconds = Math.round((mm * z.areaM2 * 60) / z.flowLpm);
+        if (seconds <= 0) continue;
+        world.command(z.config.valveId!, { commandId: `${name}-${d}-${z.config.id}`, action: 'open', autoOffS: seconds, issuedAt: t }, t);
+        runs.set(z.config.id, (runs.get(z.config.id) ?? 0) + 1);
+      }
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import { DEFAULT_ZONE_HYDRAULICS, PLANT_KC, SOIL_WATER, type MoistureBand, type ZoneConfig } from '../../contracts/zone.ts';
+
+/** Reference ET0 assumed until the zone's own drying is learned (mm/day: a warm summer day in the Yangtze delta). */
+export const PRIOR_ET0_MM_DAY = 5;
+
+/** A zone's hydraulics: its own, else its plant type's defaults. */
+export function hydraulicsOf(zone: Pick<ZoneConfig, 'plant' | 'areaM2' | 'rootDepthMm' | 'flowLpm'>) {
+  const d = DEFAULT_ZONE_HYDRAULICS[zone.plant];
+  return { areaM2: zone.areaM2 ?? d.areaM2, rootDepthMm: zone.rootDepthMm ?? d.rootDepthMm, flowLpm: zone.flowLpm ?? d.flowLpm };
+}
+
+/**
+ * Points of volumetric moisture one litre adds to the root zone if all of it soaks in:
+ * 1 L over A m² is 1/A mm of water, and d mm of root zone holds it as 100/d points per mm.
+ */
+export const physicalPointsPerL = (zone: Pick<ZoneConfig, 'plant' | 'areaM2' | 'rootDepthMm' | 'flowLpm'>): number => {
+  const h = hydraulicsOf(zone);
+  return 100 / (h.rootDepthMm * h.areaM2);
+};
+
+/** Points a day the zone loses to Kc × ET0 (FAO-56 single crop coefficient), before any is learned. */
+export const priorDryPerDay = (zone: Pick<ZoneConfig, 'plant' | 'areaM2' | 'rootDepthMm' | 'flowLpm'>): number =>
+  (PLANT_KC[zone.plant] * PRIOR_ET0_MM_DAY * 100) / hydraulicsOf(zone).rootDepthMm;
+
+/**
+ * Where a run aims: `share` of the band above its low, but never over the soil's field
+ * capacity (water above it drains within hours: sand loses it in ~2 h, so filling a sand zone
+ * to the top of a band above field capacity is water down the drain).
+ */
+export function targetOf(band: MoistureBand, soil: ZoneConfig['soil'], share: number): number {
+  const fc = SOIL_WATER[soil].fieldCapacity;
+  return Math.max(band.low + 0.5, Math.min(band.low + share * (band.high - band.low), fc, band.high));
+}
+
+const offsetFormat = new Map<string, Intl.DateTimeFormat>();
+const offsets = new Map<string, number>();
+/** The time zone's offset from UTC (ms) in the hour t falls in; cached per zone and hour (an Intl call costs microseconds). */
+function offsetMs(t: number, timezone: string): number {
+  const hour = Math.floor(t / 3_600_000);
+  const key = `${timezone}\u0000${hour}`;
+  let off = offsets.get(key);
+  if (off === undefined) {
+    let f = offsetFormat.get(timezone);
+    if (!f) offsetFormat.set(timezone, (f = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' })));
+    const p = Object.fromEntries(f.formatToParts(hour * 3_600_000).map((x) => [x.type, Number(x.value)]));
+    off = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!) - hour * 3_600_000;
+    if (offsets.size > 50_000) offsets.clear();
+    offsets.set(key, off);
+  }
+  return off;
+}
+
+/** Share of a day's ET from local midnight to local hour h: the integral of the half-sine over 06:00–18:00. */
+const cumulative = (h: number): number => (h <= 6 ? 0 : h >= 18 ? 1 : (1 - Math.cos((Math.PI * (h - 6)) / 12)) / 2);
+
+/**
+ * Share of a day's evapotranspiration between two times: ET follows the sun, a half-sine
+ * over 06:00–18:00 local (the same shape the simulator's weather uses; FAO-56 hourly ET0 is
+ * near zero at night). A night's drying is mostly drainage; a noon's is ET.
+ */
+export function etShare(from: number, to: number, timezone: string): number {
+  if (to <= from) return 0;
+  const a = (from + offsetMs(from, timezone)) / 3_600_000;
+  const b = (to + offsetMs(to, timezone)) / 3_600_000;
+  const dayA = Math.floor(a / 24);
+  const dayB = Math.floor(b / 24);
+  return dayB - dayA + cumulative(b - dayB * 24) - cumulative(a - dayA * 24);
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { decideWatering } from '../../../../rules/irrigation/decide.ts';
+import { defaultSettings } from '../../../../rules/irrigation/settings.ts';
+import { initialZoneState, type Decision, type IrrigationEvent, type ZoneIrrigationState } from '../../../../rules/irrigation/state.ts';
+import type { ZoneConfig } from '../../../../contracts/zone.ts';
+import { etShare } from '../../../../rules/irrigation/water-balance.ts';
+
+// A lawn on loam (band 20–30, field capacity 28), 120 m², roots 200 mm, 30 L/min: one point is 2 mm over 120 m² = 240 L = 8 min.
+const zone: ZoneConfig = { id: 'z1', communityId: 'c1', districtId: 'd1', name: 'lawn', plant: 'lawn', mode: 'automatic', soil: 'loam', valveId: 'v1', areaM2: 120, rootDepthMm: 200, flowLpm: 30 };
+const settings = defaultSettings({ debounceS: 0 });
+const at = (local: string) => Date.parse(`2026-07-10T${local}:00+08:00`);
+const MIN = 60_000;
+
+function feed(events: Array<[number, IrrigationEvent]>, z: ZoneConfig = zone, s = settings, start: ZoneIrrigationState = initialZoneState(z.id)) {
+  let state = start;
+  const decisions: Decision[] = [];
+  const commands: string[] = [];
+  for (const [now, event] of events) {
+    const r = decideWatering(state, event, { now, zone: z, settings: s });
+    state = r.state;
+    for (const a of r.actions) {
+      if (a.type === 'record') decisions.push(a.decision);
+      if (a.type === 'command') commands.push(`${a.command.action}:${a.command.commandId}`);
+    }
+  }
+  return { state, decisions, commands };
+}
+const soil = (now: number, moisture: number, deviceId = 's1'): [number, IrrigationEvent] => [now, { type: 'soil', deviceId, at: now, moisture, temperature: 24, intervalS: 900 }];
+const both = (now: number, moisture: number) => [soil(now, moisture, 's1'), soil(now, moisture, 's2')];
+
+describe('predictive controller', () => {
+  it('waters in the morning window when the day would take the zone below its low, sized to land at the target', () => {
+    // Assumed drying Kc 0.95 × ET0 5 mm = 4.75 mm/day = 2.4 points; 22 − 2.4 < 20 + 1.
+    const { decisions, commands } = feed(both(at('05:00'), 22));
+    const start = decisions.find((d) => d.action === 'start');
+    expect(start).toMatchObject({ reason: 'predicted_below_low', durationS: 48 * 60 }); // 22 → 28: 6 points × 240 L ÷ 30 L/min
+    expect(start?.inputs.why).toBe('predicted 19.63 % at the next window (10 Jul, 19:00), crossing 20 % at 10 Jul, 15:00 (drying 2.38 points/day of ET, assumed); '
+      + '48 min at 30 L/min ≈ 1440 L ≈ +6 points to 28 % (response from area and root depth)');
+    expect(commands).toHaveLength(1);
+  });
+
+  it('leaves a zone that will stay in band until the next window', () => {
+    expect(feed(both(at('05:00'), 26)).decisions).toEqual([]);
+    // At 19:00 the next chance is 05:00: a night takes almost nothing, so 21.5 carries.
+    expect(feed(both(at('19:00'), 21.5)).decisions).toEqual([]);
+  });
+
+  it('counts forecast rain into the prediction', () => {
+    const forecast: [number, IrrigationEvent] = [at('04:00'), { type: 'forecast', rainMm: 4, validUntil: at('23:00'), by: 'weather feed' }];
+    // 4 mm × 0.8 soaking in = +1.6 points: 22 − 2.4 + 1.6 ≥ 21.
+    expect(feed([forecast, ...both(at('05:00'), 22)]).decisions).toEqual([]);
+  });
+
+  it('stops the run at its target, not at the band top', () => {
+    const started = feed(both(at('05:00'), 22));
+    const open = started.commands[0]!.split(':')[1]!;
+    const { decisions } = feed([[at('05:00') + 1000, { type: 'ack', ack: { commandId: open, ok: true, state: 1 } }], ...both(at('05:30'), 28.1)], zone, settings, started.state);
+    expect(decisions.find((d) => d.action === 'stop')).toMatchObject({ reason: 'reached_target' });
+  });
+
+  it('records a skip outside the window with the forecast that made the zone due', () => {
+    const { decisions } = feed(both(at('12:00'), 20.5));
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({ action: 'skip', reason: 'outside_window' });
+    expect(decisions[0]!.inputs.why).toMatch(/^predicted .* not now: outside_window$/);
+  });
+
+  it('learns the zone\'s drying per day of ET from its own readings', () => {
+    // 3 points lost between 06:00 and 18:00 (a whole day's ET): 3 points per day of ET.
+    const events = [...both(at('06:00'), 26), ...both(at('18:00'), 23)];
+    expect(etShare(at('06:00'), at('18:00'), 'Asia/Shanghai')).toBeCloseTo(1);
+    const { state } = feed(events, { ...zone, windows: ['* 3 * * *'] });
+    expect(state.learn?.dryPerDay).toBeCloseTo(3);
+  });
+
+  it('the threshold controller stays selectable', () => {
+    const threshold = defaultSettings({ debounceS: 0, controller: 'threshold' });
+    expect(feed(both(at('05:00'), 22), zone, threshold).decisions).toEqual([]); // 22 is not below 20
+    expect(feed(both(at('05:00'), 19.5), zone, threshold).decisions[0]).toMatchObject({ action: 'start', reason: 'below_low' });
+  });
+});
