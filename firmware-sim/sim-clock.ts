@@ -17,6 +17,22 @@ export const realTimers: Timers = {
 
 export type SimClock = ReturnType<typeof createSimClock>;
 
+export interface SimClockOptions {
+  startMs: number;
+  accel: number;
+  timers: Timers;
+  endMs?: number;
+  held?: boolean;
+  /**
+   * Stall-tolerant time: a pause of the process longer than this (real ms) counts as only
+   * this much. At 4,320× a 200 ms stall of a loaded machine would otherwise be 15 simulated
+   * minutes in which no device reported and every sensor went stale; with it, simulated
+   * time slows down with the machine, and timers fire in simulated-time order. Unset: time
+   * is a pure function of the wall clock.
+   */
+  maxStallMs?: number;
+}
+
 /**
  * Simulated time running `accel` times faster than real time (1440: a day in a minute).
  * Device behaviour (report intervals, valve auto-off) lives in simulated time; network
@@ -26,7 +42,11 @@ export type SimClock = ReturnType<typeof createSimClock>;
  * shares this clock with the system under test holds it while devices connect, so the
  * seconds spent hashing secrets and opening sessions are not hours of simulated time.
  */
-export function createSimClock(options: { startMs: number; accel: number; timers: Timers; endMs?: number; held?: boolean }) {
+export function createSimClock(options: SimClockOptions) {
+  return options.maxStallMs === undefined ? wallClock(options) : stallTolerantClock(options, options.maxStallMs);
+}
+
+function wallClock(options: SimClockOptions) {
   const { accel, timers } = options;
   let realStart: number | undefined = options.held ? undefined : timers.now();
   const endMs = options.endMs ?? Number.POSITIVE_INFINITY;
@@ -61,6 +81,83 @@ export function createSimClock(options: { startMs: number; accel: number; timers
       realStart = timers.now();
       for (const entry of queued) entry.fire();
       queued.clear();
+    },
+  };
+}
+
+/**
+ * Simulated time advanced by observations of the real clock (every read, and a tick every
+ * few ms), each counting at most `maxStallMs`; timers are deadlines in simulated time,
+ * fired in order by one real timer.
+ */
+function stallTolerantClock(options: SimClockOptions, maxStallMs: number) {
+  const { accel, timers } = options;
+  const endMs = options.endMs ?? Number.POSITIVE_INFINITY;
+  const tickMs = Math.max(1, Math.min(5, maxStallMs / 2));
+  let sim = options.startMs;
+  let realLast: number | undefined = options.held ? undefined : timers.now();
+  let seq = 0;
+  const due: Array<{ at: number; seq: number; fn: () => void }> = []; // sorted by (at, seq)
+  const held = new Set<{ simMs: number; entry?: (typeof due)[number] }>();
+  let pump: unknown;
+
+  const observe = (): number => {
+    if (realLast === undefined) return sim;
+    const real = timers.now();
+    sim += Math.min(Math.max(0, real - realLast), maxStallMs) * accel;
+    realLast = real;
+    return sim;
+  };
+  const insert = (entry: (typeof due)[number]): void => {
+    let i = due.length;
+    while (i > 0 && (due[i - 1]!.at > entry.at || (due[i - 1]!.at === entry.at && due[i - 1]!.seq > entry.seq))) i--;
+    due.splice(i, 0, entry);
+  };
+  const schedule = (): void => {
+    if (pump !== undefined) timers.clearTimeout(pump);
+    pump = undefined;
+    if (realLast === undefined || sim >= endMs) return;
+    const next = due[0];
+    const wait = next ? Math.min(tickMs, Math.max(0, (next.at - sim) / accel)) : tickMs;
+    pump = timers.setTimeout(run, wait);
+  };
+  function run(): void {
+    pump = undefined;
+    const now = observe();
+    while (due.length > 0 && due[0]!.at <= now) due.shift()!.fn();
+    schedule();
+  }
+  const cancel = (entry: (typeof due)[number]) => (): void => {
+    const i = due.indexOf(entry);
+    if (i >= 0) due.splice(i, 1);
+  };
+  schedule(); // the tick that keeps time observed while nothing else reads it
+
+  return {
+    accel,
+    now: (): number => Math.min(endMs, Math.floor(observe())),
+    ended: (): boolean => observe() >= endMs,
+    after(simMs: number, fn: () => void): () => void {
+      const entry = { at: 0, seq: seq++, fn };
+      if (realLast === undefined) {
+        const waiting: { simMs: number; entry?: (typeof due)[number] } = { simMs, entry };
+        held.add(waiting);
+        return () => { held.delete(waiting); cancel(entry)(); };
+      }
+      entry.at = observe() + simMs;
+      insert(entry);
+      if (due[0] === entry) schedule();
+      return cancel(entry);
+    },
+    release(): void {
+      if (realLast !== undefined) return;
+      realLast = timers.now();
+      for (const waiting of held) {
+        waiting.entry!.at = sim + waiting.simMs;
+        insert(waiting.entry!);
+      }
+      held.clear();
+      schedule();
     },
   };
 }

@@ -53,7 +53,9 @@ const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 export async function runSimulatedDay(): Promise<SimulatedDay> {
   const realStart = Date.now();
   const logger = createLogger((process.env.GS_TEST_LOG ?? 'silent') as Parameters<typeof createLogger>[0]);
-  const clock = createSimClock({ startMs: DAY_START, accel: ACCEL, timers: realTimers, endMs: DAY_END, held: true });
+  // A stall of this loaded 2-core machine counts as 5 ms at most (22 simulated seconds):
+  // without it one 200 ms pause was 15 simulated minutes in which every sensor went stale.
+  const clock = createSimClock({ startMs: DAY_START, accel: ACCEL, timers: realTimers, endMs: DAY_END, held: true, maxStallMs: 5 });
   const stops: Array<() => void> = [];
 
   const t = await startTestApp({ ...UNLIMITED }, {
