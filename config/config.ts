@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
+import { parseBoundedConfig } from '../lib/bounded-yaml.ts';
 import { DEFAULT_AUTH_CONCURRENCY, LIBUV_MAX_THREADS, threadpoolSizeFor } from './threadpool-size.cjs';
 
 const port = z.coerce.number({ error: 'expected a port number 0-65535 (0: any free port)' }).int('expected a whole number').min(0, 'expected a port number 0-65535').max(65535, 'expected a port number 0-65535');
@@ -265,7 +265,7 @@ export function loadConfig(
   if (file) {
     let parsed: unknown;
     try {
-      parsed = parseYaml(readFile(file)); // YAML is a superset of JSON
+      parsed = parseBoundedConfig(readFile(file), file); // YAML is a superset of JSON; size, nesting and aliases bounded (lib/bounded-yaml.ts)
     } catch (error) {
       throw new ConfigError([`GS_CONFIG=${file}: cannot read or parse the file (${(error as Error).message.split('\n')[0]})`]);
     }

@@ -2,6 +2,7 @@ import type { Db } from '../registry/db.ts';
 import type { ImportReport, Inventory } from '../contracts/inventory.ts';
 import { createInventoryImporter, type ImporterDeps } from './apply.ts';
 import { exportInventory } from './export.ts';
+import { createParseThread, type ParseThreadOptions } from './parse-thread.ts';
 
 export type InventoryService = ReturnType<typeof createInventoryService>;
 
@@ -16,7 +17,9 @@ export function createInventoryService(deps: {
   devices: { refresh(id: string): unknown };
   hashSecret?: ImporterDeps['hashSecret'];
   hashConcurrency?: ImporterDeps['hashConcurrency'];
+  parsing?: ParseThreadOptions;
 }) {
+  const parser = createParseThread(deps.parsing);
   const retiredListeners: Array<(ids: string[]) => void> = [];
   const importedListeners: Array<(report: ImportReport) => void> = [];
   const importer = createInventoryImporter({
@@ -49,6 +52,10 @@ export function createInventoryService(deps: {
       return result;
     },
     previewInventory: importer.previewInventory,
+    /** Parse and validate an uploaded document on a worker thread (parse-thread.ts): the event loop keeps serving MQTT meanwhile. */
+    parseInventory: parser.parse,
+    /** End the parse worker if one runs (it is also ended when idle and never holds the process open). */
+    close: parser.close,
     exportInventory: (): Inventory => exportInventory(deps.db),
   };
 }
