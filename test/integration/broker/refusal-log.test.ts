@@ -39,16 +39,21 @@ describe('refusals under abuse reach the log aggregated', () => {
       o.client.end(true);
     }
     const start = lines.length;
+    const startedAt = performance.now();
     for (let i = 0; i < DENIED_SUBSCRIPTIONS; i++) expect(await subscribeGranted(client, `gs/other-${i}/down`)).toBe(128);
     client.end(true);
     expect(await metricValue(t, 'gs_mqtt_auth_failures_total', { reason: 'subscribe_denied' })).toBe(DENIED_SUBSCRIPTIONS);
     expect(await metricValue(t, 'gs_mqtt_auth_failures_total', { reason: 'bad_credentials' })).toBe(WRONG_PASSWORDS);
 
+    // Two reasons from one address: a first line and a count each per 10 s interval the run
+    // spans (one on a quiet machine; a busy one may cross into the next).
+    const intervals = Math.ceil((performance.now() - startedAt) / 10_000) + 1;
     stopped = true;
     await t.stop(); // the interval's counts are written at close
     const refusalLines = lines.filter((l) => typeof l.reason === 'string');
-    expect(lines.length - start).toBeLessThan(10);
-    expect(refusalLines.length).toBeLessThanOrEqual(4);
+    console.info(`1,000 refusals: ${refusalLines.length} log lines (${lines.length - start} lines in all while they came)`);
+    expect(lines.length - start).toBeLessThan(5 * intervals + 5);
+    expect(refusalLines.length).toBeLessThanOrEqual(4 * intervals);
     const counted = (reason: string) => refusalLines.filter((l) => l.reason === reason).reduce((sum, l) => sum + (l.msg === 'refusals repeated' ? Number(l.repeats) : 1), 0);
     expect(counted('subscribe_denied')).toBe(DENIED_SUBSCRIPTIONS);
     expect(counted('connect_bad_credentials')).toBe(WRONG_PASSWORDS);
