@@ -9,6 +9,7 @@ import type { DeviceRegistry } from '../registry/devices.ts';
 import type { DeadLetters } from '../ingest/dead-letters.ts';
 import { createAccessControl, installAccessControl } from './auth.ts';
 import { installScope } from './scope.ts';
+import { installJsonBody, JSON_BODY_LIMITS } from './json-body.ts';
 import { createScopeResolvers } from './scope-resolvers.ts';
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -60,7 +61,8 @@ const STATUS_BY_CODE: Record<string, number> = { conflict: 409, not_found: 404, 
 
 /** The HTTP API as an app factory: main.ts listens, tests use inject(). */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger.child({ module: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 10 * 1024 * 1024 });
+  const app = Fastify({ loggerInstance: deps.logger.child({ module: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: JSON_BODY_LIMITS.maxBytes });
+  installJsonBody(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -76,7 +78,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       return reply.code(STATUS_BY_CODE[error.code] ?? 500).send({ error: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}) });
     }
     const status = (error as { statusCode?: number }).statusCode;
-    if (status && status < 500) return reply.code(status).send({ error: 'bad_request', message: (error as Error).message });
+    if (status && status < 500) return reply.code(status).send({ error: status === 413 ? 'too_large' : 'bad_request', message: (error as Error).message });
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'internal error' });
   });

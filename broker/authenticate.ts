@@ -2,13 +2,14 @@ import type { DeviceInfo } from '../contracts/device.ts';
 import type { ServiceAccount } from '../registry/service-accounts.ts';
 import type { CredentialCache } from './credential-cache.ts';
 import type { BrokerIdentity } from './identity.ts';
+import { createAuthQueue, DEFAULT_PER_ADDRESS, type AuthQueueOptions, type Lane } from './auth-queue.ts';
 
 // MQTT 3.1.1 CONNACK return codes
 export const IDENTIFIER_REJECTED = 2;
 export const SERVER_UNAVAILABLE = 3;
 export const BAD_USERNAME_OR_PASSWORD = 4;
 
-export type RefusalReason = 'no_credentials' | 'client_id_mismatch' | 'bad_credentials' | 'device_disabled' | 'service_disabled' | 'busy';
+export type RefusalReason = 'no_credentials' | 'client_id_mismatch' | 'bad_credentials' | 'device_disabled' | 'service_disabled' | 'busy' | 'over_budget' | 'abandoned';
 export type AuthOutcome =
   | { ok: true; identity: BrokerIdentity }
   | { ok: false; reason: RefusalReason; returnCode: number };
@@ -26,37 +27,17 @@ export interface AuthenticatorDeps {
    * behind it (400 queued checks held an append 17 s here). At most `concurrency` run at
    * once, `queue` more wait; past that a CONNECT is refused as server unavailable and the
    * client retries. GS_MQTT_AUTH_CONCURRENCY / GS_MQTT_AUTH_QUEUE; the pool is sized to
-   * keep threads beside them (config/threadpool-size.cjs).
+   * keep threads beside them (config/threadpool-size.cjs). Who waits how: auth-queue.ts
+   * (known accounts first, abandoned attempts dropped, failures budgeted per address).
    */
-  slowChecks?: { concurrency: number; queue: number };
+  slowChecks?: { concurrency: number; queue: number; perAddress?: AuthQueueOptions['perAddress'] };
   /** Told each time the checks running or waiting change: the gauges that size a reconnect storm. */
   observeSlowChecks?: (running: number, waiting: number) => void;
+  now?: () => number;
 }
 
-const BUSY = Symbol('busy');
-
-function createGate(options: { concurrency: number; queue: number }, observe: (running: number, waiting: number) => void = () => undefined) {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async <T>(check: () => Promise<T>): Promise<T | typeof BUSY> => {
-    if (active < options.concurrency) active += 1;
-    else if (waiting.length >= options.queue) return BUSY;
-    else {
-      const turn = new Promise<void>((resolve) => waiting.push(resolve));
-      observe(active, waiting.length);
-      await turn;
-    }
-    observe(active, waiting.length);
-    try {
-      return await check();
-    } finally {
-      const next = waiting.shift(); // hand the slot over, or give it back
-      if (next) next();
-      else active -= 1;
-      observe(active, waiting.length);
-    }
-  };
-}
+/** Where a CONNECT comes from, and whether its socket is still open. */
+export interface AttemptContext { address: string; signal?: AbortSignal }
 
 const refuse = (reason: RefusalReason, returnCode = BAD_USERNAME_OR_PASSWORD): AuthOutcome => ({ ok: false, reason, returnCode });
 
@@ -66,8 +47,9 @@ const refuse = (reason: RefusalReason, returnCode = BAD_USERNAME_OR_PASSWORD): A
  * (a '/' never occurs in a device id, so such a client id cannot take over a device's session).
  */
 export function createAuthenticator(deps: AuthenticatorDeps) {
-  const slow = createGate(deps.slowChecks ?? { concurrency: 2, queue: 256 }, deps.observeSlowChecks);
-  async function authenticate(clientId: string, username: string | undefined, password: string | undefined, attempt = 0): Promise<AuthOutcome> {
+  const options = deps.slowChecks ?? { concurrency: 2, queue: 256 };
+  const queue = createAuthQueue({ ...options, perAddress: options.perAddress ?? DEFAULT_PER_ADDRESS }, deps.now ?? Date.now, deps.observeSlowChecks);
+  async function authenticate(clientId: string, username: string | undefined, password: string | undefined, context: AttemptContext = { address: 'unknown' }, attempt = 0): Promise<AuthOutcome> {
     if (!username || password === undefined || password === '') return refuse('no_credentials');
     const device = deps.devices.get(username);
     const service = device ? undefined : deps.services.get(username);
@@ -76,8 +58,10 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     const clientIdOk = service ? clientId === username || clientId.startsWith(`${username}/`) : clientId === username;
 
     const account = device ?? service;
+    const ticket = (lane: Lane) => ({ address: context.address, lane, signal: context.signal });
     if (!account || account.disabled) {
-      if ((await slow(() => deps.dummyVerify(password))) === BUSY) return refuse('busy', SERVER_UNAVAILABLE);
+      const turn = await queue.run(ticket('stranger'), () => deps.dummyVerify(password), () => true);
+      if (!turn.checked) return refuse(turn.why, SERVER_UNAVAILABLE);
       deps.countCheck('scrypt');
       return refuse(!account ? 'bad_credentials' : device ? 'device_disabled' : 'service_disabled');
     }
@@ -86,13 +70,18 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       if (!clientIdOk) return refuse('client_id_mismatch', IDENTIFIER_REJECTED);
       return { ok: true, identity: identityOf(account, device !== undefined) };
     }
-    const verified = await slow<DeviceInfo | ServiceAccount | undefined>(() => (device ? deps.devices.authenticate(username, password) : deps.services.authenticate(username, password)));
-    if (verified === BUSY) return refuse('busy', SERVER_UNAVAILABLE);
+    const turn = await queue.run<DeviceInfo | ServiceAccount | undefined>(
+      ticket('known'),
+      () => (device ? deps.devices.authenticate(username, password) : deps.services.authenticate(username, password)),
+      (verified) => verified === undefined,
+    );
+    if (!turn.checked) return refuse(turn.why, SERVER_UNAVAILABLE);
+    const verified = turn.value;
     deps.countCheck('scrypt');
     if (!verified) return refuse('bad_credentials');
     // Rotated, disabled or removed while scrypt ran: decide again on the current state.
     const current = device ? deps.devices.get(username) : deps.services.get(username);
-    if (current !== verified) return attempt < 2 ? authenticate(clientId, username, password, attempt + 1) : refuse('bad_credentials');
+    if (current !== verified) return attempt < 2 ? authenticate(clientId, username, password, context, attempt + 1) : refuse('bad_credentials');
     deps.cache.remember(username, verified, password);
     if (!clientIdOk) return refuse('client_id_mismatch', IDENTIFIER_REJECTED);
     return { ok: true, identity: identityOf(verified, device !== undefined) };

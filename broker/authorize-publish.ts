@@ -1,7 +1,7 @@
 import type { AedesOptions } from 'aedes';
 import type { DeviceInfo } from '../contracts/device.ts';
-import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
+import type { RefusalLog } from '../lib/refusal-log.ts';
 import type { IngestMessage, Settle } from '../ingest/pipeline.ts';
 import { canPublish } from './acl.ts';
 import type { BrokerIdentity } from './identity.ts';
@@ -20,7 +20,9 @@ export interface AuthorizePublishDeps {
   /** The ingest: `settle` runs once the message's readings are durable (QoS 1 only; QoS 0 passes none). */
   ingest: (msg: IngestMessage, settle?: Settle) => void;
   metrics: Metrics;
-  logger: Logger;
+  /** Refusals reach the log aggregated per reason and address (lib/refusal-log.ts). */
+  refusals: RefusalLog;
+  addressOf: (client: { conn: unknown }) => string;
 }
 
 const toBuffer = (payload: string | Buffer): Buffer => (typeof payload === 'string' ? Buffer.from(payload) : payload);
@@ -31,7 +33,7 @@ const toBuffer = (payload: string | Buffer): Buffer => (typeof payload === 'stri
  * closes an MQTT 3.1.1 connection.
  */
 export function createAuthorizePublish(deps: AuthorizePublishDeps): NonNullable<AedesOptions['authorizePublish']> {
-  const { metrics, logger } = deps;
+  const { metrics, refusals } = deps;
   return (client, packet, done) => {
     if (!client) return done(null); // the broker's own publishes (status, commands)
     // A session taken over must not overwrite the new session's status with its will; a revoked one is not trusted.
@@ -41,7 +43,7 @@ export function createAuthorizePublish(deps: AuthorizePublishDeps): NonNullable<
     if (!identity || !canPublish(identity, packet.topic)) {
       metrics.authFailures.inc({ reason: 'publish_denied' });
       metrics.readingsRejected.inc({ reason: 'topic_not_allowed' });
-      logger.warn({ clientId: client.id, topic: packet.topic }, 'publish refused');
+      refusals.note('publish_denied', deps.addressOf(client), 'publish refused', { clientId: client.id, topic: packet.topic });
       return done(new Error('publish not authorized'));
     }
 
@@ -52,7 +54,7 @@ export function createAuthorizePublish(deps: AuthorizePublishDeps): NonNullable<
       // A QoS 1 PUBACK promises "kept": closing instead leaves the message with the device to resend later.
       if (verdict === 'disconnect' || packet.qos > 0) {
         metrics.authFailures.inc({ reason: 'rate_limit_disconnect' });
-        logger.warn({ clientId: client.id, topic: packet.topic, qos: packet.qos }, 'publish rate limit exceeded: disconnecting');
+        refusals.note('rate_limit_disconnect', deps.addressOf(client), 'publish rate limit exceeded: disconnecting', { clientId: client.id, topic: packet.topic, qos: packet.qos });
         return done(new Error('publish rate limit exceeded'));
       }
       packet.topic = DROPPED_TOPIC;

@@ -16,7 +16,11 @@ export function brokerOptionsFromConfig(config: Config, readFile: (path: string)
       },
       maxConnections: config.mqttMaxConnections,
       connectsPerIp: { ratePerS: config.mqttConnectRatePerIpPerS, burst: config.mqttConnectBurstPerIp },
-      credentialChecks: { concurrency: config.mqttAuthConcurrency, queue: config.mqttAuthQueue },
+      credentialChecks: {
+        concurrency: config.mqttAuthConcurrency,
+        queue: config.mqttAuthQueue,
+        perAddress: { burst: config.mqttAuthFailureBurstPerIp, ratePerS: config.mqttAuthFailureRatePerIpPerS },
+      },
     },
     listeners: {
       tlsPort: config.mqttTlsPort,

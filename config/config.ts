@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
+import { parseBoundedConfig } from '../lib/bounded-yaml.ts';
 import { DEFAULT_AUTH_CONCURRENCY, LIBUV_MAX_THREADS, threadpoolSizeFor } from './threadpool-size.cjs';
 
 const port = z.coerce.number({ error: 'expected a port number 0-65535 (0: any free port)' }).int('expected a whole number').min(0, 'expected a port number 0-65535').max(65535, 'expected a port number 0-65535');
@@ -96,6 +96,13 @@ export const Config = z.strictObject({
   /** CONNECTs waiting for a check beyond those; past it a CONNECT is refused as server unavailable (3) and the client retries later. */
   mqttAuthQueue: wholeNumber(0, 1_000_000).default(256),
   /**
+   * Failed (or abandoned) credential checks an address may cause at once, then a steady
+   * rate per second (broker/auth-queue.ts); past it the address's CONNECTs needing a check
+   * are refused as server unavailable (3) until the budget refills. Successes cost nothing.
+   */
+  mqttAuthFailureBurstPerIp: positiveInt(1_000_000).default(20),
+  mqttAuthFailureRatePerIpPerS: z.coerce.number({ error: 'expected a number' }).positive('must be above 0').default(2),
+  /**
    * libuv's thread pool (scrypt, async fs, DNS). Unset: mqttAuthConcurrency + 2, at least 4
    * (config/threadpool-size.cjs). Applied by the `--require` preload `npm start` uses, and
    * only when UV_THREADPOOL_SIZE is not set: see config/threadpool-preload.cjs for why not in main.ts.
@@ -163,6 +170,8 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   mqttConnectBurstPerIp: 'GS_MQTT_CONNECT_BURST_PER_IP',
   mqttAuthConcurrency: 'GS_MQTT_AUTH_CONCURRENCY',
   mqttAuthQueue: 'GS_MQTT_AUTH_QUEUE',
+  mqttAuthFailureBurstPerIp: 'GS_MQTT_AUTH_FAILURE_BURST_PER_IP',
+  mqttAuthFailureRatePerIpPerS: 'GS_MQTT_AUTH_FAILURE_RATE_PER_IP_PER_S',
   threadpoolSize: 'GS_THREADPOOL_SIZE',
   apiAuthFailureBurst: 'GS_API_AUTH_FAILURE_BURST',
   apiAuthFailuresPerMin: 'GS_API_AUTH_FAILURES_PER_MIN',
@@ -256,7 +265,7 @@ export function loadConfig(
   if (file) {
     let parsed: unknown;
     try {
-      parsed = parseYaml(readFile(file)); // YAML is a superset of JSON
+      parsed = parseBoundedConfig(readFile(file), file); // YAML is a superset of JSON; size, nesting and aliases bounded (lib/bounded-yaml.ts)
     } catch (error) {
       throw new ConfigError([`GS_CONFIG=${file}: cannot read or parse the file (${(error as Error).message.split('\n')[0]})`]);
     }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
+import { parseBoundedConfig } from '../lib/bounded-yaml.ts';
 import { FACILITY_TYPES, type FacilityType } from '../contracts/device.ts';
 import type { Severity } from '../contracts/alert.ts';
 import { ConfigError } from '../config/config.ts';
@@ -131,7 +131,7 @@ export function loadRulesConfig(env: NodeJS.ProcessEnv, readFile: (path: string)
   if (!file) return DEFAULT_RULES_CONFIG;
   let raw: unknown;
   try {
-    raw = parseYaml(readFile(file)) ?? {};
+    raw = parseBoundedConfig(readFile(file), file) ?? {}; // size, nesting and aliases bounded (lib/bounded-yaml.ts)
   } catch (error) {
     throw new ConfigError([`GS_RULES_CONFIG=${file}: cannot read or parse the file (${(error as Error).message.split('\n')[0]})`]);
   }

@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../registry/db.ts';
 import { CodedError } from '../lib/errors.ts';
 import type { ChangeCounts, DeviceCredential, ImportReport, Inventory, RowChange } from '../contracts/inventory.ts';
@@ -20,8 +21,8 @@ export interface ImporterDeps {
    * so the pool keeps threads for the log. Default 2.
    */
   hashConcurrency?: number;
-  /** Told which devices an import touched, so an in-memory index (the device registry) can re-read them. */
-  onDevicesChanged?: (ids: string[]) => void;
+  /** Told which devices an import touched, so an in-memory index (the device registry) can re-read them; the import resolves once it has. */
+  onDevicesChanged?: (ids: string[]) => void | Promise<void>;
 }
 
 export interface ImportResult { report: ImportReport; credentials: DeviceCredential[] }
@@ -44,20 +45,25 @@ export function createInventoryImporter(deps: ImporterDeps) {
     db.prepare(`SELECT ${[...spec.key, ...spec.columns].join(', ')} FROM ${spec.table}`).all() as Row[],
   ])) as CurrentRows;
   const totalChanges = (): number => (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+  /** Moves with every write: this connection's own (total_changes) and any other's (data_version). */
+  const registryVersion = (): string => `${totalChanges()}:${String(db.pragma('data_version', { simple: true }))}`;
 
   async function run(inv: Inventory, options: { prune: boolean }): Promise<ImportResult> {
     const desired = inventoryToRows(inv);
     const firstPlan = planImport(readCurrent(), desired, options);
     const newDevices = firstPlan.find((p) => p.spec.table === 'devices')?.inserts.map((r) => String(r.id)) ?? [];
     const credentials = newDevices.map((deviceId) => ({ deviceId, secret: generateSecret() }));
+    const planned = registryVersion();
     const hashes = await hashAll(credentials, hashSecret, deps.hashConcurrency ?? 2);
 
     const before = totalChanges();
     let plans: TablePlan[];
     try {
       plans = db.transaction(() => {
-        // Planned again inside the transaction: another writer (the API, a lifecycle call) may have moved on.
-        const plan = planImport(readCurrent(), desired, options);
+        // Planned again inside the transaction if another writer (the API, a lifecycle call)
+        // moved on while the secrets were hashed; else the first plan stands (planning the
+        // city holds the event loop ~100 ms, and this whole transaction runs on it).
+        const plan = registryVersion() === planned ? firstPlan : planImport(readCurrent(), desired, options);
         write(plan, hashes);
         return plan;
       })();
@@ -69,6 +75,8 @@ export function createInventoryImporter(deps: ImporterDeps) {
       throw error;
     }
     const rowsWritten = totalChanges() - before;
+    // The transaction ran on the event loop; let the PUBACKs waiting behind it out before the index is refreshed.
+    await new Promise((resolve) => setImmediate(resolve));
     const report = summarise(plans, rowsWritten);
     const touched = plans.find((p) => p.spec.table === 'devices');
     if (touched && deps.onDevicesChanged) {
@@ -76,7 +84,7 @@ export function createInventoryImporter(deps: ImporterDeps) {
       // A moved zone or community changes the tags of every device in it: re-read all then.
       const placesChanged = plans.some((p) => ['communities', 'zones', 'facilities', 'sub_districts'].includes(p.spec.table) && p.updates.length + p.retires.length + p.deletes.length > 0);
       const all = placesChanged ? (db.prepare('SELECT id FROM devices').all() as Array<{ id: string }>).map((r) => r.id) : [];
-      if (ids.length + all.length > 0) deps.onDevicesChanged([...new Set([...ids, ...all])]);
+      if (ids.length + all.length > 0) await deps.onDevicesChanged([...new Set([...ids, ...all])]);
     }
     const inserted = new Set(touched?.inserts.map((r) => String(r.id)));
     return { report, credentials: credentials.filter((c) => inserted.has(c.deviceId)) };
@@ -84,6 +92,14 @@ export function createInventoryImporter(deps: ImporterDeps) {
 
   function write(plans: TablePlan[], hashes: Map<string, string>): void {
     const at = new Date(deps.now()).toISOString();
+    // One statement per distinct SQL: preparing one per row was most of a city import's
+    // time on the event loop (2,318 devices, every place).
+    const statements = new Map<string, Statement<unknown[]>>();
+    const prepare = (sql: string): Statement<unknown[]> => {
+      let statement = statements.get(sql);
+      if (!statement) statements.set(sql, (statement = db.prepare<unknown[]>(sql)));
+      return statement;
+    };
     const where = (spec: TableSpec) => spec.key.map((k) => `${k} = ?`).join(' AND ');
     const keyValues = (spec: TableSpec, row: Row) => spec.key.map((k) => row[k] ?? null);
 
@@ -107,10 +123,10 @@ export function createInventoryImporter(deps: ImporterDeps) {
           Object.assign(values, { secret_hash: hash, created_at: at });
         }
         const cols = Object.keys(values).filter((c) => values[c] !== undefined);
-        db.prepare(`INSERT INTO ${spec.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(...cols.map((c) => values[c] ?? null));
+        prepare(`INSERT INTO ${spec.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(...cols.map((c) => values[c] ?? null));
       }
       for (const { row, columns } of updates) {
-        db.prepare(`UPDATE ${spec.table} SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE ${where(spec)}`)
+        prepare(`UPDATE ${spec.table} SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE ${where(spec)}`)
           .run(...columns.map((c) => row[c] ?? null), ...keyValues(spec, row));
       }
     }

@@ -3,7 +3,7 @@ import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-prov
 import { allow } from '../auth.ts';
 import { DeviceCredential, ImportReport, Inventory } from '../../contracts/inventory.ts';
 import type { InventoryService } from '../../inventory/service.ts';
-import { parseInventoryText, validateInventory } from '../../inventory/parse.ts';
+import { INVENTORY_LIMITS } from '../../inventory/parse.ts';
 import { formatInventory } from '../../inventory/export.ts';
 
 const ErrorBody = z.object({ error: z.string(), message: z.string() });
@@ -16,14 +16,19 @@ const SOURCE = 'request body';
 const WHOLE_CITY = 'the whole city\'s inventory; admins only, never confined';
 
 export const inventoryRoutes: FastifyPluginAsyncZod<{ inventory: InventoryService }> = async (app, opts) => {
-  // YAML bodies stay text until the inventory parser reads them, so problems carry line numbers.
-  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  // Bodies stay text until the inventory parser reads them on its worker thread
+  // (inventory/parse-thread.ts): the city's YAML took the event loop ~3 s, and JSON is
+  // validated there too. YAML problems carry line numbers.
+  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string', bodyLimit: INVENTORY_LIMITS.maxBytes }, (_request, body, done) => done(null, body));
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: INVENTORY_LIMITS.maxBytes }, (_request, body, done) => done(null, body));
 
   app.put(
     '/inventory',
     {
       onRequest: allow.admins,
       config: { scope: { global: WHOLE_CITY } },
+      bodyLimit: INVENTORY_LIMITS.maxBytes,
       // The inventory parser validates the body itself (same messages as the CLI: path,
       // problem, line); the schema is here for the OpenAPI document.
       validatorCompiler: (route) => (route.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(route as unknown as Parameters<typeof validatorCompiler>[0])),
@@ -33,12 +38,13 @@ export const inventoryRoutes: FastifyPluginAsyncZod<{ inventory: InventoryServic
         security: [{ bearer: [] }],
         querystring: z.object({ prune: z.enum(['true', 'false']).optional(), dryRun: z.enum(['true', 'false']).optional() }),
         body: Inventory,
-        response: { 200: z.object({ report: ImportReport, credentials: z.array(DeviceCredential) }), 400: ProblemBody, 409: ErrorBody },
+        response: { 200: z.object({ report: ImportReport, credentials: z.array(DeviceCredential) }), 400: ProblemBody, 409: ErrorBody, 413: ErrorBody },
       },
     },
     async (request, reply) => {
       const body: unknown = request.body;
-      const parsed = typeof body === 'string' ? parseInventoryText(body, SOURCE) : validateInventory(body, SOURCE);
+      const isYaml = YAML_TYPES.some((t) => request.headers['content-type']?.startsWith(t));
+      const parsed = await opts.inventory.parseInventory(typeof body === 'string' ? body : JSON.stringify(body ?? null), SOURCE, isYaml ? 'yaml' : 'json');
       if (!parsed.ok) {
         return reply.code(400).send({
           error: 'bad_request',

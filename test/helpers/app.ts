@@ -32,7 +32,7 @@ export function uniqueDb(prefix: string): string {
 /** Start the whole app on free ports against the run's influxd, with its own data dir and database. */
 export async function startTestApp(
   overrides: Partial<Record<keyof Config, unknown>> = {},
-  options: { dataDir?: string; app?: Parameters<typeof startApp>[2] } = {},
+  options: { dataDir?: string; app?: Parameters<typeof startApp>[2]; logger?: Parameters<typeof startApp>[1] } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gs-app-'));
   const config = Config.parse({
@@ -49,7 +49,7 @@ export async function startTestApp(
     writeFlushMs: 50,
     ...overrides,
   });
-  const app = await startApp(config, createLogger(config.logLevel), options.app);
+  const app = await startApp(config, options.logger ?? createLogger(config.logLevel), options.app);
   const influx = createInfluxHttp({ url: config.influxUrl, db: config.influxDb });
   return {
     app,

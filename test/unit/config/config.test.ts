@@ -72,6 +72,9 @@ describe('loadConfig', () => {
     [{ '/c.yaml': 'mqttPrt: 1\n' }, /^\/c.yaml: unknown setting\(s\) mqttPrt$/],
     [{ '/c.yaml': 'mqttPort: banana\n' }, /^\/c.yaml: mqttPort: .*\(got "banana"\)$/],
     [{}, /^GS_CONFIG=\/c.yaml: cannot read or parse the file \(ENOENT/],
+    // Bounded (lib/bounded-yaml.ts): the parser alone took seconds, then the heap, on such a file.
+    [{ '/c.yaml': `mqttPort: ${'['.repeat(1_000_000)}` }, /^GS_CONFIG=\/c.yaml: cannot read or parse the file \(\/c.yaml:1: nested more than 64 levels deep\)$/],
+    [{ '/c.yaml': `# ${'x'.repeat(2 * 1024 * 1024)}\n` }, /^GS_CONFIG=\/c.yaml: cannot read or parse the file \(\/c.yaml: \d+ bytes, over the limit of 1048576\)$/],
   ])('explains a bad config file %#', (files, message) => {
     const found = problems({ GS_CONFIG: '/c.yaml' }, files);
     expect(found[0]).toMatch(message);

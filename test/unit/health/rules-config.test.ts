@@ -94,4 +94,8 @@ workOrderSlaS: { info: 3600 }
     expect(() => loadRulesConfig({ GS_RULES_CONFIG: '/nope/rules.yaml' })).toThrow(/^invalid configuration:\n {2}- GS_RULES_CONFIG=\/nope\/rules.yaml: cannot read or parse the file \(ENOENT/);
     expect(problems('facilityHealth: [')).toEqual([expect.stringMatching(/^GS_RULES_CONFIG=r.yaml: cannot read or parse the file/)]);
   });
+
+  it('refuses a file nested past 64 levels before the YAML parser sees it', () => {
+    expect(problems(`facilityHealth: ${'['.repeat(1_000_000)}`)).toEqual(['GS_RULES_CONFIG=r.yaml: cannot read or parse the file (r.yaml:1: nested more than 64 levels deep)']);
+  });
 });
