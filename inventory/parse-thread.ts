@@ -4,6 +4,7 @@ import { checkSize, scanJson, scanYaml } from '../lib/bounded-yaml.ts';
 import { err, ok, type Result } from '../lib/result.ts';
 import { INVENTORY_LIMITS } from './parse.ts';
 import type { ParseAnswer, ParseJob } from './parse-worker.ts';
+import { workerEntry } from '../lib/worker-entry.ts';
 
 export interface ParseThreadOptions {
   /** A parse running longer is stopped (the worker terminated) and the document refused. */
@@ -42,7 +43,7 @@ export function createParseThread(options: ParseThreadOptions = {}) {
   const start = (): Worker => {
     clearTimeout(idleTimer);
     if (worker) return worker;
-    worker = new Worker(new URL('./parse-worker-boot.mjs', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
+    worker = new Worker(workerEntry(import.meta.url, 'parse-worker'), { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
     worker.unref();
     return worker;
   };
