@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -31,6 +31,7 @@ describe('the compiled build', { timeout: 300_000 }, () => {
     expect(built).toContain('main.js');
     expect(built).toContain('cli.js');
     expect(built).toContain(join('durable-log', 'shipper-worker.js'));
+    expect(built).toContain(join('inventory', 'parse-worker.js'));
     expect(built).toContain(join('config', 'threadpool-preload.cjs'));
     expect(built.filter((f) => f.startsWith(join('registry', 'migrations')) && f.endsWith('.sql')).length)
       .toBe(readdirSync(join(ROOT, 'registry', 'migrations')).filter((f) => f.endsWith('.sql')).length);
@@ -57,6 +58,14 @@ describe('the compiled build', { timeout: 300_000 }, () => {
       client.end();
       const influx = createInfluxHttp({ url: inject('influxUrl'), db });
       await eventually(async () => ((await countPoints(influx, 'soil', 'moisture')) === 3 ? true : undefined), 20_000, 'three points stored');
+      // An inventory upload is parsed on the parse worker thread: it must load as compiled JavaScript too.
+      const dry = await fetch(`http://127.0.0.1:${app.httpPort}/api/v1/inventory?dryRun=true`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/yaml' },
+        body: readFileSync(join(ROOT, 'inventory/examples/demo.yaml'), 'utf8'),
+      });
+      expect(dry.status, await dry.clone().text()).toBe(200);
+      expect(((await dry.json()) as { report: { totals: { inserted: number } } }).report.totals.inserted).toBeGreaterThan(0);
       app.child.kill('SIGTERM');
       expect(await app.exited).toBe(0);
       expect(app.output()).not.toMatch(/"level":50/); // no error logged (a worker that cannot load logs one)
