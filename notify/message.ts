@@ -96,6 +96,10 @@ function entryLines({ alert, reason, place }: Entry, index: number, count: numbe
     { text: `内容：${alert.message}` },
     { text: `开始：${formatLocal(alert.firstFiredAt, o.utcOffsetMinutes)}，已持续 ${formatDuration(o.now - alert.firstFiredAt)}` },
   ];
+  const repeats = Number(alert.details?.occurrences ?? 1);
+  const latest = alert.details?.latest as { message?: unknown } | undefined;
+  // The message states the first occurrence (alerts/occurrences.ts); say that it came back and how.
+  if (repeats > 1) out.push({ text: `共发生 ${repeats} 次${typeof latest?.message === 'string' ? `，最近一次：${latest.message}` : ''}` });
   if (reason === 'resolved') out.push({ text: `恢复：${formatLocal(alert.lastChangedAt, o.utcOffsetMinutes)}` });
   else if (alert.state === 'acknowledged') out.push({ text: `已确认：${alert.acknowledgedBy ?? ''}` });
   else out.push({ text: '处理：', link: { label: `确认告警 #${alert.id} / Acknowledge`, href: ackUrl(o.ackBaseUrl, alert.id) } });
