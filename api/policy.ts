@@ -47,6 +47,7 @@ export const POLICY = {
   // Alerts.
   'alert.read': { roles: STAFF_READERS, routes: ['GET /api/v1/alerts', 'GET /api/v1/alerts/{id}'] },
   'alert.acknowledge': { roles: FIELD, routes: ['POST /api/v1/alerts/{id}/ack'] },
+  'alert.acknowledge-by-link': { roles: [], routes: ['GET /api/v1/alerts/{id}/link', 'POST /api/v1/alerts/{id}/link-ack'], why: 'public: the notification\'s signed link (one alert, one recipient, an expiry) is the proof' },
   'alert.resolve': { roles: OPERATORS, routes: ['POST /api/v1/alerts/{id}/resolve'], why: 'a technician\'s fix goes through the work order, where it is verified' },
   'alert.silence': { roles: OPERATORS, routes: ['POST /api/v1/silences', 'DELETE /api/v1/silences/{id}'] },
   'silence.read': { roles: OPERATORS, routes: ['GET /api/v1/silences'] },
@@ -77,11 +78,16 @@ export const POLICY = {
     roles: ADMINS,
     routes: ['POST /api/v1/service-accounts', 'GET /api/v1/service-accounts', 'POST /api/v1/service-accounts/{id}/secret', 'POST /api/v1/service-accounts/{id}/disable', 'POST /api/v1/service-accounts/{id}/enable', 'DELETE /api/v1/service-accounts/{id}'],
   },
+  // People (web pages): users log in with a password; machines keep tokens.
+  'user.manage': { roles: ADMINS, routes: ['POST /api/v1/users', 'GET /api/v1/users'], why: 'the admin creates the people who log in' },
+  'user.change-password': { roles: STAFF_READERS, routes: ['POST /api/v1/users/{name}/password'], why: 'each person their own (with the current password); an admin resets anyone\'s' },
+  'session.read': { roles: ALL, routes: ['GET /api/v1/session'], why: 'who am I' },
+  'session.login': { roles: [], routes: ['POST /api/v1/session', 'DELETE /api/v1/session'], why: 'public: logging in and out needs no token; failed logins are rate-limited per address' },
   // Probes and metrics: no token (scraped and probed from the private network).
   'probe.read': { roles: [], routes: ['GET /healthz', 'GET /readyz', 'GET /metrics'], why: 'public: no token needed' },
 } as const satisfies Record<string, PolicyRow>;
 
 export type PolicyAction = keyof typeof POLICY;
 
-/** Routes anyone may call without a token. */
-export const PUBLIC_ROUTES: readonly string[] = POLICY['probe.read'].routes;
+/** Routes anyone may call without a token or session. */
+export const PUBLIC_ROUTES: readonly string[] = [...POLICY['probe.read'].routes, ...POLICY['session.login'].routes, ...POLICY['alert.acknowledge-by-link'].routes];

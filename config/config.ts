@@ -26,6 +26,11 @@ export const Config = z.strictObject({
   /** The influxd binary for the managed server; found on PATH when unset. */
   influxdBinary: z.string().min(1).optional(),
   dataDir: z.string().min(1).default('./data'),
+  /**
+   * Where people reach this server (links in notifications, the web pages); unset: derived
+   * from the bound HTTP port. Behind a reverse proxy, its public https URL.
+   */
+  publicUrl: z.url().optional(),
   /** Bootstrap admin bearer token; generated into {dataDir}/admin-token when unset. */
   adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -131,6 +136,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   managedInfluxd: 'GS_MANAGED_INFLUXD',
   influxdBinary: 'GS_INFLUXD_BINARY',
   dataDir: 'GS_DATA_DIR',
+  publicUrl: 'GS_PUBLIC_URL',
   adminToken: 'GS_ADMIN_TOKEN',
   logLevel: 'GS_LOG_LEVEL',
   logFormat: 'GS_LOG_FORMAT',

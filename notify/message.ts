@@ -65,6 +65,8 @@ export interface RenderOptions {
   teamName: string;
   audience: 'team' | 'supervisor';
   ackBaseUrl: string;
+  /** The alert's acknowledge link for this message's recipient (signed); `{ackBaseUrl}/{id}/ack` when absent. */
+  ackLink?: (alertId: number) => string;
   utcOffsetMinutes: number;
   /** More entries than this are summarised in one line (a storm must still fit a robot message). */
   maxEntries?: number;
@@ -102,7 +104,7 @@ function entryLines({ alert, reason, place }: Entry, index: number, count: numbe
   if (repeats > 1) out.push({ text: `共发生 ${repeats} 次${typeof latest?.message === 'string' ? `，最近一次：${latest.message}` : ''}` });
   if (reason === 'resolved') out.push({ text: `恢复：${formatLocal(alert.lastChangedAt, o.utcOffsetMinutes)}` });
   else if (alert.state === 'acknowledged') out.push({ text: `已确认：${alert.acknowledgedBy ?? ''}` });
-  else out.push({ text: '处理：', link: { label: `确认告警 #${alert.id} / Acknowledge`, href: ackUrl(o.ackBaseUrl, alert.id) } });
+  else out.push({ text: '处理：', link: { label: `确认告警 #${alert.id} / Acknowledge`, href: o.ackLink?.(alert.id) ?? ackUrl(o.ackBaseUrl, alert.id) } });
   return out;
 }
 

@@ -3,8 +3,11 @@ import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { ROLES, type Role } from '../../../contracts/access.ts';
 
 type Operation = { 'x-roles'?: Role[]; 'x-scope'?: string; summary?: string; responses?: Record<string, unknown> };
-/** Routes anyone may call: probes, metrics (scraped from the private network) and the docs themselves. */
-const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics']);
+/**
+ * Routes anyone may call: probes, metrics (scraped from the private network), the docs
+ * themselves, logging in and out, and a notification's signed acknowledge link (the link is the proof).
+ */
+const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics', 'POST /api/v1/session', 'DELETE /api/v1/session', 'GET /api/v1/alerts/{id}/link', 'POST /api/v1/alerts/{id}/link-ack']);
 
 /** Every route fastify serves, from its route tree (HEAD and the docs UI left out). */
 function servedRoutes(tree: string): string[] {

@@ -90,10 +90,33 @@ const RECIPES: Record<string, Recipe> = {
   'POST /api/v1/service-accounts/{id}/disable': { scope: 'global', call: async () => ({ url: `${V1}/service-accounts/${await fresh.account()}/disable` }) },
   'POST /api/v1/service-accounts/{id}/enable': { scope: 'global', call: async () => ({ url: `${V1}/service-accounts/${await fresh.account()}/enable` }) },
   'DELETE /api/v1/service-accounts/{id}': { scope: 'global', call: async () => ({ url: `${V1}/service-accounts/${await fresh.account()}` }) },
+
+  'GET /api/v1/alerts/{id}/link': { scope: 'public', call: (d, s) => ({ url: linkOf(s.alert(d)).replace('/ack/', `${V1}/alerts/`).replace('?', '/link?') }) },
+  'POST /api/v1/alerts/{id}/link-ack': { scope: 'public', call: (d, s) => { const u = new URL(linkOf(s.alert(d))); return { url: `${V1}/alerts/${u.pathname.split('/').at(-1)}/link-ack`, body: { ...Object.fromEntries(u.searchParams), note: 'on my way' } }; } },
+  'POST /api/v1/session': { scope: 'public', call: async () => ({ url: `${V1}/session`, body: { name: await fresh.user('technician'), password: PASSWORD } }) },
+  'DELETE /api/v1/session': { scope: 'public', call: () => ({ url: `${V1}/session` }) },
+  'GET /api/v1/session': { scope: 'global', call: () => ({ url: `${V1}/session` }) },
+  'POST /api/v1/users': { scope: 'global', call: () => ({ url: `${V1}/users`, body: { name: `u-${next()}`, role: 'technician', password: PASSWORD } }) },
+  'GET /api/v1/users': { scope: 'global', call: () => ({ url: `${V1}/users` }) },
+  // A person changes their own password: the caller's token carries the same name as a user.
+  'POST /api/v1/users/{name}/password': { scope: 'global', call: async (_d, _s, caller) => {
+    const name = caller.replace('@', '-'); // the caller's token name
+    await t.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name, role: 'viewer', password: PASSWORD } });
+    await t.app.api.inject({ method: 'POST', url: `${V1}/users/${name}/password`, headers: admin, payload: { newPassword: PASSWORD } });
+    return { url: `${V1}/users/${name}/password`, body: { currentPassword: PASSWORD, newPassword: `${PASSWORD}-new` } };
+  } },
 };
+const PASSWORD = 'correct horse battery';
+const linkOf = (alertId: number): string => t.app.people.ackLink(alertId, 'team-test');
 
 /** Things outside any district, made fresh for each call that uses one up. */
 const fresh = {
+  /** A fresh user with PASSWORD. */
+  user: async (role: Role): Promise<string> => {
+    const name = `u-${next()}`;
+    await t.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name, role, password: PASSWORD } });
+    return name;
+  },
   token: async (): Promise<string> => {
     const res = await t.app.api.inject({ method: 'POST', url: `${V1}/tokens`, headers: admin, payload: { name: `t-${next()}`, role: 'viewer' } });
     return (res.json() as { token: { id: string } }).token.id;
@@ -129,7 +152,7 @@ describe('route × role × district, against the intended policy', () => {
     await ready();
     for (const role of ROLES) {
       for (const confined of role === 'admin' ? [false] : [false, true]) {
-        const res = await t.app.api.inject({ method: 'POST', url: `${V1}/tokens`, headers: admin, payload: { name: `${role}${confined ? ' north' : ''}`, role, ...(confined ? { districts: ['north'] } : {}) } });
+        const res = await t.app.api.inject({ method: 'POST', url: `${V1}/tokens`, headers: admin, payload: { name: `${role}${confined ? '-north' : ''}`, role, ...(confined ? { districts: ['north'] } : {}) } });
         callers.push({ label: `${role}${confined ? '@north' : ''}`, role, confined, token: (res.json() as { secret: string }).secret });
       }
     }

@@ -25,6 +25,11 @@ describe('message text', () => {
     expect(text).toContain('共发生 3 次，最近一次：pavilion pav-7: impact (2.5° change, 3 g shock)');
   });
 
+  it('carries the signed link of each alert for this message\'s recipient when given one', () => {
+    const m = renderMessage([{ alert: alertOf(12), reason: 'firing', place: {} }], { ...options, ackLink: (id) => `https://gs.example.cn/ack/${id}?r=team-1&x=1&s=sig` });
+    expect(toMarkdown(m)).toContain('(https://gs.example.cn/ack/12?r=team-1&x=1&s=sig)');
+  });
+
   it('shows ids where names are unknown and summarises a storm', () => {
     const entries = Array.from({ length: 20 }, (_, i) => ({ alert: alertOf(i + 1, { kind: 'device_offline', subject: `soil-${i + 1}` }), reason: 'firing' as const, place: {} }));
     const m = renderMessage(entries, { ...options, maxEntries: 15 });
