@@ -33,6 +33,7 @@ import type { UserStore } from '../registry/users.ts';
 import { principalOf } from '../registry/users.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { ackLinkRoutes } from './routes/ack-link.ts';
+import { photoRoutes } from './routes/photos.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -64,6 +65,8 @@ export interface ApiDeps {
   publicUrl?: () => string;
   /** The key signed acknowledge links are checked with (lib/signed-link.ts); link routes absent when not given. */
   linkKey?: Buffer;
+  /** Where work-order photos are kept ({dataDir}/photos); upload routes absent when not given. */
+  photoDir?: string;
 }
 
 const STATUS_BY_CODE: Record<string, number> = { conflict: 409, not_found: 404, bad_request: 400, forbidden: 403 };
@@ -127,6 +130,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await typed.register(workOrderRoutes, { prefix: '/api/v1', workOrders: h.workOrders });
     await typed.register(facilityRoutes, { prefix: '/api/v1', baselines: h.baselines, monitor: h.monitor, thresholds: h.facilityThresholds });
     await typed.register(scorecardRoutes, { prefix: '/api/v1', build: h.scorecard });
+    if (deps.photoDir) await typed.register(photoRoutes, { prefix: '/api/v1', workOrders: h.workOrders, dir: deps.photoDir });
     if (deps.linkKey) await typed.register(ackLinkRoutes, { prefix: '/api/v1', alerts: h.alerts, key: deps.linkKey, now: deps.now });
   }
   if (deps.irrigation) await typed.register(zoneRoutes, { prefix: '/api/v1', irrigation: deps.irrigation });

@@ -43,6 +43,8 @@ export const POLICY = {
   'work-order.resolve': { roles: FIELD, routes: [wo('resolve')], why: 'the technician records the fix; an operator may enter it for them' },
   'work-order.verify': { roles: OPERATORS, routes: [wo('verify')], why: '销号: someone other than the resolver signs it off (admin may override, recorded)' },
   'work-order.reject': { roles: OPERATORS, routes: [wo('reject')], why: 'the other outcome of verification' },
+  'work-order.photo': { roles: FIELD, routes: ['POST /api/v1/work-orders/{id}/photos'], why: 'the technician photographs the fix from the phone' },
+  'work-order.photo-read': { roles: STAFF_READERS, routes: ['GET /api/v1/work-orders/{id}/photos/{file}'], why: 'whoever may read the work order' },
   'work-order.comment': { roles: FIELD, routes: ['POST /api/v1/alerts/{id}/comments'], why: 'a work order\'s discussion is its alert\'s comments' },
   // Alerts.
   'alert.read': { roles: STAFF_READERS, routes: ['GET /api/v1/alerts', 'GET /api/v1/alerts/{id}'] },

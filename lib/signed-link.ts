@@ -26,8 +26,8 @@ export function checkAckLink(key: Buffer, fields: AckLinkFields, signature: stri
   return fields.expiresAtS * 1000 <= nowMs ? 'expired' : 'ok';
 }
 
-/** `{base}/ack/{alertId}?r=…&x=…&s=…`: the page that shows the alert and acknowledges it with one tap. */
+/** `{base}/app/ack/{alertId}?r=…&x=…&s=…`: the page that shows the alert and acknowledges it with one tap. */
 export function ackLinkUrl(base: string, fields: AckLinkFields, signature: string): string {
   const q = new URLSearchParams({ r: fields.recipient, x: String(fields.expiresAtS), s: signature });
-  return `${base.replace(/\/+$/, '')}/ack/${fields.alertId}?${q.toString()}`;
+  return `${base.replace(/\/+$/, '')}/app/ack/${fields.alertId}?${q.toString()}`;
 }

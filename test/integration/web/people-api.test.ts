@@ -79,6 +79,26 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     expect(codes.at(-1)).toBe(429);
   });
 
+  it('keeps work-order photos only when they are images within the size limit, and serves them to readers only', async () => {
+    const wo = t.app.health.workOrders.forAlert(alert())!;
+    const upload = (bytes: Buffer, type = 'image/jpeg', headers: Record<string, string> = admin) => {
+      const boundary = 'b0undary';
+      const payload = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="p.jpg"\r\nContent-Type: ${type}\r\n\r\n`), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+      return t.app.api.inject({ method: 'POST', url: `${V1}/work-orders/${wo.id}/photos`, headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` }, payload });
+    };
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(1000, 1)]);
+    expect((await upload(Buffer.from('<script>alert(1)</script>'), 'image/jpeg')).statusCode).toBe(400);
+    expect((await upload(Buffer.concat([jpeg, Buffer.alloc(11 * 1024 * 1024)]))).statusCode).toBe(413);
+    const ok = await upload(jpeg);
+    expect(ok.statusCode, ok.body).toBe(201);
+    const { url } = ok.json() as { url: string };
+    const got = await t.app.api.inject({ url, headers: admin });
+    expect(got.headers['content-type']).toBe('image/jpeg');
+    expect(got.rawPayload.equals(jpeg)).toBe(true);
+    expect((await t.app.api.inject({ url })).statusCode).toBe(401);
+    expect([400, 404]).toContain((await t.app.api.inject({ url: url.replace(/[a-f0-9]{24}\.jpg/, '..%2F..%2Flink-key'), headers: admin })).statusCode);
+  });
+
   describe('the signed acknowledge link', () => {
     const key = () => Buffer.from(readFileSync(join(t.dataDir, 'link-key'), 'utf8').trim(), 'hex');
     const proofOf = (url: string) => Object.fromEntries(new URL(url).searchParams) as { r: string; x: string; s: string };
@@ -87,7 +107,7 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     it('lives on the public URL derived from the bound port and names the alert and its recipient', () => {
       const url = new URL(t.app.people.ackLink(42, 'team-north'));
       expect(url.origin).toBe(`http://127.0.0.1:${t.app.httpPort}`);
-      expect(url.pathname).toBe('/ack/42');
+      expect(url.pathname).toBe('/app/ack/42');
       expect(url.searchParams.get('r')).toBe('team-north');
       expect(Number(url.searchParams.get('x')) * 1000).toBeGreaterThan(Date.now() + 2 * 24 * 3_600_000);
     });
