@@ -9,7 +9,7 @@ type Operation = { 'x-roles'?: Role[]; 'x-scope'?: string; summary?: string; res
  */
 const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics', 'POST /api/v1/session', 'DELETE /api/v1/session', 'GET /api/v1/alerts/{id}/link', 'POST /api/v1/alerts/{id}/link-ack']);
 
-/** Every route fastify serves, from its route tree (HEAD and the docs UI left out). */
+/** Every route fastify serves, from its route tree (HEAD, the docs UI and the web pages left out). */
 function servedRoutes(tree: string): string[] {
   const stack: string[] = [];
   const routes: string[] = [];
@@ -20,7 +20,8 @@ function servedRoutes(tree: string): string[] {
     stack.push(match[2] as string);
     const path = stack.join('').replace(/:(\w+)/g, '{$1}');
     for (const method of (match[3] ?? '').split(', ').filter((m) => m && m !== 'HEAD')) {
-      if (!path.startsWith('/docs')) routes.push(`${method} ${path}`);
+      // The docs UI and the people's HTML pages (web/pages.ts: `/`, `/app/…`) are not API operations.
+      if (!path.startsWith('/docs') && path !== '/' && !path.startsWith('/app')) routes.push(`${method} ${path}`);
     }
   }
   return routes.sort();
