@@ -47,6 +47,8 @@ export const DEFAULT_REOPEN_WITHIN_MS: Readonly<Record<AlertKind, number>> = {
   valve_no_ack: HOUR,
   valve_no_effect: HOUR,
   watering_needed: 15 * MIN,
+  // People resolve reports, and a report a person resolved never reopens (canReopen).
+  resident_report: HOUR,
 };
 
 /** The full per-kind table in ms: the defaults, with the configured seconds (notify config `reopenWithinS`) over them. */

@@ -34,6 +34,8 @@ import { principalOf } from '../registry/users.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { ackLinkRoutes } from './routes/ack-link.ts';
 import { photoRoutes } from './routes/photos.ts';
+import { reportRoutes } from './routes/reports.ts';
+import type { Db } from '../registry/db.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -67,6 +69,8 @@ export interface ApiDeps {
   linkKey?: Buffer;
   /** Where work-order photos are kept ({dataDir}/photos); upload routes absent when not given. */
   photoDir?: string;
+  /** Residents' reports (the registry's database for communities and places); routes absent when not given. */
+  reports?: { db: Db; limits: BucketLimits };
 }
 
 const STATUS_BY_CODE: Record<string, number> = { conflict: 409, not_found: 404, bad_request: 400, forbidden: 403 };
@@ -131,6 +135,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await typed.register(facilityRoutes, { prefix: '/api/v1', baselines: h.baselines, monitor: h.monitor, thresholds: h.facilityThresholds });
     await typed.register(scorecardRoutes, { prefix: '/api/v1', build: h.scorecard });
     if (deps.photoDir) await typed.register(photoRoutes, { prefix: '/api/v1', workOrders: h.workOrders, dir: deps.photoDir });
+    if (deps.reports && deps.linkKey && deps.photoDir) {
+      await typed.register(reportRoutes, { prefix: '/api/v1', db: deps.reports.db, alerts: h.alerts, workOrders: h.workOrders, key: deps.linkKey, photoDir: deps.photoDir, limits: deps.reports.limits, now: deps.now });
+    }
     if (deps.linkKey) await typed.register(ackLinkRoutes, { prefix: '/api/v1', alerts: h.alerts, key: deps.linkKey, now: deps.now });
   }
   if (deps.irrigation) await typed.register(zoneRoutes, { prefix: '/api/v1', irrigation: deps.irrigation });

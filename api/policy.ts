@@ -85,6 +85,9 @@ export const POLICY = {
   'user.change-password': { roles: STAFF_READERS, routes: ['POST /api/v1/users/{name}/password'], why: 'each person their own (with the current password); an admin resets anyone\'s' },
   'session.read': { roles: ALL, routes: ['GET /api/v1/session'], why: 'who am I' },
   'session.login': { roles: [], routes: ['POST /api/v1/session', 'DELETE /api/v1/session'], why: 'public: logging in and out needs no token; failed logins are rate-limited per address' },
+  // Residents (the city's 居民监督渠道): no login, rate-limited per address.
+  'report.create': { roles: [], routes: ['POST /api/v1/communities/{id}/reports'], why: 'public: a resident reports from the community\'s page; it lands in the team\'s ledger' },
+  'report.read': { roles: [], routes: ['GET /api/v1/reports/{reference}'], why: 'public: the reference is the proof; only the state is shown' },
   // Probes and metrics: no token (scraped and probed from the private network).
   'probe.read': { roles: [], routes: ['GET /healthz', 'GET /readyz', 'GET /metrics'], why: 'public: no token needed' },
 } as const satisfies Record<string, PolicyRow>;
@@ -92,4 +95,4 @@ export const POLICY = {
 export type PolicyAction = keyof typeof POLICY;
 
 /** Routes anyone may call without a token or session. */
-export const PUBLIC_ROUTES: readonly string[] = [...POLICY['probe.read'].routes, ...POLICY['session.login'].routes, ...POLICY['alert.acknowledge-by-link'].routes];
+export const PUBLIC_ROUTES: readonly string[] = [...POLICY['probe.read'].routes, ...POLICY['session.login'].routes, ...POLICY['alert.acknowledge-by-link'].routes, ...POLICY['report.create'].routes, ...POLICY['report.read'].routes];

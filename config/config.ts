@@ -109,6 +109,8 @@ export const Config = z.strictObject({
   /** Failed API authentications per client IP: a burst, then this many more per minute; past it 429. */
   apiAuthFailureBurst: positiveInt(100_000).default(10),
   apiAuthFailuresPerMin: positiveInt(100_000).default(10),
+  /** Residents' reports accepted per address per hour (a burst of as many, then a slow refill). */
+  residentReportsPerHour: positiveInt(100_000).default(10),
   /** A weather service in Open-Meteo's forecast API shape (weather/README.md); the feed is off when unset. */
   weatherUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://api.open-meteo.com/v1/forecast' }).optional(),
   /** Seconds between polls. Open-Meteo's models refresh hourly at best. */
@@ -172,6 +174,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   threadpoolSize: 'GS_THREADPOOL_SIZE',
   apiAuthFailureBurst: 'GS_API_AUTH_FAILURE_BURST',
   apiAuthFailuresPerMin: 'GS_API_AUTH_FAILURES_PER_MIN',
+  residentReportsPerHour: 'GS_RESIDENT_REPORTS_PER_HOUR',
   weatherUrl: 'GS_WEATHER_URL',
   weatherPollIntervalS: 'GS_WEATHER_POLL_INTERVAL_S',
   weatherMaxAgeH: 'GS_WEATHER_MAX_AGE_H',

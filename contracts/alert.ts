@@ -17,6 +17,7 @@ export const ALERT_KINDS = [
   'valve_no_ack', // command not acknowledged after retries
   'valve_no_effect', // watered but moisture/flow did not rise
   'watering_needed', // manual zone: the crew should water
+  'resident_report', // a resident's report from the community's public page (damage, green space dug up or occupied, watering)
 ] as const;
 export const AlertKind = z.enum(ALERT_KINDS);
 export type AlertKind = z.infer<typeof AlertKind>;

@@ -26,6 +26,23 @@ export function checkAckLink(key: Buffer, fields: AckLinkFields, signature: stri
   return fields.expiresAtS * 1000 <= nowMs ? 'expired' : 'ok';
 }
 
+/**
+ * A resident's reference for a report: the alert id and a short signature, so a reference
+ * cannot be guessed from another (a resident sees only the state of their own report).
+ */
+export function reportReference(key: Buffer, alertId: number): string {
+  return `${alertId}-${createHmac('sha256', key).update(`gs-report-v1\n${alertId}`).digest('base64url').slice(0, 12)}`;
+}
+
+/** The alert id of a genuine reference; undefined for anything else. */
+export function checkReportReference(key: Buffer, reference: string): number | undefined {
+  const id = Number(reference.split('-')[0]);
+  if (!Number.isSafeInteger(id) || id <= 0) return undefined;
+  const expected = Buffer.from(reportReference(key, id));
+  const given = Buffer.from(reference);
+  return given.length === expected.length && timingSafeEqual(given, expected) ? id : undefined;
+}
+
 /** `{base}/app/ack/{alertId}?r=…&x=…&s=…`: the page that shows the alert and acknowledges it with one tap. */
 export function ackLinkUrl(base: string, fields: AckLinkFields, signature: string): string {
   const q = new URLSearchParams({ r: fields.recipient, x: String(fields.expiresAtS), s: signature });

@@ -41,6 +41,7 @@ document.addEventListener('submit', async (event) => {
   if (!form.dataset.api) return;
   event.preventDefault();
   const [method, url] = form.dataset.api.split(' ');
+  if (form.dataset.report !== undefined) return sendReport(form, url);
   const error = form.querySelector('.error');
   const button = form.querySelector('button[type=submit]');
   if (button) button.disabled = true;
@@ -68,6 +69,21 @@ document.addEventListener('submit', async (event) => {
     if (button) button.disabled = false;
   }
 });
+async function sendReport(form, url) {
+  const error = form.querySelector('.error');
+  const button = form.querySelector('button[type=submit]');
+  button.disabled = true;
+  const data = new FormData(form);
+  for (const [key, value] of [...data]) if (value === '' || (typeof value !== 'string' && value.size === 0)) data.delete(key);
+  const res = await fetch(url, { method: 'POST', body: data });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) { error.textContent = body.message || res.status; button.disabled = false; return; }
+  form.hidden = true;
+  const thanks = document.querySelector('[data-thanks]');
+  thanks.querySelector('[data-reference]').textContent = body.reference;
+  thanks.querySelector('[data-state-link]').href = '/app/report-state/' + encodeURIComponent(body.reference);
+  thanks.hidden = false;
+}
 document.querySelector('[data-logout]')?.addEventListener('click', async () => {
   await fetch('/api/v1/session', { method: 'DELETE', credentials: 'same-origin' });
   location.href = '/app/login';

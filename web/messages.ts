@@ -10,6 +10,10 @@ const zh = {
   states: { open: '待派单', assigned: '已派单', accepted: '处理中', resolved: '待验收', closed: '已销号', cancelled: '已取消', firing: '告警中', acknowledged: '已确认' } as Record<string, string>,
   severities: { critical: '严重', warning: '警告', info: '提示' } as Record<string, string>,
   separation: '整改人不能验收自己的整改（整改销号）', changePassword: '修改密码', language: 'English',
+  report: '居民反映问题', reportIntro: '发现设施损坏、绿地被挖或种菜、浇水异常？请告诉我们，养护队会处理。无需登录。', category: '问题类型', where: '具体位置（可选）',
+  whatHappened: '情况说明', submitReport: '提交', reportThanks: '已收到，谢谢！请记下您的查询编号：', checkState: '查询处理进度',
+  categories: { facility_damaged: '设施损坏', green_space_destroyed: '绿地被挖/种菜/占用', watering_problem: '浇水问题', other: '其他' } as Record<string, string>,
+  reportStates: { received: '已受理', in_progress: '处理中', fixed: '已整改，待验收', closed: '已办结' } as Record<string, string>,
 };
 export type Messages = typeof zh;
 const en: Messages = {
@@ -23,6 +27,10 @@ const en: Messages = {
   states: { open: 'open', assigned: 'assigned', accepted: 'in progress', resolved: 'awaiting verification', closed: 'closed', cancelled: 'cancelled', firing: 'firing', acknowledged: 'acknowledged' },
   severities: { critical: 'critical', warning: 'warning', info: 'info' },
   separation: 'Whoever recorded the fix cannot verify it (整改销号)', changePassword: 'Change password', language: '中文',
+  report: 'Report a problem', reportIntro: 'A damaged facility, green space dug up or planted with vegetables, a watering problem? Tell the care team. No login needed.', category: 'What', where: 'Where exactly (optional)',
+  whatHappened: 'What happened', submitReport: 'Send', reportThanks: 'Received, thank you. Keep your reference:', checkState: 'Check its progress',
+  categories: { facility_damaged: 'Facility damaged', green_space_destroyed: 'Green space dug up / planted / occupied', watering_problem: 'Watering problem', other: 'Other' },
+  reportStates: { received: 'received', in_progress: 'in progress', fixed: 'fixed, awaiting verification', closed: 'closed' },
 };
 export const MESSAGES = { zh, en } as const;
 export type Lang = keyof typeof MESSAGES;

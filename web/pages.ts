@@ -142,6 +142,33 @@ export function registerPages(app: FastifyInstance, deps: PageDeps): void {
     return html(reply, page(s.frame, `${m.workOrder} #${wo.id}`, body));
   });
 
+  // A community's public report page (the QR code on its notice board points here): no login.
+  get(`${PAGE_PREFIX}/report/:community`, async (request, reply) => {
+    const f = frameOf(request);
+    const id = (request.params as { community: string }).community;
+    const c = place.community(id);
+    if (!c) return html(reply.code(404), page(f, f.m.report, '<p class="card">404</p>'));
+    const places = place.placesOf(id).map((p) => `<option value="${esc(p.id)}">${esc(p.name)}</option>`).join('');
+    const categories = Object.entries(f.m.categories).map(([k, v]) => `<option value="${k}">${esc(v)}</option>`).join('');
+    return html(reply, page(f, `${f.m.report} · ${c.name}`, `<p>${esc(f.m.reportIntro)}</p>
+      <form class="card" data-api="POST /api/v1/communities/${esc(id)}/reports" data-report>
+        <label for="category">${esc(f.m.category)}</label><select id="category" name="category">${categories}</select>
+        <label for="place">${esc(f.m.where)}</label><select id="place" name="place"><option value=""></option>${places}</select>
+        <label for="text">${esc(f.m.whatHappened)}</label><textarea id="text" name="text" required maxlength="1000" rows="4"></textarea>
+        <label for="photo">${esc(f.m.photo)}</label><input id="photo" name="photo" type="file" accept="image/jpeg,image/png,image/webp" capture="environment">
+        <p class="error"></p><button class="act" type="submit">${esc(f.m.submitReport)}</button></form>
+      <p class="ok" data-thanks hidden>${esc(f.m.reportThanks)} <strong data-reference></strong> · <a data-state-link href="#">${esc(f.m.checkState)}</a></p>`));
+  });
+
+  get(`${PAGE_PREFIX}/report-state/:reference`, async (request, reply) => {
+    const f = frameOf(request);
+    const reference = (request.params as { reference: string }).reference;
+    const res = await app.inject({ url: `/api/v1/reports/${encodeURIComponent(reference)}` });
+    if (res.statusCode !== 200) return html(reply.code(404), page(f, f.m.report, '<p class="card">404</p>'));
+    const r = res.json() as { state: string; receivedAt: number; category: string };
+    return html(reply, page(f, `${f.m.report} ${reference}`, `<div class="card"><p><strong>${esc(f.m.reportStates[r.state] ?? r.state)}</strong></p><p class="meta">${esc(f.m.categories[r.category] ?? r.category)} · ${esc(time(r.receivedAt))}</p></div>`));
+  });
+
   // The one-tap page of a notification's link: no login; the API checks the signature.
   get(`${PAGE_PREFIX}/ack/:id`, async (request, reply) => {
     const f = frameOf(request);
@@ -165,7 +192,11 @@ function createPlaces(db: Db) {
   const community = db.prepare('SELECT name FROM communities WHERE id = ?');
   const facility = db.prepare('SELECT name, lat, lon FROM facilities WHERE id = ?');
   const zone = db.prepare('SELECT name FROM zones WHERE id = ?');
+  const communityById = db.prepare('SELECT id, name FROM communities WHERE id = ?');
+  const places = db.prepare('SELECT id, name FROM facilities WHERE community_id = @c UNION ALL SELECT id, name FROM zones WHERE community_id = @c ORDER BY name');
   return {
+    community: (id: string) => communityById.get(id) as { id: string; name: string } | undefined,
+    placesOf: (id: string) => places.all({ c: id }) as Array<{ id: string; name: string }>,
     of(wo: WorkOrder): { community: string; subject: string; lat: number | null; lon: number | null } {
       const c = wo.communityId ? (community.get(wo.communityId) as { name: string } | undefined) : undefined;
       const f = facility.get(wo.subject) as { name: string; lat: number | null; lon: number | null } | undefined;

@@ -18,6 +18,8 @@ const SIGNATURES: Array<{ ext: string; type: string; test: (b: Buffer) => boolea
   { ext: 'png', type: 'image/png', test: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
   { ext: 'webp', type: 'image/webp', test: (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP' },
 ];
+/** The photo's kind from its bytes, or undefined when it is none we keep. */
+export const photoKind = (bytes: Buffer) => SIGNATURES.find((s) => s.test(bytes));
 const TYPE_BY_EXT = new Map(SIGNATURES.map((s) => [s.ext, s.type]));
 const FILE = /^[a-f0-9]{24}\.(jpg|png|webp)$/;
 

@@ -5,9 +5,10 @@ import { ROLES, type Role } from '../../../contracts/access.ts';
 type Operation = { 'x-roles'?: Role[]; 'x-scope'?: string; summary?: string; responses?: Record<string, unknown> };
 /**
  * Routes anyone may call: probes, metrics (scraped from the private network), the docs
- * themselves, logging in and out, and a notification's signed acknowledge link (the link is the proof).
+ * themselves, logging in and out, a notification's signed acknowledge link (the link is the proof), and residents' reports.
  */
-const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics', 'POST /api/v1/session', 'DELETE /api/v1/session', 'GET /api/v1/alerts/{id}/link', 'POST /api/v1/alerts/{id}/link-ack']);
+const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics', 'POST /api/v1/session', 'DELETE /api/v1/session', 'GET /api/v1/alerts/{id}/link', 'POST /api/v1/alerts/{id}/link-ack',
+  'POST /api/v1/communities/{id}/reports', 'GET /api/v1/reports/{reference}']);
 
 /** Every route fastify serves, from its route tree (HEAD, the docs UI and the web pages left out). */
 function servedRoutes(tree: string): string[] {

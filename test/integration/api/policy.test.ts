@@ -99,6 +99,11 @@ const RECIPES: Record<string, Recipe> = {
     const res = await t.app.api.inject({ method: 'POST', url: `${V1}/work-orders/${id}/photos`, headers: { ...admin, ...photoUpload().headers }, payload: photoUpload().body });
     return { url: (res.json() as { url: string }).url };
   } },
+  'POST /api/v1/communities/{id}/reports': { scope: 'public', call: (d) => ({ url: `${V1}/communities/${d}-c1/reports`, body: { category: 'green_space_destroyed', text: `vegetables planted ${next()}` } }) },
+  'GET /api/v1/reports/{reference}': { scope: 'public', call: async (d) => {
+    const res = await t.app.api.inject({ method: 'POST', url: `${V1}/communities/${d}-c1/reports`, payload: { category: 'other', text: 'bench broken' } });
+    return { url: `${V1}/reports/${(res.json() as { reference: string }).reference}` };
+  } },
   'POST /api/v1/session': { scope: 'public', call: async () => ({ url: `${V1}/session`, body: { name: await fresh.user('technician'), password: PASSWORD } }) },
   'DELETE /api/v1/session': { scope: 'public', call: () => ({ url: `${V1}/session` }) },
   'GET /api/v1/session': { scope: 'global', call: () => ({ url: `${V1}/session` }) },
@@ -150,7 +155,7 @@ let seed: Seeder;
 let started: Promise<void> | undefined;
 /** One app and one seeded city for the whole file. */
 const ready = () => (started ??= (async () => {
-  t = await startTestApp();
+  t = await startTestApp({ residentReportsPerHour: 10_000 }); // the matrix reports as every caller from one address
   seed = await seedTwoDistricts(t);
 })());
 afterAll(async () => t?.stop());

@@ -153,6 +153,34 @@ describe('the people\'s pages in a real browser', () => {
     await context.close();
   }, 60_000);
 
+  it('takes a resident\'s report from the community\'s page into the team\'s ledger, once per place and problem', async () => {
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    const report = async (text: string) => {
+      await page.goto(`${base}/app/report/xingfu`);
+      await page.selectOption('#category', 'green_space_destroyed');
+      await page.selectOption('#place', 'pav-7');
+      await page.fill('#text', text);
+      await page.setInputFiles('#photo', { name: 'veg.png', mimeType: 'image/png', buffer: PNG });
+      await page.click('button[type=submit]');
+      await page.waitForSelector('[data-thanks]:not([hidden])');
+      return page.textContent('[data-reference]');
+    };
+    const first = await report('凉亭旁的草坪被挖开种了菜');
+    await shoot(page, '08-resident-report');
+    const second = await report('又种了一片');
+    expect(first).toMatch(/^\d+-[\w-]{12}$/);
+    expect(second).toBe(first); // the same place and problem, still open: one ledger entry
+    const orders = (await api('GET', `${V1}/work-orders?community=xingfu`)).json() as Array<{ alertKind: string; title: string; alertId: number }>;
+    const entries = orders.filter((o) => o.alertKind === 'resident_report');
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.title).toContain('凉亭旁的草坪被挖开种了菜');
+    expect(t.app.health.alerts.get(entries[0]!.alertId)!.details).toMatchObject({ occurrences: 2, category: 'green_space_destroyed', place: 'pav-7', photo: expect.stringMatching(/^reports\//) });
+    await page.click('[data-state-link]');
+    await expect.poll(() => page.textContent('main')).toContain('已受理');
+    await context.close();
+  }, 60_000);
+
   it('reads in English when asked', async () => {
     const context = await browser.newContext({ ...PHONE, locale: 'en-US' });
     const page = await context.newPage();

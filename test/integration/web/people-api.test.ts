@@ -19,7 +19,7 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
   };
 
   beforeAll(async () => {
-    t = await startTestApp({ apiAuthFailureBurst: 4, apiAuthFailuresPerMin: 1 });
+    t = await startTestApp({ apiAuthFailureBurst: 4, apiAuthFailuresPerMin: 1, residentReportsPerHour: 3 });
     for (const [name, role] of [['wang', 'technician'], ['zhou', 'viewer'], ['li', 'technician']] as const) {
       expect((await t.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name, role, password: PASSWORD } })).statusCode).toBe(201);
     }
@@ -97,6 +97,22 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     expect(got.rawPayload.equals(jpeg)).toBe(true);
     expect((await t.app.api.inject({ url })).statusCode).toBe(401);
     expect([400, 404]).toContain((await t.app.api.inject({ url: url.replace(/[a-f0-9]{24}\.jpg/, '..%2F..%2Flink-key'), headers: admin })).statusCode);
+  });
+
+  it('takes residents\' reports without a login, refuses junk, limits each address, and shows only the state by reference', async () => {
+    await t.register({ id: 'soil-r', kind: 'soil', place: { district: 'd-1', community: 'c-r', zone: 'z-r' } });
+    const report = (body: object, community = 'c-r') => t.app.api.inject({ method: 'POST', url: `${V1}/communities/${community}/reports`, payload: body });
+    expect((await report({ category: 'other', text: 'x'.repeat(1001) })).statusCode).toBe(400);
+    expect((await report({ category: 'other', text: 'fence down' }, 'nowhere')).statusCode).toBe(404);
+    const ok = await report({ category: 'watering_problem', text: '喷头一直在漏水', place: 'z-r' });
+    expect(ok.statusCode, ok.body).toBe(201);
+    const { reference } = ok.json() as { reference: string };
+    expect((await report({ category: 'other', text: 'one too many' })).statusCode).toBe(429);
+    expect((await t.app.api.inject({ url: `${V1}/reports/${reference}` })).json()).toEqual({ reference, state: 'received', receivedAt: expect.any(Number), category: 'watering_problem' });
+    const [id] = reference.split('-');
+    expect((await t.app.api.inject({ url: `${V1}/reports/${id}-AAAAAAAAAAAA` })).statusCode).toBe(404);
+    const wo = t.app.health.workOrders.forAlert(Number(id))!;
+    expect(wo).toMatchObject({ communityId: 'c-r', state: 'open', alertKind: 'resident_report' });
   });
 
   describe('the signed acknowledge link', () => {
