@@ -189,6 +189,8 @@ program.command('restore')
     } finally {
       lock.release();
     }
+  });
+
 const user = program.command('user').description('people who log in to the web pages (machines use API tokens)');
 user.command('create')
   .description('create a user; the password is read from GS_USER_PASSWORD or the first line of stdin, never from the command line')
@@ -217,7 +219,7 @@ user.command('create')
         release();
       }
     }
-    out(`user ${name} (${opts.role}) created; they log in at the server's /login\n`);
+    out(`user ${name} (${opts.role}) created; they log in at the server's /app/login\n`);
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => fail(`greenspace: ${(error as Error).message}`));

@@ -1,5 +1,8 @@
 import type { Lang, Messages } from './messages.ts';
 
+/** Every page path: none is in the OpenAPI document (they are HTML over the API, not API). */
+export const PAGE_PREFIX = '/app';
+
 /** Escape text for HTML content and attribute values. */
 export const esc = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

@@ -26,8 +26,8 @@ export function startPeople(deps: { db: Db; clock: Clock; logger: Logger; dataDi
     linkKey,
     publicUrl,
     /** Called once the API listens: a derived base URL follows the port actually bound (port 0 in tests). */
-    bindPort(port: number, host: string): void {
-      if (!deps.publicUrl) base = `http://${host}:${port}`;
+    bindUrl(url: string): void {
+      if (!deps.publicUrl) base = url;
     },
     /** A signed one-tap acknowledge link for an alert and a recipient (a team id, or `{team}:supervisor`). */
     ackLink(alertId: number, recipient: string): string {
