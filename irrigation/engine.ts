@@ -154,12 +154,8 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     },
     /** The zone's state as held, without evaluating anything (a feed reading it must not recurse into status). */
     stateOf: (zoneId: string) => states.get(zoneId),
-    /** Each effective setting of a zone with where it comes from (default, deployment, plant type, inventory, override). */
-    effectiveSettings(zoneId: string) {
-      const zone = zones.get(zoneId);
-      if (!zone) return undefined;
-      return explainSettings({ zone, deployment: deps.settings ?? {}, override: store.getOverride(zoneId) });
-    },
+    /** Each effective setting of a zone with its source (default, deployment, plant type, inventory, override). */
+    effectiveSettings: (zoneId: string) => { const zone = zones.get(zoneId); return zone && explainSettings({ zone, deployment: deps.settings ?? {}, override: store.getOverride(zoneId) }); },
     now: (): number => clock.now(),
     /** The deployment's time zone (windows and the node-cron tick use it). */
     timezone: base.timezone,
