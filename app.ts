@@ -16,6 +16,7 @@ import { startIngestFeature } from './app/ingest.ts';
 import { openMqtt, startBroker } from './app/mqtt.ts';
 import { startIrrigationFeature, startWeatherFeature } from './app/irrigation.ts';
 import { startApiFeature } from './app/api.ts';
+import { startPeopleFeature } from './app/people.ts';
 
 export type { AppOptions } from './app/context.ts';
 export type App = Awaited<ReturnType<typeof startApp>>;
@@ -46,7 +47,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const influxdb = await start('influxdb', () => startInfluxdb(ctx, store.dataDir));
   const log = await start('durable-log', () => startDurableLogFeature(ctx, { dataDir: store.dataDir, influxUrl: influxdb.url, deadLetters: store.deadLetters }));
   const append = (lines: string[]) => log.durableLog.append(lines);
-  const { notifications } = await start('notifications', () => startNotifications(ctx, store));
+  const people = await start('people', () => startPeopleFeature(ctx, store));
+  const { notifications } = await start('notifications', () => startNotifications(ctx, { ...store, ackLink: people.people.ackLink }));
   const { health } = await start('health', () => startHealthFeature(ctx, { ...store, influx: influxdb.influx, append, notifications }));
   const intake = await start('ingest', () => startIngestFeature(ctx, { ...store, log }));
   const { broker } = await start('broker', () => startBroker(ctx, { ...store, ingest: intake.ingest }));
@@ -56,7 +58,9 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     ...store, broker, health, irrigation: irrigation.engine,
     readiness: { influxdb: () => influxdb.influx.ping(), broker: () => broker.isListening(), durableLog: () => log.durableLog.readiness() },
     notifications: { outbox: notifications.outbox, silences: notifications.silences, clock: ctx.clock },
+    ...people.apiDeps, beforeListen: (api) => people.pages(api, health),
   }));
+  people.people.bindUrl(http.url);
   await start('mqtt', () => openMqtt(ctx, { broker, ingest: intake.ingest, onHold: intake.onHold }));
 
   store.lock.setUrl(http.url);
@@ -70,6 +74,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     httpPort: http.port,
     influxUrl: influxdb.url,
     adminToken: store.adminToken,
+    /** Users and signed acknowledge links (web/people.ts). */
+    people: people.people,
     api: http.api,
     broker,
     devices: store.devices,

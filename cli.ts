@@ -10,6 +10,9 @@ import { acquireDataDirLock, describeLock, readDataDirLock } from './lib/data-di
 import { formatProblem } from './inventory/problems.ts';
 import type { DeviceCredential, ImportReport } from './contracts/inventory.ts';
 import { backupDataDir, INFLUX_BACKUP_HINT, restoreDataDir } from './registry/backup.ts';
+import { UserCreate } from './contracts/user.ts';
+import { createUserStore } from './registry/users.ts';
+import { systemClock } from './lib/clock.ts';
 
 /** Operator commands on the data directory (reads, and writes while no server holds it) or through a running server's API. */
 const out = (s: string): void => void process.stdout.write(s);
@@ -186,6 +189,37 @@ program.command('restore')
     } finally {
       lock.release();
     }
+  });
+
+const user = program.command('user').description('people who log in to the web pages (machines use API tokens)');
+user.command('create')
+  .description('create a user; the password is read from GS_USER_PASSWORD or the first line of stdin, never from the command line')
+  .argument('<name>', 'login name: what the ledger records as who acted')
+  .addOption(new Option('--role <role>', 'role').choices(['admin', 'operator', 'technician', 'viewer']).makeOptionMandatory())
+  .option('--district <id...>', 'confine to these districts (not for admins)')
+  .addOption(dataDirOption)
+  .option('--url <url>', 'create through a running server\'s API instead (admin token: --token or GS_ADMIN_TOKEN)')
+  .option('--token <token>', 'admin API token for --url')
+  .action(async (name: string, opts: { role: UserCreate['role']; district?: string[]; dataDir?: string; url?: string; token?: string }) => {
+    const password = process.env.GS_USER_PASSWORD ?? readFileSync(0, 'utf8').split('\n')[0] ?? '';
+    const body = { name, role: opts.role, password, ...(opts.district ? { districts: opts.district } : {}) };
+    const parsed = UserCreate.safeParse(body);
+    if (!parsed.success) return fail(parsed.error.issues.map((i) => `${i.path.join('.') || 'user'}: ${i.message}`).join('\n'), 2);
+    if (opts.url) {
+      const token = opts.token ?? process.env.GS_ADMIN_TOKEN;
+      if (!token) return fail('--url needs an admin token: --token or GS_ADMIN_TOKEN', 2);
+      const res = await fetch(new URL('/api/v1/users', opts.url), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(parsed.data) });
+      if (!res.ok) return fail(`${opts.url} answered ${res.status}: ${((await res.json().catch(() => ({}))) as { message?: string }).message ?? ''}`);
+    } else {
+      const { db, release } = openDataDir(opts.dataDir, 'write', `greenspace user create ${name} --role ${opts.role}`);
+      try {
+        await createUserStore(db, { clock: systemClock }).create(parsed.data);
+      } finally {
+        db.close();
+        release();
+      }
+    }
+    out(`user ${name} (${opts.role}) created; they log in at the server's /app/login\n`);
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => fail(`greenspace: ${(error as Error).message}`));

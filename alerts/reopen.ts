@@ -3,6 +3,7 @@ import type { AlertRecord, AlertStore } from './alert-store.ts';
 import type { WorkOrder, WorkOrderStore } from './work-orders/store.ts';
 import { dueAt, isActiveState } from './work-orders/sla.ts';
 import { isHigher, opensWorkOrder } from './kinds.ts';
+import { foldOccurrence } from './occurrences.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -46,6 +47,8 @@ export const DEFAULT_REOPEN_WITHIN_MS: Readonly<Record<AlertKind, number>> = {
   valve_no_ack: HOUR,
   valve_no_effect: HOUR,
   watering_needed: 15 * MIN,
+  // People resolve reports, and a report a person resolved never reopens (canReopen).
+  resident_report: HOUR,
 };
 
 /** The full per-kind table in ms: the defaults, with the configured seconds (notify config `reopenWithinS`) over them. */
@@ -82,12 +85,11 @@ export function reopenAlert(deps: ReopenDeps, last: AlertRecord, s: Extract<Aler
   const { store, orders } = deps;
   const to: AlertState = last.acknowledgedAt !== null ? 'acknowledged' : 'firing';
   const severity = isHigher(s.severity, last.severity) ? s.severity : last.severity;
-  const { conditionClearedAt: _c, clearReason: _r, ...kept } = last.details ?? {};
-  const occurrences = Number(kept.occurrences ?? 1) + 1;
-  const reopened = Number(kept.reopened ?? 0) + 1;
+  const folded = foldOccurrence(last.details, s);
+  const reopened = Number(folded.reopened ?? 0) + 1;
   store.update(last.id, {
     state: to, severity, message: s.message, last_changed_at: at, resolved_at: null, resolved_by: null, resolution_note: null,
-    details: JSON.stringify({ ...kept, ...s.details, occurrences, reopened }),
+    details: JSON.stringify({ ...folded, reopened }),
   });
   const gapS = Math.round((at - last.resolvedAt!) / 1000);
   const note = `condition back ${gapS} s after it cleared: alert reopened`;

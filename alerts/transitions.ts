@@ -4,6 +4,7 @@ import { toAlert, type AlertRecord, type AlertStore } from './alert-store.ts';
 import type { WorkOrderStore } from './work-orders/store.ts';
 import { dueAt, isActiveState } from './work-orders/sla.ts';
 import { isHigher, isSticky, opensWorkOrder } from './kinds.ts';
+import { foldOccurrence } from './occurrences.ts';
 import { canReopen, reopenAlert } from './reopen.ts';
 
 export interface AlertTransitionsDeps {
@@ -59,9 +60,7 @@ export function createAlertTransitions(deps: AlertTransitionsDeps) {
       }
       return transition(out, id, undefined, 'firing', at, 'system', s.message);
     }
-    const occurrences = Number(existing.details?.occurrences ?? 1) + 1;
-    const { conditionClearedAt: _c, clearReason: _r, ...kept } = existing.details ?? {};
-    const details = JSON.stringify({ ...kept, ...s.details, occurrences });
+    const details = JSON.stringify(foldOccurrence(existing.details, s));
     if (!isHigher(s.severity, existing.severity)) {
       // Same condition again: record it, no transition (no new notification).
       store.update(existing.id, { details });

@@ -14,6 +14,8 @@ export interface AccessDeps {
   /** The bootstrap token from GS_ADMIN_TOKEN (or the data dir): always an admin. */
   adminToken: string;
   resolveToken: (token: string) => Principal | undefined;
+  /** A login session's principal and CSRF token, from the session cookie's value (api/session.ts). */
+  resolveSession?: (id: string) => { principal: Principal; csrf: string } | undefined;
   now: () => number;
   /** Failed authentications allowed per client IP: a burst, then a slow refill. */
   failureLimits: BucketLimits;
@@ -21,7 +23,8 @@ export interface AccessDeps {
 }
 
 export type Authentication =
-  | { ok: true; principal: Principal }
+  /** `csrf`: set when a session cookie authenticated the request; state changes must echo it. */
+  | { ok: true; principal: Principal; csrf?: string }
   | { ok: false; status: 401 | 429; error: string; message: string; retryAfterS?: number };
 
 export type AccessControl = ReturnType<typeof createAccessControl>;
@@ -32,9 +35,15 @@ export function createAccessControl(deps: AccessDeps) {
   const failures = createKeyedBuckets(deps.failureLimits, deps.now, 50_000);
 
   return {
-    authenticate(authorization: string | undefined, ip: string): Authentication {
+    authenticate(authorization: string | undefined, ip: string, cookieHeader?: string): Authentication {
       const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined;
-      if (!token) return { ok: false, status: 401, error: 'unauthorized', message: 'an Authorization: Bearer token is required' };
+      if (!token) {
+        // People log in (api/routes/session.ts); machines present bearer tokens, which win when both come.
+        const sessionId = readCookie(cookieHeader, SESSION_COOKIE);
+        const session = sessionId ? deps.resolveSession?.(sessionId) : undefined;
+        if (session) return { ok: true, principal: session.principal, csrf: session.csrf };
+        return { ok: false, status: 401, error: 'unauthorized', message: sessionId ? 'the session has ended: log in again' : 'an Authorization: Bearer token or a login session is required' };
+      }
       // Compared as digests with timingSafeEqual: neither length nor content leaks through timing.
       if (timingSafeEqual(Buffer.from(sha256(token), 'hex'), bootstrap)) return { ok: true, principal: bootstrapPrincipal };
       const principal = deps.resolveToken(token);
@@ -43,8 +52,43 @@ export function createAccessControl(deps: AccessDeps) {
       if (!take.ok) return { ok: false, status: 429, error: 'rate_limited', message: 'too many failed authentications from this address', retryAfterS: Math.ceil(take.retryAfterMs / 1000) };
       return { ok: false, status: 401, error: 'invalid_token', message: 'the bearer token is unknown or revoked' };
     },
+    /** A failed login counts against the same per-address budget as a wrong token; false: over it. */
+    takeFailure(ip: string): { ok: true } | { ok: false; retryAfterS: number } {
+      const take = failures.take(ip);
+      return take.ok ? { ok: true } : { ok: false, retryAfterS: Math.ceil(take.retryAfterMs / 1000) };
+    },
     countFailure: deps.countFailure,
   };
+}
+
+/** The login session's cookie (HttpOnly, SameSite=Lax; api/routes/session.ts sets it). */
+export const SESSION_COOKIE = 'gs_session';
+/** The header a session's state-changing request carries its CSRF token in. */
+export const CSRF_HEADER = 'x-csrf-token';
+
+/**
+ * One cookie's value from a Cookie header. Written here rather than taking @fastify/cookie:
+ * its major for fastify 5 (11) pulls cookie@2, which requires Node 22, and one cookie of
+ * base64url characters needs no decoding.
+ */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of header?.split(';') ?? []) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || undefined;
+  }
+  return undefined;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A session's state change must carry its CSRF token (synchronizer token; a bearer token needs none: browsers never send it on their own). */
+export function csrfHolds(request: FastifyRequest, csrf: string | undefined): boolean {
+  if (csrf === undefined || SAFE_METHODS.has(request.method)) return true;
+  const sent = request.headers[CSRF_HEADER];
+  if (typeof sent !== 'string') return false;
+  const a = Buffer.from(sha256(sent), 'hex');
+  const b = Buffer.from(sha256(csrf), 'hex');
+  return timingSafeEqual(a, b);
 }
 
 const GUARD_ROLES = Symbol('roles');
@@ -59,12 +103,16 @@ export type Guard = ((request: FastifyRequest, reply: FastifyReply) => Promise<F
 export function authorize(roles: readonly Role[]): Guard {
   const guard = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const access = request.server.gsAccess;
-    const result = access.authenticate(request.headers.authorization, request.ip);
+    const result = access.authenticate(request.headers.authorization, request.ip, request.headers.cookie);
     if (!result.ok) {
       access.countFailure(result.status === 429 ? 'rate_limited' : result.error === 'unauthorized' ? 'missing_token' : 'invalid_token');
       if (result.retryAfterS !== undefined) void reply.header('Retry-After', String(result.retryAfterS));
       if (result.status === 401) void reply.header('WWW-Authenticate', result.error === 'invalid_token' ? 'Bearer error="invalid_token"' : 'Bearer');
       return reply.code(result.status).send({ error: result.error, message: result.message });
+    }
+    if (!csrfHolds(request, result.csrf)) {
+      access.countFailure('forbidden');
+      return reply.code(403).send({ error: 'csrf', message: `a change made with a login session needs its CSRF token in ${CSRF_HEADER}` });
     }
     if (!roles.includes(result.principal.role)) {
       access.countFailure('forbidden');

@@ -30,6 +30,13 @@ import type { DeviceLifecycle } from '../registry/device-lifecycle.ts';
 import type { BucketLimits } from '../lib/token-bucket.ts';
 import { inventoryRoutes } from './routes/inventory.ts';
 import type { InventoryService } from '../inventory/service.ts';
+import type { UserStore } from '../registry/users.ts';
+import { principalOf } from '../registry/users.ts';
+import { sessionRoutes } from './routes/session.ts';
+import { ackLinkRoutes } from './routes/ack-link.ts';
+import { photoRoutes } from './routes/photos.ts';
+import { reportRoutes } from './routes/reports.ts';
+import type { Db } from '../registry/db.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -55,6 +62,16 @@ export interface ApiDeps {
   notifications?: NotificationRouteDeps;
   /** Alerts, work orders, facility calibration and the scorecard. */
   health?: Health;
+  /** People who log in (session cookie); routes absent when not given. */
+  users?: UserStore;
+  /** The base URL people reach this server at (GS_PUBLIC_URL, else derived from the bound port). */
+  publicUrl?: () => string;
+  /** The key signed acknowledge links are checked with (lib/signed-link.ts); link routes absent when not given. */
+  linkKey?: Buffer;
+  /** Where work-order photos are kept ({dataDir}/photos); upload routes absent when not given. */
+  photoDir?: string;
+  /** Residents' reports (the registry's database for communities and places); routes absent when not given. */
+  reports?: { db: Db; limits: BucketLimits };
 }
 
 const STATUS_BY_CODE: Record<string, number> = { conflict: 409, not_found: 404, bad_request: 400, forbidden: 403 };
@@ -87,6 +104,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   installAccessControl(app, createAccessControl({
     adminToken: deps.adminToken,
     resolveToken: (token) => deps.tokens.resolve(token),
+    ...(deps.users ? { resolveSession: sessionResolver(deps.users) } : {}),
     now: deps.now,
     failureLimits: deps.authFailureLimits,
     countFailure: (reason) => deps.metrics.apiAuthFailures.inc({ reason }),
@@ -118,8 +136,19 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await typed.register(workOrderRoutes, { prefix: '/api/v1', workOrders: h.workOrders });
     await typed.register(facilityRoutes, { prefix: '/api/v1', baselines: h.baselines, monitor: h.monitor, thresholds: h.facilityThresholds });
     await typed.register(scorecardRoutes, { prefix: '/api/v1', build: h.scorecard });
+    if (deps.photoDir) await typed.register(photoRoutes, { prefix: '/api/v1', workOrders: h.workOrders, dir: deps.photoDir });
+    if (deps.reports && deps.linkKey && deps.photoDir) {
+      await typed.register(reportRoutes, { prefix: '/api/v1', db: deps.reports.db, alerts: h.alerts, workOrders: h.workOrders, key: deps.linkKey, photoDir: deps.photoDir, limits: deps.reports.limits, now: deps.now });
+    }
+    if (deps.linkKey) await typed.register(ackLinkRoutes, { prefix: '/api/v1', alerts: h.alerts, key: deps.linkKey, now: deps.now });
   }
   if (deps.irrigation) await typed.register(zoneRoutes, { prefix: '/api/v1', irrigation: deps.irrigation });
   if (deps.inventory) await typed.register(inventoryRoutes, { prefix: '/api/v1', inventory: deps.inventory });
+  if (deps.users) await typed.register(sessionRoutes, { prefix: '/api/v1', users: deps.users, secureCookie: deps.publicUrl?.().startsWith('https:') ?? false });
   return app;
 }
+
+const sessionResolver = (users: UserStore) => (id: string) => {
+  const session = users.sessions.resolve(id);
+  return session ? { principal: principalOf(session.user), csrf: session.csrf } : undefined;
+};

@@ -43,10 +43,13 @@ export const POLICY = {
   'work-order.resolve': { roles: FIELD, routes: [wo('resolve')], why: 'the technician records the fix; an operator may enter it for them' },
   'work-order.verify': { roles: OPERATORS, routes: [wo('verify')], why: '销号: someone other than the resolver signs it off (admin may override, recorded)' },
   'work-order.reject': { roles: OPERATORS, routes: [wo('reject')], why: 'the other outcome of verification' },
+  'work-order.photo': { roles: FIELD, routes: ['POST /api/v1/work-orders/{id}/photos'], why: 'the technician photographs the fix from the phone' },
+  'work-order.photo-read': { roles: STAFF_READERS, routes: ['GET /api/v1/work-orders/{id}/photos/{file}'], why: 'whoever may read the work order' },
   'work-order.comment': { roles: FIELD, routes: ['POST /api/v1/alerts/{id}/comments'], why: 'a work order\'s discussion is its alert\'s comments' },
   // Alerts.
   'alert.read': { roles: STAFF_READERS, routes: ['GET /api/v1/alerts', 'GET /api/v1/alerts/{id}'] },
   'alert.acknowledge': { roles: FIELD, routes: ['POST /api/v1/alerts/{id}/ack'] },
+  'alert.acknowledge-by-link': { roles: [], routes: ['GET /api/v1/alerts/{id}/link', 'POST /api/v1/alerts/{id}/link-ack'], why: 'public: the notification\'s signed link (one alert, one recipient, an expiry) is the proof' },
   'alert.resolve': { roles: OPERATORS, routes: ['POST /api/v1/alerts/{id}/resolve'], why: 'a technician\'s fix goes through the work order, where it is verified' },
   'alert.silence': { roles: OPERATORS, routes: ['POST /api/v1/silences', 'DELETE /api/v1/silences/{id}'] },
   'silence.read': { roles: OPERATORS, routes: ['GET /api/v1/silences'] },
@@ -77,11 +80,19 @@ export const POLICY = {
     roles: ADMINS,
     routes: ['POST /api/v1/service-accounts', 'GET /api/v1/service-accounts', 'POST /api/v1/service-accounts/{id}/secret', 'POST /api/v1/service-accounts/{id}/disable', 'POST /api/v1/service-accounts/{id}/enable', 'DELETE /api/v1/service-accounts/{id}'],
   },
+  // People (web pages): users log in with a password; machines keep tokens.
+  'user.manage': { roles: ADMINS, routes: ['POST /api/v1/users', 'GET /api/v1/users'], why: 'the admin creates the people who log in' },
+  'user.change-password': { roles: STAFF_READERS, routes: ['POST /api/v1/users/{name}/password'], why: 'each person their own (with the current password); an admin resets anyone\'s' },
+  'session.read': { roles: ALL, routes: ['GET /api/v1/session'], why: 'who am I' },
+  'session.login': { roles: [], routes: ['POST /api/v1/session', 'DELETE /api/v1/session'], why: 'public: logging in and out needs no token; failed logins are rate-limited per address' },
+  // Residents (the city's 居民监督渠道): no login, rate-limited per address.
+  'report.create': { roles: [], routes: ['POST /api/v1/communities/{id}/reports'], why: 'public: a resident reports from the community\'s page; it lands in the team\'s ledger' },
+  'report.read': { roles: [], routes: ['GET /api/v1/reports/{reference}'], why: 'public: the reference is the proof; only the state is shown' },
   // Probes and metrics: no token (scraped and probed from the private network).
   'probe.read': { roles: [], routes: ['GET /healthz', 'GET /readyz', 'GET /metrics'], why: 'public: no token needed' },
 } as const satisfies Record<string, PolicyRow>;
 
 export type PolicyAction = keyof typeof POLICY;
 
-/** Routes anyone may call without a token. */
-export const PUBLIC_ROUTES: readonly string[] = POLICY['probe.read'].routes;
+/** Routes anyone may call without a token or session. */
+export const PUBLIC_ROUTES: readonly string[] = [...POLICY['probe.read'].routes, ...POLICY['session.login'].routes, ...POLICY['alert.acknowledge-by-link'].routes, ...POLICY['report.create'].routes, ...POLICY['report.read'].routes];

@@ -3,16 +3,19 @@ import { createDeviceLifecycle } from '../registry/device-lifecycle.ts';
 import type { Db } from '../registry/db.ts';
 import type { MqttBroker } from '../broker/create-broker.ts';
 import type { AppContext } from './context.ts';
+import type { FastifyInstance } from 'fastify';
 
 export type ApiFeatureDeps = Omit<ApiDeps, 'logger' | 'metrics' | 'lifecycle' | 'disconnectService' | 'authFailureLimits' | 'now'> & {
   db: Db;
   broker: Pick<MqttBroker, 'disconnectDevice' | 'disconnectService'>;
+  /** Routes added to the API's instance before it listens (the people's pages, app/people.ts). */
+  beforeListen?: (api: FastifyInstance) => void;
 };
 
 /** The HTTP API (and /metrics, /healthz, /readyz, the OpenAPI document), listening on GS_HTTP_PORT. */
 export async function startApiFeature(ctx: AppContext, deps: ApiFeatureDeps) {
   const { config, logger, metrics, clock } = ctx;
-  const { db, broker, ...rest } = deps;
+  const { db, broker, beforeListen, ...rest } = deps;
   const api = await buildApi({
     ...rest,
     logger,
@@ -22,6 +25,7 @@ export async function startApiFeature(ctx: AppContext, deps: ApiFeatureDeps) {
     authFailureLimits: { burst: config.apiAuthFailureBurst, ratePerS: config.apiAuthFailuresPerMin / 60 },
     now: () => clock.now(),
   });
+  beforeListen?.(api);
   await api.listen({ port: config.httpPort, host: config.httpHost });
   const port = (api.server.address() as { port: number }).port;
   const host = ['0.0.0.0', '::'].includes(config.httpHost) ? '127.0.0.1' : config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;

@@ -7,9 +7,10 @@ import type { AppContext } from './context.ts';
  * Notifications: their own timers and outbox loop, never on the ingest path. Started
  * before health, whose alert lifecycle feeds it every transition.
  */
-export function startNotifications(ctx: AppContext, deps: { db: Db; city: Pick<ReturnType<typeof createCityRegistry>, 'teamsFor'> }) {
+export function startNotifications(ctx: AppContext, deps: { db: Db; city: Pick<ReturnType<typeof createCityRegistry>, 'teamsFor'>; ackLink?: (alertId: number, recipient: string) => string }) {
   const notifications = createNotificationService({
     db: deps.db, config: ctx.notifyConfig, teamsFor: deps.city.teamsFor, clock: ctx.clock, random: Math.random, logger: ctx.logger, registry: ctx.metrics.registry,
+    ...(deps.ackLink ? { ackLink: deps.ackLink } : {}),
   });
   notifications.start();
   return {

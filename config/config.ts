@@ -26,6 +26,11 @@ export const Config = z.strictObject({
   /** The influxd binary for the managed server; found on PATH when unset. */
   influxdBinary: z.string().min(1).optional(),
   dataDir: z.string().min(1).default('./data'),
+  /**
+   * Where people reach this server (links in notifications, the web pages); unset: derived
+   * from the bound HTTP port. Behind a reverse proxy, its public https URL.
+   */
+  publicUrl: z.url().optional(),
   /** Bootstrap admin bearer token; generated into {dataDir}/admin-token when unset. */
   adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -111,6 +116,8 @@ export const Config = z.strictObject({
   /** Failed API authentications per client IP: a burst, then this many more per minute; past it 429. */
   apiAuthFailureBurst: positiveInt(100_000).default(10),
   apiAuthFailuresPerMin: positiveInt(100_000).default(10),
+  /** Residents' reports accepted per address per hour (a burst of as many, then a slow refill). */
+  residentReportsPerHour: positiveInt(100_000).default(10),
   /** A weather service in Open-Meteo's forecast API shape (weather/README.md); the feed is off when unset. */
   weatherUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://api.open-meteo.com/v1/forecast' }).optional(),
   /** Seconds between polls. Open-Meteo's models refresh hourly at best. */
@@ -138,6 +145,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   managedInfluxd: 'GS_MANAGED_INFLUXD',
   influxdBinary: 'GS_INFLUXD_BINARY',
   dataDir: 'GS_DATA_DIR',
+  publicUrl: 'GS_PUBLIC_URL',
   adminToken: 'GS_ADMIN_TOKEN',
   logLevel: 'GS_LOG_LEVEL',
   logFormat: 'GS_LOG_FORMAT',
@@ -175,6 +183,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   threadpoolSize: 'GS_THREADPOOL_SIZE',
   apiAuthFailureBurst: 'GS_API_AUTH_FAILURE_BURST',
   apiAuthFailuresPerMin: 'GS_API_AUTH_FAILURES_PER_MIN',
+  residentReportsPerHour: 'GS_RESIDENT_REPORTS_PER_HOUR',
   weatherUrl: 'GS_WEATHER_URL',
   weatherPollIntervalS: 'GS_WEATHER_POLL_INTERVAL_S',
   weatherMaxAgeH: 'GS_WEATHER_MAX_AGE_H',

@@ -17,6 +17,7 @@ export const ALERT_KINDS = [
   'valve_no_ack', // command not acknowledged after retries
   'valve_no_effect', // watered but moisture/flow did not rise
   'watering_needed', // manual zone: the crew should water
+  'resident_report', // a resident's report from the community's public page (damage, green space dug up or occupied, watering)
 ] as const;
 export const AlertKind = z.enum(ALERT_KINDS);
 export type AlertKind = z.infer<typeof AlertKind>;
@@ -63,6 +64,20 @@ export const Alert = z.object({
   details: z.record(z.string(), z.unknown()).nullable(),
 });
 export type Alert = z.infer<typeof Alert>;
+
+/**
+ * An alert's `details` hold the measured values of its first occurrence at the top level
+ * (what its message states, and what the ledger records as the fault), `occurrences` (how
+ * many times the condition was signalled while active) and, after a repeat, `latest`: the
+ * most recent occurrence's values with its `at` and `message`. The values as they stand now
+ * (for a detector restoring its state) are the first ones overlaid with the latest.
+ */
+export function currentDetails(details: Record<string, unknown> | null | undefined): Record<string, unknown> {
+  const { latest, ...rest } = details ?? {};
+  if (latest === null || typeof latest !== 'object') return rest;
+  const { at: _at, message: _message, ...values } = latest as Record<string, unknown>;
+  return { ...rest, ...values };
+}
 
 /** A lifecycle transition: what notifications and the InfluxDB `alert` measurement receive. */
 export interface AlertTransition {

@@ -1,6 +1,6 @@
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { AlertSignal, AlertTransition } from '../contracts/alert.ts';
+import { currentDetails, type AlertSignal, type AlertTransition } from '../contracts/alert.ts';
 import type { AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import { decideFacility, initialFacilityState, type Angles, type FacilityState } from '../rules/facility-health/decide-facility.ts';
@@ -91,7 +91,7 @@ function seedDetectors(
       case 'sensor_out_of_range':
       case 'clock_skew': deviceStates.set(a.subject, seedDeviceHealth(device(), a, now)); break;
       case 'device_offline': devices.add(a.subject); break;
-      case 'gateway_offline': gws.set(a.subject, Array.isArray(a.details?.devices) ? (a.details.devices as string[]) : []); break;
+      case 'gateway_offline': { const devicesNow = currentDetails(a.details).devices; gws.set(a.subject, Array.isArray(devicesNow) ? (devicesNow as string[]) : []); break; }
     }
   }
   return { devices, gateways: gws };

@@ -7,6 +7,7 @@ import { decideWatering } from '../rules/irrigation/decide.ts';
 import { computeInputs } from '../rules/irrigation/inputs.ts';
 import { IrrigationSettings } from '../rules/irrigation/settings.ts';
 import { initialZoneState, type DecideContext, type Decision, type IrrigationEvent } from '../rules/irrigation/state.ts';
+import { explainSettings } from '../rules/irrigation/effective-settings.ts';
 import type { IrrigationStore, ZoneOverride } from './store.ts';
 import type { ZoneSource } from './zone-source.ts';
 import { createExecutor } from './executor.ts';
@@ -153,6 +154,8 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     },
     /** The zone's state as held, without evaluating anything (a feed reading it must not recurse into status). */
     stateOf: (zoneId: string) => states.get(zoneId),
+    /** Each effective setting of a zone with its source (default, deployment, plant type, inventory, override). */
+    effectiveSettings: (zoneId: string) => { const zone = zones.get(zoneId); return zone && explainSettings({ zone, deployment: deps.settings ?? {}, override: store.getOverride(zoneId) }); },
     now: (): number => clock.now(),
     /** The deployment's time zone (windows and the node-cron tick use it). */
     timezone: base.timezone,

@@ -20,6 +20,8 @@ interface FlushDeps {
   logger: Logger;
   describePlace?: DescribePlace;
   metrics?: NotifyMetrics;
+  /** The acknowledge link for an alert and a recipient (a signed one-tap link, app.ts); the config's ackBaseUrl form when absent. */
+  ackLink?: (alertId: number, recipient: string) => string;
 }
 
 /**
@@ -64,7 +66,9 @@ export function createGroupFlusher(deps: FlushDeps) {
     for (const route of audience === 'team' ? team.channels : team.supervisorChannels) {
       const accepted = entries.filter((e) => routeAccepts(route, e.alert.severity));
       if (accepted.length === 0) continue;
-      const message = renderMessage(accepted, { now, teamName: team.name, audience, ackBaseUrl: config.ackBaseUrl, utcOffsetMinutes: config.utcOffsetMinutes });
+      const recipient = audience === 'team' ? teamId : `${teamId}:supervisor`;
+      const linkOf = (alertId: number): string => deps.ackLink?.(alertId, recipient) ?? ackUrl(config.ackBaseUrl, alertId);
+      const message = renderMessage(accepted, { now, teamName: team.name, audience, ackBaseUrl: config.ackBaseUrl, ackLink: linkOf, utcOffsetMinutes: config.utcOffsetMinutes });
       // A critical problem still open should ring the technicians' phones, not just sit in the group.
       const urgent = audience === 'team' && accepted.some((e) => e.alert.severity === 'critical' && e.reason !== 'resolved');
       const mentionMobiles = urgent ? team.technicians.flatMap((t) => (t.phone ? [t.phone] : [])) : [];
@@ -72,7 +76,7 @@ export function createGroupFlusher(deps: FlushDeps) {
         teamId, audience, channel: route.channel,
         payload: {
           message,
-          alerts: accepted.map((e) => ({ reason: e.reason, ackUrl: ackUrl(config.ackBaseUrl, e.alert.id), alert: e.alert })),
+          alerts: accepted.map((e) => ({ reason: e.reason, ackUrl: linkOf(e.alert.id), alert: e.alert })),
           ...(mentionMobiles.length > 0 ? { mentionMobiles } : {}),
         },
       });

@@ -32,11 +32,12 @@ export const KIND_LABEL: Record<AlertKind, string> = {
   valve_no_ack: '阀门无应答',
   valve_no_effect: '浇水无效果',
   watering_needed: '需人工浇水',
+  resident_report: '居民举报',
 };
 const REASON_LABEL: Record<NotifyReason, string> = { firing: '新告警', reminder: '提醒：仍未确认', escalation: '升级：超时未确认', resolved: '已恢复' };
 
 const subjectLabel = (kind: AlertKind): string =>
-  kind.startsWith('facility_') ? '设施' : kind === 'watering_needed' || kind === 'valve_no_effect' ? '分区' : kind === 'gateway_offline' ? '网关' : '设备';
+  kind.startsWith('facility_') ? '设施' : kind === 'watering_needed' || kind === 'valve_no_effect' ? '分区' : kind === 'gateway_offline' ? '网关' : kind === 'resident_report' ? '位置' : '设备';
 
 const named = (name: string | undefined, id: string | null | undefined): string | undefined =>
   id ? (name && name !== id ? `${name}(${id})` : id) : name;
@@ -65,6 +66,8 @@ export interface RenderOptions {
   teamName: string;
   audience: 'team' | 'supervisor';
   ackBaseUrl: string;
+  /** The alert's acknowledge link for this message's recipient (signed); `{ackBaseUrl}/{id}/ack` when absent. */
+  ackLink?: (alertId: number) => string;
   utcOffsetMinutes: number;
   /** More entries than this are summarised in one line (a storm must still fit a robot message). */
   maxEntries?: number;
@@ -96,9 +99,13 @@ function entryLines({ alert, reason, place }: Entry, index: number, count: numbe
     { text: `内容：${alert.message}` },
     { text: `开始：${formatLocal(alert.firstFiredAt, o.utcOffsetMinutes)}，已持续 ${formatDuration(o.now - alert.firstFiredAt)}` },
   ];
+  const repeats = Number(alert.details?.occurrences ?? 1);
+  const latest = alert.details?.latest as { message?: unknown } | undefined;
+  // The message states the first occurrence (alerts/occurrences.ts); say that it came back and how.
+  if (repeats > 1) out.push({ text: `共发生 ${repeats} 次${typeof latest?.message === 'string' ? `，最近一次：${latest.message}` : ''}` });
   if (reason === 'resolved') out.push({ text: `恢复：${formatLocal(alert.lastChangedAt, o.utcOffsetMinutes)}` });
   else if (alert.state === 'acknowledged') out.push({ text: `已确认：${alert.acknowledgedBy ?? ''}` });
-  else out.push({ text: '处理：', link: { label: `确认告警 #${alert.id} / Acknowledge`, href: ackUrl(o.ackBaseUrl, alert.id) } });
+  else out.push({ text: '处理：', link: { label: `确认告警 #${alert.id} / Acknowledge`, href: o.ackLink?.(alert.id) ?? ackUrl(o.ackBaseUrl, alert.id) } });
   return out;
 }
 

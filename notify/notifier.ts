@@ -31,6 +31,7 @@ export interface NotifierDeps {
    * and a reminder from outside only restarts the interval.
    */
   onNotified?: (t: AlertTransition) => void;
+  ackLink?: (alertId: number, recipient: string) => string;
 }
 
 export type Notifier = ReturnType<typeof createNotifier>;

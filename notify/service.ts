@@ -28,6 +28,8 @@ export interface NotificationDeps {
   /** Channel dispatch; defaults to the real senders (tests of the loop pass a fake). */
   send?: SendToChannel;
   onNotified?: NotifierDeps['onNotified'];
+  /** Signed one-tap acknowledge links (app.ts, lib/signed-link.ts). */
+  ackLink?: (alertId: number, recipient: string) => string;
 }
 
 export type NotificationService = ReturnType<typeof createNotificationService>;
@@ -53,6 +55,7 @@ export function createNotificationService(deps: NotificationDeps) {
   const notifier = createNotifier({
     db: deps.db, teamsFor: combineTeams(deps.teamsFor, teams.teamsFor), silences, outbox, clock: deps.clock, config: deps.config, logger, metrics,
     describePlace: deps.describePlace ?? createSqlitePlaceNames(deps.db, logger), onQueued: () => worker.kick(), onNotified: deps.onNotified,
+    ...(deps.ackLink ? { ackLink: deps.ackLink } : {}),
   });
   return {
     /** The alert lifecycle calls this for every transition; it never throws and never waits on I/O beyond SQLite. */

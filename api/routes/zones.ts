@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { DECISION_ACTIONS, type Decision } from '../../rules/irrigation/state.ts';
 import { validateWindow } from '../../rules/irrigation/windows.ts';
+import { EffectiveValue } from '../../rules/irrigation/effective-settings.ts';
 import { ZoneOverride } from '../../irrigation/store.ts';
 import type { IrrigationEngine } from '../../irrigation/engine.ts';
 
@@ -37,12 +38,19 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine }>
 
   app.get('/zones/:id/irrigation', {
     ...secured,
-    schema: { summary: 'A zone\'s irrigation view: effective configuration, state, and the inputs a decision would use now', security: [{ bearer: [] }], params: Params,
-      response: { 200: z.object({ zone: z.record(z.string(), z.unknown()), settings: z.record(z.string(), z.unknown()), state: z.record(z.string(), z.unknown()), inputs: z.record(z.string(), z.unknown()) }), 404: ErrorBody } },
+    schema: {
+      summary: 'A zone\'s irrigation view: the zone, its effective settings each with its source (default, deployment, plant_type, inventory, zone_override), its state, and the readings a decision would use now',
+      security: [{ bearer: [] }], params: Params,
+      response: { 200: z.object({ zone: z.record(z.string(), z.unknown()), effective: z.record(z.string(), EffectiveValue), state: z.record(z.string(), z.unknown()), inputs: z.record(z.string(), z.unknown()) }), 404: ErrorBody },
+    },
   }, async (request, reply) => {
     const status = irrigation.status(request.params.id);
-    if (!status) return reply.code(404).send(notFound(request.params.id));
-    return { zone: { ...status.zone }, settings: { ...status.settings }, state: { ...status.state }, inputs: { ...status.inputs } };
+    const effective = irrigation.effectiveSettings(request.params.id);
+    if (!status || !effective) return reply.code(404).send(notFound(request.params.id));
+    // Band and windows are shown once, in `effective`, with their source.
+    const { band: _b, windows: _w, ...zone } = status.zone;
+    const { band: _ib, windows: _iw, ...inputs } = status.inputs;
+    return { zone, effective, state: { ...status.state }, inputs };
   });
 
   app.get('/zones/:id/decisions', {

@@ -1,4 +1,4 @@
-import type { AlertSignal } from '../../contracts/alert.ts';
+import { currentDetails, type AlertSignal } from '../../contracts/alert.ts';
 import type { DeviceKind, ReadingFields } from '../../contracts/reading.ts';
 import type { DeviceHealthConfig } from './config.ts';
 import { firingHold, holdFor, initialHold, stepHold, type HoldConfig, type HoldSpec, type HoldState } from './hold.ts';
@@ -41,7 +41,7 @@ export const initialDeviceHealthState = (): DeviceHealthState => ({
 export function seedDeviceHealth(state: DeviceHealthState, alert: { kind: string; severity: string; details: Record<string, unknown> | null }, at: number): DeviceHealthState {
   switch (alert.kind) {
     case 'battery_low': return { ...state, battery: firingHold(at), batteryAlert: alert.severity === 'critical' ? 'critical' : 'warning' };
-    case 'sensor_stuck': return { ...state, stuckAt: { key: String(alert.details?.value ?? ''), hold: firingHold(at) } };
+    case 'sensor_stuck': return { ...state, stuckAt: { key: String(currentDetails(alert.details).value ?? ''), hold: firingHold(at) } };
     case 'sensor_out_of_range': return { ...state, range: firingHold(at) };
     case 'clock_skew': return { ...state, skew: firingHold(at) };
     default: return state;

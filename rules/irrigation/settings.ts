@@ -77,8 +77,18 @@ export const IrrigationSettings = z.object({
 });
 export type IrrigationSettings = z.infer<typeof IrrigationSettings>;
 
-/** What an operator may override per zone (scalars only; band and windows are zone config). */
-export const ZoneSettingsOverride = IrrigationSettings.omit({ bands: true, soilOffset: true, windows: true, timezone: true }).partial();
+const OVERRIDABLE = IrrigationSettings.omit({ bands: true, soilOffset: true, windows: true, timezone: true }).shape;
+type Overridable = typeof OVERRIDABLE;
+
+/**
+ * What an operator may override per zone (scalars only; band and windows are zone config).
+ * Only what the operator named: the defaults are unwrapped, so overriding `debounceS` does
+ * not pin every other setting to its built-in default over the deployment's configuration
+ * (`.partial()` alone keeps the defaults and filled them all in).
+ */
+export const ZoneSettingsOverride = z.object(
+  Object.fromEntries(Object.entries(OVERRIDABLE).map(([key, schema]) => [key, schema.unwrap().optional()])) as { [K in keyof Overridable]: z.ZodOptional<ReturnType<Overridable[K]['unwrap']>> },
+);
 export type ZoneSettingsOverride = z.infer<typeof ZoneSettingsOverride>;
 
 export const defaultSettings = (overrides: Partial<IrrigationSettings> = {}): IrrigationSettings => IrrigationSettings.parse(overrides);

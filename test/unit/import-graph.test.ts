@@ -34,6 +34,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   'firmware-sim': BASE,
   // The weather feed: forecasts and ET0 for irrigation.
   weather: [...BASE, 'config', 'registry'],
+  // The people's side: users, signed links, and the server-rendered pages over the API's guards and the services it serves.
+  web: [...BASE, 'alerts', 'api', 'registry'],
 };
 /** Everything the running system is made of: what the composition root and the entries may import. */
 const SYSTEM = Object.keys(ALLOWED);

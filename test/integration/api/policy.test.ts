@@ -90,10 +90,54 @@ const RECIPES: Record<string, Recipe> = {
   'POST /api/v1/service-accounts/{id}/disable': { scope: 'global', call: async () => ({ url: `${V1}/service-accounts/${await fresh.account()}/disable` }) },
   'POST /api/v1/service-accounts/{id}/enable': { scope: 'global', call: async () => ({ url: `${V1}/service-accounts/${await fresh.account()}/enable` }) },
   'DELETE /api/v1/service-accounts/{id}': { scope: 'global', call: async () => ({ url: `${V1}/service-accounts/${await fresh.account()}` }) },
+
+  'GET /api/v1/alerts/{id}/link': { scope: 'public', call: (d, s) => ({ url: linkOf(s.alert(d)).replace('/app/ack/', `${V1}/alerts/`).replace('?', '/link?') }) },
+  'POST /api/v1/alerts/{id}/link-ack': { scope: 'public', call: (d, s) => { const u = new URL(linkOf(s.alert(d))); return { url: `${V1}/alerts/${u.pathname.split('/').at(-1)}/link-ack`, body: { ...Object.fromEntries(u.searchParams), note: 'on my way' } }; } },
+  'POST /api/v1/work-orders/{id}/photos': { scope: 'object', call: (d, s) => ({ url: `${V1}/work-orders/${s.workOrder(d, 'accepted')}/photos`, ...photoUpload() }) },
+  'GET /api/v1/work-orders/{id}/photos/{file}': { scope: 'object', call: async (d, s) => {
+    const id = s.workOrder(d, 'accepted');
+    const res = await t.app.api.inject({ method: 'POST', url: `${V1}/work-orders/${id}/photos`, headers: { ...admin, ...photoUpload().headers }, payload: photoUpload().body });
+    return { url: (res.json() as { url: string }).url };
+  } },
+  'POST /api/v1/communities/{id}/reports': { scope: 'public', call: (d) => ({ url: `${V1}/communities/${d}-c1/reports`, body: { category: 'green_space_destroyed', text: `vegetables planted ${next()}` } }) },
+  'GET /api/v1/reports/{reference}': { scope: 'public', call: async (d) => {
+    const res = await t.app.api.inject({ method: 'POST', url: `${V1}/communities/${d}-c1/reports`, payload: { category: 'other', text: 'bench broken' } });
+    return { url: `${V1}/reports/${(res.json() as { reference: string }).reference}` };
+  } },
+  'POST /api/v1/session': { scope: 'public', call: async () => ({ url: `${V1}/session`, body: { name: await fresh.user('technician'), password: PASSWORD } }) },
+  'DELETE /api/v1/session': { scope: 'public', call: () => ({ url: `${V1}/session` }) },
+  'GET /api/v1/session': { scope: 'global', call: () => ({ url: `${V1}/session` }) },
+  'POST /api/v1/users': { scope: 'global', call: () => ({ url: `${V1}/users`, body: { name: `u-${next()}`, role: 'technician', password: PASSWORD } }) },
+  'GET /api/v1/users': { scope: 'global', call: () => ({ url: `${V1}/users` }) },
+  // A person changes their own password: the caller's token carries the same name as a user.
+  'POST /api/v1/users/{name}/password': { scope: 'global', call: async (_d, _s, caller) => {
+    const name = caller.replace('@', '-'); // the caller's token name
+    await t.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name, role: 'viewer', password: PASSWORD } });
+    await t.app.api.inject({ method: 'POST', url: `${V1}/users/${name}/password`, headers: admin, payload: { newPassword: PASSWORD } });
+    return { url: `${V1}/users/${name}/password`, body: { currentPassword: PASSWORD, newPassword: `${PASSWORD}-new` } };
+  } },
 };
+const PASSWORD = 'correct horse battery';
+/** A multipart body with a tiny PNG in the field `photo`. */
+function photoUpload(): { headers: Record<string, string>; body: Buffer } {
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+  const boundary = 'gs-boundary-1';
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="fix.png"\r\nContent-Type: image/png\r\n\r\n`),
+    png, Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body };
+}
+const linkOf = (alertId: number): string => t.app.people.ackLink(alertId, 'team-test');
 
 /** Things outside any district, made fresh for each call that uses one up. */
 const fresh = {
+  /** A fresh user with PASSWORD. */
+  user: async (role: Role): Promise<string> => {
+    const name = `u-${next()}`;
+    await t.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name, role, password: PASSWORD } });
+    return name;
+  },
   token: async (): Promise<string> => {
     const res = await t.app.api.inject({ method: 'POST', url: `${V1}/tokens`, headers: admin, payload: { name: `t-${next()}`, role: 'viewer' } });
     return (res.json() as { token: { id: string } }).token.id;
@@ -111,7 +155,7 @@ let seed: Seeder;
 let started: Promise<void> | undefined;
 /** One app and one seeded city for the whole file. */
 const ready = () => (started ??= (async () => {
-  t = await startTestApp();
+  t = await startTestApp({ residentReportsPerHour: 10_000 }); // the matrix reports as every caller from one address
   seed = await seedTwoDistricts(t);
 })());
 afterAll(async () => t?.stop());
@@ -129,7 +173,7 @@ describe('route × role × district, against the intended policy', () => {
     await ready();
     for (const role of ROLES) {
       for (const confined of role === 'admin' ? [false] : [false, true]) {
-        const res = await t.app.api.inject({ method: 'POST', url: `${V1}/tokens`, headers: admin, payload: { name: `${role}${confined ? ' north' : ''}`, role, ...(confined ? { districts: ['north'] } : {}) } });
+        const res = await t.app.api.inject({ method: 'POST', url: `${V1}/tokens`, headers: admin, payload: { name: `${role}${confined ? '-north' : ''}`, role, ...(confined ? { districts: ['north'] } : {}) } });
         callers.push({ label: `${role}${confined ? '@north' : ''}`, role, confined, token: (res.json() as { secret: string }).secret });
       }
     }
@@ -190,11 +234,11 @@ describe('route × role × district, against the intended policy', () => {
  */
 async function differsFromMissing(route: string, call: Call, hiddenBody: string, token: string): Promise<string | undefined> {
   const [method, path] = route.split(' ') as [string, string];
-  const id = new RegExp(`^${path.replace(/[.]/g, '\\.').replace('{id}', '([^/?]+)')}(?:\\?.*)?$`).exec(call.url)?.[1];
+  const id = new RegExp(`^${path.replace(/[.]/g, '\\.').replace('{id}', '([^/?]+)').replace(/\{\w+\}/g, '[^/?]+')}(?:\\?.*)?$`).exec(call.url)?.[1];
   if (!id) return `cannot find the id in ${call.url}`;
   const ghost = /^\d+$/.test(id) ? '987654321' : 'ghost-nowhere';
   const missing = await t.app.api.inject({
-    method: method as 'GET', url: call.url.replace(`/${id}`, `/${ghost}`), headers: { authorization: `Bearer ${token}` }, ...(call.body === undefined ? {} : { payload: call.body as object }),
+    method: method as 'GET', url: call.url.replace(`/${id}`, `/${ghost}`), headers: { authorization: `Bearer ${token}`, ...call.headers }, ...(call.body === undefined ? {} : { payload: call.body as object }),
   });
   const expected = missing.body.replaceAll(ghost, id);
   return missing.statusCode === 404 && expected === hiddenBody ? undefined : `missing answers ${missing.statusCode} ${expected}, hidden ${hiddenBody}`;

@@ -148,6 +148,25 @@ describe('irrigation over the real app', () => {
     expect((await api('PUT', '/api/v1/zones/z-auto/irrigation', { band: { low: 30, high: 20 } })).status).toBe(400);
     expect((await api('PUT', '/api/v1/zones/z-auto/irrigation', { settings: { debounceS: -1 } })).status).toBe(400);
     const status = await api('GET', '/api/v1/zones/z-auto/irrigation');
-    expect(status.body.settings).toMatchObject({ debounceS: 0, ackTimeoutS: 1, effectTimeoutS: 30 });
+    expect(status.body.effective).toMatchObject({ debounceS: { value: 0, source: 'zone_override' }, ackTimeoutS: { value: 1, source: 'zone_override' }, effectTimeoutS: { value: 30, source: 'zone_override' } });
+  });
+
+  it('shows one effective view of a zone\'s settings, each value with where it comes from', async () => {
+    const { body } = await api('GET', '/api/v1/zones/z-auto/irrigation');
+    // No second copy of the defaults beside the effective values.
+    expect(Object.keys(body).sort()).toEqual(['effective', 'inputs', 'state', 'zone']);
+    expect(body.zone).not.toHaveProperty('windows');
+    expect(body.zone).not.toHaveProperty('band');
+    expect(body.inputs).not.toHaveProperty('windows');
+    expect(body.effective).toMatchObject({
+      windows: { value: ['* * * * *'], source: 'zone_override' },
+      band: { value: { low: 20, high: 30 }, source: 'plant_type' },
+      debounceS: { value: 0, source: 'zone_override' },
+      minIntervalS: { value: 3600, source: 'zone_override' },
+      freezeC: { value: 3, source: 'default' },
+      timezone: { value: 'Asia/Shanghai', source: 'default' },
+    });
+    expect((await api('PUT', '/api/v1/zones/z-auto/irrigation', { band: { low: 22, high: 31 }, windows: ['* * * * *'], settings: { ...FAST, effectTimeoutS: 30 } })).status).toBe(200);
+    expect((await api('GET', '/api/v1/zones/z-auto/irrigation')).body.effective.band).toEqual({ value: { low: 22, high: 31 }, source: 'zone_override' });
   });
 });

@@ -18,6 +18,18 @@ describe('message text', () => {
     expect(toHtml(m)).toContain('<a href="https://ops.example.cn/alerts/12/ack">');
   });
 
+  it('a resolution notice keeps the first impact the message states, and says how often it came back', () => {
+    const alert = alertOf(7, { kind: 'facility_impact', message: 'pavilion pav-7: impact (6° change, 5 g shock)', state: 'resolved', details: { deltaDeg: 6, shockG: 5, occurrences: 3, latest: { deltaDeg: 2.5, shockG: 3, at: T0, message: 'pavilion pav-7: impact (2.5° change, 3 g shock)' } } });
+    const text = toText(renderMessage([{ alert, reason: 'resolved', place: {} }], options));
+    expect(text).toContain('内容：pavilion pav-7: impact (6° change, 5 g shock)');
+    expect(text).toContain('共发生 3 次，最近一次：pavilion pav-7: impact (2.5° change, 3 g shock)');
+  });
+
+  it('carries the signed link of each alert for this message\'s recipient when given one', () => {
+    const m = renderMessage([{ alert: alertOf(12), reason: 'firing', place: {} }], { ...options, ackLink: (id) => `https://gs.example.cn/ack/${id}?r=team-1&x=1&s=sig` });
+    expect(toMarkdown(m)).toContain('(https://gs.example.cn/ack/12?r=team-1&x=1&s=sig)');
+  });
+
   it('shows ids where names are unknown and summarises a storm', () => {
     const entries = Array.from({ length: 20 }, (_, i) => ({ alert: alertOf(i + 1, { kind: 'device_offline', subject: `soil-${i + 1}` }), reason: 'firing' as const, place: {} }));
     const m = renderMessage(entries, { ...options, maxEntries: 15 });

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { Role } from '../../contracts/access.ts';
+import { Login, PasswordChange, UserCreate, UserView } from '../../contracts/user.ts';
+import { principalOf, SESSION_TTL_MS, type UserStore } from '../../registry/users.ts';
+import { CodedError } from '../../lib/errors.ts';
+import { allow, readCookie, SESSION_COOKIE } from '../auth.ts';
+
+const ErrorBody = z.object({ error: z.string(), message: z.string() });
+const Me = z.object({ name: z.string(), role: Role, districts: z.array(z.string()).optional(), csrfToken: z.string().optional() });
+const global = { scope: { global: 'people log in city-wide; their districts confine what they then see' } } as const;
+
+export interface SessionRouteOptions {
+  users: UserStore;
+  /** Secure cookies when the public URL is https. */
+  secureCookie: boolean;
+}
+
+/**
+ * People log in with a name and password and get a session cookie: HttpOnly (no script
+ * reads it), SameSite=Lax (sent when a technician opens a link from a chat app, not on a
+ * cross-site POST), Secure behind https. Every state change made with it carries the
+ * session's CSRF token (api/auth.ts). Failed logins spend the same per-address budget as
+ * wrong bearer tokens. Admins create users; each user changes their own password.
+ */
+export const sessionRoutes: FastifyPluginAsyncZod<SessionRouteOptions> = async (app, opts) => {
+  const { users } = opts;
+  const cookie = (value: string, maxAgeS: number) =>
+    `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeS}${opts.secureCookie ? '; Secure' : ''}`;
+
+  app.post('/session', {
+    config: global,
+    schema: {
+      summary: 'Log in with name and password: sets the session cookie and returns the CSRF token its changes must carry (X-CSRF-Token)', tags: ['access'],
+      body: Login, response: { 200: Me, 401: ErrorBody, 429: ErrorBody },
+    },
+  }, async (request, reply) => {
+    const user = await users.check(request.body.name, request.body.password);
+    if (!user) {
+      const access = request.server.gsAccess;
+      const take = access.takeFailure(request.ip);
+      access.countFailure(take.ok ? 'invalid_token' : 'rate_limited');
+      if (!take.ok) return reply.code(429).header('Retry-After', String(take.retryAfterS)).send({ error: 'rate_limited', message: 'too many failed logins from this address' });
+      return reply.code(401).send({ error: 'invalid_login', message: 'unknown name or wrong password' });
+    }
+    const session = users.sessions.start(user.name);
+    void reply.header('Set-Cookie', cookie(session.id, Math.floor(SESSION_TTL_MS / 1000)));
+    const { tokenId: _t, ...me } = principalOf(user);
+    return { ...me, csrfToken: session.csrf };
+  });
+
+  app.get('/session', {
+    onRequest: allow.everyRole, config: global,
+    schema: { summary: 'Who is calling: name, role, districts (and the session\'s CSRF token when a login session calls)', tags: ['access'], response: { 200: Me } },
+  }, async (request) => {
+    const { tokenId: _t, ...me } = request.principal!;
+    const id = readCookie(request.headers.cookie, SESSION_COOKIE);
+    const session = id && !request.headers.authorization ? users.sessions.resolve(id) : undefined;
+    return { ...me, ...(session ? { csrfToken: session.csrf } : {}) };
+  });
+
+  app.delete('/session', {
+    config: global,
+    schema: { summary: 'Log out: ends the session and clears its cookie (nothing to do without one)', tags: ['access'], response: { 204: z.null() } },
+  }, async (request, reply) => {
+    const id = readCookie(request.headers.cookie, SESSION_COOKIE);
+    if (id) users.sessions.end(id);
+    return reply.code(204).header('Set-Cookie', cookie('', 0)).send(null);
+  });
+
+  app.post('/users', {
+    onRequest: allow.admins, config: global,
+    schema: { summary: 'Create a user who logs in to the web pages (role and districts as an API token\'s)', tags: ['access'], body: UserCreate, response: { 201: UserView, 409: ErrorBody } },
+  }, async (request, reply) => reply.code(201).send(await users.create(request.body)));
+
+  app.get('/users', {
+    onRequest: allow.admins, config: global,
+    schema: { summary: 'All users (never their password hashes)', tags: ['access'], response: { 200: z.array(UserView) } },
+  }, async () => users.list());
+
+  app.post('/users/:name/password', {
+    onRequest: allow.adminsOperatorsTechniciansViewers, config: global,
+    schema: {
+      summary: 'Change a password: a user their own (with the current one), an admin anyone\'s (a reset); every session of the user ends',
+      tags: ['access'], params: z.object({ name: z.string() }), body: PasswordChange, response: { 204: z.null(), 403: ErrorBody, 404: ErrorBody },
+    },
+  }, async (request, reply) => {
+    const { name } = request.params;
+    const principal = request.principal!;
+    if (principal.role !== 'admin') {
+      if (principal.name !== name) throw new CodedError('forbidden', 'a user changes only their own password; an admin resets others');
+      if (!request.body.currentPassword || !(await users.check(name, request.body.currentPassword))) throw new CodedError('forbidden', 'the current password is wrong');
+    }
+    await users.setPassword(name, request.body.newPassword);
+    return reply.code(204).send(null);
+  });
+};

@@ -1,0 +1,55 @@
+import { esc, page, PAGE_PREFIX, time } from './html.ts';
+import type { PageKit } from './pages.ts';
+
+/**
+ * The pages anyone may open without a login: a community's report page (the QR code on its
+ * notice board points here) and a report's state by its reference, and the one-tap page of
+ * a notification's signed acknowledge link. They read and write only through the API's
+ * public routes, which check the rate limit, the reference and the signature.
+ */
+export function registerPublicPages(kit: PageKit): void {
+  const { app, place, frameOf, html, get } = kit;
+  // A community's public report page (the QR code on its notice board points here): no login.
+  get(`${PAGE_PREFIX}/report/:community`, async (request, reply) => {
+    const f = frameOf(request);
+    const id = (request.params as { community: string }).community;
+    const c = place.community(id);
+    if (!c) return html(reply.code(404), page(f, f.m.report, '<p class="card">404</p>'));
+    const places = place.placesOf(id).map((p) => `<option value="${esc(p.id)}">${esc(p.name)}</option>`).join('');
+    const categories = Object.entries(f.m.categories).map(([k, v]) => `<option value="${k}">${esc(v)}</option>`).join('');
+    return html(reply, page(f, `${f.m.report} · ${c.name}`, `<p>${esc(f.m.reportIntro)}</p>
+      <form class="card" data-api="POST /api/v1/communities/${esc(id)}/reports" data-report>
+        <label for="category">${esc(f.m.category)}</label><select id="category" name="category">${categories}</select>
+        <label for="place">${esc(f.m.where)}</label><select id="place" name="place"><option value=""></option>${places}</select>
+        <label for="text">${esc(f.m.whatHappened)}</label><textarea id="text" name="text" required maxlength="1000" rows="4"></textarea>
+        <label for="photo">${esc(f.m.photo)}</label><input id="photo" name="photo" type="file" accept="image/jpeg,image/png,image/webp" capture="environment">
+        <p class="error"></p><button class="act" type="submit">${esc(f.m.submitReport)}</button></form>
+      <p class="ok" data-thanks hidden>${esc(f.m.reportThanks)} <strong data-reference></strong> · <a data-state-link href="#">${esc(f.m.checkState)}</a></p>`));
+  });
+
+  get(`${PAGE_PREFIX}/report-state/:reference`, async (request, reply) => {
+    const f = frameOf(request);
+    const reference = (request.params as { reference: string }).reference;
+    const res = await app.inject({ url: `/api/v1/reports/${encodeURIComponent(reference)}` });
+    if (res.statusCode !== 200) return html(reply.code(404), page(f, f.m.report, '<p class="card">404</p>'));
+    const r = res.json() as { state: string; receivedAt: number; category: string };
+    return html(reply, page(f, `${f.m.report} ${reference}`, `<div class="card"><p><strong>${esc(f.m.reportStates[r.state] ?? r.state)}</strong></p><p class="meta">${esc(f.m.categories[r.category] ?? r.category)} · ${esc(time(r.receivedAt))}</p></div>`));
+  });
+
+  // The one-tap page of a notification's link: no login; the API checks the signature.
+  get(`${PAGE_PREFIX}/ack/:id`, async (request, reply) => {
+    const f = frameOf(request);
+    const id = Number((request.params as { id: string }).id);
+    const q = request.query as Record<string, string>;
+    const proof = new URLSearchParams({ r: q.r ?? '', x: q.x ?? '', s: q.s ?? '' });
+    const res = await app.inject({ url: `/api/v1/alerts/${id}/link?${proof}` });
+    if (res.statusCode !== 200) return html(reply.code(res.statusCode), page(f, f.m.acknowledge, `<p class="card error">${esc(f.m.linkInvalid)}</p>`));
+    const a = res.json() as { id: number; severity: string; state: string; message: string; kind: string; subject: string; communityId: string | null; firstFiredAt: number; acknowledgedBy: string | null };
+    const hidden = ['r', 'x', 's'].map((k) => `<input type="hidden" name="${k}" value="${esc(q[k])}">`).join('');
+    const form = a.state === 'firing'
+      ? `<form data-api="POST /api/v1/alerts/${a.id}/link-ack" data-done="${esc(f.m.ackDone)}">${hidden}<label for="note">${esc(f.m.optionalNote)}</label><input id="note" name="note"><p class="error"></p><button class="act" type="submit">${esc(f.m.acknowledge)}</button></form>`
+      : `<p class="ok">${esc(f.m.states[a.state] ?? a.state)}${a.acknowledgedBy ? ` · ${esc(f.m.ackBy)}: ${esc(a.acknowledgedBy)}` : ''}</p>`;
+    return html(reply, page(f, `${f.m.alert} #${a.id}`, `<div class="card"><span class="badge ${esc(a.severity)}">${esc(f.m.severities[a.severity] ?? a.severity)}</span>
+      <p><strong>${esc(a.message)}</strong></p><p class="meta">${esc(a.kind)} · ${esc(a.communityId ?? '')} / ${esc(a.subject)} · ${esc(time(a.firstFiredAt))}</p>${form}</div>`));
+  });
+}
