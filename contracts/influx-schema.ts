@@ -4,7 +4,7 @@
  * Every field is written as a float (no `i` suffix), so no field type conflict can arise
  * whatever a device sends.
  */
-export const MEASUREMENTS = {
+const RAW_MEASUREMENTS = {
   soil: {
     name: 'soil',
     tags: ['district', 'community', 'zone', 'device', 'plant'],
@@ -60,6 +60,47 @@ export const MEASUREMENTS = {
     ],
   },
 } as const;
+
+/** The aggregates a rollup keeps of each field, per window and series: field `{field}_{aggregate}`. */
+export const ROLLUP_AGGREGATES = ['mean', 'min', 'max', 'count'] as const;
+export type RollupAggregate = (typeof ROLLUP_AGGREGATES)[number];
+/** Rollup windows: `1h` and `1d`, aligned to UTC (InfluxQL's GROUP BY time aligns to the epoch). */
+export const ROLLUP_RESOLUTIONS = { '1h': 3_600_000, '1d': 86_400_000 } as const;
+export type RollupResolution = keyof typeof ROLLUP_RESOLUTIONS;
+
+/**
+ * A rollup measurement: `{source}_{resolution}`, the source's tags, `{field}_{aggregate}`
+ * fields, one point per series and window at the window's start. Written by rollups/
+ * from the raw points, so the long-range dashboards read a point per hour or day.
+ */
+function rollupOf<S extends keyof typeof RAW_MEASUREMENTS, F extends ReadonlyArray<(typeof RAW_MEASUREMENTS)[S]['fields'][number]>, R extends RollupResolution>(source: S, sourceFields: F, resolution: R) {
+  return {
+    name: `${source}_${resolution}` as `${S}_${R}`,
+    tags: RAW_MEASUREMENTS[source].tags,
+    fields: sourceFields.flatMap((f) => ROLLUP_AGGREGATES.map((a) => `${f}_${a}`)) as ReadonlyArray<`${F[number]}_${RollupAggregate}`>,
+    rollup: { source, sourceFields, resolution },
+  };
+}
+
+/** Which raw fields are rolled up: those a chart over months reads (not rssi/snr, nor the valves' and rain's events). */
+const SOIL_ROLLED = ['moisture', 'temperature', 'ec', 'battery'] as const;
+const TILT_ROLLED = ['tilt', 'battery'] as const;
+const ROLLUP_MEASUREMENTS = {
+  soil_1h: rollupOf('soil', SOIL_ROLLED, '1h'),
+  soil_1d: rollupOf('soil', SOIL_ROLLED, '1d'),
+  tilt_1h: rollupOf('tilt', TILT_ROLLED, '1h'),
+  tilt_1d: rollupOf('tilt', TILT_ROLLED, '1d'),
+};
+export type RollupMeasurement = (typeof ROLLUP_MEASUREMENTS)[keyof typeof ROLLUP_MEASUREMENTS];
+export const ROLLUPS: readonly RollupMeasurement[] = Object.values(ROLLUP_MEASUREMENTS);
+
+/**
+ * The raw measurements GS_RAW_RETENTION_DAYS applies to: the readings and the app's own
+ * frequent samples. Not `watering` and `alert`: events, few, read as a history.
+ */
+export const RETAINED_RAW: readonly string[] = ['soil', 'tilt', 'valve', 'rain', 'device_status', 'ingest_stats'];
+
+export const MEASUREMENTS = { ...RAW_MEASUREMENTS, ...ROLLUP_MEASUREMENTS };
 
 export type MeasurementName = keyof typeof MEASUREMENTS;
 export type TagName<M extends MeasurementName> = (typeof MEASUREMENTS)[M]['tags'][number];

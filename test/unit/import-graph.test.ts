@@ -36,6 +36,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   weather: [...BASE, 'config', 'registry'],
   // The people's side: users, signed links, and the server-rendered pages over the API's guards and the services it serves.
   web: [...BASE, 'alerts', 'api', 'registry'],
+  // Hourly and daily rollups and the raw retention: InfluxQL in, line protocol out, a cursor in SQLite.
+  rollups: [...BASE, 'influx', 'registry'],
 };
 /** Everything the running system is made of: what the composition root and the entries may import. */
 const SYSTEM = Object.keys(ALLOWED);
