@@ -17,6 +17,7 @@ import { openMqtt, startBroker } from './app/mqtt.ts';
 import { startIrrigationFeature, startWeatherFeature } from './app/irrigation.ts';
 import { startApiFeature } from './app/api.ts';
 import { startPeopleFeature } from './app/people.ts';
+import { startRollupsFeature } from './app/rollups.ts';
 
 export type { AppOptions } from './app/context.ts';
 export type App = Awaited<ReturnType<typeof startApp>>;
@@ -54,6 +55,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const { broker } = await start('broker', () => startBroker(ctx, { ...store, ingest: intake.ingest }));
   const { irrigation } = await start('irrigation', () => startIrrigationFeature(ctx, { db: store.db, broker, append, signal: (alert) => health.alerts.apply(alert) }));
   const { weather } = await start('weather', () => startWeatherFeature(ctx, { ...store, zones: irrigation.forecasts }));
+  await start('rollups', () => startRollupsFeature(ctx, { db: store.db, influx: influxdb.influx, durableLog: log.durableLog }));
   const http = await start('api', () => startApiFeature(ctx, {
     ...store, broker, health, irrigation: irrigation.engine,
     readiness: { influxdb: () => influxdb.influx.ping(), broker: () => broker.isListening(), durableLog: () => log.durableLog.readiness() },

@@ -10,6 +10,7 @@ import type { RulesConfig } from '../health/rules-config.ts';
 import type { IrrigationSettings } from '../rules/irrigation/settings.ts';
 import type { IrrigationTime } from '../irrigation/start.ts';
 import type { StartWeatherDeps } from '../weather/start.ts';
+import type { RollupOptions } from '../rollups/start.ts';
 
 /** What a caller of `startApp` may set beyond the configuration (tests, simulations, main.ts). */
 export interface AppOptions {
@@ -24,6 +25,8 @@ export interface AppOptions {
   irrigationTime?: IrrigationTime;
   /** Weather request timeout, size limit and poll timer (tests). */
   weather?: StartWeatherDeps['options'];
+  /** Rollup interval, steps per run, grace (tests); the retention is GS_RAW_RETENTION_DAYS. */
+  rollups?: Omit<Partial<RollupOptions>, 'retentionDays'>;
 }
 
 /** Accepted readings, after they are durable: each feature subscribes under its own name. */

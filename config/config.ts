@@ -61,6 +61,12 @@ export const Config = z.strictObject({
   intakeMaxBacklog: wholeNumber(0, 100_000_000).default(100_000),
   /** Disk budget of the durable log (readings not yet in InfluxDB); past it the oldest are dropped and counted. */
   durableLogMaxBytes: positiveInt(1e12).default(1024 * 1024 * 1024),
+  /**
+   * Raw points (readings, device status, ingest statistics) older than this many days are
+   * deleted once they are in the daily rollups (rollups/README.md); 0 keeps them forever.
+   * 400: a year and a season, so last year's same month is still there in full detail.
+   */
+  rawRetentionDays: wholeNumber(0, 100 * 366).default(400),
   /** Also consume readings from an external broker (mqtt://user:pass@host:1883), e.g. a Mosquitto or EMQX cluster. */
   mqttSource: z.url({ protocol: /^mqtts?$/, error: 'expected an mqtt:// or mqtts:// URL' }).optional(),
   /** Shared-subscription group on the external broker; unset for brokers without $share. */
@@ -156,6 +162,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   maxFutureSkewS: 'GS_MAX_FUTURE_SKEW_S',
   maxPastAgeS: 'GS_MAX_PAST_AGE_S',
   durableLogMaxBytes: 'GS_DURABLE_LOG_MAX_BYTES',
+  rawRetentionDays: 'GS_RAW_RETENTION_DAYS',
   intakeMaxBacklog: 'GS_INTAKE_MAX_BACKLOG',
   durableAck: 'GS_DURABLE_ACK',
   mqttSource: 'GS_MQTT_SOURCE',

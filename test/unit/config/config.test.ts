@@ -110,6 +110,19 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('the raw retention', () => {
+    it('keeps raw points 400 days by default; GS_RAW_RETENTION_DAYS sets it, 0 keeps them forever', () => {
+      expect(loadConfig({}).rawRetentionDays).toBe(400);
+      expect(loadConfig({ GS_RAW_RETENTION_DAYS: '90' }).rawRetentionDays).toBe(90);
+      expect(loadConfig({ GS_RAW_RETENTION_DAYS: '0' }).rawRetentionDays).toBe(0);
+    });
+
+    it.each([['-1', 'expected at least 0'], ['1.5', 'expected a whole number'], ['a year', 'expected a number']])('refuses %s', (value, message) => {
+      expect(problems({ GS_RAW_RETENTION_DAYS: value })).toEqual([expect.stringContaining(message)]);
+      expect(problems({ GS_RAW_RETENTION_DAYS: value })[0]).toContain('GS_RAW_RETENTION_DAYS');
+    });
+  });
+
   describe('the durable log budget, and its old name', () => {
     const load = (env: Record<string, string>, file?: string) => {
       const warnings: string[] = [];
