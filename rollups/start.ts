@@ -1,12 +1,13 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { RETAINED_RAW, ROLLUP_RESOLUTIONS, ROLLUPS, type RollupResolution } from '../contracts/influx-schema.ts';
+import { RETAINED_RAW, ROLLUP_RESOLUTIONS, type RollupResolution } from '../contracts/influx-schema.ts';
 import type { InfluxHttp } from '../influx/http.ts';
 import type { Db } from '../registry/db.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createRollupCursor } from './cursor.ts';
 import { planRollup, retentionCutoff, type RollupStep } from './plan.ts';
-import { rollupLines, rollupQuery, WINDOWS_PER_STEP } from './query.ts';
+import { WINDOWS_PER_STEP } from './query.ts';
+import { queryRollupLines } from './roll.ts';
 
 export interface RollupOptions {
   /** Raw points older than this many days are deleted once rolled up; 0 keeps them (GS_RAW_RETENTION_DAYS). */
@@ -60,12 +61,7 @@ export function startRollups(deps: RollupDeps) {
   const firstDays = options.retentionDays > 0 ? options.retentionDays : FIRST_RUN_DAYS_WITHOUT_RETENTION;
 
   async function rollStep(step: RollupStep): Promise<void> {
-    const lines: string[] = [];
-    for (const m of ROLLUPS) {
-      if (m.rollup.resolution !== step.resolution) continue;
-      const [series = []] = await deps.influx.query(rollupQuery(m, step));
-      lines.push(...rollupLines(m, series));
-    }
+    const lines = await queryRollupLines(deps.influx, step);
     if (lines.length > 0) await deps.append(lines);
     cursor.set(step.resolution, step.toMs);
     windowsWritten.inc({ resolution: step.resolution }, (step.toMs - step.fromMs) / ROLLUP_RESOLUTIONS[step.resolution]);

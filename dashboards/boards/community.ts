@@ -14,6 +14,10 @@ const rain = on('rain');
 const watering = on('watering');
 const tilt = on('tilt');
 const alert = on('alert');
+const soilDaily = on('soil_1d');
+const tiltDaily = on('tilt_1d');
+/** The season panels' own range: two seasons back, whatever the dashboard's range (hours, usually). */
+const SEASON = '180d';
 const escapeRegex = (s: string): string => s.replace(/[\\^$*+?.()|[\]{}]/g, '\\$&');
 
 /** Draw each plant type's band on the series of zones with that plant (alias ends in "(plant)"). */
@@ -33,6 +37,9 @@ export function tiltOverrides(panel: { overrideByRegexp(re: string, props: Retur
 }
 
 export const zoneMoistureQuery = `SELECT median(${soil.f('moisture')}) FROM ${soil.from} ${where(...placeFilter(soil, soil.match('zone', 'zone')), TIME)} GROUP BY time($__interval), ${soil.by('zone', 'plant')} fill(none)`;
+/** Long range reads the daily rollups (rollups/): a point per device and day, not every raw reading of half a year. */
+export const zoneMoistureSeasonQuery = `SELECT mean(${soilDaily.f('moisture_mean')}) FROM ${soilDaily.from} ${where(...placeFilter(soilDaily, soilDaily.match('zone', 'zone')), TIME)} GROUP BY time(1d), ${soilDaily.by('zone', 'plant')} fill(none)`;
+export const facilityTiltSeasonQuery = `SELECT max(${tiltDaily.f('tilt_max')}) FROM ${tiltDaily.from} ${where(...placeFilter(tiltDaily, tiltDaily.match('facility', 'facility')), TIME)} GROUP BY time(1d), ${tiltDaily.by('facility', 'facility_type')} fill(none)`;
 export const facilityTiltQuery = `SELECT max(${tilt.f('tilt')}) FROM ${tilt.from} ${where(...placeFilter(tilt, tilt.match('facility', 'facility')), TIME)} GROUP BY time($__interval), ${tilt.by('facility', 'facility_type')} fill(none)`;
 
 /** One community: zones against their bands, what the watering loop did and why, rain, valves, facilities. */
@@ -45,12 +52,18 @@ export function community(options: BoardOptions = DEFAULT_BOARD_OPTIONS): Dashbo
   const facilities = timeSeries('Facility tilt from baseline', 'degree', { query: facilityTiltQuery, alias: '$tag_facility ($tag_facility_type)' })
     .legend(legendTable()).min(0).repeat('facility').maxPerRow(3).span(24);
   tiltOverrides(facilities, options.tiltLimits);
+  const moistureSeason = timeSeries('Zone moisture over the season (daily mean)', 'percent', { query: zoneMoistureSeasonQuery, alias: '$tag_zone ($tag_plant)' })
+    .legend(legendTable()).min(0).max(60).span(12).timeFrom(SEASON).interval('1d');
+  bandOverrides(moistureSeason);
+  const tiltSeason = timeSeries('Facility tilt over the season (daily max)', 'degree', { query: facilityTiltSeasonQuery, alias: '$tag_facility ($tag_facility_type)' })
+    .legend(legendTable()).min(0).span(12).timeFrom(SEASON).interval('1d');
+  tiltOverrides(tiltSeason, options.tiltLimits);
 
   return finish(
     board({
       uid: COMMUNITY_UID,
       title: 'Greenspace · Community',
-      description: 'Each zone against its moisture band with watering runs and skips (and why), rain, valves, and facility tilt against the warning/critical angles.',
+      description: 'Each zone against its moisture band with watering runs and skips (and why), rain, valves, and facility tilt against the warning/critical angles; the last 180 days from the daily rollups.',
       variables: ['district', 'community', 'zone', 'facility'],
     })
       .annotation(annotation('Watering runs', 'blue',
@@ -82,6 +95,8 @@ export function community(options: BoardOptions = DEFAULT_BOARD_OPTIONS): Dashbo
         alias: '$tag_zone',
       }).span(24))
       .withPanel(facilities)
+      .withPanel(moistureSeason)
+      .withPanel(tiltSeason)
       .build(),
   );
 }

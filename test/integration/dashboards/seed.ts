@@ -8,6 +8,8 @@ import { deriveTilt, toPoint } from '../../../ingest/to-point.ts';
 import { createIngestStatsWriter } from '../../../ingest/stats-writer.ts';
 import { toWateringLine } from '../../../irrigation/watering-line.ts';
 import type { InfluxHttp } from '../../../influx/http.ts';
+import { ROLLUP_RESOLUTIONS } from '../../../contracts/influx-schema.ts';
+import { queryRollupLines } from '../../../rollups/roll.ts';
 import { createMetrics } from '../../../lib/metrics.ts';
 import { createRandom } from '../../../lib/random.ts';
 import { decideWatering } from '../../../rules/irrigation/decide.ts';
@@ -19,7 +21,8 @@ import { initialZoneState, type Decision, type IrrigationEvent } from '../../../
  * the dry zones' watering decisions by the irrigation decider itself, written by
  * irrigation/watering-line.ts; alert transitions through alerts/alert-points.ts; device
  * status through health/device-status-points.ts; ingest statistics through
- * ingest/stats-writer.ts over a real prom-client registry. The one place the dashboard
+ * ingest/stats-writer.ts over a real prom-client registry; the rollups by rollups/roll.ts
+ * from those raw points. The one place the dashboard
  * tests get data from.
  */
 export interface SeededCity {
@@ -202,6 +205,14 @@ export async function seedCity(influx: InfluxHttp, options: { toMs: number; seed
   for (let i = 0; i < lines.length; i += 5000) {
     const outcome = await influx.write(lines.slice(i, i + 5000).join('\n'));
     if (outcome.kind !== 'ok') throw new Error(`seeding failed: ${JSON.stringify(outcome)}`);
+  }
+  // The rollups of the seeded hours and their day, by the app's own roller code, for the season panels.
+  const dayMs = ROLLUP_RESOLUTIONS['1d'];
+  const day = Math.floor(fromMs / dayMs) * dayMs;
+  for (const step of [{ resolution: '1h', fromMs, toMs: toMs + 3_600_000 }, { resolution: '1d', fromMs: day, toMs: day + dayMs }] as const) {
+    const rolled = await queryRollupLines(influx, step);
+    const outcome = await influx.write(rolled.join('\n'));
+    if (outcome.kind !== 'ok') throw new Error(`seeding rollups failed: ${JSON.stringify(outcome)}`);
   }
   city.points = lines.length;
   return city;
