@@ -40,6 +40,7 @@ const DEFAULT_GRACE_MS: Record<RollupResolution, number> = { '1h': 5 * 60_000, '
 const DAY_MS = ROLLUP_RESOLUTIONS['1d'];
 /** A first run with retention 0 rolls up this far back (what an upgrade finds). */
 const FIRST_RUN_DAYS_WITHOUT_RETENTION = 400;
+const RETENTION_RETRY_MS = 3_600_000;
 
 /**
  * Hourly and daily rollups written by the app itself (no continuous queries or tasks:
@@ -83,11 +84,22 @@ export function startRollups(deps: RollupDeps) {
     return steps;
   }
 
+  // The cutoff moves a day at a time: delete once per new cutoff. A server that refuses
+  // DELETE (2.x's v1 API, 3.x) is asked again an hour later, not every run.
+  let deletedBeforeMs: number | undefined;
+  let retentionRetryAtMs = -Infinity;
+
   /** DELETE … WHERE time < cutoff on each raw measurement (InfluxQL; 1.x answers it, see rollups/README.md). */
   async function applyRetention(nowMs: number): Promise<number | undefined> {
     const cutoff = retentionCutoff({ nowMs, retentionDays: options.retentionDays, dailyDoneUntilMs: cursor.get('1d') });
-    if (cutoff === undefined) return undefined;
-    for (const name of RETAINED_RAW) await deps.influx.query(`DELETE FROM "${name}" WHERE time < ${cutoff}ms`);
+    if (cutoff === undefined || (deletedBeforeMs !== undefined && cutoff <= deletedBeforeMs) || nowMs < retentionRetryAtMs) return undefined;
+    try {
+      for (const name of RETAINED_RAW) await deps.influx.query(`DELETE FROM "${name}" WHERE time < ${cutoff}ms`);
+    } catch (error) {
+      retentionRetryAtMs = nowMs + RETENTION_RETRY_MS;
+      throw error;
+    }
+    deletedBeforeMs = cutoff;
     return cutoff;
   }
 
@@ -108,7 +120,7 @@ export function startRollups(deps: RollupDeps) {
       retainedFromMs = await applyRetention(nowMs);
     } catch (error) {
       failures.inc({ stage: 'retention' });
-      log.warn({ err: error, retentionDays: options.retentionDays }, 'raw retention failed; retried at the next run');
+      log.warn({ err: error, retentionDays: options.retentionDays }, 'raw retention failed; tried again in an hour');
     }
     if (steps['1h'] + steps['1d'] > 0) log.info({ steps, retainedFromMs }, 'rollups written');
     return { steps, retainedFromMs };

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createInfluxHttp } from '../../../influx/http.ts';
 import { toLine } from '../../../influx/line-protocol.ts';
-import { eventually, queryRows, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { eventually, queryRows, startTestApp, uniqueDb, type TestApp } from '../../helpers/app.ts';
 
 const HOUR = 3_600_000;
 
@@ -10,11 +11,13 @@ describe('the rollups feature in the app', () => {
   const hour = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
 
   beforeAll(async () => {
-    // Retention 2 days: the first run starts two days back, so the test waits for a few steps, not 400 days of them.
-    t = await startTestApp({ rawRetentionDays: 2 }, { app: { rollups: { intervalMs: 100 } } });
+    // The raw points are in InfluxDB before the app starts: its first run may come within 100 ms.
+    const influx = createInfluxHttp({ url: inject('influxUrl'), db: uniqueDb('app_rollups') });
+    await influx.createDatabase();
     const soil = (ts: number, moisture: number) => toLine('soil', { district: 'north', community: 'c-001', zone: 'z1', device: 'd1' }, { moisture }, ts);
-    await t.influx.createDatabase();
-    expect((await t.influx.write([soil(hour + 60_000, 30), soil(hour + 120_000, 40)].join('\n'))).kind).toBe('ok');
+    expect((await influx.write([soil(hour + 60_000, 30), soil(hour + 120_000, 40)].join('\n'))).kind).toBe('ok');
+    // Retention 2 days: the first run starts two days back, so the test waits for a few steps, not 400 days of them.
+    t = await startTestApp({ rawRetentionDays: 2, influxDb: influx.target.db }, { app: { rollups: { intervalMs: 100 } } });
   });
   afterAll(() => t?.stop());
 

@@ -150,4 +150,19 @@ describe('rollups and raw retention on the real influxd', () => {
     expect((await rows('SELECT moisture FROM soil')).length).toBe(2);
     clock.set(NOW);
   });
+
+  it('a server that refuses DELETE (2.x, 3.x) is counted and asked again an hour later, not every run', async () => {
+    const registry = new Registry();
+    let deletes = 0;
+    const refusing = { query: (q: string) => (q.startsWith('DELETE') ? (deletes++, Promise.reject(new Error('InfluxQL 400: not implemented'))) : influx.query(q)) };
+    const r = startRollups({ db, influx: refusing, append, clock, logger, registry, options: { retentionDays: 1, schedule: false } });
+    await r.runOnce();
+    await r.runOnce();
+    expect(deletes).toBe(1);
+    expect(await registry.getSingleMetricAsString('gs_rollup_failures_total')).toContain('gs_rollup_failures_total{stage="retention"} 1');
+    clock.advance(HOUR);
+    await r.runOnce();
+    expect(deletes).toBe(2);
+    clock.set(NOW);
+  });
 });
