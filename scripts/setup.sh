@@ -9,7 +9,8 @@ if command -v apt-get >/dev/null; then
   command -v mosquitto >/dev/null || need+=(mosquitto)
   command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
   # The browser tests of the web pages: Debian's Chromium and a CJK font for the Chinese pages.
-  command -v chromium >/dev/null || need+=(chromium fonts-wqy-zenhei)
+  command -v chromium >/dev/null || need+=(chromium)
+  dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || need+=(fonts-wqy-zenhei)
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
