@@ -42,7 +42,7 @@ export const NotifyConfig = z.strictObject({
   utcOffsetMinutes: UtcOffsetMinutes.default(480),
   /** Per alert kind: how long after an automatic clear a returning condition reopens the same alert. */
   reopenWithinS: ReopenWithinS.default({}),
-  /** The acknowledge link is `{ackBaseUrl}/{alertId}/ack`. */
+  /** An unsigned `{ackBaseUrl}/{alertId}/ack`, only where no signer is wired; the server signs one-tap links on GS_PUBLIC_URL (lib/signed-link.ts). */
   ackBaseUrl: z.url().default('http://127.0.0.1:3000/alerts'),
   delivery: z.strictObject({
     concurrency: z.number().int().min(1).max(64).default(4),

@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../../app.ts';
@@ -9,6 +10,7 @@ import { connect, publish } from '../../helpers/mqtt.ts';
 import { createInfluxHttp } from '../../../influx/http.ts';
 import { readMail, startFakeRobots, startSmtp } from './fake-robots.ts';
 import { startNotifyApp } from './notify-app.ts';
+import { checkAckLink } from '../../../lib/signed-link.ts';
 
 const SECRETS = {
   dingtalk: { accessToken: 'ding-token-1', secret: 'SECdingtalk-secret-0123456789' },
@@ -107,15 +109,20 @@ describe('notifications: alert transitions → signed robot messages, email, ret
     expect(wecom).toContain('设施受撞击/突变');
     expect(wecom).toContain('#101 facility_impact');
     expect(wecom).toContain('taobei / c-001 / 设施 pav-101');
-    expect(wecom).toContain('(https://ops.example.cn/alerts/101/ack)');
+    // The one-tap link is signed for this alert and this team, on the app's own address (GS_PUBLIC_URL unset).
+    const link = /\((http:\/\/127\.0\.0\.1:\d+\/app\/ack\/101\?[^)\s]+)\)/.exec(wecom)?.[1];
+    expect(link).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${app.httpPort}/app/ack/101\\?r=team-a&x=\\d+&s=`));
+    const q = new URL(link!).searchParams;
+    const key = Buffer.from(readFileSync(join(dataDir, 'link-key'), 'utf8').trim(), 'hex');
+    expect(checkAckLink(key, { alertId: 101, recipient: 'team-a', expiresAtS: Number(q.get('x')) }, q.get('s')!, Date.now())).toBe('ok');
     const ding = robots.of('dingtalk')[0]!.body as { msgtype: string; markdown: { title: string; text: string } };
     expect(ding.msgtype).toBe('markdown');
     expect(ding.markdown.title).toBe('【警告】设施受撞击/突变 pav-101 · c-001');
     const feishu = robots.of('feishu')[0]!.body as { msg_type: string; content: { post: { zh_cn: { title: string; content: Array<Array<{ tag: string; href?: string }>> } } } };
     expect(feishu.msg_type).toBe('post');
-    expect(feishu.content.post.zh_cn.content.flat().find((e) => e.tag === 'a')?.href).toBe('https://ops.example.cn/alerts/101/ack');
+    expect(feishu.content.post.zh_cn.content.flat().find((e) => e.tag === 'a')?.href).toBe(link);
     const hook = robots.of('webhook', '/hook')[0]!;
-    expect(hook.body).toMatchObject({ version: 1, team: 'team-a', audience: 'team', alerts: [{ reason: 'firing', ackUrl: 'https://ops.example.cn/alerts/101/ack', alert: { id: 101, kind: 'facility_impact' } }] });
+    expect(hook.body).toMatchObject({ version: 1, team: 'team-a', audience: 'team', alerts: [{ reason: 'firing', ackUrl: link, alert: { id: 101, kind: 'facility_impact' } }] });
     expect(hook.headers['x-greenspace-delivery']).toBe(String(hook.body.deliveryId));
 
     const mail = smtp.mails[0]!;
@@ -123,7 +130,7 @@ describe('notifications: alert transitions → signed robot messages, email, ret
     const { subject, text } = readMail(mail.raw);
     expect(subject).toBe('【警告】设施受撞击/突变 pav-101 · c-001');
     expect(text).toContain('位置：taobei / c-001 / 设施 pav-101');
-    expect(text).toContain('https://ops.example.cn/alerts/101/ack');
+    expect(text.replace(/=?\r?\n/g, '')).toContain(link);
   });
 
   it('repeats reminders until the alert is acknowledged, then stops', async () => {
