@@ -1,3 +1,5 @@
+import { createDeadlineQueue, type Deadline } from '../lib/deadline-queue.ts';
+
 /** Real timers, injected so tests and the simulator's loops never reach for globals. */
 export interface Timers {
   now(): number;
@@ -96,9 +98,8 @@ function stallTolerantClock(options: SimClockOptions, maxStallMs: number) {
   const tickMs = Math.max(1, Math.min(5, maxStallMs / 2));
   let sim = options.startMs;
   let realLast: number | undefined = options.held ? undefined : timers.now();
-  let seq = 0;
-  const due: Array<{ at: number; seq: number; fn: () => void }> = []; // sorted by (at, seq)
-  const held = new Set<{ simMs: number; entry?: (typeof due)[number] }>();
+  const due = createDeadlineQueue();
+  const held = new Set<{ simMs: number; fn: () => void; entry?: Deadline }>();
   let pump: unknown;
 
   const observe = (): number => {
@@ -108,29 +109,20 @@ function stallTolerantClock(options: SimClockOptions, maxStallMs: number) {
     realLast = real;
     return sim;
   };
-  const insert = (entry: (typeof due)[number]): void => {
-    let i = due.length;
-    while (i > 0 && (due[i - 1]!.at > entry.at || (due[i - 1]!.at === entry.at && due[i - 1]!.seq > entry.seq))) i--;
-    due.splice(i, 0, entry);
-  };
   const schedule = (): void => {
     if (pump !== undefined) timers.clearTimeout(pump);
     pump = undefined;
     if (realLast === undefined || sim >= endMs) return;
-    const next = due[0];
-    const wait = next ? Math.min(tickMs, Math.max(0, (next.at - sim) / accel)) : tickMs;
+    const next = due.nextAt();
+    const wait = next === undefined ? tickMs : Math.min(tickMs, Math.max(0, (next - sim) / accel));
     pump = timers.setTimeout(run, wait);
   };
   function run(): void {
     pump = undefined;
     const now = observe();
-    while (due.length > 0 && due[0]!.at <= now) due.shift()!.fn();
+    for (let e = due.takeDue(now); e; e = due.takeDue(now)) e.fn();
     schedule();
   }
-  const cancel = (entry: (typeof due)[number]) => (): void => {
-    const i = due.indexOf(entry);
-    if (i >= 0) due.splice(i, 1);
-  };
   schedule(); // the tick that keeps time observed while nothing else reads it
 
   return {
@@ -138,24 +130,22 @@ function stallTolerantClock(options: SimClockOptions, maxStallMs: number) {
     now: (): number => Math.min(endMs, Math.floor(observe())),
     ended: (): boolean => observe() >= endMs,
     after(simMs: number, fn: () => void): () => void {
-      const entry = { at: 0, seq: seq++, fn };
       if (realLast === undefined) {
-        const waiting: { simMs: number; entry?: (typeof due)[number] } = { simMs, entry };
+        const waiting: { simMs: number; fn: () => void; entry?: Deadline } = { simMs, fn };
         held.add(waiting);
-        return () => { held.delete(waiting); cancel(entry)(); };
+        return () => {
+          held.delete(waiting);
+          if (waiting.entry) waiting.entry.cancelled = true;
+        };
       }
-      entry.at = observe() + simMs;
-      insert(entry);
-      if (due[0] === entry) schedule();
-      return cancel(entry);
+      const entry = due.add(observe() + simMs, fn);
+      if (due.nextAt() === entry.at) schedule();
+      return () => { entry.cancelled = true; };
     },
     release(): void {
       if (realLast !== undefined) return;
       realLast = timers.now();
-      for (const waiting of held) {
-        waiting.entry!.at = sim + waiting.simMs;
-        insert(waiting.entry!);
-      }
+      for (const waiting of held) waiting.entry = due.add(sim + waiting.simMs, waiting.fn);
       held.clear();
       schedule();
     },
