@@ -94,7 +94,7 @@ function seedDetectors(
       case 'gateway_offline': { const devicesNow = currentDetails(a.details).devices; gws.set(a.subject, Array.isArray(devicesNow) ? (devicesNow as string[]) : []); break; }
     }
   }
-  return { devices, gateways: gws };
+  return { devices, gateways: gws, gatewaysBack: new Map() };
 }
 
 /**

@@ -9,13 +9,20 @@ export interface SweepDevice {
   districtId: string | undefined;
 }
 
-/** Which devices and gateways are alerted offline now (gateway → the devices grouped under it). */
+/**
+ * Which devices and gateways are alerted offline now (gateway → the devices grouped under it),
+ * and when each gateway that was offline came back: the devices behind it count their silence
+ * from then, since they could not have been heard while it was down (without this, the sweep
+ * right after a gateway returns raised device_offline for every device behind it that had not
+ * yet had its next report due).
+ */
 export interface OfflineState {
   devices: ReadonlySet<string>;
   gateways: ReadonlyMap<string, readonly string[]>;
+  gatewaysBack: ReadonlyMap<string, number>;
 }
 
-export const initialOfflineState = (): OfflineState => ({ devices: new Set(), gateways: new Map() });
+export const initialOfflineState = (): OfflineState => ({ devices: new Set(), gateways: new Map(), gatewaysBack: new Map() });
 
 export interface SweepInput {
   devices: readonly SweepDevice[];
@@ -36,9 +43,14 @@ export interface SweepInput {
  */
 export function sweepOffline(state: OfflineState, input: SweepInput): { state: OfflineState; signals: AlertSignal[] } {
   const { now } = input;
-  const isDown = (d: SweepDevice): boolean => now - (input.lastSeen(d.id) ?? input.since) > d.reportIntervalS * input.offlineAfterIntervals * 1000;
-  const down = input.devices.filter((d) => !d.disabled && isDown(d));
-  const downGateways = new Map(down.filter((d) => d.kind === 'gateway').map((g) => [g.id, g]));
+  const silentTooLong = (d: SweepDevice, since: number): boolean => now - since > d.reportIntervalS * input.offlineAfterIntervals * 1000;
+  const downGateways = new Map(input.devices.filter((d) => d.kind === 'gateway' && !d.disabled && silentTooLong(d, input.lastSeen(d.id) ?? input.since)).map((g) => [g.id, g]));
+  const backAt = (gateway: string): number => state.gatewaysBack.get(gateway) ?? (state.gateways.has(gateway) && !downGateways.has(gateway) ? now : -Infinity);
+  const heardOrExcused = (d: SweepDevice): number => {
+    const gateway = input.gatewayOf(d.id);
+    return Math.max(input.lastSeen(d.id) ?? input.since, gateway ? backAt(gateway) : -Infinity);
+  };
+  const down = input.devices.filter((d) => !d.disabled && (d.kind === 'gateway' ? downGateways.has(d.id) : silentTooLong(d, heardOrExcused(d))));
   const groups = new Map<string, string[]>([...downGateways.keys()].map((id) => [id, []]));
   const individual: SweepDevice[] = [];
   for (const d of down) {
@@ -64,8 +76,16 @@ export function sweepOffline(state: OfflineState, input: SweepInput): { state: O
       });
     }
   }
+  const gatewaysBack = new Map(state.gatewaysBack);
   for (const id of state.gateways.keys()) {
-    if (!gateways.has(id)) signals.push({ action: 'clear', kind: 'gateway_offline', subject: id, at: now, reason: 'gateway reporting again' });
+    if (gateways.has(id)) continue;
+    signals.push({ action: 'clear', kind: 'gateway_offline', subject: id, at: now, reason: 'gateway reporting again' });
+    gatewaysBack.set(id, now);
+  }
+  // A return stops excusing once every device's own threshold has passed since.
+  if (gatewaysBack.size > 0) {
+    const longest = input.devices.reduce((m, d) => Math.max(m, d.reportIntervalS), 0) * input.offlineAfterIntervals * 1000;
+    for (const [id, at] of gatewaysBack) if (now - at > longest || gateways.has(id)) gatewaysBack.delete(id);
   }
 
   const devices = new Set<string>();
@@ -84,7 +104,7 @@ export function sweepOffline(state: OfflineState, input: SweepInput): { state: O
     if (downIds.has(id)) devices.add(id);
     else signals.push({ action: 'clear', kind: 'device_offline', subject: id, at: now, reason: 'device reporting again' });
   }
-  return { state: { devices, gateways }, signals };
+  return { state: { devices, gateways, gatewaysBack }, signals };
 }
 
 /** A reading arrived: the device (and nothing else) is back; clear its alert at once. */
@@ -97,7 +117,8 @@ export function markOnline(state: OfflineState, deviceId: string, at: number): {
   if (state.gateways.has(deviceId)) {
     const gateways = new Map(state.gateways);
     gateways.delete(deviceId);
-    return { state: { ...state, gateways }, signals: [{ action: 'clear', kind: 'gateway_offline', subject: deviceId, at, reason: 'gateway reporting again' }] };
+    const gatewaysBack = new Map(state.gatewaysBack).set(deviceId, at);
+    return { state: { ...state, gateways, gatewaysBack }, signals: [{ action: 'clear', kind: 'gateway_offline', subject: deviceId, at, reason: 'gateway reporting again' }] };
   }
   return { state, signals: [] };
 }

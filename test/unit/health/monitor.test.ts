@@ -29,7 +29,7 @@ async function setup(gateways: GatewayPort = { gatewayOf: () => undefined }) {
 }
 
 describe('health monitor (the edge between readings, detectors and alerts)', () => {
-  it('groups offline devices under their offline gateway through the gateway port, and recovers one by one', async () => {
+  it('groups offline devices under their offline gateway through the gateway port, excuses them for a threshold after it returns, and recovers one by one', async () => {
     const t = await setup({ gatewayOf: (id) => (id.startsWith('s-') ? 'gw-1' : undefined) });
     for (const id of ['gw-1', 's-1', 's-2', 't-1']) t.send(id, id === 't-1' ? { pitch: 0, roll: 0 } : id === 'gw-1' ? {} : { moisture: 20 + id.length });
     t.clock.advance(3 * MIN - 1);
@@ -41,7 +41,13 @@ describe('health monitor (the edge between readings, detectors and alerts)', () 
     expect(t.alerts.list({ active: true }).map((a) => [a.kind, a.subject, a.details?.devices])).toEqual([['gateway_offline', 'gw-1', ['s-1', 's-2']]]);
     t.send('gw-1', {});
     expect(t.alerts.list({ active: true })).toEqual([]);
+    // Its devices could not be heard while it was down: they get their own threshold from its return.
     t.clock.advance(MIN);
+    t.monitor.sweep();
+    expect(t.alerts.list({ active: true })).toEqual([]);
+    t.send('gw-1', {});
+    t.send('t-1', { pitch: 0.01, roll: 0 });
+    t.clock.advance(2 * MIN + 1);
     t.monitor.sweep();
     expect(t.alerts.list({ active: true }).map((a) => [a.kind, a.subject]).sort()).toEqual([['device_offline', 's-1'], ['device_offline', 's-2']]);
     t.send('s-1', { moisture: 21 });

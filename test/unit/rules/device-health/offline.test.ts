@@ -50,7 +50,7 @@ describe('gateway grouping', () => {
     expect(r.signals[0]).toMatchObject({ severity: 'critical', details: { devices: ['s-1', 's-2'] } });
   });
 
-  it('updates the gateway alert as more devices fall silent, clears it when the gateway is back, then alerts for devices still silent', () => {
+  it('updates the gateway alert as more devices fall silent, clears it when the gateway is back, then alerts for devices still silent a full threshold after', () => {
     const first = sweep(initialOfflineState(), devices, { 'gw-1': T0, 's-1': T0, 's-2': T0 + 1000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S }, T0 + 2000 * S, gateway);
     expect(first.signals[0]).toMatchObject({ details: { devices: ['s-1'] } });
     const second = sweep(first.state, devices, { 'gw-1': T0, 's-1': T0, 's-2': T0 + 1000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S }, T0 + 3000 * S, gateway);
@@ -59,8 +59,28 @@ describe('gateway grouping', () => {
     expect(brief(sweep(second.state, devices, { 'gw-1': T0, 's-1': T0, 's-2': T0 + 1000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S }, T0 + 3060 * S, gateway))).toEqual([]);
     const back = markOnline(second.state, 'gw-1', T0 + 3100 * S);
     expect(back.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'gateway_offline', subject: 'gw-1' })]);
-    const after = sweep(back.state, devices, { 'gw-1': T0 + 3100 * S, 's-1': T0, 's-2': T0 + 1000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S }, T0 + 3160 * S, gateway);
+    const seenAfter = { 'gw-1': T0 + 4800 * S, 's-1': T0, 's-2': T0 + 1000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S };
+    // Its devices could not be heard while it was down: each gets its own threshold (3 × 600 s) from the gateway's return.
+    const soon = sweep(back.state, devices, seenAfter, T0 + 3160 * S, gateway);
+    expect(brief(soon)).toEqual([]);
+    const atThreshold = sweep(soon.state, devices, seenAfter, T0 + 4900 * S, gateway);
+    expect(brief(atThreshold)).toEqual([]);
+    const after = sweep(atThreshold.state, devices, seenAfter, T0 + 4901 * S, gateway);
     expect(brief(after)).toEqual([['raise', 'device_offline', 's-1'], ['raise', 'device_offline', 's-2']]);
+    expect(after.signals[0]).toMatchObject({ message: expect.stringContaining(`silent for ${4901} s`) });
+  });
+
+  it('a gateway that came back in a sweep (not by its own reading) excuses its devices the same way, and the excuse is dropped once spent', () => {
+    const seen = { 'gw-1': T0, 's-1': T0, 's-2': T0, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S };
+    const down = sweep(initialOfflineState(), devices, seen, T0 + 2000 * S, gateway);
+    expect(brief(down)).toEqual([['raise', 'gateway_offline', 'gw-1']]);
+    const gwBack = { ...seen, 'gw-1': T0 + 2500 * S };
+    const back = sweep(down.state, devices, gwBack, T0 + 2560 * S, gateway);
+    expect(brief(back)).toEqual([['clear', 'gateway_offline', 'gw-1']]);
+    expect(back.state.gatewaysBack.get('gw-1')).toBe(T0 + 2560 * S);
+    const spent = sweep(back.state, devices, { ...gwBack, 'gw-1': T0 + 4400 * S, 's-1': T0 + 4400 * S, 's-2': T0 + 4400 * S }, T0 + 4400 * S, gateway);
+    expect(brief(spent)).toEqual([]);
+    expect(spent.state.gatewaysBack.has('gw-1')).toBe(false);
   });
 
   it('a device already alerted alone keeps its alert when its gateway then fails (it was already sent)', () => {
