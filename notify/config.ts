@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
 import { ClockTime, Team, UtcOffsetMinutes } from '../contracts/team.ts';
 import { ALERT_KINDS, type AlertKind } from '../contracts/alert.ts';
 import { ConfigError } from '../config/config.ts';
+import { parseBoundedConfig } from '../lib/bounded-yaml.ts';
 
 const seconds = z.number().int().min(0).max(30 * 86_400);
 /** Per-severity seconds; 0 turns the behaviour off for that severity. */
@@ -78,7 +78,7 @@ export function loadNotifyConfig(env: NodeJS.ProcessEnv, readFile: (path: string
   let raw: unknown = {};
   if (file) {
     try {
-      raw = parseYaml(readFile(file)) ?? {};
+      raw = parseBoundedConfig(readFile(file), file) ?? {}; // size, nesting and aliases bounded (lib/bounded-yaml.ts)
     } catch (error) {
       throw new ConfigError([`GS_NOTIFY_CONFIG=${file}: cannot read or parse the file (${(error as Error).message.split('\n')[0]})`]);
     }

@@ -66,6 +66,17 @@ teams:
     expect((error as ConfigError).problems.join('\n')).toMatch(problem);
   });
 
+  it.each([
+    ['nested a million levels deep', `teams: ${'['.repeat(1_000_000)}`, /^GS_NOTIFY_CONFIG=n.yaml: cannot read or parse the file \(n.yaml:1: nested more than 64 levels deep\)$/],
+    ['over 1 MiB', `# ${'x'.repeat(1024 * 1024)}\n`, /^GS_NOTIFY_CONFIG=n.yaml: cannot read or parse the file \(n.yaml: 1048579 bytes, over the limit of 1048576\)$/],
+    ['a billion laughs of aliases', `a: &a [x, x]\n${Array.from({ length: 120 }, (_, i) => `k${i}: *a`).join('\n')}\n`, /^GS_NOTIFY_CONFIG=n.yaml: cannot read or parse the file \(n.yaml.*alias/],
+  ])('refuses a file %s before the parser takes the process with it (lib/bounded-yaml.ts)', (_name, yaml, problem) => {
+    let error: unknown;
+    try { loadNotifyConfig({ GS_NOTIFY_CONFIG: 'n.yaml' }, reading(yaml)); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.join('\n')).toMatch(problem);
+  });
+
   it('names the file it cannot read', () => {
     expect(() => loadNotifyConfig({ GS_NOTIFY_CONFIG: '/nope.yaml' }, () => { throw new Error('ENOENT: no such file'); })).toThrow(/GS_NOTIFY_CONFIG=\/nope.yaml: cannot read/);
   });
