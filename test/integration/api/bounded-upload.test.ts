@@ -65,16 +65,24 @@ describe('uploads are parsed within bounds and off the event loop', () => {
    * runs). So each upload is compared with a second of nothing uploaded just before it: the
    * upload may add less than 50 ms to the 90th percentile (on a quiet machine that is the
    * bar itself) and hold no PUBACK half a second longer than the worst one without it —
-   * the parse on the event loop held one for 2-9 s.
+   * the parse on the event loop held one for 2-9 s. The second of nothing uploaded is
+   * taken both just before and just after, and the worse of the two is the reference: the
+   * load of other work on the machine changes from one second to the next (a full suite
+   * beside six other test runs once failed here on a quiet second before a loaded one).
    */
   async function expectNoStallWhile<T>(what: string, upload: () => Promise<T>): Promise<{ result: T; elapsedMs: number; acks: number[] }> {
-    const quiet = await whilePublishing(() => new Promise((resolve) => setTimeout(resolve, 1_000)));
-    report(`${what}, nothing uploaded just before`, quiet);
+    const nothing = () => whilePublishing(() => new Promise((resolve) => setTimeout(resolve, 1_000)));
+    const before = await nothing();
+    report(`${what}, nothing uploaded just before`, before);
     const r = await whilePublishing(upload);
     report(what, r);
+    const after = await nothing();
+    report(`${what}, nothing uploaded just after`, after);
     expect(r.acks.length).toBeGreaterThan(10);
-    expect(percentile(r.acks, 0.9)).toBeLessThan(ACK_LIMIT_MS + percentile(quiet.acks, 0.9));
-    expect(Math.max(...r.acks)).toBeLessThan(500 + Math.max(...quiet.acks));
+    const quietP90 = Math.max(percentile(before.acks, 0.9), percentile(after.acks, 0.9));
+    const quietMax = Math.max(...before.acks, ...after.acks);
+    expect(percentile(r.acks, 0.9)).toBeLessThan(ACK_LIMIT_MS + quietP90);
+    expect(Math.max(...r.acks)).toBeLessThan(500 + quietMax);
     return r;
   }
 
