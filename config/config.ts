@@ -31,6 +31,8 @@ export const Config = z.strictObject({
    * from the bound HTTP port. Behind a reverse proxy, its public https URL.
    */
   publicUrl: z.url().optional(),
+  /** The Grafana the dashboards are provisioned on (its base URL); the web pages link to it. Unset: no links. */
+  grafanaUrl: z.url().optional(),
   /** Bootstrap admin bearer token; generated into {dataDir}/admin-token when unset. */
   adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -152,6 +154,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   influxdBinary: 'GS_INFLUXD_BINARY',
   dataDir: 'GS_DATA_DIR',
   publicUrl: 'GS_PUBLIC_URL',
+  grafanaUrl: 'GS_GRAFANA_URL',
   adminToken: 'GS_ADMIN_TOKEN',
   logLevel: 'GS_LOG_LEVEL',
   logFormat: 'GS_LOG_FORMAT',

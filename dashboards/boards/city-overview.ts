@@ -2,9 +2,10 @@ import { DashboardLinkBuilder, DashboardLinkType, type Dashboard } from '@grafan
 import * as text from '@grafana/grafana-foundation-sdk/text';
 import { board, cellColour, finish, statPanel, steps, tablePanel, TRANSFORMS } from '../panels.ts';
 import { dryZones, onlinePercent, openAlerts } from '../queries.ts';
+import { DASHBOARDS } from '../../contracts/dashboards.ts';
 
-export const CITY_OVERVIEW_UID = 'gs-city-overview';
-export const COMMUNITY_UID = 'gs-community';
+export const CITY_OVERVIEW_UID = DASHBOARDS.cityOverview.uid;
+export const COMMUNITY_UID = DASHBOARDS.community.uid;
 
 const FACILITY_ALERTS = /^facility_/;
 const PER_COMMUNITY = ['district', 'community'] as const;

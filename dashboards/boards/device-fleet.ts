@@ -4,8 +4,9 @@ import { on } from '../influxql.ts';
 import { BATTERY_LOW_PCT, RSSI_WEAK_DBM } from '../limits.ts';
 import { board, cellColour, legendTable, finish, statPanel, steps, tablePanel, timeSeries, TRANSFORMS } from '../panels.ts';
 import { offlineDevices, onlinePercent, placeFilter, TIME, where } from '../queries.ts';
+import { DASHBOARDS } from '../../contracts/dashboards.ts';
 
-export const DEVICE_FLEET_UID = 'gs-device-fleet';
+export const DEVICE_FLEET_UID = DASHBOARDS.deviceFleet.uid;
 
 /** Every device that reports readings: they share battery, rssi and snr. */
 const readings = on('soil', 'tilt', 'valve', 'rain');

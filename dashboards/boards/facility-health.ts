@@ -5,8 +5,9 @@ import { DEFAULT_BOARD_OPTIONS, SHOCK_IMPACT_G, type BoardOptions } from '../lim
 import { board, cellColour, legendTable, finish, statPanel, steps, tablePanel, thresholdProps, timeSeries, TRANSFORMS } from '../panels.ts';
 import { openAlertList, openAlerts, placeFilter, TIME, where } from '../queries.ts';
 import { facilityTiltQuery, tiltOverrides } from './community.ts';
+import { DASHBOARDS } from '../../contracts/dashboards.ts';
 
-export const FACILITY_HEALTH_UID = 'gs-facility-health';
+export const FACILITY_HEALTH_UID = DASHBOARDS.facilityHealth.uid;
 
 const tilt = on('tilt');
 const FACILITY_ALERTS = /^facility_/;

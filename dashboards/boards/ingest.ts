@@ -3,8 +3,9 @@ import type { FieldName } from '../../contracts/influx-schema.ts';
 import { on } from '../influxql.ts';
 import { bars, board, legendTable, finish, statPanel, steps, timeSeries } from '../panels.ts';
 import { TIME, where } from '../queries.ts';
+import { DASHBOARDS } from '../../contracts/dashboards.ts';
 
-export const INGEST_UID = 'gs-ingest';
+export const INGEST_UID = DASHBOARDS.ingest.uid;
 
 const stats = on('ingest_stats');
 const filter = where(stats.match('instance', 'instance'), TIME);

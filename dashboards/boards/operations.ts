@@ -4,8 +4,9 @@ import { SEVERITIES } from '../../contracts/alert.ts';
 import { on } from '../influxql.ts';
 import { bars, board, cellColour, finish, statPanel, steps, tablePanel, TRANSFORMS } from '../panels.ts';
 import { onlinePercent, openAlertList, openAlerts, placeFilter, readingsInBand, soilReadings, TIME, where } from '../queries.ts';
+import { DASHBOARDS } from '../../contracts/dashboards.ts';
 
-export const OPERATIONS_UID = 'gs-operations';
+export const OPERATIONS_UID = DASHBOARDS.operations.uid;
 
 const alert = on('alert');
 const PER_COMMUNITY = ['district', 'community'] as const;
