@@ -56,14 +56,14 @@ export const POLICY = {
   'notification.read': { roles: OPERATORS, routes: ['GET /api/v1/notifications'] },
   'notification.retry': { roles: OPERATORS, routes: ['POST /api/v1/notifications/{id}/retry'] },
   // Irrigation.
-  'zone.read': { roles: OPERATORS, routes: ['GET /api/v1/zones/{id}/irrigation', 'GET /api/v1/zones/{id}/decisions', 'GET /api/v1/zones/{id}/signals'] },
+  'zone.read': { roles: STAFF_READERS, routes: ['GET /api/v1/zones/{id}/irrigation', 'GET /api/v1/zones/{id}/decisions', 'GET /api/v1/zones/{id}/signals'], why: 'the zone page: a viewer checks the city\'s watering, a technician reads it at the valve; only operators act' },
   'zone.water-now': { roles: OPERATORS, routes: ['POST /api/v1/zones/{id}/water-now'] },
   'zone.skip': { roles: OPERATORS, routes: ['POST /api/v1/zones/{id}/skip-next'] },
   'zone.pause': { roles: OPERATORS, routes: ['POST /api/v1/zones/{id}/pause'] },
   'zone.forecast': { roles: OPERATORS, routes: ['POST /api/v1/zones/{id}/forecast'] },
   'zone.configure': { roles: OPERATORS, routes: ['PUT /api/v1/zones/{id}/irrigation'] },
   // Facilities.
-  'facility.read': { roles: STAFF_READERS, routes: ['GET /api/v1/facilities/{id}/thresholds'] },
+  'facility.read': { roles: STAFF_READERS, routes: ['GET /api/v1/facilities/{id}', 'GET /api/v1/facilities/{id}/thresholds'] },
   'facility.calibrate': { roles: FIELD, routes: ['POST /api/v1/facilities/{id}/calibrate'], why: 'the installer sets the baseline on site' },
   // Devices.
   'device.read': { roles: ALL, routes: ['GET /api/v1/devices', 'GET /api/v1/devices/{id}'] },
@@ -74,7 +74,7 @@ export const POLICY = {
   // The city as a whole.
   'inventory.import': { roles: ADMINS, routes: ['PUT /api/v1/inventory'] },
   'inventory.export': { roles: ADMINS, routes: ['GET /api/v1/inventory'] },
-  'scorecard.read': { roles: ['admin', 'operator', 'viewer'], routes: ['GET /api/v1/scorecard', 'GET /api/v1/scorecard.csv'] },
+  'scorecard.read': { roles: ['admin', 'operator', 'viewer'], routes: ['GET /api/v1/scorecard', 'GET /api/v1/scorecard.csv', 'GET /api/v1/scorecard.xlsx'] },
   'token.manage': { roles: ADMINS, routes: ['POST /api/v1/tokens', 'GET /api/v1/tokens', 'DELETE /api/v1/tokens/{id}'] },
   'service-account.manage': {
     roles: ADMINS,

@@ -1,7 +1,7 @@
 import { actorOf, allow } from '../auth.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { FacilityBaselines } from '../../health/facility-baselines.ts';
+import type { FacilityBaselines, FacilityRow } from '../../health/facility-baselines.ts';
 import type { HealthMonitor } from '../../health/monitor.ts';
 import type { FacilityThresholdCache } from '../../health/facility-thresholds.ts';
 import { CodedError } from '../../lib/errors.ts';
@@ -23,6 +23,15 @@ const Thresholds = z.object({
   baseline: z.object({ pitch: z.number(), roll: z.number() }).nullable(),
 });
 
+const FacilityView = z.object({
+  facilityId: z.string(), name: z.string(), type: z.string(), communityId: z.string(), districtId: z.string(),
+  /** The latest reading's angles; null until one arrives after a start. */
+  current: z.object({ pitch: z.number(), roll: z.number() }).nullable(),
+  /** Degrees between the current angles and the baseline; null without either. */
+  tiltDeg: z.number().nullable(),
+  thresholds: Thresholds,
+});
+
 export const facilityRoutes: FastifyPluginAsyncZod<{ baselines: FacilityBaselines; monitor: HealthMonitor; thresholds: FacilityThresholdCache }> = async (app, opts) => {
   // Outside the caller's districts the scope check (config.scope) answers 404 first.
   const facilityFor = (id: string) => {
@@ -31,24 +40,42 @@ export const facilityRoutes: FastifyPluginAsyncZod<{ baselines: FacilityBaseline
     return row;
   };
 
-  app.get('/facilities/:id/thresholds', {
-    onRequest: allow.adminsOperatorsTechniciansViewers,
-    config: { scope: { object: 'facility' } },
-    schema: {
-      summary: 'The tilt thresholds the rules judge this facility by now, and where they come from',
-      security: [{ bearer: [] }],
-      params: z.object({ id: z.string() }),
-      response: { 200: Thresholds, 404: ErrorBody },
-    },
-  }, async (request) => {
-    const row = facilityFor(request.params.id);
+  const thresholdsOf = (row: FacilityRow): z.infer<typeof Thresholds> => {
     const t = opts.thresholds.of(row.id, row.type);
     return {
       facilityId: row.id, type: row.type, source: opts.thresholds.sourceOf(row.id),
       warningDeg: t.warningDeg, criticalDeg: t.criticalDeg, hysteresisDeg: t.hysteresisDeg, impactDeltaDeg: t.impactDeltaDeg, shockG: t.shockG, settlementDegPerDay: t.settlementDegPerDay,
       baseline: row.baselinePitch !== null && row.baselineRoll !== null ? { pitch: row.baselinePitch, roll: row.baselineRoll } : null,
     };
+  };
+  const readers = { onRequest: allow.adminsOperatorsTechniciansViewers, config: { scope: { object: 'facility' } } } as const;
+
+  app.get('/facilities/:id', {
+    ...readers,
+    schema: {
+      summary: 'A facility as it stands: its latest angles (since the app started), its tilt from the baseline, the baseline and the thresholds it is judged by',
+      security: [{ bearer: [] }],
+      params: z.object({ id: z.string() }),
+      response: { 200: FacilityView, 404: ErrorBody },
+    },
+  }, async (request) => {
+    const row = facilityFor(request.params.id);
+    const thresholds = thresholdsOf(row);
+    const current = opts.monitor.lastAngles(row.id) ?? null;
+    // The rules' measure (rules/facility-health/decide-facility.ts): the angle between now and the baseline.
+    const tiltDeg = current && thresholds.baseline ? Math.round(100 * Math.hypot(current.pitch - thresholds.baseline.pitch, current.roll - thresholds.baseline.roll)) / 100 : null;
+    return { facilityId: row.id, name: row.name, type: row.type, communityId: row.communityId, districtId: row.districtId, current, tiltDeg, thresholds };
   });
+
+  app.get('/facilities/:id/thresholds', {
+    ...readers,
+    schema: {
+      summary: 'The tilt thresholds the rules judge this facility by now, and where they come from',
+      security: [{ bearer: [] }],
+      params: z.object({ id: z.string() }),
+      response: { 200: Thresholds, 404: ErrorBody },
+    },
+  }, async (request) => thresholdsOf(facilityFor(request.params.id)));
 
   app.post('/facilities/:id/calibrate', {
     onRequest: allow.adminsOperatorsTechnicians,

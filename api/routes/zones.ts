@@ -32,12 +32,15 @@ const REFUSALS = new Set(['already_running', 'no_valve', 'freeze', 'budget', 'pa
 
 export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine }> = async (app, opts) => {
   const { irrigation } = opts;
-  // Operators and admins run the zones; a zone outside the caller's districts answers 404 (config.scope).
+  // Operators and admins run the zones; every staff reader (a viewer checking the city's
+  // watering, a technician at the valve) may look. A zone outside the caller's districts
+  // answers 404 (config.scope).
   const secured = { onRequest: allow.adminsOperators, config: { scope: { object: 'zone' } } } as const;
+  const readable = { onRequest: allow.adminsOperatorsTechniciansViewers, config: { scope: { object: 'zone' } } } as const;
   const notFound = (id: string) => ({ error: 'not_found', message: `no zone ${id}` });
 
   app.get('/zones/:id/irrigation', {
-    ...secured,
+    ...readable,
     schema: {
       summary: 'A zone\'s irrigation view: the zone, its effective settings each with its source (default, deployment, plant_type, inventory, zone_override), its state, and the readings a decision would use now',
       security: [{ bearer: [] }], params: Params,
@@ -54,7 +57,7 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine }>
   });
 
   app.get('/zones/:id/decisions', {
-    ...secured,
+    ...readable,
     schema: {
       summary: 'Every start, stop, skip and operator action of a zone, newest first, with its reason and inputs', security: [{ bearer: [] }], params: Params,
       querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), since: z.coerce.number().int().min(0).optional(), action: z.enum(DECISION_ACTIONS).optional() }),
@@ -66,7 +69,7 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine }>
   });
 
   app.get('/zones/:id/signals', {
-    ...secured,
+    ...readable,
     schema: { summary: 'Alert signals the zone raised and cleared (valve_no_ack, valve_no_effect, watering_needed)', security: [{ bearer: [] }], params: Params,
       querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
       response: { 200: z.array(z.object({ id: z.number(), at: z.number(), action: z.string(), kind: z.string(), severity: z.string().nullable(), message: z.string().nullable(), details: z.unknown() })), 404: ErrorBody } },
