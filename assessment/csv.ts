@@ -1,13 +1,11 @@
 import { toCsv } from '../lib/csv.ts';
 import type { Scorecard } from './collect.ts';
+import { headerOf, SCORECARD_COLUMNS } from './columns.ts';
 
-const pct = (x: number | null): string => (x === null ? '' : (100 * x).toFixed(1));
-const minutes = (ms: number | null): string => (ms === null ? '' : (ms / 60_000).toFixed(1));
-
+/** The scorecard as CSV (UTF-8 with a BOM, for Excel), one row per community, Chinese headers first. */
 export function scorecardToCsv(card: Scorecard): string {
-  return toCsv(
-    ['month', 'rank', 'community', 'district', 'score', 'sensor_uptime_pct', 'devices', 'in_band_pct', 'zones', 'alerts', 'mtta_min', 'mttr_min', 'work_orders_due', 'work_orders_on_time', 'sla_compliance_pct'],
-    card.rows.map((r) => [card.month, r.rank, r.communityId, r.districtId, r.score, pct(r.uptime), r.devices, pct(r.inBand), r.zones, r.alerts,
-      minutes(r.mttaMs), minutes(r.mttrMs), r.workOrdersDue, r.workOrdersOnTime, pct(r.slaCompliance)]),
-  );
+  return toCsv(SCORECARD_COLUMNS.map(headerOf), card.rows.map((r) => SCORECARD_COLUMNS.map((c) => {
+    const v = c.value(r, card);
+    return typeof v === 'number' && c.en.endsWith('_pct') ? v.toFixed(1) : typeof v === 'number' && c.en.endsWith('_min') ? v.toFixed(1) : v;
+  })));
 }

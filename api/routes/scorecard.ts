@@ -6,6 +6,7 @@ import { canAccessDistrict, districtsOf } from '../scope.ts';
 import { ScorecardRow } from '../../assessment/score.ts';
 import type { Scorecard } from '../../assessment/collect.ts';
 import { scorecardToCsv } from '../../assessment/csv.ts';
+import { scorecardToXlsx } from '../../assessment/xlsx.ts';
 
 const Query = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM') });
 
@@ -30,4 +31,11 @@ export const scorecardRoutes: FastifyPluginAsyncZod<{ build(month: string): Prom
     async (request, reply) => reply.type('text/csv; charset=utf-8')
       .header('Content-Disposition', `attachment; filename="scorecard-${request.query.month}.csv"`)
       .send(scorecardToCsv(await build(request, request.query.month))));
+
+  app.get('/scorecard.xlsx', {
+    onRequest: allow.adminsOperatorsViewers, config: { scope: { list: 'scorecard-row' } },
+    schema: { summary: 'The monthly scorecard as an Excel workbook: the communities ranked, and the districts ranked by their mean score (headers Chinese first)', security, querystring: Query },
+  }, async (request, reply) => reply.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+    .header('Content-Disposition', `attachment; filename="scorecard-${request.query.month}.xlsx"`)
+    .send(await scorecardToXlsx(await build(request, request.query.month))));
 };

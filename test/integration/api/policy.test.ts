@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import ExcelJS from 'exceljs';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { ROLES, type Role } from '../../../contracts/access.ts';
 import { POLICY, PUBLIC_ROUTES } from '../../../api/policy.ts';
@@ -64,6 +65,7 @@ const RECIPES: Record<string, Recipe> = {
   'POST /api/v1/zones/{id}/forecast': { scope: 'object', call: (d) => ({ url: `${V1}/zones/${d}-z1/forecast`, body: { rainMm: 0 } }) },
   'PUT /api/v1/zones/{id}/irrigation': { scope: 'object', call: (d) => ({ url: `${V1}/zones/${d}-z1/irrigation`, body: { band: { low: 20, high: 32 } } }) },
 
+  'GET /api/v1/facilities/{id}': { scope: 'object', call: (d) => ({ url: `${V1}/facilities/${d}-pav` }) },
   'GET /api/v1/facilities/{id}/thresholds': { scope: 'object', call: (d) => ({ url: `${V1}/facilities/${d}-pav/thresholds` }) },
   'POST /api/v1/facilities/{id}/calibrate': { scope: 'object', call: (d) => ({ url: `${V1}/facilities/${d}-pav/calibrate`, body: { pitch: 0.1, roll: 0.2 } }) },
 
@@ -79,6 +81,7 @@ const RECIPES: Record<string, Recipe> = {
 
   'GET /api/v1/scorecard': { scope: 'list', call: () => ({ url: `${V1}/scorecard?month=${month}` }) },
   'GET /api/v1/scorecard.csv': { scope: 'list', call: () => ({ url: `${V1}/scorecard.csv?month=${month}` }) },
+  'GET /api/v1/scorecard.xlsx': { scope: 'list', call: () => ({ url: `${V1}/scorecard.xlsx?month=${month}` }) },
   'GET /api/v1/inventory': { scope: 'global', call: () => ({ url: `${V1}/inventory` }) },
   'PUT /api/v1/inventory': { scope: 'global', call: () => ({ url: `${V1}/inventory?dryRun=true`, body: twoDistrictInventory() }) },
   'POST /api/v1/tokens': { scope: 'global', call: () => ({ url: `${V1}/tokens`, body: { name: `t-${next()}`, role: 'viewer' } }) },
@@ -165,9 +168,9 @@ interface Caller { label: string; role: Role; confined: boolean; token: string }
 describe('route × role × district, against the intended policy', () => {
   let routes: string[];
   const callers: Caller[] = [];
-  const inject = (method: string, call: Call, token: string) => t.app.api.inject({
+  const inject = async (method: string, call: Call, token: string) => readable(await t.app.api.inject({
     method: method as 'GET', url: call.url, headers: { authorization: `Bearer ${token}`, ...call.headers }, ...(call.body === undefined ? {} : { payload: call.body as object }),
-  });
+  }));
 
   beforeAll(async () => {
     await ready();
@@ -227,6 +230,15 @@ describe('route × role × district, against the intended policy', () => {
   });
 });
 
+
+/** A workbook answer read as the text of its cells, so the list checks can look for districts in it as in JSON or CSV. */
+async function readable<R extends { body: string; rawPayload: Buffer; headers: Record<string, unknown>; statusCode: number }>(res: R): Promise<R> {
+  if (res.statusCode !== 200 || !String(res.headers['content-type']).includes('spreadsheetml')) return res;
+  const book = new ExcelJS.Workbook();
+  await book.xlsx.load(res.rawPayload as never);
+  const cells = book.worksheets.flatMap((sheet) => sheet.getSheetValues().flatMap((row) => (Array.isArray(row) ? row : [])));
+  return Object.assign(Object.create(Object.getPrototypeOf(res) as object) as R, res, { body: cells.map(String).join(',') });
+}
 
 /**
  * A hidden object must answer exactly as a missing one of the same kind (the id aside), or

@@ -8,6 +8,7 @@ import { createAlertService } from '../../../alerts/alert-service.ts';
 import { createWorkOrderService } from '../../../alerts/work-orders/service.ts';
 import { toLine } from '../../../influx/line-protocol.ts';
 import { monthPeriod } from '../../../assessment/collect.ts';
+import ExcelJS from 'exceljs';
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
@@ -83,12 +84,33 @@ describe('monthly scorecard over seeded InfluxDB data and a seeded ledger', () =
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     expect(res.headers['content-disposition']).toContain('scorecard-2026-10.csv');
     expect(res.body.replace(/^\uFEFF/, '').trimEnd().split('\r\n')).toEqual([
-      'month,rank,community,district,score,sensor_uptime_pct,devices,in_band_pct,zones,alerts,mtta_min,mttr_min,work_orders_due,work_orders_on_time,sla_compliance_pct',
+      '月份 month,排名 rank,小区 community,区 district,得分 score,传感器在线率% sensor_uptime_pct,设备数 devices,湿度达标率% in_band_pct,灌溉分区数 zones,告警数 alerts,平均响应(分钟) mtta_min,平均修复(分钟) mttr_min,到期工单 work_orders_due,按时完成 work_orders_on_time,按时率% sla_compliance_pct',
       '2026-10,1,c-a,taobei,85,100.0,1,50.0,1,1,10.0,120.0,1,1,100.0',
       '2026-10,2,c-b,taobei,54.4,50.0,1,100.0,1,1,60.0,1920.0,1,0,0.0',
       '2026-10,3,c-c,tainan,0,0.0,1,,1,0,,,0,0,',
     ]);
     const bad = await t.app.api.inject({ url: '/api/v1/scorecard?month=2026-13', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(bad.statusCode).toBe(400);
+  });
+
+  it('serves it as an Excel workbook: communities ranked, then districts by their mean score; a confined caller gets only its district', async () => {
+    const read = async (headers: Record<string, string>) => {
+      const res = await t.app.api.inject({ url: '/api/v1/scorecard.xlsx?month=2026-10', headers });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+      expect(res.headers['content-disposition']).toContain('scorecard-2026-10.xlsx');
+      const book = new ExcelJS.Workbook();
+      await book.xlsx.load(res.rawPayload as never);
+      return book.worksheets.map((sheet) => sheet.getSheetValues().slice(1).map((row) => (row as unknown[]).slice(1)));
+    };
+    const [communities, districts] = await read({ authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(communities![0]!.slice(0, 5)).toEqual(['月份 month', '排名 rank', '小区 community', '区 district', '得分 score']);
+    expect(communities!.slice(1).map((r) => r.slice(0, 6))).toEqual([
+      ['2026-10', 1, 'c-a', 'taobei', 85, 100], ['2026-10', 2, 'c-b', 'taobei', 54.4, 50], ['2026-10', 3, 'c-c', 'tainan', 0, 0],
+    ]);
+    expect(districts).toEqual([['排名 rank', '区 district', '小区数 communities', '有得分小区 scored_communities', '平均得分 mean_score'], [1, 'taobei', 2, 2, 69.7], [2, 'tainan', 1, 1, 0]]);
+    const token = await t.app.api.inject({ method: 'POST', url: '/api/v1/tokens', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { name: 'tainan-viewer', role: 'viewer', districts: ['tainan'] } });
+    const [mine] = await read({ authorization: `Bearer ${(token.json() as { secret: string }).secret}` });
+    expect(mine!.slice(1).map((r) => r[2])).toEqual(['c-c']);
   });
 });
