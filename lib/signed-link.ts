@@ -27,20 +27,61 @@ export function checkAckLink(key: Buffer, fields: AckLinkFields, signature: stri
 }
 
 /**
- * A resident's reference for a report: the alert id and a short signature, so a reference
- * cannot be guessed from another (a resident sees only the state of their own report).
+ * Crockford's base32: digits and capitals without I, L, O and U, so a reference read aloud
+ * or copied from a phone by hand cannot be mistaken (0/O, 1/I/L).
+ */
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+function base32(bytes: Buffer, chars: number): string {
+  let bits = 0, value = 0, out = '';
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < chars) {
+      out += CROCKFORD[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+    if (out.length === chars) break;
+  }
+  return out;
+}
+
+/**
+ * A resident's reference for a report: the alert id and 8 signed characters in two groups,
+ * `123-7KQ2-M9XA` — short enough to write on paper, and 40 bits of HMAC so one cannot be
+ * guessed from another (a resident sees only the state of their own report).
  */
 export function reportReference(key: Buffer, alertId: number): string {
+  const code = base32(createHmac('sha256', key).update(`gs-report-v2\n${alertId}`).digest(), 8);
+  return `${alertId}-${code.slice(0, 4)}-${code.slice(4)}`;
+}
+
+/** The first references (`123-` and 12 base64url characters), still answered for residents who kept one. */
+function legacyReportReference(key: Buffer, alertId: number): string {
   return `${alertId}-${createHmac('sha256', key).update(`gs-report-v1\n${alertId}`).digest('base64url').slice(0, 12)}`;
 }
 
-/** The alert id of a genuine reference; undefined for anything else. */
+/** A reference as typed: spaces dropped, capitals, and the letters people mistake for digits read as those digits. */
+function normalizeReference(reference: string): string {
+  const trimmed = reference.trim().replace(/\s+/g, '');
+  if (!/^\d+-[0-9a-z]{4}-?[0-9a-z]{4}$/i.test(trimmed)) return trimmed;
+  const [id, ...rest] = trimmed.split('-');
+  const code = rest.join('').toUpperCase().replace(/O/g, '0').replace(/[IL]/g, '1');
+  return `${id}-${code.slice(0, 4)}-${code.slice(4)}`;
+}
+
+const sameText = (a: string, b: string): boolean => {
+  const x = Buffer.from(a), y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/** The alert id of a genuine reference (as typed: case, spaces and 0/O, 1/I/L forgiven); undefined for anything else. */
 export function checkReportReference(key: Buffer, reference: string): number | undefined {
-  const id = Number(reference.split('-')[0]);
+  const id = Number(reference.trim().split('-')[0]);
   if (!Number.isSafeInteger(id) || id <= 0) return undefined;
-  const expected = Buffer.from(reportReference(key, id));
-  const given = Buffer.from(reference);
-  return given.length === expected.length && timingSafeEqual(given, expected) ? id : undefined;
+  if (sameText(normalizeReference(reference), reportReference(key, id))) return id;
+  return sameText(reference, legacyReportReference(key, id)) ? id : undefined;
 }
 
 /** `{base}/app/ack/{alertId}?r=…&x=…&s=…`: the page that shows the alert and acknowledges it with one tap. */

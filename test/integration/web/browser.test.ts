@@ -169,7 +169,7 @@ describe('the people\'s pages in a real browser', () => {
     const first = await report('凉亭旁的草坪被挖开种了菜');
     await shoot(page, '08-resident-report');
     const second = await report('又种了一片');
-    expect(first).toMatch(/^\d+-[\w-]{12}$/);
+    expect(first).toMatch(/^\d+-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     expect(second).toBe(first); // the same place and problem, still open: one ledger entry
     const orders = (await api('GET', `${V1}/work-orders?community=xingfu`)).json() as Array<{ alertKind: string; title: string; alertId: number }>;
     const entries = orders.filter((o) => o.alertKind === 'resident_report');
