@@ -26,7 +26,7 @@ export function startPeopleFeature(ctx: AppContext, deps: { db: Db; dataDir: str
       reports: { db: deps.db, limits: { burst: config.residentReportsPerHour, ratePerS: config.residentReportsPerHour / 3600 } },
     },
     /** The pages go on the API's instance before it listens. */
-    pages: (api: FastifyInstance, services: { alerts: AlertService; workOrders: WorkOrderService }) => registerPages(api, { db: deps.db, ...services }),
+    pages: (api: FastifyInstance, services: { alerts: AlertService; workOrders: WorkOrderService }) => registerPages(api, { db: deps.db, ...services, grafanaUrl: config.grafanaUrl, publicUrl: people.publicUrl }),
     stop: (): void => undefined,
   };
 }

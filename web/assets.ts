@@ -17,7 +17,15 @@ button.act.secondary{background:#e3ece4;color:#1d4f28}button.act:disabled{opacit
 ol.history{padding-left:1.2rem}ol.history li{margin:.3rem 0}img.photo{max-width:100%;border-radius:8px}
 table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:.45rem;border-bottom:1px solid #e0e7e1;font-size:.92rem}
 .filters{display:flex;flex-wrap:wrap;gap:.5rem}.filters select,.filters input{width:auto}
-@media (min-width:720px){button.act{display:inline-block;width:auto;padding:.6rem 1.2rem}}
+h2{font-size:1.1rem;margin:1.2rem 0 .5rem}.big{font-size:1.25rem;margin:.3rem 0}.ok{color:#1d6b2a}.badge.ok{background:#dcefdc}.info{color:#1d4f7a}
+.scroll{overflow-x:auto;margin-bottom:.8rem}.scroll table{min-width:520px}table.kv th{width:40%;font-weight:600}
+ul.plain,ul.places{list-style:none;padding:0;margin:0}ul.plain li,ul.places li{padding:.35rem 0;border-bottom:1px solid #e0e7e1}
+.cols{display:grid;gap:.8rem}.cols>.card,.cols>form{margin:0}
+a.act-link{display:inline-block;padding:.55rem .9rem;border-radius:10px;background:#e3ece4;color:#1d4f28;font-weight:600;text-decoration:none}
+a.grafana{font-weight:600;color:#1d4f7a}label.inline{display:inline;margin:0}.narrow{max-width:28rem}
+.poster{text-align:center}.poster svg{width:min(80vw,22rem);height:auto}.poster .url{font-size:.9rem;word-break:break-all}
+@media (min-width:720px){button.act{display:inline-block;width:auto;padding:.6rem 1.2rem}.cols{grid-template-columns:repeat(auto-fit,minmax(15rem,1fr))}}
+@media print{header,.no-print{display:none}body{background:#fff}.card{box-shadow:none}.poster svg{width:14cm}main{max-width:none}}
 `;
 
 /**
@@ -46,8 +54,15 @@ document.addEventListener('submit', async (event) => {
   const button = form.querySelector('button[type=submit]');
   if (button) button.disabled = true;
   try {
+    const repeat = form.querySelector('[data-repeat]');
+    if (repeat && repeat.value !== form.elements[repeat.dataset.repeat].value) throw new Error(repeat.dataset.mismatch);
     const body = {};
-    for (const [key, value] of new FormData(form)) if (typeof value === 'string' && value !== '') body[key] = value;
+    for (const [key, value] of new FormData(form)) {
+      if (typeof value !== 'string' || value === '') continue;
+      const input = form.elements[key];
+      // A number field is sent as a number, in the API's unit (data-scale: minutes → seconds).
+      body[key] = input?.type === 'number' ? Number(value) * Number(input.dataset.scale || 1) : value;
+    }
     const file = form.querySelector('input[type=file]')?.files?.[0];
     if (file && form.dataset.upload) {
       const data = new FormData();
@@ -84,6 +99,7 @@ async function sendReport(form, url) {
   thanks.querySelector('[data-state-link]').href = '/app/report-state/' + encodeURIComponent(body.reference);
   thanks.hidden = false;
 }
+document.querySelector('[data-print]')?.addEventListener('click', () => window.print());
 document.querySelector('[data-logout]')?.addEventListener('click', async () => {
   await fetch('/api/v1/session', { method: 'DELETE', credentials: 'same-origin' });
   location.href = '/app/login';

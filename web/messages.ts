@@ -14,8 +14,30 @@ const zh = {
   whatHappened: '情况说明', submitReport: '提交', reportThanks: '已收到，谢谢！请记下您的查询编号：', checkState: '查询处理进度',
   categories: { facility_damaged: '设施损坏', green_space_destroyed: '绿地被挖/种菜/占用', watering_problem: '浇水问题', other: '其他' } as Record<string, string>,
   reportStates: { received: '已受理', in_progress: '处理中', fixed: '已整改，待验收', closed: '已办结' } as Record<string, string>,
-};
-export type Messages = typeof zh;
+  places: '分区与设施', zone: '灌溉分区', facility: '设施', moisture: '土壤湿度', median: '分区湿度（中位数）', sensor: '传感器', band: '适宜区间',
+  lastReading: '最近读数', counted: '计入', excludedAs: '未计入', mode: '模式', valve: '阀门', none: '无', decisions: '最近决策', runs: '浇水记录',
+  reason: '原因', actor: '操作人', started: '开始', duration: '时长', volume: '水量', stoppedBy: '停止原因', when: '时间', action: '动作',
+  waterNow: '立即浇水', durationMin: '时长（分钟，可选）', skipNext: '跳过下次浇水', pause: '暂停自动浇水', pauseDays: '暂停天数（0 为恢复）',
+  pausedUntil: '自动浇水暂停至', skipPending: '下次浇水将被跳过', running: '正在浇水', idle: '未在浇水', source: '来源',
+  grafana: '在 Grafana 中查看长期曲线', tilt: '倾斜', current: '当前姿态', baseline: '基准', tiltFromBaseline: '偏离基准', warningAt: '警告阈值', criticalAt: '严重阈值',
+  noReading: '启动以来尚无读数', recalibrate: '重新校准（以当前姿态为新基准）', recalibrateHint: '设施扶正、加固后在现场校准。', recentAlerts: '最近告警', openWorkOrders: '未完成工单',
+  scorecard: '月度考核', month: '月份', show: '查看', downloadCsv: '下载 CSV', downloadXlsx: '下载 Excel', communityRanking: '各小区排名', districtRanking: '各区排名',
+  rank: '排名', district: '区', score: '得分', uptime: '在线率', inBand: '湿度达标', sla: '按时率', mtta: '平均响应', mttr: '平均修复', communities: '小区数', meanScore: '平均得分',
+  noAccess: '无权查看此页', notFound: '未找到', printQr: '打印二维码', qrTitle: '扫码反映绿地问题', qrHint: '贴在小区公告栏：居民扫码即可反映设施损坏、毁绿种菜、浇水问题。',
+  lookupTitle: '查询处理进度', referenceLabel: '查询编号（如 123-7KQ2-M9XA）', lookup: '查询', referenceUnknown: '没有这个编号，请核对后重试',
+  currentPassword: '当前密码', newPassword: '新密码（至少 8 位）', repeatPassword: '再次输入新密码', passwordsDiffer: '两次输入的新密码不一致', passwordChanged: '密码已修改，请用新密码重新登录',
+  minutes: '分钟', litres: '升', degrees: '度',
+  actions: { start: '开始浇水', stop: '停止浇水', skip: '不浇水', soak: '间歇渗透', resume: '继续浇水', alert: '提醒浇水', clear: '解除提醒', operator: '人工操作' } as Record<string, string>,
+  reasons: {
+    below_low: '湿度低于下限', predicted_below_low: '预计下个时段前低于下限', operator_water_now: '人工立即浇水', water_now: '人工立即浇水', reached_high: '达到上限', reached_target: '达到目标湿度',
+    planned_volume: '计划水量已浇完', max_run_time: '达到最长浇水时间', budget: '当日用水额度已用完', rain: '近期已降雨', rain_forecast: '预报有雨', freeze: '低温防冻',
+    paused: '自动浇水已暂停', pause: '暂停自动浇水', unpause: '恢复自动浇水', no_fresh_sensors: '没有新的传感器读数', valve_no_ack: '阀门无应答', valve_no_effect: '浇水后湿度未上升',
+    valve_refused: '阀门拒绝指令', valve_closed: '阀门已关闭', restart: '系统重启', min_interval: '距上次浇水太近', outside_window: '不在浇水时段', operator_skip: '人工跳过',
+    skip_next: '跳过下次浇水', no_valve: '没有阀门', seasonal_off: '季节性停浇', already_running: '正在浇水', cycle_soak: '分段浇水、等待渗透', moisture_recovered: '湿度已恢复', watering_needed: '需要浇水',
+  } as Record<string, string>,
+  sources: { default: '默认', deployment: '部署配置', plant_type: '植物类型', inventory: '台账', zone_override: '分区设置' } as Record<string, string>,
+  exclusions: { stale: '读数过旧', stuck: '读数不变', out_of_range: '超出量程' } as Record<string, string>,
+};export type Messages = typeof zh;
 const en: Messages = {
   appName: 'Green space care', login: 'Log in', logout: 'Log out', name: 'Name', password: 'Password', loginFailed: 'Unknown name or wrong password',
   myWork: 'My work orders', board: 'Work-order board', alerts: 'Alert inbox', noWork: 'Nothing to do', due: 'Due', overdue: 'Overdue',
@@ -31,8 +53,30 @@ const en: Messages = {
   whatHappened: 'What happened', submitReport: 'Send', reportThanks: 'Received, thank you. Keep your reference:', checkState: 'Check its progress',
   categories: { facility_damaged: 'Facility damaged', green_space_destroyed: 'Green space dug up / planted / occupied', watering_problem: 'Watering problem', other: 'Other' },
   reportStates: { received: 'received', in_progress: 'in progress', fixed: 'fixed, awaiting verification', closed: 'closed' },
-};
-export const MESSAGES = { zh, en } as const;
+  places: 'Zones and facilities', zone: 'Irrigation zone', facility: 'Facility', moisture: 'Soil moisture', median: 'Zone moisture (median)', sensor: 'Sensor', band: 'Band',
+  lastReading: 'Last reading', counted: 'counted', excludedAs: 'not counted', mode: 'Mode', valve: 'Valve', none: 'none', decisions: 'Latest decisions', runs: 'Runs',
+  reason: 'Why', actor: 'By', started: 'Started', duration: 'Duration', volume: 'Volume', stoppedBy: 'Stopped because', when: 'When', action: 'What',
+  waterNow: 'Water now', durationMin: 'Minutes (optional)', skipNext: 'Skip the next watering', pause: 'Pause automatic watering', pauseDays: 'Days to pause (0 resumes)',
+  pausedUntil: 'Automatic watering paused until', skipPending: 'The next watering will be skipped', running: 'Watering now', idle: 'Not watering', source: 'From',
+  grafana: 'Long-range charts in Grafana', tilt: 'Tilt', current: 'Now', baseline: 'Baseline', tiltFromBaseline: 'From the baseline', warningAt: 'Warning at', criticalAt: 'Critical at',
+  noReading: 'No reading since the start', recalibrate: 'Recalibrate (the angles now become the baseline)', recalibrateHint: 'On site, after the facility was straightened or fixed.', recentAlerts: 'Recent alerts', openWorkOrders: 'Open work orders',
+  scorecard: 'Monthly scorecard', month: 'Month', show: 'Show', downloadCsv: 'Download CSV', downloadXlsx: 'Download Excel', communityRanking: 'Communities ranked', districtRanking: 'Districts ranked',
+  rank: 'Rank', district: 'District', score: 'Score', uptime: 'Uptime', inBand: 'In band', sla: 'On time', mtta: 'MTTA', mttr: 'MTTR', communities: 'Communities', meanScore: 'Mean score',
+  noAccess: 'You may not see this page', notFound: 'Not found', printQr: 'Print the QR code', qrTitle: 'Scan to report a problem', qrHint: 'For the community\'s notice board: residents scan it to report damage, dug-up green space or watering problems.',
+  lookupTitle: 'Check a report', referenceLabel: 'Reference (e.g. 123-7KQ2-M9XA)', lookup: 'Look up', referenceUnknown: 'No such reference; check it and try again',
+  currentPassword: 'Current password', newPassword: 'New password (at least 8 characters)', repeatPassword: 'New password again', passwordsDiffer: 'The new passwords differ', passwordChanged: 'Password changed: log in with the new one',
+  minutes: 'min', litres: 'L', degrees: '°',
+  actions: { start: 'start', stop: 'stop', skip: 'no watering', soak: 'soak', resume: 'resume', alert: 'needs water', clear: 'cleared', operator: 'operator' },
+  reasons: {
+    below_low: 'moisture below the band', predicted_below_low: 'predicted below the band by the next window', operator_water_now: 'an operator\'s water-now', water_now: 'an operator\'s water-now', reached_high: 'reached the band\'s top', reached_target: 'reached the target',
+    planned_volume: 'planned volume given', max_run_time: 'longest run reached', budget: 'daily water budget used', rain: 'it rained', rain_forecast: 'rain forecast', freeze: 'frost risk',
+    paused: 'automatic watering paused', pause: 'paused', unpause: 'resumed', no_fresh_sensors: 'no fresh sensor readings', valve_no_ack: 'the valve did not answer', valve_no_effect: 'moisture did not rise',
+    valve_refused: 'the valve refused', valve_closed: 'the valve closed', restart: 'the system restarted', min_interval: 'too soon after the last run', outside_window: 'outside the watering windows', operator_skip: 'an operator\'s skip',
+    skip_next: 'skip the next watering', no_valve: 'no valve', seasonal_off: 'off season', already_running: 'already watering', cycle_soak: 'cycle and soak', moisture_recovered: 'moisture recovered', watering_needed: 'watering needed',
+  },
+  sources: { default: 'default', deployment: 'deployment', plant_type: 'plant type', inventory: 'inventory', zone_override: 'zone setting' },
+  exclusions: { stale: 'stale', stuck: 'stuck', out_of_range: 'out of range' },
+};export const MESSAGES = { zh, en } as const;
 export type Lang = keyof typeof MESSAGES;
 
 /** `?lang=en` or a browser asking for English first; Chinese otherwise. */

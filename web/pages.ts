@@ -9,8 +9,17 @@ import { CSS, JS } from './assets.ts';
 import { esc, page, PAGE_PREFIX, time, type Frame } from './html.ts';
 import { langOf, MESSAGES } from './messages.ts';
 import { registerPublicPages } from './public-pages.ts';
+import { registerDeskPages } from './desk-pages.ts';
+import { registerScorecardPage } from './scorecard-page.ts';
+import { registerAccountPage } from './account-page.ts';
 
-export interface PageDeps { db: Db; alerts: AlertService; workOrders: WorkOrderService }
+export interface PageDeps {
+  db: Db; alerts: AlertService; workOrders: WorkOrderService;
+  /** GS_GRAFANA_URL: the desk pages link to its dashboards; undefined: no links. */
+  grafanaUrl?: string | undefined;
+  /** Where people reach this server (GS_PUBLIC_URL, else the bound port): the QR poster prints it. */
+  publicUrl?: () => string;
+}
 
 export { PAGE_PREFIX };
 const OPEN_STATES = new Set(['open', 'assigned', 'accepted', 'resolved']);
@@ -24,7 +33,7 @@ const OPEN_STATES = new Set(['open', 'assigned', 'accepted', 'resolved']);
  * Without a session a page redirects to the login.
  */
 export function registerPages(app: FastifyInstance, deps: PageDeps): void {
-  const kit = createPageKit(app, deps.db);
+  const kit = createPageKit(app, deps);
   const { place, frameOf, session, html, get } = kit;
 
   get('/', async (_request, reply) => reply.redirect(`${PAGE_PREFIX}/`));
@@ -33,7 +42,8 @@ export function registerPages(app: FastifyInstance, deps: PageDeps): void {
 
   get(`${PAGE_PREFIX}/login`, async (request, reply) => {
     const f = frameOf(request);
-    return html(reply, page(f, f.m.login, `<form class="card" data-api="POST /api/v1/session" data-then="next">
+    const changed = (request.query as { changed?: string }).changed ? `<p class="ok" role="status">${esc(f.m.passwordChanged)}</p>` : '';
+    return html(reply, page(f, f.m.login, `${changed}<form class="card narrow" data-api="POST /api/v1/session" data-then="next">
       <label for="name">${esc(f.m.name)}</label><input id="name" name="name" autocomplete="username" required autocapitalize="none">
       <label for="password">${esc(f.m.password)}</label><input id="password" name="password" type="password" autocomplete="current-password" required>
       <p class="error" role="alert"></p><button class="act" type="submit">${esc(f.m.login)}</button></form>`));
@@ -117,7 +127,7 @@ export function registerPages(app: FastifyInstance, deps: PageDeps): void {
     const map = where.lat !== null && where.lon !== null ? ` · <a href="geo:${where.lat},${where.lon}?q=${where.lat},${where.lon}">${esc(m.map)}</a>` : '';
     const body = `<div class="card"><span class="badge ${esc(wo.severity)}">${esc(m.severities[wo.severity])}</span> <span class="badge">${esc(m.states[wo.state] ?? wo.state)}</span>
       <p><strong>${esc(m.alert)} #${wo.alertId}</strong> ${esc(alert?.message ?? wo.title)}</p>
-      <p class="meta">${esc(m.place)}: ${esc(where.community)} / ${esc(where.subject)}${map}</p>
+      <p class="meta">${esc(m.place)}: ${esc(where.community)} / ${where.page ? `<a href="${esc(where.page)}">${esc(where.subject)}</a>` : esc(where.subject)}${map}</p>
       <p class="meta">${esc(m.assignee)}: ${esc(wo.assignee ?? '—')} · ${esc(m.due)}: <span class="${wo.overdue ? 'overdue' : ''}">${esc(time(wo.dueAt))}</span></p>
       ${wo.resolution ? `<p>${esc(m.resolve)}: ${esc(wo.resolution)}</p>` : ''}${wo.photoUrl ? `<img class="photo" alt="${esc(m.photo)}" src="${esc(new URL(wo.photoUrl, 'http://x').pathname)}">` : ''}</div>
       ${role === 'viewer' ? `<p class="meta">${esc(m.readOnly)}</p>` : actions.join('')}
@@ -126,11 +136,14 @@ export function registerPages(app: FastifyInstance, deps: PageDeps): void {
   });
 
   registerPublicPages(kit);
+  registerDeskPages(kit);
+  registerScorecardPage(kit);
+  registerAccountPage(kit);
 }
 
 /** What every page route shares: the frame, the session check, the HTML answer, place names. */
 export type PageKit = ReturnType<typeof createPageKit>;
-function createPageKit(app: FastifyInstance, db: Db) {
+function createPageKit(app: FastifyInstance, { db, grafanaUrl, publicUrl }: PageDeps) {
   const config = { scope: { global: 'pages check each object against the caller with canAccessDistrict' } };
   const schema = { hide: true };
   const frameOf = (request: FastifyRequest, user?: Principal, csrf?: string): Frame => {
@@ -139,6 +152,10 @@ function createPageKit(app: FastifyInstance, db: Db) {
   };
   return {
     app,
+    db,
+    grafanaUrl,
+    /** The public base URL, or the address this request came to when none is configured. */
+    publicUrl: (request: FastifyRequest): string => (publicUrl?.() ?? `${request.protocol}://${request.host}`).replace(/\/+$/, ''),
     place: createPlaces(db),
     frameOf,
     /** The session's user, or a redirect to the login that comes back here. */
@@ -149,6 +166,19 @@ function createPageKit(app: FastifyInstance, db: Db) {
         return undefined;
       }
       return { user: auth.principal, frame: frameOf(request, auth.principal, auth.csrf) };
+    },
+    /**
+     * A GET of the API made as the page's caller (their session cookie): the API's own guard
+     * and district scope decide, so a page shows exactly what its caller may read.
+     */
+    async read<T>(request: FastifyRequest, url: string): Promise<{ status: number; body: T | undefined }> {
+      const res = await app.inject({ url, headers: { cookie: request.headers.cookie ?? '', 'accept-language': 'en' } });
+      return { status: res.statusCode, body: res.statusCode === 200 ? (res.json() as T) : undefined };
+    },
+    /** The page for an API refusal: 404 (missing, or outside the caller's districts: the same answer) or 403. */
+    refused(reply: FastifyReply, f: Frame, status: number) {
+      const code = status === 403 ? 403 : 404;
+      return reply.code(code).type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(page(f, code === 403 ? f.m.noAccess : f.m.notFound, `<p class="card">${code}</p>`));
     },
     html: (reply: FastifyReply, body: string) => reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(body),
     get: (path: string, handler: (request: FastifyRequest, reply: FastifyReply) => unknown) => app.get(path, { config, schema }, handler as never),
@@ -165,11 +195,12 @@ function createPlaces(db: Db) {
   return {
     community: (id: string) => communityById.get(id) as { id: string; name: string } | undefined,
     placesOf: (id: string) => places.all({ c: id }) as Array<{ id: string; name: string }>,
-    of(wo: WorkOrder): { community: string; subject: string; lat: number | null; lon: number | null } {
+    of(wo: WorkOrder): { community: string; subject: string; lat: number | null; lon: number | null; page?: string } {
       const c = wo.communityId ? (community.get(wo.communityId) as { name: string } | undefined) : undefined;
       const f = facility.get(wo.subject) as { name: string; lat: number | null; lon: number | null } | undefined;
       const z = f ? undefined : (zone.get(wo.subject) as { name: string } | undefined);
-      return { community: c?.name ?? wo.communityId ?? '', subject: f?.name ?? z?.name ?? wo.subject, lat: f?.lat ?? null, lon: f?.lon ?? null };
+      const page = f ? `${PAGE_PREFIX}/facilities/${encodeURIComponent(wo.subject)}` : z ? `${PAGE_PREFIX}/zones/${encodeURIComponent(wo.subject)}` : undefined;
+      return { community: c?.name ?? wo.communityId ?? '', subject: f?.name ?? z?.name ?? wo.subject, lat: f?.lat ?? null, lon: f?.lon ?? null, ...(page ? { page } : {}) };
     },
   };
 }
