@@ -40,6 +40,16 @@ const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\
  */
 export async function buildScorecard(deps: ScorecardDeps, month: string): Promise<Scorecard> {
   const { from, to } = monthPeriod(month, deps.tzOffsetMin ?? 480);
+  // Before the first reading is shipped the database does not exist yet (the shipper creates
+  // it): no readings, not an error, so a new installation's scorecard answers.
+  const query = async (q: string) => {
+    try {
+      return await deps.influx.query(q);
+    } catch (error) {
+      if (/database not found/i.test((error as Error).message)) return [];
+      throw error;
+    }
+  };
   const until = Math.min(to, deps.clock.now());
   const communities = deps.db.prepare('SELECT id, district_id AS districtId FROM communities ORDER BY id').all() as Array<{ id: string; districtId: string }>;
   const metrics = new Map<string, CommunityMetrics>(communities.map((c) => [c.id, {
@@ -52,7 +62,7 @@ export async function buildScorecard(deps: ScorecardDeps, month: string): Promis
   // counted from the later of the month's start and the device's registration.
   const counts = new Map<string, number>();
   for (const [measurement, field] of Object.entries(PRESENCE)) {
-    const [series = []] = await deps.influx.query(`SELECT count("${field}") FROM "${measurement}" WHERE ${timeRange} GROUP BY "device"`);
+    const [series = []] = await query(`SELECT count("${field}") FROM "${measurement}" WHERE ${timeRange} GROUP BY "device"`);
     for (const s of series) counts.set(s.tags?.device ?? '', Number(s.values[0]?.[1] ?? 0));
   }
   const created = new Map((deps.db.prepare('SELECT id, created_at AS createdAt FROM devices').all() as Array<{ id: string; createdAt: string }>).map((r) => [r.id, Date.parse(r.createdAt)]));
@@ -85,8 +95,8 @@ export async function buildScorecard(deps: ScorecardDeps, month: string): Promis
   const hours = new Map<string, { total: number; inside: number }>();
   for (const { band, zones: ids } of byBand.values()) {
     const inner = `SELECT median("moisture") AS m FROM "${MEASUREMENTS.soil.name}" WHERE ${timeRange} AND "zone" =~ /^(${ids.map(escapeRegex).join('|')})$/ GROUP BY time(1h), "zone"`;
-    const [total = []] = await deps.influx.query(`SELECT count("m") FROM (${inner}) GROUP BY "zone"`);
-    const [inside = []] = await deps.influx.query(`SELECT count("m") FROM (${inner}) WHERE "m" >= ${band.low} AND "m" <= ${band.high} GROUP BY "zone"`);
+    const [total = []] = await query(`SELECT count("m") FROM (${inner}) GROUP BY "zone"`);
+    const [inside = []] = await query(`SELECT count("m") FROM (${inner}) WHERE "m" >= ${band.low} AND "m" <= ${band.high} GROUP BY "zone"`);
     for (const s of total) {
       const community = zoneCommunity.get(s.tags?.zone ?? '');
       if (!community) continue;

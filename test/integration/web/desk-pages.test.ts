@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import QRCode from 'qrcode';
+import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../helpers/app.ts';
+
+/**
+ * The desk pages (zone, facility, scorecard, password, the QR poster) against the real app,
+ * through inject with real login sessions: each page holds to the caller's role and
+ * districts as the API does — a zone or facility of another district is a 404, as missing
+ * ones are; the scorecard and both exports show only the caller's districts; a role the API
+ * refuses is refused by the page — and links to the right Grafana dashboard.
+ */
+const V1 = '/api/v1';
+const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const PASSWORD = 'correct horse battery';
+const GRAFANA = 'http://grafana.test:3000/';
+const month = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 7);
+
+describe('the desk pages hold to the caller\'s role and districts', () => {
+  let t: TestApp;
+  const sessions = new Map<string, { cookie: string; csrf: string }>();
+  const get = (who: string, url: string) => t.app.api.inject({ url, headers: { cookie: sessions.get(who)!.cookie } });
+  const post = (who: string, url: string, payload: object) => {
+    const s = sessions.get(who)!;
+    return t.app.api.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp({ grafanaUrl: GRAFANA, publicUrl: 'https://green.example.cn/' });
+    for (const [d, c] of [['taobei', 'xingfu'], ['tainan', 'heping']] as const) {
+      await t.register({ id: `soil-${d}`, kind: 'soil', place: { district: d, community: c, zone: `z-${d}`, plant: 'lawn' } });
+      await t.register({ id: `tilt-${d}`, kind: 'tilt', place: { district: d, community: c, facility: `pav-${d}`, facilityType: 'pavilion' } });
+    }
+    const users = [['op', 'operator', ['taobei']], ['south', 'operator', ['tainan']], ['viewer', 'viewer', ['taobei']], ['tech', 'technician', ['taobei']]] as const;
+    for (const [name, role, districts] of users) {
+      expect((await t.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name, role, districts, password: PASSWORD } })).statusCode).toBe(201);
+      const res = await t.app.api.inject({ method: 'POST', url: `${V1}/session`, payload: { name, password: PASSWORD } });
+      sessions.set(name, { cookie: String(res.headers['set-cookie']).split(';')[0]!, csrf: (res.json() as { csrfToken: string }).csrfToken });
+    }
+  }, 60_000);
+  afterAll(async () => t?.stop());
+
+  it('shows an operator the zone, its band and actions, with the community dashboard\'s zone filled in', async () => {
+    const res = await get('op', '/app/zones/z-taobei');
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('data-api="POST /api/v1/zones/z-taobei/water-now"');
+    expect(res.body).toContain('data-api="POST /api/v1/zones/z-taobei/skip-next"');
+    expect(res.body).toContain('data-api="POST /api/v1/zones/z-taobei/pause"');
+    expect(res.body).toContain('href="http://grafana.test:3000/d/gs-community/greenspace-community?var-district=taobei&#38;var-community=xingfu&#38;var-zone=z-taobei"');
+    const facility = await get('op', '/app/facilities/pav-taobei');
+    expect(facility.statusCode).toBe(200);
+    expect(facility.body).toContain('data-api="POST /api/v1/facilities/pav-taobei/calibrate"');
+    expect(facility.body).toContain('/d/gs-facility-health/greenspace-facility-health?var-district=taobei&#38;var-community=xingfu&#38;var-facility=pav-taobei');
+  });
+
+  it.each([
+    ['/app/zones/z-taobei', 404],
+    ['/app/facilities/pav-taobei', 404],
+    ['/app/zones/no-such-zone', 404],
+  ])('answers another district\'s operator %s with %i, as for one that does not exist', async (url, status) => {
+    const res = await get('south', url);
+    expect(res.statusCode).toBe(status);
+    expect(res.body).not.toContain('xingfu');
+  });
+
+  it('scopes the scorecard page and both exports to the caller\'s districts', async () => {
+    const api = await get('south', `${V1}/scorecard?month=${month}`);
+    expect(api.statusCode, api.body).toBe(200);
+    const mine = await get('south', `/app/scorecard?month=${month}`);
+    expect(mine.statusCode).toBe(200);
+    expect(mine.body).toContain('heping');
+    expect(mine.body).not.toContain('xingfu');
+    const csv = await get('south', `${V1}/scorecard.csv?month=${month}`);
+    expect(csv.statusCode).toBe(200);
+    expect(csv.body).toContain('heping');
+    expect(csv.body).not.toContain('xingfu');
+    const ExcelJS = (await import('exceljs')).default;
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load((await get('south', `${V1}/scorecard.xlsx?month=${month}`)).rawPayload as never);
+    const cells = book.worksheets.flatMap((s) => s.getSheetValues().flat()).map(String);
+    expect(cells).toContain('heping');
+    expect(cells).not.toContain('xingfu');
+    expect(cells).not.toContain('taobei');
+  });
+
+  it('refuses the scorecard page and exports to a technician, as the API does', async () => {
+    for (const url of [`/app/scorecard?month=${month}`, `${V1}/scorecard.csv?month=${month}`, `${V1}/scorecard.xlsx?month=${month}`]) {
+      expect((await get('tech', url)).statusCode, url).toBe(403);
+    }
+  });
+
+  it('shows a viewer the zone and the facility without a button, and the API refuses the viewer\'s POSTs', async () => {
+    for (const url of ['/app/zones/z-taobei', '/app/facilities/pav-taobei', `/app/scorecard?month=${month}`]) {
+      const res = await get('viewer', url);
+      expect(res.statusCode, url).toBe(200);
+      expect(res.body, url).not.toContain('data-api=');
+    }
+    expect((await post('viewer', `${V1}/zones/z-taobei/water-now`, {})).statusCode).toBe(403);
+    expect((await post('viewer', `${V1}/facilities/pav-taobei/calibrate`, { pitch: 0, roll: 0 })).statusCode).toBe(403);
+  });
+
+  it('links no dashboard when no Grafana is configured', async () => {
+    const bare = await startTestApp();
+    try {
+      const res = await bare.app.api.inject({ method: 'POST', url: `${V1}/session`, payload: { name: 'nobody', password: PASSWORD } });
+      expect(res.statusCode).toBe(401);
+      await bare.register({ id: 'soil-x', kind: 'soil', place: { district: 'd', community: 'c', zone: 'zx', plant: 'lawn' } });
+      await bare.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name: 'op2', role: 'operator', password: PASSWORD } });
+      const login = await bare.app.api.inject({ method: 'POST', url: `${V1}/session`, payload: { name: 'op2', password: PASSWORD } });
+      const page = await bare.app.api.inject({ url: '/app/zones/zx', headers: { cookie: String(login.headers['set-cookie']).split(';')[0]! } });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).not.toContain('/d/gs-');
+    } finally {
+      await bare.stop();
+    }
+  }, 60_000);
+
+  it('prints the community\'s report page as a QR code of its public URL', async () => {
+    const res = await t.app.api.inject({ url: '/app/report/xingfu/qr' });
+    expect(res.statusCode).toBe(200);
+    const url = 'https://green.example.cn/app/report/xingfu';
+    expect(res.body).toContain(`data-url>${url}<`);
+    const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2, color: { dark: '#1b2b1e', light: '#ffffff' } });
+    expect(res.body).toContain(svg);
+    expect((await t.app.api.inject({ url: '/app/report/nowhere/qr' })).statusCode).toBe(404);
+  });
+
+  it('looks a typed reference up, and says so when there is none', async () => {
+    const made = await t.app.api.inject({ method: 'POST', url: `${V1}/communities/xingfu/reports`, payload: { category: 'other', text: 'bench broken' } });
+    const reference = (made.json() as { reference: string }).reference;
+    const typed = await t.app.api.inject({ url: `/app/report-state?reference=${encodeURIComponent(` ${reference.toLowerCase()} `)}` });
+    expect(typed.statusCode).toBe(302);
+    const state = await t.app.api.inject({ url: typed.headers.location! });
+    expect(state.statusCode).toBe(200);
+    expect(state.body).toContain('已受理');
+    const none = await t.app.api.inject({ url: '/app/report-state/1-AAAA-AAAA' });
+    expect(none.statusCode).toBe(404);
+    expect(none.body).toContain('没有这个编号');
+  });
+});
