@@ -1,9 +1,12 @@
-import { existsSync, mkdtempSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../helpers/app.ts';
+import ExcelJS from 'exceljs';
+import type { MqttClient } from 'mqtt';
+import { ADMIN_TOKEN, eventually, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { connect, publish } from '../../helpers/mqtt.ts';
 
 /**
  * The people's pages in a real headless Chromium (Debian's, /usr/bin/chromium; .ci/run
@@ -16,7 +19,7 @@ const V1 = '/api/v1';
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const PASSWORD = 'correct horse battery';
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' };
-const DESK = { viewport: { width: 1280, height: 800 }, locale: 'zh-CN' };
+const DESK = { viewport: { width: 1366, height: 900 }, locale: 'zh-CN', acceptDownloads: true };
 /** A 1×1 PNG: what the phone's camera hands the file input in the test. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
@@ -28,6 +31,8 @@ describe('the people\'s pages in a real browser', () => {
   const shoot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
   let workOrderId = 0;
   let alertId = 0;
+  const devices: MqttClient[] = [];
+  const month = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 7);
 
   const api = (method: 'GET' | 'POST', url: string, payload?: object) => t.app.api.inject({ method, url, headers: admin, ...(payload ? { payload } : {}) });
   const loginAs = async (context: BrowserContext, name: string, next = '/app/') => {
@@ -45,10 +50,20 @@ describe('the people\'s pages in a real browser', () => {
     mkdirSync(shots, { recursive: true });
     t = await startTestApp();
     base = `http://127.0.0.1:${t.app.httpPort}`;
-    for (const [name, role] of [['wang', 'technician'], ['zhao', 'operator'], ['chen', 'viewer']] as const) {
+    for (const [name, role] of [['wang', 'technician'], ['zhao', 'operator'], ['chen', 'viewer'], ['sun', 'technician']] as const) {
       expect((await api('POST', `${V1}/users`, { name, role, password: PASSWORD })).statusCode).toBe(201);
     }
-    await t.register({ id: 'tilt-7', kind: 'tilt', place: { district: 'taobei', community: 'xingfu', facility: 'pav-7', facilityType: 'pavilion' } });
+    const tilt = await t.register({ id: 'tilt-7', kind: 'tilt', place: { district: 'taobei', community: 'xingfu', facility: 'pav-7', facilityType: 'pavilion' } });
+    // A lawn zone with two sensors and a valve, and the pavilion's tilt sensor, each reporting once.
+    const lawn = { district: 'taobei', community: 'xingfu', zone: 'lawn-1', plant: 'lawn' };
+    const secrets = { 'tilt-7': tilt, 'soil-1a': await t.register({ id: 'soil-1a', kind: 'soil', place: lawn }), 'soil-1b': await t.register({ id: 'soil-1b', kind: 'soil', place: lawn }) };
+    await t.register({ id: 'valve-1', kind: 'valve', place: lawn });
+    for (const [id, body] of [['soil-1a', { moisture: 17.5, temperature: 12 }], ['soil-1b', { moisture: 19.5, temperature: 12 }], ['tilt-7', { pitch: 2.5, roll: 0.4 }]] as const) {
+      const client = await connect(t.app.mqttPort, { clientId: id, username: id, password: secrets[id] });
+      devices.push(client);
+      await publish(client, `gs/${id}/up`, JSON.stringify({ seq: 1, ...body }));
+    }
+    await eventually(() => t.app.irrigation.status('lawn-1')?.inputs.moisture, 5_000, 'the zone\'s median moisture');
     const alert = t.app.health.alerts.apply({
       action: 'raise', kind: 'facility_impact', subject: 'pav-7', severity: 'critical', message: '凉亭 pav-7 受撞击（6° 变化，5 g 冲击）',
       communityId: 'xingfu', districtId: 'taobei', details: { deltaDeg: 6, shockG: 5 }, at: Date.now(),
@@ -59,6 +74,7 @@ describe('the people\'s pages in a real browser', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   }, 60_000);
   afterAll(async () => {
+    for (const client of devices) await client.endAsync();
     await browser?.close();
     await t?.stop();
   });
@@ -189,4 +205,104 @@ describe('the people\'s pages in a real browser', () => {
     await context.close();
   });
 
+  it('lets an operator water a zone now and recalibrate a facility from their pages', async () => {
+    await eventually(async () => ((await api('GET', `${V1}/facilities/pav-7`)).json() as { current: unknown }).current ?? undefined, 5_000, 'the pavilion\'s angles');
+    const context = await browser.newContext(DESK);
+    const page = await loginAs(context, 'zhao', '/app/places');
+    await page.click('a[href="/app/zones/lawn-1"]');
+    await expect.poll(() => page.textContent('[data-median]')).toBe('18.5 %');
+    expect(await page.textContent('main')).toContain('soil-1a');
+    await page.fill('#minutes', '5');
+    await shoot(page, '09-operator-zone');
+    await page.click('button:has-text("立即浇水")');
+    await expect.poll(() => page.locator('tr[data-run]').count()).toBe(1);
+    expect(await page.textContent('tr[data-run]')).toContain('人工立即浇水');
+    const [start] = (await api('GET', `${V1}/zones/lawn-1/decisions?action=start`)).json() as Array<{ reason: string; actor: string; inputs: Record<string, unknown> }>;
+    expect(start).toMatchObject({ reason: 'operator_water_now', actor: 'zhao' });
+
+    await page.goto(`${base}/app/facilities/pav-7`);
+    expect(await page.textContent('[data-current]')).toContain('pitch 2.50°');
+    await shoot(page, '10-operator-facility');
+    await page.click('button:has-text("重新校准")');
+    await expect.poll(() => page.textContent('[data-tilt]')).toBe('0.00°');
+    const facility = (await api('GET', `${V1}/facilities/pav-7`)).json() as { thresholds: { baseline: unknown } };
+    expect(facility.thresholds.baseline).toEqual({ pitch: 2.5, roll: 0.4 });
+    await context.close();
+  }, 60_000);
+
+  it('lets an operator download the month\'s scorecard as CSV and as Excel', async () => {
+    const context = await browser.newContext(DESK);
+    const page = await loginAs(context, 'zhao', `/app/scorecard?month=${month}`);
+    await expect.poll(() => page.textContent('table[data-communities]')).toContain('xingfu');
+    await shoot(page, '11-operator-scorecard');
+    const download = async (kind: string) => {
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click(`a[data-export="${kind}"]`)]);
+      expect(file.suggestedFilename()).toBe(`scorecard-${month}.${kind}`);
+      return readFileSync(await file.path());
+    };
+    const csv = (await download('csv')).toString('utf8').replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    expect(csv[0]).toMatch(/^月份 month,排名 rank,小区 community,区 district,得分 score,/);
+    expect(csv.slice(1).map((line) => line.split(',').slice(0, 4))).toEqual([[month, '1', 'xingfu', 'taobei']]);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(await download('xlsx') as never);
+    const [communities, districts] = book.worksheets.map((sheet) => sheet.getSheetValues().slice(1).map((row) => (row as unknown[]).slice(1)));
+    expect(communities![0]!.slice(0, 4)).toEqual(['月份 month', '排名 rank', '小区 community', '区 district']);
+    expect(communities!.slice(1).map((r) => r.slice(0, 4))).toEqual([[month, 1, 'xingfu', 'taobei']]);
+    expect(districts!.slice(1).map((r) => r.slice(0, 3))).toEqual([[1, 'taobei', 1]]);
+    await context.close();
+  }, 60_000);
+
+  it('shows a viewer the zone, facility and scorecard pages with no button, and the API refuses the viewer\'s changes', async () => {
+    const context = await browser.newContext(DESK);
+    const page = await loginAs(context, 'chen', '/app/zones/lawn-1');
+    await expect.poll(() => page.textContent('main')).toContain('只读账号');
+    expect(await page.locator('form[data-api]').count()).toBe(0);
+    await shoot(page, '12-viewer-zone');
+    for (const url of ['/app/facilities/pav-7', `/app/scorecard?month=${month}`]) {
+      await page.goto(`${base}${url}`);
+      expect(await page.locator('form[data-api]').count(), url).toBe(0);
+    }
+    const statuses = await page.evaluate(async () => {
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): { content: string } } }).document;
+      const headers = { 'content-type': 'application/json', 'x-csrf-token': doc.querySelector('meta[name=csrf]').content };
+      const post = async (url: string, body: object) => (await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) })).status;
+      return [await post('/api/v1/zones/lawn-1/water-now', {}), await post('/api/v1/zones/lawn-1/pause', { days: 1 }), await post('/api/v1/facilities/pav-7/calibrate', {})];
+    });
+    expect(statuses).toEqual([403, 403, 403]);
+    await context.close();
+  }, 60_000);
+
+  it('lets a user change their password on a phone and log in with the new one only', async () => {
+    const context = await browser.newContext(PHONE);
+    const page = await loginAs(context, 'sun', '/app/password');
+    await page.fill('#current', PASSWORD);
+    await page.fill('#new', 'a brand new password');
+    await page.fill('#repeat', 'a brand new passwort');
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.textContent('.error')).toContain('两次输入的新密码不一致');
+    await page.fill('#repeat', 'a brand new password');
+    await shoot(page, '13-password-phone');
+    await Promise.all([page.waitForURL('**/app/login?changed=1'), page.click('button[type=submit]')]);
+    expect(await page.textContent('main')).toContain('密码已修改');
+    await page.fill('#name', 'sun');
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.textContent('.error')).toContain('unknown name or wrong password');
+    await page.fill('#password', 'a brand new password');
+    await Promise.all([page.waitForURL('**/app/my'), page.click('button[type=submit]')]);
+    await context.close();
+  }, 60_000);
+
+  it('shows a zone on a phone, and prints a community\'s report page as a QR code', async () => {
+    const context = await browser.newContext(PHONE);
+    const page = await loginAs(context, 'zhao', '/app/zones/lawn-1');
+    await expect.poll(() => page.textContent('[data-median]')).toBe('18.5 %');
+    await shoot(page, '14-operator-zone-phone');
+    await page.goto(`${base}/app/report/xingfu`);
+    await page.click('a[href="/app/report/xingfu/qr"]');
+    await expect.poll(() => page.locator('figure[data-qr] svg').count()).toBe(1);
+    expect(await page.textContent('[data-url]')).toBe(`${base}/app/report/xingfu`);
+    await shoot(page, '15-report-qr-poster');
+    await context.close();
+  }, 60_000);
 });
