@@ -16,14 +16,15 @@ button.act.secondary{background:#e3ece4;color:#1d4f28}button.act:disabled{opacit
 .error{color:#9b1c14;font-weight:600;min-height:1.2em}.ok{color:#1d6b2a;font-weight:600}
 ol.history{padding-left:1.2rem}ol.history li{margin:.3rem 0}img.photo{max-width:100%;border-radius:8px}
 table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:.45rem;border-bottom:1px solid #e0e7e1;font-size:.92rem}
-.filters{display:flex;flex-wrap:wrap;gap:.5rem}.filters select,.filters input{width:auto}
+.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}.filters button.act,.filters a.act-link{margin:0}.filters select,.filters input{width:auto}
 h2{font-size:1.1rem;margin:1.2rem 0 .5rem}.big{font-size:1.25rem;margin:.3rem 0}.ok{color:#1d6b2a}.badge.ok{background:#dcefdc}.info{color:#1d4f7a}
 .scroll{overflow-x:auto;margin-bottom:.8rem}.scroll table{min-width:520px}table.kv th{width:40%;font-weight:600}
 ul.plain,ul.places{list-style:none;padding:0;margin:0}ul.plain li,ul.places li{padding:.35rem 0;border-bottom:1px solid #e0e7e1}
 .cols{display:grid;gap:.8rem}.cols>.card,.cols>form{margin:0}
+.actions{display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;align-items:flex-end}.actions form{margin:0;flex:1 1 12rem}.actions .error{min-height:0;margin:.2rem 0}.actions button.act{margin:.4rem 0}
 a.act-link{display:inline-block;padding:.55rem .9rem;border-radius:10px;background:#e3ece4;color:#1d4f28;font-weight:600;text-decoration:none}
 a.grafana{font-weight:600;color:#1d4f7a}label.inline{display:inline;margin:0}.narrow{max-width:28rem}
-.poster{text-align:center}.poster svg{width:min(80vw,22rem);height:auto}.poster .url{font-size:.9rem;word-break:break-all}
+.poster{text-align:center}.poster figure{margin:.5rem auto}.poster svg{display:block;margin:0 auto;width:min(100%,22rem);height:auto}.poster .url{font-size:.9rem;word-break:break-all}
 @media (min-width:720px){button.act{display:inline-block;width:auto;padding:.6rem 1.2rem}.cols{grid-template-columns:repeat(auto-fit,minmax(15rem,1fr))}}
 @media print{header,.no-print{display:none}body{background:#fff}.card{box-shadow:none}.poster svg{width:14cm}main{max-width:none}}
 `;
@@ -99,6 +100,10 @@ async function sendReport(form, url) {
   thanks.querySelector('[data-state-link]').href = '/app/report-state/' + encodeURIComponent(body.reference);
   thanks.hidden = false;
 }
+document.addEventListener('input', (event) => {
+  const error = event.target.form?.querySelector('.error');
+  if (error) error.textContent = '';
+});
 document.querySelector('[data-print]')?.addEventListener('click', () => window.print());
 document.querySelector('[data-logout]')?.addEventListener('click', async () => {
   await fetch('/api/v1/session', { method: 'DELETE', credentials: 'same-origin' });

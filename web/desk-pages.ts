@@ -23,7 +23,7 @@ const FIELD = new Set(['admin', 'operator', 'technician']);
 const num = (n: number | null | undefined, digits = 1): string => (n === null || n === undefined ? '—' : n.toFixed(digits));
 const grafana = (f: Frame, href: string | undefined): string => (href ? `<p><a class="grafana" href="${esc(href)}" target="_blank" rel="noopener">${esc(f.m.grafana)} ↗</a></p>` : '');
 const form = (api: string, label: string, fields = '', secondary = false): string =>
-  `<form class="card" data-api="${esc(api)}">${fields}<p class="error"></p><button class="act${secondary ? ' secondary' : ''}" type="submit">${esc(label)}</button></form>`;
+  `<form data-api="${esc(api)}">${fields}<p class="error"></p><button class="act${secondary ? ' secondary' : ''}" type="submit">${esc(label)}</button></form>`;
 
 /**
  * An operator's desk beyond the ledger: the places in the caller's districts, a zone (its
@@ -93,7 +93,7 @@ function zoneBody(f: Frame, role: string, v: ZoneView, decisions: DecisionView[]
     ${grafana(f, dashboardLink(grafanaUrl, 'community', { district: v.zone.districtId, community: v.zone.communityId, zone: v.zone.id }))}</div>`;
   const api = `/api/v1/zones/${encodeURIComponent(v.zone.id)}`;
   const actions = OPERATORS.has(role)
-    ? `<div class="cols">${form(`POST ${api}/water-now`, m.waterNow, `<label for="minutes">${esc(m.durationMin)}</label><input id="minutes" name="durationS" type="number" min="1" max="360" data-scale="60">`)}
+    ? `<div class="card actions">${form(`POST ${api}/water-now`, m.waterNow, `<label for="minutes">${esc(m.durationMin)}</label><input id="minutes" name="durationS" type="number" min="1" max="360" data-scale="60">`)}
       ${form(`POST ${api}/skip-next`, m.skipNext, '', true)}
       ${form(`POST ${api}/pause`, m.pause, `<label for="days">${esc(m.pauseDays)}</label><input id="days" name="days" type="number" min="0" max="365" value="1" required>`, true)}</div>`
     : `<p class="meta">${esc(m.readOnly)}</p>`;
@@ -115,14 +115,14 @@ function facilityBody(f: Frame, role: string, v: FacilityView, alerts: AlertReco
   const { m } = f;
   const t = v.thresholds;
   const tone = v.tiltDeg === null ? '' : v.tiltDeg >= t.criticalDeg ? 'critical' : v.tiltDeg >= t.warningDeg ? 'warning' : 'ok';
-  const angles = (a: { pitch: number; roll: number } | null) => (a ? `pitch ${num(a.pitch, 2)}° · roll ${num(a.roll, 2)}°` : esc(m.noReading));
+  const angles = (a: { pitch: number; roll: number } | null, none: string) => (a ? `pitch ${num(a.pitch, 2)}° · roll ${num(a.roll, 2)}°` : esc(none));
   const head = `<div class="card"><p class="meta">${esc(community)} · ${esc(v.facilityId)} · ${esc(v.type)}</p>
     <p class="big"><span class="${tone}">${esc(m.tiltFromBaseline)}: <strong data-tilt>${v.tiltDeg === null ? '—' : `${num(v.tiltDeg, 2)}°`}</strong></span></p>
-    <table class="kv"><tbody><tr><th>${esc(m.current)}</th><td data-current>${angles(v.current)}</td></tr><tr><th>${esc(m.baseline)}</th><td data-baseline>${angles(t.baseline)}</td></tr>
-    <tr><th>${esc(m.warningAt)} / ${esc(m.criticalAt)}</th><td>${num(t.warningDeg)}° / ${num(t.criticalDeg)}° <span class="meta">(${esc(t.source)})</span></td></tr></tbody></table>
+    <table class="kv"><tbody><tr><th>${esc(m.current)}</th><td data-current>${angles(v.current, m.noReading)}</td></tr><tr><th>${esc(m.baseline)}</th><td data-baseline>${angles(t.baseline, m.noBaseline)}</td></tr>
+    <tr><th>${esc(m.warningAt)} / ${esc(m.criticalAt)}</th><td>${num(t.warningDeg)}° / ${num(t.criticalDeg)}° <span class="meta">(${esc(m.thresholdSources[t.source] ?? t.source)})</span></td></tr></tbody></table>
     ${grafana(f, dashboardLink(grafanaUrl, 'facilityHealth', { district: v.districtId, community: v.communityId, facility: v.facilityId }))}</div>`;
   const actions = FIELD.has(role)
-    ? form(`POST /api/v1/facilities/${encodeURIComponent(v.facilityId)}/calibrate`, m.recalibrate, `<p class="meta">${esc(m.recalibrateHint)}</p>`)
+    ? `<div class="card actions">${form(`POST /api/v1/facilities/${encodeURIComponent(v.facilityId)}/calibrate`, m.recalibrate, `<p class="meta">${esc(m.recalibrateHint)}</p>`)}</div>`
     : `<p class="meta">${esc(m.readOnly)}</p>`;
   const alertRows = alerts.map((a) => `<li><span class="badge ${esc(a.severity)}">${esc(m.severities[a.severity] ?? a.severity)}</span> ${esc(time(a.firstFiredAt))} · ${esc(a.message)} · ${esc(m.states[a.state] ?? a.state)}</li>`).join('');
   const orderRows = orders.map((wo) => `<li><a href="${PAGE_PREFIX}/work-orders/${wo.id}">#${wo.id} ${esc(wo.title)}</a> · ${esc(m.states[wo.state] ?? wo.state)} · ${esc(m.due)} <span class="${wo.overdue ? 'overdue' : ''}">${esc(time(wo.dueAt))}</span></li>`).join('');

@@ -26,7 +26,8 @@ const zh = {
   noAccess: '无权查看此页', notFound: '未找到', printQr: '打印二维码', qrTitle: '扫码反映绿地问题', qrHint: '贴在小区公告栏：居民扫码即可反映设施损坏、毁绿种菜、浇水问题。',
   lookupTitle: '查询处理进度', referenceLabel: '查询编号（如 123-7KQ2-M9XA）', lookup: '查询', referenceUnknown: '没有这个编号，请核对后重试',
   currentPassword: '当前密码', newPassword: '新密码（至少 8 位）', repeatPassword: '再次输入新密码', passwordsDiffer: '两次输入的新密码不一致', passwordChanged: '密码已修改，请用新密码重新登录',
-  minutes: '分钟', litres: '升', degrees: '度',
+  minutes: '分钟', litres: '升', degrees: '度', noBaseline: '尚未校准', alertCount: '告警数',
+  thresholdSources: { facility: '按本设施设定', type: '按设施类型' } as Record<string, string>,
   actions: { start: '开始浇水', stop: '停止浇水', skip: '不浇水', soak: '间歇渗透', resume: '继续浇水', alert: '提醒浇水', clear: '解除提醒', operator: '人工操作' } as Record<string, string>,
   reasons: {
     below_low: '湿度低于下限', predicted_below_low: '预计下个时段前低于下限', operator_water_now: '人工立即浇水', water_now: '人工立即浇水', reached_high: '达到上限', reached_target: '达到目标湿度',
@@ -65,7 +66,8 @@ const en: Messages = {
   noAccess: 'You may not see this page', notFound: 'Not found', printQr: 'Print the QR code', qrTitle: 'Scan to report a problem', qrHint: 'For the community\'s notice board: residents scan it to report damage, dug-up green space or watering problems.',
   lookupTitle: 'Check a report', referenceLabel: 'Reference (e.g. 123-7KQ2-M9XA)', lookup: 'Look up', referenceUnknown: 'No such reference; check it and try again',
   currentPassword: 'Current password', newPassword: 'New password (at least 8 characters)', repeatPassword: 'New password again', passwordsDiffer: 'The new passwords differ', passwordChanged: 'Password changed: log in with the new one',
-  minutes: 'min', litres: 'L', degrees: '°',
+  minutes: 'min', litres: 'L', degrees: '°', noBaseline: 'not calibrated', alertCount: 'Alerts',
+  thresholdSources: { facility: 'set for this facility', type: 'by facility type' },
   actions: { start: 'start', stop: 'stop', skip: 'no watering', soak: 'soak', resume: 'resume', alert: 'needs water', clear: 'cleared', operator: 'operator' },
   reasons: {
     below_low: 'moisture below the band', predicted_below_low: 'predicted below the band by the next window', operator_water_now: 'an operator\'s water-now', water_now: 'an operator\'s water-now', reached_high: 'reached the band\'s top', reached_target: 'reached the target',

@@ -34,14 +34,14 @@ export function registerScorecardPage(kit: PageKit): void {
     const rows = card.body.rows;
     const name = (id: string) => place.community(id)?.name ?? id;
     const link = (r: Row) => dashboardLink(grafanaUrl, 'community', { district: r.districtId ?? undefined, community: r.communityId });
-    const communityRows = rows.map((r) => `<tr><td>${r.rank}</td><td>${esc(name(r.communityId))} <span class="meta">${esc(r.communityId)}</span>${link(r) ? ` <a href="${esc(link(r))}" target="_blank" rel="noopener" title="Grafana">↗</a>` : ''}</td>
+    const communityRows = rows.map((r) => `<tr><td>${r.rank}</td><td>${esc(name(r.communityId))}${name(r.communityId) === r.communityId ? '' : ` <span class="meta">${esc(r.communityId)}</span>`}${link(r) ? ` <a href="${esc(link(r))}" target="_blank" rel="noopener" title="Grafana">↗</a>` : ''}</td>
       <td>${esc(r.districtId ?? '')}</td><td><strong>${r.score ?? '—'}</strong></td><td>${pct(r.uptime)}</td><td>${pct(r.inBand)}</td><td>${pct(r.slaCompliance)}</td><td>${minutes(r.mttaMs)}</td><td>${minutes(r.mttrMs)}</td><td>${r.alerts}</td></tr>`).join('');
     const districtRows = card.body.districts.map((d) => `<tr><td>${d.rank}</td><td>${esc(d.districtId)}</td><td>${d.communities}</td><td><strong>${d.meanScore ?? '—'}</strong></td></tr>`).join('');
     const overview = dashboardLink(grafanaUrl, 'cityOverview', {});
     const body = `<form class="filters" method="get"><label for="month" class="inline">${esc(m.month)}</label><input id="month" name="month" type="month" value="${esc(month)}"><button class="act secondary" type="submit">${esc(m.show)}</button>
       <a class="act-link" href="/api/v1/scorecard.csv?month=${month}" download data-export="csv">${esc(m.downloadCsv)}</a><a class="act-link" href="/api/v1/scorecard.xlsx?month=${month}" download data-export="xlsx">${esc(m.downloadXlsx)}</a></form>
       ${overview ? `<p><a class="grafana" href="${esc(overview)}" target="_blank" rel="noopener">${esc(m.grafana)} ↗</a></p>` : ''}
-      <h2>${esc(m.communityRanking)}</h2><div class="scroll"><table data-communities><thead><tr><th>${esc(m.rank)}</th><th>${esc(m.community)}</th><th>${esc(m.district)}</th><th>${esc(m.score)}</th><th>${esc(m.uptime)}</th><th>${esc(m.inBand)}</th><th>${esc(m.sla)}</th><th>${esc(m.mtta)} (${esc(m.minutes)})</th><th>${esc(m.mttr)} (${esc(m.minutes)})</th><th>${esc(m.alerts)}</th></tr></thead><tbody>${communityRows}</tbody></table></div>
+      <h2>${esc(m.communityRanking)}</h2><div class="scroll"><table data-communities><thead><tr><th>${esc(m.rank)}</th><th>${esc(m.community)}</th><th>${esc(m.district)}</th><th>${esc(m.score)}</th><th>${esc(m.uptime)}</th><th>${esc(m.inBand)}</th><th>${esc(m.sla)}</th><th>${esc(m.mtta)} (${esc(m.minutes)})</th><th>${esc(m.mttr)} (${esc(m.minutes)})</th><th>${esc(m.alertCount)}</th></tr></thead><tbody>${communityRows}</tbody></table></div>
       <h2>${esc(m.districtRanking)}</h2><div class="scroll"><table data-districts><thead><tr><th>${esc(m.rank)}</th><th>${esc(m.district)}</th><th>${esc(m.communities)}</th><th>${esc(m.meanScore)}</th></tr></thead><tbody>${districtRows}</tbody></table></div>`;
     return html(reply, page(s.frame, `${m.scorecard} · ${month}`, body));
   });
