@@ -7,7 +7,9 @@ import { ScorecardRow } from '../../assessment/score.ts';
 import type { Scorecard } from '../../assessment/collect.ts';
 import { scorecardToCsv } from '../../assessment/csv.ts';
 import { scorecardToXlsx } from '../../assessment/xlsx.ts';
+import { rankDistricts } from '../../assessment/columns.ts';
 
+const DistrictRank = z.object({ districtId: z.string(), communities: z.number().int(), scored: z.number().int(), meanScore: z.number().nullable(), rank: z.number().int() });
 const Query = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM') });
 
 export const scorecardRoutes: FastifyPluginAsyncZod<{ build(month: string): Promise<Scorecard> }> = async (app, opts) => {
@@ -22,10 +24,13 @@ export const scorecardRoutes: FastifyPluginAsyncZod<{ build(month: string): Prom
     onRequest: allow.adminsOperatorsViewers,
     config: { scope: { list: 'scorecard-row', items: 'rows' } },
     schema: {
-      summary: 'Monthly per-community scorecard and rank (formula: assessment/score.ts)', security, querystring: Query,
-      response: { 200: z.object({ month: z.string(), from: z.number(), to: z.number(), rows: z.array(ScorecardRow) }) },
+      summary: 'Monthly per-community scorecard and rank (formula: assessment/score.ts), and the districts ranked by their communities\' mean score', security, querystring: Query,
+      response: { 200: z.object({ month: z.string(), from: z.number(), to: z.number(), rows: z.array(ScorecardRow), districts: z.array(DistrictRank) }) },
     },
-  }, async (request) => build(request, request.query.month));
+  }, async (request) => {
+    const card = await build(request, request.query.month);
+    return { ...card, districts: rankDistricts(card.rows) };
+  });
 
   app.get('/scorecard.csv', { onRequest: allow.adminsOperatorsViewers, config: { scope: { list: 'scorecard-row' } }, schema: { summary: 'The monthly scorecard as CSV', security, querystring: Query } },
     async (request, reply) => reply.type('text/csv; charset=utf-8')
