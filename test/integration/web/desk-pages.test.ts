@@ -62,6 +62,16 @@ describe('the desk pages hold to the caller\'s role and districts', () => {
     expect(res.body).not.toContain('xingfu');
   });
 
+  it('lists only the caller\'s places, and reads in English when asked', async () => {
+    const south = await get('south', '/app/places');
+    expect(south.body).toContain('href="/app/zones/z-tainan"');
+    expect(south.body).toContain('href="/app/facilities/pav-tainan"');
+    expect(south.body).not.toContain('taobei');
+    const en = await get('op', '/app/zones/z-taobei?lang=en');
+    expect(en.body).toContain('Water now');
+    expect(en.body).toContain('Zone moisture (median)');
+  });
+
   it('scopes the scorecard page and both exports to the caller\'s districts', async () => {
     const api = await get('south', `${V1}/scorecard?month=${month}`);
     expect(api.statusCode, api.body).toBe(200);
