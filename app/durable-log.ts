@@ -3,6 +3,7 @@ import { startShipperThread } from '../durable-log/shipper-thread.ts';
 import { prepareDurableLogDir } from '../durable-log/location.ts';
 import { recordRejection, type createDeadLetterStore } from '../ingest/dead-letters.ts';
 import type { AppContext } from './context.ts';
+import { influxTarget } from './influxdb.ts';
 import type { StopOptions } from './features.ts';
 
 export interface DurableLogFeatureDeps {
@@ -36,7 +37,7 @@ export async function startDurableLogFeature(ctx: AppContext, deps: DurableLogFe
   const shipper = startShipperThread({
     log: durableLog,
     dir,
-    influx: { url: deps.influxUrl, db: config.influxDb, token: config.influxToken },
+    influx: influxTarget(config, deps.influxUrl),
     batchSize: config.writeBatchSize,
     flushMs: config.writeFlushMs,
     backoff: { baseMs: Math.min(200, config.writeRetryMaxMs), capMs: config.writeRetryMaxMs },

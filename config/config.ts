@@ -20,7 +20,17 @@ export const Config = z.strictObject({
   influxUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8086' }).default('http://127.0.0.1:8086'),
   influxDb: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected letters, digits, _ or - (at most 64)').default('greenspace'),
   /** InfluxDB 2.x/3.x token (sent as `Authorization: Token ...`); 1.x ignores it with auth off. */
-  influxToken: z.string().min(1).optional(),
+  influxToken: z.string().min(1).max(4096, 'expected at most 4096 characters').optional(),
+  /**
+   * The write API: `v1` (`/write?db=`, InfluxDB 1.x, or 2.x/3.x through their v1 compatibility
+   * API) or `v2` (`/api/v2/write` with influxOrg, influxBucket and influxToken: 2.x natively,
+   * 3.x through its v2-compatible write API). Queries are InfluxQL at `/query` either way.
+   */
+  influxApi: z.enum(['v1', 'v2'], { error: 'expected v1 (InfluxDB 1.x) or v2 (InfluxDB 2.x/3.x)' }).default('v1'),
+  /** The organisation (name or ID) for the v2 API; 3.x ignores it. */
+  influxOrg: z.string().min(1).max(256, 'expected at most 256 characters').regex(/^[^\x00-\x1f]+$/, 'expected no control characters').optional(),
+  /** The bucket (name or ID) the v2 API writes to; on 3.x, the database. */
+  influxBucket: z.string().min(1).max(256, 'expected at most 256 characters').regex(/^[^\x00-\x1f]+$/, 'expected no control characters').optional(),
   /** `auto`: start a loopback influxd under dataDir when nothing answers at influxUrl and influxd is installed. */
   managedInfluxd: z.enum(['auto', 'never']).default('auto'),
   /** The influxd binary for the managed server; found on PATH when unset. */
@@ -150,6 +160,9 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   influxUrl: 'GS_INFLUX_URL',
   influxDb: 'GS_INFLUX_DB',
   influxToken: 'GS_INFLUX_TOKEN',
+  influxApi: 'GS_INFLUX_API',
+  influxOrg: 'GS_INFLUX_ORG',
+  influxBucket: 'GS_INFLUX_BUCKET',
   managedInfluxd: 'GS_MANAGED_INFLUXD',
   influxdBinary: 'GS_INFLUXD_BINARY',
   dataDir: 'GS_DATA_DIR',
@@ -211,6 +224,12 @@ const DEPRECATED: ReadonlyArray<{ env: string; key: string; now: ConfigKey }> = 
   { env: 'GS_SPOOL_MAX_BYTES', key: 'spoolMaxBytes', now: 'durableLogMaxBytes' },
 ];
 
+const V2_NEEDS = {
+  influxOrg: 'the organisation name or ID; InfluxDB 3.x ignores it, any name will do',
+  influxBucket: 'the bucket to write to; on InfluxDB 3.x, the database',
+  influxToken: 'an API token allowed to write to the bucket',
+} as const;
+
 /**
  * Problems between settings, which one field's schema cannot see. Kept out of the schema
  * itself: a refined zod object can no longer be `.pick()`ed or `.partial()`ed.
@@ -225,6 +244,11 @@ export function findConfigConflicts(config: Config): string[] {
   }
   if ((config.weatherLatitude === undefined) !== (config.weatherLongitude === undefined)) {
     problems.push(`${ENV_NAMES.weatherLatitude} and ${ENV_NAMES.weatherLongitude}: set both or neither (the default place for weather)`);
+  }
+  if (config.influxApi === 'v2') {
+    for (const needed of ['influxOrg', 'influxBucket', 'influxToken'] as const) {
+      if (!config[needed]) problems.push(`${ENV_NAMES[needed]}: required when ${ENV_NAMES.influxApi} is v2 (${V2_NEEDS[needed]})`);
+    }
   }
   const threads = threadpoolSizeFor(config.threadpoolSize, config.mqttAuthConcurrency);
   if (threads <= config.mqttAuthConcurrency) {

@@ -1,15 +1,28 @@
+import { gzipSync } from 'node:zlib';
+
 /**
- * The two InfluxDB endpoints every server line answers: `/write` (line protocol) and
- * `/query` (InfluxQL), plus `/ping`. InfluxDB 1.x natively, 2.x through its v1
- * compatibility API (token auth), 3.x likewise. The official client's write API
- * targets /api/v2/write, which 1.x answers with 404, so the transport is Node's fetch.
+ * The InfluxDB endpoints the app uses: a write (line protocol), `/query` (InfluxQL) and
+ * `/ping`. With `api: 'v1'` (the default) writes go to `/write?db=` — InfluxDB 1.x natively,
+ * 2.x/3.x through their v1 compatibility API; with `api: 'v2'` to `/api/v2/write?org=&bucket=`
+ * — 2.x natively, 3.x through its v2-compatible write API — gzipped. Queries stay InfluxQL at
+ * `/query` on `db` (on 2.x a DBRP mapping to the bucket, on 3.x the database itself).
+ * The transport is Node's fetch for both: the official client's costs more per batch and
+ * keeps its own retry buffer (BENCHMARKS.md, "InfluxDB 2.x write path").
  */
 export interface InfluxTarget {
   url: string;
+  /** The InfluxQL database: where v1 writes go and queries read (on 2.x, a DBRP mapping's database). */
   db: string;
   token?: string | undefined;
   timeoutMs?: number;
+  api?: 'v1' | 'v2';
+  /** The v2 write API's organisation and bucket (names or IDs). */
+  org?: string | undefined;
+  bucket?: string | undefined;
 }
+
+/** Bodies above this go gzipped on the v2 path (the official client's default threshold). */
+const GZIP_MIN_BYTES = 1000;
 
 export type WriteOutcome =
   | { kind: 'ok' }
@@ -35,6 +48,10 @@ export function createInfluxHttp(target: InfluxTarget) {
   const base = target.url.replace(/\/+$/, '');
   const timeoutMs = target.timeoutMs ?? 10_000;
   const headers: Record<string, string> = target.token ? { Authorization: `Token ${target.token}` } : {};
+  const v2 = target.api === 'v2';
+  const writePath = v2
+    ? `/api/v2/write?${new URLSearchParams({ org: target.org ?? '', bucket: target.bucket ?? '', precision: 'ms' })}`
+    : `/write?db=${encodeURIComponent(target.db)}&precision=ms`;
 
   async function request(path: string, init: RequestInit): Promise<Response> {
     return fetch(`${base}${path}`, { ...init, headers: { ...headers, ...(init.headers as Record<string, string>) }, signal: AbortSignal.timeout(timeoutMs) });
@@ -68,8 +85,12 @@ export function createInfluxHttp(target: InfluxTarget) {
       }
     },
 
-    /** CREATE DATABASE is idempotent on 1.x; 2.x/3.x map databases through DBRP/auto-creation. */
+    /**
+     * CREATE DATABASE is idempotent on 1.x. On the v2 API buckets are not ours to create:
+     * the start-up check (influx/v2-checks.ts) has found the bucket.
+     */
     async createDatabase(): Promise<void> {
+      if (v2) return;
       await query(`CREATE DATABASE "${target.db}"`, { db: '' });
     },
 
@@ -77,7 +98,7 @@ export function createInfluxHttp(target: InfluxTarget) {
       let res: Response;
       let text: string;
       try {
-        res = await request(`/write?db=${encodeURIComponent(target.db)}&precision=ms`, {
+        res = await request(writePath, v2 ? v2Body(lines) : {
           method: 'POST',
           body: lines,
           headers: { 'Content-Type': 'text/plain; charset=utf-8' },
@@ -90,6 +111,7 @@ export function createInfluxHttp(target: InfluxTarget) {
       }
       if (res.status >= 200 && res.status < 300) return { kind: 'ok' };
       const message = extractError(text) || res.statusText;
+      if (v2) return v2Outcome(res.status, message);
       if (res.status === 404 && /database not found/i.test(message)) return { kind: 'no_database', message };
       if (res.status === 413) return { kind: 'too_large', message };
       if (res.status === 400) return { kind: 'refused', status: 400, message };
@@ -98,6 +120,26 @@ export function createInfluxHttp(target: InfluxTarget) {
 
     query,
   };
+}
+
+/** The v2 body: gzipped past the threshold, level 1 (in the shipper thread; ratio barely moves past it on line protocol). */
+function v2Body(lines: string | Buffer): RequestInit {
+  const raw = typeof lines === 'string' ? Buffer.from(lines) : lines;
+  if (raw.length < GZIP_MIN_BYTES) return { method: 'POST', body: raw, headers: { 'Content-Type': 'text/plain; charset=utf-8' } };
+  return { method: 'POST', body: gzipSync(raw, { level: 1 }), headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Encoding': 'gzip' } };
+}
+
+/**
+ * The v2 write API's answers (2.x http/write_handler.go): 400 a malformed line (2.x stores
+ * nothing of the batch, 3.x the valid lines), 422 a partial write (the valid points stored,
+ * e.g. a field type conflict) — both split and isolated like v1's 400, re-sending valid
+ * points is harmless; 413 too large; 401/403/404 (token, permission, org or bucket) and 5xx
+ * may pass once the operator fixes them: the points stay on disk and are retried.
+ */
+function v2Outcome(status: number, message: string): WriteOutcome {
+  if (status === 400 || status === 422) return { kind: 'refused', status, message };
+  if (status === 413) return { kind: 'too_large', message };
+  return { kind: 'retry', status, message };
 }
 
 function extractError(text: string): string {

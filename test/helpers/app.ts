@@ -6,6 +6,7 @@ import { Config } from '../../config/config.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { startApp, type App } from '../../app.ts';
 import { createInfluxHttp, type InfluxHttp } from '../../influx/http.ts';
+import { influxTarget } from '../../app/influxdb.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -50,7 +51,8 @@ export async function startTestApp(
     ...overrides,
   });
   const app = await startApp(config, options.logger ?? createLogger(config.logLevel), options.app);
-  const influx = createInfluxHttp({ url: config.influxUrl, db: config.influxDb });
+  // Queries as the app makes them: on the v2 API, with its token, on the DBRP database.
+  const influx = createInfluxHttp(influxTarget(config));
   return {
     app,
     influx,

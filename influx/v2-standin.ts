@@ -1,0 +1,225 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+
+/**
+ * A stand-in for InfluxDB 2.x, for the test suite and the bench (InfluxDB 2.x is not in
+ * this machine's package sources): the parts of the 2.x HTTP API the app uses, answered
+ * as 2.x's own handlers answer (influxdata/influxdb 2.8: http/write_handler.go,
+ * dbrp/http_server_dbrp.go, kit/transport/http/error_handler.go — `{code, message}` JSON
+ * bodies with 2.x's codes and messages), over a real 1.x influxd that stores the points and
+ * runs the InfluxQL. Beside influxd-process.ts for the same reason: tests and tools share it.
+ *
+ * One organisation and its buckets; tokens with their permissions; DBRP mappings.
+ * `/api/v2/write` (org, bucket, precision, gzip, `Authorization: Token`), `/write` and
+ * `/query` through a mapping (the v1 compatibility API), `/api/v2/buckets`,
+ * `/api/v2/dbrps`, `/ping`, `/health`. `close()` and `listen()` again on the same port
+ * stand for an outage; the lines it accepted are kept (a point written twice shows).
+ */
+export interface StandinToken { write: boolean; createDbrp: boolean }
+
+export interface StandinOptions {
+  /** A 1.x influxd: stores the points (database = the bucket's ID) and answers the InfluxQL. */
+  upstream: string;
+  org: string;
+  buckets: string[];
+  tokens: Record<string, StandinToken>;
+  /** `database → bucket name`, as if made before. */
+  mappings?: Record<string, string>;
+  version?: string;
+  /** Bodies larger than this are refused with 413 (2.x's max-batch-size-bytes). */
+  maxBodyBytes?: number;
+}
+
+interface Dbrp { id: string; database: string; retention_policy: string; default: boolean; virtual: boolean; orgID: string; bucketID: string }
+
+export type InfluxV2Standin = Awaited<ReturnType<typeof startInfluxV2Standin>>;
+
+const ORG_ID = '0a1b2c3d4e5f6071';
+const idOf = (i: number): string => (0x1000000000000000 + i).toString(16).slice(-16).replace(/^0/, 'b');
+const PRECISIONS = new Set(['ns', 'us', 'ms', 's']);
+
+export async function startInfluxV2Standin(options: StandinOptions) {
+  const version = options.version ?? 'v2.7.11';
+  const upstream = options.upstream.replace(/\/+$/, '');
+  const buckets = options.buckets.map((name, i) => ({ id: idOf(i + 1), name, orgID: ORG_ID, type: 'user' }));
+  const dbrps: Dbrp[] = Object.entries(options.mappings ?? {}).map(([database, name], i) => mapping(`d${i}`, database, bucketNamed(name)!.id));
+  const accepted: string[] = [];
+  /** Requests answered, by route (`POST /api/v2/write`, …), and gzipped write bodies. */
+  const counts: Record<string, number> = {};
+  let sequence = dbrps.length;
+
+  function mapping(id: string, database: string, bucketID: string): Dbrp {
+    return { id: idOf(1000 + Number(id.slice(1))), database, retention_policy: 'autogen', default: true, virtual: false, orgID: ORG_ID, bucketID };
+  }
+  function bucketNamed(nameOrId: string) {
+    return buckets.find((b) => b.name === nameOrId || b.id === nameOrId);
+  }
+  const orgMatches = (org: string | null): boolean => org === options.org || org === ORG_ID;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://standin');
+    const route = `${req.method} ${url.pathname}`;
+    counts[route] = (counts[route] ?? 0) + 1;
+    if (req.headers['content-encoding'] === 'gzip') counts.gzipped = (counts.gzipped ?? 0) + 1;
+    if (route === 'GET /ping' || route === 'HEAD /ping') return reply(res, 204, undefined, { 'X-Influxdb-Build': 'OSS', 'X-Influxdb-Version': version });
+    if (route === 'GET /health') return reply(res, 200, { name: 'influxdb', message: 'ready for queries and writes', status: 'pass', checks: [], version, commit: 'standin' });
+    const token = options.tokens[/^Token (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? ''];
+    if (!token) return error(res, 401, 'unauthorized', 'unauthorized access');
+    const body = await readBody(req);
+    switch (route) {
+      case 'POST /api/v2/write': return writeV2(url, req, body, token, res);
+      case 'POST /write': return writeV1(url, req, body, res);
+      case 'GET /query': case 'POST /query': return query(url, req, body, res);
+      case 'GET /api/v2/buckets':
+        if (!orgMatches(url.searchParams.get('org') ?? url.searchParams.get('orgID'))) return error(res, 404, 'not found', `organization name "${url.searchParams.get('org')}" not found`);
+        return reply(res, 200, { buckets: buckets.filter((b) => !url.searchParams.get('name') || b.name === url.searchParams.get('name')) });
+      case 'GET /api/v2/dbrps': {
+        const org = url.searchParams.get('org') ?? url.searchParams.get('orgID');
+        if (!org) return error(res, 400, 'invalid', 'either "org" or "orgID" must be provided');
+        if (!orgMatches(org)) return error(res, 400, 'invalid', `invalid org "${org}"`);
+        const db = url.searchParams.get('db');
+        const bucketID = url.searchParams.get('bucketID');
+        return reply(res, 200, { content: dbrps.filter((m) => (!db || m.database === db) && (!bucketID || m.bucketID === bucketID)) });
+      }
+      case 'POST /api/v2/dbrps': return createDbrp(body, token, res);
+      default: return error(res, 404, 'not found', 'path not found');
+    }
+  }
+
+  async function writeV2(url: URL, req: IncomingMessage, raw: Buffer, token: StandinToken, res: ServerResponse): Promise<void> {
+    const precision = url.searchParams.get('precision') ?? 'ns';
+    if (!PRECISIONS.has(precision)) return error(res, 400, 'invalid', 'invalid precision; valid precision units are ns, us, ms, and s');
+    const org = url.searchParams.get('org');
+    if (!orgMatches(org)) return error(res, 404, 'not found', `organization name "${org ?? ''}" not found`);
+    const bucket = bucketNamed(url.searchParams.get('bucket') ?? '');
+    if (!bucket) return error(res, 404, 'not found', `bucket "${url.searchParams.get('bucket') ?? ''}" not found`);
+    if (!token.write) return error(res, 403, 'forbidden', 'insufficient permissions for write');
+    return store(bucket.id, precision, req, raw, res);
+  }
+
+  /** The v1 compatibility write: the database through a DBRP mapping (token already checked). */
+  async function writeV1(url: URL, req: IncomingMessage, raw: Buffer, res: ServerResponse): Promise<void> {
+    const db = url.searchParams.get('db') ?? '';
+    const mapped = dbrps.find((m) => m.database === db);
+    if (!mapped) return error(res, 404, 'not found', `no dbrp mapping for database "${db}" and retention policy ""`);
+    return store(mapped.bucketID, url.searchParams.get('precision') ?? 'ns', req, raw, res);
+  }
+
+  async function store(bucketId: string, precision: string, req: IncomingMessage, raw: Buffer, res: ServerResponse): Promise<void> {
+    let body: Buffer;
+    try {
+      body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+    } catch {
+      return error(res, 400, 'invalid', 'unable to read data: gzipped HTTP body contains an invalid header');
+    }
+    if (options.maxBodyBytes !== undefined && body.length > options.maxBodyBytes) return error(res, 413, 'request too large', 'unable to read data: points batch is too large');
+    if (body.length === 0) return reply(res, 204);
+    await ensureDatabase(bucketId);
+    const answer = await fetch(`${upstream}/write?db=${bucketId}&precision=${precision === 'us' ? 'u' : precision}`, { method: 'POST', body });
+    const text = await answer.text();
+    if (answer.status === 204) {
+      for (const line of body.toString('utf8').split('\n')) if (line.trim() !== '' && !line.startsWith('#')) accepted.push(line);
+      return reply(res, 204);
+    }
+    const message = (JSON.parse(text) as { error?: string }).error ?? text;
+    if (/partial write/.test(message)) {
+      // 2.x stores the valid points and answers 422 (EUnprocessableEntity) for the rest. Which
+      // were stored the message does not say, so `lines()` leaves the batch out.
+      return error(res, 422, 'unprocessable entity', `failure writing points to database: ${message}`);
+    }
+    return error(res, answer.status === 400 ? 400 : 500, answer.status === 400 ? 'invalid' : 'internal error', message);
+  }
+
+  async function query(url: URL, req: IncomingMessage, raw: Buffer, res: ServerResponse): Promise<void> {
+    const params = new URLSearchParams(url.search);
+    if (req.method === 'POST' && /urlencoded/.test(req.headers['content-type'] ?? '')) for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) params.set(k, v);
+    const db = params.get('db') ?? '';
+    const mapped = dbrps.find((m) => m.database === db);
+    if (!mapped) return error(res, 404, 'not found', `database not found: ${db}`);
+    if (/^\s*(CREATE|DROP)\s+DATABASE/i.test(params.get('q') ?? '')) return error(res, 400, 'invalid', 'database management is not supported through the v1 query API');
+    params.set('db', mapped.bucketID);
+    await ensureDatabase(mapped.bucketID);
+    const answer = await fetch(`${upstream}/query`, { method: 'POST', body: params, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    res.writeHead(answer.status, { 'Content-Type': 'application/json' });
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  }
+
+  function createDbrp(raw: Buffer, token: StandinToken, res: ServerResponse): void {
+    if (!token.createDbrp) return error(res, 401, 'unauthorized', `write:orgs/${ORG_ID}/dbrp is unauthorized`);
+    let body: { org?: string; orgID?: string; bucketID?: string; database?: string; retention_policy?: string; default?: boolean };
+    try {
+      body = JSON.parse(raw.toString('utf8')) as typeof body;
+    } catch {
+      return error(res, 400, 'invalid', 'invalid json structure');
+    }
+    if (!body.org && !body.orgID) return error(res, 400, 'invalid', 'either "org" or "orgID" must be provided');
+    if (!orgMatches(body.orgID ?? body.org ?? null)) return error(res, 400, 'invalid', `invalid org ID "${body.orgID ?? body.org}"`);
+    const bucket = buckets.find((b) => b.id === body.bucketID);
+    if (!bucket) return error(res, 400, 'invalid', `invalid bucket ID "${body.bucketID ?? ''}"`);
+    if (!body.database) return error(res, 400, 'invalid', 'database must not be empty');
+    if (dbrps.some((m) => m.database === body.database && m.retention_policy === (body.retention_policy ?? 'autogen'))) return error(res, 409, 'conflict', 'another DBRP mapping with same orgID, db, and rp exists');
+    const created = { ...mapping(`d${sequence++}`, body.database, bucket.id), retention_policy: body.retention_policy ?? 'autogen', default: body.default ?? false };
+    dbrps.push(created);
+    return reply(res, 201, created);
+  }
+
+  const made = new Set<string>();
+  async function ensureDatabase(db: string): Promise<void> {
+    if (made.has(db)) return;
+    await fetch(`${upstream}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE DATABASE "${db}"` }) });
+    made.add(db);
+  }
+
+  let server: Server | undefined;
+  let port = 0;
+  async function listen(): Promise<void> {
+    server = createServer((req, res) => void handle(req, res).catch((e: unknown) => error(res, 500, 'internal error', (e as Error).message)));
+    server.keepAliveTimeout = 1_000;
+    await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  }
+  await listen();
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    /** The upstream 1.x database that holds a bucket's points. */
+    storageDb: (bucket: string): string => bucketNamed(bucket)!.id,
+    /** Every line of the writes answered 204, in arrival order. */
+    lines: (keep?: (line: string) => boolean): string[] => (keep ? accepted.filter(keep) : [...accepted]),
+    requests: (): Record<string, number> => ({ ...counts }),
+    mappings: (): Dbrp[] => dbrps.map((m) => ({ ...m })),
+    /** Stop answering (connections refused) until `listen()`: an outage. */
+    close: (): Promise<void> => new Promise((resolve) => {
+      if (!server) return resolve();
+      server.closeAllConnections();
+      server.close(() => resolve());
+      server = undefined;
+    }),
+    listen,
+  };
+}
+
+function reply(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+  if (body === undefined) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+/** 2.x's error answer: the status its code maps to, `X-Platform-Error-Code`, `{code, message}`. */
+function error(res: ServerResponse, status: number, code: string, message: string): void {
+  reply(res, status, { code, message }, { 'X-Platform-Error-Code': code });
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
