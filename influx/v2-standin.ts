@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 
 /**
  * A stand-in for InfluxDB 2.x, for the test suite and the bench (InfluxDB 2.x is not in
@@ -19,7 +20,7 @@ import { gunzipSync } from 'node:zlib';
 export interface StandinToken { write: boolean; createDbrp: boolean }
 
 export interface StandinOptions {
-  /** A 1.x influxd: stores the points (database = the bucket's ID) and answers the InfluxQL. */
+  /** A 1.x influxd: stores the points (database `b` + the bucket's ID) and answers the InfluxQL. */
   upstream: string;
   org: string;
   buckets: string[];
@@ -36,21 +37,21 @@ interface Dbrp { id: string; database: string; retention_policy: string; default
 export type InfluxV2Standin = Awaited<ReturnType<typeof startInfluxV2Standin>>;
 
 const ORG_ID = '0a1b2c3d4e5f6071';
-const idOf = (i: number): string => (0x1000000000000000 + i).toString(16).slice(-16).replace(/^0/, 'b');
+/** 2.x IDs are 16 hex digits; random, so stand-ins over one influxd never share a database. */
+const newId = (): string => randomBytes(8).toString('hex');
 const PRECISIONS = new Set(['ns', 'us', 'ms', 's']);
 
 export async function startInfluxV2Standin(options: StandinOptions) {
   const version = options.version ?? 'v2.7.11';
   const upstream = options.upstream.replace(/\/+$/, '');
-  const buckets = options.buckets.map((name, i) => ({ id: idOf(i + 1), name, orgID: ORG_ID, type: 'user' }));
-  const dbrps: Dbrp[] = Object.entries(options.mappings ?? {}).map(([database, name], i) => mapping(`d${i}`, database, bucketNamed(name)!.id));
+  const buckets = options.buckets.map((name) => ({ id: newId(), name, orgID: ORG_ID, type: 'user' }));
+  const dbrps: Dbrp[] = Object.entries(options.mappings ?? {}).map(([database, name]) => mapping(database, bucketNamed(name)!.id));
   const accepted: string[] = [];
   /** Requests answered, by route (`POST /api/v2/write`, …), and gzipped write bodies. */
   const counts: Record<string, number> = {};
-  let sequence = dbrps.length;
 
-  function mapping(id: string, database: string, bucketID: string): Dbrp {
-    return { id: idOf(1000 + Number(id.slice(1))), database, retention_policy: 'autogen', default: true, virtual: false, orgID: ORG_ID, bucketID };
+  function mapping(database: string, bucketID: string): Dbrp {
+    return { id: newId(), database, retention_policy: 'autogen', default: true, virtual: false, orgID: ORG_ID, bucketID };
   }
   function bucketNamed(nameOrId: string) {
     return buckets.find((b) => b.name === nameOrId || b.id === nameOrId);
@@ -116,7 +117,7 @@ export async function startInfluxV2Standin(options: StandinOptions) {
     if (options.maxBodyBytes !== undefined && body.length > options.maxBodyBytes) return error(res, 413, 'request too large', 'unable to read data: points batch is too large');
     if (body.length === 0) return reply(res, 204);
     await ensureDatabase(bucketId);
-    const answer = await fetch(`${upstream}/write?db=${bucketId}&precision=${precision === 'us' ? 'u' : precision}`, { method: 'POST', body });
+    const answer = await fetch(`${upstream}/write?db=b${bucketId}&precision=${precision === 'us' ? 'u' : precision}`, { method: 'POST', body });
     const text = await answer.text();
     if (answer.status === 204) {
       for (const line of body.toString('utf8').split('\n')) if (line.trim() !== '' && !line.startsWith('#')) accepted.push(line);
@@ -138,7 +139,7 @@ export async function startInfluxV2Standin(options: StandinOptions) {
     const mapped = dbrps.find((m) => m.database === db);
     if (!mapped) return error(res, 404, 'not found', `database not found: ${db}`);
     if (/^\s*(CREATE|DROP)\s+DATABASE/i.test(params.get('q') ?? '')) return error(res, 400, 'invalid', 'database management is not supported through the v1 query API');
-    params.set('db', mapped.bucketID);
+    params.set('db', `b${mapped.bucketID}`);
     await ensureDatabase(mapped.bucketID);
     const answer = await fetch(`${upstream}/query`, { method: 'POST', body: params, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
     res.writeHead(answer.status, { 'Content-Type': 'application/json' });
@@ -159,7 +160,7 @@ export async function startInfluxV2Standin(options: StandinOptions) {
     if (!bucket) return error(res, 400, 'invalid', `invalid bucket ID "${body.bucketID ?? ''}"`);
     if (!body.database) return error(res, 400, 'invalid', 'database must not be empty');
     if (dbrps.some((m) => m.database === body.database && m.retention_policy === (body.retention_policy ?? 'autogen'))) return error(res, 409, 'conflict', 'another DBRP mapping with same orgID, db, and rp exists');
-    const created = { ...mapping(`d${sequence++}`, body.database, bucket.id), retention_policy: body.retention_policy ?? 'autogen', default: body.default ?? false };
+    const created = { ...mapping(body.database, bucket.id), retention_policy: body.retention_policy ?? 'autogen', default: body.default ?? false };
     dbrps.push(created);
     return reply(res, 201, created);
   }
@@ -167,7 +168,7 @@ export async function startInfluxV2Standin(options: StandinOptions) {
   const made = new Set<string>();
   async function ensureDatabase(db: string): Promise<void> {
     if (made.has(db)) return;
-    await fetch(`${upstream}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE DATABASE "${db}"` }) });
+    await fetch(`${upstream}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE DATABASE "b${db}"` }) });
     made.add(db);
   }
 
@@ -184,7 +185,7 @@ export async function startInfluxV2Standin(options: StandinOptions) {
   return {
     url: `http://127.0.0.1:${port}`,
     /** The upstream 1.x database that holds a bucket's points. */
-    storageDb: (bucket: string): string => bucketNamed(bucket)!.id,
+    storageDb: (bucket: string): string => `b${bucketNamed(bucket)!.id}`,
     /** Every line of the writes answered 204, in arrival order. */
     lines: (keep?: (line: string) => boolean): string[] => (keep ? accepted.filter(keep) : [...accepted]),
     requests: (): Record<string, number> => ({ ...counts }),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { freePort, startInfluxd, type InfluxdHandle } from '../../influx/influxd-process.ts';
+import type { InfluxTarget } from '../../influx/http.ts';
 import { startInfluxV2Standin, type InfluxV2Standin, type StandinToken } from '../../influx/v2-standin.ts';
 import { uniqueDb } from './app.ts';
 import { startWriteTap } from './write-tap.ts';
@@ -23,6 +24,8 @@ export const V2_TOKENS: Record<string, StandinToken> = {
 /** App settings for InfluxDB through `api`, and the server behind them. */
 export interface InfluxServer {
   overrides: Record<string, unknown>;
+  /** Where a test's own shipper writes and queries, as the app would. */
+  target: InfluxTarget;
   standin?: InfluxV2Standin;
   close(): Promise<void>;
 }
@@ -32,12 +35,16 @@ export interface InfluxServer {
  * (startTestApp's defaults), or at a 2.x stand-in in front of it, with a bucket of its own
  * and the DBRP database the app's queries read (created by the app at start).
  */
-export async function influxServer(api: InfluxApi, upstream: string = inject('influxUrl')): Promise<InfluxServer> {
-  if (api === 'v1') return { overrides: {}, close: async () => undefined };
+export async function influxServer(api: InfluxApi, options: { upstream?: string; mapped?: boolean } = {}): Promise<InfluxServer> {
+  const upstream = options.upstream ?? inject('influxUrl');
+  const db = uniqueDb(api === 'v1' ? 'db' : 'mapped');
+  if (api === 'v1') return { overrides: { influxDb: db }, target: { url: upstream, db }, close: async () => undefined };
   const bucket = uniqueDb('bucket');
-  const standin = await startInfluxV2Standin({ upstream, org: V2_ORG, buckets: [bucket], tokens: V2_TOKENS });
+  // `mapped`: the DBRP mapping made beforehand (a test without the app, which would make it).
+  const standin = await startInfluxV2Standin({ upstream, org: V2_ORG, buckets: [bucket], tokens: V2_TOKENS, mappings: options.mapped ? { [db]: bucket } : {} });
   return {
-    overrides: { influxApi: 'v2', influxUrl: standin.url, influxOrg: V2_ORG, influxBucket: bucket, influxToken: V2_TOKEN, influxDb: uniqueDb('mapped') },
+    overrides: { influxApi: 'v2', influxUrl: standin.url, influxOrg: V2_ORG, influxBucket: bucket, influxToken: V2_TOKEN, influxDb: db },
+    target: { url: standin.url, db, api: 'v2', org: V2_ORG, bucket, token: V2_TOKEN },
     standin,
     close: () => standin.close(),
   };

@@ -1,18 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, countPoints, eventually, queryRows, startTestApp, type TestApp } from '../helpers/app.ts';
+import { INFLUX_APIS, influxServer, type InfluxServer } from '../helpers/influx-server.ts';
 import { connect, mosquittoPub, publish } from '../helpers/mqtt.ts';
 
-describe('walking skeleton: device → broker → ingest → InfluxDB', () => {
+// v1: the real influxd 1.6; v2: the 2.x stand-in over it (the app makes the DBRP mapping its queries read).
+describe.each(INFLUX_APIS)('walking skeleton: device → broker → ingest → InfluxDB (%s write API)', (api) => {
   let t: TestApp;
+  let server: InfluxServer;
   let secret: string;
   let otherSecret: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    server = await influxServer(api);
+    t = await startTestApp(server.overrides);
     secret = await t.register({ id: 'soil-001', kind: 'soil', place: { district: 'taobei', community: 'c-001', zone: 'z-001', plant: 'lawn' } });
     otherSecret = await t.register({ id: 'soil-002', kind: 'soil', place: { district: 'taobei', community: 'c-001', zone: 'z-002' } });
   });
-  afterAll(async () => t?.stop());
+  afterAll(async () => {
+    await t?.stop();
+    await server?.close();
+  });
 
   it('stores a QoS 1 reading from mqtt.js with its registry tags and float fields', async () => {
     const client = await connect(t.app.mqttPort, { clientId: 'soil-001', username: 'soil-001', password: secret });
@@ -29,6 +36,11 @@ describe('walking skeleton: device → broker → ingest → InfluxDB', () => {
     ]);
     const fieldTypes = await queryRows(t.influx, 'SHOW FIELD KEYS FROM soil');
     for (const row of fieldTypes) expect(row.fieldType).toBe('float');
+    // v2: the app made the DBRP mapping its queries read, and wrote through the native API.
+    if (server.standin) {
+      expect(server.standin.mappings()).toEqual([expect.objectContaining({ database: t.config.influxDb, retention_policy: 'autogen', default: true })]);
+      expect(server.standin.requests()['POST /write']).toBeUndefined();
+    }
   });
 
   // How fast a reading is stored is measured by the bench (BENCHMARKS.md, "publish → stored",

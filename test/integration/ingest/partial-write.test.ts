@@ -1,21 +1,28 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openDurableLog } from '../../../durable-log/durable-log.ts';
 import { createInfluxShipper } from '../../../durable-log/influx-shipper.ts';
 import { createInfluxHttp } from '../../../influx/http.ts';
 import { systemClock } from '../../../lib/clock.ts';
 import { sleep } from '../../../lib/sleep.ts';
 import { createLogger } from '../../../lib/logger.ts';
-import { eventually, queryRows, uniqueDb } from '../../helpers/app.ts';
+import { eventually, queryRows } from '../../helpers/app.ts';
+import { INFLUX_APIS, influxServer, type InfluxServer } from '../../helpers/influx-server.ts';
 
-describe('InfluxDB refusing some points of a batch (400 partial write)', () => {
+// 1.x answers a partial write 400, 2.x 422 (the valid points stored either way).
+describe.each(INFLUX_APIS)('InfluxDB refusing some points of a batch (partial write, %s write API)', (api) => {
   const dir = mkdtempSync(join(tmpdir(), 'gs-partial-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let server: InfluxServer | undefined;
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('dead-letters exactly the refused points and stores the rest once', async () => {
-    const influx = createInfluxHttp({ url: inject('influxUrl'), db: uniqueDb('partial') });
+    server = await influxServer(api, { mapped: true });
+    const influx = createInfluxHttp(server.target);
     await influx.createDatabase();
     // Another writer fixed `moisture` as a string in this shard: our floats now conflict.
     expect(await influx.write('soil,device=legacy moisture="wet" 1700000000000')).toEqual({ kind: 'ok' });
@@ -38,7 +45,8 @@ describe('InfluxDB refusing some points of a batch (400 partial write)', () => {
     await log.close();
 
     expect(refused.map((r) => r.line).sort()).toEqual(bad);
-    expect(refused[0]!.message).toMatch(/field type conflict/);
+    expect(refused[0]!.message).toMatch(api === 'v2' ? /^failure writing points to database: partial write: field type conflict/ : /field type conflict/);
+    if (server.standin) expect(server.standin.requests()['POST /api/v2/write']).toBeGreaterThan(3); // split down to the refused points
     expect(written).toBe(40);
     const rows = await queryRows(influx, 'SELECT count(pitch) FROM tilt');
     expect(rows[0]?.count).toBe(40);
