@@ -9,7 +9,9 @@ import { createLogger } from '../lib/logger.ts';
 import { startApp } from '../app.ts';
 import { createInfluxHttp } from '../influx/http.ts';
 import { freePort, startInfluxd } from '../influx/influxd-process.ts';
+import { influxTarget } from '../app/influxdb.ts';
 import { startCeilingBroker } from './ceiling.ts';
+import { benchV2Write } from './v2-write.ts';
 
 /**
  * `npm run bench`: readings stored per second end to end (QoS 0 and QoS 1, durable acks,
@@ -106,14 +108,33 @@ const shapeOf = (figure: string): string | undefined =>
 
 interface FullResult { storedPerS: number; lost: number; unacked: number; rssMb: number; p50Ms?: number; p99Ms?: number; cpu: { mainLoop: number; app: number; generator: number; influxd: number; wallS: number } }
 
-async function full(influxUrl: string, influxdPid: number | undefined, qos: 0 | 1, durationMs: number, rate = 0): Promise<FullResult> {
+/** The 2.x stand-in (influx/v2-standin.ts) in a child process, over the bench's influxd. */
+const V2 = { org: 'bench-org', bucket: 'bench-bucket', token: 'bench-token' } as const;
+async function startStandinProcess(upstream: string, buckets: string[]): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/standin-process.ts')], {
+    env: { ...process.env, GS_BENCH_STANDIN: JSON.stringify({ upstream, org: V2.org, buckets, token: V2.token }) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`stand-in exited ${code}`)));
+  });
+  return { url, stop: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
+}
+
+async function full(influxUrl: string, influxdPid: number | undefined, qos: 0 | 1, durationMs: number, rate = 0, settings: Record<string, unknown> = {}): Promise<FullResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gs-bench-'));
   const db = `bench_${Date.now().toString(36)}`;
   let stored = 0;
   const latencies: number[] = [];
   const config = Config.parse({ mqttHost: '127.0.0.1', mqttPort: 0, httpHost: '127.0.0.1', httpPort: 0, influxUrl, influxDb: db, managedInfluxd: 'never', dataDir, adminToken: 'bench-admin-token-0123456789', logLevel: 'warn', ...(process.env.GS_WRITE_FLUSH_MS ? { writeFlushMs: Number(process.env.GS_WRITE_FLUSH_MS) } : {}), // the app's default unless set
     // Ten connections carry the load of thousands of devices: lift the per-device limits.
-    mqttPublishRatePerS: 1_000_000, mqttPublishBurst: 1_000_000 });
+    mqttPublishRatePerS: 1_000_000, mqttPublishBurst: 1_000_000, ...settings });
   const app = await startApp(config, createLogger('warn'), {
     onStoredTimestamps: (ts, at) => {
       stored += ts.length;
@@ -148,7 +169,7 @@ async function full(influxUrl: string, influxdPid: number | undefined, qos: 0 | 
     const writeP99 = await histogramP99(app.metrics.registry, 'gs_influx_write_duration_seconds');
     process.stderr.write(`  qos ${qos}${rate ? ` at ${rate}/s` : ', as fast as the broker takes them'}: ${qos ? 'acknowledged' : 'written'} ${total} of ${worker.published} published in ${Math.round(worker.durationMs)} ms${qos ? ` (PUBACK p50 ${worker.ackLatencyMs.p50} ms, p99 ${worker.ackLatencyMs.p99} ms)` : ''}, InfluxDB write p99 ${writeP99}, ${storedWhenGeneratorDone} stored when the generator finished, all after ${end - worker.startAt} ms; app event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms; event loop busy ${((elu * (end - worker.startAt) * 1000) / total).toFixed(1)} µs, app CPU ${(((appCpu.user + appCpu.system)) / total).toFixed(1)} µs per reading, main thread CPU ${((cpuSecondsOf(process.pid, process.pid) - cpu0.main) * 1e6 / total).toFixed(1)} µs\n`);
     const cpu = { mainLoop: elu, app: (appCpu.user + appCpu.system) / 1e6, generator: worker.cpuS, influxd: cpuSecondsOf(influxdPid) - cpu0.influxd, wallS: (end - worker.startAt) / 1000 };
-    const influx = createInfluxHttp({ url: influxUrl, db });
+    const influx = createInfluxHttp(influxTarget(config)); // v2: the token, and the DBRP database the app mapped
     const [series = []] = await influx.query('SELECT count(moisture) FROM soil');
     const counted = Number(series[0]?.values[0]?.[1] ?? 0);
     latencies.sort((a, b) => a - b);
@@ -194,6 +215,21 @@ async function main(): Promise<void> {
       if (wanted('stored_qos1')) {
         const q1 = await full(influxd.url, influxd.pid, 1, 5_000, 0);
         add('stored_qos1_readings_s', q1.storedPerS); addCpu('qos1', q1.cpu); add('lost_qos1', q1.lost); add('unacked_qos1', q1.unacked); add('rss_qos1_mb', q1.rssMb);
+      }
+      if (wanted('stored_v2_qos1') || wanted('v2_write')) {
+        // GS_INFLUX_API=v2 against the 2.x stand-in over the same influxd: what the native API costs.
+        const standin = await startStandinProcess(influxd.url, [`${V2.bucket}-${run}`, 'bench-write']);
+        try {
+          if (wanted('stored_v2_qos1')) {
+            const v2 = await full(standin.url, influxd.pid, 1, 5_000, 0, { influxApi: 'v2', influxOrg: V2.org, influxBucket: `${V2.bucket}-${run}`, influxToken: V2.token });
+            add('stored_v2_qos1_readings_s', v2.storedPerS); add('lost_v2_qos1', v2.lost); add('unacked_v2_qos1', v2.unacked);
+          }
+          if (wanted('v2_write')) {
+            for (const [k, v] of Object.entries(await benchV2Write({ url: standin.url, db: 'unused', org: V2.org, bucket: 'bench-write', token: V2.token }, Date.now() - 86_400_000 * 2 + run * 60_000_000))) add(k, v);
+          }
+        } finally {
+          await standin.stop();
+        }
       }
       if (wanted('steady')) {
         const steady = await full(influxd.url, influxd.pid, 1, 10_000, 5_000);
