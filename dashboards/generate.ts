@@ -11,6 +11,8 @@ import { dashboardProviderYaml, datasourceYaml } from './provisioning.ts';
 /** Where the generated files live, relative to the dashboards/ folder. */
 export const GENERATED_DIR = 'generated';
 export const PROVISIONING_DIR = 'provisioning';
+/** The same for InfluxDB 2.x/3.x: point Grafana's provisioning path here instead. */
+export const PROVISIONING_V2_DIR = 'provisioning-influxdb2';
 
 /** Every generated file: path relative to dashboards/ → exact content. */
 export function renderFiles(options: BoardOptions = DEFAULT_BOARD_OPTIONS): Map<string, string> {
@@ -18,6 +20,8 @@ export function renderFiles(options: BoardOptions = DEFAULT_BOARD_OPTIONS): Map<
   for (const b of BOARDS) files.set(join(GENERATED_DIR, b.folder, b.file), `${JSON.stringify(b.build(options), null, 2)}\n`);
   files.set(join(PROVISIONING_DIR, 'datasources', 'greenspace.yaml'), datasourceYaml());
   files.set(join(PROVISIONING_DIR, 'dashboards', 'greenspace.yaml'), dashboardProviderYaml());
+  files.set(join(PROVISIONING_V2_DIR, 'datasources', 'greenspace.yaml'), datasourceYaml('v2'));
+  files.set(join(PROVISIONING_V2_DIR, 'dashboards', 'greenspace.yaml'), dashboardProviderYaml());
   return files;
 }
 

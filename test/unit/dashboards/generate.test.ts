@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { boardOptionsFrom, DASHBOARDS_ROOT, GENERATED_DIR, PROVISIONING_DIR, renderFiles, writeFiles } from '../../../dashboards/generate.ts';
+import { boardOptionsFrom, DASHBOARDS_ROOT, GENERATED_DIR, PROVISIONING_DIR, PROVISIONING_V2_DIR, renderFiles, writeFiles } from '../../../dashboards/generate.ts';
 
 function listFiles(root: string, dir: string): string[] {
   const full = join(root, dir);
@@ -17,9 +17,18 @@ describe('npm run dashboards', () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
   const written = writeFiles(out);
 
-  it('writes six dashboards and two provisioning files', () => {
+  it('writes six dashboards and two provisioning files for each InfluxDB line', () => {
     expect(written.filter((p) => p.startsWith(GENERATED_DIR)).length).toBe(6);
-    expect(written.filter((p) => p.startsWith(PROVISIONING_DIR)).sort()).toEqual([join(PROVISIONING_DIR, 'dashboards', 'greenspace.yaml'), join(PROVISIONING_DIR, 'datasources', 'greenspace.yaml')]);
+    for (const dir of [PROVISIONING_DIR, PROVISIONING_V2_DIR]) {
+      expect(written.filter((p) => p.startsWith(`${dir}/`)).sort()).toEqual([join(dir, 'dashboards', 'greenspace.yaml'), join(dir, 'datasources', 'greenspace.yaml')]);
+    }
+  });
+
+  it('gives the 2.x datasource the uid the panels name, InfluxQL and token auth', () => {
+    const v2 = readFileSync(join(out, PROVISIONING_V2_DIR, 'datasources', 'greenspace.yaml'), 'utf8');
+    expect(v2).toMatch(/uid: gs-influxdb\n/);
+    expect(v2).toMatch(/version: InfluxQL\n\s+dbName: \$\{GS_INFLUX_DB\}/);
+    expect(v2).toContain('httpHeaderValue1: Token ${GS_INFLUX_TOKEN}');
   });
 
   it.each(written.map((p) => [p]))('regenerates %s exactly as committed (run `npm run dashboards` and commit if this fails)', (path) => {
@@ -27,7 +36,7 @@ describe('npm run dashboards', () => {
   });
 
   it('leaves no committed file that the generator no longer produces', () => {
-    const committed = [...listFiles(DASHBOARDS_ROOT, GENERATED_DIR), ...listFiles(DASHBOARDS_ROOT, PROVISIONING_DIR)].sort();
+    const committed = [...listFiles(DASHBOARDS_ROOT, GENERATED_DIR), ...listFiles(DASHBOARDS_ROOT, PROVISIONING_DIR), ...listFiles(DASHBOARDS_ROOT, PROVISIONING_V2_DIR)].sort();
     expect(committed).toEqual([...renderFiles().keys()].sort());
   });
 
