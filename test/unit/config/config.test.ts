@@ -57,6 +57,33 @@ describe('loadConfig', () => {
     expect(found[0]).not.toContain(secret);
   });
 
+  describe('the InfluxDB write API', () => {
+    it('is v1 unless set, and v2 takes the organisation, bucket and token', () => {
+      expect(loadConfig({}).influxApi).toBe('v1');
+      expect(loadConfig({ GS_INFLUX_API: 'v2', GS_INFLUX_ORG: 'city', GS_INFLUX_BUCKET: 'readings', GS_INFLUX_TOKEN: 'tok' })).toMatchObject({ influxApi: 'v2', influxOrg: 'city', influxBucket: 'readings', influxToken: 'tok' });
+    });
+
+    it('names each v2 setting missing', () => {
+      expect(problems({ GS_INFLUX_API: 'v2', GS_INFLUX_BUCKET: 'readings' })).toEqual([
+        expect.stringMatching(/^GS_INFLUX_ORG: required when GS_INFLUX_API is v2/),
+        expect.stringMatching(/^GS_INFLUX_TOKEN: required when GS_INFLUX_API is v2 \(an API token allowed to write to the bucket\)$/),
+      ]);
+    });
+
+    it.each([
+      [{ GS_INFLUX_API: 'v3' }, /^GS_INFLUX_API: expected v1 \(InfluxDB 1\.x\) or v2 \(InfluxDB 2\.x\/3\.x\) \(got "v3"\)$/],
+      [{ GS_INFLUX_BUCKET: 'a\nb' }, /^GS_INFLUX_BUCKET: expected no control characters/],
+      [{ GS_INFLUX_ORG: 'o'.repeat(257) }, /^GS_INFLUX_ORG: expected at most 256 characters/],
+    ])('refuses %j', (env, message) => {
+      expect(problems(env)).toEqual([expect.stringMatching(message)]);
+    });
+
+    it('never prints the token it refuses', () => {
+      const found = problems({ GS_INFLUX_TOKEN: `hunter2${'x'.repeat(5000)}` });
+      expect(found).toEqual([expect.stringMatching(/^GS_INFLUX_TOKEN: expected at most 4096 characters \(value not shown/)]);
+    });
+  });
+
   it('reports every bad value at once', () => {
     expect(problems({ GS_MQTT_PORT: '-1', GS_HTTP_PORT: 'x', GS_LOG_LEVEL: 'nope' })).toHaveLength(3);
   });
