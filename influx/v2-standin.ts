@@ -113,7 +113,7 @@ function writeRoutes(s: State) {
     async writeV1(url: URL, req: IncomingMessage, raw: Buffer, res: ServerResponse): Promise<void> {
       const db = url.searchParams.get('db') ?? '';
       const mapped = s.dbrps.find((m) => m.database === db);
-      if (!mapped) return error(res, 404, 'not found', `no dbrp mapping for database "${db}" and retention policy ""`);
+      if (!mapped) return error(res, 404, 'not found', 'no dbrp mapping found'); // http/legacy/write_handler.go
       return store(mapped.bucketID, url.searchParams.get('precision') ?? 'ns', req, raw, res);
     },
   };
@@ -127,7 +127,7 @@ function mappingRoutes(s: State) {
       if (req.method === 'POST' && /urlencoded/.test(req.headers['content-type'] ?? '')) for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) params.set(k, v);
       const db = params.get('db') ?? '';
       const mapped = s.dbrps.find((m) => m.database === db);
-      if (!mapped) return error(res, 404, 'not found', `database not found: ${db}`);
+      if (!mapped) return error(res, 404, 'not found', 'unable to find DBRP'); // dbrp.ErrDBRPNotFound
       if (/^\s*(CREATE|DROP)\s+DATABASE/i.test(params.get('q') ?? '')) return error(res, 400, 'invalid', 'database management is not supported through the v1 query API');
       params.set('db', await s.ensureDatabase(mapped.bucketID));
       const answer = await fetch(`${s.upstream}/query`, { method: 'POST', body: params, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
