@@ -90,4 +90,6 @@ export interface DeviceInfo {
    * speak for it (ingest/lorawan-binding.ts).
    */
   lorawanApplication?: string | undefined;
+  /** The device profile its decoded uplinks are read with (ingest/profile-set.ts); undefined = generic names. */
+  profile?: string | undefined;
 }

@@ -8,22 +8,22 @@ const RAW_MEASUREMENTS = {
   soil: {
     name: 'soil',
     tags: ['district', 'community', 'zone', 'device', 'plant'],
-    fields: ['moisture', 'temperature', 'ec', 'battery', 'rssi', 'snr'],
+    fields: ['moisture', 'temperature', 'ec', 'battery', 'battery_v', 'rssi', 'snr'],
   },
   tilt: {
     name: 'tilt',
     tags: ['district', 'community', 'facility', 'facility_type', 'device'],
-    fields: ['pitch', 'roll', 'tilt', 'delta', 'shock', 'battery', 'rssi', 'snr'],
+    fields: ['pitch', 'roll', 'tilt', 'delta', 'shock', 'battery', 'battery_v', 'rssi', 'snr'],
   },
   valve: {
     name: 'valve',
     tags: ['district', 'community', 'zone', 'device'],
-    fields: ['state', 'flow', 'volume', 'battery', 'rssi', 'snr'],
+    fields: ['state', 'flow', 'volume', 'battery', 'battery_v', 'rssi', 'snr'],
   },
   rain: {
     name: 'rain',
     tags: ['district', 'community', 'device'],
-    fields: ['rainfall', 'battery', 'rssi', 'snr'],
+    fields: ['rainfall', 'battery', 'battery_v', 'rssi', 'snr'],
   },
   watering: {
     name: 'watering',
@@ -56,7 +56,7 @@ const RAW_MEASUREMENTS = {
       'durable_log_oldest_age_s', 'connected_clients',
       'rejected_malformed_json', 'rejected_schema', 'rejected_out_of_range', 'rejected_bad_timestamp',
       'rejected_unknown_device', 'rejected_wrong_application', 'rejected_topic_not_allowed', 'rejected_too_large',
-      'rejected_rate_limited', 'rejected_duplicate', 'rejected_influx_refused', 'rejected_durable_log_overflow',
+      'rejected_rate_limited', 'rejected_duplicate', 'rejected_influx_refused', 'rejected_durable_log_overflow', 'rejected_codec_error',
     ],
   },
 } as const;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BINDING_NEEDS_EUI, EntityId, FacilityType, LorawanApplication, PlantType, ZoneMode } from './device.ts';
 import { DeviceKind } from './reading.ts';
+import { PROFILE_ID } from './device-profile.ts';
 import { MoistureBand, SoilType } from './zone.ts';
 import { Team } from './team.ts';
 
@@ -28,6 +29,11 @@ export const InventoryDevice = z.strictObject({
    * file drops, as it does a dev EUI.
    */
   lorawanApplication: LorawanApplication.optional(),
+  /**
+   * The device profile its uplinks are read with (`GET /api/v1/device-profiles`: vendor,
+   * model, field names and units); omitted = the generic field names.
+   */
+  profile: z.string().regex(PROFILE_ID, 'expected a profile id: lower-case letters, digits, . _ -').optional(),
   /** Seconds between reports; the device-health rules derive "offline" from it. */
   reportIntervalS: z.number().int().min(10).max(7 * 86_400).default(900),
   /** The zone (soil, valve, rain) or facility (tilt) of this community the device belongs to. */

@@ -52,6 +52,22 @@ export const ChirpStackUplink = z.object({
 });
 export type ChirpStackUplink = z.infer<typeof ChirpStackUplink>;
 
+/**
+ * ChirpStack v4 `application/{applicationId}/device/{devEui}/event/log` (integration.proto
+ * LogEvent): `level` INFO|WARNING|ERROR, `code` (UPLINK_CODEC when the device profile's codec
+ * threw on an uplink), `description` (the codec's message), `context` (strings; the uplink's
+ * `deduplication_id` among them).
+ */
+export const ChirpStackLog = z.object({
+  time: Rfc3339.optional(),
+  deviceInfo: z.object({ devEui: DevEui, deviceProfileName: z.string().optional() }),
+  level: z.string().max(20).optional(),
+  code: z.string().max(40).optional(),
+  description: z.string().max(4000).default(''),
+  context: z.record(z.string(), z.string().max(200)).optional(),
+});
+export type ChirpStackLog = z.infer<typeof ChirpStackLog>;
+
 /** One gateway that heard the uplink (TTS `rx_metadata[]`); `rssi` is the signal RSSI, `channel_rssi` the channel's. */
 export const TtsRxMetadata = z.object({
   gateway_ids: z.object({ gateway_id: z.string().optional(), eui: z.string().optional() }).optional(),
@@ -77,6 +93,8 @@ export const TtsUplink = z.object({
     f_port: z.number().int().min(0).max(255).default(0),
     f_cnt: FrameCounter.default(0),
     decoded_payload: DecodedObject.nullish(),
+    /** The payload formatter's warnings; TTS drops `decoded_payload` when the formatter fails. */
+    decoded_payload_warnings: z.array(z.string().max(500)).max(20).optional(),
     rx_metadata: z.array(TtsRxMetadata).default([]),
     received_at: Rfc3339.optional(),
   }),

@@ -26,6 +26,7 @@ export const ReadingFields = z.object({
   temperature: z.number(), // °C (soil)
   ec: z.number(), // mS/cm
   battery: z.number(), // %
+  batteryV: z.number(), // V, the cell voltage as the device measured it (battery % is derived from it by the profile's curve)
   rssi: z.number(), // dBm
   snr: z.number(), // dB
   pitch: z.number(), // degrees
@@ -96,6 +97,8 @@ export const KIND_FIELDS: Record<DeviceKind, { required: FieldKey[]; ranges: Par
 /** Fields any kind may carry: power and radio. */
 export const COMMON_RANGES: Partial<Record<FieldKey, [number, number]>> = {
   battery: [0, 100],
+  // 0 (dead) to 15 V (a four-cell pack): more is a decoding error, not a battery.
+  batteryV: [0, 15],
   rssi: [-200, 0],
   snr: [-40, 40],
 };

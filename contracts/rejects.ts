@@ -11,6 +11,8 @@ export const REJECT_REASONS = [
   'too_large',
   'rate_limited',
   'duplicate',
+  /** The network server's codec failed on the uplink (ChirpStack `event/log` UPLINK_CODEC): its message is kept. */
+  'codec_error',
   'influx_refused',
   'durable_log_overflow',
 ] as const;

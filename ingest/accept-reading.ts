@@ -1,5 +1,5 @@
 import type { ParsedTopic } from '../contracts/topics.ts';
-import { dedupKeyText, type AcceptedReading } from '../contracts/reading.ts';
+import { dedupKeyText, type AcceptedReading, type FieldKey } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import type { Rejection } from '../contracts/rejects.ts';
 import type { DecodedItem, DeviceRef } from './decoders/types.ts';
@@ -14,6 +14,8 @@ export interface AcceptanceDeps {
   limits: ValidationLimits;
   /** Counts and dead-letters a refusal. */
   reject: (rejection: Rejection, msg: IngestMessage, deviceId: string | undefined) => void;
+  /** A field out of its range, dropped while the rest of the reading is kept (native readings; profiles check their own). */
+  dropField: (field: FieldKey, detail: string, msg: IngestMessage, device: DeviceInfo) => void;
 }
 
 /**
@@ -49,6 +51,11 @@ export function createAcceptance(deps: AcceptanceDeps) {
   const retryTs = new Map<string, number>();
   const RETRY_TS_MAX = 100_000;
   const out: Accepted = { reading: undefined!, device: undefined!, point: undefined, assignedKey: undefined };
+
+  let dropMsg: IngestMessage | undefined;
+  let dropDevice: DeviceInfo | undefined;
+  // One closure for every reading: checkReading calls it only for a reading with a field out of range.
+  const dropped = (field: FieldKey, detail: string): void => deps.dropField(field, detail, dropMsg!, dropDevice!);
 
   function resolveDevice(ref: DeviceRef, msg: IngestMessage): DeviceInfo | undefined {
     if (ref.by === 'id') return msg.device?.id === ref.id ? msg.device : deps.lookup.get(ref.id);
@@ -99,7 +106,9 @@ export function createAcceptance(deps: AcceptanceDeps) {
       }
       ts ??= assignTs(device.id, receivedAt);
     }
-    const refused = checkReading(reading.fields, device.kind, ts, receivedAt, limits);
+    dropMsg = msg;
+    dropDevice = device;
+    const refused = checkReading(reading.fields, device.kind, ts, receivedAt, limits, dropped);
     if (refused) {
       reject(refused, msg, device.id);
       return undefined;
@@ -135,5 +144,5 @@ export function createAcceptance(deps: AcceptanceDeps) {
     }
   }
 
-  return { accept, forget };
+  return { accept, forget, resolveDevice };
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { IngestMessage } from './pipeline.ts';
 
 /** The reading topics of every supported format, as subscription filters. */
-export const READING_FILTERS = ['gs/+/up', 'application/+/device/+/event/up', 'v3/+/devices/+/up'] as const;
+export const READING_FILTERS = ['gs/+/up', 'application/+/device/+/event/up', 'application/+/device/+/event/log', 'v3/+/devices/+/up'] as const;
 
 export interface MqttSourceOptions {
   url: string;

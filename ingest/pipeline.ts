@@ -2,6 +2,7 @@ import { parseTopic } from '../contracts/topics.ts';
 import type { AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import type { Rejection } from '../contracts/rejects.ts';
+import type { ParsedTopic } from '../contracts/topics.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
@@ -9,6 +10,10 @@ import { decode } from './decode.ts';
 import type { ValidationLimits } from './validate.ts';
 import { recordRejection, type DeadLetter } from './dead-letters.ts';
 import { createAcceptance, DUPLICATE } from './accept-reading.ts';
+import { createDecodedAcceptance } from './accept-decoded.ts';
+import { createProfileSet, type ProfileSet } from './profile-set.ts';
+import type { DecodedItem } from './decoders/types.ts';
+import type { FieldRefusal } from './profile-map.ts';
 import { createGroupCommit, type Group, type Settle } from './group-commit.ts';
 import { createIngestCounters } from './ingest-counters.ts';
 import { carriesReadings, createTopicCache } from './topic-cache.ts';
@@ -37,6 +42,8 @@ export interface IngestDeps {
   deadLetter: (letter: DeadLetter) => void;
   /** Accepted readings, after they are durable, for the rules engine. */
   onReading?: (reading: AcceptedReading, device: DeviceInfo) => void;
+  /** The device profiles in force (ingest/profile-set.ts); default: the generic field names only. */
+  profiles?: ProfileSet;
   metrics: Metrics;
   clock: Clock;
   logger: Logger;
@@ -63,12 +70,36 @@ export function createIngest(deps: IngestDeps) {
   const parse = createTopicCache();
   const counters = createIngestCounters(deps.metrics);
   const received = counters.received;
-  const acceptance = createAcceptance({ lookup: deps.lookup, limits, reject });
+  const acceptance = createAcceptance({ lookup: deps.lookup, limits, reject, dropField: (field, detail, msg, device) => refuseField('native', { field, key: field, reason: 'out_of_range', detail }, msg, device.id) });
+  const decoded = createDecodedAcceptance({
+    profiles: deps.profiles ?? createProfileSet([]),
+    resolve: (value, msg) => acceptance.resolveDevice(value.deviceRef, msg),
+    reject,
+    refuseField,
+    codecFailed,
+  });
   const groups = createGroupCommit({ syncPoint: deps.syncPoint, flushCounters: counters.flush, durable: (group) => handOn(group, counters, deps), notStored });
 
   function reject(rejection: Rejection, msg: IngestMessage, deviceId: string | undefined): void {
     counters.flush();
     recordRejection(deps.metrics, deps.deadLetter, { at: clock.now(), reason: rejection.reason, detail: rejection.detail, deviceId, topic: msg.topic, payload: msg.payload });
+  }
+
+  /** A field dropped while the rest of its reading is kept: counted per profile and field, and dead-lettered for the device. */
+  function refuseField(profile: string, refusal: FieldRefusal, msg: IngestMessage, deviceId: string): void {
+    counters.flush();
+    deps.metrics.readingFieldsRefused.inc({ profile, field: refusal.field, reason: refusal.reason });
+    const reason = refusal.reason === 'out_of_range' ? 'out_of_range' : 'schema';
+    deps.metrics.deadLetters.inc({ reason });
+    deps.deadLetter({ at: clock.now(), reason, detail: `${refusal.detail} (field ${refusal.field} dropped; the rest of the reading kept)`, deviceId, topic: msg.topic, payload: msg.payload });
+  }
+
+  /** A network server's codec threw on this device's uplink: counted, and kept with the device's dead letters. */
+  function codecFailed(format: ParsedTopic['format'], message: string, msg: IngestMessage, deviceId: string): void {
+    counters.flush();
+    deps.metrics.codecErrors.inc({ format });
+    deps.metrics.deadLetters.inc({ reason: 'codec_error' });
+    deps.deadLetter({ at: clock.now(), reason: 'codec_error', detail: `the codec failed: ${message}`, deviceId, topic: msg.topic, payload: msg.payload });
   }
 
   /** Not stored: let a retransmission through the dedup window, and fail the publishes. */
@@ -108,7 +139,17 @@ export function createIngest(deps: IngestDeps) {
     let more: { readings: AcceptedReading[]; devices: DeviceInfo[] } | undefined;
     let duplicates = 0;
     let assigned: Array<[string, number]> | undefined;
-    for (const item of items) {
+    let expanded: DecodedItem[] | undefined;
+    for (let i = 0; i < items.length || (expanded !== undefined && expanded.length > 0); i++) {
+      // A network server's decoded payload becomes its reading and history records once the
+      // device (and so its profile) is known; they are accepted after the message's own items.
+      let item = i < items.length ? items[i]! : expanded!.shift()!;
+      if (item.ok && (item.value.decoded !== undefined || item.value.codec !== undefined)) {
+        const more = decoded.expand(item, topic, msg, receivedAt);
+        if (more.length === 0) continue;
+        item = more[0]!;
+        if (more.length > 1) (expanded ??= []).push(...more.slice(1));
+      }
       const a = acceptance.accept(item, topic, msg, receivedAt);
       if (a === undefined) continue;
       if (a === DUPLICATE) {

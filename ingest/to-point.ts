@@ -97,7 +97,7 @@ export function toPoint(reading: AcceptedReading, device: DeviceInfo, tilt?: Til
     case 'valve': set = field(field(field(set, 'state', f.state), 'flow', f.flow), 'volume', f.volume); break;
     case 'rain': set = field(set, 'rainfall', f.rainfall); break;
   }
-  set = field(field(field(set, 'battery', f.battery), 'rssi', f.rssi), 'snr', f.snr);
+  set = field(field(field(field(set, 'battery', f.battery), 'battery_v', f.batteryV), 'rssi', f.rssi), 'snr', f.snr);
   const series = seriesFor(device, measurement);
   if (set === '') throw new Error(`a point needs at least one field (${series})`);
   return `${series} ${set} ${timestampText(Math.trunc(reading.ts))}`;

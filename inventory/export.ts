@@ -108,6 +108,7 @@ function device(d: R): InventoryDevice {
     kind: d.kind as InventoryDevice['kind'],
     ...opt('devEui', d.dev_eui as string | null),
     ...opt('lorawanApplication', d.lorawan_application as string | null),
+    ...opt('profile', d.profile as string | null),
     reportIntervalS: Number(d.report_interval_s),
     ...opt('zone', d.zone_id as string | null),
     ...opt('facility', d.facility_id as string | null),

@@ -1,9 +1,8 @@
-import { isNode, type Document, type LineCounter } from 'yaml';
 import { Inventory, type InventoryProblem } from '../contracts/inventory.ts';
 import { checkSize, parseBoundedYaml, scanJson, type DocumentLimits, type LimitProblem } from '../lib/bounded-yaml.ts';
 import { err, ok, type Result } from '../lib/result.ts';
 import { checkReferences } from './check.ts';
-import { describeIssue, problem, type Path } from './problems.ts';
+import { describeIssue, lineAt, problem, type Path } from './problems.ts';
 
 /** Past this many problems the rest are noise; the operator fixes these first. */
 const MAX_PROBLEMS = 100;
@@ -64,13 +63,4 @@ export function validateInventory(
   const crossRefs = checkReferences(parsed.data);
   if (crossRefs.length > 0) return err(crossRefs.slice(0, MAX_PROBLEMS).map((p) => problem(file, p.path, p.message, lineOf(p.path))));
   return ok(parsed.data);
-}
-
-/** The line of the deepest node on `path` that exists (a missing key points at its parent). */
-function lineAt(doc: Document, lines: LineCounter, path: Path): number | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
-  }
-  return undefined;
 }

@@ -39,7 +39,7 @@ export function inventoryToRows(inv: Inventory): DesiredRows {
         for (const x of c.devices) {
           rows.devices.push({
             id: x.id, kind: x.kind, community_id: c.id, zone_id: nul(x.zone), facility_id: nul(x.facility),
-            dev_eui: x.devEui ? x.devEui.toLowerCase() : null, lorawan_application: nul(x.lorawanApplication), report_interval_s: x.reportIntervalS, gateway_id: nul(x.gateway), retired_at: null,
+            dev_eui: x.devEui ? x.devEui.toLowerCase() : null, lorawan_application: nul(x.lorawanApplication), profile: nul(x.profile), report_interval_s: x.reportIntervalS, gateway_id: nul(x.gateway), retired_at: null,
           });
         }
       }

@@ -35,7 +35,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     table: 'devices', key: ['id'], retirable: true,
-    columns: ['kind', 'community_id', 'zone_id', 'facility_id', 'dev_eui', 'lorawan_application', 'report_interval_s', 'gateway_id', 'retired_at'],
+    columns: ['kind', 'community_id', 'zone_id', 'facility_id', 'dev_eui', 'lorawan_application', 'profile', 'report_interval_s', 'gateway_id', 'retired_at'],
   },
   { table: 'teams', key: ['id'], columns: ['name', 'channels', 'supervisor_channels', 'quiet_hours', 'retired_at'], retirable: true },
   { table: 'team_communities', key: ['team_id', 'community_id'], columns: [], retirable: false },

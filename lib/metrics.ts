@@ -16,6 +16,13 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
     messagesReceived: new Counter({ name: 'gs_mqtt_messages_received_total', help: 'Reading messages received, by wire format', labelNames: ['format'] as const, registers }),
     readingsAccepted: new Counter({ name: 'gs_readings_accepted_total', help: 'Readings accepted into the durable log, by device kind', labelNames: ['kind'] as const, registers }),
     readingsRejected: new Counter({ name: 'gs_readings_rejected_total', help: 'Readings or messages refused, by reason', labelNames: ['reason'] as const, registers }),
+    readingFieldsRefused: new Counter({
+      name: 'gs_reading_fields_refused_total',
+      help: 'Fields dropped from readings whose other fields were stored, by device profile (native, generic or a model), our field, and reason (out_of_range, unparsable, unit)',
+      labelNames: ['profile', 'field', 'reason'] as const,
+      registers,
+    }),
+    codecErrors: new Counter({ name: 'gs_codec_errors_total', help: 'Uplinks a network server\'s codec failed to decode (ChirpStack event/log UPLINK_CODEC), by wire format', labelNames: ['format'] as const, registers }),
     pointsWritten: new Counter({ name: 'gs_influx_points_written_total', help: 'Points stored in InfluxDB', registers }),
     writeErrors: new Counter({ name: 'gs_influx_write_errors_total', help: 'Failed InfluxDB write attempts, by kind', labelNames: ['kind'] as const, registers }),
     writeDuration: new Histogram({

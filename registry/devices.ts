@@ -9,14 +9,14 @@ interface DeviceRow {
   id: string; kind: DeviceKind; dev_eui: string | null; report_interval_s: number; disabled: number;
   district_id: string | null; community_id: string | null; zone_id: string | null; plant: string | null;
   facility_id: string | null; facility_type: string | null; baseline_pitch: number | null; baseline_roll: number | null;
-  secret_hash: string; sub_district_id: string | null; gateway_id: string | null; lorawan_application: string | null;
+  secret_hash: string; sub_district_id: string | null; gateway_id: string | null; lorawan_application: string | null; profile: string | null;
 }
 
 const SELECT_DEVICES = `
   SELECT d.id, d.kind, d.dev_eui, d.report_interval_s, d.disabled, d.secret_hash,
          c.district_id, c.id AS community_id, d.zone_id, z.plant,
          d.facility_id, f.type AS facility_type, f.baseline_pitch, f.baseline_roll,
-         c.sub_district_id, d.gateway_id, d.lorawan_application
+         c.sub_district_id, d.gateway_id, d.lorawan_application, d.profile
     FROM devices d
     LEFT JOIN zones z ON z.id = d.zone_id
     LEFT JOIN facilities f ON f.id = d.facility_id
@@ -40,6 +40,7 @@ const toInfo = (r: DeviceRow): DeviceInfo => ({
   subDistrictId: r.sub_district_id ?? undefined,
   gatewayId: r.gateway_id ?? undefined,
   lorawanApplication: r.lorawan_application ?? undefined,
+  profile: r.profile ?? undefined,
 });
 
 export type DeviceRegistry = ReturnType<typeof createDeviceRegistry>;

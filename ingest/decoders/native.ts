@@ -57,6 +57,7 @@ export function fromContract(data: NativeReading): NativeValues {
   const { ts, seq, batteryV, ...values } = data;
   const fields: ReadingFields = {};
   for (const [key, value] of Object.entries(values)) if (value !== undefined) fields[key as keyof ReadingFields] = value;
+  if (batteryV !== undefined) fields.batteryV = batteryV;
   return { ts, seq, batteryV, fields };
 }
 
@@ -89,6 +90,7 @@ export function canonicalNative(item: Record<string, unknown>): NativeValues | u
         break;
       case 'batteryV':
         batteryV = v;
+        fields.batteryV = v; // the raw voltage is stored beside the percent derived from it
         break;
       case 'state':
         if (v !== 0 && v !== 1) return undefined;

@@ -1,6 +1,6 @@
 import { TtsUplink } from '../../contracts/lorawan.ts';
 import { describeIssues, parseJson, type Decoder, type DeviceRef } from './types.ts';
-import { mapDecodedFields, pickBestGateway } from './vendor-fields.ts';
+import { pickBestGateway } from './radio.ts';
 
 /**
  * The Things Stack v3 `v3/{application}@{tenant}/devices/{deviceId}/up`.
@@ -13,6 +13,9 @@ import { mapDecodedFields, pickBestGateway } from './vendor-fields.ts';
  * after formatting) is the fallback. A re-delivery carries the same times, so the
  * dedup key f{f_cnt}@{ts} recognises it; the time part tells a new uplink from an old
  * one after the frame counter restarts on a rejoin.
+ *
+ * The decoded payload is mapped to our fields by the device's profile once the device is
+ * known (ingest/accept-decoded.ts).
  *
  * Simulated uplinks (sent from the TTS console to test a payload formatter) are
  * accepted and flagged: refusing them would leave the installer unable to check a
@@ -40,13 +43,7 @@ export const decodeTts: Decoder<'tts'> = (topic, payload) => {
     return [{ ok: false, error: { reason: 'schema', detail: `end_device_ids.application_ids.application_id ${ids.application_ids.application_id} does not match the topic's application ${topic.application}` } }];
   }
   const message = up.uplink_message;
-  if (!message.decoded_payload) {
-    return [{ ok: false, error: { reason: 'schema', detail: `no decoded payload: configure an uplink payload formatter for ${topic.application}/${topic.deviceId} (f_port ${message.f_port})` } }];
-  }
-  const mapped = mapDecodedFields(message.decoded_payload, { ecUnit: 'uS/cm', path: 'uplink_message.decoded_payload' });
-  if (!mapped.ok) return [mapped];
-
-  const fields = { ...mapped.value };
+  const fields: { rssi?: number; snr?: number } = {};
   // rssi is omitted by some gateways that report only channel_rssi; an omitted snr is a
   // zero. A simulated uplink's radio metadata is the console's invention (rssi 42), not
   // a measurement, so it is left out.
@@ -74,6 +71,19 @@ export const decodeTts: Decoder<'tts'> = (topic, payload) => {
         source: 'tts',
         ...(up.simulated ? { simulated: true } : {}),
       },
+      ...(message.decoded_payload
+        ? { decoded: { object: message.decoded_payload, path: 'uplink_message.decoded_payload' } }
+        : { codec: { kind: 'missing', uplinkId: undefined, detail: missingPayload(topic.application, topic.deviceId, message.f_port, message.decoded_payload_warnings) } }),
     },
   }];
 };
+
+/**
+ * Why an uplink came without `decoded_payload`. The Things Stack drops it when the payload
+ * formatter fails, and reports the failure as an `as.up.data.decode.fail` event, which its
+ * MQTT integration does not carry: the warnings, when present, are all the message says.
+ */
+function missingPayload(application: string, deviceId: string, fPort: number, warnings: readonly string[] | undefined): string {
+  if (warnings && warnings.length > 0) return `no decoded payload: the payload formatter failed: ${warnings.join('; ')}`;
+  return `no decoded payload: no uplink payload formatter for ${application}/${deviceId} (f_port ${fPort}), or it failed (The Things Stack shows formatter errors as as.up.data.decode.fail events in its console, not over MQTT)`;
+}

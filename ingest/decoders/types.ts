@@ -9,7 +9,21 @@ import type { Result } from '../../lib/result.ts';
  * does not cost the others. `deviceRef` says how to find the device: by id (native,
  * TTS) or by dev EUI (LoRaWAN).
  */
-export type DecodedItem = Result<{ reading: Omit<NormalisedReading, 'deviceId'>; deviceRef: DeviceRef }, Rejection>;
+export type DecodedItem = Result<{
+  reading: Omit<NormalisedReading, 'deviceId'>;
+  deviceRef: DeviceRef;
+  /** A network server's decoded payload, mapped to `reading.fields` by the device's profile once the device is known. */
+  decoded?: DecodedPayload;
+  /** No decoded payload: why, as far as the message says (the device's recent codec errors may say more). */
+  codec?: CodecOutcome;
+}, Rejection>;
+export interface DecodedPayload { object: Record<string, unknown>; path: string }
+/** `failed`: a network server reported its codec threw (a ChirpStack log event); `missing`: an uplink came without decoded payload. */
+export type CodecOutcome =
+  | { kind: 'failed'; message: string; uplinkId: string | undefined }
+  | { kind: 'missing'; detail: string; uplinkId: string | undefined }
+  /** A network-server event that concerns no reading (a ChirpStack log of another code): accepted and dropped. */
+  | { kind: 'ignored'; uplinkId: undefined };
 export type DeviceRef = { by: 'id'; id: string } | { by: 'devEui'; devEui: string; fallbackId?: string };
 export type Decoder<T extends ParsedTopic['format']> = (topic: Extract<ParsedTopic, { format: T }>, payload: Buffer) => DecodedItem[];
 

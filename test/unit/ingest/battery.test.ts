@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { batteryPercentFromVolts } from '../../../ingest/battery.ts';
 import { decode } from '../../../ingest/decode.ts';
 import { checkReading } from '../../../ingest/validate.ts';
-import { mapDecodedFields } from '../../../ingest/decoders/vendor-fields.ts';
+import { mapDecoded } from '../../../ingest/profile-map.ts';
+import { createProfileSet } from '../../../ingest/profile-set.ts';
 import { parseTopic } from '../../../contracts/topics.ts';
 
 describe('batteryPercentFromVolts', () => {
@@ -40,6 +41,7 @@ describe('a reading with its battery outside the cell\'s curve is still accepted
   });
 
   it('a LoRaWAN codec\'s BatV below the cut-off maps to 0 %', () => {
-    expect(mapDecodedFields({ BatV: 2.9, water_SOIL: '18.20' }, { ecUnit: 'uS/cm', path: 'object' })).toStrictEqual({ ok: true, value: { battery: 0, moisture: 18.2 } });
+    const profile = createProfileSet([]).forDevice({ id: 's', kind: 'soil', devEui: '0011223344556677', reportIntervalS: 900, disabled: false } as Parameters<ReturnType<typeof createProfileSet>['forDevice']>[0]);
+    expect(mapDecoded({ BatV: 2.9, water_SOIL: '18.20' }, profile)).toStrictEqual({ fields: { batteryV: 2.9, battery: 0, moisture: 18.2 }, refusals: [], seen: 2 });
   });
 });
