@@ -57,7 +57,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const { weather } = await start('weather', () => startWeatherFeature(ctx, { ...store, zones: irrigation.forecasts }));
   await start('rollups', () => startRollupsFeature(ctx, { db: store.db, influx: influxdb.influx, durableLog: log.durableLog }));
   const http = await start('api', () => startApiFeature(ctx, {
-    ...store, broker, health, irrigation: irrigation.engine,
+    ...store, broker, health, irrigation: irrigation.engine, profiles: intake.profiles,
     readiness: { influxdb: () => influxdb.influx.ping(), broker: () => broker.isListening(), durableLog: () => log.durableLog.readiness() },
     notifications: { outbox: notifications.outbox, silences: notifications.silences, clock: ctx.clock },
     ...people.apiDeps, beforeListen: (api) => people.pages(api, health),

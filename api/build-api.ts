@@ -13,6 +13,8 @@ import { installJsonBody, JSON_BODY_LIMITS } from './json-body.ts';
 import { createScopeResolvers } from './scope-resolvers.ts';
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { deviceProfileRoutes } from './routes/device-profiles.ts';
+import type { ProfileSet } from '../ingest/profile-set.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { notificationRoutes, type NotificationRouteDeps } from './routes/notifications.ts';
 import type { Health } from '../health/start.ts';
@@ -44,6 +46,8 @@ export interface ApiDeps {
   adminToken: string;
   devices: DeviceRegistry;
   deadLetters: DeadLetters;
+  /** The device profiles in force (GET /api/v1/device-profiles); routes absent when not given. */
+  profiles?: ProfileSet;
   /** Irrigation: zone decisions and operator actions. */
   irrigation?: IrrigationEngine;
   tokens: TokenStore;
@@ -126,6 +130,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await typed.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness });
   await typed.register(deviceRoutes, { prefix: '/api/v1', devices: deps.devices, lifecycle: deps.lifecycle });
   await typed.register(deadLetterRoutes, { prefix: '/api/v1', deadLetters: deps.deadLetters });
+  if (deps.profiles) await typed.register(deviceProfileRoutes, { prefix: '/api/v1', profiles: deps.profiles });
   await typed.register(tokenRoutes, { prefix: '/api/v1', tokens: deps.tokens });
   await typed.register(serviceAccountRoutes, { prefix: '/api/v1', accounts: deps.serviceAccounts, disconnect: deps.disconnectService });
   // Each route carries its own guard (api/auth.ts `allow.*`); api/policy.ts states who may do what.

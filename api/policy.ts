@@ -71,6 +71,7 @@ export const POLICY = {
   'device.rekey': { roles: FIELD, routes: ['POST /api/v1/devices/{id}/secret'], why: 'technicians replace devices in the field' },
   'device.manage': { roles: OPERATORS, routes: ['POST /api/v1/devices/{id}/disable', 'POST /api/v1/devices/{id}/enable', 'POST /api/v1/devices/{id}/move', 'PATCH /api/v1/devices/{id}'] },
   'dead-letter.read': { roles: OPERATORS, routes: ['GET /api/v1/dead-letters'] },
+  'device-profile.read': { roles: ALL, routes: ['GET /api/v1/device-profiles', 'GET /api/v1/device-profiles/{id}'], why: 'sensor models, not places: the installer picks one in the field' },
   // The city as a whole.
   'inventory.import': { roles: ADMINS, routes: ['PUT /api/v1/inventory'] },
   'inventory.export': { roles: ADMINS, routes: ['GET /api/v1/inventory'] },

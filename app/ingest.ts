@@ -1,3 +1,4 @@
+import { createProfileSet, loadProfiles } from '../ingest/profile-set.ts';
 import { hostname } from 'node:os';
 import { createIngest } from '../ingest/pipeline.ts';
 import { createIntakeControl } from '../ingest/intake-control.ts';
@@ -52,7 +53,13 @@ export function startIngestFeature(ctx: AppContext, deps: IngestFeatureDeps) {
   const intakeTimer = setInterval(() => { if (held) intake.check(); }, 20).unref();
 
   let appendsSinceCheck = 0;
+  const { profiles: loaded, problems } = loadProfiles(config.deviceProfilesDir);
+  if (problems.length > 0) throw new Error(`device profiles refused:\n${problems.join('\n')}`);
+  const profileLog = logger.child({ module: 'device-profiles' });
+  const profiles = createProfileSet(loaded, (device, profile) => profileLog.warn({ device, profile }, 'device names a profile not loaded (or of another kind): read with the generic field names'));
+  profileLog.info({ profiles: loaded.length, operatorDir: config.deviceProfilesDir }, 'device profiles loaded');
   const ingest = createIngest({
+    profiles,
     onReading: ctx.readings.emit,
     lookup: deps.devices,
     append: (lines) => durableLog.append(lines),
@@ -79,6 +86,7 @@ export function startIngestFeature(ctx: AppContext, deps: IngestFeatureDeps) {
 
   return {
     ingest,
+    profiles,
     /** Who holds the MQTT intake (the broker): called with true to stop reading, false to resume. */
     onHold: (name: string, holder: (hold: boolean) => void): (() => void) => holders.add(name, holder),
     stop(): void {

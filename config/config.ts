@@ -79,6 +79,11 @@ export const Config = z.strictObject({
    * 400: a year and a season, so last year's same month is still there in full detail.
    */
   rawRetentionDays: wholeNumber(0, 100 * 366).default(400),
+  /**
+   * A directory of the operator's device profiles (*.yaml, contracts/device-profile.ts), read
+   * at boot beside the shipped ones (ingest/profiles/); a problem in any refuses the boot.
+   */
+  deviceProfilesDir: z.string().min(1).optional(),
   /** Also consume readings from an external broker (mqtt://user:pass@host:1883), e.g. a Mosquitto or EMQX cluster. */
   mqttSource: z.url({ protocol: /^mqtts?$/, error: 'expected an mqtt:// or mqtts:// URL' }).optional(),
   /** Shared-subscription group on the external broker; unset for brokers without $share. */
@@ -177,6 +182,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   writeRetryMaxMs: 'GS_WRITE_RETRY_MAX_MS',
   maxFutureSkewS: 'GS_MAX_FUTURE_SKEW_S',
   maxPastAgeS: 'GS_MAX_PAST_AGE_S',
+  deviceProfilesDir: 'GS_DEVICE_PROFILES_DIR',
   durableLogMaxBytes: 'GS_DURABLE_LOG_MAX_BYTES',
   rawRetentionDays: 'GS_RAW_RETENTION_DAYS',
   intakeMaxBacklog: 'GS_INTAKE_MAX_BACKLOG',

@@ -83,6 +83,14 @@ export const ProfileHistory = z.strictObject({
   max: z.number().int().min(1).max(256).default(64),
 });
 
+/**
+ * Decoders that report a list of measurements instead of named keys (SenseCAP:
+ * `messages: [{measurementId: 4103, measurementValue: 31.2}, {type: 'upload_battery', battery: 97}]`):
+ * the list is read into keys first, each measurement under its id as text ("4103"), and the
+ * other keys of an entry without an id as they are ("battery"). Nested lists are flattened.
+ */
+export const ProfileMeasurements = z.strictObject({ path: DecodedKey, id: DecodedKey, value: DecodedKey });
+
 export const PROFILE_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export const DeviceProfile = z.strictObject({
@@ -97,6 +105,7 @@ export const DeviceProfile = z.strictObject({
   required: z.array(z.enum(PROFILE_TARGETS)).max(8).optional(),
   battery: ProfileBattery.optional(),
   history: ProfileHistory.optional(),
+  measurements: ProfileMeasurements.optional(),
 }).superRefine((p, ctx) => {
   for (const [target, spec] of Object.entries(p.fields) as Array<[ProfileTarget, ProfileField]>) {
     if (UNIT_CONVERSIONS[spec.unit].to !== TARGET_UNIT[target]) {
@@ -139,5 +148,6 @@ export const DeviceProfileView = z.object({
   required: z.array(z.string()),
   battery: z.object({ chemistry: z.string(), curve: z.array(z.tuple([z.number(), z.number()])) }).optional(),
   history: z.object({ path: z.string(), time: z.object({ key: z.string(), format: z.string() }), max: z.number() }).optional(),
+  measurements: z.object({ path: z.string(), id: z.string(), value: z.string() }).optional(),
 });
 export type DeviceProfileView = z.infer<typeof DeviceProfileView>;

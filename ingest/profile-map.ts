@@ -16,6 +16,7 @@ export interface CompiledProfile {
   required: readonly ProfileTarget[];
   curve: BatteryCurve | undefined;
   history: DeviceProfile['history'];
+  measurements: DeviceProfile['measurements'];
   source: DeviceProfile;
 }
 
@@ -33,6 +34,7 @@ export function compileProfile(profile: DeviceProfile): CompiledProfile {
     required: profile.required ?? KIND_FIELDS[profile.kind].required,
     curve: profile.battery?.curve,
     history: profile.history,
+    measurements: profile.measurements,
     source: profile,
   };
 }
@@ -111,7 +113,8 @@ function lookup(decoded: Record<string, unknown>, key: string): unknown {
  * answer); a bad value drops that field alone. Battery percent comes from the voltage by
  * the profile's curve when the device gives no percent of its own.
  */
-export function mapDecoded(decoded: Record<string, unknown>, profile: CompiledProfile): MappedFields {
+export function mapDecoded(object: Record<string, unknown>, profile: CompiledProfile): MappedFields {
+  const decoded = profile.measurements ? withMeasurements(object, profile.measurements) : object;
   const fields: ReadingFields = {};
   const refusals: FieldRefusal[] = [];
   let seen = 0;
@@ -141,6 +144,32 @@ export function mapDecoded(decoded: Record<string, unknown>, profile: CompiledPr
   }
   if (fields.battery === undefined && fields.batteryV !== undefined && profile.curve) fields.battery = percentFromCurve(fields.batteryV, profile.curve);
   return { fields, refusals, seen };
+}
+
+const MAX_MEASUREMENTS = 256;
+
+/** The decoded object with its measurement list read into keys (contracts/device-profile.ts ProfileMeasurements). */
+function withMeasurements(decoded: Record<string, unknown>, spec: NonNullable<DeviceProfile['measurements']>): Record<string, unknown> {
+  const list = lookup(decoded, spec.path);
+  if (!Array.isArray(list)) return decoded;
+  const out: Record<string, unknown> = { ...decoded };
+  let taken = 0;
+  const take = (entries: unknown[], depth: number): void => {
+    for (const entry of entries) {
+      if (++taken > MAX_MEASUREMENTS) return;
+      if (Array.isArray(entry)) {
+        if (depth < 2) take(entry, depth + 1);
+        continue;
+      }
+      if (typeof entry !== 'object' || entry === null) continue;
+      const e = entry as Record<string, unknown>;
+      const id = e[spec.id];
+      if (typeof id === 'number' || typeof id === 'string') out[String(id)] = e[spec.value];
+      else for (const [k, v] of Object.entries(e)) if (k !== 'type' && !Object.hasOwn(out, k)) out[k] = v;
+    }
+  };
+  take(list, 0);
+  return out;
 }
 
 /** The required fields a mapped reading lacks, with why each is missing; undefined when it has them all. */

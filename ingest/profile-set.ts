@@ -156,6 +156,7 @@ export function createProfileSet(loaded: readonly LoadedProfile[], onUnknown?: (
     required: [...c.required],
     ...(c.source.battery ? { battery: { chemistry: c.source.battery.chemistry, curve: c.source.battery.curve.map(([v, pct]) => [v, pct] as [number, number]) } } : {}),
     ...(c.history ? { history: { path: c.history.path, time: { ...c.history.time }, max: c.history.max } } : {}),
+    ...(c.measurements ? { measurements: { ...c.measurements } } : {}),
   });
 
   return {

@@ -78,6 +78,8 @@ const RECIPES: Record<string, Recipe> = {
   'POST /api/v1/devices/{id}/move': { scope: 'object', call: (d) => ({ url: `${V1}/devices/${d}-mover/move`, body: { zone: `${d}-z${next() % 2 + 1}` } }) },
   'PATCH /api/v1/devices/{id}': { scope: 'object', call: (d) => ({ url: `${V1}/devices/${d}-eui`, body: { lorawanApplication: `app-${d}` } }) },
   'GET /api/v1/dead-letters': { scope: 'list', call: () => ({ url: `${V1}/dead-letters` }) },
+  'GET /api/v1/device-profiles': { scope: 'global', call: () => ({ url: `${V1}/device-profiles` }) },
+  'GET /api/v1/device-profiles/{id}': { scope: 'global', call: () => ({ url: `${V1}/device-profiles/dragino-se01-lb` }) },
 
   'GET /api/v1/scorecard': { scope: 'list', call: () => ({ url: `${V1}/scorecard?month=${month}` }) },
   'GET /api/v1/scorecard.csv': { scope: 'list', call: () => ({ url: `${V1}/scorecard.csv?month=${month}` }) },
