@@ -16,6 +16,8 @@ export interface AcceptanceDeps {
   reject: (rejection: Rejection, msg: IngestMessage, deviceId: string | undefined) => void;
   /** A field out of its range, dropped while the rest of the reading is kept (native readings; profiles check their own). */
   dropField: (field: FieldKey, detail: string, msg: IngestMessage, device: DeviceInfo) => void;
+  /** The fields a network server's reading must have: its device profile's (native readings: the kind's). */
+  requiredFor?: (device: DeviceInfo) => readonly FieldKey[];
 }
 
 /**
@@ -108,7 +110,8 @@ export function createAcceptance(deps: AcceptanceDeps) {
     }
     dropMsg = msg;
     dropDevice = device;
-    const refused = checkReading(reading.fields, device.kind, ts, receivedAt, limits, dropped);
+    const required = reading.source !== 'native' && deps.requiredFor ? deps.requiredFor(device) : undefined;
+    const refused = checkReading(reading.fields, device.kind, ts, receivedAt, limits, dropped, required);
     if (refused) {
       reject(refused, msg, device.id);
       return undefined;

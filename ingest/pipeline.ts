@@ -1,5 +1,5 @@
 import { parseTopic } from '../contracts/topics.ts';
-import type { AcceptedReading } from '../contracts/reading.ts';
+import type { AcceptedReading, FieldKey } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import type { Rejection } from '../contracts/rejects.ts';
 import type { ParsedTopic } from '../contracts/topics.ts';
@@ -70,9 +70,14 @@ export function createIngest(deps: IngestDeps) {
   const parse = createTopicCache();
   const counters = createIngestCounters(deps.metrics);
   const received = counters.received;
-  const acceptance = createAcceptance({ lookup: deps.lookup, limits, reject, dropField: (field, detail, msg, device) => refuseField('native', { field, key: field, reason: 'out_of_range', detail }, msg, device.id) });
+  const profiles = deps.profiles ?? createProfileSet([]);
+  const acceptance = createAcceptance({
+    lookup: deps.lookup, limits, reject,
+    dropField: (field, detail, msg, device) => refuseField('native', { field, key: field, reason: 'out_of_range', detail }, msg, device.id),
+    requiredFor: (device) => profiles.forDevice(device).required as readonly FieldKey[],
+  });
   const decoded = createDecodedAcceptance({
-    profiles: deps.profiles ?? createProfileSet([]),
+    profiles,
     resolve: (value, msg) => acceptance.resolveDevice(value.deviceRef, msg),
     reject,
     refuseField,

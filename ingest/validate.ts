@@ -19,9 +19,12 @@ const iso = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) < 8.64e
  * only when a required field is missing (or was the one out of range), a field is not one
  * its kind reports, or the time is wrong.
  */
+// `required`: the kind's by default; a device profile may name others (a water-potential
+// probe reports no moisture: ingest/profiles/decentlab-dl-trs21.yaml).
 export function checkReading(
   fields: ReadingFields, kind: DeviceKind, ts: number, receivedAt: number, limits: ValidationLimits,
   dropped?: (key: FieldKey, detail: string) => void,
+  required: readonly FieldKey[] = KIND_FIELDS[kind].required,
 ): Rejection | undefined {
   const spec = KIND_FIELDS[kind];
   let outOfRange: Array<[FieldKey, string]> | undefined;
@@ -35,11 +38,11 @@ export function checkReading(
   if (outOfRange) {
     for (const [key] of outOfRange) delete fields[key];
   }
-  for (const key of spec.required) {
+  for (const key of required) {
     if (fields[key] === undefined) {
       const refused = outOfRange?.find(([k]) => k === key);
       if (refused) return { reason: 'out_of_range', detail: refused[1] };
-      return { reason: 'schema', detail: `a ${kind} reading needs ${spec.required.filter((k) => fields[k] === undefined).join(', ')}` };
+      return { reason: 'schema', detail: `a ${kind} reading needs ${required.filter((k) => fields[k] === undefined).join(', ')}` };
     }
   }
   if (outOfRange && !hasMeasurement(fields)) return { reason: 'out_of_range', detail: outOfRange.map(([, d]) => d).join('; ') };

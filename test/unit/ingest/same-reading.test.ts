@@ -62,7 +62,7 @@ const TRIOS = [
     native: ['gs/soil-hp-002/up', 'native/soil-hp-002.json'],
     chirpstack: [CS(SOIL_APP_CS, 'a840414b51870002'), 'chirpstack/lse01.json'],
     tts: ['v3/greenspace-soil@ttn/devices/eui-a840414b51870002/up', 'tts/lse01.json'],
-    point: `soil,community=xinhua-lane-12,device=soil-hp-002,district=huangpu,plant=lawn,zone=xinhua-z2 moisture=23.5,temperature=22.6,ec=1.25,battery=75,rssi=-112,snr=-3.5 ${T0}`,
+    point: `soil,community=xinhua-lane-12,device=soil-hp-002,district=huangpu,plant=lawn,zone=xinhua-z2 moisture=23.5,temperature=22.6,ec=1.25,battery=75,battery_v=3.45,rssi=-112,snr=-3.5 ${T0}`,
   },
   {
     name: 'Milesight EM320-TILT facility reading',
