@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEVICE_ID_PATTERN } from './topics.ts';
 import { DeviceKind } from './reading.ts';
+import { PROFILE_ID } from './device-profile.ts';
 
 export const PLANT_TYPES = ['trees', 'shrubs', 'hedge', 'ground_cover', 'lawn'] as const;
 export const PlantType = z.enum(PLANT_TYPES);
@@ -60,6 +61,8 @@ export const DeviceRegistration = z.strictObject({
   devEui: DevEui.optional(),
   /** The ChirpStack application id or TTS `{application}@{tenant}` whose uplinks alone may speak for it. */
   lorawanApplication: LorawanApplication.optional(),
+  /** The device profile its decoded uplinks are read with (GET /api/v1/device-profiles); omitted = the generic field names. */
+  profile: z.string().regex(PROFILE_ID, 'expected a profile id: lower-case letters, digits, . _ -').optional(),
   reportIntervalS: z.number().int().min(10).max(7 * 86_400).default(900),
   place: Placement.optional(),
 }).refine((r) => !(r.lorawanApplication && !r.devEui), { message: BINDING_NEEDS_EUI, path: ['lorawanApplication'] });

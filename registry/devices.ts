@@ -127,10 +127,10 @@ export function createDeviceRegistry(db: Db) {
       db.transaction(() => {
         upsertPlace(reg);
         db.prepare(
-          `INSERT INTO devices (id, kind, secret_hash, community_id, zone_id, facility_id, dev_eui, lorawan_application, report_interval_s, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO devices (id, kind, secret_hash, community_id, zone_id, facility_id, dev_eui, lorawan_application, profile, report_interval_s, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(reg.id, reg.kind, secretHash, reg.place?.community ?? null, reg.place?.zone ?? null, reg.place?.facility ?? null,
-          reg.devEui ?? null, reg.lorawanApplication ?? null, reg.reportIntervalS, new Date().toISOString());
+          reg.devEui ?? null, reg.lorawanApplication ?? null, reg.profile ?? null, reg.reportIntervalS, new Date().toISOString());
       })();
       return { device: reload(reg.id), secret };
     },

@@ -15,6 +15,8 @@ const DeviceView = z.object({
   devEui: z.string().optional(),
   /** The network-server application bound to speak for it; absent = unbound. */
   lorawanApplication: z.string().optional(),
+  /** The device profile its decoded uplinks are read with (GET /api/v1/device-profiles/{id}); absent = generic names. */
+  profile: z.string().optional(),
   reportIntervalS: z.number(),
   disabled: z.boolean(),
   district: z.string().optional(),
@@ -24,7 +26,7 @@ const DeviceView = z.object({
 });
 
 const view = (d: DeviceInfo): z.infer<typeof DeviceView> => ({
-  id: d.id, kind: d.kind, devEui: d.devEui, lorawanApplication: d.lorawanApplication, reportIntervalS: d.reportIntervalS, disabled: d.disabled,
+  id: d.id, kind: d.kind, devEui: d.devEui, lorawanApplication: d.lorawanApplication, profile: d.profile, reportIntervalS: d.reportIntervalS, disabled: d.disabled,
   district: d.districtId, community: d.communityId, zone: d.zoneId, facility: d.facilityId,
 });
 
