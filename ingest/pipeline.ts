@@ -1,19 +1,17 @@
 import { parseTopic } from '../contracts/topics.ts';
 import type { AcceptedReading, FieldKey } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
-import type { Rejection } from '../contracts/rejects.ts';
-import type { ParsedTopic } from '../contracts/topics.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { decode } from './decode.ts';
 import type { ValidationLimits } from './validate.ts';
-import { recordRejection, type DeadLetter } from './dead-letters.ts';
+import type { DeadLetter } from './dead-letters.ts';
+import { createRefusals } from './refusals.ts';
 import { createAcceptance, DUPLICATE } from './accept-reading.ts';
 import { createDecodedAcceptance } from './accept-decoded.ts';
 import { createProfileSet, type ProfileSet } from './profile-set.ts';
 import type { DecodedItem } from './decoders/types.ts';
-import type { FieldRefusal } from './profile-map.ts';
 import { createGroupCommit, type Group, type Settle } from './group-commit.ts';
 import { createIngestCounters } from './ingest-counters.ts';
 import { carriesReadings, createTopicCache } from './topic-cache.ts';
@@ -70,6 +68,7 @@ export function createIngest(deps: IngestDeps) {
   const parse = createTopicCache();
   const counters = createIngestCounters(deps.metrics);
   const received = counters.received;
+  const { reject, refuseField, codecFailed } = createRefusals(deps, counters.flush);
   const profiles = deps.profiles ?? createProfileSet([]);
   const acceptance = createAcceptance({
     lookup: deps.lookup, limits, reject,
@@ -84,28 +83,6 @@ export function createIngest(deps: IngestDeps) {
     codecFailed,
   });
   const groups = createGroupCommit({ syncPoint: deps.syncPoint, flushCounters: counters.flush, durable: (group) => handOn(group, counters, deps), notStored });
-
-  function reject(rejection: Rejection, msg: IngestMessage, deviceId: string | undefined): void {
-    counters.flush();
-    recordRejection(deps.metrics, deps.deadLetter, { at: clock.now(), reason: rejection.reason, detail: rejection.detail, deviceId, topic: msg.topic, payload: msg.payload });
-  }
-
-  /** A field dropped while the rest of its reading is kept: counted per profile and field, and dead-lettered for the device. */
-  function refuseField(profile: string, refusal: FieldRefusal, msg: IngestMessage, deviceId: string): void {
-    counters.flush();
-    deps.metrics.readingFieldsRefused.inc({ profile, field: refusal.field, reason: refusal.reason });
-    const reason = refusal.reason === 'out_of_range' ? 'out_of_range' : 'schema';
-    deps.metrics.deadLetters.inc({ reason });
-    deps.deadLetter({ at: clock.now(), reason, detail: `${refusal.detail} (field ${refusal.field} dropped; the rest of the reading kept)`, deviceId, topic: msg.topic, payload: msg.payload });
-  }
-
-  /** A network server's codec threw on this device's uplink: counted, and kept with the device's dead letters. */
-  function codecFailed(format: ParsedTopic['format'], message: string, msg: IngestMessage, deviceId: string): void {
-    counters.flush();
-    deps.metrics.codecErrors.inc({ format });
-    deps.metrics.deadLetters.inc({ reason: 'codec_error' });
-    deps.deadLetter({ at: clock.now(), reason: 'codec_error', detail: `the codec failed: ${message}`, deviceId, topic: msg.topic, payload: msg.payload });
-  }
 
   /** Not stored: let a retransmission through the dedup window, and fail the publishes. */
   function notStored(group: Group, error: Error): void {

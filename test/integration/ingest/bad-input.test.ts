@@ -13,7 +13,6 @@ const BAD: Array<[string, string | Buffer, string]> = [
   ['field of another kind', JSON.stringify({ seq: 1001, moisture: 20, pitch: 3 }), 'schema'],
   ['missing required field', JSON.stringify({ seq: 1002, temperature: 20 }), 'schema'],
   ['out of range', JSON.stringify({ seq: 1003, moisture: 140 }), 'out_of_range'],
-  ['negative battery', JSON.stringify({ seq: 1004, moisture: 20, battery: -3 }), 'out_of_range'],
   ['far future', JSON.stringify({ seq: 1005, ts: now + 86_400_000, moisture: 20 }), 'bad_timestamp'],
   ['seconds instead of ms', JSON.stringify({ seq: 1006, ts: Math.floor(now / 1000), moisture: 20 }), 'bad_timestamp'],
   ['oversized', Buffer.alloc(8 * 1024, 0x20), 'too_large'],
@@ -49,14 +48,17 @@ describe('bad input is refused, counted and dead-lettered while a good device lo
     const dup = JSON.stringify({ seq: 7, ts: base, moisture: 22 });
     await publish(bad, 'gs/soil-bad/up', dup, 1);
     await publish(bad, 'gs/soil-bad/up', dup, 1);
+    // One bad field: the reading is stored without it; the field is counted and dead-lettered.
+    await publish(bad, 'gs/soil-bad/up', JSON.stringify({ seq: 1004, moisture: 20, battery: -3 }), 1);
     // A batch with one bad item: the others are kept.
     await publish(bad, 'gs/soil-bad/up', JSON.stringify([{ seq: 8, ts: base + 1, moisture: 21 }, { seq: 9, ts: base + 2, moisture: 'x' }, { seq: 10, ts: base + 3, moisture: 23 }]), 1);
     await goodStream;
 
     expect(bad.connected).toBe(true);
-    await eventually(async () => ((await countPoints(t.influx, 'soil', 'moisture')) === 303 ? true : undefined), 5_000, '300 good + 3 valid points');
-    const badRows = await queryRows(t.influx, `SELECT moisture FROM soil WHERE device = 'soil-bad'`);
-    expect(badRows.map((r) => r.moisture)).toEqual([22, 21, 23]);
+    await eventually(async () => ((await countPoints(t.influx, 'soil', 'moisture')) === 304 ? true : undefined), 5_000, '300 good + 4 valid points');
+    const badRows = await queryRows(t.influx, `SELECT moisture, battery FROM soil WHERE device = 'soil-bad'`);
+    // The reading with the bad battery has no ts: stored at receive time, after the others.
+    expect(badRows.map((r) => [r.moisture, r.battery])).toEqual([[22, null], [21, null], [23, null], [20, null]]);
 
     const metrics = (await t.app.api.inject({ url: '/metrics' })).body;
     const expected: Record<string, number> = {};
@@ -65,8 +67,10 @@ describe('bad input is refused, counted and dead-lettered while a good device lo
     expected.schema = (expected.schema ?? 0) + 1; // the bad batch item
     for (const [reason, n] of Object.entries(expected)) {
       expect(metrics, reason).toContain(`gs_readings_rejected_total{reason="${reason}"} ${n}`);
-      expect(metrics, reason).toContain(`gs_dead_letters_total{reason="${reason}"} ${n}`);
+      // The dropped battery field is a dead letter, not a refused reading.
+      expect(metrics, reason).toContain(`gs_dead_letters_total{reason="${reason}"} ${n + (reason === 'out_of_range' ? 1 : 0)}`);
     }
+    expect(metrics).toContain('gs_reading_fields_refused_total{profile="native",field="battery",reason="out_of_range"} 1');
   });
 
   it('serves the dead letters with filters and a specific reason for each', async () => {
@@ -76,10 +80,10 @@ describe('bad input is refused, counted and dead-lettered while a good device lo
       return res.json() as Array<{ reason: string; detail: string; device: string; topic: string; payload: string }>;
     };
     const all = await get('?device=soil-bad&limit=1000');
-    expect(all).toHaveLength(BAD.length + 2);
+    expect(all).toHaveLength(BAD.length + 3);
     expect(all.every((d) => d.device === 'soil-bad' && d.topic === 'gs/soil-bad/up')).toBe(true);
     const range = await get('?reason=out_of_range');
-    expect(range.map((d) => d.detail).sort()).toEqual(['battery: -3 is outside 0..100', 'moisture: 140 is outside 0..100']);
+    expect(range.map((d) => d.detail).sort()).toEqual(['battery: -3 is outside 0..100 (field battery dropped; the rest of the reading kept)', 'moisture: 140 is outside 0..100']);
     const [oversized] = await get('?reason=too_large&limit=1');
     expect(oversized!.payload.length).toBeLessThan(1100); // truncated
     const [seconds] = (await get('?reason=bad_timestamp')).filter((d) => d.detail.includes('seconds'));
