@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = resolve(process.argv[2] ?? join(root, 'dist'));
-/** Run-time files that are not TypeScript: migrations, the thread-pool preload (CommonJS). */
-const ASSETS = [/^registry\/migrations\/.+\.sql$/, /^config\/.+\.cjs$/];
+/** Run-time files that are not TypeScript: migrations, the thread-pool preload (CommonJS), the shipped device profiles. */
+const ASSETS = [/^registry\/migrations\/.+\.sql$/, /^config\/.+\.cjs$/, /^ingest\/profiles\/.+\.yaml$/];
 const SKIP = new Set(['node_modules', 'dist', 'test', '.git', 'data']);
 
 function walk(dir) {

@@ -35,6 +35,9 @@ describe('the compiled build', { timeout: 300_000 }, () => {
     expect(built).toContain(join('config', 'threadpool-preload.cjs'));
     expect(built.filter((f) => f.startsWith(join('registry', 'migrations')) && f.endsWith('.sql')).length)
       .toBe(readdirSync(join(ROOT, 'registry', 'migrations')).filter((f) => f.endsWith('.sql')).length);
+    // The shipped device profiles: the ingest reads them at boot.
+    expect(built.filter((f) => f.startsWith(join('ingest', 'profiles')) && f.endsWith('.yaml')).length)
+      .toBe(readdirSync(join(ROOT, 'ingest', 'profiles')).filter((f) => f.endsWith('.yaml')).length);
     expect(existsSync(join(out, 'package.json'))).toBe(true);
   });
 
