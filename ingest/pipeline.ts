@@ -127,10 +127,10 @@ export function createIngest(deps: IngestDeps) {
       // device (and so its profile) is known; they are accepted after the message's own items.
       let item = i < items.length ? items[i]! : expanded!.shift()!;
       if (item.ok && (item.value.decoded !== undefined || item.value.codec !== undefined)) {
-        const more = decoded.expand(item, topic, msg, receivedAt);
-        if (more.length === 0) continue;
-        item = more[0]!;
-        if (more.length > 1) (expanded ??= []).push(...more.slice(1));
+        const mapped = decoded.expand(item, topic, msg, receivedAt);
+        if (mapped.length === 0) continue;
+        item = mapped[0]!;
+        if (mapped.length > 1) (expanded ??= []).push(...mapped.slice(1));
       }
       const a = acceptance.accept(item, topic, msg, receivedAt);
       if (a === undefined) continue;
