@@ -61,7 +61,9 @@ describe('PUT/GET /api/v1/inventory', () => {
     expect(res.statusCode).toBe(200);
     const exported = res.json() as Doc;
     expect(communities(exported).map((c) => c.id)).toEqual(['demo-heping', 'demo-xingfu']);
-    expect(communities(exported)[1]!.devices.find((d: Doc) => d.id === 'demo-xingfu-z1-soil1')).toMatchObject({ devEui: 'a840410000000011', lorawanApplication: '0b6a3f9e-2c41-4d7a-9e55-7f3c2a1b8d10' });
+    expect(communities(exported)[1]!.devices.find((d: Doc) => d.id === 'demo-xingfu-z1-soil1')).toMatchObject({ devEui: 'a840410000000011', lorawanApplication: '0b6a3f9e-2c41-4d7a-9e55-7f3c2a1b8d10', profile: 'dragino-se01-lb' });
+    // The device names its profile: the ingest reads its uplinks with it.
+    expect(t.app.devices.get('demo-xingfu-z1-soil1')?.profile).toBe('dragino-se01-lb');
     expect(exported.teams[0].channels[0].channel).toEqual({ type: 'webhook', url: 'http://127.0.0.1:9099/hooks/greenspace', secret: 'demo-webhook-secret' });
     const again = (await put(exported)).json() as ImportBody;
     expect(again.report.rowsWritten).toBe(0);
