@@ -16,6 +16,8 @@ export interface DecodedAcceptanceDeps {
   refuseField: (profile: string, refusal: FieldRefusal, msg: IngestMessage, deviceId: string) => void;
   /** A network server's codec failed on one of this device's uplinks (counted, dead-lettered). */
   codecFailed: (format: ParsedTopic['format'], message: string, msg: IngestMessage, deviceId: string) => void;
+  /** A codec failure the uplink itself reports (TTS formatter warnings): counted; the uplink is refused through `reject`. */
+  countCodecFailure: (format: ParsedTopic['format']) => void;
 }
 
 /** A codec error explains an `up` without decoded payload that follows within this long (ChirpStack sends the log first). */
@@ -63,6 +65,12 @@ export function createDecodedAcceptance(deps: DecodedAcceptanceDeps) {
       failures.delete(device.id);
       failures.set(device.id, { message: codec.message, uplinkId: codec.uplinkId, at: receivedAt });
       deps.codecFailed(topic.format, codec.message, msg, device.id);
+      return;
+    }
+    if (codec.failedWith !== undefined) {
+      // The Things Stack said in the uplink itself that its formatter failed: count it as the codec's.
+      deps.countCodecFailure(topic.format);
+      deps.reject({ reason: 'codec_error', detail: codec.detail }, msg, device.id);
       return;
     }
     const failure = failures.get(device.id);

@@ -81,6 +81,7 @@ export function createIngest(deps: IngestDeps) {
     reject,
     refuseField,
     codecFailed,
+    countCodecFailure: (format) => deps.metrics.codecErrors.inc({ format }),
   });
   const groups = createGroupCommit({ syncPoint: deps.syncPoint, flushCounters: counters.flush, durable: (group) => handOn(group, counters, deps), notStored });
 

@@ -73,7 +73,7 @@ export const decodeTts: Decoder<'tts'> = (topic, payload) => {
       },
       ...(message.decoded_payload
         ? { decoded: { object: message.decoded_payload, path: 'uplink_message.decoded_payload' } }
-        : { codec: { kind: 'missing', uplinkId: undefined, detail: missingPayload(topic.application, topic.deviceId, message.f_port, message.decoded_payload_warnings) } }),
+        : { codec: { kind: 'missing', uplinkId: undefined, detail: missingPayload(topic.application, topic.deviceId, message.f_port, message.decoded_payload_warnings), ...(message.decoded_payload_warnings?.length ? { failedWith: message.decoded_payload_warnings.join('; ') } : {}) } }),
     },
   }];
 };

@@ -21,7 +21,7 @@ export interface DecodedPayload { object: Record<string, unknown>; path: string 
 /** `failed`: a network server reported its codec threw (a ChirpStack log event); `missing`: an uplink came without decoded payload. */
 export type CodecOutcome =
   | { kind: 'failed'; message: string; uplinkId: string | undefined }
-  | { kind: 'missing'; detail: string; uplinkId: string | undefined }
+  | { kind: 'missing'; detail: string; uplinkId: string | undefined; failedWith?: string }
   /** A network-server event that concerns no reading (a ChirpStack log of another code): accepted and dropped. */
   | { kind: 'ignored'; uplinkId: undefined };
 export type DeviceRef = { by: 'id'; id: string } | { by: 'devEui'; devEui: string; fallbackId?: string };

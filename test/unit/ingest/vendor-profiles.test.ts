@@ -150,6 +150,17 @@ describe('codec failures are attributed to the codec', () => {
     expect(h.dead[0]!.detail).toMatch(/^no decoded object: the device profile "milesight-em500-smtc" has no codec, or its codec failed without a log event/);
   });
 
+  it('counts a TTS uplink whose formatter failed (its warnings say so) as the codec\'s failure', async () => {
+    const dev = device({ id: 'em500-tts', kind: 'soil', devEui: devEuiOf(4), profile: 'milesight-em500-smtc' });
+    const h = harness([dev]);
+    const body = JSON.parse(ttsUp(f, dev.devEui!, { application: 'greenspace', deviceId: dev.id, receivedAt: new Date(NOW).toISOString(), fCnt: 3 }).toString()) as { uplink_message: Record<string, unknown> };
+    delete body.uplink_message['decoded_payload'];
+    body.uplink_message['decoded_payload_warnings'] = ['ReferenceError: readUInt16LE is not defined'];
+    await h.ingest.handle({ topic: `v3/greenspace@ttn/devices/${dev.id}/up`, payload: Buffer.from(JSON.stringify(body)), qos: 1 });
+    expect(h.dead.map((x) => [x.reason, x.deviceId, x.detail])).toEqual([['codec_error', 'em500-tts', 'no decoded payload: the payload formatter failed: ReferenceError: readUInt16LE is not defined']]);
+    expect(await h.metrics.registry.metrics()).toContain('gs_codec_errors_total{format="tts"} 1');
+  });
+
   it('ignores log events of other codes', async () => {
     const h = harness([d]);
     const other = Buffer.from(JSON.stringify({ deviceInfo: { devEui: d.devEui }, level: 'INFO', code: 'UPLINK_F_CNT_RESET', description: 'frame-counter reset' }));
