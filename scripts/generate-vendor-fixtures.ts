@@ -32,6 +32,7 @@ interface Example {
 
 const MILESIGHT = { repo: 'Milesight-IoT/SensorDecoders', commit: 'e79c9d8b25ec66b6aad34c9240cfaa2ccd1353e3' };
 const DRAGINO = { repo: 'dragino/dragino-end-node-decoder', commit: 'e81cc58a0523857887d705450c21c8cb99e93a8f' };
+const SENSECAP = { repo: 'Seeed-Solution/SenseCAP-Decoder', commit: 'bceda3d31df47908e3934566c7f640fea763d539', path: 'S210X/TTN/SenseCAP_S210X_TTN_Decoder.js' };
 
 /**
  * Dragino publishes no example frames beside its decoders; the bytes below follow the
@@ -45,6 +46,11 @@ const EXAMPLES: Example[] = [
   { name: 'milesight-em500-smtc-history', profile: 'milesight-em500-smtc', ...MILESIGHT, path: 'em-series/em500-smtc/em500-smtc-decoder.js', bytesFrom: 'the README\'s "Historical Data" layout: timestamp(4B) + EC(2B) + temperature(2B) + moisture(2B)', hex: '20CEA083166B6402B900350C20CEA88A166B8002BE001C0C', fPort: 85 },
   { name: 'milesight-em310-tilt', profile: 'milesight-em310-tilt', ...MILESIGHT, path: 'em-series/em310-tilt/em310-tilt-decoder.js', bytesFrom: 'em-series/em310-tilt/README.md "Example" (with a battery channel 017564 before it)', hex: '01755A03CF2C01F4FF282300', fPort: 85 },
   { name: 'milesight-em320-tilt', profile: 'milesight-em320-tilt', ...MILESIGHT, path: 'em-series/em320-tilt/em320-tilt-decoder.js', bytesFrom: 'em-series/em320-tilt/README.md "Example"', hex: '01756403D4000001005046', fPort: 85 },
+  // SenseCAP frames are 7 bytes (channel, id LE, value LE / 1000) and a CRC (this decoder
+  // version does not check it): the battery frame of the decoder's @sample-1, then telemetry
+  // 4102 soil temperature 22.5 °C, 4103 soil moisture 31.2 %, (S2105) 4108 EC 0.45 dS/m.
+  { name: 'sensecap-s2104', profile: 'sensecap-s2104', ...SENSECAP, bytesFrom: 'the decoder\'s frame layout and its @sample-1 battery frame', hex: '0007006400' + '3C00' + '010610E4570000' + '010710E0790000' + '0000', fPort: 2 },
+  { name: 'sensecap-s2105', profile: 'sensecap-s2105', ...SENSECAP, bytesFrom: 'the decoder\'s frame layout and its @sample-1 battery frame', hex: '0007006400' + '3C00' + '010610E4570000' + '010710E0790000' + '010C10C2010000' + '0000', fPort: 2 },
   { name: 'dragino-se01-lb', profile: 'dragino-se01-lb', ...DRAGINO, path: 'SE01-LB/se01-lb_TTN_Decoder.txt', bytesFrom: 'the SE01-LB uplink layout (port 2, MOD 0)', hex: '0B4500F50AF009926E2800', fPort: 2 },
   { name: 'dragino-se01-lb-fresh', profile: 'dragino-se01-lb', ...DRAGINO, path: 'SE01-LB/se01-lb_TTN_Decoder.txt', bytesFrom: 'the SE01-LB uplink layout (port 2, MOD 0)', hex: '0E1000FA0C1C080201F400', fPort: 2 },
   { name: 'dragino-se02-lb', profile: 'dragino-se02-lb', ...DRAGINO, path: 'SE02-LB/SE02V1.0-Chirpstack.txt', bytesFrom: 'the SE02-LB uplink layout (port 2, MOD 0, two probes); the TTN decoder of this commit does not parse (`return` then a line break before its object, line 124)', hex: '0D4800F50B540A280320086C09C404B0000000', fPort: 2 },
