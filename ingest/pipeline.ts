@@ -76,11 +76,8 @@ export function createIngest(deps: IngestDeps) {
     requiredFor: (device) => profiles.forDevice(device).required as readonly FieldKey[],
   });
   const decoded = createDecodedAcceptance({
-    profiles,
+    profiles, reject, refuseField, codecFailed,
     resolve: (value, msg) => acceptance.resolveDevice(value.deviceRef, msg),
-    reject,
-    refuseField,
-    codecFailed,
     countCodecFailure: (format) => deps.metrics.codecErrors.inc({ format }),
   });
   const groups = createGroupCommit({ syncPoint: deps.syncPoint, flushCounters: counters.flush, durable: (group) => handOn(group, counters, deps), notStored });
