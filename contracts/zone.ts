@@ -89,6 +89,22 @@ export const SOIL_WATER: Record<SoilType, { fieldCapacity: number; wiltingPoint:
   clay: { fieldCapacity: 38, wiltingPoint: 22, saturation: 50 },
 };
 
+/**
+ * Basic infiltration rate of a soil (mm/h, the steady intake once the surface is wet): FAO
+ * Irrigation Water Management training manual 5 (Brouwer et al. 1988, table 5): sand > 30,
+ * sandy loam 20–30, loam 10–20, clay loam 5–10, clay 1–5 mm/h. Water applied faster ponds in
+ * the surface's depressions and runs off once they are full. The simulator's soil and the
+ * controller's cycle-and-soak read the same table.
+ */
+export const SOIL_INTAKE_MM_H: Record<SoilType, number> = { sand: 30, loam: 13, clay: 5 };
+
+/**
+ * Depression storage of a planted surface (mm): what ponds before water runs off. ASCE
+ * Manual of Practice 77 / WEF design of urban stormwater: 2.5–5 mm for lawns and other
+ * pervious ground; the lower end, as a mown lawn or a mulched bed on a slight slope.
+ */
+export const SURFACE_STORAGE_MM = 2.5;
+
 /** Crop coefficients (mid-season Kc, FAO-56 table 12 and urban landscape practice). */
 export const PLANT_KC: Record<PlantType, number> = {
   lawn: 0.95,

@@ -14,6 +14,7 @@ import { createWorld, type World } from '../firmware-sim/world.ts';
 import { listDevices, type FleetSpec, type SimDevice } from '../firmware-sim/fleet/spec.ts';
 import { DEFAULT_CLIMATE, weatherAt } from '../firmware-sim/physics/weather.ts';
 import { SOILS } from '../firmware-sim/physics/soil.ts';
+import { cycleSoakOf } from '../rules/irrigation/water-balance.ts';
 import { createEventQueue, type EventQueue } from './event-queue.ts';
 import { createZoneMeter, type ZoneResult } from './metrics.ts';
 import { rainBetween, type Scenario } from './scenarios.ts';
@@ -212,6 +213,27 @@ export function dailyEt0(s: Scenario): number[] {
 }
 
 /**
+ * A timer's watering, split in cycles with soaks between where the valve applies water faster
+ * than the soil takes it in — the same split the controller makes (cycleSoakOf), as a
+ * contractor's controller offers (Rain Bird's Cycle+Soak): the timers face the same surface.
+ */
+function openInCycles(world: World, queue: EventQueue, z: EvalZone, id: string, seconds: number, cycle: { runS: number; soakS: number } | undefined, t: number): void {
+  const valveId = z.config.valveId!;
+  if (!cycle) {
+    world.command(valveId, { commandId: `${id}-${z.config.id}`, action: 'open', autoOffS: seconds, issuedAt: t }, t);
+    return;
+  }
+  let at = t;
+  for (let left = seconds, k = 0; left > 0; left -= cycle.runS, k++, at += (cycle.runS + cycle.soakS) * 1000) {
+    const autoOffS = Math.min(cycle.runS, left);
+    const start = at;
+    const open = () => world.command(valveId, { commandId: `${id}-${k}-${z.config.id}`, action: 'open', autoOffS, issuedAt: start }, start);
+    if (k === 0) open();
+    else queue.at(start, open);
+  }
+}
+
+/**
  * The two timers the controller is measured against, both opening at 05:00 and closing on the
  * valve's own auto-off. Peak: the contractor's setting, each zone's peak daily need (Kc × the
  * highest daily ET0 of the period) every day, set once and left. ET-adjusted: a soil-water bucket
@@ -239,7 +261,7 @@ function scheduleTimer(name: Exclude<ControllerName, 'controller'>, o: SimulateO
         }
         const seconds = Math.round((mm * z.areaM2 * 60) / z.flowLpm);
         if (seconds <= 0) continue;
-        world.command(z.config.valveId!, { commandId: `${name}-${d}-${z.config.id}`, action: 'open', autoOffS: seconds, issuedAt: t }, t);
+        openInCycles(world, queue, z, `${name}-${d}`, seconds, cycleSoakOf(z.config, o.settings.cycleSoak ?? {}), t);
         runs.set(z.config.id, (runs.get(z.config.id) ?? 0) + 1);
       }
     });

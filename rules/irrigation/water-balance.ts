@@ -1,4 +1,4 @@
-import { DEFAULT_ZONE_HYDRAULICS, PLANT_KC, SOIL_WATER, type MoistureBand, type ZoneConfig } from '../../contracts/zone.ts';
+import { DEFAULT_ZONE_HYDRAULICS, PLANT_KC, SOIL_INTAKE_MM_H, SOIL_WATER, SURFACE_STORAGE_MM, type MoistureBand, type ZoneConfig } from '../../contracts/zone.ts';
 
 /** Reference ET0 assumed until the zone's own drying is learned (mm/day: a warm summer day in the Yangtze delta). */
 export const PRIOR_ET0_MM_DAY = 5;
@@ -65,4 +65,26 @@ export function etShare(from: number, to: number, timezone: string): number {
   const dayA = Math.floor(a / 24);
   const dayB = Math.floor(b / 24);
   return dayB - dayA + cumulative(b - dayB * 24) - cumulative(a - dayA * 24);
+}
+
+/** Of the surface's depression storage, the share a cycle may fill (the rest is a margin for an uneven spray). */
+const POND_SHARE = 0.8;
+
+/**
+ * Cycle-and-soak for a zone: when its valve applies water faster than its soil takes it in
+ * (flow × 60 ÷ area mm/h against the soil's basic infiltration rate), a cycle lasts until the
+ * excess would fill POND_SHARE of the surface's depression storage, then the valve closes for
+ * as long as the standing water takes to soak in. A spray lawn (15 mm/h) on clay (5 mm/h):
+ * 12 min on, 24 min off; on loam (13 mm/h): 60 min on, 9 min off. Undefined when the soil keeps
+ * up. An operator's per-soil setting overrides it (null: never split).
+ */
+export function cycleSoakOf(zone: Pick<ZoneConfig, 'plant' | 'soil' | 'areaM2' | 'rootDepthMm' | 'flowLpm'>, configured: Partial<Record<ZoneConfig['soil'], { runS: number; soakS: number } | null>>): { runS: number; soakS: number } | undefined {
+  const own = configured[zone.soil];
+  if (own !== undefined) return own ?? undefined;
+  const h = hydraulicsOf(zone);
+  const rateMmH = (h.flowLpm * 60) / h.areaM2;
+  const intake = SOIL_INTAKE_MM_H[zone.soil];
+  if (rateMmH <= intake) return undefined;
+  const pond = POND_SHARE * SURFACE_STORAGE_MM;
+  return { runS: Math.max(60, Math.floor((pond / (rateMmH - intake)) * 3600)), soakS: Math.ceil((pond / intake) * 3600) };
 }
