@@ -15,7 +15,7 @@ export function computeInputs(state: ZoneIrrigationState, ctx: DecideContext): D
   const forecastValid = state.forecast && state.forecast.validUntil > now ? state.forecast : undefined;
   const temps = [agg.temperatureC, forecastValid?.minAirTempC].filter((t): t is number => t !== undefined);
   return {
-    moisture: agg.moisture,
+    moisture: agg.moisture === undefined ? undefined : round(agg.moisture),
     counted: agg.counted,
     excluded: agg.excluded,
     band: resolveBand(zone, settings),

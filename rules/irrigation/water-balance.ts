@@ -23,12 +23,20 @@ export const priorDryPerDay = (zone: Pick<ZoneConfig, 'plant' | 'areaM2' | 'root
   (PLANT_KC[zone.plant] * PRIOR_ET0_MM_DAY * 100) / hydraulicsOf(zone).rootDepthMm;
 
 /**
+ * Below field capacity by this much a run aims (points): a soil sensor reads with a
+ * calibration bias of about a point (the simulator's σ; capacitive probes ±1–3 without a
+ * soil-specific calibration), and water above true field capacity drains within hours (sand
+ * in ~2 h), so a run aimed at field capacity as a sensor reading 1 low sees it is water down
+ * the drain.
+ */
+export const FIELD_CAPACITY_MARGIN = 1;
+
+/**
  * Where a run aims: `share` of the band above its low, but never over the soil's field
- * capacity (water above it drains within hours: sand loses it in ~2 h, so filling a sand zone
- * to the top of a band above field capacity is water down the drain).
+ * capacity − FIELD_CAPACITY_MARGIN, nor under low + 0.5.
  */
 export function targetOf(band: MoistureBand, soil: ZoneConfig['soil'], share: number): number {
-  const fc = SOIL_WATER[soil].fieldCapacity;
+  const fc = SOIL_WATER[soil].fieldCapacity - FIELD_CAPACITY_MARGIN;
   return Math.max(band.low + 0.5, Math.min(band.low + share * (band.high - band.low), fc, band.high));
 }
 

@@ -33,9 +33,9 @@ describe('predictive controller', () => {
     // Assumed drying Kc 0.95 × ET0 5 mm = 4.75 mm/day = 2.4 points; 22 − 2.4 < 20 + 1.
     const { decisions, commands } = feed(both(at('05:00'), 22));
     const start = decisions.find((d) => d.action === 'start');
-    expect(start).toMatchObject({ reason: 'predicted_below_low', durationS: 48 * 60 }); // 22 → 28: 6 points × 240 L ÷ 30 L/min
+    expect(start).toMatchObject({ reason: 'predicted_below_low', durationS: 40 * 60 }); // 22 → 27 (field capacity 28 − 1 for a sensor's bias): 5 points × 240 L ÷ 30 L/min
     expect(start?.inputs.why).toBe('predicted 19.63 % at the next window (10 Jul, 19:00), crossing 20 % at 10 Jul, 15:00 (drying 2.38 points/day of ET, assumed); '
-      + '48 min at 30 L/min ≈ 1440 L ≈ +6 points to 28 % (response from area and root depth)');
+      + '40 min at 30 L/min ≈ 1200 L ≈ +5 points to 27 % (response from area and root depth)');
     expect(commands).toHaveLength(1);
   });
 
