@@ -3,6 +3,7 @@ import type { AcceptedReading } from '../contracts/reading.ts';
 import { ValveCommand } from '../contracts/commands.ts';
 import { deviceTopic } from '../contracts/topics.ts';
 import { createRandom } from '../lib/random.ts';
+import { gaussian } from '../firmware-sim/physics/noise.ts';
 import { createLogger } from '../lib/logger.ts';
 import { openDb } from '../registry/db.ts';
 import { createIrrigationEngine } from '../irrigation/engine.ts';
@@ -182,9 +183,12 @@ function wireEngine(o: SimulateOptions, world: World, queue: EventQueue, devices
       tick(o.scenario.startMs + onGrid(rng() * d.reportIntervalS * 1000));
     }
   }
+  const forecastRng = createRandom(o.seed ^ 0xe70);
   const forecast = (t: number) => queue.at(t, () => {
     const rainMm = rainBetween(o.scenario, t, t + DAY);
-    for (const z of o.zones) engine.dispatch(z.config.id, { type: 'forecast', rainMm, validUntil: t + 12 * HOUR, by: 'weather feed' });
+    // ET0 of the next 24 h as the scenario will have it, with a forecast's error (σ 10 %, as day-ahead ET0 forecasts verify).
+    const et0MmDay = Math.round(et0Between(o.scenario, t, t + DAY) * (1 + 0.1 * gaussian(forecastRng)) * 10) / 10;
+    for (const z of o.zones) engine.dispatch(z.config.id, { type: 'forecast', rainMm, et0MmDay, validUntil: t + 12 * HOUR, by: 'weather feed' });
     forecast(t + 6 * HOUR);
   });
   forecast(o.scenario.startMs);
@@ -196,6 +200,13 @@ type Fault = 'stuck' | 'drift' | 'dead';
 function faultPlan(zones: EvalZone[]): Map<string, Fault> {
   const kinds: Fault[] = ['stuck', 'drift', 'dead'];
   return new Map(zones.map((z, i) => [`${z.config.id}-s1`, kinds[i % 3]!]));
+}
+
+/** Reference ET0 (mm) over [from, to) from the simulator's weather, hour by hour. */
+function et0Between(s: Scenario, from: number, to: number): number {
+  let mm = 0;
+  for (let t = from; t < to; t += HOUR) mm += weatherAt(t + HOUR / 2, DEFAULT_CLIMATE, s.effect(t + HOUR / 2)).et0MmH;
+  return mm;
 }
 
 /** Daily reference ET0 (mm) of each scenario day, from the simulator's weather. */

@@ -50,7 +50,14 @@ function applyEvent(state: ZoneIrrigationState, event: IrrigationEvent, ctx: Dec
     case 'ack':
       return onAck(state, ctx, computeInputs(state, ctx), event.ack);
     case 'forecast':
-      return { state: { ...state, forecast: { rainMm: event.rainMm, minAirTempC: event.minAirTempC, validUntil: event.validUntil, postedBy: event.by } }, actions: [] };
+      return {
+        state: {
+          ...state,
+          forecast: { rainMm: event.rainMm, minAirTempC: event.minAirTempC, et0MmDay: event.et0MmDay, validUntil: event.validUntil, postedBy: event.by },
+          et0: event.et0MmDay !== undefined ? { mmDay: event.et0MmDay, at: ctx.now } : state.et0,
+        },
+        actions: [],
+      };
     case 'operator':
       return applyOperator(state, event.operation, ctx);
     case 'restored':

@@ -19,8 +19,22 @@ export const physicalPointsPerL = (zone: Pick<ZoneConfig, 'plant' | 'areaM2' | '
 };
 
 /** Points a day the zone loses to Kc × ET0 (FAO-56 single crop coefficient), before any is learned. */
-export const priorDryPerDay = (zone: Pick<ZoneConfig, 'plant' | 'areaM2' | 'rootDepthMm' | 'flowLpm'>): number =>
-  (PLANT_KC[zone.plant] * PRIOR_ET0_MM_DAY * 100) / hydraulicsOf(zone).rootDepthMm;
+export const priorDryPerDay = (zone: Pick<ZoneConfig, 'plant' | 'areaM2' | 'rootDepthMm' | 'flowLpm'>, et0MmDay = PRIOR_ET0_MM_DAY): number =>
+  (PLANT_KC[zone.plant] * et0MmDay * 100) / hydraulicsOf(zone).rootDepthMm;
+
+/**
+ * The zone's drying rate (points a day) and how it was found: with a reference ET0 (a
+ * forecast's or the last known), the learned points per mm of ET0 × it, else Kc × it over the
+ * root depth; without, the learned points per day, else Kc × the prior ET0 (5 mm).
+ */
+export function dryingRate(zone: Pick<ZoneConfig, 'plant' | 'areaM2' | 'rootDepthMm' | 'flowLpm'>, learn: { dryPerDay?: number; dryPerMmEt0?: number } | undefined, et0MmDay: number | undefined): { perDay: number; how: string } {
+  if (et0MmDay !== undefined) {
+    if (learn?.dryPerMmEt0 !== undefined) return { perDay: learn.dryPerMmEt0 * et0MmDay, how: `learned ${Math.round(learn.dryPerMmEt0 * 100) / 100} points per mm × ET0 ${Math.round(et0MmDay * 10) / 10} mm` };
+    return { perDay: priorDryPerDay(zone, et0MmDay), how: `Kc ${PLANT_KC[zone.plant]} × ET0 ${Math.round(et0MmDay * 10) / 10} mm, assumed` };
+  }
+  if (learn?.dryPerDay !== undefined) return { perDay: learn.dryPerDay, how: 'learned, no ET0 known' };
+  return { perDay: priorDryPerDay(zone), how: `Kc ${PLANT_KC[zone.plant]} × ET0 ${PRIOR_ET0_MM_DAY} mm, assumed` };
+}
 
 /**
  * Below field capacity by this much a run aims (points): a soil sensor reads with a
@@ -43,7 +57,7 @@ export function targetOf(band: MoistureBand, soil: ZoneConfig['soil'], share: nu
 const offsetFormat = new Map<string, Intl.DateTimeFormat>();
 const offsets = new Map<string, number>();
 /** The time zone's offset from UTC (ms) in the hour t falls in; cached per zone and hour (an Intl call costs microseconds). */
-function offsetMs(t: number, timezone: string): number {
+export function offsetMs(t: number, timezone: string): number {
   const hour = Math.floor(t / 3_600_000);
   const key = `${timezone}\u0000${hour}`;
   let off = offsets.get(key);
