@@ -41,6 +41,15 @@ const DESIGN_ET0_MM_DAY = 7;
  * an evening window; a midday window halves it. Scanned minute by minute over a local day.
  */
 export function longestDryShare(windows: readonly string[], timezone: string): number {
+  const key = `${timezone}\u0000${windows.join('\u0000')}`;
+  let found = dryShares.get(key);
+  if (found === undefined) dryShares.set(key, (found = scanDryShare(windows, timezone)));
+  return found;
+}
+
+const dryShares = new Map<string, number>();
+
+function scanDryShare(windows: readonly string[], timezone: string): number {
   const day = Date.parse('2026-07-01T00:00:00+08:00');
   const share = (m: number) => { const h = m / 60; return h <= 6 ? 0 : h >= 18 ? 1 : (1 - Math.cos((Math.PI * (h - 6)) / 12)) / 2; };
   let lastEnd: number | undefined;
