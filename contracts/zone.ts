@@ -89,6 +89,22 @@ export const SOIL_WATER: Record<SoilType, { fieldCapacity: number; wiltingPoint:
   clay: { fieldCapacity: 38, wiltingPoint: 22, saturation: 50 },
 };
 
+/**
+ * Basic infiltration rate of a soil (mm/h, the steady intake once the surface is wet): FAO
+ * Irrigation Water Management training manual 5 (Brouwer et al. 1988, table 5): sand > 30,
+ * sandy loam 20–30, loam 10–20, clay loam 5–10, clay 1–5 mm/h. Water applied faster ponds in
+ * the surface's depressions and runs off once they are full. The simulator's soil and the
+ * controller's cycle-and-soak read the same table.
+ */
+export const SOIL_INTAKE_MM_H: Record<SoilType, number> = { sand: 30, loam: 13, clay: 5 };
+
+/**
+ * Depression storage of a planted surface (mm): what ponds before water runs off. ASCE
+ * Manual of Practice 77 / WEF design of urban stormwater: 2.5–5 mm for lawns and other
+ * pervious ground; the lower end, as a mown lawn or a mulched bed on a slight slope.
+ */
+export const SURFACE_STORAGE_MM = 2.5;
+
 /** Crop coefficients (mid-season Kc, FAO-56 table 12 and urban landscape practice). */
 export const PLANT_KC: Record<PlantType, number> = {
   lawn: 0.95,
@@ -97,3 +113,39 @@ export const PLANT_KC: Record<PlantType, number> = {
   shrubs: 0.6,
   trees: 0.55,
 };
+
+/**
+ * FAO-56 depletion fraction p per plant type (Allen et al. 1998, table 22: the share of the
+ * total available water a plant takes up before it is stressed). Cool-season turf 0.40 (the
+ * city is in Jilin: bluegrass and fescue); 0.50, FAO-56's "commonly used" value, for ground
+ * cover, hedges, shrubs and deciduous trees (table 22 gives 0.5 for orchards and berries).
+ */
+export const PLANT_DEPLETION: Record<PlantType, number> = {
+  lawn: 0.4,
+  ground_cover: 0.5,
+  hedge: 0.5,
+  shrubs: 0.5,
+  trees: 0.5,
+};
+
+/**
+ * Water above field capacity a band's high allows (points of VWC): FAO-56 (chapter 8) counts
+ * water above field capacity as drained the day it arrives, not as stress, and a capacitive
+ * probe reads ±2–3 points; far below the aeration limit (air-filled porosity under 10 %,
+ * saturation − 10: sand 28, loam 35, clay 40), where roots suffocate.
+ */
+export const HIGH_ABOVE_FIELD_CAPACITY = 2;
+
+/**
+ * The band a plant is fine in on a soil, from FAO-56: total available water TAW = field
+ * capacity − wilting point; the readily available water RAW = p × TAW is used before the
+ * plant is stressed (Ks < 1), so the low is wilting point + (1 − p) × TAW and the high is
+ * field capacity + HIGH_ABOVE_FIELD_CAPACITY. `p` overrides the plant's depletion fraction.
+ * Sand lawn: TAW 7, RAW 2.8, band 9.2–14; loam shrubs: TAW 15, band 20.5–30.
+ */
+export function fao56Band(plant: PlantType, soil: SoilType, p = PLANT_DEPLETION[plant]): MoistureBand {
+  const s = SOIL_WATER[soil];
+  const taw = s.fieldCapacity - s.wiltingPoint;
+  const low = Math.round((s.wiltingPoint + (1 - p) * taw) * 10) / 10;
+  return { low, high: Math.min(s.fieldCapacity + HIGH_ABOVE_FIELD_CAPACITY, s.saturation - 10) };
+}

@@ -3,6 +3,7 @@ import type { AcceptedReading } from '../contracts/reading.ts';
 import { ValveCommand } from '../contracts/commands.ts';
 import { deviceTopic } from '../contracts/topics.ts';
 import { createRandom } from '../lib/random.ts';
+import { gaussian } from '../firmware-sim/physics/noise.ts';
 import { createLogger } from '../lib/logger.ts';
 import { openDb } from '../registry/db.ts';
 import { createIrrigationEngine } from '../irrigation/engine.ts';
@@ -14,6 +15,7 @@ import { createWorld, type World } from '../firmware-sim/world.ts';
 import { listDevices, type FleetSpec, type SimDevice } from '../firmware-sim/fleet/spec.ts';
 import { DEFAULT_CLIMATE, weatherAt } from '../firmware-sim/physics/weather.ts';
 import { SOILS } from '../firmware-sim/physics/soil.ts';
+import { cycleSoakOf } from '../rules/irrigation/water-balance.ts';
 import { createEventQueue, type EventQueue } from './event-queue.ts';
 import { createZoneMeter, type ZoneResult } from './metrics.ts';
 import { rainBetween, type Scenario } from './scenarios.ts';
@@ -181,9 +183,12 @@ function wireEngine(o: SimulateOptions, world: World, queue: EventQueue, devices
       tick(o.scenario.startMs + onGrid(rng() * d.reportIntervalS * 1000));
     }
   }
+  const forecastRng = createRandom(o.seed ^ 0xe70);
   const forecast = (t: number) => queue.at(t, () => {
     const rainMm = rainBetween(o.scenario, t, t + DAY);
-    for (const z of o.zones) engine.dispatch(z.config.id, { type: 'forecast', rainMm, validUntil: t + 12 * HOUR, by: 'weather feed' });
+    // ET0 of the next 24 h as the scenario will have it, with a forecast's error (σ 10 %, as day-ahead ET0 forecasts verify).
+    const et0MmDay = Math.round(et0Between(o.scenario, t, t + DAY) * (1 + 0.1 * gaussian(forecastRng)) * 10) / 10;
+    for (const z of o.zones) engine.dispatch(z.config.id, { type: 'forecast', rainMm, et0MmDay, validUntil: t + 12 * HOUR, by: 'weather feed' });
     forecast(t + 6 * HOUR);
   });
   forecast(o.scenario.startMs);
@@ -195,6 +200,13 @@ type Fault = 'stuck' | 'drift' | 'dead';
 function faultPlan(zones: EvalZone[]): Map<string, Fault> {
   const kinds: Fault[] = ['stuck', 'drift', 'dead'];
   return new Map(zones.map((z, i) => [`${z.config.id}-s1`, kinds[i % 3]!]));
+}
+
+/** Reference ET0 (mm) over [from, to) from the simulator's weather, hour by hour. */
+function et0Between(s: Scenario, from: number, to: number): number {
+  let mm = 0;
+  for (let t = from; t < to; t += HOUR) mm += weatherAt(t + HOUR / 2, DEFAULT_CLIMATE, s.effect(t + HOUR / 2)).et0MmH;
+  return mm;
 }
 
 /** Daily reference ET0 (mm) of each scenario day, from the simulator's weather. */
@@ -209,6 +221,27 @@ export function dailyEt0(s: Scenario): number[] {
     days.push(mm);
   }
   return days;
+}
+
+/**
+ * A timer's watering, split in cycles with soaks between where the valve applies water faster
+ * than the soil takes it in — the same split the controller makes (cycleSoakOf), as a
+ * contractor's controller offers (Rain Bird's Cycle+Soak): the timers face the same surface.
+ */
+function openInCycles(world: World, queue: EventQueue, z: EvalZone, id: string, seconds: number, cycle: { runS: number; soakS: number } | undefined, t: number): void {
+  const valveId = z.config.valveId!;
+  if (!cycle) {
+    world.command(valveId, { commandId: `${id}-${z.config.id}`, action: 'open', autoOffS: seconds, issuedAt: t }, t);
+    return;
+  }
+  let at = t;
+  for (let left = seconds, k = 0; left > 0; left -= cycle.runS, k++, at += (cycle.runS + cycle.soakS) * 1000) {
+    const autoOffS = Math.min(cycle.runS, left);
+    const start = at;
+    const open = () => world.command(valveId, { commandId: `${id}-${k}-${z.config.id}`, action: 'open', autoOffS, issuedAt: start }, start);
+    if (k === 0) open();
+    else queue.at(start, open);
+  }
 }
 
 /**
@@ -239,7 +272,7 @@ function scheduleTimer(name: Exclude<ControllerName, 'controller'>, o: SimulateO
         }
         const seconds = Math.round((mm * z.areaM2 * 60) / z.flowLpm);
         if (seconds <= 0) continue;
-        world.command(z.config.valveId!, { commandId: `${name}-${d}-${z.config.id}`, action: 'open', autoOffS: seconds, issuedAt: t }, t);
+        openInCycles(world, queue, z, `${name}-${d}`, seconds, cycleSoakOf(z.config, o.settings.cycleSoak ?? {}), t);
         runs.set(z.config.id, (runs.get(z.config.id) ?? 0) + 1);
       }
     });

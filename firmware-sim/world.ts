@@ -53,7 +53,7 @@ export interface MisbehaviourChoice {
 const chosen = (s: MisbehaviourState, choice: MisbehaviourChoice | undefined): MisbehaviourState =>
   (choice?.skewMs === undefined ? s : { ...s, skewMs: choice.skewMs });
 
-type ZoneState = { spec: FleetZone; moisture: number; valveId: string | undefined };
+type ZoneState = { spec: FleetZone; moisture: number; valveId: string | undefined; pondMm: number };
 /** appliedL: the valve's volume the soil has already received (a command between steps integrates the volume up to it). */
 type ValveSim = { state: ValveState; zoneId: string; flow: number; appliedL: number };
 
@@ -72,7 +72,7 @@ function seedWorld(o: WorldOptions, noise: () => number) {
       const s = SOILS[z.soil];
       const moisture = z.initialMoisture ?? uniform(rng, s.wiltingPoint + 0.5 * (s.fieldCapacity - s.wiltingPoint), s.fieldCapacity);
       const valveId = z.mode === 'automatic' ? `${z.id}-v` : undefined;
-      zones.set(z.id, { spec: z, moisture, valveId });
+      zones.set(z.id, { spec: z, moisture, valveId, pondMm: 0 });
       if (valveId) valves.set(valveId, { state: closedValve(o.startMs), zoneId: z.id, flow: z.flowLPerMin, appliedL: 0 });
     }
     for (const f of c.facilities) {
@@ -125,11 +125,15 @@ export function createWorld(o: WorldOptions) {
       // The volume delivered since the last step (a command in between integrated part of it), as a depth rate over the zone.
       const litresPerMin = ((v.state.volumeL - v.appliedL) / dtS) * 60;
       v.appliedL = v.state.volumeL;
-      zone.moisture = stepSoil(zone.moisture, zone.spec, { weather, irrigationMmH: irrigationMmH(litresPerMin, zone.spec.areaM2) }, dtS).moisture;
+      const next = stepSoil(zone.moisture, zone.spec, { weather, irrigationMmH: irrigationMmH(litresPerMin, zone.spec.areaM2), pondMm: zone.pondMm }, dtS);
+      zone.moisture = next.moisture;
+      zone.pondMm = next.pondMm;
     }
     for (const zone of zones.values()) {
       if (zone.valveId) continue;
-      zone.moisture = stepSoil(zone.moisture, zone.spec, { weather, irrigationMmH: 0 }, dtS).moisture;
+      const next = stepSoil(zone.moisture, zone.spec, { weather, irrigationMmH: 0, pondMm: zone.pondMm }, dtS);
+      zone.moisture = next.moisture;
+      zone.pondMm = next.pondMm;
     }
     for (const [id, s] of facilities) facilities.set(id, advanceTilt(s, dtS));
     for (const g of gauges) g.rainMm += (weather.rainMmH * dtS) / 3600;

@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { createRandom, type Random } from '../lib/random.ts';
 import type { InventoryCommunity, InventoryDevice, InventoryFacility, InventoryInput, InventoryZone } from '../contracts/inventory.ts';
 import type { FacilityType, PlantType } from '../contracts/device.ts';
-import type { SoilType } from '../contracts/zone.ts';
+import { DEFAULT_ZONE_HYDRAULICS, fao56Band, PLANT_KC, SOIL_WATER, type MoistureBand, type SoilType } from '../contracts/zone.ts';
 import type { Team } from '../contracts/team.ts';
 import { validateInventory } from './parse.ts';
 import { formatInventory } from './export.ts';
@@ -59,6 +59,37 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 const round = (x: number, digits: number): number => Number(x.toFixed(digits)) + 0; // + 0 turns -0 into 0
 const byId = <T extends { id: string }>(items: T[]): T[] => items.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
+/**
+ * Every zone's band from FAO-56 for its plant and soil (contracts/zone.ts fao56Band: low at the
+ * readily available water's end, high at field capacity + 2), so no band is one its soil
+ * cannot hold or every rain breaches. One zone in twenty is the site's own: a depletion
+ * fraction between 0.35 and 0.6 and a high 1–2 points over field capacity. (Two draws either
+ * way, so the rest of the city stays the same for a seed.)
+ */
+function zoneBand(rng: Random, plant: PlantType, soil: SoilType): MoistureBand {
+  if (rng() >= 0.05) return fao56Band(plant, soil);
+  const own = fao56Band(plant, soil, 0.35 + 0.05 * Math.floor(rng() * 6));
+  return { low: own.low, high: SOIL_WATER[soil].fieldCapacity + 1 + Math.floor(rng() * 2) };
+}
+
+/** A hot day's reference ET0 (mm): the drought month's hottest days. */
+const HOT_DAY_ET0_MM = 7;
+
+/**
+ * Watering windows: the deployment's (05–06 and 19–20) unless the zone says otherwise. One
+ * automatic zone in ten waters earlier (04:00–04:59) and at 19:00–19:59. A zone whose readily
+ * available water (field capacity − low) is less than a hot day's Kc × ET0 over its root depth
+ * cannot be carried from a morning window to an evening one (shallow turf on sand: 2.8 points
+ * against 3.3), so it gets a midday window too, as turf on sand is watered in practice.
+ */
+function zoneWindows(early: boolean, plant: PlantType, soil: SoilType): { windows?: string[] } {
+  const band = fao56Band(plant, soil);
+  const dayPoints = (PLANT_KC[plant] * HOT_DAY_ET0_MM * 100) / DEFAULT_ZONE_HYDRAULICS[plant].rootDepthMm;
+  const midday = SOIL_WATER[soil].fieldCapacity - band.low < dayPoints;
+  if (!early && !midday) return {};
+  return { windows: [early ? '* 4 * * *' : '* 5-6 * * *', ...(midday ? ['* 12 * * *'] : []), early ? '* 19 * * *' : '* 19-20 * * *'] };
+}
+
 export function generateCity(seed: number): InventoryInput {
   const rng = createRandom(seed);
   let euiCounter = 0;
@@ -103,9 +134,9 @@ export function generateCity(seed: number): InventoryInput {
       if (!c.manual) devices.push({ id: `${id}-v`, kind: 'valve', devEui: eui('a8404100'), reportIntervalS: 600, zone: id, gateway });
       zones.push({
         id, name: `${pick(rng, SIDES)}${PLANT_NAMES[plant]}`, plant, mode: c.manual ? 'manual' : 'automatic', soil,
-        ...(rng() < 0.05 ? { band: { low: 15 + Math.floor(rng() * 6), high: 28 + Math.floor(rng() * 6) } } : {}),
+        band: zoneBand(rng, plant, soil),
         ...(c.manual ? {} : { valve: `${id}-v` }),
-        ...(!c.manual && rng() < 0.1 ? { windows: ['30 4 * * *', '0 19 * * *'] } : {}),
+        ...zoneWindows(!c.manual && rng() < 0.1, plant, soil),
       });
     }
     const facilities: InventoryFacility[] = c.facilities.map((type, i) => {

@@ -71,7 +71,7 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
   /** The forecast input `POST /zones/:id/forecast` fills, for a feed (weather/feed.ts), and what the zone's gauges measured. */
   const forecasts = {
     current: (zoneId: string) => engine.stateOf(zoneId)?.forecast,
-    post: (zoneId: string, f: { rainMm: number; minAirTempC?: number; validUntil: number; by: string }) => { engine.dispatch(zoneId, { type: 'forecast', ...f }); },
+    post: (zoneId: string, f: { rainMm: number; minAirTempC?: number; et0MmDay?: number; validUntil: number; by: string }) => { engine.dispatch(zoneId, { type: 'forecast', ...f }); },
     gaugeRainLast24hMm: (zoneId: string, now: number): number | undefined => {
       if (gaugeServes.get(zoneId) === undefined) return undefined;
       const rain = engine.stateOf(zoneId)?.rain ?? [];

@@ -18,7 +18,7 @@ export const FEED_ACTOR = 'weather feed';
  */
 export interface ForecastInput {
   current(zoneId: string): { validUntil: number; postedBy?: string } | undefined;
-  post(zoneId: string, forecast: { rainMm: number; minAirTempC?: number; validUntil: number; by: string }): void;
+  post(zoneId: string, forecast: { rainMm: number; minAirTempC?: number; et0MmDay?: number; validUntil: number; by: string }): void;
   /** Rain the zone's gauges measured over the last 24 hours; undefined when no gauge serves the zone. */
   gaugeRainLast24hMm(zoneId: string, now: number): number | undefined;
 }
@@ -204,14 +204,14 @@ function postForecasts(zones: ForecastInput, locations: Map<string, ZoneLocation
     const cached = held.get(location.key);
     if (!cached || now - cached.fetchedAt > maxAgeMs) continue;
     const w = summarize(cached.series, now, true);
-    if (w.rainForecastMm === undefined && w.minAirTempC === undefined) continue;
+    if (w.rainForecastMm === undefined && w.minAirTempC === undefined && w.et0MmPerDay === undefined) continue;
     try {
       const current = zones.current(zoneId);
       if (current && current.validUntil > now && current.postedBy !== FEED_ACTOR) {
         counts.operatorKept++;
         continue;
       }
-      zones.post(zoneId, { rainMm: w.rainForecastMm ?? 0, minAirTempC: w.minAirTempC, validUntil: cached.fetchedAt + maxAgeMs, by: FEED_ACTOR });
+      zones.post(zoneId, { rainMm: w.rainForecastMm ?? 0, minAirTempC: w.minAirTempC, et0MmDay: w.et0MmPerDay, validUntil: cached.fetchedAt + maxAgeMs, by: FEED_ACTOR });
       counts.posted++;
     } catch (error) {
       log.error({ err: error, zoneId }, 'weather forecast not posted to the zone');

@@ -1,4 +1,4 @@
-import { PLANT_KC as KC, SOIL_WATER, type SoilType } from '../../contracts/zone.ts';
+import { PLANT_KC as KC, SOIL_INTAKE_MM_H, SOIL_WATER, SURFACE_STORAGE_MM, type SoilType } from '../../contracts/zone.ts';
 import type { PlantType } from '../../contracts/device.ts';
 import type { WeatherNow } from './weather.ts';
 
@@ -8,9 +8,9 @@ import type { WeatherNow } from './weather.ts';
  * hours, clay holds much and drains over days.
  */
 export const SOILS: Record<SoilType, { fieldCapacity: number; wiltingPoint: number; saturation: number; drainagePerH: number; infiltrationMmH: number; ecBase: number }> = {
-  sand: { ...SOIL_WATER.sand, drainagePerH: 0.4, infiltrationMmH: 30, ecBase: 0.2 },
-  loam: { ...SOIL_WATER.loam, drainagePerH: 0.12, infiltrationMmH: 13, ecBase: 0.6 },
-  clay: { ...SOIL_WATER.clay, drainagePerH: 0.03, infiltrationMmH: 5, ecBase: 1.0 },
+  sand: { ...SOIL_WATER.sand, drainagePerH: 0.4, infiltrationMmH: SOIL_INTAKE_MM_H.sand, ecBase: 0.2 },
+  loam: { ...SOIL_WATER.loam, drainagePerH: 0.12, infiltrationMmH: SOIL_INTAKE_MM_H.loam, ecBase: 0.6 },
+  clay: { ...SOIL_WATER.clay, drainagePerH: 0.03, infiltrationMmH: SOIL_INTAKE_MM_H.clay, ecBase: 1.0 },
 };
 
 /** Crop coefficients: contracts/zone.ts, shared with the controller. */
@@ -27,6 +27,8 @@ export interface SoilInputs {
   weather: Pick<WeatherNow, 'et0MmH' | 'rainMmH'>;
   /** Water from the zone's valve over the zone's area (L/min ÷ m² × 60 = mm/h). */
   irrigationMmH: number;
+  /** Water standing in the surface's depressions from before (mm); it soaks in first. */
+  pondMm?: number;
 }
 
 export interface SoilStep {
@@ -34,25 +36,31 @@ export interface SoilStep {
   etMm: number;
   drainMm: number;
   runoffMm: number;
+  /** Water left standing on the surface (mm, at most SURFACE_STORAGE_MM). */
+  pondMm: number;
 }
 
 /**
  * One step of the root-zone water balance (FAO-56 chapter 8, simplified):
  * in = infiltrated rain + irrigation; out = Kc·Ks·ET0 + drainage above field capacity.
  * Ks reduces evapotranspiration once half the available water is used (p = 0.5).
+ * The surface takes at most the soil's basic infiltration rate: what comes faster (a spray
+ * zone at 15 mm/h on clay's 5) ponds in the surface's depressions (SURFACE_STORAGE_MM) and
+ * soaks in later, and runs off once they are full — which is why cycle-and-soak works.
  */
 export function stepSoil(moisture: number, zone: SoilZone, inputs: SoilInputs, dtS: number): SoilStep {
   const p = SOILS[zone.soil];
   const h = dtS / 3600;
   const depth = zone.rootDepthMm;
-  const supplyMmH = inputs.weather.rainMmH + inputs.irrigationMmH;
-  const infiltratedMmH = Math.min(supplyMmH, p.infiltrationMmH);
-  let runoffMm = (supplyMmH - infiltratedMmH) * h;
+  const arrivingMm = (inputs.weather.rainMmH + inputs.irrigationMmH) * h + (inputs.pondMm ?? 0);
+  const infiltratedMm = Math.min(arrivingMm, p.infiltrationMmH * h);
+  const pondMm = Math.min(SURFACE_STORAGE_MM, arrivingMm - infiltratedMm);
+  let runoffMm = arrivingMm - infiltratedMm - pondMm;
   const available = p.fieldCapacity - p.wiltingPoint;
   const ks = Math.max(0, Math.min(1, (moisture - p.wiltingPoint) / (0.5 * available)));
   const etMm = PLANT_KC[zone.plant] * ks * inputs.weather.et0MmH * h;
   const drainMm = moisture > p.fieldCapacity ? ((moisture - p.fieldCapacity) / 100) * depth * (1 - Math.exp(-p.drainagePerH * h)) : 0;
-  let waterMm = (moisture / 100) * depth + infiltratedMmH * h - etMm - drainMm;
+  let waterMm = (moisture / 100) * depth + infiltratedMm - etMm - drainMm;
   const maxMm = (p.saturation / 100) * depth;
   if (waterMm > maxMm) {
     runoffMm += waterMm - maxMm;
@@ -60,7 +68,7 @@ export function stepSoil(moisture: number, zone: SoilZone, inputs: SoilInputs, d
   }
   // Evaporation alone cannot take the soil below about half the wilting point.
   const minMm = ((p.wiltingPoint * 0.5) / 100) * depth;
-  return { moisture: (Math.max(minMm, waterMm) / depth) * 100, etMm, drainMm, runoffMm };
+  return { moisture: (Math.max(minMm, waterMm) / depth) * 100, etMm, drainMm, runoffMm, pondMm };
 }
 
 /** Soil temperature follows the daily mean air temperature, with the diurnal swing damped. */

@@ -3,13 +3,15 @@ import { skipReason } from './skip.ts';
 import { startRun } from './decide-run.ts';
 import { learnDrying } from './learn.ts';
 import { round } from './inputs.ts';
-import { etShare, hydraulicsOf, physicalPointsPerL, priorDryPerDay, targetOf } from './water-balance.ts';
+import { dryingRate, etShare, hydraulicsOf, physicalPointsPerL, targetOf } from './water-balance.ts';
 import { nextWindowStart } from './windows.ts';
 import type { DecideContext, DecisionInputs, IrrigationAction, ZoneIrrigationState } from './state.ts';
 
 type Out = { state: ZoneIrrigationState; actions: IrrigationAction[] };
 
 const DAY_MS = 86_400_000;
+/** A run carries the zone to the next chance to water with this share of the drying until then to spare. */
+const CARRY_RESERVE = 0.25;
 const clockFormat = new Map<string, Intl.DateTimeFormat>();
 const hhmm = (t: number, timezone: string): string => {
   let f = clockFormat.get(timezone);
@@ -35,22 +37,27 @@ export function considerPredictive(state: ZoneIrrigationState, ctx: DecideContex
   if (m === undefined) return { state: s, actions: [] }; // no sensor counts: never water blind
   const { low } = inputs.band;
   const h = hydraulicsOf(zone);
-  const dryPerDay = Math.max(0.1, s.learn?.dryPerDay ?? priorDryPerDay(zone));
+  const drying = dryingRate(zone, s.learn, inputs.et0MmDay);
+  const dryPerDay = Math.max(0.1, drying.perDay);
   // Forecast rain, 80 % of it taken as soaking in (FAO-56's effective rain for light showers).
   const rainPoints = inputs.forecastRainMm !== undefined ? (0.8 * inputs.forecastRainMm * 100) / h.rootDepthMm : 0;
   // Until the next chance to water: the next window's start (a morning window must carry the zone through the day's ET; an evening one, through a night).
   const nextChance = nextWindowStart(inputs.windows, now, settings.timezone) ?? now + DAY_MS;
   const share = Math.max(0.1, etShare(now, Math.max(nextChance, now + settings.minIntervalS * 1000), settings.timezone));
   const predicted = m - dryPerDay * share + rainPoints;
-  const target = round(targetOf(inputs.band, zone.soil, settings.targetShare));
+  const fill = round(targetOf(inputs.band, zone.soil, settings.targetShare));
   // A narrow band (sand: field capacity a few points over the low) gets a margin to match.
-  const margin = Math.min(settings.marginPoints, 0.25 * (target - low));
+  const margin = Math.min(settings.marginPoints, 0.25 * (fill - low));
+  // Aim only as high as carries the zone to the next chance above low + margin, with a quarter of that drying to spare:
+  // what stays below field capacity is room for the next rain, which then soaks in instead of draining away.
+  const carry = round(low + margin + (1 + CARRY_RESERVE) * dryPerDay * share);
+  const target = round(Math.min(fill, Math.max(carry, low + margin + 0.5)));
   if (predicted >= low + margin) {
     return { state: s.dryingSince !== undefined || s.lastSkip !== undefined ? { ...s, dryingSince: undefined, lastSkip: undefined } : s, actions: [] };
   }
   if (s.dryingSince === undefined) s = { ...s, dryingSince: now };
   const crossAt = crossingTime(m - low, dryPerDay, now, settings.timezone);
-  const forecast = `predicted ${round(predicted)} % at the next window (${hhmm(nextChance, settings.timezone)}), ${crossAt === undefined ? `below ${low} %` : `crossing ${low} % at ${hhmm(crossAt, settings.timezone)}`} (drying ${round(dryPerDay)} points/day of ET${s.learn?.dryPerDay === undefined ? ', assumed' : ', learned'}${rainPoints > 0 ? `, forecast rain +${round(rainPoints)}` : ''})`;
+  const forecast = `predicted ${round(predicted)} % at the next window (${hhmm(nextChance, settings.timezone)}), ${crossAt === undefined ? `below ${low} %` : `crossing ${low} % at ${hhmm(crossAt, settings.timezone)}`} (drying ${round(dryPerDay)} points/day: ${drying.how}${inputs.et0From === 'last_known' ? ' (last known)' : ''}${rainPoints > 0 ? `, forecast rain +${round(rainPoints)}` : ''})`;
   const reason = skipReason(s, ctx, inputs);
   if (reason) {
     if (s.lastSkip === reason) return { state: s, actions: [] };
@@ -65,7 +72,7 @@ export function considerPredictive(state: ZoneIrrigationState, ctx: DecideContex
   const perL = s.learn?.pointsPerL ?? physicalPointsPerL(zone);
   const litres = deficit / perL;
   const durationS = Math.round(Math.min(settings.maxPredictiveRunS, (litres / h.flowLpm) * 60));
-  const why = `${forecast}; ${Math.round(durationS / 60)} min at ${h.flowLpm} L/min ≈ ${Math.round(litres)} L ≈ +${round(deficit)} points to ${target} % (${s.learn?.pointsPerL === undefined ? 'response from area and root depth' : 'learned response'})`;
+  const why = `${forecast}; ${Math.round(durationS / 60)} min at ${h.flowLpm} L/min ≈ ${Math.round(litres)} L ≈ +${round(deficit)} points to ${target} % (${target < fill ? `enough to reach ${hhmm(nextChance, settings.timezone)} with a quarter to spare; room left for rain under ${fill} %` : `the most a run aims at, field capacity − 1`}; ${s.learn?.pointsPerL === undefined ? 'response from area and root depth' : 'learned response'})`;
   return startRun(s, ctx, { ...inputs, why }, { reason: 'predicted_below_low', sensorDriven: true, durationS, target });
 }
 

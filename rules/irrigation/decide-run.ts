@@ -1,4 +1,5 @@
 import { clear, nextId, raise, record } from './actions.ts';
+import { cycleSoakOf } from './water-balance.ts';
 import { round, volumeOf, wateredMs } from './inputs.ts';
 import { learnResponse } from './learn.ts';
 import type { CommandAck } from '../../contracts/commands.ts';
@@ -24,7 +25,7 @@ function sendCommand(state: ZoneIrrigationState, ctx: DecideContext, action: 'op
 function openCycle(state: ZoneIrrigationState, ctx: DecideContext): Out {
   const run = state.run as Run;
   const remainingS = run.plannedS - run.wateredMs / 1000;
-  const cycle = ctx.settings.cycleSoak[ctx.zone.soil];
+  const cycle = cycleSoakOf(ctx.zone, ctx.settings.cycleSoak);
   const thisCycleS = cycle ? Math.min(cycle.runS, remainingS) : remainingS;
   const autoOffS = Math.min(6 * 3600, Math.max(1, Math.ceil(thisCycleS + ctx.settings.autoOffGraceS)));
   const next = { ...state, run: { ...run, phase: 'opening' as const, phaseSince: ctx.now } };
@@ -176,7 +177,7 @@ export function superviseRun(state: ZoneIrrigationState, ctx: DecideContext, inp
       const stopped = stopRun(s, ctx, inputs, stopReason);
       return { state: stopped.state, actions: [...actions, ...stopped.actions] };
     }
-    const cycle = settings.cycleSoak[ctx.zone.soil];
+    const cycle = cycleSoakOf(ctx.zone, settings.cycleSoak);
     const current = s.run as Run;
     if (cycle && now - current.phaseSince >= cycle.runS * 1000) {
       const soaked: Run = { ...current, wateredMs: wateredMs(current, now), phase: 'soak_closing', phaseSince: now };
@@ -188,7 +189,7 @@ export function superviseRun(state: ZoneIrrigationState, ctx: DecideContext, inp
 
   if (run.phase === 'soaking') {
     if (stopReason) return stopRun(state, ctx, inputs, stopReason);
-    const cycle = settings.cycleSoak[ctx.zone.soil];
+    const cycle = cycleSoakOf(ctx.zone, settings.cycleSoak);
     if (now - run.phaseSince >= (cycle?.soakS ?? 0) * 1000) {
       const reopened = openCycle({ ...state, run: { ...run, cycle: run.cycle + 1 } }, ctx);
       return { state: reopened.state, actions: [record(ctx, inputs, 'resume', 'cycle_soak', { runId: run.id }), ...reopened.actions] };

@@ -2,6 +2,7 @@ import { trackReading } from './zone-state.ts';
 import { record } from './actions.ts';
 import { considerStart } from './decide-idle.ts';
 import { onAck, startRun, stopRun, superviseRun } from './decide-run.ts';
+import { cycleSoakOf } from './water-balance.ts';
 import { computeInputs, DAY_MS, prune } from './inputs.ts';
 import type { DecideContext, DecideResult, IrrigationAction, IrrigationEvent, OperatorOp, ZoneIrrigationState } from './state.ts';
 
@@ -49,7 +50,14 @@ function applyEvent(state: ZoneIrrigationState, event: IrrigationEvent, ctx: Dec
     case 'ack':
       return onAck(state, ctx, computeInputs(state, ctx), event.ack);
     case 'forecast':
-      return { state: { ...state, forecast: { rainMm: event.rainMm, minAirTempC: event.minAirTempC, validUntil: event.validUntil, postedBy: event.by } }, actions: [] };
+      return {
+        state: {
+          ...state,
+          forecast: { rainMm: event.rainMm, minAirTempC: event.minAirTempC, et0MmDay: event.et0MmDay, validUntil: event.validUntil, postedBy: event.by },
+          et0: event.et0MmDay !== undefined ? { mmDay: event.et0MmDay, at: ctx.now } : state.et0,
+        },
+        actions: [],
+      };
     case 'operator':
       return applyOperator(state, event.operation, ctx);
     case 'restored':
@@ -102,14 +110,14 @@ export function nextWakeAt(state: ZoneIrrigationState, ctx: DecideContext): numb
   const run = state.run;
   if (run?.pending) times.push(run.pending.sentAt + settings.ackTimeoutS * 1000);
   else if (run?.phase === 'watering') {
-    const cycle = settings.cycleSoak[ctx.zone.soil];
+    const cycle = cycleSoakOf(ctx.zone, settings.cycleSoak);
     times.push(run.phaseSince + (run.plannedS * 1000 - run.wateredMs));
     if (cycle) times.push(run.phaseSince + cycle.runS * 1000);
     if (!run.effectSeen) times.push(run.phaseSince + (settings.effectTimeoutS * 1000 - run.wateredMs));
     // A sensor going stale changes the aggregate mid-run.
     for (const t of Object.values(state.sensors)) times.push(t.lastAt + settings.staleFactor * t.intervalS * 1000 + 1);
   } else if (run?.phase === 'soaking') {
-    times.push(run.phaseSince + (settings.cycleSoak[ctx.zone.soil]?.soakS ?? 0) * 1000);
+    times.push(run.phaseSince + (cycleSoakOf(ctx.zone, settings.cycleSoak)?.soakS ?? 0) * 1000);
   } else if (!run && state.dryingSince !== undefined) {
     times.push(state.dryingSince + settings.debounceS * 1000);
   }

@@ -15,7 +15,7 @@ export function computeInputs(state: ZoneIrrigationState, ctx: DecideContext): D
   const forecastValid = state.forecast && state.forecast.validUntil > now ? state.forecast : undefined;
   const temps = [agg.temperatureC, forecastValid?.minAirTempC].filter((t): t is number => t !== undefined);
   return {
-    moisture: agg.moisture,
+    moisture: agg.moisture === undefined ? undefined : round(agg.moisture),
     counted: agg.counted,
     excluded: agg.excluded,
     band: resolveBand(zone, settings),
@@ -23,6 +23,7 @@ export function computeInputs(state: ZoneIrrigationState, ctx: DecideContext): D
     windows,
     rainMm: round(state.rain.filter((r) => now - r.at <= lookbackMs).reduce((sum, r) => sum + r.mm, 0)),
     forecastRainMm: forecastValid?.rainMm,
+    ...(forecastValid?.et0MmDay !== undefined ? { et0MmDay: forecastValid.et0MmDay, et0From: 'forecast' as const } : state.et0 ? { et0MmDay: state.et0.mmDay, et0From: 'last_known' as const } : {}),
     temperatureC: temps.length > 0 ? Math.min(...temps) : undefined,
     budgetUsedL: round(state.usage.filter((u) => now - u.at < DAY_MS).reduce((sum, u) => sum + u.volumeL, 0)),
     // The predictive controller sizes runs to the zone, so its budget scales with the zone's area.

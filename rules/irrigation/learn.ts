@@ -41,7 +41,10 @@ export function learnDrying(state: ZoneIrrigationState, ctx: DecideContext, inpu
   const perDay = (learn.refMoisture - m) / share;
   // A rise without rain or a run is a sensor settling or water from elsewhere: not drying; restart.
   const dryPerDay = perDay >= 0 ? smooth(learn.dryPerDay, perDay) : learn.dryPerDay;
-  return { ...state, learn: { ...learn, refAt: ctx.now, refMoisture: m, dryPerDay } };
+  // With the day's reference ET0 known, the same loss per mm of ET0: a cool day then predicts a slow day.
+  const et0 = inputs.et0MmDay;
+  const dryPerMmEt0 = perDay >= 0 && et0 !== undefined && et0 >= 0.5 ? smooth(learn.dryPerMmEt0, perDay / et0) : learn.dryPerMmEt0;
+  return { ...state, learn: { ...learn, refAt: ctx.now, refMoisture: m, dryPerDay, ...(dryPerMmEt0 !== undefined ? { dryPerMmEt0 } : {}) } };
 }
 
 /** The zone's response to water, learned at each run's end: points gained per litre delivered. */

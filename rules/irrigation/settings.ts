@@ -58,8 +58,12 @@ export const IrrigationSettings = z.object({
   effectMinRise: z.number().min(0).default(1),
   /** Extra seconds on top of the planned watering for the device-side auto-off (our close normally arrives first). */
   autoOffGraceS: seconds.default(120),
-  /** Cycle-and-soak per soil: water runS, pause soakS, repeat; slow-draining clay would otherwise run off. */
-  cycleSoak: z.record(SoilType, CycleSoak.nullable()).default({ sand: null, loam: null, clay: { runS: 600, soakS: 1200 } }),
+  /**
+   * Cycle-and-soak: by default each zone's own, from its valve's application rate against its
+   * soil's infiltration rate (water-balance.ts cycleSoakOf); a soil named here overrides it
+   * (runS on, soakS off; null: never split).
+   */
+  cycleSoak: z.partialRecord(SoilType, CycleSoak.nullable()).default({}),
   /**
    * Multiplier of maxRunS per month (January first), the "seasonal adjust" of irrigation
    * controllers: evapotranspiration in a humid subtropical city peaks in July–August.

@@ -48,7 +48,9 @@ export const ZoneIrrigationState = z.object({
   zoneId: z.string(),
   sensors: z.record(z.string(), SensorTrack),
   rain: z.array(z.object({ at: z.number(), mm: z.number() })),
-  forecast: z.object({ rainMm: z.number(), minAirTempC: z.number().optional(), validUntil: z.number(), postedBy: z.string().optional() }).optional(),
+  forecast: z.object({ rainMm: z.number(), minAirTempC: z.number().optional(), et0MmDay: z.number().optional(), validUntil: z.number(), postedBy: z.string().optional() }).optional(),
+  /** The last reference ET0 a forecast brought (mm/day), kept past the forecast's validity: the last known value is a fair guess for a water balance. */
+  et0: z.object({ mmDay: z.number(), at: z.number() }).optional(),
   dryingSince: z.number().optional(),
   run: Run.optional(),
   lastRunEndAt: z.number().optional(),
@@ -72,6 +74,8 @@ export const ZoneIrrigationState = z.object({
     refMoisture: z.number().optional(),
     /** Points lost per day without water (evapotranspiration and drainage), learned. */
     dryPerDay: z.number().optional(),
+    /** Points lost per mm of reference ET0 (the drying rate ÷ the day's ET0), learned where ET0 is known. */
+    dryPerMmEt0: z.number().optional(),
     /** Points gained per litre of a run, learned. */
     pointsPerL: z.number().optional(),
   }).optional(),
@@ -90,7 +94,7 @@ export type IrrigationEvent =
   | { type: 'rain'; at: number; mm: number }
   | { type: 'valve'; at: number; state?: number; flowLpm?: number }
   | { type: 'ack'; ack: CommandAck }
-  | { type: 'forecast'; rainMm: number; minAirTempC?: number; validUntil: number; by?: string }
+  | { type: 'forecast'; rainMm: number; minAirTempC?: number; et0MmDay?: number; validUntil: number; by?: string }
   | { type: 'operator'; operation: OperatorOp }
   | { type: 'tick' }
   /** The process restarted with this state persisted: close any run it was in. */
@@ -106,6 +110,9 @@ export interface DecisionInputs {
   windows: string[];
   rainMm: number;
   forecastRainMm: number | undefined;
+  /** Reference ET0 (mm/day) the prediction uses: a valid forecast's, else the last known; undefined: none ever came. */
+  et0MmDay?: number;
+  et0From?: 'forecast' | 'last_known';
   temperatureC: number | undefined;
   budgetUsedL: number;
   budgetL: number;

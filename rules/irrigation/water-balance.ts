@@ -1,4 +1,4 @@
-import { DEFAULT_ZONE_HYDRAULICS, PLANT_KC, SOIL_WATER, type MoistureBand, type ZoneConfig } from '../../contracts/zone.ts';
+import { DEFAULT_ZONE_HYDRAULICS, PLANT_KC, SOIL_INTAKE_MM_H, SOIL_WATER, SURFACE_STORAGE_MM, type MoistureBand, type ZoneConfig } from '../../contracts/zone.ts';
 
 /** Reference ET0 assumed until the zone's own drying is learned (mm/day: a warm summer day in the Yangtze delta). */
 export const PRIOR_ET0_MM_DAY = 5;
@@ -19,23 +19,45 @@ export const physicalPointsPerL = (zone: Pick<ZoneConfig, 'plant' | 'areaM2' | '
 };
 
 /** Points a day the zone loses to Kc × ET0 (FAO-56 single crop coefficient), before any is learned. */
-export const priorDryPerDay = (zone: Pick<ZoneConfig, 'plant' | 'areaM2' | 'rootDepthMm' | 'flowLpm'>): number =>
-  (PLANT_KC[zone.plant] * PRIOR_ET0_MM_DAY * 100) / hydraulicsOf(zone).rootDepthMm;
+export const priorDryPerDay = (zone: Pick<ZoneConfig, 'plant' | 'areaM2' | 'rootDepthMm' | 'flowLpm'>, et0MmDay = PRIOR_ET0_MM_DAY): number =>
+  (PLANT_KC[zone.plant] * et0MmDay * 100) / hydraulicsOf(zone).rootDepthMm;
+
+/**
+ * The zone's drying rate (points a day) and how it was found: with a reference ET0 (a
+ * forecast's or the last known), the learned points per mm of ET0 × it, else Kc × it over the
+ * root depth; without, the learned points per day, else Kc × the prior ET0 (5 mm).
+ */
+export function dryingRate(zone: Pick<ZoneConfig, 'plant' | 'areaM2' | 'rootDepthMm' | 'flowLpm'>, learn: { dryPerDay?: number; dryPerMmEt0?: number } | undefined, et0MmDay: number | undefined): { perDay: number; how: string } {
+  if (et0MmDay !== undefined) {
+    if (learn?.dryPerMmEt0 !== undefined) return { perDay: learn.dryPerMmEt0 * et0MmDay, how: `learned ${Math.round(learn.dryPerMmEt0 * 100) / 100} points per mm × ET0 ${Math.round(et0MmDay * 10) / 10} mm` };
+    return { perDay: priorDryPerDay(zone, et0MmDay), how: `Kc ${PLANT_KC[zone.plant]} × ET0 ${Math.round(et0MmDay * 10) / 10} mm, assumed` };
+  }
+  if (learn?.dryPerDay !== undefined) return { perDay: learn.dryPerDay, how: 'learned, no ET0 known' };
+  return { perDay: priorDryPerDay(zone), how: `Kc ${PLANT_KC[zone.plant]} × ET0 ${PRIOR_ET0_MM_DAY} mm, assumed` };
+}
+
+/**
+ * Below field capacity by this much a run aims (points): a soil sensor reads with a
+ * calibration bias of about a point (the simulator's σ; capacitive probes ±1–3 without a
+ * soil-specific calibration), and water above true field capacity drains within hours (sand
+ * in ~2 h), so a run aimed at field capacity as a sensor reading 1 low sees it is water down
+ * the drain.
+ */
+export const FIELD_CAPACITY_MARGIN = 1;
 
 /**
  * Where a run aims: `share` of the band above its low, but never over the soil's field
- * capacity (water above it drains within hours: sand loses it in ~2 h, so filling a sand zone
- * to the top of a band above field capacity is water down the drain).
+ * capacity − FIELD_CAPACITY_MARGIN, nor under low + 0.5.
  */
 export function targetOf(band: MoistureBand, soil: ZoneConfig['soil'], share: number): number {
-  const fc = SOIL_WATER[soil].fieldCapacity;
+  const fc = SOIL_WATER[soil].fieldCapacity - FIELD_CAPACITY_MARGIN;
   return Math.max(band.low + 0.5, Math.min(band.low + share * (band.high - band.low), fc, band.high));
 }
 
 const offsetFormat = new Map<string, Intl.DateTimeFormat>();
 const offsets = new Map<string, number>();
 /** The time zone's offset from UTC (ms) in the hour t falls in; cached per zone and hour (an Intl call costs microseconds). */
-function offsetMs(t: number, timezone: string): number {
+export function offsetMs(t: number, timezone: string): number {
   const hour = Math.floor(t / 3_600_000);
   const key = `${timezone}\u0000${hour}`;
   let off = offsets.get(key);
@@ -65,4 +87,26 @@ export function etShare(from: number, to: number, timezone: string): number {
   const dayA = Math.floor(a / 24);
   const dayB = Math.floor(b / 24);
   return dayB - dayA + cumulative(b - dayB * 24) - cumulative(a - dayA * 24);
+}
+
+/** Of the surface's depression storage, the share a cycle may fill (the rest is a margin for an uneven spray). */
+const POND_SHARE = 0.8;
+
+/**
+ * Cycle-and-soak for a zone: when its valve applies water faster than its soil takes it in
+ * (flow × 60 ÷ area mm/h against the soil's basic infiltration rate), a cycle lasts until the
+ * excess would fill POND_SHARE of the surface's depression storage, then the valve closes for
+ * as long as the standing water takes to soak in. A spray lawn (15 mm/h) on clay (5 mm/h):
+ * 12 min on, 24 min off; on loam (13 mm/h): 60 min on, 9 min off. Undefined when the soil keeps
+ * up. An operator's per-soil setting overrides it (null: never split).
+ */
+export function cycleSoakOf(zone: Pick<ZoneConfig, 'plant' | 'soil' | 'areaM2' | 'rootDepthMm' | 'flowLpm'>, configured: Partial<Record<ZoneConfig['soil'], { runS: number; soakS: number } | null>>): { runS: number; soakS: number } | undefined {
+  const own = configured[zone.soil];
+  if (own !== undefined) return own ?? undefined;
+  const h = hydraulicsOf(zone);
+  const rateMmH = (h.flowLpm * 60) / h.areaM2;
+  const intake = SOIL_INTAKE_MM_H[zone.soil];
+  if (rateMmH <= intake) return undefined;
+  const pond = POND_SHARE * SURFACE_STORAGE_MM;
+  return { runS: Math.max(60, Math.floor((pond / (rateMmH - intake)) * 3600)), soakS: Math.ceil((pond / intake) * 3600) };
 }

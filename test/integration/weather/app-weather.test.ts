@@ -87,7 +87,8 @@ describe('the app with a weather feed', () => {
   it('posts the service\'s forecast rain into the zone, which then skips watering', async () => {
     fake.set({ type: 'ok', body: rainyBody });
     expect(await t.app.weather?.pollNow()).toMatchObject({ ok: 1, posted: 2 });
-    expect(await forecastOf('z-rain')).toMatchObject({ rainMm: 12, postedBy: FEED_ACTOR });
+    // Today's reference ET0 comes with it: the predictive controller's drying rate scales with it.
+    expect(await forecastOf('z-rain')).toMatchObject({ rainMm: 12, et0MmDay: 4.8, postedBy: FEED_ACTOR });
     await soil('z-rain', 14);
     await eventually(async () => ((await decisions('z-rain')).length > 0 ? true : undefined), 10_000, 'a decision');
     expect(await decisions('z-rain')).toEqual(['skip:rain_forecast']);

@@ -9,7 +9,7 @@ import { createEventQueue } from '../../../evaluate/event-queue.ts';
  * The full month and season are figures in BENCHMARKS.md (npm run evaluate).
  */
 describe('evaluation: the controller against the timers, in process on a simulated clock', () => {
-  it('keeps the zones whose band holds a hot day in band, better than the peak timer, and says why it watered', () => {
+  it('keeps the zones in band, better than both timers, on no more water than the peak timer, and says why it watered', () => {
     const inv = readInventoryFile('inventory/examples/city.yaml');
     if (!inv.ok) throw new Error(JSON.stringify(inv.error.slice(0, 3)));
     const e = evaluate({ inventory: inv.value, scenario: 'drought', days: 6, zones: 24, seed: 14 });
@@ -20,10 +20,10 @@ describe('evaluation: the controller against the timers, in process on a simulat
     expect(controller.inBandPct).toBeGreaterThan(peak.inBandPct);
     expect(controller.inBandPct).toBeGreaterThan(et.inBandPct);
     expect(controller.wiltingZoneHours).toBe(0);
-    // Water: the controller fills zones to their target in the first days, so a few days say
-    // little about it; the ratio is bounded here and measured over a month and a season in BENCHMARKS.md.
+    // Water: no more than the timer sized to this very drought's peak (6 days, seed 14: 0.94 ×);
+    // the month and the season (≥ 30 % less than it, less than the ET timer) are in BENCHMARKS.md.
     expect(controller.waterL).toBeGreaterThan(0);
-    expect(controller.waterL).toBeLessThan(2 * peak.waterL);
+    expect(controller.waterL).toBeLessThanOrEqual(peak.waterL);
     const start = e.decisions.find((d) => d.action === 'start');
     expect(start?.inputs.why).toMatch(/^predicted .* at the next window .* min at \d+ L\/min ≈ \d+ L ≈ \+[\d.]+ points to [\d.]+ %/);
   }, 120_000);

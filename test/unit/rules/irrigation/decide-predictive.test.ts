@@ -33,9 +33,11 @@ describe('predictive controller', () => {
     // Assumed drying Kc 0.95 × ET0 5 mm = 4.75 mm/day = 2.4 points; 22 − 2.4 < 20 + 1.
     const { decisions, commands } = feed(both(at('05:00'), 22));
     const start = decisions.find((d) => d.action === 'start');
-    expect(start).toMatchObject({ reason: 'predicted_below_low', durationS: 48 * 60 }); // 22 → 28: 6 points × 240 L ÷ 30 L/min
-    expect(start?.inputs.why).toBe('predicted 19.63 % at the next window (10 Jul, 19:00), crossing 20 % at 10 Jul, 15:00 (drying 2.38 points/day of ET, assumed); '
-      + '48 min at 30 L/min ≈ 1440 L ≈ +6 points to 28 % (response from area and root depth)');
+    // 22 → 23.97: low 20 + margin 1 + the day's drying to 19:00 (2.38 × 0.98 of a day's ET) with a quarter to spare;
+    // 1.97 points × 240 L ÷ 30 L/min. The rest up to 27 % (field capacity 28 − 1) stays room for rain.
+    expect(start).toMatchObject({ reason: 'predicted_below_low', durationS: 946 });
+    expect(start?.inputs.why).toBe('predicted 19.63 % at the next window (10 Jul, 19:00), crossing 20 % at 10 Jul, 15:00 (drying 2.38 points/day: Kc 0.95 × ET0 5 mm, assumed); '
+      + '16 min at 30 L/min ≈ 473 L ≈ +1.97 points to 23.97 % (enough to reach 10 Jul, 19:00 with a quarter to spare; room left for rain under 27 %; response from area and root depth)');
     expect(commands).toHaveLength(1);
   });
 
@@ -43,6 +45,21 @@ describe('predictive controller', () => {
     expect(feed(both(at('05:00'), 26)).decisions).toEqual([]);
     // At 19:00 the next chance is 05:00: a night takes almost nothing, so 21.5 carries.
     expect(feed(both(at('19:00'), 21.5)).decisions).toEqual([]);
+  });
+
+  it('scales the drying with the forecast reference ET0: a cool day carries the zone the same start would water', () => {
+    // ET0 2 mm: 0.95 × 2 mm over 200 mm = 0.95 points a day; 22 − 0.93 ≥ 20 + 1: no run (at 5 mm it waters, above).
+    const cool: [number, IrrigationEvent] = [at('04:00'), { type: 'forecast', rainMm: 0, et0MmDay: 2, validUntil: at('23:00'), by: 'weather feed' }];
+    expect(feed([cool, ...both(at('05:00'), 22)]).decisions).toEqual([]);
+  });
+
+  it('keeps the last known ET0 after its forecast expired', () => {
+    // A hot 9 mm forecast that expired at 04:30: 24 − 4.19 < 21 waters; on the 5 mm prior, 24 − 2.33 would not.
+    const hot: [number, IrrigationEvent] = [at('03:00'), { type: 'forecast', rainMm: 0, et0MmDay: 9, validUntil: at('04:30'), by: 'weather feed' }];
+    expect(feed(both(at('05:00'), 24)).decisions).toEqual([]);
+    const start = feed([hot, ...both(at('05:00'), 24)]).decisions.find((d) => d.action === 'start');
+    expect(start?.inputs).toMatchObject({ et0MmDay: 9, et0From: 'last_known', forecastRainMm: undefined });
+    expect(start?.inputs.why).toContain('drying 4.27 points/day: Kc 0.95 × ET0 9 mm, assumed (last known)');
   });
 
   it('counts forecast rain into the prediction', () => {

@@ -39,7 +39,8 @@ describe('decideWatering: a run', () => {
   });
 
   it('keeps running on the other sensor when one goes stale, and stops when none is fresh', () => {
-    const h = createHarness({ autoAck: true, settings: { debounceS: 0, maxRunS: 4 * 3600 } });
+    // A loam lawn's spray (15 mm/h over loam's 13) would soak after an hour: not what this is about.
+    const h = createHarness({ autoAck: true, settings: { debounceS: 0, maxRunS: 4 * 3600, cycleSoak: { loam: null } } });
     h.soil(15, 's1');
     h.soil(15, 's2');
     expect(h.summary()).toEqual(['start:below_low']);
@@ -101,8 +102,8 @@ describe('decideWatering: a run', () => {
     expect(h.summary().filter((s) => s === 'start:below_low')).toHaveLength(2);
   });
 
-  it('cycles and soaks on clay: water 10 min, soak 20 min, repeat until done', () => {
-    const h = createHarness({ autoAck: true, zone: { soil: 'clay' }, settings: { debounceS: 0, maxRunS: 1800, seasonalFactor: Array(12).fill(1) } });
+  it('cycles and soaks on clay as configured: water 10 min, soak 20 min, repeat until done', () => {
+    const h = createHarness({ autoAck: true, zone: { soil: 'clay' }, settings: { debounceS: 0, maxRunS: 1800, seasonalFactor: Array(12).fill(1), cycleSoak: { clay: { runS: 600, soakS: 1200 } } } });
     h.soil(20); // clay shifts the lawn band to 28–38
     h.advanceReporting(2 * HOUR, rising(MORNING, 21));
     expect(h.summary()).toEqual(['start:below_low', 'soak:cycle_soak', 'resume:cycle_soak', 'soak:cycle_soak', 'resume:cycle_soak', 'stop:max_run_time']);

@@ -20,7 +20,7 @@ describe('decideWatering: valve supervision', () => {
   });
 
   it('counts the cycles already watered against the budget when a later open goes unacknowledged', () => {
-    const h = createHarness({ autoAck: true, zone: { soil: 'clay' }, settings: { debounceS: 0 } });
+    const h = createHarness({ autoAck: true, zone: { soil: 'clay' }, settings: { debounceS: 0, cycleSoak: { clay: { runS: 600, soakS: 1200 } } } });
     h.soil(20);
     h.advanceReporting(29 * MIN, (t) => 21 + (t - MORNING) / (5 * MIN)); // one 10-min cycle, then soaking
     h.autoAck = false;
