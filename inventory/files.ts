@@ -1,11 +1,10 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { DeviceCredential, Inventory, InventoryProblem } from '../contracts/inventory.ts';
-import type { Result } from '../lib/result.ts';
-import { parseInventoryText } from './parse.ts';
+import { parseInventoryText, type CheckedInventory } from './parse.ts';
 
 /** Read and validate an inventory file; problems name it as the operator typed it. */
-export function readInventoryFile(path: string): Result<Inventory, InventoryProblem[]> {
+export function readInventoryFile(path: string): CheckedInventory {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -1,8 +1,8 @@
 import { isNode, type Document, type LineCounter } from 'yaml';
 import { Inventory, type InventoryProblem } from '../contracts/inventory.ts';
 import { checkSize, parseBoundedYaml, scanJson, type DocumentLimits, type LimitProblem } from '../lib/bounded-yaml.ts';
-import { err, ok, type Result } from '../lib/result.ts';
 import { checkReferences } from './check.ts';
+import { checkFeasibility } from './feasibility.ts';
 import { describeIssue, problem, type Path } from './problems.ts';
 
 /** Past this many problems the rest are noise; the operator fixes these first. */
@@ -23,12 +23,12 @@ const limitProblem = (file: string, p: LimitProblem): InventoryProblem[] => [{ f
  * Synchronous and slow for a city-sized file (seconds): a running server calls it through
  * parse-thread.ts, off the event loop.
  */
-export function parseInventoryText(text: string, file: string, limits: DocumentLimits = INVENTORY_LIMITS): Result<Inventory, InventoryProblem[]> {
+export function parseInventoryText(text: string, file: string, limits: DocumentLimits = INVENTORY_LIMITS): CheckedInventory {
   const bounded = parseBoundedYaml(text, limits);
-  if (!bounded.ok) return err(limitProblem(file, bounded.problem));
+  if (!bounded.ok) return refused(limitProblem(file, bounded.problem));
   const { doc, lines } = bounded;
   if (doc.errors.length > 0) {
-    return err(doc.errors.slice(0, MAX_PROBLEMS).map((e) => {
+    return refused(doc.errors.slice(0, MAX_PROBLEMS).map((e) => {
       const at = lines.linePos(e.pos[0]);
       return { file, path: `line ${at.line}, column ${at.col}`, message: e.message.split('\n')[0] ?? e.code, line: at.line };
     }));
@@ -38,32 +38,44 @@ export function parseInventoryText(text: string, file: string, limits: DocumentL
 }
 
 /** A JSON inventory (an API body), within the same bounds; problems carry no lines. */
-export function parseInventoryJson(text: string, file: string, limits: DocumentLimits = INVENTORY_LIMITS): Result<Inventory, InventoryProblem[]> {
+export function parseInventoryJson(text: string, file: string, limits: DocumentLimits = INVENTORY_LIMITS): CheckedInventory {
   const problem = checkSize(text, limits.maxBytes) ?? scanJson(text, limits.maxDepth);
-  if (problem) return err(limitProblem(file, problem));
+  if (problem) return refused(limitProblem(file, problem));
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    return err([{ file, path: '(document)', message: `invalid JSON: ${(error as Error).message}` }]);
+    return refused([{ file, path: '(document)', message: `invalid JSON: ${(error as Error).message}` }]);
   }
   return validateInventory(data, file);
 }
+
+/**
+ * A checked inventory, or why it is refused. An accepted one may carry warnings: what
+ * imports but will not work as hoped (a valve too small for its zone's hot days), each
+ * `file:line: path: message` like a problem.
+ */
+export type CheckedInventory = { ok: true; value: Inventory; warnings: InventoryProblem[] } | { ok: false; error: InventoryProblem[] };
+
+export const refused = (error: InventoryProblem[]): CheckedInventory => ({ ok: false, error });
 
 /** Validate an already-parsed document (an API body, say). */
 export function validateInventory(
   data: unknown,
   file: string,
   lineOf: (path: Path) => number | undefined = () => undefined,
-): Result<Inventory, InventoryProblem[]> {
+): CheckedInventory {
   const parsed = Inventory.safeParse(data, { reportInput: true });
+  const at = (p: { path: Path; message: string }) => problem(file, p.path, p.message, lineOf(p.path));
   if (!parsed.success) {
     const problems = parsed.error.issues.flatMap(describeIssue).slice(0, MAX_PROBLEMS);
-    return err(problems.map((p) => problem(file, p.path, p.message, lineOf(p.path))));
+    return refused(problems.map(at));
   }
-  const crossRefs = checkReferences(parsed.data);
-  if (crossRefs.length > 0) return err(crossRefs.slice(0, MAX_PROBLEMS).map((p) => problem(file, p.path, p.message, lineOf(p.path))));
-  return ok(parsed.data);
+  // Bands the soil cannot hold are refused with the references: every problem at once.
+  const feasibility = checkFeasibility(parsed.data);
+  const problems = [...checkReferences(parsed.data), ...feasibility.refusals];
+  if (problems.length > 0) return refused(problems.slice(0, MAX_PROBLEMS).map(at));
+  return { ok: true, value: parsed.data, warnings: feasibility.warnings.slice(0, MAX_PROBLEMS).map(at) };
 }
 
 /** The line of the deepest node on `path` that exists (a missing key points at its parent). */
