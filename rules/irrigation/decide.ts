@@ -3,6 +3,7 @@ import { record } from './actions.ts';
 import { considerStart } from './decide-idle.ts';
 import { onAck, startRun, stopRun, superviseRun } from './decide-run.ts';
 import { computeInputs, DAY_MS, prune } from './inputs.ts';
+import { judgeFeasibility } from './feasibility.ts';
 import type { DecideContext, DecideResult, IrrigationAction, IrrigationEvent, OperatorOp, ZoneIrrigationState } from './state.ts';
 
 type Out = { state: ZoneIrrigationState; actions: IrrigationAction[] };
@@ -16,7 +17,10 @@ export function decideWatering(state: ZoneIrrigationState, event: IrrigationEven
   const applied = applyEvent(prune(state, ctx), event, ctx);
   const inputs = computeInputs(applied.state, ctx);
   const evaluated = applied.state.run ? superviseRun(applied.state, ctx, inputs) : considerStart(applied.state, ctx, inputs);
-  return { state: evaluated.state, actions: [...applied.actions, ...evaluated.actions], wakeAt: nextWakeAt(evaluated.state, ctx) };
+  const actions = [...applied.actions, ...evaluated.actions];
+  const judged = judgeFeasibility(evaluated.state, ctx, inputs, actions);
+  if (judged.actions.length > 0) actions.push(...judged.actions);
+  return { state: judged.state, actions, wakeAt: nextWakeAt(judged.state, ctx) };
 }
 
 /**

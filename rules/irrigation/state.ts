@@ -62,7 +62,16 @@ export const ZoneIrrigationState = z.object({
   /** The last skip reason recorded in this dry spell: a skip is recorded once, not every tick. */
   lastSkip: z.string().optional(),
   /** Alerts this zone has raised and not yet cleared. */
-  raised: z.array(z.enum(['watering_needed', 'valve_no_ack', 'valve_no_effect'])),
+  raised: z.array(z.enum(['watering_needed', 'valve_no_ack', 'valve_no_effect', 'zone_infeasible', 'sensor_disagreement'])),
+  /** Whether the zone can be held in its band (rules/irrigation/feasibility.ts). */
+  feasibility: z.object({
+    /** Local days running (days since the epoch) on which runs that gave all they were allowed left the zone below its low. */
+    shortDays: z.number().int(),
+    lastShortDay: z.number().int().optional(),
+    lastMoisture: z.number().optional(),
+    /** What the raised zone_infeasible alert is about (`band:<code>` or `runs`); undefined when none is. */
+    cause: z.string().optional(),
+  }).optional(),
   /** Counter for unique, deterministic command and run ids. */
   seq: z.number().int(),
   /** What the predictive controller learned of this zone (rules/irrigation/learn.ts). */
