@@ -23,7 +23,7 @@ const limitProblem = (file: string, p: LimitProblem): InventoryProblem[] => [{ f
  * Synchronous and slow for a city-sized file (seconds): a running server calls it through
  * parse-thread.ts, off the event loop.
  */
-export function parseInventoryText(text: string, file: string, limits: DocumentLimits = INVENTORY_LIMITS): CheckedInventory {
+export function parseInventoryText(text: string, file: string, limits: DocumentLimits = INVENTORY_LIMITS, options: CheckOptions = {}): CheckedInventory {
   const bounded = parseBoundedYaml(text, limits);
   if (!bounded.ok) return refused(limitProblem(file, bounded.problem));
   const { doc, lines } = bounded;
@@ -34,7 +34,7 @@ export function parseInventoryText(text: string, file: string, limits: DocumentL
     }));
   }
   const lineOf = (path: Path): number | undefined => lineAt(doc, lines, path);
-  return validateInventory(doc.toJS({ maxAliasCount: limits.maxAliases }), file, lineOf);
+  return validateInventory(doc.toJS({ maxAliasCount: limits.maxAliases }), file, lineOf, options);
 }
 
 /** A JSON inventory (an API body), within the same bounds; problems carry no lines. */
@@ -59,11 +59,20 @@ export type CheckedInventory = { ok: true; value: Inventory; warnings: Inventory
 
 export const refused = (error: InventoryProblem[]): CheckedInventory => ({ ok: false, error });
 
+export interface CheckOptions {
+  /**
+   * `warn`: a band the soil cannot hold is a warning, not a refusal. For tools that study
+   * such zones (the evaluation lists them as infeasible); an import always refuses them.
+   */
+  infeasibleBands?: 'refuse' | 'warn';
+}
+
 /** Validate an already-parsed document (an API body, say). */
 export function validateInventory(
   data: unknown,
   file: string,
   lineOf: (path: Path) => number | undefined = () => undefined,
+  options: CheckOptions = {},
 ): CheckedInventory {
   const parsed = Inventory.safeParse(data, { reportInput: true });
   const at = (p: { path: Path; message: string }) => problem(file, p.path, p.message, lineOf(p.path));
@@ -73,9 +82,10 @@ export function validateInventory(
   }
   // Bands the soil cannot hold are refused with the references: every problem at once.
   const feasibility = checkFeasibility(parsed.data);
-  const problems = [...checkReferences(parsed.data), ...feasibility.refusals];
+  const lenient = options.infeasibleBands === 'warn';
+  const problems = [...checkReferences(parsed.data), ...(lenient ? [] : feasibility.refusals)];
   if (problems.length > 0) return refused(problems.slice(0, MAX_PROBLEMS).map(at));
-  return { ok: true, value: parsed.data, warnings: feasibility.warnings.slice(0, MAX_PROBLEMS).map(at) };
+  return { ok: true, value: parsed.data, warnings: [...(lenient ? feasibility.refusals : []), ...feasibility.warnings].slice(0, MAX_PROBLEMS).map(at) };
 }
 
 /** The line of the deepest node on `path` that exists (a missing key points at its parent). */

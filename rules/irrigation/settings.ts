@@ -50,6 +50,14 @@ export const IrrigationSettings = z.object({
   staleFactor: z.number().positive().default(3),
   /** A sensor repeating exactly the same reading (moisture and temperature) this many times in a row is stuck: 3 h at 15 min. */
   stuckCount: z.number().int().min(2).default(12),
+  /**
+   * Two sensors of a zone whose difference moves more than this many points from what it was
+   * when they were first compared, for disagreeForS, disagree: one of them drifted
+   * (sensor_disagreement). Two good probes in one bed differ by their calibration (±1–2 points)
+   * and their noise (±0.3); a wetting front reaching one first is over within hours.
+   */
+  disagreePoints: z.number().positive().default(2),
+  disagreeForS: seconds.default(12 * 3600),
   /** Plausible VWC for mineral soil; outside it a reading is a sensor fault (air, water, broken probe). */
   validRange: z.tuple([z.number(), z.number()]).default([1, 60]),
   /** A valve must ack a command within this, retried `ackRetries` times, else valve_no_ack. */
