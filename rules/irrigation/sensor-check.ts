@@ -9,7 +9,7 @@ type Check = NonNullable<ZoneIrrigationState['sensorCheck']>;
 
 /** Samples averaged into the pair's reference difference (2 h at 15 min). */
 const REF_SAMPLES = 8;
-/** Samples in a row back within the tolerance that end a disagreement. */
+/** Samples in a row back within half the tolerance that end a disagreement. */
 const AGREE_SAMPLES = 4;
 /** After water (a run or rain) the sensors see the wetting front at different times: no samples for this long. */
 const SETTLE_MS = 4 * 3_600_000;
@@ -31,8 +31,8 @@ const r1 = (n: number): number => Math.round(n * 10) / 10;
  *   under which evaporation alone cannot dry a soil) is left out;
  * - otherwise the higher one is left out: the zone is watered by the drier reading, so it is
  *   never starved, and a run stops at its planned volume, so it is not flooded either.
- * The alert clears, and the sensor counts again, once the two agree for AGREE_SAMPLES readings
- * (recalibrated or replaced). Pure, like the rest of the decider.
+ * The alert clears, and the sensor counts again, once the two agree within half the tolerance
+ * for AGREE_SAMPLES readings (recalibrated or replaced). Pure, like the rest of the decider.
  */
 export function checkSensors(state: ZoneIrrigationState, ctx: DecideContext): Out {
   if (state.run) return { state: checkFlatline(state, ctx), actions: [] };
@@ -53,8 +53,10 @@ export function checkSensors(state: ZoneIrrigationState, ctx: DecideContext): Ou
     const n = check.refSamples + 1;
     return withCheck(state, { ...check, offset: check.offset + (diff - check.offset) / n, refSamples: n, lastSampleAt: sampleAt });
   }
-  const off = Math.abs(diff - check.offset) > settings.disagreePoints;
-  const agreeing = off ? 0 : check.agreeing + 1;
+  // Hysteresis: off beyond the tolerance, agreeing again only within half of it (noise of ±0.3 a probe keeps a drift at the edge flapping otherwise).
+  const dev = Math.abs(diff - check.offset);
+  const off = dev > settings.disagreePoints;
+  const agreeing = dev <= settings.disagreePoints / 2 ? check.agreeing + 1 : 0;
   const next: Check = { ...check, lastSampleAt: sampleAt, agreeing, divergedSince: off ? (check.divergedSince ?? sampleAt) : agreeing >= AGREE_SAMPLES ? undefined : check.divergedSince };
   if (next.divergedSince === undefined && check.distrusted !== undefined) {
     const c = clear(state, ctx, 'sensor_disagreement', `${a.deviceId} and ${b.deviceId} agree again`);

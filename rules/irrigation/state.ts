@@ -73,7 +73,7 @@ export const ZoneIrrigationState = z.object({
     lastSampleAt: z.number(),
     /** Since when the difference has stood more than disagreePoints off the reference. */
     divergedSince: z.number().optional(),
-    /** Samples in a row back within the tolerance. */
+    /** Samples in a row back within half the tolerance. */
     agreeing: z.number().int(),
     /** The sensor left out of the zone's moisture while the alert stands. */
     distrusted: z.string().optional(),

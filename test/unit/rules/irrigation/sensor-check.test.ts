@@ -55,6 +55,16 @@ describe('two sensors of a zone that drift apart', () => {
     expect(fixed.inputs.counted).toEqual(['s1', 's2']);
   });
 
+  it('stay one alert while the difference hovers near the tolerance; clear only well within it', () => {
+    const raised = run(20, (h) => (h < 4 ? 25 : 28.5), () => 24);
+    expect(raised.signals.map((x) => `${x.action}:${x.kind}`)).toEqual(['raise:sensor_disagreement']);
+    const near = run(3, () => 26.8, () => 24, raised.state, 20); // 1.8 off the reference: not beyond 2, not within 1
+    expect(near.signals).toEqual([]);
+    expect(near.inputs.counted).toEqual(['s2']);
+    const back = run(2, () => 25.3, () => 24, near.state, 23);
+    expect(back.signals.map((x) => `${x.action}:${x.kind}`)).toEqual(['clear:sensor_disagreement']);
+  });
+
   it('leave out the one that reads what its soil cannot hold, even the drier one', () => {
     // s2 falls to 5 % (under half loam's wilting point 13 %): it is the wrong one, though drier.
     const all = run(30, () => 25, (h) => (h < 4 ? 24 : 5));
