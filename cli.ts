@@ -53,6 +53,11 @@ const credentialsTarget = (option: string | undefined, file: string) =>
     ? { path: 'stdout', write: (c: DeviceCredential[]) => void process.stdout.write(formatCredentials(c)), discard: () => undefined }
     : openCredentialsFile(option ?? defaultCredentialsPath(file, new Date()));
 
+/** Warnings (what imports but will not work as hoped) go to stderr, `file:line: path: warning: message`: an import with them still succeeds. */
+const warn = (warnings: ReadonlyArray<{ file: string; path: string; message: string; line?: number }>): void => {
+  for (const w of warnings) process.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`);
+};
+
 /** The report of an import whose secrets go to stdout goes to stderr, so the CSV can be piped. */
 let reportTo = (s: string): void => out(s);
 const announce = (target: { path: string }, count: number): void => {
@@ -80,12 +85,14 @@ async function importRemote(file: string, opts: { url: string; token?: string; p
       credentials?.discard();
       throw error;
     });
-  const body = await res.json().catch(() => ({})) as { report?: ImportReport; credentials?: DeviceCredential[]; message?: string; issues?: Array<{ path: string; message: string; line?: number }> };
+  type Issue = { path: string; message: string; line?: number };
+  const body = await res.json().catch(() => ({})) as { report?: ImportReport; credentials?: DeviceCredential[]; warnings?: Issue[]; message?: string; issues?: Issue[] };
   if (!res.ok || !body.report) {
     credentials?.discard();
     const issues = (body.issues ?? []).map((i) => formatProblem({ file, ...i }));
     return fail(issues.length > 0 ? issues.join('\n') : `${url.origin} answered ${res.status}: ${body.message ?? ''}`);
   }
+  warn((body.warnings ?? []).map((w) => ({ file, ...w })));
   printReport(body.report, opts.dryRun ? 'would change' : 'imported');
   const fresh = body.credentials ?? [];
   if (!credentials) return;
@@ -103,8 +110,9 @@ inventory.command('check')
   .argument('<file>', 'inventory file (.yaml, .yml or .json)')
   .action((file: string) => {
     const parsed = readInventoryFile(file);
-    if (!parsed.ok) fail(parsed.error.map(formatProblem).join('\n'));
-    out(`${file}: ok\n`);
+    if (!parsed.ok) return fail(parsed.error.map(formatProblem).join('\n'));
+    warn(parsed.warnings);
+    out(`${file}: ok${parsed.warnings.length > 0 ? ` (${parsed.warnings.length} warning${parsed.warnings.length > 1 ? 's' : ''})` : ''}\n`);
   });
 
 inventory.command('import')
@@ -119,6 +127,8 @@ inventory.command('import')
   .action(async (file: string, opts: { dataDir?: string; prune: boolean; dryRun: boolean; credentials?: string; url?: string; token?: string }) => {
     const parsed = readInventoryFile(file);
     if (!parsed.ok) return fail(parsed.error.map(formatProblem).join('\n'));
+    // Through a server, its own check's warnings are printed (the same, from the same code).
+    if (!opts.url) warn(parsed.warnings);
     if (opts.credentials === '-') reportTo = (text) => void process.stderr.write(text);
     if (opts.url) return importRemote(file, opts as typeof opts & { url: string });
     const { db, release } = openDataDir(opts.dataDir, opts.dryRun ? 'preview' : 'write', `npm run cli -- inventory import ${file}`);

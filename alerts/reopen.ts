@@ -47,6 +47,9 @@ export const DEFAULT_REOPEN_WITHIN_MS: Readonly<Record<AlertKind, number>> = {
   valve_no_ack: HOUR,
   valve_no_effect: HOUR,
   watering_needed: 15 * MIN,
+  // Both clear when their cause goes (a band changed, sensors agreeing again): a quick return is the same cause.
+  zone_infeasible: HOUR,
+  sensor_disagreement: HOUR,
   // People resolve reports, and a report a person resolved never reopens (canReopen).
   resident_report: HOUR,
 };

@@ -18,6 +18,8 @@ export const ALERT_KINDS = [
   'valve_no_effect', // watered but moisture/flow did not rise
   'watering_needed', // manual zone: the crew should water
   'resident_report', // a resident's report from the community's public page (damage, green space dug up or occupied, watering)
+  'zone_infeasible', // a zone no watering can keep in its band: a band its soil cannot hold, or a valve too small for it
+  'sensor_disagreement', // a zone's soil sensors drifted apart: one of them is wrong
 ] as const;
 export const AlertKind = z.enum(ALERT_KINDS);
 export type AlertKind = z.infer<typeof AlertKind>;

@@ -105,6 +105,15 @@ export const SOIL_INTAKE_MM_H: Record<SoilType, number> = { sand: 30, loam: 13, 
  */
 export const SURFACE_STORAGE_MM = 2.5;
 
+/**
+ * Watering windows when neither the zone nor the deployment names any: early morning and
+ * evening lose least to evaporation and keep paths dry while residents use them.
+ */
+export const DEFAULT_WATERING_WINDOWS: readonly string[] = ['* 5-6 * * *', '* 19-20 * * *'];
+
+/** The predictive controller's longest run (summed cycles) by default: a big zone with deep roots needs hours to refill. */
+export const DEFAULT_MAX_RUN_S = 4 * 3600;
+
 /** Crop coefficients (mid-season Kc, FAO-56 table 12 and urban landscape practice). */
 export const PLANT_KC: Record<PlantType, number> = {
   lawn: 0.95,

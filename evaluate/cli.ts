@@ -25,7 +25,8 @@ function main(): void {
     process.exit(2);
   }
   const a = parsed.data;
-  const inv = readInventoryFile(a.inventory);
+  // Zones whose bands their soil cannot hold are evaluated and listed as infeasible, not refused.
+  const inv = readInventoryFile(a.inventory, { infeasibleBands: 'warn' });
   if (!inv.ok) {
     process.stderr.write(`${inv.error.map((p) => `${p.file ?? a.inventory}:${p.line ?? 0}: ${p.path}: ${p.message}`).join('\n')}\n`);
     process.exit(1);

@@ -3,7 +3,8 @@ import { createRandom } from '../lib/random.ts';
 import { IrrigationSettings } from '../rules/irrigation/settings.ts';
 import { summarize, type Summary, type ZoneResult } from './metrics.ts';
 import { scenario as makeScenario, type ScenarioName } from './scenarios.ts';
-import { CONTROLLERS, simulate, type ControllerName } from './simulate.ts';
+import { CONTROLLERS, FAULT_ALERT, faultPlan, simulate, type ControllerName, type Fault, type SimulateResult } from './simulate.ts';
+import type { EvalZone } from './zones.ts';
 import { evaluationZones } from './zones.ts';
 import type { Decision } from '../rules/irrigation/state.ts';
 
@@ -28,6 +29,8 @@ export interface Evaluation {
   marginal: Array<{ zoneId: string; why: string }>;
   decisions: Decision[];
   signals: Record<string, number>;
+  /** The faults scenario: each kind of injected sensor fault, and how many of them raised the alert that tells of it. */
+  faults?: FaultTally;
   /** The goal's checks, each with what was measured. */
   goals: Array<{ goal: string; met: boolean; measured: string }>;
 }
@@ -62,8 +65,43 @@ export function evaluate(o: EvaluateOptions): Evaluation {
     marginal: zones.flatMap((z) => (z.marginal ? [{ zoneId: z.config.id, why: z.marginal }] : [])),
     decisions: results.controller.decisions,
     signals: results.controller.signals,
+    ...(scenario.faults ? { faults: tallyFaults(zones, results.controller.raised, results.controller.rows) } : {}),
     goals: judge(scenario.name, summary),
   };
+}
+
+export interface FaultTally {
+  /** Per kind of fault: how many, how many raised their alert, and the controller's zone-hours in band / below low / above high over those zones with a feasible band. */
+  byKind: Record<Fault, { injected: number; raised: number; alert: string; inBandPct: number; belowLowPct: number; aboveHighPct: number }>;
+  /** Sensor-fault alerts about zones and devices with no fault injected. */
+  falseAlarms: number;
+}
+
+const SENSOR_FAULT_KINDS = new Set(['sensor_stuck', 'sensor_out_of_range', 'sensor_disagreement', 'device_offline']);
+
+/** Each injected fault against the alerts raised: found when the alert that tells of it names its zone or device. */
+function tallyFaults(zones: EvalZone[], raised: SimulateResult['raised'], rows: ZoneResult[]): FaultTally {
+  const plan = faultPlan(zones);
+  const hours = (f: Fault, pick: (r: ZoneResult) => number): number => {
+    const of = rows.filter((r) => !r.infeasible && plan.get(`${r.zoneId}-s1`) === f);
+    const total = of.reduce((n, r) => n + r.hours, 0);
+    return total > 0 ? Math.round((1000 * of.reduce((n, r) => n + pick(r), 0)) / total) / 10 : Number.NaN;
+  };
+  const byKind = Object.fromEntries((Object.keys(FAULT_ALERT) as Fault[]).map((f) => [f, {
+    injected: 0, raised: 0, alert: FAULT_ALERT[f].kind,
+    inBandPct: hours(f, (r) => r.inBandH), belowLowPct: hours(f, (r) => r.belowLowH), aboveHighPct: hours(f, (r) => r.aboveHighH),
+  }])) as FaultTally['byKind'];
+  const seen = new Set(raised.map((r) => `${r.kind}\u0000${r.subject}`));
+  const faulty = new Set<string>();
+  for (const [deviceId, fault] of plan) {
+    const zoneId = deviceId.replace(/-s1$/, '');
+    faulty.add(deviceId).add(zoneId);
+    const alert = FAULT_ALERT[fault];
+    byKind[fault].injected++;
+    if (seen.has(`${alert.kind}\u0000${alert.subject === 'zone' ? zoneId : deviceId}`)) byKind[fault].raised++;
+  }
+  const falseAlarms = raised.filter((r) => SENSOR_FAULT_KINDS.has(r.kind) && !faulty.has(r.subject)).length;
+  return { byKind, falseAlarms };
 }
 
 /** One zone of each plant/soil pair (the charts' traces), at most eight. */

@@ -7,6 +7,8 @@ import { gaussian } from '../firmware-sim/physics/noise.ts';
 import { createLogger } from '../lib/logger.ts';
 import { openDb } from '../registry/db.ts';
 import { createIrrigationEngine } from '../irrigation/engine.ts';
+import { createHealthMonitor } from '../health/monitor.ts';
+import type { AlertSignal } from '../contracts/alert.ts';
 import { createIrrigationStore } from '../irrigation/store.ts';
 import type { ZoneSource } from '../irrigation/zone-source.ts';
 import type { IrrigationSettings } from '../rules/irrigation/settings.ts';
@@ -41,6 +43,8 @@ export interface SimulateResult {
   decisions: Decision[];
   /** Alert signals raised (kind → count): valve faults, sensor faults, infeasible zones. */
   signals: Record<string, number>;
+  /** Every alert raised, by kind and subject (a zone or a device): what the faults scenario checks its injected faults against. */
+  raised: Array<{ kind: string; subject: string; at: number }>;
 }
 
 const HOUR = 3_600_000;
@@ -62,7 +66,7 @@ export function simulate(name: ControllerName, o: SimulateOptions): SimulateResu
   const end = o.scenario.startMs + o.scenario.days * DAY;
   const sensed = new Map<string, Map<string, number>>();
   const runs = new Map<string, number>();
-  const out: SimulateResult = { rows: [], decisions: [], signals: {} };
+  const out: SimulateResult = { rows: [], decisions: [], signals: {}, raised: [] };
 
   if (name === 'controller') wireEngine(o, world, queue, devices, sensed, runs, out);
   else scheduleTimer(name, o, world, queue, runs);
@@ -127,7 +131,7 @@ function wireEngine(o: SimulateOptions, world: World, queue: EventQueue, devices
   const engine = createIrrigationEngine({
     zones, store, logger, clock: { now: queue.now }, settings: o.settings, timers: queue.timers, flushIntervalMs: 6 * HOUR,
     appendLines: async () => undefined,
-    signal: (s) => { if (s.action === 'raise') out.signals[s.kind] = (out.signals[s.kind] ?? 0) + 1; },
+    signal: (s) => countSignal(out, s),
     publish: async (topic, payload) => {
       const valveId = topic.split('/')[1]!;
       const cmd = ValveCommand.parse(JSON.parse(payload));
@@ -138,8 +142,11 @@ function wireEngine(o: SimulateOptions, world: World, queue: EventQueue, devices
       });
     },
   });
-  const deliver = (d: DeviceInfo, fields: AcceptedReading['fields'], t: number) =>
-    engine.onReading({ deviceId: d.id, ts: t, receivedAt: t, dedupKey: undefined, kind: d.kind, source: 'native', fields }, d);
+  const deliver = (d: DeviceInfo, fields: AcceptedReading['fields'], t: number) => {
+    const reading: AcceptedReading = { deviceId: d.id, ts: t, receivedAt: t, dedupKey: undefined, kind: d.kind, source: 'native', fields };
+    if (d.kind === 'soil') health?.onReading(reading, d);
+    engine.onReading(reading, d);
+  };
   // A valve reports every 5 min; only its reports while open (and the first closed one) can matter to the rules.
   const reportValve = (valveId: string, t: number) => {
     reporting.add(valveId);
@@ -151,6 +158,10 @@ function wireEngine(o: SimulateOptions, world: World, queue: EventQueue, devices
     });
   };
   const faults = o.scenario.faults ? faultPlan(o.zones) : new Map<string, Fault>();
+  // With sensor faults, the app's device-health detectors run beside the engine, as they do in
+  // the app: a stuck sensor is theirs (sensor_stuck), a dead one their offline sweep's (device_offline).
+  // Soil sensors only: the world's valves report only while open and its rain gauges only when it rains, which the sweep would take for offline.
+  const health = o.scenario.faults ? deviceHealth(queue, [...info.values()].filter((d) => d.kind === 'soil'), out, o.scenario.startMs + o.scenario.days * DAY) : undefined;
   const rng = createRandom(o.seed ^ 0x5eed);
   let seq = 0;
   for (const d of devices) {
@@ -194,10 +205,37 @@ function wireEngine(o: SimulateOptions, world: World, queue: EventQueue, devices
   forecast(o.scenario.startMs);
 }
 
-type Fault = 'stuck' | 'drift' | 'dead';
+function countSignal(out: SimulateResult, s: AlertSignal): void {
+  if (s.action !== 'raise') return;
+  out.signals[s.kind] = (out.signals[s.kind] ?? 0) + 1;
+  out.raised.push({ kind: s.kind, subject: s.subject, at: s.at });
+}
+
+/** The app's health monitor (health/monitor.ts) on the simulated clock: readings as they arrive, the offline sweep every 5 minutes. */
+function deviceHealth(queue: EventQueue, devices: DeviceInfo[], out: SimulateResult, end: number) {
+  const monitor = createHealthMonitor({
+    clock: { now: queue.now }, logger: createLogger('silent'), devices: { list: () => devices }, saveBaseline: () => undefined,
+    alerts: { apply: (s: AlertSignal) => countSignal(out, s), onTransition: () => () => undefined },
+  });
+  const sweep = (t: number) => queue.at(t, () => {
+    monitor.sweep();
+    if (t + 300_000 <= end) sweep(t + 300_000);
+  });
+  sweep(queue.now() + 300_000);
+  return monitor;
+}
+
+export type Fault = 'stuck' | 'drift' | 'dead';
+
+/** The alert that tells of each injected fault: its kind and whether it names the zone or the device. */
+export const FAULT_ALERT: Record<Fault, { kind: string; subject: 'zone' | 'device' }> = {
+  stuck: { kind: 'sensor_stuck', subject: 'device' },
+  drift: { kind: 'sensor_disagreement', subject: 'zone' },
+  dead: { kind: 'device_offline', subject: 'device' },
+};
 
 /** In the faults scenario: sensor 1 of every zone, in turn stuck, drifting wet (+0.5 points a day) or dead, from day 2. */
-function faultPlan(zones: EvalZone[]): Map<string, Fault> {
+export function faultPlan(zones: EvalZone[]): Map<string, Fault> {
   const kinds: Fault[] = ['stuck', 'drift', 'dead'];
   return new Map(zones.map((z, i) => [`${z.config.id}-s1`, kinds[i % 3]!]));
 }

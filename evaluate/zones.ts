@@ -5,6 +5,7 @@ import { fleetFromInventory, zoneHydraulics } from '../firmware-sim/fleet/from-i
 import { resolveBand, type IrrigationSettings } from '../rules/irrigation/settings.ts';
 import type { FleetSpec } from '../firmware-sim/fleet/spec.ts';
 import { isInWindow } from '../rules/irrigation/windows.ts';
+import { bandProblem, DESIGN_ET0_MM_DAY } from '../contracts/zone-feasibility.ts';
 
 export interface EvalZone {
   config: ZoneConfig;
@@ -18,22 +19,6 @@ export interface EvalZone {
   /** Holdable by the soil but not between two windows on a hot day (counted apart in the figures). */
   marginal: string | undefined;
 }
-
-/**
- * A band the zone's soil cannot hold: water above field capacity drains within hours
- * (sand in ~2 h, loam in ~8), so a low at or above field capacity is never held, and a
- * high above saturation is never reached.
- */
-export function bandProblem(band: MoistureBand, soil: ZoneConfig['soil']): string | undefined {
-  const s = SOILS[soil];
-  if (band.low >= s.fieldCapacity) return `low ${band.low} % is at or above ${soil}'s field capacity ${s.fieldCapacity} %: the soil drains below it within hours`;
-  if (band.high > s.saturation) return `high ${band.high} % is above ${soil}'s saturation ${s.saturation} %`;
-  if (band.low <= s.wiltingPoint) return `low ${band.low} % is at or below ${soil}'s wilting point ${s.wiltingPoint} %`;
-  return undefined;
-}
-
-/** Peak reference ET0 a band must hold a day of (mm/day; the drought month's hottest days reach ~7). */
-const DESIGN_ET0_MM_DAY = 7;
 
 /**
  * The largest share of a day's ET that falls between two of the zone's windows (ET follows a
@@ -88,7 +73,8 @@ export function evaluationZones(inv: Inventory, settings: IrrigationSettings, ke
     const h = zoneHydraulics(z);
     const config: ZoneConfig = { id: z.id, communityId: c.id, districtId: d.id, name: z.name, plant: z.plant, mode: z.mode, soil: z.soil, band: z.band, valveId: `${z.id}-v`, windows: z.windows, ...h };
     const band = resolveBand(config, settings);
-    const infeasible = bandProblem(band, z.soil);
+    // The same judgement as the inventory import and the engine (contracts/zone-feasibility.ts).
+    const infeasible = bandProblem(band, z.soil)?.message;
     zones.push({ config, band, ...h, kc: PLANT_KC[z.plant], infeasible, marginal: infeasible ? undefined : bandTooNarrow(band, z.soil, PLANT_KC[z.plant], h.rootDepthMm, longestDryShare(config.windows ?? settings.windows, settings.timezone)) });
   }
   const fleet = fleetFromInventory(inv, { automaticOnly: true, keepZone: (z) => kept.has(z.id), rainGauges: true });

@@ -1,18 +1,17 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { DeviceCredential, Inventory, InventoryProblem } from '../contracts/inventory.ts';
-import type { Result } from '../lib/result.ts';
-import { parseInventoryText } from './parse.ts';
+import { INVENTORY_LIMITS, parseInventoryText, type CheckedInventory, type CheckOptions } from './parse.ts';
 
 /** Read and validate an inventory file; problems name it as the operator typed it. */
-export function readInventoryFile(path: string): Result<Inventory, InventoryProblem[]> {
+export function readInventoryFile(path: string, options: CheckOptions = {}): CheckedInventory {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     return { ok: false, error: [{ file: path, path: '(file)', message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }] };
   }
-  return parseInventoryText(text, path);
+  return parseInventoryText(text, path, INVENTORY_LIMITS, options);
 }
 
 export const formatOf = (path: string): 'json' | 'yaml' => (/\.json$/i.test(path) ? 'json' : 'yaml');

@@ -1,8 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import type { Inventory, InventoryProblem } from '../contracts/inventory.ts';
+import type { Inventory } from '../contracts/inventory.ts';
 import { checkSize, scanJson, scanYaml } from '../lib/bounded-yaml.ts';
-import { err, ok, type Result } from '../lib/result.ts';
-import { INVENTORY_LIMITS } from './parse.ts';
+import { INVENTORY_LIMITS, refused, type CheckedInventory } from './parse.ts';
 import type { ParseAnswer, ParseJob } from './parse-worker.ts';
 import { workerEntry } from '../lib/worker-entry.ts';
 
@@ -79,13 +78,13 @@ export function createParseThread(options: ParseThreadOptions = {}) {
 
   return {
     /** Parse and validate an inventory document off the event loop: the same result as parse.ts. */
-    parse(text: string, file: string, format: 'yaml' | 'json'): Promise<Result<Inventory, InventoryProblem[]>> {
+    parse(text: string, file: string, format: 'yaml' | 'json'): Promise<CheckedInventory> {
       const prefix = text.length > prefixBytes ? text.slice(0, prefixBytes) : text;
       const early = checkSize(text, INVENTORY_LIMITS.maxBytes) ?? (format === 'json' ? scanJson(prefix, INVENTORY_LIMITS.maxDepth) : scanYaml(prefix, INVENTORY_LIMITS));
-      if (early) return Promise.resolve(err([{ file, path: '(document)', message: early.message, ...(early.line === undefined ? {} : { line: early.line }) }]));
+      if (early) return Promise.resolve(refused([{ file, path: '(document)', message: early.message, ...(early.line === undefined ? {} : { line: early.line }) }]));
       const next = queue.then(() => run({ id: nextId++, text, file, format }));
       queue = next.catch(() => undefined);
-      return next.then((answer) => (answer.ok ? ok(JSON.parse(answer.inventory) as Inventory) : err(answer.problems)));
+      return next.then((answer): CheckedInventory => (answer.ok ? { ok: true, value: JSON.parse(answer.inventory) as Inventory, warnings: answer.warnings } : refused(answer.problems)));
     },
     close: stop,
   };

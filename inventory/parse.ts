@@ -1,7 +1,7 @@
 import { Inventory, type InventoryProblem } from '../contracts/inventory.ts';
 import { checkSize, parseBoundedYaml, scanJson, type DocumentLimits, type LimitProblem } from '../lib/bounded-yaml.ts';
-import { err, ok, type Result } from '../lib/result.ts';
 import { checkReferences } from './check.ts';
+import { checkFeasibility } from './feasibility.ts';
 import { describeIssue, lineAt, problem, type Path } from './problems.ts';
 
 /** Past this many problems the rest are noise; the operator fixes these first. */
@@ -22,31 +22,48 @@ const limitProblem = (file: string, p: LimitProblem): InventoryProblem[] => [{ f
  * Synchronous and slow for a city-sized file (seconds): a running server calls it through
  * parse-thread.ts, off the event loop.
  */
-export function parseInventoryText(text: string, file: string, limits: DocumentLimits = INVENTORY_LIMITS): Result<Inventory, InventoryProblem[]> {
+export function parseInventoryText(text: string, file: string, limits: DocumentLimits = INVENTORY_LIMITS, options: CheckOptions = {}): CheckedInventory {
   const bounded = parseBoundedYaml(text, limits);
-  if (!bounded.ok) return err(limitProblem(file, bounded.problem));
+  if (!bounded.ok) return refused(limitProblem(file, bounded.problem));
   const { doc, lines } = bounded;
   if (doc.errors.length > 0) {
-    return err(doc.errors.slice(0, MAX_PROBLEMS).map((e) => {
+    return refused(doc.errors.slice(0, MAX_PROBLEMS).map((e) => {
       const at = lines.linePos(e.pos[0]);
       return { file, path: `line ${at.line}, column ${at.col}`, message: e.message.split('\n')[0] ?? e.code, line: at.line };
     }));
   }
   const lineOf = (path: Path): number | undefined => lineAt(doc, lines, path);
-  return validateInventory(doc.toJS({ maxAliasCount: limits.maxAliases }), file, lineOf);
+  return validateInventory(doc.toJS({ maxAliasCount: limits.maxAliases }), file, lineOf, options);
 }
 
 /** A JSON inventory (an API body), within the same bounds; problems carry no lines. */
-export function parseInventoryJson(text: string, file: string, limits: DocumentLimits = INVENTORY_LIMITS): Result<Inventory, InventoryProblem[]> {
+export function parseInventoryJson(text: string, file: string, limits: DocumentLimits = INVENTORY_LIMITS): CheckedInventory {
   const problem = checkSize(text, limits.maxBytes) ?? scanJson(text, limits.maxDepth);
-  if (problem) return err(limitProblem(file, problem));
+  if (problem) return refused(limitProblem(file, problem));
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    return err([{ file, path: '(document)', message: `invalid JSON: ${(error as Error).message}` }]);
+    return refused([{ file, path: '(document)', message: `invalid JSON: ${(error as Error).message}` }]);
   }
   return validateInventory(data, file);
+}
+
+/**
+ * A checked inventory, or why it is refused. An accepted one may carry warnings: what
+ * imports but will not work as hoped (a valve too small for its zone's hot days), each
+ * `file:line: path: message` like a problem.
+ */
+export type CheckedInventory = { ok: true; value: Inventory; warnings: InventoryProblem[] } | { ok: false; error: InventoryProblem[] };
+
+export const refused = (error: InventoryProblem[]): CheckedInventory => ({ ok: false, error });
+
+export interface CheckOptions {
+  /**
+   * `warn`: a band the soil cannot hold is a warning, not a refusal. For tools that study
+   * such zones (the evaluation lists them as infeasible); an import always refuses them.
+   */
+  infeasibleBands?: 'refuse' | 'warn';
 }
 
 /** Validate an already-parsed document (an API body, say). */
@@ -54,13 +71,18 @@ export function validateInventory(
   data: unknown,
   file: string,
   lineOf: (path: Path) => number | undefined = () => undefined,
-): Result<Inventory, InventoryProblem[]> {
+  options: CheckOptions = {},
+): CheckedInventory {
   const parsed = Inventory.safeParse(data, { reportInput: true });
+  const at = (p: { path: Path; message: string }) => problem(file, p.path, p.message, lineOf(p.path));
   if (!parsed.success) {
     const problems = parsed.error.issues.flatMap(describeIssue).slice(0, MAX_PROBLEMS);
-    return err(problems.map((p) => problem(file, p.path, p.message, lineOf(p.path))));
+    return refused(problems.map(at));
   }
-  const crossRefs = checkReferences(parsed.data);
-  if (crossRefs.length > 0) return err(crossRefs.slice(0, MAX_PROBLEMS).map((p) => problem(file, p.path, p.message, lineOf(p.path))));
-  return ok(parsed.data);
+  // Bands the soil cannot hold are refused with the references: every problem at once.
+  const feasibility = checkFeasibility(parsed.data);
+  const lenient = options.infeasibleBands === 'warn';
+  const problems = [...checkReferences(parsed.data), ...(lenient ? [] : feasibility.refusals)];
+  if (problems.length > 0) return refused(problems.slice(0, MAX_PROBLEMS).map(at));
+  return { ok: true, value: parsed.data, warnings: [...(lenient ? feasibility.refusals : []), ...feasibility.warnings].slice(0, MAX_PROBLEMS).map(at) };
 }

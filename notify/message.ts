@@ -32,12 +32,14 @@ export const KIND_LABEL: Record<AlertKind, string> = {
   valve_no_ack: '阀门无应答',
   valve_no_effect: '浇水无效果',
   watering_needed: '需人工浇水',
+  zone_infeasible: '分区无法保持湿度区间',
+  sensor_disagreement: '分区传感器读数不一致',
   resident_report: '居民举报',
 };
 const REASON_LABEL: Record<NotifyReason, string> = { firing: '新告警', reminder: '提醒：仍未确认', escalation: '升级：超时未确认', resolved: '已恢复' };
 
 const subjectLabel = (kind: AlertKind): string =>
-  kind.startsWith('facility_') ? '设施' : kind === 'watering_needed' || kind === 'valve_no_effect' ? '分区' : kind === 'gateway_offline' ? '网关' : kind === 'resident_report' ? '位置' : '设备';
+  kind.startsWith('facility_') ? '设施' : kind === 'watering_needed' || kind === 'valve_no_effect' || kind === 'zone_infeasible' || kind === 'sensor_disagreement' ? '分区' : kind === 'gateway_offline' ? '网关' : kind === 'resident_report' ? '位置' : '设备';
 
 const named = (name: string | undefined, id: string | null | undefined): string | undefined =>
   id ? (name && name !== id ? `${name}(${id})` : id) : name;

@@ -37,7 +37,7 @@ const zh = {
     skip_next: '跳过下次浇水', no_valve: '没有阀门', seasonal_off: '季节性停浇', already_running: '正在浇水', cycle_soak: '分段浇水、等待渗透', moisture_recovered: '湿度已恢复', watering_needed: '需要浇水',
   } as Record<string, string>,
   sources: { default: '默认', deployment: '部署配置', plant_type: '植物类型', inventory: '台账', zone_override: '分区设置' } as Record<string, string>,
-  exclusions: { stale: '读数过旧', stuck: '读数不变', out_of_range: '超出量程' } as Record<string, string>,
+  exclusions: { stale: '读数过旧', stuck: '读数不变', out_of_range: '超出量程', disagrees: '与另一探头不一致，判为漂移' } as Record<string, string>,
 };export type Messages = typeof zh;
 const en: Messages = {
   appName: 'Green space care', login: 'Log in', logout: 'Log out', name: 'Name', password: 'Password', loginFailed: 'Unknown name or wrong password',
@@ -77,7 +77,7 @@ const en: Messages = {
     skip_next: 'skip the next watering', no_valve: 'no valve', seasonal_off: 'off season', already_running: 'already watering', cycle_soak: 'cycle and soak', moisture_recovered: 'moisture recovered', watering_needed: 'watering needed',
   },
   sources: { default: 'default', deployment: 'deployment', plant_type: 'plant type', inventory: 'inventory', zone_override: 'zone setting' },
-  exclusions: { stale: 'stale', stuck: 'stuck', out_of_range: 'out of range' },
+  exclusions: { stale: 'stale', stuck: 'stuck', out_of_range: 'out of range', disagrees: 'disagrees with the other probe (drifted)' },
 };export const MESSAGES = { zh, en } as const;
 export type Lang = keyof typeof MESSAGES;
 

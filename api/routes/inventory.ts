@@ -6,10 +6,12 @@ import type { InventoryService } from '../../inventory/service.ts';
 import { INVENTORY_LIMITS } from '../../inventory/parse.ts';
 import { formatInventory } from '../../inventory/export.ts';
 
+const Issue = z.object({ path: z.string(), message: z.string(), line: z.number().optional() });
 const ErrorBody = z.object({ error: z.string(), message: z.string() });
 const ProblemBody = ErrorBody.extend({
-  issues: z.array(z.object({ path: z.string(), message: z.string(), line: z.number().optional() })),
+  issues: z.array(Issue),
 });
+const toIssue = (p: { path: string; message: string; line?: number }) => ({ path: p.path, message: p.message, ...(p.line === undefined ? {} : { line: p.line }) });
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 const SOURCE = 'request body';
 /** Admins only, and an admin token is never confined to districts. */
@@ -34,11 +36,19 @@ export const inventoryRoutes: FastifyPluginAsyncZod<{ inventory: InventoryServic
       validatorCompiler: (route) => (route.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(route as unknown as Parameters<typeof validatorCompiler>[0])),
       schema: {
         summary: 'Make the registry match an inventory (JSON, or YAML with Content-Type application/yaml). '
-          + 'Rows the inventory no longer lists are retired (prune=true deletes them); new devices\' secrets are returned once.',
+          + 'Rows the inventory no longer lists are retired (prune=true deletes them); new devices\' secrets are returned once. '
+          + 'A zone band its soil cannot hold is refused (400); a valve too small for its zone\'s hot days imports with a warning.',
         security: [{ bearer: [] }],
         querystring: z.object({ prune: z.enum(['true', 'false']).optional(), dryRun: z.enum(['true', 'false']).optional() }),
         body: Inventory,
-        response: { 200: z.object({ report: ImportReport, credentials: z.array(DeviceCredential) }), 400: ProblemBody, 409: ErrorBody, 413: ErrorBody },
+        response: {
+          200: z.object({
+            report: ImportReport,
+            credentials: z.array(DeviceCredential),
+            /** Imported, but will not work as hoped: a valve that cannot give a hot day's water inside the zone's windows. */
+            warnings: z.array(Issue),
+          }),
+          400: ProblemBody, 409: ErrorBody, 413: ErrorBody },
       },
     },
     async (request, reply) => {
@@ -49,12 +59,13 @@ export const inventoryRoutes: FastifyPluginAsyncZod<{ inventory: InventoryServic
         return reply.code(400).send({
           error: 'bad_request',
           message: 'invalid inventory',
-          issues: parsed.error.map((p) => ({ path: p.path, message: p.message, ...(p.line === undefined ? {} : { line: p.line }) })),
+          issues: parsed.error.map(toIssue),
         });
       }
       const prune = request.query.prune === 'true';
-      if (request.query.dryRun === 'true') return { report: opts.inventory.previewInventory(parsed.value, { prune }), credentials: [] };
-      return opts.inventory.importInventory(parsed.value, { prune });
+      const warnings = parsed.warnings.map(toIssue);
+      if (request.query.dryRun === 'true') return { report: opts.inventory.previewInventory(parsed.value, { prune }), credentials: [], warnings };
+      return { ...await opts.inventory.importInventory(parsed.value, { prune }), warnings };
     },
   );
 

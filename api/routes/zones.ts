@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { DECISION_ACTIONS, type Decision } from '../../rules/irrigation/state.ts';
 import { validateWindow } from '../../rules/irrigation/windows.ts';
+import { bandProblem } from '../../contracts/zone-feasibility.ts';
 import { EffectiveValue } from '../../rules/irrigation/effective-settings.ts';
 import { ZoneOverride } from '../../irrigation/store.ts';
 import type { IrrigationEngine } from '../../irrigation/engine.ts';
@@ -107,11 +108,14 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine }>
 
   app.put('/zones/:id/irrigation', {
     ...secured,
-    schema: { summary: 'Override the zone\'s band, windows or tunables (debounceS, maxRunS, ackTimeoutS, ...) over its configuration', security: [{ bearer: [] }],
+    schema: { summary: 'Override the zone\'s band, windows or tunables (debounceS, maxRunS, ackTimeoutS, ...) over its configuration; a band the zone\'s soil cannot hold is refused (400)', security: [{ bearer: [] }],
       params: Params, body: ZoneOverride, response: { 200: z.object({ ok: z.literal(true) }), 400: ErrorBody, 404: ErrorBody } },
   }, async (request, reply) => {
     const status = irrigation.status(request.params.id);
     if (!status) return reply.code(404).send(notFound(request.params.id));
+    // The same judgement and words as the inventory import and the zone_infeasible alert.
+    const band = request.body.band && bandProblem(request.body.band, status.zone.soil);
+    if (band) return reply.code(400).send({ error: 'bad_request', message: `band.${band.field}: ${band.message}` });
     for (const w of request.body.windows ?? []) {
       try {
         validateWindow(w, status.settings.timezone);

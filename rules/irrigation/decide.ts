@@ -4,6 +4,8 @@ import { considerStart } from './decide-idle.ts';
 import { onAck, startRun, stopRun, superviseRun } from './decide-run.ts';
 import { cycleSoakOf } from './water-balance.ts';
 import { computeInputs, DAY_MS, prune } from './inputs.ts';
+import { judgeFeasibility } from './feasibility.ts';
+import { checkSensors } from './sensor-check.ts';
 import type { DecideContext, DecideResult, IrrigationAction, IrrigationEvent, OperatorOp, ZoneIrrigationState } from './state.ts';
 
 type Out = { state: ZoneIrrigationState; actions: IrrigationAction[] };
@@ -15,9 +17,14 @@ type Out = { state: ZoneIrrigationState; actions: IrrigationAction[] };
  */
 export function decideWatering(state: ZoneIrrigationState, event: IrrigationEvent, ctx: DecideContext): DecideResult {
   const applied = applyEvent(prune(state, ctx), event, ctx);
-  const inputs = computeInputs(applied.state, ctx);
-  const evaluated = applied.state.run ? superviseRun(applied.state, ctx, inputs) : considerStart(applied.state, ctx, inputs);
-  return { state: evaluated.state, actions: [...applied.actions, ...evaluated.actions], wakeAt: nextWakeAt(evaluated.state, ctx) };
+  // Two sensors that drifted apart: the wrong one is left out before the inputs are computed.
+  const checked = checkSensors(applied.state, ctx);
+  const inputs = computeInputs(checked.state, ctx);
+  const evaluated = checked.state.run ? superviseRun(checked.state, ctx, inputs) : considerStart(checked.state, ctx, inputs);
+  const actions = [...applied.actions, ...checked.actions, ...evaluated.actions];
+  const judged = judgeFeasibility(evaluated.state, ctx, inputs, actions);
+  if (judged.actions.length > 0) actions.push(...judged.actions);
+  return { state: judged.state, actions, wakeAt: nextWakeAt(judged.state, ctx) };
 }
 
 /**

@@ -9,7 +9,7 @@ export const DAY_MS = 86_400_000;
 /** Everything a decision looks at, computed once per evaluation (and recorded with it). */
 export function computeInputs(state: ZoneIrrigationState, ctx: DecideContext): DecisionInputs {
   const { now, settings, zone } = ctx;
-  const agg = aggregateZone(Object.values(state.sensors), now, settings);
+  const agg = aggregateZone(Object.values(state.sensors), now, settings, state.sensorCheck?.distrusted);
   const windows = zone.windows && zone.windows.length > 0 ? zone.windows : settings.windows;
   const lookbackMs = settings.rainLookbackH * 3_600_000;
   const forecastValid = state.forecast && state.forecast.validUntil > now ? state.forecast : undefined;

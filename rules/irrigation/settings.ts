@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_MOISTURE_BANDS, DEFAULT_SOIL_OFFSET, MoistureBand, SoilType, type ZoneConfig } from '../../contracts/zone.ts';
+import { DEFAULT_MOISTURE_BANDS, DEFAULT_SOIL_OFFSET, DEFAULT_MAX_RUN_S, DEFAULT_WATERING_WINDOWS, MoistureBand, SoilType, type ZoneConfig } from '../../contracts/zone.ts';
 import { PlantType } from '../../contracts/device.ts';
 
 const seconds = z.number().min(0);
@@ -24,9 +24,11 @@ export const IrrigationSettings = z.object({
   /** predictive: water when the moisture predicted a day ahead is below low + this (points). */
   marginPoints: z.number().min(0).default(1),
   /** predictive: longest run (summed cycles); a big zone with deep roots needs hours to refill. */
-  maxPredictiveRunS: seconds.default(4 * 3600),
+  maxPredictiveRunS: seconds.default(DEFAULT_MAX_RUN_S),
   /** predictive: the daily budget scales with the zone, at least dailyBudgetL. */
   dailyBudgetMm: z.number().min(0).default(25),
+  /** zone_infeasible after this many days running on which runs that gave all they were allowed left the zone below its low. */
+  infeasibleAfterDays: z.number().int().min(1).default(3),
   /** Zone moisture must stay below `low` this long before a start: one dry reading never opens a valve. */
   debounceS: seconds.default(30 * 60),
   /** Longest watering of one run (before the seasonal factor), summed over cycles. */
@@ -48,6 +50,14 @@ export const IrrigationSettings = z.object({
   staleFactor: z.number().positive().default(3),
   /** A sensor repeating exactly the same reading (moisture and temperature) this many times in a row is stuck: 3 h at 15 min. */
   stuckCount: z.number().int().min(2).default(12),
+  /**
+   * Two sensors of a zone whose difference moves more than this many points from what it was
+   * when they were first compared, for disagreeForS, disagree: one of them drifted
+   * (sensor_disagreement). Two good probes in one bed differ by their calibration (±1–2 points)
+   * and their noise (±0.3); a wetting front reaching one first is over within hours.
+   */
+  disagreePoints: z.number().positive().default(2),
+  disagreeForS: seconds.default(12 * 3600),
   /** Plausible VWC for mineral soil; outside it a reading is a sensor fault (air, water, broken probe). */
   validRange: z.tuple([z.number(), z.number()]).default([1, 60]),
   /** A valve must ack a command within this, retried `ackRetries` times, else valve_no_ack. */
@@ -69,12 +79,8 @@ export const IrrigationSettings = z.object({
    * controllers: evapotranspiration in a humid subtropical city peaks in July–August.
    */
   seasonalFactor: z.array(z.number().min(0).max(3)).length(12).default([0.5, 0.5, 0.7, 0.9, 1, 1.1, 1.3, 1.3, 1.1, 0.9, 0.7, 0.5]),
-  /**
-   * Default watering windows: a minute is inside a window when a cron expression matches
-   * it. Early morning and evening lose least to evaporation and keep paths dry while
-   * residents use them.
-   */
-  windows: z.array(z.string()).default(['* 5-6 * * *', '* 19-20 * * *']),
+  /** Default watering windows (contracts/zone.ts): a minute is inside a window when a cron expression matches it. */
+  windows: z.array(z.string()).default([...DEFAULT_WATERING_WINDOWS]),
   timezone: z.string().default('Asia/Shanghai'),
   bands: z.record(PlantType, MoistureBand).default(DEFAULT_BANDS),
   soilOffset: z.record(SoilType, z.number()).default(DEFAULT_SOIL_OFFSET),

@@ -64,7 +64,31 @@ export const ZoneIrrigationState = z.object({
   /** The last skip reason recorded in this dry spell: a skip is recorded once, not every tick. */
   lastSkip: z.string().optional(),
   /** Alerts this zone has raised and not yet cleared. */
-  raised: z.array(z.enum(['watering_needed', 'valve_no_ack', 'valve_no_effect'])),
+  raised: z.array(z.enum(['watering_needed', 'valve_no_ack', 'valve_no_effect', 'zone_infeasible', 'sensor_disagreement'])),
+  /** Whether a zone's two soil sensors still agree (rules/irrigation/sensor-check.ts). */
+  sensorCheck: z.object({
+    /** The two sensors compared, by id. */
+    pair: z.tuple([z.string(), z.string()]),
+    /** Their difference (first − second) when they were first compared, points; the reference a drift is measured from. */
+    offset: z.number(),
+    refSamples: z.number().int(),
+    lastSampleAt: z.number(),
+    /** Since when the difference has stood more than disagreePoints off the reference. */
+    divergedSince: z.number().optional(),
+    /** Samples in a row back within half the tolerance. */
+    agreeing: z.number().int(),
+    /** The sensor left out of the zone's moisture while the alert stands. */
+    distrusted: z.string().optional(),
+  }).optional(),
+  /** Whether the zone can be held in its band (rules/irrigation/feasibility.ts). */
+  feasibility: z.object({
+    /** Local days running (days since the epoch) on which runs that gave all they were allowed left the zone below its low. */
+    shortDays: z.number().int(),
+    lastShortDay: z.number().int().optional(),
+    lastMoisture: z.number().optional(),
+    /** What the raised zone_infeasible alert is about (`band:<code>` or `runs`); undefined when none is. */
+    cause: z.string().optional(),
+  }).optional(),
   /** Counter for unique, deterministic command and run ids. */
   seq: z.number().int(),
   /** What the predictive controller learned of this zone (rules/irrigation/learn.ts). */

@@ -10,10 +10,15 @@ export const SensorTrack = z.object({
   intervalS: z.number().positive(),
   /** How many readings in a row carried exactly these values. */
   sameCount: z.number().int().min(1),
+  /** When the moisture last changed (absent in state saved before it was kept). */
+  movedAt: z.number().optional(),
+  /** Set when the moisture stood still through a watering that moved the zone's other sensors (sensor-check.ts); cleared when it moves. */
+  flatSince: z.number().optional(),
 });
 export type SensorTrack = z.infer<typeof SensorTrack>;
 
-export type ExclusionReason = 'stale' | 'stuck' | 'out_of_range';
+/** `disagrees`: one of two sensors that drifted apart, judged the wrong one (rules/irrigation/sensor-check.ts). */
+export type ExclusionReason = 'stale' | 'stuck' | 'out_of_range' | 'disagrees';
 
 export interface ZoneMoisture {
   /** Median of the counted sensors; undefined when none counts. */
@@ -37,6 +42,7 @@ export function trackReading(previous: SensorTrack | undefined, r: { deviceId: s
   // Stuck = the whole reading repeats. Moisture alone repeats legitimately on stable soil with
   // coarse sensors (0.5 % steps); soil temperature follows the day and rarely repeats for hours.
   const same = previous !== undefined && previous.moisture === r.moisture && previous.temperature === r.temperature;
+  const still = previous !== undefined && previous.moisture === r.moisture;
   return {
     deviceId: r.deviceId,
     lastAt: r.at,
@@ -44,6 +50,8 @@ export function trackReading(previous: SensorTrack | undefined, r: { deviceId: s
     temperature: r.temperature,
     intervalS: r.intervalS,
     sameCount: same ? previous.sameCount + 1 : 1,
+    movedAt: still ? previous.movedAt : r.at,
+    flatSince: still ? previous.flatSince : undefined,
   };
 }
 
@@ -51,7 +59,7 @@ export function trackReading(previous: SensorTrack | undefined, r: { deviceId: s
 export function exclusionOf(track: SensorTrack, now: number, limits: HealthLimits): ExclusionReason | undefined {
   if (now - track.lastAt > limits.staleFactor * track.intervalS * 1000) return 'stale';
   if (track.moisture < limits.validRange[0] || track.moisture > limits.validRange[1]) return 'out_of_range';
-  if (track.sameCount >= limits.stuckCount) return 'stuck';
+  if (track.sameCount >= limits.stuckCount || track.flatSince !== undefined) return 'stuck';
   return undefined;
 }
 
@@ -66,12 +74,13 @@ export function median(values: readonly number[]): number | undefined {
  * The zone's moisture: the median of fresh readings from healthy sensors. The median,
  * not the mean, so one sensor in a puddle or in dry fill cannot swing the decision.
  * Excluded sensors are listed with the reason; the device-health rules raise their faults.
+ * `distrusted`: the one of two disagreeing sensors judged wrong (rules/irrigation/sensor-check.ts).
  */
-export function aggregateZone(tracks: readonly SensorTrack[], now: number, limits: HealthLimits): ZoneMoisture {
+export function aggregateZone(tracks: readonly SensorTrack[], now: number, limits: HealthLimits, distrusted?: string): ZoneMoisture {
   const counted: SensorTrack[] = [];
   const excluded: ZoneMoisture['excluded'] = [];
   for (const track of [...tracks].sort((a, b) => a.deviceId.localeCompare(b.deviceId))) {
-    const reason = exclusionOf(track, now, limits);
+    const reason = exclusionOf(track, now, limits) ?? (track.deviceId === distrusted ? 'disagrees' : undefined);
     if (reason) excluded.push({ deviceId: track.deviceId, reason });
     else counted.push(track);
   }

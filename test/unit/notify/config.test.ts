@@ -49,7 +49,7 @@ teams:
     ['quietHours: { start: "25:00", end: "07:00" }', /quietHours.start: expected HH:MM/],
     ['teams: [{ id: t, name: x, communities: [c], channels: [{ channel: { type: wecom } }] }]', /teams.0.channels.0.channel.key/],
     ['smtpp: {}', /Unrecognized key/],
-    ['reopenWithinS: { device_ofline: 600 }', /^n\.yaml: reopenWithinS: unknown alert kind "device_ofline"; expected one of facility_tilt, .*, watering_needed, resident_report$/m],
+    ['reopenWithinS: { device_ofline: 600 }', /^n\.yaml: reopenWithinS: unknown alert kind "device_ofline"; expected one of facility_tilt, .*, watering_needed, resident_report, zone_infeasible, sensor_disagreement$/m],
     ['reopenWithinS: { battery_low: -1 }', /^n\.yaml: reopenWithinS\.battery_low: Too small: expected number to be >=0$/m],
     ['reopenWithinS: { battery_low: 90.5 }', /^n\.yaml: reopenWithinS\.battery_low: Invalid input: expected int, received number$/m],
     ['reopenWithinS: { battery_low: 2592001 }', /^n\.yaml: reopenWithinS\.battery_low: Too big: expected number to be <=2592000$/m],
