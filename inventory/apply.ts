@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from '../registry/db.ts';
 import { CodedError } from '../lib/errors.ts';
 import type { ChangeCounts, DeviceCredential, ImportReport, Inventory, RowChange } from '../contracts/inventory.ts';
-import { generateSecret as defaultGenerateSecret, hashSecret as defaultHashSecret } from '../registry/secrets.ts';
+import { generateSecret as defaultGenerateSecret } from '../registry/secrets.ts';
 import { TABLES, keyOf, type Row, type TableSpec } from './tables.ts';
 import { inventoryToRows } from './rows.ts';
 import { planImport, type CurrentRows, type TablePlan } from './plan.ts';
@@ -12,13 +12,17 @@ export interface ImporterDeps {
   /** Epoch ms; stamps retired_at and created_at. */
   now: () => number;
   generateSecret?: () => string;
-  hashSecret?: (secret: string) => Promise<string>;
   /**
-   * How many secrets are hashed at once. scrypt runs on libuv's thread pool, which the
-   * durable log's writes and fdatasync share: an import of the city's 2,318 devices queued
-   * every hash at once and held the log (and every QoS 1 PUBACK) for as long as they took.
-   * The running app passes GS_MQTT_AUTH_CONCURRENCY, as the broker's credential checks use,
-   * so the pool keeps threads for the log. Default 2.
+   * How a new device's secret is stored: the data directory's keyed hash (`hasher.hash`,
+   * registry/secrets.ts), a few microseconds each, so the city's 2,318 take milliseconds.
+   * Asynchronous hashes are allowed and bounded by `hashConcurrency`.
+   */
+  hashSecret: (secret: string) => string | Promise<string>;
+  /**
+   * How many asynchronous hashes run at once. A hash on libuv's thread pool (scrypt, as
+   * device secrets once were) shares it with the durable log's writes and fdatasync: an
+   * import that queued 2,318 at once held the log (and every QoS 1 PUBACK) for as long as
+   * they took. The running app passes GS_MQTT_AUTH_CONCURRENCY. Default 2.
    */
   hashConcurrency?: number;
   /** Told which devices an import touched, so an in-memory index (the device registry) can re-read them; the import resolves once it has. */
@@ -31,13 +35,13 @@ export type InventoryImporter = ReturnType<typeof createInventoryImporter>;
 
 /**
  * Imports make the registry match the file, in one transaction. Imports run one at a
- * time: new devices' secrets are hashed (slowly, off the event loop) between planning
- * and writing, and nothing else may change the plan meanwhile.
+ * time: new devices' secrets are hashed between planning and writing (an asynchronous hash
+ * lets other writers in meanwhile: the plan is checked again before writing).
  */
 export function createInventoryImporter(deps: ImporterDeps) {
   const { db } = deps;
   const generateSecret = deps.generateSecret ?? defaultGenerateSecret;
-  const hashSecret = deps.hashSecret ?? defaultHashSecret;
+  const { hashSecret } = deps;
   let queue: Promise<unknown> = Promise.resolve();
 
   const readCurrent = (): CurrentRows => Object.fromEntries(TABLES.map((spec) => [
@@ -175,7 +179,7 @@ function summarise(plans: TablePlan[], rowsWritten: number): ImportReport {
  * refused only when it no longer holds the thread pool, so the next one queued behind it
  * (imports run one at a time) does not hash alongside the rest of this one.
  */
-async function hashAll(credentials: DeviceCredential[], hash: (secret: string) => Promise<string>, concurrency: number): Promise<Map<string, string>> {
+async function hashAll(credentials: DeviceCredential[], hash: ImporterDeps['hashSecret'], concurrency: number): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
   let next = 0;
   let failed = false;

@@ -11,6 +11,7 @@ import { createInventoryService, type InventoryService } from '../../../inventor
 import { parseInventoryText, validateInventory } from '../../../inventory/parse.ts';
 import { formatInventory } from '../../../inventory/export.ts';
 import type { Inventory } from '../../../contracts/inventory.ts';
+import { testHasher } from '../../helpers/hasher.ts';
 
 const CITY = readFileSync(new URL('../../../inventory/examples/city.yaml', import.meta.url), 'utf8');
 const body = (text: string) => text.replace(/^(#.*\n)+/, '');
@@ -79,7 +80,7 @@ describe('importing the city-sized inventory into SQLite', () => {
     dir = mkdtempSync(join(tmpdir(), 'gs-inv-'));
     db = openDb(join(dir, 'greenspace.db'));
     watcher = new Database(join(dir, 'greenspace.db'), { readonly: true });
-    devices = createDeviceRegistry(db);
+    devices = createDeviceRegistry(db, { hasher: testHasher });
     inventory = createInventoryService({ db, now: () => Date.parse('2026-05-01T08:00:00Z'), devices, hashSecret: cheapHash });
     inventory.onDevicesRemoved((ids) => removed.push(...ids));
   });
