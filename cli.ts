@@ -5,6 +5,7 @@ import { loadConfig } from './config/config.ts';
 import { openDb } from './registry/db.ts';
 import { createInventoryImporter } from './inventory/apply.ts';
 import { loadCredentialHasher } from './registry/secrets.ts';
+import { createImportProgress } from './inventory/import-progress.ts';
 import { exportInventory, formatInventory } from './inventory/export.ts';
 import { defaultCredentialsPath, formatCredentials, formatOf, openCredentialsFile, readInventoryFile } from './inventory/files.ts';
 import { acquireDataDirLock, describeLock, readDataDirLock } from './lib/data-dir-lock.ts';
@@ -118,6 +119,10 @@ inventory.command('import')
   .option('--url <url>', 'import through a running server\'s API (e.g. http://127.0.0.1:3000) instead of the data directory')
   .option('--token <token>', 'admin bearer token for --url (default: GS_ADMIN_TOKEN)')
   .action(async (file: string, opts: { dataDir?: string; prune: boolean; dryRun: boolean; credentials?: string; url?: string; token?: string }) => {
+    // A bar on a terminal only: piped or redirected, the report lines are the whole output.
+    const progress = createImportProgress({ tty: Boolean(process.stdout.isTTY && process.stderr.isTTY) && !opts.dryRun && !opts.url });
+    process.once('exit', progress.stop); // a refusal below exits with the bar drawn: take it down first
+    progress.step('reading');
     const parsed = readInventoryFile(file);
     if (!parsed.ok) return fail(parsed.error.map(formatProblem).join('\n'));
     if (opts.credentials === '-') reportTo = (text) => void process.stderr.write(text);
@@ -130,12 +135,12 @@ inventory.command('import')
       }
       // The data directory's credential key (generated there if the server never ran): the
       // server started on this directory later must check the secrets hashed here.
-      const importer = createInventoryImporter({ db, now: () => Date.now(), hashSecret: loadCredentialHasher(dir).hash });
+      const importer = createInventoryImporter({ db, now: () => Date.now(), hashSecret: loadCredentialHasher(dir).hash, onProgress: progress.step });
       const credentials = credentialsTarget(opts.credentials, file);
       const result = await importer.importInventory(parsed.value, { prune: opts.prune }).catch((error: unknown) => {
         credentials.discard();
         throw error;
-      });
+      }).finally(() => progress.stop());
       printReport(result.report, 'imported');
       if (result.credentials.length === 0) credentials.discard();
       else {

@@ -25,9 +25,14 @@ export interface ImporterDeps {
    * they took. The running app passes GS_MQTT_AUTH_CONCURRENCY. Default 2.
    */
   hashConcurrency?: number;
+  /** Told where an import is, for a progress display (the CLI's bar on a terminal). */
+  onProgress?: (step: ImportStep) => void;
   /** Told which devices an import touched, so an in-memory index (the device registry) can re-read them; the import resolves once it has. */
   onDevicesChanged?: (ids: string[]) => void | Promise<void>;
 }
+
+/** Where an import is: `hashing` counts new devices' secrets (`done` of `total`); the others are single steps. */
+export interface ImportStep { phase: 'planning' | 'hashing' | 'writing' | 'refreshing' | 'done'; done: number; total: number }
 
 export interface ImportResult { report: ImportReport; credentials: DeviceCredential[] }
 
@@ -53,12 +58,15 @@ export function createInventoryImporter(deps: ImporterDeps) {
   const registryVersion = (): string => `${totalChanges()}:${String(db.pragma('data_version', { simple: true }))}`;
 
   async function run(inv: Inventory, options: { prune: boolean }): Promise<ImportResult> {
+    const progress = deps.onProgress ?? (() => undefined);
+    progress({ phase: 'planning', done: 0, total: 0 });
     const desired = inventoryToRows(inv);
     const firstPlan = planImport(readCurrent(), desired, options);
     const newDevices = firstPlan.find((p) => p.spec.table === 'devices')?.inserts.map((r) => String(r.id)) ?? [];
     const credentials = newDevices.map((deviceId) => ({ deviceId, secret: generateSecret() }));
     const planned = registryVersion();
-    const hashes = await hashAll(credentials, hashSecret, deps.hashConcurrency ?? 2);
+    const hashes = await hashAll(credentials, hashSecret, deps.hashConcurrency ?? 2, (done) => progress({ phase: 'hashing', done, total: credentials.length }));
+    progress({ phase: 'writing', done: 0, total: 0 });
 
     const before = totalChanges();
     let plans: TablePlan[];
@@ -88,8 +96,12 @@ export function createInventoryImporter(deps: ImporterDeps) {
       // A moved zone or community changes the tags of every device in it: re-read all then.
       const placesChanged = plans.some((p) => ['communities', 'zones', 'facilities', 'sub_districts'].includes(p.spec.table) && p.updates.length + p.retires.length + p.deletes.length > 0);
       const all = placesChanged ? (db.prepare('SELECT id FROM devices').all() as Array<{ id: string }>).map((r) => r.id) : [];
-      if (ids.length + all.length > 0) await deps.onDevicesChanged([...new Set([...ids, ...all])]);
+      if (ids.length + all.length > 0) {
+        progress({ phase: 'refreshing', done: 0, total: 0 });
+        await deps.onDevicesChanged([...new Set([...ids, ...all])]);
+      }
     }
+    progress({ phase: 'done', done: 0, total: 0 });
     const inserted = new Set(touched?.inserts.map((r) => String(r.id)));
     return { report, credentials: credentials.filter((c) => inserted.has(c.deviceId)) };
   }
@@ -179,7 +191,7 @@ function summarise(plans: TablePlan[], rowsWritten: number): ImportReport {
  * refused only when it no longer holds the thread pool, so the next one queued behind it
  * (imports run one at a time) does not hash alongside the rest of this one.
  */
-async function hashAll(credentials: DeviceCredential[], hash: ImporterDeps['hashSecret'], concurrency: number): Promise<Map<string, string>> {
+async function hashAll(credentials: DeviceCredential[], hash: ImporterDeps['hashSecret'], concurrency: number, hashed: (done: number) => void): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
   let next = 0;
   let failed = false;
@@ -188,6 +200,7 @@ async function hashAll(credentials: DeviceCredential[], hash: ImporterDeps['hash
       const { deviceId, secret } = credentials[next++]!;
       try {
         hashes.set(deviceId, await hash(secret));
+        if (hashes.size % 256 === 0 || hashes.size === credentials.length) hashed(hashes.size);
       } catch (error) {
         failed = true;
         throw error;
