@@ -91,16 +91,7 @@ export function createInventoryImporter(deps: ImporterDeps) {
     await new Promise((resolve) => setImmediate(resolve));
     const report = summarise(plans, rowsWritten);
     const touched = plans.find((p) => p.spec.table === 'devices');
-    if (touched && deps.onDevicesChanged) {
-      const ids = [...touched.inserts, ...touched.updates.map((u) => u.row), ...touched.retires, ...touched.deletes].map((r) => String(r.id));
-      // A moved zone or community changes the tags of every device in it: re-read all then.
-      const placesChanged = plans.some((p) => ['communities', 'zones', 'facilities', 'sub_districts'].includes(p.spec.table) && p.updates.length + p.retires.length + p.deletes.length > 0);
-      const all = placesChanged ? (db.prepare('SELECT id FROM devices').all() as Array<{ id: string }>).map((r) => r.id) : [];
-      if (ids.length + all.length > 0) {
-        progress({ phase: 'refreshing', done: 0, total: 0 });
-        await deps.onDevicesChanged([...new Set([...ids, ...all])]);
-      }
-    }
+    await announceChanges(db, plans, touched, deps.onDevicesChanged, () => progress({ phase: 'refreshing', done: 0, total: 0 }));
     progress({ phase: 'done', done: 0, total: 0 });
     const inserted = new Set(touched?.inserts.map((r) => String(r.id)));
     return { report, credentials: credentials.filter((c) => inserted.has(c.deviceId)) };
@@ -166,6 +157,18 @@ export function createInventoryImporter(deps: ImporterDeps) {
       return next;
     },
   };
+}
+
+/** Tell the in-memory index which devices an import touched (every device when a place moved). */
+async function announceChanges(db: Db, plans: TablePlan[], touched: TablePlan | undefined, onDevicesChanged: ImporterDeps['onDevicesChanged'], refreshing: () => void): Promise<void> {
+  if (!touched || !onDevicesChanged) return;
+  const ids = [...touched.inserts, ...touched.updates.map((u) => u.row), ...touched.retires, ...touched.deletes].map((r) => String(r.id));
+  // A moved zone or community changes the tags of every device in it: re-read all then.
+  const placesChanged = plans.some((p) => ['communities', 'zones', 'facilities', 'sub_districts'].includes(p.spec.table) && p.updates.length + p.retires.length + p.deletes.length > 0);
+  const all = placesChanged ? (db.prepare('SELECT id FROM devices').all() as Array<{ id: string }>).map((r) => r.id) : [];
+  if (ids.length + all.length === 0) return;
+  refreshing();
+  await onDevicesChanged([...new Set([...ids, ...all])]);
 }
 
 function summarise(plans: TablePlan[], rowsWritten: number): ImportReport {
