@@ -275,7 +275,7 @@ async function main(): Promise<void> {
   for (const [k, v] of Object.entries(medians)) {
     const b = before[k];
     const ratio = b ? (v / b).toFixed(2) : '';
-    process.stdout.write(`${k.padEnd(28)}${String(v).padStart(12)}${String(b ?? '').padStart(12)}${ratio.padStart(8)}   ${(rows[k] ?? []).map((x) => (k.startsWith('cores_') ? x.toFixed(2) : Math.round(x))).join(' ')}\n`);
+    process.stdout.write(`${k.padEnd(28)}${String(v).padStart(12)}${String(b ?? '').padStart(12)}${ratio.padStart(8)}   ${(rows[k] ?? []).map((x) => (k.startsWith('cores_') || k.endsWith('_per_device') ? x.toFixed(2) : Math.round(x))).join(' ')}\n`);
   }
   mkdirSync(join(ROOT, 'bench/out'), { recursive: true });
   const record = { date: new Date().toISOString(), runs: RUNS, cores: cpus().length, shapes: SHAPES, medians, all: rows };
