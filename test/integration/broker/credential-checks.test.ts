@@ -44,7 +44,9 @@ describe('GS_MQTT_AUTH_CONCURRENCY caps the scrypt checks of a reconnect storm (
         await new Promise((resolve) => setImmediate(resolve));
       }
     })();
-    const outcomes = await Promise.all(ids.map((id) => tryConnect(t.app.mqttPort, { clientId: id, username: id, password: 'not-the-secret' })));
+    // 24 scrypt checks 3 at a time may take seconds on a loaded machine: a client giving up
+    // at mqtt.js' 5 s would leave its check abandoned, and the counts below short.
+    const outcomes = await Promise.all(ids.map((id) => tryConnect(t.app.mqttPort, { clientId: id, username: id, password: 'not-the-secret', connectTimeout: 60_000 })));
     storming = false;
     await sampler;
     for (const o of outcomes) o.client.end(true);
