@@ -4,6 +4,8 @@ import { Command, Option } from 'commander';
 import { loadConfig } from './config/config.ts';
 import { openDb } from './registry/db.ts';
 import { createInventoryImporter } from './inventory/apply.ts';
+import { loadCredentialHasher } from './registry/secrets.ts';
+import { createImportProgress } from './inventory/import-progress.ts';
 import { exportInventory, formatInventory } from './inventory/export.ts';
 import { defaultCredentialsPath, formatCredentials, formatOf, openCredentialsFile, readInventoryFile } from './inventory/files.ts';
 import { acquireDataDirLock, describeLock, readDataDirLock } from './lib/data-dir-lock.ts';
@@ -36,15 +38,15 @@ function openDataDir(dataDirOption: string | undefined, mode: 'read' | 'preview'
   const path = join(dir, 'greenspace.db');
   if (mode === 'read' && !existsSync(path)) return fail(`no registry in ${dir} (${source}): greenspace.db is missing; check the path`);
   // A dry run before the first import previews against an empty registry, creating no file.
-  if (mode === 'preview') return { db: openDb(existsSync(path) ? path : ':memory:'), release: () => undefined };
-  if (mode === 'read') return { db: openDb(path), release: () => undefined };
+  if (mode === 'preview') return { dir, db: openDb(existsSync(path) ? path : ':memory:'), release: () => undefined };
+  if (mode === 'read') return { dir, db: openDb(path), release: () => undefined };
   const held = readDataDirLock(dir);
   if (held) {
     const via = held.url && retry ? `\nwrite through it instead: ${retry} --url ${held.url} (admin token: --token or GS_ADMIN_TOKEN)` : '';
     return fail(`data directory ${dir} is in use by ${describeLock(held)}; not writing under it${via}`);
   }
   const lock = acquireDataDirLock(dir, `cli ${process.argv.slice(2, 4).join(' ')}`);
-  return { db: openDb(path), release: () => lock.release() };
+  return { dir, db: openDb(path), release: () => lock.release() };
 }
 
 /** Where new secrets go: a 0600 file (never overwritten), or stdout when asked with `--credentials -`. */
@@ -125,22 +127,30 @@ inventory.command('import')
   .option('--url <url>', 'import through a running server\'s API (e.g. http://127.0.0.1:3000) instead of the data directory')
   .option('--token <token>', 'admin bearer token for --url (default: GS_ADMIN_TOKEN)')
   .action(async (file: string, opts: { dataDir?: string; prune: boolean; dryRun: boolean; credentials?: string; url?: string; token?: string }) => {
+    // A bar on a terminal only: piped or redirected, the report lines are the whole output.
+    const progress = createImportProgress({ tty: Boolean(process.stdout.isTTY && process.stderr.isTTY) && !opts.dryRun && !opts.url });
+    process.once('exit', progress.stop); // a refusal below exits with the bar drawn: take it down first
+    progress.step('reading');
     const parsed = readInventoryFile(file);
     if (!parsed.ok) return fail(parsed.error.map(formatProblem).join('\n'));
     // Through a server, its own check's warnings are printed (the same, from the same code).
     if (!opts.url) warn(parsed.warnings);
     if (opts.credentials === '-') reportTo = (text) => void process.stderr.write(text);
     if (opts.url) return importRemote(file, opts as typeof opts & { url: string });
-    const { db, release } = openDataDir(opts.dataDir, opts.dryRun ? 'preview' : 'write', `npm run cli -- inventory import ${file}`);
+    const { dir, db, release } = openDataDir(opts.dataDir, opts.dryRun ? 'preview' : 'write', `npm run cli -- inventory import ${file}`);
     try {
-      // Its own process: the CLI's thread pool (libuv's default 4) has nothing else to serve.
-      const importer = createInventoryImporter({ db, now: () => Date.now(), hashConcurrency: 4 });
-      if (opts.dryRun) return printReport(importer.previewInventory(parsed.value, { prune: opts.prune }), 'would change');
+      if (opts.dryRun) {
+        const preview = createInventoryImporter({ db, now: () => Date.now(), hashSecret: () => { throw new Error('a dry run hashes nothing'); } });
+        return printReport(preview.previewInventory(parsed.value, { prune: opts.prune }), 'would change');
+      }
+      // The data directory's credential key (generated there if the server never ran): the
+      // server started on this directory later must check the secrets hashed here.
+      const importer = createInventoryImporter({ db, now: () => Date.now(), hashSecret: loadCredentialHasher(dir).hash, onProgress: progress.step });
       const credentials = credentialsTarget(opts.credentials, file);
       const result = await importer.importInventory(parsed.value, { prune: opts.prune }).catch((error: unknown) => {
         credentials.discard();
         throw error;
-      });
+      }).finally(() => progress.stop());
       printReport(result.report, 'imported');
       if (result.credentials.length === 0) credentials.discard();
       else {

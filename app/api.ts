@@ -1,12 +1,15 @@
 import { buildApi, type ApiDeps } from '../api/build-api.ts';
 import { createDeviceLifecycle } from '../registry/device-lifecycle.ts';
 import type { Db } from '../registry/db.ts';
+import type { CredentialHasher } from '../registry/secrets.ts';
 import type { MqttBroker } from '../broker/create-broker.ts';
 import type { AppContext } from './context.ts';
 import type { FastifyInstance } from 'fastify';
 
 export type ApiFeatureDeps = Omit<ApiDeps, 'logger' | 'metrics' | 'lifecycle' | 'disconnectService' | 'authFailureLimits' | 'now'> & {
   db: Db;
+  /** The data directory's credential hasher: a rotated device secret is stored keyed. */
+  hasher: CredentialHasher;
   broker: Pick<MqttBroker, 'disconnectDevice' | 'disconnectService'>;
   /** Routes added to the API's instance before it listens (the people's pages, app/people.ts). */
   beforeListen?: (api: FastifyInstance) => void;
@@ -15,12 +18,12 @@ export type ApiFeatureDeps = Omit<ApiDeps, 'logger' | 'metrics' | 'lifecycle' | 
 /** The HTTP API (and /metrics, /healthz, /readyz, the OpenAPI document), listening on GS_HTTP_PORT. */
 export async function startApiFeature(ctx: AppContext, deps: ApiFeatureDeps) {
   const { config, logger, metrics, clock } = ctx;
-  const { db, broker, beforeListen, ...rest } = deps;
+  const { db, broker, beforeListen, hasher, ...rest } = deps;
   const api = await buildApi({
     ...rest,
     logger,
     metrics,
-    lifecycle: createDeviceLifecycle(db, { devices: deps.devices, disconnect: (id) => broker.disconnectDevice(id) }),
+    lifecycle: createDeviceLifecycle(db, { devices: deps.devices, hasher, disconnect: (id) => broker.disconnectDevice(id) }),
     disconnectService: (id) => broker.disconnectService(id),
     authFailureLimits: { burst: config.apiAuthFailureBurst, ratePerS: config.apiAuthFailuresPerMin / 60 },
     now: () => clock.now(),

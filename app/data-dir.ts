@@ -1,7 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../lib/logger.ts';
+import { loadOrCreateSecretFile } from '../lib/secret-file.ts';
+import { loadCredentialHasher } from '../registry/secrets.ts';
 import { acquireDataDirLock } from '../lib/data-dir-lock.ts';
 import { openDb } from '../registry/db.ts';
 import { createDeviceRegistry } from '../registry/devices.ts';
@@ -25,8 +27,9 @@ export function startDataDir(ctx: AppContext) {
   const lock = acquireDataDirLock(dataDir, 'server');
   try {
     const adminToken = config.adminToken ?? loadOrCreateAdminToken(dataDir, logger);
+    const hasher = loadCredentialHasher(dataDir, logger);
     const db = openDb(join(dataDir, 'greenspace.db'));
-    const devices = createDeviceRegistry(db);
+    const devices = createDeviceRegistry(db, { hasher });
     const deadLetters = createDeadLetterStore(db, {
       maxRows: 100_000,
       onError: (error, rows) => logger.error({ module: 'dead-letters', err: error, rows }, 'dead letters not stored yet; retrying'),
@@ -35,13 +38,14 @@ export function startDataDir(ctx: AppContext) {
       dataDir,
       lock,
       adminToken,
+      hasher,
       db,
       devices,
-      inventory: createInventoryService({ db, now: () => clock.now(), devices, hashConcurrency: config.mqttAuthConcurrency }),
+      inventory: createInventoryService({ db, now: () => clock.now(), devices, hashSecret: hasher.hash, hashConcurrency: config.mqttAuthConcurrency }),
       city: createCityRegistry(db),
       deadLetters,
       tokens: createTokenStore(db, { clock }),
-      serviceAccounts: createServiceAccounts(db, { clock, isDeviceId: (id) => devices.get(id) !== undefined }),
+      serviceAccounts: createServiceAccounts(db, { clock, hasher, isDeviceId: (id) => devices.get(id) !== undefined }),
       stop(): void {
         deadLetters.close();
         db.close();
@@ -56,10 +60,5 @@ export function startDataDir(ctx: AppContext) {
 
 /** The bootstrap admin token: from config, else generated once into the data dir (0600). */
 function loadOrCreateAdminToken(dataDir: string, logger: Logger): string {
-  const path = join(dataDir, 'admin-token');
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  const token = randomBytes(24).toString('base64url');
-  writeFileSync(path, `${token}\n`, { mode: 0o600 });
-  logger.info({ path }, 'generated the admin API token; set GS_ADMIN_TOKEN to choose your own');
-  return token;
+  return loadOrCreateSecretFile(join(dataDir, 'admin-token'), () => randomBytes(24).toString('base64url'), { logger, what: 'the admin API token; set GS_ADMIN_TOKEN to choose your own' });
 }

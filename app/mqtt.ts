@@ -26,6 +26,7 @@ export async function startBroker(ctx: AppContext, deps: BrokerFeatureDeps) {
     logger: logger.child({ module: 'broker' }),
     metrics,
     authenticateDevice: (id, secret) => deps.devices.authenticate(id, secret),
+    deviceHasKeyedHash: (id) => deps.devices.hasKeyedHash(id),
     getDevice: (id) => deps.devices.get(id),
     isReadingTopic: deps.ingest.isReadingTopic,
     ingest: deps.ingest.submit,

@@ -12,6 +12,7 @@ import { freePort, startInfluxd } from '../influx/influxd-process.ts';
 import { influxTarget } from '../app/influxdb.ts';
 import { startCeilingBroker } from './ceiling.ts';
 import { benchV2Write } from './v2-write.ts';
+import { runReconnectStorm } from './reconnect-storm.ts';
 
 /**
  * `npm run bench`: readings stored per second end to end (QoS 0 and QoS 1, durable acks,
@@ -30,6 +31,16 @@ const UPDATE = args.includes('--update');
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const wanted = (name: string): boolean => !ONLY || name.startsWith(ONLY);
 const CLIENTS = 10;
+const option = (name: string): number | undefined => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : undefined);
+/**
+ * The reconnect storm (bench/reconnect-storm.ts): `-- --devices N` (default 19,800: the
+ * app holds a socket per device, and `ulimit -n` is 20,000 here), `--generators`,
+ * `--window`: handshakes each generator keeps in flight (default 500; 0 opens every
+ * connection at once). At once, on this shared machine, the CONNECTs behind the first
+ * thousands waited past aedes' 10 s CONNECT timeout and were reset (17,397 of 19,800 at
+ * load average 17): devices retry on a timeout, a window is that retry without the waste.
+ */
+const STORM = { devices: option('--devices') ?? 19_800, generators: option('--generators') ?? 2, window: option('--window') ?? 500 };
 /**
  * The generator's MQTT client: `raw` (default), a minimal client that leaves the cores to
  * the app, or `mqttjs` (`-- --client mqttjs`), as recorded before 2026-11-26 15:00.
@@ -231,6 +242,12 @@ async function main(): Promise<void> {
           await standin.stop();
         }
       }
+      if (wanted('reconnect_storm')) {
+        const storm = await runReconnectStorm({ ...STORM, influxUrl: influxd.url, log: (line) => process.stderr.write(`${line}\n`) });
+        process.stderr.write(`  reconnect storm: ${storm.connected} of ${storm.devices} devices connected in ${storm.allConnectedMs} ms (refused ${storm.refused}, failed ${storm.failed}${Object.keys(storm.errors).length ? ` ${JSON.stringify(storm.errors)}` : ''}); app: ${storm.appOpenConnections} open connections, ${storm.appFds} fds of its limit ${storm.fdLimit}; RSS ${storm.rssBeforeMb.toFixed(0)} MB before, peak ${storm.peakRssMb.toFixed(0)} MB, idle ${storm.idleRssMb.toFixed(0)} MB = ${storm.idleKbPerDevice.toFixed(1)} kB per device; app CPU ${storm.appCpuMsPerDevice.toFixed(2)} ms per connect; load average ${storm.loadAverage.toFixed(1)} on ${cpus().length} cores; generator: ${storm.generators} processes, ${storm.sources} source addresses each, window ${storm.window || 'all at once'}\n`);
+        if (storm.connected !== storm.devices) throw new Error(`reconnect storm: only ${storm.connected} of ${storm.devices} connected`);
+        add('reconnect_storm_devices', storm.devices); add('reconnect_storm_all_connected_ms', storm.allConnectedMs); add('reconnect_storm_peak_rss_mb', storm.peakRssMb); add('reconnect_storm_idle_kb_per_device', storm.idleKbPerDevice); add('reconnect_storm_app_cpu_ms_per_device', storm.appCpuMsPerDevice);
+      }
       if (wanted('steady')) {
         const steady = await full(influxd.url, influxd.pid, 1, 10_000, 5_000);
         add('steady5k_p50_ms', steady.p50Ms); add('steady5k_p99_ms', steady.p99Ms); add('lost_steady', steady.lost); add('unacked_steady', steady.unacked);
@@ -258,7 +275,7 @@ async function main(): Promise<void> {
   for (const [k, v] of Object.entries(medians)) {
     const b = before[k];
     const ratio = b ? (v / b).toFixed(2) : '';
-    process.stdout.write(`${k.padEnd(28)}${String(v).padStart(12)}${String(b ?? '').padStart(12)}${ratio.padStart(8)}   ${(rows[k] ?? []).map((x) => (k.startsWith('cores_') ? x.toFixed(2) : Math.round(x))).join(' ')}\n`);
+    process.stdout.write(`${k.padEnd(28)}${String(v).padStart(12)}${String(b ?? '').padStart(12)}${ratio.padStart(8)}   ${(rows[k] ?? []).map((x) => (k.startsWith('cores_') || k.endsWith('_per_device') ? x.toFixed(2) : Math.round(x))).join(' ')}\n`);
   }
   mkdirSync(join(ROOT, 'bench/out'), { recursive: true });
   const record = { date: new Date().toISOString(), runs: RUNS, cores: cpus().length, shapes: SHAPES, medians, all: rows };

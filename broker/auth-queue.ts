@@ -1,7 +1,8 @@
 import { createKeyedBuckets, type BucketLimits } from '../lib/token-bucket.ts';
 
 /**
- * Who gets the next slow (scrypt) credential check. Three rules keep one abusive address
+ * Who gets the next slow (scrypt) credential check, and the failure budget every check
+ * (slow or keyed, `charge`) is under. Three rules keep one abusive address
  * from locking everyone else out (a flood of unknown-user CONNECTs at 40/s, each hung up
  * after 20 ms, once kept 20 fresh devices out for 30 s):
  *
@@ -118,6 +119,24 @@ export function createAuthQueue(options: AuthQueueOptions, now: () => number, ob
       report();
     }
   }
-  return { run, running: (): number => running, waiting };
+  /**
+   * A check too cheap to queue (the keyed hash: microseconds on the event loop), under the
+   * same budget: an address out of it is refused before the check, and a failure takes a
+   * token, exactly as for a slow check. No slot is held, so a reconnect storm of keyed
+   * devices never waits behind scrypt checks, nor they behind it.
+   */
+  async function charge<T>(ticket: Ticket, check: () => T | Promise<T>, failed: (value: T) => boolean): Promise<Turn<T>> {
+    if (ticket.signal?.aborted) return { checked: false, why: 'abandoned' };
+    if (!failures.wouldAdmit(ticket.address)) return { checked: false, why: 'over_budget' };
+    try {
+      const value = await check();
+      if (failed(value)) failures.take(ticket.address);
+      return { checked: true, value };
+    } catch (error) {
+      failures.take(ticket.address);
+      throw error;
+    }
+  }
+  return { run, charge, running: (): number => running, waiting };
 }
 export type AuthQueue = ReturnType<typeof createAuthQueue>;

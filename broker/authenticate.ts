@@ -2,7 +2,7 @@ import type { DeviceInfo } from '../contracts/device.ts';
 import type { ServiceAccount } from '../registry/service-accounts.ts';
 import type { CredentialCache } from './credential-cache.ts';
 import type { BrokerIdentity } from './identity.ts';
-import { createAuthQueue, DEFAULT_PER_ADDRESS, type AuthQueueOptions, type Lane } from './auth-queue.ts';
+import { createAuthQueue, DEFAULT_PER_ADDRESS, type AuthQueueOptions, type Lane, type Turn } from './auth-queue.ts';
 
 // MQTT 3.1.1 CONNACK return codes
 export const IDENTIFIER_REJECTED = 2;
@@ -14,15 +14,29 @@ export type AuthOutcome =
   | { ok: true; identity: BrokerIdentity }
   | { ok: false; reason: RefusalReason; returnCode: number };
 
+/**
+ * An MQTT account store: `hasKeyedHash` says whether the account's secret is checked by the
+ * keyed hash (microseconds, on the event loop) or is a legacy scrypt hash (the queue).
+ */
+export interface AccountStore<A> {
+  get(id: string): A | undefined;
+  hasKeyedHash(id: string): boolean;
+  authenticate(id: string, secret: string): Promise<A | undefined>;
+}
+
 export interface AuthenticatorDeps {
-  devices: { get(id: string): DeviceInfo | undefined; authenticate(id: string, secret: string): Promise<DeviceInfo | undefined> };
-  services: { get(id: string): ServiceAccount | undefined; authenticate(id: string, secret: string): Promise<ServiceAccount | undefined> };
+  devices: AccountStore<DeviceInfo>;
+  services: AccountStore<ServiceAccount>;
+  /** Remembers successes of slow (scrypt) checks only: a keyed check costs what the cache's own HMAC does. */
   cache: CredentialCache;
-  /** A full-cost check against a dummy hash: unknown and disabled users take as long as a wrong secret. */
-  dummyVerify: (secret: string) => Promise<unknown>;
-  countCheck: (via: 'cache' | 'scrypt') => void;
   /**
-   * scrypt runs on libuv's thread pool (4 threads by default), which the durable log's
+   * The keyed check against a dummy hash: unknown and disabled users cost what a wrong secret
+   * for a (keyed) account costs, on the same path, under the same budget.
+   */
+  dummyVerify: (secret: string) => unknown;
+  countCheck: (via: 'cache' | 'scrypt' | 'keyed') => void;
+  /**
+   * Legacy scrypt hashes only (a keyed check needs no queue). scrypt runs on libuv's thread pool (4 threads by default), which the durable log's
    * writes and fdatasync share: a flood of wrong credentials would hold every QoS 1 PUBACK
    * behind it (400 queued checks held an append 17 s here). At most `concurrency` run at
    * once, `queue` more wait; past that a CONNECT is refused as server unavailable and the
@@ -60,29 +74,35 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     const account = device ?? service;
     const ticket = (lane: Lane) => ({ address: context.address, lane, signal: context.signal });
     if (!account || account.disabled) {
-      const turn = await queue.run(ticket('stranger'), () => deps.dummyVerify(password), () => true);
+      const turn = await queue.charge(ticket('stranger'), () => deps.dummyVerify(password), () => true);
       if (!turn.checked) return refuse(turn.why, SERVER_UNAVAILABLE);
-      deps.countCheck('scrypt');
+      deps.countCheck('keyed');
       return refuse(!account ? 'bad_credentials' : device ? 'device_disabled' : 'service_disabled');
     }
-    if (deps.cache.check(username, account, password)) {
-      deps.countCheck('cache');
-      if (!clientIdOk) return refuse('client_id_mismatch', IDENTIFIER_REJECTED);
-      return { ok: true, identity: identityOf(account, device !== undefined) };
+    const check = (): Promise<DeviceInfo | ServiceAccount | undefined> => (device ? deps.devices.authenticate(username, password) : deps.services.authenticate(username, password));
+    const keyed = device ? deps.devices.hasKeyedHash(username) : deps.services.hasKeyedHash(username);
+    let turn: Turn<DeviceInfo | ServiceAccount | undefined>;
+    if (keyed) {
+      turn = await queue.charge(ticket('known'), check, (verified) => verified === undefined);
+      if (turn.checked) deps.countCheck('keyed');
+    } else {
+      if (deps.cache.check(username, account, password)) {
+        deps.countCheck('cache');
+        if (!clientIdOk) return refuse('client_id_mismatch', IDENTIFIER_REJECTED);
+        return { ok: true, identity: identityOf(account, device !== undefined) };
+      }
+      turn = await queue.run(ticket('known'), check, (verified) => verified === undefined);
+      if (turn.checked) deps.countCheck('scrypt');
     }
-    const turn = await queue.run<DeviceInfo | ServiceAccount | undefined>(
-      ticket('known'),
-      () => (device ? deps.devices.authenticate(username, password) : deps.services.authenticate(username, password)),
-      (verified) => verified === undefined,
-    );
     if (!turn.checked) return refuse(turn.why, SERVER_UNAVAILABLE);
     const verified = turn.value;
-    deps.countCheck('scrypt');
     if (!verified) return refuse('bad_credentials');
-    // Rotated, disabled or removed while scrypt ran: decide again on the current state.
+    // Rotated, disabled or removed while the check ran: decide again on the current state.
     const current = device ? deps.devices.get(username) : deps.services.get(username);
     if (current !== verified) return attempt < 2 ? authenticate(clientId, username, password, context, attempt + 1) : refuse('bad_credentials');
-    deps.cache.remember(username, verified, password);
+    // A legacy hash that matched was upgraded to the keyed one (registry/secrets.ts): the next
+    // login takes the keyed path, so only an account still on scrypt is worth remembering.
+    if (!keyed && !(device ? deps.devices.hasKeyedHash(username) : deps.services.hasKeyedHash(username))) deps.cache.remember(username, verified, password);
     if (!clientIdOk) return refuse('client_id_mismatch', IDENTIFIER_REJECTED);
     return { ok: true, identity: identityOf(verified, device !== undefined) };
   }

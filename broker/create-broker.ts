@@ -8,6 +8,7 @@ import type { IngestMessage, Settle } from '../ingest/pipeline.ts';
 import type { ServiceAccount } from '../registry/service-accounts.ts';
 import { createAccept } from './accept.ts';
 import { DEFAULT_PER_ADDRESS, type AuthQueueOptions } from './auth-queue.ts';
+import type { AccountStore } from './authenticate.ts';
 import { createAuthorizePublish } from './authorize-publish.ts';
 import { createAuthorizeSubscribe, createPreConnect, watchClients } from './client-hooks.ts';
 import { createCredentialCheck } from './credential-check.ts';
@@ -47,13 +48,15 @@ export interface BrokerDeps {
   metrics: Metrics;
   /** Verify a device's credentials; undefined when unknown, disabled or wrong. */
   authenticateDevice: (id: string, secret: string) => Promise<DeviceInfo | undefined>;
+  /** Whether the device's secret is a keyed hash (checked at once) or a legacy scrypt hash (the bounded queue). */
+  deviceHasKeyedHash: (id: string) => boolean;
   getDevice: (id: string) => DeviceInfo | undefined;
   /** Which topics carry readings for the ingest (the rest are only routed). */
   isReadingTopic: (topic: string) => boolean;
   /** Resolves once the reading is durable; the PUBACK waits for it. */
   ingest: (msg: IngestMessage, settle?: Settle) => void;
   /** MQTT accounts that are not devices (network servers, admins); none when omitted. */
-  services?: { get(id: string): ServiceAccount | undefined; authenticate(id: string, secret: string): Promise<ServiceAccount | undefined> };
+  services?: AccountStore<ServiceAccount>;
   limits?: BrokerLimits;
   listeners?: Omit<ListenerOptions, 'host' | 'port' | 'maxMessageBytes'>;
   now?: () => number;
@@ -66,7 +69,7 @@ export interface BrokerDeps {
 
 export type MqttBroker = Awaited<ReturnType<typeof createMqttBroker>>;
 
-const noServices = { get: () => undefined, authenticate: async () => undefined };
+const noServices: AccountStore<ServiceAccount> = { get: () => undefined, hasKeyedHash: () => true, authenticate: async () => undefined };
 const toBuffer = (payload: string | Buffer): Buffer => (typeof payload === 'string' ? Buffer.from(payload) : payload);
 
 /**
@@ -103,7 +106,7 @@ export async function createMqttBroker(deps: BrokerDeps) {
     preConnect: createPreConnect({ ...hookDeps, guard }),
     authenticate: await createCredentialCheck({
       ...hookDeps,
-      devices: { get: deps.getDevice, authenticate: deps.authenticateDevice },
+      devices: { get: deps.getDevice, hasKeyedHash: deps.deviceHasKeyedHash, authenticate: deps.authenticateDevice },
       services: deps.services ?? noServices,
       slowChecks: limits.credentialChecks,
       metrics,

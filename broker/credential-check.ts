@@ -3,7 +3,7 @@ import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import type { RefusalLog } from '../lib/refusal-log.ts';
-import { generateSecret, hashSecret, verifySecret } from '../registry/secrets.ts';
+import { createCredentialHasher, generateSecret } from '../registry/secrets.ts';
 import type { Peer } from './accept.ts';
 import { createAuthenticator, SERVER_UNAVAILABLE, type AuthenticatorDeps } from './authenticate.ts';
 import { createCredentialCache } from './credential-cache.ts';
@@ -32,12 +32,15 @@ export interface CredentialCheckDeps {
  */
 export async function createCredentialCheck(deps: CredentialCheckDeps): Promise<NonNullable<AedesOptions['authenticate']>> {
   const { metrics, logger } = deps;
-  const dummyHash = await hashSecret(generateSecret());
+  // The dummy costs what a keyed check does (one HMAC-SHA256 under a 32-byte key), whatever
+  // the key: an unknown name is refused as slowly as a wrong secret.
+  const dummy = createCredentialHasher(randomBytes(32));
+  const dummyHash = dummy.hash(generateSecret());
   const authenticate = createAuthenticator({
     devices: deps.devices,
     services: deps.services,
     cache: createCredentialCache({ key: randomBytes(32), maxEntries: 200_000 }),
-    dummyVerify: (secret) => verifySecret(secret, dummyHash),
+    dummyVerify: (secret) => dummy.verifyKeyed(secret, dummyHash),
     countCheck: (via) => metrics.credentialChecks.inc({ via }),
     slowChecks: deps.slowChecks,
     observeSlowChecks: (running, waiting) => {

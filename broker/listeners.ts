@@ -23,10 +23,18 @@ export interface BoundPorts { port: number; tlsPort?: number; wsPort?: number; w
 /** A transport connection handed to the broker, with the peer's address. */
 export type Accept = (stream: Duplex, ip: string) => void;
 
+/**
+ * Connections the kernel holds completed for us until accepted. Node's default (511) is
+ * overrun by a fleet reconnecting after a restart: the rest of the SYNs are dropped and each
+ * device waits out its SYN retransmission (1 s, 3 s, 7 s...). The kernel caps it at
+ * net.core.somaxconn (4,096 on current kernels).
+ */
+const LISTEN_BACKLOG = 4_096;
+
 const listen = (server: Server | HttpServer, port: number, host: string): Promise<number> =>
   new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });

@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from '../registry/db.ts';
 import { CodedError } from '../lib/errors.ts';
 import type { ChangeCounts, DeviceCredential, ImportReport, Inventory, RowChange } from '../contracts/inventory.ts';
-import { generateSecret as defaultGenerateSecret, hashSecret as defaultHashSecret } from '../registry/secrets.ts';
+import { generateSecret as defaultGenerateSecret } from '../registry/secrets.ts';
 import { TABLES, keyOf, type Row, type TableSpec } from './tables.ts';
 import { inventoryToRows } from './rows.ts';
 import { planImport, type CurrentRows, type TablePlan } from './plan.ts';
@@ -12,18 +12,27 @@ export interface ImporterDeps {
   /** Epoch ms; stamps retired_at and created_at. */
   now: () => number;
   generateSecret?: () => string;
-  hashSecret?: (secret: string) => Promise<string>;
   /**
-   * How many secrets are hashed at once. scrypt runs on libuv's thread pool, which the
-   * durable log's writes and fdatasync share: an import of the city's 2,318 devices queued
-   * every hash at once and held the log (and every QoS 1 PUBACK) for as long as they took.
-   * The running app passes GS_MQTT_AUTH_CONCURRENCY, as the broker's credential checks use,
-   * so the pool keeps threads for the log. Default 2.
+   * How a new device's secret is stored: the data directory's keyed hash (`hasher.hash`,
+   * registry/secrets.ts), a few microseconds each, so the city's 2,318 take milliseconds.
+   * Asynchronous hashes are allowed and bounded by `hashConcurrency`.
+   */
+  hashSecret: (secret: string) => string | Promise<string>;
+  /**
+   * How many asynchronous hashes run at once. A hash on libuv's thread pool (scrypt, as
+   * device secrets once were) shares it with the durable log's writes and fdatasync: an
+   * import that queued 2,318 at once held the log (and every QoS 1 PUBACK) for as long as
+   * they took. The running app passes GS_MQTT_AUTH_CONCURRENCY. Default 2.
    */
   hashConcurrency?: number;
+  /** Told where an import is, for a progress display (the CLI's bar on a terminal). */
+  onProgress?: (step: ImportStep) => void;
   /** Told which devices an import touched, so an in-memory index (the device registry) can re-read them; the import resolves once it has. */
   onDevicesChanged?: (ids: string[]) => void | Promise<void>;
 }
+
+/** Where an import is: `hashing` counts new devices' secrets (`done` of `total`); the others are single steps. */
+export interface ImportStep { phase: 'planning' | 'hashing' | 'writing' | 'refreshing' | 'done'; done: number; total: number }
 
 export interface ImportResult { report: ImportReport; credentials: DeviceCredential[] }
 
@@ -31,13 +40,13 @@ export type InventoryImporter = ReturnType<typeof createInventoryImporter>;
 
 /**
  * Imports make the registry match the file, in one transaction. Imports run one at a
- * time: new devices' secrets are hashed (slowly, off the event loop) between planning
- * and writing, and nothing else may change the plan meanwhile.
+ * time: new devices' secrets are hashed between planning and writing (an asynchronous hash
+ * lets other writers in meanwhile: the plan is checked again before writing).
  */
 export function createInventoryImporter(deps: ImporterDeps) {
   const { db } = deps;
   const generateSecret = deps.generateSecret ?? defaultGenerateSecret;
-  const hashSecret = deps.hashSecret ?? defaultHashSecret;
+  const { hashSecret } = deps;
   let queue: Promise<unknown> = Promise.resolve();
 
   const readCurrent = (): CurrentRows => Object.fromEntries(TABLES.map((spec) => [
@@ -49,12 +58,15 @@ export function createInventoryImporter(deps: ImporterDeps) {
   const registryVersion = (): string => `${totalChanges()}:${String(db.pragma('data_version', { simple: true }))}`;
 
   async function run(inv: Inventory, options: { prune: boolean }): Promise<ImportResult> {
+    const progress = deps.onProgress ?? (() => undefined);
+    progress({ phase: 'planning', done: 0, total: 0 });
     const desired = inventoryToRows(inv);
     const firstPlan = planImport(readCurrent(), desired, options);
     const newDevices = firstPlan.find((p) => p.spec.table === 'devices')?.inserts.map((r) => String(r.id)) ?? [];
     const credentials = newDevices.map((deviceId) => ({ deviceId, secret: generateSecret() }));
     const planned = registryVersion();
-    const hashes = await hashAll(credentials, hashSecret, deps.hashConcurrency ?? 2);
+    const hashes = await hashAll(credentials, hashSecret, deps.hashConcurrency ?? 2, (done) => progress({ phase: 'hashing', done, total: credentials.length }));
+    progress({ phase: 'writing', done: 0, total: 0 });
 
     const before = totalChanges();
     let plans: TablePlan[];
@@ -79,13 +91,8 @@ export function createInventoryImporter(deps: ImporterDeps) {
     await new Promise((resolve) => setImmediate(resolve));
     const report = summarise(plans, rowsWritten);
     const touched = plans.find((p) => p.spec.table === 'devices');
-    if (touched && deps.onDevicesChanged) {
-      const ids = [...touched.inserts, ...touched.updates.map((u) => u.row), ...touched.retires, ...touched.deletes].map((r) => String(r.id));
-      // A moved zone or community changes the tags of every device in it: re-read all then.
-      const placesChanged = plans.some((p) => ['communities', 'zones', 'facilities', 'sub_districts'].includes(p.spec.table) && p.updates.length + p.retires.length + p.deletes.length > 0);
-      const all = placesChanged ? (db.prepare('SELECT id FROM devices').all() as Array<{ id: string }>).map((r) => r.id) : [];
-      if (ids.length + all.length > 0) await deps.onDevicesChanged([...new Set([...ids, ...all])]);
-    }
+    await announceChanges(db, plans, touched, deps.onDevicesChanged, () => progress({ phase: 'refreshing', done: 0, total: 0 }));
+    progress({ phase: 'done', done: 0, total: 0 });
     const inserted = new Set(touched?.inserts.map((r) => String(r.id)));
     return { report, credentials: credentials.filter((c) => inserted.has(c.deviceId)) };
   }
@@ -152,6 +159,18 @@ export function createInventoryImporter(deps: ImporterDeps) {
   };
 }
 
+/** Tell the in-memory index which devices an import touched (every device when a place moved). */
+async function announceChanges(db: Db, plans: TablePlan[], touched: TablePlan | undefined, onDevicesChanged: ImporterDeps['onDevicesChanged'], refreshing: () => void): Promise<void> {
+  if (!touched || !onDevicesChanged) return;
+  const ids = [...touched.inserts, ...touched.updates.map((u) => u.row), ...touched.retires, ...touched.deletes].map((r) => String(r.id));
+  // A moved zone or community changes the tags of every device in it: re-read all then.
+  const placesChanged = plans.some((p) => ['communities', 'zones', 'facilities', 'sub_districts'].includes(p.spec.table) && p.updates.length + p.retires.length + p.deletes.length > 0);
+  const all = placesChanged ? (db.prepare('SELECT id FROM devices').all() as Array<{ id: string }>).map((r) => r.id) : [];
+  if (ids.length + all.length === 0) return;
+  refreshing();
+  await onDevicesChanged([...new Set([...ids, ...all])]);
+}
+
 function summarise(plans: TablePlan[], rowsWritten: number): ImportReport {
   const zero = (): ChangeCounts => ({ inserted: 0, updated: 0, retired: 0, deleted: 0 });
   const totals = zero();
@@ -175,7 +194,7 @@ function summarise(plans: TablePlan[], rowsWritten: number): ImportReport {
  * refused only when it no longer holds the thread pool, so the next one queued behind it
  * (imports run one at a time) does not hash alongside the rest of this one.
  */
-async function hashAll(credentials: DeviceCredential[], hash: (secret: string) => Promise<string>, concurrency: number): Promise<Map<string, string>> {
+async function hashAll(credentials: DeviceCredential[], hash: ImporterDeps['hashSecret'], concurrency: number, hashed: (done: number) => void): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
   let next = 0;
   let failed = false;
@@ -184,6 +203,7 @@ async function hashAll(credentials: DeviceCredential[], hash: (secret: string) =
       const { deviceId, secret } = credentials[next++]!;
       try {
         hashes.set(deviceId, await hash(secret));
+        if (hashes.size % 256 === 0 || hashes.size === credentials.length) hashed(hashes.size);
       } catch (error) {
         failed = true;
         throw error;

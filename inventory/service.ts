@@ -17,7 +17,7 @@ export function createInventoryService(deps: {
   db: Db;
   now: () => number;
   devices: { refresh(id: string): unknown };
-  hashSecret?: ImporterDeps['hashSecret'];
+  hashSecret: ImporterDeps['hashSecret'];
   hashConcurrency?: ImporterDeps['hashConcurrency'];
   parsing?: ParseThreadOptions;
 }) {

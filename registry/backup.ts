@@ -2,10 +2,13 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSy
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
+import { CREDENTIAL_KEY_FILE } from './secrets.ts';
 
 /**
  * Backup and restore of what only this system holds: the SQLite file (registry, ledger,
- * alerts, work orders, notifications, tokens) and the admin token. Readings live in
+ * alerts, work orders, notifications, tokens) and the data directory's generated secrets
+ * (SECRET_FILES): without the credential key a restored registry's device hashes match no
+ * secret, and the whole fleet would be locked out. Readings live in
  * InfluxDB, which has its own backup tool (see INFLUX_BACKUP_HINT).
  *
  * The copy is taken with `VACUUM INTO`: one read transaction, so it is consistent while the
@@ -14,7 +17,12 @@ import { z } from 'zod';
  */
 export const BACKUP_DB = 'greenspace.db';
 const MANIFEST = 'backup.json';
-const TOKEN = 'admin-token';
+/**
+ * The secrets the server generates into its data directory: the admin token (absent when
+ * GS_ADMIN_TOKEN is set), the key acknowledge links are signed with, and the key device and
+ * service-account secrets are hashed with (registry/secrets.ts).
+ */
+export const SECRET_FILES = ['admin-token', 'link-key', CREDENTIAL_KEY_FILE] as const;
 
 export const BackupManifest = z.object({
   format: z.literal(1),
@@ -54,7 +62,7 @@ export function backupDataDir(dataDir: string, out: string, now = new Date()): B
     db.close();
   }
   chmodSync(target, 0o600);
-  copySecret(join(dataDir, TOKEN), join(out, TOKEN));
+  for (const name of SECRET_FILES) copySecret(join(dataDir, name), join(out, name));
   const copy = new Database(target, { readonly: true });
   try {
     const manifest: BackupManifest = { format: 1, takenAt: now.toISOString(), from: dataDir, schemaVersion: copy.pragma('user_version', { simple: true }) as number, rows: rowCounts(copy) };
@@ -97,11 +105,18 @@ export function restoreDataDir(backup: string, dataDir: string, options: { repla
   copyFileSync(source, partial);
   chmodSync(partial, 0o600);
   renameSync(partial, target);
-  copySecret(join(backup, TOKEN), join(dataDir, TOKEN));
+  // The restored hashes and links belong to the backup's keys; a different one already
+  // here is kept beside it, like the database, never deleted.
+  const stamp = (options.now ?? new Date()).toISOString().replace(/[:.]/g, '-');
+  for (const name of SECRET_FILES) {
+    const [from, to] = [join(backup, name), join(dataDir, name)];
+    if (existsSync(from) && existsSync(to) && !readFileSync(from).equals(readFileSync(to))) renameSync(to, `${to}.before-restore-${stamp}`);
+    copySecret(from, to);
+  }
   return { manifest, keptAs };
 }
 
-/** The admin token, when the data directory has one (GS_ADMIN_TOKEN set means none): owner-only. */
+/** A generated secret, when the data directory has it (GS_ADMIN_TOKEN set means no admin-token file): owner-only. */
 function copySecret(from: string, to: string): void {
   if (!existsSync(from)) return;
   copyFileSync(from, to);

@@ -3,12 +3,14 @@ import type { DeviceRegistry } from './devices.ts';
 import { CodedError } from '../lib/errors.ts';
 import { BINDING_NEEDS_EUI, type DeviceInfo } from '../contracts/device.ts';
 import { DeviceBinding, DeviceMove } from '../contracts/device-lifecycle.ts';
-import { generateSecret, hashSecret } from './secrets.ts';
+import { generateSecret, type CredentialHasher } from './secrets.ts';
 
 export interface LifecycleDeps {
   devices: Pick<DeviceRegistry, 'get' | 'refresh'>;
   /** Drop the device's live MQTT connection: its credentials or standing just changed. */
   disconnect: (deviceId: string) => void;
+  /** The data directory's credential hasher: a rotated secret is stored keyed, like every generated one. */
+  hasher: CredentialHasher;
 }
 
 export type DeviceLifecycle = ReturnType<typeof createDeviceLifecycle>;
@@ -32,7 +34,7 @@ export function createDeviceLifecycle(db: Db, deps: LifecycleDeps) {
     async rotateSecret(id: string): Promise<{ device: DeviceInfo; secret: string }> {
       existing(id);
       const secret = generateSecret();
-      const hash = await hashSecret(secret);
+      const hash = deps.hasher.hash(secret);
       db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(hash, id);
       const device = refreshed(id);
       deps.disconnect(id);

@@ -1,12 +1,17 @@
-import { randomBytes, scrypt, timingSafeEqual, createHash } from 'node:crypto';
+import { randomBytes, scrypt, timingSafeEqual, createHash, createHmac } from 'node:crypto';
+import { join } from 'node:path';
+import type { Logger } from '../lib/logger.ts';
+import { loadOrCreateSecretFile } from '../lib/secret-file.ts';
 
 // scrypt N=2^14, r=8, p=1: OWASP's minimum for scrypt; ~25 ms on these machines, run on
-// libuv's thread pool so the event loop keeps serving other clients meanwhile.
+// libuv's thread pool so the event loop keeps serving other clients meanwhile. For secrets a
+// person chose (passwords): a slow hash makes guessing a weak one from a stolen copy costly.
 const N = 16_384;
 const R = 8;
 const P = 1;
 const KEY_LEN = 32;
 
+/** 24 random bytes (192 bits): no dictionary holds it, so guessing costs 2^191 tries on average whatever the hash. */
 export const generateSecret = (): string => randomBytes(24).toString('base64url');
 
 function scryptAsync(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
@@ -15,7 +20,7 @@ function scryptAsync(password: string, salt: Buffer, n: number, r: number, p: nu
   });
 }
 
-/** `scrypt$N$r$p$salt$hash`, both base64url: the parameters travel with the hash. */
+/** `scrypt$N$r$p$salt$hash`, both base64url: the parameters travel with the hash. For secrets a person chose. */
 export async function hashSecret(secret: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await scryptAsync(secret, salt, N, R, P);
@@ -32,3 +37,51 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
 
 /** For API tokens: high-entropy random strings need a fast keyed lookup, not a slow hash. */
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** The data directory's file holding the credential key (hex, 0600); `cli backup` carries it. */
+export const CREDENTIAL_KEY_FILE = 'credential-key';
+const KEYED_PREFIX = 'hmac-sha256$v1$';
+
+/**
+ * Hashes of secrets the system generated (device and service-account secrets):
+ * `hmac-sha256$v1$<hex>`, HMAC-SHA256 under the data directory's credential key.
+ *
+ * Why not scrypt: a generated secret has 192 random bits, so a slow hash buys nothing
+ * against guessing, while it cost ~25 ms of the thread pool per check: ~80 checks/s, and
+ * ten minutes for a city of 50,000 devices to reconnect after a restart. The key (not in
+ * the database) keeps a copy of the database alone from being a list of checkable hashes.
+ * `v1` names the key: a second key would be `v2`, its hashes told apart by the prefix.
+ *
+ * Hashes stored before (`scrypt$…`) are still accepted; a successful check returns the keyed
+ * hash to store instead (`upgrade`), so every legacy hash is gone after one login each.
+ */
+export function createCredentialHasher(key: Buffer) {
+  if (key.length < 32) throw new Error(`the credential key must be at least 32 bytes, not ${key.length}`);
+  const mac = (secret: string): Buffer => createHmac('sha256', key).update(secret, 'utf8').digest();
+  const isKeyed = (stored: string): boolean => stored.startsWith(KEYED_PREFIX);
+  /** Constant time in the secret: a wrong secret and a right one take the same path. */
+  const verifyKeyed = (secret: string, stored: string): boolean => {
+    const expected = Buffer.from(stored.slice(KEYED_PREFIX.length), 'hex');
+    const actual = mac(secret);
+    return isKeyed(stored) && expected.length === actual.length && timingSafeEqual(expected, actual);
+  };
+  return {
+    hash: (secret: string): string => KEYED_PREFIX + mac(secret).toString('hex'),
+    isKeyed,
+    verifyKeyed,
+    /** Any stored form; `upgrade` is the keyed hash to store when a legacy scrypt hash matched. */
+    async verify(secret: string, stored: string): Promise<{ ok: boolean; upgrade?: string }> {
+      if (isKeyed(stored)) return { ok: verifyKeyed(secret, stored) };
+      const ok = await verifySecret(secret, stored);
+      return ok ? { ok, upgrade: KEYED_PREFIX + mac(secret).toString('hex') } : { ok };
+    },
+  };
+}
+export type CredentialHasher = ReturnType<typeof createCredentialHasher>;
+
+/** The data directory's credential hasher: its key read from `credential-key`, generated there on first use. */
+export function loadCredentialHasher(dataDir: string, logger?: Logger): CredentialHasher {
+  const text = loadOrCreateSecretFile(join(dataDir, CREDENTIAL_KEY_FILE), () => randomBytes(32).toString('hex'), { logger, what: 'the key device and service-account secrets are hashed with' });
+  if (!/^[0-9a-f]{64,}$/.test(text)) throw new Error(`${join(dataDir, CREDENTIAL_KEY_FILE)} is not a hex key of 32 bytes or more: restore it from a backup`);
+  return createCredentialHasher(Buffer.from(text, 'hex'));
+}

@@ -2,7 +2,7 @@ import type { Db } from './db.ts';
 import { CodedError } from '../lib/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { ServiceAccountCreate, type ServiceAccountView, type ServiceKind } from '../contracts/access.ts';
-import { generateSecret, hashSecret, verifySecret } from './secrets.ts';
+import { generateSecret, type CredentialHasher } from './secrets.ts';
 
 interface AccountRow { id: string; kind: ServiceKind; applications: string; secret_hash: string; disabled: number; created_at: string }
 
@@ -16,10 +16,12 @@ const toView = (r: AccountRow): ServiceAccount => ({
 export type ServiceAccounts = ReturnType<typeof createServiceAccounts>;
 
 /**
- * MQTT service accounts (LoRaWAN network servers, MQTT admins). Secrets are salted scrypt
- * hashes like device secrets: an operator may choose a weak one in a network server's config.
+ * MQTT service accounts (LoRaWAN network servers, MQTT admins). Their secrets are generated
+ * here (nobody chooses one), so they are stored as keyed hashes like device secrets
+ * (secrets.ts); a legacy scrypt hash is accepted and replaced at the next successful login.
  */
-export function createServiceAccounts(db: Db, deps: { clock: Clock; isDeviceId: (id: string) => boolean }) {
+export function createServiceAccounts(db: Db, deps: { clock: Clock; isDeviceId: (id: string) => boolean; hasher: CredentialHasher }) {
+  const { hasher } = deps;
   const byId = new Map<string, ServiceAccount>();
   const hashes = new Map<string, string>();
   const index = (r: AccountRow) => {
@@ -45,14 +47,14 @@ export function createServiceAccounts(db: Db, deps: { clock: Clock; isDeviceId: 
       const secret = generateSecret();
       const applications = body.kind === 'admin' ? [] : [...new Set(body.applications)];
       db.prepare('INSERT INTO service_accounts (id, kind, applications, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(body.id, body.kind, JSON.stringify(applications), await hashSecret(secret), new Date(deps.clock.now()).toISOString());
+        .run(body.id, body.kind, JSON.stringify(applications), hasher.hash(secret), new Date(deps.clock.now()).toISOString());
       return { account: load(body.id), secret };
     },
 
     async rotate(id: string): Promise<{ account: ServiceAccount; secret: string }> {
       if (!byId.has(id)) throw new CodedError('not_found', `no service account ${id}`);
       const secret = generateSecret();
-      db.prepare('UPDATE service_accounts SET secret_hash = ? WHERE id = ?').run(await hashSecret(secret), id);
+      db.prepare('UPDATE service_accounts SET secret_hash = ? WHERE id = ?').run(hasher.hash(secret), id);
       return { account: load(id), secret };
     },
 
@@ -69,12 +71,18 @@ export function createServiceAccounts(db: Db, deps: { clock: Clock; isDeviceId: 
       hashes.delete(id);
     },
 
-    /** The account when the secret is right and it is enabled; undefined otherwise. */
+    /** Whether the account's secret is checked by the keyed hash rather than a legacy scrypt hash. */
+    hasKeyedHash: (id: string): boolean => hasher.isKeyed(hashes.get(id) ?? ''),
+
+    /** The account when the secret is right and it is enabled; undefined otherwise. A matching legacy hash is upgraded (see devices.ts). */
     async authenticate(id: string, secret: string): Promise<ServiceAccount | undefined> {
       const account = byId.get(id);
       const hash = hashes.get(id);
       if (!account || !hash || account.disabled) return undefined;
-      return (await verifySecret(secret, hash)) ? account : undefined;
+      const { ok, upgrade } = await hasher.verify(secret, hash);
+      if (!ok) return undefined;
+      if (upgrade && hashes.get(id) === hash && db.prepare('UPDATE service_accounts SET secret_hash = ? WHERE id = ? AND secret_hash = ?').run(upgrade, id, hash).changes === 1) hashes.set(id, upgrade);
+      return account;
     },
   };
 }

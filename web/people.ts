@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Db } from '../registry/db.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
+import { loadOrCreateSecretFile } from '../lib/secret-file.ts';
 import { createUserStore } from '../registry/users.ts';
 import { ackLinkUrl, signAckLink } from '../lib/signed-link.ts';
 
@@ -38,9 +38,5 @@ export function startPeople(deps: { db: Db; clock: Clock; logger: Logger; dataDi
 }
 
 function loadOrCreateKey(path: string, logger: Logger): Buffer {
-  if (existsSync(path)) return Buffer.from(readFileSync(path, 'utf8').trim(), 'hex');
-  const key = randomBytes(32);
-  writeFileSync(path, `${key.toString('hex')}\n`, { mode: 0o600 });
-  logger.info({ path }, 'generated the key acknowledge links are signed with');
-  return key;
+  return Buffer.from(loadOrCreateSecretFile(path, () => randomBytes(32).toString('hex'), { logger, what: 'the key acknowledge links are signed with' }), 'hex');
 }

@@ -14,7 +14,9 @@ const ATTACKER = '127.0.0.2'; // loopback too, but another address than the devi
  * The attack from issue 19: unknown-user CONNECTs from one address, each socket closed
  * 20 ms later. Before the fair queue, 0 of 20 freshly registered devices connected in 30 s
  * (every check slot went to abandoned strangers); now they must connect within 2× the time
- * they take without the flood, both measured in this run.
+ * they take without the flood, both measured in this run. Since device secrets are keyed
+ * hashes, an unknown name costs one keyed check and never reaches the scrypt queue: the
+ * address's failure budget is what stops the attacker (asserted below).
  */
 function startFlood(port: number): { stop(): void; sent: () => number } {
   let sent = 0;

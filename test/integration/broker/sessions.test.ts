@@ -129,11 +129,12 @@ describe('broker sessions: status, takeover, service accounts', () => {
     watcher.off('message', listener);
   });
 
-  it('answers reconnects from the credential cache instead of scrypt', async () => {
-    (await device()).end(true); // the first check after a rotation is a full one
+  it('answers reconnects by the keyed hash, never scrypt (the rotated secret is stored keyed too)', async () => {
     const scrypt = await metricValue(t, 'gs_mqtt_credential_checks_total', { via: 'scrypt' });
+    const keyed = await metricValue(t, 'gs_mqtt_credential_checks_total', { via: 'keyed' });
     for (let i = 0; i < 5; i++) (await device()).end(true);
     expect(await metricValue(t, 'gs_mqtt_credential_checks_total', { via: 'scrypt' })).toBe(scrypt);
+    expect(await metricValue(t, 'gs_mqtt_credential_checks_total', { via: 'keyed' })).toBe(keyed + 5);
   });
 });
 

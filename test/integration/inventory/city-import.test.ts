@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { randomBytes, scryptSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,6 +10,7 @@ import { createInventoryService, type InventoryService } from '../../../inventor
 import { parseInventoryText, validateInventory } from '../../../inventory/parse.ts';
 import { formatInventory } from '../../../inventory/export.ts';
 import type { Inventory } from '../../../contracts/inventory.ts';
+import { testHasher } from '../../helpers/hasher.ts';
 
 const CITY = readFileSync(new URL('../../../inventory/examples/city.yaml', import.meta.url), 'utf8');
 const body = (text: string) => text.replace(/^(#.*\n)+/, '');
@@ -52,16 +52,6 @@ function listed(deviceId: string): Record<string, unknown> {
 
 const communitiesOf = (doc: Doc): Doc[] => doc.districts.flatMap((d: Doc) => d.subDistricts.flatMap((s: Doc) => s.communities));
 
-/**
- * The real scheme (scrypt, parameters stored with the hash, so verifySecret reads it) at a
- * token cost: 2,318 hashes at the production cost would be ~60 s of CPU on a shared 2-core
- * machine. The API test imports with the production cost.
- */
-const cheapHash = async (secret: string): Promise<string> => {
-  const salt = randomBytes(16);
-  return ['scrypt', 16, 1, 1, salt.toString('base64url'), scryptSync(secret, salt, 32, { N: 16, r: 1, p: 1 }).toString('base64url')].join('$');
-};
-
 describe('importing the city-sized inventory into SQLite', () => {
   let dir: string;
   let db: Db;
@@ -79,8 +69,8 @@ describe('importing the city-sized inventory into SQLite', () => {
     dir = mkdtempSync(join(tmpdir(), 'gs-inv-'));
     db = openDb(join(dir, 'greenspace.db'));
     watcher = new Database(join(dir, 'greenspace.db'), { readonly: true });
-    devices = createDeviceRegistry(db);
-    inventory = createInventoryService({ db, now: () => Date.parse('2026-05-01T08:00:00Z'), devices, hashSecret: cheapHash });
+    devices = createDeviceRegistry(db, { hasher: testHasher });
+    inventory = createInventoryService({ db, now: () => Date.parse('2026-05-01T08:00:00Z'), devices, hashSecret: testHasher.hash }); // the production scheme: keyed, microseconds per device
     inventory.onDevicesRemoved((ids) => removed.push(...ids));
   });
   afterAll(() => {
@@ -102,7 +92,7 @@ describe('importing the city-sized inventory into SQLite', () => {
     firstSecrets = new Map(credentials.map((c) => [c.deviceId, c.secret]));
     expect(devices.count()).toBe(2318);
     const stored = db.prepare('SELECT secret_hash FROM devices WHERE id = ?').get('mingren-01-gw') as { secret_hash: string };
-    expect(stored.secret_hash).toMatch(/^scrypt\$/);
+    expect(stored.secret_hash).toMatch(/^hmac-sha256\$v1\$[0-9a-f]{64}$/);
     expect(stored.secret_hash).not.toContain(firstSecrets.get('mingren-01-gw'));
     // The secret it was given authenticates it as itself: the gateway of mingren-01.
     expect(listed('mingren-01-gw')).toMatchObject({ kind: 'gateway', communityId: 'mingren-01' });

@@ -6,6 +6,7 @@ import { parse, stringify } from 'yaml';
 import { openDb } from '../../../registry/db.ts';
 import { createDeviceRegistry } from '../../../registry/devices.ts';
 import { cli, ROOT } from './run-cli.ts';
+import { loadCredentialHasher } from '../../../registry/secrets.ts';
 
 const DEMO = join(ROOT, 'inventory/examples/demo.yaml');
 
@@ -31,7 +32,9 @@ describe('npm run cli -- inventory', { timeout: 180_000 }, () => {
     const [id, secret] = lines[1]!.split(',') as [string, string];
     const db = openDb(join(data(), 'greenspace.db'));
     try {
-      expect(await createDeviceRegistry(db).authenticate(id, secret)).toMatchObject({ id });
+      // Hashed under the data directory's own credential key, which the server will read there.
+      expect(await createDeviceRegistry(db, { hasher: loadCredentialHasher(data()) }).authenticate(id, secret)).toMatchObject({ id });
+      expect((db.prepare('SELECT secret_hash FROM devices WHERE id = ?').get(id) as { secret_hash: string }).secret_hash).toMatch(/^hmac-sha256\$v1\$[0-9a-f]{64}$/);
     } finally {
       db.close();
     }

@@ -6,6 +6,7 @@ import { openDb, type Db } from '../../../registry/db.ts';
 import { createDeviceRegistry } from '../../../registry/devices.ts';
 import { createInventoryService } from '../../../inventory/service.ts';
 import { parseInventoryText } from '../../../inventory/parse.ts';
+import { testHasher } from '../../helpers/hasher.ts';
 
 const CITY = readFileSync(new URL('../../../inventory/examples/city.yaml', import.meta.url), 'utf8');
 
@@ -23,7 +24,7 @@ describe('an import hashes new devices\' secrets a few at a time', () => {
     db = openDb(join(dir, 'greenspace.db'));
     const parsed = parseInventoryText(CITY, 'city.yaml');
     if (!parsed.ok) throw new Error('the example inventory does not parse');
-    const inventory = createInventoryService({ db, now: () => Date.parse('2026-05-01T08:00:00Z'), devices: createDeviceRegistry(db), hashSecret, hashConcurrency: concurrency });
+    const inventory = createInventoryService({ db, now: () => Date.parse('2026-05-01T08:00:00Z'), devices: createDeviceRegistry(db, { hasher: testHasher }), hashSecret, hashConcurrency: concurrency });
     return { inventory, city: parsed.value };
   }
 

@@ -7,6 +7,7 @@ import { createDeviceRegistry, type DeviceRegistry } from '../../../registry/dev
 import { createInventoryService, type InventoryService } from '../../../inventory/service.ts';
 import { formatInventory } from '../../../inventory/export.ts';
 import { parseInventoryText } from '../../../inventory/parse.ts';
+import { testHasher } from '../../helpers/hasher.ts';
 
 /** Devices registered one by one (POST /api/v1/devices) before anyone wrote an inventory. */
 describe('adopting a registry built by device registrations', () => {
@@ -19,8 +20,8 @@ describe('adopting a registry built by device registrations', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gs-legacy-'));
     db = openDb(join(dir, 'g.db'));
-    devices = createDeviceRegistry(db);
-    inventory = createInventoryService({ db, now: () => 0, devices });
+    devices = createDeviceRegistry(db, { hasher: testHasher });
+    inventory = createInventoryService({ db, now: () => 0, devices, hashSecret: testHasher.hash });
     ({ secret } = await devices.register({ id: 'soil-001', kind: 'soil', devEui: 'A840410000000099', place: { district: 'taobei', community: 'c-001', zone: 'z-001', plant: 'lawn' } }));
     await devices.register({ id: 'tilt-001', kind: 'tilt', place: { district: 'taobei', community: 'c-001', facility: 'f-001', facilityType: 'bench' } });
   });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../../registry/db.ts';
 import { ADMIN_TOKEN, startTestApp } from '../../helpers/app.ts';
 import { cli } from '../inventory/run-cli.ts';
+import { tryConnect } from '../broker/support.ts';
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -20,9 +21,10 @@ describe('backup and restore of the registry and ledger', { timeout: 180_000 }, 
     writeFileSync(join(live, 'admin-token'), 'generated-token\n', { mode: 0o600 }); // as a server without GS_ADMIN_TOKEN writes it
     const t = await startTestApp({}, { dataDir: live });
     let before: { devices: unknown; alerts: unknown; workOrders: unknown };
+    let deviceSecret = '';
     const backup = join(dir, 'backup');
     try {
-      await t.register({ id: 'soil-b1', kind: 'soil', place: { district: 'd1', community: 'c1', zone: 'z1' } });
+      deviceSecret = await t.register({ id: 'soil-b1', kind: 'soil', place: { district: 'd1', community: 'c1', zone: 'z1' } });
       await t.register({ id: 'tilt-b1', kind: 'tilt', place: { district: 'd1', community: 'c1', facility: 'pav-1', facilityType: 'pavilion' } });
       t.app.health.alerts.apply({ action: 'raise', kind: 'facility_tilt', subject: 'pav-1', severity: 'critical', message: 'pavilion pav-1 tilted 9°', communityId: 'c1', districtId: 'd1', details: { tiltDeg: 9 }, at: Date.now() });
       const get = async (url: string) => (await t.app.api.inject({ url, headers: auth })).json() as unknown[];
@@ -37,8 +39,8 @@ describe('backup and restore of the registry and ledger', { timeout: 180_000 }, 
       expect(run).toMatchObject({ code: 0, stderr: '' });
       expect(run.stdout).toMatch(/^backed up .* \(schema \d+; devices \d+, zones 1, facilities 1, alerts 1, work_orders 1, work_order_events 1\)/);
       expect(run.stdout).toContain('influxd backup -portable -database');
-      expect(readdirSync(backup).sort()).toEqual(['admin-token', 'backup.json', 'greenspace.db']);
-      expect(statSync(join(backup, 'greenspace.db')).mode & 0o077).toBe(0);
+      expect(readdirSync(backup).sort()).toEqual(['admin-token', 'backup.json', 'credential-key', 'greenspace.db', 'link-key']);
+      for (const file of ['greenspace.db', 'credential-key', 'link-key']) expect(statSync(join(backup, file)).mode & 0o077).toBe(0);
     } finally {
       await t.stop();
     }
@@ -59,6 +61,10 @@ describe('backup and restore of the registry and ledger', { timeout: 180_000 }, 
       expect(devices.filter((d) => !String(d.id).startsWith('soil-w'))).toEqual(before.devices);
       expect(await get('/api/v1/alerts')).toEqual(before.alerts);
       expect(await get('/api/v1/work-orders')).toEqual(before.workOrders);
+      // The device's secret still works: its keyed hash came back with the key it was made with.
+      const device = await tryConnect(u.app.mqttPort, { clientId: 'soil-b1', username: 'soil-b1', password: deviceSecret });
+      device.client.end(true);
+      expect(device.outcome).toBe('connected');
     } finally {
       await u.stop();
     }

@@ -16,6 +16,7 @@ import { Team } from '../../../contracts/team.ts';
 import type { AcceptedReading } from '../../../contracts/reading.ts';
 import type { Delivery } from '../../../notify/channels/index.ts';
 import { T0 } from './helpers.ts';
+import { testHasher } from '../../helpers/hasher.ts';
 
 const TEAM = Team.parse({ id: 'team-a', name: '养护一队', communities: ['c-001'], channels: [{ channel: { type: 'wecom', key: 'k' }, minSeverity: 'info' }] });
 
@@ -26,7 +27,7 @@ async function setup() {
   const logger = createLogger('silent');
   const alerts = createAlertService({ db, clock, logger });
   const workOrders = createWorkOrderService({ db, clock, alerts });
-  const registry = createDeviceRegistry(db);
+  const registry = createDeviceRegistry(db, { hasher: testHasher });
   await registry.register({ id: 's-1', kind: 'soil', reportIntervalS: 10, place: { district: 'd-1', community: 'c-001', zone: 'z-1' } });
   const sent: Delivery[] = [];
   const notify = createNotificationService({

@@ -9,15 +9,20 @@ const deviceInfo = (id: string, disabled = false): DeviceInfo => ({
   plant: undefined, facilityId: undefined, facilityType: undefined, baselinePitch: undefined, baselineRoll: undefined,
 });
 
-/** Fakes for the registries: secrets in the clear, and a count of every slow check. */
-function setup() {
-  const devices = new Map<string, DeviceInfo>([['soil-1', deviceInfo('soil-1')], ['off-1', deviceInfo('off-1', true)]]);
-  const secrets = new Map([['soil-1', 's3cret'], ['off-1', 'x'], ['cs', 'svc-secret']]);
+/**
+ * Fakes for the registries: secrets in the clear, and a count of every check. The ids in
+ * `keyed` have keyed hashes (checked at once); the others legacy scrypt hashes (the queue).
+ */
+function setup(options: { keyed?: string[]; perAddress?: { burst: number; ratePerS: number } } = {}) {
+  const devices = new Map<string, DeviceInfo>([['soil-1', deviceInfo('soil-1')], ['off-1', deviceInfo('off-1', true)], ['soil-k', deviceInfo('soil-k')]]);
+  const secrets = new Map([['soil-1', 's3cret'], ['off-1', 'x'], ['cs', 'svc-secret'], ['soil-k', 'k3yed']]);
   const services = new Map<string, ServiceAccount>([['cs', { id: 'cs', kind: 'chirpstack', applications: ['a1'], disabled: false, createdAt: '' }]]);
-  const calls = { slow: 0, dummy: 0, cache: 0, duringVerify: undefined as undefined | (() => void) };
+  const keyed = new Set(options.keyed ?? ['soil-k']);
+  const calls = { slow: 0, dummy: 0, cache: 0, keyed: 0, scrypt: 0, duringVerify: undefined as undefined | (() => void) };
   const deps: AuthenticatorDeps = {
     devices: {
       get: (id) => devices.get(id),
+      hasKeyedHash: (id) => keyed.has(id),
       async authenticate(id, secret) {
         calls.slow += 1;
         const device = devices.get(id);
@@ -27,16 +32,18 @@ function setup() {
     },
     services: {
       get: (id) => services.get(id),
+      hasKeyedHash: (id) => keyed.has(id),
       async authenticate(id, secret) {
         calls.slow += 1;
         return secrets.get(id) === secret ? services.get(id) : undefined;
       },
     },
     cache: createCredentialCache({ key: Buffer.alloc(32, 1), maxEntries: 10 }),
-    dummyVerify: async () => { calls.dummy += 1; },
-    countCheck: (via) => { if (via === 'cache') calls.cache += 1; },
+    dummyVerify: () => { calls.dummy += 1; },
+    countCheck: (via) => { calls[via] += 1; },
+    ...(options.perAddress ? { slowChecks: { concurrency: 2, queue: 256, perAddress: options.perAddress } } : {}),
   };
-  return { authenticate: createAuthenticator(deps), devices, secrets, calls };
+  return { authenticate: createAuthenticator(deps), devices, secrets, calls, keyed };
 }
 
 describe('broker authentication', () => {
@@ -97,6 +104,44 @@ describe('broker authentication', () => {
   });
 });
 
+describe('keyed hashes: checked at once, under the same budget', () => {
+  const at = (address: string) => ({ address });
+
+  it('checks a keyed secret without the scrypt queue, and never caches it', async () => {
+    const { authenticate, calls } = setup();
+    for (let i = 0; i < 3; i++) expect(await authenticate('soil-k', 'soil-k', 'k3yed')).toEqual({ ok: true, identity: { role: 'device', deviceId: 'soil-k' } });
+    expect(await authenticate('soil-k', 'soil-k', 'wrong')).toMatchObject({ ok: false, reason: 'bad_credentials', returnCode: 4 });
+    expect(calls).toMatchObject({ keyed: 4, scrypt: 0, cache: 0 });
+  });
+
+  it('takes unknown names the path a wrong keyed secret takes: one keyed check each, no scrypt', async () => {
+    const { authenticate, calls } = setup();
+    expect(await authenticate('ghost', 'ghost', 'x')).toMatchObject({ ok: false, reason: 'bad_credentials', returnCode: 4 });
+    expect(await authenticate('soil-k', 'soil-k', 'x')).toMatchObject({ ok: false, reason: 'bad_credentials', returnCode: 4 });
+    expect(calls).toMatchObject({ dummy: 1, keyed: 2, scrypt: 0 });
+  });
+
+  it.each([
+    ['wrong keyed secrets', 'soil-k'],
+    ['unknown names', 'ghost'],
+    ['wrong legacy secrets', 'soil-1'],
+  ])('charges %s to the address: past its burst even the right secret is refused there, not elsewhere', async (_what, name) => {
+    const { authenticate } = setup({ perAddress: { burst: 3, ratePerS: 0.001 } });
+    for (let i = 0; i < 3; i++) expect(await authenticate(name, name, 'wrong', at('10.0.0.9'))).toMatchObject({ reason: 'bad_credentials' });
+    expect(await authenticate('soil-k', 'soil-k', 'k3yed', at('10.0.0.9'))).toEqual({ ok: false, reason: 'over_budget', returnCode: 3 });
+    expect((await authenticate('soil-k', 'soil-k', 'k3yed', at('10.0.0.10'))).ok).toBe(true);
+  });
+
+  it('lets a device whose legacy hash was upgraded on its first login take the keyed path next time', async () => {
+    const { authenticate, calls, keyed } = setup({ keyed: [] });
+    calls.duringVerify = () => keyed.add('soil-1'); // what the registry does on a match (registry/secrets.ts)
+    expect((await authenticate('soil-1', 'soil-1', 's3cret')).ok).toBe(true);
+    calls.duringVerify = undefined;
+    expect((await authenticate('soil-1', 'soil-1', 's3cret')).ok).toBe(true);
+    expect(calls).toMatchObject({ scrypt: 1, keyed: 1, cache: 0 });
+  });
+});
+
 describe('broker authentication under a flood of bad credentials', () => {
   /** Slow checks that finish only when released, so the test sees how many run at once. */
   function slowSetup(gate: { concurrency: number; queue: number }) {
@@ -107,13 +152,15 @@ describe('broker authentication under a flood of bad credentials', () => {
       await new Promise<void>((resolve) => running.release.push(resolve));
       running.now -= 1;
     };
+    // Known devices whose hashes are legacy scrypt (the only checks the queue still runs):
+    // unknown names take the keyed path now and never reach it.
     const authenticate = createAuthenticator({
-      devices: { get: () => undefined, authenticate: async () => undefined },
-      services: { get: () => undefined, authenticate: async () => undefined },
+      devices: { get: (id) => deviceInfo(id), hasKeyedHash: () => false, authenticate: async () => { await slow(); return undefined; } },
+      services: { get: () => undefined, hasKeyedHash: () => true, authenticate: async () => undefined },
       cache: createCredentialCache({ key: Buffer.alloc(32, 1), maxEntries: 10 }),
-      dummyVerify: slow,
+      dummyVerify: () => undefined,
       countCheck: () => undefined,
-      slowChecks: gate,
+      slowChecks: { ...gate, perAddress: { burst: 100, ratePerS: 1 } },
     });
     const drain = async () => {
       while (running.now > 0 || running.release.length > 0) {
@@ -126,7 +173,7 @@ describe('broker authentication under a flood of bad credentials', () => {
 
   it('runs few scrypt checks at once (the rest of libuv’s pool is the durable log’s) and refuses past a bounded queue', async () => {
     const { authenticate, running, drain } = slowSetup({ concurrency: 2, queue: 3 });
-    const outcomes = Array.from({ length: 10 }, (_, i) => authenticate(`ghost-${i}`, `ghost-${i}`, 'x'));
+    const outcomes = Array.from({ length: 10 }, (_, i) => authenticate(`legacy-${i}`, `legacy-${i}`, 'x'));
     await new Promise((resolve) => setImmediate(resolve));
     expect(running.now).toBe(2);
     await drain();

@@ -10,6 +10,7 @@ import { DEFAULT_FACILITY_CONFIG } from '../../../rules/facility-health/threshol
 import type { AcceptedReading } from '../../../contracts/reading.ts';
 import { Inventory } from '../../../contracts/inventory.ts';
 import { createLedger, MIN } from '../alerts/helpers.ts';
+import { testHasher } from '../../helpers/hasher.ts';
 
 /** Two pavilions on the same footing; `own` gives pav-low thresholds of its own. */
 const city = (own?: { warningDeg: number; criticalDeg: number }): Inventory => Inventory.parse({
@@ -37,7 +38,7 @@ const city = (own?: { warningDeg: number; criticalDeg: number }): Inventory => I
  */
 async function setup() {
   const ledger = createLedger();
-  const devices = createDeviceRegistry(ledger.db);
+  const devices = createDeviceRegistry(ledger.db, { hasher: testHasher });
   const inventory = createInventoryService({ db: ledger.db, now: () => ledger.clock.now(), devices, hashSecret: async (s) => `hash:${s}` });
   const registry = createCityRegistry(ledger.db);
   let reads = 0;

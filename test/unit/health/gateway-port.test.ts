@@ -4,6 +4,7 @@ import { createDeviceRegistry } from '../../../registry/devices.ts';
 import { createHealthMonitor, gatewaysFromRegistry } from '../../../health/monitor.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { createLedger, MIN } from '../alerts/helpers.ts';
+import { testHasher } from '../../helpers/hasher.ts';
 
 /**
  * The gateway port the health monitor's offline sweep uses: the device registry's own index,
@@ -18,7 +19,7 @@ describe('gateway port over the device registry', () => {
   };
 
   it('answers nothing for a device without a gateway, or one it does not know', () => {
-    const port = gatewaysFromRegistry(createDeviceRegistry(seed()));
+    const port = gatewaysFromRegistry(createDeviceRegistry(seed(), { hasher: testHasher }));
     expect(port.gatewayOf('s-1')).toBeUndefined();
     expect(port.gatewayOf('nobody')).toBeUndefined();
   });
@@ -26,7 +27,7 @@ describe('gateway port over the device registry', () => {
   it('reads devices.gateway_id, and a change as soon as the registry re-reads the device (no cache to expire)', () => {
     const db = seed();
     db.exec(`UPDATE devices SET gateway_id = 'gw-1' WHERE id = 's-1'`);
-    const registry = createDeviceRegistry(db);
+    const registry = createDeviceRegistry(db, { hasher: testHasher });
     const port = gatewaysFromRegistry(registry);
     expect(port.gatewayOf('s-1')).toBe('gw-1');
     // An inventory import re-reads every device it changed (inventory/service.ts); the old
@@ -40,7 +41,7 @@ describe('gateway port over the device registry', () => {
     const ledger = createLedger(':memory:', seed());
     ledger.db.exec(`INSERT INTO devices (id, kind, secret_hash, community_id, created_at, gateway_id) VALUES ('s-2', 'soil', 'x', 'c', '', 'gw-1');
       UPDATE devices SET gateway_id = 'gw-1', report_interval_s = 60 WHERE id = 's-1'; UPDATE devices SET report_interval_s = 60`);
-    const registry = createDeviceRegistry(ledger.db);
+    const registry = createDeviceRegistry(ledger.db, { hasher: testHasher });
     const monitor = createHealthMonitor({
       clock: ledger.clock, logger: createLogger('silent'), alerts: ledger.alerts, devices: registry, gateways: gatewaysFromRegistry(registry), saveBaseline: () => undefined,
     });

@@ -5,11 +5,12 @@ import { createDeviceRegistry } from '../../../registry/devices.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import type { AcceptedReading, ReadingFields } from '../../../contracts/reading.ts';
 import { createLedger, MIN } from '../alerts/helpers.ts';
+import { testHasher } from '../../helpers/hasher.ts';
 
 /** A monitor over a real registry and alert service; the gateway port is a fake here (gateway-port.test.ts covers the registry's). */
 async function setup(gateways: GatewayPort = { gatewayOf: () => undefined }) {
   const ledger = createLedger();
-  const registry = createDeviceRegistry(ledger.db);
+  const registry = createDeviceRegistry(ledger.db, { hasher: testHasher });
   const place = { district: 'd-1', community: 'c-1' };
   await registry.register({ id: 'gw-1', kind: 'gateway', reportIntervalS: 60, place });
   await registry.register({ id: 's-1', kind: 'soil', reportIntervalS: 60, place: { ...place, zone: 'z-1' } });
