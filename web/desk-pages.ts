@@ -1,4 +1,6 @@
+import type { FastifyRequest } from 'fastify';
 import { canAccessDistrict } from '../api/scope.ts';
+import { EntityId } from '../contracts/device.ts';
 import { dashboardLink } from '../contracts/dashboards.ts';
 import type { WorkOrder } from '../alerts/work-orders/store.ts';
 import type { AlertRecord } from '../alerts/alert-store.ts';
@@ -24,6 +26,17 @@ const num = (n: number | null | undefined, digits = 1): string => (n === null ||
 const grafana = (f: Frame, href: string | undefined): string => (href ? `<p><a class="grafana" href="${esc(href)}" target="_blank" rel="noopener">${esc(f.m.grafana)} ↗</a></p>` : '');
 const form = (api: string, label: string, fields = '', secondary = false): string =>
   `<form data-api="${esc(api)}">${fields}<p class="error"></p><button class="act${secondary ? ' secondary' : ''}" type="submit">${esc(label)}</button></form>`;
+
+/**
+ * The place id of a page's path, encoded for the API path it is put into; undefined when it
+ * is not an id at all. Checked before the API is asked: `..` would otherwise make the page's
+ * own read (`/api/v1/zones/../irrigation`) land on another route than the one it means.
+ * Not an id is answered as a missing place (404).
+ */
+const placeIdOf = (request: FastifyRequest): string | undefined => {
+  const id = EntityId.safeParse((request.params as { id?: unknown }).id);
+  return id.success ? encodeURIComponent(id.data) : undefined;
+};
 
 /**
  * An operator's desk beyond the ledger: the places in the caller's districts, a zone (its
@@ -52,7 +65,8 @@ export function registerDeskPages(kit: PageKit): void {
   get(`${PAGE_PREFIX}/zones/:id`, async (request, reply) => {
     const s = session(request, reply);
     if (!s) return reply;
-    const id = encodeURIComponent((request.params as { id: string }).id);
+    const id = placeIdOf(request);
+    if (id === undefined) return refused(reply, s.frame, 404);
     const view = await read<ZoneView>(request, `/api/v1/zones/${id}/irrigation`);
     if (!view.body) return refused(reply, s.frame, view.status);
     const decisions = (await read<DecisionView[]>(request, `/api/v1/zones/${id}/decisions?limit=200`)).body ?? [];
@@ -63,7 +77,8 @@ export function registerDeskPages(kit: PageKit): void {
   get(`${PAGE_PREFIX}/facilities/:id`, async (request, reply) => {
     const s = session(request, reply);
     if (!s) return reply;
-    const id = encodeURIComponent((request.params as { id: string }).id);
+    const id = placeIdOf(request);
+    if (id === undefined) return refused(reply, s.frame, 404);
     const view = await read<FacilityView>(request, `/api/v1/facilities/${id}`);
     if (!view.body) return refused(reply, s.frame, view.status);
     const f = view.body;

@@ -172,6 +172,9 @@ function createPageKit(app: FastifyInstance, { db, grafanaUrl, publicUrl }: Page
      * and district scope decide, so a page shows exactly what its caller may read.
      */
     async read<T>(request: FastifyRequest, url: string): Promise<{ status: number; body: T | undefined }> {
+      // A dot segment would be resolved to another route than the one the page names: a bug
+      // in the page (ids are validated and encoded before they are put in a path).
+      if (/(^|\/)\.{1,2}(\/|\?|$)/.test(url)) throw new Error(`page read of a path with a dot segment: ${url}`);
       const res = await app.inject({ url, headers: { cookie: request.headers.cookie ?? '', 'accept-language': 'en' } });
       return { status: res.statusCode, body: res.statusCode === 200 ? (res.json() as T) : undefined };
     },

@@ -8,9 +8,10 @@ import type { Scorecard } from '../../assessment/collect.ts';
 import { scorecardToCsv } from '../../assessment/csv.ts';
 import { scorecardToXlsx } from '../../assessment/xlsx.ts';
 import { rankDistricts } from '../../assessment/columns.ts';
+import { Month } from '../../contracts/month.ts';
 
 const DistrictRank = z.object({ districtId: z.string(), communities: z.number().int(), scored: z.number().int(), meanScore: z.number().nullable(), rank: z.number().int() });
-const Query = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM') });
+const Query = z.object({ month: Month });
 
 export const scorecardRoutes: FastifyPluginAsyncZod<{ build(month: string): Promise<Scorecard> }> = async (app, opts) => {
   const security = [{ bearer: [] }];

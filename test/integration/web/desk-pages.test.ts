@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
 import QRCode from 'qrcode';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../helpers/app.ts';
 
@@ -56,10 +57,23 @@ describe('the desk pages hold to the caller\'s role and districts', () => {
     ['/app/zones/z-taobei', 404],
     ['/app/facilities/pav-taobei', 404],
     ['/app/zones/no-such-zone', 404],
+    [`/app/zones/${'z'.repeat(65)}`, 404],
   ])('answers another district\'s operator %s with %i, as for one that does not exist', async (url, status) => {
     const res = await get('south', url);
     expect(res.statusCode).toBe(status);
     expect(res.body).not.toContain('xingfu');
+  });
+
+  // Sent over a real socket: inject (a WHATWG URL) would resolve the dot segments itself.
+  it.each(['/app/zones/%2E%2E', '/app/facilities/%2E%2E', '/app/facilities/.'])('answers %s, which names no place, as a missing place without asking the API for another route', async (path) => {
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: t.app.httpPort, path, headers: { cookie: sessions.get('op')!.cookie } }, (r) => {
+        let body = '';
+        r.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+      }).on('error', reject).end();
+    });
+    expect(res.status, res.body).toBe(404);
+    expect(res.body).toContain('未找到');
   });
 
   it('lists only the caller\'s places, and reads in English when asked', async () => {
@@ -90,6 +104,14 @@ describe('the desk pages hold to the caller\'s role and districts', () => {
     expect(cells).toContain('heping');
     expect(cells).not.toContain('xingfu');
     expect(cells).not.toContain('taobei');
+  });
+
+  it.each(['2026-13', '2026-7', '07-2026', '2026-07-01'])('answers a malformed month (%s) with a 400 that says how to write one, not another month\'s scorecard', async (bad) => {
+    const res = await get('op', `/app/scorecard?month=${encodeURIComponent(bad)}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('月份格式应为');
+    expect(res.body).not.toContain('data-communities');
+    expect((await get('op', `${V1}/scorecard?month=${encodeURIComponent(bad)}`)).statusCode).toBe(400);
   });
 
   it('refuses the scorecard page and exports to a technician, as the API does', async () => {
