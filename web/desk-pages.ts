@@ -102,7 +102,7 @@ function zoneBody(f: Frame, role: string, v: ZoneView, decisions: DecisionView[]
   const status = [v.state.run ? `<span class="badge ok">${esc(m.running)}</span>` : `<span class="badge">${esc(m.idle)}</span>`,
     v.inputs.pausedUntil ? `<span class="badge warning">${esc(m.pausedUntil)} ${esc(time(v.inputs.pausedUntil))}${v.state.pausedBy ? ` · ${esc(v.state.pausedBy)}` : ''}</span>` : '',
     v.state.skipNext ? `<span class="badge warning">${esc(m.skipPending)} · ${esc(v.state.skipNext.by)}</span>` : ''].join(' ');
-  const head = `<div class="card"><p class="meta">${esc(community)} · ${esc(v.zone.id)} · ${esc(m.mode)}: ${esc(v.zone.mode)} · ${esc(m.valve)}: ${esc(v.zone.valveId ?? m.none)}</p>
+  const head = `<div class="card"><p class="meta">${esc(community)} · ${esc(v.zone.id)} · ${esc(m.mode)}: ${esc(m.modes[v.zone.mode] ?? v.zone.mode)} · ${esc(m.valve)}: ${esc(v.zone.valveId ?? m.none)}</p>
     <p class="big"><span class="${tone}">${esc(m.median)}: <strong data-median>${num(median)} %</strong></span></p>
     <p>${esc(m.band)}: <strong data-band>${low ?? '—'}–${high ?? '—'} %</strong> <span class="meta">(${esc(m.source)}: ${esc(m.sources[band?.source ?? ''] ?? band?.source ?? '')})</span></p><p>${status}</p>
     ${grafana(f, dashboardLink(grafanaUrl, 'community', { district: v.zone.districtId, community: v.zone.communityId, zone: v.zone.id }))}</div>`;
@@ -130,8 +130,8 @@ function facilityBody(f: Frame, role: string, v: FacilityView, alerts: AlertReco
   const { m } = f;
   const t = v.thresholds;
   const tone = v.tiltDeg === null ? '' : v.tiltDeg >= t.criticalDeg ? 'critical' : v.tiltDeg >= t.warningDeg ? 'warning' : 'ok';
-  const angles = (a: { pitch: number; roll: number } | null, none: string) => (a ? `pitch ${num(a.pitch, 2)}° · roll ${num(a.roll, 2)}°` : esc(none));
-  const head = `<div class="card"><p class="meta">${esc(community)} · ${esc(v.facilityId)} · ${esc(v.type)}</p>
+  const angles = (a: { pitch: number; roll: number } | null, none: string) => (a ? `${esc(m.pitch)} ${num(a.pitch, 2)}° · ${esc(m.roll)} ${num(a.roll, 2)}°` : esc(none));
+  const head = `<div class="card"><p class="meta">${esc(community)} · ${esc(v.facilityId)} · ${esc(m.facilityTypes[v.type] ?? v.type)}</p>
     <p class="big"><span class="${tone}">${esc(m.tiltFromBaseline)}: <strong data-tilt>${v.tiltDeg === null ? '—' : `${num(v.tiltDeg, 2)}°`}</strong></span></p>
     <table class="kv"><tbody><tr><th>${esc(m.current)}</th><td data-current>${angles(v.current, m.noReading)}</td></tr><tr><th>${esc(m.baseline)}</th><td data-baseline>${angles(t.baseline, m.noBaseline)}</td></tr>
     <tr><th>${esc(m.warningAt)} / ${esc(m.criticalAt)}</th><td>${num(t.warningDeg)}° / ${num(t.criticalDeg)}° <span class="meta">(${esc(m.thresholdSources[t.source] ?? t.source)})</span></td></tr></tbody></table>

@@ -28,6 +28,9 @@ const zh = {
   currentPassword: '当前密码', newPassword: '新密码（至少 8 位）', repeatPassword: '再次输入新密码', passwordsDiffer: '两次输入的新密码不一致', passwordChanged: '密码已修改，请用新密码重新登录',
   minutes: '分钟', litres: '升', degrees: '度', noBaseline: '尚未校准', alertCount: '告警数',
   monthFormat: '月份格式应为 年-月，如 2026-07',
+  pitch: '俯仰', roll: '横滚',
+  modes: { automatic: '自动', manual: '手动' } as Record<string, string>,
+  facilityTypes: { pavilion: '凉亭', trellis_rope: '牵引绳爬藤架', planter_trough: '种植槽', fitness_equipment: '健身器材', bench: '座椅', other: '其他设施' } as Record<string, string>,
   thresholdSources: { facility: '按本设施设定', type: '按设施类型' } as Record<string, string>,
   actions: { start: '开始浇水', stop: '停止浇水', skip: '不浇水', soak: '间歇渗透', resume: '继续浇水', alert: '提醒浇水', clear: '解除提醒', operator: '人工操作' } as Record<string, string>,
   reasons: {
@@ -70,6 +73,9 @@ const en: Messages = {
   currentPassword: 'Current password', newPassword: 'New password (at least 8 characters)', repeatPassword: 'New password again', passwordsDiffer: 'The new passwords differ', passwordChanged: 'Password changed: log in with the new one',
   minutes: 'min', litres: 'L', degrees: '°', noBaseline: 'not calibrated', alertCount: 'Alerts',
   monthFormat: 'A month is written YYYY-MM, e.g. 2026-07',
+  pitch: 'pitch', roll: 'roll',
+  modes: { automatic: 'automatic', manual: 'manual' },
+  facilityTypes: { pavilion: 'pavilion', trellis_rope: 'trellis rope', planter_trough: 'planter trough', fitness_equipment: 'fitness equipment', bench: 'bench', other: 'other facility' },
   thresholdSources: { facility: 'set for this facility', type: 'by facility type' },
   actions: { start: 'start', stop: 'stop', skip: 'no watering', soak: 'soak', resume: 'resume', alert: 'needs water', clear: 'cleared', operator: 'operator' },
   reasons: {

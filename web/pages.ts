@@ -194,9 +194,11 @@ function createPlaces(db: Db) {
   const facility = db.prepare('SELECT name, lat, lon FROM facilities WHERE id = ?');
   const zone = db.prepare('SELECT name FROM zones WHERE id = ?');
   const communityById = db.prepare('SELECT id, name FROM communities WHERE id = ?');
+  const districtById = db.prepare('SELECT id, name FROM districts WHERE id = ?');
   const places = db.prepare('SELECT id, name FROM facilities WHERE community_id = @c UNION ALL SELECT id, name FROM zones WHERE community_id = @c ORDER BY name');
   return {
     community: (id: string) => communityById.get(id) as { id: string; name: string } | undefined,
+    district: (id: string) => districtById.get(id) as { id: string; name: string } | undefined,
     placesOf: (id: string) => places.all({ c: id }) as Array<{ id: string; name: string }>,
     of(wo: WorkOrder): { community: string; subject: string; lat: number | null; lon: number | null; page?: string } {
       const c = wo.communityId ? (community.get(wo.communityId) as { name: string } | undefined) : undefined;

@@ -37,11 +37,12 @@ export function registerScorecardPage(kit: PageKit): void {
     const card = await read<{ month: string; rows: Row[]; districts: DistrictRow[] }>(request, `/api/v1/scorecard?month=${month}`);
     if (!card.body) return refused(reply, s.frame, card.status);
     const rows = card.body.rows;
-    const name = (id: string) => place.community(id)?.name ?? id;
+    // Names first (the authority reads 洮北区, not taobei), the id beside a name for whoever matches the exports.
+    const named = (id: string, found: string | undefined) => `${esc(found ?? id)}${found && found !== id ? ` <span class="meta">${esc(id)}</span>` : ''}`;
     const link = (r: Row) => dashboardLink(grafanaUrl, 'community', { district: r.districtId ?? undefined, community: r.communityId });
-    const communityRows = rows.map((r) => `<tr><td>${r.rank}</td><td>${esc(name(r.communityId))}${name(r.communityId) === r.communityId ? '' : ` <span class="meta">${esc(r.communityId)}</span>`}${link(r) ? ` <a href="${esc(link(r))}" target="_blank" rel="noopener" title="Grafana">↗</a>` : ''}</td>
-      <td>${esc(r.districtId ?? '')}</td><td><strong>${r.score ?? '—'}</strong></td><td>${pct(r.uptime)}</td><td>${pct(r.inBand)}</td><td>${pct(r.slaCompliance)}</td><td>${minutes(r.mttaMs)}</td><td>${minutes(r.mttrMs)}</td><td>${r.alerts}</td></tr>`).join('');
-    const districtRows = card.body.districts.map((d) => `<tr><td>${d.rank}</td><td>${esc(d.districtId)}</td><td>${d.communities}</td><td><strong>${d.meanScore ?? '—'}</strong></td></tr>`).join('');
+    const communityRows = rows.map((r) => `<tr><td>${r.rank}</td><td>${named(r.communityId, place.community(r.communityId)?.name)}${link(r) ? ` <a href="${esc(link(r))}" target="_blank" rel="noopener" title="Grafana">↗</a>` : ''}</td>
+      <td>${r.districtId ? named(r.districtId, place.district(r.districtId)?.name) : ''}</td><td><strong>${r.score ?? '—'}</strong></td><td>${pct(r.uptime)}</td><td>${pct(r.inBand)}</td><td>${pct(r.slaCompliance)}</td><td>${minutes(r.mttaMs)}</td><td>${minutes(r.mttrMs)}</td><td>${r.alerts}</td></tr>`).join('');
+    const districtRows = card.body.districts.map((d) => `<tr><td>${d.rank}</td><td>${named(d.districtId, place.district(d.districtId)?.name)}</td><td>${d.communities}</td><td><strong>${d.meanScore ?? '—'}</strong></td></tr>`).join('');
     const overview = dashboardLink(grafanaUrl, 'cityOverview', {});
     const body = `${monthForm(m, month, `<a class="act-link" href="/api/v1/scorecard.csv?month=${month}" download data-export="csv">${esc(m.downloadCsv)}</a><a class="act-link" href="/api/v1/scorecard.xlsx?month=${month}" download data-export="xlsx">${esc(m.downloadXlsx)}</a>`)}
       ${overview ? `<p><a class="grafana" href="${esc(overview)}" target="_blank" rel="noopener">${esc(m.grafana)} ↗</a></p>` : ''}

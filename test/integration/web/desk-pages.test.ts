@@ -146,6 +146,41 @@ describe('the desk pages hold to the caller\'s role and districts', () => {
     }
   }, 60_000);
 
+  it('shows names from the inventory as text, never markup, and in Chinese first: district, type, mode and angles in words', async () => {
+    const hostile = (what: string) => `${what}"><img src=x onerror=alert(1)><script>alert(1)</script>`;
+    const inventory = {
+      version: 1,
+      districts: [{ id: 'hd', name: '洮北区', subDistricts: [{ id: 'hs', name: hostile('街道'), communities: [{
+        id: 'hc', name: hostile('小区'),
+        zones: [{ id: 'hz', name: hostile('草坪'), plant: 'lawn', mode: 'manual' }],
+        facilities: [{ id: 'hf', name: hostile('凉亭'), type: 'pavilion', location: { description: hostile('3号楼') }, baseline: { pitch: 0.5, roll: -0.25 } }],
+        devices: [{ id: 'hz-soil', kind: 'soil', zone: 'hz' }, { id: 'hf-tilt', kind: 'tilt', facility: 'hf' }],
+      }] }] }],
+    };
+    const app = await startTestApp({ grafanaUrl: GRAFANA });
+    try {
+      expect((await app.app.api.inject({ method: 'PUT', url: `${V1}/inventory`, headers: admin, payload: inventory })).statusCode).toBe(200);
+      await app.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name: 'op3', role: 'operator', password: PASSWORD } });
+      const login = await app.app.api.inject({ method: 'POST', url: `${V1}/session`, payload: { name: 'op3', password: PASSWORD } });
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      const pages: Record<string, string> = {};
+      for (const url of ['/app/places', '/app/zones/hz', '/app/facilities/hf', `/app/scorecard?month=${month}`, '/app/report/hc', '/app/report/hc/qr']) {
+        const res = await app.app.api.inject({ url, headers: { cookie } });
+        expect(res.statusCode, url).toBe(200);
+        expect(res.body, url).not.toMatch(/<img src=x|<script>alert|"><img/);
+        pages[url] = res.body;
+      }
+      expect(pages['/app/places']).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
+      expect(pages['/app/zones/hz']).toContain('模式: 手动');
+      expect(pages['/app/facilities/hf']).toContain('凉亭');
+      expect(pages['/app/facilities/hf']).toContain('俯仰 0.50° · 横滚 -0.25°');
+      expect(pages['/app/facilities/hf']).not.toMatch(/pitch|roll|pavilion</);
+      expect(pages[`/app/scorecard?month=${month}`]).toContain('洮北区 <span class="meta">hd</span>');
+    } finally {
+      await app.stop();
+    }
+  }, 60_000);
+
   it('prints the community\'s report page as a QR code of its public URL', async () => {
     const res = await t.app.api.inject({ url: '/app/report/xingfu/qr' });
     expect(res.statusCode).toBe(200);
