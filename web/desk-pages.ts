@@ -83,8 +83,9 @@ export function registerDeskPages(kit: PageKit): void {
     if (!view.body) return refused(reply, s.frame, view.status);
     const f = view.body;
     const alerts = (await read<AlertRecord[]>(request, `/api/v1/alerts?subject=${id}&limit=10`)).body ?? [];
-    const orders = ((await read<WorkOrder[]>(request, `/api/v1/work-orders?community=${encodeURIComponent(f.communityId)}&limit=500`)).body ?? [])
-      .filter((wo) => wo.subject === f.facilityId && wo.state !== 'closed' && wo.state !== 'cancelled');
+    // By subject, not the community's newest N: a busy community's older open order stays on its facility's page.
+    const orders = ((await read<WorkOrder[]>(request, `/api/v1/work-orders?subject=${id}&limit=200`)).body ?? [])
+      .filter((wo) => wo.state !== 'closed' && wo.state !== 'cancelled');
     const community = place.community(f.communityId)?.name ?? f.communityId;
     return html(reply, page(s.frame, `${s.frame.m.facility} · ${f.name}`, facilityBody(s.frame, s.user.role, f, alerts, orders, community, grafanaUrl)));
   });
