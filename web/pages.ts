@@ -178,10 +178,15 @@ function createPageKit(app: FastifyInstance, { db, grafanaUrl, publicUrl }: Page
       const res = await app.inject({ url, headers: { cookie: request.headers.cookie ?? '', 'accept-language': 'en' } });
       return { status: res.statusCode, body: res.statusCode === 200 ? (res.json() as T) : undefined };
     },
-    /** The page for an API refusal: 404 (missing, or outside the caller's districts: the same answer) or 403. */
+    /**
+     * The page for an API read that did not answer 200: 404 (missing, or outside the caller's
+     * districts: the same answer), 403, or — when the API failed (a database down) — a 500 that
+     * says so, not a "not found" that would tell the operator the thing does not exist.
+     */
     refused(reply: FastifyReply, f: Frame, status: number) {
-      const code = status === 403 ? 403 : 404;
-      return reply.code(code).type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(page(f, code === 403 ? f.m.noAccess : f.m.notFound, `<p class="card">${code}</p>`));
+      const code = status >= 500 ? 500 : status === 403 ? 403 : 404;
+      const title = code === 500 ? f.m.unavailable : code === 403 ? f.m.noAccess : f.m.notFound;
+      return reply.code(code).type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(page(f, title, `<p class="card">${code}</p>`));
     },
     html: (reply: FastifyReply, body: string) => reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(body),
     get: (path: string, handler: (request: FastifyRequest, reply: FastifyReply) => unknown) => app.get(path, { config, schema }, handler as never),

@@ -193,6 +193,22 @@ describe('the desk pages hold to the caller\'s role and districts', () => {
     expect(res.body).not.toContain('soil-busy');
   });
 
+  it('says the data cannot be read when the API fails (its database down), not that the scorecard does not exist', async () => {
+    const down = await startTestApp({ influxUrl: 'http://127.0.0.1:9' });
+    try {
+      await down.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name: 'op4', role: 'operator', password: PASSWORD } });
+      const login = await down.app.api.inject({ method: 'POST', url: `${V1}/session`, payload: { name: 'op4', password: PASSWORD } });
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      expect((await down.app.api.inject({ url: `${V1}/scorecard?month=${month}`, headers: admin })).statusCode).toBe(500);
+      const res = await down.app.api.inject({ url: `/app/scorecard?month=${month}`, headers: { cookie } });
+      expect(res.statusCode).toBe(500);
+      expect(res.body).toContain('暂时无法读取数据');
+      expect(res.body).not.toContain('未找到');
+    } finally {
+      await down.stop();
+    }
+  }, 60_000);
+
   it('prints the community\'s report page as a QR code of its public URL', async () => {
     const res = await t.app.api.inject({ url: '/app/report/xingfu/qr' });
     expect(res.statusCode).toBe(200);
