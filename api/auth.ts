@@ -57,6 +57,15 @@ export function createAccessControl(deps: AccessDeps) {
       const take = failures.take(ip);
       return take.ok ? { ok: true } : { ok: false, retryAfterS: Math.ceil(take.retryAfterMs / 1000) };
     },
+    /**
+     * An address past its failure budget may not try a password at all until it refills:
+     * checked before the password is, since a budget that only changes the answer to a
+     * wrong guess (401 → 429) still lets a right guess in, and so stops no guessing.
+     */
+    passwordTriesBlocked(ip: string): { retryAfterS: number } | undefined {
+      const waitMs = failures.waitMs(ip);
+      return waitMs > 0 ? { retryAfterS: Math.ceil(waitMs / 1000) } : undefined;
+    },
     countFailure: deps.countFailure,
   };
 }

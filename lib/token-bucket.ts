@@ -65,6 +65,11 @@ export function createKeyedBuckets(limits: BucketLimits, now: () => number, maxK
     },
     /** Whether an event now would be admitted, without taking a token. */
     wouldAdmit: (key: string): boolean => refill(buckets.get(key), now(), limits).tokens >= 1,
+    /** How long until an event would be admitted (0: now), without taking a token. */
+    waitMs(key: string): number {
+      const tokens = refill(buckets.get(key), now(), limits).tokens;
+      return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / limits.ratePerS) * 1000);
+    },
     size: (): number => buckets.size,
   };
 }

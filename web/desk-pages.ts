@@ -1,4 +1,6 @@
+import type { FastifyRequest } from 'fastify';
 import { canAccessDistrict } from '../api/scope.ts';
+import { EntityId } from '../contracts/device.ts';
 import { dashboardLink } from '../contracts/dashboards.ts';
 import type { WorkOrder } from '../alerts/work-orders/store.ts';
 import type { AlertRecord } from '../alerts/alert-store.ts';
@@ -24,6 +26,17 @@ const num = (n: number | null | undefined, digits = 1): string => (n === null ||
 const grafana = (f: Frame, href: string | undefined): string => (href ? `<p><a class="grafana" href="${esc(href)}" target="_blank" rel="noopener">${esc(f.m.grafana)} ↗</a></p>` : '');
 const form = (api: string, label: string, fields = '', secondary = false): string =>
   `<form data-api="${esc(api)}">${fields}<p class="error"></p><button class="act${secondary ? ' secondary' : ''}" type="submit">${esc(label)}</button></form>`;
+
+/**
+ * The place id of a page's path, encoded for the API path it is put into; undefined when it
+ * is not an id at all. Checked before the API is asked: `..` would otherwise make the page's
+ * own read (`/api/v1/zones/../irrigation`) land on another route than the one it means.
+ * Not an id is answered as a missing place (404).
+ */
+const placeIdOf = (request: FastifyRequest): string | undefined => {
+  const id = EntityId.safeParse((request.params as { id?: unknown }).id);
+  return id.success ? encodeURIComponent(id.data) : undefined;
+};
 
 /**
  * An operator's desk beyond the ledger: the places in the caller's districts, a zone (its
@@ -52,7 +65,8 @@ export function registerDeskPages(kit: PageKit): void {
   get(`${PAGE_PREFIX}/zones/:id`, async (request, reply) => {
     const s = session(request, reply);
     if (!s) return reply;
-    const id = encodeURIComponent((request.params as { id: string }).id);
+    const id = placeIdOf(request);
+    if (id === undefined) return refused(reply, s.frame, 404);
     const view = await read<ZoneView>(request, `/api/v1/zones/${id}/irrigation`);
     if (!view.body) return refused(reply, s.frame, view.status);
     const decisions = (await read<DecisionView[]>(request, `/api/v1/zones/${id}/decisions?limit=200`)).body ?? [];
@@ -63,13 +77,15 @@ export function registerDeskPages(kit: PageKit): void {
   get(`${PAGE_PREFIX}/facilities/:id`, async (request, reply) => {
     const s = session(request, reply);
     if (!s) return reply;
-    const id = encodeURIComponent((request.params as { id: string }).id);
+    const id = placeIdOf(request);
+    if (id === undefined) return refused(reply, s.frame, 404);
     const view = await read<FacilityView>(request, `/api/v1/facilities/${id}`);
     if (!view.body) return refused(reply, s.frame, view.status);
     const f = view.body;
     const alerts = (await read<AlertRecord[]>(request, `/api/v1/alerts?subject=${id}&limit=10`)).body ?? [];
-    const orders = ((await read<WorkOrder[]>(request, `/api/v1/work-orders?community=${encodeURIComponent(f.communityId)}&limit=500`)).body ?? [])
-      .filter((wo) => wo.subject === f.facilityId && wo.state !== 'closed' && wo.state !== 'cancelled');
+    // By subject, not the community's newest N: a busy community's older open order stays on its facility's page.
+    const orders = ((await read<WorkOrder[]>(request, `/api/v1/work-orders?subject=${id}&limit=200`)).body ?? [])
+      .filter((wo) => wo.state !== 'closed' && wo.state !== 'cancelled');
     const community = place.community(f.communityId)?.name ?? f.communityId;
     return html(reply, page(s.frame, `${s.frame.m.facility} · ${f.name}`, facilityBody(s.frame, s.user.role, f, alerts, orders, community, grafanaUrl)));
   });
@@ -87,7 +103,7 @@ function zoneBody(f: Frame, role: string, v: ZoneView, decisions: DecisionView[]
   const status = [v.state.run ? `<span class="badge ok">${esc(m.running)}</span>` : `<span class="badge">${esc(m.idle)}</span>`,
     v.inputs.pausedUntil ? `<span class="badge warning">${esc(m.pausedUntil)} ${esc(time(v.inputs.pausedUntil))}${v.state.pausedBy ? ` · ${esc(v.state.pausedBy)}` : ''}</span>` : '',
     v.state.skipNext ? `<span class="badge warning">${esc(m.skipPending)} · ${esc(v.state.skipNext.by)}</span>` : ''].join(' ');
-  const head = `<div class="card"><p class="meta">${esc(community)} · ${esc(v.zone.id)} · ${esc(m.mode)}: ${esc(v.zone.mode)} · ${esc(m.valve)}: ${esc(v.zone.valveId ?? m.none)}</p>
+  const head = `<div class="card"><p class="meta">${esc(community)} · ${esc(v.zone.id)} · ${esc(m.mode)}: ${esc(m.modes[v.zone.mode] ?? v.zone.mode)} · ${esc(m.valve)}: ${esc(v.zone.valveId ?? m.none)}</p>
     <p class="big"><span class="${tone}">${esc(m.median)}: <strong data-median>${num(median)} %</strong></span></p>
     <p>${esc(m.band)}: <strong data-band>${low ?? '—'}–${high ?? '—'} %</strong> <span class="meta">(${esc(m.source)}: ${esc(m.sources[band?.source ?? ''] ?? band?.source ?? '')})</span></p><p>${status}</p>
     ${grafana(f, dashboardLink(grafanaUrl, 'community', { district: v.zone.districtId, community: v.zone.communityId, zone: v.zone.id }))}</div>`;
@@ -115,8 +131,8 @@ function facilityBody(f: Frame, role: string, v: FacilityView, alerts: AlertReco
   const { m } = f;
   const t = v.thresholds;
   const tone = v.tiltDeg === null ? '' : v.tiltDeg >= t.criticalDeg ? 'critical' : v.tiltDeg >= t.warningDeg ? 'warning' : 'ok';
-  const angles = (a: { pitch: number; roll: number } | null, none: string) => (a ? `pitch ${num(a.pitch, 2)}° · roll ${num(a.roll, 2)}°` : esc(none));
-  const head = `<div class="card"><p class="meta">${esc(community)} · ${esc(v.facilityId)} · ${esc(v.type)}</p>
+  const angles = (a: { pitch: number; roll: number } | null, none: string) => (a ? `${esc(m.pitch)} ${num(a.pitch, 2)}° · ${esc(m.roll)} ${num(a.roll, 2)}°` : esc(none));
+  const head = `<div class="card"><p class="meta">${esc(community)} · ${esc(v.facilityId)} · ${esc(m.facilityTypes[v.type] ?? v.type)}</p>
     <p class="big"><span class="${tone}">${esc(m.tiltFromBaseline)}: <strong data-tilt>${v.tiltDeg === null ? '—' : `${num(v.tiltDeg, 2)}°`}</strong></span></p>
     <table class="kv"><tbody><tr><th>${esc(m.current)}</th><td data-current>${angles(v.current, m.noReading)}</td></tr><tr><th>${esc(m.baseline)}</th><td data-baseline>${angles(t.baseline, m.noBaseline)}</td></tr>
     <tr><th>${esc(m.warningAt)} / ${esc(m.criticalAt)}</th><td>${num(t.warningDeg)}° / ${num(t.criticalDeg)}° <span class="meta">(${esc(m.thresholdSources[t.source] ?? t.source)})</span></td></tr></tbody></table>

@@ -27,6 +27,10 @@ const zh = {
   lookupTitle: '查询处理进度', referenceLabel: '查询编号（如 123-7KQ2-M9XA）', lookup: '查询', referenceUnknown: '没有这个编号，请核对后重试',
   currentPassword: '当前密码', newPassword: '新密码（至少 8 位）', repeatPassword: '再次输入新密码', passwordsDiffer: '两次输入的新密码不一致', passwordChanged: '密码已修改，请用新密码重新登录',
   minutes: '分钟', litres: '升', degrees: '度', noBaseline: '尚未校准', alertCount: '告警数',
+  monthFormat: '月份格式应为 年-月，如 2026-07',
+  pitch: '俯仰', roll: '横滚', unavailable: '暂时无法读取数据，请稍后再试',
+  modes: { automatic: '自动', manual: '手动' } as Record<string, string>,
+  facilityTypes: { pavilion: '凉亭', trellis_rope: '牵引绳爬藤架', planter_trough: '种植槽', fitness_equipment: '健身器材', bench: '座椅', other: '其他设施' } as Record<string, string>,
   thresholdSources: { facility: '按本设施设定', type: '按设施类型' } as Record<string, string>,
   actions: { start: '开始浇水', stop: '停止浇水', skip: '不浇水', soak: '间歇渗透', resume: '继续浇水', alert: '提醒浇水', clear: '解除提醒', operator: '人工操作' } as Record<string, string>,
   reasons: {
@@ -38,7 +42,8 @@ const zh = {
   } as Record<string, string>,
   sources: { default: '默认', deployment: '部署配置', plant_type: '植物类型', inventory: '台账', zone_override: '分区设置' } as Record<string, string>,
   exclusions: { stale: '读数过旧', stuck: '读数不变', out_of_range: '超出量程', disagrees: '与另一探头不一致，判为漂移' } as Record<string, string>,
-};export type Messages = typeof zh;
+};
+export type Messages = typeof zh;
 const en: Messages = {
   appName: 'Green space care', login: 'Log in', logout: 'Log out', name: 'Name', password: 'Password', loginFailed: 'Unknown name or wrong password',
   myWork: 'My work orders', board: 'Work-order board', alerts: 'Alert inbox', noWork: 'Nothing to do', due: 'Due', overdue: 'Overdue',
@@ -67,6 +72,10 @@ const en: Messages = {
   lookupTitle: 'Check a report', referenceLabel: 'Reference (e.g. 123-7KQ2-M9XA)', lookup: 'Look up', referenceUnknown: 'No such reference; check it and try again',
   currentPassword: 'Current password', newPassword: 'New password (at least 8 characters)', repeatPassword: 'New password again', passwordsDiffer: 'The new passwords differ', passwordChanged: 'Password changed: log in with the new one',
   minutes: 'min', litres: 'L', degrees: '°', noBaseline: 'not calibrated', alertCount: 'Alerts',
+  monthFormat: 'A month is written YYYY-MM, e.g. 2026-07',
+  pitch: 'pitch', roll: 'roll', unavailable: 'The data cannot be read just now; try again later',
+  modes: { automatic: 'automatic', manual: 'manual' },
+  facilityTypes: { pavilion: 'pavilion', trellis_rope: 'trellis rope', planter_trough: 'planter trough', fitness_equipment: 'fitness equipment', bench: 'bench', other: 'other facility' },
   thresholdSources: { facility: 'set for this facility', type: 'by facility type' },
   actions: { start: 'start', stop: 'stop', skip: 'no watering', soak: 'soak', resume: 'resume', alert: 'needs water', clear: 'cleared', operator: 'operator' },
   reasons: {
@@ -78,7 +87,8 @@ const en: Messages = {
   },
   sources: { default: 'default', deployment: 'deployment', plant_type: 'plant type', inventory: 'inventory', zone_override: 'zone setting' },
   exclusions: { stale: 'stale', stuck: 'stuck', out_of_range: 'out of range', disagrees: 'disagrees with the other probe (drifted)' },
-};export const MESSAGES = { zh, en } as const;
+};
+export const MESSAGES = { zh, en } as const;
 export type Lang = keyof typeof MESSAGES;
 
 /** `?lang=en` or a browser asking for English first; Chinese otherwise. */

@@ -172,13 +172,21 @@ function createPageKit(app: FastifyInstance, { db, grafanaUrl, publicUrl }: Page
      * and district scope decide, so a page shows exactly what its caller may read.
      */
     async read<T>(request: FastifyRequest, url: string): Promise<{ status: number; body: T | undefined }> {
+      // A dot segment would be resolved to another route than the one the page names: a bug
+      // in the page (ids are validated and encoded before they are put in a path).
+      if (/(^|\/)\.{1,2}(\/|\?|$)/.test(url)) throw new Error(`page read of a path with a dot segment: ${url}`);
       const res = await app.inject({ url, headers: { cookie: request.headers.cookie ?? '', 'accept-language': 'en' } });
       return { status: res.statusCode, body: res.statusCode === 200 ? (res.json() as T) : undefined };
     },
-    /** The page for an API refusal: 404 (missing, or outside the caller's districts: the same answer) or 403. */
+    /**
+     * The page for an API read that did not answer 200: 404 (missing, or outside the caller's
+     * districts: the same answer), 403, or — when the API failed (a database down) — a 500 that
+     * says so, not a "not found" that would tell the operator the thing does not exist.
+     */
     refused(reply: FastifyReply, f: Frame, status: number) {
-      const code = status === 403 ? 403 : 404;
-      return reply.code(code).type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(page(f, code === 403 ? f.m.noAccess : f.m.notFound, `<p class="card">${code}</p>`));
+      const code = status >= 500 ? 500 : status === 403 ? 403 : 404;
+      const title = code === 500 ? f.m.unavailable : code === 403 ? f.m.noAccess : f.m.notFound;
+      return reply.code(code).type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(page(f, title, `<p class="card">${code}</p>`));
     },
     html: (reply: FastifyReply, body: string) => reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(body),
     get: (path: string, handler: (request: FastifyRequest, reply: FastifyReply) => unknown) => app.get(path, { config, schema }, handler as never),
@@ -191,9 +199,11 @@ function createPlaces(db: Db) {
   const facility = db.prepare('SELECT name, lat, lon FROM facilities WHERE id = ?');
   const zone = db.prepare('SELECT name FROM zones WHERE id = ?');
   const communityById = db.prepare('SELECT id, name FROM communities WHERE id = ?');
+  const districtById = db.prepare('SELECT id, name FROM districts WHERE id = ?');
   const places = db.prepare('SELECT id, name FROM facilities WHERE community_id = @c UNION ALL SELECT id, name FROM zones WHERE community_id = @c ORDER BY name');
   return {
     community: (id: string) => communityById.get(id) as { id: string; name: string } | undefined,
+    district: (id: string) => districtById.get(id) as { id: string; name: string } | undefined,
     placesOf: (id: string) => places.all({ c: id }) as Array<{ id: string; name: string }>,
     of(wo: WorkOrder): { community: string; subject: string; lat: number | null; lon: number | null; page?: string } {
       const c = wo.communityId ? (community.get(wo.communityId) as { name: string } | undefined) : undefined;

@@ -48,6 +48,8 @@ export const WorkOrderFilter = z.object({
   state: WorkOrderState.optional(),
   community: z.string().optional(),
   assignee: z.string().optional(),
+  /** The place or device its alert is about (a facility, a zone, a device). */
+  subject: z.string().max(200).optional(),
   overdue: boolish.optional(),
   /** Created at or after (epoch ms). */
   since: z.coerce.number().int().optional(),
@@ -106,6 +108,7 @@ export function createWorkOrderStore(db: Db, now: () => number) {
       if (f.state) { where.push('w.state = ?'); args.push(f.state); }
       if (f.community) { where.push('w.community_id = ?'); args.push(f.community); }
       if (f.assignee) { where.push('w.assignee = ?'); args.push(f.assignee); }
+      if (f.subject) { where.push('a.subject = ?'); args.push(f.subject); }
       if (f.since !== undefined) { where.push('w.created_at >= ?'); args.push(f.since); }
       if (f.alertId !== undefined) { where.push('w.alert_id = ?'); args.push(f.alertId); }
       const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY w.id DESC`;

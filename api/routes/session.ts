@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Role } from '../../contracts/access.ts';
 import { Login, PasswordChange, UserCreate, UserView } from '../../contracts/user.ts';
@@ -14,6 +15,22 @@ export interface SessionRouteOptions {
   users: UserStore;
   /** Secure cookies when the public URL is https. */
   secureCookie: boolean;
+}
+
+/** 429 when the caller's address is past its failure budget (api/auth.ts passwordTriesBlocked); undefined: it may try. */
+function rateLimited(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+  const blocked = request.server.gsAccess.passwordTriesBlocked(request.ip);
+  if (!blocked) return undefined;
+  request.server.gsAccess.countFailure('rate_limited');
+  return reply.code(429).header('Retry-After', String(blocked.retryAfterS)).send({ error: 'rate_limited', message: 'too many failed password attempts from this address' });
+}
+
+/** A wrong password spends the address's failure budget; the 429 when this one was over it. */
+function countWrongPassword(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+  const access = request.server.gsAccess;
+  const take = access.takeFailure(request.ip);
+  access.countFailure(take.ok ? 'invalid_token' : 'rate_limited');
+  return take.ok ? undefined : reply.code(429).header('Retry-After', String(take.retryAfterS)).send({ error: 'rate_limited', message: 'too many failed password attempts from this address' });
 }
 
 /**
@@ -35,13 +52,12 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRouteOptions> = async (
       body: Login, response: { 200: Me, 401: ErrorBody, 429: ErrorBody },
     },
   }, async (request, reply) => {
+    const blocked = rateLimited(request, reply);
+    if (blocked) return blocked;
     const user = await users.check(request.body.name, request.body.password);
     if (!user) {
-      const access = request.server.gsAccess;
-      const take = access.takeFailure(request.ip);
-      access.countFailure(take.ok ? 'invalid_token' : 'rate_limited');
-      if (!take.ok) return reply.code(429).header('Retry-After', String(take.retryAfterS)).send({ error: 'rate_limited', message: 'too many failed logins from this address' });
-      return reply.code(401).send({ error: 'invalid_login', message: 'unknown name or wrong password' });
+      const over = countWrongPassword(request, reply);
+      return over ?? reply.code(401).send({ error: 'invalid_login', message: 'unknown name or wrong password' });
     }
     const session = users.sessions.start(user.name);
     void reply.header('Set-Cookie', cookie(session.id, Math.floor(SESSION_TTL_MS / 1000)));
@@ -89,7 +105,13 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRouteOptions> = async (
     const principal = request.principal!;
     if (principal.role !== 'admin') {
       if (principal.name !== name) throw new CodedError('forbidden', 'a user changes only their own password; an admin resets others');
-      if (!request.body.currentPassword || !(await users.check(name, request.body.currentPassword))) throw new CodedError('forbidden', 'the current password is wrong');
+      // The current password is a guess like a login's: the same per-address budget, so a
+      // session taken from someone cannot be used to guess their password without limit.
+      const blocked = rateLimited(request, reply);
+      if (blocked) return blocked;
+      if (!request.body.currentPassword || !(await users.check(name, request.body.currentPassword))) {
+        return countWrongPassword(request, reply) ?? reply.code(403).send({ error: 'forbidden', message: 'the current password is wrong' });
+      }
     }
     await users.setPassword(name, request.body.newPassword);
     return reply.code(204).send(null);

@@ -46,9 +46,13 @@ export function sweepOffline(state: OfflineState, input: SweepInput): { state: O
   const silentTooLong = (d: SweepDevice, since: number): boolean => now - since > d.reportIntervalS * input.offlineAfterIntervals * 1000;
   const downGateways = new Map(input.devices.filter((d) => d.kind === 'gateway' && !d.disabled && silentTooLong(d, input.lastSeen(d.id) ?? input.since)).map((g) => [g.id, g]));
   const backAt = (gateway: string): number => state.gatewaysBack.get(gateway) ?? (state.gateways.has(gateway) && !downGateways.has(gateway) ? now : -Infinity);
+  // A device already alerted alone was silent before its gateway failed: its silence is its
+  // own, so the gateway's return does not excuse it (else its alert would clear as "reporting
+  // again" without a reading, and be raised a second time once the excuse ran out).
   const heardOrExcused = (d: SweepDevice): number => {
-    const gateway = input.gatewayOf(d.id);
-    return Math.max(input.lastSeen(d.id) ?? input.since, gateway ? backAt(gateway) : -Infinity);
+    const heard = input.lastSeen(d.id) ?? input.since;
+    const gateway = state.devices.has(d.id) ? undefined : input.gatewayOf(d.id);
+    return Math.max(heard, gateway ? backAt(gateway) : -Infinity);
   };
   const down = input.devices.filter((d) => !d.disabled && (d.kind === 'gateway' ? downGateways.has(d.id) : silentTooLong(d, heardOrExcused(d))));
   const groups = new Map<string, string[]>([...downGateways.keys()].map((id) => [id, []]));

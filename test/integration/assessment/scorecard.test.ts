@@ -110,7 +110,12 @@ describe('monthly scorecard over seeded InfluxDB data and a seeded ledger', () =
     ]);
     expect(districts).toEqual([['排名 rank', '区 district', '小区数 communities', '有得分小区 scored_communities', '平均得分 mean_score'], [1, 'taobei', 2, 2, 69.7], [2, 'tainan', 1, 1, 0]]);
     const token = await t.app.api.inject({ method: 'POST', url: '/api/v1/tokens', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { name: 'tainan-viewer', role: 'viewer', districts: ['tainan'] } });
-    const [mine] = await read({ authorization: `Bearer ${(token.json() as { secret: string }).secret}` });
+    const viewer = { authorization: `Bearer ${(token.json() as { secret: string }).secret}` };
+    const [mine, myDistricts] = await read(viewer);
     expect(mine!.slice(1).map((r) => r[2])).toEqual(['c-c']);
+    // Its district keeps its place in the city (2nd), as its community keeps rank 3: not "1st of 1".
+    expect(myDistricts!.slice(1)).toEqual([[2, 'tainan', 1, 1, 0]]);
+    const json = await t.app.api.inject({ url: '/api/v1/scorecard?month=2026-10', headers: viewer });
+    expect((json.json() as { districts: unknown[] }).districts).toEqual([{ districtId: 'tainan', communities: 1, scored: 1, meanScore: 0, rank: 2 }]);
   });
 });

@@ -221,7 +221,7 @@ describe('the people\'s pages in a real browser', () => {
     expect(start).toMatchObject({ reason: 'operator_water_now', actor: 'zhao' });
 
     await page.goto(`${base}/app/facilities/pav-7`);
-    expect(await page.textContent('[data-current]')).toContain('pitch 2.50°');
+    expect(await page.textContent('[data-current]')).toContain('俯仰 2.50° · 横滚 0.40°');
     await shoot(page, '10-operator-facility');
     await page.click('button:has-text("重新校准")');
     await expect.poll(() => page.textContent('[data-tilt]')).toBe('0.00°');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
 import QRCode from 'qrcode';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../helpers/app.ts';
 
@@ -56,10 +57,23 @@ describe('the desk pages hold to the caller\'s role and districts', () => {
     ['/app/zones/z-taobei', 404],
     ['/app/facilities/pav-taobei', 404],
     ['/app/zones/no-such-zone', 404],
+    [`/app/zones/${'z'.repeat(65)}`, 404],
   ])('answers another district\'s operator %s with %i, as for one that does not exist', async (url, status) => {
     const res = await get('south', url);
     expect(res.statusCode).toBe(status);
     expect(res.body).not.toContain('xingfu');
+  });
+
+  // Sent over a real socket: inject (a WHATWG URL) would resolve the dot segments itself.
+  it.each(['/app/zones/%2E%2E', '/app/facilities/%2E%2E', '/app/facilities/.'])('answers %s, which names no place, as a missing place without asking the API for another route', async (path) => {
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: t.app.httpPort, path, headers: { cookie: sessions.get('op')!.cookie } }, (r) => {
+        let body = '';
+        r.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+      }).on('error', reject).end();
+    });
+    expect(res.status, res.body).toBe(404);
+    expect(res.body).toContain('未找到');
   });
 
   it('lists only the caller\'s places, and reads in English when asked', async () => {
@@ -92,6 +106,14 @@ describe('the desk pages hold to the caller\'s role and districts', () => {
     expect(cells).not.toContain('taobei');
   });
 
+  it.each(['2026-13', '2026-7', '07-2026', '2026-07-01'])('answers a malformed month (%s) with a 400 that says how to write one, not another month\'s scorecard', async (bad) => {
+    const res = await get('op', `/app/scorecard?month=${encodeURIComponent(bad)}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('月份格式应为');
+    expect(res.body).not.toContain('data-communities');
+    expect((await get('op', `${V1}/scorecard?month=${encodeURIComponent(bad)}`)).statusCode).toBe(400);
+  });
+
   it('refuses the scorecard page and exports to a technician, as the API does', async () => {
     for (const url of [`/app/scorecard?month=${month}`, `${V1}/scorecard.csv?month=${month}`, `${V1}/scorecard.xlsx?month=${month}`]) {
       expect((await get('tech', url)).statusCode, url).toBe(403);
@@ -121,6 +143,69 @@ describe('the desk pages hold to the caller\'s role and districts', () => {
       expect(page.body).not.toContain('/d/gs-');
     } finally {
       await bare.stop();
+    }
+  }, 60_000);
+
+  it('shows names from the inventory as text, never markup, and in Chinese first: district, type, mode and angles in words', async () => {
+    const hostile = (what: string) => `${what}"><img src=x onerror=alert(1)><script>alert(1)</script>`;
+    const inventory = {
+      version: 1,
+      districts: [{ id: 'hd', name: '洮北区', subDistricts: [{ id: 'hs', name: hostile('街道'), communities: [{
+        id: 'hc', name: hostile('小区'),
+        zones: [{ id: 'hz', name: hostile('草坪'), plant: 'lawn', mode: 'manual' }],
+        facilities: [{ id: 'hf', name: hostile('凉亭'), type: 'pavilion', location: { description: hostile('3号楼') }, baseline: { pitch: 0.5, roll: -0.25 } }],
+        devices: [{ id: 'hz-soil', kind: 'soil', zone: 'hz' }, { id: 'hf-tilt', kind: 'tilt', facility: 'hf' }],
+      }] }] }],
+    };
+    const app = await startTestApp({ grafanaUrl: GRAFANA });
+    try {
+      expect((await app.app.api.inject({ method: 'PUT', url: `${V1}/inventory`, headers: admin, payload: inventory })).statusCode).toBe(200);
+      await app.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name: 'op3', role: 'operator', password: PASSWORD } });
+      const login = await app.app.api.inject({ method: 'POST', url: `${V1}/session`, payload: { name: 'op3', password: PASSWORD } });
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      const pages: Record<string, string> = {};
+      for (const url of ['/app/places', '/app/zones/hz', '/app/facilities/hf', `/app/scorecard?month=${month}`, '/app/report/hc', '/app/report/hc/qr']) {
+        const res = await app.app.api.inject({ url, headers: { cookie } });
+        expect(res.statusCode, url).toBe(200);
+        expect(res.body, url).not.toMatch(/<img src=x|<script>alert|"><img/);
+        pages[url] = res.body;
+      }
+      expect(pages['/app/places']).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
+      expect(pages['/app/zones/hz']).toContain('模式: 手动');
+      expect(pages['/app/facilities/hf']).toContain('凉亭');
+      expect(pages['/app/facilities/hf']).toContain('俯仰 0.50° · 横滚 -0.25°');
+      expect(pages['/app/facilities/hf']).not.toMatch(/pitch|roll|pavilion</);
+      expect(pages[`/app/scorecard?month=${month}`]).toContain('洮北区 <span class="meta">hd</span>');
+    } finally {
+      await app.stop();
+    }
+  }, 60_000);
+
+  it('lists a facility\'s open work order on its page however many newer ones its community has', async () => {
+    const at = Date.now();
+    const tilt = t.app.health.alerts.apply({ action: 'raise', kind: 'facility_tilt', subject: 'pav-taobei', severity: 'warning', message: 'tilted 9°', communityId: 'xingfu', districtId: 'taobei', at })!;
+    const order = t.app.health.workOrders.forAlert(tilt.id)!;
+    for (let i = 0; i < 501; i++) {
+      t.app.health.alerts.apply({ action: 'raise', kind: 'battery_low', subject: `soil-busy-${i}`, severity: 'warning', message: 'battery 15 %', communityId: 'xingfu', districtId: 'taobei', at: at + i + 1 });
+    }
+    const res = await get('op', '/app/facilities/pav-taobei');
+    expect(res.body).toContain(`href="/app/work-orders/${order.id}"`);
+    expect(res.body).not.toContain('soil-busy');
+  });
+
+  it('says the data cannot be read when the API fails (its database down), not that the scorecard does not exist', async () => {
+    const down = await startTestApp({ influxUrl: 'http://127.0.0.1:9' });
+    try {
+      await down.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name: 'op4', role: 'operator', password: PASSWORD } });
+      const login = await down.app.api.inject({ method: 'POST', url: `${V1}/session`, payload: { name: 'op4', password: PASSWORD } });
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      expect((await down.app.api.inject({ url: `${V1}/scorecard?month=${month}`, headers: admin })).statusCode).toBe(500);
+      const res = await down.app.api.inject({ url: `/app/scorecard?month=${month}`, headers: { cookie } });
+      expect(res.statusCode).toBe(500);
+      expect(res.body).toContain('暂时无法读取数据');
+      expect(res.body).not.toContain('未找到');
+    } finally {
+      await down.stop();
     }
   }, 60_000);
 

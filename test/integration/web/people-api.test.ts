@@ -12,8 +12,8 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
   let t: TestApp;
   let seq = 0;
   const alert = () => t.app.health.alerts.apply({ action: 'raise', kind: 'battery_low', subject: `soil-${++seq}`, severity: 'warning', message: 'battery 15 %', communityId: 'c-1', districtId: 'd-1', at: Date.now() })!.id;
-  const login = async (name: string, password = PASSWORD) => {
-    const res = await t.app.api.inject({ method: 'POST', url: `${V1}/session`, payload: { name, password } });
+  const login = async (name: string, password = PASSWORD, remoteAddress?: string) => {
+    const res = await t.app.api.inject({ method: 'POST', url: `${V1}/session`, payload: { name, password }, ...(remoteAddress ? { remoteAddress } : {}) });
     const cookie = String(res.headers['set-cookie'] ?? '');
     return { res, cookie: cookie.split(';')[0]!, setCookie: cookie, csrf: res.statusCode === 200 ? (res.json() as { csrfToken: string }).csrfToken : '' };
   };
@@ -72,11 +72,31 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     expect((await t.app.api.inject({ url: `${V1}/session`, headers: { cookie } })).statusCode).toBe(401);
   });
 
-  it('rate-limits failed logins per address, as wrong tokens are', async () => {
+  it('rate-limits failed logins per address, as wrong tokens are, and past the budget a right guess gets no further than a wrong one', async () => {
+    const guesser = '192.0.2.10';
     const codes: number[] = [];
-    for (let i = 0; i < 6; i++) codes.push((await login('wang', 'guessing wrong')).res.statusCode);
+    for (let i = 0; i < 6; i++) codes.push((await login('wang', 'guessing wrong', guesser)).res.statusCode);
     expect(codes.slice(0, 2)).toEqual([401, 401]);
     expect(codes.at(-1)).toBe(429);
+    const right = await login('wang', PASSWORD, guesser);
+    expect(right.res.statusCode).toBe(429);
+    expect(right.setCookie).toBe('');
+    // Another address is not held back by this one's guessing.
+    expect((await login('wang', PASSWORD, '192.0.2.11')).res.statusCode).toBe(200);
+  });
+
+  it('counts a wrong current password against the same budget, so a taken session cannot guess its owner\'s password', async () => {
+    const { cookie, csrf } = await login('zhou', PASSWORD, '192.0.2.20');
+    const change = (currentPassword: string) => t.app.api.inject({
+      method: 'POST', url: `${V1}/users/zhou/password`, remoteAddress: '192.0.2.20',
+      headers: { cookie, 'x-csrf-token': csrf }, payload: { currentPassword, newPassword: 'someone else now' },
+    });
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) codes.push((await change(`guess number ${i}`)).statusCode);
+    expect(codes.slice(0, 2)).toEqual([403, 403]);
+    expect(codes.at(-1)).toBe(429);
+    expect((await change(PASSWORD)).statusCode).toBe(429);
+    expect((await login('zhou', PASSWORD, '192.0.2.21')).res.statusCode).toBe(200);
   });
 
   it('keeps work-order photos only when they are images within the size limit, and serves them to readers only', async () => {

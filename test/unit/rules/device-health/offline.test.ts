@@ -91,4 +91,18 @@ describe('gateway grouping', () => {
     expect(brief(later)).toEqual([['raise', 'gateway_offline', 'gw-1']]);
     expect(later.state.devices.has('s-1')).toBe(true);
   });
+
+  it('a device alerted alone before its gateway failed is not excused when the gateway returns: no false "reporting again", no second alert', () => {
+    const seen = { 'gw-1': T0 + 1500 * S, 's-1': T0, 's-2': T0 + 9000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S };
+    const first = sweep(initialOfflineState(), devices, seen, T0 + 2000 * S, gateway);
+    const gwDown = sweep(first.state, devices, seen, T0 + 3500 * S, gateway);
+    expect(brief(gwDown)).toEqual([['raise', 'gateway_offline', 'gw-1']]);
+    const back = markOnline(gwDown.state, 'gw-1', T0 + 3600 * S);
+    const seenBack = { ...seen, 'gw-1': T0 + 3600 * S };
+    // s-1 was silent long before the gateway went down: its silence is its own, and its alert stands.
+    const soon = sweep(back.state, devices, seenBack, T0 + 3660 * S, gateway);
+    expect(brief(soon)).toEqual([]);
+    expect(soon.state.devices.has('s-1')).toBe(true);
+    expect(brief(sweep(soon.state, devices, { ...seenBack, 'gw-1': T0 + 5500 * S }, T0 + 5500 * S, gateway))).toEqual([]);
+  });
 });
