@@ -115,7 +115,10 @@ describe.each([
       const fcnt = format === 'chirpstack' ? body.fCnt : (body.uplink_message.f_cnt ?? 0);
       byDevice.set(topic, [...(byDevice.get(topic) ?? []), fcnt]);
     }
-    for (const counts of byDevice.values()) expect(counts.slice(0, 2)).toEqual([0, 1]);
+    // Each device counts 0, 1, 2, … in order; on a loaded machine a device with a long report
+    // interval may have sent only its first frame in the window, so at least one must show two.
+    for (const counts of byDevice.values()) expect(counts).toEqual(counts.map((_, i) => i));
+    expect(Math.max(...[...byDevice.values()].map((c) => c.length))).toBeGreaterThanOrEqual(2);
   });
 
   it('delivers a valve command sent as a downlink, confirms it, and reports the open valve', async () => {

@@ -88,7 +88,7 @@ describe('weather feed against a weather service on loopback', () => {
     return { feed, clock, lines, posts, metric, db };
   };
 
-  it('fetches each place once, posts forecast rain and frost into the zones, and answers the port', async () => {
+  it('fetches each place once, posts forecast rain, frost and reference ET0 into the zones, and answers the port', async () => {
     const t = setup();
     const asked = fake.requests.length;
     const summary = await t.feed.pollNow();
@@ -98,10 +98,10 @@ describe('weather feed against a weather service on loopback', () => {
 
     const validUntil = NOW + 12 * HOUR;
     expect(t.posts.sort((a, b) => a.zoneId.localeCompare(b.zoneId))).toEqual([
-      { zoneId: 'z-far', rainMm: 0, minAirTempC: 14, validUntil, by: FEED_ACTOR },
-      { zoneId: 'z-north', rainMm: 6, minAirTempC: 14, validUntil, by: FEED_ACTOR },
-      { zoneId: 'z-north-2', rainMm: 6, minAirTempC: 14, validUntil, by: FEED_ACTOR },
-      { zoneId: 'z-south', rainMm: 0, minAirTempC: -2, validUntil, by: FEED_ACTOR },
+      { zoneId: 'z-far', rainMm: 0, minAirTempC: 14, et0MmDay: 4.8, validUntil, by: FEED_ACTOR },
+      { zoneId: 'z-north', rainMm: 6, minAirTempC: 14, et0MmDay: 4.8, validUntil, by: FEED_ACTOR },
+      { zoneId: 'z-north-2', rainMm: 6, minAirTempC: 14, et0MmDay: 4.8, validUntil, by: FEED_ACTOR },
+      { zoneId: 'z-south', rainMm: 0, minAirTempC: -2, et0MmDay: 4.8, validUntil, by: FEED_ACTOR },
     ]);
     expect(t.feed.forZone('z-north', NOW)).toEqual({
       zoneId: 'z-north', source: 'feed', fetchedAt: NOW,
