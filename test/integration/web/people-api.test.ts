@@ -85,6 +85,18 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     expect((await login('wang', PASSWORD, '192.0.2.11')).res.statusCode).toBe(200);
   });
 
+  it('ignores X-Forwarded-For from a direct client when no proxy is trusted, so a forged one escapes no budget', async () => {
+    const guesser = '192.0.2.30';
+    const forged = (i: number) => t.app.api.inject({
+      method: 'POST', url: `${V1}/session`, remoteAddress: guesser,
+      headers: { 'x-forwarded-for': `198.51.100.${i}` }, payload: { name: 'wang', password: 'guessing wrong' },
+    });
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) codes.push((await forged(i)).statusCode);
+    expect(codes.at(-1)).toBe(429);
+    expect((await t.app.api.inject({ method: 'POST', url: `${V1}/session`, remoteAddress: guesser, headers: { 'x-forwarded-for': '198.51.100.200' }, payload: { name: 'wang', password: PASSWORD } })).statusCode).toBe(429);
+  });
+
   it('counts a wrong current password against the same budget, so a taken session cannot guess its owner\'s password', async () => {
     const { cookie, csrf } = await login('zhou', PASSWORD, '192.0.2.20');
     const change = (currentPassword: string) => t.app.api.inject({
@@ -128,6 +140,8 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     expect(ok.statusCode, ok.body).toBe(201);
     const { reference } = ok.json() as { reference: string };
     expect((await report({ category: 'other', text: 'one too many' })).statusCode).toBe(429);
+    const forged = await t.app.api.inject({ method: 'POST', url: `${V1}/communities/c-r/reports`, headers: { 'x-forwarded-for': '198.51.100.7' }, payload: { category: 'other', text: 'from "another" address' } });
+    expect(forged.statusCode).toBe(429);
     expect((await t.app.api.inject({ url: `${V1}/reports/${reference}` })).json()).toEqual({ reference, state: 'received', receivedAt: expect.any(Number), category: 'watering_problem' });
     const [id] = reference.split('-');
     expect((await t.app.api.inject({ url: `${V1}/reports/${id}-AAAAAAAAAAAA` })).statusCode).toBe(404);
