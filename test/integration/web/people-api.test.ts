@@ -145,6 +145,7 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     expect((await t.app.api.inject({ url: `${V1}/reports/${reference}` })).json()).toEqual({ reference, state: 'received', receivedAt: expect.any(Number), category: 'watering_problem' });
     const [id] = reference.split('-');
     expect((await t.app.api.inject({ url: `${V1}/reports/${id}-AAAAAAAAAAAA` })).statusCode).toBe(404);
+    expect((await t.app.api.inject({ url: `${V1}/reports/${id}-AAAA%2F..%2FAA` })).statusCode).toBe(400);
     const wo = t.app.health.workOrders.forAlert(Number(id))!;
     expect(wo).toMatchObject({ communityId: 'c-r', state: 'open', alertKind: 'resident_report' });
   });
