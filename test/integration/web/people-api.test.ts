@@ -64,6 +64,22 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     expect((await login('li', 'a new long password')).res.statusCode).toBe(200);
   });
 
+  it('asks an admin for their own current password too, and resets another user\'s without it', async () => {
+    expect((await t.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name: 'chen', role: 'admin', password: PASSWORD } })).statusCode).toBe(201);
+    expect((await t.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name: 'sun', role: 'technician', password: PASSWORD } })).statusCode).toBe(201);
+    const { cookie, csrf } = await login('chen', PASSWORD, '192.0.2.40');
+    const change = (who: string, body: object) => t.app.api.inject({ method: 'POST', url: `${V1}/users/${who}/password`, remoteAddress: '192.0.2.40', headers: { cookie, 'x-csrf-token': csrf }, payload: body });
+    // A session taken from an admin must not be able to take the account over by a "reset".
+    expect((await change('chen', { newPassword: 'an admin taken over' })).statusCode).toBe(403);
+    expect((await change('chen', { currentPassword: 'not the current one', newPassword: 'an admin taken over' })).statusCode).toBe(403);
+    expect((await login('chen', 'an admin taken over', '192.0.2.41')).res.statusCode).toBe(401);
+    // Another user's password: an admin's reset, no current password asked.
+    expect((await change('sun', { newPassword: 'reset by the admin' })).statusCode).toBe(204);
+    expect((await login('sun', 'reset by the admin', '192.0.2.41')).res.statusCode).toBe(200);
+    expect((await change('chen', { currentPassword: PASSWORD, newPassword: 'chen changed it' })).statusCode).toBe(204);
+    expect((await login('chen', 'chen changed it', '192.0.2.41')).res.statusCode).toBe(200);
+  });
+
   it('logs out', async () => {
     const { cookie } = await login('wang');
     const out = await t.app.api.inject({ method: 'DELETE', url: `${V1}/session`, headers: { cookie } });
