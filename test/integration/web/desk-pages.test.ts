@@ -175,6 +175,8 @@ describe('the desk pages hold to the caller\'s role and districts', () => {
       expect(pages['/app/facilities/hf']).toContain('凉亭');
       expect(pages['/app/facilities/hf']).toContain('俯仰 0.50° · 横滚 -0.25°');
       expect(pages['/app/facilities/hf']).not.toMatch(/pitch|roll|pavilion</);
+      expect(pages['/app/facilities/hf']).toContain('op3 · 调度员</a>');
+      expect(pages['/app/facilities/hf']).not.toContain('· operator<');
       expect(pages[`/app/scorecard?month=${month}`]).toContain('洮北区 <span class="meta">hd</span>');
     } finally {
       await app.stop();
