@@ -50,3 +50,26 @@ describe('GS_TRUST_PROXY: clients behind a trusted proxy have their own budgets'
     expect((await login(PASSWORD, '198.51.100.99', direct)).statusCode).toBe(429);
   });
 });
+
+// A hop count: Fastify 5.12 alone would read a bare number as "trust nothing" (it cannot
+// check the peer), so the setting must reach it as a function of the hop.
+describe('GS_TRUST_PROXY as a hop count', () => {
+  let t: TestApp;
+  const login = (password: string, forwarded: string) => t.app.api.inject({
+    method: 'POST', url: `${V1}/session`, remoteAddress: '10.9.9.9', headers: { 'x-forwarded-for': forwarded }, payload: { name: 'wang', password },
+  });
+
+  beforeAll(async () => {
+    t = await startTestApp({ trustProxy: '1', apiAuthFailureBurst: 3, apiAuthFailuresPerMin: 1 });
+    expect((await t.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name: 'wang', role: 'technician', password: PASSWORD } })).statusCode).toBe(201);
+  });
+  afterAll(async () => t?.stop());
+
+  it('counts the address one hop behind the connecting proxy, and no further', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++) codes.push((await login('guessing wrong', `203.0.113.${i}, 198.51.100.1`)).statusCode);
+    // Only the last forwarded address counts: what the client wrote before it changes nothing.
+    expect(codes.at(-1)).toBe(429);
+    expect((await login(PASSWORD, '198.51.100.2')).statusCode).toBe(200);
+  });
+});
