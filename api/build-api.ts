@@ -76,13 +76,29 @@ export interface ApiDeps {
   photoDir?: string;
   /** Residents' reports (the registry's database for communities and places); routes absent when not given. */
   reports?: { db: Db; limits: BucketLimits };
+  /**
+   * The reverse proxies trusted to name the client in X-Forwarded-For (GS_TRUST_PROXY): then
+   * `request.ip`, which the per-address budgets count, is that client. Unset: the peer's address.
+   */
+  trustProxy?: number | string[];
+}
+
+/**
+ * Fastify's trustProxy for GS_TRUST_PROXY. A hop count becomes proxy-addr's (address, hop)
+ * function: Fastify 5.12 reads a bare number as "trust nothing" because it cannot check the
+ * peer; with a count the operator asserts that only the proxy can reach this port.
+ */
+function trustProxyOption(setting: number | string[] | undefined): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (setting === undefined) return false;
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return setting;
 }
 
 const STATUS_BY_CODE: Record<string, number> = { conflict: 409, not_found: 404, bad_request: 400, forbidden: 403 };
 
 /** The HTTP API as an app factory: main.ts listens, tests use inject(). */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger.child({ module: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: JSON_BODY_LIMITS.maxBytes });
+  const app = Fastify({ loggerInstance: deps.logger.child({ module: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: JSON_BODY_LIMITS.maxBytes, trustProxy: trustProxyOption(deps.trustProxy) });
   installJsonBody(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -83,7 +83,7 @@ export const POLICY = {
   },
   // People (web pages): users log in with a password; machines keep tokens.
   'user.manage': { roles: ADMINS, routes: ['POST /api/v1/users', 'GET /api/v1/users'], why: 'the admin creates the people who log in' },
-  'user.change-password': { roles: STAFF_READERS, routes: ['POST /api/v1/users/{name}/password'], why: 'each person their own (with the current password); an admin resets anyone\'s' },
+  'user.change-password': { roles: STAFF_READERS, routes: ['POST /api/v1/users/{name}/password'], why: 'each person their own with the current password, an admin too; an admin resets another user\'s without it' },
   'session.read': { roles: ALL, routes: ['GET /api/v1/session'], why: 'who am I' },
   'session.login': { roles: [], routes: ['POST /api/v1/session', 'DELETE /api/v1/session'], why: 'public: logging in and out needs no token; failed logins are rate-limited per address' },
   // Residents (the city's 居民监督渠道): no login, rate-limited per address.

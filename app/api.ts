@@ -6,7 +6,7 @@ import type { MqttBroker } from '../broker/create-broker.ts';
 import type { AppContext } from './context.ts';
 import type { FastifyInstance } from 'fastify';
 
-export type ApiFeatureDeps = Omit<ApiDeps, 'logger' | 'metrics' | 'lifecycle' | 'disconnectService' | 'authFailureLimits' | 'now'> & {
+export type ApiFeatureDeps = Omit<ApiDeps, 'logger' | 'metrics' | 'lifecycle' | 'disconnectService' | 'authFailureLimits' | 'now' | 'trustProxy'> & {
   db: Db;
   /** The data directory's credential hasher: a rotated device secret is stored keyed. */
   hasher: CredentialHasher;
@@ -27,6 +27,7 @@ export async function startApiFeature(ctx: AppContext, deps: ApiFeatureDeps) {
     disconnectService: (id) => broker.disconnectService(id),
     authFailureLimits: { burst: config.apiAuthFailureBurst, ratePerS: config.apiAuthFailuresPerMin / 60 },
     now: () => clock.now(),
+    ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}),
   });
   beforeListen?.(api);
   await api.listen({ port: config.httpPort, host: config.httpHost });

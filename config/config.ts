@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseBoundedConfig } from '../lib/bounded-yaml.ts';
+import { TrustProxy } from './trust-proxy.ts';
 import { DEFAULT_AUTH_CONCURRENCY, LIBUV_MAX_THREADS, threadpoolSizeFor } from './threadpool-size.cjs';
 
 const port = z.coerce.number({ error: 'expected a port number 0-65535 (0: any free port)' }).int('expected a whole number').min(0, 'expected a port number 0-65535').max(65535, 'expected a port number 0-65535');
@@ -41,6 +42,12 @@ export const Config = z.strictObject({
    * from the bound HTTP port. Behind a reverse proxy, its public https URL.
    */
   publicUrl: z.url().optional(),
+  /**
+   * The reverse proxies whose X-Forwarded-For names the client (config/trust-proxy.ts): the
+   * per-address login budget and residents' report limit count that client, not the proxy.
+   * Unset: trust none.
+   */
+  trustProxy: TrustProxy.optional(),
   /** The Grafana the dashboards are provisioned on (its base URL); the web pages link to it. Unset: no links. */
   grafanaUrl: z.url().optional(),
   /** Bootstrap admin bearer token; generated into {dataDir}/admin-token when unset. */
@@ -172,6 +179,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   influxdBinary: 'GS_INFLUXD_BINARY',
   dataDir: 'GS_DATA_DIR',
   publicUrl: 'GS_PUBLIC_URL',
+  trustProxy: 'GS_TRUST_PROXY',
   grafanaUrl: 'GS_GRAFANA_URL',
   adminToken: 'GS_ADMIN_TOKEN',
   logLevel: 'GS_LOG_LEVEL',

@@ -13,7 +13,14 @@ import { Team } from './team.ts';
  */
 export const INVENTORY_VERSION = 1;
 
-const Name = z.string().trim().min(1, 'expected a non-empty name');
+/**
+ * A place's name as people read it on the pages and in notifications; 100 characters holds
+ * the longest official names (e.g. 白城市洮北区新华街道幸福小区第二期) many times over and
+ * keeps one file from filling every page and message with a single name.
+ */
+export const NAME_MAX_CHARS = 100;
+export const InventoryName = z.string().trim().min(1, 'expected a non-empty name').max(NAME_MAX_CHARS, `expected a name of at most ${NAME_MAX_CHARS} characters`);
+const Name = InventoryName;
 
 /** Lower-cased by the import, so the file may use either case; no transform here (export must encode). */
 export const InventoryEui = z.string().regex(/^[0-9a-fA-F]{16}$/, 'expected 16 hex digits');

@@ -16,3 +16,15 @@ export const ResidentReport = z.strictObject({
   place: z.string().max(100).optional(),
 });
 export type ResidentReport = z.infer<typeof ResidentReport>;
+
+/**
+ * A report's reference as a resident may type it, by shape only (lib/signed-link.ts checks
+ * its signature): `123-7KQ2-M9XA` (spaces, case and a missing middle dash forgiven there), or
+ * the first form, `123-` and 12 base64url characters. Checked before any path is built from
+ * it: no dots, slashes, percent signs or query characters get through.
+ */
+export const REPORT_REFERENCE_SHAPE = /^\d{1,15}-[0-9A-Za-z_-]{8,12}$/;
+export const ReportReference = z
+  .string()
+  .max(40, 'expected a reference such as 123-7KQ2-M9XA')
+  .refine((typed) => REPORT_REFERENCE_SHAPE.test(typed.replace(/\s+/g, '')), 'expected a reference such as 123-7KQ2-M9XA');

@@ -21,7 +21,7 @@ export type ChannelRoute = z.infer<typeof ChannelRoute>;
 
 export const Technician = z.strictObject({
   id: EntityId,
-  name: z.string().min(1),
+  name: z.string().min(1).max(100, 'expected a name of at most 100 characters'),
   phone: z.string().optional(),
   email: z.email().optional(),
 });
@@ -46,7 +46,7 @@ export type QuietHours = z.infer<typeof QuietHours>;
 /** An O&M contractor team: the communities it answers for, where its alerts go, who escalations reach. */
 export const Team = z.strictObject({
   id: EntityId,
-  name: z.string().min(1),
+  name: z.string().min(1).max(100, 'expected a name of at most 100 characters'),
   communities: z.array(EntityId),
   channels: z.array(ChannelRoute),
   supervisorChannels: z.array(ChannelRoute).default([]),

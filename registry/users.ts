@@ -17,7 +17,9 @@ const DUMMY_HASH = hashSecret(randomBytes(16).toString('hex'));
 const toView = (r: UserRow): UserView => ({
   name: r.name, role: r.role, ...(r.districts ? { districts: JSON.parse(r.districts) as string[] } : {}), createdAt: r.created_at, disabled: r.disabled_at !== null,
 });
-export const principalOf = (u: UserView): Principal => ({ tokenId: `user:${u.name}`, name: u.name, role: u.role, ...(u.districts ? { districts: u.districts } : {}) });
+/** The principal id of a person's session (a bearer token's is its own id): tells a person from a machine of the same name. */
+export const userTokenId = (name: string): string => `user:${name}`;
+export const principalOf = (u: UserView): Principal => ({ tokenId: userTokenId(u.name), name: u.name, role: u.role, ...(u.districts ? { districts: u.districts } : {}) });
 
 export type UserStore = ReturnType<typeof createUserStore>;
 

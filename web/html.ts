@@ -17,7 +17,7 @@ export function page(f: Frame, title: string, body: string): string {
   const other = f.lang === 'zh' ? 'en' : 'zh';
   const nav = f.user
     ? `<nav><a href="/app/my">${esc(f.m.myWork)}</a>${f.user.role === 'technician' ? '' : `<a href="/app/board">${esc(f.m.board)}</a>`}<a href="/app/alerts">${esc(f.m.alerts)}</a><a href="/app/places">${esc(f.m.places)}</a>${f.user.role === 'technician' ? '' : `<a href="/app/scorecard">${esc(f.m.scorecard)}</a>`}
-       <a class="who" href="/app/password" title="${esc(f.m.changePassword)}">${esc(f.user.name)} · ${esc(f.user.role)}</a>
+       <a class="who" href="/app/password" title="${esc(f.m.changePassword)}">${esc(f.user.name)} · ${esc(f.m.roles[f.user.role] ?? f.user.role)}</a>
        <button type="button" data-logout>${esc(f.m.logout)}</button></nav>`
     : '';
   return `<!doctype html><html lang="${f.lang === 'zh' ? 'zh-CN' : 'en'}"><head><meta charset="utf-8">

@@ -1,6 +1,8 @@
 import QRCode from 'qrcode';
+import type { FastifyReply } from 'fastify';
 import { esc, page, PAGE_PREFIX, time, type Frame } from './html.ts';
 import type { PageKit } from './pages.ts';
+import { ReportReference } from '../contracts/report.ts';
 
 /**
  * The pages anyone may open without a login: a community's report page (the QR code on its
@@ -10,6 +12,9 @@ import type { PageKit } from './pages.ts';
  */
 export function registerPublicPages(kit: PageKit): void {
   const { app, place, frameOf, html, get, publicUrl } = kit;
+  // One answer for a reference that is malformed and one that is unknown: the page's not-found.
+  const referenceUnknown = (f: Frame, reply: FastifyReply, typed: string) =>
+    html(reply.code(404), page(f, f.m.lookupTitle, `<p class="card error">${esc(f.m.referenceUnknown)}</p>${lookupForm(f, typed)}`));
   // A community's public report page (the QR code on its notice board points here): no login.
   get(`${PAGE_PREFIX}/report/:community`, async (request, reply) => {
     const f = frameOf(request);
@@ -47,6 +52,7 @@ export function registerPublicPages(kit: PageKit): void {
   get(`${PAGE_PREFIX}/report-state`, async (request, reply) => {
     const f = frameOf(request);
     const typed = String((request.query as { reference?: string }).reference ?? '').trim().slice(0, 100);
+    if (typed && !ReportReference.safeParse(typed).success) return referenceUnknown(f, reply, typed);
     if (typed) return reply.redirect(`${PAGE_PREFIX}/report-state/${encodeURIComponent(typed)}${f.lang === 'en' ? '?lang=en' : ''}`);
     return html(reply, page(f, f.m.lookupTitle, lookupForm(f)));
   });
@@ -54,8 +60,10 @@ export function registerPublicPages(kit: PageKit): void {
   get(`${PAGE_PREFIX}/report-state/:reference`, async (request, reply) => {
     const f = frameOf(request);
     const reference = (request.params as { reference: string }).reference;
+    // The API's own schema first: no path is built from a reference of the wrong shape.
+    if (!ReportReference.safeParse(reference).success) return referenceUnknown(f, reply, reference);
     const res = await app.inject({ url: `/api/v1/reports/${encodeURIComponent(reference)}` });
-    if (res.statusCode !== 200) return html(reply.code(404), page(f, f.m.lookupTitle, `<p class="card error">${esc(f.m.referenceUnknown)}</p>${lookupForm(f, reference)}`));
+    if (res.statusCode !== 200) return referenceUnknown(f, reply, reference);
     const r = res.json() as { state: string; receivedAt: number; category: string };
     return html(reply, page(f, `${f.m.report} ${reference}`, `<div class="card"><p><strong>${esc(f.m.reportStates[r.state] ?? r.state)}</strong></p><p class="meta">${esc(f.m.categories[r.category] ?? r.category)} · ${esc(time(r.receivedAt))}</p></div>`));
   });

@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../registry/db.ts';
 import type { AlertService } from '../../alerts/alert-service.ts';
 import type { WorkOrderService } from '../../alerts/work-orders/service.ts';
-import { ResidentReport, REPORT_CATEGORIES } from '../../contracts/report.ts';
+import { ResidentReport, REPORT_CATEGORIES, ReportReference } from '../../contracts/report.ts';
 import { checkReportReference, reportReference } from '../../lib/signed-link.ts';
 import { createKeyedBuckets, type BucketLimits } from '../../lib/token-bucket.ts';
 import { CodedError } from '../../lib/errors.ts';
@@ -96,7 +96,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRouteOptions> = async (ap
 
   app.get('/reports/:reference', {
     config,
-    schema: { summary: 'The state of a resident\'s report by its reference (no login; nothing but the state)', tags: ['reports'], params: z.object({ reference: z.string().max(100) }), response: { 200: ReportState, 404: ErrorBody } },
+    schema: { summary: 'The state of a resident\'s report by its reference (no login; nothing but the state)', tags: ['reports'], params: z.object({ reference: ReportReference }), response: { 200: ReportState, 404: ErrorBody } },
   }, async (request) => {
     const id = checkReportReference(opts.key, request.params.reference);
     const alert = id === undefined ? undefined : opts.alerts.get(id);

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Role } from '../../contracts/access.ts';
 import { Login, PasswordChange, UserCreate, UserView } from '../../contracts/user.ts';
-import { principalOf, SESSION_TTL_MS, type UserStore } from '../../registry/users.ts';
+import { principalOf, userTokenId, SESSION_TTL_MS, type UserStore } from '../../registry/users.ts';
 import { CodedError } from '../../lib/errors.ts';
 import { allow, readCookie, SESSION_COOKIE } from '../auth.ts';
 
@@ -97,14 +97,18 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRouteOptions> = async (
   app.post('/users/:name/password', {
     onRequest: allow.adminsOperatorsTechniciansViewers, config: global,
     schema: {
-      summary: 'Change a password: a user their own (with the current one), an admin anyone\'s (a reset); every session of the user ends',
+      summary: 'Change a password: anyone their own, an admin too, with the current one; an admin another user\'s without it (a reset); every session of the user ends',
       tags: ['access'], params: z.object({ name: z.string() }), body: PasswordChange, response: { 204: z.null(), 403: ErrorBody, 404: ErrorBody },
     },
   }, async (request, reply) => {
     const { name } = request.params;
     const principal = request.principal!;
-    if (principal.role !== 'admin') {
-      if (principal.name !== name) throw new CodedError('forbidden', 'a user changes only their own password; an admin resets others');
+    // Their own password: every user, an admin too, gives the current one, so a session taken
+    // from an admin cannot take the account over by a "reset". An admin's bearer token is a
+    // machine, not the person: it resets (the recovery path when an admin forgot theirs).
+    const own = principal.name === name && (principal.role !== 'admin' || principal.tokenId === userTokenId(name));
+    if (!own && principal.role !== 'admin') throw new CodedError('forbidden', 'a user changes only their own password; an admin resets others');
+    if (own) {
       // The current password is a guess like a login's: the same per-address budget, so a
       // session taken from someone cannot be used to guess their password without limit.
       const blocked = rateLimited(request, reply);

@@ -175,6 +175,8 @@ describe('the desk pages hold to the caller\'s role and districts', () => {
       expect(pages['/app/facilities/hf']).toContain('凉亭');
       expect(pages['/app/facilities/hf']).toContain('俯仰 0.50° · 横滚 -0.25°');
       expect(pages['/app/facilities/hf']).not.toMatch(/pitch|roll|pavilion</);
+      expect(pages['/app/facilities/hf']).toContain('op3 · 调度员</a>');
+      expect(pages['/app/facilities/hf']).not.toContain('· operator<');
       expect(pages[`/app/scorecard?month=${month}`]).toContain('洮北区 <span class="meta">hd</span>');
     } finally {
       await app.stop();
@@ -230,5 +232,29 @@ describe('the desk pages hold to the caller\'s role and districts', () => {
     const none = await t.app.api.inject({ url: '/app/report-state/1-AAAA-AAAA' });
     expect(none.statusCode).toBe(404);
     expect(none.body).toContain('没有这个编号');
+  });
+
+  // The page must not build an API path from whatever was typed: a reference of the wrong
+  // shape is answered "no such reference" before any path is made, never redirected onwards.
+  it.each([
+    ['..', '/app/report-state?reference=..'],
+    ['../session', '/app/report-state?reference=..%2Fsession'],
+    ['%2E%2E', '/app/report-state?reference=%252E%252E'],
+    ['a slash', '/app/report-state?reference=1-AAAA%2FAAAA'],
+    ['.. in the path', '/app/report-state/%2E%2E'],
+    ['a double-encoded .. in the path', '/app/report-state/%252E%252E'],
+    ['a slash in the path', '/app/report-state/..%2F..%2Fsession'],
+    ['a query in the path', '/app/report-state/1-AAAA-AAAA%3Flang%3Den'],
+  ])('answers a malformed reference (%s) with the page\'s not-found', async (_what, path) => {
+    // Over a real socket, as for the places above: inject would resolve the dot segments itself.
+    const res = await new Promise<{ status: number; type: string; location: string; body: string }>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: t.app.httpPort, path }, (r) => {
+        let body = '';
+        r.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: r.statusCode ?? 0, type: String(r.headers['content-type']), location: String(r.headers.location), body }));
+      }).on('error', reject).end();
+    });
+    expect(res.status, res.location).toBe(404);
+    expect(res.type).toMatch(/^text\/html/);
+    expect(res.body).toContain('没有这个编号');
   });
 });

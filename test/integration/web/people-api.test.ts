@@ -64,6 +64,22 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     expect((await login('li', 'a new long password')).res.statusCode).toBe(200);
   });
 
+  it('asks an admin for their own current password too, and resets another user\'s without it', async () => {
+    expect((await t.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name: 'chen', role: 'admin', password: PASSWORD } })).statusCode).toBe(201);
+    expect((await t.app.api.inject({ method: 'POST', url: `${V1}/users`, headers: admin, payload: { name: 'sun', role: 'technician', password: PASSWORD } })).statusCode).toBe(201);
+    const { cookie, csrf } = await login('chen', PASSWORD, '192.0.2.40');
+    const change = (who: string, body: object) => t.app.api.inject({ method: 'POST', url: `${V1}/users/${who}/password`, remoteAddress: '192.0.2.40', headers: { cookie, 'x-csrf-token': csrf }, payload: body });
+    // A session taken from an admin must not be able to take the account over by a "reset".
+    expect((await change('chen', { newPassword: 'an admin taken over' })).statusCode).toBe(403);
+    expect((await change('chen', { currentPassword: 'not the current one', newPassword: 'an admin taken over' })).statusCode).toBe(403);
+    expect((await login('chen', 'an admin taken over', '192.0.2.41')).res.statusCode).toBe(401);
+    // Another user's password: an admin's reset, no current password asked.
+    expect((await change('sun', { newPassword: 'reset by the admin' })).statusCode).toBe(204);
+    expect((await login('sun', 'reset by the admin', '192.0.2.41')).res.statusCode).toBe(200);
+    expect((await change('chen', { currentPassword: PASSWORD, newPassword: 'chen changed it' })).statusCode).toBe(204);
+    expect((await login('chen', 'chen changed it', '192.0.2.41')).res.statusCode).toBe(200);
+  });
+
   it('logs out', async () => {
     const { cookie } = await login('wang');
     const out = await t.app.api.inject({ method: 'DELETE', url: `${V1}/session`, headers: { cookie } });
@@ -83,6 +99,18 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     expect(right.setCookie).toBe('');
     // Another address is not held back by this one's guessing.
     expect((await login('wang', PASSWORD, '192.0.2.11')).res.statusCode).toBe(200);
+  });
+
+  it('ignores X-Forwarded-For from a direct client when no proxy is trusted, so a forged one escapes no budget', async () => {
+    const guesser = '192.0.2.30';
+    const forged = (i: number) => t.app.api.inject({
+      method: 'POST', url: `${V1}/session`, remoteAddress: guesser,
+      headers: { 'x-forwarded-for': `198.51.100.${i}` }, payload: { name: 'wang', password: 'guessing wrong' },
+    });
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) codes.push((await forged(i)).statusCode);
+    expect(codes.at(-1)).toBe(429);
+    expect((await t.app.api.inject({ method: 'POST', url: `${V1}/session`, remoteAddress: guesser, headers: { 'x-forwarded-for': '198.51.100.200' }, payload: { name: 'wang', password: PASSWORD } })).statusCode).toBe(429);
   });
 
   it('counts a wrong current password against the same budget, so a taken session cannot guess its owner\'s password', async () => {
@@ -128,9 +156,12 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     expect(ok.statusCode, ok.body).toBe(201);
     const { reference } = ok.json() as { reference: string };
     expect((await report({ category: 'other', text: 'one too many' })).statusCode).toBe(429);
+    const forged = await t.app.api.inject({ method: 'POST', url: `${V1}/communities/c-r/reports`, headers: { 'x-forwarded-for': '198.51.100.7' }, payload: { category: 'other', text: 'from "another" address' } });
+    expect(forged.statusCode).toBe(429);
     expect((await t.app.api.inject({ url: `${V1}/reports/${reference}` })).json()).toEqual({ reference, state: 'received', receivedAt: expect.any(Number), category: 'watering_problem' });
     const [id] = reference.split('-');
     expect((await t.app.api.inject({ url: `${V1}/reports/${id}-AAAAAAAAAAAA` })).statusCode).toBe(404);
+    expect((await t.app.api.inject({ url: `${V1}/reports/${id}-AAAA%2F..%2FAA` })).statusCode).toBe(400);
     const wo = t.app.health.workOrders.forAlert(Number(id))!;
     expect(wo).toMatchObject({ communityId: 'c-r', state: 'open', alertKind: 'resident_report' });
   });

@@ -84,6 +84,43 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('GS_TRUST_PROXY', () => {
+    it('trusts no proxy unless set', () => {
+      expect(loadConfig({}).trustProxy).toBeUndefined();
+    });
+
+    it.each([
+      ['127.0.0.1', ['127.0.0.1']],
+      [' 127.0.0.1 , 10.0.0.0/8,::1 ', ['127.0.0.1', '10.0.0.0/8', '::1']],
+      ['2001:db8::/32,loopback', ['2001:db8::/32', 'loopback']],
+      ['1', 1],
+      ['2', 2],
+    ])('reads %j', (value, expected) => {
+      expect(loadConfig({ GS_TRUST_PROXY: value }).trustProxy).toEqual(expected);
+    });
+
+    it('takes a list or a hop count from the config file', () => {
+      const files = { 'c.yaml': 'trustProxy: [10.0.0.1, 10.0.0.0/8]\n', 'h.yaml': 'trustProxy: 1\n' };
+      expect(loadConfig({ GS_CONFIG: 'c.yaml' }, (p) => files[p as keyof typeof files]).trustProxy).toEqual(['10.0.0.1', '10.0.0.0/8']);
+      expect(loadConfig({ GS_CONFIG: 'h.yaml' }, (p) => files[p as keyof typeof files]).trustProxy).toBe(1);
+    });
+
+    it.each([
+      ['0', /^GS_TRUST_PROXY: expected a hop count 1-10/],
+      ['11', /^GS_TRUST_PROXY: expected a hop count 1-10/],
+      ['proxy.example.com', /^GS_TRUST_PROXY: expected an IP address, a CIDR/],
+      ['10.0.0.0/33', /^GS_TRUST_PROXY: expected an IP address, a CIDR/],
+      ['::1/129', /^GS_TRUST_PROXY: expected an IP address, a CIDR/],
+      ['10.0.0.1/8/8', /^GS_TRUST_PROXY: expected an IP address, a CIDR/],
+      [',', /^GS_TRUST_PROXY: expected at least one proxy address/],
+      [Array.from({ length: 65 }, (_, i) => `10.0.0.${i}`).join(','), /^GS_TRUST_PROXY: expected at most 64 proxy addresses/],
+    ])('refuses %j with a specific message', (value, message) => {
+      const found = problems({ GS_TRUST_PROXY: value });
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(message);
+    });
+  });
+
   it('reports every bad value at once', () => {
     expect(problems({ GS_MQTT_PORT: '-1', GS_HTTP_PORT: 'x', GS_LOG_LEVEL: 'nope' })).toHaveLength(3);
   });

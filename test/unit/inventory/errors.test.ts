@@ -57,12 +57,26 @@ const CASES: Array<{ name: string; mutate: (doc: Doc) => void; path: string; mes
   { name: 'team quiet hours without an end', mutate: (d) => { d.teams[0].quietHours = { start: '22:00' }; }, path: 'teams[0].quietHours.end', message: 'required (string)' },
   { name: 'team quiet hours at an impossible offset', mutate: (d) => { d.teams[0].quietHours.utcOffsetMinutes = 900; }, path: 'teams[0].quietHours.utcOffsetMinutes', message: 'Too big: expected number to be <=840' },
   { name: 'duplicate technician', mutate: (d) => { d.teams[0].technicians[1].id = 'demo-tech-wang'; }, path: 'teams[0].technicians[1].id', message: 'duplicate technician id' },
+  { name: 'district name too long', mutate: (d) => { d.districts[0].name = '洮'.repeat(101); }, path: 'districts[0].name', message: 'expected a name of at most 100 characters' },
+  { name: 'sub-district name too long', mutate: (d) => { d.districts[0].subDistricts[0].name = 'x'.repeat(101); }, path: 'districts[0].subDistricts[0].name', message: 'expected a name of at most 100 characters' },
+  { name: 'community name too long', mutate: (d) => { community(d, 1).name = '幸福'.repeat(51); }, path: `${C1}.name`, message: 'expected a name of at most 100 characters' },
+  { name: 'zone name too long', mutate: (d) => { community(d, 0).zones[0].name = 'z'.repeat(10_000); }, path: `${C0}.zones[0].name`, message: 'expected a name of at most 100 characters' },
+  { name: 'facility name too long', mutate: (d) => { community(d, 1).facilities[0].name = '亭'.repeat(101); }, path: `${C1}.facilities[0].name`, message: 'expected a name of at most 100 characters' },
+  { name: 'team name too long', mutate: (d) => { d.teams[0].name = 't'.repeat(101); }, path: 'teams[0].name', message: 'expected a name of at most 100 characters' },
   { name: 'watering window not cron', mutate: (d) => { community(d, 0).zones[0].windows = ['at dawn']; }, path: `${C0}.zones[0].windows[0]`, message: 'not a cron expression' },
 ];
 
 describe('inventory errors name the file, the path and the problem', () => {
   it('accepts the demo inventory as shipped', () => {
     expect(parseInventoryText(DEMO, 'demo.yaml').ok).toBe(true);
+  });
+
+  it('accepts names of exactly 100 characters (Chinese ones counted by character)', () => {
+    const doc = parse(DEMO) as Doc;
+    doc.districts[0].name = '洮'.repeat(100);
+    community(doc, 0).zones[0].name = 'z'.repeat(100);
+    community(doc, 1).facilities[0].name = `  ${'亭'.repeat(100)}  `;
+    expect(parseInventoryText(stringify(doc), 'long.yaml').ok).toBe(true);
   });
 
   it.each(CASES)('$name', ({ mutate, path: pattern, message: template }) => {
