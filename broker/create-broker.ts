@@ -168,6 +168,8 @@ export async function createMqttBroker(deps: BrokerDeps) {
     close(): Promise<void> {
       closing ??= (async () => {
         const closed = listeners?.close();
+        // The last statuses (the offline of every client closed) go out while aedes still takes publishes.
+        aedes.once('closed', () => status.flush());
         await new Promise<void>((resolve) => aedes.close(() => resolve())); // disconnects every client
         await closed;
         refusals.close();

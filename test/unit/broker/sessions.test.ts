@@ -49,7 +49,7 @@ describe('sessions and revocation', () => {
 describe('device status', () => {
   it('publishes online and offline, except the offline of a session taken over', () => {
     const published: Array<[string, DeviceStatus]> = [];
-    const status = createDeviceStatus({ publish: (topic, body) => published.push([topic, body]), now: () => 42 });
+    const status = createDeviceStatus({ publish: (topic, body) => published.push([topic, body]), now: () => 42, defer: (flush) => flush() });
     const [old, fresh] = [{}, {}];
     status.online('soil-1');
     status.takeover(old);
@@ -63,6 +63,30 @@ describe('device status', () => {
       ['gs/soil-1/status', { state: 'offline', ts: 42 }],
     ]);
     expect(status.isSuperseded(old)).toBe(true);
+  });
+
+  it('coalesces a turn: each device published once, its last state with the time it happened, after the turn', () => {
+    const published: Array<[string, DeviceStatus]> = [];
+    const flushes: Array<() => void> = [];
+    let t = 0;
+    const status = createDeviceStatus({ publish: (topic, body) => published.push([topic, body]), now: () => ++t, defer: (flush) => flushes.push(flush) });
+    status.online('soil-1');
+    status.online('soil-2');
+    status.offline({}, 'soil-1');
+    status.online('soil-1'); // dropped and back within the turn
+    expect(published).toEqual([]);
+    expect(flushes).toHaveLength(1); // one flush per turn, however many changes
+    flushes[0]!();
+    expect(published).toEqual([
+      ['gs/soil-2/status', { state: 'online', ts: 2 }],
+      ['gs/soil-1/status', { state: 'online', ts: 4 }],
+    ]);
+    status.offline({}, 'soil-2'); // the next turn schedules its own flush
+    expect(flushes).toHaveLength(2);
+    status.flush(); // as the broker does before it closes
+    expect(published.at(-1)).toEqual(['gs/soil-2/status', { state: 'offline', ts: 5 }]);
+    flushes[1]!(); // the deferred flush finds nothing left
+    expect(published).toHaveLength(3);
   });
 });
 
