@@ -5,6 +5,7 @@ import type { Ingest } from '../ingest/pipeline.ts';
 import type { createDeviceRegistry } from '../registry/devices.ts';
 import type { createServiceAccounts } from '../registry/service-accounts.ts';
 import type { createInventoryService } from '../inventory/service.ts';
+import { connectRedisBrokerTier } from '../cluster/redis-tier.ts';
 import type { AppContext } from './context.ts';
 
 export interface BrokerFeatureDeps {
@@ -20,6 +21,8 @@ export interface BrokerFeatureDeps {
  */
 export async function startBroker(ctx: AppContext, deps: BrokerFeatureDeps) {
   const { config, logger, metrics, clock } = ctx;
+  // GS_CLUSTER=redis: the nodes share the broker tier; refused at start when Redis does not answer.
+  const tier = config.cluster === 'redis' && config.redisUrl ? await connectRedisBrokerTier(config.redisUrl, logger) : undefined;
   const broker = await createMqttBroker({
     host: config.mqttHost,
     port: config.mqttPort,
@@ -33,15 +36,22 @@ export async function startBroker(ctx: AppContext, deps: BrokerFeatureDeps) {
     services: deps.serviceAccounts,
     now: () => clock.now(),
     listenLater: true,
+    ...(tier ? { cluster: tier } : {}),
     ...brokerOptionsFromConfig(config),
+  }).catch(async (error: unknown) => {
+    await tier?.close();
+    throw error;
   });
   // A device retired by an inventory import loses its live connection too, not just its next CONNECT.
   const stopRetirements = deps.inventory.onDevicesRemoved((ids) => { for (const id of ids) broker.disconnectDevice(id); });
   return {
     broker,
+    /** The shared tier's health for /readyz, when clustered. */
+    clusterReady: tier ? () => tier.ping() : undefined,
     async stop(): Promise<void> {
       stopRetirements();
       await broker.close(); // already closed by openMqtt's stop, unless a later feature failed to start
+      await tier?.close();
     },
   };
 }

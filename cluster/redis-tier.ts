@@ -1,0 +1,90 @@
+import { Redis } from 'ioredis';
+import mqemitterRedis from 'mqemitter-redis';
+// No types ship with it: aedes takes it as `persistence?: any`.
+// @ts-expect-error -- aedes-persistence-redis has no type declarations
+import aedesPersistenceRedis from 'aedes-persistence-redis';
+import { CodedError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+
+/** How long a start waits for Redis to answer before it fails with the setting to check. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/** A URL for messages: the password, if any, replaced. */
+export const redactRedisUrl = (url: string): string => {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'redis://(unparsable)';
+  }
+};
+
+/**
+ * Answer one PING within the timeout, or throw a coded error naming GS_REDIS_URL: a node
+ * whose Redis is down must not start as a lone broker that thinks it is part of a cluster.
+ */
+async function checkRedis(url: string): Promise<void> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: CONNECT_TIMEOUT_MS, enableOfflineQueue: false });
+  probe.on('error', () => undefined); // the rejected connect says it
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (error) {
+    throw new CodedError('redis_unreachable', `GS_REDIS_URL ${redactRedisUrl(url)} does not answer (${(error as Error).message}): start Redis there or correct the setting (GS_CLUSTER=redis needs it)`, { cause: error });
+  } finally {
+    probe.disconnect();
+  }
+}
+
+export interface RedisBrokerTier {
+  /** aedes' `mq`: every publish goes through Redis pub/sub, to every node. */
+  mq: unknown;
+  /** aedes' `persistence`: subscriptions, retained messages, sessions and wills in Redis. */
+  persistence: unknown;
+  /** PING over the persistence connection (readiness). */
+  ping(): Promise<boolean>;
+  /** After aedes closed (which closes `mq`): the persistence's connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * The broker tier of the clustered mode (GS_CLUSTER=redis): aedes' own cluster packages.
+ * mqemitter-redis carries every publish to every node, so a command published on node A
+ * reaches a valve subscribed on node B, and the valve's ack reaches node A's executor.
+ * aedes-persistence-redis keeps subscriptions, retained messages (device status), QoS 1
+ * queues of persistent sessions and wills in Redis, so a device that reconnects to another
+ * node finds its session there.
+ */
+export async function connectRedisBrokerTier(url: string, logger: Logger): Promise<RedisBrokerTier> {
+  await checkRedis(url);
+  const log = logger.child({ module: 'cluster', redis: redactRedisUrl(url) });
+  let lastError = 0;
+  const onError = (error: Error) => {
+    // ioredis reconnects by itself; one line per 10 s is enough to say Redis is away.
+    if (Date.now() - lastError < 10_000) return;
+    lastError = Date.now();
+    log.error({ err: error }, 'Redis connection failed; reconnecting (messages to other nodes wait)');
+  };
+  const mq = mqemitterRedis({ connectionString: url });
+  (mq as unknown as { state: NodeJS.EventEmitter }).state.on('error', onError);
+  const conn = new Redis(url);
+  conn.on('error', onError);
+  const persistence = aedesPersistenceRedis({ conn });
+  log.info('clustered broker tier: Redis pub/sub and persistence');
+  return {
+    mq,
+    persistence,
+    async ping(): Promise<boolean> {
+      try {
+        return (await conn.ping()) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+    async close(): Promise<void> {
+      // Not persistence.destroy(): it unsubscribes through aedes' mq, which aedes.close() has closed.
+      await conn.quit().catch(() => conn.disconnect());
+    },
+  };
+}
