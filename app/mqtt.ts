@@ -5,7 +5,7 @@ import type { Ingest } from '../ingest/pipeline.ts';
 import type { createDeviceRegistry } from '../registry/devices.ts';
 import type { createServiceAccounts } from '../registry/service-accounts.ts';
 import type { createInventoryService } from '../inventory/service.ts';
-import { connectRedisBrokerTier } from '../cluster/redis-tier.ts';
+import type { RedisBrokerTier } from '../cluster/redis-tier.ts';
 import type { AppContext } from './context.ts';
 
 export interface BrokerFeatureDeps {
@@ -13,6 +13,8 @@ export interface BrokerFeatureDeps {
   serviceAccounts: ReturnType<typeof createServiceAccounts>;
   inventory: Pick<ReturnType<typeof createInventoryService>, 'onDevicesRemoved'>;
   ingest: Ingest;
+  /** Clustered: the shared bus and persistence (app/cluster.ts). */
+  tier?: RedisBrokerTier | undefined;
 }
 
 /**
@@ -21,8 +23,7 @@ export interface BrokerFeatureDeps {
  */
 export async function startBroker(ctx: AppContext, deps: BrokerFeatureDeps) {
   const { config, logger, metrics, clock } = ctx;
-  // GS_CLUSTER=redis: the nodes share the broker tier; refused at start when Redis does not answer.
-  const tier = config.cluster === 'redis' && config.redisUrl ? await connectRedisBrokerTier(config.redisUrl, logger) : undefined;
+  const { tier } = deps;
   const broker = await createMqttBroker({
     host: config.mqttHost,
     port: config.mqttPort,
@@ -38,9 +39,6 @@ export async function startBroker(ctx: AppContext, deps: BrokerFeatureDeps) {
     listenLater: true,
     ...(tier ? { cluster: tier } : {}),
     ...brokerOptionsFromConfig(config),
-  }).catch(async (error: unknown) => {
-    await tier?.close();
-    throw error;
   });
   // A device retired by an inventory import loses its live connection too, not just its next CONNECT.
   const stopRetirements = deps.inventory.onDevicesRemoved((ids) => { for (const id of ids) broker.disconnectDevice(id); });
@@ -51,7 +49,6 @@ export async function startBroker(ctx: AppContext, deps: BrokerFeatureDeps) {
     async stop(): Promise<void> {
       stopRetirements();
       await broker.close(); // already closed by openMqtt's stop, unless a later feature failed to start
-      await tier?.close();
     },
   };
 }

@@ -42,6 +42,8 @@ export interface RedisBrokerTier {
   mq: unknown;
   /** aedes' `persistence`: subscriptions, retained messages, sessions and wills in Redis. */
   persistence: unknown;
+  /** The persistence's connection, shared with the duplicate filter (cluster/redis-dedup.ts). */
+  redis: Redis;
   /** PING over the persistence connection (readiness). */
   ping(): Promise<boolean>;
   /** After aedes closed (which closes `mq`): the persistence's connection. */
@@ -75,6 +77,7 @@ export async function connectRedisBrokerTier(url: string, logger: Logger): Promi
   return {
     mq,
     persistence,
+    redis: conn,
     async ping(): Promise<boolean> {
       try {
         return (await conn.ping()) === 'PONG';

@@ -1,30 +1,16 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, eventually, startTestApp, uniqueDb, type TestApp } from '../../helpers/app.ts';
 import { startTestRedis } from '../../helpers/redis.ts';
+import { shareDevice } from '../../helpers/cluster.ts';
 import { startSimValve } from '../irrigation/sim-valve.ts';
 import { freePort } from '../../../influx/influxd-process.ts';
 import { LOCK_FILE } from '../../../lib/data-dir-lock.ts';
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const FAST = { controller: 'threshold' as const, debounceS: 0, ackTimeoutS: 3, ackRetries: 1, effectTimeoutS: 60, maxRunS: 120, minIntervalS: 3600 };
-
-/**
- * Until the registry is shared (PostgreSQL, docs/cluster.md), each node has its own: the
- * valve is registered on node A, and node B is given the same credential (its secret's
- * hash copied into B's SQLite), standing in for the shared registry.
- */
-async function shareDevice(from: TestApp, to: TestApp, id: string, kind: string): Promise<void> {
-  await to.register({ id, kind });
-  const hash = (new Database(join(from.dataDir, 'greenspace.db'), { readonly: true }).prepare('SELECT secret_hash FROM devices WHERE id = ?').get(id) as { secret_hash: string }).secret_hash;
-  const db = new Database(join(to.dataDir, 'greenspace.db'));
-  db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(hash, id);
-  db.close();
-  to.app.devices.refresh(id);
-}
 
 describe('two nodes over Redis (GS_CLUSTER=redis): the broker tier', { timeout: 60_000 }, () => {
   let redis: Awaited<ReturnType<typeof startTestRedis>>;
@@ -61,7 +47,7 @@ describe('two nodes over Redis (GS_CLUSTER=redis): the broker tier', { timeout: 
     const place = { district: 'd1', community: 'c1', zone: 'z1', plant: 'lawn', mode: 'automatic' };
     const secret = await a.register({ id: 'valve-z1', kind: 'valve', place });
     await a.register({ id: 'soil-z1', kind: 'soil', place });
-    await shareDevice(a, b, 'valve-z1', 'valve');
+    await shareDevice(a, b, { id: 'valve-z1', kind: 'valve' });
     expect((await api(a, 'PUT', '/api/v1/zones/z1/irrigation', { windows: ['* * * * *'], settings: FAST })).status).toBe(200);
 
     const valve = await startSimValve(b.app.mqttPort, 'valve-z1', secret, 'ack');
