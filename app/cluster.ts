@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { connectRedisBrokerTier } from '../cluster/redis-tier.ts';
 import { createRedisDedup } from '../cluster/redis-dedup.ts';
+import { isReadingTopic } from '../ingest/pipeline.ts';
 import type { AppContext } from './context.ts';
 
 /**
@@ -13,7 +14,7 @@ import type { AppContext } from './context.ts';
 export async function startClusterFeature(ctx: AppContext) {
   const { config, logger } = ctx;
   if (config.cluster !== 'redis' || !config.redisUrl) return { tier: undefined, dedup: undefined, nodeId: undefined };
-  const tier = await connectRedisBrokerTier(config.redisUrl, logger);
+  const tier = await connectRedisBrokerTier(config.redisUrl, logger, isReadingTopic);
   // One name per process start: a node restarted on the same host is another claimant.
   const nodeId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   logger.info({ nodeId }, 'clustered node');

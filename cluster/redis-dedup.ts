@@ -9,13 +9,25 @@ export interface RedisDedupOptions {
   storedTtlMs?: number;
   /** How long a claim not yet stored holds (its node died before the append: then another node may take it). */
   pendingTtlMs?: number;
-  /** A claim not answered within this is given up on: the reading is stored. */
+  /** A claim still waiting on another node's after this is given up on: the reading is stored. */
   timeoutMs?: number;
+  /** One Redis call not answered within this (Redis away): the reading is stored without the filter. */
+  answerTimeoutMs?: number;
   /** Between looks at a key another node is storing. */
   pollMs?: number;
 }
 
 const PREFIX = 'gs:dedup:';
+
+async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} in ${ms} ms`)), ms); });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Atomic claim: absent → ours (pending, short TTL); "stored" → a duplicate; another
@@ -37,12 +49,13 @@ export function createRedisDedup(redis: Redis, logger: Logger, options: RedisDed
   const pendingTtlMs = options.pendingTtlMs ?? 10_000;
   const timeoutMs = options.timeoutMs ?? pendingTtlMs + 2_000;
   const pollMs = options.pollMs ?? 50;
+  const answerTimeoutMs = options.answerTimeoutMs ?? 1_000;
   const mine = `pending:${options.nodeId}`;
   const log = logger.child({ module: 'cluster-dedup' });
 
   const claimOne = async (key: string, deadline: number): Promise<'won' | 'stored'> => {
     for (;;) {
-      const result = await redis.eval(CLAIM, 1, PREFIX + key, mine, String(pendingTtlMs)) as string;
+      const result = await withTimeout(redis.eval(CLAIM, 1, PREFIX + key, mine, String(pendingTtlMs)) as Promise<string>, answerTimeoutMs, 'Redis did not answer a claim');
       if (result === 'won' || result === 'stored') return result;
       if (Date.now() > deadline) throw new Error(`the claim on ${key} did not settle in ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, pollMs));
@@ -53,13 +66,7 @@ export function createRedisDedup(redis: Redis, logger: Logger, options: RedisDed
   return {
     async claim(keys) {
       const deadline = Date.now() + timeoutMs;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`Redis did not answer a claim in ${timeoutMs} ms`)), timeoutMs); });
-      try {
-        return await Promise.race([Promise.all(keys.map((key) => claimOne(key, deadline))), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      return withTimeout(Promise.all(keys.map((key) => claimOne(key, deadline))), timeoutMs + answerTimeoutMs, 'the claims did not settle');
     },
     stored(keys) {
       if (keys.length === 0) return;

@@ -58,7 +58,51 @@ export interface RedisBrokerTier {
  * queues of persistent sessions and wills in Redis, so a device that reconnects to another
  * node finds its session there.
  */
-export async function connectRedisBrokerTier(url: string, logger: Logger): Promise<RedisBrokerTier> {
+type Emitter = { emit(packet: { topic: string }, done?: (error?: unknown) => void): unknown };
+
+/**
+ * Readings do not wait for Redis: the ingest has them on this node's disk before the bus
+ * sees them, and aedes handles a client's next packet only once the bus took the last. A
+ * reading's publish over Redis is sent without waiting for its answer, so a Redis outage
+ * never holds devices' readings; everything else (commands, acks, status) waits as before.
+ */
+export function readingsDoNotWait<T extends Emitter>(mq: T, isReadingTopic: (topic: string) => boolean, onError: (error: Error) => void): T {
+  const emit = mq.emit.bind(mq);
+  mq.emit = (packet, done) => {
+    if (!isReadingTopic(packet.topic)) return emit(packet, done);
+    emit(packet, (error) => { if (error) onError(error as Error); });
+    done?.();
+    return undefined;
+  };
+  return mq;
+}
+
+/** How long closing the bus may wait for Redis to confirm its QUITs. */
+const CLOSE_WAIT_MS = 2_000;
+
+/**
+ * mqemitter-redis closes by QUIT on both connections and waits for their end: with Redis
+ * gone the QUITs wait in ioredis' queue for ever, and so would the app's stop. Past a
+ * short wait the connections are dropped and the close goes on.
+ */
+function closesWithoutRedis<T extends { close(cb: () => void): unknown }>(mq: T): T {
+  const close = mq.close.bind(mq);
+  const conns = mq as unknown as { subConn: Redis; pubConn: Redis };
+  mq.close = (cb) => {
+    let done = false;
+    const finish = () => { if (!done) { done = true; clearTimeout(timer); cb(); } };
+    const timer = setTimeout(() => {
+      conns.subConn.disconnect();
+      conns.pubConn.disconnect();
+      finish();
+    }, CLOSE_WAIT_MS);
+    close(finish);
+    return mq;
+  };
+  return mq;
+}
+
+export async function connectRedisBrokerTier(url: string, logger: Logger, isReadingTopic: (topic: string) => boolean): Promise<RedisBrokerTier> {
   await checkRedis(url);
   const log = logger.child({ module: 'cluster', redis: redactRedisUrl(url) });
   let lastError = 0;
@@ -68,9 +112,12 @@ export async function connectRedisBrokerTier(url: string, logger: Logger): Promi
     lastError = Date.now();
     log.error({ err: error }, 'Redis connection failed; reconnecting (messages to other nodes wait)');
   };
-  const mq = mqemitterRedis({ connectionString: url });
+  const mq = closesWithoutRedis(readingsDoNotWait(mqemitterRedis({ connectionString: url }), isReadingTopic, onError));
   (mq as unknown as { state: NodeJS.EventEmitter }).state.on('error', onError);
-  const conn = new Redis(url);
+  // Commands wait for Redis to come back rather than fail after 20 reconnects: a failure
+  // there would surface as a rejection some persistence call never handles, which ends
+  // the process. What waits is bounded by the callers (the duplicate filter's own timeout).
+  const conn = new Redis(url, { maxRetriesPerRequest: null });
   conn.on('error', onError);
   const persistence = aedesPersistenceRedis({ conn });
   log.info('clustered broker tier: Redis pub/sub and persistence');
@@ -79,15 +126,21 @@ export async function connectRedisBrokerTier(url: string, logger: Logger): Promi
     persistence,
     redis: conn,
     async ping(): Promise<boolean> {
+      if (conn.status !== 'ready') return false; // a PING would wait in the queue for Redis' return
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), 1_000); });
       try {
-        return (await conn.ping()) === 'PONG';
+        return await Promise.race([conn.ping().then((answer) => answer === 'PONG'), late]);
       } catch {
         return false;
+      } finally {
+        clearTimeout(timer);
       }
     },
     async close(): Promise<void> {
       // Not persistence.destroy(): it unsubscribes through aedes' mq, which aedes.close() has closed.
-      await conn.quit().catch(() => conn.disconnect());
+      if (conn.status === 'ready') await conn.quit().catch(() => conn.disconnect());
+      else conn.disconnect(); // a QUIT would wait in ioredis' queue for a Redis that is gone
     },
   };
 }
