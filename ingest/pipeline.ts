@@ -85,7 +85,6 @@ export function createIngest(deps: IngestDeps) {
   });
   const durable = (group: Group): void => { if (group.claimed) deps.shared?.stored(group.claimed); handOn(group, counters, deps); };
   const groups = createGroupCommit({ syncPoint: deps.syncPoint, flushCounters: counters.flush, durable, notStored });
-  // Clustered: readings another node stored are duplicates; the rest are claimed, then accepted here.
   const claimThenAccept = deps.shared && createClaimStep({ shared: deps.shared, reject, metrics: deps.metrics, logger: deps.logger, accept: (...args) => acceptItems(...args) });
 
   /** Not stored: let a retransmission through the dedup window, and fail the publishes. */
@@ -117,8 +116,7 @@ export function createIngest(deps: IngestDeps) {
       reject({ reason: 'schema', detail: `the payload could not be decoded (${(error as Error).message})` }, msg, msg.device?.id);
       return settle?.();
     }
-    if (claimThenAccept) return claimThenAccept(items, topic, msg, receivedAt, settle);
-    acceptItems(items, topic, msg, receivedAt, settle);
+    (claimThenAccept ?? acceptItems)(items, topic, msg, receivedAt, settle); // clustered: claimed across nodes first (shared-dedup.ts)
   }
 
   function acceptItems(items: DecodedItem[], topic: ParsedTopic, msg: IngestMessage, receivedAt: number, settle: Settle | undefined, shared?: { duplicates: number; claimed: string[] }): void {
@@ -171,15 +169,7 @@ export function createIngest(deps: IngestDeps) {
     const stored = lines !== undefined || line !== undefined;
     const done = lines !== undefined ? deps.append(lines) : line !== undefined ? appendLine(line, msg.qos > 0) : Promise.resolve();
     const group = groups.groupOf(done, stored);
-    group.readings.push(accepted);
-    group.devices.push(acceptedDevice!);
-    if (more) {
-      for (const r of more.readings) group.readings.push(r);
-      for (const d of more.devices) group.devices.push(d);
-    }
-    if (assigned) (group.assigned ??= []).push(...assigned);
-    // A claimed reading refused here (invalid) stays claimed until the group settles; then released or stored with it.
-    if (shared && shared.claimed.length > 0) (group.claimed ??= []).push(...shared.claimed);
+    fillGroup(group, accepted, acceptedDevice!, more, assigned, shared?.claimed);
     if (!settle) return;
     // Accepted readings and duplicates in one batch: settled when both are.
     group.settles.push(duplicates > 0 ? (error) => (error ? settle(error) : groups.settleDuplicate(settle, msg.qos)) : settle);
@@ -194,6 +184,19 @@ export function createIngest(deps: IngestDeps) {
     /** `isReadingTopic` with this ingest's topic cache (the broker asks it for every publish). */
     isReadingTopic: (topic: string): boolean => carriesReadings(parse(topic)),
   };
+}
+
+/** Add a message's accepted readings to its group, with what a failed append must undo (assigned timestamps, shared claims). */
+function fillGroup(group: Group, first: AcceptedReading, device: DeviceInfo, more: { readings: AcceptedReading[]; devices: DeviceInfo[] } | undefined, assigned: Array<[string, number]> | undefined, claimed: string[] | undefined): void {
+  group.readings.push(first);
+  group.devices.push(device);
+  if (more) {
+    for (const r of more.readings) group.readings.push(r);
+    for (const d of more.devices) group.devices.push(d);
+  }
+  if (assigned) (group.assigned ??= []).push(...assigned);
+  // A claimed reading refused here (invalid) stays claimed until the group settles; then released or stored with it.
+  if (claimed && claimed.length > 0) (group.claimed ??= []).push(...claimed);
 }
 
 /** A group is on disk: its readings are counted and handed to the rules (a throwing listener is logged, not the commit's problem). */
