@@ -1,21 +1,19 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { TestApp } from './app.ts';
+import { loadCredentialHasher } from '../../registry/secrets.ts';
 
 /**
  * Until the registry is shared (PostgreSQL, docs/cluster.md), each node has its own: a
- * device is registered on the first node, and the others are given the same device with
- * the same credential (its secret's hash copied into their SQLite), standing in for the
+ * device is registered on the first node, and another node is given the same device with
+ * the same secret (hashed under that node's own credential key), standing in for the
  * shared registry.
  */
-export async function shareDevice(from: TestApp, to: TestApp, body: Record<string, unknown>): Promise<void> {
+export async function shareDevice(to: TestApp, body: Record<string, unknown>, secret: string): Promise<void> {
   const id = body.id as string;
   await to.register(body);
-  const source = new Database(join(from.dataDir, 'greenspace.db'), { readonly: true });
-  const { secret_hash: hash } = source.prepare('SELECT secret_hash FROM devices WHERE id = ?').get(id) as { secret_hash: string };
-  source.close();
   const db = new Database(join(to.dataDir, 'greenspace.db'));
-  db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(hash, id);
+  db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(loadCredentialHasher(to.dataDir).hash(secret), id);
   db.close();
   to.app.devices.refresh(id);
 }

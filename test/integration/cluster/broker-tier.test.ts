@@ -47,7 +47,7 @@ describe('two nodes over Redis (GS_CLUSTER=redis): the broker tier', { timeout: 
     const place = { district: 'd1', community: 'c1', zone: 'z1', plant: 'lawn', mode: 'automatic' };
     const secret = await a.register({ id: 'valve-z1', kind: 'valve', place });
     await a.register({ id: 'soil-z1', kind: 'soil', place });
-    await shareDevice(a, b, { id: 'valve-z1', kind: 'valve' });
+    await shareDevice(b, { id: 'valve-z1', kind: 'valve' }, secret);
     expect((await api(a, 'PUT', '/api/v1/zones/z1/irrigation', { windows: ['* * * * *'], settings: FAST })).status).toBe(200);
 
     const valve = await startSimValve(b.app.mqttPort, 'valve-z1', secret, 'ack');

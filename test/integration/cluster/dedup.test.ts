@@ -50,7 +50,7 @@ describe('the same reading delivered to both nodes', { timeout: 60_000 }, () => 
     const b = await startTestApp(settings);
     nodes.push(b);
     const secret = await a.register({ id: 'soil-dup', kind: 'soil', place });
-    await shareDevice(a, b, { id: 'soil-dup', kind: 'soil', place });
+    await shareDevice(b, { id: 'soil-dup', kind: 'soil', place }, secret);
     return { a, b, secret };
   };
 
