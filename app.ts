@@ -18,6 +18,7 @@ import { startIrrigationFeature, startWeatherFeature } from './app/irrigation.ts
 import { startApiFeature } from './app/api.ts';
 import { startPeopleFeature } from './app/people.ts';
 import { startRollupsFeature } from './app/rollups.ts';
+import { startClusterFeature } from './app/cluster.ts';
 
 export type { AppOptions } from './app/context.ts';
 export type App = Awaited<ReturnType<typeof startApp>>;
@@ -51,14 +52,15 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const people = await start('people', () => startPeopleFeature(ctx, store));
   const { notifications } = await start('notifications', () => startNotifications(ctx, { ...store, ackLink: people.people.ackLink }));
   const { health } = await start('health', () => startHealthFeature(ctx, { ...store, influx: influxdb.influx, append, notifications }));
-  const intake = await start('ingest', () => startIngestFeature(ctx, { ...store, log }));
-  const { broker } = await start('broker', () => startBroker(ctx, { ...store, ingest: intake.ingest }));
+  const cluster = await start('cluster', () => startClusterFeature(ctx));
+  const intake = await start('ingest', () => startIngestFeature(ctx, { ...store, log, shared: cluster.dedup }));
+  const { broker, clusterReady } = await start('broker', () => startBroker(ctx, { ...store, ingest: intake.ingest, tier: cluster.tier }));
   const { irrigation } = await start('irrigation', () => startIrrigationFeature(ctx, { db: store.db, broker, append, signal: (alert) => health.alerts.apply(alert) }));
   const { weather } = await start('weather', () => startWeatherFeature(ctx, { ...store, zones: irrigation.forecasts }));
   await start('rollups', () => startRollupsFeature(ctx, { db: store.db, influx: influxdb.influx, durableLog: log.durableLog }));
   const http = await start('api', () => startApiFeature(ctx, {
     ...store, broker, health, irrigation: irrigation.engine, profiles: intake.profiles,
-    readiness: { influxdb: () => influxdb.influx.ping(), broker: () => broker.isListening(), durableLog: () => log.durableLog.readiness() },
+    readiness: { influxdb: () => influxdb.influx.ping(), broker: () => broker.isListening(), durableLog: () => log.durableLog.readiness(), ...(clusterReady ? { redis: clusterReady } : {}) },
     notifications: { outbox: notifications.outbox, silences: notifications.silences, clock: ctx.clock },
     ...people.apiDeps, beforeListen: (api) => people.pages(api, health),
   }));

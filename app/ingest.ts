@@ -8,11 +8,14 @@ import type { createDeviceRegistry } from '../registry/devices.ts';
 import { createListeners } from '../lib/listeners.ts';
 import type { DurableLogFeature } from './durable-log.ts';
 import type { AppContext } from './context.ts';
+import type { SharedDedup } from '../ingest/shared-dedup.ts';
 
 export interface IngestFeatureDeps {
   devices: ReturnType<typeof createDeviceRegistry>;
   deadLetters: Pick<ReturnType<typeof createDeadLetterStore>, 'add'>;
   log: DurableLogFeature;
+  /** Clustered: the duplicate filter the nodes share (app/cluster.ts). */
+  shared?: SharedDedup | undefined;
 }
 
 /**
@@ -79,6 +82,7 @@ export function startIngestFeature(ctx: AppContext, deps: IngestFeatureDeps) {
     clock,
     logger: logger.child({ module: 'ingest' }),
     limits: { maxFutureSkewMs: config.maxFutureSkewS * 1000, maxPastAgeMs: config.maxPastAgeS * 1000, maxPayloadBytes: config.maxPayloadBytes },
+    ...(deps.shared ? { shared: deps.shared } : {}),
   });
 
   const stopIngestStats = createIngestStatsWriter({ registry: metrics.registry, append: (lines) => durableLog.append(lines), now: () => clock.now(), instance: hostname(), logger: logger.child({ module: 'ingest-stats' }) })

@@ -5,6 +5,7 @@ import type { Ingest } from '../ingest/pipeline.ts';
 import type { createDeviceRegistry } from '../registry/devices.ts';
 import type { createServiceAccounts } from '../registry/service-accounts.ts';
 import type { createInventoryService } from '../inventory/service.ts';
+import type { RedisBrokerTier } from '../cluster/redis-tier.ts';
 import type { AppContext } from './context.ts';
 
 export interface BrokerFeatureDeps {
@@ -12,6 +13,8 @@ export interface BrokerFeatureDeps {
   serviceAccounts: ReturnType<typeof createServiceAccounts>;
   inventory: Pick<ReturnType<typeof createInventoryService>, 'onDevicesRemoved'>;
   ingest: Ingest;
+  /** Clustered: the shared bus and persistence (app/cluster.ts). */
+  tier?: RedisBrokerTier | undefined;
 }
 
 /**
@@ -20,6 +23,7 @@ export interface BrokerFeatureDeps {
  */
 export async function startBroker(ctx: AppContext, deps: BrokerFeatureDeps) {
   const { config, logger, metrics, clock } = ctx;
+  const { tier } = deps;
   const broker = await createMqttBroker({
     host: config.mqttHost,
     port: config.mqttPort,
@@ -33,12 +37,15 @@ export async function startBroker(ctx: AppContext, deps: BrokerFeatureDeps) {
     services: deps.serviceAccounts,
     now: () => clock.now(),
     listenLater: true,
+    ...(tier ? { cluster: tier } : {}),
     ...brokerOptionsFromConfig(config),
   });
   // A device retired by an inventory import loses its live connection too, not just its next CONNECT.
   const stopRetirements = deps.inventory.onDevicesRemoved((ids) => { for (const id of ids) broker.disconnectDevice(id); });
   return {
     broker,
+    /** The shared tier's health for /readyz, when clustered. */
+    clusterReady: tier ? () => tier.ping() : undefined,
     async stop(): Promise<void> {
       stopRetirements();
       await broker.close(); // already closed by openMqtt's stop, unless a later feature failed to start

@@ -65,6 +65,13 @@ export interface BrokerDeps {
    * the features that publish through it, and lets devices in once every feature runs).
    */
   listenLater?: boolean;
+  /**
+   * The clustered mode's shared tier (cluster/redis-tier.ts): aedes' message bus and
+   * persistence over Redis instead of in this process. Readings then go through the bus
+   * too: a subscriber to reading topics on another node must see them, and this node
+   * cannot know the other nodes' subscriptions, so the reading shortcut is off.
+   */
+  cluster?: { mq: unknown; persistence: unknown };
 }
 
 export type MqttBroker = Awaited<ReturnType<typeof createMqttBroker>>;
@@ -102,7 +109,8 @@ export async function createMqttBroker(deps: BrokerDeps) {
   const aedes: Aedes = await Aedes.createBroker({
     connectTimeout: 10_000,
     // Readings nobody subscribed to skip aedes' topic matching (reading-bypass.ts).
-    mq: createReadingBypassEmitter(deps.isReadingTopic),
+    mq: deps.cluster?.mq ?? createReadingBypassEmitter(deps.isReadingTopic),
+    ...(deps.cluster ? { persistence: deps.cluster.persistence } : {}),
     preConnect: createPreConnect({ ...hookDeps, guard }),
     authenticate: await createCredentialCheck({
       ...hookDeps,

@@ -97,6 +97,15 @@ export const Config = z.strictObject({
   mqttSourceGroup: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected letters, digits, _ or -').optional(),
   mqttSourceClientId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected a valid MQTT client id').default('greenspace-ingest'),
   mqttSourceConnections: positiveInt(64).default(4),
+  /**
+   * `off`: one process, the embedded broker alone (the default; needs no Redis). `redis`:
+   * this node's embedded broker shares subscriptions, retained messages and sessions with
+   * the other nodes through Redis (mqemitter-redis, aedes-persistence-redis): a command
+   * published on one node reaches a valve connected to another. docs/cluster.md.
+   */
+  cluster: z.enum(['off', 'redis']).default('off'),
+  /** The Redis the nodes share when GS_CLUSTER=redis (redis://[:password@]host:port[/db]). */
+  redisUrl: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
   /** fsync the durable log before acknowledging QoS 1 (turn off only for benchmarks of the rest). */
   durableAck: flag.default(true),
   /** MQTT over TLS: off unless a port is set; needs mqttTlsCert and mqttTlsKey (PEM files). */
@@ -195,6 +204,8 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   rawRetentionDays: 'GS_RAW_RETENTION_DAYS',
   intakeMaxBacklog: 'GS_INTAKE_MAX_BACKLOG',
   durableAck: 'GS_DURABLE_ACK',
+  cluster: 'GS_CLUSTER',
+  redisUrl: 'GS_REDIS_URL',
   mqttSource: 'GS_MQTT_SOURCE',
   mqttSourceGroup: 'GS_MQTT_SOURCE_GROUP',
   mqttSourceClientId: 'GS_MQTT_SOURCE_CLIENT_ID',
@@ -264,6 +275,8 @@ export function findConfigConflicts(config: Config): string[] {
       if (!config[needed]) problems.push(`${ENV_NAMES[needed]}: required when ${ENV_NAMES.influxApi} is v2 (${V2_NEEDS[needed]})`);
     }
   }
+  if (config.cluster === 'redis' && !config.redisUrl) problems.push(`${ENV_NAMES.redisUrl}: required when ${ENV_NAMES.cluster} is redis (e.g. redis://127.0.0.1:6379)`);
+  if (config.cluster === 'off' && config.redisUrl) problems.push(`${ENV_NAMES.redisUrl}: set, but ${ENV_NAMES.cluster} is off: set ${ENV_NAMES.cluster}=redis to use it, or unset it`);
   const threads = threadpoolSizeFor(config.threadpoolSize, config.mqttAuthConcurrency);
   if (threads <= config.mqttAuthConcurrency) {
     const pool = config.threadpoolSize === undefined ? `the largest thread pool libuv has (${threads})` : `${ENV_NAMES.threadpoolSize} (${threads})`;
@@ -294,7 +307,7 @@ function applyDeprecatedNames(env: NodeJS.ProcessEnv, raw: Record<string, unknow
 }
 
 /** Settings whose values are secrets or may carry one (user:password@ in a URL): never echoed in errors. */
-const SECRET_KEYS: ReadonlySet<string> = new Set<ConfigKey>(['adminToken', 'influxToken', 'influxUrl', 'mqttSource', 'weatherUrl']);
+const SECRET_KEYS: ReadonlySet<string> = new Set<ConfigKey>(['adminToken', 'influxToken', 'influxUrl', 'mqttSource', 'weatherUrl', 'redisUrl']);
 
 export class ConfigError extends Error {
   readonly problems: string[];

@@ -13,6 +13,8 @@ export interface Group {
   settles: Settle[];
   /** Readings of this group whose timestamp the server assigned: [`${device}\0${dedupKey}`, ts]. */
   assigned?: Array<[string, number]>;
+  /** Clustered: the shared-dedup keys this group's readings were claimed under (shared-dedup.ts). */
+  claimed?: string[];
 }
 
 export interface GroupCommitHooks {

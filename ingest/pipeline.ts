@@ -1,4 +1,4 @@
-import { parseTopic } from '../contracts/topics.ts';
+import { parseTopic, type ParsedTopic } from '../contracts/topics.ts';
 import type { AcceptedReading, FieldKey } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -15,6 +15,7 @@ import type { DecodedItem } from './decoders/types.ts';
 import { createGroupCommit, type Group, type Settle } from './group-commit.ts';
 import { createIngestCounters } from './ingest-counters.ts';
 import { carriesReadings, createTopicCache } from './topic-cache.ts';
+import { createClaimStep, type SharedDedup } from './shared-dedup.ts';
 
 export type { Settle } from './group-commit.ts';
 
@@ -46,6 +47,8 @@ export interface IngestDeps {
   clock: Clock;
   logger: Logger;
   limits: ValidationLimits & { maxPayloadBytes: number };
+  /** Clustered mode: the duplicate filter the nodes share (shared-dedup.ts); none for one process. */
+  shared?: SharedDedup;
 }
 
 export type Ingest = ReturnType<typeof createIngest>;
@@ -80,11 +83,14 @@ export function createIngest(deps: IngestDeps) {
     resolve: (value, msg) => acceptance.resolveDevice(value.deviceRef, msg),
     countCodecFailure: (format) => deps.metrics.codecErrors.inc({ format }),
   });
-  const groups = createGroupCommit({ syncPoint: deps.syncPoint, flushCounters: counters.flush, durable: (group) => handOn(group, counters, deps), notStored });
+  const durable = (group: Group): void => { if (group.claimed) deps.shared?.stored(group.claimed); handOn(group, counters, deps); };
+  const groups = createGroupCommit({ syncPoint: deps.syncPoint, flushCounters: counters.flush, durable, notStored });
+  const claimThenAccept = deps.shared && createClaimStep({ shared: deps.shared, reject, metrics: deps.metrics, logger: deps.logger, accept: (...args) => acceptItems(...args) });
 
   /** Not stored: let a retransmission through the dedup window, and fail the publishes. */
   function notStored(group: Group, error: Error): void {
     acceptance.forget(group.readings, group.assigned);
+    if (group.claimed) deps.shared?.release(group.claimed);
     deps.logger.error({ err: error, readings: group.readings.length }, 'durable log append failed');
   }
 
@@ -110,6 +116,10 @@ export function createIngest(deps: IngestDeps) {
       reject({ reason: 'schema', detail: `the payload could not be decoded (${(error as Error).message})` }, msg, msg.device?.id);
       return settle?.();
     }
+    (claimThenAccept ?? acceptItems)(items, topic, msg, receivedAt, settle); // clustered: claimed across nodes first (shared-dedup.ts)
+  }
+
+  function acceptItems(items: DecodedItem[], topic: ParsedTopic, msg: IngestMessage, receivedAt: number, settle: Settle | undefined, shared?: { duplicates: number; claimed: string[] }): void {
     // One reading is the common case: it is kept in variables, and arrays are made only for
     // a batch (two arrays and their backing stores were ~300 bytes of garbage a reading).
     let line: string | undefined;
@@ -117,7 +127,7 @@ export function createIngest(deps: IngestDeps) {
     let accepted: AcceptedReading | undefined;
     let acceptedDevice: DeviceInfo | undefined;
     let more: { readings: AcceptedReading[]; devices: DeviceInfo[] } | undefined;
-    let duplicates = 0;
+    let duplicates = shared?.duplicates ?? 0;
     let assigned: Array<[string, number]> | undefined;
     let expanded: DecodedItem[] | undefined;
     for (let i = 0; i < items.length || (expanded !== undefined && expanded.length > 0); i++) {
@@ -152,19 +162,14 @@ export function createIngest(deps: IngestDeps) {
       if (assignedKey !== undefined) (assigned ??= []).push([assignedKey, r.ts]);
     }
     if (accepted === undefined) {
+      if (shared && shared.claimed.length > 0) deps.shared!.release(shared.claimed); // refused here: not ours to hold
       // A duplicate's publish settles as its original's does, so the sender keeps the reading.
       return duplicates > 0 ? groups.settleDuplicate(settle, msg.qos) : settle?.();
     }
     const stored = lines !== undefined || line !== undefined;
     const done = lines !== undefined ? deps.append(lines) : line !== undefined ? appendLine(line, msg.qos > 0) : Promise.resolve();
     const group = groups.groupOf(done, stored);
-    group.readings.push(accepted);
-    group.devices.push(acceptedDevice!);
-    if (more) {
-      for (const r of more.readings) group.readings.push(r);
-      for (const d of more.devices) group.devices.push(d);
-    }
-    if (assigned) (group.assigned ??= []).push(...assigned);
+    fillGroup(group, accepted, acceptedDevice!, more, assigned, shared?.claimed);
     if (!settle) return;
     // Accepted readings and duplicates in one batch: settled when both are.
     group.settles.push(duplicates > 0 ? (error) => (error ? settle(error) : groups.settleDuplicate(settle, msg.qos)) : settle);
@@ -179,6 +184,19 @@ export function createIngest(deps: IngestDeps) {
     /** `isReadingTopic` with this ingest's topic cache (the broker asks it for every publish). */
     isReadingTopic: (topic: string): boolean => carriesReadings(parse(topic)),
   };
+}
+
+/** Add a message's accepted readings to its group, with what a failed append must undo (assigned timestamps, shared claims). */
+function fillGroup(group: Group, first: AcceptedReading, device: DeviceInfo, more: { readings: AcceptedReading[]; devices: DeviceInfo[] } | undefined, assigned: Array<[string, number]> | undefined, claimed: string[] | undefined): void {
+  group.readings.push(first);
+  group.devices.push(device);
+  if (more) {
+    for (const r of more.readings) group.readings.push(r);
+    for (const d of more.devices) group.devices.push(d);
+  }
+  if (assigned) (group.assigned ??= []).push(...assigned);
+  // A claimed reading refused here (invalid) stays claimed until the group settles; then released or stored with it.
+  if (claimed && claimed.length > 0) (group.claimed ??= []).push(...claimed);
 }
 
 /** A group is on disk: its readings are counted and handed to the rules (a throwing listener is logged, not the commit's problem). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { createInfluxHttp } from '../../influx/http.ts';
 import { ADMIN_TOKEN, countPoints, eventually, uniqueDb } from '../helpers/app.ts';
 import { connect, publish } from '../helpers/mqtt.ts';
 import { spawnApp, type AppProcess } from '../helpers/process-app.ts';
+import { LOCK_FILE } from '../../lib/data-dir-lock.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -115,6 +116,27 @@ describe('the process', { timeout: 120_000 }, () => {
     const influxd = await startInfluxd({ dir, port });
     cleanups.push(async () => { await influxd.stop(); rmSync(dir, { recursive: true, force: true }); });
     await eventually(async () => ((await countPoints(createInfluxHttp({ url: influxd.url, db: 'later' }), 'soil', 'moisture')) === 20 ? true : undefined), 10_000);
+  });
+
+  it('keeps a second process off a data directory the first holds, naming it and its pid; takes over the lock of one killed with -9', async () => {
+    const env = { GS_INFLUX_URL: inject('influxUrl'), GS_INFLUX_DB: uniqueDb('lock'), GS_MANAGED_INFLUXD: 'never' };
+    const first = await run(env);
+    const base = { GS_MQTT_PORT: '0', GS_MQTT_HOST: '127.0.0.1', GS_HTTP_PORT: '0', GS_HTTP_HOST: '127.0.0.1', GS_DATA_DIR: first.dataDir, GS_ADMIN_TOKEN: ADMIN_TOKEN, ...env };
+    const second = await spawnApp(base, 60_000).then((app) => { app.child.kill('SIGKILL'); return 'started'; }, (error: Error) => error.message);
+    expect(second).toMatch(/exited \(1\) before starting/);
+    expect(second).toContain(`greenspace failed to start: data directory ${first.dataDir} is in use by pid ${first.child.pid} (server, http://127.0.0.1:${first.httpPort}) since`);
+    expect(second).not.toMatch(/\n\s+at /); // a known cause: no stack trace
+    expect(first.child.exitCode).toBeNull(); // the holder carries on
+    expect((await fetch(`http://127.0.0.1:${first.httpPort}/healthz`)).status).toBe(200);
+
+    first.child.kill('SIGKILL'); // no release: the lock file stays, naming a dead pid
+    await first.exited;
+    expect(JSON.parse(readFileSync(join(first.dataDir, LOCK_FILE), 'utf8'))).toMatchObject({ pid: first.child.pid });
+    const third = await spawnApp(base, 60_000);
+    cleanups.push(async () => { third.child.kill('SIGKILL'); await third.exited; });
+    expect(JSON.parse(readFileSync(join(first.dataDir, LOCK_FILE), 'utf8'))).toMatchObject({ pid: third.child.pid, holder: 'server' });
+    third.child.kill('SIGTERM');
+    expect(await third.exited).toBe(0);
   });
 
   it('refuses a bad notification config file the same way', async () => {

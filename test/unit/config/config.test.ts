@@ -174,6 +174,25 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('the clustered mode', () => {
+    it('is off by default and needs no Redis; GS_CLUSTER=redis with GS_REDIS_URL turns it on', () => {
+      expect(loadConfig({}).cluster).toBe('off');
+      expect(loadConfig({}).redisUrl).toBeUndefined();
+      expect(loadConfig({ GS_CLUSTER: 'redis', GS_REDIS_URL: 'redis://127.0.0.1:6379' })).toMatchObject({ cluster: 'redis', redisUrl: 'redis://127.0.0.1:6379' });
+    });
+    it.each([
+      [{ GS_CLUSTER: 'redis' }, 'GS_REDIS_URL: required when GS_CLUSTER is redis (e.g. redis://127.0.0.1:6379)'],
+      [{ GS_REDIS_URL: 'redis://127.0.0.1:6379' }, 'GS_REDIS_URL: set, but GS_CLUSTER is off: set GS_CLUSTER=redis to use it, or unset it'],
+      [{ GS_CLUSTER: 'mosquitto' }, 'GS_CLUSTER: '],
+      [{ GS_CLUSTER: 'redis', GS_REDIS_URL: 'http://127.0.0.1:6379' }, 'GS_REDIS_URL: expected a redis:// or rediss:// URL'],
+    ])('refuses %o', (env, message) => {
+      expect(problems(env).join('\n')).toContain(message);
+    });
+    it('never echoes the Redis URL, which may carry a password', () => {
+      expect(problems({ GS_CLUSTER: 'redis', GS_REDIS_URL: 'http://:hunter2@x' }).join('\n')).not.toContain('hunter2');
+    });
+  });
+
   describe('the raw retention', () => {
     it('keeps raw points 400 days by default; GS_RAW_RETENTION_DAYS sets it, 0 keeps them forever', () => {
       expect(loadConfig({}).rawRetentionDays).toBe(400);

@@ -1,0 +1,85 @@
+import type { Logger } from '../lib/logger.ts';
+import type { LeaseStore } from './lease-store.ts';
+
+export interface OwnershipOptions {
+  store: LeaseStore;
+  nodeId: string;
+  /** Every key to be owned (the city's communities). */
+  keys: () => readonly string[];
+  /** A lease's life; a dead node's keys are free this long after its last renewal. */
+  ttlMs?: number;
+  /** Between rounds (renew, rebalance, take free keys); well under ttlMs. */
+  roundMs?: number;
+  /** The keys this node owns changed (start or stop the owner's work for them). */
+  onChange?: (owned: ReadonlySet<string>, gained: string[], lost: string[]) => void;
+  logger: Logger;
+}
+
+/**
+ * This node's share of the keys: each round it says it is alive, renews what it holds
+ * (a lease it lost is dropped at once), gives back what is above its fair share
+ * (ceil(keys / live nodes)) so a node that joins gets some, and takes free or expired
+ * keys up to that share. One survivor's share is everything: a dead node's keys move to
+ * it within ttlMs + roundMs.
+ */
+export function createOwnership(options: OwnershipOptions) {
+  const { store, nodeId, logger } = options;
+  const ttlMs = options.ttlMs ?? 10_000;
+  const roundMs = options.roundMs ?? 3_000;
+  const owned = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+
+  async function round(): Promise<void> {
+    const gained: string[] = [];
+    const lost: string[] = [];
+    await store.heartbeat(nodeId, ttlMs);
+    for (const key of [...owned]) {
+      if (!(await store.renew(key, nodeId, ttlMs))) { owned.delete(key); lost.push(key); }
+    }
+    const keys = options.keys();
+    const live = Math.max(1, (await store.liveOwners()).length);
+    const share = Math.ceil(keys.length / live);
+    for (const key of [...owned].slice(share)) {
+      await store.release(key, nodeId);
+      owned.delete(key);
+      lost.push(key);
+    }
+    const holders = await store.holders(keys.filter((k) => !owned.has(k)));
+    for (const [key, holder] of holders) {
+      if (owned.size >= share) break;
+      if (holder === undefined && (await store.acquire(key, nodeId, ttlMs))) { owned.add(key); gained.push(key); }
+    }
+    if (gained.length > 0 || lost.length > 0) {
+      logger.info({ module: 'ownership', nodeId, owned: owned.size, gained: gained.length, lost: lost.length }, 'community ownership changed');
+      options.onChange?.(owned, gained, lost);
+    }
+  }
+
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = round().catch((error: unknown) => logger.error({ module: 'ownership', err: error }, 'ownership round failed; retrying')).finally(schedule);
+    }, roundMs);
+  };
+
+  return {
+    /** Take a first share now, then keep it each round. */
+    async start(): Promise<void> {
+      await round();
+      schedule();
+    },
+    owns: (key: string): boolean => owned.has(key),
+    owned: (): ReadonlySet<string> => owned,
+    /** Orderly stop: give every lease back, so the others take them at their next round. */
+    async stop(): Promise<void> {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+      for (const key of owned) await store.release(key, nodeId);
+      owned.clear();
+      await store.heartbeat(nodeId, 0); // no longer live: the others' share grows at their next round
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { Redis } from 'ioredis';
+import type { LeaseStore } from './lease-store.ts';
+
+const LEASE = 'gs:lease:';
+const NODES = 'gs:nodes';
+
+/** Renew only while ours (compare-and-set): a node that lost its lease must not take it back by renewing. */
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * Leases over Redis: a lease is a key holding its owner with a TTL (`SET NX PX`); renew and
+ * release compare the owner first. Heartbeats are a sorted set of owners by expiry.
+ */
+export function createRedisLeaseStore(redis: Redis): LeaseStore {
+  return {
+    async acquire(key, owner, ttlMs) {
+      const set = await redis.set(LEASE + key, owner, 'PX', ttlMs, 'NX');
+      if (set === 'OK') return true;
+      return (await redis.get(LEASE + key)) === owner;
+    },
+    async renew(key, owner, ttlMs) {
+      return (await redis.eval(RENEW, 1, LEASE + key, owner, String(ttlMs))) === 1;
+    },
+    async release(key, owner) {
+      await redis.eval(RELEASE, 1, LEASE + key, owner);
+    },
+    async holders(keys) {
+      const values = keys.length > 0 ? await redis.mget(keys.map((k) => LEASE + k)) : [];
+      return new Map(keys.map((k, i) => [k, values[i] ?? undefined]));
+    },
+    async heartbeat(owner, ttlMs) {
+      const now = Date.now();
+      await redis.multi().zadd(NODES, now + ttlMs, owner).zremrangebyscore(NODES, 0, now).exec();
+    },
+    async liveOwners() {
+      return redis.zrangebyscore(NODES, Date.now(), '+inf');
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { TestApp } from './app.ts';
+import { loadCredentialHasher } from '../../registry/secrets.ts';
+
+/**
+ * Until the registry is shared (PostgreSQL, docs/cluster.md), each node has its own: a
+ * device is registered on the first node, and another node is given the same device with
+ * the same secret (hashed under that node's own credential key), standing in for the
+ * shared registry.
+ */
+export async function shareDevice(to: TestApp, body: Record<string, unknown>, secret: string): Promise<void> {
+  const id = body.id as string;
+  await to.register(body);
+  const db = new Database(join(to.dataDir, 'greenspace.db'));
+  db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(loadCredentialHasher(to.dataDir).hash(secret), id);
+  db.close();
+  to.app.devices.refresh(id);
+}
+
+/** A counter's value for one label set, as /metrics would show it. */
+export async function counterValue(counter: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, unknown> }> }> }, labels: Record<string, string> = {}): Promise<number> {
+  const { values } = await counter.get();
+  return values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((sum, v) => sum + v.value, 0);
+}
