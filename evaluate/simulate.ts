@@ -120,6 +120,8 @@ function wireEngine(o: SimulateOptions, world: World, queue: EventQueue, devices
   };
   const logger = createLogger('silent');
   const store = createIrrigationStore(openDb(':memory:'), logger);
+  // The engine reads its states from the store only when it starts; saving them (after every run's step, and every flush) is for a restart the evaluation never has.
+  store.saveStates = () => undefined;
   const addDecision = store.addDecision;
   store.addDecision = (d) => {
     if (d.action === 'start') runs.set(d.zoneId, (runs.get(d.zoneId) ?? 0) + 1);
@@ -171,7 +173,7 @@ function wireEngine(o: SimulateOptions, world: World, queue: EventQueue, devices
       const every = d.reportIntervalS * 1000;
       let frozen: number | undefined;
       const tick = (t: number) => queue.at(t, () => {
-        const r = JSON.parse(world.report(d.id, t, seq++)!) as { moisture: number; temperature: number };
+        const r = world.measure(d.id, t, seq++) as { moisture: number; temperature: number };
         let moisture = r.moisture;
         const faultOn = fault && t >= o.scenario.startMs + DAY;
         if (faultOn && fault === 'dead') return;
@@ -187,7 +189,7 @@ function wireEngine(o: SimulateOptions, world: World, queue: EventQueue, devices
       tick(o.scenario.startMs + onGrid(rng() * every));
     } else if (d.kind === 'rain') {
       const tick = (t: number) => queue.at(t, () => {
-        const r = JSON.parse(world.report(d.id, t, seq++)!) as { rainfall: number };
+        const r = world.measure(d.id, t, seq++) as { rainfall: number };
         if (r.rainfall > 0) deliver(dev, { rainfall: r.rainfall }, t);
         tick(t + d.reportIntervalS * 1000);
       });

@@ -176,6 +176,15 @@ export function createWorld(o: WorldOptions) {
     return { state: v.state.open ? 1 : 0, flow: v.state.open ? round(Math.max(0, v.flow * (1 + 0.02 * noise())), 1) : 0, volume: round(v.state.volumeL, 1), ...base };
   }
 
+  function sample(deviceId: string, t: number, seq: number) {
+    advanceTo(t);
+    const ds = devices.get(deviceId);
+    if (!ds) throw new Error(`unknown simulated device ${deviceId}`);
+    ds.battery = drainBattery(ds.battery, ds.device.kind, { dtS: (t - ds.lastSampleAt) / 1000, reports: 1, actuations: 0 });
+    ds.lastSampleAt = t;
+    return { ds, reading: { ts: t, seq, ...measure(ds, t) } };
+  }
+
   return {
     now: () => now,
     advanceTo,
@@ -184,16 +193,21 @@ export function createWorld(o: WorldOptions) {
      * `ts` and `seq` come from the firmware; the misbehaviour layer may mangle them.
      */
     report(deviceId: string, t: number, seq: number): string | undefined {
-      advanceTo(t);
-      const ds = devices.get(deviceId);
-      if (!ds) throw new Error(`unknown simulated device ${deviceId}`);
-      ds.battery = drainBattery(ds.battery, ds.device.kind, { dtS: (t - ds.lastSampleAt) / 1000, reports: 1, actuations: 0 });
-      ds.lastSampleAt = t;
-      const reading = { ts: t, seq, ...measure(ds, t) };
+      const { ds, reading } = sample(deviceId, t, seq);
       if (!ds.misbehaviour) return JSON.stringify(reading);
       const out = misbehave(ds.misbehaviour, reading, t, rng);
       ds.misbehaviour = out.state;
       return out.payload;
+    },
+    /**
+     * What a well-behaved device measures at t, as the fields of its report (the same draws
+     * as `report`): the in-process evaluation reads it without a JSON round trip, which was a
+     * tenth of its time. Throws for a device with misbehaviour, whose payload is the point.
+     */
+    measure(deviceId: string, t: number, seq: number): Record<string, number> {
+      const { ds, reading } = sample(deviceId, t, seq);
+      if (ds.misbehaviour) throw new Error(`simulated device ${deviceId} misbehaves: read its report`);
+      return reading;
     },
     /** A valve obeys a command at t. */
     command(valveId: string, cmd: ValveCommand, t: number): CommandAck {

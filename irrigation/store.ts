@@ -28,6 +28,9 @@ export type IrrigationStore = ReturnType<typeof createIrrigationStore>;
 /** SQLite persistence of the irrigation engine (migration 020). */
 export function createIrrigationStore(db: Db, logger: Logger) {
   const upsertState = db.prepare('INSERT INTO irrigation_state (zone_id, state, updated_at) VALUES (?, ?, ?) ON CONFLICT(zone_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at');
+  const saveAll = db.transaction((states: ZoneIrrigationState[], at: number) => {
+    for (const s of states) upsertState.run(s.zoneId, JSON.stringify(s), at);
+  });
   const insertDecision = db.prepare(
     `INSERT INTO irrigation_decisions (zone_id, at, action, reason, mode, run_id, actor, duration_s, volume_l, moisture, inputs)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -45,9 +48,9 @@ export function createIrrigationStore(db: Db, logger: Logger) {
       }
       return states;
     },
-    saveStates: db.transaction((states: ZoneIrrigationState[], at: number) => {
-      for (const s of states) upsertState.run(s.zoneId, JSON.stringify(s), at);
-    }),
+    saveStates(states: ZoneIrrigationState[], at: number): void {
+      saveAll(states, at);
+    },
 
     addDecision(d: Decision): void {
       insertDecision.run(d.zoneId, d.at, d.action, d.reason, d.mode, d.runId ?? null, d.actor ?? null, d.durationS ?? null, d.volumeL ?? null,

@@ -56,14 +56,14 @@ export function considerPredictive(state: ZoneIrrigationState, ctx: DecideContex
     return { state: s.dryingSince !== undefined || s.lastSkip !== undefined ? { ...s, dryingSince: undefined, lastSkip: undefined } : s, actions: [] };
   }
   if (s.dryingSince === undefined) s = { ...s, dryingSince: now };
+  const reason = skipReason(s, ctx, inputs);
+  // A zone waiting for its window is evaluated at every reading: the explanation (a crossing time scanned over two days, clock formats) is built only when recorded.
+  if ((reason && s.lastSkip === reason) || (!reason && s.skipHold)) return { state: s, actions: [] };
   const crossAt = crossingTime(m - low, dryPerDay, now, settings.timezone);
   const forecast = `predicted ${round(predicted)} % at the next window (${hhmm(nextChance, settings.timezone)}), ${crossAt === undefined ? `below ${low} %` : `crossing ${low} % at ${hhmm(crossAt, settings.timezone)}`} (drying ${round(dryPerDay)} points/day: ${drying.how}${inputs.et0From === 'last_known' ? ' (last known)' : ''}${rainPoints > 0 ? `, forecast rain +${round(rainPoints)}` : ''})`;
-  const reason = skipReason(s, ctx, inputs);
   if (reason) {
-    if (s.lastSkip === reason) return { state: s, actions: [] };
     return { state: { ...s, lastSkip: reason }, actions: [record(ctx, { ...inputs, why: `${forecast}; not now: ${reason}` }, 'skip', reason)] };
   }
-  if (s.skipHold) return { state: s, actions: [] };
   if (s.skipNext) {
     const by = s.skipNext.by;
     return { state: { ...s, skipNext: undefined, skipHold: true, lastSkip: 'operator_skip' }, actions: [record(ctx, { ...inputs, why: forecast }, 'skip', 'operator_skip', { actor: by })] };

@@ -28,16 +28,33 @@ export function isInWindow(windows: readonly string[], now: number, timezone: st
   const minute = Math.floor(now / 60_000) * 60_000;
   // Memoised per minute: every soil reading asks, and cron matching in a time zone
   // (luxon underneath) was the heaviest step of the whole ingest path (measured).
-  const key = `${timezone}\u0000${windows.join('\u0000')}`;
-  const cached = windowCache.get(key);
+  const cache = cacheOf(windowCache, timezone);
+  const cached = cache.get(joinedOf(windows));
   if (cached?.minute === minute) return cached.inside;
   const inside = windows.some((expression) => matcherOf(expression, timezone)(minute));
-  if (windowCache.size > 10_000) windowCache.clear();
-  windowCache.set(key, { minute, inside });
+  if (cache.size > 10_000) cache.clear();
+  cache.set(joinedOf(windows), { minute, inside });
   return inside;
 }
 
-const windowCache = new Map<string, { minute: number; inside: boolean }>();
+/**
+ * The caches are keyed by time zone, then by the windows' expressions joined (memoised per
+ * array: a zone's windows are the same array at every evaluation), so a lookup builds no
+ * string; a key built per call was a tenth of a season's evaluation (measured).
+ */
+const joined = new WeakMap<readonly string[], string>();
+const joinedOf = (windows: readonly string[]): string => {
+  let key = joined.get(windows);
+  if (key === undefined) joined.set(windows, (key = windows.join('\u0000')));
+  return key;
+};
+function cacheOf<V>(caches: Map<string, Map<string, V>>, timezone: string): Map<string, V> {
+  let cache = caches.get(timezone);
+  if (!cache) caches.set(timezone, (cache = new Map()));
+  return cache;
+}
+
+const windowCache = new Map<string, Map<string, { minute: number; inside: boolean }>>();
 
 const matchers = new Map<string, (minute: number) => boolean>();
 
@@ -82,15 +99,17 @@ function matcherOf(expression: string, timezone: string): (minute: number) => bo
 export function nextWindowStart(windows: readonly string[], now: number, timezone: string): number | undefined {
   const step = 15 * 60_000;
   // The same for every zone with these windows within a quarter hour: asked on every evaluation of a zone that is due.
-  const key = `${timezone}\u0000${Math.floor(now / step)}\u0000${windows.join('\u0000')}`;
-  if (nextStarts.has(key)) return nextStarts.get(key);
-  const found = scanNextStart(windows, now, timezone, step);
-  if (nextStarts.size > 10_000) nextStarts.clear();
-  nextStarts.set(key, found);
-  return found;
+  const quarter = Math.floor(now / step);
+  const cache = cacheOf(nextStarts, timezone);
+  const cached = cache.get(joinedOf(windows));
+  if (cached?.quarter === quarter) return cached.start;
+  const start = scanNextStart(windows, now, timezone, step);
+  if (cache.size > 10_000) cache.clear();
+  cache.set(joinedOf(windows), { quarter, start });
+  return start;
 }
 
-const nextStarts = new Map<string, number | undefined>();
+const nextStarts = new Map<string, Map<string, { quarter: number; start: number | undefined }>>();
 
 function scanNextStart(windows: readonly string[], now: number, timezone: string, step: number): number | undefined {
   let t = Math.floor(now / step) * step;
