@@ -65,6 +65,9 @@ export function exclusionOf(track: SensorTrack, now: number, limits: HealthLimit
 
 export function median(values: readonly number[]): number | undefined {
   if (values.length === 0) return undefined;
+  // One or two values (most zones' sensors): no copy and sort; a + b is b + a exactly.
+  if (values.length === 1) return values[0];
+  if (values.length === 2) return ((values[0] as number) + (values[1] as number)) / 2;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
@@ -79,7 +82,7 @@ export function median(values: readonly number[]): number | undefined {
 export function aggregateZone(tracks: readonly SensorTrack[], now: number, limits: HealthLimits, distrusted?: string): ZoneMoisture {
   const counted: SensorTrack[] = [];
   const excluded: ZoneMoisture['excluded'] = [];
-  for (const track of [...tracks].sort((a, b) => a.deviceId.localeCompare(b.deviceId))) {
+  for (const track of tracks.length > 1 ? [...tracks].sort((a, b) => a.deviceId.localeCompare(b.deviceId)) : tracks) {
     const reason = exclusionOf(track, now, limits) ?? (track.deviceId === distrusted ? 'disagrees' : undefined);
     if (reason) excluded.push({ deviceId: track.deviceId, reason });
     else counted.push(track);
