@@ -1,6 +1,7 @@
 import type { AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import type { AlertSignal } from '../contracts/alert.ts';
+import type { ZoneConfig } from '../contracts/zone.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { decideWatering } from '../rules/irrigation/decide.ts';
@@ -179,7 +180,7 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
 
 /** A zone's effective configuration: the inventory's, under the operator's override (cached until changed). */
 function createZoneConfig(deps: Pick<IrrigationEngineDeps, 'zones' | 'store'>, base: IrrigationSettings) {
-  const overrides = new Map<string, { override: ZoneOverride | undefined; settings: IrrigationSettings }>();
+  const overrides = new Map<string, { override: ZoneOverride | undefined; settings: IrrigationSettings; source?: ZoneConfig; zone?: ZoneConfig }>();
   const effective = (zoneId: string) => {
     let cached = overrides.get(zoneId);
     if (!cached) {
@@ -193,8 +194,13 @@ function createZoneConfig(deps: Pick<IrrigationEngineDeps, 'zones' | 'store'>, b
     context(zoneId: string, now: number): DecideContext | undefined {
       const zone = deps.zones.get(zoneId);
       if (!zone) return undefined;
-      const { override, settings } = effective(zoneId);
-      return { now, settings, zone: { ...zone, band: override?.band ?? zone.band, windows: override?.windows ?? zone.windows } };
+      const cached = effective(zoneId);
+      // The zone under its override, made again only when the inventory's zone object changes (a copy per evaluation was garbage).
+      if (cached.source !== zone) {
+        cached.source = zone;
+        cached.zone = { ...zone, band: cached.override?.band ?? zone.band, windows: cached.override?.windows ?? zone.windows };
+      }
+      return { now, settings: cached.settings, zone: cached.zone! };
     },
     forget: (zoneId: string) => { overrides.delete(zoneId); },
   };

@@ -60,7 +60,7 @@ export function considerPredictive(state: ZoneIrrigationState, ctx: DecideContex
   // A zone waiting for its window is evaluated at every reading: the explanation (a crossing time scanned over two days, clock formats) is built only when recorded.
   if ((reason && s.lastSkip === reason) || (!reason && s.skipHold)) return { state: s, actions: [] };
   const crossAt = crossingTime(m - low, dryPerDay, now, settings.timezone);
-  const forecast = `predicted ${round(predicted)} % at the next window (${hhmm(nextChance, settings.timezone)}), ${crossAt === undefined ? `below ${low} %` : `crossing ${low} % at ${hhmm(crossAt, settings.timezone)}`} (drying ${round(dryPerDay)} points/day: ${drying.how}${inputs.et0From === 'last_known' ? ' (last known)' : ''}${rainPoints > 0 ? `, forecast rain +${round(rainPoints)}` : ''})`;
+  const forecast = `predicted ${round(predicted)} % at the next window (${hhmm(nextChance, settings.timezone)}), ${crossAt === undefined ? `below ${low} %` : `crossing ${low} % at ${hhmm(crossAt, settings.timezone)}`} (drying ${round(dryPerDay)} points/day: ${drying.how()}${inputs.et0From === 'last_known' ? ' (last known)' : ''}${rainPoints > 0 ? `, forecast rain +${round(rainPoints)}` : ''})`;
   if (reason) {
     return { state: { ...s, lastSkip: reason }, actions: [record(ctx, { ...inputs, why: `${forecast}; not now: ${reason}` }, 'skip', reason)] };
   }

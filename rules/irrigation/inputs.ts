@@ -21,11 +21,11 @@ export function computeInputs(state: ZoneIrrigationState, ctx: DecideContext): D
     band: resolveBand(zone, settings),
     inWindow: isInWindow(windows, now, settings.timezone),
     windows,
-    rainMm: round(state.rain.filter((r) => now - r.at <= lookbackMs).reduce((sum, r) => sum + r.mm, 0)),
+    rainMm: round(sumWhere(state.rain, (r) => now - r.at <= lookbackMs, (r) => r.mm)),
     forecastRainMm: forecastValid?.rainMm,
     ...(forecastValid?.et0MmDay !== undefined ? { et0MmDay: forecastValid.et0MmDay, et0From: 'forecast' as const } : state.et0 ? { et0MmDay: state.et0.mmDay, et0From: 'last_known' as const } : {}),
     temperatureC: temps.length > 0 ? Math.min(...temps) : undefined,
-    budgetUsedL: round(state.usage.filter((u) => now - u.at < DAY_MS).reduce((sum, u) => sum + u.volumeL, 0)),
+    budgetUsedL: round(sumWhere(state.usage, (u) => now - u.at < DAY_MS, (u) => u.volumeL)),
     // The predictive controller sizes runs to the zone, so its budget scales with the zone's area.
     budgetL: settings.controller === 'predictive' && zone.mode === 'automatic' ? Math.max(settings.dailyBudgetL, settings.dailyBudgetMm * hydraulicsOf(zone).areaM2) : settings.dailyBudgetL,
     seasonalFactor: seasonalFactorAt(now, settings),
@@ -35,6 +35,13 @@ export function computeInputs(state: ZoneIrrigationState, ctx: DecideContext): D
 }
 
 export const round = (n: number): number => Math.round(n * 100) / 100;
+
+/** The sum of `value` over the items `keep` keeps, in order (a filter and a reduce without the array between). */
+function sumWhere<T>(items: readonly T[], keep: (item: T) => boolean, value: (item: T) => number): number {
+  let sum = 0;
+  for (const item of items) if (keep(item)) sum += value(item);
+  return sum;
+}
 
 /** Watering time of a run so far (ms), including the cycle in progress. */
 export function wateredMs(run: Run, now: number): number {
@@ -49,10 +56,12 @@ export function volumeOf(ms: number, flowLpm: number): number {
 /** Drop what no decision looks at any more, so persisted state stays small. */
 export function prune(state: ZoneIrrigationState, ctx: DecideContext): ZoneIrrigationState {
   const lookbackMs = ctx.settings.rainLookbackH * 3_600_000;
+  // Most evaluations drop nothing: checked before any array is copied.
+  const paused = state.pausedUntil !== undefined && state.pausedUntil > ctx.now;
+  if (state.rain.every((r) => ctx.now - r.at <= lookbackMs) && state.usage.every((u) => ctx.now - u.at < DAY_MS)
+    && (!state.forecast || state.forecast.validUntil > ctx.now) && (paused || state.pausedUntil === undefined)) return state;
   const rain = state.rain.filter((r) => ctx.now - r.at <= lookbackMs);
   const usage = state.usage.filter((u) => ctx.now - u.at < DAY_MS);
   const forecast = state.forecast && state.forecast.validUntil > ctx.now ? state.forecast : undefined;
-  const paused = state.pausedUntil !== undefined && state.pausedUntil > ctx.now;
-  if (rain.length === state.rain.length && usage.length === state.usage.length && forecast === state.forecast && (paused || state.pausedUntil === undefined)) return state;
   return { ...state, rain, usage, forecast, pausedUntil: paused ? state.pausedUntil : undefined, pausedBy: paused ? state.pausedBy : undefined };
 }

@@ -27,13 +27,18 @@ export const priorDryPerDay = (zone: Pick<ZoneConfig, 'plant' | 'areaM2' | 'root
  * forecast's or the last known), the learned points per mm of ET0 × it, else Kc × it over the
  * root depth; without, the learned points per day, else Kc × the prior ET0 (5 mm).
  */
-export function dryingRate(zone: Pick<ZoneConfig, 'plant' | 'areaM2' | 'rootDepthMm' | 'flowLpm'>, learn: { dryPerDay?: number; dryPerMmEt0?: number } | undefined, et0MmDay: number | undefined): { perDay: number; how: string } {
+export function dryingRate(zone: Pick<ZoneConfig, 'plant' | 'areaM2' | 'rootDepthMm' | 'flowLpm'>, learn: { dryPerDay?: number; dryPerMmEt0?: number } | undefined, et0MmDay: number | undefined): { perDay: number; how: () => string } {
+  // `how` is a function: asked at every evaluation, the rate is explained only when a decision is recorded.
   if (et0MmDay !== undefined) {
-    if (learn?.dryPerMmEt0 !== undefined) return { perDay: learn.dryPerMmEt0 * et0MmDay, how: `learned ${Math.round(learn.dryPerMmEt0 * 100) / 100} points per mm × ET0 ${Math.round(et0MmDay * 10) / 10} mm` };
-    return { perDay: priorDryPerDay(zone, et0MmDay), how: `Kc ${PLANT_KC[zone.plant]} × ET0 ${Math.round(et0MmDay * 10) / 10} mm, assumed` };
+    const et0 = () => Math.round(et0MmDay * 10) / 10;
+    if (learn?.dryPerMmEt0 !== undefined) {
+      const perMm = learn.dryPerMmEt0;
+      return { perDay: perMm * et0MmDay, how: () => `learned ${Math.round(perMm * 100) / 100} points per mm × ET0 ${et0()} mm` };
+    }
+    return { perDay: priorDryPerDay(zone, et0MmDay), how: () => `Kc ${PLANT_KC[zone.plant]} × ET0 ${et0()} mm, assumed` };
   }
-  if (learn?.dryPerDay !== undefined) return { perDay: learn.dryPerDay, how: 'learned, no ET0 known' };
-  return { perDay: priorDryPerDay(zone), how: `Kc ${PLANT_KC[zone.plant]} × ET0 ${PRIOR_ET0_MM_DAY} mm, assumed` };
+  if (learn?.dryPerDay !== undefined) return { perDay: learn.dryPerDay, how: () => 'learned, no ET0 known' };
+  return { perDay: priorDryPerDay(zone), how: () => `Kc ${PLANT_KC[zone.plant]} × ET0 ${PRIOR_ET0_MM_DAY} mm, assumed` };
 }
 
 /**
