@@ -20,6 +20,10 @@ export interface ZoneResult {
   wiltingH: number;
   waterL: number;
   runs: number;
+  /** Where the zone's water went (mm over its area, the season): its plants' ET, drainage below the roots, runoff. */
+  etMm?: number;
+  drainMm?: number;
+  runoffMm?: number;
   /** Hourly true moisture (kept for the sample zones' charts). */
   trace?: number[];
 }
@@ -45,9 +49,14 @@ export function createZoneMeter(zone: EvalZone, keepTrace: boolean) {
       if (moisture <= s.wiltingPoint) r.wiltingH++;
       r.trace?.push(Math.round(moisture * 10) / 10);
     },
-    finish(waterL: number, runs: number): ZoneResult {
+    finish(waterL: number, runs: number, balance?: { etMm: number; drainMm: number; runoffMm: number }): ZoneResult {
       r.waterL = Math.round(waterL);
       r.runs = runs;
+      if (balance) {
+        r.etMm = Math.round(balance.etMm);
+        r.drainMm = Math.round(balance.drainMm);
+        r.runoffMm = Math.round(balance.runoffMm);
+      }
       return r;
     },
   };

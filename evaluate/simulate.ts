@@ -84,7 +84,7 @@ export function simulate(name: ControllerName, o: SimulateOptions): SimulateResu
   }
   queue.runUntil(end);
   world.advanceTo(end);
-  out.rows = o.zones.map((z) => meters.get(z.config.id)!.finish(world.valveVolumeL(z.config.valveId!), runs.get(z.config.id) ?? 0));
+  out.rows = o.zones.map((z) => meters.get(z.config.id)!.finish(world.valveVolumeL(z.config.valveId!), runs.get(z.config.id) ?? 0, world.zoneBalance(z.config.id)));
   return out;
 }
 

@@ -53,7 +53,9 @@ export interface MisbehaviourChoice {
 const chosen = (s: MisbehaviourState, choice: MisbehaviourChoice | undefined): MisbehaviourState =>
   (choice?.skewMs === undefined ? s : { ...s, skewMs: choice.skewMs });
 
-type ZoneState = { spec: FleetZone; moisture: number; valveId: string | undefined; pondMm: number };
+/** `balance`: the zone's water so far (mm over its area): what its plants used, what drained below the roots, what ran off. */
+type ZoneState = { spec: FleetZone; moisture: number; valveId: string | undefined; pondMm: number; balance: WaterBalance };
+export type WaterBalance = { etMm: number; drainMm: number; runoffMm: number };
 /** appliedL: the valve's volume the soil has already received (a command between steps integrates the volume up to it). */
 type ValveSim = { state: ValveState; zoneId: string; flow: number; appliedL: number };
 
@@ -72,7 +74,7 @@ function seedWorld(o: WorldOptions, noise: () => number) {
       const s = SOILS[z.soil];
       const moisture = z.initialMoisture ?? uniform(rng, s.wiltingPoint + 0.5 * (s.fieldCapacity - s.wiltingPoint), s.fieldCapacity);
       const valveId = z.mode === 'automatic' ? `${z.id}-v` : undefined;
-      zones.set(z.id, { spec: z, moisture, valveId, pondMm: 0 });
+      zones.set(z.id, { spec: z, moisture, valveId, pondMm: 0, balance: { etMm: 0, drainMm: 0, runoffMm: 0 } });
       if (valveId) valves.set(valveId, { state: closedValve(o.startMs), zoneId: z.id, flow: z.flowLPerMin, appliedL: 0 });
     }
     for (const f of c.facilities) {
@@ -102,6 +104,38 @@ function seedWorld(o: WorldOptions, noise: () => number) {
   return { zones, facilities, valves, devices, gauges };
 }
 
+/** What a device's sensors read at t (the world's state, with their noise). */
+function measure(w: Pick<ReturnType<typeof seedWorld>, 'zones' | 'facilities' | 'valves'>, o: WorldOptions, noise: () => number, ds: DeviceState, t: number): Record<string, number> {
+  const { zones, facilities, valves } = w;
+  const d = ds.device;
+  // A gateway is mains powered; its heartbeat carries only its backhaul signal.
+  if (d.kind === 'gateway') return { rssi: Math.round(ds.rssiBase + 3 * noise()) };
+  const base = { battery: round(ds.battery, 1), rssi: Math.round(ds.rssiBase + 3 * noise()) };
+  if (d.kind === 'soil') {
+    const zone = zones.get(d.zoneId!)!;
+    const w = weatherAt(t, o.climate, o.weatherEffect(t));
+    return {
+      moisture: round(clamp(zone.moisture + ds.bias + 0.3 * noise(), 0, 100), 1),
+      temperature: round(soilTemperatureC(w) + 0.2 * noise(), 1),
+      ec: round(Math.max(0, soilEc(zone.moisture, zone.spec.soil) + 0.02 * noise()), 2),
+      ...base,
+    };
+  }
+  if (d.kind === 'tilt') {
+    const read = readTilt(facilities.get(d.facilityId!)!, noise);
+    facilities.set(d.facilityId!, read.state);
+    const { pitch, roll, shock } = read.reading;
+    return { pitch: round(pitch, 2), roll: round(roll, 2), ...(shock !== undefined ? { shock: round(shock, 1) } : {}), ...base };
+  }
+  if (d.kind === 'rain') {
+    // A tipping bucket counts whole 0.2 mm tips; the remainder waits for the next report.
+    const tips = Math.floor(ds.rainMm / 0.2 + 1e-9);
+    ds.rainMm -= tips * 0.2;
+    return { rainfall: round(tips * 0.2, 1), ...base };
+  }
+  const v = valves.get(d.id)!;
+  return { state: v.state.open ? 1 : 0, flow: v.state.open ? round(Math.max(0, v.flow * (1 + 0.02 * noise())), 1) : 0, volume: round(v.state.volumeL, 1), ...base };
+}
 /**
  * The physical city the devices measure: zones' soil, facilities' attitude, valves.
  * Advanced lazily in fixed steps to whatever sim time a device asks about.
@@ -128,6 +162,9 @@ export function createWorld(o: WorldOptions) {
       const next = stepSoil(zone.moisture, zone.spec, { weather, irrigationMmH: irrigationMmH(litresPerMin, zone.spec.areaM2), pondMm: zone.pondMm }, dtS);
       zone.moisture = next.moisture;
       zone.pondMm = next.pondMm;
+      zone.balance.etMm += next.etMm;
+      zone.balance.drainMm += next.drainMm;
+      zone.balance.runoffMm += next.runoffMm;
     }
     for (const zone of zones.values()) {
       if (zone.valveId) continue;
@@ -145,36 +182,7 @@ export function createWorld(o: WorldOptions) {
     if (t > now && !o.gridOnly) step(t);
   }
 
-  function measure(ds: DeviceState, t: number): Record<string, number> {
-    const d = ds.device;
-    // A gateway is mains powered; its heartbeat carries only its backhaul signal.
-    if (d.kind === 'gateway') return { rssi: Math.round(ds.rssiBase + 3 * noise()) };
-    const base = { battery: round(ds.battery, 1), rssi: Math.round(ds.rssiBase + 3 * noise()) };
-    if (d.kind === 'soil') {
-      const zone = zones.get(d.zoneId!)!;
-      const w = weatherAt(t, o.climate, o.weatherEffect(t));
-      return {
-        moisture: round(clamp(zone.moisture + ds.bias + 0.3 * noise(), 0, 100), 1),
-        temperature: round(soilTemperatureC(w) + 0.2 * noise(), 1),
-        ec: round(Math.max(0, soilEc(zone.moisture, zone.spec.soil) + 0.02 * noise()), 2),
-        ...base,
-      };
-    }
-    if (d.kind === 'tilt') {
-      const read = readTilt(facilities.get(d.facilityId!)!, noise);
-      facilities.set(d.facilityId!, read.state);
-      const { pitch, roll, shock } = read.reading;
-      return { pitch: round(pitch, 2), roll: round(roll, 2), ...(shock !== undefined ? { shock: round(shock, 1) } : {}), ...base };
-    }
-    if (d.kind === 'rain') {
-      // A tipping bucket counts whole 0.2 mm tips; the remainder waits for the next report.
-      const tips = Math.floor(ds.rainMm / 0.2 + 1e-9);
-      ds.rainMm -= tips * 0.2;
-      return { rainfall: round(tips * 0.2, 1), ...base };
-    }
-    const v = valves.get(d.id)!;
-    return { state: v.state.open ? 1 : 0, flow: v.state.open ? round(Math.max(0, v.flow * (1 + 0.02 * noise())), 1) : 0, volume: round(v.state.volumeL, 1), ...base };
-  }
+
 
   function sample(deviceId: string, t: number, seq: number) {
     advanceTo(t);
@@ -182,7 +190,7 @@ export function createWorld(o: WorldOptions) {
     if (!ds) throw new Error(`unknown simulated device ${deviceId}`);
     ds.battery = drainBattery(ds.battery, ds.device.kind, { dtS: (t - ds.lastSampleAt) / 1000, reports: 1, actuations: 0 });
     ds.lastSampleAt = t;
-    return { ds, reading: { ts: t, seq, ...measure(ds, t) } };
+    return { ds, reading: { ts: t, seq, ...measure({ zones, facilities, valves }, o, noise, ds, t) } };
   }
 
   return {
@@ -230,6 +238,8 @@ export function createWorld(o: WorldOptions) {
       if (s) facilities.set(facilityId, applyImpact(s, impact));
     },
     zoneMoisture: (zoneId: string): number | undefined => zones.get(zoneId)?.moisture,
+    /** The zone's water balance so far (a zone with a valve): ET, drainage, runoff in mm. */
+    zoneBalance: (zoneId: string): WaterBalance | undefined => zones.get(zoneId)?.balance,
     facilityTilt: (facilityId: string): TiltState | undefined => facilities.get(facilityId),
     misbehaviourOf: (deviceId: string) => devices.get(deviceId)?.misbehaviour?.mode,
   };

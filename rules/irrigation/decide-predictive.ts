@@ -1,7 +1,7 @@
 import { record } from './actions.ts';
 import { skipReason } from './skip.ts';
 import { startRun } from './decide-run.ts';
-import { learnDrying } from './learn.ts';
+import { learnDrying, settleResponse } from './learn.ts';
 import { round } from './inputs.ts';
 import { dryingRate, etShare, hydraulicsOf, physicalPointsPerL, targetOf } from './water-balance.ts';
 import { nextWindowStart } from './windows.ts';
@@ -31,7 +31,7 @@ const hhmm = (t: number, timezone: string): string => {
  */
 export function considerPredictive(state: ZoneIrrigationState, ctx: DecideContext, inputs: DecisionInputs): Out {
   const { settings, zone, now } = ctx;
-  let s = learnDrying(state, ctx, inputs);
+  let s = learnDrying(settleResponse(state, inputs), ctx, inputs);
   if (!inputs.inWindow && s.skipHold) s = { ...s, skipHold: undefined };
   const m = inputs.moisture;
   if (m === undefined) return { state: s, actions: [] }; // no sensor counts: never water blind

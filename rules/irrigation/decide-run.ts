@@ -71,7 +71,7 @@ function recordStop(state: ZoneIrrigationState, ctx: DecideContext, inputs: Deci
   const volumeL = volumeOf(ms, flowOf(run, ctx));
   return {
     state: {
-      ...learnResponse(state, run, inputs.moisture, volumeL),
+      ...learnResponse(state, run, inputs.moisture, volumeL, ctx.now),
       usage: volumeL > 0 ? [...state.usage, { at: ctx.now, volumeL }] : state.usage,
       run: { ...run, wateredMs: ms, stopReason: reason, phaseSince: ctx.now },
     },

@@ -47,11 +47,33 @@ export function learnDrying(state: ZoneIrrigationState, ctx: DecideContext, inpu
   return { ...state, learn: { ...learn, refAt: ctx.now, refMoisture: m, dryPerDay, ...(dryPerMmEt0 !== undefined ? { dryPerMmEt0 } : {}) } };
 }
 
-/** The zone's response to water, learned at each run's end: points gained per litre delivered. */
-export function learnResponse(state: ZoneIrrigationState, run: Run, moisture: number | undefined, volumeL: number): ZoneIrrigationState {
-  if (moisture === undefined || run.startMoisture === undefined || volumeL <= 0 || !run.sensorDriven) return state;
-  const gained = moisture - run.startMoisture;
-  if (gained <= 0) return state; // no effect is the valve supervision's business, not a response to learn
+/**
+ * At a run's end, what its response will be learned from: the moisture it started at and the
+ * litres delivered. Not the reading at the stop: a run that ends on its planned volume ends
+ * on the valve's auto-off, before any sensor has read its water (sensors report every 15 min),
+ * so the gain then is the noise of a reading taken before the run, and a response learned
+ * from it made the next run too long (sand drained a third more than under the ET timer).
+ */
+export function learnResponse(state: ZoneIrrigationState, run: Run, _moisture: number | undefined, volumeL: number, now: number): ZoneIrrigationState {
+  if (run.startMoisture === undefined || volumeL <= 0 || !run.sensorDriven) return state;
   const learn: Learn = state.learn ?? {};
-  return { ...state, learn: { ...learn, pointsPerL: smooth(learn.pointsPerL, gained / volumeL) } };
+  return { ...state, learn: { ...learn, responseRun: { startMoisture: run.startMoisture, volumeL, endAt: now } } };
+}
+
+/**
+ * The response of the last run, from the zone's first reading after it ended: points gained per
+ * litre delivered. Rain since the run's end makes the gain not the run's: dropped.
+ */
+export function settleResponse(state: ZoneIrrigationState, inputs: DecisionInputs): ZoneIrrigationState {
+  const pending = state.learn?.responseRun;
+  const m = inputs.moisture;
+  if (!pending || m === undefined) return state;
+  const read = inputs.counted.some((id) => (state.sensors[id]?.lastAt ?? 0) > pending.endAt);
+  if (!read) return state;
+  const learn: Learn = { ...state.learn, responseRun: undefined };
+  const rained = state.rain.some((r) => r.at > pending.endAt);
+  const gained = m - pending.startMoisture;
+  // No effect is the valve supervision's business, not a response to learn.
+  if (!rained && gained > 0) learn.pointsPerL = smooth(learn.pointsPerL, gained / pending.volumeL);
+  return { ...state, learn };
 }

@@ -102,6 +102,8 @@ export const ZoneIrrigationState = z.object({
     dryPerMmEt0: z.number().optional(),
     /** Points gained per litre of a run, learned. */
     pointsPerL: z.number().optional(),
+    /** A finished run whose response waits for the first reading taken after it ended. */
+    responseRun: z.object({ startMoisture: z.number(), volumeL: z.number().positive(), endAt: z.number() }).optional(),
   }).optional(),
 });
 export type ZoneIrrigationState = z.infer<typeof ZoneIrrigationState>;

@@ -90,6 +90,23 @@ describe('predictive controller', () => {
     expect(state.learn?.dryPerDay).toBeCloseTo(3);
   });
 
+  it('learns the response to a run from the first reading after it, not from the reading it stopped on', () => {
+    const started = feed(both(at('05:00'), 18));
+    expect(started.decisions[0]).toMatchObject({ action: 'start' });
+    const open = started.commands[0]!.split(':')[1]!;
+    // The valve's auto-off ends the run at 05:20 (600 L at 30 L/min), before any sensor has read its water.
+    const stopped = feed([
+      [at('05:00'), { type: 'ack', ack: { commandId: open, ok: true, state: 1 } }],
+      [at('05:20'), { type: 'valve', at: at('05:20'), state: 0 }],
+    ], zone, settings, started.state);
+    expect(stopped.decisions.at(-1)).toMatchObject({ action: 'stop', reason: 'valve_closed', volumeL: 600 });
+    expect(stopped.state.learn?.pointsPerL).toBeUndefined(); // 18 → 18 at the stop says nothing
+    const close = stopped.commands.at(-1)!.split(':')[1]!;
+    const read = feed([[at('05:20'), { type: 'ack', ack: { commandId: close, ok: true, state: 0 } }], ...both(at('05:30'), 20.4)], zone, settings, stopped.state);
+    expect(read.state.learn?.pointsPerL).toBeCloseTo(2.4 / 600);
+    expect(read.state.learn?.responseRun).toBeUndefined();
+  });
+
   it('the threshold controller stays selectable', () => {
     const threshold = defaultSettings({ debounceS: 0, controller: 'threshold' });
     expect(feed(both(at('05:00'), 22), zone, threshold).decisions).toEqual([]); // 22 is not below 20
