@@ -17,7 +17,7 @@ const Args = z.object({
 });
 
 /** `npm run evaluate -- --scenario season --zones 40`: the controller against both timers; prints and writes JSON, Markdown and SVG charts. */
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({ options: { inventory: { type: 'string' }, scenario: { type: 'string' }, days: { type: 'string' }, zones: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } } });
   const parsed = Args.safeParse(values);
   if (!parsed.success) {
@@ -32,7 +32,7 @@ function main(): void {
     process.exit(1);
   }
   const tty = process.stderr.isTTY;
-  const e = evaluate({
+  const e = await evaluate({
     inventory: inv.value, scenario: a.scenario, days: a.days, zones: a.zones, seed: a.seed,
     onProgress: (c, d, n) => { if (tty) process.stderr.write(`\r${c.padEnd(10)} day ${d}/${n}   `); else if (d === n) process.stderr.write(`${c} done\n`); },
   });
@@ -52,4 +52,4 @@ function main(): void {
   process.stdout.write(`${md.split('## Charts')[0]}\nwritten to ${dir}/ (report.md, evaluation.json, ${charts.length} charts)\n`);
 }
 
-main();
+await main();

@@ -36,7 +36,7 @@ export interface Evaluation {
 }
 
 /** Run the controller and both timers over one scenario on the same world, and judge the goal. */
-export function evaluate(o: EvaluateOptions): Evaluation {
+export async function evaluate(o: EvaluateOptions): Promise<Evaluation> {
   const started = performance.now();
   const settings = IrrigationSettings.parse(o.settings ?? {});
   const all = evaluationZones(o.inventory, settings, () => true).zones.length;
@@ -50,10 +50,13 @@ export function evaluate(o: EvaluateOptions): Evaluation {
   const scenario = makeScenario(o.scenario, createRandom(o.seed), o.days);
   const traceZones = new Set(sampleZones(zones.map((z) => ({ id: z.config.id, key: `${z.config.plant}/${z.config.soil}` }))));
   const explainZones = new Set([...traceZones].slice(0, 3));
-  const results = Object.fromEntries(CONTROLLERS.map((name) => [name, simulate(name, {
-    zones, fleet, scenario, seed: o.seed, settings: o.settings ?? {}, traceZones, explainZones,
-    onDay: (d) => o.onProgress?.(name, d, scenario.days),
-  })])) as Record<ControllerName, ReturnType<typeof simulate>>;
+  const results = {} as Record<ControllerName, SimulateResult>;
+  for (const name of CONTROLLERS) {
+    results[name] = await simulate(name, {
+      zones, fleet, scenario, seed: o.seed, settings: o.settings ?? {}, traceZones, explainZones,
+      onDay: (d) => o.onProgress?.(name, d, scenario.days),
+    });
+  }
   const summary = Object.fromEntries(CONTROLLERS.map((n) => [n, summarize(results[n].rows)])) as Record<ControllerName, Summary>;
   return {
     scenario: { name: scenario.name, description: scenario.description, start: new Date(scenario.startMs).toISOString(), days: scenario.days },

@@ -58,8 +58,14 @@ function worldFor(o: SimulateOptions, devices: SimDevice[]): World {
   return createWorld({ fleet: o.fleet, devices, startMs: o.scenario.startMs, climate: DEFAULT_CLIMATE, rng: createRandom(o.seed), weatherEffect: o.scenario.effect, misbehaviourShare: 0, stepS: STEP_S, gridOnly: true });
 }
 
-/** Run one controller over the scenario; the world's physics is the simulator's. */
-export function simulate(name: ControllerName, o: SimulateOptions): SimulateResult {
+/**
+ * Run one controller over the scenario; the world's physics is the simulator's. Async only to
+ * let promises settle: the engine's publish and appendLines return promises with a `.catch`,
+ * whose reactions wait in the microtask queue until the simulation yields. Run without a break,
+ * the city's season kept every decision and command of the season alive that way (2 GB of
+ * heap, half its time in GC); it yields once a simulated day, which changes no result.
+ */
+export async function simulate(name: ControllerName, o: SimulateOptions): Promise<SimulateResult> {
   const devices = listDevices(o.fleet);
   const world = worldFor(o, devices);
   const queue = createEventQueue(o.scenario.startMs);
@@ -82,11 +88,18 @@ export function simulate(name: ControllerName, o: SimulateOptions): SimulateResu
       if ((t - o.scenario.startMs) % DAY === 0) o.onDay?.((t - o.scenario.startMs) / DAY);
     });
   }
-  queue.runUntil(end);
+  for (let t = Math.min(end, o.scenario.startMs + DAY); ; t = Math.min(end, t + DAY)) {
+    queue.runUntil(t);
+    await settle();
+    if (t === end) break;
+  }
   world.advanceTo(end);
   out.rows = o.zones.map((z) => meters.get(z.config.id)!.finish(world.valveVolumeL(z.config.valveId!), runs.get(z.config.id) ?? 0, world.zoneBalance(z.config.id)));
   return out;
 }
+
+/** Resolves after the promise reactions queued so far have run (they are ahead of it in the microtask queue). */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function median(values: Map<string, number> | undefined): number | undefined {
   if (!values || values.size === 0) return undefined;

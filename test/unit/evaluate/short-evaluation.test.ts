@@ -9,10 +9,10 @@ import { createEventQueue } from '../../../evaluate/event-queue.ts';
  * The full month and season are figures in BENCHMARKS.md (npm run evaluate).
  */
 describe('evaluation: the controller against the timers, in process on a simulated clock', () => {
-  it('keeps the zones in band, better than both timers, on no more water than the peak timer, and says why it watered', () => {
+  it('keeps the zones in band, better than both timers, on no more water than the peak timer, and says why it watered', async () => {
     const inv = readInventoryFile('inventory/examples/city.yaml', { infeasibleBands: 'warn' });
     if (!inv.ok) throw new Error(JSON.stringify(inv.error.slice(0, 3)));
-    const e = evaluate({ inventory: inv.value, scenario: 'drought', days: 6, zones: 24, seed: 14 });
+    const e = await evaluate({ inventory: inv.value, scenario: 'drought', days: 6, zones: 24, seed: 14 });
     const { controller, 'peak-timer': peak, 'et-timer': et } = e.summary;
     expect(controller.zones).toBe(24);
     expect(controller.holdableInBandPct).toBeGreaterThanOrEqual(95);
