@@ -62,8 +62,8 @@ function worldFor(o: SimulateOptions, devices: SimDevice[]): World {
  * Run one controller over the scenario; the world's physics is the simulator's. Async only to
  * let promises settle: the engine's publish and appendLines return promises with a `.catch`,
  * whose reactions wait in the microtask queue until the simulation yields. Run without a break,
- * the city's season kept every decision and command of the season alive that way (2 GB of
- * heap, half its time in GC); it yields once a simulated day, which changes no result.
+ * the city's season kept every decision and command of the season alive that way (2.3 GB
+ * RSS, 299 s against 254 s); it yields once a simulated day, which changes no result.
  */
 export async function simulate(name: ControllerName, o: SimulateOptions): Promise<SimulateResult> {
   const devices = listDevices(o.fleet);
