@@ -8,7 +8,7 @@ import { createLogger } from '../lib/logger.ts';
 import { startApp, type App } from '../app.ts';
 import { freePort, startInfluxd } from '../influx/influxd-process.ts';
 import { startRedisServer } from '../cluster/redis-process.ts';
-import { startMosquitto } from '../test/helpers/mosquitto.ts';
+import { startMosquitto } from './mosquitto-process.ts';
 
 /**
  * `npm run bench:cluster`: what the clustered broker tier (GS_CLUSTER=redis) costs, beside

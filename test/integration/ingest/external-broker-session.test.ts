@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countPoints, eventually, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { connect, mosquittoPub } from '../../helpers/mqtt.ts';
-import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.ts';
+import { startMosquitto, type Mosquitto } from '../../../bench/mosquitto-process.ts';
 
 describe('external broker mode when the external broker loses our session', () => {
   let mosquitto: Mosquitto | undefined;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countPoints, eventually, queryRows, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { mosquittoPub } from '../../helpers/mqtt.ts';
-import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.ts';
+import { startMosquitto, type Mosquitto } from '../../../bench/mosquitto-process.ts';
 
 describe('external broker mode over Debian Mosquitto', () => {
   let mosquitto: Mosquitto | undefined;
