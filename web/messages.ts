@@ -41,7 +41,7 @@ const zh = {
     valve_refused: '阀门拒绝指令', valve_closed: '阀门已关闭', restart: '系统重启', min_interval: '距上次浇水太近', outside_window: '不在浇水时段', operator_skip: '人工跳过',
     skip_next: '跳过下次浇水', no_valve: '没有阀门', seasonal_off: '季节性停浇', already_running: '正在浇水', cycle_soak: '分段浇水、等待渗透', moisture_recovered: '湿度已恢复', watering_needed: '需要浇水',
   } as Record<string, string>,
-  sources: { default: '默认', deployment: '部署配置', plant_type: '植物类型', inventory: '台账', zone_override: '分区设置' } as Record<string, string>,
+  sources: { default: '默认', deployment: '部署配置', fao56: 'FAO-56（按植物与土壤）', plant_type: '植物类型', inventory: '台账', zone_override: '分区设置' } as Record<string, string>,
   exclusions: { stale: '读数过旧', stuck: '读数不变', out_of_range: '超出量程', disagrees: '与另一探头不一致，判为漂移' } as Record<string, string>,
 };
 export type Messages = typeof zh;
@@ -87,7 +87,7 @@ const en: Messages = {
     valve_refused: 'the valve refused', valve_closed: 'the valve closed', restart: 'the system restarted', min_interval: 'too soon after the last run', outside_window: 'outside the watering windows', operator_skip: 'an operator\'s skip',
     skip_next: 'skip the next watering', no_valve: 'no valve', seasonal_off: 'off season', already_running: 'already watering', cycle_soak: 'cycle and soak', moisture_recovered: 'moisture recovered', watering_needed: 'watering needed',
   },
-  sources: { default: 'default', deployment: 'deployment', plant_type: 'plant type', inventory: 'inventory', zone_override: 'zone setting' },
+  sources: { default: 'default', deployment: 'deployment', fao56: 'FAO-56 (plant and soil)', plant_type: 'plant type', inventory: 'inventory', zone_override: 'zone setting' },
   exclusions: { stale: 'stale', stuck: 'stuck', out_of_range: 'out of range', disagrees: 'disagrees with the other probe (drifted)' },
 };
 export const MESSAGES = { zh, en } as const;

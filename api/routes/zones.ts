@@ -43,7 +43,7 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine }>
   app.get('/zones/:id/irrigation', {
     ...readable,
     schema: {
-      summary: 'A zone\'s irrigation view: the zone, its effective settings each with its source (default, deployment, plant_type, inventory, zone_override), its state, and the readings a decision would use now',
+      summary: 'A zone\'s irrigation view: the zone, its effective settings each with its source (default, deployment, fao56, plant_type, inventory, zone_override), its state, and the readings a decision would use now',
       security: [{ bearer: [] }], params: Params,
       response: { 200: z.object({ zone: z.record(z.string(), z.unknown()), effective: z.record(z.string(), EffectiveValue), state: z.record(z.string(), z.unknown()), inputs: z.record(z.string(), z.unknown()) }), 404: ErrorBody },
     },

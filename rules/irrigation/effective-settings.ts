@@ -1,16 +1,18 @@
 import { z } from 'zod';
 import type { MoistureBand, ZoneConfig } from '../../contracts/zone.ts';
-import { IrrigationSettings, resolveBand } from './settings.ts';
+import { IrrigationSettings, resolveBand, usesBandTable } from './settings.ts';
 
 /**
  * Where an effective value comes from, most specific last: the built-in default, the
- * deployment's irrigation settings (config), the plant type's band shifted for the soil,
+ * deployment's irrigation settings (config), the FAO-56 band of the zone's plant on its soil
+ * (fao56: the default band), the deployment's plant-type band table shifted for the soil,
  * the zone's own value in the inventory, an operator's override for this zone (PUT).
  */
-export const SettingSource = z.enum(['default', 'deployment', 'plant_type', 'inventory', 'zone_override']);
+export const SettingSource = z.enum(['default', 'deployment', 'fao56', 'plant_type', 'inventory', 'zone_override']);
 export type SettingSource = z.infer<typeof SettingSource>;
 
-export const EffectiveValue = z.object({ value: z.unknown(), source: SettingSource });
+/** `detail`: what the source means for this zone, in words ("FAO-56 for lawn on sand"). */
+export const EffectiveValue = z.object({ value: z.unknown(), source: SettingSource, detail: z.string().optional() });
 export type EffectiveValue = z.infer<typeof EffectiveValue>;
 
 export interface SettingLayers {
@@ -39,7 +41,8 @@ export function explainSettings(layers: SettingLayers): Record<string, Effective
 
   out.band = override?.band ? { value: override.band, source: 'zone_override' }
     : zone.band ? { value: zone.band, source: 'inventory' }
-    : { value: resolveBand(zone, settings), source: 'plant_type' };
+    : usesBandTable(settings) ? { value: resolveBand(zone, settings), source: 'plant_type' }
+    : { value: resolveBand(zone, settings), source: 'fao56', detail: `FAO-56 for ${zone.plant} on ${zone.soil}` };
   out.windows = nonEmpty(override?.windows) ? { value: override.windows, source: 'zone_override' }
     : nonEmpty(zone.windows) ? { value: zone.windows, source: 'inventory' }
     : { value: settings.windows, source: deployment.windows ? 'deployment' : 'default' };

@@ -1,11 +1,15 @@
 import { z } from 'zod';
-import { DEFAULT_MOISTURE_BANDS, DEFAULT_SOIL_OFFSET, DEFAULT_MAX_RUN_S, DEFAULT_WATERING_WINDOWS, MoistureBand, SoilType, type ZoneConfig } from '../../contracts/zone.ts';
+import { DEFAULT_MOISTURE_BANDS, DEFAULT_SOIL_OFFSET, DEFAULT_MAX_RUN_S, DEFAULT_WATERING_WINDOWS, fao56Band, MoistureBand, SoilType, type ZoneConfig } from '../../contracts/zone.ts';
 import { PlantType } from '../../contracts/device.ts';
 import { offsetMs } from './water-balance.ts';
 
 const seconds = z.number().min(0);
 
-/** The shared defaults (contracts/zone.ts): irrigation, scorecard and dashboards agree on them. */
+/**
+ * The per-plant table with a per-soil shift (contracts/zone.ts): what a deployment that sets
+ * only one of `bands` and `soilOffset` gets for the other. Not the default band any more: a
+ * zone with no band of its own, in a deployment that sets neither, gets fao56Band.
+ */
 export const DEFAULT_BANDS = DEFAULT_MOISTURE_BANDS;
 export { DEFAULT_SOIL_OFFSET };
 
@@ -83,8 +87,13 @@ export const IrrigationSettings = z.object({
   /** Default watering windows (contracts/zone.ts): a minute is inside a window when a cron expression matches it. */
   windows: z.array(z.string()).default([...DEFAULT_WATERING_WINDOWS]),
   timezone: z.string().default('Asia/Shanghai'),
-  bands: z.record(PlantType, MoistureBand).default(DEFAULT_BANDS),
-  soilOffset: z.record(SoilType, z.number()).default(DEFAULT_SOIL_OFFSET),
+  /**
+   * A deployment's own band table: the plant type's band shifted for the soil. Unset (both),
+   * a zone with no band of its own gets its FAO-56 band (resolveBand); setting either keeps
+   * the table, the other filled from DEFAULT_BANDS / DEFAULT_SOIL_OFFSET.
+   */
+  bands: z.record(PlantType, MoistureBand).optional(),
+  soilOffset: z.record(SoilType, z.number()).optional(),
 });
 export type IrrigationSettings = z.infer<typeof IrrigationSettings>;
 
@@ -104,11 +113,21 @@ export type ZoneSettingsOverride = z.infer<typeof ZoneSettingsOverride>;
 
 export const defaultSettings = (overrides: Partial<IrrigationSettings> = {}): IrrigationSettings => IrrigationSettings.parse(overrides);
 
-/** The zone's band: its own override, else the plant type's band shifted for the soil. */
-export function resolveBand(zone: Pick<ZoneConfig, 'plant' | 'soil' | 'band'>, settings: IrrigationSettings): MoistureBand {
+/** Where a zone's band comes from when it names none: the deployment's table, else FAO-56. */
+export const usesBandTable = (settings: Pick<IrrigationSettings, 'bands' | 'soilOffset'>): boolean =>
+  settings.bands !== undefined || settings.soilOffset !== undefined;
+
+/**
+ * The zone's band: its own, else the deployment's table (the plant type's band shifted for
+ * the soil) when it sets one, else the FAO-56 band of its plant on its soil (contracts/zone.ts
+ * fao56Band). The old table as a default gave a sand lawn 11–21 against a field capacity of
+ * 12: a low sand drains below within hours, a high no sand holds.
+ */
+export function resolveBand(zone: Pick<ZoneConfig, 'plant' | 'soil' | 'band'>, settings: Pick<IrrigationSettings, 'bands' | 'soilOffset'>): MoistureBand {
   if (zone.band) return zone.band;
-  const base = settings.bands[zone.plant];
-  const offset = settings.soilOffset[zone.soil] ?? 0;
+  if (!usesBandTable(settings)) return fao56Band(zone.plant, zone.soil);
+  const base = (settings.bands ?? DEFAULT_BANDS)[zone.plant];
+  const offset = (settings.soilOffset ?? DEFAULT_SOIL_OFFSET)[zone.soil] ?? 0;
   return { low: base.low + offset, high: base.high + offset };
 }
 
