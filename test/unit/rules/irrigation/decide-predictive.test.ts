@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { decideWatering } from '../../../../rules/irrigation/decide.ts';
 import { defaultSettings } from '../../../../rules/irrigation/settings.ts';
+import { TABLE_BANDS } from './harness.ts';
 import { initialZoneState, type Decision, type IrrigationEvent, type ZoneIrrigationState } from '../../../../rules/irrigation/state.ts';
 import type { ZoneConfig } from '../../../../contracts/zone.ts';
 import { etShare } from '../../../../rules/irrigation/water-balance.ts';
 
 // A lawn on loam (band 20–30, field capacity 28), 120 m², roots 200 mm, 30 L/min: one point is 2 mm over 120 m² = 240 L = 8 min.
 const zone: ZoneConfig = { id: 'z1', communityId: 'c1', districtId: 'd1', name: 'lawn', plant: 'lawn', mode: 'automatic', soil: 'loam', valveId: 'v1', areaM2: 120, rootDepthMm: 200, flowLpm: 30 };
-const settings = defaultSettings({ debounceS: 0 });
+// The table pinned (lawn on loam 20–30): these tests are about the decider, not the default band.
+const settings = defaultSettings({ ...TABLE_BANDS, debounceS: 0 });
 const at = (local: string) => Date.parse(`2026-07-10T${local}:00+08:00`);
 const MIN = 60_000;
 
@@ -108,7 +110,7 @@ describe('predictive controller', () => {
   });
 
   it('the threshold controller stays selectable', () => {
-    const threshold = defaultSettings({ debounceS: 0, controller: 'threshold' });
+    const threshold = defaultSettings({ ...TABLE_BANDS, debounceS: 0, controller: 'threshold' });
     expect(feed(both(at('05:00'), 22), zone, threshold).decisions).toEqual([]); // 22 is not below 20
     expect(feed(both(at('05:00'), 19.5), zone, threshold).decisions[0]).toMatchObject({ action: 'start', reason: 'below_low' });
   });

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { decideWatering } from '../../../../rules/irrigation/decide.ts';
 import { defaultSettings } from '../../../../rules/irrigation/settings.ts';
+import { TABLE_BANDS } from './harness.ts';
 import { initialZoneState, type IrrigationEvent, type ZoneIrrigationState } from '../../../../rules/irrigation/state.ts';
 import type { AlertSignal } from '../../../../contracts/alert.ts';
 import type { ZoneConfig } from '../../../../contracts/zone.ts';
 
 const lawn: ZoneConfig = { id: 'z1', communityId: 'c1', districtId: 'd1', name: '草坪', plant: 'lawn', mode: 'automatic', soil: 'loam', valveId: 'v1', areaM2: 120, rootDepthMm: 200, flowLpm: 30 };
 // The threshold controller: every run below the low runs its full time (maxRunS × July's seasonal 1.3 = 13 min).
-const settings = defaultSettings({ controller: 'threshold', debounceS: 0, maxRunS: 600, minIntervalS: 3600 });
+const settings = defaultSettings({ ...TABLE_BANDS, controller: 'threshold', debounceS: 0, maxRunS: 600, minIntervalS: 3600 });
 const at = (day: number, local: string) => Date.parse(`2026-07-${String(10 + day).padStart(2, '0')}T${local}:00+08:00`);
 
 function feed(events: Array<[number, IrrigationEvent]>, zone: ZoneConfig = lawn, start: ZoneIrrigationState = initialZoneState(zone.id)) {

@@ -1,5 +1,5 @@
 import { decideWatering } from '../../../../rules/irrigation/decide.ts';
-import { defaultSettings, type IrrigationSettings } from '../../../../rules/irrigation/settings.ts';
+import { DEFAULT_BANDS, DEFAULT_SOIL_OFFSET, defaultSettings, type IrrigationSettings } from '../../../../rules/irrigation/settings.ts';
 import { initialZoneState, type Decision, type IrrigationAction, type IrrigationEvent, type ZoneIrrigationState } from '../../../../rules/irrigation/state.ts';
 import type { ZoneConfig } from '../../../../contracts/zone.ts';
 import type { ValveCommand } from '../../../../contracts/commands.ts';
@@ -10,6 +10,12 @@ export const MORNING = Date.parse('2026-06-15T05:00:00+08:00');
 export const NOON = Date.parse('2026-06-15T12:00:00+08:00');
 export const MIN = 60_000;
 export const HOUR = 3_600_000;
+
+/**
+ * The plant-type table (lawn on loam 20–30), pinned: the decider tests are about the decider,
+ * not the default band (FAO-56 since the table stopped being the default; zone-state.test.ts).
+ */
+export const TABLE_BANDS = { bands: DEFAULT_BANDS, soilOffset: DEFAULT_SOIL_OFFSET } satisfies Partial<IrrigationSettings>;
 
 export const baseZone: ZoneConfig = {
   id: 'z1', communityId: 'c1', districtId: 'd1', name: 'lawn by block 3', plant: 'lawn', mode: 'automatic', soil: 'loam', valveId: 'v1',
@@ -22,7 +28,7 @@ export const baseZone: ZoneConfig = {
 export function createHarness(opts: { zone?: Partial<ZoneConfig>; settings?: Partial<IrrigationSettings>; start?: number; autoAck?: boolean } = {}) {
   const zone = { ...baseZone, ...opts.zone };
   // These tests specify the threshold controller; the predictive one has its own (decide-predictive.test.ts).
-  const settings = defaultSettings({ controller: 'threshold', debounceS: 30 * 60, ...opts.settings });
+  const settings = defaultSettings({ ...TABLE_BANDS, controller: 'threshold', debounceS: 30 * 60, ...opts.settings });
   let now = opts.start ?? MORNING;
   let state: ZoneIrrigationState = initialZoneState(zone.id);
   const all: IrrigationAction[] = [];

@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { decideWatering } from '../../../../rules/irrigation/decide.ts';
 import { computeInputs } from '../../../../rules/irrigation/inputs.ts';
 import { defaultSettings } from '../../../../rules/irrigation/settings.ts';
+import { TABLE_BANDS } from './harness.ts';
 import { initialZoneState, type ZoneIrrigationState } from '../../../../rules/irrigation/state.ts';
 import type { AlertSignal } from '../../../../contracts/alert.ts';
 import type { ZoneConfig } from '../../../../contracts/zone.ts';
 
 // A manual lawn on loam (band 20–30, field capacity 28): no runs, so only the sensors speak.
 const zone: ZoneConfig = { id: 'z1', communityId: 'c1', districtId: 'd1', name: '草坪', plant: 'lawn', mode: 'manual', soil: 'loam' };
-const settings = defaultSettings();
+// The table pinned (lawn on loam 20–30): these tests are about the sensors, not the default band.
+const settings = defaultSettings(TABLE_BANDS);
 const T0 = Date.parse('2026-07-10T00:00:00+08:00');
 const STEP = 15 * 60_000;
 const H = 3_600_000;
@@ -90,7 +92,7 @@ describe('two sensors of a zone that drift apart', () => {
 
 describe('a sensor whose moisture stands still through a watering', () => {
   const auto: ZoneConfig = { ...zone, mode: 'automatic', valveId: 'v1' };
-  const fast = defaultSettings({ controller: 'threshold', debounceS: 0, windows: ['* * * * *'], maxRunS: 3600 });
+  const fast = defaultSettings({ ...TABLE_BANDS, controller: 'threshold', debounceS: 0, windows: ['* * * * *'], maxRunS: 3600 });
   it('is left out as stuck once the run moved the other sensor, and counts again when it moves', () => {
     let state = initialZoneState('z1');
     const step = (now: number, event: Parameters<typeof decideWatering>[1]) => {

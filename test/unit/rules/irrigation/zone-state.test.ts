@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { aggregateZone, median, trackReading, type SensorTrack } from '../../../../rules/irrigation/zone-state.ts';
 import { isInWindow, validateWindow } from '../../../../rules/irrigation/windows.ts';
-import { defaultSettings, resolveBand, seasonalFactorAt } from '../../../../rules/irrigation/settings.ts';
+import { DEFAULT_BANDS, DEFAULT_SOIL_OFFSET, defaultSettings, resolveBand, seasonalFactorAt } from '../../../../rules/irrigation/settings.ts';
+import { fao56Band, SOIL_WATER } from '../../../../contracts/zone.ts';
+import { bandProblem } from '../../../../contracts/zone-feasibility.ts';
 
 const T = Date.parse('2026-06-15T05:00:00Z');
 const limits = { staleFactor: 3, stuckCount: 4, validRange: [1, 60] as const };
@@ -69,17 +71,40 @@ describe('watering windows', () => {
 });
 
 describe('settings', () => {
+  // The default band is FAO-56's (contracts/zone.ts fao56Band): low = wilting point + (1 − p) × TAW, high = field capacity + 2.
   it.each([
-    { plant: 'lawn' as const, soil: 'loam' as const, band: { low: 20, high: 30 } },
-    { plant: 'shrubs' as const, soil: 'loam' as const, band: { low: 17, high: 27 } },
-    { plant: 'lawn' as const, soil: 'sand' as const, band: { low: 11, high: 21 } },
-    { plant: 'lawn' as const, soil: 'clay' as const, band: { low: 28, high: 38 } },
+    { plant: 'lawn' as const, soil: 'loam' as const, band: { low: 22, high: 30 } },
+    { plant: 'shrubs' as const, soil: 'loam' as const, band: { low: 20.5, high: 30 } },
+    { plant: 'lawn' as const, soil: 'sand' as const, band: { low: 9.2, high: 14 } },
+    { plant: 'lawn' as const, soil: 'clay' as const, band: { low: 31.6, high: 40 } },
   ])('$plant on $soil: $band.low–$band.high %', ({ plant, soil, band }) => {
     expect(resolveBand({ plant, soil }, defaultSettings())).toEqual(band);
   });
 
+  it('a sand lawn with no band gets one its soil can hold (the old table gave 11–21 against a field capacity of 12)', () => {
+    const band = resolveBand({ plant: 'lawn', soil: 'sand' }, defaultSettings());
+    expect(bandProblem(band, 'sand')).toBeUndefined();
+    // Inside the soil's water: above wilting point 5, under field capacity 12, high no more than 2 above it (the old high 21 was 9 above).
+    expect(band.low).toBeGreaterThan(SOIL_WATER.sand.wiltingPoint);
+    expect(band.low).toBeLessThan(SOIL_WATER.sand.fieldCapacity);
+    expect(band.high).toBeLessThanOrEqual(SOIL_WATER.sand.fieldCapacity + 2);
+  });
+
+  it('a loam lawn with no band gets the FAO-56 value', () => {
+    expect(resolveBand({ plant: 'lawn', soil: 'loam' }, defaultSettings())).toEqual(fao56Band('lawn', 'loam'));
+  });
+
+  it.each([
+    { name: 'bands and soilOffset', settings: { bands: DEFAULT_BANDS, soilOffset: DEFAULT_SOIL_OFFSET }, band: { low: 11, high: 21 } },
+    { name: 'bands only (offsets default)', settings: { bands: { ...DEFAULT_BANDS, lawn: { low: 18, high: 28 } } }, band: { low: 9, high: 19 } },
+    { name: 'soilOffset only (bands default)', settings: { soilOffset: { sand: -8, loam: 0, clay: 8 } }, band: { low: 12, high: 22 } },
+  ])('a deployment that sets $name keeps its table: sand lawn $band.low–$band.high %', ({ settings, band }) => {
+    expect(resolveBand({ plant: 'lawn', soil: 'sand' }, defaultSettings(settings))).toEqual(band);
+  });
+
   it('a zone override wins over the plant default', () => {
     expect(resolveBand({ plant: 'lawn', soil: 'clay', band: { low: 24, high: 33 } }, defaultSettings())).toEqual({ low: 24, high: 33 });
+    expect(resolveBand({ plant: 'lawn', soil: 'clay', band: { low: 24, high: 33 } }, defaultSettings({ bands: DEFAULT_BANDS }))).toEqual({ low: 24, high: 33 });
   });
 
   it('reads the month in the deployment time zone', () => {
