@@ -62,7 +62,7 @@ describe('irrigation over the real app', () => {
 
     expect(await decisions('z-auto')).toEqual(['start:below_low', 'stop:reached_high']);
     const [stop] = (await api('GET', '/api/v1/zones/z-auto/decisions?action=stop')).body;
-    expect(stop).toMatchObject({ mode: 'automatic', inputs: { moisture: 31, counted: ['soil-z-auto'], band: { low: 20, high: 30 }, inWindow: true } });
+    expect(stop).toMatchObject({ mode: 'automatic', inputs: { moisture: 31, counted: ['soil-z-auto'], band: { low: 22, high: 30 }, inWindow: true } });
     expect(stop.durationS).toBeGreaterThan(0);
     expect(await signals('z-auto')).toEqual([]);
 
@@ -160,7 +160,8 @@ describe('irrigation over the real app', () => {
     expect(body.inputs).not.toHaveProperty('windows');
     expect(body.effective).toMatchObject({
       windows: { value: ['* * * * *'], source: 'zone_override' },
-      band: { value: { low: 20, high: 30 }, source: 'plant_type' },
+      // No band in the inventory nor a table in the deployment: FAO-56 for a loam lawn (13 + 0.6 × 15, 28 + 2).
+      band: { value: { low: 22, high: 30 }, source: 'fao56', detail: 'FAO-56 for lawn on loam' },
       debounceS: { value: 0, source: 'zone_override' },
       minIntervalS: { value: 3600, source: 'zone_override' },
       freezeC: { value: 3, source: 'default' },
