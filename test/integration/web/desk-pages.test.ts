@@ -43,6 +43,8 @@ describe('the desk pages hold to the caller\'s role and districts', () => {
   it('shows an operator the zone, its band and actions, with the community dashboard\'s zone filled in', async () => {
     const res = await get('op', '/app/zones/z-taobei');
     expect(res.statusCode).toBe(200);
+    // A loam lawn with no band of its own and no table in the deployment: its FAO-56 band, and the page says so.
+    expect(res.body).toContain('<strong data-band>22–30 %</strong> <span class="meta">(来源: FAO-56（按植物与土壤）)</span>');
     expect(res.body).toContain('data-api="POST /api/v1/zones/z-taobei/water-now"');
     expect(res.body).toContain('data-api="POST /api/v1/zones/z-taobei/skip-next"');
     expect(res.body).toContain('data-api="POST /api/v1/zones/z-taobei/pause"');
@@ -84,6 +86,7 @@ describe('the desk pages hold to the caller\'s role and districts', () => {
     const en = await get('op', '/app/zones/z-taobei?lang=en');
     expect(en.body).toContain('Water now');
     expect(en.body).toContain('Zone moisture (median)');
+    expect(en.body).toContain('(From: FAO-56 (plant and soil))');
   });
 
   it('scopes the scorecard page and both exports to the caller\'s districts', async () => {
