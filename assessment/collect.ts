@@ -4,7 +4,7 @@ import type { DeviceInfo } from '../contracts/device.ts';
 import type { MoistureBand } from '../contracts/zone.ts';
 import { MEASUREMENTS } from '../contracts/influx-schema.ts';
 import type { QuerySeries } from '../influx/http.ts';
-import { bandFor, DEFAULT_BANDS } from './bands.ts';
+import { bandFor } from './bands.ts';
 import { rankCommunities, DEFAULT_SCORE_CONFIG, type CommunityMetrics, type ScoreConfig, type ScorecardRow } from './score.ts';
 import { alertResponse } from './response.ts';
 
@@ -87,7 +87,7 @@ export async function buildScorecard(deps: ScorecardDeps, month: string): Promis
   const byBand = new Map<string, { band: MoistureBand; zones: string[] }>();
   const zoneCommunity = new Map<string, string>();
   for (const z of zones) {
-    const band = bandFor(z.plant, z.low, z.high, deps.bands ?? DEFAULT_BANDS, z.soil);
+    const band = bandFor(z.plant, z.low, z.high, deps.bands, z.soil);
     const key = `${band.low}:${band.high}`;
     (byBand.get(key) ?? byBand.set(key, { band, zones: [] }).get(key)!).zones.push(z.id);
     zoneCommunity.set(z.id, z.communityId);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rankCommunities, scoreCommunity, type CommunityMetrics } from '../../../assessment/score.ts';
 import { monthPeriod } from '../../../assessment/collect.ts';
-import { bandFor } from '../../../assessment/bands.ts';
+import { bandFor, DEFAULT_BANDS } from '../../../assessment/bands.ts';
 
 const HOUR = 3_600_000;
 const m = (over: Partial<CommunityMetrics>): CommunityMetrics => ({
@@ -38,12 +38,15 @@ describe('scorecard periods and bands', () => {
     expect(monthPeriod(month, offset)).toEqual({ from, to });
   });
   it('refuses a malformed month', () => expect(() => monthPeriod('2026-13')).toThrow(/YYYY-MM/));
-  it('uses the zone override, else the plant type default', () => {
-    // The irrigation rules' defaults (contracts/zone.ts): the scorecard measures the band the rules keep.
-    expect(bandFor('lawn', null, null)).toEqual({ low: 20, high: 30 });
+  it('uses the zone override, else the FAO-56 band the irrigation rules default to', () => {
+    // rules/irrigation/settings.ts resolveBand: the scorecard measures the band the rules keep.
+    expect(bandFor('lawn', null, null)).toEqual({ low: 22, high: 30 });
     expect(bandFor('lawn', 25, null)).toEqual({ low: 25, high: 30 });
-    expect(bandFor('cactus', null, null)).toEqual({ low: 17, high: 27 });
-    expect(bandFor('lawn', null, null, undefined, 'clay')).toEqual({ low: 28, high: 38 });
+    expect(bandFor('cactus', null, null)).toEqual({ low: 20.5, high: 30 });
+    expect(bandFor('lawn', null, null, undefined, 'clay')).toEqual({ low: 31.6, high: 40 });
+    expect(bandFor('lawn', null, null, undefined, 'sand')).toEqual({ low: 9.2, high: 14 });
     expect(bandFor('lawn', 22, 31, undefined, 'sand')).toEqual({ low: 22, high: 31 }); // an override is absolute
+    // A deployment's table, shifted for the soil.
+    expect(bandFor('lawn', null, null, DEFAULT_BANDS, 'clay')).toEqual({ low: 28, high: 38 });
   });
 });
