@@ -1,6 +1,6 @@
-import { DEFAULT_MOISTURE_BANDS } from '../contracts/zone.ts';
+import { fao56Band } from '../contracts/zone.ts';
 import { DEFAULT_FACILITY_CONFIG, type FacilityRuleConfig } from '../rules/facility-health/thresholds.ts';
-import type { FacilityType, PlantType } from '../contracts/device.ts';
+import { PLANT_TYPES, type FacilityType, type PlantType } from '../contracts/device.ts';
 
 /**
  * The numbers dashboards draw as bands and lines. They mirror the rules' defaults
@@ -16,11 +16,15 @@ export interface Band {
 }
 
 /**
- * Volumetric water content (%) kept per plant type: the irrigation rules' loam defaults
- * (contracts/zone.ts); `default` for soil without a plant tag. Soil type and per-zone
- * overrides live in the registry, not in InfluxDB tags, so dashboards draw the defaults.
+ * Volumetric water content (%) kept per plant type: the irrigation rules' default band on
+ * loam (FAO-56, contracts/zone.ts fao56Band); `default` for soil without a plant tag. Soil
+ * type and per-zone overrides live in the registry, not in InfluxDB tags, so dashboards draw
+ * the loam defaults.
  */
-export const MOISTURE_BANDS: Record<PlantType | 'default', Band> = { ...DEFAULT_MOISTURE_BANDS, default: DEFAULT_MOISTURE_BANDS.shrubs };
+export const MOISTURE_BANDS: Record<PlantType | 'default', Band> = {
+  ...(Object.fromEntries(PLANT_TYPES.map((p) => [p, fao56Band(p, 'loam')])) as Record<PlantType, Band>),
+  default: fao56Band('shrubs', 'loam'),
+};
 
 export interface TiltLimit {
   warning: number;
