@@ -24,7 +24,7 @@ export const ZoneConfig = z.object({
   plant: PlantType,
   mode: ZoneMode,
   soil: SoilType,
-  /** Overrides the plant type's band when set. */
+  /** The zone's own band; when unset, its plant's FAO-56 band on its soil (or the deployment's table). */
   band: MoistureBand.optional(),
   /** The zone's valve controller (automatic zones). */
   valveId: EntityId.optional(),
@@ -38,8 +38,10 @@ export const ZoneConfig = z.object({
 export type ZoneConfig = z.infer<typeof ZoneConfig>;
 
 /**
- * Default moisture bands on loam (volumetric water content, %), per plant type: the one
- * table the irrigation rules, the scorecard and the dashboards share.
+ * The plant-type moisture bands on loam (volumetric water content, %), shifted per soil by
+ * DEFAULT_SOIL_OFFSET: no longer the default band (that is fao56Band, below; the table gave a
+ * sand lawn 11–21 against a field capacity of 12), but what a deployment that sets only one
+ * of `bands` and `soilOffset` gets for the other (rules/irrigation/settings.ts resolveBand).
  * Where they come from: a loam holds roughly 12–14 % VWC at wilting point and 28–32 % at
  * field capacity (USDA NRCS soil water-holding tables; FAO-56 Table 19). Irrigation
  * practice refills at a "management allowed depletion" of the available water: ~50 % for
