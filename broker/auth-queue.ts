@@ -107,16 +107,22 @@ export function createAuthQueue(options: AuthQueueOptions, now: () => number, ob
     }
     report();
     try {
-      const value = await check();
-      if (failed(value)) failures.take(ticket.address);
-      return { checked: true, value };
-    } catch (error) {
-      failures.take(ticket.address);
-      throw error;
+      return await checkCharged(ticket.address, check, failed);
     } finally {
       hold(ticket.address, -1);
       next(); // hand the slot over, or give it back
       report();
+    }
+  }
+  /** Run `check`; a failed or throwing check takes a token from the address's budget. */
+  async function checkCharged<T>(address: string, check: () => T | Promise<T>, failed: (value: T) => boolean): Promise<Turn<T>> {
+    try {
+      const value = await check();
+      if (failed(value)) failures.take(address);
+      return { checked: true, value };
+    } catch (error) {
+      failures.take(address);
+      throw error;
     }
   }
   /**
@@ -128,14 +134,7 @@ export function createAuthQueue(options: AuthQueueOptions, now: () => number, ob
   async function charge<T>(ticket: Ticket, check: () => T | Promise<T>, failed: (value: T) => boolean): Promise<Turn<T>> {
     if (ticket.signal?.aborted) return { checked: false, why: 'abandoned' };
     if (!failures.wouldAdmit(ticket.address)) return { checked: false, why: 'over_budget' };
-    try {
-      const value = await check();
-      if (failed(value)) failures.take(ticket.address);
-      return { checked: true, value };
-    } catch (error) {
-      failures.take(ticket.address);
-      throw error;
-    }
+    return checkCharged(ticket.address, check, failed);
   }
   return { run, charge, running: (): number => running, waiting };
 }
