@@ -48,7 +48,10 @@ describe('the people\'s pages in a real browser', () => {
     // No silent skip: without the browser these flows are untested, so say so and fail.
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium fonts-wqy-zenhei (as .ci/run does), or set GS_CHROMIUM`);
     mkdirSync(shots, { recursive: true });
-    t = await startTestApp();
+    // The automatic controller must not start its own run while an operator waters (this test
+    // once ran at 05:07 in Shanghai, inside the default 05-06 window): one window, twelve hours away.
+    const hourThere = Number(new Intl.DateTimeFormat('en-US', { timeZone: 'Asia/Shanghai', hour: 'numeric', hourCycle: 'h23' }).format(new Date()));
+    t = await startTestApp({}, { app: { irrigation: { windows: [`* ${(hourThere + 12) % 24} * * *`] } } });
     base = `http://127.0.0.1:${t.app.httpPort}`;
     for (const [name, role] of [['wang', 'technician'], ['zhao', 'operator'], ['chen', 'viewer'], ['sun', 'technician']] as const) {
       expect((await api('POST', `${V1}/users`, { name, role, password: PASSWORD })).statusCode).toBe(201);
