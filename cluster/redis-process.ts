@@ -1,19 +1,15 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { findBinary } from '../lib/find-binary.ts';
 
 export const REDIS_INSTALL_HINT =
   'redis-server is not installed. On Debian/Ubuntu, as root: apt-get update && apt-get install -y redis-server ' +
   '(only the clustered mode, GS_CLUSTER=redis, and its tests need it; the one-process default does not).';
 
 /** The redis-server binary (Debian's `redis-server` package installs /usr/bin/redis-server), if any. */
-export function findRedisServer(configured?: string): string | undefined {
-  if (configured) return existsSync(configured) ? configured : undefined;
-  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
-  const path = found.stdout.trim();
-  return found.status === 0 && path ? path : undefined;
-}
+export const findRedisServer = (configured?: string): string | undefined => findBinary('redis-server', configured);
 
 export interface RedisServerHandle {
   url: string;

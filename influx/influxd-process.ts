@@ -1,20 +1,16 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createInfluxHttp } from './http.ts';
+import { findBinary } from '../lib/find-binary.ts';
 
 export const INSTALL_HINT =
   'InfluxDB is not installed. On Debian/Ubuntu, as root: apt-get update && apt-get install -y influxdb ' +
   '(or run ./scripts/setup.sh). Or point GS_INFLUX_URL at a running InfluxDB 1.x, 2.x (v1 API) or 3.x.';
 
 /** The influxd binary on PATH (Debian's `influxdb` package installs /usr/bin/influxd), if any. */
-export function findInfluxd(configured?: string): string | undefined {
-  if (configured) return existsSync(configured) ? configured : undefined;
-  const found = spawnSync('sh', ['-c', 'command -v influxd'], { encoding: 'utf8' });
-  const path = found.stdout.trim();
-  return found.status === 0 && path ? path : undefined;
-}
+export const findInfluxd = (configured?: string): string | undefined => findBinary('influxd', configured);
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
