@@ -27,6 +27,7 @@ export function startHealthFeature(ctx: AppContext, deps: HealthFeatureDeps) {
     db: deps.db, clock: ctx.clock, logger: ctx.logger, devices: deps.devices, append: deps.append, influx: deps.influx,
     reopenWithinMs: reopenWindowsMs(ctx.notifyConfig.reopenWithinS),
     facilities: deps.city, facilityConfig: ctx.rulesConfig.facilityHealth, deviceConfig: ctx.rulesConfig.deviceHealth, slaMs: ctx.rulesConfig.workOrderSlaMs,
+    irrigation: ctx.options.irrigation,
   });
   const subscriptions = [
     ctx.readings.add('health', (reading, device) => health.monitor.onReading(reading, device)),

@@ -1,19 +1,20 @@
-import { DEFAULT_MOISTURE_BANDS, DEFAULT_SOIL_OFFSET, fao56Band, SoilType, type MoistureBand } from '../contracts/zone.ts';
+import { SoilType, type MoistureBand } from '../contracts/zone.ts';
 import { PlantType } from '../contracts/device.ts';
+import { resolveBand, type IrrigationSettings } from '../rules/irrigation/settings.ts';
 
-/** The plant-type table (contracts/zone.ts): used only when a deployment passes its own. */
-export const DEFAULT_BANDS: Record<PlantType, MoistureBand> = DEFAULT_MOISTURE_BANDS;
+/** What of the deployment's irrigation settings decides a band: its own plant-type table and soil offsets, when it sets them. */
+export type BandSettings = Pick<IrrigationSettings, 'bands' | 'soilOffset'>;
 
 /**
- * The band the scorecard measures a zone against, as the irrigation rules resolve it
- * (rules/irrigation/settings.ts resolveBand): the zone's own ends, else the deployment's
- * table shifted for the soil when one is given, else the FAO-56 band of its plant on its soil
- * (an unknown plant counts as shrubs, an unknown soil as loam).
+ * The band the scorecard measures a zone against: the one irrigation waters it to, by the
+ * same function (rules/irrigation/settings.ts resolveBand) over the same deployment settings.
+ * A zone's own band counts when it has both ends, as the irrigation zone source reads it
+ * (irrigation/zone-source.ts); an unknown plant counts as shrubs, an unknown soil as loam, so
+ * a zone irrigation refuses is still measured.
  */
-export function bandFor(plant: string, low: number | null, high: number | null, table?: Record<string, MoistureBand>, soil?: string): MoistureBand {
-  const p = PlantType.safeParse(plant).data ?? 'shrubs';
-  const s = SoilType.safeParse(soil).data ?? 'loam';
-  const offset = DEFAULT_SOIL_OFFSET[s];
-  const byPlant = table ? { low: (table[p] ?? DEFAULT_BANDS.shrubs).low + offset, high: (table[p] ?? DEFAULT_BANDS.shrubs).high + offset } : fao56Band(p, s);
-  return { low: low ?? byPlant.low, high: high ?? byPlant.high };
+export function bandFor(zone: { plant: string; soil: string; low: number | null; high: number | null }, settings: BandSettings = {}): MoistureBand {
+  const plant = PlantType.safeParse(zone.plant).data ?? 'shrubs';
+  const soil = SoilType.safeParse(zone.soil).data ?? 'loam';
+  const band = zone.low !== null && zone.high !== null ? { low: zone.low, high: zone.high } : undefined;
+  return resolveBand({ plant, soil, band }, settings);
 }

@@ -4,7 +4,7 @@ import type { DeviceInfo } from '../contracts/device.ts';
 import type { MoistureBand } from '../contracts/zone.ts';
 import { MEASUREMENTS } from '../contracts/influx-schema.ts';
 import type { QuerySeries } from '../influx/http.ts';
-import { bandFor } from './bands.ts';
+import { bandFor, type BandSettings } from './bands.ts';
 import { rankCommunities, DEFAULT_SCORE_CONFIG, type CommunityMetrics, type ScoreConfig, type ScorecardRow } from './score.ts';
 import { alertResponse } from './response.ts';
 
@@ -13,7 +13,8 @@ export interface ScorecardDeps {
   influx: { query(q: string): Promise<QuerySeries[][]> };
   devices: { list(): DeviceInfo[] };
   clock: Clock;
-  bands?: Record<string, MoistureBand>;
+  /** The deployment's irrigation settings (startApp's `irrigation`): a zone is measured against the band it is watered to. */
+  irrigation?: BandSettings;
   /** Months are the authority's calendar months: UTC+8 (China Standard Time, no DST) by default. */
   tzOffsetMin?: number;
   score?: ScoreConfig;
@@ -87,7 +88,7 @@ export async function buildScorecard(deps: ScorecardDeps, month: string): Promis
   const byBand = new Map<string, { band: MoistureBand; zones: string[] }>();
   const zoneCommunity = new Map<string, string>();
   for (const z of zones) {
-    const band = bandFor(z.plant, z.low, z.high, deps.bands, z.soil);
+    const band = bandFor(z, deps.irrigation);
     const key = `${band.low}:${band.high}`;
     (byBand.get(key) ?? byBand.set(key, { band, zones: [] }).get(key)!).zones.push(z.id);
     zoneCommunity.set(z.id, z.communityId);

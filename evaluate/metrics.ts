@@ -11,7 +11,7 @@ export interface ZoneResult {
   hours: number;
   /** True soil moisture inside the band. */
   inBandH: number;
-  /** As the scorecard measures it: the median of the zone's last sensor readings inside the band. */
+  /** As the scorecard measures it: the median of the zone's last sensor readings inside the band (the same band: resolveBand over the run's settings, as assessment/bands.ts and the engine). */
   sensedInBandH: number;
   belowLowH: number;
   aboveHighH: number;

@@ -14,6 +14,7 @@ import { createHealthMonitor, gatewaysFromRegistry, type GatewayPort } from './m
 import { createFacilityThresholdCache, type FacilitySource } from './facility-thresholds.ts';
 import { createCityRegistry } from '../registry/city.ts';
 import { buildScorecard } from '../assessment/collect.ts';
+import type { BandSettings } from '../assessment/bands.ts';
 import { scheduleHealthSweep } from './sweep-schedule.ts';
 
 export interface HealthDeps {
@@ -36,6 +37,8 @@ export interface HealthDeps {
   slaMs?: Record<Severity, number>;
   /** Facilities' own thresholds (inventory overrides); defaults to the registry's facilities table. */
   facilities?: FacilitySource;
+  /** The irrigation settings the engine runs with: the scorecard measures each zone against the band it is watered to. */
+  irrigation?: BandSettings;
 }
 
 export type Health = ReturnType<typeof createHealth>;
@@ -72,7 +75,7 @@ export function createHealth(deps: HealthDeps) {
     monitor,
     /** Call after the facilities' thresholds changed (an inventory import). */
     facilityThresholds,
-    scorecard: (month: string) => buildScorecard({ db: deps.db, influx: deps.influx, devices: deps.devices, clock: deps.clock }, month),
+    scorecard: (month: string) => buildScorecard({ db: deps.db, influx: deps.influx, devices: deps.devices, clock: deps.clock, irrigation: deps.irrigation }, month),
     async stop(): Promise<void> {
       await task?.destroy();
     },

@@ -24,7 +24,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   broker: [...BASE, 'config', 'ingest', 'registry'],
   alerts: [...BASE, 'influx', 'registry'],
   notify: [...BASE, 'config', 'registry'],
-  assessment: [...BASE, 'alerts', 'influx', 'registry'],
+  // The scorecard's band is irrigation's (rules/irrigation/settings.ts resolveBand).
+  assessment: [...BASE, 'alerts', 'influx', 'registry', 'rules'],
   health: [...BASE, 'alerts', 'assessment', 'config', 'influx', 'registry', 'rules'],
   irrigation: [...BASE, 'broker', 'influx', 'registry', 'rules'],
   inventory: [...BASE, 'registry'],

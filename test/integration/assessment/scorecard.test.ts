@@ -8,6 +8,7 @@ import { createAlertService } from '../../../alerts/alert-service.ts';
 import { createWorkOrderService } from '../../../alerts/work-orders/service.ts';
 import { toLine } from '../../../influx/line-protocol.ts';
 import { monthPeriod } from '../../../assessment/collect.ts';
+import { DEFAULT_BANDS } from '../../../rules/irrigation/settings.ts';
 import ExcelJS from 'exceljs';
 
 const HOUR = 3_600_000;
@@ -117,5 +118,29 @@ describe('monthly scorecard over seeded InfluxDB data and a seeded ledger', () =
     expect(myDistricts!.slice(1)).toEqual([[2, 'tainan', 1, 1, 0]]);
     const json = await t.app.api.inject({ url: '/api/v1/scorecard?month=2026-10', headers: viewer });
     expect((json.json() as { districts: unknown[] }).districts).toEqual([{ districtId: 'tainan', communities: 1, scored: 1, meanScore: 0, rank: 2 }]);
+  });
+});
+
+describe('a deployment with its own band table: the scorecard measures the band irrigation waters to', () => {
+  let t: TestApp;
+  // FAO-56 puts a loam lawn at 22–30 %; this deployment waters its lawns to 12–18 %.
+  const irrigation = { bands: { ...DEFAULT_BANDS, lawn: { low: 12, high: 18 } } };
+
+  beforeAll(async () => {
+    t = await startTestApp(undefined, { app: { irrigation } });
+    await t.register({ id: 'sl-1', kind: 'soil', reportIntervalS: 3600, place: { district: 'taobei', community: 'c-l', zone: 'zl', plant: 'lawn' } });
+    const lines: string[] = [];
+    for (let h = 0; h < 744; h++) lines.push(toLine('soil', { district: 'taobei', community: 'c-l', zone: 'zl', device: 'sl-1', plant: 'lawn' }, { moisture: 15 }, OCT + h * HOUR));
+    await t.influx.createDatabase();
+    expect(await t.influx.write(lines.join('\n'))).toEqual({ kind: 'ok' });
+  });
+  afterAll(async () => t?.stop());
+
+  it('counts every hour at 15 % in band, as the irrigation engine resolves the zone\'s band from the same table', async () => {
+    expect(t.app.irrigation.effectiveSettings('zl')?.band).toEqual({ value: { low: 12, high: 18 }, source: 'plant_type' });
+    const res = await t.app.api.inject({ url: '/api/v1/scorecard?month=2026-10', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.statusCode).toBe(200);
+    const rows = (res.json() as { rows: Array<Record<string, unknown>> }).rows;
+    expect(rows).toEqual([expect.objectContaining({ communityId: 'c-l', zones: 1, inBand: 1 })]);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { rankCommunities, scoreCommunity, type CommunityMetrics } from '../../../assessment/score.ts';
 import { monthPeriod } from '../../../assessment/collect.ts';
-import { bandFor, DEFAULT_BANDS } from '../../../assessment/bands.ts';
+import { bandFor } from '../../../assessment/bands.ts';
+import { DEFAULT_BANDS } from '../../../rules/irrigation/settings.ts';
 
 const HOUR = 3_600_000;
 const m = (over: Partial<CommunityMetrics>): CommunityMetrics => ({
@@ -38,15 +39,18 @@ describe('scorecard periods and bands', () => {
     expect(monthPeriod(month, offset)).toEqual({ from, to });
   });
   it('refuses a malformed month', () => expect(() => monthPeriod('2026-13')).toThrow(/YYYY-MM/));
-  it('uses the zone override, else the FAO-56 band the irrigation rules default to', () => {
+  it('uses the zone\'s own band, else the FAO-56 band the irrigation rules default to, else the deployment\'s table', () => {
     // rules/irrigation/settings.ts resolveBand: the scorecard measures the band the rules keep.
-    expect(bandFor('lawn', null, null)).toEqual({ low: 22, high: 30 });
-    expect(bandFor('lawn', 25, null)).toEqual({ low: 25, high: 30 });
-    expect(bandFor('cactus', null, null)).toEqual({ low: 20.5, high: 30 });
-    expect(bandFor('lawn', null, null, undefined, 'clay')).toEqual({ low: 31.6, high: 40 });
-    expect(bandFor('lawn', null, null, undefined, 'sand')).toEqual({ low: 9.2, high: 14 });
-    expect(bandFor('lawn', 22, 31, undefined, 'sand')).toEqual({ low: 22, high: 31 }); // an override is absolute
-    // A deployment's table, shifted for the soil.
-    expect(bandFor('lawn', null, null, DEFAULT_BANDS, 'clay')).toEqual({ low: 28, high: 38 });
+    const zone = (plant: string, soil: string, low: number | null = null, high: number | null = null) => ({ plant, soil, low, high });
+    expect(bandFor(zone('lawn', 'loam'))).toEqual({ low: 22, high: 30 });
+    // Half a band is no band to the irrigation zone source (irrigation/zone-source.ts): FAO-56, as it waters.
+    expect(bandFor(zone('lawn', 'loam', 25, null))).toEqual({ low: 22, high: 30 });
+    expect(bandFor(zone('cactus', 'peat'))).toEqual({ low: 20.5, high: 30 });
+    expect(bandFor(zone('lawn', 'clay'))).toEqual({ low: 31.6, high: 40 });
+    expect(bandFor(zone('lawn', 'sand'))).toEqual({ low: 9.2, high: 14 });
+    expect(bandFor(zone('lawn', 'sand', 22, 31), { bands: DEFAULT_BANDS })).toEqual({ low: 22, high: 31 }); // a zone's own band is absolute
+    // A deployment's table, shifted for the soil; either half alone keeps the table.
+    expect(bandFor(zone('lawn', 'clay'), { bands: DEFAULT_BANDS })).toEqual({ low: 28, high: 38 });
+    expect(bandFor(zone('lawn', 'clay'), { soilOffset: { sand: -9, loam: 0, clay: 5 } })).toEqual({ low: 25, high: 35 });
   });
 });
