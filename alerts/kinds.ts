@@ -19,11 +19,19 @@ export const isSticky = (alert: Pick<Alert, 'kind' | 'severity'>): boolean =>
   alert.kind === 'facility_impact' || alert.kind === 'facility_settlement' || (alert.kind === 'facility_tilt' && alert.severity === 'critical');
 
 /**
- * Which alerts are faults that open a work order: everything a technician must go and
- * fix. `watering_needed` is the crew's routine task, not a fault; `info` alerts (clock skew)
- * are for the record only.
+ * Kinds that never open a work order, whatever their severity: what they ask for is not a
+ * technician's visit. `watering_needed` is the crew's routine task, not a fault;
+ * `zone_infeasible` is fixed by a settings change at a desk (the zone's band, soil, roots,
+ * windows or valve flow in the inventory, rules/irrigation/feasibility.ts says which), so
+ * it is an operator's alert to acknowledge and resolve.
  */
-export const opensWorkOrder = (kind: AlertKind, severity: Severity): boolean => kind !== 'watering_needed' && severity !== 'info';
+export const NO_WORK_ORDER_KINDS: ReadonlySet<AlertKind> = new Set(['watering_needed', 'zone_infeasible']);
+
+/**
+ * Which alerts are faults that open a work order: everything a technician must go and fix,
+ * i.e. every kind but NO_WORK_ORDER_KINDS; `info` alerts (clock skew) are for the record only.
+ */
+export const opensWorkOrder = (kind: AlertKind, severity: Severity): boolean => !NO_WORK_ORDER_KINDS.has(kind) && severity !== 'info';
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 export const isHigher = (a: Severity, b: Severity): boolean => RANK[a] > RANK[b];

@@ -62,6 +62,8 @@ describe('a zone found infeasible at run time, over the real app', () => {
     expect(raised[0]!.details).toMatchObject({ cause: 'band', code: 'low_at_field_capacity', soil: 'sand' });
     for (let i = 0; i < 3; i++) await reading();
     expect(await alerts()).toHaveLength(1); // one alert, however many evaluations
+    // An operator's settings change, not a technician's visit: no work order (alerts/kinds.ts NO_WORK_ORDER_KINDS).
+    expect((await api('GET', '/api/v1/work-orders')).body).toEqual([]);
 
     expect((await api('PUT', '/api/v1/zones/z-rt/irrigation', { band: { low: 8, high: 14 } })).status).toBe(200);
     const resolved = await eventually(async () => {

@@ -102,11 +102,14 @@ describe('alert lifecycle', () => {
     expect(() => alerts.comment(999, { by: 'li', text: 'x' })).toThrow(/no alert 999/);
   });
 
-  it('opens no work order for info alerts and watering tasks', () => {
+  it('opens no work order for info alerts, watering tasks and infeasible zones (a settings change, not a visit)', () => {
     const { alerts, workOrders } = createLedger();
     alerts.apply(raise('clock_skew', 's-1', 'info'));
     alerts.apply(raise('watering_needed', 'z-1', 'warning'));
+    alerts.apply(raise('zone_infeasible', 'z-2', 'warning'));
+    alerts.apply(raise('zone_infeasible', 'z-2', 'critical')); // not even once its severity rises
     expect(workOrders.list()).toEqual([]);
+    expect(alerts.allActive().map((a) => a.kind).sort()).toEqual(['clock_skew', 'watering_needed', 'zone_infeasible']);
   });
 
   it('isolates a failing listener: the others still get the transition', () => {
