@@ -33,5 +33,13 @@ export const NO_WORK_ORDER_KINDS: ReadonlySet<AlertKind> = new Set(['watering_ne
  */
 export const opensWorkOrder = (kind: AlertKind, severity: Severity): boolean => !NO_WORK_ORDER_KINDS.has(kind) && severity !== 'info';
 
+/**
+ * Kinds whose details are a state that changes while the alert stands, not a fault measured
+ * once: the devices silent behind an offline gateway grow (or shrink) sweep by sweep. A repeat
+ * puts its values at the top level (what the alert is about now) and keeps the first
+ * occurrence's under `first` (what was silent when it was raised): alerts/occurrences.ts.
+ */
+export const CURRENT_STATE_KINDS: ReadonlySet<AlertKind> = new Set(['gateway_offline']);
+
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 export const isHigher = (a: Severity, b: Severity): boolean => RANK[a] > RANK[b];

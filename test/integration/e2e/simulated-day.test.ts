@@ -177,7 +177,7 @@ describe('a simulated day: the firmware simulator against the real app', () => {
     // (the longest, the rain gauge's, is 3 × 1800 s): all are listed on the gateway's one alert…
     const atReturn = day.activeAtLinkReturn.filter((a) => a.kind === 'gateway_offline' && a.subject === gatewayId);
     expect(atReturn.map((a) => a.id)).toEqual([fired.alert.id]);
-    // The devices as they stand now (a repeat keeps the first occurrence's list at the top and the latest under `latest`).
+    // The devices as they stand now (a gateway alert's top level is its latest list, alerts/occurrences.ts).
     expect(currentDetails(atReturn[0]!.details).devices).toEqual(behind);
     // …and none got an alert of its own once the gateway's was raised: one alert for one cause.
     // (A device whose own limit passed in an earlier sweep than the gateway's keeps the alert it

@@ -75,6 +75,26 @@ describe('health monitor (the edge between readings, detectors and alerts)', () 
     expect(t.workOrders.list().filter((w) => w.subject === 's-1' && w.state !== 'cancelled')).toHaveLength(1);
   });
 
+  it('keeps a gateway alert\'s top-level device list current as more devices behind it fall silent, the first list kept under `first`', async () => {
+    const t = await setup({ gatewayOf: (id) => (id.startsWith('s-') ? 'gw-1' : undefined) });
+    for (const id of ['gw-1', 's-1', 's-2']) t.send(id, id === 'gw-1' ? {} : { moisture: 20 + id.length });
+    t.clock.advance(MIN);
+    t.send('s-2', { moisture: 22 }); // heard a minute later (through another path): its own limit is a minute later too
+    t.clock.advance(2 * MIN + 1);
+    t.monitor.sweep();
+    const gateway = () => t.alerts.list({ active: true }).filter((a) => a.kind === 'gateway_offline');
+    expect(gateway().map((a) => a.details?.devices)).toEqual([['s-1']]);
+    t.clock.advance(MIN);
+    t.monitor.sweep();
+    const [alert] = gateway();
+    expect(alert?.details).toMatchObject({
+      devices: ['s-1', 's-2'], silentS: 240, occurrences: 2,
+      first: { devices: ['s-1'], silentS: 180 },
+      latest: { devices: ['s-1', 's-2'], message: 'gateway gw-1 offline for 240 s; 2 device(s) behind it silent' },
+    });
+    expect(alert?.message).toBe('gateway gw-1 offline for 180 s; 1 device(s) behind it silent'); // the message states the fault as raised
+  });
+
   it('learns a facility baseline into the registry, flags an impact once, and keeps it until the work order closes', async () => {
     const t = await setup();
     for (let i = 0; i < 5; i++) { t.send('t-1', { pitch: 1 + i * 0.01, roll: -0.5 }); t.clock.advance(MIN); }
