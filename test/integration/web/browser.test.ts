@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import ExcelJS from 'exceljs';
+import { stringify } from 'yaml';
 import type { MqttClient } from 'mqtt';
 import { ADMIN_TOKEN, eventually, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { connect, publish } from '../../helpers/mqtt.ts';
@@ -20,6 +21,25 @@ const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const PASSWORD = 'correct horse battery';
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' };
 const DESK = { viewport: { width: 1366, height: 900 }, locale: 'zh-CN', acceptDownloads: true };
+/**
+ * The place as an inventory describes it (inventory/examples/city.yaml's names): the pages and
+ * the screenshots show what a user sees, 洮北区 / 幸福家园 / 中心草坪 / 木质凉亭, not bare ids.
+ * A lawn zone with two sensors and a valve, and a pavilion with its tilt sensor.
+ */
+const INVENTORY = stringify({
+  version: 1,
+  districts: [{ id: 'taobei', name: '洮北区', subDistricts: [{ id: 'taobei-xingfu', name: '幸福街道', communities: [{
+    id: 'xingfu', name: '幸福家园',
+    zones: [{ id: 'lawn-1', name: '中心草坪', plant: 'lawn', mode: 'automatic', soil: 'loam', valve: 'valve-1' }],
+    facilities: [{ id: 'pav-7', name: '木质凉亭', type: 'pavilion' }],
+    devices: [
+      { id: 'tilt-7', kind: 'tilt', facility: 'pav-7' },
+      { id: 'soil-1a', kind: 'soil', zone: 'lawn-1' },
+      { id: 'soil-1b', kind: 'soil', zone: 'lawn-1' },
+      { id: 'valve-1', kind: 'valve', zone: 'lawn-1' },
+    ],
+  }] }] }],
+});
 /** A 1×1 PNG: what the phone's camera hands the file input in the test. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
@@ -56,19 +76,18 @@ describe('the people\'s pages in a real browser', () => {
     for (const [name, role] of [['wang', 'technician'], ['zhao', 'operator'], ['chen', 'viewer'], ['sun', 'technician']] as const) {
       expect((await api('POST', `${V1}/users`, { name, role, password: PASSWORD })).statusCode).toBe(201);
     }
-    const tilt = await t.register({ id: 'tilt-7', kind: 'tilt', place: { district: 'taobei', community: 'xingfu', facility: 'pav-7', facilityType: 'pavilion' } });
-    // A lawn zone with two sensors and a valve, and the pavilion's tilt sensor, each reporting once.
-    const lawn = { district: 'taobei', community: 'xingfu', zone: 'lawn-1', plant: 'lawn' };
-    const secrets = { 'tilt-7': tilt, 'soil-1a': await t.register({ id: 'soil-1a', kind: 'soil', place: lawn }), 'soil-1b': await t.register({ id: 'soil-1b', kind: 'soil', place: lawn }) };
-    await t.register({ id: 'valve-1', kind: 'valve', place: lawn });
+    const imported = await t.app.api.inject({ method: 'PUT', url: `${V1}/inventory`, headers: { ...admin, 'content-type': 'application/yaml' }, payload: INVENTORY });
+    expect(imported.statusCode, imported.body).toBe(200);
+    const secrets = new Map((imported.json() as { credentials: Array<{ deviceId: string; secret: string }> }).credentials.map((c) => [c.deviceId, c.secret]));
+    // The zone's two sensors and the pavilion's tilt sensor, each reporting once.
     for (const [id, body] of [['soil-1a', { moisture: 17.5, temperature: 12 }], ['soil-1b', { moisture: 19.5, temperature: 12 }], ['tilt-7', { pitch: 2.5, roll: 0.4 }]] as const) {
-      const client = await connect(t.app.mqttPort, { clientId: id, username: id, password: secrets[id] });
+      const client = await connect(t.app.mqttPort, { clientId: id, username: id, password: secrets.get(id) });
       devices.push(client);
       await publish(client, `gs/${id}/up`, JSON.stringify({ seq: 1, ...body }));
     }
     await eventually(() => t.app.irrigation.status('lawn-1')?.inputs.moisture, 5_000, 'the zone\'s median moisture');
     const alert = t.app.health.alerts.apply({
-      action: 'raise', kind: 'facility_impact', subject: 'pav-7', severity: 'critical', message: '凉亭 pav-7 受撞击（6° 变化，5 g 冲击）',
+      action: 'raise', kind: 'facility_impact', subject: 'pav-7', severity: 'critical', message: '木质凉亭 pav-7 受撞击（6° 变化，5 g 冲击）',
       communityId: 'xingfu', districtId: 'taobei', details: { deltaDeg: 6, shockG: 5 }, at: Date.now(),
     })!;
     workOrderId = t.app.health.workOrders.forAlert(alert.id)!.id;
@@ -101,7 +120,7 @@ describe('the people\'s pages in a real browser', () => {
     const context = await browser.newContext(PHONE);
     const page = await loginAs(context, 'wang');
     expect(new URL(page.url()).pathname).toBe('/app/my');
-    await expect.poll(() => page.textContent('main')).toContain('凉亭 pav-7 受撞击');
+    await expect.poll(() => page.textContent('main')).toContain('木质凉亭 pav-7 受撞击');
     await shoot(page, '02-technician-my-work');
     await page.click(`a[href="/app/work-orders/${workOrderId}"]`);
     await page.click('button:has-text("接单")');
@@ -215,6 +234,9 @@ describe('the people\'s pages in a real browser', () => {
     await page.click('a[href="/app/zones/lawn-1"]');
     await expect.poll(() => page.textContent('[data-median]')).toBe('18.5 %');
     expect(await page.textContent('main')).toContain('soil-1a');
+    // The inventory's names, as a user reads them (the ids stay beside them).
+    expect(await page.textContent('h1')).toContain('中心草坪');
+    expect(await page.textContent('main')).toContain('幸福家园');
     await page.fill('#minutes', '5');
     await shoot(page, '09-operator-zone');
     await page.click('button:has-text("立即浇水")');
@@ -225,6 +247,7 @@ describe('the people\'s pages in a real browser', () => {
 
     await page.goto(`${base}/app/facilities/pav-7`);
     expect(await page.textContent('[data-current]')).toContain('俯仰 2.50° · 横滚 0.40°');
+    expect(await page.textContent('h1')).toContain('木质凉亭');
     await shoot(page, '10-operator-facility');
     await page.click('button:has-text("重新校准")');
     await expect.poll(() => page.textContent('[data-tilt]')).toBe('0.00°');
@@ -237,6 +260,7 @@ describe('the people\'s pages in a real browser', () => {
     const context = await browser.newContext(DESK);
     const page = await loginAs(context, 'zhao', `/app/scorecard?month=${month}`);
     await expect.poll(() => page.textContent('table[data-communities]')).toContain('xingfu');
+    expect(await page.textContent('table[data-communities]')).toMatch(/幸福家园[\s\S]*洮北区/);
     await shoot(page, '11-operator-scorecard');
     const download = async (kind: string) => {
       const [file] = await Promise.all([page.waitForEvent('download'), page.click(`a[data-export="${kind}"]`)]);
