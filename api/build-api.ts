@@ -156,7 +156,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await typed.register(alertRoutes, { prefix: '/api/v1', alerts: h.alerts, workOrders: h.workOrders });
     await typed.register(workOrderRoutes, { prefix: '/api/v1', workOrders: h.workOrders });
     await typed.register(facilityRoutes, { prefix: '/api/v1', baselines: h.baselines, monitor: h.monitor, thresholds: h.facilityThresholds });
-    await typed.register(scorecardRoutes, { prefix: '/api/v1', build: h.scorecard });
+    // Each zone against the band irrigation waters it to now, an operator's override included.
+    const zoneBand = deps.irrigation?.bandOf;
+    await typed.register(scorecardRoutes, { prefix: '/api/v1', build: (month) => h.scorecard(month, zoneBand) });
     if (deps.photoDir) await typed.register(photoRoutes, { prefix: '/api/v1', workOrders: h.workOrders, dir: deps.photoDir });
     if (deps.reports && deps.linkKey && deps.photoDir) {
       await typed.register(reportRoutes, { prefix: '/api/v1', db: deps.reports.db, alerts: h.alerts, workOrders: h.workOrders, key: deps.linkKey, photoDir: deps.photoDir, limits: deps.reports.limits, now: deps.now });

@@ -15,6 +15,8 @@ export interface ScorecardDeps {
   clock: Clock;
   /** The deployment's irrigation settings (startApp's `irrigation`): a zone is measured against the band it is watered to. */
   irrigation?: BandSettings;
+  /** The band the irrigation engine waters a zone to now, an operator's override included (irrigation/engine.ts bandOf); zones it does not water (retired, misconfigured) fall back to bandFor. */
+  zoneBand?: (zoneId: string) => MoistureBand | undefined;
   /** Months are the authority's calendar months: UTC+8 (China Standard Time, no DST) by default. */
   tzOffsetMin?: number;
   score?: ScoreConfig;
@@ -88,7 +90,7 @@ export async function buildScorecard(deps: ScorecardDeps, month: string): Promis
   const byBand = new Map<string, { band: MoistureBand; zones: string[] }>();
   const zoneCommunity = new Map<string, string>();
   for (const z of zones) {
-    const band = bandFor(z, deps.irrigation);
+    const band = deps.zoneBand?.(z.id) ?? bandFor(z, deps.irrigation);
     const key = `${band.low}:${band.high}`;
     (byBand.get(key) ?? byBand.set(key, { band, zones: [] }).get(key)!).zones.push(z.id);
     zoneCommunity.set(z.id, z.communityId);

@@ -15,6 +15,7 @@ import { createFacilityThresholdCache, type FacilitySource } from './facility-th
 import { createCityRegistry } from '../registry/city.ts';
 import { buildScorecard } from '../assessment/collect.ts';
 import type { BandSettings } from '../assessment/bands.ts';
+import type { MoistureBand } from '../contracts/zone.ts';
 import { scheduleHealthSweep } from './sweep-schedule.ts';
 
 export interface HealthDeps {
@@ -75,7 +76,9 @@ export function createHealth(deps: HealthDeps) {
     monitor,
     /** Call after the facilities' thresholds changed (an inventory import). */
     facilityThresholds,
-    scorecard: (month: string) => buildScorecard({ db: deps.db, influx: deps.influx, devices: deps.devices, clock: deps.clock, irrigation: deps.irrigation }, month),
+    /** `zoneBand`: the irrigation engine's band of a zone (irrigation/engine.ts bandOf), which starts after health; the API passes it. */
+    scorecard: (month: string, zoneBand?: (zoneId: string) => MoistureBand | undefined) =>
+      buildScorecard({ db: deps.db, influx: deps.influx, devices: deps.devices, clock: deps.clock, irrigation: deps.irrigation, zoneBand }, month),
     async stop(): Promise<void> {
       await task?.destroy();
     },

@@ -1,12 +1,12 @@
 import type { AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
 import type { AlertSignal } from '../contracts/alert.ts';
-import type { ZoneConfig } from '../contracts/zone.ts';
+import type { MoistureBand, ZoneConfig } from '../contracts/zone.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { decideWatering } from '../rules/irrigation/decide.ts';
 import { computeInputs } from '../rules/irrigation/inputs.ts';
-import { IrrigationSettings } from '../rules/irrigation/settings.ts';
+import { IrrigationSettings, resolveBand } from '../rules/irrigation/settings.ts';
 import { initialZoneState, type DecideContext, type Decision, type IrrigationEvent } from '../rules/irrigation/state.ts';
 import { explainSettings } from '../rules/irrigation/effective-settings.ts';
 import type { IrrigationStore, ZoneOverride } from './store.ts';
@@ -153,6 +153,8 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
       soil.release(state);
       return { zone: ctx.zone, settings: ctx.settings, state, inputs: computeInputs(state, ctx) };
     },
+    /** The band the zone is watered to now (override, inventory, deployment's table or FAO-56), as decisions resolve it; undefined for a zone not watered. */
+    bandOf: (zoneId: string): MoistureBand | undefined => configOf.band(zoneId, clock.now()),
     /** The zone's state as held, without evaluating anything (a feed reading it must not recurse into status). */
     stateOf: (zoneId: string) => states.get(zoneId),
     /** Each effective setting of a zone with its source (default, deployment, plant type, inventory, override). */
@@ -190,17 +192,23 @@ function createZoneConfig(deps: Pick<IrrigationEngineDeps, 'zones' | 'store'>, b
     }
     return cached;
   };
+  const context = (zoneId: string, now: number): DecideContext | undefined => {
+    const zone = deps.zones.get(zoneId);
+    if (!zone) return undefined;
+    const cached = effective(zoneId);
+    // The zone under its override, made again only when the inventory's zone object changes (a copy per evaluation was garbage).
+    if (cached.source !== zone) {
+      cached.source = zone;
+      cached.zone = { ...zone, band: cached.override?.band ?? zone.band, windows: cached.override?.windows ?? zone.windows };
+    }
+    return { now, settings: cached.settings, zone: cached.zone! };
+  };
   return {
-    context(zoneId: string, now: number): DecideContext | undefined {
-      const zone = deps.zones.get(zoneId);
-      if (!zone) return undefined;
-      const cached = effective(zoneId);
-      // The zone under its override, made again only when the inventory's zone object changes (a copy per evaluation was garbage).
-      if (cached.source !== zone) {
-        cached.source = zone;
-        cached.zone = { ...zone, band: cached.override?.band ?? zone.band, windows: cached.override?.windows ?? zone.windows };
-      }
-      return { now, settings: cached.settings, zone: cached.zone! };
+    context,
+    /** The band decisions water the zone to (rules/irrigation/inputs.ts: resolveBand over the zone under its override). */
+    band(zoneId: string, now: number): MoistureBand | undefined {
+      const ctx = context(zoneId, now);
+      return ctx && resolveBand(ctx.zone, ctx.settings);
     },
     forget: (zoneId: string) => { overrides.delete(zoneId); },
   };

@@ -121,7 +121,7 @@ describe('monthly scorecard over seeded InfluxDB data and a seeded ledger', () =
   });
 });
 
-describe('a deployment with its own band table: the scorecard measures the band irrigation waters to', () => {
+describe('a deployment with its own band table, a zone with an operator\'s band: the scorecard measures the band irrigation waters to', () => {
   let t: TestApp;
   // FAO-56 puts a loam lawn at 22–30 %; this deployment waters its lawns to 12–18 %.
   const irrigation = { bands: { ...DEFAULT_BANDS, lawn: { low: 12, high: 18 } } };
@@ -129,18 +129,29 @@ describe('a deployment with its own band table: the scorecard measures the band 
   beforeAll(async () => {
     t = await startTestApp(undefined, { app: { irrigation } });
     await t.register({ id: 'sl-1', kind: 'soil', reportIntervalS: 3600, place: { district: 'taobei', community: 'c-l', zone: 'zl', plant: 'lawn' } });
+    await t.register({ id: 'sm-1', kind: 'soil', reportIntervalS: 3600, place: { district: 'taobei', community: 'c-m', zone: 'zm', plant: 'lawn' } });
+    // An operator narrowed zm's band to 14–16 % (PUT /zones/zm/irrigation): 17 % is inside the table's band, not inside zm's.
+    const put = await t.app.api.inject({ method: 'PUT', url: '/api/v1/zones/zm/irrigation', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { band: { low: 14, high: 16 } } });
+    expect(put.statusCode, put.body).toBe(200);
     const lines: string[] = [];
-    for (let h = 0; h < 744; h++) lines.push(toLine('soil', { district: 'taobei', community: 'c-l', zone: 'zl', device: 'sl-1', plant: 'lawn' }, { moisture: 15 }, OCT + h * HOUR));
+    for (let h = 0; h < 744; h++) {
+      lines.push(toLine('soil', { district: 'taobei', community: 'c-l', zone: 'zl', device: 'sl-1', plant: 'lawn' }, { moisture: 15 }, OCT + h * HOUR));
+      lines.push(toLine('soil', { district: 'taobei', community: 'c-m', zone: 'zm', device: 'sm-1', plant: 'lawn' }, { moisture: 17 }, OCT + h * HOUR));
+    }
     await t.influx.createDatabase();
     expect(await t.influx.write(lines.join('\n'))).toEqual({ kind: 'ok' });
   });
   afterAll(async () => t?.stop());
 
-  it('counts every hour at 15 % in band, as the irrigation engine resolves the zone\'s band from the same table', async () => {
+  it('counts a zone\'s hours against the band the irrigation engine resolves for it: the table\'s, or the operator\'s over it', async () => {
     expect(t.app.irrigation.effectiveSettings('zl')?.band).toEqual({ value: { low: 12, high: 18 }, source: 'plant_type' });
+    expect(t.app.irrigation.effectiveSettings('zm')?.band).toEqual({ value: { low: 14, high: 16 }, source: 'zone_override' });
     const res = await t.app.api.inject({ url: '/api/v1/scorecard?month=2026-10', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(res.statusCode).toBe(200);
     const rows = (res.json() as { rows: Array<Record<string, unknown>> }).rows;
-    expect(rows).toEqual([expect.objectContaining({ communityId: 'c-l', zones: 1, inBand: 1 })]);
+    expect(rows).toEqual([
+      expect.objectContaining({ communityId: 'c-l', zones: 1, inBand: 1 }),
+      expect.objectContaining({ communityId: 'c-m', zones: 1, inBand: 0 }), // 17 % against the operator's 14–16 %
+    ]);
   });
 });
