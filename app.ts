@@ -18,7 +18,7 @@ import { startIrrigationFeature, startWeatherFeature } from './app/irrigation.ts
 import { startApiFeature } from './app/api.ts';
 import { startPeopleFeature } from './app/people.ts';
 import { startRollupsFeature } from './app/rollups.ts';
-import { startClusterFeature } from './app/cluster.ts';
+import { readingsOutlet, startClusterFeature, startOwnershipFeature } from './app/cluster.ts';
 
 export type { AppOptions } from './app/context.ts';
 export type App = Awaited<ReturnType<typeof startApp>>;
@@ -51,11 +51,11 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const append = (lines: string[]) => log.durableLog.append(lines);
   const people = await start('people', () => startPeopleFeature(ctx, store));
   const { notifications } = await start('notifications', () => startNotifications(ctx, { ...store, ackLink: people.people.ackLink }));
-  const { health } = await start('health', () => startHealthFeature(ctx, { ...store, influx: influxdb.influx, append, notifications }));
-  const cluster = await start('cluster', () => startClusterFeature(ctx));
-  const intake = await start('ingest', () => startIngestFeature(ctx, { ...store, log, shared: cluster.dedup }));
+  const cluster = await start('cluster', () => startClusterFeature(ctx, store));
+  const { health } = await start('health', () => startHealthFeature(ctx, { ...store, influx: influxdb.influx, append, notifications, ownership: cluster.ownership }));
+  const intake = await start('ingest', () => startIngestFeature(ctx, { ...store, log, shared: cluster.dedup, onReading: readingsOutlet(ctx, cluster) }));
   const { broker, clusterReady } = await start('broker', () => startBroker(ctx, { ...store, ingest: intake.ingest, tier: cluster.tier }));
-  const { irrigation } = await start('irrigation', () => startIrrigationFeature(ctx, { db: store.db, broker, append, signal: (alert) => health.alerts.apply(alert) }));
+  const { irrigation } = await start('irrigation', () => startIrrigationFeature(ctx, { db: store.db, broker, append, signal: (alert) => health.alerts.apply(alert), ownership: cluster.ownership }));
   const { weather } = await start('weather', () => startWeatherFeature(ctx, { ...store, zones: irrigation.forecasts }));
   await start('rollups', () => startRollupsFeature(ctx, { db: store.db, influx: influxdb.influx, durableLog: log.durableLog }));
   const http = await start('api', () => startApiFeature(ctx, {
@@ -65,6 +65,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     ...people.apiDeps, beforeListen: (api) => people.pages(api, health),
   }));
   people.people.bindUrl(http.url);
+  await start('ownership', () => startOwnershipFeature(cluster));
   await start('mqtt', () => openMqtt(ctx, { broker, ingest: intake.ingest, onHold: intake.onHold }));
 
   store.lock.setUrl(http.url);
@@ -92,6 +93,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     irrigation: irrigation.engine,
     /** The weather feed, when GS_WEATHER_URL is set. */
     weather,
+    /** Which communities this node runs the rules of (one process: all; clustered: its leases). */
+    ownership: cluster.ownership,
     /** Who listens to accepted readings, by name (tests add their own). */
     readings: ctx.readings,
     /** Orderly stop, in reverse: no new readings, pending appends durable, backlog shipped within the deadline. */

@@ -1,28 +1,95 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { connectRedisBrokerTier } from '../cluster/redis-tier.ts';
+import { Redis } from 'ioredis';
+import { connectRedisBrokerTier, redactRedisUrl } from '../cluster/redis-tier.ts';
 import { createRedisDedup } from '../cluster/redis-dedup.ts';
+import { createRedisLeaseStore } from '../cluster/redis-lease-store.ts';
+import { createClusterOwnership, ownsEverything, type CommunityOwnership } from '../cluster/community-ownership.ts';
+import { createReadingRelay, type RelayEmitter } from '../cluster/reading-relay.ts';
 import { isReadingTopic } from '../ingest/pipeline.ts';
+import type { AcceptedReading } from '../contracts/reading.ts';
+import type { DeviceInfo } from '../contracts/device.ts';
+import type { createCityRegistry } from '../registry/city.ts';
 import type { AppContext } from './context.ts';
+
+/** A lease command that does not answer in this long fails the round (ownership.ts gives up leases it cannot renew in time). */
+const LEASE_COMMAND_TIMEOUT_MS = 2_000;
 
 /**
  * The clustered mode's shared parts (GS_CLUSTER=redis), started before the ingest and the
  * broker that use them and stopped after them: the broker tier (aedes' bus and
- * persistence over Redis) and the duplicate filter the nodes share. Nothing in one-process
- * mode, and no Redis needed. A node whose Redis does not answer refuses to start.
+ * persistence over Redis), the duplicate filter the nodes share, the community leases
+ * (not running until `startOwnershipFeature`) and the relay of readings to their
+ * community's owner. One process: nothing of that, no Redis needed, and it owns every
+ * community (`ownsEverything`): the features it gates behave as they always did.
  */
-export async function startClusterFeature(ctx: AppContext) {
+export async function startClusterFeature(ctx: AppContext, deps: { city: Pick<ReturnType<typeof createCityRegistry>, 'listCommunities'>; devices: { get(id: string): DeviceInfo | undefined } }) {
   const { config, logger } = ctx;
-  if (config.cluster !== 'redis' || !config.redisUrl) return { tier: undefined, dedup: undefined, nodeId: undefined };
+  if (config.cluster !== 'redis' || !config.redisUrl) {
+    return { tier: undefined, dedup: undefined, nodeId: undefined, ownership: ownsEverything, leases: undefined, relay: undefined };
+  }
   const tier = await connectRedisBrokerTier(config.redisUrl, logger, isReadingTopic);
   // One name per process start: a node restarted on the same host is another claimant.
   const nodeId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   logger.info({ nodeId }, 'clustered node');
+  // Its own connection, failing fast: a lease round must fail while Redis is away (and give
+  // the leases up before they expire), not wait in the persistence connection's queue.
+  const leaseConn = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, commandTimeout: LEASE_COMMAND_TIMEOUT_MS, maxRetriesPerRequest: 0 });
+  leaseConn.on('error', (error: Error) => logger.debug({ module: 'ownership', err: error, redis: redactRedisUrl(config.redisUrl!) }, 'lease connection error'));
+  try {
+    await leaseConn.connect();
+  } catch (error) {
+    await tier.close();
+    throw error;
+  }
+  const leases = createClusterOwnership({
+    store: createRedisLeaseStore(leaseConn),
+    nodeId,
+    communities: () => deps.city.listCommunities().map((c) => c.id),
+    ...ctx.options.ownership,
+    logger,
+  });
+  const relay = createReadingRelay({
+    nodeId, mq: tier.mq as RelayEmitter, ownership: leases.ownership, deliver: ctx.readings.emit, lookup: (id) => deps.devices.get(id), metrics: ctx.metrics, logger,
+  });
   return {
     tier,
     nodeId,
     dedup: createRedisDedup(tier.redis, logger, { nodeId }),
-    /** After the broker closed its bus: the persistence's connection. */
-    stop: () => tier.close(),
+    ownership: leases.ownership as CommunityOwnership,
+    leases,
+    relay,
+    /** After the broker closed its bus: the lease and persistence connections. */
+    async stop(): Promise<void> {
+      leaseConn.disconnect();
+      await tier.close();
+    },
+  };
+}
+
+/**
+ * Where the ingest hands accepted readings: the reading listeners in one process; in a
+ * cluster the relay, which delivers the readings of communities this node owns and sends
+ * the others to their owner.
+ */
+export const readingsOutlet = (ctx: AppContext, cluster: { relay: ReturnType<typeof createReadingRelay> | undefined }): ((reading: AcceptedReading, device: DeviceInfo) => void) =>
+  cluster.relay ? (reading, device) => cluster.relay!.accepted(reading, device) : ctx.readings.emit;
+
+/**
+ * The owner's work begins (clustered): relayed readings are consumed and the first share
+ * of communities is taken, once the features that act on a community (health, irrigation)
+ * listen for ownership changes and before devices are let in. Stopping hands the leases
+ * back, so the others take the communities at their next round instead of after expiry.
+ */
+export async function startOwnershipFeature(cluster: Awaited<ReturnType<typeof startClusterFeature>>) {
+  const { relay, leases } = cluster;
+  if (!relay || !leases) return {};
+  await relay.start();
+  await leases.start();
+  return {
+    async stop(): Promise<void> {
+      await leases.stop();
+      await relay.stop();
+    },
   };
 }

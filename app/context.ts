@@ -27,6 +27,8 @@ export interface AppOptions {
   weather?: StartWeatherDeps['options'];
   /** Rollup interval, steps per run, grace (tests); the retention is GS_RAW_RETENTION_DAYS. */
   rollups?: Omit<Partial<RollupOptions>, 'retentionDays'>;
+  /** Clustered: the community leases' life and the time between rounds (cluster/ownership.ts; default 10 s and 3 s). */
+  ownership?: { ttlMs?: number; roundMs?: number };
 }
 
 /** Accepted readings, after they are durable: each feature subscribes under its own name. */

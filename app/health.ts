@@ -7,6 +7,7 @@ import type { createCityRegistry } from '../registry/city.ts';
 import type { createInventoryService } from '../inventory/service.ts';
 import type { createNotificationService } from '../notify/service.ts';
 import type { AppContext } from './context.ts';
+import { ownsEverything, type CommunityOwnership } from '../contracts/ownership.ts';
 
 export interface HealthFeatureDeps {
   db: Db;
@@ -16,6 +17,8 @@ export interface HealthFeatureDeps {
   influx: InfluxHttp;
   append: (lines: string[]) => Promise<void>;
   notifications: Pick<ReturnType<typeof createNotificationService>, 'onTransition'>;
+  /** Clustered: the communities this node sweeps; one process: all (no gate at all). */
+  ownership?: CommunityOwnership | undefined;
 }
 
 /**
@@ -26,6 +29,7 @@ export function startHealthFeature(ctx: AppContext, deps: HealthFeatureDeps) {
   const health = createHealth({
     db: deps.db, clock: ctx.clock, logger: ctx.logger, devices: deps.devices, append: deps.append, influx: deps.influx,
     reopenWithinMs: reopenWindowsMs(ctx.notifyConfig.reopenWithinS),
+    ...(deps.ownership && deps.ownership !== ownsEverything ? { ownership: deps.ownership } : {}),
     facilities: deps.city, facilityConfig: ctx.rulesConfig.facilityHealth, deviceConfig: ctx.rulesConfig.deviceHealth, slaMs: ctx.rulesConfig.workOrderSlaMs,
     irrigation: ctx.options.irrigation,
   });

@@ -9,6 +9,8 @@ import { createListeners } from '../lib/listeners.ts';
 import type { DurableLogFeature } from './durable-log.ts';
 import type { AppContext } from './context.ts';
 import type { SharedDedup } from '../ingest/shared-dedup.ts';
+import type { AcceptedReading } from '../contracts/reading.ts';
+import type { DeviceInfo } from '../contracts/device.ts';
 
 export interface IngestFeatureDeps {
   devices: ReturnType<typeof createDeviceRegistry>;
@@ -16,6 +18,8 @@ export interface IngestFeatureDeps {
   log: DurableLogFeature;
   /** Clustered: the duplicate filter the nodes share (app/cluster.ts). */
   shared?: SharedDedup | undefined;
+  /** Where accepted readings go; default the reading listeners (clustered: the relay to each community's owner, app/cluster.ts). */
+  onReading?: (reading: AcceptedReading, device: DeviceInfo) => void;
 }
 
 /**
@@ -63,7 +67,7 @@ export function startIngestFeature(ctx: AppContext, deps: IngestFeatureDeps) {
   profileLog.info({ profiles: loaded.length, operatorDir: config.deviceProfilesDir }, 'device profiles loaded');
   const ingest = createIngest({
     profiles,
-    onReading: ctx.readings.emit,
+    onReading: deps.onReading ?? ctx.readings.emit,
     lookup: deps.devices,
     append: (lines) => durableLog.append(lines),
     syncPoint: () => durableLog.syncPoint(),

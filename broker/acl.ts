@@ -5,8 +5,12 @@ import type { BrokerIdentity } from './identity.ts';
  * `status` and `ack`, and subscribes only to its own `down`; a network server stays in
  * its applications' trees (ChirpStack `application/{appId}/...`, TTS `v3/{app}@{tenant}/...`);
  * admins may do anything, and are the only ones who can subscribe to `#` or `$SYS/#`.
+ * Nobody, admins included, reaches the nodes' internal topics (`$gs/…`, the readings a
+ * clustered node relays to a community's owner: cluster/reading-relay.ts); a wildcard
+ * filter never matches them, as a '$' topic is matched by no filter starting with a wildcard.
  */
 export function canPublish(identity: BrokerIdentity, topic: string): boolean {
+  if (isInternalTopic(topic)) return false;
   if (identity.role === 'admin') return true;
   if (identity.role === 'service') return treeRoots(identity).some((root) => topic.startsWith(root));
   return isOwnPublishTopic(topic, identity.deviceId);
@@ -28,6 +32,7 @@ function isOwnPublishTopic(topic: string, deviceId: string): boolean {
 }
 
 export function canSubscribe(identity: BrokerIdentity, topicFilter: string): boolean {
+  if (isInternalTopic(topicFilter)) return false;
   if (identity.role === 'admin') return true;
   // A root is a literal prefix ending in '/', and scopes cannot hold wildcards, so any
   // filter starting with it stays inside the tree.
@@ -37,3 +42,6 @@ export function canSubscribe(identity: BrokerIdentity, topicFilter: string): boo
 
 const treeRoots = (identity: Extract<BrokerIdentity, { role: 'service' }>): string[] =>
   identity.applications.map((app) => (identity.kind === 'chirpstack' ? `application/${app}/` : `v3/${app}/`));
+
+/** The nodes' own topics (cluster/reading-relay.ts): `$gs/`, compared case-sensitively as MQTT topics are. */
+export const isInternalTopic = (topic: string): boolean => topic.startsWith('$gs/');

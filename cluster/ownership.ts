@@ -30,14 +30,30 @@ export function createOwnership(options: OwnershipOptions) {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
+  /** When the last round that renewed every held lease began: those leases last at least ttlMs from then. */
+  let confirmedAt = Date.now();
 
   async function round(): Promise<void> {
     const gained: string[] = [];
     const lost: string[] = [];
+    const began = Date.now();
+    try {
+      await keepShare(gained, lost, began);
+    } finally {
+      // Reported even when the round failed half-way: a lease found lost is lost.
+      if (gained.length > 0 || lost.length > 0) {
+        logger.info({ module: 'ownership', nodeId, owned: owned.size, gained: gained.length, lost: lost.length }, 'community ownership changed');
+        options.onChange?.(owned, gained, lost);
+      }
+    }
+  }
+
+  async function keepShare(gained: string[], lost: string[], began: number): Promise<void> {
     await store.heartbeat(nodeId, ttlMs);
     for (const key of [...owned]) {
       if (!(await store.renew(key, nodeId, ttlMs))) { owned.delete(key); lost.push(key); }
     }
+    confirmedAt = began;
     const keys = options.keys();
     const live = Math.max(1, (await store.liveOwners()).length);
     const share = Math.ceil(keys.length / live);
@@ -51,16 +67,26 @@ export function createOwnership(options: OwnershipOptions) {
       if (owned.size >= share) break;
       if (holder === undefined && (await store.acquire(key, nodeId, ttlMs))) { owned.add(key); gained.push(key); }
     }
-    if (gained.length > 0 || lost.length > 0) {
-      logger.info({ module: 'ownership', nodeId, owned: owned.size, gained: gained.length, lost: lost.length }, 'community ownership changed');
-      options.onChange?.(owned, gained, lost);
-    }
   }
+
+  /**
+   * A round failed (the store did not answer). Held leases last ttlMs from the last round
+   * that renewed them; if the next round could come after that, another node may hold them
+   * by then: give everything up now rather than act as a second owner.
+   */
+  const failed = (error: unknown) => {
+    logger.error({ module: 'ownership', err: error }, 'ownership round failed; retrying');
+    if (owned.size === 0 || Date.now() + roundMs < confirmedAt + ttlMs) return;
+    const lost = [...owned];
+    owned.clear();
+    logger.warn({ module: 'ownership', nodeId, lost: lost.length }, 'leases not renewed in time: every community given up until the store answers');
+    options.onChange?.(owned, [], lost);
+  };
 
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(() => {
-      running = round().catch((error: unknown) => logger.error({ module: 'ownership', err: error }, 'ownership round failed; retrying')).finally(schedule);
+      running = round().catch(failed).finally(schedule);
     }, roundMs);
   };
 

@@ -9,6 +9,7 @@ import { decideDeviceHealth, initialDeviceHealthState, seedDeviceHealth, type De
 import { DEFAULT_DEVICE_HEALTH_CONFIG, type DeviceHealthConfig } from '../rules/device-health/config.ts';
 import { initialOfflineState, markOnline, sweepOffline, type OfflineState } from '../rules/device-health/offline.ts';
 import { deviceStatusLines } from './device-status-points.ts';
+import type { CommunityOwnership } from '../contracts/ownership.ts';
 
 /**
  * Which gateway a device reports through (the inventory's `gateway`, `devices.gateway_id`),
@@ -48,6 +49,12 @@ export interface HealthMonitorDeps {
   deviceConfig?: DeviceHealthConfig;
   /** Each sweep's `device_status` points (the durable log's append); none when absent. */
   writeStatus?: (lines: string[]) => void;
+  /**
+   * Clustered: the communities this node sweeps (cluster/community-ownership.ts). Absent
+   * (one process): every device. Readings reach the monitor only for owned communities
+   * (cluster/reading-relay.ts), so the sweep is the one place it asks.
+   */
+  ownership?: Pick<CommunityOwnership, 'owns' | 'gainedAt'>;
 }
 
 export type HealthMonitor = ReturnType<typeof createHealthMonitor>;
@@ -181,14 +188,16 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
 
     /** The offline sweep (node-cron calls it every minute). */
     sweep(): void {
-      const result = sweepOffline(offline, {
-        devices: deps.devices.list(), lastSeen: (id) => lastSeen.get(id), gatewayOf: (id) => gateways.gatewayOf(id),
+      const all = deps.devices.list();
+      const scope = deps.ownership ? ownedScope(deps.ownership, all, offline, (id) => lastSeen.get(id)) : undefined;
+      const devices = scope?.devices ?? all;
+      const result = sweepOffline(scope?.state ?? offline, {
+        devices, lastSeen: scope?.lastSeen ?? ((id) => lastSeen.get(id)), gatewayOf: (id) => gateways.gatewayOf(id),
         now: deps.clock.now(), since, offlineAfterIntervals: deviceConfig.offlineAfterIntervals,
       });
-      offline = result.state;
+      offline = scope ? scope.merge(result.state) : result.state;
       apply(result.signals);
       if (deps.writeStatus) {
-        const devices = deps.devices.list();
         const grouped = new Set([...offline.gateways.values()].flat());
         deps.writeStatus(deviceStatusLines(devices, {
           isOffline: (id) => offline.devices.has(id) || offline.gateways.has(id) || grouped.has(id),
@@ -207,5 +216,37 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
 
     /** The latest angles of a facility, for calibrating to "as it stands now". */
     lastAngles: (facilityId: string): Angles | undefined => lastAngles.get(facilityId),
+  };
+}
+
+/**
+ * A clustered node sweeps the devices of the communities it owns, and only its part of the
+ * offline state: the rest stays as it was (this node neither clears nor raises another
+ * owner's alerts) and is put back after the sweep. A community gained lately gives its
+ * devices a grace: their silence counts from the takeover, not from when this node last
+ * heard them (or from its start), so a new owner raises no burst of device_offline for
+ * devices it simply has not heard yet.
+ */
+function ownedScope(ownership: Pick<CommunityOwnership, 'owns' | 'gainedAt'>, all: DeviceInfo[], offline: OfflineState, seen: (id: string) => number | undefined) {
+  const communityOf = new Map(all.map((d) => [d.id, d.communityId]));
+  const isMine = (id: string): boolean => ownership.owns(communityOf.get(id));
+  const split = <V>(entries: Iterable<[string, V]>, mine: boolean) => [...entries].filter(([id]) => isMine(id) === mine);
+  return {
+    devices: all.filter((d) => ownership.owns(d.communityId)),
+    state: {
+      devices: new Set([...offline.devices].filter(isMine)),
+      gateways: new Map(split(offline.gateways, true)),
+      gatewaysBack: new Map(split(offline.gatewaysBack, true)),
+    } satisfies OfflineState,
+    lastSeen: (id: string): number | undefined => {
+      const heard = seen(id);
+      const gained = ownership.gainedAt(communityOf.get(id));
+      return gained === undefined ? heard : Math.max(heard ?? gained, gained);
+    },
+    merge: (mine: OfflineState): OfflineState => ({
+      devices: new Set([...mine.devices, ...[...offline.devices].filter((id) => !isMine(id))]),
+      gateways: new Map([...mine.gateways, ...split(offline.gateways, false)]),
+      gatewaysBack: new Map([...mine.gatewaysBack, ...split(offline.gatewaysBack, false)]),
+    }),
   };
 }

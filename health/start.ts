@@ -17,6 +17,7 @@ import { buildScorecard } from '../assessment/collect.ts';
 import type { BandSettings } from '../assessment/bands.ts';
 import type { MoistureBand } from '../contracts/zone.ts';
 import { scheduleHealthSweep } from './sweep-schedule.ts';
+import type { CommunityOwnership } from '../contracts/ownership.ts';
 
 export interface HealthDeps {
   db: Db;
@@ -40,6 +41,8 @@ export interface HealthDeps {
   facilities?: FacilitySource;
   /** The irrigation settings the engine runs with: the scorecard measures each zone against the band it is watered to. */
   irrigation?: BandSettings;
+  /** Clustered: the communities whose devices this node sweeps (health/monitor.ts); absent: all. */
+  ownership?: Pick<CommunityOwnership, 'owns' | 'gainedAt'>;
 }
 
 export type Health = ReturnType<typeof createHealth>;
@@ -63,6 +66,7 @@ export function createHealth(deps: HealthDeps) {
     clock: deps.clock, logger: deps.logger, alerts, devices: deps.devices, gateways: deps.gateways ?? gatewaysFromRegistry(deps.devices),
     facilityConfig, facilityThresholds, deviceConfig: deps.deviceConfig,
     saveBaseline: (facilityId, baseline) => baselines.save(facilityId, baseline),
+    ...(deps.ownership ? { ownership: deps.ownership } : {}),
     writeStatus: (lines) => {
       deps.append(lines).catch((error: unknown) => log.error({ err: error }, 'device status points not stored'));
     },

@@ -31,6 +31,11 @@ export interface IrrigationEngineDeps {
   timers?: EngineTimers;
   /** How often batched state (readings folded since the last save) is written; default 5 s. */
   flushIntervalMs?: number;
+  /**
+   * Whether this node runs the community's zones (clustered: its leases, cluster/community-ownership.ts).
+   * Default: every community, as one process does.
+   */
+  owns?: (communityId: string) => boolean;
 }
 
 /**
@@ -67,13 +72,18 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
   const dirty = new Set<string>();
   const configOf = createZoneConfig(deps, base);
   const apply = createExecutor(deps);
+  const owns = deps.owns ?? (() => true);
   let stopped = false;
 
-  /** Run one event through the zone's decider and apply what it returns. */
-  const dispatch = (zoneId: string, event: IrrigationEvent): Decision[] => {
+  /**
+   * Run one event through the zone's decider and apply what it returns. The one gate of
+   * ownership: ticks, wake timers, readings, acks and operator input of a zone whose
+   * community another node owns are not evaluated here (`handover` lets a run go on loss).
+   */
+  const dispatch = (zoneId: string, event: IrrigationEvent, handover = false): Decision[] => {
     if (stopped) return [];
     const ctx = configOf.context(zoneId, clock.now());
-    if (!ctx) return [];
+    if (!ctx || (!handover && !owns(ctx.zone.communityId))) return [];
     const before = states.get(zoneId) ?? initialZoneState(zoneId);
     soil.release(before);
     const result = decideWatering(before, event, ctx);
@@ -90,9 +100,9 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
 
   const wake = createWakeTimers(timers, (zoneId) => safeDispatch(zoneId, { type: 'tick' }));
   const schedule = (zoneId: string, wakeAt: number | undefined, now: number) => wake.set(zoneId, stopped ? undefined : wakeAt, now);
-  const safeDispatch = (zoneId: string, event: IrrigationEvent): Decision[] => {
+  const safeDispatch = (zoneId: string, event: IrrigationEvent, handover = false): Decision[] => {
     try {
-      return dispatch(zoneId, event);
+      return dispatch(zoneId, event, handover);
     } catch (error) {
       logger.error({ err: error, zoneId, event: event.type }, 'irrigation evaluation failed');
       return [];
@@ -115,6 +125,38 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     restore(): void {
       for (const [zoneId, state] of states) if (state.run) safeDispatch(zoneId, { type: 'restored' });
     },
+    /**
+     * This node took the zones over (clustered: it gained their community). Each zone's
+     * state is read again from the store (the last owner's, once the store is shared), a
+     * run in progress there is closed as after a restart, and a zone with no run known
+     * gets a close anyway: the previous owner may have had its valve open when it died
+     * (the valve's auto-off bounds the water regardless).
+     */
+    adopt(zoneIds: readonly string[]): void {
+      for (const zoneId of zoneIds) {
+        const stored = store.loadState(zoneId);
+        if (stored) states.set(zoneId, stored);
+        else states.delete(zoneId);
+        if (stored?.run) {
+          safeDispatch(zoneId, { type: 'restored' });
+          continue;
+        }
+        const ctx = configOf.context(zoneId, clock.now());
+        if (!ctx?.zone.valveId || stopped) continue;
+        logger.info({ zoneId, valveId: ctx.zone.valveId }, 'zone taken over: valve closed in case the previous owner left it open');
+        apply({ type: 'command', valveId: ctx.zone.valveId, command: { commandId: `takeover-${ctx.now.toString(36)}`, action: 'close', issuedAt: ctx.now } }, ctx);
+      }
+    },
+    /** Another node takes the zones over: no run left open by this one (closed as after a restart), no wake timer left. */
+    release(zoneIds: readonly string[]): void {
+      for (const zoneId of zoneIds) {
+        if (states.get(zoneId)?.run) safeDispatch(zoneId, { type: 'restored' }, true);
+        wake.set(zoneId, undefined, clock.now());
+      }
+      flush();
+    },
+    /** Whether this node runs the zone (one process: every zone it has). */
+    isOwned: (zoneId: string): boolean => { const zone = zones.get(zoneId); return zone !== undefined && owns(zone.communityId); },
     /** A reading accepted by the ingest (readingListeners). */
     onReading(reading: AcceptedReading, device: DeviceInfo): void {
       const f = reading.fields;

@@ -10,6 +10,7 @@ import { startWateringSchedule } from './watering-schedule.ts';
 import { createIrrigationEngine, type IrrigationEngineDeps } from './engine.ts';
 import { createIrrigationStore } from './store.ts';
 import { createSqliteZoneSource } from './zone-source.ts';
+import type { CommunityOwnership } from '../contracts/ownership.ts';
 
 export interface StartIrrigationDeps {
   db: Db;
@@ -29,6 +30,8 @@ export interface StartIrrigationDeps {
    * test) drives both from that clock, so ack timeouts and run ends happen in its time.
    */
   time?: IrrigationTime;
+  /** Clustered: which communities' zones this node runs, and when that changes (app/cluster.ts). Default: all. */
+  ownership?: Pick<CommunityOwnership, 'owns' | 'onChange'>;
 }
 
 export interface IrrigationTime {
@@ -43,8 +46,10 @@ export interface IrrigationTime {
  */
 export async function startIrrigation(deps: StartIrrigationDeps) {
   const log = deps.logger.child({ module: 'irrigation' });
+  const zones = createSqliteZoneSource(deps.db, log);
+  const { ownership } = deps;
   const engine = createIrrigationEngine({
-    zones: createSqliteZoneSource(deps.db, log),
+    zones,
     store: createIrrigationStore(deps.db, log),
     publish: (topic, payload) => deps.broker.publish({ topic, payload: Buffer.from(payload), qos: 1, retain: false }),
     // Deferred to a macrotask. It worked around an earlier durable log that could leave an
@@ -57,6 +62,13 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
     logger: log,
     settings: deps.settings,
     timers: deps.time?.timers,
+    ...(ownership ? { owns: (communityId: string) => ownership.owns(communityId) } : {}),
+  });
+  // A community gained: its zones' state from the store and their valves closed; lost: its runs closed.
+  const stopOwnership = ownership?.onChange('irrigation', ({ gained, lost }) => {
+    const zonesOf = (communities: string[]) => communities.flatMap((c) => zones.listByCommunity(c).map((z) => z.id));
+    engine.release(zonesOf(lost));
+    engine.adopt(zonesOf(gained));
   });
   const stopReadings = deps.readings.add('irrigation', (reading, device) => engine.onReading(reading, device));
   await deps.broker.subscribe('gs/+/ack', (topic, payload) => engine.onAck(topic, payload));
@@ -82,6 +94,7 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
     engine,
     forecasts,
     async stop(): Promise<void> {
+      stopOwnership?.();
       stopReadings();
       await schedule.stop();
       engine.stop();

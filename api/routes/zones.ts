@@ -87,6 +87,10 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine }>
       schema: { summary, security: [{ bearer: [] }], params: Params, body, response: { 202: Accepted, 404: ErrorBody, 409: Accepted.extend({ error: z.string(), message: z.string() }) } },
     }, async (request, reply) => {
       if (!irrigation.status(request.params.id)) return reply.code(404).send(notFound(request.params.id));
+      // Clustered: only the node that owns the zone's community decides for it (docs/cluster.md).
+      if (!irrigation.isOwned(request.params.id)) {
+        return reply.code(409).send({ error: 'not_owner', message: '本节点不负责该片区，请向负责它的节点发送 / zone\'s community is owned by another node: send the request there', decisions: [] });
+      }
       const decisions = irrigation.dispatch(request.params.id, toEvent(request.body as never, actorOf(request)));
       const refusal = decisions.find((d) => d.action === 'skip' && REFUSALS.has(d.reason) && d.actor !== undefined);
       if (refusal) return reply.code(409).send({ error: 'conflict', message: `not done: ${refusal.reason}`, decisions: decisions.map(view) });

@@ -27,6 +27,10 @@ describe('ACL', () => {
     [tts, 'v3/green@other/devices/d/up', false],
     [tts, 'v3/green@ttnx/devices/d/up', false],
     [admin, 'gs/soil-2/down', true],
+    // The nodes' internal relay (cluster/reading-relay.ts): nobody's, admins included.
+    [admin, '$gs/readings/c1', false],
+    [device, '$gs/readings/c1', false],
+    [chirpstack, '$gs/readings/c1', false],
   ] as const)('%j publishing %s: %s', (identity, topic, allowed) => {
     expect(canPublish(identity, topic)).toBe(allowed);
   });
@@ -48,6 +52,9 @@ describe('ACL', () => {
     [tts, 'v3/+/devices/+/up', false],
     [admin, '#', true],
     [admin, '$SYS/#', true],
+    [admin, '$gs/readings/+', false],
+    [admin, '$gs/#', false],
+    [device, '$gs/readings/c1', false],
   ] as const)('%j subscribing %s: %s', (identity, filter, allowed) => {
     expect(canSubscribe(identity, filter)).toBe(allowed);
   });
