@@ -23,3 +23,18 @@ export async function counterValue(counter: { get(): Promise<{ values: Array<{ v
   const { values } = await counter.get();
   return values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((sum, v) => sum + v.value, 0);
 }
+
+/**
+ * Wait until exactly one of the nodes owns the community (their lease rounds settled) and
+ * return it first, the others after. Each node lists the communities of its own registry
+ * until the registry is shared: give every node the community (shareDevice with a place).
+ */
+export async function ownerOf(nodes: readonly TestApp[], communityId: string, timeoutMs = 15_000): Promise<[TestApp, ...TestApp[]]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const owners = nodes.filter((n) => n.app.ownership.owns(communityId));
+    if (owners.length === 1) return [owners[0]!, ...nodes.filter((n) => n !== owners[0])];
+    if (Date.now() > deadline) throw new Error(`community ${communityId}: ${owners.length} owners after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, eventually, startTestApp, uniqueDb, type TestApp } from '../../helpers/app.ts';
 import { startTestRedis } from '../../helpers/redis.ts';
-import { shareDevice } from '../../helpers/cluster.ts';
+import { ownerOf, shareDevice } from '../../helpers/cluster.ts';
 import { startSimValve } from '../irrigation/sim-valve.ts';
 import { freePort } from '../../../influx/influxd-process.ts';
 import { LOCK_FILE } from '../../../lib/data-dir-lock.ts';
@@ -43,33 +43,36 @@ describe('two nodes over Redis (GS_CLUSTER=redis): the broker tier', { timeout: 
     }
   });
 
-  it('a valve connected to node B receives the command node A decided, and its ack closes the loop on node A', async () => {
+  it('a valve connected to one node receives the command the community\'s owner decided, and its ack closes the loop on the owner', async () => {
     const place = { district: 'd1', community: 'c1', zone: 'z1', plant: 'lawn', mode: 'automatic' };
     const secret = await a.register({ id: 'valve-z1', kind: 'valve', place });
     await a.register({ id: 'soil-z1', kind: 'soil', place });
-    await shareDevice(b, { id: 'valve-z1', kind: 'valve' }, secret);
-    expect((await api(a, 'PUT', '/api/v1/zones/z1/irrigation', { windows: ['* * * * *'], settings: FAST })).status).toBe(200);
+    await shareDevice(b, { id: 'valve-z1', kind: 'valve', place }, secret);
+    // The node that owns the community decides (only it does); the valve is on the other.
+    const [decider, other] = await ownerOf([a, b], 'c1');
+    expect((await api(decider, 'PUT', '/api/v1/zones/z1/irrigation', { windows: ['* * * * *'], settings: FAST })).status).toBe(200);
+    expect((await api(other!, 'POST', '/api/v1/zones/z1/water-now', { durationS: 600 })).body).toMatchObject({ error: 'not_owner' });
 
-    const valve = await startSimValve(b.app.mqttPort, 'valve-z1', secret, 'ack');
+    const valve = await startSimValve(other!.app.mqttPort, 'valve-z1', secret, 'ack');
     try {
-      const started = await api(a, 'POST', '/api/v1/zones/z1/water-now', { durationS: 600 });
+      const started = await api(decider, 'POST', '/api/v1/zones/z1/water-now', { durationS: 600 });
       expect(started.status).toBe(202);
-      await eventually(() => (valve.open ? true : undefined), 5_000, 'the valve on node B to open');
+      await eventually(() => (valve.open ? true : undefined), 5_000, 'the valve on the other node to open');
       expect(valve.commands).toEqual([expect.objectContaining({ action: 'open' })]);
-      // The ack went to node B; node A's executor has it: the run is watering, nothing pending.
+      // The ack went to the other node; the owner's executor has it: the run is watering, nothing pending.
       const run = await eventually(async () => {
-        const r = (await api(a, 'GET', '/api/v1/zones/z1/irrigation')).body.state.run;
+        const r = (await api(decider, 'GET', '/api/v1/zones/z1/irrigation')).body.state.run;
         return r?.phase === 'watering' ? r : undefined;
-      }, 5_000, 'node A to see the ack');
+      }, 5_000, 'the owner to see the ack');
       expect(run.pending).toBeUndefined();
 
-      expect((await api(a, 'POST', '/api/v1/zones/z1/pause', { days: 1 })).status).toBe(202); // pausing stops the run
-      await eventually(() => (valve.commands.length === 2 && !valve.open ? true : undefined), 5_000, 'the close on node B');
-      await eventually(async () => ((await api(a, 'GET', '/api/v1/zones/z1/irrigation')).body.state.run === undefined ? true : undefined), 5_000, 'the run to end on node A');
+      expect((await api(decider, 'POST', '/api/v1/zones/z1/pause', { days: 1 })).status).toBe(202); // pausing stops the run
+      await eventually(() => (valve.commands.length === 2 && !valve.open ? true : undefined), 5_000, 'the close on the other node');
+      await eventually(async () => ((await api(decider, 'GET', '/api/v1/zones/z1/irrigation')).body.state.run === undefined ? true : undefined), 5_000, 'the run to end on the owner');
       // Acknowledged within ackTimeoutS: no retry, no valve_no_ack.
       expect(valve.commands.map((c) => c.action)).toEqual(['open', 'close']);
-      expect((await api(a, 'GET', '/api/v1/zones/z1/signals')).body).toEqual([]);
-      expect((await api(a, 'GET', '/api/v1/zones/z1/decisions')).body.map((d: { action: string; reason: string }) => `${d.action}:${d.reason}`).reverse())
+      expect((await api(decider, 'GET', '/api/v1/zones/z1/signals')).body).toEqual([]);
+      expect((await api(decider, 'GET', '/api/v1/zones/z1/decisions')).body.map((d: { action: string; reason: string }) => `${d.action}:${d.reason}`).reverse())
         .toEqual(['start:operator_water_now', 'operator:pause', expect.stringMatching(/^stop:/)]);
     } finally {
       await valve.stop();
