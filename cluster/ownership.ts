@@ -71,12 +71,13 @@ export function createOwnership(options: OwnershipOptions) {
 
   /**
    * A round failed (the store did not answer). Held leases last ttlMs from the last round
-   * that renewed them; if the next round could come after that, another node may hold them
-   * by then: give everything up now rather than act as a second owner.
+   * that renewed them; if the next check could come after that (a round apart, plus a
+   * failing round's own wait for the store, counted as another round), another node may
+   * hold them by then: give everything up now rather than act as a second owner.
    */
   const failed = (error: unknown) => {
     logger.error({ module: 'ownership', err: error }, 'ownership round failed; retrying');
-    if (owned.size === 0 || Date.now() + roundMs < confirmedAt + ttlMs) return;
+    if (owned.size === 0 || Date.now() + 2 * roundMs < confirmedAt + ttlMs) return;
     const lost = [...owned];
     owned.clear();
     logger.warn({ module: 'ownership', nodeId, lost: lost.length }, 'leases not renewed in time: every community given up until the store answers');

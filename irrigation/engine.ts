@@ -7,7 +7,7 @@ import type { Logger } from '../lib/logger.ts';
 import { decideWatering } from '../rules/irrigation/decide.ts';
 import { computeInputs } from '../rules/irrigation/inputs.ts';
 import { IrrigationSettings, resolveBand } from '../rules/irrigation/settings.ts';
-import { initialZoneState, type DecideContext, type Decision, type IrrigationEvent } from '../rules/irrigation/state.ts';
+import { initialZoneState, type DecideContext, type Decision, type IrrigationEvent, type ZoneIrrigationState } from '../rules/irrigation/state.ts';
 import { explainSettings } from '../rules/irrigation/effective-settings.ts';
 import type { IrrigationStore, ZoneOverride } from './store.ts';
 import type { ZoneSource } from './zone-source.ts';
@@ -125,51 +125,13 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     restore(): void {
       for (const [zoneId, state] of states) if (state.run) safeDispatch(zoneId, { type: 'restored' });
     },
-    /**
-     * This node took the zones over (clustered: it gained their community). Each zone's
-     * state is read again from the store (the last owner's, once the store is shared), a
-     * run in progress there is closed as after a restart, and a zone with no run known
-     * gets a close anyway: the previous owner may have had its valve open when it died
-     * (the valve's auto-off bounds the water regardless).
-     */
-    adopt(zoneIds: readonly string[]): void {
-      for (const zoneId of zoneIds) {
-        const stored = store.loadState(zoneId);
-        if (stored) states.set(zoneId, stored);
-        else states.delete(zoneId);
-        if (stored?.run) {
-          safeDispatch(zoneId, { type: 'restored' });
-          continue;
-        }
-        const ctx = configOf.context(zoneId, clock.now());
-        if (!ctx?.zone.valveId || stopped) continue;
-        logger.info({ zoneId, valveId: ctx.zone.valveId }, 'zone taken over: valve closed in case the previous owner left it open');
-        apply({ type: 'command', valveId: ctx.zone.valveId, command: { commandId: `takeover-${ctx.now.toString(36)}`, action: 'close', issuedAt: ctx.now } }, ctx);
-      }
-    },
-    /** Another node takes the zones over: no run left open by this one (closed as after a restart), no wake timer left. */
-    release(zoneIds: readonly string[]): void {
-      for (const zoneId of zoneIds) {
-        if (states.get(zoneId)?.run) safeDispatch(zoneId, { type: 'restored' }, true);
-        wake.set(zoneId, undefined, clock.now());
-      }
-      flush();
-    },
+    ...createHandover({ states, store, clock, logger, apply, flush, dispatch: safeDispatch, clearWake: (zoneId) => wake.set(zoneId, undefined, clock.now()),
+      context: (zoneId) => (stopped ? undefined : configOf.context(zoneId, clock.now())) }),
     /** Whether this node runs the zone (one process: every zone it has). */
     isOwned: (zoneId: string): boolean => { const zone = zones.get(zoneId); return zone !== undefined && owns(zone.communityId); },
     /** A reading accepted by the ingest (readingListeners). */
     onReading(reading: AcceptedReading, device: DeviceInfo): void {
-      const f = reading.fields;
-      if (device.kind === 'soil' && device.zoneId && f.moisture !== undefined) {
-        if (stopped || !zones.get(device.zoneId)) return;
-        soil.fold(device.zoneId, { type: 'soil', deviceId: device.id, at: reading.ts, moisture: f.moisture, temperature: f.temperature, intervalS: device.reportIntervalS });
-      } else if (device.kind === 'rain' && f.rainfall !== undefined) {
-        const targets = device.zoneId ? [device.zoneId] : device.communityId ? zones.listByCommunity(device.communityId).map((z) => z.id) : [];
-        for (const zoneId of targets) safeDispatch(zoneId, { type: 'rain', at: reading.ts, mm: f.rainfall });
-      } else if (device.kind === 'valve') {
-        const zoneId = device.zoneId ?? zones.zoneOfValve(device.id);
-        if (zoneId) safeDispatch(zoneId, { type: 'valve', at: reading.ts, state: f.state, flowLpm: f.flow });
-      }
+      if (!stopped) routeReading(reading, device, { zones, soil, dispatch: safeDispatch });
     },
     /** A message on gs/{valveId}/ack (an in-process broker subscription). */
     onAck(topic: string, payload: Buffer): void {
@@ -291,6 +253,72 @@ function createWakeTimers(timers: Required<EngineTimers>, onWake: (zoneId: strin
     clearAll(): void {
       for (const handle of handles.values()) timers.clear(handle);
       handles.clear();
+    },
+  };
+}
+
+/** A reading to the zone(s) it concerns: soil folded into its zone, rain to its zone or community, a valve's report to its zone. */
+function routeReading(reading: AcceptedReading, device: DeviceInfo, deps: { zones: ZoneSource; soil: ReturnType<typeof createSoilFold>; dispatch: (zoneId: string, event: IrrigationEvent) => Decision[] }): void {
+  const { zones } = deps;
+  const f = reading.fields;
+  if (device.kind === 'soil' && device.zoneId && f.moisture !== undefined) {
+    if (!zones.get(device.zoneId)) return;
+    deps.soil.fold(device.zoneId, { type: 'soil', deviceId: device.id, at: reading.ts, moisture: f.moisture, temperature: f.temperature, intervalS: device.reportIntervalS });
+  } else if (device.kind === 'rain' && f.rainfall !== undefined) {
+    const targets = device.zoneId ? [device.zoneId] : device.communityId ? zones.listByCommunity(device.communityId).map((z) => z.id) : [];
+    for (const zoneId of targets) deps.dispatch(zoneId, { type: 'rain', at: reading.ts, mm: f.rainfall });
+  } else if (device.kind === 'valve') {
+    const zoneId = device.zoneId ?? zones.zoneOfValve(device.id);
+    if (zoneId) deps.dispatch(zoneId, { type: 'valve', at: reading.ts, state: f.state, flowLpm: f.flow });
+  }
+}
+
+interface HandoverDeps {
+  states: Map<string, ZoneIrrigationState>;
+  store: Pick<IrrigationStore, 'loadState'>;
+  clock: Clock;
+  logger: Logger;
+  apply: ReturnType<typeof createExecutor>;
+  flush: () => void;
+  /** The zone's context; undefined once the engine stopped or for an unknown zone. */
+  context: (zoneId: string) => DecideContext | undefined;
+  dispatch: (zoneId: string, event: IrrigationEvent, handover?: boolean) => Decision[];
+  clearWake: (zoneId: string) => void;
+}
+
+/** Zones changing hands between nodes (clustered mode: their community gained or lost). */
+function createHandover(deps: HandoverDeps) {
+  const { states, store, logger } = deps;
+  return {
+    /**
+     * This node took the zones over (clustered: it gained their community). Each zone's
+     * state is read again from the store (the last owner's, once the store is shared), a
+     * run in progress there is closed as after a restart, and a zone with no run known
+     * gets a close anyway: the previous owner may have had its valve open when it died
+     * (the valve's auto-off bounds the water regardless).
+     */
+    adopt(zoneIds: readonly string[]): void {
+      for (const zoneId of zoneIds) {
+        const stored = store.loadState(zoneId);
+        if (stored) states.set(zoneId, stored);
+        else states.delete(zoneId);
+        if (stored?.run) {
+          deps.dispatch(zoneId, { type: 'restored' });
+          continue;
+        }
+        const ctx = deps.context(zoneId);
+        if (!ctx?.zone.valveId) continue;
+        logger.info({ zoneId, valveId: ctx.zone.valveId }, 'zone taken over: valve closed in case the previous owner left it open');
+        deps.apply({ type: 'command', valveId: ctx.zone.valveId, command: { commandId: `takeover-${ctx.now.toString(36)}`, action: 'close', issuedAt: ctx.now } }, ctx);
+      }
+    },
+    /** Another node takes the zones over: no run left open by this one (closed as after a restart), no wake timer left. */
+    release(zoneIds: readonly string[]): void {
+      for (const zoneId of zoneIds) {
+        if (states.get(zoneId)?.run) deps.dispatch(zoneId, { type: 'restored' }, true);
+        deps.clearWake(zoneId);
+      }
+      deps.flush();
     },
   };
 }

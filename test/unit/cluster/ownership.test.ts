@@ -28,23 +28,24 @@ describe('the ownership manager when its store stops answering', () => {
     const changes: Array<{ gained: string[]; lost: string[]; at: number }> = [];
     const ttlMs = 1_000;
     const manager = createOwnership({
-      store, nodeId: 'n1', keys: () => ['c1', 'c2'], ttlMs, roundMs: 50, logger: createLogger('silent'),
+      store, nodeId: 'n1', keys: () => ['c1', 'c2'], ttlMs, roundMs: 200, logger: createLogger('silent'),
       onChange: (_owned, gained, lost) => changes.push({ gained, lost, at: Date.now() }),
     });
     await manager.start();
     try {
       expect([...manager.owned()]).toEqual(['c1', 'c2']);
-      await new Promise((r) => setTimeout(r, 120)); // a few renewals
+      await new Promise((r) => setTimeout(r, 500)); // a few renewals
       const cut = Date.now();
       setDown(true);
-      await eventually(() => (manager.owned().size === 0 ? true : undefined), 2_000, 'the leases given up');
+      await eventually(() => (manager.owned().size === 0 ? true : undefined), 5_000, 'the leases given up');
       const lost = changes.at(-1)!;
       expect(lost.lost.sort()).toEqual(['c1', 'c2']);
       // Before the last renewed lease (renewed at most one round before the cut) could expire.
       expect(lost.at - cut).toBeLessThan(ttlMs);
       setDown(false);
-      await eventually(() => (manager.owned().size === 2 ? true : undefined), 2_000, 'the leases taken again');
+      await eventually(() => (manager.owned().size === 2 ? true : undefined), 5_000, 'the leases taken again');
     } finally {
+      setDown(false);
       await manager.stop();
     }
   });
