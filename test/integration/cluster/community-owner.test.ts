@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
+import { Redis } from 'ioredis';
 import { ADMIN_TOKEN, eventually, startTestApp, uniqueDb, type TestApp } from '../../helpers/app.ts';
 import { startTestRedis } from '../../helpers/redis.ts';
 import { counterValue, ownerOf, shareDevice } from '../../helpers/cluster.ts';
@@ -175,6 +176,26 @@ describe('community ownership across two nodes', { timeout: 120_000 }, () => {
       expect(await decisions(other)).toEqual([expect.stringMatching(/^start:/)]);
       expect((await api(other, 'GET', '/api/v1/zones/z1/signals')).body).toEqual([]); // the takeover close's ack raised nothing
     } finally {
+      await valve.stop();
+    }
+  });
+
+  it('a node whose lease is lost (dropped in Redis) closes the run it had open at its next round', async () => {
+    const valve = await startSimValve(other.app.mqttPort, 'valve-z1', secrets['valve-z1']!, 'ack');
+    const conn = new Redis(redis.url);
+    try {
+      expect((await api(other, 'GET', '/api/v1/zones/z1/irrigation')).body.state.run).toBeDefined(); // the survivor's run from the test above
+      const lost = new Promise<void>((resolve) => other.app.ownership.onChange('test', ({ lost: gone }) => { if (gone.includes('c1')) resolve(); }));
+      expect(await conn.del('gs:lease:c1')).toBe(1);
+      await lost;
+      await eventually(() => (valve.commands.some((c) => c.action === 'close') ? true : undefined), 5_000, 'the close of the run');
+      expect(valve.commands[0]!.action).toBe('close');
+      expect((await decisions(other)).slice(0, 2)).toEqual(['start:below_low', 'stop:restart']);
+      // Alone in the cluster, it takes the community again (at the same round); what follows is
+      // the rules' own, as after a restart: the zone is still dry, so a fresh run may start.
+      await eventually(() => (other.app.ownership.owns('c1') ? true : undefined), 10_000, 'c1 taken again');
+    } finally {
+      conn.disconnect();
       await valve.stop();
     }
   });
