@@ -104,9 +104,15 @@ export function createOwnership(options: OwnershipOptions) {
       stopped = true;
       clearTimeout(timer);
       await running;
-      for (const key of owned) await store.release(key, nodeId);
-      owned.clear();
-      await store.heartbeat(nodeId, 0); // no longer live: the others' share grows at their next round
+      try {
+        for (const key of owned) await store.release(key, nodeId);
+        await store.heartbeat(nodeId, 0); // no longer live: the others' share grows at their next round
+      } catch (error) {
+        // The store is away: the leases expire by themselves, and the others take them then.
+        logger.warn({ module: 'ownership', nodeId, err: error }, 'leases not handed back on stop; they expire');
+      } finally {
+        owned.clear();
+      }
     },
   };
 }

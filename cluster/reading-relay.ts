@@ -128,8 +128,16 @@ export function createReadingRelay(deps: ReadingRelayDeps) {
     start(): Promise<void> {
       return new Promise((resolve) => { mq.on(`${RELAY_PREFIX}+`, onMessage, resolve); });
     },
+    /**
+     * Unsubscribe; the broker may have closed the bus already (the doors close first), and
+     * an unsubscribe waiting for a Redis that is gone must not hold the stop: bounded.
+     */
     stop(): Promise<void> {
-      return new Promise((resolve) => { mq.removeListener(`${RELAY_PREFIX}+`, onMessage, resolve); });
+      if ((mq as { closed?: boolean }).closed) return Promise.resolve();
+      return new Promise((resolve) => {
+        const timer = setTimeout(resolve, 1_000);
+        mq.removeListener(`${RELAY_PREFIX}+`, onMessage, () => { clearTimeout(timer); resolve(); });
+      });
     },
   };
 }
