@@ -275,7 +275,7 @@ function routeReading(reading: AcceptedReading, device: DeviceInfo, deps: { zone
 
 interface HandoverDeps {
   states: Map<string, ZoneIrrigationState>;
-  store: Pick<IrrigationStore, 'loadState'>;
+  store: Pick<IrrigationStore, 'loadStates'>;
   clock: Clock;
   logger: Logger;
   apply: ReturnType<typeof createExecutor>;
@@ -298,8 +298,10 @@ function createHandover(deps: HandoverDeps) {
      * (the valve's auto-off bounds the water regardless).
      */
     adopt(zoneIds: readonly string[]): void {
+      if (zoneIds.length === 0) return;
+      const persisted = store.loadStates(); // once per change of hands, not per zone
       for (const zoneId of zoneIds) {
-        const stored = store.loadState(zoneId);
+        const stored = persisted.get(zoneId);
         if (stored) states.set(zoneId, stored);
         else states.delete(zoneId);
         if (stored?.run) {

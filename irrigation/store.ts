@@ -48,15 +48,6 @@ export function createIrrigationStore(db: Db, logger: Logger) {
       }
       return states;
     },
-    /** One zone's persisted state (a node taking the zone over); undefined when none or unreadable. */
-    loadState(zoneId: string): ZoneIrrigationState | undefined {
-      const row = db.prepare('SELECT state FROM irrigation_state WHERE zone_id = ?').get(zoneId) as { state: string } | undefined;
-      if (!row) return undefined;
-      const parsed = ZoneIrrigationState.safeParse(JSON.parse(row.state));
-      if (parsed.success) return parsed.data;
-      logger.error({ zoneId, issues: parsed.error.issues.slice(0, 3) }, 'persisted irrigation state unreadable; zone starts afresh');
-      return undefined;
-    },
     saveStates(states: ZoneIrrigationState[], at: number): void {
       saveAll(states, at);
     },
