@@ -49,6 +49,7 @@ export async function startClusterFeature(ctx: AppContext, deps: { city: Pick<Re
     ...ctx.options.ownership,
     logger,
   });
+  leases.ownership.onChange('metrics', () => ctx.metrics.clusterOwned.set(leases.owned().size));
   const relay = createReadingRelay({
     nodeId, mq: tier.mq as RelayEmitter, ownership: leases.ownership, deliver: ctx.readings.emit, lookup: (id) => deps.devices.get(id), metrics: ctx.metrics, logger,
   });

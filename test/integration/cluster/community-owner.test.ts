@@ -87,6 +87,8 @@ describe('community ownership across two nodes', { timeout: 120_000 }, () => {
     expect(seen.get(other)).toEqual([]);
     expect(await counterValue(other.app.metrics.clusterRelay, { outcome: 'sent' })).toBe(1);
     expect(await counterValue(owner.app.metrics.clusterRelay, { outcome: 'received' })).toBe(1);
+    // Two keys in the city (c1, and the devices placed in no community), each held by one node.
+    await eventually(async () => (await counterValue(a.app.metrics.clusterOwned) + await counterValue(b.app.metrics.clusterOwned) === 2 ? true : undefined), 10_000, 'two keys held');
   });
 
   it('a two-sensor zone split over the nodes decides as one process would: no start from one 15 % sensor while the median is above low', async () => {
