@@ -55,9 +55,12 @@ export function createOwnership(options: OwnershipOptions) {
     }
     confirmedAt = began;
     const keys = options.keys();
+    const current = new Set(keys);
     const live = Math.max(1, (await store.liveOwners()).length);
     const share = Math.ceil(keys.length / live);
-    for (const key of [...owned].slice(share)) {
+    // Keys no longer listed (a community retired) are given back first: they count for nothing.
+    const surplus = [...owned].filter((k) => !current.has(k));
+    for (const key of [...surplus, ...[...owned].filter((k) => current.has(k)).slice(share)]) {
       await store.release(key, nodeId);
       owned.delete(key);
       lost.push(key);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { Redis } from 'ioredis';
+import { stringify } from 'yaml';
 import { ADMIN_TOKEN, eventually, startTestApp, uniqueDb, type TestApp } from '../../helpers/app.ts';
 import { startTestRedis } from '../../helpers/redis.ts';
 import { counterValue, ownerOf, shareDevice } from '../../helpers/cluster.ts';
@@ -200,5 +201,16 @@ describe('community ownership across two nodes', { timeout: 120_000 }, () => {
       conn.disconnect();
       await valve.stop();
     }
+  });
+
+  it('a community an inventory import adds is owned from the next lease round; one it retires is given back', async () => {
+    expect(other.app.ownership.owns('c-new')).toBe(false);
+    const city = stringify({ version: 1, districts: [{ id: 'd1', name: '测试区', subDistricts: [{ id: 's1', name: '测试街道', communities: [{
+      id: 'c-new', name: '新小区', zones: [{ id: 'z-new', name: '新草坪', plant: 'lawn', mode: 'manual' }], devices: [{ id: 'soil-new', kind: 'soil', zone: 'z-new' }],
+    }] }] }] });
+    const res = await other.app.api.inject({ method: 'PUT', url: '/api/v1/inventory', headers: { ...auth, 'content-type': 'application/yaml' }, payload: city });
+    expect(res.statusCode, res.body).toBe(200);
+    await eventually(() => (other.app.ownership.owns('c-new') ? true : undefined), 10_000, 'c-new owned');
+    expect(other.app.ownership.owns('c1')).toBe(false); // the import does not list it: retired, its lease released
   });
 });
