@@ -19,13 +19,14 @@ const MAX_RELAY_BYTES = 16 * 1024;
 const Relayed = z.strictObject({
   origin: z.string().min(1).max(200),
   community: z.string().min(1).max(64),
-  reading: z.strictObject({
+  // Unknown keys are dropped, not refused: a node running a newer version may send more.
+  reading: z.object({
     deviceId: EntityId,
     ts: z.number().finite(),
     receivedAt: z.number().finite(),
     kind: DeviceKind,
     dedupKey: z.union([z.string().max(200), z.strictObject({ counter: z.enum(['s', 'f']), n: z.number(), ts: z.number() })]).optional(),
-    fields: ReadingFields.strict(),
+    fields: ReadingFields,
     source: z.enum(['native', 'chirpstack', 'tts']),
     fCnt: z.number().int().optional(),
     simulated: z.boolean().optional(),
