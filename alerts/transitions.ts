@@ -3,7 +3,7 @@ import type { AlertKind, AlertSignal, AlertState, AlertTransition, Severity } fr
 import { toAlert, type AlertRecord, type AlertStore } from './alert-store.ts';
 import type { WorkOrderStore } from './work-orders/store.ts';
 import { dueAt, isActiveState } from './work-orders/sla.ts';
-import { isHigher, isSticky, opensWorkOrder } from './kinds.ts';
+import { CURRENT_STATE_KINDS, isHigher, isSticky, opensWorkOrder } from './kinds.ts';
 import { foldOccurrence } from './occurrences.ts';
 import { canReopen, reopenAlert } from './reopen.ts';
 
@@ -48,6 +48,12 @@ export function createAlertTransitions(deps: AlertTransitionsDeps) {
     return transition(out, a.id, a.state, 'resolved', at, by, note);
   }
 
+  function restate(alertId: number, message: string, details: string, at: number): void {
+    store.update(alertId, { message, details });
+    const wo = orders.forAlert(alertId);
+    if (wo && isActiveState(wo.state) && wo.title !== message) orders.update(wo.id, { title: message, updated_at: at });
+  }
+
   function raise(s: Extract<AlertSignal, { action: 'raise' }>, out: AlertTransition[]): AlertRecord {
     const at = clock.now();
     const existing = store.active(s.kind, s.subject);
@@ -62,8 +68,11 @@ export function createAlertTransitions(deps: AlertTransitionsDeps) {
     }
     const details = JSON.stringify(foldOccurrence(existing.details, s));
     if (!isHigher(s.severity, existing.severity)) {
-      // Same condition again: record it, no transition (no new notification).
-      store.update(existing.id, { details });
+      // Same condition again: record it, no transition (no new notification). A changing state
+      // (the devices silent behind a gateway) is stated as it is now, in the alert's message and
+      // its work order's title as in its details; a fault measured once keeps its first words.
+      if (!CURRENT_STATE_KINDS.has(s.kind)) store.update(existing.id, { details });
+      else restate(existing.id, s.message, details, at);
       return store.get(existing.id)!;
     }
     store.update(existing.id, { severity: s.severity, message: s.message, details, last_changed_at: at });

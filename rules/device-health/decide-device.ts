@@ -2,6 +2,7 @@ import { currentDetails, type AlertSignal } from '../../contracts/alert.ts';
 import type { DeviceKind, ReadingFields } from '../../contracts/reading.ts';
 import type { DeviceHealthConfig } from './config.ts';
 import { firingHold, holdFor, initialHold, stepHold, type HoldConfig, type HoldSpec, type HoldState } from './hold.ts';
+import { batteryText, deviceMessage, implausibleText, skewText, stuckText, type DeviceText } from './messages.ts';
 
 export interface DeviceHealthState {
   /** Battery at or below the warning level (held), and the critical level (held) within it. */
@@ -76,8 +77,9 @@ class Emit {
     this.ctx = ctx;
     this.at = at;
   }
-  raise(kind: Raise['kind'], severity: Raise['severity'], message: string, details: Record<string, unknown>): void {
-    (this.signals ??= []).push({ action: 'raise', kind, severity, subject: this.ctx.deviceId, communityId: this.ctx.communityId, districtId: this.ctx.districtId, at: this.at, message: `device ${this.ctx.deviceId}: ${message}`, details });
+  raise(kind: Raise['kind'], severity: Raise['severity'], text: DeviceText, details: Record<string, unknown>): void {
+    const message = deviceMessage(this.ctx.kind, this.ctx.deviceId, text);
+    (this.signals ??= []).push({ action: 'raise', kind, severity, subject: this.ctx.deviceId, communityId: this.ctx.communityId, districtId: this.ctx.districtId, at: this.at, message, details });
   }
   clear(kind: AlertSignal['kind'], reason: string): void {
     (this.signals ??= []).push({ action: 'clear', kind, subject: this.ctx.deviceId, at: this.at, reason });
@@ -146,7 +148,7 @@ function decideBattery(d: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceC
   if (low.state.phase !== 'firing') return;
   const wanted = critical.state.phase === 'firing' ? 'critical' : 'warning';
   if (alert === 'none' || (wanted === 'critical' && alert === 'warning')) {
-    emit.raise('battery_low', wanted, `battery at ${battery} %`, { batteryPct: battery });
+    emit.raise('battery_low', wanted, batteryText(battery), { batteryPct: battery });
     d.batteryAlert = wanted;
   }
 }
@@ -186,7 +188,7 @@ function decideStuck(d: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceCon
   }
   if (run.count >= cfg.stuckReadings && r.ts - run.since >= cfg.stuckMinSpanMs) {
     const key = keyOf(run);
-    emit.raise('sensor_stuck', 'warning', `${fields.join('/')} stuck at ${key.replaceAll('|', '/')} for ${run.count} readings`, { value: key, readings: run.count, sinceTs: run.since });
+    emit.raise('sensor_stuck', 'warning', stuckText(fields, key.split('|'), run.count, r.ts - run.since), { value: key, readings: run.count, sinceTs: run.since });
     d.stuckAt = { key, hold: firingHold(r.receivedAt) };
   }
 }
@@ -195,16 +197,19 @@ function decideStuck(d: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceCon
 function decidePlausible(d: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceContext, cfg: DeviceHealthConfig, emit: Emit): void {
   const ranges = cfg.plausible[ctx.kind];
   if (!ranges) return;
-  let bad: string[] | undefined;
+  let bad: Array<{ field: string; value: number }> | undefined;
   for (const f in ranges) {
     const v = r.fields[f as keyof ReadingFields];
     const [lo, hi] = ranges[f as keyof ReadingFields]!;
-    if (v !== undefined && (v < lo || v > hi)) (bad ??= []).push(`${f}=${v}`);
+    if (v !== undefined && (v < lo || v > hi)) (bad ??= []).push({ field: f, value: v });
   }
   if (!bad && d.range.phase === 'ok') return; // plausible, nothing pending
   bad ??= [];
   const step = stepHold(d.range, bad.length > 0, r.receivedAt, holdOf(cfg.implausible, ctx.reportIntervalS));
-  if (step.fired) emit.raise('sensor_out_of_range', 'warning', `implausible ${bad.join(', ')} (${step.state.hits} implausible readings since ${new Date(step.state.since).toISOString()})`, { values: bad, readings: step.state.hits, sinceTs: step.state.since });
+  if (step.fired) {
+    const { hits, since } = step.state;
+    emit.raise('sensor_out_of_range', 'warning', implausibleText(bad, hits, r.receivedAt - since), { values: bad.map((b) => `${b.field}=${b.value}`), readings: hits, sinceTs: since });
+  }
   if (step.cleared) emit.clear('sensor_out_of_range', 'values plausible again');
   d.range = step.state;
 }
@@ -222,7 +227,7 @@ function decideSkew(d: DeviceHealthState, lastReceivedAt: number | undefined, r:
   if (beyond && skew < 0 && !onCadence) return;
   if (!beyond && d.skew.phase === 'ok') return; // on time, nothing pending
   const step = stepHold(d.skew, beyond, r.receivedAt, holdOf(cfg.skew, ctx.reportIntervalS));
-  if (step.fired) emit.raise('clock_skew', 'info', `clock off by ${Math.round(skew / 1000)} s`, { skewS: Math.round(skew / 1000) });
+  if (step.fired) emit.raise('clock_skew', 'info', skewText(skew), { skewS: Math.round(skew / 1000) });
   if (step.cleared) emit.clear('clock_skew', `clock within ${Math.round(Math.abs(skew) / 1000)} s`);
   d.skew = step.state;
 }

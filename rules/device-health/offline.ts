@@ -1,4 +1,5 @@
 import type { AlertSignal } from '../../contracts/alert.ts';
+import { deviceOfflineMessage, gatewayOfflineMessage } from './messages.ts';
 
 export interface SweepDevice {
   id: string;
@@ -75,7 +76,7 @@ export function sweepOffline(state: OfflineState, input: SweepInput): { state: O
     if (!before || before.join() !== members.join()) {
       signals.push({
         action: 'raise', kind: 'gateway_offline', subject: id, severity: 'critical', communityId: g.communityId, districtId: g.districtId, at: now,
-        message: `gateway ${id} offline for ${ago(g)} s; ${members.length} device(s) behind it silent`,
+        message: gatewayOfflineMessage(id, ago(g) * 1000, members.length),
         details: { silentS: ago(g), devices: members },
       });
     }
@@ -99,7 +100,7 @@ export function sweepOffline(state: OfflineState, input: SweepInput): { state: O
     if (!state.devices.has(d.id)) {
       signals.push({
         action: 'raise', kind: 'device_offline', subject: d.id, severity: 'warning', communityId: d.communityId, districtId: d.districtId, at: now,
-        message: `device ${d.id} silent for ${ago(d)} s (expected every ${d.reportIntervalS} s)`, details: { silentS: ago(d), reportIntervalS: d.reportIntervalS },
+        message: deviceOfflineMessage(d.kind, d.id, ago(d) * 1000, d.reportIntervalS), details: { silentS: ago(d), reportIntervalS: d.reportIntervalS },
       });
     }
   }

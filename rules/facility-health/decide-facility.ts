@@ -1,5 +1,6 @@
 import type { AlertSignal, Severity } from '../../contracts/alert.ts';
 import { addDriftSample, fitLine, type DriftSample } from './drift.ts';
+import { impactMessage, settlementMessage, tiltMessage } from './messages.ts';
 import { thresholdsFor, type FacilityRuleConfig, type FacilityThresholds } from './thresholds.ts';
 
 export type TiltLevel = 'normal' | 'warning' | 'critical';
@@ -73,7 +74,6 @@ export function decideFacility(state: FacilityState, reading: TiltInput, ctx: Fa
   const t = ctx.thresholds ?? thresholdsFor(config, ctx.facilityType);
   const signals: AlertSignal[] = [];
   const base = { subject: ctx.facilityId, communityId: ctx.communityId, districtId: ctx.districtId, at: reading.ts };
-  const name = `${ctx.facilityType ?? 'facility'} ${ctx.facilityId}`;
   let next: FacilityState = { ...state, previous: { pitch: reading.pitch, roll: reading.roll, ts: reading.ts } };
   let learnedBaseline: Angles | undefined;
 
@@ -86,7 +86,7 @@ export function decideFacility(state: FacilityState, reading: TiltInput, ctx: Fa
     const severe = delta >= 2 * t.impactDeltaDeg || shock >= 2 * t.shockG;
     signals.push({
       action: 'raise', kind: 'facility_impact', severity: severe ? 'critical' : 'warning', ...base,
-      message: `${name}: impact (${round2(delta)}° change, ${round2(shock)} g shock)`,
+      message: impactMessage(ctx, delta, shock),
       details: { deltaDeg: round2(delta), shockG: shock, pitch: reading.pitch, roll: reading.roll, impactDeltaDeg: t.impactDeltaDeg, shockThresholdG: t.shockG },
     });
     // A step is not a drift: start the settlement fit afresh after it.
@@ -125,7 +125,7 @@ export function decideFacility(state: FacilityState, reading: TiltInput, ctx: Fa
       } else {
         signals.push({
           action: 'raise', kind: 'facility_tilt', severity: target as Severity, ...base, details,
-          message: `${name}: tilted ${round2(deviation)}° from its baseline (${target} at ${target === 'critical' ? t.criticalDeg : t.warningDeg}°)`,
+          message: tiltMessage(ctx, deviation, target, target === 'critical' ? t.criticalDeg : t.warningDeg),
         });
       }
     }
@@ -140,7 +140,7 @@ export function decideFacility(state: FacilityState, reading: TiltInput, ctx: Fa
     const perDay = round2(fit.slope * DAY_MS);
     signals.push({
       action: 'raise', kind: 'facility_settlement', severity: deviation >= t.criticalDeg ? 'critical' : 'warning', ...base,
-      message: `${name}: settling ${perDay}°/day over ${round2(fit.spanMs / DAY_MS)} days (now ${round2(deviation)}° from baseline)`,
+      message: settlementMessage(ctx, perDay, fit.spanMs / DAY_MS, deviation),
       details: { ...details, degPerDay: perDay, r2: round2(fit.r2), days: round2(fit.spanMs / DAY_MS) },
     });
   }

@@ -2,6 +2,7 @@ import { clear, raise, record } from './actions.ts';
 import { startRun } from './decide-run.ts';
 import { considerPredictive } from './decide-predictive.ts';
 import { skipReason } from './skip.ts';
+import { wateringNeededMessage } from './messages.ts';
 import type { DecideContext, DecisionInputs, IrrigationAction, ZoneIrrigationState } from './state.ts';
 
 type Out = { state: ZoneIrrigationState; actions: IrrigationAction[] };
@@ -43,7 +44,7 @@ export function considerStart(state: ZoneIrrigationState, ctx: DecideContext, in
     if (reason) return skipOnce(s, ctx, inputs, reason);
     if (s.raised.includes('watering_needed')) return { state: s, actions: [] };
     // warning, not info: it is work for the crew, and notification routing may drop info.
-    const r = raise(s, ctx, 'watering_needed', 'warning', `zone ${ctx.zone.name} needs watering: moisture ${m} % below ${low} %`,
+    const r = raise(s, ctx, 'watering_needed', 'warning', wateringNeededMessage(ctx.zone, m, low),
       { moisture: m, low, high, counted: inputs.counted, dryingSince: s.dryingSince });
     return { state: { ...r.state, lastSkip: undefined }, actions: [r.action, record(ctx, inputs, 'alert', 'below_low')] };
   }

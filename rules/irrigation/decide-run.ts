@@ -2,6 +2,7 @@ import { clear, nextId, raise, record } from './actions.ts';
 import { cycleSoakOf } from './water-balance.ts';
 import { round, volumeOf, wateredMs } from './inputs.ts';
 import { learnResponse } from './learn.ts';
+import { valveNoAckMessage, valveNoEffectMessage, valveRefusedMessage } from './messages.ts';
 import type { CommandAck } from '../../contracts/commands.ts';
 import type { DecideContext, DecisionInputs, IrrigationAction, Run, ZoneIrrigationState } from './state.ts';
 
@@ -97,7 +98,7 @@ export function onAck(state: ZoneIrrigationState, ctx: DecideContext, inputs: De
   const pending = run?.pending;
   if (!run || !pending || ack.commandId !== pending.commandId) return { state, actions: [] };
   if (!ack.ok) {
-    const r = raise(state, ctx, 'valve_no_ack', 'warning', 'valve refused the command', { valveId: ctx.zone.valveId, commandId: ack.commandId, action: pending.action, error: ack.error });
+    const r = raise(state, ctx, 'valve_no_ack', 'warning', valveRefusedMessage(ctx.zone, ctx.zone.valveId, pending.action, ack.error), { valveId: ctx.zone.valveId, commandId: ack.commandId, action: pending.action, error: ack.error });
     if (run.stopReason) return { state: endRun({ ...r.state, run: { ...run, pending: undefined } }, ctx), actions: [r.action] };
     const stopped = recordStop(r.state, ctx, inputs, 'valve_refused');
     return { state: endRun({ ...stopped.state, run: { ...(stopped.state.run as Run), pending: undefined } }, ctx), actions: [r.action, stopped.action] };
@@ -125,7 +126,7 @@ export function superviseRun(state: ZoneIrrigationState, ctx: DecideContext, inp
         actions: [{ type: 'command', valveId: ctx.zone.valveId as string, command: { commandId: pending.commandId, action: pending.action, autoOffS: pending.autoOffS, issuedAt: now } }],
       };
     }
-    const r = raise(state, ctx, 'valve_no_ack', 'critical', `valve ${ctx.zone.valveId} did not acknowledge ${pending.action} after ${pending.attempts} attempts`,
+    const r = raise(state, ctx, 'valve_no_ack', 'critical', valveNoAckMessage(ctx.zone, ctx.zone.valveId, pending.action, pending.attempts),
       { valveId: ctx.zone.valveId, commandId: pending.commandId, action: pending.action, attempts: pending.attempts, ackTimeoutS: settings.ackTimeoutS });
     const actions: IrrigationAction[] = [r.action];
     let s = r.state;
@@ -167,7 +168,7 @@ export function superviseRun(state: ZoneIrrigationState, ctx: DecideContext, inp
         s = { ...c.state, run: { ...run, effectSeen: true } };
         actions.push(...c.actions);
       } else if (run.startMoisture !== undefined && wateredMs(run, now) >= settings.effectTimeoutS * 1000 && stopReason === undefined) {
-        const r = raise(s, ctx, 'valve_no_effect', 'warning', `zone moisture did not rise after ${Math.round(wateredMs(run, now) / 1000)} s of watering`,
+        const r = raise(s, ctx, 'valve_no_effect', 'warning', valveNoEffectMessage(ctx.zone, wateredMs(run, now)),
           { valveId: ctx.zone.valveId, startMoisture: run.startMoisture, moisture: inputs.moisture, counted: inputs.counted, effectTimeoutS: settings.effectTimeoutS });
         const stopped = stopRun(r.state, ctx, inputs, 'valve_no_effect');
         return { state: stopped.state, actions: [r.action, ...stopped.actions] };

@@ -1,5 +1,6 @@
 import { bandProblem } from '../../contracts/zone-feasibility.ts';
 import { clear, raise } from './actions.ts';
+import { bandInfeasibleMessage, shortRunsMessage } from './messages.ts';
 import type { DecideContext, DecisionInputs, IrrigationAction, ZoneIrrigationState } from './state.ts';
 
 type Out = { state: ZoneIrrigationState; actions: IrrigationAction[] };
@@ -41,11 +42,11 @@ export function judgeFeasibility(state: ZoneIrrigationState, ctx: DecideContext,
     const c = clear(s, ctx, 'zone_infeasible', 'the zone can be held in its band again');
     return { state: { ...c.state, feasibility: { ...(f as Feasibility), cause: undefined } }, actions: c.actions };
   }
-  const message = band ? band.message : shortRunsMessage(ctx, inputs, f as Feasibility);
+  const message = band ? bandInfeasibleMessage(ctx.zone, band, inputs.band, ctx.zone.soil) : shortRunsMessage(ctx.zone, (f as Feasibility).shortDays, inputs.band.low, f?.lastMoisture);
   const details = band
     ? { cause: 'band', code: band.code, band: inputs.band, soil: ctx.zone.soil }
     : { cause: 'runs', days: f?.shortDays, lastRunEndMoisture: f?.lastMoisture, band: inputs.band, flowLpm: ctx.zone.flowLpm, windows: inputs.windows };
-  const r = raise(s, ctx, 'zone_infeasible', 'warning', `zone ${ctx.zone.name} (${ctx.zone.id}): ${message}`, details);
+  const r = raise(s, ctx, 'zone_infeasible', 'warning', message, details);
   return { state: { ...r.state, feasibility: { shortDays: 0, ...r.state.feasibility, cause } }, actions: [r.action] };
 }
 
@@ -59,9 +60,4 @@ function countRun(state: ZoneIrrigationState, ctx: DecideContext, reason: string
   if (f.lastShortDay === day) return { ...state, feasibility: { ...f, lastMoisture: moisture } };
   const shortDays = f.lastShortDay === day - 1 ? f.shortDays + 1 : 1;
   return { ...state, feasibility: { ...f, shortDays, lastShortDay: day, lastMoisture: moisture } };
-}
-
-function shortRunsMessage(ctx: DecideContext, inputs: DecisionInputs, f: Feasibility): string {
-  return `${f.shortDays} days running, watering as long as allowed left the zone below its low ${inputs.band.low} % (${f.lastMoisture} % after the last run): `
-    + 'the valve cannot give this zone a day\'s water inside its windows; raise the flow, widen the windows or allow longer runs, or lower the band\'s low';
 }

@@ -2,6 +2,7 @@ import { SOIL_WATER } from '../../contracts/zone.ts';
 import { clear, raise } from './actions.ts';
 import { exclusionOf, type SensorTrack } from './zone-state.ts';
 import { wateredMs } from './inputs.ts';
+import { disagreementMessage, disagreementWhy, type DisagreementCause } from './messages.ts';
 import type { DecideContext, IrrigationAction, ZoneIrrigationState } from './state.ts';
 
 type Out = { state: ZoneIrrigationState; actions: IrrigationAction[] };
@@ -64,11 +65,13 @@ export function checkSensors(state: ZoneIrrigationState, ctx: DecideContext): Ou
   }
   if (next.divergedSince === undefined || check.distrusted !== undefined || now - next.divergedSince < settings.disagreeForS * 1000) return withCheck(state, next);
   const verdict = judge(state, ctx, a, b);
-  const hours = Math.round((now - next.divergedSince) / 3_600_000);
-  const message = `zone ${ctx.zone.name} (${ctx.zone.id}): soil sensors ${a.deviceId} (${a.moisture} %) and ${b.deviceId} (${b.moisture} %) differ by ${r1(Math.abs(diff))} points, `
-    + `${r1(Math.abs(diff - check.offset))} more than when first compared, for ${hours} h; ${verdict.why}: ${verdict.distrusted} is left out of the zone's moisture until the two agree again; check or recalibrate it`;
+  const why = disagreementWhy(verdict.cause, ctx.zone.soil);
+  const message = disagreementMessage(ctx.zone, {
+    a: { id: a.deviceId, moisture: a.moisture }, b: { id: b.deviceId, moisture: b.moisture }, diff: Math.abs(diff), beyondReference: Math.abs(diff - check.offset),
+    forMs: now - next.divergedSince, why, distrusted: verdict.distrusted,
+  });
   const r = raise(state, ctx, 'sensor_disagreement', 'warning', message,
-    { sensors: { [a.deviceId]: a.moisture, [b.deviceId]: b.moisture }, referenceDiff: r1(check.offset), distrusted: verdict.distrusted, why: verdict.why, divergedSince: next.divergedSince });
+    { sensors: { [a.deviceId]: a.moisture, [b.deviceId]: b.moisture }, referenceDiff: r1(check.offset), distrusted: verdict.distrusted, why: why.en, divergedSince: next.divergedSince });
   return { state: { ...r.state, sensorCheck: { ...next, distrusted: verdict.distrusted } }, actions: [r.action] };
 }
 
@@ -112,20 +115,20 @@ function healthyPair(state: ZoneIrrigationState, ctx: DecideContext): [SensorTra
 
 const lastWaterAt = (state: ZoneIrrigationState): number => Math.max(state.lastRunEndAt ?? 0, ...state.rain.map((r) => r.at));
 
-/** Which of two disagreeing sensors to leave out, and why, in words. */
-function judge(state: ZoneIrrigationState, ctx: DecideContext, a: SensorTrack, b: SensorTrack): { distrusted: string; why: string } {
+/** Which of two disagreeing sensors to leave out, and why (messages.ts says it in words). */
+function judge(state: ZoneIrrigationState, ctx: DecideContext, a: SensorTrack, b: SensorTrack): { distrusted: string; cause: DisagreementCause } {
   const soil = ctx.zone.soil;
   const w = SOIL_WATER[soil];
   const drained = ctx.now - lastWaterAt(state) >= DRAIN_MS[soil];
-  const impossible = (m: number): string | undefined =>
-    m > w.saturation ? `above ${soil}'s saturation ${w.saturation} %`
-    : drained && m > w.fieldCapacity + ctx.settings.disagreePoints ? `above ${soil}'s field capacity ${w.fieldCapacity} % with no water for ${Math.round(DRAIN_MS[soil] / 3_600_000)} h`
-    : m < w.wiltingPoint / 2 ? `below half ${soil}'s wilting point ${w.wiltingPoint} %`
+  const impossible = (t: SensorTrack): DisagreementCause | undefined =>
+    t.moisture > w.saturation ? { code: 'above_saturation', sensor: t.deviceId }
+    : drained && t.moisture > w.fieldCapacity + ctx.settings.disagreePoints ? { code: 'above_field_capacity', sensor: t.deviceId, drainH: Math.round(DRAIN_MS[soil] / 3_600_000) }
+    : t.moisture < w.wiltingPoint / 2 ? { code: 'below_wilting', sensor: t.deviceId }
     : undefined;
-  const ia = impossible(a.moisture);
-  const ib = impossible(b.moisture);
-  if (ia && !ib) return { distrusted: a.deviceId, why: `${a.deviceId} reads ${ia}, which the soil cannot hold` };
-  if (ib && !ia) return { distrusted: b.deviceId, why: `${b.deviceId} reads ${ib}, which the soil cannot hold` };
+  const ia = impossible(a);
+  const ib = impossible(b);
+  if (ia && !ib) return { distrusted: a.deviceId, cause: ia };
+  if (ib && !ia) return { distrusted: b.deviceId, cause: ib };
   const [low, high] = a.moisture <= b.moisture ? [a, b] : [b, a];
-  return { distrusted: high.deviceId, why: `neither reads what ${soil} cannot hold, so the drier ${low.deviceId} is trusted (the zone is not starved)` };
+  return { distrusted: high.deviceId, cause: { code: 'drier_trusted', trusted: low.deviceId } };
 }

@@ -1,0 +1,43 @@
+import { bilingual, round } from '../../lib/alert-text.ts';
+
+/**
+ * The words of the facility-health alerts (the alert's message, the work order's title, a
+ * line in every notification). The rule knows the facility's id and type, not its name (the
+ * inventory's name is not in the hot path's context): the type in words and the id say which.
+ * Same words as web/messages.ts `facilityTypes`.
+ */
+const TYPE_ZH: Record<string, string> = { pavilion: '凉亭', trellis_rope: '牵引绳爬藤架', planter_trough: '种植槽', fitness_equipment: '健身器材', bench: '座椅', other: '其他设施' };
+
+const labelZh = (type: string | undefined, id: string): string => `${(type && TYPE_ZH[type]) ?? '设施'} ${id}`;
+const labelEn = (type: string | undefined, id: string): string => `${type ? type.replaceAll('_', ' ') : 'facility'} ${id}`;
+
+const LEVEL_ZH = { warning: '警告', critical: '严重' } as const;
+
+export interface FacilityLabel { facilityType: string | undefined; facilityId: string }
+
+/** `凉亭 pav-7 受撞击：倾角突变 3.2°，冲击 1.8 g / pavilion pav-7: impact (3.2° change, 1.8 g shock)`. */
+export function impactMessage(f: FacilityLabel, deltaDeg: number, shockG: number): string {
+  const d = round(deltaDeg), s = round(shockG);
+  return bilingual(
+    `${labelZh(f.facilityType, f.facilityId)} 受撞击：倾角突变 ${d}°，冲击 ${s} g`,
+    `${labelEn(f.facilityType, f.facilityId)}: impact (${d}° change, ${s} g shock)`,
+  );
+}
+
+/** `凉亭 pav-7 偏离基准倾斜 2.5°（警告阈值 2°） / pavilion pav-7: tilted 2.5° from its baseline (warning at 2°)`. */
+export function tiltMessage(f: FacilityLabel, deviationDeg: number, level: 'warning' | 'critical', thresholdDeg: number): string {
+  const d = round(deviationDeg);
+  return bilingual(
+    `${labelZh(f.facilityType, f.facilityId)} 偏离基准倾斜 ${d}°（${LEVEL_ZH[level]}阈值 ${thresholdDeg}°）`,
+    `${labelEn(f.facilityType, f.facilityId)}: tilted ${d}° from its baseline (${level} at ${thresholdDeg}°)`,
+  );
+}
+
+/** `凉亭 pav-7 持续沉降：每天 0.3°，已 5 天（现偏离基准 1.6°） / pavilion pav-7: settling 0.3°/day over 5 days (now 1.6° from baseline)`. */
+export function settlementMessage(f: FacilityLabel, degPerDay: number, days: number, deviationDeg: number): string {
+  const p = round(degPerDay), n = round(days), d = round(deviationDeg);
+  return bilingual(
+    `${labelZh(f.facilityType, f.facilityId)} 持续沉降：每天 ${p}°，已 ${n} 天（现偏离基准 ${d}°）`,
+    `${labelEn(f.facilityType, f.facilityId)}: settling ${p}°/day over ${n} days (now ${d}° from baseline)`,
+  );
+}
