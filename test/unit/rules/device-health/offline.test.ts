@@ -48,14 +48,16 @@ describe('gateway grouping', () => {
     const r = sweep(initialOfflineState(), devices, seen, T0 + 2000 * S, gateway);
     expect(brief(r)).toEqual([['raise', 'gateway_offline', 'gw-1'], ['raise', 'device_offline', 's-9']]);
     expect(r.signals[0]).toMatchObject({ severity: 'critical', details: { devices: ['s-1', 's-2'] } });
+    expect(r.signals[0]).toMatchObject({ message: '网关 gw-1 已离线 33 分钟，其后 2 台设备无数据 / gateway gw-1 offline for 33 min; 2 devices behind it silent' });
+    expect(r.signals[1]).toMatchObject({ message: '土壤传感器 s-9 已 33 分钟无数据（应每 10 分钟上报） / device s-9 silent for 33 min (expected every 10 min)' });
   });
 
   it('updates the gateway alert as more devices fall silent, clears it when the gateway is back, then alerts for devices still silent a full threshold after', () => {
     const first = sweep(initialOfflineState(), devices, { 'gw-1': T0, 's-1': T0, 's-2': T0 + 1000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S }, T0 + 2000 * S, gateway);
-    expect(first.signals[0]).toMatchObject({ details: { devices: ['s-1'] } });
+    expect(first.signals[0]).toMatchObject({ details: { devices: ['s-1'] }, message: '网关 gw-1 已离线 33 分钟，其后 1 台设备无数据 / gateway gw-1 offline for 33 min; 1 device behind it silent' });
     const second = sweep(first.state, devices, { 'gw-1': T0, 's-1': T0, 's-2': T0 + 1000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S }, T0 + 3000 * S, gateway);
     expect(brief(second)).toEqual([['raise', 'gateway_offline', 'gw-1']]);
-    expect(second.signals[0]).toMatchObject({ details: { devices: ['s-1', 's-2'] } });
+    expect(second.signals[0]).toMatchObject({ details: { devices: ['s-1', 's-2'] }, message: '网关 gw-1 已离线 50 分钟，其后 2 台设备无数据 / gateway gw-1 offline for 50 min; 2 devices behind it silent' });
     expect(brief(sweep(second.state, devices, { 'gw-1': T0, 's-1': T0, 's-2': T0 + 1000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S }, T0 + 3060 * S, gateway))).toEqual([]);
     const back = markOnline(second.state, 'gw-1', T0 + 3100 * S);
     expect(back.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'gateway_offline', subject: 'gw-1' })]);
@@ -67,7 +69,8 @@ describe('gateway grouping', () => {
     expect(brief(atThreshold)).toEqual([]);
     const after = sweep(atThreshold.state, devices, seenAfter, T0 + 4901 * S, gateway);
     expect(brief(after)).toEqual([['raise', 'device_offline', 's-1'], ['raise', 'device_offline', 's-2']]);
-    expect(after.signals[0]).toMatchObject({ message: expect.stringContaining(`silent for ${4901} s`) });
+    // Counted from when s-1 was last heard (T0: 4901 s ago), not from the gateway's return (30 min ago).
+    expect(after.signals[0]).toMatchObject({ message: '土壤传感器 s-1 已 1 小时 21 分钟无数据（应每 10 分钟上报） / device s-1 silent for 1 h 21 min (expected every 10 min)' });
   });
 
   it('a gateway that came back in a sweep (not by its own reading) excuses its devices the same way, and the excuse is dropped once spent', () => {

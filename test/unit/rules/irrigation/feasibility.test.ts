@@ -37,7 +37,8 @@ describe('a zone found infeasible at run time raises one alert that says what to
     const first = feed([soil(at(0, '12:00'), 13), soil(at(0, '12:15'), 13.2), soil(at(0, '12:30'), 13.1)], sand);
     expect(first.signals).toEqual([expect.objectContaining({
       action: 'raise', kind: 'zone_infeasible', subject: 'z1', severity: 'warning',
-      message: "zone 草坪 (z1): low 14 % is above sand's field capacity 12 % (the soil drains below it within hours): lower the band's low under 12 %, or change the soil",
+      message: '分区 草坪(z1) 无法保持湿度区间：区间下限 14 % 高于砂土的田间持水量 12 %（数小时内就会排水降到其下）：请把下限调到 12 % 以下，或更正土壤类型 / '
+        + "zone 草坪 (z1): low 14 % is above sand's field capacity 12 % (the soil drains below it within hours): lower the band's low under 12 %, or change the soil",
       details: expect.objectContaining({ cause: 'band', code: 'low_at_field_capacity' }),
     })]);
     const fixed = feed([soil(at(0, '12:45'), 13)], { ...sand, band: { low: 8, high: 14 } }, first.state);
@@ -52,7 +53,9 @@ describe('a zone found infeasible at run time raises one alert that says what to
     const three = feed(morning(2, 17), lawn, two.state);
     expect(three.signals).toEqual([expect.objectContaining({
       action: 'raise', kind: 'zone_infeasible',
-      message: "zone 草坪 (z1): 3 days running, watering as long as allowed left the zone below its low 20 % (17 % after the last run): the valve cannot give this zone a day's water inside its windows; raise the flow, widen the windows or allow longer runs, or lower the band's low",
+      message: '分区 草坪(z1) 无法保持湿度区间：连续 3 天，每次浇到允许的上限后湿度仍低于下限 20 %（最近一次浇后 17 %）：'
+        + '阀门在浇水时段内给不够一天的水；请提高流量、放宽浇水时段或允许更长的单次浇水，或降低区间下限 / '
+        + "zone 草坪 (z1): 3 days running, watering as long as allowed left the zone below its low 20 % (17 % after the last run): the valve cannot give this zone a day's water inside its windows; raise the flow, widen the windows or allow longer runs, or lower the band's low",
       details: expect.objectContaining({ cause: 'runs', days: 3, lastRunEndMoisture: 17 }),
     })]);
     // The same cause the next day: no second alert.

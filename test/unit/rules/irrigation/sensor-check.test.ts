@@ -46,7 +46,9 @@ describe('two sensors of a zone that drift apart', () => {
     expect(before.signals).toEqual([]);
     const { signals, inputs, state } = run(6.5, drift, () => 24, before.state, 29);
     expect(signals).toEqual([expect.objectContaining({ action: 'raise', kind: 'sensor_disagreement', subject: 'z1', severity: 'warning' })]);
-    expect((signals[0] as { message: string }).message).toBe('zone 草坪 (z1): soil sensors s1 (28.9 %) and s2 (24 %) differ by 4.9 points, 3.9 more than when first compared, for 12 h; '
+    expect((signals[0] as { message: string }).message).toBe('分区 草坪(z1) 两个土壤探头读数不一致：s1 28.9 %，s2 24 %，相差 4.9 个百分点，比初次比对时多 3.9，已持续 12 小时；'
+      + '两者读数都在壤土可能的范围内，采信较干的 s2（分区不会缺水）：s1 暂不计入分区湿度，直到两者重新一致；请检查或重新校准该探头 / '
+      + 'zone 草坪 (z1): soil sensors s1 (28.9 %) and s2 (24 %) differ by 4.9 points, 3.9 more than when first compared, for 12 h; '
       + "neither reads what loam cannot hold, so the drier s2 is trusted (the zone is not starved): s1 is left out of the zone's moisture until the two agree again; check or recalibrate it");
     expect(inputs.counted).toEqual(['s2']);
     expect(inputs.excluded).toEqual([{ deviceId: 's1', reason: 'disagrees' }]);
@@ -74,12 +76,14 @@ describe('two sensors of a zone that drift apart', () => {
     // The zone read 15 % (the mean of 25 and 5): the crew was called, and released once s2 was left out.
     expect(all.signals.map((x) => `${x.action}:${x.kind}`)).toEqual(['raise:watering_needed', 'raise:sensor_disagreement', 'clear:watering_needed']);
     const signals = all.signals.filter((x) => x.kind === 'sensor_disagreement');
+    expect((signals[0] as { message: string }).message).toContain('s2 读数低于壤土凋萎点 13 % 的一半，土壤不可能这么干：s2 暂不计入分区湿度');
     expect((signals[0] as { message: string }).message).toContain("s2 reads below half loam's wilting point 13 %, which the soil cannot hold: s2 is left out");
     expect(inputs.counted).toEqual(['s1']);
   });
 
   it('leave out one reading over field capacity long after any water', () => {
     const { signals, inputs } = run(30, (h) => (h < 4 ? 25 : 31), () => 24);
+    expect((signals[0] as { message: string }).message).toContain('s1 在 8 小时未浇水未降雨后仍高于壤土的田间持水量 28 %，土壤不可能保持：s1 暂不计入分区湿度');
     expect((signals[0] as { message: string }).message).toContain("s1 reads above loam's field capacity 28 % with no water for 8 h, which the soil cannot hold");
     expect(inputs.counted).toEqual(['s2']);
   });
