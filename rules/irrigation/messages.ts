@@ -16,8 +16,10 @@ const zoneZh = (z: ZoneLabel): string => `分区 ${named(z.name, z.id)}`;
 const zoneEn = (z: ZoneLabel): string => `zone ${z.name === z.id ? z.id : `${z.name} (${z.id})`}`;
 
 /** `分区 中心草坪(z-1) 需要浇水：湿度 18 %，低于下限 20 % / zone 中心草坪 (z-1) needs watering: moisture 18 % below 20 %`. */
-export const wateringNeededMessage = (z: ZoneLabel, moisture: number, low: number): string =>
-  bilingual(`${zoneZh(z)} 需要浇水：湿度 ${moisture} %，低于下限 ${low} %`, `${zoneEn(z)} needs watering: moisture ${moisture} % below ${low} %`);
+export function wateringNeededMessage(z: ZoneLabel, moisture: number, low: number): string {
+  const m = round(moisture, 1); // a median of probes read to 0.1 points: more digits would be noise
+  return bilingual(`${zoneZh(z)} 需要浇水：湿度 ${m} %，低于下限 ${low} %`, `${zoneEn(z)} needs watering: moisture ${m} % below ${low} %`);
+}
 
 /** The valve answered the command with a refusal (its own error text, if it gave one, kept as sent). */
 export function valveRefusedMessage(z: ZoneLabel, valveId: string | undefined, action: string, error: string | undefined): string {

@@ -182,3 +182,18 @@ describe('purity', () => {
     expect([...kinds].sort()).toEqual(['clear:battery_low', 'clear:clock_skew', 'clear:sensor_out_of_range', 'clear:sensor_stuck', 'raise:battery_low', 'raise:clock_skew', 'raise:sensor_out_of_range', 'raise:sensor_stuck']);
   });
 });
+
+describe('alert messages: Chinese first, the device by kind and id, units and durations in words, English after', () => {
+  const tilt: DeviceContext = { ...soil, deviceId: 't-1', kind: 'tilt' };
+  const message = (signals: AlertSignal[], kind: string) => signals.flatMap((s) => (s.action === 'raise' && s.kind === kind ? [s.message] : []));
+  it.each([
+    ['battery_low', battery([10, 10, 10]), soil, '土壤传感器 s-1 电量低：10 % / device s-1: battery at 10 %'],
+    ['sensor_stuck', moist(Array(25).fill(21.5)), soil, '土壤传感器 s-1 读数卡滞：湿度 21.5 %，连续 25 次不变（6 小时） / device s-1: moisture stuck at 21.5 % for 25 readings (6 h)'],
+    ['sensor_stuck', Array.from({ length: 25 }, () => ({ fields: { pitch: 1.2, roll: -0.4 } })), tilt, '倾角传感器 t-1 读数卡滞：俯仰角 1.2°，横滚角 -0.4°，连续 25 次不变（6 小时） / device t-1: pitch/roll stuck at 1.2°/-0.4° for 25 readings (6 h)'],
+    ['sensor_out_of_range', moist([70, 70, 70]), soil, '土壤传感器 s-1 读数不合理：湿度 70 %（30 分钟内 3 次） / device s-1: implausible moisture 70 % (3 implausible readings in 30 min)'],
+    ['clock_skew', Array.from({ length: 3 }, () => ({ fields: { moisture: 20 }, skewMs: 2 * CONFIG.skewToleranceMs })), soil, '土壤传感器 s-1 时钟快了 4 分钟 / device s-1: clock 4 min ahead'],
+    ['clock_skew', Array.from({ length: 3 }, () => ({ fields: { moisture: 20 }, skewMs: -CONFIG.skewToleranceMs - 90 * MIN })), soil, '土壤传感器 s-1 时钟慢了 1 小时 32 分钟 / device s-1: clock 1 h 32 min behind'],
+  ])('%s', (kind, steps, ctx, expected) => {
+    expect(message(run(steps as Step[], ctx).signals, kind)).toEqual([expected]);
+  });
+});

@@ -222,5 +222,29 @@ describe('a facility\'s own thresholds (inventory overrides) over its type\'s', 
   it('names the angles it judged by in the alert', () => {
     const { signals } = run(steady(3, 1.5), own(pavilion));
     expect(raises(signals, 'facility_tilt')[0]).toMatchObject({ message: expect.stringContaining('(warning at 1°)'), details: { warningDeg: 1, criticalDeg: 3 } });
+    expect(raises(signals, 'facility_tilt')[0]).toMatchObject({ message: expect.stringContaining('偏离基准倾斜 1.5°（警告阈值 1°）') });
+  });
+});
+
+describe('alert messages: Chinese first, the facility by type and id, English after', () => {
+  it.each([
+    ['a tilt', 'facility_tilt', [{ pitch: 5.2 }, { pitch: 5.2 }, { pitch: 5.2 }], 'pavilion',
+      '凉亭 f-pavilion 偏离基准倾斜 5.2°（严重阈值 5°） / pavilion f-pavilion: tilted 5.2° from its baseline (critical at 5°)'],
+    ['an impact', 'facility_impact', [{ pitch: 0 }, { pitch: 2.5, shock: 1.25 }], 'pavilion',
+      '凉亭 f-pavilion 受撞击：倾角突变 2.5°，冲击 1.25 g / pavilion f-pavilion: impact (2.5° change, 1.25 g shock)'],
+    ['an impact on a type with no name of its own', 'facility_impact', [{ pitch: 0 }, { pitch: 9 }], 'unknown-type',
+      '设施 f-unknown-type 受撞击：倾角突变 9°，冲击 0 g / unknown-type f-unknown-type: impact (9° change, 0 g shock)'],
+  ])('%s', (_name, kind, readings, type, message) => {
+    expect(raises(run(readings, ctx(type)).signals, kind)).toEqual([expect.objectContaining({ message })]);
+  });
+
+  it('settlement: the rate per day, the days fitted and the tilt now', () => {
+    const hourly = Array.from({ length: 6 * 24 }, (_, h) => ({ ts: T0 + h * HOUR, pitch: 0.6 * (h / 24), roll: 0 }));
+    const [settle] = raises(run(hourly, { ...ctx('planter_trough'), reportIntervalS: 3600 }).signals, 'facility_settlement');
+    const d = settle!.details as { degPerDay: number; days: number; tiltDeg: number };
+    expect(settle).toMatchObject({
+      message: `种植槽 f-planter_trough 持续沉降：每天 ${d.degPerDay}°，已 ${d.days} 天（现偏离基准 ${d.tiltDeg}°） / planter trough f-planter_trough: settling ${d.degPerDay}°/day over ${d.days} days (now ${d.tiltDeg}° from baseline)`,
+    });
+    expect(d.degPerDay).toBeCloseTo(0.6, 2);
   });
 });

@@ -13,6 +13,7 @@ describe('decideWatering: valve supervision', () => {
     // and a last untracked close, in case only the acks were lost
     expect(h.commands().map((c) => c.action)).toEqual(['open', 'open', 'open', 'close']);
     expect(h.signals()).toEqual([expect.objectContaining({ action: 'raise', kind: 'valve_no_ack', subject: 'z1', severity: 'critical', communityId: 'c1', at: MORNING + 90_000 })]);
+    expect(h.signals()[0]).toMatchObject({ message: '分区 lawn by block 3(z1) 阀门 v1 发送 3 次开阀指令均无应答 / zone lawn by block 3 (z1): valve v1 did not acknowledge open after 3 attempts' });
     // a failed run counts for the minimum interval, so a dead valve is not hammered every tick
     expect(h.summary()).toEqual(['start:below_low', 'stop:valve_no_ack', 'skip:min_interval']);
     expect(h.state.run).toBeUndefined();
@@ -55,6 +56,7 @@ describe('decideWatering: valve supervision', () => {
     h.send({ type: 'ack', ack: { commandId: open?.commandId ?? '', ok: false, state: 0, error: 'low pressure' } });
     expect(h.summary()).toContain('stop:valve_refused');
     expect(h.signals()[0]).toMatchObject({ kind: 'valve_no_ack', details: { error: 'low pressure' } });
+    expect(h.signals()[0]).toMatchObject({ message: '分区 lawn by block 3(z1) 阀门 v1 拒绝执行开阀指令（low pressure） / zone lawn by block 3 (z1): valve v1 refused the open command (low pressure)' });
   });
 
   it('raises valve_no_effect when the valve acks but moisture does not rise, and closes it', () => {
@@ -64,6 +66,7 @@ describe('decideWatering: valve supervision', () => {
     expect(h.summary().slice(0, 2)).toEqual(['start:below_low', 'stop:valve_no_effect']);
     expect(h.decisions()[1]?.at).toBe(MORNING + 20 * MIN);
     expect(h.signals()[0]).toMatchObject({ action: 'raise', kind: 'valve_no_effect', details: { startMoisture: 15 } });
+    expect(h.signals()[0]).toMatchObject({ message: '分区 lawn by block 3(z1) 已浇水 20 分钟，湿度未上升：请检查阀门、管路与喷头 / zone lawn by block 3 (z1): moisture did not rise after 20 min of watering; check the valve, pipe and emitters' });
     expect(h.commands().map((c) => c.action)).toEqual(['open', 'close']);
   });
 
@@ -122,6 +125,7 @@ describe('decideWatering: manual zones', () => {
     h.advanceReporting(HOUR, 17); // windows do not apply to a crew
     expect(h.summary()).toEqual(['alert:below_low']);
     expect(h.signals()).toEqual([expect.objectContaining({ action: 'raise', kind: 'watering_needed', severity: 'warning', details: expect.objectContaining({ moisture: expect.closeTo(17, 0), low: 20 }) })]);
+    expect(h.signals()[0]).toMatchObject({ message: '分区 lawn by block 3(z1) 需要浇水：湿度 17.1 %，低于下限 20 % / zone lawn by block 3 (z1) needs watering: moisture 17.1 % below 20 %' });
     h.soil(22); // above low but below mid-band (25): not yet recovered
     h.advance(MIN);
     expect(h.signals()).toHaveLength(1);
