@@ -80,7 +80,7 @@ describe('thresholds an operator sets: the inventory per facility, GS_RULES_CONF
     }, 5_000, 'two tilt alerts');
     expect(alerts).toEqual([['bench-cfg', 'warning', 'firing', null], ['pav-own', 'warning', 'firing', null]]);
     const [own] = (await api('GET', '/api/v1/alerts?kind=facility_tilt&subject=pav-own')).body as Array<{ message: string; details: Record<string, unknown> }>;
-    expect(own).toMatchObject({ message: 'pavilion pav-own: tilted 1.2° from its baseline (warning at 1°)', details: { tiltDeg: 1.2, warningDeg: 1, criticalDeg: 4 } });
+    expect(own).toMatchObject({ message: '凉亭 pav-own 偏离基准倾斜 1.2°（警告阈值 1°） / pavilion pav-own: tilted 1.2° from its baseline (warning at 1°)', details: { tiltDeg: 1.2, warningDeg: 1, criticalDeg: 4 } });
   });
 
   it('shows each facility\'s effective thresholds and where they come from, to the tokens of its district only', async () => {

@@ -72,7 +72,8 @@ describe('a drifting sensor of a two-sensor zone, over the real app', () => {
     for (let i = 0; i < 3; i++) await report(27, 23.5);
     const raised = await alerts();
     expect(raised).toEqual([expect.objectContaining({ state: 'firing' })]);
-    expect(raised[0]!.message).toMatch(/^zone 双探头草坪 \(z-two\): soil sensors s-a \(27 %\) and s-b \(23\.\d %\) differ by [\d.]+ points, [\d.]+ more than when first compared, for 2 h; neither reads what loam cannot hold, so the drier s-b is trusted \(the zone is not starved\): s-a is left out/);
+    expect(raised[0]!.message).toMatch(/^分区 双探头草坪\(z-two\) 两个土壤探头读数不一致：s-a 27 %，s-b 23\.\d %，相差 [\d.]+ 个百分点，比初次比对时多 [\d.]+，已持续 2 小时；两者读数都在壤土可能的范围内，采信较干的 s-b（分区不会缺水）：s-a 暂不计入分区湿度/);
+    expect(raised[0]!.message).toMatch(/ \/ zone 双探头草坪 \(z-two\): soil sensors s-a \(27 %\) and s-b \(23\.\d %\) differ by [\d.]+ points, [\d.]+ more than when first compared, for 2 h; neither reads what loam cannot hold, so the drier s-b is trusted \(the zone is not starved\): s-a is left out/);
     expect(raised[0]!.details).toMatchObject({ distrusted: 's-a' });
     expect(await inputs()).toMatchObject({ counted: ['s-b'], excluded: [{ deviceId: 's-a', reason: 'disagrees' }] });
   });

@@ -3,7 +3,7 @@ import { createLedger, raise, T0, MIN } from './helpers.ts';
 import { currentDetails } from '../../../contracts/alert.ts';
 
 const impact = (deltaDeg: number, shockG: number, at: number) => ({
-  ...raise('facility_impact', 'pav-7', 'warning', `pavilion pav-7: impact (${deltaDeg}° change, ${shockG} g shock)`),
+  ...raise('facility_impact', 'pav-7', 'warning', `凉亭 pav-7 受撞击：倾角突变 ${deltaDeg}°，冲击 ${shockG} g / pavilion pav-7: impact (${deltaDeg}° change, ${shockG} g shock)`),
   details: { deltaDeg, shockG }, at,
 });
 
@@ -13,10 +13,10 @@ describe('repeated occurrences of one alert', () => {
     alerts.apply(impact(6, 5, T0));
     alerts.apply(impact(2.5, 3, T0 + MIN));
     const a = alerts.apply(impact(3.5, 4, T0 + 2 * MIN))!;
-    expect(a.message).toBe('pavilion pav-7: impact (6° change, 5 g shock)');
+    expect(a.message).toBe('凉亭 pav-7 受撞击：倾角突变 6°，冲击 5 g / pavilion pav-7: impact (6° change, 5 g shock)');
     expect(a.details).toMatchObject({
       deltaDeg: 6, shockG: 5, occurrences: 3,
-      latest: { deltaDeg: 3.5, shockG: 4, at: T0 + 2 * MIN, message: 'pavilion pav-7: impact (3.5° change, 4 g shock)' },
+      latest: { deltaDeg: 3.5, shockG: 4, at: T0 + 2 * MIN, message: '凉亭 pav-7 受撞击：倾角突变 3.5°，冲击 4 g / pavilion pav-7: impact (3.5° change, 4 g shock)' },
     });
     expect(currentDetails(a.details)).toMatchObject({ deltaDeg: 3.5, shockG: 4 });
   });

@@ -19,10 +19,10 @@ describe('message text', () => {
   });
 
   it('a resolution notice keeps the first impact the message states, and says how often it came back', () => {
-    const alert = alertOf(7, { kind: 'facility_impact', message: 'pavilion pav-7: impact (6° change, 5 g shock)', state: 'resolved', details: { deltaDeg: 6, shockG: 5, occurrences: 3, latest: { deltaDeg: 2.5, shockG: 3, at: T0, message: 'pavilion pav-7: impact (2.5° change, 3 g shock)' } } });
+    const alert = alertOf(7, { kind: 'facility_impact', message: '凉亭 pav-7 受撞击：倾角突变 6°，冲击 5 g / pavilion pav-7: impact (6° change, 5 g shock)', state: 'resolved', details: { deltaDeg: 6, shockG: 5, occurrences: 3, latest: { deltaDeg: 2.5, shockG: 3, at: T0, message: '凉亭 pav-7 受撞击：倾角突变 2.5°，冲击 3 g / pavilion pav-7: impact (2.5° change, 3 g shock)' } } });
     const text = toText(renderMessage([{ alert, reason: 'resolved', place: {} }], options));
-    expect(text).toContain('内容：pavilion pav-7: impact (6° change, 5 g shock)');
-    expect(text).toContain('共发生 3 次，最近一次：pavilion pav-7: impact (2.5° change, 3 g shock)');
+    expect(text).toContain('内容：凉亭 pav-7 受撞击：倾角突变 6°，冲击 5 g / pavilion pav-7: impact (6° change, 5 g shock)');
+    expect(text).toContain('共发生 3 次，最近一次：凉亭 pav-7 受撞击：倾角突变 2.5°，冲击 3 g / pavilion pav-7: impact (2.5° change, 3 g shock)');
   });
 
   it('carries the signed link of each alert for this message\'s recipient when given one', () => {

@@ -241,7 +241,7 @@ describe('alert messages: Chinese first, the facility by type and id, English af
   it('settlement: the rate per day, the days fitted and the tilt now', () => {
     const hourly = Array.from({ length: 6 * 24 }, (_, h) => ({ ts: T0 + h * HOUR, pitch: 0.6 * (h / 24), roll: 0 }));
     const [settle] = raises(run(hourly, { ...ctx('planter_trough'), reportIntervalS: 3600 }).signals, 'facility_settlement');
-    const d = settle!.details as { degPerDay: number; days: number; tiltDeg: number };
+    const d = (settle as { details?: unknown }).details as { degPerDay: number; days: number; tiltDeg: number };
     expect(settle).toMatchObject({
       message: `种植槽 f-planter_trough 持续沉降：每天 ${d.degPerDay}°，已 ${d.days} 天（现偏离基准 ${d.tiltDeg}°） / planter trough f-planter_trough: settling ${d.degPerDay}°/day over ${d.days} days (now ${d.tiltDeg}° from baseline)`,
     });
