@@ -143,9 +143,11 @@ inventory.command('import')
         const preview = createInventoryImporter({ db, now: () => Date.now(), hashSecret: () => { throw new Error('a dry run hashes nothing'); } });
         return printReport(preview.previewInventory(parsed.value, { prune: opts.prune }), 'would change');
       }
-      // The data directory's credential key (generated there if the server never ran): the
-      // server started on this directory later must check the secrets hashed here.
-      const importer = createInventoryImporter({ db, now: () => Date.now(), hashSecret: loadCredentialHasher(dir).hash, onProgress: progress.step });
+      // The server's credential key (GS_CREDENTIAL_KEY_FILE, else the data directory's own,
+      // generated there if the server never ran): the server started on this directory
+      // later must check the secrets hashed here.
+      const hasher = loadCredentialHasher(dir, undefined, loadConfig(process.env).credentialKeyFile);
+      const importer = createInventoryImporter({ db, now: () => Date.now(), hashSecret: hasher.hash, onProgress: progress.step });
       const credentials = credentialsTarget(opts.credentials, file);
       const result = await importer.importInventory(parsed.value, { prune: opts.prune }).catch((error: unknown) => {
         credentials.discard();

@@ -32,6 +32,12 @@ export async function startClusterFeature(ctx: AppContext, deps: { city: Pick<Re
   // One name per process start: a node restarted on the same host is another claimant.
   const nodeId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   logger.info({ nodeId }, 'clustered node');
+  if (!config.credentialKeyFile) {
+    // A warning, not a refusal: until the registry is shared (docs/cluster.md), each node
+    // checks the secrets it hashed itself, so nodes with their own keys work; what breaks is
+    // a registry copied or shared between them, where every device would be refused.
+    logger.warn({ setting: 'GS_CREDENTIAL_KEY_FILE', dataDir: config.dataDir }, '集群节点未设置共享凭据密钥 / clustered node without GS_CREDENTIAL_KEY_FILE: device secrets are hashed under this data directory\'s own credential-key, so a registry copied or shared from another node will refuse its devices; give every node the same key file');
+  }
   // Its own connection, failing fast: a lease round must fail while Redis is away (and give
   // the leases up before they expire), not wait in the persistence connection's queue.
   const leaseConn = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, commandTimeout: LEASE_COMMAND_TIMEOUT_MS, maxRetriesPerRequest: 0 });

@@ -27,7 +27,7 @@ export function startDataDir(ctx: AppContext) {
   const lock = acquireDataDirLock(dataDir, 'server');
   try {
     const adminToken = config.adminToken ?? loadOrCreateAdminToken(dataDir, logger);
-    const hasher = loadCredentialHasher(dataDir, logger);
+    const hasher = loadCredentialHasher(dataDir, logger, config.credentialKeyFile);
     const db = openDb(join(dataDir, 'greenspace.db'));
     const devices = createDeviceRegistry(db, { hasher });
     const deadLetters = createDeadLetterStore(db, {

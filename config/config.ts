@@ -106,6 +106,13 @@ export const Config = z.strictObject({
   cluster: z.enum(['off', 'redis']).default('off'),
   /** The Redis the nodes share when GS_CLUSTER=redis (redis://[:password@]host:port[/db]). */
   redisUrl: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
+  /**
+   * A file holding the key device and service-account secrets are hashed with (hex, 32
+   * bytes or more, mode 0600), instead of the data directory's own `credential-key`: every
+   * node of a cluster is given the same file, so a secret hashed on one node checks on the
+   * others (a registry copied or shared between them). registry/secrets.ts checks the file.
+   */
+  credentialKeyFile: z.string().min(1).max(4096, 'expected a path of at most 4096 characters').optional(),
   /** fsync the durable log before acknowledging QoS 1 (turn off only for benchmarks of the rest). */
   durableAck: flag.default(true),
   /** MQTT over TLS: off unless a port is set; needs mqttTlsCert and mqttTlsKey (PEM files). */
@@ -206,6 +213,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   durableAck: 'GS_DURABLE_ACK',
   cluster: 'GS_CLUSTER',
   redisUrl: 'GS_REDIS_URL',
+  credentialKeyFile: 'GS_CREDENTIAL_KEY_FILE',
   mqttSource: 'GS_MQTT_SOURCE',
   mqttSourceGroup: 'GS_MQTT_SOURCE_GROUP',
   mqttSourceClientId: 'GS_MQTT_SOURCE_CLIENT_ID',

@@ -1,5 +1,7 @@
 import { randomBytes, scrypt, timingSafeEqual, createHash, createHmac } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { CodedError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { loadOrCreateSecretFile } from '../lib/secret-file.ts';
 
@@ -79,9 +81,49 @@ export function createCredentialHasher(key: Buffer) {
 }
 export type CredentialHasher = ReturnType<typeof createCredentialHasher>;
 
-/** The data directory's credential hasher: its key read from `credential-key`, generated there on first use. */
-export function loadCredentialHasher(dataDir: string, logger?: Logger): CredentialHasher {
+/** A key file is a line of hex: 32 bytes are 64 characters; anything past 4 KiB is not one. */
+export const CREDENTIAL_KEY_FILE_MAX_BYTES = 4_096;
+const HEX_KEY = /^[0-9a-f]{64,}$/;
+
+/**
+ * The key from an operator's file (GS_CREDENTIAL_KEY_FILE: one file given to every node of
+ * a cluster). Refused, naming the setting, unless it is a regular file of at most 4 KiB that
+ * neither group nor others can read or write (it is the one secret that makes the stored
+ * hashes checkable, like the data directory's own 0600 key) holding 32 bytes or more in hex.
+ */
+export function readCredentialKeyFile(path: string, setting = 'GS_CREDENTIAL_KEY_FILE'): Buffer {
+  const refuse = (why: string, cause?: unknown): never => {
+    throw new CodedError('credential_key_file', `${setting} ${path}: ${why}`, { cause });
+  };
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    return refuse(`cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, error);
+  }
+  try {
+    const stat = fstatSync(fd); // of the file opened: no swap between the check and the read
+    if (!stat.isFile()) return refuse('is not a regular file');
+    if ((stat.mode & 0o077) !== 0) return refuse(`is open to group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}): chmod 600 it, owned by the user the server runs as`);
+    if (stat.size > CREDENTIAL_KEY_FILE_MAX_BYTES) return refuse(`is ${stat.size} bytes, more than a key (at most ${CREDENTIAL_KEY_FILE_MAX_BYTES}): is it the right file?`);
+    const buffer = Buffer.alloc(stat.size);
+    const read = stat.size === 0 ? 0 : readSync(fd, buffer, 0, stat.size, 0);
+    const text = buffer.subarray(0, read).toString('utf8').trim();
+    if (!HEX_KEY.test(text)) return refuse('is not a hex key of 32 bytes or more (64 hex digits, lower case; e.g. `openssl rand -hex 32`)');
+    return Buffer.from(text, 'hex');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The credential hasher: its key from `keyFile` when one is given (GS_CREDENTIAL_KEY_FILE,
+ * the same on every node of a cluster), else the data directory's `credential-key`,
+ * generated there on first use.
+ */
+export function loadCredentialHasher(dataDir: string, logger?: Logger, keyFile?: string): CredentialHasher {
+  if (keyFile !== undefined) return createCredentialHasher(readCredentialKeyFile(keyFile));
   const text = loadOrCreateSecretFile(join(dataDir, CREDENTIAL_KEY_FILE), () => randomBytes(32).toString('hex'), { logger, what: 'the key device and service-account secrets are hashed with' });
-  if (!/^[0-9a-f]{64,}$/.test(text)) throw new Error(`${join(dataDir, CREDENTIAL_KEY_FILE)} is not a hex key of 32 bytes or more: restore it from a backup`);
+  if (!HEX_KEY.test(text)) throw new Error(`${join(dataDir, CREDENTIAL_KEY_FILE)} is not a hex key of 32 bytes or more: restore it from a backup`);
   return createCredentialHasher(Buffer.from(text, 'hex'));
 }

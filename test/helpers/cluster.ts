@@ -38,3 +38,21 @@ export async function ownerOf(nodes: readonly TestApp[], communityId: string, ti
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * The device `id` as `from` stored it, secret hash and all, put into `to`'s registry: what
+ * a registry copied or shared between nodes does. The hash is copied, not made again, so
+ * `to` accepts the device's secret only if both nodes hash under the same key
+ * (GS_CREDENTIAL_KEY_FILE).
+ */
+export async function copyDevice(from: TestApp, to: TestApp, body: Record<string, unknown>): Promise<void> {
+  const id = body.id as string;
+  const source = new Database(join(from.dataDir, 'greenspace.db'), { readonly: true });
+  const { secret_hash: hash } = source.prepare('SELECT secret_hash FROM devices WHERE id = ?').get(id) as { secret_hash: string };
+  source.close();
+  await to.register(body);
+  const db = new Database(join(to.dataDir, 'greenspace.db'));
+  db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(hash, id);
+  db.close();
+  to.app.devices.refresh(id);
+}

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { createDeviceRegistry } from '../../../registry/devices.ts';
 import { createDeviceLifecycle } from '../../../registry/device-lifecycle.ts';
 import { createServiceAccounts } from '../../../registry/service-accounts.ts';
 import { createUserStore } from '../../../registry/users.ts';
-import { createCredentialHasher, CREDENTIAL_KEY_FILE, hashSecret, loadCredentialHasher, type CredentialHasher } from '../../../registry/secrets.ts';
+import { createCredentialHasher, CREDENTIAL_KEY_FILE, CREDENTIAL_KEY_FILE_MAX_BYTES, hashSecret, loadCredentialHasher, readCredentialKeyFile, type CredentialHasher } from '../../../registry/secrets.ts';
 import { createInventoryService } from '../../../inventory/service.ts';
 import { parseInventoryText } from '../../../inventory/parse.ts';
 import { systemClock } from '../../../lib/clock.ts';
@@ -99,5 +99,43 @@ describe('how each secret is stored: generated ones keyed and fast, person-chose
     expect(accounts.hasKeyedHash('ns')).toBe(false);
     expect(await accounts.authenticate('ns', secret)).toMatchObject({ id: 'ns' });
     expect(hashOf('service_accounts', 'ns')).toMatch(KEYED);
+  });
+});
+
+describe('a credential key file given to every node (GS_CREDENTIAL_KEY_FILE)', () => {
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'gs-keyfile-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const KEY = 'ab'.repeat(32);
+  const keyFile = (text: string, mode = 0o600): string => {
+    const path = join(dir, 'cluster-key');
+    writeFileSync(path, text, { mode });
+    chmodSync(path, mode); // the umask may have taken bits off
+    return path;
+  };
+
+  it('two data directories given the same file hash alike, and generate no key of their own', () => {
+    const path = keyFile(`${KEY}\n`);
+    const [a, b] = ['a', 'b'].map((n) => { const d = join(dir, n); mkdirSync(d); return d; });
+    const hash = loadCredentialHasher(a!, undefined, path).hash('s');
+    expect(loadCredentialHasher(b!, undefined, path).hash('s')).toBe(hash);
+    expect(hash).toBe(createCredentialHasher(Buffer.from(KEY, 'hex')).hash('s'));
+    expect(loadCredentialHasher(b!).hash('s')).not.toBe(hash); // b's own key, generated now: another hash
+    expect(() => statSync(join(a!, CREDENTIAL_KEY_FILE))).toThrow(/ENOENT/);
+  });
+
+  it.each([
+    ['open to others', () => keyFile(KEY, 0o644), /GS_CREDENTIAL_KEY_FILE .*cluster-key: is open to group or others \(mode 0644\): chmod 600/],
+    ['open to the group', () => keyFile(KEY, 0o640), /mode 0640/],
+    ['too short', () => keyFile('ab'.repeat(31)), /is not a hex key of 32 bytes or more/],
+    ['not hex', () => keyFile('zz'.repeat(32)), /is not a hex key/],
+    ['empty', () => keyFile(''), /is not a hex key/],
+    ['larger than a key', () => keyFile('a'.repeat(CREDENTIAL_KEY_FILE_MAX_BYTES + 1)), /is 4097 bytes, more than a key \(at most 4096\)/],
+    ['a directory', () => dir, /is not a regular file/],
+    ['missing', () => join(dir, 'nope'), /cannot be read \(ENOENT\)/],
+  ])('refuses a key file %s, naming the setting and the path', (_what, make, message) => {
+    const path = make();
+    expect(() => readCredentialKeyFile(path)).toThrow(message);
+    expect(() => loadCredentialHasher(dir, undefined, path)).toThrow(/^GS_CREDENTIAL_KEY_FILE /);
   });
 });
