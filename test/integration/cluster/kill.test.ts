@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ADMIN_TOKEN, eventually, queryRows, uniqueDb } from '../../helpers/app.ts';
+import { startTestRedis } from '../../helpers/redis.ts';
+import { prepareFailoverCluster, VALVE_ID, VALVE_ZONE, type FailoverNode } from '../../helpers/failover-cluster.ts';
+import { createInfluxHttp } from '../../../influx/http.ts';
+import { startFailoverClient, startStreamingSensor, type StreamingSensor } from '../../../firmware-sim/failover-client.ts';
+import { ValveCommand } from '../../../contracts/commands.ts';
+
+const SENSORS = 8;
+const INTERVAL_MS = 40; // 25 readings/s a sensor, 200/s in all
+
+/**
+ * Issue 17 item 4: two real node processes (GS_CLUSTER=redis) on a real redis-server and
+ * influxd, devices spread over both, kill -9 of one mid-stream. Devices are written as
+ * firmware is: they know both nodes' addresses and move to the other on failure, keeping
+ * unacknowledged readings to send again (firmware-sim/failover-client.ts).
+ *
+ * A reading is acknowledged once it is on the receiving node's disk (its durable log);
+ * what the killed node acknowledged but had not yet written to InfluxDB reaches it when
+ * that node starts again on its data directory (as systemd's Restart= would), so the test
+ * restarts it before counting.
+ */
+describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
+  let redis: Awaited<ReturnType<typeof startTestRedis>>;
+  let cluster: Awaited<ReturnType<typeof prepareFailoverCluster>>;
+  const influxDb = uniqueDb('kill');
+  const influx = createInfluxHttp({ url: inject('influxUrl'), db: influxDb });
+  let killed: FailoverNode;
+  let survivor: FailoverNode;
+  const sensors: StreamingSensor[] = [];
+  const clients: Array<{ end(): Promise<void> }> = [];
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    cluster = await prepareFailoverCluster({ nodes: 2, sensors: SENSORS, redisUrl: redis.url, influxUrl: inject('influxUrl'), influxDb, adminToken: ADMIN_TOKEN });
+    [killed, survivor] = await Promise.all([cluster.start(0), cluster.start(1)]);
+  });
+  afterAll(async () => {
+    for (const c of clients) await c.end();
+    await cluster?.cleanup();
+    await redis?.stop();
+  });
+
+  const address = (node: FailoverNode) => ({ host: '127.0.0.1', port: node.process.mqttPort });
+  const api = (node: FailoverNode, path: string, body?: unknown) => fetch(`http://127.0.0.1:${node.process.httpPort}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
+  it('loses no acknowledged reading, stores each once, moves every device to the survivor, and the survivor\'s command reaches a valve that moved', async () => {
+    // Even sensors (and the valve) live on the node to be killed, odd ones on the survivor;
+    // each community has sensors on both.
+    const home = (i: number) => (i % 2 === 0 ? [killed, survivor] : [survivor, killed]);
+    for (let i = 0; i < SENSORS; i++) {
+      const id = `fo-s${i}`;
+      const s = startStreamingSensor({ id, secret: cluster.secrets.get(id)!, servers: home(i).map(address), intervalMs: INTERVAL_MS });
+      sensors.push(s);
+      clients.push(s);
+    }
+    const valve = startFailoverClient({ id: VALVE_ID, secret: cluster.secrets.get(VALVE_ID)!, servers: [address(killed), address(survivor)] });
+    clients.push(valve);
+    const commands: ValveCommand[] = [];
+    valve.client.on('message', (_topic, payload) => {
+      const parsed = ValveCommand.safeParse(JSON.parse(payload.toString('utf8')));
+      if (!parsed.success) return;
+      commands.push(parsed.data);
+      valve.client.publish(`gs/${VALVE_ID}/ack`, JSON.stringify({ commandId: parsed.data.commandId, ok: true, state: parsed.data.action === 'open' ? 1 : 0, ts: Date.now() }), { qos: 1 });
+    });
+    valve.client.subscribe(`gs/${VALVE_ID}/down`, { qos: 1 });
+    await eventually(() => (valve.port === killed.process.mqttPort && sensors.every((s) => s.acked.length >= 10) ? true : undefined), 20_000, 'every device streaming on its home node');
+
+    const onKilled = sensors.filter((_, i) => i % 2 === 0);
+    await new Promise((r) => setTimeout(r, 1_000)); // mid-stream
+    const ackedByKilled = onKilled.reduce((n, s) => n + s.acked.filter((a) => a.port === killed.process.mqttPort).length, 0);
+    await killed.kill();
+    const killedAt = Date.now();
+
+    // Its devices reconnect to the survivor and are acknowledged there again.
+    await eventually(() => (onKilled.every((s) => s.port === survivor.process.mqttPort && s.acked.some((a) => a.at > killedAt && a.port === survivor.process.mqttPort)) && valve.port === survivor.process.mqttPort ? true : undefined),
+      20_000, 'the killed node\'s devices publishing on the survivor').catch((error: Error) => {
+      const where = onKilled.map((s) => `${s.client.options.clientId}: port ${s.port}, ${s.connects.length} connects, ${s.acked.filter((a) => a.at > killedAt).length} acked since`);
+      throw new Error(`${error.message}; survivor ${survivor.process.mqttPort}, valve on ${valve.port}; ${where.join('; ')}\n${survivor.process.output().slice(-3000)}`);
+    });
+    // TODO(cluster-owner): once community ownership is wired into the app (docs/cluster.md,
+    // "Community ownership"), assert here that every community the killed node owned is
+    // owned by the survivor within 15 s of `killedAt` (from the survivor's report of the
+    // communities it owns), and that only the survivor ticks them from then on.
+    await new Promise((r) => setTimeout(r, 1_000)); // the stream goes on, on one node
+    for (const s of sensors) s.stopPublishing();
+    await Promise.all(sensors.map((s) => s.drained(20_000)));
+
+    // A command the survivor decides after the failover reaches the valve that moved to it.
+    const res = await api(survivor, `/api/v1/zones/${VALVE_ZONE}/water-now`, { durationS: 60 });
+    expect(res.status).toBe(202);
+    await eventually(() => (commands.some((c) => c.action === 'open') ? true : undefined), 10_000, 'the valve to receive the survivor\'s open');
+    // TODO(cluster-pg): with alerts in PostgreSQL, assert no duplicate alerts or work orders
+    // across the nodes (one active alert per kind and subject) after the failover.
+
+    const sent = new Map(sensors.map((s, i) => [`fo-s${i}`, s]));
+    const storedOf = async () => {
+      const rows = await queryRows(influx, 'SELECT moisture FROM soil GROUP BY device');
+      const byDevice = new Map<string, Array<{ time: number; moisture: number }>>();
+      for (const r of rows) (byDevice.get(r.device as string) ?? byDevice.set(r.device as string, []).get(r.device as string)!).push({ time: r.time as number, moisture: r.moisture as number });
+      return byDevice;
+    };
+    const missingAcks = async () => {
+      const stored = await storedOf();
+      return [...sent].flatMap(([id, s]) => {
+        const times = new Set((stored.get(id) ?? []).map((p) => p.time));
+        return s.acked.filter((a) => !times.has(a.ts));
+      });
+    };
+    // Before the restart, a reading may be missing only if the killed node acknowledged it
+    // (on its disk, not yet in InfluxDB: at most a flush interval's worth); the survivor
+    // has everything it acknowledged. Let the survivor's writer ship (GS_WRITE_FLUSH_MS 50).
+    await new Promise((r) => setTimeout(r, 1_500));
+    const missingBefore = await missingAcks();
+    expect(missingBefore.filter((a) => a.port !== killed.process.mqttPort)).toEqual([]);
+    // The killed node comes back on its data directory and ships what it had acknowledged.
+    const restarted = await cluster.start(0);
+    expect(restarted.process.output()).not.toMatch(/"level":(50|60)/); // no error at its start
+    await eventually(async () => ((await missingAcks()).length === 0 ? true : undefined), 20_000, '0 acknowledged readings missing from InfluxDB');
+
+    const stored = await storedOf();
+    let total = 0;
+    for (const [id, s] of sent) {
+      const points = stored.get(id) ?? [];
+      // Every reading sent was acknowledged (the device retransmitted what the kill cut
+      // off), each is stored exactly once, at its device time, with the value sent with it.
+      expect(s.acked.length).toBe(s.sent.size);
+      expect(points.length).toBe(s.sent.size);
+      const tsToSeq = new Map([...s.sent].map(([seq, ts]) => [ts, seq]));
+      for (const p of points) {
+        expect(tsToSeq.has(p.time)).toBe(true);
+        expect(p.moisture).toBeCloseTo(s.moisture(tsToSeq.get(p.time)!), 6);
+      }
+      total += points.length;
+    }
+    expect(ackedByKilled).toBeGreaterThan(0); // the killed node did carry part of the stream
+    expect(total).toBeGreaterThan(SENSORS * 40);
+  });
+});
