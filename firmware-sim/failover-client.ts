@@ -36,8 +36,9 @@ export function startFailoverClient(o: FailoverClientOptions) {
     connectTimeout: o.connectTimeoutMs ?? 3_000,
   });
   const connects: Array<{ at: number; port: number | undefined }> = [];
-  const remotePort = (): number | undefined => (client.connected ? (client.stream as unknown as { remotePort?: number }).remotePort : undefined);
-  client.on('connect', () => { connects.push({ at: Date.now(), port: remotePort() }); });
+  const streamPort = (): number | undefined => (client.stream as unknown as { remotePort?: number } | undefined)?.remotePort;
+  const remotePort = (): number | undefined => (client.connected ? streamPort() : undefined);
+  client.on('connect', () => { connects.push({ at: Date.now(), port: streamPort() }); });
   client.on('error', () => undefined); // a refused or dropped connection: the next server is tried
   return {
     client,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ADMIN_TOKEN, eventually, queryRows, uniqueDb } from '../../helpers/app.ts';
 import { startTestRedis } from '../../helpers/redis.ts';
-import { prepareFailoverCluster, VALVE_ID, VALVE_ZONE, type FailoverNode } from '../../helpers/failover-cluster.ts';
+import { prepareFailoverCluster, VALVE_ID, VALVE_ZONE, type FailoverNode } from '../../../bench/failover-cluster.ts';
 import { createInfluxHttp } from '../../../influx/http.ts';
 import { startFailoverClient, startStreamingSensor, type StreamingSensor } from '../../../firmware-sim/failover-client.ts';
 import { ValveCommand } from '../../../contracts/commands.ts';

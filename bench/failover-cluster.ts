@@ -2,12 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { openDb } from '../../registry/db.ts';
-import { loadCredentialHasher } from '../../registry/secrets.ts';
-import { backupDataDir, restoreDataDir } from '../../registry/backup.ts';
-import { createInventoryImporter } from '../../inventory/apply.ts';
-import { parseInventoryText } from '../../inventory/parse.ts';
-import { spawnApp, type AppProcess } from './process-app.ts';
+import { openDb } from '../registry/db.ts';
+import { loadCredentialHasher } from '../registry/secrets.ts';
+import { backupDataDir, restoreDataDir } from '../registry/backup.ts';
+import { createInventoryImporter } from '../inventory/apply.ts';
+import { parseInventoryText } from '../inventory/parse.ts';
+import { spawnApp, type AppProcess } from './app-process.ts';
 
 /**
  * Two (or more) app processes as a cluster on loopback, for the kill -9 test and the
@@ -55,7 +55,13 @@ ${sensorsOf('west', 1)}
 
 export interface FailoverNode { dataDir: string; env: Record<string, string>; process: AppProcess; kill(): Promise<void> }
 
-export async function prepareFailoverCluster(o: { nodes: number; sensors: number; redisUrl: string; influxUrl: string; influxDb: string; adminToken: string }) {
+/**
+ * `clustered: false` (with one node): the one-process default on the same registry and
+ * settings, the baseline the benchmark compares the cluster with.
+ */
+export async function prepareFailoverCluster(o: { nodes: number; sensors: number; redisUrl?: string; influxUrl: string; influxDb: string; adminToken: string; clustered?: boolean }) {
+  const clustered = o.clustered ?? true;
+  if (clustered && !o.redisUrl) throw new Error('a clustered failover setup needs redisUrl');
   const root = mkdtempSync(join(tmpdir(), 'gs-failover-'));
   const keyFile = join(root, 'credential-key');
   writeFileSync(keyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
@@ -74,7 +80,8 @@ export async function prepareFailoverCluster(o: { nodes: number; sensors: number
   const secrets = new Map(credentials.map((c) => [c.deviceId, c.secret]));
 
   const envOf = (dataDir: string): Record<string, string> => ({
-    GS_CLUSTER: 'redis', GS_REDIS_URL: o.redisUrl, GS_CREDENTIAL_KEY_FILE: keyFile, GS_DATA_DIR: dataDir,
+    ...(clustered ? { GS_CLUSTER: 'redis', GS_REDIS_URL: o.redisUrl! } : {}),
+    GS_CREDENTIAL_KEY_FILE: keyFile, GS_DATA_DIR: dataDir,
     GS_INFLUX_URL: o.influxUrl, GS_INFLUX_DB: o.influxDb, GS_MANAGED_INFLUXD: 'never', GS_ADMIN_TOKEN: o.adminToken,
     GS_MQTT_HOST: '127.0.0.1', GS_MQTT_PORT: '0', GS_HTTP_HOST: '127.0.0.1', GS_HTTP_PORT: '0',
     GS_WRITE_FLUSH_MS: '50', GS_MQTT_PUBLISH_RATE_PER_S: '100000', GS_MQTT_PUBLISH_BURST: '100000',

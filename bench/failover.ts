@@ -1,0 +1,157 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import mqtt, { type MqttClient } from 'mqtt';
+import { createInfluxHttp } from '../influx/http.ts';
+import { freePort, startInfluxd } from '../influx/influxd-process.ts';
+import { startRedisServer } from '../cluster/redis-process.ts';
+import { startStreamingSensor } from '../firmware-sim/failover-client.ts';
+import { prepareFailoverCluster, type FailoverNode } from './failover-cluster.ts';
+
+/**
+ * `npm run bench:failover`: what a second node costs and what it buys (issue 17). Real app
+ * processes (bench/failover-cluster.ts: one registry restored into each node's data
+ * directory, one credential key file, one Redis, one InfluxDB). Three runs, medians.
+ * - stored readings/s: SENSORS devices each publish READINGS_EACH QoS 1 readings (device
+ *   timestamps, INFLIGHT unacknowledged at a time) as fast as acknowledged, until every
+ *   one is counted in InfluxDB: one process (the default mode), one clustered node, and
+ *   two clustered nodes with the devices spread over both. On this 2-core host the nodes,
+ *   Redis, influxd and the generator share the cores: the figures show what the cluster
+ *   costs, not how it scales on two hosts.
+ * - failover: two clustered nodes, devices streaming (one reading every STREAM_MS each),
+ *   half on each; kill -9 of one; the time until every one of its devices is connected
+ *   to the survivor, and until every one has a reading acknowledged there.
+ * `-- --runs N`, `-- --sensors N`.
+ */
+const args = process.argv.slice(2);
+const option = (name: string): number | undefined => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : undefined);
+const RUNS = option('--runs') ?? 3;
+const SENSORS = option('--sensors') ?? 40;
+const READINGS_EACH = 500;
+const INFLIGHT = 20;
+const STREAM_MS = 100;
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const connect = (port: number, id: string, secret: string): Promise<MqttClient> => new Promise((resolve, reject) => {
+  const c = mqtt.connect({ host: '127.0.0.1', port, protocolVersion: 4, clientId: id, username: id, password: secret, reconnectPeriod: 0 });
+  c.once('connect', () => resolve(c));
+  c.once('error', reject);
+});
+
+/** One device's readings, INFLIGHT at a time, each resolved on its PUBACK. */
+async function pump(c: MqttClient, id: string, base: number): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < READINGS_EACH) {
+      const seq = next++;
+      await new Promise<void>((resolve, reject) => c.publish(`gs/${id}/up`, JSON.stringify({ ts: base + seq, seq, moisture: 20 + (seq % 100) / 10 }), { qos: 1 }, (e) => (e ? reject(e) : resolve())));
+    }
+  };
+  await Promise.all(Array.from({ length: INFLIGHT }, lane));
+}
+
+async function countStored(influxUrl: string, db: string): Promise<number> {
+  const [statement = []] = await createInfluxHttp({ url: influxUrl, db }).query('SELECT count(moisture) FROM soil').catch(() => []);
+  return Number(statement[0]?.values[0]?.[1] ?? 0); // nothing written yet: no database, no rows
+}
+
+/** Readings stored per second, from the first publish until InfluxDB counts them all. */
+async function storedPerS(env: { influxUrl: string; redisUrl: string }, nodes: 1 | 2, clustered: boolean, run: number): Promise<number> {
+  const db = `bench_failover_${clustered ? nodes : 'one'}_${run}_${Date.now().toString(36)}`;
+  const cluster = await prepareFailoverCluster({ nodes, sensors: SENSORS, ...env, influxDb: db, adminToken: ADMIN_TOKEN, clustered });
+  try {
+    const started = await Promise.all(Array.from({ length: nodes }, (_, i) => cluster.start(i)));
+    const ids = Array.from({ length: SENSORS }, (_, i) => `fo-s${i}`);
+    const clients = await Promise.all(ids.map((id, i) => connect(started[i % nodes]!.process.mqttPort, id, cluster.secrets.get(id)!)));
+    const total = SENSORS * READINGS_EACH;
+    const base = Date.now() - 3_600_000;
+    const t0 = performance.now();
+    await Promise.all(clients.map((c, i) => pump(c, ids[i]!, base + i * READINGS_EACH)));
+    while ((await countStored(env.influxUrl, db)) < total) {
+      if (performance.now() - t0 > 120_000) throw new Error(`${db}: not every reading stored in 120 s`);
+      await sleep(50);
+    }
+    const s = (performance.now() - t0) / 1000;
+    for (const c of clients) c.end(true);
+    return total / s;
+  } finally {
+    await cluster.cleanup();
+  }
+}
+
+/** kill -9 of one of two nodes: ms until its devices are all connected to, and all acknowledged by, the survivor. */
+async function failover(env: { influxUrl: string; redisUrl: string }, run: number): Promise<{ reconnectedMs: number; publishingMs: number }> {
+  const cluster = await prepareFailoverCluster({ nodes: 2, sensors: SENSORS, ...env, influxDb: `bench_failover_kill_${run}`, adminToken: ADMIN_TOKEN });
+  const sensors: Array<ReturnType<typeof startStreamingSensor>> = [];
+  try {
+    const [killed, survivor] = (await Promise.all([cluster.start(0), cluster.start(1)])) as [FailoverNode, FailoverNode];
+    const address = (n: FailoverNode) => ({ host: '127.0.0.1', port: n.process.mqttPort });
+    for (let i = 0; i < SENSORS; i++) {
+      const id = `fo-s${i}`;
+      sensors.push(startStreamingSensor({ id, secret: cluster.secrets.get(id)!, servers: (i % 2 === 0 ? [killed, survivor] : [survivor, killed]).map(address), intervalMs: STREAM_MS }));
+    }
+    const moving = sensors.filter((_, i) => i % 2 === 0);
+    const deadline = Date.now() + 60_000;
+    while (!sensors.every((s) => s.acked.length >= 5)) {
+      if (Date.now() > deadline) throw new Error('the devices did not start streaming in 60 s');
+      await sleep(50);
+    }
+    await sleep(1_000);
+    await killed.kill();
+    const killedAt = Date.now();
+    const onSurvivor = (s: (typeof sensors)[number]) => s.acked.find((a) => a.at > killedAt && a.port === survivor.process.mqttPort)?.at;
+    const connectedAt = (s: (typeof sensors)[number]) => s.connects.find((c) => c.at > killedAt && c.port === survivor.process.mqttPort)?.at;
+    while (!moving.every((s) => onSurvivor(s) !== undefined)) {
+      if (Date.now() > killedAt + 60_000) throw new Error('the killed node\'s devices did not move in 60 s');
+      await sleep(20);
+    }
+    return {
+      reconnectedMs: Math.max(...moving.map((s) => connectedAt(s)! - killedAt)),
+      publishingMs: Math.max(...moving.map((s) => onSurvivor(s)! - killedAt)),
+    };
+  } finally {
+    for (const s of sensors) await s.end();
+    await cluster.cleanup();
+  }
+}
+
+async function main(): Promise<void> {
+  const influxDir = mkdtempSync(join(tmpdir(), 'gs-bench-influxd-'));
+  const redisDir = mkdtempSync(join(tmpdir(), 'gs-bench-redis-'));
+  const influxd = await startInfluxd({ dir: influxDir, port: await freePort() });
+  const redis = await startRedisServer({ dir: redisDir, port: await freePort() });
+  const env = { influxUrl: influxd.url, redisUrl: redis.url };
+  const results: Record<string, number[]> = {};
+  const add = (name: string, value: number) => {
+    (results[name] ??= []).push(value);
+    process.stderr.write(`${name} ${value.toFixed(0)}\n`);
+  };
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      add('stored_per_s_one_process', await storedPerS(env, 1, false, run));
+      add('stored_per_s_one_clustered_node', await storedPerS(env, 1, true, run));
+      add('stored_per_s_two_nodes', await storedPerS(env, 2, true, run));
+      const f = await failover(env, run);
+      add('failover_all_reconnected_ms', f.reconnectedMs);
+      add('failover_all_publishing_ms', f.publishingMs);
+    }
+  } finally {
+    await redis.stop();
+    await influxd.stop();
+    rmSync(influxDir, { recursive: true, force: true });
+    rmSync(redisDir, { recursive: true, force: true });
+  }
+  process.stdout.write(`${SENSORS} devices, ${READINGS_EACH} readings each (${INFLIGHT} in flight) for the stored rates; ${RUNS} runs\n`);
+  for (const [name, values] of Object.entries(results)) {
+    process.stdout.write(`${name.padEnd(34)} median ${median(values).toFixed(0).padStart(7)}   runs ${values.map((v) => v.toFixed(0)).join(', ')}\n`);
+  }
+}
+
+main().then(() => process.exit(0), (error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
