@@ -28,7 +28,9 @@ export async function startClusterFeature(ctx: AppContext, deps: { city: Pick<Re
   if (config.cluster !== 'redis' || !config.redisUrl) {
     return { tier: undefined, dedup: undefined, nodeId: undefined, ownership: ownsEverything, leases: undefined, relay: undefined };
   }
-  const tier = await connectRedisBrokerTier(config.redisUrl, logger, isReadingTopic);
+  const tier = await connectRedisBrokerTier(config.redisUrl, logger, isReadingTopic, {
+    onDrop: (topic) => ctx.metrics.clusterBusDropped.inc({ kind: isReadingTopic(topic) ? 'reading' : 'other' }),
+  });
   // One name per process start: a node restarted on the same host is another claimant.
   const nodeId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   logger.info({ nodeId }, 'clustered node');

@@ -101,8 +101,8 @@ async function failover(env: { influxUrl: string; redisUrl: string }, run: numbe
       await sleep(50);
     }
     await sleep(1_000);
+    const killedAt = Date.now(); // before the signal: devices may be on the survivor before the exit is reported
     await killed.kill();
-    const killedAt = Date.now();
     const onSurvivor = (s: (typeof sensors)[number]) => s.acked.find((a) => a.at > killedAt && a.port === survivor.process.mqttPort)?.at;
     const connectedAt = (s: (typeof sensors)[number]) => s.connects.find((c) => c.at > killedAt && c.port === survivor.process.mqttPort)?.at;
     while (!moving.every((s) => onSurvivor(s) !== undefined)) {

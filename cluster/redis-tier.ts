@@ -77,6 +77,41 @@ export function readingsDoNotWait<T extends Emitter>(mq: T, isReadingTopic: (top
   return mq;
 }
 
+/**
+ * Publishes that may wait for an absent Redis before more are dropped. While Redis is away
+ * ioredis queues every command in memory until it returns (or for ~20 reconnects, then
+ * fails them and queues again): at a city's 3 readings/s that is little, but a burst or a
+ * long outage would grow it without bound. 10,000 waiting messages are ~10 MB.
+ */
+export const BUS_MAX_WAITING = 10_000;
+
+/**
+ * Past `maxWaiting` publishes unanswered while the publishing connection is not ready, a
+ * publish is dropped: counted (`onDrop`), its callback answered at once without an error.
+ * Not an error: an error from the bus would end the publishing device's connection in
+ * aedes, for Redis' absence, not its fault. What is dropped reaches no node (while Redis
+ * is away nothing does, this node's own subscribers included: the bus is their path too);
+ * a reading is on this node's disk already, a command is retried by the executor and its
+ * missing ack raises valve_no_ack, a status is published again at the device's next change.
+ */
+export function boundedWhileAway<T extends Emitter>(mq: T, conn: { status: string }, maxWaiting: number, onDrop: (topic: string) => void): T {
+  const emit = mq.emit.bind(mq);
+  let waiting = 0;
+  mq.emit = (packet, done) => {
+    if (conn.status !== 'ready' && waiting >= maxWaiting) {
+      onDrop(packet.topic);
+      done?.();
+      return undefined;
+    }
+    waiting++;
+    return emit(packet, (error) => {
+      waiting--;
+      done?.(error);
+    });
+  };
+  return mq;
+}
+
 /** How long closing the bus may wait for Redis to confirm its QUITs. */
 const CLOSE_WAIT_MS = 2_000;
 
@@ -102,7 +137,13 @@ function closesWithoutRedis<T extends { close(cb: () => void): unknown }>(mq: T)
   return mq;
 }
 
-export async function connectRedisBrokerTier(url: string, logger: Logger, isReadingTopic: (topic: string) => boolean): Promise<RedisBrokerTier> {
+export interface BusOptions {
+  /** Told of each publish dropped because Redis was away and `maxWaiting` were already waiting. */
+  onDrop?: (topic: string) => void;
+  maxWaiting?: number;
+}
+
+export async function connectRedisBrokerTier(url: string, logger: Logger, isReadingTopic: (topic: string) => boolean, bus: BusOptions = {}): Promise<RedisBrokerTier> {
   await checkRedis(url);
   const log = logger.child({ module: 'cluster', redis: redactRedisUrl(url) });
   let lastError = 0;
@@ -112,7 +153,16 @@ export async function connectRedisBrokerTier(url: string, logger: Logger, isRead
     lastError = Date.now();
     log.error({ err: error }, 'Redis connection failed; reconnecting (messages to other nodes wait)');
   };
-  const mq = closesWithoutRedis(readingsDoNotWait(mqemitterRedis({ connectionString: url }), isReadingTopic, onError));
+  const emitter = mqemitterRedis({ connectionString: url });
+  let lastDrop = 0;
+  const onDrop = (topic: string) => {
+    bus.onDrop?.(topic);
+    if (Date.now() - lastDrop < 10_000) return;
+    lastDrop = Date.now();
+    log.warn({ maxWaiting: bus.maxWaiting ?? BUS_MAX_WAITING }, 'Redis away and its queue full: dropping messages to other nodes (counted in gs_cluster_bus_dropped_total)');
+  };
+  const pubConn = (emitter as unknown as { pubConn: Redis }).pubConn;
+  const mq = closesWithoutRedis(readingsDoNotWait(boundedWhileAway(emitter, pubConn, bus.maxWaiting ?? BUS_MAX_WAITING, onDrop), isReadingTopic, onError));
   (mq as unknown as { state: NodeJS.EventEmitter }).state.on('error', onError);
   // Commands wait for Redis to come back rather than fail after 20 reconnects: a failure
   // there would surface as a rejection some persistence call never handles, which ends

@@ -17,6 +17,7 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
     readingsAccepted: new Counter({ name: 'gs_readings_accepted_total', help: 'Readings accepted into the durable log, by device kind', labelNames: ['kind'] as const, registers }),
     clusterRelay: new Counter({ name: 'gs_cluster_relayed_readings_total', help: 'Readings relayed to their community\'s owner over the bus (clustered mode), by outcome: sent, received, refused, unknown_device, failed', labelNames: ['outcome'] as const, registers }),
     clusterOwned: new Gauge({ name: 'gs_cluster_owned_communities', help: 'Communities (and the unplaced devices\' key) whose rules this node runs now (clustered mode; their leases)', registers }),
+    clusterBusDropped: new Counter({ name: 'gs_cluster_bus_dropped_total', help: 'Messages to other nodes dropped because Redis was away and the bounded queue was full (clustered mode), by kind (reading or other)', labelNames: ['kind'] as const, registers }),
     clusterDedupUnavailable: new Counter({ name: 'gs_cluster_dedup_unavailable_total', help: 'Messages stored without the shared duplicate filter because Redis did not answer (clustered mode)', registers }),
     readingsRejected: new Counter({ name: 'gs_readings_rejected_total', help: 'Readings or messages refused, by reason', labelNames: ['reason'] as const, registers }),
     readingFieldsRefused: new Counter({

@@ -73,8 +73,8 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
     const onKilled = sensors.filter((_, i) => i % 2 === 0);
     await new Promise((r) => setTimeout(r, 1_000)); // mid-stream
     const ackedByKilled = onKilled.reduce((n, s) => n + s.acked.filter((a) => a.port === killed.process.mqttPort).length, 0);
+    const killedAt = Date.now(); // before the signal: devices may be on the survivor before the exit is reported
     await killed.kill();
-    const killedAt = Date.now();
 
     // Its devices reconnect to the survivor and are acknowledged there again.
     await eventually(() => (onKilled.every((s) => s.port === survivor.process.mqttPort && s.acked.some((a) => a.at > killedAt && a.port === survivor.process.mqttPort)) && valve.port === survivor.process.mqttPort ? true : undefined),
