@@ -40,6 +40,24 @@ describe('npm run cli -- inventory', { timeout: 180_000 }, () => {
     }
   });
 
+  it('hashes under GS_CREDENTIAL_KEY_FILE when it is set (the key every node of a cluster has), generating no key of the data directory\'s own', async () => {
+    const keyed = join(dir, 'keyed');
+    mkdirSync(keyed);
+    const keyFile = join(dir, 'cluster-key');
+    writeFileSync(keyFile, `${'5a'.repeat(32)}\n`, { mode: 0o600 });
+    const creds = join(dir, 'creds-keyed.csv');
+    const run = await cli(['inventory', 'import', DEMO, '--data-dir', keyed, '--credentials', creds], dir, { GS_CREDENTIAL_KEY_FILE: keyFile });
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const [id, secret] = readFileSync(creds, 'utf8').trim().split('\n')[1]!.split(',') as [string, string];
+    expect(existsSync(join(keyed, 'credential-key'))).toBe(false);
+    const db = openDb(join(keyed, 'greenspace.db'));
+    try {
+      expect(await createDeviceRegistry(db, { hasher: loadCredentialHasher(keyed, undefined, keyFile) }).authenticate(id, secret)).toMatchObject({ id });
+    } finally {
+      db.close();
+    }
+  });
+
   it('re-imports the same file as a no-op and leaves no credentials file behind', async () => {
     const creds = join(dir, 'creds-again.csv');
     const run = await cli(['inventory', 'import', DEMO, '--data-dir', data(), '--credentials', creds], dir);

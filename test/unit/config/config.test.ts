@@ -188,6 +188,11 @@ describe('loadConfig', () => {
     ])('refuses %o', (env, message) => {
       expect(problems(env).join('\n')).toContain(message);
     });
+    it('takes a credential key file for every node (GS_CREDENTIAL_KEY_FILE), a path of bounded length; unset, the data directory\'s own key', () => {
+      expect(loadConfig({}).credentialKeyFile).toBeUndefined();
+      expect(loadConfig({ GS_CREDENTIAL_KEY_FILE: '/etc/greenspace/credential-key' }).credentialKeyFile).toBe('/etc/greenspace/credential-key');
+      expect(problems({ GS_CREDENTIAL_KEY_FILE: `/${'k'.repeat(4096)}` }).join('\n')).toContain('GS_CREDENTIAL_KEY_FILE: expected a path of at most 4096 characters');
+    });
     it('never echoes the Redis URL, which may carry a password', () => {
       expect(problems({ GS_CLUSTER: 'redis', GS_REDIS_URL: 'http://:hunter2@x' }).join('\n')).not.toContain('hunter2');
     });
