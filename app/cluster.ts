@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { connectRedisBrokerTier, redactRedisUrl } from '../cluster/redis-tier.ts';
-import { createRedisDedup } from '../cluster/redis-dedup.ts';
+import { createRedisDedup, startDedupHeartbeat } from '../cluster/redis-dedup.ts';
 import { createRedisLeaseStore } from '../cluster/redis-lease-store.ts';
 import { createClusterOwnership, ownsEverything, type CommunityOwnership } from '../cluster/community-ownership.ts';
 import { createReadingRelay, type RelayEmitter } from '../cluster/reading-relay.ts';
@@ -61,15 +61,17 @@ export async function startClusterFeature(ctx: AppContext, deps: { city: Pick<Re
   const relay = createReadingRelay({
     nodeId, mq: tier.mq as RelayEmitter, ownership: leases.ownership, deliver: ctx.readings.emit, lookup: (id) => deps.devices.get(id), metrics: ctx.metrics, logger,
   });
+  const heartbeat = startDedupHeartbeat(tier.redis, nodeId, logger.child({ module: 'cluster-dedup' }));
   return {
     tier,
     nodeId,
-    dedup: createRedisDedup(tier.redis, logger, { nodeId }),
+    dedup: createRedisDedup(tier.redis, logger, { nodeId, liveness: true }),
     ownership: leases.ownership as CommunityOwnership,
     leases,
     relay,
     /** After the broker closed its bus: the lease and persistence connections. */
     async stop(): Promise<void> {
+      heartbeat.stop();
       leaseConn.disconnect();
       await tier.close();
     },

@@ -15,6 +15,33 @@ export interface RedisDedupOptions {
   answerTimeoutMs?: number;
   /** Between looks at a key another node is storing. */
   pollMs?: number;
+  /**
+   * Take over at once the pending claim of a node whose heartbeat (`startDedupHeartbeat`)
+   * has lapsed, instead of waiting for the claim to expire: a node killed with readings in
+   * flight held its devices' retransmissions on the survivor for the whole pending TTL
+   * (measured 10 s, every device of the killed node stalled: aedes takes a client's next
+   * packet only once the last one is authorized). Off unless every node heartbeats.
+   */
+  liveness?: boolean;
+}
+
+const ALIVE_PREFIX = 'gs:alive:';
+/** A node's heartbeat lapses this long after its last beat (one a second): a takeover within ~3 s of a kill. */
+export const ALIVE_TTL_MS = 3_000;
+
+/**
+ * This node's heartbeat for the duplicate filter's takeover (`liveness`): `gs:alive:<node>`
+ * set every second with a 3 s expiry. A node whose event loop stalls longer than that may
+ * have a claim taken while it is still appending: that reading is then stored by both
+ * nodes (with a device timestamp, one point in InfluxDB; counted twice in the metrics).
+ */
+export function startDedupHeartbeat(redis: Redis, nodeId: string, logger: Logger): { stop(): void } {
+  // Not while Redis is away: the connection would queue a beat a second until it returns.
+  const beat = () => void (redis.status !== 'ready' ? undefined : redis.set(ALIVE_PREFIX + nodeId, '1', 'PX', ALIVE_TTL_MS).catch((error: unknown) => logger.debug({ err: error }, 'heartbeat not written')));
+  beat();
+  const timer = setInterval(beat, ALIVE_TTL_MS / 3);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 const PREFIX = 'gs:dedup:';
@@ -31,13 +58,18 @@ async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promi
 
 /**
  * Atomic claim: absent → ours (pending, short TTL); "stored" → a duplicate; another
- * node's pending claim → wait; our own pending claim → still ours.
+ * node's pending claim → wait, unless (with liveness, ARGV[3] the heartbeat prefix) that
+ * node's heartbeat is gone: then ours; our own pending claim → still ours. The value is
+ * `pending:<node>`, so `string.sub(v, 9)` is the node.
  */
 const CLAIM = `
 local v = redis.call('GET', KEYS[1])
 if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 'won' end
 if v == 'stored' then return 'stored' end
 if v == ARGV[1] then return 'won' end
+if ARGV[3] ~= '' and redis.call('EXISTS', ARGV[3] .. string.sub(v, 9)) == 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 'won'
+end
 return 'pending'`;
 
 /** Drop a claim only while it is still ours (a late release must not free another node's). */
@@ -51,11 +83,12 @@ export function createRedisDedup(redis: Redis, logger: Logger, options: RedisDed
   const pollMs = options.pollMs ?? 50;
   const answerTimeoutMs = options.answerTimeoutMs ?? 1_000;
   const mine = `pending:${options.nodeId}`;
+  const alive = options.liveness ? ALIVE_PREFIX : '';
   const log = logger.child({ module: 'cluster-dedup' });
 
   const claimOne = async (key: string, deadline: number): Promise<'won' | 'stored'> => {
     for (;;) {
-      const result = await withTimeout(redis.eval(CLAIM, 1, PREFIX + key, mine, String(pendingTtlMs)) as Promise<string>, answerTimeoutMs, 'Redis did not answer a claim');
+      const result = await withTimeout(redis.eval(CLAIM, 1, PREFIX + key, mine, String(pendingTtlMs), alive) as Promise<string>, answerTimeoutMs, 'Redis did not answer a claim');
       if (result === 'won' || result === 'stored') return result;
       if (Date.now() > deadline) throw new Error(`the claim on ${key} did not settle in ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, pollMs));

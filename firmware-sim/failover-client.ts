@@ -38,7 +38,10 @@ export function startFailoverClient(o: FailoverClientOptions) {
   const connects: Array<{ at: number; port: number | undefined }> = [];
   const streamPort = (): number | undefined => (client.stream as unknown as { remotePort?: number } | undefined)?.remotePort;
   const remotePort = (): number | undefined => (client.connected ? streamPort() : undefined);
-  client.on('connect', () => { connects.push({ at: Date.now(), port: streamPort() }); });
+  // The CONNACK itself: mqtt.js emits 'connect' only once it has sent again what it held.
+  client.on('packetreceive', (packet) => {
+    if (packet.cmd === 'connack' && packet.returnCode === 0) connects.push({ at: Date.now(), port: streamPort() });
+  });
   client.on('error', () => undefined); // a refused or dropped connection: the next server is tried
   return {
     client,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../../lib/logger.ts';
-import { createRedisDedup } from '../../../cluster/redis-dedup.ts';
+import { ALIVE_TTL_MS, createRedisDedup, startDedupHeartbeat } from '../../../cluster/redis-dedup.ts';
 import { startTestRedis } from '../../helpers/redis.ts';
 
 /** The claim protocol of the shared duplicate filter, between two nodes, on a real Redis. */
@@ -14,7 +14,7 @@ describe('the shared duplicate filter over Redis', { timeout: 30_000 }, () => {
     for (const c of conns) c.disconnect();
     await redis?.stop();
   });
-  const node = (nodeId: string, options: { pendingTtlMs?: number; timeoutMs?: number } = {}) => {
+  const node = (nodeId: string, options: { pendingTtlMs?: number; timeoutMs?: number; liveness?: boolean } = {}) => {
     const conn = new Redis(redis.url);
     conns.push(conn);
     return createRedisDedup(conn, logger, { nodeId, pollMs: 20, ...options });
@@ -47,6 +47,24 @@ describe('the shared duplicate filter over Redis', { timeout: 30_000 }, () => {
     const b = node('b');
     expect(await dead.claim(['d3\u00001'])).toEqual(['won']);
     expect(await b.claim(['d3\u00001'])).toEqual(['won']);
+  });
+
+  it('with heartbeats: a live node\'s pending claim is waited for; once its heartbeat lapses (killed), the other node takes it without waiting for the claim to expire', async () => {
+    const beatConn = new Redis(redis.url);
+    conns.push(beatConn);
+    const heartbeat = startDedupHeartbeat(beatConn, 'mortal', logger);
+    const mortal = node('mortal', { liveness: true }); // the default pending TTL: 10 s
+    const b = node('b', { liveness: true });
+    expect(await mortal.claim(['d6\u00001'])).toEqual(['won']);
+    const waiting = b.claim(['d6\u00001']);
+    let settled = false;
+    void waiting.then(() => { settled = true; });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(settled).toBe(false); // alive: its claim holds
+    heartbeat.stop(); // as a kill -9 would
+    const stoppedAt = Date.now();
+    expect(await waiting).toEqual(['won']);
+    expect(Date.now() - stoppedAt).toBeLessThan(ALIVE_TTL_MS + 1_500); // not the 10 s pending TTL
   });
 
   it('a release never frees another node\'s claim', async () => {
