@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { createInfluxHttp } from '../influx/http.ts';
@@ -22,7 +23,8 @@ import { prepareFailoverCluster, type FailoverNode } from './failover-cluster.ts
  * - failover: two clustered nodes, devices streaming (one reading every STREAM_MS each),
  *   half on each; kill -9 of one; the time until every one of its devices is connected
  *   to the survivor, and until every one has a reading acknowledged there.
- * `-- --runs N`, `-- --sensors N`.
+ * `-- --runs N`, `-- --sensors N`. Also `npm run bench -- --only failover` (bench/run.ts:
+ * opt-in only, since it needs redis-server and starts five app processes a run).
  */
 const args = process.argv.slice(2);
 const option = (name: string): number | undefined => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : undefined);
@@ -119,39 +121,49 @@ async function failover(env: { influxUrl: string; redisUrl: string }, run: numbe
   }
 }
 
+/** One run of every figure; `log` is told each as it comes. */
+export async function runFailoverOnce(env: { influxUrl: string; redisUrl: string }, run: number, log: (line: string) => void = () => undefined): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const add = (name: string, value: number) => { out[name] = value; log(`  ${name} ${value.toFixed(0)}`); };
+  add('failover_stored_per_s_one_process', await storedPerS(env, 1, false, run));
+  add('failover_stored_per_s_one_clustered_node', await storedPerS(env, 1, true, run));
+  add('failover_stored_per_s_two_nodes', await storedPerS(env, 2, true, run));
+  const f = await failover(env, run);
+  add('failover_all_reconnected_ms', f.reconnectedMs);
+  add('failover_all_publishing_ms', f.publishingMs);
+  return out;
+}
+
+/** A throwaway redis-server for the runs; stopped and removed by `stop`. */
+export async function startBenchRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'gs-bench-redis-'));
+  const redis = await startRedisServer({ dir, port: await freePort() });
+  return { url: redis.url, async stop() { await redis.stop(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
 async function main(): Promise<void> {
   const influxDir = mkdtempSync(join(tmpdir(), 'gs-bench-influxd-'));
-  const redisDir = mkdtempSync(join(tmpdir(), 'gs-bench-redis-'));
   const influxd = await startInfluxd({ dir: influxDir, port: await freePort() });
-  const redis = await startRedisServer({ dir: redisDir, port: await freePort() });
-  const env = { influxUrl: influxd.url, redisUrl: redis.url };
+  const redis = await startBenchRedis();
   const results: Record<string, number[]> = {};
-  const add = (name: string, value: number) => {
-    (results[name] ??= []).push(value);
-    process.stderr.write(`${name} ${value.toFixed(0)}\n`);
-  };
   try {
     for (let run = 0; run < RUNS; run++) {
-      add('stored_per_s_one_process', await storedPerS(env, 1, false, run));
-      add('stored_per_s_one_clustered_node', await storedPerS(env, 1, true, run));
-      add('stored_per_s_two_nodes', await storedPerS(env, 2, true, run));
-      const f = await failover(env, run);
-      add('failover_all_reconnected_ms', f.reconnectedMs);
-      add('failover_all_publishing_ms', f.publishingMs);
+      for (const [name, value] of Object.entries(await runFailoverOnce({ influxUrl: influxd.url, redisUrl: redis.url }, run, (line) => process.stderr.write(`${line}\n`)))) (results[name] ??= []).push(value);
     }
   } finally {
     await redis.stop();
     await influxd.stop();
     rmSync(influxDir, { recursive: true, force: true });
-    rmSync(redisDir, { recursive: true, force: true });
   }
   process.stdout.write(`${SENSORS} devices, ${READINGS_EACH} readings each (${INFLIGHT} in flight) for the stored rates; ${RUNS} runs\n`);
   for (const [name, values] of Object.entries(results)) {
-    process.stdout.write(`${name.padEnd(34)} median ${median(values).toFixed(0).padStart(7)}   runs ${values.map((v) => v.toFixed(0)).join(', ')}\n`);
+    process.stdout.write(`${name.padEnd(42)} median ${median(values).toFixed(0).padStart(7)}   runs ${values.map((v) => v.toFixed(0)).join(', ')}\n`);
   }
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then(() => process.exit(0), (error: unknown) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}

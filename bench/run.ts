@@ -13,6 +13,7 @@ import { influxTarget } from '../app/influxdb.ts';
 import { startCeilingBroker } from './ceiling.ts';
 import { benchV2Write } from './v2-write.ts';
 import { runReconnectStorm } from './reconnect-storm.ts';
+import { runFailoverOnce, startBenchRedis } from './failover.ts';
 
 /**
  * `npm run bench`: readings stored per second end to end (QoS 0 and QoS 1, durable acks,
@@ -30,6 +31,8 @@ const UPDATE = args.includes('--update');
 /** `-- --only stored_qos0` runs one scenario (for profiling with --cpu-prof). */
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const wanted = (name: string): boolean => !ONLY || name.startsWith(ONLY);
+/** Only when asked for (`-- --only failover`): it needs redis-server and starts five app processes a run (bench/failover.ts). */
+const FAILOVER = ONLY !== undefined && wanted('failover');
 const CLIENTS = 10;
 const option = (name: string): number | undefined => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : undefined);
 /**
@@ -204,6 +207,7 @@ async function full(influxUrl: string, influxdPid: number | undefined, qos: 0 | 
 async function main(): Promise<void> {
   const influxDir = mkdtempSync(join(tmpdir(), 'gs-bench-influxd-'));
   const influxd = await startInfluxd({ dir: influxDir, port: await freePort() });
+  const redis = FAILOVER ? await startBenchRedis() : undefined;
   const rows: Record<string, number[]> = {};
   const add = (k: string, v: number | undefined) => { if (v !== undefined) (rows[k] ??= []).push(v); };
   // Cores used over the measured interval by each part (1.0 = one core busy throughout).
@@ -248,12 +252,16 @@ async function main(): Promise<void> {
         if (storm.connected !== storm.devices) throw new Error(`reconnect storm: only ${storm.connected} of ${storm.devices} connected`);
         add('reconnect_storm_devices', storm.devices); add('reconnect_storm_all_connected_ms', storm.allConnectedMs); add('reconnect_storm_peak_rss_mb', storm.peakRssMb); add('reconnect_storm_idle_kb_per_device', storm.idleKbPerDevice); add('reconnect_storm_app_cpu_ms_per_device', storm.appCpuMsPerDevice);
       }
+      if (redis) {
+        for (const [k, v] of Object.entries(await runFailoverOnce({ influxUrl: influxd.url, redisUrl: redis.url }, run, (line) => process.stderr.write(`${line}\n`)))) add(k, v);
+      }
       if (wanted('steady')) {
         const steady = await full(influxd.url, influxd.pid, 1, 10_000, 5_000);
         add('steady5k_p50_ms', steady.p50Ms); add('steady5k_p99_ms', steady.p99Ms); add('lost_steady', steady.lost); add('unacked_steady', steady.unacked);
       }
     }
   } finally {
+    await redis?.stop();
     await influxd.stop();
     rmSync(influxDir, { recursive: true, force: true });
   }
