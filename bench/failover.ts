@@ -22,7 +22,9 @@ import { prepareFailoverCluster, type FailoverNode } from './failover-cluster.ts
  *   costs, not how it scales on two hosts.
  * - failover: two clustered nodes, devices streaming (one reading every STREAM_MS each),
  *   half on each; kill -9 of one; the time until every one of its devices is connected
- *   to the survivor, and until every one has a reading acknowledged there.
+ *   to the survivor, and until every one has a reading acknowledged there; and until the
+ *   survivor holds every community's lease (the rules of the killed node's communities
+ *   run there: a 10 s lease, rounds of 3 s).
  * `-- --runs N`, `-- --sensors N`. Also `npm run bench -- --only failover` (bench/run.ts:
  * opt-in only, since it needs redis-server and starts five app processes a run).
  */
@@ -85,8 +87,17 @@ async function storedPerS(env: { influxUrl: string; redisUrl: string }, nodes: 1
   }
 }
 
-/** kill -9 of one of two nodes: ms until its devices are all connected to, and all acknowledged by, the survivor. */
-async function failover(env: { influxUrl: string; redisUrl: string }, run: number): Promise<{ reconnectedMs: number; publishingMs: number }> {
+/** How many community leases the node holds (gs_cluster_owned_communities). */
+async function ownedBy(node: FailoverNode): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${node.process.httpPort}/metrics`)).text();
+  return Number(/^gs_cluster_owned_communities (\d+)$/m.exec(text)?.[1] ?? 0);
+}
+
+/**
+ * kill -9 of one of two nodes: ms until its devices are all connected to, and all
+ * acknowledged by, the survivor, and until the survivor holds every community's lease.
+ */
+async function failover(env: { influxUrl: string; redisUrl: string }, run: number): Promise<{ reconnectedMs: number; publishingMs: number; communitiesMs: number }> {
   const cluster = await prepareFailoverCluster({ nodes: 2, sensors: SENSORS, ...env, influxDb: `bench_failover_kill_${run}`, adminToken: ADMIN_TOKEN });
   const sensors: Array<ReturnType<typeof startStreamingSensor>> = [];
   try {
@@ -102,6 +113,11 @@ async function failover(env: { influxUrl: string; redisUrl: string }, run: numbe
       if (Date.now() > deadline) throw new Error('the devices did not start streaming in 60 s');
       await sleep(50);
     }
+    while (!((await ownedBy(killed)) > 0 && (await ownedBy(survivor)) > 0)) {
+      if (Date.now() > deadline) throw new Error('the communities were not split between the nodes in 60 s');
+      await sleep(200);
+    }
+    const communities = (await ownedBy(killed)) + (await ownedBy(survivor));
     await sleep(1_000);
     const killedAt = Date.now(); // before the signal: devices may be on the survivor before the exit is reported
     await killed.kill();
@@ -111,10 +127,13 @@ async function failover(env: { influxUrl: string; redisUrl: string }, run: numbe
       if (Date.now() > killedAt + 60_000) throw new Error('the killed node\'s devices did not move in 60 s');
       await sleep(20);
     }
-    return {
-      reconnectedMs: Math.max(...moving.map((s) => connectedAt(s)! - killedAt)),
-      publishingMs: Math.max(...moving.map((s) => onSurvivor(s)! - killedAt)),
-    };
+    const reconnectedMs = Math.max(...moving.map((s) => connectedAt(s)! - killedAt));
+    const publishingMs = Math.max(...moving.map((s) => onSurvivor(s)! - killedAt));
+    while ((await ownedBy(survivor)) < communities) {
+      if (Date.now() > killedAt + 60_000) throw new Error('the survivor did not own every community in 60 s');
+      await sleep(100);
+    }
+    return { reconnectedMs, publishingMs, communitiesMs: Date.now() - killedAt };
   } finally {
     for (const s of sensors) await s.end();
     await cluster.cleanup();
@@ -131,6 +150,7 @@ export async function runFailoverOnce(env: { influxUrl: string; redisUrl: string
   const f = await failover(env, run);
   add('failover_all_reconnected_ms', f.reconnectedMs);
   add('failover_all_publishing_ms', f.publishingMs);
+  add('failover_communities_owned_ms', f.communitiesMs);
   return out;
 }
 

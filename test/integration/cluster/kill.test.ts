@@ -48,7 +48,13 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 
-  it('loses no acknowledged reading, stores each once, moves every device to the survivor, and the survivor\'s command reaches a valve that moved', async () => {
+  /** How many community leases the node holds (gs_cluster_owned_communities on /metrics). */
+  const owned = async (node: FailoverNode): Promise<number> => {
+    const text = await (await api(node, '/metrics')).text();
+    return Number(/^gs_cluster_owned_communities (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
+  };
+
+  it('loses no acknowledged reading, stores each once, moves every device and community to the survivor, and the survivor\'s command reaches a valve that moved', async () => {
     // Even sensors (and the valve) live on the node to be killed, odd ones on the survivor;
     // each community has sensors on both.
     const home = (i: number) => (i % 2 === 0 ? [killed, survivor] : [survivor, killed]);
@@ -70,6 +76,13 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
     valve.client.subscribe(`gs/${VALVE_ID}/down`, { qos: 1 });
     await eventually(() => (valve.port === killed.process.mqttPort && sensors.every((s) => s.acked.length >= 10) ? true : undefined), 20_000, 'every device streaming on its home node');
 
+    // Both nodes hold community leases, the city's communities split between them.
+    const [killedOwns, survivorOwns] = await eventually(async () => {
+      const counts = [await owned(killed), await owned(survivor)] as const;
+      return counts[0] > 0 && counts[1] > 0 ? counts : undefined;
+    }, 20_000, 'the communities split between the nodes');
+    const communities = killedOwns + survivorOwns;
+
     const onKilled = sensors.filter((_, i) => i % 2 === 0);
     await new Promise((r) => setTimeout(r, 1_000)); // mid-stream
     const ackedByKilled = onKilled.reduce((n, s) => n + s.acked.filter((a) => a.port === killed.process.mqttPort).length, 0);
@@ -82,13 +95,14 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
       const where = onKilled.map((s) => `${s.client.options.clientId}: port ${s.port}, ${s.connects.length} connects, ${s.acked.filter((a) => a.at > killedAt).length} acked since`);
       throw new Error(`${error.message}; survivor ${survivor.process.mqttPort}, valve on ${valve.port}; ${where.join('; ')}\n${survivor.process.output().slice(-3000)}`);
     });
-    // TODO(cluster-owner): once community ownership is wired into the app (docs/cluster.md,
-    // "Community ownership"), assert here that every community the killed node owned is
-    // owned by the survivor within 15 s of `killedAt` (from the survivor's report of the
-    // communities it owns), and that only the survivor ticks them from then on.
     await new Promise((r) => setTimeout(r, 1_000)); // the stream goes on, on one node
     for (const s of sensors) s.stopPublishing();
     await Promise.all(sensors.map((s) => s.drained(20_000)));
+
+    // The killed node's communities move to the survivor within the goal (a 10 s lease,
+    // rounds of 3 s): it then owns every one the two nodes held between them.
+    await eventually(async () => ((await owned(survivor)) === communities ? true : undefined), 20_000, 'the survivor to own every community');
+    expect(Date.now() - killedAt).toBeLessThan(15_000);
 
     // A command the survivor decides after the failover reaches the valve that moved to it.
     const res = await api(survivor, `/api/v1/zones/${VALVE_ZONE}/water-now`, { durationS: 60 });
