@@ -36,12 +36,23 @@ export const ALIVE_TTL_MS = 3_000;
  * nodes (with a device timestamp, one point in InfluxDB; counted twice in the metrics).
  */
 export function startDedupHeartbeat(redis: Redis, nodeId: string, logger: Logger): { stop(): void } {
-  // Not while Redis is away: the connection would queue a beat a second until it returns.
-  const beat = () => void (redis.status !== 'ready' ? undefined : redis.set(ALIVE_PREFIX + nodeId, '1', 'PX', ALIVE_TTL_MS).catch((error: unknown) => logger.debug({ err: error }, 'heartbeat not written')));
+  // Not while Redis is away (the connection would queue a beat a second until it returns);
+  // again as soon as it is back. A first connect still under way is not away.
+  const away = (): boolean => redis.status === 'reconnecting' || redis.status === 'close' || redis.status === 'end';
+  const beat = () => {
+    if (away()) return;
+    redis.set(ALIVE_PREFIX + nodeId, '1', 'PX', ALIVE_TTL_MS).catch((error: unknown) => logger.debug({ err: error }, 'heartbeat not written'));
+  };
   beat();
+  redis.on('ready', beat);
   const timer = setInterval(beat, ALIVE_TTL_MS / 3);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      redis.off('ready', beat);
+    },
+  };
 }
 
 const PREFIX = 'gs:dedup:';
