@@ -18,7 +18,7 @@ import { startIrrigationFeature, startWeatherFeature } from './app/irrigation.ts
 import { startApiFeature } from './app/api.ts';
 import { startPeopleFeature } from './app/people.ts';
 import { startRollupsFeature } from './app/rollups.ts';
-import { readingsOutlet, startClusterFeature, startOwnershipFeature } from './app/cluster.ts';
+import { readingsOutlet, startClusterFeature, startOwnershipFeature, startZoneForwardFeature } from './app/cluster.ts';
 
 export type { AppOptions } from './app/context.ts';
 export type App = Awaited<ReturnType<typeof startApp>>;
@@ -58,8 +58,9 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const { irrigation } = await start('irrigation', () => startIrrigationFeature(ctx, { db: store.db, broker, append, signal: (alert) => health.alerts.apply(alert), ownership: cluster.ownership }));
   const { weather } = await start('weather', () => startWeatherFeature(ctx, { ...store, zones: irrigation.forecasts }));
   await start('rollups', () => startRollupsFeature(ctx, { db: store.db, influx: influxdb.influx, durableLog: log.durableLog }));
+  const zoneForward = await start('zone-forward', () => startZoneForwardFeature(ctx, cluster, irrigation.engine));
   const http = await start('api', () => startApiFeature(ctx, {
-    ...store, broker, health, irrigation: irrigation.engine, profiles: intake.profiles,
+    ...store, broker, health, irrigation: irrigation.engine, profiles: intake.profiles, ...(zoneForward.forward ? { forwardZoneAction: zoneForward.forward } : {}),
     readiness: { influxdb: () => influxdb.influx.ping(), broker: () => broker.isListening(), durableLog: () => log.durableLog.readiness(), ...(clusterReady ? { redis: clusterReady } : {}) },
     notifications: { outbox: notifications.outbox, silences: notifications.silences, clock: ctx.clock },
     ...people.apiDeps, beforeListen: (api) => people.pages(api, health),
@@ -95,6 +96,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     weather,
     /** Which communities this node runs the rules of (one process: all; clustered: its leases). */
     ownership: cluster.ownership,
+    /** Clustered: operator actions forwarded to and from the zones' owners (tests stop it to play an owner that does not answer). */
+    zoneForward: zoneForward.zoneForward,
     /** Who listens to accepted readings, by name (tests add their own). */
     readings: ctx.readings,
     /** Orderly stop, in reverse: no new readings, pending appends durable, backlog shipped within the deadline. */

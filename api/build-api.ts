@@ -22,7 +22,7 @@ import { alertRoutes } from './routes/alerts.ts';
 import { workOrderRoutes } from './routes/work-orders.ts';
 import { facilityRoutes } from './routes/facilities.ts';
 import { scorecardRoutes } from './routes/scorecard.ts';
-import { zoneRoutes } from './routes/zones.ts';
+import { zoneRoutes, type ForwardZoneAction } from './routes/zones.ts';
 import type { IrrigationEngine } from '../irrigation/engine.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { serviceAccountRoutes } from './routes/service-accounts.ts';
@@ -50,6 +50,8 @@ export interface ApiDeps {
   profiles?: ProfileSet;
   /** Irrigation: zone decisions and operator actions. */
   irrigation?: IrrigationEngine;
+  /** Clustered: an action on a zone another node owns, forwarded to it (cluster/zone-forward.ts). */
+  forwardZoneAction?: ForwardZoneAction;
   tokens: TokenStore;
   serviceAccounts: ServiceAccounts;
   lifecycle: DeviceLifecycle;
@@ -165,7 +167,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     }
     if (deps.linkKey) await typed.register(ackLinkRoutes, { prefix: '/api/v1', alerts: h.alerts, key: deps.linkKey, now: deps.now });
   }
-  if (deps.irrigation) await typed.register(zoneRoutes, { prefix: '/api/v1', irrigation: deps.irrigation });
+  if (deps.irrigation) await typed.register(zoneRoutes, { prefix: '/api/v1', irrigation: deps.irrigation, forward: deps.forwardZoneAction });
   if (deps.inventory) await typed.register(inventoryRoutes, { prefix: '/api/v1', inventory: deps.inventory });
   if (deps.users) await typed.register(sessionRoutes, { prefix: '/api/v1', users: deps.users, secureCookie: deps.publicUrl?.().startsWith('https:') ?? false });
   return app;

@@ -6,6 +6,9 @@ import { createRedisDedup, startDedupHeartbeat } from '../cluster/redis-dedup.ts
 import { createRedisLeaseStore } from '../cluster/redis-lease-store.ts';
 import { createClusterOwnership, ownsEverything, type CommunityOwnership } from '../cluster/community-ownership.ts';
 import { createReadingRelay, type RelayEmitter } from '../cluster/reading-relay.ts';
+import { createZoneForward } from '../cluster/zone-forward.ts';
+import { performAction } from '../irrigation/operator-actions.ts';
+import type { IrrigationEngine } from '../irrigation/engine.ts';
 import { isReadingTopic } from '../ingest/pipeline.ts';
 import type { AcceptedReading } from '../contracts/reading.ts';
 import type { DeviceInfo } from '../contracts/device.ts';
@@ -103,4 +106,24 @@ export async function startOwnershipFeature(cluster: Awaited<ReturnType<typeof s
       await relay.stop();
     },
   };
+}
+
+/**
+ * Clustered: operator actions on a zone this node does not own go to the owner over the bus,
+ * and this node answers actions forwarded to it for the zones it owns
+ * (cluster/zone-forward.ts). Listening before the API does; stopped after it. One process:
+ * nothing (it owns every zone).
+ */
+export async function startZoneForwardFeature(ctx: AppContext, cluster: Awaited<ReturnType<typeof startClusterFeature>>, engine: IrrigationEngine) {
+  if (!cluster.tier || !cluster.nodeId) return { forward: undefined };
+  const zoneForward = createZoneForward({
+    nodeId: cluster.nodeId,
+    mq: cluster.tier.mq as RelayEmitter,
+    perform: (request) => (engine.isOwned(request.zoneId) ? performAction(engine, request.zoneId, request.action, request.body, request.by) : undefined),
+    metrics: ctx.metrics,
+    logger: ctx.logger,
+    ...ctx.options.zoneForward,
+  });
+  await zoneForward.start();
+  return { forward: zoneForward.forward, zoneForward, stop: () => zoneForward.stop() };
 }

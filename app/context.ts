@@ -29,6 +29,8 @@ export interface AppOptions {
   rollups?: Omit<Partial<RollupOptions>, 'retentionDays'>;
   /** Clustered: the community leases' life and the time between rounds (cluster/ownership.ts; default 10 s and 3 s). */
   ownership?: { ttlMs?: number; roundMs?: number };
+  /** Clustered: how long a forwarded zone action waits for its owner, and when it is sent again (cluster/zone-forward.ts; default 5 s and 2 s). */
+  zoneForward?: { timeoutMs?: number; resendMs?: number };
 }
 
 /** Accepted readings, after they are durable: each feature subscribes under its own name. */

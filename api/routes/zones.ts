@@ -1,44 +1,30 @@
 import { actorOf, allow } from '../auth.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { DECISION_ACTIONS, type Decision } from '../../rules/irrigation/state.ts';
+import { DECISION_ACTIONS } from '../../rules/irrigation/state.ts';
 import { validateWindow } from '../../rules/irrigation/windows.ts';
 import { bandProblem } from '../../contracts/zone-feasibility.ts';
 import { EffectiveValue } from '../../rules/irrigation/effective-settings.ts';
 import { ZoneOverride } from '../../irrigation/store.ts';
 import type { IrrigationEngine } from '../../irrigation/engine.ts';
+import { ACTION_BODIES, Accepted, DecisionView, ErrorBody, NOT_OWNER, notFoundBody, performAction, viewDecision as view, type ActionAnswer, type ActionName } from '../../irrigation/operator-actions.ts';
 
-const ErrorBody = z.object({ error: z.string(), message: z.string() });
+/**
+ * Clustered: hands an action on a zone this node does not own to the owner of its
+ * community and returns the owner's answer (cluster/zone-forward.ts); absent in one process.
+ */
+export type ForwardZoneAction = (input: { communityId: string | undefined; zoneId: string; action: ActionName; body: unknown; by: string }) => Promise<ActionAnswer>;
+
 const Params = z.object({ id: z.string() });
 
-const DecisionView = z.object({
-  id: z.number().optional(),
-  zoneId: z.string(),
-  at: z.number(),
-  time: z.string(),
-  action: z.enum(DECISION_ACTIONS),
-  reason: z.string(),
-  mode: z.string(),
-  runId: z.string().optional(),
-  actor: z.string().optional(),
-  durationS: z.number().optional(),
-  volumeL: z.number().optional(),
-  inputs: z.record(z.string(), z.unknown()),
-});
-const view = (d: Decision & { id?: number }): z.infer<typeof DecisionView> => ({ ...d, time: new Date(d.at).toISOString(), inputs: { ...d.inputs } });
-const Accepted = z.object({ decisions: z.array(DecisionView) });
-
-/** Decisions that refuse an operator's request rather than act on it. */
-const REFUSALS = new Set(['already_running', 'no_valve', 'freeze', 'budget', 'paused', 'seasonal_off']);
-
-export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine }> = async (app, opts) => {
+export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine; forward?: ForwardZoneAction | undefined }> = async (app, opts) => {
   const { irrigation } = opts;
   // Operators and admins run the zones; every staff reader (a viewer checking the city's
   // watering, a technician at the valve) may look. A zone outside the caller's districts
   // answers 404 (config.scope).
   const secured = { onRequest: allow.adminsOperators, config: { scope: { object: 'zone' } } } as const;
   const readable = { onRequest: allow.adminsOperatorsTechniciansViewers, config: { scope: { object: 'zone' } } } as const;
-  const notFound = (id: string) => ({ error: 'not_found', message: `no zone ${id}` });
+  const notFound = notFoundBody;
 
   app.get('/zones/:id/irrigation', {
     ...readable,
@@ -81,34 +67,31 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine }>
     return irrigation.signals(request.params.id, request.query.limit);
   });
 
-  const operate = (path: string, summary: string, body: z.ZodType, toEvent: (body: never, by: string) => Parameters<IrrigationEngine['dispatch']>[1]) => {
-    app.post(path, {
+  const conflict = Accepted.extend({ error: z.string(), message: z.string() });
+  const operate = (action: ActionName, summary: string) => {
+    app.post(`/zones/:id/${action}`, {
       ...secured,
-      schema: { summary, security: [{ bearer: [] }], params: Params, body, response: { 202: Accepted, 404: ErrorBody, 409: Accepted.extend({ error: z.string(), message: z.string() }) } },
+      schema: {
+        summary: `${summary}. Clustered: a node that does not own the zone's community forwards the action to the owner and answers what it answered; 503 owner_unavailable when the owner did not answer within 5 s`,
+        security: [{ bearer: [] }], params: Params, body: ACTION_BODIES[action], response: { 202: Accepted, 400: ErrorBody, 404: ErrorBody, 409: conflict, 503: ErrorBody },
+      },
     }, async (request, reply) => {
-      if (!irrigation.status(request.params.id)) return reply.code(404).send(notFound(request.params.id));
-      // Clustered: only the node that owns the zone's community decides for it (docs/cluster.md).
-      if (!irrigation.isOwned(request.params.id)) {
-        return reply.code(409).send({ error: 'not_owner', message: '本节点不负责该片区，请向负责它的节点发送 / zone\'s community is owned by another node: send the request there', decisions: [] });
-      }
-      const decisions = irrigation.dispatch(request.params.id, toEvent(request.body as never, actorOf(request)));
-      const refusal = decisions.find((d) => d.action === 'skip' && REFUSALS.has(d.reason) && d.actor !== undefined);
-      if (refusal) return reply.code(409).send({ error: 'conflict', message: `not done: ${refusal.reason}`, decisions: decisions.map(view) });
-      return reply.code(202).send({ decisions: decisions.map(view) });
+      const status = irrigation.status(request.params.id);
+      if (!status) return reply.code(404).send(notFound(request.params.id));
+      const by = actorOf(request);
+      // The role and districts were checked above, on this node; the owner trusts the bus.
+      let answer: ActionAnswer;
+      if (irrigation.isOwned(request.params.id)) answer = performAction(irrigation, request.params.id, action, request.body, by);
+      else if (opts.forward) answer = await opts.forward({ communityId: status.zone.communityId, zoneId: request.params.id, action, body: request.body, by });
+      else answer = { status: 409, body: NOT_OWNER };
+      return reply.code(answer.status as 202).send(answer.body as never);
     });
   };
 
-  operate('/zones/:id/water-now', 'Open the zone\'s valve now (outside windows and thresholds); stops at the high threshold or after durationS',
-    z.object({ durationS: z.number().int().min(1).max(6 * 3600).optional() }).default({}),
-    (body: { durationS?: number }, by) => ({ type: 'operator', operation: { op: 'water_now', by, durationS: body.durationS } }));
-  operate('/zones/:id/skip-next', 'Skip the next watering that would otherwise start', z.object({}).default({}),
-    (_body: unknown, by) => ({ type: 'operator', operation: { op: 'skip_next', by } }));
-  operate('/zones/:id/pause', 'Pause automatic watering for N days (0 resumes); a running watering stops',
-    z.object({ days: z.number().min(0).max(365) }),
-    (body: { days: number }, by) => ({ type: 'operator', operation: { op: 'pause', by, days: body.days } }));
-  operate('/zones/:id/forecast', 'Post a weather forecast for the zone: rain at or above the threshold, or frost, skips watering while it is valid',
-    z.object({ rainMm: z.number().min(0).max(1000), minAirTempC: z.number().min(-60).max(60).optional(), validForH: z.number().positive().max(240).default(24) }),
-    (body: { rainMm: number; minAirTempC?: number; validForH: number }, by) => ({ type: 'forecast', rainMm: body.rainMm, minAirTempC: body.minAirTempC, validUntil: irrigation.now() + body.validForH * 3_600_000, by }));
+  operate('water-now', 'Open the zone\'s valve now (outside windows and thresholds); stops at the high threshold or after durationS');
+  operate('skip-next', 'Skip the next watering that would otherwise start');
+  operate('pause', 'Pause automatic watering for N days (0 resumes); a running watering stops');
+  operate('forecast', 'Post a weather forecast for the zone: rain at or above the threshold, or frost, skips watering while it is valid');
 
   app.put('/zones/:id/irrigation', {
     ...secured,

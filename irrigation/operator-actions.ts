@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { DECISION_ACTIONS, type Decision } from '../rules/irrigation/state.ts';
+import type { IrrigationEngine } from './engine.ts';
+
+/**
+ * An operator's action on a zone (water now, skip, pause, forecast) and the HTTP answer it
+ * gets, in one place: the API route runs it when this node owns the zone's community, and
+ * the owner runs the same code for an action another node forwarded to it over the bus
+ * (cluster/zone-forward.ts), so the operator gets the same status and body either way.
+ */
+
+export const DecisionView = z.object({
+  id: z.number().optional(),
+  zoneId: z.string(),
+  at: z.number(),
+  time: z.string(),
+  action: z.enum(DECISION_ACTIONS),
+  reason: z.string(),
+  mode: z.string(),
+  runId: z.string().optional(),
+  actor: z.string().optional(),
+  durationS: z.number().optional(),
+  volumeL: z.number().optional(),
+  inputs: z.record(z.string(), z.unknown()),
+});
+export const viewDecision = (d: Decision & { id?: number }): z.infer<typeof DecisionView> => ({ ...d, time: new Date(d.at).toISOString(), inputs: { ...d.inputs } });
+export const Accepted = z.object({ decisions: z.array(DecisionView) });
+export const ErrorBody = z.object({ error: z.string(), message: z.string() });
+/** 202 (done), 409 (refused by the rules, or not_owner), 404, 503 (the owner did not answer): what an action answers. */
+export const ActionAnswerBody = z.union([Accepted.extend({ error: z.string().optional(), message: z.string().optional() }), ErrorBody]);
+export type ActionAnswer = { status: number; body: z.infer<typeof ActionAnswerBody> };
+
+/** Each action's body, as the route takes it and a forwarded request carries it. */
+export const ACTION_BODIES = {
+  'water-now': z.object({ durationS: z.number().int().min(1).max(6 * 3600).optional() }).default({}),
+  'skip-next': z.object({}).default({}),
+  pause: z.object({ days: z.number().min(0).max(365) }),
+  forecast: z.object({ rainMm: z.number().min(0).max(1000), minAirTempC: z.number().min(-60).max(60).optional(), validForH: z.number().positive().max(240).default(24) }),
+} as const;
+export type ActionName = keyof typeof ACTION_BODIES;
+export const ActionName = z.enum(Object.keys(ACTION_BODIES) as [ActionName, ...ActionName[]]);
+
+/** Decisions that refuse an operator's request rather than act on it. */
+const REFUSALS = new Set(['already_running', 'no_valve', 'freeze', 'budget', 'paused', 'seasonal_off']);
+
+type Event = Parameters<IrrigationEngine['dispatch']>[1];
+const toEvent = (engine: Pick<IrrigationEngine, 'now'>, action: ActionName, body: Record<string, unknown>, by: string): Event => {
+  switch (action) {
+    case 'water-now': return { type: 'operator', operation: { op: 'water_now', by, durationS: body.durationS as number | undefined } };
+    case 'skip-next': return { type: 'operator', operation: { op: 'skip_next', by } };
+    case 'pause': return { type: 'operator', operation: { op: 'pause', by, days: body.days as number } };
+    case 'forecast': return { type: 'forecast', rainMm: body.rainMm as number, minAirTempC: body.minAirTempC as number | undefined, validUntil: engine.now() + (body.validForH as number) * 3_600_000, by };
+  }
+};
+
+export const notFoundBody = (id: string) => ({ error: 'not_found', message: `no zone ${id}` });
+export const NOT_OWNER = { error: 'not_owner', message: '本节点不负责该片区，请向负责它的节点发送 / zone\'s community is owned by another node: send the request there', decisions: [] };
+
+/**
+ * Run an action on a zone this node owns. `body` is validated here (a forwarded one comes
+ * from another node's route, but the bus is the only thing the owner trusts, so it is
+ * checked again); `by` is the actor the receiving node authorized.
+ */
+export function performAction(engine: Pick<IrrigationEngine, 'status' | 'isOwned' | 'dispatch' | 'now'>, zoneId: string, action: ActionName, body: unknown, by: string): ActionAnswer {
+  const parsed = ACTION_BODIES[action].safeParse(body);
+  if (!parsed.success) return { status: 400, body: { error: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 500) } };
+  if (!engine.status(zoneId)) return { status: 404, body: notFoundBody(zoneId) };
+  if (!engine.isOwned(zoneId)) return { status: 409, body: NOT_OWNER };
+  const decisions = engine.dispatch(zoneId, toEvent(engine, action, parsed.data as Record<string, unknown>, by));
+  const refusal = decisions.find((d) => d.action === 'skip' && REFUSALS.has(d.reason) && d.actor !== undefined);
+  if (refusal) return { status: 409, body: { error: 'conflict', message: `not done: ${refusal.reason}`, decisions: decisions.map(viewDecision) } };
+  return { status: 202, body: { decisions: decisions.map(viewDecision) } };
+}
