@@ -23,6 +23,8 @@ describe('the durable log cursor cannot be written (a full disk, a broken data d
     await publish(client, 'gs/soil-c1/up', JSON.stringify({ ts: base + 1_000, seq: 2, moisture: 21 }), 1);
     await eventually(async () => ((await countPoints(t.influx, 'soil', 'moisture')) === 2 ? true : undefined), 5_000, 'the second point');
     await client.endAsync();
+    // The shipper counts a batch shipped after InfluxDB's answer, a moment after the point is visible.
+    await eventually(() => (t.app.durableLog.backlog().lines === 0 ? true : undefined), 5_000, 'the backlog shipped');
     expect(t.app.durableLog.backlog().lines).toBe(0);
   });
 });
