@@ -2,7 +2,7 @@ import { currentDetails, type AlertSignal } from '../../contracts/alert.ts';
 import type { DeviceKind, ReadingFields } from '../../contracts/reading.ts';
 import type { DeviceHealthConfig } from './config.ts';
 import { firingHold, holdFor, initialHold, stepHold, type HoldConfig, type HoldSpec, type HoldState } from './hold.ts';
-import { batteryText, deviceMessage, implausibleText, skewText, stuckText, type DeviceText } from './messages.ts';
+import { batteryText, deviceCleared, deviceMessage, implausibleText, skewText, stuckText, type DeviceText } from './messages.ts';
 
 export interface DeviceHealthState {
   /** Battery at or below the warning level (held), and the critical level (held) within it. */
@@ -140,7 +140,7 @@ function decideBattery(d: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceC
   d.battery = low.state;
   d.batteryCritical = critical.state;
   if (low.cleared) {
-    emit.clear('battery_low', `battery at ${battery} %`);
+    emit.clear('battery_low', deviceCleared.battery(battery));
     d.batteryAlert = 'none';
     d.batteryCritical = initialHold();
     return;
@@ -181,7 +181,7 @@ function decideStuck(d: DeviceHealthState, r: DeviceReadingInput, ctx: DeviceCon
     const frozen = d.stuckAt.key === '' ? key : d.stuckAt.key;
     const step = stepHold(d.stuckAt.hold, key === frozen, r.receivedAt, clearHold);
     if (step.cleared) {
-      emit.clear('sensor_stuck', 'value changed');
+      emit.clear('sensor_stuck', deviceCleared.stuck);
       d.stuckAt = undefined;
     } else d.stuckAt = { key: frozen, hold: step.state };
     return;
@@ -210,7 +210,7 @@ function decidePlausible(d: DeviceHealthState, r: DeviceReadingInput, ctx: Devic
     const { hits, since } = step.state;
     emit.raise('sensor_out_of_range', 'warning', implausibleText(bad, hits, r.receivedAt - since), { values: bad.map((b) => `${b.field}=${b.value}`), readings: hits, sinceTs: since });
   }
-  if (step.cleared) emit.clear('sensor_out_of_range', 'values plausible again');
+  if (step.cleared) emit.clear('sensor_out_of_range', deviceCleared.plausible);
   d.range = step.state;
 }
 
@@ -228,6 +228,6 @@ function decideSkew(d: DeviceHealthState, lastReceivedAt: number | undefined, r:
   if (!beyond && d.skew.phase === 'ok') return; // on time, nothing pending
   const step = stepHold(d.skew, beyond, r.receivedAt, holdOf(cfg.skew, ctx.reportIntervalS));
   if (step.fired) emit.raise('clock_skew', 'info', skewText(skew), { skewS: Math.round(skew / 1000) });
-  if (step.cleared) emit.clear('clock_skew', `clock within ${Math.round(Math.abs(skew) / 1000)} s`);
+  if (step.cleared) emit.clear('clock_skew', deviceCleared.skew(skew));
   d.skew = step.state;
 }

@@ -68,3 +68,17 @@ export function deviceOfflineMessage(kind: string, id: string, silentMs: number,
     `${deviceEn(id)} silent for ${durationEn(silentMs)} (expected every ${durationEn(reportIntervalS * 1000)})`,
   );
 }
+
+/**
+ * Why a device-health alert cleared: the resolution note the alert keeps and a notification
+ * quotes. The alert already names the device, so the note says only what changed.
+ */
+export const deviceCleared = {
+  deviceBack: bilingual('设备恢复上报', 'device reporting again'),
+  gatewayBack: bilingual('网关恢复上报', 'gateway reporting again'),
+  battery: (pct: number): string => bilingual(`电量恢复：${pct} %`, `battery at ${pct} %`),
+  stuck: bilingual('读数恢复变化', 'value changed'),
+  plausible: bilingual('读数恢复合理', 'values plausible again'),
+  /** `skewMs` the device's clock against the server's as last read, either sign. */
+  skew: (skewMs: number): string => bilingual(`时钟误差回到 ${durationZh(Math.abs(skewMs))}以内`, `clock within ${durationEn(Math.abs(skewMs))}`),
+} as const;

@@ -1,5 +1,5 @@
 import type { AlertSignal } from '../../contracts/alert.ts';
-import { deviceOfflineMessage, gatewayOfflineMessage } from './messages.ts';
+import { deviceCleared, deviceOfflineMessage, gatewayOfflineMessage } from './messages.ts';
 
 export interface SweepDevice {
   id: string;
@@ -84,7 +84,7 @@ export function sweepOffline(state: OfflineState, input: SweepInput): { state: O
   const gatewaysBack = new Map(state.gatewaysBack);
   for (const id of state.gateways.keys()) {
     if (gateways.has(id)) continue;
-    signals.push({ action: 'clear', kind: 'gateway_offline', subject: id, at: now, reason: 'gateway reporting again' });
+    signals.push({ action: 'clear', kind: 'gateway_offline', subject: id, at: now, reason: deviceCleared.gatewayBack });
     gatewaysBack.set(id, now);
   }
   // A return stops excusing once every device's own threshold has passed since.
@@ -107,7 +107,7 @@ export function sweepOffline(state: OfflineState, input: SweepInput): { state: O
   for (const id of state.devices) {
     // Already alerted alone and now grouped under a gateway: keep its alert, it was sent.
     if (downIds.has(id)) devices.add(id);
-    else signals.push({ action: 'clear', kind: 'device_offline', subject: id, at: now, reason: 'device reporting again' });
+    else signals.push({ action: 'clear', kind: 'device_offline', subject: id, at: now, reason: deviceCleared.deviceBack });
   }
   return { state: { devices, gateways, gatewaysBack }, signals };
 }
@@ -117,13 +117,13 @@ export function markOnline(state: OfflineState, deviceId: string, at: number): {
   if (state.devices.has(deviceId)) {
     const devices = new Set(state.devices);
     devices.delete(deviceId);
-    return { state: { ...state, devices }, signals: [{ action: 'clear', kind: 'device_offline', subject: deviceId, at, reason: 'device reporting again' }] };
+    return { state: { ...state, devices }, signals: [{ action: 'clear', kind: 'device_offline', subject: deviceId, at, reason: deviceCleared.deviceBack }] };
   }
   if (state.gateways.has(deviceId)) {
     const gateways = new Map(state.gateways);
     gateways.delete(deviceId);
     const gatewaysBack = new Map(state.gatewaysBack).set(deviceId, at);
-    return { state: { ...state, gateways, gatewaysBack }, signals: [{ action: 'clear', kind: 'gateway_offline', subject: deviceId, at, reason: 'gateway reporting again' }] };
+    return { state: { ...state, gateways, gatewaysBack }, signals: [{ action: 'clear', kind: 'gateway_offline', subject: deviceId, at, reason: deviceCleared.gatewayBack }] };
   }
   return { state, signals: [] };
 }

@@ -1,6 +1,6 @@
 import type { AlertSignal, Severity } from '../../contracts/alert.ts';
 import { addDriftSample, fitLine, type DriftSample } from './drift.ts';
-import { impactMessage, settlementMessage, tiltMessage } from './messages.ts';
+import { impactMessage, settlementMessage, tiltClearedNote, tiltMessage } from './messages.ts';
 import { thresholdsFor, type FacilityRuleConfig, type FacilityThresholds } from './thresholds.ts';
 
 export type TiltLevel = 'normal' | 'warning' | 'critical';
@@ -121,7 +121,7 @@ export function decideFacility(state: FacilityState, reading: TiltInput, ctx: Fa
     if (count >= config.debounceReadings && reading.ts - since >= config.debounceIntervals * ctx.reportIntervalS * 1000) {
       next = { ...next, level: target, candidateCount: 0 };
       if (target === 'normal') {
-        signals.push({ action: 'clear', kind: 'facility_tilt', subject: ctx.facilityId, at: reading.ts, reason: `tilt back to ${round2(deviation)}°` });
+        signals.push({ action: 'clear', kind: 'facility_tilt', subject: ctx.facilityId, at: reading.ts, reason: tiltClearedNote(deviation) });
       } else {
         signals.push({
           action: 'raise', kind: 'facility_tilt', severity: target as Severity, ...base, details,

@@ -41,3 +41,9 @@ export function settlementMessage(f: FacilityLabel, degPerDay: number, days: num
     `${labelEn(f.facilityType, f.facilityId)}: settling ${p}°/day over ${n} days (now ${d}° from baseline)`,
   );
 }
+
+/** Why facility_tilt cleared (the resolution note): the deviation it came back to. */
+export const tiltClearedNote = (deviationDeg: number): string => {
+  const d = round(deviationDeg);
+  return bilingual(`倾斜回到偏离基准 ${d}°`, `tilt back to ${d}° from its baseline`);
+};

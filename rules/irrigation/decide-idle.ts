@@ -2,7 +2,7 @@ import { clear, raise, record } from './actions.ts';
 import { startRun } from './decide-run.ts';
 import { considerPredictive } from './decide-predictive.ts';
 import { skipReason } from './skip.ts';
-import { wateringNeededMessage } from './messages.ts';
+import { irrigationCleared, wateringNeededMessage } from './messages.ts';
 import type { DecideContext, DecisionInputs, IrrigationAction, ZoneIrrigationState } from './state.ts';
 
 type Out = { state: ZoneIrrigationState; actions: IrrigationAction[] };
@@ -31,7 +31,7 @@ export function considerStart(state: ZoneIrrigationState, ctx: DecideContext, in
   if (m >= low) {
     s = s.dryingSince !== undefined || s.lastSkip !== undefined ? { ...s, dryingSince: undefined, lastSkip: undefined } : s;
     if (ctx.zone.mode === 'manual' && m >= (low + high) / 2) {
-      const c = clear(s, ctx, 'watering_needed', 'moisture recovered');
+      const c = clear(s, ctx, 'watering_needed', irrigationCleared.moistureRecovered);
       return { state: c.state, actions: c.actions.length > 0 ? [...c.actions, record(ctx, inputs, 'clear', 'moisture_recovered')] : [] };
     }
     return { state: s, actions: [] };

@@ -2,7 +2,7 @@ import { clear, nextId, raise, record } from './actions.ts';
 import { cycleSoakOf } from './water-balance.ts';
 import { round, volumeOf, wateredMs } from './inputs.ts';
 import { learnResponse } from './learn.ts';
-import { valveNoAckMessage, valveNoEffectMessage, valveRefusedMessage } from './messages.ts';
+import { irrigationCleared, valveNoAckMessage, valveNoEffectMessage, valveRefusedMessage } from './messages.ts';
 import type { CommandAck } from '../../contracts/commands.ts';
 import type { DecideContext, DecisionInputs, IrrigationAction, Run, ZoneIrrigationState } from './state.ts';
 
@@ -103,7 +103,7 @@ export function onAck(state: ZoneIrrigationState, ctx: DecideContext, inputs: De
     const stopped = recordStop(r.state, ctx, inputs, 'valve_refused');
     return { state: endRun({ ...stopped.state, run: { ...(stopped.state.run as Run), pending: undefined } }, ctx), actions: [r.action, stopped.action] };
   }
-  const cleared = clear(state, ctx, 'valve_no_ack', 'valve acknowledged a command');
+  const cleared = clear(state, ctx, 'valve_no_ack', irrigationCleared.valveAcknowledged);
   const s = cleared.state;
   const settled: Run = { ...run, pending: undefined, phaseSince: ctx.now };
   if (pending.action === 'open') return { state: { ...s, run: { ...settled, phase: 'watering' } }, actions: cleared.actions };
@@ -164,7 +164,7 @@ export function superviseRun(state: ZoneIrrigationState, ctx: DecideContext, inp
     if (!run.effectSeen) {
       const rose = inputs.moisture !== undefined && run.startMoisture !== undefined && inputs.moisture >= run.startMoisture + settings.effectMinRise;
       if (rose || (run.flowLpm ?? 0) > 0) {
-        const c = clear(s, ctx, 'valve_no_effect', 'moisture or flow rose during watering');
+        const c = clear(s, ctx, 'valve_no_effect', irrigationCleared.wateringTookEffect);
         s = { ...c.state, run: { ...run, effectSeen: true } };
         actions.push(...c.actions);
       } else if (run.startMoisture !== undefined && wateredMs(run, now) >= settings.effectTimeoutS * 1000 && stopReason === undefined) {

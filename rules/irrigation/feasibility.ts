@@ -1,6 +1,6 @@
 import { bandProblem } from '../../contracts/zone-feasibility.ts';
 import { clear, raise } from './actions.ts';
-import { bandInfeasibleMessage, shortRunsMessage } from './messages.ts';
+import { bandInfeasibleMessage, irrigationCleared, shortRunsMessage } from './messages.ts';
 import type { DecideContext, DecisionInputs, IrrigationAction, ZoneIrrigationState } from './state.ts';
 
 type Out = { state: ZoneIrrigationState; actions: IrrigationAction[] };
@@ -39,7 +39,7 @@ export function judgeFeasibility(state: ZoneIrrigationState, ctx: DecideContext,
   const cause: Feasibility['cause'] = band ? `band:${band.code}` : shortRuns ? 'runs' : undefined;
   if (cause === f?.cause) return { state: s, actions: [] };
   if (cause === undefined) {
-    const c = clear(s, ctx, 'zone_infeasible', 'the zone can be held in its band again');
+    const c = clear(s, ctx, 'zone_infeasible', irrigationCleared.bandHoldable);
     return { state: { ...c.state, feasibility: { ...(f as Feasibility), cause: undefined } }, actions: c.actions };
   }
   const message = band ? bandInfeasibleMessage(ctx.zone, band, inputs.band, ctx.zone.soil) : shortRunsMessage(ctx.zone, (f as Feasibility).shortDays, inputs.band.low, f?.lastMoisture);

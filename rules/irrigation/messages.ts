@@ -113,3 +113,15 @@ export function shortRunsMessage(z: ZoneLabel, days: number, low: number, lastMo
       + 'the valve cannot give this zone a day\'s water inside its windows; raise the flow, widen the windows or allow longer runs, or lower the band\'s low',
   );
 }
+
+/**
+ * Why an irrigation alert cleared: the resolution note the alert keeps and a notification
+ * quotes. The alert already names the zone, so the note says only what changed.
+ */
+export const irrigationCleared = {
+  moistureRecovered: bilingual('湿度已恢复', 'moisture recovered'),
+  valveAcknowledged: bilingual('阀门已应答指令', 'valve acknowledged a command'),
+  wateringTookEffect: bilingual('浇水时湿度或流量已上升', 'moisture or flow rose during watering'),
+  sensorsAgree: (a: string, b: string): string => bilingual(`${a} 与 ${b} 读数重新一致`, `${a} and ${b} agree again`),
+  bandHoldable: bilingual('分区又能保持在湿度区间内', 'the zone can be held in its band again'),
+} as const;

@@ -2,7 +2,7 @@ import { SOIL_WATER } from '../../contracts/zone.ts';
 import { clear, raise } from './actions.ts';
 import { exclusionOf, type SensorTrack } from './zone-state.ts';
 import { wateredMs } from './inputs.ts';
-import { disagreementMessage, disagreementWhy, type DisagreementCause } from './messages.ts';
+import { disagreementMessage, irrigationCleared, disagreementWhy, type DisagreementCause } from './messages.ts';
 import type { DecideContext, IrrigationAction, ZoneIrrigationState } from './state.ts';
 
 type Out = { state: ZoneIrrigationState; actions: IrrigationAction[] };
@@ -60,7 +60,7 @@ export function checkSensors(state: ZoneIrrigationState, ctx: DecideContext): Ou
   const agreeing = dev <= settings.disagreePoints / 2 ? check.agreeing + 1 : 0;
   const next: Check = { ...check, lastSampleAt: sampleAt, agreeing, divergedSince: off ? (check.divergedSince ?? sampleAt) : agreeing >= AGREE_SAMPLES ? undefined : check.divergedSince };
   if (next.divergedSince === undefined && check.distrusted !== undefined) {
-    const c = clear(state, ctx, 'sensor_disagreement', `${a.deviceId} and ${b.deviceId} agree again`);
+    const c = clear(state, ctx, 'sensor_disagreement', irrigationCleared.sensorsAgree(a.deviceId, b.deviceId));
     return { state: { ...c.state, sensorCheck: { ...next, distrusted: undefined } }, actions: c.actions };
   }
   if (next.divergedSince === undefined || check.distrusted !== undefined || now - next.divergedSince < settings.disagreeForS * 1000) return withCheck(state, next);

@@ -194,7 +194,7 @@ describe('a simulated day: the firmware simulator against the real app', () => {
     // The alert's next transition is its clearing (a later stall may reopen it; that is not this outage).
     const [raisedAgain, cleared] = onGateway.filter((tr) => tr.alert.id === fired.alert.id && tr.at >= fired.at);
     expect(raisedAgain).toBe(fired);
-    expect(cleared, hours(onGateway).join(', ')).toMatchObject({ to: 'resolved', by: 'system', note: 'gateway reporting again' });
+    expect(cleared, hours(onGateway).join(', ')).toMatchObject({ to: 'resolved', by: 'system', note: '网关恢复上报 / gateway reporting again' });
     expect(cleared!.at).toBeGreaterThanOrEqual(reconnectedAt);
     expect(cleared!.at).toBeLessThan(reconnectedAt + HOUR);
     const points = await queryRows(day.t.influx, `SELECT * FROM alert WHERE kind = 'gateway_offline' AND subject = '${gatewayId}' AND time >= ${fired.at}ms AND time <= ${cleared!.at}ms`);

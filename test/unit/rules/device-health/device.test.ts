@@ -22,7 +22,8 @@ function run(steps: Step[], ctx: DeviceContext = soil, state: DeviceHealthState 
   return { signals, state };
 }
 const moist = (values: number[], extra: ReadingFields = {}): Step[] => values.map((moisture) => ({ fields: { moisture, ...extra } }));
-const brief = (signals: Array<AlertSignal & { i: number }>) => signals.map((s) => [s.i, s.action, s.kind, s.action === 'raise' ? s.severity : '']);
+/** A raise by its severity, a clear by its full resolution note (why it cleared). */
+const brief = (signals: Array<AlertSignal & { i: number }>) => signals.map((s) => [s.i, s.action, s.kind, s.action === 'raise' ? s.severity : s.reason]);
 
 const H = CONFIG.implausible; // the default hold every detector uses: 3 readings over ≥ 2 intervals, cleared by 3 over ≥ 4
 const battery = (values: number[]): Step[] => values.map((b, i) => ({ fields: { moisture: 20 + (i % 7) * 0.1, battery: b } }));
@@ -42,7 +43,7 @@ describe('battery', () => {
 
   it('escalates warning → critical once critical holds, and clears only after the clear level holds (hysteresis)', () => {
     const values = [19, 19, 19, 9, 9, 9, 22, 24, 24, 24, 24, 25, 26, 27, 26, 26]; // last low at 10: clear needs 3 good readings and 4 intervals
-    expect(brief(run(battery(values)).signals)).toEqual([[2, 'raise', 'battery_low', 'warning'], [5, 'raise', 'battery_low', 'critical'], [14, 'clear', 'battery_low', '']]);
+    expect(brief(run(battery(values)).signals)).toEqual([[2, 'raise', 'battery_low', 'warning'], [5, 'raise', 'battery_low', 'critical'], [14, 'clear', 'battery_low', '电量恢复：26 % / battery at 26 %']]);
   });
 });
 
@@ -51,7 +52,7 @@ describe('stuck value', () => {
   it('raises after N identical values spanning the minimum time, clears once the value has moved on for the clear hold', () => {
     const steps = [...moist(Array(n + 2).fill(23.4)), ...moist([23.5, 23.6, 23.4, 23.5, 23.7, 23.8, 23.9])].map((s, i) => ({ ...s, atMs: T0 + i * 40 * MIN }));
     // The frozen value coming back (index n+4) restarts the clear hold.
-    expect(brief(run(steps, { ...soil, reportIntervalS: 2400 }).signals)).toEqual([[n - 1, 'raise', 'sensor_stuck', 'warning'], [n + 7, 'clear', 'sensor_stuck', '']]);
+    expect(brief(run(steps, { ...soil, reportIntervalS: 2400 }).signals)).toEqual([[n - 1, 'raise', 'sensor_stuck', 'warning'], [n + 7, 'clear', 'sensor_stuck', '读数恢复变化 / value changed']]);
   });
 
   it('N identical values in less than the minimum span are not stuck (fast reporting, still soil)', () => {
@@ -124,7 +125,7 @@ describe('a device flooding a sawtooth 0..99 % VWC, one reading every few ms (th
     const flood = stream(1_000, 45);
     const after = Array.from({ length: 6 }, (_, i) => ({ fields: { moisture: 30 }, atMs: T0 + 45_000 + i * 10_000 }));
     const { signals } = run([...flood, ...after], ctx);
-    expect(signals.map((s) => [s.action, s.kind])).toEqual([['raise', 'sensor_out_of_range'], ['clear', 'sensor_out_of_range']]);
+    expect(signals.map((s) => [s.action, s.kind, s.action === 'clear' ? s.reason : ''])).toEqual([['raise', 'sensor_out_of_range', ''], ['clear', 'sensor_out_of_range', '读数恢复合理 / values plausible again']]);
   });
 });
 
@@ -151,7 +152,7 @@ describe('clock skew', () => {
     const skews = [2, 2, 2, 0.6, 0.4, 0.4, 0.6, 0.4, 0.4, 0.4, 0.4];
     const steps = skews.map((k, i) => ({ skewMs: tol * k, fields: { moisture: 20 + i } }));
     // 0.6 × tolerance is inside the tolerance but outside half of it: still skewed, the clear hold restarts.
-    expect(brief(run(steps).signals)).toEqual([[2, 'raise', 'clock_skew', 'info'], [10, 'clear', 'clock_skew', '']]);
+    expect(brief(run(steps).signals)).toEqual([[2, 'raise', 'clock_skew', 'info'], [10, 'clear', 'clock_skew', '时钟误差回到 48 秒以内 / clock within 48 s']]);
   });
 });
 

@@ -29,7 +29,7 @@ describe('offline timing', () => {
     expect(brief(first)).toEqual([['raise', 'device_offline', 's-1']]);
     expect(brief(sweep(first.state, devices, { 's-1': T0 }, T0 + 3000 * S))).toEqual([]);
     const back = markOnline(first.state, 's-1', T0 + 3001 * S);
-    expect(back.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'device_offline', subject: 's-1' })]);
+    expect(back.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'device_offline', subject: 's-1', reason: '设备恢复上报 / device reporting again' })]);
     expect(brief(sweep(back.state, devices, { 's-1': T0 + 3001 * S }, T0 + 3100 * S))).toEqual([]);
   });
 
@@ -60,7 +60,7 @@ describe('gateway grouping', () => {
     expect(second.signals[0]).toMatchObject({ details: { devices: ['s-1', 's-2'] }, message: '网关 gw-1 已离线 50 分钟，其后 2 台设备无数据 / gateway gw-1 offline for 50 min; 2 devices behind it silent' });
     expect(brief(sweep(second.state, devices, { 'gw-1': T0, 's-1': T0, 's-2': T0 + 1000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S }, T0 + 3060 * S, gateway))).toEqual([]);
     const back = markOnline(second.state, 'gw-1', T0 + 3100 * S);
-    expect(back.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'gateway_offline', subject: 'gw-1' })]);
+    expect(back.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'gateway_offline', subject: 'gw-1', reason: '网关恢复上报 / gateway reporting again' })]);
     const seenAfter = { 'gw-1': T0 + 4800 * S, 's-1': T0, 's-2': T0 + 1000 * S, 's-3': T0 + 9000 * S, 's-9': T0 + 9000 * S };
     // Its devices could not be heard while it was down: each gets its own threshold (3 × 600 s) from the gateway's return.
     const soon = sweep(back.state, devices, seenAfter, T0 + 3160 * S, gateway);
@@ -80,6 +80,7 @@ describe('gateway grouping', () => {
     const gwBack = { ...seen, 'gw-1': T0 + 2500 * S };
     const back = sweep(down.state, devices, gwBack, T0 + 2560 * S, gateway);
     expect(brief(back)).toEqual([['clear', 'gateway_offline', 'gw-1']]);
+    expect(back.signals[0]).toMatchObject({ reason: '网关恢复上报 / gateway reporting again' });
     expect(back.state.gatewaysBack.get('gw-1')).toBe(T0 + 2560 * S);
     const spent = sweep(back.state, devices, { ...gwBack, 'gw-1': T0 + 4400 * S, 's-1': T0 + 4400 * S, 's-2': T0 + 4400 * S }, T0 + 4400 * S, gateway);
     expect(brief(spent)).toEqual([]);

@@ -87,7 +87,7 @@ describe('facility tilt from baseline', () => {
     const hovering = run(steady(6, 1.6), ctx('pavilion'), up.state); // 2 − 0.5 = 1.5 still holds
     expect(hovering.signals).toEqual([]);
     const down = run(steady(3, 1.4), ctx('pavilion'), up.state);
-    expect(down.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'facility_tilt', i: 2 })]);
+    expect(down.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'facility_tilt', i: 2, reason: '倾斜回到偏离基准 1.4° / tilt back to 1.4° from its baseline' })]);
   });
 
   it('a critical level steps down to warning only below critical − hysteresis', () => {

@@ -39,6 +39,7 @@ describe('decideWatering: valve supervision', () => {
     h.autoAck = true;
     h.advanceReporting(15 * MIN, 15);
     expect(h.signals().map((s) => `${s.action}:${s.kind}`)).toEqual(['raise:valve_no_ack', 'clear:valve_no_ack']);
+    expect(h.signals()[1]).toMatchObject({ reason: '阀门已应答指令 / valve acknowledged a command' });
     expect(h.state.run?.phase).toBe('watering');
   });
 
@@ -68,6 +69,13 @@ describe('decideWatering: valve supervision', () => {
     expect(h.signals()[0]).toMatchObject({ action: 'raise', kind: 'valve_no_effect', details: { startMoisture: 15 } });
     expect(h.signals()[0]).toMatchObject({ message: '分区 lawn by block 3(z1) 已浇水 20 分钟，湿度未上升：请检查阀门、管路与喷头 / zone lawn by block 3 (z1): moisture did not rise after 20 min of watering; check the valve, pipe and emitters' });
     expect(h.commands().map((c) => c.action)).toEqual(['open', 'close']);
+    // The evening window's run shows flow: that clears it, saying why.
+    h.setNow(MORNING + 14 * HOUR);
+    h.soil(15);
+    h.send({ type: 'valve', at: h.now, state: 1, flowLpm: 15 });
+    h.advance(MIN);
+    expect(h.signals().map((s) => `${s.action}:${s.kind}`)).toEqual(['raise:valve_no_effect', 'clear:valve_no_effect']);
+    expect(h.signals()[1]).toMatchObject({ reason: '浇水时湿度或流量已上升 / moisture or flow rose during watering' });
   });
 
   it('accepts reported flow as the effect', () => {
@@ -131,7 +139,7 @@ describe('decideWatering: manual zones', () => {
     expect(h.signals()).toHaveLength(1);
     h.soil(26);
     expect(h.summary()).toEqual(['alert:below_low', 'clear:moisture_recovered']);
-    expect(h.signals()[1]).toMatchObject({ action: 'clear', kind: 'watering_needed', subject: 'z1' });
+    expect(h.signals()[1]).toMatchObject({ action: 'clear', kind: 'watering_needed', subject: 'z1', reason: '湿度已恢复 / moisture recovered' });
     expect(h.commands()).toEqual([]);
   });
 

@@ -42,7 +42,7 @@ describe('a zone found infeasible at run time raises one alert that says what to
       details: expect.objectContaining({ cause: 'band', code: 'low_at_field_capacity' }),
     })]);
     const fixed = feed([soil(at(0, '12:45'), 13)], { ...sand, band: { low: 8, high: 14 } }, first.state);
-    expect(fixed.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'zone_infeasible', subject: 'z1' })]);
+    expect(fixed.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'zone_infeasible', subject: 'z1', reason: '分区又能保持在湿度区间内 / the zone can be held in its band again' })]);
     expect(fixed.state.raised).not.toContain('zone_infeasible');
   });
 
@@ -62,7 +62,7 @@ describe('a zone found infeasible at run time raises one alert that says what to
     const four = feed(morning(3, 17), lawn, three.state);
     expect(four.signals).toEqual([]);
     const recovered = feed(morning(4, 21), lawn, four.state);
-    expect(recovered.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'zone_infeasible' })]);
+    expect(recovered.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'zone_infeasible', reason: '分区又能保持在湿度区间内 / the zone can be held in its band again' })]);
   });
 
   it('a day without a short run breaks the streak', () => {

@@ -55,7 +55,7 @@ describe('two sensors of a zone that drift apart', () => {
     expect(inputs.moisture).toBe(24);
     // Recalibrated: back to its old 1 point over s2; after four readings in agreement the alert clears and s1 counts again.
     const fixed = run(2, () => 25, () => 24, state, 35.5);
-    expect(fixed.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'sensor_disagreement', subject: 'z1' })]);
+    expect(fixed.signals).toEqual([expect.objectContaining({ action: 'clear', kind: 'sensor_disagreement', subject: 'z1', reason: 's1 与 s2 读数重新一致 / s1 and s2 agree again' })]);
     expect(fixed.inputs.counted).toEqual(['s1', 's2']);
   });
 
