@@ -42,7 +42,7 @@ export function judgeFeasibility(state: ZoneIrrigationState, ctx: DecideContext,
     const c = clear(s, ctx, 'zone_infeasible', irrigationCleared.bandHoldable);
     return { state: { ...c.state, feasibility: { ...(f as Feasibility), cause: undefined } }, actions: c.actions };
   }
-  const message = band ? bandInfeasibleMessage(ctx.zone, band, inputs.band, ctx.zone.soil) : shortRunsMessage(ctx.zone, (f as Feasibility).shortDays, inputs.band.low, f?.lastMoisture);
+  const message = band ? bandInfeasibleMessage(ctx.zone, band) : shortRunsMessage(ctx.zone, (f as Feasibility).shortDays, inputs.band.low, f?.lastMoisture);
   const details = band
     ? { cause: 'band', code: band.code, band: inputs.band, soil: ctx.zone.soil }
     : { cause: 'runs', days: f?.shortDays, lastRunEndMoisture: f?.lastMoisture, band: inputs.band, flowLpm: ctx.zone.flowLpm, windows: inputs.windows };

@@ -1,5 +1,5 @@
 import { SOIL_WATER, type SoilType } from '../../contracts/zone.ts';
-import type { BandProblem } from '../../contracts/zone-feasibility.ts';
+import { SOIL_ZH, type BandProblem } from '../../contracts/zone-feasibility.ts';
 import { bilingual, durationEn, durationZh, named, round } from '../../lib/alert-text.ts';
 
 /**
@@ -9,7 +9,6 @@ import { bilingual, durationEn, durationZh, named, round } from '../../lib/alert
  */
 interface ZoneLabel { name: string; id: string }
 
-const SOIL_ZH: Record<SoilType, string> = { sand: '砂土', loam: '壤土', clay: '黏土' };
 const ACTION_ZH: Record<string, string> = { open: '开阀', close: '关阀' };
 
 const zoneZh = (z: ZoneLabel): string => `分区 ${named(z.name, z.id)}`;
@@ -92,15 +91,9 @@ export function disagreementMessage(z: ZoneLabel, d: Disagreement): string {
   );
 }
 
-/** A band the soil cannot hold: contracts/zone-feasibility.ts's judgement, its English as it gives it. */
-export function bandInfeasibleMessage(z: ZoneLabel, problem: BandProblem, band: { low: number; high: number }, soil: SoilType): string {
-  const w = SOIL_WATER[soil], s = SOIL_ZH[soil];
-  const zh = problem.code === 'low_at_field_capacity'
-    ? `区间下限 ${band.low} % ${band.low > w.fieldCapacity ? '高于' : '等于'}${s}的田间持水量 ${w.fieldCapacity} %（数小时内就会排水降到其下）：请把下限调到 ${w.fieldCapacity} % 以下，或更正土壤类型`
-    : problem.code === 'high_above_saturation'
-      ? `区间上限 ${band.high} % 高于${s}的饱和含水量 ${w.saturation} %（${s}存不住这么多水）：请把上限调到 ${w.saturation} % 或以下，或更正土壤类型`
-      : `区间下限 ${band.low} % ${band.low < w.wiltingPoint ? '低于' : '等于'}${s}的凋萎点 ${w.wiltingPoint} %（植物在开始浇水前就会萎蔫）：请把下限调到 ${w.wiltingPoint} % 以上，或更正土壤类型`;
-  return bilingual(`${zoneZh(z)} 无法保持湿度区间：${zh}`, `${zoneEn(z)}: ${problem.message}`);
+/** A band the soil cannot hold: contracts/zone-feasibility.ts's judgement, in its words (the import's and the API's too). */
+export function bandInfeasibleMessage(z: ZoneLabel, problem: BandProblem): string {
+  return bilingual(`${zoneZh(z)} 无法保持湿度区间：${problem.zh}`, `${zoneEn(z)}: ${problem.en}`);
 }
 
 /** Every run that gave all it was allowed left the zone below its low, `days` days running. */

@@ -8,7 +8,7 @@ import { cli, ROOT } from './run-cli.ts';
 const INFEASIBLE = join(ROOT, 'test/fixtures/inventory/infeasible-bands.yaml');
 const UNDERSIZED = join(ROOT, 'test/fixtures/inventory/undersized-valve.yaml');
 const Z = 'districts[0].subDistricts[0].communities[0].zones';
-const SAND_LOW = "low 14 % is above sand's field capacity 12 % (the soil drains below it within hours): lower the band's low under 12 %, or change the soil";
+const SAND_LOW = "区间下限 14 % 高于砂土的田间持水量 12 %（数小时内就会排水降到其下）：请把下限调到 12 % 以下，或更正土壤类型 / low 14 % is above sand's field capacity 12 % (the soil drains below it within hours): lower the band's low under 12 %, or change the soil";
 const VALVE = "the valve's 10 L/min for the 240 min a day its windows allow gives 2400 L, a hot day takes 13300 L (Kc 0.95 × 7 mm × 2000 m²): raise the flow to 56 L/min, widen the windows, or split the zone";
 
 // Each CLI run compiles cli.ts with tsx in a child process: seconds apiece on a busy machine.
@@ -55,9 +55,9 @@ describe('a zone its soil or valve cannot serve, through PUT /api/v1/inventory',
     expect(body).toMatchObject({ error: 'bad_request', message: 'invalid inventory' });
     expect(body.issues).toEqual([
       { path: `${Z}[0].band.low`, line: 19, message: SAND_LOW },
-      { path: `${Z}[1].band.low`, line: 26, message: expect.stringMatching(/^low 12 % is at sand's field capacity 12 %/) },
-      { path: `${Z}[2].band.high`, line: 33, message: expect.stringMatching(/^high 50 % is above loam's saturation 45 %/) },
-      { path: `${Z}[3].band.low`, line: 40, message: expect.stringMatching(/^low 17 % is below clay's wilting point 22 %/) },
+      { path: `${Z}[1].band.low`, line: 26, message: "区间下限 12 % 等于砂土的田间持水量 12 %（数小时内就会排水降到其下）：请把下限调到 12 % 以下，或更正土壤类型 / low 12 % is at sand's field capacity 12 % (the soil drains below it within hours): lower the band's low under 12 %, or change the soil" },
+      { path: `${Z}[2].band.high`, line: 33, message: "区间上限 50 % 高于壤土的饱和含水量 45 %（壤土存不住这么多水）：请把上限调到 45 % 或以下，或更正土壤类型 / high 50 % is above loam's saturation 45 % (no loam holds that much water): lower the band's high to 45 % or less, or change the soil" },
+      { path: `${Z}[3].band.low`, line: 40, message: "区间下限 17 % 低于黏土的凋萎点 22 %（植物在开始浇水前就会萎蔫）：请把下限调到 22 % 以上，或更正土壤类型 / low 17 % is below clay's wilting point 22 % (plants wilt before watering starts): raise the band's low above 22 %, or change the soil" },
     ]);
     const zone = await t.app.api.inject({ method: 'GET', url: '/api/v1/zones/z-fine/irrigation', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(zone.statusCode).toBe(404); // nothing of the file was imported

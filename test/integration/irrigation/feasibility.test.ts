@@ -5,10 +5,9 @@ import { ADMIN_TOKEN, eventually, startTestApp, type TestApp } from '../../helpe
 import { connect, publish } from '../../helpers/mqtt.ts';
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-const SAND_LOW_20 = "low 20 % is above sand's field capacity 12 % (the soil drains below it within hours): lower the band's low under 12 %, or change the soil";
-/** The alert's text: Chinese first (rules/irrigation/messages.ts), the English after. */
-const SAND_LOW_20_ZH = '分区 中心草坪(z-rt) 无法保持湿度区间：区间下限 20 % 高于砂土的田间持水量 12 %（数小时内就会排水降到其下）：请把下限调到 12 % 以下，或更正土壤类型';
-const SAND_LOW_14 = "low 14 % is above sand's field capacity 12 % (the soil drains below it within hours): lower the band's low under 12 %, or change the soil";
+const SAND_LOW_20_ZH = '区间下限 20 % 高于砂土的田间持水量 12 %（数小时内就会排水降到其下）：请把下限调到 12 % 以下，或更正土壤类型';
+const SAND_LOW_20_EN = "low 20 % is above sand's field capacity 12 % (the soil drains below it within hours): lower the band's low under 12 %, or change the soil";
+const SAND_LOW_14 = "区间下限 14 % 高于砂土的田间持水量 12 %（数小时内就会排水降到其下）：请把下限调到 12 % 以下，或更正土壤类型 / low 14 % is above sand's field capacity 12 % (the soil drains below it within hours): lower the band's low under 12 %, or change the soil";
 
 /** One automatic lawn zone with a valve and a soil sensor, on the given soil. */
 const city = (soil: 'loam' | 'sand') => stringify({
@@ -44,7 +43,7 @@ describe('a zone found infeasible at run time, over the real app', () => {
     await t?.stop();
   });
 
-  it('refuses through the API a band the zone\'s soil cannot hold, in the import\'s words', async () => {
+  it('refuses through the API a band the zone\'s soil cannot hold, in the import\'s words, Chinese then English', async () => {
     expect((await api('PUT', '/api/v1/zones/z-rt/irrigation', { band: { low: 20, high: 28 } })).status).toBe(200); // fine on loam
     expect(await importCity('sand')).toMatchObject({ status: 200 }); // the file's own band is the plant's, shifted for sand
     // The engine reads zones through a 2-second cache (irrigation/zone-source.ts).
@@ -60,7 +59,7 @@ describe('a zone found infeasible at run time, over the real app', () => {
       const found = await alerts();
       return found.length > 0 ? found : undefined;
     }, 10_000, 'the zone_infeasible alert');
-    expect(raised).toEqual([expect.objectContaining({ state: 'firing', message: `${SAND_LOW_20_ZH} / zone 中心草坪 (z-rt): ${SAND_LOW_20}` })]);
+    expect(raised).toEqual([expect.objectContaining({ state: 'firing', message: `分区 中心草坪(z-rt) 无法保持湿度区间：${SAND_LOW_20_ZH} / zone 中心草坪 (z-rt): ${SAND_LOW_20_EN}` })]);
     expect(raised[0]!.details).toMatchObject({ cause: 'band', code: 'low_at_field_capacity', soil: 'sand' });
     for (let i = 0; i < 3; i++) await reading();
     expect(await alerts()).toHaveLength(1); // one alert, however many evaluations

@@ -8,15 +8,15 @@ const fixture = (name: string) => readFileSync(new URL(`../../fixtures/inventory
 const Z = 'districts[0].subDistricts[0].communities[0].zones';
 
 describe('the import refuses a band its zone\'s soil cannot hold', () => {
-  it('names the file, the line, the band\'s wrong end and what to change, for every such zone at once', () => {
+  it('names the file, the line, the band\'s wrong end and what to change (Chinese, then English), for every such zone at once', () => {
     const result = parseInventoryText(fixture('infeasible-bands.yaml'), 'infeasible-bands.yaml');
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error.map(formatProblem)).toEqual([
-      `infeasible-bands.yaml:19: ${Z}[0].band.low: low 14 % is above sand's field capacity 12 % (the soil drains below it within hours): lower the band's low under 12 %, or change the soil`,
-      `infeasible-bands.yaml:26: ${Z}[1].band.low: low 12 % is at sand's field capacity 12 % (the soil drains below it within hours): lower the band's low under 12 %, or change the soil`,
-      `infeasible-bands.yaml:33: ${Z}[2].band.high: high 50 % is above loam's saturation 45 % (no loam holds that much water): lower the band's high to 45 % or less, or change the soil`,
-      `infeasible-bands.yaml:40: ${Z}[3].band.low: low 17 % is below clay's wilting point 22 % (plants wilt before watering starts): raise the band's low above 22 %, or change the soil`,
+      `infeasible-bands.yaml:19: ${Z}[0].band.low: 区间下限 14 % 高于砂土的田间持水量 12 %（数小时内就会排水降到其下）：请把下限调到 12 % 以下，或更正土壤类型 / low 14 % is above sand's field capacity 12 % (the soil drains below it within hours): lower the band's low under 12 %, or change the soil`,
+      `infeasible-bands.yaml:26: ${Z}[1].band.low: 区间下限 12 % 等于砂土的田间持水量 12 %（数小时内就会排水降到其下）：请把下限调到 12 % 以下，或更正土壤类型 / low 12 % is at sand's field capacity 12 % (the soil drains below it within hours): lower the band's low under 12 %, or change the soil`,
+      `infeasible-bands.yaml:33: ${Z}[2].band.high: 区间上限 50 % 高于壤土的饱和含水量 45 %（壤土存不住这么多水）：请把上限调到 45 % 或以下，或更正土壤类型 / high 50 % is above loam's saturation 45 % (no loam holds that much water): lower the band's high to 45 % or less, or change the soil`,
+      `infeasible-bands.yaml:40: ${Z}[3].band.low: 区间下限 17 % 低于黏土的凋萎点 22 %（植物在开始浇水前就会萎蔫）：请把下限调到 22 % 以上，或更正土壤类型 / low 17 % is below clay's wilting point 22 % (plants wilt before watering starts): raise the band's low above 22 %, or change the soil`,
     ]);
   });
 
