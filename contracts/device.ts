@@ -11,6 +11,16 @@ export const FACILITY_TYPES = ['pavilion', 'trellis_rope', 'planter_trough', 'fi
 export const FacilityType = z.enum(FACILITY_TYPES);
 export type FacilityType = z.infer<typeof FacilityType>;
 
+/**
+ * A facility type in words, per language: the one copy the pages (web/messages.ts) and the
+ * facility alerts (rules/facility-health/messages.ts) both say, so a technician reads 凉亭 on
+ * the alert and on the facility's page alike.
+ */
+export const FACILITY_TYPE_LABELS = {
+  zh: { pavilion: '凉亭', trellis_rope: '牵引绳爬藤架', planter_trough: '种植槽', fitness_equipment: '健身器材', bench: '座椅', other: '其他设施' },
+  en: { pavilion: 'pavilion', trellis_rope: 'trellis rope', planter_trough: 'planter trough', fitness_equipment: 'fitness equipment', bench: 'bench', other: 'other facility' },
+} as const satisfies Record<'zh' | 'en', Record<FacilityType, string>>;
+
 export const ZoneMode = z.enum(['automatic', 'manual']);
 export type ZoneMode = z.infer<typeof ZoneMode>;
 

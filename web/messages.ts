@@ -1,3 +1,5 @@
+import { FACILITY_TYPE_LABELS } from '../contracts/device.ts';
+
 /** Every word a page shows, per language: Chinese first (the users'), English beside it. */
 const zh = {
   appName: '绿地养护', login: '登录', logout: '退出', name: '用户名', password: '密码', loginFailed: '用户名或密码错误',
@@ -31,7 +33,7 @@ const zh = {
   pitch: '俯仰', roll: '横滚', unavailable: '暂时无法读取数据，请稍后再试',
   roles: { admin: '管理员', operator: '调度员', technician: '养护技术员', viewer: '只读', service: '服务账号' } as Record<string, string>,
   modes: { automatic: '自动', manual: '手动' } as Record<string, string>,
-  facilityTypes: { pavilion: '凉亭', trellis_rope: '牵引绳爬藤架', planter_trough: '种植槽', fitness_equipment: '健身器材', bench: '座椅', other: '其他设施' } as Record<string, string>,
+  facilityTypes: FACILITY_TYPE_LABELS.zh as Record<string, string>,
   thresholdSources: { facility: '按本设施设定', type: '按设施类型' } as Record<string, string>,
   actions: { start: '开始浇水', stop: '停止浇水', skip: '不浇水', soak: '间歇渗透', resume: '继续浇水', alert: '提醒浇水', clear: '解除提醒', operator: '人工操作' } as Record<string, string>,
   reasons: {
@@ -77,7 +79,7 @@ const en: Messages = {
   pitch: 'pitch', roll: 'roll', unavailable: 'The data cannot be read just now; try again later',
   roles: { admin: 'admin', operator: 'operator', technician: 'technician', viewer: 'viewer', service: 'service' } as Record<string, string>,
   modes: { automatic: 'automatic', manual: 'manual' },
-  facilityTypes: { pavilion: 'pavilion', trellis_rope: 'trellis rope', planter_trough: 'planter trough', fitness_equipment: 'fitness equipment', bench: 'bench', other: 'other facility' },
+  facilityTypes: FACILITY_TYPE_LABELS.en,
   thresholdSources: { facility: 'set for this facility', type: 'by facility type' },
   actions: { start: 'start', stop: 'stop', skip: 'no watering', soak: 'soak', resume: 'resume', alert: 'needs water', clear: 'cleared', operator: 'operator' },
   reasons: {

@@ -1,15 +1,18 @@
+import { FACILITY_TYPE_LABELS } from '../../contracts/device.ts';
 import { bilingual, round } from '../../lib/alert-text.ts';
 
 /**
  * The words of the facility-health alerts (the alert's message, the work order's title, a
  * line in every notification). The rule knows the facility's id and type, not its name (the
  * inventory's name is not in the hot path's context): the type in words and the id say which.
- * Same words as web/messages.ts `facilityTypes`.
+ * The type's words are contracts/device.ts FACILITY_TYPE_LABELS, the pages' own.
  */
-const TYPE_ZH: Record<string, string> = { pavilion: '凉亭', trellis_rope: '牵引绳爬藤架', planter_trough: '种植槽', fitness_equipment: '健身器材', bench: '座椅', other: '其他设施' };
+const TYPE_ZH: Record<string, string> = FACILITY_TYPE_LABELS.zh;
+const TYPE_EN: Record<string, string> = FACILITY_TYPE_LABELS.en;
 
 const labelZh = (type: string | undefined, id: string): string => `${(type && TYPE_ZH[type]) ?? '设施'} ${id}`;
-const labelEn = (type: string | undefined, id: string): string => `${type ? type.replaceAll('_', ' ') : 'facility'} ${id}`;
+/** A type the labels do not know (a newer inventory's) is still said, underscores as spaces. */
+const labelEn = (type: string | undefined, id: string): string => `${type ? (TYPE_EN[type] ?? type.replaceAll('_', ' ')) : 'facility'} ${id}`;
 
 const LEVEL_ZH = { warning: '警告', critical: '严重' } as const;
 

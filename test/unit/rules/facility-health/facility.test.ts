@@ -3,6 +3,8 @@ import type { AlertSignal } from '../../../../contracts/alert.ts';
 import { decideFacility, initialFacilityState, type FacilityContext, type FacilityState, type TiltInput } from '../../../../rules/facility-health/decide-facility.ts';
 import { DEFAULT_FACILITY_CONFIG as CONFIG, resolveThresholds, type FacilityThresholds } from '../../../../rules/facility-health/thresholds.ts';
 import { createRandom } from '../../../../lib/random.ts';
+import { FACILITY_TYPES } from '../../../../contracts/device.ts';
+import { MESSAGES } from '../../../../web/messages.ts';
 
 const T0 = Date.UTC(2026, 5, 1);
 const MIN = 60_000;
@@ -232,11 +234,19 @@ describe('alert messages: Chinese first, the facility by type and id, English af
       '凉亭 f-pavilion 偏离基准倾斜 5.2°（严重阈值 5°） / pavilion f-pavilion: tilted 5.2° from its baseline (critical at 5°)'],
     ['an impact', 'facility_impact', [{ pitch: 0 }, { pitch: 2.5, shock: 1.25 }], 'pavilion',
       '凉亭 f-pavilion 受撞击：倾角突变 2.5°，冲击 1.25 g / pavilion f-pavilion: impact (2.5° change, 1.25 g shock)'],
+    ['an impact on an "other" facility: the page\'s words, not its code', 'facility_impact', [{ pitch: 0 }, { pitch: 9 }], 'other',
+      '其他设施 f-other 受撞击：倾角突变 9°，冲击 0 g / other facility f-other: impact (9° change, 0 g shock)'],
     ['an impact on a type with no name of its own', 'facility_impact', [{ pitch: 0 }, { pitch: 9 }], 'unknown-type',
       '设施 f-unknown-type 受撞击：倾角突变 9°，冲击 0 g / unknown-type f-unknown-type: impact (9° change, 0 g shock)'],
   ])('%s', (_name, kind, readings, type, message) => {
     expect(raises(run(readings, ctx(type)).signals, kind)).toEqual([expect.objectContaining({ message })]);
   });
+
+  it.each(FACILITY_TYPES.map((t) => [t, MESSAGES.zh.facilityTypes[t], MESSAGES.en.facilityTypes[t]] as const))(
+    'a %s is named as its page names it: %s / %s', (type, zh, en) => {
+      const [impact] = raises(run([{ pitch: 0 }, { pitch: 20, shock: 20 }], ctx(type)).signals, 'facility_impact');
+      expect((impact as { message: string }).message).toMatch(new RegExp(`^${zh} f-${type} 受撞击：.* / ${en} f-${type}: impact `));
+    });
 
   it('settlement: the rate per day, the days fitted and the tilt now', () => {
     const hourly = Array.from({ length: 6 * 24 }, (_, h) => ({ ts: T0 + h * HOUR, pitch: 0.6 * (h / 24), roll: 0 }));
