@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EntityId } from '../contracts/device.ts';
-import { ActionAnswerBody, ActionName, type ActionAnswer } from '../irrigation/operator-actions.ts';
+import { ActionAnswerBody, ActionName, type ActionAnswer } from '../contracts/zone-action.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { communityKey } from './community-ownership.ts';

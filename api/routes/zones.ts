@@ -7,7 +7,8 @@ import { bandProblem } from '../../contracts/zone-feasibility.ts';
 import { EffectiveValue } from '../../rules/irrigation/effective-settings.ts';
 import { ZoneOverride } from '../../irrigation/store.ts';
 import type { IrrigationEngine } from '../../irrigation/engine.ts';
-import { ACTION_BODIES, Accepted, DecisionView, ErrorBody, NOT_OWNER, notFoundBody, performAction, viewDecision as view, type ActionAnswer, type ActionName } from '../../irrigation/operator-actions.ts';
+import { ACTION_BODIES, Accepted, DecisionView, ErrorBody, type ActionAnswer, type ActionName } from '../../contracts/zone-action.ts';
+import { NOT_OWNER, notFoundBody, performAction, viewDecision as view } from '../../irrigation/operator-actions.ts';
 
 /**
  * Clustered: hands an action on a zone this node does not own to the owner of its

@@ -4,6 +4,7 @@ import type { AlertSignal } from '../../contracts/alert.ts';
 import type { CommandAck, ValveCommand } from '../../contracts/commands.ts';
 import type { MoistureBand, ZoneConfig } from '../../contracts/zone.ts';
 import type { IrrigationSettings } from './settings.ts';
+import { DECISION_ACTIONS, type DecisionAction } from '../../contracts/zone-action.ts';
 
 const PendingCommand = z.object({
   commandId: z.string(),
@@ -149,8 +150,7 @@ export interface DecisionInputs {
   why?: string;
 }
 
-export const DECISION_ACTIONS = ['start', 'stop', 'skip', 'soak', 'resume', 'alert', 'clear', 'operator'] as const;
-export type DecisionAction = (typeof DECISION_ACTIONS)[number];
+export { DECISION_ACTIONS, type DecisionAction };
 
 export interface Decision {
   zoneId: string;
