@@ -25,9 +25,9 @@ export function createSqliteSql(db: Db): Sql {
   };
   const direct: SqlTx = {
     dialect: 'sqlite',
-    all: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).all(...params) as T[],
-    one: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).get(...params) as T | undefined,
-    run: async (sql: string, params: readonly SqlValue[] = []) => ({ changes: prepare(sql).run(...params).changes }),
+    all: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).all(...(params as SqlValue[])) as T[],
+    one: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).get(...(params as SqlValue[])) as T | undefined,
+    run: async (sql: string, params: readonly SqlValue[] = []) => ({ changes: prepare(sql).run(...(params as SqlValue[])).changes }),
     lock: async () => undefined,
   };
 
