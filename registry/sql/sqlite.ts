@@ -1,7 +1,7 @@
 import type { Db } from '../db.ts';
 import type { Sql, SqlTx, SqlValue } from './port.ts';
 
-type Statement = ReturnType<Db['prepare']>;
+type Statement = Database.Statement<unknown[]>;
 
 /**
  * The SQL port over the app's one better-sqlite3 connection. Each call runs synchronously
@@ -18,7 +18,7 @@ export function createSqliteSql(db: Db): Sql {
   const prepare = (sql: string): Statement => {
     let s = statements.get(sql);
     if (!s) {
-      s = db.prepare(sql);
+      s = db.prepare<unknown[]>(sql);
       statements.set(sql, s);
     }
     return s;
