@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { Db } from '../db.ts';
 import type { Sql, SqlTx, SqlValue } from './port.ts';
 
