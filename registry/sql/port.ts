@@ -36,3 +36,6 @@ export interface SqlTx extends Omit<Sql, 'transaction' | 'close'> {
 
 /** Shared-state tables that one store writes; kept here so both adapters agree on the name. */
 export type SqlEngine = Sql['dialect'];
+
+/** What a store needs: queries, inside a transaction or not. */
+export type SqlQueries = Pick<Sql, 'dialect' | 'all' | 'one' | 'run'>;

@@ -63,3 +63,18 @@ export function createSqliteSql(db: Db): Sql {
     close: async () => undefined,
   };
 }
+
+const ports = new WeakMap<Db, Sql>();
+
+/**
+ * The one port of a connection: every service over the same SQLite connection must share it,
+ * since its transactions queue on it (two ports would BEGIN inside each other).
+ */
+export function sqliteSqlOf(db: Db): Sql {
+  let sql = ports.get(db);
+  if (!sql) {
+    sql = createSqliteSql(db);
+    ports.set(db, sql);
+  }
+  return sql;
+}
