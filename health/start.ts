@@ -86,7 +86,7 @@ export async function createHealth(deps: HealthDeps) {
     facilityThresholds,
     /** `zoneBand`: the irrigation engine's band of a zone (irrigation/engine.ts bandOf), which starts after health; the API passes it. */
     scorecard: (month: string, zoneBand?: (zoneId: string) => MoistureBand | undefined) =>
-      buildScorecard({ db: deps.db, influx: deps.influx, devices: deps.devices, clock: deps.clock, irrigation: deps.irrigation, zoneBand }, month),
+      buildScorecard({ db: deps.db, sql: alerts.ledger.sql, influx: deps.influx, devices: deps.devices, clock: deps.clock, irrigation: deps.irrigation, zoneBand }, month),
     async stop(): Promise<void> {
       await task?.destroy();
       await monitor.settled();
