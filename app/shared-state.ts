@@ -4,6 +4,7 @@ import { sqliteSqlOf } from '../registry/sql/sqlite.ts';
 import type { Sql } from '../registry/sql/port.ts';
 import type { Db } from '../registry/db.ts';
 import type { AppContext } from './context.ts';
+import { CodedError } from '../lib/errors.ts';
 
 /** How long a node waits for its PostgreSQL before it refuses to start. */
 const ANSWER_WITHIN_MS = 5_000;
@@ -21,7 +22,7 @@ export const redactUrl = (url: string): string => {
  * does not answer within 5 s stops the start, as a missing Redis does, rather than let the
  * node keep alerts the others cannot see. Unset: the data directory's SQLite, as always.
  */
-export async function startSharedState(ctx: AppContext, store: { db: Db }): Promise<{ sql: Sql; stop?: () => Promise<void> }> {
+export async function startSharedState(ctx: AppContext, store: { db: Db }): Promise<{ sql: Sql; ready?: () => Promise<boolean>; stop?: () => Promise<void> }> {
   const url = ctx.config.postgresUrl;
   if (!url) {
     if (ctx.config.cluster === 'redis') {
@@ -35,9 +36,19 @@ export async function startSharedState(ctx: AppContext, store: { db: Db }): Prom
     await sql.one('SELECT 1');
   } catch (error) {
     await sql.close().catch(() => undefined);
-    throw new Error(`GS_POSTGRES_URL ${redactUrl(url)} does not answer (${(error as Error).message}): start PostgreSQL, or unset GS_POSTGRES_URL to keep alerts in this node's SQLite`, { cause: error });
+    throw new CodedError('postgres_unreachable', `GS_POSTGRES_URL ${redactUrl(url)} does not answer (${(error as Error).message}): start PostgreSQL, or unset GS_POSTGRES_URL to keep alerts in this node's SQLite`, { cause: error });
   }
   const applied = await migratePostgres(sql);
   log.info({ url: redactUrl(url), migrations: applied }, 'alerts and work orders in PostgreSQL');
-  return { sql, stop: () => sql.close() };
+  // /readyz: a PostgreSQL that does not answer within 1 s makes the node not ready (alerts cannot be raised).
+  const ready = async (): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), 1_000); });
+    try {
+      return await Promise.race([sql.one('SELECT 1').then(() => true, () => false), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return { sql, ready, stop: () => sql.close() };
 }

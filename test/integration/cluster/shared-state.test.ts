@@ -64,6 +64,11 @@ describe('alerts and work orders shared in PostgreSQL (GS_POSTGRES_URL)', () => 
     }
   });
 
+  it('reports PostgreSQL in /readyz', async () => {
+    const res = await a.app.api.inject({ method: 'GET', url: '/readyz' });
+    expect(res.json()).toMatchObject({ ready: true, checks: expect.objectContaining({ postgres: true }) });
+  });
+
   it('the same signal raised on both nodes at once, many times over: one alert, one work order each', async () => {
     for (let round = 0; round < 10; round++) {
       const subject = `pav-race-${round}`;
@@ -73,6 +78,14 @@ describe('alerts and work orders shared in PostgreSQL (GS_POSTGRES_URL)', () => 
       expect(active[0]).toMatchObject({ severity: 'critical', details: expect.objectContaining({ occurrences: 6 }) });
       expect(await a.app.health.workOrders.list({ subject })).toHaveLength(1);
     }
+  });
+
+  // Last: it takes the shared PostgreSQL away.
+  it('is not ready once its PostgreSQL is gone, and still stops cleanly', async () => {
+    await pg.stop();
+    const res = await a.app.api.inject({ method: 'GET', url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ ready: false, checks: expect.objectContaining({ postgres: false }) });
   });
 });
 
