@@ -83,19 +83,19 @@ describe('health monitor (the edge between readings, detectors and alerts)', () 
 
   it('keeps a gateway alert\'s top-level device list current as more devices behind it fall silent, the first list kept under `first`', async () => {
     const t = await setup({ gatewayOf: (id) => (id.startsWith('s-') ? 'gw-1' : undefined) });
-    for (const id of ['gw-1', 's-1', 's-2']) t.send(id, id === 'gw-1' ? {} : { moisture: 20 + id.length });
+    for (const id of ['gw-1', 's-1', 's-2']) await t.send(id, id === 'gw-1' ? {} : { moisture: 20 + id.length });
     t.clock.advance(MIN);
-    t.send('s-2', { moisture: 22 }); // heard a minute later (through another path): its own limit is a minute later too
+    await t.send('s-2', { moisture: 22 }); // heard a minute later (through another path): its own limit is a minute later too
     t.clock.advance(2 * MIN + 1);
-    t.monitor.sweep();
-    const gateway = () => t.alerts.list({ active: true }).filter((a) => a.kind === 'gateway_offline');
-    expect(gateway().map((a) => a.details?.devices)).toEqual([['s-1']]);
+    await t.sweep();
+    const gateway = async () => (await t.alerts.list({ active: true })).filter((a) => a.kind === 'gateway_offline');
+    expect((await gateway()).map((a) => a.details?.devices)).toEqual([['s-1']]);
     const raisedAs = '网关 gw-1 已离线 3 分钟，其后 1 台设备无数据 / gateway gw-1 offline for 3 min; 1 device behind it silent';
-    expect(gateway()[0]?.message).toBe(raisedAs);
-    expect(t.workOrders.forAlert(gateway()[0]!.id)?.title).toBe(raisedAs);
+    expect((await gateway())[0]?.message).toBe(raisedAs);
+    expect((await t.workOrders.forAlert((await gateway())[0]!.id))?.title).toBe(raisedAs);
     t.clock.advance(MIN);
-    t.monitor.sweep();
-    const [alert] = gateway();
+    await t.sweep();
+    const [alert] = await gateway();
     const now = '网关 gw-1 已离线 4 分钟，其后 2 台设备无数据 / gateway gw-1 offline for 4 min; 2 devices behind it silent';
     expect(alert?.details).toMatchObject({
       devices: ['s-1', 's-2'], silentS: 240, occurrences: 2,
