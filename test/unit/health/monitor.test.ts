@@ -104,7 +104,7 @@ describe('health monitor (the edge between readings, detectors and alerts)', () 
     });
     // The count is a changing state: the message and the work order's title say how many are silent now, as details.devices does.
     expect(alert?.message).toBe(now);
-    expect(t.workOrders.forAlert(alert!.id)?.title).toBe(now);
+    expect((await t.workOrders.forAlert(alert!.id))?.title).toBe(now);
   });
 
   it('learns a facility baseline into the registry, flags an impact once, and keeps it until the work order closes', async () => {
