@@ -11,6 +11,7 @@ import { startDataDir } from './app/data-dir.ts';
 import { startInfluxdb } from './app/influxdb.ts';
 import { startDurableLogFeature } from './app/durable-log.ts';
 import { startNotifications } from './app/notifications.ts';
+import { startSharedState } from './app/shared-state.ts';
 import { startHealthFeature } from './app/health.ts';
 import { startIngestFeature } from './app/ingest.ts';
 import { openMqtt, startBroker } from './app/mqtt.ts';
@@ -52,16 +53,17 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const people = await start('people', () => startPeopleFeature(ctx, store));
   const { notifications } = await start('notifications', () => startNotifications(ctx, { ...store, ackLink: people.people.ackLink }));
   const cluster = await start('cluster', () => startClusterFeature(ctx, store));
-  const { health } = await start('health', () => startHealthFeature(ctx, { ...store, influx: influxdb.influx, append, notifications, ownership: cluster.ownership }));
+  const shared = await start('shared-state', () => startSharedState(ctx, store));
+  const { health } = await start('health', () => startHealthFeature(ctx, { ...store, sql: shared.sql, influx: influxdb.influx, append, notifications, ownership: cluster.ownership }));
   const intake = await start('ingest', () => startIngestFeature(ctx, { ...store, log, shared: cluster.dedup, onReading: readingsOutlet(ctx, cluster) }));
   const { broker, clusterReady } = await start('broker', () => startBroker(ctx, { ...store, ingest: intake.ingest, tier: cluster.tier }));
-  const { irrigation } = await start('irrigation', () => startIrrigationFeature(ctx, { db: store.db, broker, append, signal: (alert) => health.alerts.apply(alert), ownership: cluster.ownership }));
+  const { irrigation } = await start('irrigation', () => startIrrigationFeature(ctx, { db: store.db, broker, append, signal: (alert) => health.monitor.signal(alert), ownership: cluster.ownership }));
   const { weather } = await start('weather', () => startWeatherFeature(ctx, { ...store, zones: irrigation.forecasts }));
   await start('rollups', () => startRollupsFeature(ctx, { db: store.db, influx: influxdb.influx, durableLog: log.durableLog }));
   const zoneForward = await start('zone-forward', () => startZoneForwardFeature(ctx, cluster, irrigation.engine));
   const http = await start('api', () => startApiFeature(ctx, {
     ...store, broker, health, irrigation: irrigation.engine, profiles: intake.profiles, ...(zoneForward.forward ? { forwardZoneAction: zoneForward.forward } : {}),
-    readiness: { influxdb: () => influxdb.influx.ping(), broker: () => broker.isListening(), durableLog: () => log.durableLog.readiness(), ...(clusterReady ? { redis: clusterReady } : {}) },
+    readiness: { influxdb: () => influxdb.influx.ping(), broker: () => broker.isListening(), durableLog: () => log.durableLog.readiness(), ...(clusterReady ? { redis: clusterReady } : {}), ...(shared.ready ? { postgres: shared.ready } : {}) },
     notifications: { outbox: notifications.outbox, silences: notifications.silences, clock: ctx.clock },
     ...people.apiDeps, beforeListen: (api) => people.pages(api, health),
   }));

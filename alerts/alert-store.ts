@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db } from '../registry/db.ts';
+import type { SqlQueries, SqlValue } from '../registry/sql/port.ts';
 import { Alert, AlertKind, AlertState, Severity } from '../contracts/alert.ts';
 import { districtCondition } from '../registry/district-filter.ts';
 
@@ -53,45 +53,51 @@ export const AlertFilter = z.object({
 });
 export type AlertFilter = z.input<typeof AlertFilter>;
 
-/** SQL over the alert tables; no policy here (that is the service's). */
-export function createAlertStore(db: Db) {
-  const byId = db.prepare('SELECT * FROM alerts WHERE id = ?');
-  const activeByKey = db.prepare("SELECT * FROM alerts WHERE kind = ? AND subject = ? AND state <> 'resolved'");
-  const lastResolvedByKey = db.prepare("SELECT * FROM alerts WHERE kind = ? AND subject = ? AND state = 'resolved' ORDER BY id DESC LIMIT 1");
-  const insertTransition = db.prepare('INSERT INTO alert_transitions (alert_id, from_state, to_state, severity, at, by, note) VALUES (?, ?, ?, ?, ?, ?, ?)');
+const ALERT_COLUMNS = `id, kind, subject, severity, state, message, community_id, district_id, details, first_fired_at, last_changed_at,
+  acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolution_note`;
+
+/**
+ * SQL over the alert tables; no policy here (that is the service's). Written once for both
+ * engines (registry/sql/port.ts): `q` is the SQLite or PostgreSQL port, or a transaction of it.
+ */
+export function createAlertStore(q: SqlQueries) {
+  const oneAlert = async (sql: string, params: SqlValue[]): Promise<AlertRecord | undefined> => {
+    const r = await q.one<AlertRow>(sql, params);
+    return r && toRecord(r);
+  };
   return {
-    get: (id: number): AlertRecord | undefined => { const r = byId.get(id) as AlertRow | undefined; return r && toRecord(r); },
-    active: (kind: string, subject: string): AlertRecord | undefined => { const r = activeByKey.get(kind, subject) as AlertRow | undefined; return r && toRecord(r); },
+    get: (id: number) => oneAlert(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = ?`, [id]),
+    active: (kind: string, subject: string) => oneAlert(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE kind = ? AND subject = ? AND state <> 'resolved'`, [kind, subject]),
     /** The latest resolved alert of a key (whether it may reopen is the service's call). */
-    lastResolved: (kind: string, subject: string): AlertRecord | undefined => {
-      const r = lastResolvedByKey.get(kind, subject) as AlertRow | undefined;
-      return r && toRecord(r);
-    },
-    insert(a: { kind: string; subject: string; severity: string; message: string; communityId: string | null; districtId: string | null; details: unknown; at: number }): number {
-      return Number(db.prepare(
+    lastResolved: (kind: string, subject: string) =>
+      oneAlert(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE kind = ? AND subject = ? AND state = 'resolved' ORDER BY id DESC LIMIT 1`, [kind, subject]),
+    async insert(a: { kind: string; subject: string; severity: string; message: string; communityId: string | null; districtId: string | null; details: unknown; at: number }): Promise<number> {
+      const row = await q.one<{ id: number }>(
         `INSERT INTO alerts (kind, subject, severity, state, message, community_id, district_id, details, first_fired_at, last_changed_at)
-         VALUES (?, ?, ?, 'firing', ?, ?, ?, ?, ?, ?)`,
-      ).run(a.kind, a.subject, a.severity, a.message, a.communityId, a.districtId, a.details === undefined ? null : JSON.stringify(a.details), a.at, a.at).lastInsertRowid);
+         VALUES (?, ?, ?, 'firing', ?, ?, ?, ?, ?, ?) RETURNING id`,
+        [a.kind, a.subject, a.severity, a.message, a.communityId, a.districtId, a.details === undefined ? null : JSON.stringify(a.details), a.at, a.at],
+      );
+      return Number(row!.id);
     },
-    update(id: number, set: Record<string, string | number | null>): void {
+    async update(id: number, set: Record<string, string | number | null>): Promise<void> {
       const cols = Object.keys(set);
-      db.prepare(`UPDATE alerts SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...cols.map((c) => set[c]!), id);
+      await q.run(`UPDATE alerts SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, [...cols.map((c) => set[c]!), id]);
     },
-    addTransition(t: { alertId: number; from: string | null; to: string; severity: string; at: number; by: string | null; note: string | null }): void {
-      insertTransition.run(t.alertId, t.from, t.to, t.severity, t.at, t.by, t.note);
+    async addTransition(t: { alertId: number; from: string | null; to: string; severity: string; at: number; by: string | null; note: string | null }): Promise<void> {
+      await q.run('INSERT INTO alert_transitions (alert_id, from_state, to_state, severity, at, by, note) VALUES (?, ?, ?, ?, ?, ?, ?)', [t.alertId, t.from, t.to, t.severity, t.at, t.by, t.note]);
     },
-    transitions: (alertId: number): TransitionRecord[] =>
-      (db.prepare('SELECT id, alert_id AS alertId, from_state AS "from", to_state AS "to", severity, at, by, note FROM alert_transitions WHERE alert_id = ? ORDER BY id').all(alertId) as TransitionRecord[]),
-    addComment: (alertId: number, at: number, by: string, text: string): CommentRecord => {
-      const id = Number(db.prepare('INSERT INTO alert_comments (alert_id, at, by, text) VALUES (?, ?, ?, ?)').run(alertId, at, by, text).lastInsertRowid);
-      return { id, alertId, at, by, text };
+    transitions: (alertId: number): Promise<TransitionRecord[]> =>
+      q.all<TransitionRecord>('SELECT id, alert_id AS "alertId", from_state AS "from", to_state AS "to", severity, at, by, note FROM alert_transitions WHERE alert_id = ? ORDER BY id', [alertId]),
+    async addComment(alertId: number, at: number, by: string, text: string): Promise<CommentRecord> {
+      const row = await q.one<{ id: number }>('INSERT INTO alert_comments (alert_id, at, by, text) VALUES (?, ?, ?, ?) RETURNING id', [alertId, at, by, text]);
+      return { id: Number(row!.id), alertId, at, by, text };
     },
-    comments: (alertId: number): CommentRecord[] =>
-      (db.prepare('SELECT id, alert_id AS alertId, at, by, text FROM alert_comments WHERE alert_id = ? ORDER BY id').all(alertId) as CommentRecord[]),
+    comments: (alertId: number): Promise<CommentRecord[]> =>
+      q.all<CommentRecord>('SELECT id, alert_id AS "alertId", at, by, text FROM alert_comments WHERE alert_id = ? ORDER BY id', [alertId]),
     /** Every active alert, unbounded (start-up seeding of the detectors). */
-    allActive: (): AlertRecord[] => (db.prepare("SELECT * FROM alerts WHERE state <> 'resolved' ORDER BY id").all() as AlertRow[]).map(toRecord),
+    allActive: async (): Promise<AlertRecord[]> => (await q.all<AlertRow>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE state <> 'resolved' ORDER BY id`)).map(toRecord),
     /** `districts`: only alerts in these (a confined caller); undefined = the whole city. */
-    list(input: AlertFilter = {}, districts?: readonly string[]): AlertRecord[] {
+    async list(input: AlertFilter = {}, districts?: readonly string[]): Promise<AlertRecord[]> {
       const f = AlertFilter.parse(input);
       const where: string[] = [];
       const args: Array<string | number> = [];
@@ -104,8 +110,8 @@ export function createAlertStore(db: Db) {
       if (f.subject) { where.push('subject = ?'); args.push(f.subject); }
       if (f.community) { where.push('community_id = ?'); args.push(f.community); }
       if (f.since !== undefined) { where.push('last_changed_at >= ?'); args.push(f.since); }
-      const sql = `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-      return (db.prepare(sql).all(...args, f.limit) as AlertRow[]).map(toRecord);
+      const sql = `SELECT ${ALERT_COLUMNS} FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+      return (await q.all<AlertRow>(sql, [...args, f.limit])).map(toRecord);
     },
   };
 }

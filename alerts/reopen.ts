@@ -76,7 +76,7 @@ export interface ReopenDeps {
   store: AlertStore;
   orders: WorkOrderStore;
   sla: Record<Severity, number>;
-  transition(out: AlertTransition[], id: number, from: AlertState, to: AlertTransition['to'], at: number, by: string, note: string): AlertRecord;
+  transition(out: AlertTransition[], id: number, from: AlertState, to: AlertTransition['to'], at: number, by: string, note: string): Promise<AlertRecord>;
 }
 
 /**
@@ -84,31 +84,31 @@ export interface ReopenDeps {
  * acknowledgement stays: a technician who has it in hand is not paged again by a flap),
  * severity never lowered, the work order the clear cancelled reopened (never a second one).
  */
-export function reopenAlert(deps: ReopenDeps, last: AlertRecord, s: Extract<AlertSignal, { action: 'raise' }>, at: number, out: AlertTransition[]): AlertRecord {
+export async function reopenAlert(deps: ReopenDeps, last: AlertRecord, s: Extract<AlertSignal, { action: 'raise' }>, at: number, out: AlertTransition[]): Promise<AlertRecord> {
   const { store, orders } = deps;
   const to: AlertState = last.acknowledgedAt !== null ? 'acknowledged' : 'firing';
   const severity = isHigher(s.severity, last.severity) ? s.severity : last.severity;
   const folded = foldOccurrence(last.details, s);
   const reopened = Number(folded.reopened ?? 0) + 1;
-  store.update(last.id, {
+  await store.update(last.id, {
     state: to, severity, message: s.message, last_changed_at: at, resolved_at: null, resolved_by: null, resolution_note: null,
     details: JSON.stringify({ ...folded, reopened }),
   });
   const gapS = Math.round((at - last.resolvedAt!) / 1000);
   const note = `condition back ${gapS} s after it cleared: alert reopened`;
-  const wo = orders.forAlert(last.id);
+  const wo = await orders.forAlert(last.id);
   if (wo?.state === 'cancelled') {
     // The SLA clock stood still while the work order was cancelled: the condition was gone and
     // nobody was asked to act. Without this, a battery back after two days (inside its 7-day
     // window) would reopen a work order already overdue. A cancelled order is never updated,
     // so its updated_at is the moment it was cancelled.
     const pausedMs = Math.max(0, at - wo.updatedAt);
-    orders.update(wo.id, { state: 'open', severity, due_at: Math.min(wo.dueAt, dueAt(wo.createdAt, severity, deps.sla)) + pausedMs, updated_at: at });
-    orders.addEvent({ workOrderId: wo.id, at, action: 'reopen', from: 'cancelled', to: 'open', by: 'system', note, photoUrl: null });
+    await orders.update(wo.id, { state: 'open', severity, due_at: Math.min(wo.dueAt, dueAt(wo.createdAt, severity, deps.sla)) + pausedMs, updated_at: at });
+    await orders.addEvent({ workOrderId: wo.id, at, action: 'reopen', from: 'cancelled', to: 'open', by: 'system', note, photoUrl: null });
   } else if (wo) {
-    orders.addEvent({ workOrderId: wo.id, at, action: 'alert_reopened', from: wo.state, to: wo.state, by: 'system', note, photoUrl: null });
+    await orders.addEvent({ workOrderId: wo.id, at, action: 'alert_reopened', from: wo.state, to: wo.state, by: 'system', note, photoUrl: null });
   } else if (opensWorkOrder(s.kind, severity)) {
-    orders.open({ alertId: last.id, severity, communityId: last.communityId, districtId: last.districtId, title: s.message, at, dueAt: dueAt(at, severity, deps.sla) });
+    await orders.open({ alertId: last.id, severity, communityId: last.communityId, districtId: last.districtId, title: s.message, at, dueAt: dueAt(at, severity, deps.sla) });
   }
   return deps.transition(out, last.id, 'resolved', to, at, 'system', note);
 }

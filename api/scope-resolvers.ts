@@ -25,17 +25,17 @@ export function createScopeResolvers(deps: Deps): ScopeResolvers {
     return device && (device.districtId ?? null);
   };
   const communityDistrict = (community: string | null | undefined): string | null => (community ? deps.lifecycle.districtOf({ community }) ?? null : null);
-  const alertDistrict = (id: number): string | null => deps.health?.alerts.get(id)?.districtId ?? null;
+  const alertDistrict = async (id: number): Promise<string | null> => (await deps.health?.alerts.get(id))?.districtId ?? null;
   /** The one district all of a notification's alerts lie in; null when none or several. */
-  const alertsDistrict = (alertIds: readonly number[]): string | null => {
-    const districts = new Set(alertIds.map(alertDistrict));
+  const alertsDistrict = async (alertIds: readonly number[]): Promise<string | null> => {
+    const districts = new Set(await Promise.all(alertIds.map(alertDistrict)));
     const [only] = districts;
     return districts.size === 1 && only !== undefined ? only : null;
   };
   const numeric = (id: string): number | undefined => (/^\d{1,15}$/.test(id) ? Number(id) : undefined);
-  const ofNumbered = <T>(id: string, get: (n: number) => T | undefined, districtOf: (t: T) => string | null): string | null | undefined => {
+  const ofNumbered = async <T>(id: string, get: (n: number) => T | undefined | Promise<T | undefined>, districtOf: (t: T) => string | null | Promise<string | null>): Promise<string | null | undefined> => {
     const n = numeric(id);
-    const found = n === undefined ? undefined : get(n);
+    const found = n === undefined ? undefined : await get(n);
     return found === undefined ? undefined : districtOf(found);
   };
 

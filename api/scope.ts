@@ -41,14 +41,17 @@ declare module 'fastify' {
   interface FastifyContextConfig { scope?: ScopeDeclaration }
 }
 
-/** `undefined`: no such object (the handler answers its own 404); `null`: it exists in no district. */
-export type DistrictOfObject = (id: string) => string | null | undefined;
+/**
+ * `undefined`: no such object (the handler answers its own 404); `null`: it exists in no district.
+ * A promise where the object is in the shared store (alerts and work orders: SQLite or PostgreSQL).
+ */
+export type DistrictOfObject = (id: string) => string | null | undefined | Promise<string | null | undefined>;
 
 /** How the API finds the district of each kind of thing; given by buildApi from its services. */
 export interface ScopeResolvers {
   object: Partial<Record<ObjectKind, DistrictOfObject>>;
   /** The district of one item of a list answer. */
-  item: Partial<Record<ListKind, (item: never) => string | null | undefined>>;
+  item: Partial<Record<ListKind, (item: never) => string | null | undefined | Promise<string | null | undefined>>>;
   /** The district of the place a creating request's body names (undefined: it names none). */
   into: Partial<Record<IntoKind, (body: never) => string | null | undefined>>;
 }
@@ -98,21 +101,25 @@ function enforcersOf(route: RouteOptions, scope: ScopeDeclaration, resolvers: Sc
       const id = String((request.params as Record<string, unknown>)[param] ?? '');
       // Fail closed: an id the resolver cannot find (a missing object, or one spelled as the
       // route's schema would coerce it: `1.0`, `0x1`, `+1`) is a 404 for a confined caller too.
-      if (!canAccessDistrict(request.principal, resolve(id))) {
+      if (!canAccessDistrict(request.principal, await resolve(id))) {
         return reply.code(404).send({ error: 'not_found', message: `no ${LABELS[scope.object]} ${id}` });
       }
     };
     return { stage: 'preValidation', hook };
   }
   if ('list' in scope) {
-    const districtOf = resolvers.item[scope.list] as ((item: unknown) => string | null | undefined) | undefined;
+    const districtOf = resolvers.item[scope.list] as ((item: unknown) => string | null | undefined | Promise<string | null | undefined>) | undefined;
     if (!districtOf) throw new Error(`${where}: no district resolver for list kind ${scope.list}`);
     const hook = async (request: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
       if (!request.principal?.districts) return payload;
       scoped.add(request);
-      const keep = (items: unknown) => (Array.isArray(items) ? items.filter((item) => canAccessDistrict(request.principal, districtOf(item))) : items);
+      const keep = async (items: unknown) => {
+        if (!Array.isArray(items)) return items;
+        const districts = await Promise.all(items.map((item) => districtOf(item)));
+        return items.filter((_item, i) => canAccessDistrict(request.principal, districts[i]));
+      };
       if (scope.items === undefined) return keep(payload);
-      return payload && typeof payload === 'object' ? { ...payload, [scope.items]: keep((payload as Record<string, unknown>)[scope.items]) } : payload;
+      return payload && typeof payload === 'object' ? { ...payload, [scope.items]: await keep((payload as Record<string, unknown>)[scope.items]) } : payload;
     };
     // onSend: a string answer skipped preSerialization; unless its handler scoped it, refuse it.
     const failClosed = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {

@@ -2,6 +2,7 @@ import { createHealth } from '../health/start.ts';
 import { reopenWindowsMs } from '../alerts/reopen.ts';
 import type { InfluxHttp } from '../influx/http.ts';
 import type { Db } from '../registry/db.ts';
+import type { Sql } from '../registry/sql/port.ts';
 import type { createDeviceRegistry } from '../registry/devices.ts';
 import type { createCityRegistry } from '../registry/city.ts';
 import type { createInventoryService } from '../inventory/service.ts';
@@ -11,6 +12,8 @@ import { ownsEverything, type CommunityOwnership } from '../contracts/ownership.
 
 export interface HealthFeatureDeps {
   db: Db;
+  /** Alerts' and work orders' store (app/shared-state.ts): the SQLite `db`, or PostgreSQL in clustered mode. */
+  sql: Sql;
   devices: ReturnType<typeof createDeviceRegistry>;
   city: ReturnType<typeof createCityRegistry>;
   inventory: Pick<ReturnType<typeof createInventoryService>, 'onImported'>;
@@ -25,9 +28,9 @@ export interface HealthFeatureDeps {
  * Facility and device health, alerts and the fault ledger: readings in (its own listener),
  * every alert transition out to the notifier, thresholds re-read after an import.
  */
-export function startHealthFeature(ctx: AppContext, deps: HealthFeatureDeps) {
-  const health = createHealth({
-    db: deps.db, clock: ctx.clock, logger: ctx.logger, devices: deps.devices, append: deps.append, influx: deps.influx,
+export async function startHealthFeature(ctx: AppContext, deps: HealthFeatureDeps) {
+  const health = await createHealth({
+    db: deps.db, sql: deps.sql, clock: ctx.clock, logger: ctx.logger, devices: deps.devices, append: deps.append, influx: deps.influx,
     reopenWithinMs: reopenWindowsMs(ctx.notifyConfig.reopenWithinS),
     ...(deps.ownership && deps.ownership !== ownsEverything ? { ownership: deps.ownership } : {}),
     facilities: deps.city, facilityConfig: ctx.rulesConfig.facilityHealth, deviceConfig: ctx.rulesConfig.deviceHealth, slaMs: ctx.rulesConfig.workOrderSlaMs,

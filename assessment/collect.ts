@@ -7,9 +7,13 @@ import type { QuerySeries } from '../influx/http.ts';
 import { bandFor, type BandSettings } from './bands.ts';
 import { rankCommunities, DEFAULT_SCORE_CONFIG, type CommunityMetrics, type ScoreConfig, type ScorecardRow } from './score.ts';
 import { alertResponse } from './response.ts';
+import type { SqlQueries } from '../registry/sql/port.ts';
+import { sqliteSqlOf } from '../registry/sql/sqlite.ts';
 
 export interface ScorecardDeps {
   db: Db;
+  /** Where the alerts and work orders are (the SQLite `db` when absent; PostgreSQL in clustered mode). */
+  sql?: SqlQueries;
   influx: { query(q: string): Promise<QuerySeries[][]> };
   devices: { list(): DeviceInfo[] };
   clock: Clock;
@@ -39,7 +43,7 @@ const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\
 
 /**
  * Gather the month's metrics for every community (InfluxQL over `soil`/`tilt`/`valve`/`rain`,
- * SQLite for alerts and work orders) and rank them.
+ * the ledger for alerts and work orders: SQLite, or PostgreSQL in clustered mode) and rank them.
  */
 export async function buildScorecard(deps: ScorecardDeps, month: string): Promise<Scorecard> {
   const { from, to } = monthPeriod(month, deps.tzOffsetMin ?? 480);
@@ -118,7 +122,7 @@ export async function buildScorecard(deps: ScorecardDeps, month: string): Promis
     if (m && h.total > 0) m.inBand = h.inside / h.total;
   }
 
-  for (const [community, r] of alertResponse(deps.db, from, to, until)) {
+  for (const [community, r] of await alertResponse(deps.sql ?? sqliteSqlOf(deps.db), from, to, until)) {
     const m = metrics.get(community);
     if (m) Object.assign(m, r);
   }

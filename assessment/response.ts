@@ -1,4 +1,4 @@
-import type { Db } from '../registry/db.ts';
+import type { SqlQueries } from '../registry/sql/port.ts';
 import { isOverdue } from '../alerts/work-orders/sla.ts';
 import type { WorkOrderState } from '../alerts/work-orders/machine.ts';
 
@@ -16,18 +16,19 @@ export interface ResponseMetrics {
  * MTTA = mean(acknowledged − fired) over acknowledged alerts; MTTR = mean(fix recorded −
  * work order opened) over fixed work orders; SLA compliance = fixed by the deadline / due,
  * where "due" is every work order fixed, or overdue at `until` (isOverdue, the ledger's own
- * rule; cancelled ones — the fault cleared before dispatch — do not count).
+ * rule; cancelled ones — the fault cleared before dispatch — do not count). Read wherever the
+ * ledger lives (registry/sql/port.ts): the SQLite default, or PostgreSQL in clustered mode.
  */
-export function alertResponse(db: Db, from: number, to: number, until: number): Map<string, ResponseMetrics> {
+export async function alertResponse(sql: SqlQueries, from: number, to: number, until: number): Promise<Map<string, ResponseMetrics>> {
   const out = new Map<string, ResponseMetrics>();
   const get = (c: string): ResponseMetrics => out.get(c) ?? out.set(c, { alerts: 0, mttaMs: null, mttrMs: null, workOrdersDue: 0, workOrdersOnTime: 0, slaCompliance: null }).get(c)!;
-  const alerts = db.prepare(`SELECT community_id AS c, count(*) AS n, avg(acknowledged_at - first_fired_at) AS mtta
-    FROM alerts WHERE community_id IS NOT NULL AND first_fired_at >= ? AND first_fired_at < ? GROUP BY community_id`).all(from, to) as Array<{ c: string; n: number; mtta: number | null }>;
+  const alerts = await sql.all<{ c: string; n: number; mtta: number | null }>(`SELECT community_id AS c, count(*) AS n, avg(acknowledged_at - first_fired_at) AS mtta
+    FROM alerts WHERE community_id IS NOT NULL AND first_fired_at >= ? AND first_fired_at < ? GROUP BY community_id`, [from, to]);
   for (const a of alerts) Object.assign(get(a.c), { alerts: a.n, mttaMs: a.mtta });
   // "Overdue" is the work orders' own rule (alerts/work-orders/sla.ts), judged at `until`:
   // due = fixed, or still unfixed past its deadline; on time = fixed and not overdue.
-  const orders = db.prepare(`SELECT community_id AS c, state, created_at AS createdAt, due_at AS dueAt, resolved_at AS resolvedAt
-    FROM work_orders WHERE community_id IS NOT NULL AND state <> 'cancelled' AND created_at >= ? AND created_at < ?`).all(from, to) as Array<{ c: string; state: WorkOrderState; createdAt: number; dueAt: number; resolvedAt: number | null }>;
+  const orders = await sql.all<{ c: string; state: WorkOrderState; createdAt: number; dueAt: number; resolvedAt: number | null }>(`SELECT community_id AS c, state, created_at AS "createdAt", due_at AS "dueAt", resolved_at AS "resolvedAt"
+    FROM work_orders WHERE community_id IS NOT NULL AND state <> 'cancelled' AND created_at >= ? AND created_at < ?`, [from, to]);
   const repairs = new Map<string, { sumMs: number; fixed: number }>();
   for (const o of orders) {
     const m = get(o.c);

@@ -59,7 +59,7 @@ export interface FailoverNode { dataDir: string; env: Record<string, string>; pr
  * `clustered: false` (with one node): the one-process default on the same registry and
  * settings, the baseline the benchmark compares the cluster with.
  */
-export async function prepareFailoverCluster(o: { nodes: number; sensors: number; redisUrl?: string; influxUrl: string; influxDb: string; adminToken: string; clustered?: boolean }) {
+export async function prepareFailoverCluster(o: { nodes: number; sensors: number; redisUrl?: string; postgresUrl?: string; influxUrl: string; influxDb: string; adminToken: string; clustered?: boolean }) {
   const clustered = o.clustered ?? true;
   if (clustered && !o.redisUrl) throw new Error('a clustered failover setup needs redisUrl');
   const root = mkdtempSync(join(tmpdir(), 'gs-failover-'));
@@ -81,6 +81,8 @@ export async function prepareFailoverCluster(o: { nodes: number; sensors: number
 
   const envOf = (dataDir: string): Record<string, string> => ({
     ...(clustered ? { GS_CLUSTER: 'redis', GS_REDIS_URL: o.redisUrl! } : {}),
+    // Alerts and work orders shared by the nodes (absent: each node's own SQLite).
+    ...(o.postgresUrl ? { GS_POSTGRES_URL: o.postgresUrl } : {}),
     GS_CREDENTIAL_KEY_FILE: keyFile, GS_DATA_DIR: dataDir,
     GS_INFLUX_URL: o.influxUrl, GS_INFLUX_DB: o.influxDb, GS_MANAGED_INFLUXD: 'never', GS_ADMIN_TOKEN: o.adminToken,
     GS_MQTT_HOST: '127.0.0.1', GS_MQTT_PORT: '0', GS_HTTP_HOST: '127.0.0.1', GS_HTTP_PORT: '0',

@@ -113,6 +113,12 @@ export const Config = z.strictObject({
    * others (a registry copied or shared between them). registry/secrets.ts checks the file.
    */
   credentialKeyFile: z.string().min(1).max(4096, 'expected a path of at most 4096 characters').optional(),
+  /**
+   * The PostgreSQL the nodes share their alerts and work orders in
+   * (postgres://user:password@host:5432/db). Unset: they stay in the data directory's SQLite,
+   * as in one process (a clustered node without it keeps its own alerts). docs/cluster.md.
+   */
+  postgresUrl: z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// or postgresql:// URL' }).max(2_000).optional(),
   /** fsync the durable log before acknowledging QoS 1 (turn off only for benchmarks of the rest). */
   durableAck: flag.default(true),
   /** MQTT over TLS: off unless a port is set; needs mqttTlsCert and mqttTlsKey (PEM files). */
@@ -214,6 +220,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   cluster: 'GS_CLUSTER',
   redisUrl: 'GS_REDIS_URL',
   credentialKeyFile: 'GS_CREDENTIAL_KEY_FILE',
+  postgresUrl: 'GS_POSTGRES_URL',
   mqttSource: 'GS_MQTT_SOURCE',
   mqttSourceGroup: 'GS_MQTT_SOURCE_GROUP',
   mqttSourceClientId: 'GS_MQTT_SOURCE_CLIENT_ID',
@@ -315,7 +322,7 @@ function applyDeprecatedNames(env: NodeJS.ProcessEnv, raw: Record<string, unknow
 }
 
 /** Settings whose values are secrets or may carry one (user:password@ in a URL): never echoed in errors. */
-const SECRET_KEYS: ReadonlySet<string> = new Set<ConfigKey>(['adminToken', 'influxToken', 'influxUrl', 'mqttSource', 'weatherUrl', 'redisUrl']);
+const SECRET_KEYS: ReadonlySet<string> = new Set<ConfigKey>(['adminToken', 'influxToken', 'influxUrl', 'mqttSource', 'weatherUrl', 'redisUrl', 'postgresUrl']);
 
 export class ConfigError extends Error {
   readonly problems: string[];

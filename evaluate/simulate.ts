@@ -230,7 +230,7 @@ function countSignal(out: SimulateResult, s: AlertSignal): void {
 function deviceHealth(queue: EventQueue, devices: DeviceInfo[], out: SimulateResult, end: number) {
   const monitor = createHealthMonitor({
     clock: { now: queue.now }, logger: createLogger('silent'), devices: { list: () => devices }, saveBaseline: () => undefined,
-    alerts: { apply: (s: AlertSignal) => countSignal(out, s), onTransition: () => () => undefined },
+    alerts: { apply: async (s: AlertSignal) => countSignal(out, s), onTransition: () => () => undefined },
   });
   const sweep = (t: number) => queue.at(t, () => {
     monitor.sweep();

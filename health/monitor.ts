@@ -34,7 +34,7 @@ export const gatewaysFromRegistry = (devices: { get(id: string): DeviceInfo | un
 export interface HealthMonitorDeps {
   clock: Clock;
   logger: Logger;
-  alerts: { apply(signal: AlertSignal): unknown; onTransition(listener: (t: AlertTransition) => void): () => void };
+  alerts: { apply(signal: AlertSignal): Promise<unknown>; onTransition(listener: (t: AlertTransition) => void): () => void };
   devices: { list(): DeviceInfo[] };
   gateways?: GatewayPort;
   /** Stores a learned baseline (facilities table + registry refresh). */
@@ -126,14 +126,20 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
   let offline = initialOfflineState();
   const contextOf = createContextCache();
 
+  // Signals reach the alert service one at a time, in the order the detectors gave them (a
+  // clear before the raise that follows it), whichever engine answers and however slowly.
+  let applying: Promise<void> = Promise.resolve();
   const apply = (signals: AlertSignal[]): void => {
-    for (const signal of signals) {
-      try {
-        deps.alerts.apply(signal);
-      } catch (error) {
-        log.error({ err: error, kind: signal.kind, subject: signal.subject }, 'alert signal failed');
+    if (signals.length === 0) return;
+    applying = applying.then(async () => {
+      for (const signal of signals) {
+        try {
+          await deps.alerts.apply(signal);
+        } catch (error) {
+          log.error({ err: error, kind: signal.kind, subject: signal.subject }, 'alert signal failed');
+        }
       }
-    }
+    });
   };
 
   // When a facility alert is resolved (its work order closed), the detector starts afresh,
@@ -147,6 +153,10 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
   });
 
   return {
+    /** Another feature's signal (irrigation's), in the same queue as the detectors' own. */
+    signal: (signal: AlertSignal): void => apply([signal]),
+    /** Resolves when every signal given so far is applied (tests; a clean stop). */
+    settled: (): Promise<void> => applying,
     /**
      * After a restart the detectors' memory is empty while SQLite still holds active alerts:
      * seed each detector from them, so a condition that cleared while the process was down

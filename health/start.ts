@@ -7,6 +7,8 @@ import { DEFAULT_FACILITY_CONFIG, type FacilityRuleConfig } from '../rules/facil
 import type { DeviceHealthConfig } from '../rules/device-health/config.ts';
 import type { QuerySeries } from '../influx/http.ts';
 import { createAlertService } from '../alerts/alert-service.ts';
+import type { Sql } from '../registry/sql/port.ts';
+import { sqliteSqlOf } from '../registry/sql/sqlite.ts';
 import { createAlertPointBuilder } from '../alerts/alert-points.ts';
 import { createWorkOrderService } from '../alerts/work-orders/service.ts';
 import { createFacilityBaselines } from './facility-baselines.ts';
@@ -21,6 +23,8 @@ import type { CommunityOwnership } from '../contracts/ownership.ts';
 
 export interface HealthDeps {
   db: Db;
+  /** Where alerts and work orders live: PostgreSQL in clustered mode (GS_POSTGRES_URL); the SQLite `db` when absent. */
+  sql?: Sql;
   clock: Clock;
   logger: Logger;
   devices: { list(): DeviceInfo[]; get(id: string): DeviceInfo | undefined; refresh(id: string): unknown };
@@ -45,16 +49,16 @@ export interface HealthDeps {
   ownership?: Pick<CommunityOwnership, 'owns' | 'gainedAt'>;
 }
 
-export type Health = ReturnType<typeof createHealth>;
+export type Health = Awaited<ReturnType<typeof createHealth>>;
 
 /**
  * Facility and device health, alerts and the ledger, assembled: what app.ts wires in.
  * `alerts.onTransition` is the port the notifier subscribes to.
  */
-export function createHealth(deps: HealthDeps) {
+export async function createHealth(deps: HealthDeps) {
   const log = deps.logger.child({ module: 'alerts' });
-  const alerts = createAlertService({ db: deps.db, clock: deps.clock, logger: deps.logger, reopenWithinMs: deps.reopenWithinMs, sla: deps.slaMs });
-  const workOrders = createWorkOrderService({ db: deps.db, clock: deps.clock, alerts });
+  const alerts = createAlertService({ sql: deps.sql ?? sqliteSqlOf(deps.db), clock: deps.clock, logger: deps.logger, reopenWithinMs: deps.reopenWithinMs, sla: deps.slaMs });
+  const workOrders = createWorkOrderService({ clock: deps.clock, alerts });
   const baselines = createFacilityBaselines(deps.db, deps.devices);
   const toPoint = createAlertPointBuilder();
   alerts.onTransition((t) => {
@@ -71,7 +75,7 @@ export function createHealth(deps: HealthDeps) {
       deps.append(lines).catch((error: unknown) => log.error({ err: error }, 'device status points not stored'));
     },
   });
-  monitor.seed(alerts.allActive());
+  monitor.seed(await alerts.allActive());
   const task = deps.sweepCron === false ? undefined : scheduleHealthSweep({ sweep: () => monitor.sweep(), logger: deps.logger }, deps.sweepCron);
   return {
     alerts,
@@ -82,9 +86,10 @@ export function createHealth(deps: HealthDeps) {
     facilityThresholds,
     /** `zoneBand`: the irrigation engine's band of a zone (irrigation/engine.ts bandOf), which starts after health; the API passes it. */
     scorecard: (month: string, zoneBand?: (zoneId: string) => MoistureBand | undefined) =>
-      buildScorecard({ db: deps.db, influx: deps.influx, devices: deps.devices, clock: deps.clock, irrigation: deps.irrigation, zoneBand }, month),
+      buildScorecard({ db: deps.db, sql: alerts.ledger.sql, influx: deps.influx, devices: deps.devices, clock: deps.clock, irrigation: deps.irrigation, zoneBand }, month),
     async stop(): Promise<void> {
       await task?.destroy();
+      await monitor.settled();
     },
   };
 }

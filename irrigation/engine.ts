@@ -22,7 +22,7 @@ export interface IrrigationEngineDeps {
   publish: (topic: string, payload: string) => Promise<void>;
   /** Points for InfluxDB, through the durable log. */
   appendLines: (lines: string[]) => Promise<void>;
-  /** The alert service's port (app.ts: health.alerts.apply); each signal is also kept in the zone's own history (store.addSignal). */
+  /** The alert service's port (app.ts: health.monitor.signal, which queues it to the alert service); each signal is also kept in the zone's own history (store.addSignal). */
   signal: (alert: AlertSignal) => void;
   clock: Clock;
   logger: Logger;

@@ -22,7 +22,7 @@ export interface StartIrrigationDeps {
   clock: Clock;
   logger: Logger;
   settings?: Partial<IrrigationSettings>;
-  /** The alert service's port (app.ts passes health.alerts.apply); absent (tests), signals are only kept in the zone's history and logged. */
+  /** The alert service's port (app.ts passes health.monitor.signal: the alert service, in the order signals are given); absent (tests), signals are only kept in the zone's history and logged. */
   signal?: (alert: AlertSignal) => void;
   /**
    * Where the evaluation tick and the per-zone wake timers come from. Default: node-cron

@@ -5,6 +5,6 @@
  */
 export function districtCondition(column: string, districts: readonly string[] | undefined): { sql: string; args: string[] } | undefined {
   if (!districts) return undefined;
-  if (districts.length === 0) return { sql: '0', args: [] };
+  if (districts.length === 0) return { sql: '1 = 0', args: [] };
   return { sql: `${column} IN (${districts.map(() => '?').join(', ')})`, args: [...districts] };
 }

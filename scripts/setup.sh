@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian/Ubuntu machine (as root): InfluxDB and the Mosquitto clients from
 # Debian's packages, then the npm dependencies. Safe to run again.
-# --cluster: also Debian's redis-server, for the clustered mode (GS_CLUSTER=redis) and its
-# tests (test/integration/cluster); the one-process default never needs it.
+# --cluster: also Debian's redis-server and postgresql, for the clustered mode (GS_CLUSTER=redis,
+# GS_POSTGRES_URL) and its tests (test/integration/cluster, and the alert and work-order tests,
+# which run on SQLite and PostgreSQL both); the one-process default never needs either.
 set -euo pipefail
 cluster=false
 [ "${1:-}" = "--cluster" ] && cluster=true
@@ -15,7 +16,11 @@ if command -v apt-get >/dev/null; then
   # The browser tests of the web pages: Debian's Chromium and a CJK font for the Chinese pages.
   command -v chromium >/dev/null || need+=(chromium)
   dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || need+=(fonts-wqy-zenhei)
-  if $cluster; then command -v redis-server >/dev/null || need+=(redis-server); fi
+  if $cluster; then
+    command -v redis-server >/dev/null || need+=(redis-server)
+    # Debian puts PostgreSQL's server binaries in /usr/lib/postgresql/<major>/bin, off PATH.
+    compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql)
+  fi
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"

@@ -59,7 +59,7 @@ export function registerPages(app: FastifyInstance, deps: PageDeps): void {
     const s = session(request, reply);
     if (!s) return reply;
     const { m } = s.frame;
-    const mine = deps.workOrders.list({ assignee: s.user.name }, s.user.districts)
+    const mine = (await deps.workOrders.list({ assignee: s.user.name }, s.user.districts))
       .filter((wo) => wo.state === 'assigned' || wo.state === 'accepted')
       .sort((a, b) => a.dueAt - b.dueAt);
     const body = mine.length === 0 ? `<p class="card">${esc(m.noWork)}</p>` : mine.map((wo) => workOrderCard(s.frame, wo, place.of(wo))).join('');
@@ -71,7 +71,7 @@ export function registerPages(app: FastifyInstance, deps: PageDeps): void {
     if (!s) return reply;
     const { m } = s.frame;
     const state = (request.query as { state?: string }).state;
-    const orders = deps.workOrders.list(state ? { state } as never : {}, s.user.districts).filter((wo) => (state ? true : OPEN_STATES.has(wo.state)));
+    const orders = (await deps.workOrders.list(state ? { state } as never : {}, s.user.districts)).filter((wo) => (state ? true : OPEN_STATES.has(wo.state)));
     const options = ['', 'open', 'assigned', 'accepted', 'resolved', 'closed'].map((st) => `<option value="${st}"${st === (state ?? '') ? ' selected' : ''}>${esc(st ? m.states[st] : m.all)}</option>`).join('');
     const rows = orders.map((wo) => `<tr><td><a href="${PAGE_PREFIX}/work-orders/${wo.id}">#${wo.id}</a></td><td>${esc(wo.title)}</td><td>${esc(place.of(wo).community)}</td>
       <td><span class="badge ${esc(wo.severity)}">${esc(m.severities[wo.severity])}</span></td><td>${esc(m.states[wo.state] ?? wo.state)}</td><td>${esc(wo.assignee ?? '')}</td>
@@ -85,7 +85,7 @@ export function registerPages(app: FastifyInstance, deps: PageDeps): void {
     if (!s) return reply;
     const { m } = s.frame;
     const q = request.query as { state?: string; kind?: string; community?: string };
-    const list = deps.alerts.list({ ...(q.state ? { state: q.state } : { active: true }), ...(q.kind ? { kind: q.kind } : {}), ...(q.community ? { community: q.community } : {}) } as never, s.user.districts);
+    const list = await deps.alerts.list({ ...(q.state ? { state: q.state } : { active: true }), ...(q.kind ? { kind: q.kind } : {}), ...(q.community ? { community: q.community } : {}) } as never, s.user.districts);
     const canAct = s.user.role !== 'viewer';
     const items = list.map((a) => `<div class="card"><span class="badge ${esc(a.severity)}">${esc(m.severities[a.severity])}</span> <strong>#${a.id}</strong> ${esc(a.message)}
       <div class="meta">${esc(a.kind)} · ${esc(a.communityId ?? '')} · ${esc(m.states[a.state] ?? a.state)} · ${esc(time(a.firstFiredAt))}</div>
@@ -101,9 +101,9 @@ export function registerPages(app: FastifyInstance, deps: PageDeps): void {
     const s = session(request, reply);
     if (!s) return reply;
     const { m } = s.frame;
-    const wo = deps.workOrders.get(Number((request.params as { id: string }).id));
+    const wo = await deps.workOrders.get(Number((request.params as { id: string }).id));
     if (!wo || !canAccessDistrict(s.user, wo.districtId)) return reply.code(404).type('text/html; charset=utf-8').send(page(s.frame, m.workOrder, `<p class="card">404</p>`));
-    const alert = deps.alerts.get(wo.alertId);
+    const alert = await deps.alerts.get(wo.alertId);
     const where = place.of(wo);
     const role = s.user.role;
     const field = ['admin', 'operator', 'technician'].includes(role);
@@ -122,8 +122,8 @@ export function registerPages(app: FastifyInstance, deps: PageDeps): void {
       actions.push(`<form class="card" data-api="POST ${api}/reject"><label for="rnote">${esc(m.note)}</label><input id="rnote" name="note" required><p class="error"></p><button class="act secondary" type="submit">${esc(m.reject)}</button></form>`);
     }
     if (field) actions.push(`<form data-api="POST /api/v1/alerts/${wo.alertId}/comments"><label for="text">${esc(m.comment)}</label><input id="text" name="text" required><p class="error"></p><button class="act secondary" type="submit">${esc(m.send)}</button></form>`);
-    const history = deps.workOrders.history(wo.id).map((e) => `<li>${esc(time(e.at))} · <strong>${esc(e.action)}</strong> · ${esc(e.by ?? '')}${e.note ? ` — ${esc(e.note)}` : ''}</li>`).join('');
-    const comments = deps.alerts.comments(wo.alertId).map((c) => `<li>${esc(time(c.at))} · ${esc(c.by)} — ${esc(c.text)}</li>`).join('');
+    const history = (await deps.workOrders.history(wo.id)).map((e) => `<li>${esc(time(e.at))} · <strong>${esc(e.action)}</strong> · ${esc(e.by ?? '')}${e.note ? ` — ${esc(e.note)}` : ''}</li>`).join('');
+    const comments = (await deps.alerts.comments(wo.alertId)).map((c) => `<li>${esc(time(c.at))} · ${esc(c.by)} — ${esc(c.text)}</li>`).join('');
     const map = where.lat !== null && where.lon !== null ? ` · <a href="geo:${where.lat},${where.lon}?q=${where.lat},${where.lon}">${esc(m.map)}</a>` : '';
     const body = `<div class="card"><span class="badge ${esc(wo.severity)}">${esc(m.severities[wo.severity])}</span> <span class="badge">${esc(m.states[wo.state] ?? wo.state)}</span>
       <p><strong>${esc(m.alert)} #${wo.alertId}</strong> ${esc(alert?.message ?? wo.title)}</p>

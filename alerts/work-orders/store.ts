@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db } from '../../registry/db.ts';
+import type { SqlQueries } from '../../registry/sql/port.ts';
 import { Severity } from '../../contracts/alert.ts';
 import { WorkOrderState } from './machine.ts';
 import { isOverdue } from './sla.ts';
@@ -58,9 +58,10 @@ export const WorkOrderFilter = z.object({
 });
 export type WorkOrderFilter = z.input<typeof WorkOrderFilter>;
 
-const SELECT = 'SELECT w.*, a.kind AS alert_kind, a.subject AS alert_subject FROM work_orders w JOIN alerts a ON a.id = w.alert_id';
+const SELECT = 'SELECT w.id, w.alert_id, w.state, w.severity, w.community_id, w.district_id, w.title, w.assignee, w.created_at, w.due_at, w.accepted_at, w.resolved_at, w.resolution, w.photo_url, w.closed_at, w.closed_by, w.updated_at, a.kind AS alert_kind, a.subject AS alert_subject FROM work_orders w JOIN alerts a ON a.id = w.alert_id';
 
-export function createWorkOrderStore(db: Db, now: () => number) {
+/** Written once for both engines (registry/sql/port.ts): `q` is the SQLite or PostgreSQL port, or a transaction of it. */
+export function createWorkOrderStore(q: SqlQueries, now: () => number) {
   const toWorkOrder = (r: WorkOrderRow): WorkOrder => {
     const base = {
       id: r.id, alertId: r.alert_id, alertKind: r.alert_kind ?? '', subject: r.alert_subject ?? '', state: r.state as WorkOrder['state'],
@@ -70,36 +71,41 @@ export function createWorkOrderStore(db: Db, now: () => number) {
     };
     return { ...base, overdue: isOverdue(base, now()) };
   };
-  const insertEvent = db.prepare('INSERT INTO work_order_events (work_order_id, at, action, from_state, to_state, by, entered_by, note, photo_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const INSERT_EVENT = 'INSERT INTO work_order_events (work_order_id, at, action, from_state, to_state, by, entered_by, note, photo_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  const oneOrder = async (where: string, arg: number): Promise<WorkOrder | undefined> => {
+    const r = await q.one<WorkOrderRow>(`${SELECT} WHERE ${where}`, [arg]);
+    return r && toWorkOrder(r);
+  };
 
   return {
-    get: (id: number): WorkOrder | undefined => { const r = db.prepare(`${SELECT} WHERE w.id = ?`).get(id) as WorkOrderRow | undefined; return r && toWorkOrder(r); },
-    forAlert: (alertId: number): WorkOrder | undefined => { const r = db.prepare(`${SELECT} WHERE w.alert_id = ?`).get(alertId) as WorkOrderRow | undefined; return r && toWorkOrder(r); },
+    get: (id: number) => oneOrder('w.id = ?', id),
+    forAlert: (alertId: number) => oneOrder('w.alert_id = ?', alertId),
     /** Insert the alert's work order unless it has one (UNIQUE(alert_id) makes "never two" hold for any writer). */
-    open(w: { alertId: number; severity: string; communityId: string | null; districtId: string | null; title: string; at: number; dueAt: number }): number | undefined {
-      const info = db.prepare(
+    async open(w: { alertId: number; severity: string; communityId: string | null; districtId: string | null; title: string; at: number; dueAt: number }): Promise<number | undefined> {
+      const row = await q.one<{ id: number }>(
         `INSERT INTO work_orders (alert_id, state, severity, community_id, district_id, title, created_at, due_at, updated_at)
-         VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(alert_id) DO NOTHING`,
-      ).run(w.alertId, w.severity, w.communityId, w.districtId, w.title, w.at, w.dueAt, w.at);
-      if (info.changes === 0) return undefined;
-      const id = Number(info.lastInsertRowid);
-      insertEvent.run(id, w.at, 'open', null, 'open', 'system', null, w.title, null);
+         VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(alert_id) DO NOTHING RETURNING id`,
+        [w.alertId, w.severity, w.communityId, w.districtId, w.title, w.at, w.dueAt, w.at],
+      );
+      if (!row) return undefined;
+      const id = Number(row.id);
+      await q.run(INSERT_EVENT, [id, w.at, 'open', null, 'open', 'system', null, w.title, null]);
       return id;
     },
-    update(id: number, set: Record<string, string | number | null>): void {
+    async update(id: number, set: Record<string, string | number | null>): Promise<void> {
       const cols = Object.keys(set);
-      db.prepare(`UPDATE work_orders SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...cols.map((c) => set[c]!), id);
+      await q.run(`UPDATE work_orders SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, [...cols.map((c) => set[c]!), id]);
     },
-    addEvent(e: { workOrderId: number; at: number; action: string; from: string | null; to: string; by: string | null; enteredBy?: string | null; note: string | null; photoUrl: string | null }): void {
-      insertEvent.run(e.workOrderId, e.at, e.action, e.from, e.to, e.by, e.enteredBy ?? null, e.note, e.photoUrl);
+    async addEvent(e: { workOrderId: number; at: number; action: string; from: string | null; to: string; by: string | null; enteredBy?: string | null; note: string | null; photoUrl: string | null }): Promise<void> {
+      await q.run(INSERT_EVENT, [e.workOrderId, e.at, e.action, e.from, e.to, e.by, e.enteredBy ?? null, e.note, e.photoUrl]);
     },
     /** Who entered an event for the person it names (null: that person entered it). */
-    enteredBy: (eventId: number): string | null =>
-      (db.prepare('SELECT entered_by AS enteredBy FROM work_order_events WHERE id = ?').get(eventId) as { enteredBy: string | null } | undefined)?.enteredBy ?? null,
-    history: (id: number): WorkOrderEvent[] =>
-      db.prepare('SELECT id, work_order_id AS workOrderId, at, action, from_state AS "from", to_state AS "to", by, note, photo_url AS photoUrl FROM work_order_events WHERE work_order_id = ? ORDER BY id').all(id) as WorkOrderEvent[],
+    enteredBy: async (eventId: number): Promise<string | null> =>
+      (await q.one<{ enteredBy: string | null }>('SELECT entered_by AS "enteredBy" FROM work_order_events WHERE id = ?', [eventId]))?.enteredBy ?? null,
+    history: (id: number): Promise<WorkOrderEvent[]> =>
+      q.all<WorkOrderEvent>('SELECT id, work_order_id AS "workOrderId", at, action, from_state AS "from", to_state AS "to", by, note, photo_url AS "photoUrl" FROM work_order_events WHERE work_order_id = ? ORDER BY id', [id]),
     /** `districts`: only work orders in these (a confined caller); undefined = the whole city. */
-    list(input: WorkOrderFilter = {}, districts?: readonly string[]): WorkOrder[] {
+    async list(input: WorkOrderFilter = {}, districts?: readonly string[]): Promise<WorkOrder[]> {
       const f = WorkOrderFilter.parse(input);
       const where: string[] = [];
       const args: Array<string | number> = [];
@@ -112,7 +118,7 @@ export function createWorkOrderStore(db: Db, now: () => number) {
       if (f.since !== undefined) { where.push('w.created_at >= ?'); args.push(f.since); }
       if (f.alertId !== undefined) { where.push('w.alert_id = ?'); args.push(f.alertId); }
       const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY w.id DESC`;
-      const rows = (db.prepare(sql).all(...args) as WorkOrderRow[]).map(toWorkOrder);
+      const rows = (await q.all<WorkOrderRow>(sql, args)).map(toWorkOrder);
       // Overdue depends on the clock, so it is filtered after the read, before the limit.
       return (f.overdue === undefined ? rows : rows.filter((w) => w.overdue === f.overdue)).slice(0, f.limit);
     },

@@ -30,23 +30,23 @@ export interface AckLinkRouteOptions {
 export const ackLinkRoutes: FastifyPluginAsyncZod<AckLinkRouteOptions> = async (app, opts) => {
   const config = { scope: { global: 'the signed link is the capability: it names its one alert' } } as const;
 
-  const prove = (id: number, proof: z.infer<typeof LinkProof>) => {
+  const prove = async (id: number, proof: z.infer<typeof LinkProof>) => {
     const fields: AckLinkFields = { alertId: id, recipient: proof.r, expiresAtS: proof.x };
     const check = checkAckLink(opts.key, fields, proof.s, opts.now());
     if (check === 'expired') throw new CodedError('forbidden', 'this acknowledge link has expired: open the alert in the app, or use a newer message');
     if (check === 'invalid') throw new CodedError('forbidden', 'this acknowledge link is not valid for this alert');
-    const alert = opts.alerts.get(id);
+    const alert = await opts.alerts.get(id);
     if (!alert) throw new CodedError('not_found', `no alert ${id}`);
     return alert;
   };
-  const view = (a: NonNullable<ReturnType<AlertService['get']>>): z.infer<typeof LinkedAlert> => ({
+  const view = (a: NonNullable<Awaited<ReturnType<AlertService['get']>>>): z.infer<typeof LinkedAlert> => ({
     id: a.id, kind: a.kind, severity: a.severity, state: a.state, message: a.message, subject: a.subject, communityId: a.communityId, firstFiredAt: a.firstFiredAt, acknowledgedBy: a.acknowledgedBy,
   });
 
   app.get('/alerts/:id/link', {
     config,
     schema: { summary: 'The alert a signed acknowledge link names (no login: the link is the proof)', tags: ['alerts'], params: Id, querystring: LinkProof, response: { 200: LinkedAlert, 403: ErrorBody, 404: ErrorBody } },
-  }, async (request) => view(prove(request.params.id, request.query)));
+  }, async (request) => view(await prove(request.params.id, request.query)));
 
   app.post('/alerts/:id/link-ack', {
     config,
@@ -55,9 +55,9 @@ export const ackLinkRoutes: FastifyPluginAsyncZod<AckLinkRouteOptions> = async (
       tags: ['alerts'], params: Id, body: LinkProof.extend({ note: z.string().trim().max(2000).optional() }), response: { 200: LinkedAlert, 403: ErrorBody, 404: ErrorBody },
     },
   }, async (request) => {
-    const alert = prove(request.params.id, request.body);
+    const alert = await prove(request.params.id, request.body);
     if (alert.state !== 'firing') return view(alert);
     const note = request.body.note || undefined;
-    return view(opts.alerts.acknowledge(alert.id, { by: `${request.body.r} (link)`, ...(note ? { note } : {}) }));
+    return view(await opts.alerts.acknowledge(alert.id, { by: `${request.body.r} (link)`, ...(note ? { note } : {}) }));
   });
 };

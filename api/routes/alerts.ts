@@ -18,8 +18,8 @@ const AckBody = Actor.extend({ note: z.string().max(2000).optional() }).nullish(
 export const alertRoutes: FastifyPluginAsyncZod<{ alerts: AlertService; workOrders: WorkOrderService }> = async (app, opts) => {
   const one = { scope: { object: 'alert' } } as const;
   const security = [{ bearer: [] }];
-  const mustGet = (id: number) => {
-    const a = opts.alerts.get(id);
+  const mustGet = async (id: number) => {
+    const a = await opts.alerts.get(id);
     if (!a) throw new CodedError('not_found', `no alert ${id}`);
     return a;
   };
@@ -35,8 +35,9 @@ export const alertRoutes: FastifyPluginAsyncZod<{ alerts: AlertService; workOrde
       response: { 200: AlertRecord.extend({ transitions: z.array(TransitionRecord), comments: z.array(CommentRecord), workOrder: WorkOrder.nullable() }), 404: ErrorBody },
     },
   }, async (request) => {
-    const a = mustGet(request.params.id);
-    return { ...a, transitions: opts.alerts.transitions(a.id), comments: opts.alerts.comments(a.id), workOrder: opts.workOrders.forAlert(a.id) ?? null };
+    const a = await mustGet(request.params.id);
+    const [transitions, comments, workOrder] = await Promise.all([opts.alerts.transitions(a.id), opts.alerts.comments(a.id), opts.workOrders.forAlert(a.id)]);
+    return { ...a, transitions, comments, workOrder: workOrder ?? null };
   });
 
   app.post('/alerts/:id/ack', {
@@ -58,5 +59,5 @@ export const alertRoutes: FastifyPluginAsyncZod<{ alerts: AlertService; workOrde
     onRequest: allow.adminsOperatorsTechnicians,
     config: one,
     schema: { summary: 'Comment on an alert (and so on its work order)', security, params: Id, body: Actor.extend({ text: z.string().trim().min(1).max(4000) }), response: { 201: CommentRecord, 404: ErrorBody } },
-  }, async (request, reply) => reply.code(201).send(opts.alerts.comment(request.params.id, { ...request.body, by: actorOf(request, request.body.by) })));
+  }, async (request, reply) => reply.code(201).send(await opts.alerts.comment(request.params.id, { ...request.body, by: actorOf(request, request.body.by) })));
 };

@@ -32,8 +32,8 @@ const FILE = /^[a-f0-9]{24}\.(jpg|png|webp)$/;
 export const photoRoutes: FastifyPluginAsyncZod<{ workOrders: WorkOrderService; dir: string }> = async (app, opts) => {
   await app.register(multipart, { limits: { fileSize: MAX_PHOTO_BYTES, files: 1, fields: 5, parts: 6 } });
   const config = { scope: { object: 'work-order' } } as const;
-  const mustExist = (id: number) => {
-    if (!opts.workOrders.get(id)) throw new CodedError('not_found', `no work order ${id}`);
+  const mustExist = async (id: number) => {
+    if (!(await opts.workOrders.get(id))) throw new CodedError('not_found', `no work order ${id}`);
   };
 
   app.post('/work-orders/:id/photos', {
@@ -43,7 +43,7 @@ export const photoRoutes: FastifyPluginAsyncZod<{ workOrders: WorkOrderService; 
       params: z.object({ id: z.coerce.number().int().positive() }), response: { 201: z.object({ url: z.string(), bytes: z.number() }), 400: ErrorBody, 404: ErrorBody, 413: ErrorBody },
     },
   }, async (request, reply) => {
-    mustExist(request.params.id);
+    await mustExist(request.params.id);
     const file = await request.file();
     if (!file) throw new CodedError('bad_request', 'no file: send it as the multipart field `photo`');
     const bytes = await file.toBuffer().catch((error: unknown) => {
@@ -63,7 +63,7 @@ export const photoRoutes: FastifyPluginAsyncZod<{ workOrders: WorkOrderService; 
     onRequest: allow.adminsOperatorsTechniciansViewers, config,
     schema: { summary: 'A photo of a work order, to those who may read the work order', params: z.object({ id: z.coerce.number().int().positive(), file: z.string() }) },
   }, async (request, reply) => {
-    mustExist(request.params.id);
+    await mustExist(request.params.id);
     const match = FILE.exec(request.params.file);
     const path = join(opts.dir, String(request.params.id), request.params.file);
     if (!match || !existsSync(path)) throw new CodedError('not_found', `no photo ${request.params.file}`);

@@ -83,14 +83,14 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRouteOptions> = async (ap
       mkdirSync(join(opts.photoDir, 'reports'), { recursive: true });
       writeFileSync(join(opts.photoDir, photoPath), photo, { mode: 0o640 });
     }
-    const alert = opts.alerts.apply({
+    const alert = (await opts.alerts.apply({
       action: 'raise', kind: 'resident_report', severity: 'warning',
       // One open entry per place and category: a second report of the same thing adds to it.
       subject: `${place?.id ?? c.id}#${report.category}`,
       message: `居民举报·${CATEGORY_LABEL[report.category]}：${place ? `${place.name}，` : ''}${report.text}`,
       communityId: c.id, districtId: c.district_id, at: opts.now(),
       details: { category: report.category, text: report.text, ...(place ? { place: place.id } : {}), ...(photoPath ? { photo: photoPath } : {}) },
-    })!;
+    }))!;
     return reply.code(201).send({ reference: reportReference(opts.key, alert.id) });
   });
 
@@ -99,9 +99,9 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRouteOptions> = async (ap
     schema: { summary: 'The state of a resident\'s report by its reference (no login; nothing but the state)', tags: ['reports'], params: z.object({ reference: ReportReference }), response: { 200: ReportState, 404: ErrorBody } },
   }, async (request) => {
     const id = checkReportReference(opts.key, request.params.reference);
-    const alert = id === undefined ? undefined : opts.alerts.get(id);
+    const alert = id === undefined ? undefined : await opts.alerts.get(id);
     if (!alert || alert.kind !== 'resident_report') throw new CodedError('not_found', `no report ${request.params.reference}`);
-    const wo = opts.workOrders.forAlert(alert.id);
+    const wo = await opts.workOrders.forAlert(alert.id);
     const state: z.infer<typeof ReportState>['state'] = wo?.state === 'closed' || alert.state === 'resolved' ? 'closed' : wo?.state === 'resolved' ? 'fixed' : wo && wo.state !== 'open' ? 'in_progress' : 'received';
     return { reference: request.params.reference, state, receivedAt: alert.firstFiredAt, category: String(alert.details?.category ?? 'other') };
   });

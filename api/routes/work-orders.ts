@@ -55,16 +55,16 @@ export const workOrderRoutes: FastifyPluginAsyncZod<{ workOrders: WorkOrderServi
 
   app.get('/work-orders.csv', { onRequest: readers, config: { scope: { list: 'work-order' } }, schema: { summary: 'The ledger as CSV (same filters)', security, querystring: WorkOrderFilter } },
     async (request, reply) => reply.type('text/csv; charset=utf-8').header('Content-Disposition', 'attachment; filename="work-orders.csv"')
-      .send(workOrdersToCsv(opts.workOrders.list(request.query, districtsOf(request)))));
+      .send(workOrdersToCsv(await opts.workOrders.list(request.query, districtsOf(request)))));
 
   app.get('/work-orders/:id', {
     onRequest: readers,
     config: { scope: { object: 'work-order' } },
     schema: { summary: 'One work order with its full history', security, params: Id, response: { 200: WorkOrder.extend({ history: z.array(WorkOrderEvent) }), 404: ErrorBody } },
   }, async (request) => {
-    const wo = opts.workOrders.get(request.params.id);
+    const wo = await opts.workOrders.get(request.params.id);
     if (!wo) throw new CodedError('not_found', `no work order ${request.params.id}`);
-    return { ...wo, history: opts.workOrders.history(wo.id) };
+    return { ...wo, history: await opts.workOrders.history(wo.id) };
   });
 
   for (const action of Object.keys(BODIES) as Array<keyof typeof BODIES>) {

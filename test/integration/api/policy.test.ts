@@ -36,21 +36,21 @@ const RECIPES: Record<string, Recipe> = {
 
   'GET /api/v1/work-orders': { scope: 'list', call: () => ({ url: `${V1}/work-orders` }) },
   'GET /api/v1/work-orders.csv': { scope: 'list', call: () => ({ url: `${V1}/work-orders.csv` }) },
-  'GET /api/v1/work-orders/{id}': { scope: 'object', call: (d, s) => ({ url: `${V1}/work-orders/${s.workOrder(d, 'open')}` }) },
-  'POST /api/v1/work-orders/{id}/assign': { scope: 'object', call: (d, s) => ({ url: `${V1}/work-orders/${s.workOrder(d, 'open')}/assign`, body: { assignee: `tech-${d}` } }) },
-  'POST /api/v1/work-orders/{id}/accept': { scope: 'object', call: (d, s) => ({ url: `${V1}/work-orders/${s.workOrder(d, 'assigned')}/accept`, body: {} }) },
-  'POST /api/v1/work-orders/{id}/resolve': { scope: 'object', call: (d, s) => ({ url: `${V1}/work-orders/${s.workOrder(d, 'accepted')}/resolve`, body: { note: `done in ${d}` } }) },
-  'POST /api/v1/work-orders/{id}/verify': { scope: 'object', call: (d, s) => ({ url: `${V1}/work-orders/${s.workOrder(d, 'resolved')}/verify`, body: { note: 'checked on site' } }) },
-  'POST /api/v1/work-orders/{id}/reject': { scope: 'object', call: (d, s) => ({ url: `${V1}/work-orders/${s.workOrder(d, 'resolved')}/reject`, body: { note: 'still leaning' } }) },
+  'GET /api/v1/work-orders/{id}': { scope: 'object', call: async (d, s) => ({ url: `${V1}/work-orders/${await s.workOrder(d, 'open')}` }) },
+  'POST /api/v1/work-orders/{id}/assign': { scope: 'object', call: async (d, s) => ({ url: `${V1}/work-orders/${await s.workOrder(d, 'open')}/assign`, body: { assignee: `tech-${d}` } }) },
+  'POST /api/v1/work-orders/{id}/accept': { scope: 'object', call: async (d, s) => ({ url: `${V1}/work-orders/${await s.workOrder(d, 'assigned')}/accept`, body: {} }) },
+  'POST /api/v1/work-orders/{id}/resolve': { scope: 'object', call: async (d, s) => ({ url: `${V1}/work-orders/${await s.workOrder(d, 'accepted')}/resolve`, body: { note: `done in ${d}` } }) },
+  'POST /api/v1/work-orders/{id}/verify': { scope: 'object', call: async (d, s) => ({ url: `${V1}/work-orders/${await s.workOrder(d, 'resolved')}/verify`, body: { note: 'checked on site' } }) },
+  'POST /api/v1/work-orders/{id}/reject': { scope: 'object', call: async (d, s) => ({ url: `${V1}/work-orders/${await s.workOrder(d, 'resolved')}/reject`, body: { note: 'still leaning' } }) },
 
   'GET /api/v1/alerts': { scope: 'list', call: () => ({ url: `${V1}/alerts` }) },
-  'GET /api/v1/alerts/{id}': { scope: 'object', call: (d, s) => ({ url: `${V1}/alerts/${s.alert(d)}` }) },
-  'POST /api/v1/alerts/{id}/ack': { scope: 'object', call: (d, s) => ({ url: `${V1}/alerts/${s.alert(d)}/ack`, body: {} }) },
-  'POST /api/v1/alerts/{id}/resolve': { scope: 'object', call: (d, s) => ({ url: `${V1}/alerts/${s.alert(d)}/resolve`, body: { note: 'battery swapped' } }) },
-  'POST /api/v1/alerts/{id}/comments': { scope: 'object', call: (d, s) => ({ url: `${V1}/alerts/${s.alert(d)}/comments`, body: { text: 'on my way' } }) },
+  'GET /api/v1/alerts/{id}': { scope: 'object', call: async (d, s) => ({ url: `${V1}/alerts/${await s.alert(d)}` }) },
+  'POST /api/v1/alerts/{id}/ack': { scope: 'object', call: async (d, s) => ({ url: `${V1}/alerts/${await s.alert(d)}/ack`, body: {} }) },
+  'POST /api/v1/alerts/{id}/resolve': { scope: 'object', call: async (d, s) => ({ url: `${V1}/alerts/${await s.alert(d)}/resolve`, body: { note: 'battery swapped' } }) },
+  'POST /api/v1/alerts/{id}/comments': { scope: 'object', call: async (d, s) => ({ url: `${V1}/alerts/${await s.alert(d)}/comments`, body: { text: 'on my way' } }) },
 
   'GET /api/v1/notifications': { scope: 'list', call: () => ({ url: `${V1}/notifications` }) },
-  'POST /api/v1/notifications/{id}/retry': { scope: 'object', call: (d, s) => ({ url: `${V1}/notifications/${s.notification(d)}/retry` }) },
+  'POST /api/v1/notifications/{id}/retry': { scope: 'object', call: async (d, s) => ({ url: `${V1}/notifications/${await s.notification(d)}/retry` }) },
   'GET /api/v1/silences': { scope: 'list', call: () => ({ url: `${V1}/silences` }) },
   'POST /api/v1/silences': { scope: 'into', call: (d) => ({ url: `${V1}/silences`, body: { communityId: `${d}-c1`, endsAt: new Date(Date.now() + 3_600_000).toISOString(), comment: 'mowing' } }) },
   'DELETE /api/v1/silences/{id}': { scope: 'object', call: (d, s) => ({ url: `${V1}/silences/${s.silence(d)}` }) },
@@ -96,11 +96,11 @@ const RECIPES: Record<string, Recipe> = {
   'POST /api/v1/service-accounts/{id}/enable': { scope: 'global', call: async () => ({ url: `${V1}/service-accounts/${await fresh.account()}/enable` }) },
   'DELETE /api/v1/service-accounts/{id}': { scope: 'global', call: async () => ({ url: `${V1}/service-accounts/${await fresh.account()}` }) },
 
-  'GET /api/v1/alerts/{id}/link': { scope: 'public', call: (d, s) => ({ url: linkOf(s.alert(d)).replace('/app/ack/', `${V1}/alerts/`).replace('?', '/link?') }) },
-  'POST /api/v1/alerts/{id}/link-ack': { scope: 'public', call: (d, s) => { const u = new URL(linkOf(s.alert(d))); return { url: `${V1}/alerts/${u.pathname.split('/').at(-1)}/link-ack`, body: { ...Object.fromEntries(u.searchParams), note: 'on my way' } }; } },
-  'POST /api/v1/work-orders/{id}/photos': { scope: 'object', call: (d, s) => ({ url: `${V1}/work-orders/${s.workOrder(d, 'accepted')}/photos`, ...photoUpload() }) },
+  'GET /api/v1/alerts/{id}/link': { scope: 'public', call: async (d, s) => ({ url: linkOf(await s.alert(d)).replace('/app/ack/', `${V1}/alerts/`).replace('?', '/link?') }) },
+  'POST /api/v1/alerts/{id}/link-ack': { scope: 'public', call: async (d, s) => { const u = new URL(linkOf(await s.alert(d))); return { url: `${V1}/alerts/${u.pathname.split('/').at(-1)}/link-ack`, body: { ...Object.fromEntries(u.searchParams), note: 'on my way' } }; } },
+  'POST /api/v1/work-orders/{id}/photos': { scope: 'object', call: async (d, s) => ({ url: `${V1}/work-orders/${await s.workOrder(d, 'accepted')}/photos`, ...photoUpload() }) },
   'GET /api/v1/work-orders/{id}/photos/{file}': { scope: 'object', call: async (d, s) => {
-    const id = s.workOrder(d, 'accepted');
+    const id = await s.workOrder(d, 'accepted');
     const res = await t.app.api.inject({ method: 'POST', url: `${V1}/work-orders/${id}/photos`, headers: { ...admin, ...photoUpload().headers }, payload: photoUpload().body });
     return { url: (res.json() as { url: string }).url };
   } },
@@ -279,7 +279,7 @@ describe('整改销号: the one who fixed is not the one who signs it off', () =
   }, 60_000);
 
   it('lets a technician resolve but never verify; another operator verifies', async () => {
-    const id = seed.workOrder('north', 'accepted');
+    const id = await seed.workOrder('north', 'accepted');
     expect((await act(tokens['tech-wang']!, id, 'resolve', { note: 'bolts tightened' })).statusCode).toBe(200);
     expect((await act(tokens['tech-wang']!, id, 'verify')).statusCode).toBe(403);
     const closed = await act(tokens['op-zhao']!, id, 'verify', { note: 'checked' });
@@ -287,7 +287,7 @@ describe('整改销号: the one who fixed is not the one who signs it off', () =
   });
 
   it('refuses an operator verifying their own fix, even naming someone else in `by`', async () => {
-    const id = seed.workOrder('north', 'accepted');
+    const id = await seed.workOrder('north', 'accepted');
     expect((await act(tokens['op-zhao']!, id, 'resolve', { note: 'reseated the probe' })).statusCode).toBe(200);
     const own = await act(tokens['op-zhao']!, id, 'verify', { by: 'op-liu' });
     expect(own.statusCode, own.body).toBe(403);
@@ -297,7 +297,7 @@ describe('整改销号: the one who fixed is not the one who signs it off', () =
   });
 
   it('lets an admin override the separation, and writes the override into the history', async () => {
-    const id = seed.workOrder('south', 'accepted');
+    const id = await seed.workOrder('south', 'accepted');
     expect((await act(tokens['admin-sun']!, id, 'resolve', { note: 'replaced the brace' })).statusCode).toBe(200);
     expect((await act(tokens['admin-sun']!, id, 'verify')).statusCode).toBe(403);
     expect((await act(tokens['admin-sun']!, id, 'verify', { overrideSeparation: true, note: 'alone on site' })).json()).toMatchObject({ state: 'closed', closedBy: 'admin-sun' });
@@ -306,7 +306,7 @@ describe('整改销号: the one who fixed is not the one who signs it off', () =
   });
 
   it('judges the latest fix: after a rejection, whoever resolves again is the one who may not verify', async () => {
-    const id = seed.workOrder('north', 'resolved'); // resolved by tech-fixture
+    const id = await seed.workOrder('north', 'resolved'); // resolved by tech-fixture
     expect((await act(tokens['op-zhao']!, id, 'reject', { note: 'still loose' })).statusCode).toBe(200);
     expect((await act(tokens['op-liu']!, id, 'resolve', { note: 'tightened again' })).statusCode).toBe(200);
     expect((await act(tokens['op-liu']!, id, 'verify')).statusCode).toBe(403);
@@ -329,8 +329,8 @@ describe('scope holds however a request is spelled', () => {
   }, 60_000);
 
   it.each(['%s.0', '+%s', '%s.00', '0%s', '%20%s'])('hides a south alert and work order asked for as %s', async (spelling) => {
-    const alert = seed.alert('south');
-    const workOrder = seed.workOrder('south', 'open');
+    const alert = await seed.alert('south');
+    const workOrder = await seed.workOrder('south', 'open');
     for (const url of [`${V1}/alerts/${spelling.replace('%s', String(alert))}`, `${V1}/work-orders/${spelling.replace('%s', String(workOrder))}`]) {
       const res = await as(north, 'GET', url);
       expect(res.statusCode, `${url}: ${res.body}`).not.toBe(200);
@@ -351,14 +351,14 @@ describe('scope holds however a request is spelled', () => {
     for (const [name, role] of [['op-entering', 'operator'], ['op-other', 'operator'], ['admin-entering', 'admin']] as const) {
       tokens[name] = ((await t.app.api.inject({ method: 'POST', url: `${V1}/tokens`, headers: admin, payload: { name, role } })).json() as { secret: string }).secret;
     }
-    const id = seed.workOrder('north', 'accepted');
+    const id = await seed.workOrder('north', 'accepted');
     expect((await as(tokens['op-entering']!, 'POST', `${V1}/work-orders/${id}/resolve`, { note: 'phoned in by the crew', by: 'tech-somebody' })).statusCode).toBe(200);
     const own = await as(tokens['op-entering']!, 'POST', `${V1}/work-orders/${id}/verify`, { note: 'looks fine' });
     expect(own.statusCode, own.body).toBe(403);
     expect((await as(tokens['op-other']!, 'POST', `${V1}/work-orders/${id}/verify`, {})).json()).toMatchObject({ state: 'closed', closedBy: 'op-other' });
 
     // An admin who entered the fix and verifies "as" someone else still overrides, on the record.
-    const second = seed.workOrder('north', 'accepted');
+    const second = await seed.workOrder('north', 'accepted');
     expect((await as(tokens['admin-entering']!, 'POST', `${V1}/work-orders/${second}/resolve`, { note: 'replaced', by: 'tech-somebody' })).statusCode).toBe(200);
     expect((await as(tokens['admin-entering']!, 'POST', `${V1}/work-orders/${second}/verify`, { by: 'op-other' })).statusCode).toBe(403);
     expect((await as(tokens['admin-entering']!, 'POST', `${V1}/work-orders/${second}/verify`, { by: 'op-other', overrideSeparation: true })).statusCode).toBe(200);

@@ -48,11 +48,11 @@ export function twoDistrictInventory(): Record<string, unknown> {
 
 export interface Seeder {
   /** A fresh firing alert in the district (its work order opened with it). */
-  alert(d: District, kind?: AlertKind): number;
+  alert(d: District, kind?: AlertKind): Promise<number>;
   /** A fresh work order in the district, walked to `state` (resolved by `tech-fixture`). */
-  workOrder(d: District, state: 'open' | 'assigned' | 'accepted' | 'resolved'): number;
+  workOrder(d: District, state: 'open' | 'assigned' | 'accepted' | 'resolved'): Promise<number>;
   /** A fresh notification about an alert of the district, given up on (so it can be retried). */
-  notification(d: District): number;
+  notification(d: District): Promise<number>;
   /** A fresh silence of the district's community. */
   silence(d: District): number;
 }
@@ -80,17 +80,17 @@ export async function seedTwoDistricts(t: TestApp): Promise<Seeder> {
   const notifications = t.app.notifications;
   let n = 0;
   const seeder: Seeder = {
-    alert(d, kind = 'battery_low') {
-      const record = health.alerts.apply({
+    async alert(d, kind = 'battery_low') {
+      const record = await health.alerts.apply({
         action: 'raise', kind, subject: `${d}-subject-${++n}`, severity: 'warning', message: `${kind} in ${d}`,
         communityId: `${d}-c1`, districtId: d, at: Date.now(),
       });
       if (!record) throw new Error('no alert raised');
       return record.id;
     },
-    workOrder(d, state) {
-      const alertId = seeder.alert(d, 'sensor_stuck');
-      const wo = health.workOrders.forAlert(alertId);
+    async workOrder(d, state) {
+      const alertId = await seeder.alert(d, 'sensor_stuck');
+      const wo = await health.workOrders.forAlert(alertId);
       if (!wo) throw new Error('no work order opened');
       const steps: Array<[WorkOrderAction, string]> = [
         [{ action: 'assign', assignee: 'tech-fixture' }, 'op-fixture'],
@@ -98,12 +98,12 @@ export async function seedTwoDistricts(t: TestApp): Promise<Seeder> {
         [{ action: 'resolve', note: `fixed in ${d}` }, 'tech-fixture'],
       ];
       const count = { open: 0, assigned: 1, accepted: 2, resolved: 3 }[state];
-      for (const [action, by] of steps.slice(0, count)) health.workOrders.act(wo.id, action, by);
+      for (const [action, by] of steps.slice(0, count)) await health.workOrders.act(wo.id, action, by);
       return wo.id;
     },
-    notification(d) {
-      const alertId = seeder.alert(d);
-      const alert = health.alerts.get(alertId)!;
+    async notification(d) {
+      const alertId = await seeder.alert(d);
+      const alert = (await health.alerts.get(alertId))!;
       const [id] = notifications.outbox.enqueue([{
         teamId: `${d}-team`, audience: 'team', channel: { type: 'webhook', url: 'http://127.0.0.1:9/hooks' },
         payload: { message: { title: `alert in ${d}`, lines: [] }, alerts: [{ reason: 'firing', ackUrl: 'http://127.0.0.1:9/ack', alert: { ...alert, details: null } }] },

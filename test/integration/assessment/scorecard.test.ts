@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { sqliteSqlOf } from '../../../registry/sql/sqlite.ts';
 import { openDb } from '../../../registry/db.ts';
 import { createManualClock } from '../../../lib/clock.ts';
 import { createLogger } from '../../../lib/logger.ts';
@@ -40,26 +41,26 @@ describe('monthly scorecard over seeded InfluxDB data and a seeded ledger', () =
     const db = openDb(join(t.dataDir, 'greenspace.db'));
     db.prepare('UPDATE devices SET created_at = ?').run(new Date(OCT - 30 * 24 * HOUR).toISOString());
     const clock = createManualClock(OCT + 4 * 24 * HOUR);
-    const alerts = createAlertService({ db, clock, logger: createLogger('silent') });
-    const orders = createWorkOrderService({ db, clock, alerts });
+    const alerts = createAlertService({ sql: sqliteSqlOf(db), clock, logger: createLogger('silent') });
+    const orders = createWorkOrderService({ clock, alerts });
     const signal = (community: string, severity: 'warning' | 'critical') => ({ action: 'raise' as const, kind: 'device_offline' as const, subject: `s-${community}`, severity, message: 'offline', communityId: community, districtId: 'taobei', at: clock.now() });
     // c-a: acknowledged in 10 min, fixed in 2 h (critical SLA 4 h: on time).
-    const a = alerts.apply(signal('c-a', 'critical'))!;
+    const a = (await alerts.apply(signal('c-a', 'critical')))!;
     clock.advance(10 * MIN);
-    alerts.acknowledge(a.id, { by: 'op' });
-    const woA = orders.forAlert(a.id)!.id;
-    orders.act(woA, { action: 'assign', assignee: 'wang' }, 'op');
+    await alerts.acknowledge(a.id, { by: 'op' });
+    const woA = (await orders.forAlert(a.id))!.id;
+    await orders.act(woA, { action: 'assign', assignee: 'wang' }, 'op');
     clock.advance(110 * MIN);
-    orders.act(woA, { action: 'resolve', note: 'new antenna' }, 'wang');
-    orders.act(woA, { action: 'verify' }, 'op');
+    await orders.act(woA, { action: 'resolve', note: 'new antenna' }, 'wang');
+    await orders.act(woA, { action: 'verify' }, 'op');
     // c-b: acknowledged in 60 min, fixed in 32 h (warning SLA 24 h: late).
-    const b = alerts.apply(signal('c-b', 'warning'))!;
+    const b = (await alerts.apply(signal('c-b', 'warning')))!;
     clock.advance(60 * MIN);
-    alerts.acknowledge(b.id, { by: 'op' });
-    const woB = orders.forAlert(b.id)!.id;
-    orders.act(woB, { action: 'assign', assignee: 'li' }, 'op');
+    await alerts.acknowledge(b.id, { by: 'op' });
+    const woB = (await orders.forAlert(b.id))!.id;
+    await orders.act(woB, { action: 'assign', assignee: 'li' }, 'op');
     clock.advance(31 * HOUR);
-    orders.act(woB, { action: 'resolve', note: 'battery swapped' }, 'li');
+    await orders.act(woB, { action: 'resolve', note: 'battery swapped' }, 'li');
     db.close();
   });
   afterAll(async () => t?.stop());

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ADMIN_TOKEN, eventually, queryRows, uniqueDb } from '../../helpers/app.ts';
 import { startTestRedis } from '../../helpers/redis.ts';
+import { startTestPostgres } from '../../helpers/postgres.ts';
 import { prepareFailoverCluster, VALVE_ID, VALVE_ZONE, type FailoverNode } from '../../../bench/failover-cluster.ts';
 import { createInfluxHttp } from '../../../influx/http.ts';
 import { startFailoverClient, startStreamingSensor, type StreamingSensor } from '../../../firmware-sim/failover-client.ts';
@@ -22,6 +23,7 @@ const INTERVAL_MS = 40; // 25 readings/s a sensor, 200/s in all
  */
 describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
   let redis: Awaited<ReturnType<typeof startTestRedis>>;
+  let postgres: Awaited<ReturnType<typeof startTestPostgres>>;
   let cluster: Awaited<ReturnType<typeof prepareFailoverCluster>>;
   const influxDb = uniqueDb('kill');
   const influx = createInfluxHttp({ url: inject('influxUrl'), db: influxDb });
@@ -31,14 +33,15 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
   const clients: Array<{ end(): Promise<void> }> = [];
 
   beforeAll(async () => {
-    redis = await startTestRedis();
-    cluster = await prepareFailoverCluster({ nodes: 2, sensors: SENSORS, redisUrl: redis.url, influxUrl: inject('influxUrl'), influxDb, adminToken: ADMIN_TOKEN });
+    [redis, postgres] = await Promise.all([startTestRedis(), startTestPostgres()]);
+    cluster = await prepareFailoverCluster({ nodes: 2, sensors: SENSORS, redisUrl: redis.url, postgresUrl: await postgres.createDatabase(), influxUrl: inject('influxUrl'), influxDb, adminToken: ADMIN_TOKEN });
     [killed, survivor] = await Promise.all([cluster.start(0), cluster.start(1)]);
   });
   afterAll(async () => {
     for (const c of clients) await c.end();
     await cluster?.cleanup();
     await redis?.stop();
+    await postgres?.stop();
   });
 
   const address = (node: FailoverNode) => ({ host: '127.0.0.1', port: node.process.mqttPort });
@@ -84,6 +87,9 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
     const communities = killedOwns + survivorOwns;
 
     const onKilled = sensors.filter((_, i) => i % 2 === 0);
+    // A resident's report taken by the node about to die: a ledger entry in the shared PostgreSQL.
+    const report = { category: 'other', text: 'the bench by the east lawn is broken' };
+    expect((await api(killed, '/api/v1/communities/fo-east/reports', report)).status).toBe(201);
     await new Promise((r) => setTimeout(r, 1_000)); // mid-stream
     const ackedByKilled = onKilled.reduce((n, s) => n + s.acked.filter((a) => a.port === killed.process.mqttPort).length, 0);
     const killedAt = Date.now(); // before the signal: devices may be on the survivor before the exit is reported
@@ -108,8 +114,13 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
     const res = await api(survivor, `/api/v1/zones/${VALVE_ZONE}/water-now`, { durationS: 60 });
     expect(res.status).toBe(202);
     await eventually(() => (commands.some((c) => c.action === 'open') ? true : undefined), 10_000, 'the valve to receive the survivor\'s open');
-    // TODO(cluster-pg): with alerts in PostgreSQL, assert no duplicate alerts or work orders
-    // across the nodes (one active alert per kind and subject) after the failover.
+    // The killed node's ledger entry is the survivor's: the same report again folds into it
+    // (one active alert per kind and subject, one work order, across the nodes).
+    expect((await api(survivor, '/api/v1/communities/fo-east/reports', report)).status).toBe(201);
+    const reports = await (await api(survivor, '/api/v1/alerts?kind=resident_report')).json() as Array<{ id: number; details: { occurrences?: number } }>;
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.details.occurrences).toBe(2);
+    expect(await (await api(survivor, `/api/v1/work-orders?alertId=${reports[0]!.id}`)).json()).toHaveLength(1);
 
     const sent = new Map(sensors.map((s, i) => [`fo-s${i}`, s]));
     const storedOf = async () => {

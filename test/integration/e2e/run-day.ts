@@ -115,7 +115,7 @@ export async function runSimulatedDay(): Promise<SimulatedDay> {
   stops.push(clock.after(OUTAGE.from, () => sim.setCommunityLink(OUTAGE.communityId, false)));
   let activeAtLinkReturn: AlertRecord[] = [];
   stops.push(clock.after(OUTAGE.to, () => {
-    activeAtLinkReturn = t.app.health.alerts.list({ active: true });
+    void t.app.health.alerts.list({ active: true }).then((active) => { activeAtLinkReturn = active; });
     sim.setCommunityLink(OUTAGE.communityId, true);
   }));
   const sweep = startClockTicks(clock.after, 5 * 60_000, () => t.app.health.monitor.sweep(), logger, 'health-sweep');

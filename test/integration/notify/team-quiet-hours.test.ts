@@ -89,7 +89,7 @@ describe('quiet hours per team, carried by the inventory', () => {
   });
 
   it('at 23:00 the team without quiet hours hears of a warning at once; the team in its quiet hours at 07:00', async () => {
-    const alert = t.app.health.alerts.apply(raise('battery_low', 'soil-q1'))!;
+    const alert = (await t.app.health.alerts.apply(raise('battery_low', 'soil-q1')))!;
     await eventually(() => received('team-duty', alert.id)[0], 5_000, 'the duty team\'s message');
     await sleep(500); // many ticks and worker polls: anything not held would have gone by now
     expect(received('team-night', alert.id)).toEqual([]);
@@ -106,24 +106,24 @@ describe('quiet hours per team, carried by the inventory', () => {
 
   it('a critical alert reaches the team in its quiet hours at once', async () => {
     clock.set(NIGHT + 86_400_000);
-    const alert = t.app.health.alerts.apply(raise('facility_impact', 'pav-q1', 'critical'))!;
+    const alert = (await t.app.health.alerts.apply(raise('facility_impact', 'pav-q1', 'critical')))!;
     await eventually(() => received('team-night', alert.id)[0], 5_000, 'the critical message at night');
     await eventually(() => received('team-duty', alert.id)[0], 5_000, 'and to the duty team');
   });
 
   it('the notify config\'s reopen window for a kind reaches the alert service', async () => {
     const alerts = t.app.health.alerts;
-    const first = alerts.apply(raise('device_offline', 'soil-q2'))!;
-    alerts.apply({ action: 'clear', kind: 'device_offline', subject: 'soil-q2', at: clock.now() });
+    const first = (await alerts.apply(raise('device_offline', 'soil-q2')))!;
+    await alerts.apply({ action: 'clear', kind: 'device_offline', subject: 'soil-q2', at: clock.now() });
     clock.advance(59_000);
-    expect(alerts.apply(raise('device_offline', 'soil-q2'))!.id).toBe(first.id);
-    alerts.apply({ action: 'clear', kind: 'device_offline', subject: 'soil-q2', at: clock.now() });
+    expect((await alerts.apply(raise('device_offline', 'soil-q2')))!.id).toBe(first.id);
+    await alerts.apply({ action: 'clear', kind: 'device_offline', subject: 'soil-q2', at: clock.now() });
     clock.advance(61_000);
-    expect(alerts.apply(raise('device_offline', 'soil-q2'))!.id).not.toBe(first.id);
+    expect((await alerts.apply(raise('device_offline', 'soil-q2')))!.id).not.toBe(first.id);
     // Kinds the config leaves out keep their defaults (battery_low: 7 days).
-    const battery = alerts.apply(raise('battery_low', 'soil-q3'))!;
-    alerts.apply({ action: 'clear', kind: 'battery_low', subject: 'soil-q3', at: clock.now() });
+    const battery = (await alerts.apply(raise('battery_low', 'soil-q3')))!;
+    await alerts.apply({ action: 'clear', kind: 'battery_low', subject: 'soil-q3', at: clock.now() });
     clock.advance(2 * 86_400_000);
-    expect(alerts.apply(raise('battery_low', 'soil-q3'))!.id).toBe(battery.id);
+    expect((await alerts.apply(raise('battery_low', 'soil-q3')))!.id).toBe(battery.id);
   });
 });

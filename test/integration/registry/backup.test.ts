@@ -26,7 +26,7 @@ describe('backup and restore of the registry and ledger', { timeout: 180_000 }, 
     try {
       deviceSecret = await t.register({ id: 'soil-b1', kind: 'soil', place: { district: 'd1', community: 'c1', zone: 'z1' } });
       await t.register({ id: 'tilt-b1', kind: 'tilt', place: { district: 'd1', community: 'c1', facility: 'pav-1', facilityType: 'pavilion' } });
-      t.app.health.alerts.apply({ action: 'raise', kind: 'facility_tilt', subject: 'pav-1', severity: 'critical', message: 'pavilion pav-1 tilted 9°', communityId: 'c1', districtId: 'd1', details: { tiltDeg: 9 }, at: Date.now() });
+      await t.app.health.alerts.apply({ action: 'raise', kind: 'facility_tilt', subject: 'pav-1', severity: 'critical', message: 'pavilion pav-1 tilted 9°', communityId: 'c1', districtId: 'd1', details: { tiltDeg: 9 }, at: Date.now() });
       const get = async (url: string) => (await t.app.api.inject({ url, headers: auth })).json() as unknown[];
       before = { devices: await get('/api/v1/devices'), alerts: await get('/api/v1/alerts'), workOrders: await get('/api/v1/work-orders') };
       expect(before.alerts).toHaveLength(1);

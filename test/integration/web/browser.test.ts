@@ -86,13 +86,13 @@ describe('the people\'s pages in a real browser', () => {
       await publish(client, `gs/${id}/up`, JSON.stringify({ seq: 1, ...body }));
     }
     await eventually(() => t.app.irrigation.status('lawn-1')?.inputs.moisture, 5_000, 'the zone\'s median moisture');
-    const alert = t.app.health.alerts.apply({
+    const alert = (await t.app.health.alerts.apply({
       action: 'raise', kind: 'facility_impact', subject: 'pav-7', severity: 'critical', message: '木质凉亭 pav-7 受撞击（6° 变化，5 g 冲击）',
       communityId: 'xingfu', districtId: 'taobei', details: { deltaDeg: 6, shockG: 5 }, at: Date.now(),
-    })!;
-    workOrderId = t.app.health.workOrders.forAlert(alert.id)!.id;
+    }))!;
+    workOrderId = (await t.app.health.workOrders.forAlert(alert.id))!.id;
     expect((await api('POST', `${V1}/work-orders/${workOrderId}/assign`, { assignee: 'wang' })).statusCode).toBe(200);
-    alertId = t.app.health.alerts.apply({ action: 'raise', kind: 'battery_low', subject: 'tilt-7', severity: 'warning', message: '设备 tilt-7 电量低（15%）', communityId: 'xingfu', districtId: 'taobei', at: Date.now() })!.id;
+    alertId = (await t.app.health.alerts.apply({ action: 'raise', kind: 'battery_low', subject: 'tilt-7', severity: 'warning', message: '设备 tilt-7 电量低（15%）', communityId: 'xingfu', districtId: 'taobei', at: Date.now() }))!.id;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   }, 60_000);
   afterAll(async () => {
@@ -165,7 +165,7 @@ describe('the people\'s pages in a real browser', () => {
     await shoot(page, '06-ack-link');
     await page.click('button:has-text("确认告警")');
     await expect.poll(() => page.textContent('main')).toContain('已确认，谢谢！');
-    expect(t.app.health.alerts.get(alertId)).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'team-xingfu (link)' });
+    expect(await t.app.health.alerts.get(alertId)).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'team-xingfu (link)' });
     // The same link with another alert's id is refused.
     await page.goto(link.replace(`/ack/${alertId}?`, `/ack/${alertId + 1000}?`));
     await expect.poll(() => page.textContent('main')).toContain('链接无效或已过期');
@@ -213,7 +213,7 @@ describe('the people\'s pages in a real browser', () => {
     const entries = orders.filter((o) => o.alertKind === 'resident_report');
     expect(entries).toHaveLength(1);
     expect(entries[0]!.title).toContain('凉亭旁的草坪被挖开种了菜');
-    expect(t.app.health.alerts.get(entries[0]!.alertId)!.details).toMatchObject({ occurrences: 2, category: 'green_space_destroyed', place: 'pav-7', photo: expect.stringMatching(/^reports\//) });
+    expect((await t.app.health.alerts.get(entries[0]!.alertId))!.details).toMatchObject({ occurrences: 2, category: 'green_space_destroyed', place: 'pav-7', photo: expect.stringMatching(/^reports\//) });
     await page.click('[data-state-link]');
     await expect.poll(() => page.textContent('main')).toContain('已受理');
     await context.close();

@@ -188,10 +188,10 @@ describe('the desk pages hold to the caller\'s role and districts', () => {
 
   it('lists a facility\'s open work order on its page however many newer ones its community has', async () => {
     const at = Date.now();
-    const tilt = t.app.health.alerts.apply({ action: 'raise', kind: 'facility_tilt', subject: 'pav-taobei', severity: 'warning', message: 'tilted 9°', communityId: 'xingfu', districtId: 'taobei', at })!;
-    const order = t.app.health.workOrders.forAlert(tilt.id)!;
+    const tilt = (await t.app.health.alerts.apply({ action: 'raise', kind: 'facility_tilt', subject: 'pav-taobei', severity: 'warning', message: 'tilted 9°', communityId: 'xingfu', districtId: 'taobei', at }))!;
+    const order = (await t.app.health.workOrders.forAlert(tilt.id))!;
     for (let i = 0; i < 501; i++) {
-      t.app.health.alerts.apply({ action: 'raise', kind: 'battery_low', subject: `soil-busy-${i}`, severity: 'warning', message: 'battery 15 %', communityId: 'xingfu', districtId: 'taobei', at: at + i + 1 });
+      await t.app.health.alerts.apply({ action: 'raise', kind: 'battery_low', subject: `soil-busy-${i}`, severity: 'warning', message: 'battery 15 %', communityId: 'xingfu', districtId: 'taobei', at: at + i + 1 });
     }
     const res = await get('op', '/app/facilities/pav-taobei');
     expect(res.body).toContain(`href="/app/work-orders/${order.id}"`);

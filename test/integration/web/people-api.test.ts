@@ -11,7 +11,7 @@ const PASSWORD = 'correct horse battery';
 describe('people log in; a notification\'s signed link acknowledges without a login', () => {
   let t: TestApp;
   let seq = 0;
-  const alert = () => t.app.health.alerts.apply({ action: 'raise', kind: 'battery_low', subject: `soil-${++seq}`, severity: 'warning', message: 'battery 15 %', communityId: 'c-1', districtId: 'd-1', at: Date.now() })!.id;
+  const alert = async () => (await t.app.health.alerts.apply({ action: 'raise', kind: 'battery_low', subject: `soil-${++seq}`, severity: 'warning', message: 'battery 15 %', communityId: 'c-1', districtId: 'd-1', at: Date.now() }))!.id;
   const login = async (name: string, password = PASSWORD, remoteAddress?: string) => {
     const res = await t.app.api.inject({ method: 'POST', url: `${V1}/session`, payload: { name, password }, ...(remoteAddress ? { remoteAddress } : {}) });
     const cookie = String(res.headers['set-cookie'] ?? '');
@@ -38,7 +38,7 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
 
   it('refuses a state change made with the session but without its CSRF token, and records the user as the actor', async () => {
     const { cookie, csrf } = await login('wang');
-    const id = alert();
+    const id = await alert();
     const bare = await t.app.api.inject({ method: 'POST', url: `${V1}/alerts/${id}/ack`, headers: { cookie }, payload: {} });
     expect(bare.statusCode).toBe(403);
     expect(bare.json()).toMatchObject({ error: 'csrf' });
@@ -51,7 +51,7 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
   it('holds a user to their role: a viewer reads but changes nothing', async () => {
     const { cookie, csrf } = await login('zhou');
     expect((await t.app.api.inject({ url: `${V1}/alerts`, headers: { cookie } })).statusCode).toBe(200);
-    expect((await t.app.api.inject({ method: 'POST', url: `${V1}/alerts/${alert()}/ack`, headers: { cookie, 'x-csrf-token': csrf }, payload: {} })).statusCode).toBe(403);
+    expect((await t.app.api.inject({ method: 'POST', url: `${V1}/alerts/${await alert()}/ack`, headers: { cookie, 'x-csrf-token': csrf }, payload: {} })).statusCode).toBe(403);
   });
 
   it('changes a password only with the current one, and ends the user\'s sessions', async () => {
@@ -128,7 +128,7 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
   });
 
   it('keeps work-order photos only when they are images within the size limit, and serves them to readers only', async () => {
-    const wo = t.app.health.workOrders.forAlert(alert())!;
+    const wo = (await t.app.health.workOrders.forAlert(await alert()))!;
     const upload = (bytes: Buffer, type = 'image/jpeg', headers: Record<string, string> = admin) => {
       const boundary = 'b0undary';
       const payload = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="p.jpg"\r\nContent-Type: ${type}\r\n\r\n`), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]);
@@ -162,7 +162,7 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     const [id] = reference.split('-');
     expect((await t.app.api.inject({ url: `${V1}/reports/${id}-AAAAAAAAAAAA` })).statusCode).toBe(404);
     expect((await t.app.api.inject({ url: `${V1}/reports/${id}-AAAA%2F..%2FAA` })).statusCode).toBe(400);
-    const wo = t.app.health.workOrders.forAlert(Number(id))!;
+    const wo = (await t.app.health.workOrders.forAlert(Number(id)))!;
     expect(wo).toMatchObject({ communityId: 'c-r', state: 'open', alertKind: 'resident_report' });
   });
 
@@ -171,7 +171,7 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     const proofOf = (url: string) => Object.fromEntries(new URL(url).searchParams) as { r: string; x: string; s: string };
     const tap = (id: number, body: object) => t.app.api.inject({ method: 'POST', url: `${V1}/alerts/${id}/link-ack`, payload: body });
 
-    it('lives on the public URL derived from the bound port and names the alert and its recipient', () => {
+    it('lives on the public URL derived from the bound port and names the alert and its recipient', async () => {
       const url = new URL(t.app.people.ackLink(42, 'team-north'));
       expect(url.origin).toBe(`http://127.0.0.1:${t.app.httpPort}`);
       expect(url.pathname).toBe('/app/ack/42');
@@ -180,7 +180,7 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     });
 
     it('acknowledges with one tap and a note, without a login, as the link\'s recipient; a second tap changes nothing', async () => {
-      const id = alert();
+      const id = await alert();
       const proof = proofOf(t.app.people.ackLink(id, 'team-north'));
       expect((await t.app.api.inject({ url: `${V1}/alerts/${id}/link?${new URLSearchParams(proof)}` })).json()).toMatchObject({ id, state: 'firing', message: 'battery 15 %' });
       expect((await tap(id, { ...proof, note: '马上到' })).json()).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'team-north (link)' });
@@ -190,8 +190,8 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
     });
 
     it('refuses a link used for another alert, tampered with, or expired', async () => {
-      const id = alert();
-      const other = alert();
+      const id = await alert();
+      const other = await alert();
       const proof = proofOf(t.app.people.ackLink(id, 'team-north'));
       const refusals = [
         await tap(other, proof),
@@ -204,8 +204,8 @@ describe('people log in; a notification\'s signed link acknowledges without a lo
       const expired = await tap(id, proofOf(ackLinkUrl('http://x', past, signAckLink(key(), past))));
       expect(expired.statusCode).toBe(403);
       expect(expired.json().message).toContain('expired');
-      expect(t.app.health.alerts.get(id)!.state).toBe('firing');
-      expect(t.app.health.alerts.get(other)!.state).toBe('firing');
+      expect((await t.app.health.alerts.get(id))!.state).toBe('firing');
+      expect((await t.app.health.alerts.get(other))!.state).toBe('firing');
     });
   });
 });

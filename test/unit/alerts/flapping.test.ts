@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../../../registry/db.ts';
+import { sqliteSqlOf } from '../../../registry/sql/sqlite.ts';
 import { createManualClock } from '../../../lib/clock.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { createRandom } from '../../../lib/random.ts';
@@ -25,8 +26,8 @@ async function setup() {
   const db = openDb(':memory:');
   const clock = createManualClock(T0);
   const logger = createLogger('silent');
-  const alerts = createAlertService({ db, clock, logger });
-  const workOrders = createWorkOrderService({ db, clock, alerts });
+  const alerts = createAlertService({ sql: sqliteSqlOf(db), clock, logger });
+  const workOrders = createWorkOrderService({ clock, alerts });
   const registry = createDeviceRegistry(db, { hasher: testHasher });
   await registry.register({ id: 's-1', kind: 'soil', reportIntervalS: 10, place: { district: 'd-1', community: 'c-001', zone: 'z-1' } });
   const sent: Delivery[] = [];
@@ -45,6 +46,7 @@ async function setup() {
     const now = clock.now();
     const reading: AcceptedReading = { deviceId: 's-1', ts: now, receivedAt: now, kind: 'soil', dedupKey: undefined, fields: { moisture }, source: 'native' };
     monitor.onReading(reading, device);
+    await monitor.settled();
     if (now - lastTick >= 1_000) await tick();
   };
   return { clock, alerts, workOrders, sent, send, tick };
@@ -73,11 +75,11 @@ describe('a soil probe flooding a sawtooth 0..99 % VWC, through monitor, alert s
     for (const v of values) { await t.send(v); t.clock.advance(periodMs); }
     t.clock.advance(60_000);
     await t.tick();
-    const list = t.alerts.list({ subject: 's-1' });
+    const list = await t.alerts.list({ subject: 's-1' });
     expect(list).toHaveLength(expected);
     expect(list.every((a) => a.kind === 'sensor_out_of_range' && a.state === 'firing')).toBe(true);
-    expect(t.alerts.transitions(list[0]?.id ?? -1)).toHaveLength(expected);
-    expect(t.workOrders.list()).toHaveLength(expected);
+    expect(await t.alerts.transitions(list[0]?.id ?? -1)).toHaveLength(expected);
+    expect(await t.workOrders.list()).toHaveLength(expected);
     expect(t.sent.flatMap((d) => d.alerts.map((a) => a.reason))).toEqual(expected ? ['firing'] : []);
   });
 });
@@ -92,11 +94,11 @@ describe('the notifier and a reopened alert (same id)', () => {
     const t = await setup();
     const signal = { kind: 'sensor_out_of_range', subject: 's-1', communityId: 'c-001', districtId: 'd-1', severity: 'warning', message: 'implausible moisture=0', at: T0 } as const;
     const step = async (s: number) => { for (let i = 0; i < s; i++) { t.clock.advance(1_000); await t.tick(); } };
-    const first = t.alerts.apply({ action: 'raise', ...signal })!;
+    const first = (await t.alerts.apply({ action: 'raise', ...signal }))!;
     await step(firingS);
-    t.alerts.apply({ action: 'clear', kind: signal.kind, subject: signal.subject, at: t.clock.now() });
+    await t.alerts.apply({ action: 'clear', kind: signal.kind, subject: signal.subject, at: t.clock.now() });
     await step(clearS);
-    expect(t.alerts.apply({ action: 'raise', ...signal })!.id).toBe(first.id);
+    expect((await t.alerts.apply({ action: 'raise', ...signal }))!.id).toBe(first.id);
     await step(60);
     expect(t.sent.flatMap((d) => d.alerts.map((a) => [a.alert.id, a.reason]))).toEqual(reasons.map((r) => [first.id, r]));
   });
@@ -105,13 +107,13 @@ describe('the notifier and a reopened alert (same id)', () => {
     const t = await setup();
     const signal = { kind: 'sensor_out_of_range', subject: 's-1', communityId: 'c-001', districtId: 'd-1', severity: 'warning', message: 'implausible moisture=0', at: T0 } as const;
     const step = async (s: number) => { for (let i = 0; i < s; i++) { t.clock.advance(1_000); await t.tick(); } };
-    const first = t.alerts.apply({ action: 'raise', ...signal })!;
+    const first = (await t.alerts.apply({ action: 'raise', ...signal }))!;
     await step(40);
-    t.alerts.acknowledge(first.id, { by: 'wang' });
+    await t.alerts.acknowledge(first.id, { by: 'wang' });
     for (let i = 0; i < 5; i++) {
-      t.alerts.apply({ action: 'clear', kind: signal.kind, subject: signal.subject, at: t.clock.now() });
+      await t.alerts.apply({ action: 'clear', kind: signal.kind, subject: signal.subject, at: t.clock.now() });
       await step(5);
-      expect(t.alerts.apply({ action: 'raise', ...signal })).toMatchObject({ id: first.id, state: 'acknowledged' });
+      expect(await t.alerts.apply({ action: 'raise', ...signal })).toMatchObject({ id: first.id, state: 'acknowledged' });
       await step(5);
     }
     await step(60);

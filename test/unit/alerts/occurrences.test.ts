@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLedger, raise, T0, MIN } from './helpers.ts';
+import { ENGINES, useLedgers, raise, T0, MIN } from './helpers.ts';
 import { currentDetails } from '../../../contracts/alert.ts';
 
 const impact = (deltaDeg: number, shockG: number, at: number) => ({
@@ -7,12 +7,14 @@ const impact = (deltaDeg: number, shockG: number, at: number) => ({
   details: { deltaDeg, shockG }, at,
 });
 
-describe('repeated occurrences of one alert', () => {
-  it('keeps the first occurrence\'s measured values (what the message states) and the latest, and counts the rest', () => {
-    const { alerts } = createLedger();
-    alerts.apply(impact(6, 5, T0));
-    alerts.apply(impact(2.5, 3, T0 + MIN));
-    const a = alerts.apply(impact(3.5, 4, T0 + 2 * MIN))!;
+describe.each(ENGINES)('repeated occurrences of one alert (%s)', (engine) => {
+  const createLedger = useLedgers(engine);
+
+  it('keeps the first occurrence\'s measured values (what the message states) and the latest, and counts the rest', async () => {
+    const { alerts } = await createLedger();
+    await alerts.apply(impact(6, 5, T0));
+    await alerts.apply(impact(2.5, 3, T0 + MIN));
+    const a = (await alerts.apply(impact(3.5, 4, T0 + 2 * MIN)))!;
     expect(a.message).toBe('凉亭 pav-7 受撞击：倾角突变 6°，冲击 5 g / pavilion pav-7: impact (6° change, 5 g shock)');
     expect(a.details).toMatchObject({
       deltaDeg: 6, shockG: 5, occurrences: 3,
@@ -21,17 +23,17 @@ describe('repeated occurrences of one alert', () => {
     expect(currentDetails(a.details)).toMatchObject({ deltaDeg: 3.5, shockG: 4 });
   });
 
-  it('keeps the first values when a worse occurrence raises the severity', () => {
-    const { alerts } = createLedger();
-    alerts.apply(impact(6, 5, T0));
-    const a = alerts.apply({ ...impact(14, 12, T0 + MIN), severity: 'critical' })!;
+  it('keeps the first values when a worse occurrence raises the severity', async () => {
+    const { alerts } = await createLedger();
+    await alerts.apply(impact(6, 5, T0));
+    const a = (await alerts.apply({ ...impact(14, 12, T0 + MIN), severity: 'critical' }))!;
     expect(a.severity).toBe('critical');
     expect(a.details).toMatchObject({ deltaDeg: 6, shockG: 5, occurrences: 2, latest: { deltaDeg: 14, shockG: 12 } });
   });
 
-  it('a single occurrence has no `latest`', () => {
-    const { alerts } = createLedger();
-    const a = alerts.apply(impact(6, 5, T0))!;
+  it('a single occurrence has no `latest`', async () => {
+    const { alerts } = await createLedger();
+    const a = (await alerts.apply(impact(6, 5, T0)))!;
     expect(a.details).toEqual({ deltaDeg: 6, shockG: 5 });
     expect(currentDetails(a.details)).toEqual({ deltaDeg: 6, shockG: 5 });
   });

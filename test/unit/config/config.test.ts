@@ -196,6 +196,19 @@ describe('loadConfig', () => {
     it('never echoes the Redis URL, which may carry a password', () => {
       expect(problems({ GS_CLUSTER: 'redis', GS_REDIS_URL: 'http://:hunter2@x' }).join('\n')).not.toContain('hunter2');
     });
+    it('keeps alerts and work orders in SQLite unless GS_POSTGRES_URL names a PostgreSQL, with or without GS_CLUSTER', () => {
+      expect(loadConfig({}).postgresUrl).toBeUndefined();
+      expect(loadConfig({ GS_CLUSTER: 'redis', GS_REDIS_URL: 'redis://127.0.0.1:6379' }).postgresUrl).toBeUndefined();
+      expect(loadConfig({ GS_POSTGRES_URL: 'postgres://gs:pw@db:5432/greenspace' }).postgresUrl).toBe('postgres://gs:pw@db:5432/greenspace');
+      expect(loadConfig({ GS_POSTGRES_URL: 'postgresql://db/greenspace' }).postgresUrl).toBe('postgresql://db/greenspace');
+    });
+    it.each([
+      ['mysql://db/greenspace'], ['http://db:5432/greenspace'], ['db:5432'],
+    ])('refuses GS_POSTGRES_URL %s, without echoing it', (url) => {
+      const found = problems({ GS_POSTGRES_URL: url.replace('db', 'u:hunter2@db') }).join('\n');
+      expect(found).toContain('GS_POSTGRES_URL: expected a postgres:// or postgresql:// URL');
+      expect(found).not.toContain('hunter2');
+    });
   });
 
   describe('the raw retention', () => {

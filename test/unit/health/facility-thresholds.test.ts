@@ -51,16 +51,17 @@ async function setup() {
     clock: ledger.clock, logger: createLogger('silent'), alerts: ledger.alerts, devices, facilityThresholds: cache, saveBaseline: (id, b) => baselines.save(id, b),
   });
   /** One reading per device at `deg` of pitch, then a report interval later. */
-  const tilt = (deg: number) => {
+  const tilt = async (deg: number) => {
     for (const id of ['t-low', 't-std']) {
       const device = devices.get(id)!;
       const now = ledger.clock.now();
       const reading: AcceptedReading = { deviceId: id, ts: now, receivedAt: now, kind: 'tilt', dedupKey: undefined, fields: { pitch: deg, roll: 0 }, source: 'native' };
       monitor.onReading(reading, device);
     }
+    await monitor.settled();
     ledger.clock.advance(MIN);
   };
-  const tiltAlerts = () => ledger.alerts.list({ kind: 'facility_tilt' }).map((a) => [a.subject, a.severity, a.state, a.resolvedBy]);
+  const tiltAlerts = async () => (await ledger.alerts.list({ kind: 'facility_tilt' })).map((a) => [a.subject, a.severity, a.state, a.resolvedBy]);
   return { ...ledger, inventory, cache, monitor, tilt, tiltAlerts, reads: () => reads };
 }
 
@@ -68,31 +69,31 @@ describe('facility thresholds: the inventory\'s overrides, read from memory on e
   it('reads the registry once at start, and never on a reading', async () => {
     const t = await setup();
     expect(t.reads()).toBe(1);
-    for (let i = 0; i < 5_000; i++) t.tilt(0.1 + (i % 7) * 0.01);
+    for (let i = 0; i < 5_000; i++) await t.tilt(0.1 + (i % 7) * 0.01);
     expect(t.reads()).toBe(1);
     expect(t.cache.overrides()).toBe(1);
   });
 
   it('alerts a facility whose override lowers its warning angle at an angle its type\'s default lets pass', async () => {
     const t = await setup();
-    for (let i = 0; i < 3; i++) t.tilt(1.2);
-    expect(t.tiltAlerts()).toEqual([['pav-low', 'warning', 'firing', null]]);
-    expect(t.alerts.list({ kind: 'facility_tilt' })[0]!.details).toMatchObject({ warningDeg: 1, criticalDeg: 3, tiltDeg: 1.2 });
+    for (let i = 0; i < 3; i++) await t.tilt(1.2);
+    expect(await t.tiltAlerts()).toEqual([['pav-low', 'warning', 'firing', null]]);
+    expect((await t.alerts.list({ kind: 'facility_tilt' }))[0]!.details).toMatchObject({ warningDeg: 1, criticalDeg: 3, tiltDeg: 1.2 });
     // 3.1°: past pav-low's own critical angle (3°), and past the type's warning (2°) for pav-std.
-    for (let i = 0; i < 3; i++) t.tilt(3.1);
-    expect(t.tiltAlerts().sort()).toEqual([['pav-low', 'critical', 'firing', null], ['pav-std', 'warning', 'firing', null]]);
-    expect(t.alerts.list({ kind: 'facility_impact' })).toEqual([]);
+    for (let i = 0; i < 3; i++) await t.tilt(3.1);
+    expect((await t.tiltAlerts()).sort()).toEqual([['pav-low', 'critical', 'firing', null], ['pav-std', 'warning', 'firing', null]]);
+    expect(await t.alerts.list({ kind: 'facility_impact' })).toEqual([]);
   });
 
   it('goes back to the type\'s angles once a re-import drops the override: the alert clears and stays cleared', async () => {
     const t = await setup();
-    for (let i = 0; i < 3; i++) t.tilt(1.2);
-    expect(t.tiltAlerts()).toEqual([['pav-low', 'warning', 'firing', null]]);
+    for (let i = 0; i < 3; i++) await t.tilt(1.2);
+    expect(await t.tiltAlerts()).toEqual([['pav-low', 'warning', 'firing', null]]);
     await t.inventory.importInventory(city());
     expect(t.reads()).toBe(2);
     expect(t.cache.overrides()).toBe(0);
-    for (let i = 0; i < 6; i++) t.tilt(1.2);
-    expect(t.tiltAlerts()).toEqual([['pav-low', 'warning', 'resolved', 'system']]);
+    for (let i = 0; i < 6; i++) await t.tilt(1.2);
+    expect(await t.tiltAlerts()).toEqual([['pav-low', 'warning', 'resolved', 'system']]);
     // ...and an import that changes nothing does not read the registry again.
     await t.inventory.importInventory(city());
     expect(t.reads()).toBe(2);

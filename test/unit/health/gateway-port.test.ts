@@ -18,13 +18,13 @@ describe('gateway port over the device registry', () => {
     return db;
   };
 
-  it('answers nothing for a device without a gateway, or one it does not know', () => {
+  it('answers nothing for a device without a gateway, or one it does not know', async () => {
     const port = gatewaysFromRegistry(createDeviceRegistry(seed(), { hasher: testHasher }));
     expect(port.gatewayOf('s-1')).toBeUndefined();
     expect(port.gatewayOf('nobody')).toBeUndefined();
   });
 
-  it('reads devices.gateway_id, and a change as soon as the registry re-reads the device (no cache to expire)', () => {
+  it('reads devices.gateway_id, and a change as soon as the registry re-reads the device (no cache to expire)', async () => {
     const db = seed();
     db.exec(`UPDATE devices SET gateway_id = 'gw-1' WHERE id = 's-1'`);
     const registry = createDeviceRegistry(db, { hasher: testHasher });
@@ -37,7 +37,7 @@ describe('gateway port over the device registry', () => {
     expect(port.gatewayOf('s-1')).toBe('gw-2');
   });
 
-  it("is what groups a silent gateway's devices under its one alert in the sweep", () => {
+  it("is what groups a silent gateway's devices under its one alert in the sweep", async () => {
     const ledger = createLedger(':memory:', seed());
     ledger.db.exec(`INSERT INTO devices (id, kind, secret_hash, community_id, created_at, gateway_id) VALUES ('s-2', 'soil', 'x', 'c', '', 'gw-1');
       UPDATE devices SET gateway_id = 'gw-1', report_interval_s = 60 WHERE id = 's-1'; UPDATE devices SET report_interval_s = 60`);
@@ -47,6 +47,7 @@ describe('gateway port over the device registry', () => {
     });
     ledger.clock.advance(3 * MIN + 1);
     monitor.sweep();
-    expect(ledger.alerts.list({ active: true }).map((a) => [a.kind, a.subject, a.details?.devices])).toEqual([['gateway_offline', 'gw-1', ['s-1', 's-2']]]);
+    await monitor.settled();
+    expect((await ledger.alerts.list({ active: true })).map((a) => [a.kind, a.subject, a.details?.devices])).toEqual([['gateway_offline', 'gw-1', ['s-1', 's-2']]]);
   });
 });

@@ -22,51 +22,56 @@ async function setup() {
     clock: ledger.clock, logger: createLogger('silent'), alerts: ledger.alerts, devices: registry, saveBaseline: () => undefined,
     ownership: { owns: (c) => c !== undefined && owned.has(c), gainedAt: (c) => (c === undefined ? undefined : gained.get(c)) },
   });
-  const send = (deviceId: string) => {
+  const send = async (deviceId: string) => {
     const now = ledger.clock.now();
     const reading: AcceptedReading = { deviceId, ts: now, receivedAt: now, kind: 'soil', dedupKey: undefined, fields: { moisture: 20 }, source: 'native' };
     monitor.onReading(reading, registry.get(deviceId)!);
+    await monitor.settled();
   };
-  const offline = () => ledger.alerts.list({ active: true }).filter((a) => a.kind === 'device_offline').map((a) => a.subject).sort();
-  return { ...ledger, monitor, owned, gained, send, offline };
+  const sweep = async () => {
+    monitor.sweep();
+    await monitor.settled();
+  };
+  const offline = async () => (await ledger.alerts.list({ active: true })).filter((a) => a.kind === 'device_offline').map((a) => a.subject).sort();
+  return { ...ledger, monitor, owned, gained, send, sweep, offline };
 }
 
 describe('the offline sweep of a clustered node', () => {
   it('sweeps only the communities it owns', async () => {
     const t = await setup();
     t.clock.advance(3 * MIN + 1);
-    t.monitor.sweep();
-    expect(t.offline()).toEqual(['s-mine']); // s-theirs is as silent, and another node's to judge
+    await t.sweep();
+    expect(await t.offline()).toEqual(['s-mine']); // s-theirs is as silent, and another node's to judge
   });
 
   it('neither clears nor raises again the alerts of a community it lost, and gives a community it gains a grace from the takeover', async () => {
     const t = await setup();
     t.owned.add('c-theirs');
     t.clock.advance(3 * MIN + 1);
-    t.monitor.sweep();
-    expect(t.offline()).toEqual(['s-mine', 's-theirs']);
+    await t.sweep();
+    expect(await t.offline()).toEqual(['s-mine', 's-theirs']);
 
     t.owned.delete('c-theirs'); // lost: its alert stays as it is, whatever this node hears or not
     t.clock.advance(MIN);
-    t.monitor.sweep();
-    expect(t.offline()).toEqual(['s-mine', 's-theirs']);
+    await t.sweep();
+    expect(await t.offline()).toEqual(['s-mine', 's-theirs']);
 
     // s-mine reports and is back; a new device in a community gained now is not offline before
     // its own threshold has passed since the takeover, though this node never heard it.
-    t.send('s-mine');
-    expect(t.offline()).toEqual(['s-theirs']);
+    await t.send('s-mine');
+    expect(await t.offline()).toEqual(['s-theirs']);
     t.owned.add('c-theirs');
     t.gained.set('c-theirs', t.clock.now());
-    t.send('s-theirs'); // back: cleared by the reading, as a local one
+    await t.send('s-theirs'); // back: cleared by the reading, as a local one
     t.owned.delete('c-theirs');
     t.clock.advance(10 * MIN);
     t.owned.add('c-theirs');
     t.gained.set('c-theirs', t.clock.now()); // gained again, last heard 10 min ago
     t.clock.advance(3 * MIN - 1);
-    t.monitor.sweep();
-    expect(t.offline()).toEqual(['s-mine']); // s-mine: silent 13 min; s-theirs: within its grace
+    await t.sweep();
+    expect(await t.offline()).toEqual(['s-mine']); // s-mine: silent 13 min; s-theirs: within its grace
     t.clock.advance(2);
-    t.monitor.sweep();
-    expect(t.offline()).toEqual(['s-mine', 's-theirs']);
+    await t.sweep();
+    expect(await t.offline()).toEqual(['s-mine', 's-theirs']);
   });
 });
