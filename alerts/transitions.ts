@@ -48,10 +48,12 @@ export function createAlertTransitions(deps: AlertTransitionsDeps) {
     return transition(out, a.id, a.state, 'resolved', at, by, note);
   }
 
-  async function restate(alertId: number, message: string, details: string, at: number): Promise<void> {
-    await store.update(alertId, { message, details });
-    const wo = await orders.forAlert(alertId);
+  /** Say a changing state anew; `restated` tells the listeners (the notifier's copy), not the history. */
+  async function restate(out: AlertTransition[], existing: AlertRecord, message: string, details: string, at: number): Promise<void> {
+    await store.update(existing.id, { message, details });
+    const wo = await orders.forAlert(existing.id);
     if (wo && isActiveState(wo.state) && wo.title !== message) await orders.update(wo.id, { title: message, updated_at: at });
+    if (message !== existing.message) out.push({ alert: toAlert((await store.get(existing.id))!), from: existing.state, to: 'restated', at });
   }
 
   async function raise(s: Extract<AlertSignal, { action: 'raise' }>, out: AlertTransition[]): Promise<AlertRecord> {
@@ -72,7 +74,7 @@ export function createAlertTransitions(deps: AlertTransitionsDeps) {
       // (the devices silent behind a gateway) is stated as it is now, in the alert's message and
       // its work order's title as in its details; a fault measured once keeps its first words.
       if (!CURRENT_STATE_KINDS.has(s.kind)) await store.update(existing.id, { details });
-      else await restate(existing.id, s.message, details, at);
+      else await restate(out, existing, s.message, details, at);
       return (await store.get(existing.id))!;
     }
     await store.update(existing.id, { severity: s.severity, message: s.message, details, last_changed_at: at });

@@ -88,9 +88,11 @@ export interface AlertTransition {
   /**
    * A lifecycle state, or `severity_raised` (the alert service: same alert, worse
    * condition), or `reminder` / `escalated` (the notifier's own: a repeat to the team,
-   * a hand-over to the supervisor).
+   * a hand-over to the supervisor), or `restated` (the alert service: a changing state such
+   * as the devices silent behind a gateway said anew in the message and details; no news,
+   * not kept in the alert's history, so the notifier's copy quotes what is true now).
    */
-  to: AlertState | 'severity_raised' | 'escalated' | 'reminder';
+  to: AlertState | 'severity_raised' | 'escalated' | 'reminder' | 'restated';
   at: number;
   by?: string;
   note?: string;

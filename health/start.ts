@@ -62,6 +62,7 @@ export async function createHealth(deps: HealthDeps) {
   const baselines = createFacilityBaselines(deps.db, deps.devices);
   const toPoint = createAlertPointBuilder();
   alerts.onTransition((t) => {
+    if (t.to === 'restated') return; // the same state in other words: no point in the alert series
     deps.append([toPoint(t)]).catch((error: unknown) => log.error({ err: error, alert: t.alert.id, to: t.to }, 'alert point not stored'));
   });
   const facilityConfig = deps.facilityConfig ?? DEFAULT_FACILITY_CONFIG;

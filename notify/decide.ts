@@ -145,6 +145,10 @@ export function decideNotification(state: NotifyState, event: NotifyEvent, now: 
       if (prev?.state === 'firing') fire({ ...t, to: 'firing' }, prev);
       else if (prev) track({ ...prev, alert: t.alert });
       break;
+    case 'restated':
+      // No news: reminders and escalations quote the alert as it is now (a gateway's current device count).
+      if (prev) track({ ...prev, alert: t.alert });
+      break;
   }
   return actions;
 }

@@ -83,6 +83,8 @@ describe('health monitor (the edge between readings, detectors and alerts)', () 
 
   it('keeps a gateway alert\'s top-level device list current as more devices behind it fall silent, the first list kept under `first`', async () => {
     const t = await setup({ gatewayOf: (id) => (id.startsWith('s-') ? 'gw-1' : undefined) });
+    const heard: Array<[string, string]> = [];
+    t.alerts.onTransition((tr) => { if (tr.alert.kind === 'gateway_offline') heard.push([tr.to, tr.alert.message]); });
     for (const id of ['gw-1', 's-1', 's-2']) await t.send(id, id === 'gw-1' ? {} : { moisture: 20 + id.length });
     t.clock.advance(MIN);
     await t.send('s-2', { moisture: 22 }); // heard a minute later (through another path): its own limit is a minute later too
@@ -105,6 +107,9 @@ describe('health monitor (the edge between readings, detectors and alerts)', () 
     // The count is a changing state: the message and the work order's title say how many are silent now, as details.devices does.
     expect(alert?.message).toBe(now);
     expect((await t.workOrders.forAlert(alert!.id))?.title).toBe(now);
+    // Listeners hear it restated (the notifier's copy follows); the alert's history does not keep it.
+    expect(heard).toEqual([['firing', raisedAs], ['restated', now]]);
+    expect((await t.alerts.transitions(alert!.id)).map((h) => h.to)).toEqual(['firing']);
   });
 
   it('learns a facility baseline into the registry, flags an impact once, and keeps it until the work order closes', async () => {

@@ -118,6 +118,21 @@ describe('reminders until acknowledged', () => {
     expect(h.service.notifier.pendingItems()).toBe(0);
   });
 
+  it('a reminder quotes the alert as restated since it fired (a gateway\'s current device count), and a restatement is no news', async () => {
+    const h = createHarness({ reminderIntervalS: { warning: 600 } });
+    const a = alertOf(1, { kind: 'gateway_offline', message: '网关 gw-1 已离线 4 分钟，其后 1 台设备无数据' });
+    h.fire(a);
+    await h.run(30 * S);
+    const now = { ...a, message: '网关 gw-1 已离线 9 分钟，其后 2 台设备无数据' };
+    h.service.onTransition({ alert: now, from: 'firing', to: 'restated', at: h.clock.now() });
+    await h.run(60 * S);
+    expect(h.sentTo('wecom').map(reasons)).toEqual([['firing']]); // the restatement sent nothing
+    await h.run(600 * S);
+    const reminder = h.sentTo('wecom')[1]!.delivery.alerts[0]!;
+    expect(reminder.reason).toBe('reminder');
+    expect(reminder.alert.message).toBe(now.message);
+  });
+
   it('drops a reminder still waiting in its group window when the alert is acknowledged', async () => {
     const h = createHarness({ reminderIntervalS: { warning: 600 } });
     const a = alertOf(1);
