@@ -46,11 +46,14 @@ export function considerPredictive(state: ZoneIrrigationState, ctx: DecideContex
   const share = Math.max(0.1, etShare(now, Math.max(nextChance, now + settings.minIntervalS * 1000), settings.timezone));
   const predicted = m - dryPerDay * share + rainPoints;
   const fill = round(targetOf(inputs.band, zone.soil, settings.targetShare));
+  // Rain on its way: aim at the low itself, with no margin and no reserve; what the rain brings then fills room
+  // under field capacity instead of draining below the roots (a soil held higher drains more of every shower).
+  const rainAhead = inputs.forecastRainMm !== undefined && inputs.forecastRainMm >= settings.rainAimMm;
   // A narrow band (sand: field capacity a few points over the low) gets a margin to match.
-  const margin = Math.min(settings.marginPoints, 0.25 * (fill - low));
+  const margin = rainAhead ? 0 : Math.min(settings.marginPoints, 0.25 * (fill - low));
   // Aim only as high as carries the zone to the next chance above low + margin, with a quarter of that drying to spare:
   // what stays below field capacity is room for the next rain, which then soaks in instead of draining away.
-  const carry = round(low + margin + (1 + CARRY_RESERVE) * dryPerDay * share);
+  const carry = round(low + margin + (1 + (rainAhead ? 0 : CARRY_RESERVE)) * dryPerDay * share);
   const target = round(Math.min(fill, Math.max(carry, low + margin + 0.5)));
   if (predicted >= low + margin) {
     return { state: s.dryingSince !== undefined || s.lastSkip !== undefined ? { ...s, dryingSince: undefined, lastSkip: undefined } : s, actions: [] };
@@ -72,7 +75,7 @@ export function considerPredictive(state: ZoneIrrigationState, ctx: DecideContex
   const perL = s.learn?.pointsPerL ?? physicalPointsPerL(zone);
   const litres = deficit / perL;
   const durationS = Math.round(Math.min(settings.maxPredictiveRunS, (litres / h.flowLpm) * 60));
-  const why = `${forecast}; ${Math.round(durationS / 60)} min at ${h.flowLpm} L/min ≈ ${Math.round(litres)} L ≈ +${round(deficit)} points to ${target} % (${target < fill ? `enough to reach ${hhmm(nextChance, settings.timezone)} with a quarter to spare; room left for rain under ${fill} %` : `the most a run aims at, field capacity − 1`}; ${s.learn?.pointsPerL === undefined ? 'response from area and root depth' : 'learned response'})`;
+  const why = `${forecast}; ${Math.round(durationS / 60)} min at ${h.flowLpm} L/min ≈ ${Math.round(litres)} L ≈ +${round(deficit)} points to ${target} % (${target < fill ? `enough to reach ${hhmm(nextChance, settings.timezone)} ${rainAhead ? `at the low, ${inputs.forecastRainMm} mm of rain forecast fills the rest` : 'with a quarter to spare'}; room left for rain under ${fill} %` : `the most a run aims at, field capacity − 1`}; ${s.learn?.pointsPerL === undefined ? 'response from area and root depth' : 'learned response'})`;
   return startRun(s, ctx, { ...inputs, why }, { reason: 'predicted_below_low', sensorDriven: true, durationS, target });
 }
 

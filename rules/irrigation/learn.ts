@@ -1,25 +1,42 @@
 import { SOIL_WATER } from '../../contracts/zone.ts';
-import { etShare } from './water-balance.ts';
+import { etShare, priorDryPerDay } from './water-balance.ts';
 import type { DecideContext, DecisionInputs, Run, ZoneIrrigationState } from './state.ts';
 
 type Learn = NonNullable<ZoneIrrigationState['learn']>;
 
-/** How much a new observation moves what is learned (exponential smoothing). */
+/** How much a new observation moves what is learned (exponential smoothing of the response per litre). */
 const ALPHA = 0.4;
-/** Drying is measured over at least this long: the sensors' noise (±0.3 points) is small against it. */
-const MIN_SPAN_MS = 6 * 3_600_000;
-/** ...holding at least this share of a day's ET. */
-const MIN_ET_SHARE = 0.3;
-/** After a run, this long is drainage, not drying. */
-const DRAIN_MS = 8 * 3_600_000;
+/**
+ * How much one day's drying moves the learned drying rate. A day's loss is a few tenths of a
+ * point to two points against the sensors' ±0.3 of noise on each end, so one day says little:
+ * the rate starts at the FAO-56 prior (Kc × ET0 over the root depth) and each day moves it a
+ * fifth of the way (about the last week counts).
+ */
+const DRY_ALPHA = 0.2;
+/** Drying is measured over at least this long ... */
+const MIN_SPAN_MS = 12 * 3_600_000;
+/** ...holding at least this share of a day's ET: a span of one day's ET, morning to evening or longer. */
+const MIN_ET_SHARE = 0.8;
+/** One day's observation is taken within this many times the prior (a day of drainage or a sensor settling is not the zone's drying). */
+const MAX_OVER_PRIOR = 2.5;
+/**
+ * After a run or rain, this long is drainage, not drying: water above field capacity drains
+ * with the soil's rate (the simulator's and FAO-56's sand ~0.4 of the excess an hour, loam
+ * 0.12, clay 0.03), so sand is at field capacity in ~8 h, loam in a day, clay in two.
+ */
+const DRAIN_MS = { sand: 8 * 3_600_000, loam: 24 * 3_600_000, clay: 48 * 3_600_000 } as const;
 
-const smooth = (old: number | undefined, seen: number) => (old === undefined ? seen : old + ALPHA * (seen - old));
+const smooth = (old: number | undefined, seen: number, alpha = ALPHA) => (old === undefined ? seen : old + alpha * (seen - old));
 
 /**
  * The zone's drying rate, learned from its own moisture between waterings: from a reference
- * (moisture and time, reset by a run, rain or drainage), over ≥ 6 h holding ≥ 30 % of a day's
- * ET, the points lost per day of ET (the loss ÷ the span's share of the day's ET, so a morning
- * and a night are comparable). A span with rain in it is not drying and is dropped.
+ * (moisture and time, reset by a run, rain or drainage), over ≥ 12 h holding ≥ 80 % of a
+ * day's ET, the points lost per day of ET (the loss ÷ the span's share of the day's ET, so a
+ * morning and a night are comparable), smoothed from the FAO-56 prior. A span with rain in it
+ * is not drying and is dropped. Every observation counts, a small rise (noise) as much as a
+ * large loss: keeping only the losses, as this did before, learned noise as drying (a sand
+ * ground cover learned 0.99 points per mm of ET0 against the 0.32 its Kc and roots give, and
+ * its runs were sized three times the day's need).
  */
 export function learnDrying(state: ZoneIrrigationState, ctx: DecideContext, inputs: DecisionInputs): ZoneIrrigationState {
   const m = inputs.moisture;
@@ -28,8 +45,10 @@ export function learnDrying(state: ZoneIrrigationState, ctx: DecideContext, inpu
   const rained = learn.refAt !== undefined && state.rain.some((r) => r.at > (learn.refAt as number));
   const watered = learn.refAt !== undefined && state.lastRunEndAt !== undefined && state.lastRunEndAt > learn.refAt;
   // Above field capacity the soil is still draining (hours on sand): that is not the zone's drying, which is what a prediction needs.
-  // A run's water above field capacity drains for hours after it (sand ~2 h, loam ~8): not drying either.
-  const draining = m > SOIL_WATER[ctx.zone.soil].fieldCapacity || (state.lastRunEndAt !== undefined && ctx.now - state.lastRunEndAt < DRAIN_MS);
+  // A run's or a rain's water above field capacity drains for hours after it (sand ~8, loam a day): not drying either.
+  const drainMs = DRAIN_MS[ctx.zone.soil];
+  const lastWet = Math.max(state.lastRunEndAt ?? -Infinity, ...state.rain.map((r) => r.at));
+  const draining = m > SOIL_WATER[ctx.zone.soil].fieldCapacity || ctx.now - lastWet < drainMs;
   if (learn.refAt === undefined || learn.refMoisture === undefined || rained || watered || draining) {
     return { ...state, learn: { ...learn, refAt: ctx.now, refMoisture: m } };
   }
@@ -37,13 +56,13 @@ export function learnDrying(state: ZoneIrrigationState, ctx: DecideContext, inpu
   if (span < MIN_SPAN_MS) return state;
   // Points per day of ET: the loss over the span divided by the share of a day's ET the span held.
   const share = etShare(learn.refAt, ctx.now, ctx.settings.timezone);
-  if (share < MIN_ET_SHARE) return state; // a night: too little ET to learn from; keep the reference
-  const perDay = (learn.refMoisture - m) / share;
-  // A rise without rain or a run is a sensor settling or water from elsewhere: not drying; restart.
-  const dryPerDay = perDay >= 0 ? smooth(learn.dryPerDay, perDay) : learn.dryPerDay;
-  // With the day's reference ET0 known, the same loss per mm of ET0: a cool day then predicts a slow day.
+  if (share < MIN_ET_SHARE) return state; // too little ET yet to learn from; keep the reference
   const et0 = inputs.et0MmDay;
-  const dryPerMmEt0 = perDay >= 0 && et0 !== undefined && et0 >= 0.5 ? smooth(learn.dryPerMmEt0, perDay / et0) : learn.dryPerMmEt0;
+  const prior = priorDryPerDay(ctx.zone, et0);
+  const perDay = Math.min(MAX_OVER_PRIOR * prior, Math.max(0, (learn.refMoisture - m) / share));
+  const dryPerDay = smooth(learn.dryPerDay ?? prior, perDay, DRY_ALPHA);
+  // With the day's reference ET0 known, the same loss per mm of ET0: a cool day then predicts a slow day.
+  const dryPerMmEt0 = et0 !== undefined && et0 >= 0.5 ? smooth(learn.dryPerMmEt0 ?? prior / et0, perDay / et0, DRY_ALPHA) : learn.dryPerMmEt0;
   return { ...state, learn: { ...learn, refAt: ctx.now, refMoisture: m, dryPerDay, ...(dryPerMmEt0 !== undefined ? { dryPerMmEt0 } : {}) } };
 }
 

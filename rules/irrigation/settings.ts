@@ -28,6 +28,11 @@ export const IrrigationSettings = z.object({
   targetShare: z.number().min(0.1).max(1).default(0.8),
   /** predictive: water when the moisture predicted a day ahead is below low + this (points). */
   marginPoints: z.number().min(0).default(1),
+  /**
+   * predictive: with at least this much rain (mm) forecast over the next 24 h, a run aims at the
+   * low itself (no margin, no reserve): the rain fills the rest, into room under field capacity.
+   */
+  rainAimMm: z.number().min(0).default(1),
   /** predictive: longest run (summed cycles); a big zone with deep roots needs hours to refill. */
   maxPredictiveRunS: seconds.default(DEFAULT_MAX_RUN_S),
   /** predictive: the daily budget scales with the zone, at least dailyBudgetL. */

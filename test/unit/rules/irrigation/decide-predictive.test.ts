@@ -84,12 +84,43 @@ describe('predictive controller', () => {
     expect(decisions[0]!.inputs.why).toMatch(/^predicted .* not now: outside_window$/);
   });
 
-  it('learns the zone\'s drying per day of ET from its own readings', () => {
-    // 3 points lost between 06:00 and 18:00 (a whole day's ET): 3 points per day of ET.
+  it('learns the zone\'s drying per day of ET from its own readings, a day at a time from the FAO-56 prior', () => {
+    // 3 points lost between 06:00 and 18:00 (a whole day's ET): the prior Kc 0.95 × 5 mm over 200 mm = 2.375
+    // points a day moves a fifth of the way to 3, and the next day's 3 another fifth.
     const events = [...both(at('06:00'), 26), ...both(at('18:00'), 23)];
     expect(etShare(at('06:00'), at('18:00'), 'Asia/Shanghai')).toBeCloseTo(1);
-    const { state } = feed(events, { ...zone, windows: ['* 3 * * *'] });
-    expect(state.learn?.dryPerDay).toBeCloseTo(3);
+    const z = { ...zone, windows: ['* 3 * * *'] };
+    const one = feed(events, z);
+    expect(one.state.learn?.dryPerDay).toBeCloseTo(2.5);
+    const next = (local: string) => Date.parse(`2026-07-11T${local}:00+08:00`);
+    const two = feed([...both(next('06:00'), 23), ...both(next('18:00'), 20)], z, settings, one.state);
+    expect(two.state.learn?.dryPerDay).toBeCloseTo(2.6);
+  });
+
+  it('counts a day that read wetter as no drying, and caps a day that lost far more than the prior (noise, not the zone)', () => {
+    const z = { ...zone, windows: ['* 3 * * *'] };
+    // A rise of 0.4 with no rain or run is noise: 0 points that day, so the rate moves down from the prior 2.375 (keeping only losses learned noise as drying).
+    expect(feed([...both(at('06:00'), 26), ...both(at('18:00'), 26.4)], z).state.learn?.dryPerDay).toBeCloseTo(1.9);
+    // 10 points in a day is 4.2 × the prior: taken as 2.5 × (5.94), not as 10.
+    expect(feed([...both(at('06:00'), 26), ...both(at('18:00'), 16)], z).state.learn?.dryPerDay).toBeCloseTo(2.375 + 0.2 * (2.5 * 2.375 - 2.375));
+  });
+
+  it('does not learn the drainage after rain as drying', () => {
+    const z = { ...zone, windows: ['* 3 * * *'] };
+    const rain: [number, IrrigationEvent] = [at('05:00'), { type: 'rain', at: at('05:00'), mm: 2 }];
+    // Loam drains for a day after water came in: the 06:00–18:00 loss is not the zone's drying.
+    const { state } = feed([rain, ...both(at('06:00'), 27.5), ...both(at('18:00'), 24)], z);
+    expect(state.learn?.dryPerDay).toBeUndefined();
+  });
+
+  it('aims at the low itself, no margin and no reserve, when rain is forecast: the rain fills the rest', () => {
+    const forecast: [number, IrrigationEvent] = [at('04:00'), { type: 'forecast', rainMm: 2, et0MmDay: 5, validUntil: at('23:00'), by: 'weather feed' }];
+    // 2 mm × 0.8 = +0.8 points: 22 − 2.33 + 0.8 = 20.47 < 20 + 1 would water to 23.97 without rain; with it, the low is the floor:
+    // 20 + 2.38 × 0.98 of a day's ET to 19:00 (no reserve) ≈ 22.38 → no run is due (20.47 ≥ 20).
+    expect(feed([forecast, ...both(at('05:00'), 22)]).decisions).toEqual([]);
+    const { decisions } = feed([forecast, ...both(at('05:00'), 21)]);
+    const start = decisions.find((d) => d.action === 'start');
+    expect(start?.inputs.why).toMatch(/≈ \+1\.38 points to 22\.38 % \(enough to reach 10 Jul, 19:00 at the low, 2 mm of rain forecast fills the rest; room left for rain under 27 %/);
   });
 
   it('learns the response to a run from the first reading after it, not from the reading it stopped on', () => {
