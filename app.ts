@@ -57,7 +57,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const { health } = await start('health', () => startHealthFeature(ctx, { ...store, sql: shared.sql, influx: influxdb.influx, append, notifications, ownership: cluster.ownership }));
   const intake = await start('ingest', () => startIngestFeature(ctx, { ...store, log, shared: cluster.dedup, onReading: readingsOutlet(ctx, cluster) }));
   const { broker, clusterReady } = await start('broker', () => startBroker(ctx, { ...store, ingest: intake.ingest, tier: cluster.tier }));
-  const { irrigation } = await start('irrigation', () => startIrrigationFeature(ctx, { db: store.db, broker, append, signal: (alert) => health.monitor.signal(alert), ownership: cluster.ownership }));
+  const { irrigation } = await start('irrigation', () => startIrrigationFeature(ctx, { db: store.db, sql: shared.sql, broker, append, signal: (alert) => health.monitor.signal(alert), ownership: cluster.ownership }));
   const { weather } = await start('weather', () => startWeatherFeature(ctx, { ...store, zones: irrigation.forecasts }));
   await start('rollups', () => startRollupsFeature(ctx, { db: store.db, influx: influxdb.influx, durableLog: log.durableLog }));
   const zoneForward = await start('zone-forward', () => startZoneForwardFeature(ctx, cluster, irrigation.engine));

@@ -10,6 +10,7 @@ import { createIrrigationEngine } from '../irrigation/engine.ts';
 import { createHealthMonitor } from '../health/monitor.ts';
 import type { AlertSignal } from '../contracts/alert.ts';
 import { createIrrigationStore } from '../irrigation/store.ts';
+import { sqliteSqlOf } from '../registry/sql/sqlite.ts';
 import type { ZoneSource } from '../irrigation/zone-source.ts';
 import type { IrrigationSettings } from '../rules/irrigation/settings.ts';
 import type { Decision } from '../rules/irrigation/state.ts';
@@ -132,13 +133,13 @@ function wireEngine(o: SimulateOptions, world: World, queue: EventQueue, devices
     zoneOfValve: (valveId) => (valveId.endsWith('-v') && configs.has(valveId.slice(0, -2)) ? valveId.slice(0, -2) : undefined),
   };
   const logger = createLogger('silent');
-  const store = createIrrigationStore(openDb(':memory:'), logger);
+  const store = createIrrigationStore(sqliteSqlOf(openDb(':memory:')), logger);
   // The engine reads its states from the store only when it starts; saving them (after every run's step, and every flush) is for a restart the evaluation never has.
-  store.saveStates = () => undefined;
+  store.saveStates = async () => undefined;
   const addDecision = store.addDecision;
-  store.addDecision = (d) => {
+  store.addDecision = async (d) => {
     if (d.action === 'start') runs.set(d.zoneId, (runs.get(d.zoneId) ?? 0) + 1);
-    if (o.explainZones.has(d.zoneId)) { out.decisions.push(d); addDecision(d); }
+    if (o.explainZones.has(d.zoneId)) { out.decisions.push(d); await addDecision(d); }
   };
   const reporting = new Set<string>();
   const plantOf = new Map(o.zones.map((z) => [z.config.id, z.config.plant]));

@@ -12,6 +12,8 @@ import { explainSettings } from '../rules/irrigation/effective-settings.ts';
 import type { IrrigationStore, ZoneOverride } from './store.ts';
 import type { ZoneSource } from './zone-source.ts';
 import { createExecutor } from './executor.ts';
+import { createWriteQueue } from './write-queue.ts';
+import { createHandover } from './handover.ts';
 import { createSoilFold } from './soil-fold.ts';
 import { parseAck } from './parse-ack.ts';
 
@@ -36,6 +38,25 @@ export interface IrrigationEngineDeps {
    * Default: every community, as one process does.
    */
   owns?: (communityId: string) => boolean;
+  /** The states and overrides persisted when the engine starts (`loadPersisted`); default none. */
+  persisted?: Persisted;
+  /**
+   * Awaited before a valve command is published. The shared store (PostgreSQL) passes the
+   * write queue's `settled`, so the state that shows a run and its pending open is committed
+   * before the valve can open: a node taking the community over finds every open that may
+   * have reached a valve. Default (SQLite, one process): published at once, as always.
+   */
+  commandsAfterWrites?: boolean;
+}
+
+export interface Persisted {
+  states: Map<string, ZoneIrrigationState>;
+  overrides: Map<string, ZoneOverride>;
+}
+
+/** What the engine starts from: every zone's persisted state and override. */
+export async function loadPersisted(store: Pick<IrrigationStore, 'loadStates' | 'loadOverrides'>): Promise<Persisted> {
+  return { states: await store.loadStates(), overrides: await store.loadOverrides() };
 }
 
 /**
@@ -68,10 +89,12 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
   const { zones, store, clock, logger } = deps;
   const base = IrrigationSettings.parse(deps.settings ?? {});
   const timers = { ...realTimers, ...deps.timers };
-  const states = store.loadStates();
+  const states = deps.persisted?.states ?? new Map<string, ZoneIrrigationState>();
+  const overrides = deps.persisted?.overrides ?? new Map<string, ZoneOverride>();
   const dirty = new Set<string>();
-  const configOf = createZoneConfig(deps, base);
-  const apply = createExecutor(deps);
+  const writes = createWriteQueue(logger);
+  const configOf = createZoneConfig(deps.zones, overrides, base);
+  const apply = createExecutor({ ...deps, writes, ...(deps.commandsAfterWrites ? { beforeCommand: writes.settled } : {}) });
   const owns = deps.owns ?? (() => true);
   let stopped = false;
 
@@ -83,7 +106,7 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
   const dispatch = (zoneId: string, event: IrrigationEvent, handover = false): Decision[] => {
     if (stopped) return [];
     const ctx = configOf.context(zoneId, clock.now());
-    if (!ctx || (!handover && !owns(ctx.zone.communityId))) return [];
+    if (!ctx || (!handover && (!owns(ctx.zone.communityId) || handovers.adopting(zoneId)))) return [];
     const before = states.get(zoneId) ?? initialZoneState(zoneId);
     soil.release(before);
     const result = decideWatering(before, event, ctx);
@@ -91,7 +114,8 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     // State that changes a run or comes with effects is written now (a restart must see it); readings are batched.
     if (result.actions.length > 0 || result.state.run !== before.run) {
       dirty.delete(zoneId);
-      store.saveStates([result.state], ctx.now);
+      const state = result.state;
+      writes.push('state', () => store.saveStates([state], ctx.now), { zoneId });
     } else if (result.state !== before) dirty.add(zoneId);
     for (const action of result.actions) apply(action, ctx);
     schedule(zoneId, result.wakeAt, ctx.now);
@@ -116,8 +140,15 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     if (dirty.size === 0) return;
     const batch = [...dirty].flatMap((id) => states.get(id) ?? []);
     dirty.clear();
-    store.saveStates(batch, clock.now());
+    const at = clock.now();
+    writes.push('states', () => store.saveStates(batch, at), { zones: batch.length });
   };
+  const handovers = createHandover({ states, overrides, store, writes, logger, flush, forget: (zoneId) => configOf.forget(zoneId), dispatch: safeDispatch,
+    clearWake: (zoneId) => wake.set(zoneId, undefined, clock.now()),
+    closeValve: (zoneId) => {
+      const ctx = stopped ? undefined : configOf.context(zoneId, clock.now());
+      if (ctx?.zone.valveId) apply({ type: 'command', valveId: ctx.zone.valveId, command: { commandId: `takeover-${ctx.now.toString(36)}`, action: 'close', issuedAt: ctx.now } }, ctx);
+    } });
   const flushLoop = repeat(timers, deps.flushIntervalMs ?? 5_000, flush, (error) => logger.error({ err: error }, 'irrigation state flush failed'));
 
   return {
@@ -125,8 +156,8 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     restore(): void {
       for (const [zoneId, state] of states) if (state.run) safeDispatch(zoneId, { type: 'restored' });
     },
-    ...createHandover({ states, store, clock, logger, apply, flush, dispatch: safeDispatch, clearWake: (zoneId) => wake.set(zoneId, undefined, clock.now()),
-      context: (zoneId) => (stopped ? undefined : configOf.context(zoneId, clock.now())) }),
+    adopt: handovers.adopt,
+    release: handovers.release,
     /** Whether this node runs the zone (one process: every zone it has). */
     isOwned: (zoneId: string): boolean => { const zone = zones.get(zoneId); return zone !== undefined && owns(zone.communityId); },
     /** A reading accepted by the ingest (readingListeners). */
@@ -162,42 +193,48 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     /** The zone's state as held, without evaluating anything (a feed reading it must not recurse into status). */
     stateOf: (zoneId: string) => states.get(zoneId),
     /** Each effective setting of a zone with its source (default, deployment, plant type, inventory, override). */
-    effectiveSettings: (zoneId: string) => { const zone = zones.get(zoneId); return zone && explainSettings({ zone, deployment: deps.settings ?? {}, override: store.getOverride(zoneId) }); },
+    effectiveSettings: (zoneId: string) => { const zone = zones.get(zoneId); return zone && explainSettings({ zone, deployment: deps.settings ?? {}, override: overrides.get(zoneId) }); },
     now: (): number => clock.now(),
     /** The deployment's time zone (windows and the node-cron tick use it). */
     timezone: base.timezone,
-    decisions: store.listDecisions,
-    signals: store.listSignals,
-    setOverride(zoneId: string, override: ZoneOverride, by: string): void {
+    /** The zone's decisions, newest first; after this node's own writes queued so far (a decision just made is listed). */
+    decisions: async (zoneId: string, opts: Parameters<IrrigationStore['listDecisions']>[1]) => { await writes.settled(); return store.listDecisions(zoneId, opts); },
+    signals: async (subject: string, limit: number) => { await writes.settled(); return store.listSignals(subject, limit); },
+    /** An operator's override: written to the store (the error reaches the caller), then decided with at once. */
+    async setOverride(zoneId: string, override: ZoneOverride, by: string): Promise<void> {
       IrrigationSettings.parse({ ...base, ...override.settings }); // refuse an override that makes invalid settings
-      store.setOverride(zoneId, override, by, clock.now());
+      const at = clock.now();
+      await writes.run(() => store.setOverride(zoneId, override, by, at));
+      overrides.set(zoneId, override);
       configOf.forget(zoneId);
       safeDispatch(zoneId, { type: 'tick' });
     },
-    stop(): void {
+    /** Stop deciding; resolves once the last states are written. */
+    async stop(): Promise<void> {
       stopped = true;
       soil.drop();
       flushLoop.stop();
       wake.clearAll();
       flush();
+      await writes.settled();
     },
   };
 }
 
 /** A zone's effective configuration: the inventory's, under the operator's override (cached until changed). */
-function createZoneConfig(deps: Pick<IrrigationEngineDeps, 'zones' | 'store'>, base: IrrigationSettings) {
-  const overrides = new Map<string, { override: ZoneOverride | undefined; settings: IrrigationSettings; source?: ZoneConfig; zone?: ZoneConfig }>();
+function createZoneConfig(zones: ZoneSource, overrides: ReadonlyMap<string, ZoneOverride>, base: IrrigationSettings) {
+  const cache = new Map<string, { override: ZoneOverride | undefined; settings: IrrigationSettings; source?: ZoneConfig; zone?: ZoneConfig }>();
   const effective = (zoneId: string) => {
-    let cached = overrides.get(zoneId);
+    let cached = cache.get(zoneId);
     if (!cached) {
-      const override = deps.store.getOverride(zoneId);
+      const override = overrides.get(zoneId);
       cached = { override, settings: override?.settings ? IrrigationSettings.parse({ ...base, ...override.settings }) : base };
-      overrides.set(zoneId, cached);
+      cache.set(zoneId, cached);
     }
     return cached;
   };
   const context = (zoneId: string, now: number): DecideContext | undefined => {
-    const zone = deps.zones.get(zoneId);
+    const zone = zones.get(zoneId);
     if (!zone) return undefined;
     const cached = effective(zoneId);
     // The zone under its override, made again only when the inventory's zone object changes (a copy per evaluation was garbage).
@@ -214,7 +251,7 @@ function createZoneConfig(deps: Pick<IrrigationEngineDeps, 'zones' | 'store'>, b
       const ctx = context(zoneId, now);
       return ctx && resolveBand(ctx.zone, ctx.settings);
     },
-    forget: (zoneId: string) => { overrides.delete(zoneId); },
+    forget: (zoneId: string) => { cache.delete(zoneId); },
   };
 }
 
@@ -271,56 +308,4 @@ function routeReading(reading: AcceptedReading, device: DeviceInfo, deps: { zone
     const zoneId = device.zoneId ?? zones.zoneOfValve(device.id);
     if (zoneId) deps.dispatch(zoneId, { type: 'valve', at: reading.ts, state: f.state, flowLpm: f.flow });
   }
-}
-
-interface HandoverDeps {
-  states: Map<string, ZoneIrrigationState>;
-  store: Pick<IrrigationStore, 'loadStates'>;
-  clock: Clock;
-  logger: Logger;
-  apply: ReturnType<typeof createExecutor>;
-  flush: () => void;
-  /** The zone's context; undefined once the engine stopped or for an unknown zone. */
-  context: (zoneId: string) => DecideContext | undefined;
-  dispatch: (zoneId: string, event: IrrigationEvent, handover?: boolean) => Decision[];
-  clearWake: (zoneId: string) => void;
-}
-
-/** Zones changing hands between nodes (clustered mode: their community gained or lost). */
-function createHandover(deps: HandoverDeps) {
-  const { states, store, logger } = deps;
-  return {
-    /**
-     * This node took the zones over (clustered: it gained their community). Each zone's
-     * state is read again from the store (the last owner's, once the store is shared), a
-     * run in progress there is closed as after a restart, and a zone with no run known
-     * gets a close anyway: the previous owner may have had its valve open when it died
-     * (the valve's auto-off bounds the water regardless).
-     */
-    adopt(zoneIds: readonly string[]): void {
-      if (zoneIds.length === 0) return;
-      const persisted = store.loadStates(); // once per change of hands, not per zone
-      for (const zoneId of zoneIds) {
-        const stored = persisted.get(zoneId);
-        if (stored) states.set(zoneId, stored);
-        else states.delete(zoneId);
-        if (stored?.run) {
-          deps.dispatch(zoneId, { type: 'restored' });
-          continue;
-        }
-        const ctx = deps.context(zoneId);
-        if (!ctx?.zone.valveId) continue;
-        logger.info({ zoneId, valveId: ctx.zone.valveId }, 'zone taken over: valve closed in case the previous owner left it open');
-        deps.apply({ type: 'command', valveId: ctx.zone.valveId, command: { commandId: `takeover-${ctx.now.toString(36)}`, action: 'close', issuedAt: ctx.now } }, ctx);
-      }
-    },
-    /** Another node takes the zones over: no run left open by this one (closed as after a restart), no wake timer left. */
-    release(zoneIds: readonly string[]): void {
-      for (const zoneId of zoneIds) {
-        if (states.get(zoneId)?.run) deps.dispatch(zoneId, { type: 'restored' }, true);
-        deps.clearWake(zoneId);
-      }
-      deps.flush();
-    },
-  };
 }

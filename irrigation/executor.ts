@@ -4,9 +4,14 @@ import type { Logger } from '../lib/logger.ts';
 import type { DecideContext, IrrigationAction } from '../rules/irrigation/state.ts';
 import type { IrrigationStore } from './store.ts';
 import { toWateringLine } from './watering-line.ts';
+import type { WriteQueue } from './write-queue.ts';
 
 export interface ExecutorDeps {
   store: Pick<IrrigationStore, 'addDecision' | 'addSignal'>;
+  /** The engine's writes, in decision order (irrigation/write-queue.ts). */
+  writes: Pick<WriteQueue, 'push'>;
+  /** Awaited before a command is published (the shared store: the state that shows the run committed first); absent, at once. */
+  beforeCommand?: () => Promise<void>;
   /** Publish a command (QoS 1) through the broker. */
   publish: (topic: string, payload: string) => Promise<void>;
   /** Points for InfluxDB, through the durable log. */
@@ -31,23 +36,27 @@ export function createExecutor(deps: ExecutorDeps) {
         }
         const payload = JSON.stringify(action.command);
         logger.info({ zoneId: ctx.zone.id, valveId: action.valveId, command: action.command }, 'valve command');
-        deps.publish(deviceTopic(action.valveId, 'down'), payload).catch((error: unknown) => logger.error({ err: error, valveId: action.valveId }, 'valve command publish failed'));
+        const topic = deviceTopic(action.valveId, 'down');
+        const sent = deps.beforeCommand ? deps.beforeCommand().then(() => deps.publish(topic, payload)) : deps.publish(topic, payload);
+        sent.catch((error: unknown) => logger.error({ err: error, valveId: action.valveId }, 'valve command publish failed'));
         return;
       }
       case 'record': {
         const d = action.decision;
         logger.info({ zoneId: d.zoneId, action: d.action, reason: d.reason, actor: d.actor, moisture: d.inputs.moisture }, 'irrigation decision');
-        store.addDecision(d);
+        deps.writes.push('decision', () => store.addDecision(d), { zoneId: d.zoneId });
         deps.appendLines([toWateringLine(d, ctx.zone)]).catch((error: unknown) => logger.error({ err: error, zoneId: d.zoneId }, 'watering point not logged'));
         return;
       }
-      case 'signal':
-        store.addSignal(action.signal); // the zone's own history, whatever the alert service does with it
+      case 'signal': {
+        const signal = action.signal;
+        deps.writes.push('signal', () => store.addSignal(signal), { subject: signal.subject }); // the zone's own history, whatever the alert service does with it
         try {
-          deps.signal(action.signal);
+          deps.signal(signal);
         } catch (error) {
-          logger.error({ err: error, signal: action.signal }, 'alert signal port failed');
+          logger.error({ err: error, signal }, 'alert signal port failed');
         }
+      }
     }
   };
 }

@@ -7,13 +7,22 @@ import type { DeviceInfo } from '../contracts/device.ts';
 import type { IrrigationSettings } from '../rules/irrigation/settings.ts';
 import type { MqttBroker } from '../broker/create-broker.ts';
 import { startWateringSchedule } from './watering-schedule.ts';
-import { createIrrigationEngine, type IrrigationEngineDeps } from './engine.ts';
+import { createIrrigationEngine, loadPersisted, type IrrigationEngineDeps } from './engine.ts';
 import { createIrrigationStore } from './store.ts';
 import { createSqliteZoneSource } from './zone-source.ts';
 import type { CommunityOwnership } from '../contracts/ownership.ts';
+import type { Sql } from '../registry/sql/port.ts';
+import { sqliteSqlOf } from '../registry/sql/sqlite.ts';
 
 export interface StartIrrigationDeps {
+  /** The registry (zones, rain gauges): the data directory's SQLite. */
   db: Db;
+  /**
+   * Where the zones' state, runs, decisions, signals and overrides live (app/shared-state.ts):
+   * PostgreSQL when GS_POSTGRES_URL is set, so a node taking a community over reads what the
+   * previous owner wrote; default, the data directory's SQLite.
+   */
+  sql?: Sql;
   broker: Pick<MqttBroker, 'publish' | 'subscribe'>;
   /** The durable log's append (points for InfluxDB). */
   append: (lines: string[]) => Promise<void>;
@@ -48,9 +57,13 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
   const log = deps.logger.child({ module: 'irrigation' });
   const zones = createSqliteZoneSource(deps.db, log);
   const { ownership } = deps;
+  const sql = deps.sql ?? sqliteSqlOf(deps.db);
+  const store = createIrrigationStore(sql, log);
   const engine = createIrrigationEngine({
     zones,
-    store: createIrrigationStore(deps.db, log),
+    store,
+    persisted: await loadPersisted(store),
+    commandsAfterWrites: sql.dialect === 'postgres',
     publish: (topic, payload) => deps.broker.publish({ topic, payload: Buffer.from(payload), qos: 1, retain: false }),
     // Deferred to a macrotask. It worked around an earlier durable log that could leave an
     // append made in the microtask right after another append resolved (as a reading
@@ -64,11 +77,11 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
     timers: deps.time?.timers,
     ...(ownership ? { owns: (communityId: string) => ownership.owns(communityId) } : {}),
   });
-  // A community gained: its zones' state from the store and their valves closed; lost: its runs closed.
+  // A community gained: its zones' state and overrides from the store, a run open there closed; lost: its runs closed.
   const stopOwnership = ownership?.onChange('irrigation', ({ gained, lost }) => {
     const zonesOf = (communities: string[]) => communities.flatMap((c) => zones.listByCommunity(c).map((z) => z.id));
     engine.release(zonesOf(lost));
-    engine.adopt(zonesOf(gained));
+    engine.adopt(zonesOf(gained)).catch((error: unknown) => log.error({ err: error, communities: gained }, 'zones taken over: adoption failed'));
   });
   const stopReadings = deps.readings.add('irrigation', (reading, device) => engine.onReading(reading, device));
   await deps.broker.subscribe('gs/+/ack', (topic, payload) => engine.onAck(topic, payload));
@@ -97,7 +110,7 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
       stopOwnership?.();
       stopReadings();
       await schedule.stop();
-      engine.stop();
+      await engine.stop();
     },
   };
 }

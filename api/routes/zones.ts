@@ -53,7 +53,7 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine; f
     },
   }, async (request, reply) => {
     if (!irrigation.status(request.params.id)) return reply.code(404).send(notFound(request.params.id));
-    return irrigation.decisions(request.params.id, request.query).map(view);
+    return (await irrigation.decisions(request.params.id, request.query)).map(view);
   });
 
   app.get('/zones/:id/signals', {
@@ -65,7 +65,7 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine; f
     // 404 for an unknown zone, as its decisions answer: an empty list would tell a confined
     // caller which zones exist elsewhere (those answer 404 through config.scope).
     if (!irrigation.status(request.params.id)) return reply.code(404).send(notFound(request.params.id));
-    return irrigation.signals(request.params.id, request.query.limit);
+    return await irrigation.signals(request.params.id, request.query.limit);
   });
 
   const conflict = Accepted.extend({ error: z.string(), message: z.string() });
@@ -111,7 +111,7 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine; f
         return reply.code(400).send({ error: 'bad_request', message: `window "${w}" is not a cron expression: ${(error as Error).message}` });
       }
     }
-    irrigation.setOverride(request.params.id, request.body, actorOf(request));
+    await irrigation.setOverride(request.params.id, request.body, actorOf(request));
     return { ok: true as const };
   });
 };

@@ -7,6 +7,7 @@ import { createManualClock } from '../../../lib/clock.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { createIrrigationEngine } from '../../../irrigation/engine.ts';
 import { createIrrigationStore } from '../../../irrigation/store.ts';
+import { sqliteSqlOf } from '../../../registry/sql/sqlite.ts';
 import type { ZoneSource } from '../../../irrigation/zone-source.ts';
 import type { ZoneConfig } from '../../../contracts/zone.ts';
 import type { DeviceInfo } from '../../../contracts/device.ts';
@@ -34,7 +35,7 @@ describe('irrigation engine: soil readings folded per turn', () => {
     db = openDb(join(dir, 'greenspace.db'));
     const logger = createLogger('silent');
     return createIrrigationEngine({
-      zones, store: createIrrigationStore(db, logger), publish: async () => undefined, appendLines: async () => undefined,
+      zones, store: createIrrigationStore(sqliteSqlOf(db), logger), publish: async () => undefined, appendLines: async () => undefined,
       signal: () => undefined, clock: createManualClock(T0 + 3_600_000), logger,
     });
   }

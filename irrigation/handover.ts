@@ -1,0 +1,94 @@
+import type { Logger } from '../lib/logger.ts';
+import type { Decision, IrrigationEvent, ZoneIrrigationState } from '../rules/irrigation/state.ts';
+import type { IrrigationStore, ZoneOverride } from './store.ts';
+import type { WriteQueue } from './write-queue.ts';
+
+export interface HandoverDeps {
+  states: Map<string, ZoneIrrigationState>;
+  overrides: Map<string, ZoneOverride>;
+  store: Pick<IrrigationStore, 'loadStates' | 'loadOverrides'>;
+  writes: Pick<WriteQueue, 'settled'>;
+  logger: Logger;
+  flush: () => void;
+  /** Drop the zone's cached configuration (its override changed). */
+  forget: (zoneId: string) => void;
+  dispatch: (zoneId: string, event: IrrigationEvent, handover?: boolean) => Decision[];
+  clearWake: (zoneId: string) => void;
+  /** Send the zone's valve a close, whatever its state says (the state could not be read). */
+  closeValve: (zoneId: string) => void;
+}
+
+/**
+ * Zones changing hands between nodes (clustered mode: their community gained or lost).
+ * While a gained zone's state is being read, its events are not evaluated (`adopting`), so
+ * a tick that comes in the meantime cannot decide on the state this node had before.
+ */
+export function createHandover(deps: HandoverDeps) {
+  const { states, overrides, logger } = deps;
+  const adopting = new Map<string, number>();
+  const mark = (zoneIds: readonly string[], by: 1 | -1) => {
+    for (const zoneId of zoneIds) {
+      const n = (adopting.get(zoneId) ?? 0) + by;
+      if (n > 0) adopting.set(zoneId, n);
+      else adopting.delete(zoneId);
+    }
+  };
+  return {
+    adopting: (zoneId: string): boolean => adopting.has(zoneId),
+    /**
+     * This node took the zones over (clustered: it gained their community). Each zone's state
+     * and override are read again from the store — with a shared store (PostgreSQL), what the
+     * previous owner last wrote. Where that state shows a run (watering, opening with its open
+     * command pending, or closing), the run is closed as after a restart (`stop:restart`, a
+     * close sent and retried until the valve acknowledges it); a zone with no run is left
+     * alone. The run is closed rather than continued: what the valve did since the previous
+     * owner's last write (its ack, the water given) is not in the state, the ack and effect
+     * supervision was that owner's, and a cut run does not count for the minimum interval, so
+     * the rules start a fresh, supervised run if the zone is still dry and in its window.
+     */
+    async adopt(zoneIds: readonly string[]): Promise<void> {
+      if (zoneIds.length === 0) return;
+      mark(zoneIds, 1);
+      let persisted: Map<string, ZoneIrrigationState>;
+      try {
+        await deps.writes.settled(); // this node's own writes first (a zone lost and gained again)
+        persisted = await deps.store.loadStates(zoneIds);
+        const stored = await deps.store.loadOverrides(zoneIds);
+        for (const zoneId of zoneIds) {
+          const override = stored.get(zoneId);
+          if (override) overrides.set(zoneId, override);
+          else overrides.delete(zoneId);
+          deps.forget(zoneId);
+        }
+      } catch (error) {
+        // The store did not answer: whether the previous owner left a run open is unknown, so
+        // every valve of the zones gets a close (idempotent; the valve's auto-off bounds the
+        // water regardless) and the zones start afresh.
+        logger.error({ err: error, zones: zoneIds.length }, 'zones taken over without their stored state: every valve closed, the zones start afresh');
+        for (const zoneId of zoneIds) {
+          states.delete(zoneId);
+          deps.closeValve(zoneId);
+        }
+        return;
+      } finally {
+        mark(zoneIds, -1);
+      }
+      for (const zoneId of zoneIds) {
+        const state = persisted.get(zoneId);
+        if (state) states.set(zoneId, state);
+        else states.delete(zoneId);
+        if (!state?.run) continue;
+        logger.info({ zoneId, runId: state.run.id, phase: state.run.phase }, 'zone taken over with a run open: closed');
+        deps.dispatch(zoneId, { type: 'restored' });
+      }
+    },
+    /** Another node takes the zones over: no run left open by this one (closed as after a restart), no wake timer left, the states written. */
+    release(zoneIds: readonly string[]): void {
+      for (const zoneId of zoneIds) {
+        if (states.get(zoneId)?.run) deps.dispatch(zoneId, { type: 'restored' }, true);
+        deps.clearWake(zoneId);
+      }
+      deps.flush();
+    },
+  };
+}
