@@ -41,12 +41,16 @@ export interface IrrigationEngineDeps {
   /** The states and overrides persisted when the engine starts (`loadPersisted`); default none. */
   persisted?: Persisted;
   /**
-   * Awaited before a valve command is published. The shared store (PostgreSQL) passes the
-   * write queue's `settled`, so the state that shows a run and its pending open is committed
-   * before the valve can open: a node taking the community over finds every open that may
-   * have reached a valve. Default (SQLite, one process): published at once, as always.
+   * The store is shared by the nodes (PostgreSQL): a node taking a community over reads there
+   * what the previous owner wrote. Then (a) a valve command is published only once the writes
+   * queued before it are committed, so the state that shows a run and its pending open is in
+   * the store before the valve can open, and a new owner finds every open that may have
+   * reached a valve; and (b) a zone taken over is sent a close only where that state shows a
+   * run. Not shared (default: the data directory's SQLite): commands go at once, as always, and
+   * a zone taken over gets a close whatever this node's own store says, since the previous
+   * owner's state is not in it.
    */
-  commandsAfterWrites?: boolean;
+  sharedStore?: boolean;
 }
 
 export interface Persisted {
@@ -94,7 +98,7 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
   const dirty = new Set<string>();
   const writes = createWriteQueue(logger);
   const configOf = createZoneConfig(deps.zones, overrides, base);
-  const apply = createExecutor({ ...deps, writes, ...(deps.commandsAfterWrites ? { beforeCommand: writes.settled } : {}) });
+  const apply = createExecutor({ ...deps, writes, ...(deps.sharedStore ? { beforeCommand: writes.settled } : {}) });
   const owns = deps.owns ?? (() => true);
   let stopped = false;
 
@@ -143,7 +147,7 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     const at = clock.now();
     writes.push('states', () => store.saveStates(batch, at), { zones: batch.length });
   };
-  const handovers = createHandover({ states, overrides, store, writes, logger, flush, forget: (zoneId) => configOf.forget(zoneId), dispatch: safeDispatch,
+  const handovers = createHandover({ states, overrides, store, writes, logger, sharedStore: deps.sharedStore ?? false, flush, forget: (zoneId) => configOf.forget(zoneId), dispatch: safeDispatch,
     clearWake: (zoneId) => wake.set(zoneId, undefined, clock.now()),
     closeValve: (zoneId) => {
       const ctx = stopped ? undefined : configOf.context(zoneId, clock.now());

@@ -9,6 +9,8 @@ export interface HandoverDeps {
   store: Pick<IrrigationStore, 'loadStates' | 'loadOverrides'>;
   writes: Pick<WriteQueue, 'settled'>;
   logger: Logger;
+  /** The store is the cluster's (PostgreSQL): its state is the previous owner's (IrrigationEngineDeps.sharedStore). */
+  sharedStore: boolean;
   flush: () => void;
   /** Drop the zone's cached configuration (its override changed). */
   forget: (zoneId: string) => void;
@@ -40,8 +42,10 @@ export function createHandover(deps: HandoverDeps) {
      * and override are read again from the store — with a shared store (PostgreSQL), what the
      * previous owner last wrote. Where that state shows a run (watering, opening with its open
      * command pending, or closing), the run is closed as after a restart (`stop:restart`, a
-     * close sent and retried until the valve acknowledges it); a zone with no run is left
-     * alone. The run is closed rather than continued: what the valve did since the previous
+     * close sent and retried until the valve acknowledges it). With a shared store a zone with
+     * no run is left alone (no close storm when a cluster starts cold); with each node's own
+     * store (GS_CLUSTER without GS_POSTGRES_URL) it gets a close anyway, since the previous
+     * owner's run is not in this store. The run is closed rather than continued: what the valve did since the previous
      * owner's last write (its ack, the water given) is not in the state, the ack and effect
      * supervision was that owner's, and a cut run does not count for the minimum interval, so
      * the rules start a fresh, supervised run if the zone is still dry and in its window.
@@ -77,9 +81,13 @@ export function createHandover(deps: HandoverDeps) {
         const state = persisted.get(zoneId);
         if (state) states.set(zoneId, state);
         else states.delete(zoneId);
-        if (!state?.run) continue;
-        logger.info({ zoneId, runId: state.run.id, phase: state.run.phase }, 'zone taken over with a run open: closed');
-        deps.dispatch(zoneId, { type: 'restored' });
+        if (state?.run) {
+          logger.info({ zoneId, runId: state.run.id, phase: state.run.phase }, 'zone taken over with a run open: closed');
+          deps.dispatch(zoneId, { type: 'restored' });
+        } else if (!deps.sharedStore) {
+          logger.info({ zoneId }, 'zone taken over: valve closed in case the previous owner left it open (its state is in its own store)');
+          deps.closeValve(zoneId);
+        }
       }
     },
     /** Another node takes the zones over: no run left open by this one (closed as after a restart), no wake timer left, the states written. */

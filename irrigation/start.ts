@@ -63,7 +63,7 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
     zones,
     store,
     persisted: await loadPersisted(store),
-    commandsAfterWrites: sql.dialect === 'postgres',
+    sharedStore: sql.dialect === 'postgres',
     publish: (topic, payload) => deps.broker.publish({ topic, payload: Buffer.from(payload), qos: 1, retain: false }),
     // Deferred to a macrotask. It worked around an earlier durable log that could leave an
     // append made in the microtask right after another append resolved (as a reading
