@@ -153,7 +153,11 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
       const ctx = stopped ? undefined : configOf.context(zoneId, clock.now());
       if (ctx?.zone.valveId) apply({ type: 'command', valveId: ctx.zone.valveId, command: { commandId: `takeover-${ctx.now.toString(36)}`, action: 'close', issuedAt: ctx.now } }, ctx);
     } });
-  const flushLoop = repeat(timers, deps.flushIntervalMs ?? 5_000, flush, (error) => logger.error({ err: error }, 'irrigation state flush failed'));
+  const flushLoop = repeat(timers, deps.flushIntervalMs ?? 5_000, () => {
+    flush();
+    // Shared store: overrides another node wrote reach this one within a flush interval.
+    if (deps.sharedStore) handovers.refreshOverrides().catch((error: unknown) => logger.error({ err: error }, 'irrigation overrides not refreshed'));
+  }, (error) => logger.error({ err: error }, 'irrigation state flush failed'));
 
   return {
     /** After a restart: close every run that was in progress (the rules may then start afresh). */

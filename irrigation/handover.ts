@@ -90,6 +90,23 @@ export function createHandover(deps: HandoverDeps) {
         }
       }
     },
+    /**
+     * The overrides as the shared store has them now: one set through another node's API
+     * (`PUT /zones/:id/irrigation` is not forwarded to the owner) is decided with here from
+     * the next refresh on. Read after this node's own queued writes, so it never reads back
+     * an override older than one set here.
+     */
+    async refreshOverrides(): Promise<void> {
+      await deps.writes.settled();
+      const stored = await deps.store.loadOverrides();
+      for (const zoneId of new Set([...overrides.keys(), ...stored.keys()])) {
+        const next = stored.get(zoneId);
+        if (JSON.stringify(next) === JSON.stringify(overrides.get(zoneId))) continue;
+        if (next) overrides.set(zoneId, next);
+        else overrides.delete(zoneId);
+        deps.forget(zoneId);
+      }
+    },
     /** Another node takes the zones over: no run left open by this one (closed as after a restart), no wake timer left, the states written. */
     release(zoneIds: readonly string[]): void {
       for (const zoneId of zoneIds) {

@@ -64,7 +64,7 @@ describe('irrigation state shared in PostgreSQL: a takeover closes the open run,
   });
 
   it('the survivor finds the dead owner\'s open run in the shared store, closes its valve, leaves the idle zone\'s valve alone, and decides with the override set through the dead owner', async () => {
-    const [owner, survivor] = await ownerOf([a, b], 'c1');
+    const [owner, survivor] = (await ownerOf([a, b], 'c1')) as [TestApp, TestApp];
     // Both valves on the node that will survive: commands from either node reach them through Redis.
     const valve1 = await startSimValve(survivor.app.mqttPort, 'valve-z1', secrets['valve-z1']!, 'ack');
     const valve2 = await startSimValve(survivor.app.mqttPort, 'valve-z2', secrets['valve-z2']!, 'ack');

@@ -8,6 +8,7 @@ import type { ZoneConfig } from '../../../contracts/zone.ts';
 import type { Sql } from '../../../registry/sql/port.ts';
 import { initialZoneState, type Decision } from '../../../rules/irrigation/state.ts';
 import { ENGINES, useLedgers } from '../alerts/helpers.ts';
+import { eventually } from '../../helpers/app.ts';
 
 const T0 = Date.parse('2026-07-01T02:00:00Z');
 const logger = createLogger('silent');
@@ -23,13 +24,13 @@ const decision = (at: number, action: Decision['action'], reason: string, extra:
   ({ zoneId: 'z-1', at, action, reason, mode: 'automatic', inputs: { moisture: 18.5, counted: ['s-1'], excluded: [] } as unknown as Decision['inputs'], ...extra });
 
 /** A node's engine over `sql`: what it published, by valve. */
-async function node(sql: Sql, clock = createManualClock(T0)) {
+async function node(sql: Sql, clock = createManualClock(T0), flushIntervalMs?: number) {
   const store = createIrrigationStore(sql, logger);
   const commands: Array<{ valveId: string; action: string }> = [];
   const engine = createIrrigationEngine({
     zones, store, persisted: await loadPersisted(store), clock, logger, sharedStore: sql.dialect === 'postgres',
     publish: async (topic, payload) => { commands.push({ valveId: topic.split('/')[1]!, action: (JSON.parse(payload) as { action: string }).action }); },
-    appendLines: async () => undefined, signal: () => undefined,
+    appendLines: async () => undefined, signal: () => undefined, ...(flushIntervalMs ? { flushIntervalMs } : {}),
   });
   return { store, engine, commands, clock };
 }
@@ -114,5 +115,25 @@ describe.each(ENGINES)('irrigation store on %s', (engine) => {
     for (let i = 1; i <= 30; i++) a.engine.dispatch('z-1', { type: 'operator', operation: { op: 'pause', by: 'op', days: i % 2 } });
     await a.engine.stop();
     expect((await a.store.loadStates(['z-1'])).get('z-1')).toEqual(a.engine.stateOf('z-1'));
+  });
+});
+
+describe('irrigation overrides shared in PostgreSQL', () => {
+  const ledgers = useLedgers('postgres');
+
+  it('an override set through another node is decided with by the owner within a flush interval', async () => {
+    const { sql, url } = await ledgers.database();
+    const owner = await node(sql, createManualClock(T0), 50);
+    const other = await node(ledgers.pool(url!), createManualClock(T0), 50);
+    try {
+      expect(owner.engine.effectiveSettings('z-2')?.maxRunS?.source).not.toBe('zone_override');
+      await other.engine.setOverride('z-2', { settings: { maxRunS: 77 } }, 'op');
+      await eventually(() => (owner.engine.effectiveSettings('z-2')?.maxRunS?.value === 77 ? true : undefined), 2_000, 'the owner to read the override');
+      await other.engine.setOverride('z-2', {}, 'op');
+      await eventually(() => (owner.engine.effectiveSettings('z-2')?.maxRunS?.source !== 'zone_override' ? true : undefined), 2_000, 'the owner to drop it');
+    } finally {
+      await owner.engine.stop();
+      await other.engine.stop();
+    }
   });
 });
