@@ -225,6 +225,7 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
       wake.clearAll();
       flush();
       await writes.settled();
+      await apply.sent();
     },
   };
 }

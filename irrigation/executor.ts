@@ -10,7 +10,10 @@ export interface ExecutorDeps {
   store: Pick<IrrigationStore, 'addDecision' | 'addSignal'>;
   /** The engine's writes, in decision order (irrigation/write-queue.ts). */
   writes: Pick<WriteQueue, 'push'>;
-  /** Awaited before a command is published (the shared store: the state that shows the run committed first); absent, at once. */
+  /**
+   * Awaited before a command is published, for at most COMMAND_WAIT_MS (the shared store: the
+   * state that shows the run committed first); absent, commands go at once.
+   */
   beforeCommand?: () => Promise<void>;
   /** Publish a command (QoS 1) through the broker. */
   publish: (topic: string, payload: string) => Promise<void>;
@@ -21,13 +24,29 @@ export interface ExecutorDeps {
 }
 
 /**
+ * How long a command waits for the writes before it (beforeCommand). A PostgreSQL that does
+ * not answer fails each write only after its 5 s connect timeout; a close must not wait for a
+ * queue of those, so past this bound the command goes and the valve's water is bounded as
+ * always (ack supervision, auto-off).
+ */
+const COMMAND_WAIT_MS = 2_000;
+
+/**
  * The executor: applies one action the decider returned (balena's planner/executor split).
  * A valve command goes out through the broker, a record to the store and InfluxDB, an alert
  * signal to the zone's history and the alert service. Nothing here decides anything.
  */
+
 export function createExecutor(deps: ExecutorDeps) {
   const { store, logger } = deps;
-  return function apply(action: IrrigationAction, ctx: DecideContext): void {
+  // Commands that wait still leave in the order they were decided (an open never after its close).
+  let commands: Promise<void> = Promise.resolve();
+  const afterWrites = (before: () => Promise<void>): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, COMMAND_WAIT_MS); });
+    return Promise.race([before(), late]).finally(() => clearTimeout(timer));
+  };
+  const apply = (action: IrrigationAction, ctx: DecideContext): void => {
     switch (action.type) {
       case 'command': {
         if (!action.valveId) {
@@ -37,7 +56,9 @@ export function createExecutor(deps: ExecutorDeps) {
         const payload = JSON.stringify(action.command);
         logger.info({ zoneId: ctx.zone.id, valveId: action.valveId, command: action.command }, 'valve command');
         const topic = deviceTopic(action.valveId, 'down');
-        const sent = deps.beforeCommand ? deps.beforeCommand().then(() => deps.publish(topic, payload)) : deps.publish(topic, payload);
+        const before = deps.beforeCommand;
+        const sent = before ? commands.then(() => afterWrites(before)).then(() => deps.publish(topic, payload)) : deps.publish(topic, payload);
+        if (before) commands = sent.catch(() => undefined);
         sent.catch((error: unknown) => logger.error({ err: error, valveId: action.valveId }, 'valve command publish failed'));
         return;
       }
@@ -59,4 +80,6 @@ export function createExecutor(deps: ExecutorDeps) {
       }
     }
   };
+  /** Settles once every command that waits (beforeCommand) has been handed to the broker. */
+  return Object.assign(apply, { sent: (): Promise<void> => commands });
 }
