@@ -36,7 +36,6 @@ const COMMAND_WAIT_MS = 2_000;
  * A valve command goes out through the broker, a record to the store and InfluxDB, an alert
  * signal to the zone's history and the alert service. Nothing here decides anything.
  */
-
 export function createExecutor(deps: ExecutorDeps) {
   const { store, logger } = deps;
   // Commands that wait still leave in the order they were decided (an open never after its close).
