@@ -12,7 +12,7 @@ import { explainSettings } from '../rules/irrigation/effective-settings.ts';
 import type { IrrigationStore, ZoneOverride } from './store.ts';
 import type { ZoneSource } from './zone-source.ts';
 import { createExecutor } from './executor.ts';
-import { createWriteQueue } from './write-queue.ts';
+import { createWriteQueue, type WriteQueue } from './write-queue.ts';
 import { createHandover } from './handover.ts';
 import { createSoilFold } from './soil-fold.ts';
 import { parseAck } from './parse-ack.ts';
@@ -148,16 +148,10 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     writes.push('states', () => store.saveStates(batch, at), { zones: batch.length });
   };
   const handovers = createHandover({ states, overrides, store, writes, logger, sharedStore: deps.sharedStore ?? false, flush, forget: (zoneId) => configOf.forget(zoneId), dispatch: safeDispatch,
-    clearWake: (zoneId) => wake.set(zoneId, undefined, clock.now()),
-    closeValve: (zoneId) => {
-      const ctx = stopped ? undefined : configOf.context(zoneId, clock.now());
-      if (ctx?.zone.valveId) apply({ type: 'command', valveId: ctx.zone.valveId, command: { commandId: `takeover-${ctx.now.toString(36)}`, action: 'close', issuedAt: ctx.now } }, ctx);
-    } });
-  const flushLoop = repeat(timers, deps.flushIntervalMs ?? 5_000, () => {
-    flush();
-    // Shared store: overrides another node wrote reach this one within a flush interval.
-    if (deps.sharedStore) handovers.refreshOverrides().catch((error: unknown) => logger.error({ err: error }, 'irrigation overrides not refreshed'));
-  }, (error) => logger.error({ err: error }, 'irrigation state flush failed'));
+    clearWake: (zoneId) => wake.set(zoneId, undefined, clock.now()), closeValve: (zoneId) => closeValve(apply, stopped ? undefined : configOf.context(zoneId, clock.now())) });
+  // Shared store: overrides another node wrote reach this one within a flush interval.
+  const refresh = () => handovers.refreshOverrides().catch((error: unknown) => logger.error({ err: error }, 'irrigation overrides not refreshed'));
+  const flushLoop = repeat(timers, deps.flushIntervalMs ?? 5_000, () => { flush(); if (deps.sharedStore) void refresh(); }, (error) => logger.error({ err: error }, 'irrigation state flush failed'));
 
   return {
     /** After a restart: close every run that was in progress (the rules may then start afresh). */
@@ -173,15 +167,7 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
       if (!stopped) routeReading(reading, device, { zones, soil, dispatch: safeDispatch });
     },
     /** A message on gs/{valveId}/ack (an in-process broker subscription). */
-    onAck(topic: string, payload: Buffer): void {
-      const parsed = parseAck(topic, payload);
-      if (!parsed.ok) {
-        logger.warn({ valveId: parsed.error.valveId, reason: parsed.error.reason }, 'valve ack refused');
-        return;
-      }
-      const zoneId = zones.zoneOfValve(parsed.value.valveId);
-      if (zoneId) safeDispatch(zoneId, { type: 'ack', ack: parsed.value.ack });
-    },
+    onAck: (topic: string, payload: Buffer): void => routeAck(topic, payload, { zones, logger, dispatch: safeDispatch }),
     /** Evaluate every zone (the node-cron schedule): windows open on minute boundaries. */
     tick(): void {
       for (const zone of zones.list()) safeDispatch(zone.id, { type: 'tick' });
@@ -205,18 +191,7 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     now: (): number => clock.now(),
     /** The deployment's time zone (windows and the node-cron tick use it). */
     timezone: base.timezone,
-    /** The zone's decisions, newest first; after this node's own writes queued so far (a decision just made is listed). */
-    decisions: async (zoneId: string, opts: Parameters<IrrigationStore['listDecisions']>[1]) => { await writes.settled(); return store.listDecisions(zoneId, opts); },
-    signals: async (subject: string, limit: number) => { await writes.settled(); return store.listSignals(subject, limit); },
-    /** An operator's override: written to the store (the error reaches the caller), then decided with at once. */
-    async setOverride(zoneId: string, override: ZoneOverride, by: string): Promise<void> {
-      IrrigationSettings.parse({ ...base, ...override.settings }); // refuse an override that makes invalid settings
-      const at = clock.now();
-      await writes.run(() => store.setOverride(zoneId, override, by, at));
-      overrides.set(zoneId, override);
-      configOf.forget(zoneId);
-      safeDispatch(zoneId, { type: 'tick' });
-    },
+    ...createZoneRecords({ store, writes, overrides, base, clock, forget: configOf.forget, dispatch: safeDispatch }),
     /** Stop deciding; resolves once the last states are written. */
     async stop(): Promise<void> {
       stopped = true;
@@ -226,6 +201,44 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
       flush();
       await writes.settled();
       await apply.sent();
+    },
+  };
+}
+
+/** A close to the zone's valve, whatever its state says (a zone taken over whose previous owner's state this node cannot read). */
+function closeValve(apply: ReturnType<typeof createExecutor>, ctx: DecideContext | undefined): void {
+  if (ctx?.zone.valveId) apply({ type: 'command', valveId: ctx.zone.valveId, command: { commandId: `takeover-${ctx.now.toString(36)}`, action: 'close', issuedAt: ctx.now } }, ctx);
+}
+
+/** A valve's ack to its zone. */
+function routeAck(topic: string, payload: Buffer, deps: { zones: ZoneSource; logger: Logger; dispatch: (zoneId: string, event: IrrigationEvent) => Decision[] }): void {
+  const parsed = parseAck(topic, payload);
+  if (!parsed.ok) {
+    deps.logger.warn({ valveId: parsed.error.valveId, reason: parsed.error.reason }, 'valve ack refused');
+    return;
+  }
+  const zoneId = deps.zones.zoneOfValve(parsed.value.valveId);
+  if (zoneId) deps.dispatch(zoneId, { type: 'ack', ack: parsed.value.ack });
+}
+
+/** A zone's log (decisions, signals) as the store has it, and the operator's override written there. */
+function createZoneRecords(deps: {
+  store: IrrigationStore; writes: WriteQueue; overrides: Map<string, ZoneOverride>; base: IrrigationSettings; clock: Clock;
+  forget: (zoneId: string) => void; dispatch: (zoneId: string, event: IrrigationEvent) => Decision[];
+}) {
+  const { store, writes } = deps;
+  return {
+    /** The zone's decisions, newest first; after this node's own writes queued so far (a decision just made is listed). */
+    decisions: async (zoneId: string, opts: Parameters<IrrigationStore['listDecisions']>[1]) => { await writes.settled(); return store.listDecisions(zoneId, opts); },
+    signals: async (subject: string, limit: number) => { await writes.settled(); return store.listSignals(subject, limit); },
+    /** An operator's override: written to the store (the error reaches the caller), then decided with at once. */
+    async setOverride(zoneId: string, override: ZoneOverride, by: string): Promise<void> {
+      IrrigationSettings.parse({ ...deps.base, ...override.settings }); // refuse an override that makes invalid settings
+      const at = deps.clock.now();
+      await writes.run(() => store.setOverride(zoneId, override, by, at));
+      deps.overrides.set(zoneId, override);
+      deps.forget(zoneId);
+      deps.dispatch(zoneId, { type: 'tick' });
     },
   };
 }
