@@ -191,8 +191,16 @@ describe('a simulated day: the firmware simulator against the real app', () => {
     // follows the reconnect at once, an hour is room for a 0.8 s stall).
     const reconnectedAt = day.statuses.find((m) => m.topic === `gs/${gatewayId}/status` && m.body.state === 'online' && m.at >= back)?.at ?? Number.NaN;
     expect(reconnectedAt, 'the gateway reconnected after the link returned').toBeGreaterThanOrEqual(back);
-    // The alert's next transition is its clearing (a later stall may reopen it; that is not this outage).
-    const [raisedAgain, cleared] = onGateway.filter((tr) => tr.alert.id === fired.alert.id && tr.at >= fired.at);
+    // The alert's next lifecycle transition is its clearing (a later stall may reopen it; that is
+    // not this outage). Between them it may be restated as more devices fall silent behind it:
+    // the same alert in other words (how long it has been off, how many are silent behind it
+    // now, which falls again as devices behind it find another path), each message new.
+    const ofFired = onGateway.filter((tr) => tr.alert.id === fired.alert.id && tr.at >= fired.at);
+    const [raisedAgain, cleared] = ofFired.filter((tr) => tr.to !== 'restated');
+    const restated = ofFired.filter((tr) => tr.to === 'restated' && tr.at <= (cleared?.at ?? Infinity));
+    const messages = [fired, ...restated].map((tr) => tr.alert.message);
+    expect(messages.every((m, i) => i === 0 || m !== messages[i - 1]), messages.join('\n')).toBe(true);
+    for (const tr of restated) expect(tr.alert.message).toContain(`其后 ${(currentDetails(tr.alert.details).devices as unknown[]).length} 台设备`);
     expect(raisedAgain).toBe(fired);
     expect(cleared, hours(onGateway).join(', ')).toMatchObject({ to: 'resolved', by: 'system', note: '网关恢复上报 / gateway reporting again' });
     expect(cleared!.at).toBeGreaterThanOrEqual(reconnectedAt);
