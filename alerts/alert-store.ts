@@ -94,6 +94,12 @@ export function createAlertStore(q: SqlQueries) {
     },
     comments: (alertId: number): Promise<CommentRecord[]> =>
       q.all<CommentRecord>('SELECT id, alert_id AS "alertId", at, by, text FROM alert_comments WHERE alert_id = ? ORDER BY id', [alertId]),
+    /** The district of each of these alerts that exists (null: raised outside every district); at most 1,000 ids a call. */
+    async districtsOf(ids: readonly number[]): Promise<Map<number, string | null>> {
+      if (ids.length === 0) return new Map();
+      const rows = await q.all<{ id: number; district: string | null }>(`SELECT id, district_id AS "district" FROM alerts WHERE id IN (${ids.map(() => '?').join(', ')})`, [...ids]);
+      return new Map(rows.map((r) => [Number(r.id), r.district]));
+    },
     /** Every active alert, unbounded (start-up seeding of the detectors). */
     allActive: async (): Promise<AlertRecord[]> => (await q.all<AlertRow>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE state <> 'resolved' ORDER BY id`)).map(toRecord),
     /** `districts`: only alerts in these (a confined caller); undefined = the whole city. */
