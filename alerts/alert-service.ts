@@ -27,6 +27,19 @@ export interface AlertServiceDeps {
 
 export type AlertService = ReturnType<typeof createAlertService>;
 
+/** Each transition to every listener, each in its own guard (one that throws is logged, the rest still hear it). */
+function emitTo(listeners: ReadonlySet<TransitionListener>, log: Logger, out: readonly AlertTransition[]): void {
+  for (const t of out) {
+    for (const listener of listeners) {
+      try {
+        listener(t);
+      } catch (error) {
+        log.error({ err: error, alert: t.alert.id, to: t.to }, 'transition listener failed');
+      }
+    }
+  }
+}
+
 /** The lock every write to one alert takes: its (kind, subject), which never changes (a kind has no `|`). */
 const keyOf = (kind: string, subject: string): string => `gs:alert:${kind}|${subject}`;
 
@@ -77,17 +90,7 @@ export function createAlertService(deps: AlertServiceDeps) {
     return result;
   };
 
-  function emit(out: AlertTransition[]): void {
-    for (const t of out) {
-      for (const listener of listeners) {
-        try {
-          listener(t);
-        } catch (error) {
-          log.error({ err: error, alert: t.alert.id, to: t.to }, 'transition listener failed');
-        }
-      }
-    }
-  }
+  const emit = (out: AlertTransition[]): void => emitTo(listeners, log, out);
 
   const mustLock = async (w: Within, id: number): Promise<AlertRecord> => {
     const a = await lockAlert(w, id);
