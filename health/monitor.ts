@@ -10,6 +10,7 @@ import { DEFAULT_DEVICE_HEALTH_CONFIG, type DeviceHealthConfig } from '../rules/
 import { initialOfflineState, markOnline, sweepOffline, type OfflineState } from '../rules/device-health/offline.ts';
 import { deviceStatusLines } from './device-status-points.ts';
 import type { CommunityOwnership } from '../contracts/ownership.ts';
+import { createSignalQueue, type SignalQueueDeps } from './signal-queue.ts';
 
 /**
  * Which gateway a device reports through (the inventory's `gateway`, `devices.gateway_id`),
@@ -55,6 +56,8 @@ export interface HealthMonitorDeps {
    * (cluster/reading-relay.ts), so the sweep is the one place it asks.
    */
   ownership?: Pick<CommunityOwnership, 'owns' | 'gainedAt'>;
+  /** The signal queue's bound, retry waits and metrics (signal-queue.ts); its defaults when absent. */
+  signalQueue?: Pick<SignalQueueDeps, 'capacity' | 'retryMs' | 'retryMaxMs' | 'metrics'>;
 }
 
 export type HealthMonitor = ReturnType<typeof createHealthMonitor>;
@@ -127,19 +130,11 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
   const contextOf = createContextCache();
 
   // Signals reach the alert service one at a time, in the order the detectors gave them (a
-  // clear before the raise that follows it), whichever engine answers and however slowly.
-  let applying: Promise<void> = Promise.resolve();
+  // clear before the raise that follows it), whichever engine answers and however slowly; held
+  // and retried while the store is away (signal-queue.ts).
+  const queue = createSignalQueue({ apply: (signal) => deps.alerts.apply(signal), logger: deps.logger, ...deps.signalQueue });
   const apply = (signals: AlertSignal[]): void => {
-    if (signals.length === 0) return;
-    applying = applying.then(async () => {
-      for (const signal of signals) {
-        try {
-          await deps.alerts.apply(signal);
-        } catch (error) {
-          log.error({ err: error, kind: signal.kind, subject: signal.subject }, 'alert signal failed');
-        }
-      }
-    });
+    if (signals.length > 0) queue.push(signals);
   };
 
   // When a facility alert is resolved (its work order closed), the detector starts afresh,
@@ -155,8 +150,12 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
   return {
     /** Another feature's signal (irrigation's), in the same queue as the detectors' own. */
     signal: (signal: AlertSignal): void => apply([signal]),
-    /** Resolves when every signal given so far is applied (tests; a clean stop). */
-    settled: (): Promise<void> => applying,
+    /** Resolves when every signal given so far is applied (tests); waits through an outage of the store. */
+    settled: (): Promise<void> => queue.settled(),
+    /** Signals held for the store (not yet applied). */
+    pendingSignals: (): number => queue.pending(),
+    /** A clean stop: what the store takes now is applied, the retrying ends. */
+    stop: (): Promise<void> => queue.stop(),
     /**
      * After a restart the detectors' memory is empty while SQLite still holds active alerts:
      * seed each detector from them, so a condition that cleared while the process was down

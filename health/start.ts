@@ -13,6 +13,7 @@ import { createAlertPointBuilder } from '../alerts/alert-points.ts';
 import { createWorkOrderService } from '../alerts/work-orders/service.ts';
 import { createFacilityBaselines } from './facility-baselines.ts';
 import { createHealthMonitor, gatewaysFromRegistry, type GatewayPort } from './monitor.ts';
+import type { SignalQueueDeps } from './signal-queue.ts';
 import { createFacilityThresholdCache, type FacilitySource } from './facility-thresholds.ts';
 import { createCityRegistry } from '../registry/city.ts';
 import { buildScorecard } from '../assessment/collect.ts';
@@ -47,6 +48,8 @@ export interface HealthDeps {
   irrigation?: BandSettings;
   /** Clustered: the communities whose devices this node sweeps (health/monitor.ts); absent: all. */
   ownership?: Pick<CommunityOwnership, 'owns' | 'gainedAt'>;
+  /** The metrics registry's signal-queue gauges (gs_alert_signals_pending, gs_alert_signals_dropped_total). */
+  signalMetrics?: SignalQueueDeps['metrics'];
 }
 
 export type Health = Awaited<ReturnType<typeof createHealth>>;
@@ -72,6 +75,7 @@ export async function createHealth(deps: HealthDeps) {
     facilityConfig, facilityThresholds, deviceConfig: deps.deviceConfig,
     saveBaseline: (facilityId, baseline) => baselines.save(facilityId, baseline),
     ...(deps.ownership ? { ownership: deps.ownership } : {}),
+    ...(deps.signalMetrics ? { signalQueue: { metrics: deps.signalMetrics } } : {}),
     writeStatus: (lines) => {
       deps.append(lines).catch((error: unknown) => log.error({ err: error }, 'device status points not stored'));
     },
@@ -90,7 +94,7 @@ export async function createHealth(deps: HealthDeps) {
       buildScorecard({ db: deps.db, sql: alerts.ledger.sql, influx: deps.influx, devices: deps.devices, clock: deps.clock, irrigation: deps.irrigation, zoneBand }, month),
     async stop(): Promise<void> {
       await task?.destroy();
-      await monitor.settled();
+      await monitor.stop();
     },
   };
 }
