@@ -135,6 +135,7 @@ export function createAlertService(deps: AlertServiceDeps) {
     active: (kind: string, subject: string) => store.active(kind, subject),
     list: (filter?: AlertFilter, districts?: readonly string[]) => store.list(filter, districts),
     allActive: () => store.allActive(),
+    activeIn: (communities: readonly string[]) => store.activeIn(communities),
     /** Where these alerts lie, read where the alerts live (the notification list's district filter). */
     districtsOf: (ids: readonly number[]) => store.districtsOf(ids),
     transitions: (id: number) => store.transitions(id),
