@@ -20,16 +20,26 @@ export type SignalQueue = ReturnType<typeof createSignalQueue>;
 
 const keyOf = (s: AlertSignal): string => `${s.kind}|${s.subject}`;
 
+/** Node's codes for a connection that failed or broke. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** node-postgres' own words for a connection it lost or could not make (no code on these). */
+const PG_CONNECTION_MESSAGE = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i;
+
 /**
- * An error the store may not give again: the alert service's own refusal (a CodedError) or
- * a bug (a type error, PostgreSQL's data, constraint or syntax classes 22, 23, 42). Anything
- * else — a refused or dropped connection, a server starting up or shutting down, a timeout,
- * SQLite busy — is the store away for a while: the signal waits at the head of the queue.
+ * The store away for a while, worth waiting for: a refused, broken or timed-out connection;
+ * PostgreSQL's connection exception (class 08), operator intervention (57: shutting down,
+ * starting up), insufficient resources (53) or a transaction that kept losing its race (40);
+ * SQLite busy or locked. Anything else — the alert service's own refusal (a CodedError), a
+ * constraint or type error, a bug — would fail again: the signal is logged, counted and
+ * passed over, so one bad signal never blocks the queue behind it.
  */
-export function isRefusal(error: unknown): boolean {
-  if (error instanceof CodedError || error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(22|23|42)[0-9A-Z]{3}$/.test(code);
+export function isUnavailable(error: unknown): boolean {
+  if (error instanceof CodedError || !(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (NETWORK_CODES.has(code) || /^(08|57|53|40)[0-9A-Z]{3}$/.test(code) || /^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
+  }
+  return PG_CONNECTION_MESSAGE.test(error.message);
 }
 
 /**
@@ -86,7 +96,7 @@ export function createSignalQueue(deps: SignalQueueDeps) {
       try {
         await deps.apply(head);
       } catch (error) {
-        if (isRefusal(error)) {
+        if (!isUnavailable(error)) {
           log.error({ err: error, kind: head.kind, subject: head.subject }, 'alert signal refused');
           deps.metrics?.dropped('refused');
         } else {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSignalQueue, isRefusal, type SignalDropReason } from '../../../health/signal-queue.ts';
+import { createSignalQueue, isUnavailable, type SignalDropReason } from '../../../health/signal-queue.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { CodedError } from '../../../lib/errors.ts';
 import type { AlertSignal } from '../../../contracts/alert.ts';
@@ -71,14 +71,18 @@ describe('the alert signal queue', () => {
   });
 
   it.each([
-    [new CodedError('conflict', 'x'), true],
-    [new TypeError('x'), true],
-    [Object.assign(new Error('duplicate'), { code: '23505' }), true],
-    [Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), false],
-    [Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), false],
-    [new Error('Connection terminated unexpectedly'), false],
-  ])('isRefusal(%s) = %s', (error, expected) => {
-    expect(isRefusal(error)).toBe(expected);
+    [new CodedError('conflict', 'x'), false],
+    [new TypeError('x'), false],
+    [Object.assign(new Error('duplicate'), { code: '23505' }), false],
+    [Object.assign(new Error('UNIQUE constraint failed'), { code: 'SQLITE_CONSTRAINT_UNIQUE' }), false],
+    [Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), true],
+    [Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), true],
+    [Object.assign(new Error('the database system is starting up'), { code: '57P03' }), true],
+    [Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }), true],
+    [new Error('Connection terminated unexpectedly'), true],
+    [new Error('timeout exceeded when trying to connect'), true],
+  ])('isUnavailable(%s) = %s', (error, expected) => {
+    expect(isUnavailable(error)).toBe(expected);
   });
 
   it('stop ends the retrying while the store is away, without waiting for it', async () => {
