@@ -265,7 +265,7 @@ function backSinceGain(
   return { state, signals };
 }
 
-/** The detectors' memory without the subjects of these communities (ownership keys): devices, their facilities, gateways. */
+/** The detectors' memory of what these communities' subjects (devices, their facilities, gateways) alerted, dropped: the store says it again on a gain. */
 function forgetCommunities(
   communities: readonly string[],
   all: readonly DeviceInfo[],
@@ -276,7 +276,10 @@ function forgetCommunities(
   const ids = new Set(inScope.map((d) => d.id));
   for (const d of inScope) {
     state.deviceStates.delete(d.id);
-    state.facilities.delete(d.facilityId ?? d.id);
+    // What was alerted and the hold towards it go; the baseline learning and the settlement
+    // window (up to 7 days of hourly samples, which no store keeps) stay for a community regained.
+    const facility = state.facilities.get(d.facilityId ?? d.id);
+    if (facility) state.facilities.set(d.facilityId ?? d.id, { ...initialFacilityState(), learning: facility.learning, drift: facility.drift });
   }
   const keep = <V>(entries: Iterable<[string, V]>) => new Map([...entries].filter(([id]) => !ids.has(id)));
   return {
