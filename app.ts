@@ -64,7 +64,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const http = await start('api', () => startApiFeature(ctx, {
     ...store, broker, health, irrigation: irrigation.engine, profiles: intake.profiles, ...(zoneForward.forward ? { forwardZoneAction: zoneForward.forward } : {}),
     readiness: { influxdb: () => influxdb.influx.ping(), broker: () => broker.isListening(), durableLog: () => log.durableLog.readiness(), ...(clusterReady ? { redis: clusterReady } : {}), ...(shared.ready ? { postgres: shared.ready } : {}) },
-    notifications: { outbox: notifications.outbox, silences: notifications.silences, clock: ctx.clock },
+    notifications: { outbox: notifications.outbox, alertDistricts: (ids) => health.alerts.districtsOf(ids), silences: notifications.silences, clock: ctx.clock },
     ...people.apiDeps, beforeListen: (api) => people.pages(api, health),
   }));
   people.people.bindUrl(http.url);

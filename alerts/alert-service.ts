@@ -27,6 +27,19 @@ export interface AlertServiceDeps {
 
 export type AlertService = ReturnType<typeof createAlertService>;
 
+/** Each transition to every listener, each in its own guard (one that throws is logged, the rest still hear it). */
+function emitTo(listeners: ReadonlySet<TransitionListener>, log: Logger, out: readonly AlertTransition[]): void {
+  for (const t of out) {
+    for (const listener of listeners) {
+      try {
+        listener(t);
+      } catch (error) {
+        log.error({ err: error, alert: t.alert.id, to: t.to }, 'transition listener failed');
+      }
+    }
+  }
+}
+
 /** The lock every write to one alert takes: its (kind, subject), which never changes (a kind has no `|`). */
 const keyOf = (kind: string, subject: string): string => `gs:alert:${kind}|${subject}`;
 
@@ -77,17 +90,7 @@ export function createAlertService(deps: AlertServiceDeps) {
     return result;
   };
 
-  function emit(out: AlertTransition[]): void {
-    for (const t of out) {
-      for (const listener of listeners) {
-        try {
-          listener(t);
-        } catch (error) {
-          log.error({ err: error, alert: t.alert.id, to: t.to }, 'transition listener failed');
-        }
-      }
-    }
-  }
+  const emit = (out: AlertTransition[]): void => emitTo(listeners, log, out);
 
   const mustLock = async (w: Within, id: number): Promise<AlertRecord> => {
     const a = await lockAlert(w, id);
@@ -132,6 +135,9 @@ export function createAlertService(deps: AlertServiceDeps) {
     active: (kind: string, subject: string) => store.active(kind, subject),
     list: (filter?: AlertFilter, districts?: readonly string[]) => store.list(filter, districts),
     allActive: () => store.allActive(),
+    activeIn: (communities: readonly string[]) => store.activeIn(communities),
+    /** Where these alerts lie, read where the alerts live (the notification list's district filter). */
+    districtsOf: (ids: readonly number[]) => store.districtsOf(ids),
     transitions: (id: number) => store.transitions(id),
     comments: (id: number) => store.comments(id),
 

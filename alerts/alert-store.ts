@@ -1,3 +1,4 @@
+import { UNPLACED } from '../contracts/ownership.ts';
 import { z } from 'zod';
 import type { SqlQueries, SqlValue } from '../registry/sql/port.ts';
 import { Alert, AlertKind, AlertState, Severity } from '../contracts/alert.ts';
@@ -94,6 +95,22 @@ export function createAlertStore(q: SqlQueries) {
     },
     comments: (alertId: number): Promise<CommentRecord[]> =>
       q.all<CommentRecord>('SELECT id, alert_id AS "alertId", at, by, text FROM alert_comments WHERE alert_id = ? ORDER BY id', [alertId]),
+    /** The district of each of these alerts that exists (null: raised outside every district); at most 1,000 ids a call. */
+    async districtsOf(ids: readonly number[]): Promise<Map<number, string | null>> {
+      if (ids.length === 0) return new Map();
+      const rows = await q.all<{ id: number; district: string | null }>(`SELECT id, district_id AS "district" FROM alerts WHERE id IN (${ids.map(() => '?').join(', ')})`, [...ids]);
+      return new Map(rows.map((r) => [Number(r.id), r.district]));
+    },
+    /**
+     * The active alerts of these communities (`UNPLACED`: the alerts of no community): the
+     * detectors of a community this node gains are seeded from them (clustered mode).
+     */
+    async activeIn(communities: readonly string[]): Promise<AlertRecord[]> {
+      const named = communities.filter((c) => c !== UNPLACED);
+      const where = [...(named.length ? [`community_id IN (${named.map(() => '?').join(', ')})`] : []), ...(named.length < communities.length ? ['community_id IS NULL'] : [])];
+      if (where.length === 0) return [];
+      return (await q.all<AlertRow>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE state <> 'resolved' AND (${where.join(' OR ')}) ORDER BY id`, named)).map(toRecord);
+    },
     /** Every active alert, unbounded (start-up seeding of the detectors). */
     allActive: async (): Promise<AlertRecord[]> => (await q.all<AlertRow>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE state <> 'resolved' ORDER BY id`)).map(toRecord),
     /** `districts`: only alerts in these (a confined caller); undefined = the whole city. */

@@ -35,6 +35,7 @@ export async function startHealthFeature(ctx: AppContext, deps: HealthFeatureDep
     ...(deps.ownership && deps.ownership !== ownsEverything ? { ownership: deps.ownership } : {}),
     facilities: deps.city, facilityConfig: ctx.rulesConfig.facilityHealth, deviceConfig: ctx.rulesConfig.deviceHealth, slaMs: ctx.rulesConfig.workOrderSlaMs,
     irrigation: ctx.options.irrigation,
+    signalMetrics: { pending: (n) => ctx.metrics.alertSignalsPending.set(n), dropped: (reason) => ctx.metrics.alertSignalsDropped.inc({ reason }) },
   });
   const subscriptions = [
     ctx.readings.add('health', (reading, device) => health.monitor.onReading(reading, device)),

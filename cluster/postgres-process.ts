@@ -65,7 +65,7 @@ export async function canConnect(url: string): Promise<boolean> {
 /**
  * A throwaway PostgreSQL bound to 127.0.0.1 with everything under `dir` (the tests' and
  * benchmarks' shared state for the clustered mode): `initdb` with trust authentication for a
- * superuser `gs`, then `postgres` in the foreground with its socket in `dir`. Durability is
+ * superuser `gs` (skipped when `dir` holds one already), then `postgres` in the foreground with its socket in `dir`. Durability is
  * off (fsync, synchronous_commit, full_page_writes): a test database is thrown away, and a
  * machine crash mid-test only loses the test.
  */
@@ -78,8 +78,11 @@ export async function startPostgresServer(options: { dir: string; port: number; 
   mkdirSync(socketDir, { recursive: true });
   const user = runAs();
   if (user) for (const path of [options.dir, socketDir]) chownSync(path, user.uid, user.gid);
-  const init = spawnSync(initdb, ['-D', data, '-U', 'gs', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'], { encoding: 'utf8', ...user });
-  if (init.status !== 0) throw new Error(`initdb failed (${init.status ?? init.signal}): ${(init.stderr || init.stdout || String(init.error)).slice(-2_000)}`);
+  // A data directory from an earlier start of this server (a test restarting it) is started as it is.
+  if (!existsSync(join(data, 'PG_VERSION'))) {
+    const init = spawnSync(initdb, ['-D', data, '-U', 'gs', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'], { encoding: 'utf8', ...user });
+    if (init.status !== 0) throw new Error(`initdb failed (${init.status ?? init.signal}): ${(init.stderr || init.stdout || String(init.error)).slice(-2_000)}`);
+  }
 
   const args = ['-D', data, '-p', String(options.port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1',
     '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'];

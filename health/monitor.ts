@@ -9,7 +9,8 @@ import { decideDeviceHealth, initialDeviceHealthState, seedDeviceHealth, type De
 import { DEFAULT_DEVICE_HEALTH_CONFIG, type DeviceHealthConfig } from '../rules/device-health/config.ts';
 import { initialOfflineState, markOnline, sweepOffline, type OfflineState } from '../rules/device-health/offline.ts';
 import { deviceStatusLines } from './device-status-points.ts';
-import type { CommunityOwnership } from '../contracts/ownership.ts';
+import { communityKey, type CommunityOwnership } from '../contracts/ownership.ts';
+import { createSignalQueue, type SignalQueueDeps } from './signal-queue.ts';
 
 /**
  * Which gateway a device reports through (the inventory's `gateway`, `devices.gateway_id`),
@@ -55,11 +56,13 @@ export interface HealthMonitorDeps {
    * (cluster/reading-relay.ts), so the sweep is the one place it asks.
    */
   ownership?: Pick<CommunityOwnership, 'owns' | 'gainedAt'>;
+  /** The signal queue's bound, retry waits and metrics (signal-queue.ts); its defaults when absent. */
+  signalQueue?: Pick<SignalQueueDeps, 'capacity' | 'retryMs' | 'retryMaxMs' | 'metrics'>;
 }
 
 export type HealthMonitor = ReturnType<typeof createHealthMonitor>;
 
-type ActiveAlert = { kind: string; subject: string; severity: string; details: Record<string, unknown> | null };
+export type ActiveAlert = { kind: string; subject: string; severity: string; details: Record<string, unknown> | null };
 
 /** Each device's rule context, made once per DeviceInfo object. */
 function createContextCache(): (device: DeviceInfo) => DeviceContext {
@@ -127,43 +130,43 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
   const contextOf = createContextCache();
 
   // Signals reach the alert service one at a time, in the order the detectors gave them (a
-  // clear before the raise that follows it), whichever engine answers and however slowly.
-  let applying: Promise<void> = Promise.resolve();
-  const apply = (signals: AlertSignal[]): void => {
-    if (signals.length === 0) return;
-    applying = applying.then(async () => {
-      for (const signal of signals) {
-        try {
-          await deps.alerts.apply(signal);
-        } catch (error) {
-          log.error({ err: error, kind: signal.kind, subject: signal.subject }, 'alert signal failed');
-        }
-      }
-    });
-  };
+  // clear before the raise that follows it), whichever engine answers and however slowly; held
+  // and retried while the store is away (signal-queue.ts).
+  const queue = createSignalQueue({ apply: (signal) => deps.alerts.apply(signal), logger: deps.logger, ...deps.signalQueue });
+  const apply = (signals: AlertSignal[]): void => { if (signals.length > 0) queue.push(signals); };
 
   // When a facility alert is resolved (its work order closed), the detector starts afresh,
   // so a facility still out of line is flagged again after the debounce.
-  deps.alerts.onTransition((t) => {
-    if (t.to !== 'resolved') return;
-    const state = facilities.get(t.alert.subject);
-    if (!state) return;
-    if (t.alert.kind === 'facility_tilt') facilities.set(t.alert.subject, { ...state, level: 'normal', candidate: 'normal', candidateCount: 0 });
-    if (t.alert.kind === 'facility_settlement') facilities.set(t.alert.subject, { ...state, settlementRaised: false, drift: [] });
-  });
+  deps.alerts.onTransition((t) => resetOnResolve(facilities, t));
 
   return {
     /** Another feature's signal (irrigation's), in the same queue as the detectors' own. */
     signal: (signal: AlertSignal): void => apply([signal]),
-    /** Resolves when every signal given so far is applied (tests; a clean stop). */
-    settled: (): Promise<void> => applying,
+    /** Resolves when every signal given so far is applied (tests); waits through an outage of the store. */
+    settled: (): Promise<void> => queue.settled(),
+    pendingSignals: (): number => queue.pending(), // held for the store, not yet applied
+    /** A clean stop: what the store takes now is applied, the retrying ends. */
+    stop: (): Promise<void> => queue.stop(),
     /**
-     * After a restart the detectors' memory is empty while SQLite still holds active alerts:
-     * seed each detector from them, so a condition that cleared while the process was down
-     * still resolves its alert, and one that persists does not raise it again.
+     * After a restart the detectors' memory is empty while the store still holds active alerts: seed each detector
+     * from them, so a condition that cleared meanwhile still resolves its alert, and one that persists is not raised again.
      */
     seed(active: ReadonlyArray<ActiveAlert>): void {
       offline = seedDetectors(active, { facilities, deviceStates, offline }, deps.clock.now());
+    },
+
+    /** A community lost (clustered): its detectors' memory forgotten; a later gain starts from the shared store. */
+    forget(communities: readonly string[]): void {
+      offline = forgetCommunities(communities, deps.devices.list(), { facilities, deviceStates, offline });
+    },
+    /** A community gained (clustered): its detectors seeded from its active alerts in the shared store, as at a start (ownership-seed.ts). */
+    adopt(communities: readonly string[], active: ReadonlyArray<ActiveAlert>): void {
+      const all = deps.devices.list();
+      offline = forgetCommunities(communities, all, { facilities, deviceStates, offline });
+      offline = seedDetectors(active, { facilities, deviceStates, offline }, deps.clock.now());
+      const back = backSinceGain(communities, all, offline, (id) => lastSeen.get(id), deps.ownership);
+      offline = back.state;
+      apply(back.signals);
     },
 
     onReading(reading: AcceptedReading, device: DeviceInfo): void {
@@ -226,6 +229,63 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
 
     /** The latest angles of a facility, for calibrating to "as it stands now". */
     lastAngles: (facilityId: string): Angles | undefined => lastAngles.get(facilityId),
+  };
+}
+
+/**
+ * When a facility alert is resolved (its work order closed), its detector starts afresh, so
+ * a facility still out of line is flagged again after the debounce.
+ */
+function resetOnResolve(facilities: Map<string, FacilityState>, t: AlertTransition): void {
+  if (t.to !== 'resolved') return;
+  const state = facilities.get(t.alert.subject);
+  if (!state) return;
+  if (t.alert.kind === 'facility_tilt') facilities.set(t.alert.subject, { ...state, level: 'normal', candidate: 'normal', candidateCount: 0 });
+  if (t.alert.kind === 'facility_settlement') facilities.set(t.alert.subject, { ...state, settlementRaised: false, drift: [] });
+}
+
+/**
+ * After a gain's seeding: a device of the gained communities heard here since the gain, before
+ * the shared alerts were read, is back already (its clear signals).
+ */
+function backSinceGain(
+  communities: readonly string[], all: readonly DeviceInfo[], offline: OfflineState,
+  seen: (id: string) => number | undefined, ownership: Pick<CommunityOwnership, 'gainedAt'> | undefined,
+): { state: OfflineState; signals: AlertSignal[] } {
+  let state = offline;
+  const signals: AlertSignal[] = [];
+  for (const d of all) {
+    const heard = seen(d.id);
+    const gained = ownership?.gainedAt(d.communityId);
+    if (heard === undefined || gained === undefined || heard < gained || !communities.includes(communityKey(d.communityId))) continue;
+    const back = markOnline(state, d.id, heard);
+    state = back.state;
+    signals.push(...back.signals);
+  }
+  return { state, signals };
+}
+
+/** The detectors' memory of what these communities' subjects (devices, their facilities, gateways) alerted, dropped: the store says it again on a gain. */
+function forgetCommunities(
+  communities: readonly string[],
+  all: readonly DeviceInfo[],
+  state: { facilities: Map<string, FacilityState>; deviceStates: Map<string, DeviceHealthState>; offline: OfflineState },
+): OfflineState {
+  const keys = new Set(communities);
+  const inScope = all.filter((d) => keys.has(communityKey(d.communityId)));
+  const ids = new Set(inScope.map((d) => d.id));
+  for (const d of inScope) {
+    state.deviceStates.delete(d.id);
+    // What was alerted and the hold towards it go; the baseline learning and the settlement
+    // window (up to 7 days of hourly samples, which no store keeps) stay for a community regained.
+    const facility = state.facilities.get(d.facilityId ?? d.id);
+    if (facility) state.facilities.set(d.facilityId ?? d.id, { ...initialFacilityState(), learning: facility.learning, drift: facility.drift });
+  }
+  const keep = <V>(entries: Iterable<[string, V]>) => new Map([...entries].filter(([id]) => !ids.has(id)));
+  return {
+    devices: new Set([...state.offline.devices].filter((id) => !ids.has(id))),
+    gateways: keep(state.offline.gateways),
+    gatewaysBack: keep(state.offline.gatewaysBack),
   };
 }
 

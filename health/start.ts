@@ -13,6 +13,8 @@ import { createAlertPointBuilder } from '../alerts/alert-points.ts';
 import { createWorkOrderService } from '../alerts/work-orders/service.ts';
 import { createFacilityBaselines } from './facility-baselines.ts';
 import { createHealthMonitor, gatewaysFromRegistry, type GatewayPort } from './monitor.ts';
+import type { SignalQueueDeps } from './signal-queue.ts';
+import { followOwnership } from './ownership-seed.ts';
 import { createFacilityThresholdCache, type FacilitySource } from './facility-thresholds.ts';
 import { createCityRegistry } from '../registry/city.ts';
 import { buildScorecard } from '../assessment/collect.ts';
@@ -45,8 +47,10 @@ export interface HealthDeps {
   facilities?: FacilitySource;
   /** The irrigation settings the engine runs with: the scorecard measures each zone against the band it is watered to. */
   irrigation?: BandSettings;
-  /** Clustered: the communities whose devices this node sweeps (health/monitor.ts); absent: all. */
-  ownership?: Pick<CommunityOwnership, 'owns' | 'gainedAt'>;
+  /** Clustered: the communities whose devices this node sweeps (health/monitor.ts) and whose alerts it seeds on gain (ownership-seed.ts); absent: all. */
+  ownership?: Pick<CommunityOwnership, 'owns' | 'gainedAt' | 'onChange'>;
+  /** The metrics registry's signal-queue gauges (gs_alert_signals_pending, gs_alert_signals_dropped_total). */
+  signalMetrics?: SignalQueueDeps['metrics'];
 }
 
 export type Health = Awaited<ReturnType<typeof createHealth>>;
@@ -72,11 +76,13 @@ export async function createHealth(deps: HealthDeps) {
     facilityConfig, facilityThresholds, deviceConfig: deps.deviceConfig,
     saveBaseline: (facilityId, baseline) => baselines.save(facilityId, baseline),
     ...(deps.ownership ? { ownership: deps.ownership } : {}),
+    ...(deps.signalMetrics ? { signalQueue: { metrics: deps.signalMetrics } } : {}),
     writeStatus: (lines) => {
       deps.append(lines).catch((error: unknown) => log.error({ err: error }, 'device status points not stored'));
     },
   });
   monitor.seed(await alerts.allActive());
+  const unfollow = deps.ownership ? followOwnership({ ownership: deps.ownership, monitor, activeIn: (c) => alerts.activeIn(c), logger: deps.logger }) : undefined;
   const task = deps.sweepCron === false ? undefined : scheduleHealthSweep({ sweep: () => monitor.sweep(), logger: deps.logger }, deps.sweepCron);
   return {
     alerts,
@@ -89,8 +95,9 @@ export async function createHealth(deps: HealthDeps) {
     scorecard: (month: string, zoneBand?: (zoneId: string) => MoistureBand | undefined) =>
       buildScorecard({ db: deps.db, sql: alerts.ledger.sql, influx: deps.influx, devices: deps.devices, clock: deps.clock, irrigation: deps.irrigation, zoneBand }, month),
     async stop(): Promise<void> {
+      unfollow?.();
       await task?.destroy();
-      await monitor.settled();
+      await monitor.stop();
     },
   };
 }

@@ -51,6 +51,8 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
     credentialChecksWaiting: new Gauge({ name: 'gs_mqtt_credential_checks_waiting', help: 'CONNECTs waiting for a scrypt check (at most GS_MQTT_AUTH_QUEUE; past it refused as busy)', registers }),
     mqttConnections: new Gauge({ name: 'gs_mqtt_open_connections', help: 'Open MQTT transport connections (TCP, TLS, WebSocket), authenticated or not', registers }),
     deadLetters: new Counter({ name: 'gs_dead_letters_total', help: 'Messages kept in the dead-letter store, by reason', labelNames: ['reason'] as const, registers }),
+    alertSignalsPending: new Gauge({ name: 'gs_alert_signals_pending', help: 'Alert signals held for the alert store, not yet applied (PostgreSQL away; at most 10,000)', registers }),
+    alertSignalsDropped: new Counter({ name: 'gs_alert_signals_dropped_total', help: 'Alert signals never applied, by reason: repeat (the queue full, a newer signal of the same kind and subject behind it), oldest (the queue full of distinct ones), refused (the store refused it for good)', labelNames: ['reason'] as const, registers }),
     listenerErrors: new Counter({ name: 'gs_listener_errors_total', help: 'Throws from a feature\'s listener (readings, transitions), by feature; the other listeners still ran', labelNames: ['feature'] as const, registers }),
   };
   return metrics;

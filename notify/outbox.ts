@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { Db } from '../registry/db.ts';
-import { districtCondition } from '../registry/district-filter.ts';
 import { Channel } from '../contracts/team.ts';
 import type { Delivery } from './channels/index.ts';
 import { channelKey } from './channels/index.ts';
@@ -60,6 +59,19 @@ export function createOutbox(db: Db) {
     return rows;
   });
 
+  /** Rows matching `q`'s own filters, newest first, below id `before` when given. */
+  const select = (q: OutboxQuery, before: number | undefined, limit: number): Row[] => {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (before !== undefined) { where.push('id < ?'); args.push(before); }
+    if (q.state) { where.push('state = ?'); args.push(q.state); }
+    if (q.channel) { where.push(q.channel.includes(':') ? 'channel_key = ?' : 'channel_type = ?'); args.push(q.channel); }
+    if (q.alert) { where.push('EXISTS (SELECT 1 FROM json_each(notify_outbox.alert_ids) WHERE value = ?)'); args.push(q.alert); }
+    const sql = `SELECT id, created_at, team_id, audience, channel_key, channel_type, alert_ids, reasons, payload, state, attempts, next_attempt_at, last_error, sent_at
+      FROM notify_outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    return db.prepare(sql).all(...args, limit) as Row[];
+  };
+
   return {
     enqueue(rows: readonly NewOutboxRow[], now: number): number[] {
       return rows.map((r) => {
@@ -117,40 +129,64 @@ export function createOutbox(db: Db) {
       const row = db.prepare(`SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM notify_outbox WHERE state IN ('pending', 'sending')`).get() as { n: number; oldest: number | null };
       return { pending: row.n, oldestAgeS: row.oldest === null ? 0 : Math.max(0, (now - row.oldest) / 1000) };
     },
-    /**
-     * `districts`: only deliveries whose every alert lies in these (a confined caller: a
-     * message about another district's alert is not theirs to read); undefined = all.
-     */
-    list(q: OutboxQuery, districts?: readonly string[]) {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      const scope = districtCondition('a.district_id', districts);
-      if (scope) {
-        where.push(`NOT EXISTS (SELECT 1 FROM json_each(notify_outbox.alert_ids) j LEFT JOIN alerts a ON a.id = j.value WHERE a.district_id IS NULL OR NOT (${scope.sql}))`);
-        args.push(...scope.args);
-      }
-      if (q.state) { where.push('state = ?'); args.push(q.state); }
-      if (q.channel) { where.push(q.channel.includes(':') ? 'channel_key = ?' : 'channel_type = ?'); args.push(q.channel); }
-      if (q.alert) { where.push('EXISTS (SELECT 1 FROM json_each(notify_outbox.alert_ids) WHERE value = ?)'); args.push(q.alert); }
-      const sql = `SELECT id, created_at, team_id, audience, channel_key, channel_type, alert_ids, reasons, payload, state, attempts, next_attempt_at, last_error, sent_at
-        FROM notify_outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-      const rows = db.prepare(sql).all(...args, q.limit) as Row[];
-      return rows.map((r) => ({
-        id: r.id,
-        createdAt: new Date(r.created_at).toISOString(),
-        team: r.team_id,
-        audience: r.audience,
-        channel: r.channel_key,
-        channelType: r.channel_type,
-        alertIds: JSON.parse(r.alert_ids) as number[],
-        reasons: JSON.parse(r.reasons) as string[],
-        title: titleOf(r.payload),
-        state: r.state,
-        attempts: r.attempts,
-        nextAttemptAt: r.state === 'pending' ? new Date(r.next_attempt_at).toISOString() : null,
-        lastError: r.last_error,
-        sentAt: r.sent_at === null ? null : new Date(r.sent_at).toISOString(),
-      }));
+    /** Every delivery matching `q`, newest first, unconfined (an admin or a city-wide caller). */
+    list(q: OutboxQuery): OutboxView[] {
+      return select(q, undefined, q.limit).map(toView);
     },
+    /**
+     * Only deliveries whose every alert lies in `districts` (a confined caller: a message about
+     * another district's alert is not theirs to read). The alerts are asked of `districtsOf`,
+     * which reads them where they live (the alert service: SQLite, or PostgreSQL on a clustered
+     * node, where this node's SQLite has no alerts to join): newest rows first, a page at a time,
+     * until `q.limit` are in scope or the outbox (pruned to a few days) is read to its end.
+     */
+    async listInDistricts(q: OutboxQuery, districts: readonly string[], districtsOf: AlertDistricts): Promise<OutboxView[]> {
+      const allowed = new Set(districts);
+      const out: OutboxView[] = [];
+      let before: number | undefined;
+      for (;;) {
+        const rows = select(q, before, SCOPE_PAGE);
+        if (rows.length === 0) return out;
+        const ids = [...new Set(rows.flatMap((r) => JSON.parse(r.alert_ids) as number[]))];
+        const where = new Map<number, string | null>();
+        for (let i = 0; i < ids.length; i += ALERTS_PER_LOOKUP) {
+          for (const [id, d] of await districtsOf(ids.slice(i, i + ALERTS_PER_LOOKUP))) where.set(id, d);
+        }
+        for (const r of rows) {
+          const alertIds = JSON.parse(r.alert_ids) as number[];
+          if (alertIds.every((id) => { const d = where.get(id); return d !== undefined && d !== null && allowed.has(d); })) out.push(toView(r));
+          if (out.length >= q.limit) return out;
+        }
+        before = rows[rows.length - 1]!.id;
+      }
+    },
+  };
+}
+
+/** Each alert's district (null: none; missing: no such alert), read where the alerts live. */
+export type AlertDistricts = (alertIds: readonly number[]) => Promise<ReadonlyMap<number, string | null>>;
+
+/** Rows read per round of a confined list, and alert ids per lookup (one IN list each). */
+const SCOPE_PAGE = 200;
+const ALERTS_PER_LOOKUP = 500;
+
+export type OutboxView = ReturnType<typeof toView>;
+
+function toView(r: Row) {
+  return {
+    id: r.id,
+    createdAt: new Date(r.created_at).toISOString(),
+    team: r.team_id,
+    audience: r.audience,
+    channel: r.channel_key,
+    channelType: r.channel_type,
+    alertIds: JSON.parse(r.alert_ids) as number[],
+    reasons: JSON.parse(r.reasons) as string[],
+    title: titleOf(r.payload),
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: r.state === 'pending' ? new Date(r.next_attempt_at).toISOString() : null,
+    lastError: r.last_error,
+    sentAt: r.sent_at === null ? null : new Date(r.sent_at).toISOString(),
   };
 }

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { allow } from '../auth.ts';
 import { districtsOf } from '../scope.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { OUTBOX_STATES, OutboxQuery, type Outbox } from '../../notify/outbox.ts';
+import { OUTBOX_STATES, OutboxQuery, type AlertDistricts, type Outbox } from '../../notify/outbox.ts';
 import { NewSilence, SilenceView, type SilenceStore } from '../../notify/silences.ts';
 
 const NotificationView = z.object({
@@ -27,6 +27,8 @@ const ErrorBody = z.object({ error: z.string(), message: z.string() });
 
 export interface NotificationRouteDeps {
   outbox: Outbox;
+  /** The alerts' districts, from the alert service (its store: SQLite, or PostgreSQL on a clustered node). */
+  alertDistricts: AlertDistricts;
   silences: SilenceStore;
   clock: Clock;
 }
@@ -44,7 +46,10 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRouteDeps> = 
         response: { 200: z.array(NotificationView) },
       },
     },
-    async (request) => opts.outbox.list(request.query, districtsOf(request)),
+    async (request) => {
+      const districts = districtsOf(request);
+      return districts ? opts.outbox.listInDistricts(request.query, districts, opts.alertDistricts) : opts.outbox.list(request.query);
+    },
   );
 
   app.post(

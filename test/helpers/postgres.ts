@@ -9,6 +9,9 @@ export interface TestPostgres extends PostgresServerHandle {
   dir: string;
   /** A new empty database on this server; its URL. */
   createDatabase(): Promise<string>;
+  /** Stop the server and keep its data (an outage); `restart` brings it back on the same port and data. */
+  halt(): Promise<void>;
+  restart(): Promise<void>;
 }
 
 let databases = 0;
@@ -20,9 +23,13 @@ let databases = 0;
  */
 export async function startTestPostgres(): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'gs-pg-'));
-  const server = await startPostgresServer({ dir, port: await freePort() });
+  const port = await freePort();
+  let server = await startPostgresServer({ dir, port });
   return {
-    ...server,
+    url: server.url,
+    port,
+    get pid() { return server.pid; },
+    urlOf: (database) => server.urlOf(database),
     dir,
     async createDatabase() {
       const name = `gs_test_${process.pid}_${++databases}`;
@@ -35,6 +42,12 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       }
       return server.urlOf(name);
     },
+    halt: () => server.stop(),
+    async restart() {
+      await server.stop();
+      server = await startPostgresServer({ dir, port });
+    },
+    kill: () => server.kill(),
     async stop() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -74,4 +74,30 @@ describe('the offline sweep of a clustered node', () => {
     await t.sweep();
     expect(await t.offline()).toEqual(['s-mine', 's-theirs']);
   });
+
+  it('seeds a gained community from the store\'s active alerts (another owner raised them), forgets a lost one, and counts a device heard since the gain as back', async () => {
+    const t = await setup();
+    // Another owner raised s-theirs offline; this node never heard of it.
+    await t.alerts.apply({ action: 'raise', kind: 'device_offline', subject: 's-theirs', severity: 'warning', message: 'offline', communityId: 'c-theirs', districtId: 'd-1', at: t.clock.now() });
+    t.owned.add('c-theirs');
+    t.gained.set('c-theirs', t.clock.now());
+    t.monitor.adopt(['c-theirs'], await t.alerts.activeIn(['c-theirs']));
+    t.clock.advance(10 * MIN);
+    await t.sweep(); // still silent: known offline, not raised again
+    expect((await t.alerts.list({ kind: 'device_offline', subject: 's-theirs' })).map((a) => [a.state, a.details?.occurrences ?? 1])).toEqual([['firing', 1]]);
+    await t.send('s-theirs');
+    expect(await t.offline()).toEqual(['s-mine']); // s-theirs resolved by its reading
+
+    // Lost, raised and cleared elsewhere, gained again: a device heard between the gain and the seeding is back at once.
+    t.owned.delete('c-theirs');
+    t.monitor.forget(['c-theirs']);
+    await t.alerts.apply({ action: 'raise', kind: 'device_offline', subject: 's-theirs', severity: 'warning', message: 'offline', communityId: 'c-theirs', districtId: 'd-1', at: t.clock.now() });
+    t.owned.add('c-theirs');
+    t.gained.set('c-theirs', t.clock.now());
+    const active = await t.alerts.activeIn(['c-theirs']);
+    await t.send('s-theirs'); // before the seeding has read the store
+    t.monitor.adopt(['c-theirs'], active);
+    await t.monitor.settled();
+    expect(await t.offline()).toEqual(['s-mine']);
+  });
 });

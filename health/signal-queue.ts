@@ -1,0 +1,155 @@
+import type { Logger } from '../lib/logger.ts';
+import { CodedError } from '../lib/errors.ts';
+import type { AlertSignal } from '../contracts/alert.ts';
+
+/** Why a signal left the queue without being applied: a newer one of its (kind, subject) was behind it, the queue was full of distinct ones, or the store refused it for good. */
+export type SignalDropReason = 'repeat' | 'oldest' | 'refused';
+
+export interface SignalQueueDeps {
+  apply(signal: AlertSignal): Promise<unknown>;
+  logger: Logger;
+  /** Signals held at most (default 10,000: a city's worth of device_offline and its clears, ~2 MB). */
+  capacity?: number;
+  /** The wait before the first retry, doubled up to `retryMaxMs` (defaults 500 ms, 30 s). */
+  retryMs?: number;
+  retryMaxMs?: number;
+  metrics?: { pending(n: number): void; dropped(reason: SignalDropReason): void };
+}
+
+export type SignalQueue = ReturnType<typeof createSignalQueue>;
+
+const keyOf = (s: AlertSignal): string => `${s.kind}|${s.subject}`;
+
+/** Node's codes for a connection that failed or broke. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** node-postgres' own words for a connection it lost or could not make (no code on these). */
+const PG_CONNECTION_MESSAGE = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i;
+
+/**
+ * The store away for a while, worth waiting for: a refused, broken or timed-out connection;
+ * PostgreSQL's connection exception (class 08), operator intervention (57: shutting down,
+ * starting up), insufficient resources (53) or a transaction that kept losing its race (40);
+ * SQLite busy or locked. Anything else — the alert service's own refusal (a CodedError), a
+ * constraint or type error, a bug — would fail again: the signal is logged, counted and
+ * passed over, so one bad signal never blocks the queue behind it.
+ */
+export function isUnavailable(error: unknown): boolean {
+  if (error instanceof CodedError || !(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (NETWORK_CODES.has(code) || /^(08|57|53|40)[0-9A-Z]{3}$/.test(code) || /^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
+  }
+  return PG_CONNECTION_MESSAGE.test(error.message);
+}
+
+/**
+ * The detectors' signals on their way to the alert service, in the order given, one at a time
+ * (a clear before the raise that follows it). A signal the store cannot take now (PostgreSQL
+ * away) stays at the head and is tried again with a doubling wait, so nothing behind it
+ * overtakes it, and everything is applied in order once the store answers. The detectors
+ * never wait on it: readings and their PUBACKs go on. Bounded: past `capacity`, the oldest
+ * signal that a newer one of the same (kind, subject) follows is dropped first (the newer
+ * states the condition as it is now), else the oldest of all; each drop is counted.
+ */
+export function createSignalQueue(deps: SignalQueueDeps) {
+  const log = deps.logger.child({ module: 'health' });
+  const capacity = deps.capacity ?? 10_000;
+  const retryMs = deps.retryMs ?? 500;
+  const retryMaxMs = deps.retryMaxMs ?? 30_000;
+  const queue: AlertSignal[] = [];
+  let draining: Promise<void> | undefined;
+  let stopping = false;
+  let wake: (() => void) | undefined;
+
+  /** The oldest signal at or after `from` that a newer one of its (kind, subject) follows; -1: none. */
+  const oldestRepeat = (from: number): number => {
+    const later = new Set<string>();
+    let found = -1;
+    for (let i = queue.length - 1; i >= from; i--) {
+      const key = keyOf(queue[i]!);
+      if (later.has(key)) found = i;
+      later.add(key);
+    }
+    return found;
+  };
+  /** Never the head while it is being applied (index 0): a repeat further back, else the oldest after it. */
+  const dropOne = (): void => {
+    const from = draining ? 1 : 0;
+    let i = oldestRepeat(from);
+    const reason: SignalDropReason = i >= 0 ? 'repeat' : 'oldest';
+    if (i < 0) i = from;
+    const [dropped] = queue.splice(i, 1);
+    deps.metrics?.dropped(reason);
+    log.warn({ kind: dropped!.kind, subject: dropped!.subject, reason, capacity }, 'alert signal dropped: queue full');
+  };
+
+  const pause = (ms: number): Promise<void> => new Promise((resolve) => {
+    const timer = setTimeout(() => { wake = undefined; resolve(); }, ms);
+    wake = () => { clearTimeout(timer); wake = undefined; resolve(); };
+  });
+
+  async function drain(): Promise<void> {
+    let wait = retryMs;
+    let failing = false;
+    while (queue.length > 0) {
+      const head = queue[0]!;
+      try {
+        await deps.apply(head);
+      } catch (error) {
+        if (!isUnavailable(error)) {
+          log.error({ err: error, kind: head.kind, subject: head.subject }, 'alert signal refused');
+          deps.metrics?.dropped('refused');
+        } else {
+          if (!failing) log.error({ err: error, kind: head.kind, subject: head.subject, pending: queue.length }, 'alert store unavailable: signals held, retrying');
+          failing = true;
+          if (stopping) return;
+          await pause(wait);
+          wait = Math.min(wait * 2, retryMaxMs);
+          if (stopping) return;
+          continue;
+        }
+      }
+      if (failing) log.info({ pending: queue.length - 1 }, 'alert store back: held signals applied in order');
+      failing = false;
+      wait = retryMs;
+      if (queue[0] === head) queue.shift();
+      deps.metrics?.pending(queue.length);
+    }
+  }
+
+  const kick = (): void => {
+    if (draining || stopping) return;
+    draining = drain().finally(() => {
+      draining = undefined;
+      if (queue.length > 0 && !stopping) kick();
+    });
+  };
+
+  return {
+    push(signals: readonly AlertSignal[]): void {
+      for (const s of signals) {
+        queue.push(s);
+        if (queue.length > capacity) dropOne();
+      }
+      deps.metrics?.pending(queue.length);
+      kick();
+    },
+    /** Signals not yet applied. */
+    pending: (): number => queue.length,
+    /** Resolves once every signal pushed so far is applied (or refused): tests, and a stop while the store answers. */
+    async settled(): Promise<void> {
+      while (draining) await draining;
+    },
+    /**
+     * Stop retrying: the signal in flight finishes (its store's own timeouts bound it), the
+     * rest are logged as lost with this process (the detectors start from the store's active
+     * alerts at the next start).
+     */
+    async stop(): Promise<void> {
+      stopping = true;
+      wake?.();
+      await draining;
+      if (queue.length > 0) log.error({ pending: queue.length }, 'alert signals not applied at stop: the alert store did not answer');
+    },
+  };
+}
