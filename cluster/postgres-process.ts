@@ -3,6 +3,7 @@ import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { findBinary } from '../lib/find-binary.ts';
+import { superviseServer } from '../lib/server-process.ts';
 
 export const POSTGRES_INSTALL_HINT =
   'PostgreSQL is not installed. On Debian/Ubuntu, as root: apt-get update && apt-get install -y postgresql ' +
@@ -89,34 +90,15 @@ export async function startPostgresServer(options: { dir: string; port: number; 
   const child: ChildProcess = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'], ...user });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-4_000); });
-  let exited: number | string | null | undefined;
-  let spawnError: Error | undefined;
-  const gone = new Promise<void>((resolve) => child.once('exit', (code, signal) => { exited = code ?? signal; resolve(); }));
-  child.once('error', (error) => { exited = exited ?? -1; spawnError = error; });
-
+  const server = superviseServer(child, 'postgres');
   const urlOf = (database: string): string => `postgres://gs@127.0.0.1:${options.port}/${database}`;
-  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
-  while (!(await canConnect(urlOf('postgres')))) {
-    if (exited !== undefined) throw new Error(`postgres ${spawnError ? `could not start (${spawnError.message})` : `exited (${exited})`} before answering: ${stderr}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`postgres did not answer on 127.0.0.1:${options.port} in time: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
-    if (exited !== undefined) return;
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await gone;
-    clearTimeout(timer);
-  };
+  await server.untilAnswering(() => canConnect(urlOf('postgres')), { where: `127.0.0.1:${options.port}`, timeoutMs: options.startTimeoutMs ?? 30_000, seeMore: () => `its log: ${stderr}` });
   return {
     url: urlOf('postgres'),
     port: options.port,
     pid: child.pid,
     urlOf,
-    stop: () => stopWith('SIGINT'),
-    kill: () => stopWith('SIGKILL'),
+    stop: () => server.stopWith('SIGINT'),
+    kill: () => server.stopWith('SIGKILL'),
   };
 }

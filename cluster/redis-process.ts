@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { findBinary } from '../lib/find-binary.ts';
+import { superviseServer } from '../lib/server-process.ts';
 
 export const REDIS_INSTALL_HINT =
   'redis-server is not installed. On Debian/Ubuntu, as root: apt-get update && apt-get install -y redis-server ' +
@@ -49,32 +50,13 @@ export async function startRedisServer(options: { dir: string; port: number; bin
   const confPath = join(options.dir, 'redis.conf');
   writeFileSync(confPath, `${conf}\n`);
   const child: ChildProcess = spawn(binary, [confPath], { stdio: 'ignore' });
-  let exited: number | string | null | undefined;
-  let spawnError: Error | undefined;
-  const gone = new Promise<void>((resolve) => child.once('exit', (code, signal) => { exited = code ?? signal; resolve(); }));
-  child.once('error', (error) => { exited = exited ?? -1; spawnError = error; });
-
-  const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
-  while (!(await pingRedis(options.port))) {
-    if (exited !== undefined) throw new Error(`redis-server ${spawnError ? `could not start (${spawnError.message})` : `exited (${exited})`} before answering; see ${join(options.dir, 'redis.log')}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`redis-server did not answer on 127.0.0.1:${options.port} in time; see ${join(options.dir, 'redis.log')}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
-    if (exited !== undefined) return;
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await gone;
-    clearTimeout(timer);
-  };
+  const server = superviseServer(child, 'redis-server');
+  await server.untilAnswering(() => pingRedis(options.port), { where: `127.0.0.1:${options.port}`, timeoutMs: options.startTimeoutMs ?? 15_000, seeMore: () => `see ${join(options.dir, 'redis.log')}` });
   return {
     url: `redis://127.0.0.1:${options.port}`,
     port: options.port,
     pid: child.pid,
-    stop: () => stopWith('SIGTERM'),
-    kill: () => stopWith('SIGKILL'),
+    stop: () => server.stopWith('SIGTERM'),
+    kill: () => server.stopWith('SIGKILL'),
   };
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createInfluxHttp } from './http.ts';
 import { findBinary } from '../lib/find-binary.ts';
+import { superviseServer } from '../lib/server-process.ts';
 
 export const INSTALL_HINT =
   'InfluxDB is not installed. On Debian/Ubuntu, as root: apt-get update && apt-get install -y influxdb ' +
@@ -68,31 +69,12 @@ bind-address = "127.0.0.1:${rpcPort}"
   closeSync(logFd); // the child holds its own copy of the descriptor
   const url = `http://127.0.0.1:${options.port}`;
   const http = createInfluxHttp({ url, db: '_' });
-  let exited: number | null | undefined;
-  let spawnError: Error | undefined;
-  child.once('exit', (code) => { exited = code; });
-  child.once('error', (error) => { exited = exited ?? -1; spawnError = error; }); // e.g. not executable
-
-  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
-  while (!(await http.ping())) {
-    if (exited !== undefined) throw new Error(`influxd ${spawnError ? `could not start (${spawnError.message})` : `exited with code ${exited}`} before answering; see ${join(options.dir, 'influxd.log')}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`influxd did not answer on ${url} in time; see ${join(options.dir, 'influxd.log')}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const server = superviseServer(child, 'influxd');
+  await server.untilAnswering(() => http.ping(), { where: url, timeoutMs: options.startTimeoutMs ?? 30_000, seeMore: () => `see ${join(options.dir, 'influxd.log')}`, pollMs: 100 });
 
   return {
     url,
     pid: child.pid,
-    async stop(): Promise<void> {
-      if (exited !== undefined) return;
-      const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await done;
-      clearTimeout(timer);
-    },
+    stop: (): Promise<void> => server.stopWith('SIGTERM'),
   };
 }
