@@ -16,9 +16,37 @@ const Args = z.object({
   out: z.string().default('evaluate/out'),
 });
 
+const USAGE = `用法 / usage: npm run evaluate -- [options]
+  --inventory FILE   城市清单 / the inventory (default inventory/examples/city.yaml)
+  --scenario NAME    天气情景 / weather scenario: ${SCENARIOS.join(', ')} (default drought)
+  --days N           天数 / days (default: the scenario's own)
+  --zones N          均匀抽取 N 个自动分区 / N automatic zones spread evenly over the city (default: all)
+  --seed N           随机种子 / seed for weather and sensor errors (default 14)
+  --out DIR          报告目录 / where report.md, evaluation.json and the charts go (default evaluate/out)
+  --help             本说明 / this text
+`;
+
+/** The options, or the reason they are not (an unknown option, a value missing): parseArgs throws on both. */
+function readArgs(argv: string[]): { values: Record<string, string | boolean | undefined> } | { error: string } {
+  try {
+    return parseArgs({ args: argv, options: { inventory: { type: 'string' }, scenario: { type: 'string' }, days: { type: 'string' }, zones: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } } });
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 /** `npm run evaluate -- --scenario season --zones 40`: the controller against both timers; prints and writes JSON, Markdown and SVG charts. */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { inventory: { type: 'string' }, scenario: { type: 'string' }, days: { type: 'string' }, zones: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } } });
+  const args = readArgs(process.argv.slice(2));
+  if ('error' in args) {
+    process.stderr.write(`${args.error}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const { help, ...values } = args.values;
+  if (help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const parsed = Args.safeParse(values);
   if (!parsed.success) {
     process.stderr.write(`${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n')}\n`);
