@@ -29,7 +29,7 @@ export interface ExecutorDeps {
  * queue of those, so past this bound the command goes and the valve's water is bounded as
  * always (ack supervision, auto-off).
  */
-const COMMAND_WAIT_MS = 2_000;
+export const COMMAND_WAIT_MS = 2_000;
 
 /**
  * The executor: applies one action the decider returned (balena's planner/executor split).
@@ -56,8 +56,11 @@ export function createExecutor(deps: ExecutorDeps) {
         logger.info({ zoneId: ctx.zone.id, valveId: action.valveId, command: action.command }, 'valve command');
         const topic = deviceTopic(action.valveId, 'down');
         const before = deps.beforeCommand;
-        const sent = before ? commands.then(() => afterWrites(before)).then(() => deps.publish(topic, payload)) : deps.publish(topic, payload);
-        if (before) commands = sent.catch(() => undefined);
+        // The wait for the writes starts now, not after the previous command left: while the
+        // store is slow, commands go out together after one COMMAND_WAIT_MS, not 2 s apart each.
+        const ready = before ? afterWrites(before) : undefined;
+        const sent = ready ? commands.then(() => ready).then(() => deps.publish(topic, payload)) : deps.publish(topic, payload);
+        if (ready) commands = sent.catch(() => undefined);
         sent.catch((error: unknown) => logger.error({ err: error, valveId: action.valveId }, 'valve command publish failed'));
         return;
       }

@@ -66,6 +66,12 @@ export function createPostgresSql(options: PostgresSqlOptions): Sql {
     connectionString: options.url,
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    // No statement waits without end: a node frozen or cut off mid-transaction must not hold an
+    // alert key's advisory lock (and every other node's signals behind it) until TCP gives up.
+    // A cancelled statement (57014) is a retryable unavailability for the signal queue.
+    statement_timeout: 10_000,
+    idle_in_transaction_session_timeout: 10_000,
+    keepAlive: true,
     types,
   });
   // An idle client's error (the server restarted) must not crash the process; the next query fails instead.

@@ -9,8 +9,9 @@ type Statement = Database.Statement<unknown[]>;
  * and answers a settled promise, so the default mode behaves as it did before the port.
  *
  * One connection holds one transaction: a transaction here takes the connection from BEGIN
- * IMMEDIATE to COMMIT, and this port's other calls (and other transactions) wait for it
- * rather than land inside it. Code that uses `db` directly is not held back: a statement of
+ * IMMEDIATE to COMMIT, and this port's other calls (and other transactions) queue behind it
+ * in call order rather than land inside it — a plain write queued before a transaction
+ * that then fails is not rolled back with it. Code that uses `db` directly is not held back: a statement of
  * its own that runs while a port transaction awaits a step joins that transaction (the
  * stores' transactions do no I/O besides SQL, so such a window is a few microtasks long).
  */
@@ -32,9 +33,13 @@ export function createSqliteSql(db: Db): Sql {
     lock: async () => undefined,
   };
 
-  // The tail of the queue of transactions; a plain call waits for the one open now.
+  // The tail of the queue: transactions and plain calls run one after another, in call order.
   let busy: Promise<unknown> = Promise.resolve();
-  const idle = async (): Promise<void> => { await busy.catch(() => undefined); };
+  const queued = <T>(fn: () => Promise<T> | T): Promise<T> => {
+    const mine = busy.catch(() => undefined).then(fn);
+    busy = mine;
+    return mine;
+  };
 
   async function transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
@@ -48,16 +53,14 @@ export function createSqliteSql(db: Db): Sql {
         throw error;
       }
     };
-    const mine = busy.catch(() => undefined).then(run);
-    busy = mine;
-    return mine;
+    return queued(run);
   }
 
   return {
     dialect: 'sqlite',
-    all: async <T>(sql: string, params?: readonly SqlValue[]) => { await idle(); return direct.all<T>(sql, params); },
-    one: async <T>(sql: string, params?: readonly SqlValue[]) => { await idle(); return direct.one<T>(sql, params); },
-    run: async (sql: string, params?: readonly SqlValue[]) => { await idle(); return direct.run(sql, params); },
+    all: <T>(sql: string, params?: readonly SqlValue[]) => queued(() => direct.all<T>(sql, params)),
+    one: <T>(sql: string, params?: readonly SqlValue[]) => queued(() => direct.one<T>(sql, params)),
+    run: (sql: string, params?: readonly SqlValue[]) => queued(() => direct.run(sql, params)),
     transaction,
     // The connection is the app's (registry/db.ts), closed by its owner.
     close: async () => undefined,
