@@ -28,6 +28,8 @@ export interface HandoverDeps {
 export function createHandover(deps: HandoverDeps) {
   const { states, overrides, logger } = deps;
   const adopting = new Map<string, number>();
+  // Bumped at each release: an adoption still reading when its zones are released again acts on none of them.
+  const releases = new Map<string, number>();
   const mark = (zoneIds: readonly string[], by: 1 | -1) => {
     for (const zoneId of zoneIds) {
       const n = (adopting.get(zoneId) ?? 0) + by;
@@ -52,6 +54,8 @@ export function createHandover(deps: HandoverDeps) {
      */
     async adopt(zoneIds: readonly string[]): Promise<void> {
       if (zoneIds.length === 0) return;
+      const releasedAtStart = new Map(zoneIds.map((zoneId) => [zoneId, releases.get(zoneId) ?? 0]));
+      const stillOurs = (zoneId: string): boolean => (releases.get(zoneId) ?? 0) === releasedAtStart.get(zoneId);
       mark(zoneIds, 1);
       let persisted: Map<string, ZoneIrrigationState>;
       try {
@@ -70,6 +74,7 @@ export function createHandover(deps: HandoverDeps) {
         // water regardless) and the zones start afresh.
         logger.error({ err: error, zones: zoneIds.length }, 'zones taken over without their stored state: every valve closed, the zones start afresh');
         for (const zoneId of zoneIds) {
+          if (!stillOurs(zoneId)) continue;
           states.delete(zoneId);
           deps.closeValve(zoneId);
         }
@@ -78,6 +83,7 @@ export function createHandover(deps: HandoverDeps) {
         mark(zoneIds, -1);
       }
       for (const zoneId of zoneIds) {
+        if (!stillOurs(zoneId)) continue; // given up again while its state was read: another node's now
         const state = persisted.get(zoneId);
         if (state) states.set(zoneId, state);
         else states.delete(zoneId);
@@ -110,8 +116,12 @@ export function createHandover(deps: HandoverDeps) {
     /** Another node takes the zones over: no run left open by this one (closed as after a restart), no wake timer left, the states written. */
     release(zoneIds: readonly string[]): void {
       for (const zoneId of zoneIds) {
-        if (states.get(zoneId)?.run) deps.dispatch(zoneId, { type: 'restored' }, true);
+        releases.set(zoneId, (releases.get(zoneId) ?? 0) + 1);
         deps.clearWake(zoneId);
+        // Still being adopted: the state here is from before this node last lost the zone, not
+        // this node's run; closing it would write that stale state over the owner's.
+        if (adopting.has(zoneId)) continue;
+        if (states.get(zoneId)?.run) deps.dispatch(zoneId, { type: 'restored' }, true);
       }
       deps.flush();
     },
