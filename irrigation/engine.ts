@@ -160,6 +160,8 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     },
     adopt: handovers.adopt,
     release: handovers.release,
+    /** The zone's state is being read after this node took it over: its events wait (operator actions are answered 503). */
+    adopting: (zoneId: string): boolean => handovers.adopting(zoneId),
     /** Whether this node runs the zone (one process: every zone it has). */
     isOwned: (zoneId: string): boolean => { const zone = zones.get(zoneId); return zone !== undefined && owns(zone.communityId); },
     /** A reading accepted by the ingest (readingListeners). */

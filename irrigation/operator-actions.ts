@@ -25,6 +25,7 @@ const toEvent = (engine: Pick<IrrigationEngine, 'now'>, action: ActionName, body
 };
 
 export const notFoundBody = (id: string) => ({ error: 'not_found', message: `no zone ${id}` });
+export const TAKING_OVER = { error: 'taking_over', message: '本节点正在接管该片区（读取分区状态），请稍后重试 / this node is taking the zone\'s community over (reading its state): try again in a moment' };
 export const NOT_OWNER = { error: 'not_owner', message: '本节点不负责该片区，请向负责它的节点发送 / zone\'s community is owned by another node: send the request there', decisions: [] };
 
 /**
@@ -32,11 +33,13 @@ export const NOT_OWNER = { error: 'not_owner', message: '本节点不负责该�
  * from another node's route, but the bus is the only thing the owner trusts, so it is
  * checked again); `by` is the actor the receiving node authorized.
  */
-export function performAction(engine: Pick<IrrigationEngine, 'status' | 'isOwned' | 'dispatch' | 'now'>, zoneId: string, action: ActionName, body: unknown, by: string): ActionAnswer {
+export function performAction(engine: Pick<IrrigationEngine, 'status' | 'isOwned' | 'adopting' | 'dispatch' | 'now'>, zoneId: string, action: ActionName, body: unknown, by: string): ActionAnswer {
   const parsed = ACTION_BODIES[action].safeParse(body);
   if (!parsed.success) return { status: 400, body: { error: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 500) } };
   if (!engine.status(zoneId)) return { status: 404, body: notFoundBody(zoneId) };
   if (!engine.isOwned(zoneId)) return { status: 409, body: NOT_OWNER };
+  // Its events are not evaluated until the state is read: an action now would be dropped, yet answered 202.
+  if (engine.adopting(zoneId)) return { status: 503, body: TAKING_OVER };
   const decisions = engine.dispatch(zoneId, toEvent(engine, action, parsed.data as Record<string, unknown>, by));
   const refusal = decisions.find((d) => d.action === 'skip' && REFUSALS.has(d.reason) && d.actor !== undefined);
   if (refusal) return { status: 409, body: { error: 'conflict', message: `not done: ${refusal.reason}`, decisions: decisions.map(viewDecision) } };

@@ -73,7 +73,7 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine; f
     app.post(`/zones/:id/${action}`, {
       ...secured,
       schema: {
-        summary: `${summary}. Clustered: a node that does not own the zone's community forwards the action to the owner and answers what it answered; 503 owner_unavailable when the owner did not answer within 5 s`,
+        summary: `${summary}. Clustered: a node that does not own the zone's community forwards the action to the owner and answers what it answered; 503 owner_unavailable when the owner did not answer within 5 s, taking_over while the owner is still reading the zone's state after a takeover (retry)`,
         security: [{ bearer: [] }], params: Params, body: ACTION_BODIES[action], response: { 202: Accepted, 400: ErrorBody, 404: ErrorBody, 409: conflict, 503: ErrorBody },
       },
     }, async (request, reply) => {

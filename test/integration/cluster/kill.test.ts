@@ -111,7 +111,11 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
     expect(Date.now() - killedAt).toBeLessThan(15_000);
 
     // A command the survivor decides after the failover reaches the valve that moved to it.
-    const res = await api(survivor, `/api/v1/zones/${VALVE_ZONE}/water-now`, { durationS: 60 });
+    // (503 taking_over while the survivor still reads the zone's state from PostgreSQL: retried, as a client would.)
+    const res = await eventually(async () => {
+      const r = await api(survivor, `/api/v1/zones/${VALVE_ZONE}/water-now`, { durationS: 60 });
+      return r.status === 503 ? undefined : r;
+    }, 10_000, 'the survivor to take water-now');
     expect(res.status).toBe(202);
     await eventually(() => (commands.some((c) => c.action === 'open') ? true : undefined), 10_000, 'the valve to receive the survivor\'s open');
     // The killed node's ledger entry is the survivor's: the same report again folds into it
