@@ -107,6 +107,23 @@ function seedDetectors(
   return { devices, gateways: gws, gatewaysBack: new Map() };
 }
 
+const ANY_COMMUNITY = '\u0000any';
+
+/** Signals given per community, so a gain's seeding can tell one came while it read the store. */
+function createSignalTally() {
+  const given = new Map<string, number>();
+  return {
+    count(signals: readonly AlertSignal[]): void {
+      for (const s of signals) {
+        // A clear names no community: counted for every one (a seeding then reads once more).
+        const key = s.action === 'raise' ? communityKey(s.communityId ?? undefined) : ANY_COMMUNITY;
+        given.set(key, (given.get(key) ?? 0) + 1);
+      }
+    },
+    of: (communities: readonly string[]): number => communities.reduce((n, c) => n + (given.get(c) ?? 0), given.get(ANY_COMMUNITY) ?? 0),
+  };
+}
+
 /**
  * The effectful edge of the health rules: keeps each facility's and device's detector
  * state in memory, feeds readings and sweeps through the pure deciders and hands their
@@ -129,11 +146,11 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
   let offline = initialOfflineState();
   const contextOf = createContextCache();
 
-  // Signals reach the alert service one at a time, in the order the detectors gave them (a
-  // clear before the raise that follows it), whichever engine answers and however slowly; held
-  // and retried while the store is away (signal-queue.ts).
+  // Signals reach the alert service one at a time, in the detectors' order, however slowly;
+  // held and retried while the store is away (signal-queue.ts).
   const queue = createSignalQueue({ apply: (signal) => deps.alerts.apply(signal), logger: deps.logger, ...deps.signalQueue });
-  const apply = (signals: AlertSignal[]): void => { if (signals.length > 0) queue.push(signals); };
+  const tally = createSignalTally();
+  const apply = (signals: AlertSignal[]): void => { if (signals.length > 0) { tally.count(signals); queue.push(signals); } };
 
   // When a facility alert is resolved (its work order closed), the detector starts afresh,
   // so a facility still out of line is flagged again after the debounce.
@@ -145,6 +162,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps) {
     /** Resolves when every signal given so far is applied (tests); waits through an outage of the store. */
     settled: (): Promise<void> => queue.settled(),
     pendingSignals: (): number => queue.pending(), // held for the store, not yet applied
+    signalsFor: tally.of, // signals of these communities given so far (ownership-seed.ts reads again if one came meanwhile)
     /** A clean stop: what the store takes now is applied, the retrying ends. */
     stop: (): Promise<void> => queue.stop(),
     /**

@@ -4,7 +4,7 @@ import type { ActiveAlert, HealthMonitor } from './monitor.ts';
 
 export interface OwnershipSeedDeps {
   ownership: Pick<CommunityOwnership, 'owns' | 'onChange'>;
-  monitor: Pick<HealthMonitor, 'adopt' | 'forget'>;
+  monitor: Pick<HealthMonitor, 'adopt' | 'forget' | 'settled' | 'signalsFor'>;
   /** The shared store's active alerts of these communities (alert service `activeIn`). */
   activeIn(communities: readonly string[]): Promise<ReadonlyArray<ActiveAlert & { communityId: string | null }>>;
   logger: Logger;
@@ -27,7 +27,16 @@ export function followOwnership(deps: OwnershipSeedDeps): () => void {
     const mine = gained.filter((c) => deps.ownership.owns(c));
     if (stopped || mine.length === 0) return;
     try {
-      const active = await deps.activeIn(mine);
+      // The snapshot must hold every signal this node gave for these communities, or adopting it
+      // would wipe a raise made since the gain (and its clear would never be sent): wait for the
+      // queue, read, and read again (a few times at most) if one of theirs came meanwhile.
+      let active: Awaited<ReturnType<OwnershipSeedDeps['activeIn']>> = [];
+      for (let read = 0; read < 5; read++) {
+        const given = deps.monitor.signalsFor(mine);
+        await deps.monitor.settled();
+        active = await deps.activeIn(mine);
+        if (deps.monitor.signalsFor(mine) === given) break;
+      }
       const still = mine.filter((c) => deps.ownership.owns(c));
       deps.monitor.adopt(still, active.filter((a) => still.includes(communityKey(a.communityId ?? undefined))));
       log.info({ communities: still.length, active: active.length }, 'detectors seeded for gained communities');

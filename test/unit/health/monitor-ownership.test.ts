@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHealthMonitor } from '../../../health/monitor.ts';
+import { followOwnership } from '../../../health/ownership-seed.ts';
+import type { OwnershipChange } from '../../../contracts/ownership.ts';
 import { createDeviceRegistry } from '../../../registry/devices.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import type { AcceptedReading } from '../../../contracts/reading.ts';
@@ -32,8 +34,13 @@ async function setup() {
     monitor.sweep();
     await monitor.settled();
   };
+  const sendBattery = async (deviceId: string, battery: number) => {
+    const now = ledger.clock.now();
+    monitor.onReading({ deviceId, ts: now, receivedAt: now, kind: 'soil', dedupKey: undefined, fields: { moisture: 20, battery }, source: 'native' }, registry.get(deviceId)!);
+    ledger.clock.advance(MIN);
+  };
   const offline = async () => (await ledger.alerts.list({ active: true })).filter((a) => a.kind === 'device_offline').map((a) => a.subject).sort();
-  return { ...ledger, monitor, owned, gained, send, sweep, offline };
+  return { ...ledger, monitor, owned, gained, send, sendBattery, sweep, offline };
 }
 
 describe('the offline sweep of a clustered node', () => {
@@ -99,5 +106,34 @@ describe('the offline sweep of a clustered node', () => {
     t.monitor.adopt(['c-theirs'], active);
     await t.monitor.settled();
     expect(await t.offline()).toEqual(['s-mine']);
+  });
+
+  it('a raise this node makes while its seeding reads the store is in the seed: its clear is sent when the battery recovers', async () => {
+    const t = await setup();
+    let change: (c: OwnershipChange) => void = () => undefined;
+    let reads = 0;
+    const stop = followOwnership({
+      ownership: { owns: (c) => c !== undefined && t.owned.has(c), onChange: (_name, listener) => { change = listener; return () => undefined; } },
+      monitor: t.monitor,
+      logger: createLogger('silent'),
+      activeIn: async (communities) => {
+        const snapshot = await t.alerts.activeIn(communities);
+        // The first read is taken before the readings below raise battery_low for s-theirs.
+        if (reads++ === 0) for (let i = 0; i < 8; i++) await t.sendBattery('s-theirs', 5);
+        return snapshot;
+      },
+    });
+    t.owned.add('c-theirs');
+    t.gained.set('c-theirs', t.clock.now());
+    change({ gained: ['c-theirs'], lost: [] });
+    const battery = async () => (await t.alerts.list({ active: true, kind: 'battery_low' })).map((a) => a.subject);
+    await (async () => { for (let i = 0; i < 50 && reads < 2; i++) await new Promise((r) => setTimeout(r, 10)); })();
+    await t.monitor.settled();
+    expect(reads).toBe(2); // read again: a signal of the community came while it read
+    expect(await battery()).toEqual(['s-theirs']);
+    for (let i = 0; i < 8; i++) await t.sendBattery('s-theirs', 100);
+    await t.monitor.settled();
+    expect(await battery()).toEqual([]);
+    stop();
   });
 });
