@@ -7,6 +7,12 @@ const NODES = 'gs:nodes';
 /** Renew only while ours (compare-and-set): a node that lost its lease must not take it back by renewing. */
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+/**
+ * A heartbeat and the expired ones' removal, atomically. One script rather than MULTI: a
+ * connection closing under a MULTI leaves its queued commands' promises rejected with no
+ * handler (ioredis issue 883), an unhandled rejection that ends a Node process.
+ */
+const HEARTBEAT = `redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2]) redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[3]) return 1`;
 
 /**
  * Leases over Redis: a lease is a key holding its owner with a TTL (`SET NX PX`); renew and
@@ -31,7 +37,7 @@ export function createRedisLeaseStore(redis: Redis): LeaseStore {
     },
     async heartbeat(owner, ttlMs) {
       const now = Date.now();
-      await redis.multi().zadd(NODES, now + ttlMs, owner).zremrangebyscore(NODES, 0, now).exec();
+      await redis.eval(HEARTBEAT, 1, NODES, String(now + ttlMs), owner, String(now));
     },
     async liveOwners() {
       return redis.zrangebyscore(NODES, Date.now(), '+inf');
