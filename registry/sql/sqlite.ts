@@ -43,10 +43,6 @@ export function createSqliteSql(db: Db): Sql {
 
   async function transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
-      // Begin on a macrotask of its own: what the previous transaction's caller does right after
-      // its commit (the alert service's listeners, the notifier writing through `db` directly)
-      // runs first, outside this transaction, and cannot be rolled back with it.
-      await new Promise<void>((resolve) => setImmediate(resolve));
       db.exec('BEGIN IMMEDIATE');
       try {
         const result = await fn(direct);

@@ -32,24 +32,4 @@ describe('the SQL port over one SQLite connection', () => {
     expect(await sql.all<{ v: number }>('SELECT v FROM t ORDER BY rowid')).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }, { v: 4 }]);
     db.close();
   });
-
-  it("does not begin the next transaction before the last one's caller has acted on its commit (a listener writing through the connection)", async () => {
-    const db = new Database(':memory:');
-    db.exec('CREATE TABLE t (v INTEGER)');
-    const sql = createSqliteSql(db);
-    // As the alert service does: commit, then its listeners write through `db` (the notifier's own transaction).
-    const first = (async () => {
-      await sql.transaction(async (tx) => { await tx.run('INSERT INTO t VALUES (1)'); });
-      db.transaction(() => db.prepare('INSERT INTO t VALUES (10)').run())();
-    })();
-    const failing = sql.transaction(async (tx) => {
-      await tx.run('INSERT INTO t VALUES (2)');
-      for (let i = 0; i < 10; i++) await tx.one('SELECT 1');
-      throw new Error('refused');
-    });
-    await first;
-    await expect(failing).rejects.toThrow('refused');
-    expect(db.prepare('SELECT v FROM t ORDER BY v').all()).toEqual([{ v: 1 }, { v: 10 }]);
-    db.close();
-  });
 });
