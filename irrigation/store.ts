@@ -50,31 +50,28 @@ export function createIrrigationStore(sql: Sql, logger: Logger) {
     return rows;
   };
 
-  /** The operators' overrides: every zone's, or the given zones'. One that no longer parses is logged and left out (the zone runs on its configuration). */
-  const loadOverrides = async (zoneIds?: readonly string[]): Promise<Map<string, ZoneOverride>> => {
-    const overrides = new Map<string, ZoneOverride>();
-    for (const row of await rowsFor<{ zone_id: string; override: string }>('SELECT zone_id, override FROM irrigation_overrides', zoneIds)) {
-      const parsed = ZoneOverride.safeParse(JSON.parse(row.override));
-      if (parsed.success) overrides.set(row.zone_id, parsed.data);
-      else logger.error({ zoneId: row.zone_id, issues: parsed.error.issues.slice(0, 3) }, 'persisted irrigation override unreadable; zone runs on its configuration');
+  /** Each zone's JSON `column` of `table` read with `schema`: a row that no longer parses is logged (`unreadable`) and left out. */
+  const parsedByZone = async <T>(table: string, column: string, schema: z.ZodType<T>, zoneIds: readonly string[] | undefined, unreadable: string): Promise<Map<string, T>> => {
+    const parsedRows = new Map<string, T>();
+    for (const row of await rowsFor<{ zone_id: string; value: string }>(`SELECT zone_id, ${column} AS value FROM ${table}`, zoneIds)) {
+      const parsed = schema.safeParse(JSON.parse(row.value));
+      if (parsed.success) parsedRows.set(row.zone_id, parsed.data);
+      else logger.error({ zoneId: row.zone_id, issues: parsed.error.issues.slice(0, 3) }, unreadable);
     }
-    return overrides;
+    return parsedRows;
   };
+
+  /** The operators' overrides: every zone's, or the given zones'. One that no longer parses is logged and left out (the zone runs on its configuration). */
+  const loadOverrides = (zoneIds?: readonly string[]): Promise<Map<string, ZoneOverride>> =>
+    parsedByZone('irrigation_overrides', 'override', ZoneOverride, zoneIds, 'persisted irrigation override unreadable; zone runs on its configuration');
 
   return {
     /**
      * The persisted zone states: every zone's, or the given zones' (a community taken over). A
      * row that no longer parses is logged and dropped (the zone starts afresh).
      */
-    async loadStates(zoneIds?: readonly string[]): Promise<Map<string, ZoneIrrigationState>> {
-      const states = new Map<string, ZoneIrrigationState>();
-      for (const row of await rowsFor<{ zone_id: string; state: string }>('SELECT zone_id, state FROM irrigation_state', zoneIds)) {
-        const parsed = ZoneIrrigationState.safeParse(JSON.parse(row.state));
-        if (parsed.success) states.set(row.zone_id, parsed.data);
-        else logger.error({ zoneId: row.zone_id, issues: parsed.error.issues.slice(0, 3) }, 'persisted irrigation state unreadable; zone starts afresh');
-      }
-      return states;
-    },
+    loadStates: (zoneIds?: readonly string[]): Promise<Map<string, ZoneIrrigationState>> =>
+      parsedByZone('irrigation_state', 'state', ZoneIrrigationState, zoneIds, 'persisted irrigation state unreadable; zone starts afresh'),
     /** The states in one transaction (all or none). */
     async saveStates(states: readonly ZoneIrrigationState[], at: number): Promise<void> {
       if (states.length === 0) return;
