@@ -12,6 +12,7 @@ import { startInfluxdb } from './app/influxdb.ts';
 import { startDurableLogFeature } from './app/durable-log.ts';
 import { startNotifications } from './app/notifications.ts';
 import { startSharedState } from './app/shared-state.ts';
+import { startRegistryReplica } from './app/registry-replica.ts';
 import { startHealthFeature } from './app/health.ts';
 import { startIngestFeature } from './app/ingest.ts';
 import { openMqtt, startBroker } from './app/mqtt.ts';
@@ -54,9 +55,17 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const { notifications } = await start('notifications', () => startNotifications(ctx, { ...store, ackLink: people.people.ackLink }));
   const cluster = await start('cluster', () => startClusterFeature(ctx, store));
   const shared = await start('shared-state', () => startSharedState(ctx, store));
+  const replica = await start('registry-replica', () => startRegistryReplica(ctx, { ...store, sql: shared.sql }));
   const { health } = await start('health', () => startHealthFeature(ctx, { ...store, sql: shared.sql, influx: influxdb.influx, append, notifications, ownership: cluster.ownership }));
   const intake = await start('ingest', () => startIngestFeature(ctx, { ...store, log, shared: cluster.dedup, onReading: readingsOutlet(ctx, cluster) }));
   const { broker, clusterReady } = await start('broker', () => startBroker(ctx, { ...store, ingest: intake.ingest, tier: cluster.tier }));
+  // A credential changed on another node: the live connection here goes too, as on that node.
+  replica.onRevoked?.('broker', (lost) => {
+    for (const id of lost.devices) broker.disconnectDevice(id);
+    for (const id of lost.services) broker.disconnectService(id);
+  });
+  // A facility's thresholds changed on another node (an import there): re-read, as after an import here.
+  replica.onApplied?.('health', (changes) => { if (changes.has('facilities')) health.facilityThresholds.refresh(); });
   const { irrigation } = await start('irrigation', () => startIrrigationFeature(ctx, { db: store.db, sql: shared.sql, broker, append, signal: (alert) => health.monitor.signal(alert), ownership: cluster.ownership }));
   const { weather } = await start('weather', () => startWeatherFeature(ctx, { ...store, zones: irrigation.forecasts }));
   await start('rollups', () => startRollupsFeature(ctx, { db: store.db, influx: influxdb.influx, durableLog: log.durableLog }));
@@ -66,6 +75,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     readiness: { influxdb: () => influxdb.influx.ping(), broker: () => broker.isListening(), durableLog: () => log.durableLog.readiness(), ...(clusterReady ? { redis: clusterReady } : {}), ...(shared.ready ? { postgres: shared.ready } : {}) },
     notifications: { outbox: notifications.outbox, alertDistricts: (ids) => health.alerts.districtsOf(ids), silences: notifications.silences, clock: ctx.clock },
     ...people.apiDeps, beforeListen: (api) => people.pages(api, health),
+    ...(replica.flush ? { registryShipped: replica.flush } : {}),
   }));
   people.people.bindUrl(http.url);
   await start('ownership', () => startOwnershipFeature(cluster));

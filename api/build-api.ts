@@ -83,6 +83,32 @@ export interface ApiDeps {
    * `request.ip`, which the per-address budgets count, is that client. Unset: the peer's address.
    */
   trustProxy?: number | string[];
+  /**
+   * GS_POSTGRES_URL: resolves once this node's registry changes are in PostgreSQL. A
+   * successful POST, PUT, PATCH or DELETE is answered only after it, so an acknowledged
+   * change survives this node's death (app/registry-replica.ts).
+   */
+  registryShipped?: () => Promise<void>;
+}
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Every successful write waits for the registry's changes to reach PostgreSQL; 503 if they cannot. */
+function installRegistryShipping(app: FastifyInstance, shipped: () => Promise<void>): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!WRITES.has(request.method) || reply.statusCode >= 400) return payload;
+    try {
+      await shipped();
+      return payload;
+    } catch (error) {
+      request.log.error({ err: error }, 'registry change saved on this node but not in PostgreSQL');
+      reply.code(503).header('content-type', 'application/json; charset=utf-8');
+      return JSON.stringify({
+        error: 'registry_not_shared',
+        message: '更改已保存在本节点，但尚未同步到 PostgreSQL，其他节点暂不可见；数据库恢复后会自动同步 / the change is saved on this node but not yet in PostgreSQL: the other nodes do not see it until PostgreSQL answers again (shipped then)',
+      });
+    }
+  });
 }
 
 /**
@@ -121,6 +147,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'internal error' });
   });
+
+  if (deps.registryShipped) installRegistryShipping(app, deps.registryShipped);
 
   // Before any route (and before swagger reads them): moves guards first and documents roles.
   installAccessControl(app, createAccessControl({

@@ -31,6 +31,8 @@ export interface AppOptions {
   ownership?: { ttlMs?: number; roundMs?: number };
   /** Clustered: how long a forwarded zone action waits for its owner, and when it is sent again (cluster/zone-forward.ts; default 5 s and 2 s). */
   zoneForward?: { timeoutMs?: number; resendMs?: number };
+  /** GS_POSTGRES_URL: how often the registry's changes are shipped and PostgreSQL polled besides LISTEN (registry/replica/; default 1 s). */
+  registryReplica?: { pollMs?: number };
 }
 
 /** Accepted readings, after they are durable: each feature subscribes under its own name. */

@@ -105,6 +105,8 @@ export function createDeviceRegistry(db: Db, deps: { hasher: CredentialHasher })
     get: (id: string): DeviceInfo | undefined => byId.get(id),
     getByDevEui: (devEui: string): DeviceInfo | undefined => byEui.get(devEui.toLowerCase()),
     list: (): DeviceInfo[] => [...byId.values()],
+    /** The stored hash (the replication compares it to drop the live connection of a rotated secret). */
+    secretHashOf: (id: string): string | undefined => hashes.get(id),
     count: (): number => byId.size,
     /** Re-read one device after another module changed its rows (lifecycle, inventory import). */
     refresh(id: string): DeviceInfo | undefined {

@@ -38,6 +38,17 @@ export function createServiceAccounts(db: Db, deps: { clock: Clock; isDeviceId: 
 
   return {
     get: (id: string): ServiceAccount | undefined => byId.get(id),
+    /** Re-read one account after its row changed under the store (the registry's replication); the entry is replaced, so the broker's credential cache misses. */
+    refresh(id: string): void {
+      const row = db.prepare('SELECT * FROM service_accounts WHERE id = ?').get(id) as AccountRow | undefined;
+      if (row) index(row);
+      else {
+        byId.delete(id);
+        hashes.delete(id);
+      }
+    },
+    /** The stored hash (the replication compares it to drop the live connections of a changed secret). */
+    secretHashOf: (id: string): string | undefined => hashes.get(id),
     list: (): ServiceAccount[] => [...byId.values()].sort((a, b) => a.id.localeCompare(b.id)),
 
     async create(input: ServiceAccountCreate): Promise<{ account: ServiceAccount; secret: string }> {

@@ -28,10 +28,17 @@ export type TokenStore = ReturnType<typeof createTokenStore>;
 export function createTokenStore(db: Db, deps: { clock: Clock; randomBytes?: (n: number) => Buffer }) {
   const random = deps.randomBytes ?? randomBytes;
   const active = new Map<string, Principal>();
+  const hashById = new Map<string, string>();
   const index = (r: TokenRow) => {
     if (r.revoked_at) return;
     const view = toView(r);
     active.set(r.token_hash, { tokenId: view.id, name: view.name, role: view.role, ...(view.districts ? { districts: view.districts } : {}) });
+    hashById.set(r.id, r.token_hash);
+  };
+  const forget = (id: string) => {
+    const hash = hashById.get(id);
+    if (hash !== undefined) active.delete(hash);
+    hashById.delete(id);
   };
   for (const row of db.prepare('SELECT * FROM api_tokens WHERE revoked_at IS NULL').all() as TokenRow[]) index(row);
 
@@ -62,9 +69,16 @@ export function createTokenStore(db: Db, deps: { clock: Clock; randomBytes?: (n:
       if (!row.revoked_at) {
         row.revoked_at = new Date(deps.clock.now()).toISOString();
         db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ?').run(row.revoked_at, id);
-        active.delete(row.token_hash);
+        forget(id);
       }
       return toView(row);
+    },
+
+    /** Re-read one token after its row changed under the store (the registry's replication from another node). */
+    refresh(id: string): void {
+      forget(id);
+      const row = db.prepare('SELECT * FROM api_tokens WHERE id = ?').get(id) as TokenRow | undefined;
+      if (row) index(row);
     },
   };
 }

@@ -114,3 +114,47 @@ export function createPostgresSql(options: PostgresSqlOptions): Sql {
     close: () => pool.end(),
   };
 }
+
+/**
+ * LISTEN on one channel over a connection of its own (a pool's connections come and go),
+ * made again 1 s after it fails; `onNotify` is also called after each reconnect, since
+ * notifications sent while it was away are lost (the listener's owner polls besides).
+ * Resolves once listening, or after the first failure (the reconnects go on).
+ */
+export async function listenPostgres(options: { url: string; channel: string; onNotify: () => void; onError: (error: Error) => void }): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(options.channel)) throw new Error(`not a channel name: ${options.channel}`);
+  let client: pg.Client | undefined;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: 5_000, keepAlive: true });
+    c.on('notification', () => options.onNotify());
+    c.on('error', (error) => {
+      options.onError(error);
+      again(c);
+    });
+    c.on('end', () => again(c));
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${options.channel}`);
+      if (closed) { await c.end().catch(() => undefined); return; }
+      client = c;
+      options.onNotify();
+    } catch (error) {
+      options.onError(error as Error);
+      again(c);
+    }
+  };
+  const again = (c: pg.Client): void => {
+    if (closed || retry || (client && client !== c)) return;
+    client = undefined;
+    c.end().catch(() => undefined);
+    retry = setTimeout(() => { retry = undefined; void connect(); }, 1_000);
+  };
+  await connect();
+  return async () => {
+    closed = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => undefined);
+  };
+}

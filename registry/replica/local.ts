@@ -1,0 +1,159 @@
+import type Database from 'better-sqlite3';
+import type { Db } from '../db.ts';
+
+/**
+ * The registry tables replicated through PostgreSQL, with their key columns. The rest of the
+ * SQLite file is this node's own: dead letters, the weather cache, the rollup cursor, and the
+ * alert, irrigation and notification tables, which have their own PostgreSQL stores.
+ */
+export const REPLICATED_TABLES: Readonly<Record<string, readonly string[]>> = {
+  districts: ['id'],
+  sub_districts: ['id'],
+  communities: ['id'],
+  zones: ['id'],
+  facilities: ['id'],
+  teams: ['id'],
+  team_communities: ['team_id', 'community_id'],
+  technicians: ['id'],
+  devices: ['id'],
+  api_tokens: ['id'],
+  service_accounts: ['id'],
+  users: ['name'],
+  user_sessions: ['id_hash'],
+};
+
+export type RowValue = string | number | null;
+export type RowImage = Record<string, RowValue>;
+/** One row as PostgreSQL's registry_rows holds it: `row` null for a deleted one. */
+export interface RemoteRow { tbl: string; pk: string; row: RowImage | null; seq: number; origin: string }
+export interface RowKey { tbl: string; pk: string }
+/** What an apply changed, by table: the keys (JSON arrays, as `pk`). */
+export type AppliedChanges = Map<string, string[]>;
+
+/** A key's canonical text: JSON.stringify of its values (SQLite's json_array may escape differently). */
+export const keyText = (values: readonly unknown[]): string => JSON.stringify(values);
+
+/**
+ * This node's SQLite as a replica of the registry: the capture switch the migration-130
+ * triggers read, the keys they recorded (the outbound), the current image of a row, and the
+ * apply of PostgreSQL's rows. Everything is synchronous, on the app's one connection.
+ */
+export function createLocalReplica(db: Db) {
+  const columns = new Map<string, Set<string>>();
+  for (const table of Object.keys(REPLICATED_TABLES)) {
+    columns.set(table, new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name)));
+  }
+  const where = (table: string) => REPLICATED_TABLES[table]!.map((c) => `${c} = ?`).join(' AND ');
+  const selectRow = new Map(Object.keys(REPLICATED_TABLES).map((t) => [t, db.prepare(`SELECT * FROM ${t} WHERE ${where(t)}`)]));
+  const deleteRow = new Map(Object.keys(REPLICATED_TABLES).map((t) => [t, db.prepare(`DELETE FROM ${t} WHERE ${where(t)}`)]));
+  const upserts = new Map<string, Database.Statement<RowValue[]>>();
+  const setCapture = db.prepare('UPDATE registry_capture SET enabled = ? WHERE id = 1');
+  const getState = db.prepare('SELECT value FROM registry_replica WHERE key = ?');
+  const putState = db.prepare('INSERT INTO registry_replica (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+
+  /** ON CONFLICT DO UPDATE, never INSERT OR REPLACE: a replace deletes first, and a delete cascades. */
+  const upsertOf = (table: string, cols: string[]) => {
+    const id = `${table}:${cols.join(',')}`;
+    let stmt = upserts.get(id);
+    if (!stmt) {
+      const keys = REPLICATED_TABLES[table]!;
+      const set = cols.filter((c) => !keys.includes(c)).map((c) => `${c} = excluded.${c}`);
+      stmt = db.prepare<RowValue[]>(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})
+        ON CONFLICT (${keys.join(', ')}) ${set.length ? `DO UPDATE SET ${set.join(', ')}` : 'DO NOTHING'}`);
+      upserts.set(id, stmt);
+    }
+    return stmt;
+  };
+  const keyOf = (table: string, row: RowImage) => keyText(REPLICATED_TABLES[table]!.map((c) => row[c]));
+
+  const pendingKeys = (): Set<string> =>
+    new Set((db.prepare('SELECT DISTINCT tbl, pk FROM registry_outbound').all() as RowKey[]).map((k) => `${k.tbl}\u0000${keyText(JSON.parse(k.pk) as unknown[])}`));
+
+  return {
+    /** Whether the triggers record changes (kept in the file: a CLI import on a replicated data directory is shipped at the next start). */
+    capture(on: boolean): void { setCapture.run(on ? 1 : 0); },
+    lastSeq(): number | undefined {
+      const row = getState.get('last_seq') as { value: string } | undefined;
+      return row ? Number(row.value) : undefined;
+    },
+    /** The keys changed since the last ship (distinct), and the outbound's highest id they cover. */
+    pending(): { upTo: number; keys: RowKey[] } {
+      const upTo = (db.prepare('SELECT max(id) AS id FROM registry_outbound').get() as { id: number | null }).id ?? 0;
+      if (upTo === 0) return { upTo, keys: [] };
+      const rows = db.prepare('SELECT DISTINCT tbl, pk FROM registry_outbound WHERE id <= ?').all(upTo) as RowKey[];
+      const seen = new Set<string>();
+      const keys: RowKey[] = [];
+      for (const r of rows) {
+        const pk = keyText(JSON.parse(r.pk) as unknown[]);
+        if (seen.has(`${r.tbl}\u0000${pk}`) || !REPLICATED_TABLES[r.tbl]) continue;
+        seen.add(`${r.tbl}\u0000${pk}`);
+        keys.push({ tbl: r.tbl, pk });
+      }
+      return { upTo, keys };
+    },
+    /** The row as it is now; null when it no longer exists (shipped as a delete). */
+    image(key: RowKey): RowImage | null {
+      return (selectRow.get(key.tbl)!.get(...(JSON.parse(key.pk) as RowValue[])) as RowImage | undefined) ?? null;
+    },
+    shipped(upTo: number): void { db.prepare('DELETE FROM registry_outbound WHERE id <= ?').run(upTo); },
+    /** Queue keys for shipping (a node's rows PostgreSQL lacks, at its first sync). */
+    enqueue(keys: readonly RowKey[]): void {
+      const insert = db.prepare('INSERT INTO registry_outbound (tbl, pk) VALUES (?, ?)');
+      db.transaction(() => { for (const k of keys) insert.run(k.tbl, k.pk); })();
+    },
+    /** Every row key of the replicated tables. */
+    allKeys(): RowKey[] {
+      const keys: RowKey[] = [];
+      for (const [table, cols] of Object.entries(REPLICATED_TABLES)) {
+        for (const row of db.prepare(`SELECT ${cols.join(', ')} FROM ${table}`).raw().all() as unknown[][]) keys.push({ tbl: table, pk: keyText(row) });
+      }
+      return keys;
+    },
+
+    /**
+     * Apply PostgreSQL's rows in seq order, in one transaction, with the capture off (they are
+     * not shipped back) and foreign keys unchecked: rows come as their latest image, so a
+     * child may arrive before the newer image of its parent; the node that wrote them checked
+     * them. A key with a change of this node's not shipped yet is skipped (that change is newer
+     * and ships next: the last shipped wins). A row SQLite refuses (a unique index) is counted
+     * in `refused` and left; the rest apply. Must run outside any transaction.
+     */
+    apply(rows: readonly RemoteRow[], seqTo: number): { changes: AppliedChanges; refused: Array<{ key: RowKey; error: Error }> } {
+      const changes: AppliedChanges = new Map();
+      const refused: Array<{ key: RowKey; error: Error }> = [];
+      const pending = pendingKeys();
+      db.pragma('foreign_keys = OFF');
+      try {
+        db.transaction(() => {
+          setCapture.run(0);
+          for (const r of rows) {
+            const cols = columns.get(r.tbl);
+            if (!cols || pending.has(`${r.tbl}\u0000${r.pk}`)) continue;
+            try {
+              if (r.row === null) deleteRow.get(r.tbl)!.run(...(JSON.parse(r.pk) as RowValue[]));
+              else {
+                const present = Object.keys(r.row).filter((c) => cols.has(c));
+                if (keyOf(r.tbl, r.row) !== r.pk) continue;
+                upsertOf(r.tbl, present).run(...present.map((c) => r.row![c] ?? null));
+              }
+            } catch (error) {
+              refused.push({ key: { tbl: r.tbl, pk: r.pk }, error: error as Error });
+              continue;
+            }
+            const list = changes.get(r.tbl) ?? [];
+            list.push(r.pk);
+            changes.set(r.tbl, list);
+          }
+          putState.run('last_seq', String(seqTo));
+          setCapture.run(1);
+        })();
+      } finally {
+        db.pragma('foreign_keys = ON');
+      }
+      return { changes, refused };
+    },
+    inTransaction: (): boolean => db.inTransaction,
+  };
+}
+
+export type LocalReplica = ReturnType<typeof createLocalReplica>;

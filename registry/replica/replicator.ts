@@ -1,0 +1,188 @@
+import type { Logger } from '../../lib/logger.ts';
+import type { Sql, SqlValue } from '../sql/port.ts';
+import { REPLICATED_TABLES, type AppliedChanges, type LocalReplica, type RemoteRow, type RowImage, type RowKey } from './local.ts';
+
+/** The NOTIFY channel a shipper signals after each commit. */
+export const REGISTRY_CHANNEL = 'gs_registry';
+/** The advisory lock every shipper holds: seq values become visible in their order. */
+const SHIP_LOCK = 'gs:registry_rows';
+/** Rows per INSERT statement and per read. */
+const CHUNK = 500;
+const PAGE = 5_000;
+
+export interface RegistryReplicatorOptions {
+  local: LocalReplica;
+  sql: Sql;
+  /** This process (its rows are not applied back to it). */
+  nodeId: string;
+  /** Subscribe to the channel; returns the unsubscribe. Absent: polling alone. */
+  listen?: (onNotify: () => void) => Promise<() => Promise<void>>;
+  /** After rows were applied: the caches that hold registry rows re-read them. */
+  onApplied: (changes: AppliedChanges) => void;
+  logger: Logger;
+  /** How often pending changes are shipped and PostgreSQL asked for rows without a notification. */
+  pollMs?: number;
+}
+
+/**
+ * The registry's replication through PostgreSQL (docs/cluster.md "The registry in
+ * PostgreSQL"). Each node's SQLite stays the store its code reads synchronously; the
+ * triggers of migration 130 record each changed key, `flush` ships those rows' current
+ * images to registry_rows (new seq each, under one advisory lock, NOTIFY at commit), and
+ * `pull` applies the rows above the node's last applied seq. A node's first sync receives
+ * every row PostgreSQL has and ships the rows it has that PostgreSQL lacks: an empty node
+ * joins, the first node bootstraps. Two nodes changing one row: the last shipped wins.
+ */
+export function createRegistryReplicator(options: RegistryReplicatorOptions) {
+  const { local, sql, nodeId } = options;
+  const log = options.logger.child({ module: 'registry-replica' });
+  const pollMs = options.pollMs ?? 1_000;
+  let shipping: Promise<void> | undefined;
+  let nextShip: Promise<void> | undefined;
+  let pulling: Promise<void> | undefined;
+  let pullAgain = false;
+  let timer: NodeJS.Timeout | undefined;
+  let unlisten: (() => Promise<void>) | undefined;
+  let stopped = false;
+
+  async function shipOnce(): Promise<void> {
+    const { upTo, keys } = local.pending();
+    if (keys.length === 0) return;
+    // Read with the keys, in the same synchronous turn: the images are one consistent state.
+    const rows = keys.map((key) => ({ key, row: local.image(key) }));
+    await sql.transaction(async (tx) => {
+      await tx.lock(SHIP_LOCK);
+      for (let i = 0; i < rows.length; i += CHUNK) {
+        const chunk = rows.slice(i, i + CHUNK);
+        const params: SqlValue[] = [];
+        for (const { key, row } of chunk) params.push(key.tbl, key.pk, row === null ? null : JSON.stringify(row), nodeId);
+        await tx.run(
+          `INSERT INTO registry_rows (tbl, pk, row, seq, origin) VALUES ${chunk.map(() => "(?, ?, CAST(? AS JSONB), nextval('registry_rows_seq'), ?)").join(', ')}
+           ON CONFLICT (tbl, pk) DO UPDATE SET row = EXCLUDED.row, seq = EXCLUDED.seq, origin = EXCLUDED.origin, shipped_at = now()`,
+          params,
+        );
+      }
+      await tx.run(`SELECT pg_notify('${REGISTRY_CHANNEL}', '')`);
+    });
+    local.shipped(upTo);
+    log.debug({ rows: rows.length }, 'registry rows shipped');
+  }
+
+  /**
+   * Ship every change made so far; resolves once they are committed in PostgreSQL. Calls
+   * while a ship runs share the one queued after it (which reads the outbound afresh).
+   */
+  function flush(): Promise<void> {
+    if (nextShip) return nextShip;
+    const after = shipping ?? Promise.resolve();
+    const next: Promise<void> = after.catch(() => undefined).then(() => {
+      nextShip = undefined;
+      shipping = next;
+      return shipOnce();
+    }).finally(() => { if (shipping === next) shipping = undefined; });
+    nextShip = next;
+    return next;
+  }
+
+  async function fetchSince(seq: number): Promise<RemoteRow[]> {
+    const rows: RemoteRow[] = [];
+    for (let from = seq; ;) {
+      const page = await sql.all<RemoteRow>('SELECT tbl, pk, row, seq, origin FROM registry_rows WHERE seq > ? ORDER BY seq LIMIT ?', [from, PAGE]);
+      rows.push(...page);
+      if (page.length < PAGE) return rows;
+      from = page[page.length - 1]!.seq;
+    }
+  }
+
+  async function waitOutsideTransaction(): Promise<void> {
+    // The SQLite port's transactions (other features) span awaits; the apply must not join one.
+    while (local.inTransaction()) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  async function pullOnce(): Promise<void> {
+    const last = local.lastSeq();
+    const rows = await fetchSince(last ?? 0);
+    const seqTo = rows.length ? rows[rows.length - 1]!.seq : (last ?? 0);
+    if (rows.length === 0 && last !== undefined) return;
+    await waitOutsideTransaction();
+    // The first sync takes this node's earlier rows too (another process's id); later, its own are skipped.
+    const { changes, refused } = local.apply(last === undefined ? rows : rows.filter((r) => r.origin !== nodeId), seqTo);
+    for (const { key, error } of refused.slice(0, 10)) log.error({ table: key.tbl, key: key.pk, err: error }, 'registry row from PostgreSQL refused by SQLite; left as it was here');
+    if (changes.size > 0) {
+      log.debug({ tables: Object.fromEntries([...changes].map(([t, k]) => [t, k.length])), seq: seqTo }, 'registry rows applied');
+      options.onApplied(changes);
+    }
+  }
+
+  /** Apply what PostgreSQL has above this node's last seq; one pull at a time, another after it when asked meanwhile. */
+  function pull(): Promise<void> {
+    if (pulling) {
+      pullAgain = true;
+      return pulling;
+    }
+    pulling = (async () => {
+      try {
+        do {
+          pullAgain = false;
+          await pullOnce();
+        } while (pullAgain && !stopped);
+      } finally {
+        pulling = undefined;
+      }
+    })();
+    return pulling;
+  }
+
+  /** First sync: PostgreSQL's rows in, then this node's rows PostgreSQL lacks out (all of them on the first node). */
+  async function firstSync(): Promise<void> {
+    const known = new Set((await sql.all<RowKey>('SELECT tbl, pk FROM registry_rows')).map((k) => `${k.tbl}\u0000${k.pk}`));
+    const localOnly = local.allKeys().filter((k) => !known.has(`${k.tbl}\u0000${k.pk}`));
+    await pull();
+    local.enqueue(localOnly);
+    await flush();
+    log.info({ received: known.size, shipped: localOnly.length }, known.size ? 'registry received from PostgreSQL' : 'registry bootstrapped into PostgreSQL');
+  }
+
+  async function tick(): Promise<void> {
+    try {
+      await flush();
+      await pull();
+    } catch (error) {
+      log.warn({ err: error }, 'registry replication round failed; retried at the next');
+    }
+  }
+
+  return {
+    /** Capture on, the first sync (or catching up), then the notifications and the rounds. */
+    async start(): Promise<void> {
+      local.capture(true);
+      if (local.lastSeq() === undefined) await firstSync();
+      else {
+        await flush();
+        await pull();
+      }
+      if (options.listen) {
+        unlisten = await options.listen(() => { if (!stopped) pull().catch((error: unknown) => log.warn({ err: error }, 'registry pull failed; retried at the next round')); });
+      }
+      const round = (): void => {
+        timer = setTimeout(() => { void tick().finally(() => { if (!stopped) round(); }); }, pollMs);
+      };
+      round();
+    },
+    flush,
+    pull,
+    /** The rows a key has in PostgreSQL now (tests, diagnostics). */
+    remote: (tbl: string, pk: string): Promise<{ row: RowImage | null; seq: number } | undefined> => sql.one('SELECT row, seq FROM registry_rows WHERE tbl = ? AND pk = ?', [tbl, pk]),
+    tables: Object.keys(REPLICATED_TABLES),
+    async stop(): Promise<void> {
+      stopped = true;
+      clearTimeout(timer);
+      await unlisten?.();
+      await pulling?.catch(() => undefined);
+      // What was changed before the stop goes out if PostgreSQL answers; else at the next start (the outbound is in the file).
+      await flush().catch((error: unknown) => log.warn({ err: error }, 'registry changes not shipped at stop; shipped at the next start'));
+    },
+  };
+}
+
+export type RegistryReplicator = ReturnType<typeof createRegistryReplicator>;
