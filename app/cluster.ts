@@ -38,9 +38,9 @@ export async function startClusterFeature(ctx: AppContext, deps: { city: Pick<Re
   const nodeId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   logger.info({ nodeId }, 'clustered node');
   if (!config.credentialKeyFile) {
-    // A warning, not a refusal: until the registry is shared (docs/cluster.md), each node
-    // checks the secrets it hashed itself, so nodes with their own keys work; what breaks is
-    // a registry copied or shared between them, where every device would be refused.
+    // A warning, not a refusal, without GS_POSTGRES_URL (with it the registry is shared and the
+    // key required: app/registry-replica.ts): each node then checks the secrets it hashed
+    // itself, so nodes with their own keys work; what breaks is a registry copied between them.
     logger.warn({ setting: 'GS_CREDENTIAL_KEY_FILE', dataDir: config.dataDir }, '集群节点未设置共享凭据密钥 / clustered node without GS_CREDENTIAL_KEY_FILE: device secrets are hashed under this data directory\'s own credential-key, so a registry copied or shared from another node will refuse its devices; give every node the same key file');
   }
   // Its own connection, failing fast: a lease round must fail while Redis is away (and give

@@ -9,6 +9,7 @@ import type { DeviceRegistry } from '../registry/devices.ts';
 import type { TokenStore } from '../registry/tokens.ts';
 import type { ServiceAccounts } from '../registry/service-accounts.ts';
 import { createListeners } from '../lib/listeners.ts';
+import { CodedError } from '../lib/errors.ts';
 import type { AppContext } from './context.ts';
 
 /** The tables a device's DeviceInfo is joined from besides its own row: a change there re-reads every device. */
@@ -61,6 +62,11 @@ export function refreshCaches(stores: CachedStores, changes: AppliedChanges): Re
 export async function startRegistryReplica(ctx: AppContext, deps: CachedStores & { sql: Sql }) {
   const url = ctx.config.postgresUrl;
   if (!url) return { flush: undefined, onApplied: undefined, onRevoked: undefined };
+  if (ctx.config.cluster === 'redis' && !ctx.config.credentialKeyFile) {
+    // Each data directory's own key would hash what the others then cannot check: every device
+    // registered through another node refused here, with nothing in the logs but refusals.
+    throw new CodedError('credential_key_required', '集群共享设备登记需要共享凭据密钥 / GS_CREDENTIAL_KEY_FILE is required with GS_CLUSTER=redis and GS_POSTGRES_URL: the registry is shared, so every node must check secrets under the same key (docs/cluster.md "One credential key for the cluster")');
+  }
   const log = ctx.logger.child({ module: 'registry-replica' });
   const report = (name: string, error: unknown) => log.error({ listener: name, err: error }, 'registry change listener failed');
   const applied = createListeners<[AppliedChanges]>(report);

@@ -1,16 +1,31 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { TestApp } from './app.ts';
+import { eventually, type TestApp } from './app.ts';
 import { loadCredentialHasher } from '../../registry/secrets.ts';
 
+/** A cluster's credential key file (GS_CREDENTIAL_KEY_FILE), 0600 in a temp dir; `remove` when done. */
+export function writeClusterKey(): { file: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'gs-cluster-key-'));
+  const file = join(dir, 'credential-key');
+  writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 /**
- * Until the registry is shared (PostgreSQL, docs/cluster.md), each node has its own: a
- * device is registered on the first node, and another node is given the same device with
- * the same secret (hashed under that node's own credential key), standing in for the
- * shared registry.
+ * Give another node a device registered on the first. With GS_POSTGRES_URL the registry is
+ * shared (registry/replica/): wait until the device has reached that node. Without it each
+ * node has its own registry: the same device with the same secret (hashed under that node's
+ * own credential key) is written into its SQLite, standing in for the shared registry.
  */
 export async function shareDevice(to: TestApp, body: Record<string, unknown>, secret: string): Promise<void> {
   const id = body.id as string;
+  if (to.config.postgresUrl) {
+    await eventually(() => to.app.devices.get(id), 5_000, `device ${id} replicated`);
+    return;
+  }
   await to.register(body);
   const db = new Database(join(to.dataDir, 'greenspace.db'));
   db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(loadCredentialHasher(to.dataDir).hash(secret), id);

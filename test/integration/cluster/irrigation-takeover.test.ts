@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import { ADMIN_TOKEN, eventually, startTestApp, uniqueDb, type TestApp } from '../../helpers/app.ts';
 import { startTestRedis } from '../../helpers/redis.ts';
 import { startTestPostgres, type TestPostgres } from '../../helpers/postgres.ts';
-import { ownerOf, shareDevice } from '../../helpers/cluster.ts';
+import { ownerOf, shareDevice, writeClusterKey } from '../../helpers/cluster.ts';
 import { connect, publish } from '../../helpers/mqtt.ts';
 import { startSimValve } from '../irrigation/sim-valve.ts';
 
@@ -39,9 +39,11 @@ describe('irrigation state shared in PostgreSQL: a takeover closes the open run,
     return (moisture: number) => publish(client, `gs/${id}/up`, JSON.stringify({ ts: Date.now(), seq: ++seq, moisture }), 1);
   };
 
+  const key = writeClusterKey();
+
   beforeAll(async () => {
     [redis, pg] = await Promise.all([startTestRedis(), startTestPostgres()]);
-    const clustered = { cluster: 'redis', redisUrl: redis.url, postgresUrl: await pg.createDatabase(), influxDb: uniqueDb('irr_takeover') };
+    const clustered = { cluster: 'redis', redisUrl: redis.url, postgresUrl: await pg.createDatabase(), credentialKeyFile: key.file, influxDb: uniqueDb('irr_takeover') };
     a = await startTestApp(clustered);
     b = await startTestApp(clustered);
     const devices = [
@@ -50,7 +52,7 @@ describe('irrigation state shared in PostgreSQL: a takeover closes the open run,
       { id: 'soil-2', kind: 'soil', reportIntervalS: 600, place: inZone('z2') },
       { id: 'valve-z2', kind: 'valve', place: inZone('z2') },
     ];
-    // The registry is still each node's own (docs/cluster.md): every device on both.
+    // Registered on A; the shared registry carries them to B.
     for (const body of devices) {
       secrets[body.id] = await a.register(body);
       await shareDevice(b, body, secrets[body.id]!);
@@ -61,6 +63,7 @@ describe('irrigation state shared in PostgreSQL: a takeover closes the open run,
     await b?.stop();
     await a?.stop();
     await Promise.all([redis?.stop(), pg?.stop()]);
+    key.remove();
   });
 
   it('the survivor finds the dead owner\'s open run in the shared store, closes its valve, leaves the idle zone\'s valve alone, and decides with the override set through the dead owner', async () => {

@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import { ADMIN_TOKEN, eventually, startTestApp, uniqueDb, type TestApp } from '../../helpers/app.ts';
 import { startTestRedis } from '../../helpers/redis.ts';
 import { startTestPostgres, type TestPostgres } from '../../helpers/postgres.ts';
-import { ownerOf, shareDevice } from '../../helpers/cluster.ts';
+import { ownerOf, shareDevice, writeClusterKey } from '../../helpers/cluster.ts';
 import { connect, publish } from '../../helpers/mqtt.ts';
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -32,9 +32,11 @@ describe('a community taken over carries its active alerts to the new owner', { 
     client.end(true);
   };
 
+  const key = writeClusterKey();
+
   beforeAll(async () => {
     [redis, pg] = await Promise.all([startTestRedis(), startTestPostgres()]);
-    const clustered = { cluster: 'redis', redisUrl: redis.url, postgresUrl: await pg.createDatabase(), influxDb: uniqueDb('takeover') };
+    const clustered = { cluster: 'redis', redisUrl: redis.url, postgresUrl: await pg.createDatabase(), credentialKeyFile: key.file, influxDb: uniqueDb('takeover') };
     a = await startTestApp(clustered);
     b = await startTestApp(clustered);
     secret = await a.register(DEVICE);
@@ -45,6 +47,7 @@ describe('a community taken over carries its active alerts to the new owner', { 
     await b?.stop();
     await a?.stop();
     await Promise.all([redis?.stop(), pg?.stop()]);
+    key.remove();
   });
 
   it('the owner raises device_offline, stops; the survivor resolves it when the device is back, and raises no second one', async () => {
