@@ -1,13 +1,11 @@
 import type { Logger } from '../../lib/logger.ts';
-import type { Sql, SqlValue } from '../sql/port.ts';
+import type { Sql } from '../sql/port.ts';
 import { REPLICATED_TABLES, type AppliedChanges, type LocalReplica, type RemoteRow, type RowImage, type RowKey } from './local.ts';
+import { createShipper } from './shipper.ts';
 
-/** The NOTIFY channel a shipper signals after each commit. */
-export const REGISTRY_CHANNEL = 'gs_registry';
-/** The advisory lock every shipper holds: seq values become visible in their order. */
-const SHIP_LOCK = 'gs:registry_rows';
-/** Rows per INSERT statement and per read. */
-const CHUNK = 500;
+export { REGISTRY_CHANNEL } from './shipper.ts';
+
+/** Rows per read. */
 const PAGE = 5_000;
 
 export interface RegistryReplicatorOptions {
@@ -37,52 +35,12 @@ export function createRegistryReplicator(options: RegistryReplicatorOptions) {
   const { local, sql, nodeId } = options;
   const log = options.logger.child({ module: 'registry-replica' });
   const pollMs = options.pollMs ?? 1_000;
-  let shipping: Promise<void> | undefined;
-  let nextShip: Promise<void> | undefined;
+  const flush = createShipper(local, sql, nodeId, log);
   let pulling: Promise<void> | undefined;
   let pullAgain = false;
   let timer: NodeJS.Timeout | undefined;
   let unlisten: (() => Promise<void>) | undefined;
   let stopped = false;
-
-  async function shipOnce(): Promise<void> {
-    const { upTo, keys } = local.pending();
-    if (keys.length === 0) return;
-    // Read with the keys, in the same synchronous turn: the images are one consistent state.
-    const rows = keys.map((key) => ({ key, row: local.image(key) }));
-    await sql.transaction(async (tx) => {
-      await tx.lock(SHIP_LOCK);
-      for (let i = 0; i < rows.length; i += CHUNK) {
-        const chunk = rows.slice(i, i + CHUNK);
-        const params: SqlValue[] = [];
-        for (const { key, row } of chunk) params.push(key.tbl, key.pk, row === null ? null : JSON.stringify(row), nodeId);
-        await tx.run(
-          `INSERT INTO registry_rows (tbl, pk, row, seq, origin) VALUES ${chunk.map(() => "(?, ?, CAST(? AS JSONB), nextval('registry_rows_seq'), ?)").join(', ')}
-           ON CONFLICT (tbl, pk) DO UPDATE SET row = EXCLUDED.row, seq = EXCLUDED.seq, origin = EXCLUDED.origin, shipped_at = now()`,
-          params,
-        );
-      }
-      await tx.run(`SELECT pg_notify('${REGISTRY_CHANNEL}', '')`);
-    });
-    local.shipped(upTo);
-    log.debug({ rows: rows.length }, 'registry rows shipped');
-  }
-
-  /**
-   * Ship every change made so far; resolves once they are committed in PostgreSQL. Calls
-   * while a ship runs share the one queued after it (which reads the outbound afresh).
-   */
-  function flush(): Promise<void> {
-    if (nextShip) return nextShip;
-    const after = shipping ?? Promise.resolve();
-    const next: Promise<void> = after.catch(() => undefined).then(() => {
-      nextShip = undefined;
-      shipping = next;
-      return shipOnce();
-    }).finally(() => { if (shipping === next) shipping = undefined; });
-    nextShip = next;
-    return next;
-  }
 
   async function fetchSince(seq: number): Promise<RemoteRow[]> {
     const rows: RemoteRow[] = [];
