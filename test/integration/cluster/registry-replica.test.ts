@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, eventually, startTestApp, uniqueDb, type TestApp } from '../../helpers/app.ts';
 import { startTestPostgres, type TestPostgres } from '../../helpers/postgres.ts';
 import { connect } from '../../helpers/mqtt.ts';
+import { startTestRedis } from '../../helpers/redis.ts';
+import { LOCK_FILE } from '../../../lib/data-dir-lock.ts';
 
 const V1 = '/api/v1';
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -165,6 +167,19 @@ describe('the registry shared in PostgreSQL (GS_POSTGRES_URL)', { timeout: 60_00
     expect(b.app.devices.get('soil-r2')).toMatchObject({ disabled: false });
     expect(await accepts(b, 'soil-r1', fresh)).toBe(true);
     expect(await accepts(b, 'soil-r1', secrets.get('soil-r1')!)).toBe(false);
+  });
+
+  it('a clustered node without GS_CREDENTIAL_KEY_FILE refuses to start (its own key would refuse every device shared to it), and releases its data directory', async () => {
+    const redis = await startTestRedis();
+    const dataDir = mkdtempSync(join(tmpdir(), 'gs-replica-nokey-'));
+    try {
+      const start = startTestApp({ postgresUrl: url, cluster: 'redis', redisUrl: redis.url, influxDb: uniqueDb('replica') }, { dataDir });
+      await expect(start).rejects.toThrow(/GS_CREDENTIAL_KEY_FILE is required with GS_CLUSTER=redis and GS_POSTGRES_URL/);
+      expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      await redis.stop();
+    }
   });
 
   it('a change made on B reaches A too (both ways)', async () => {
