@@ -71,6 +71,8 @@ describe('the registry shared in PostgreSQL (GS_POSTGRES_URL)', { timeout: 60_00
     a = await startTestApp(settings);
     b = await startTestApp(settings, { dataDir: bDir });
     client = new pg.Client({ connectionString: url });
+    // The outage test stops the server under it; rowInPg is used before that.
+    client.on('error', () => undefined);
     await client.connect();
   });
   afterAll(async () => {
@@ -186,5 +188,26 @@ describe('the registry shared in PostgreSQL (GS_POSTGRES_URL)', { timeout: 60_00
     const moved = await b.app.api.inject({ method: 'POST', url: `${V1}/devices/soil-r3/disable`, headers: admin });
     expect(moved.statusCode).toBe(200);
     await eventually(() => (a.app.devices.get('soil-r3')?.disabled ? true : undefined), 2_000, 'soil-r3 disabled on A');
+  });
+
+  it('PostgreSQL away: a registry write is kept on its node and answered 503, then shipped once PostgreSQL is back (LISTEN made again)', async () => {
+    await pgServer.halt();
+    try {
+      const made = await a.app.api.inject({ method: 'POST', url: `${V1}/tokens`, headers: admin, payload: { name: 'during-outage', role: 'viewer' } });
+      expect(made.statusCode).toBe(503);
+      expect(made.json()).toMatchObject({ error: 'registry_not_shared' });
+      // The token exists on A (its SQLite and index), just not yet anywhere else.
+      const list = (await a.app.api.inject({ method: 'GET', url: `${V1}/tokens`, headers: admin })).json() as Array<{ name: string }>;
+      expect(list.map((t) => t.name)).toContain('during-outage');
+    } finally {
+      await pgServer.restart();
+    }
+    await eventually(async () => {
+      const onB = (await b.app.api.inject({ method: 'GET', url: `${V1}/tokens`, headers: admin })).json() as Array<{ name: string }>;
+      return onB.some((t) => t.name === 'during-outage') ? true : undefined;
+    }, 10_000, 'the token shipped after the outage');
+    // And the notifications flow again: a write after the outage reaches B within the usual time.
+    expect((await a.app.api.inject({ method: 'POST', url: `${V1}/devices/soil-r3/enable`, headers: admin })).statusCode).toBe(200);
+    await eventually(() => (b.app.devices.get('soil-r3')?.disabled === false ? true : undefined), 2_000, 'soil-r3 enabled on B');
   });
 });
