@@ -16,7 +16,7 @@ export interface RegistryReplicatorOptions {
   /** Subscribe to the channel; returns the unsubscribe. Absent: polling alone. */
   listen?: (onNotify: () => void) => Promise<() => Promise<void>>;
   /** After rows were applied: the caches that hold registry rows re-read them. */
-  onApplied: (changes: AppliedChanges) => void;
+  onApplied: (changes: AppliedChanges) => Promise<void> | void;
   logger: Logger;
   /** How often pending changes are shipped and PostgreSQL asked for rows without a notification. */
   pollMs?: number;
@@ -68,7 +68,8 @@ export function createRegistryReplicator(options: RegistryReplicatorOptions) {
     for (const { key, error } of refused.slice(0, 10)) log.error({ table: key.tbl, key: key.pk, err: error }, 'registry row from PostgreSQL refused by SQLite; left as it was here');
     if (changes.size > 0) {
       log.debug({ tables: Object.fromEntries([...changes].map(([t, k]) => [t, k.length])), seq: seqTo }, 'registry rows applied');
-      options.onApplied(changes);
+      // Applied and recorded already: a failing listener is logged, never a reason to apply again.
+      await Promise.resolve().then(() => options.onApplied(changes)).catch((error: unknown) => log.error({ err: error }, 'refreshing after registry rows were applied failed'));
     }
   }
 
