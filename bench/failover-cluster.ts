@@ -13,10 +13,11 @@ import { spawnApp, type AppProcess } from './app-process.ts';
  * Two (or more) app processes as a cluster on loopback, for the kill -9 test and the
  * failover benchmark: each node its own data directory, all the same credential key file
  * (GS_CREDENTIAL_KEY_FILE), Redis, InfluxDB database and registry. The registry is
- * imported once, as `cli inventory import` does, and restored into every other node's
- * data directory as `cli backup` / `cli restore` do, so every node knows every device
- * with the same secret hash (checkable under the shared key) until the registry is
- * shared in PostgreSQL.
+ * imported once into node 0's data directory, as `cli inventory import` does. With
+ * `postgresUrl` that is all: node 0 bootstraps PostgreSQL at its start and the others,
+ * started after it (`startAll`), receive the registry at theirs. Without it, it is restored
+ * into every other node's data directory as `cli backup` / `cli restore` do, so every node
+ * knows every device with the same secret hash (checkable under the shared key).
  */
 export const VALVE_ZONE = 'fo-east-water';
 export const VALVE_ID = 'fo-valve';
@@ -74,9 +75,11 @@ export async function prepareFailoverCluster(o: { nodes: number; sensors: number
   const { credentials } = await createInventoryImporter({ db, now: () => Date.now(), hashSecret: loadCredentialHasher(dataDirs[0]!, undefined, keyFile).hash })
     .importInventory(parsed.value)
     .finally(() => db.close());
-  const backup = join(root, 'backup');
-  backupDataDir(dataDirs[0]!, backup);
-  for (const dir of dataDirs.slice(1)) restoreDataDir(backup, dir, { replace: false });
+  if (!o.postgresUrl) {
+    const backup = join(root, 'backup');
+    backupDataDir(dataDirs[0]!, backup);
+    for (const dir of dataDirs.slice(1)) restoreDataDir(backup, dir, { replace: false });
+  }
   const secrets = new Map(credentials.map((c) => [c.deviceId, c.secret]));
 
   const envOf = (dataDir: string): Record<string, string> => ({
@@ -109,6 +112,16 @@ export async function prepareFailoverCluster(o: { nodes: number; sensors: number
   return {
     secrets,
     start,
+    /**
+     * Every node: node 0 first when the registry comes through PostgreSQL (it bootstraps it;
+     * a node started on an empty directory before that would refuse devices for a round), the
+     * rest together.
+     */
+    async startAll(): Promise<FailoverNode[]> {
+      if (!o.postgresUrl) return Promise.all(dataDirs.map((_, i) => start(i)));
+      const first = await start(0);
+      return [first, ...await Promise.all(dataDirs.slice(1).map((_, i) => start(i + 1)))];
+    },
     /** Every node killed, the files removed. */
     async cleanup(): Promise<void> {
       for (const node of running) await node.kill();

@@ -68,7 +68,7 @@ async function storedPerS(env: { influxUrl: string; redisUrl: string }, nodes: 1
   const db = `bench_failover_${clustered ? nodes : 'one'}_${run}_${Date.now().toString(36)}`;
   const cluster = await prepareFailoverCluster({ nodes, sensors: SENSORS, ...env, influxDb: db, adminToken: ADMIN_TOKEN, clustered });
   try {
-    const started = await Promise.all(Array.from({ length: nodes }, (_, i) => cluster.start(i)));
+    const started = await cluster.startAll();
     const ids = Array.from({ length: SENSORS }, (_, i) => `fo-s${i}`);
     const clients = await Promise.all(ids.map((id, i) => connect(started[i % nodes]!.process.mqttPort, id, cluster.secrets.get(id)!)));
     const total = SENSORS * READINGS_EACH;
@@ -101,7 +101,7 @@ async function failover(env: { influxUrl: string; redisUrl: string }, run: numbe
   const cluster = await prepareFailoverCluster({ nodes: 2, sensors: SENSORS, ...env, influxDb: `bench_failover_kill_${run}`, adminToken: ADMIN_TOKEN });
   const sensors: Array<ReturnType<typeof startStreamingSensor>> = [];
   try {
-    const [killed, survivor] = (await Promise.all([cluster.start(0), cluster.start(1)])) as [FailoverNode, FailoverNode];
+    const [killed, survivor] = (await cluster.startAll()) as [FailoverNode, FailoverNode];
     const address = (n: FailoverNode) => ({ host: '127.0.0.1', port: n.process.mqttPort });
     for (let i = 0; i < SENSORS; i++) {
       const id = `fo-s${i}`;

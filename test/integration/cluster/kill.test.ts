@@ -35,7 +35,8 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
   beforeAll(async () => {
     [redis, postgres] = await Promise.all([startTestRedis(), startTestPostgres()]);
     cluster = await prepareFailoverCluster({ nodes: 2, sensors: SENSORS, redisUrl: redis.url, postgresUrl: await postgres.createDatabase(), influxUrl: inject('influxUrl'), influxDb, adminToken: ADMIN_TOKEN });
-    [killed, survivor] = await Promise.all([cluster.start(0), cluster.start(1)]);
+    // The registry imported into node 0 alone: node 1 receives it through PostgreSQL (no restore step).
+    [killed, survivor] = (await cluster.startAll()) as [FailoverNode, FailoverNode];
   });
   afterAll(async () => {
     for (const c of clients) await c.end();
