@@ -93,6 +93,17 @@ export interface ApiDeps {
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * `eventual`: the route's answer does not depend on its registry change reaching PostgreSQL
+     * (a login: the session works on this node at once and on the others once shipped), so a
+     * PostgreSQL outage is logged, not answered 503. Default: the answer waits and fails with it.
+     */
+    registryShipping?: 'eventual';
+  }
+}
+
 /** Every successful write waits for the registry's changes to reach PostgreSQL; 503 if they cannot. */
 function installRegistryShipping(app: FastifyInstance, shipped: () => Promise<void>): void {
   app.addHook('onSend', async (request, reply, payload) => {
@@ -101,6 +112,10 @@ function installRegistryShipping(app: FastifyInstance, shipped: () => Promise<vo
       await shipped();
       return payload;
     } catch (error) {
+      if (request.routeOptions.config.registryShipping === 'eventual') {
+        request.log.warn({ err: error }, 'registry change saved on this node, shipped to PostgreSQL once it answers');
+        return payload;
+      }
       request.log.error({ err: error }, 'registry change saved on this node but not in PostgreSQL');
       reply.code(503).header('content-type', 'application/json; charset=utf-8');
       return JSON.stringify({

@@ -46,7 +46,8 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRouteOptions> = async (
     `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeS}${opts.secureCookie ? '; Secure' : ''}`;
 
   app.post('/session', {
-    config: global,
+    // During a PostgreSQL outage people still log in: the session holds on this node, reaches the others once shipped.
+    config: { ...global, registryShipping: 'eventual' },
     schema: {
       summary: 'Log in with name and password: sets the session cookie and returns the CSRF token its changes must carry (X-CSRF-Token)', tags: ['access'],
       body: Login, response: { 200: Me, 401: ErrorBody, 429: ErrorBody },

@@ -190,7 +190,7 @@ describe('the registry shared in PostgreSQL (GS_POSTGRES_URL)', { timeout: 60_00
     await eventually(() => (a.app.devices.get('soil-r3')?.disabled ? true : undefined), 2_000, 'soil-r3 disabled on A');
   });
 
-  it('PostgreSQL away: a registry write is kept on its node and answered 503, then shipped once PostgreSQL is back (LISTEN made again)', async () => {
+  it('PostgreSQL away: a registry write is kept on its node and answered 503 (a login answered 200), then shipped once PostgreSQL is back (LISTEN made again)', async () => {
     await pgServer.halt();
     try {
       const made = await a.app.api.inject({ method: 'POST', url: `${V1}/tokens`, headers: admin, payload: { name: 'during-outage', role: 'viewer' } });
@@ -199,6 +199,11 @@ describe('the registry shared in PostgreSQL (GS_POSTGRES_URL)', { timeout: 60_00
       // The token exists on A (its SQLite and index), just not yet anywhere else.
       const list = (await a.app.api.inject({ method: 'GET', url: `${V1}/tokens`, headers: admin })).json() as Array<{ name: string }>;
       expect(list.map((t) => t.name)).toContain('during-outage');
+      // A login is the exception: people still log in on this node (its session reaches the others once shipped).
+      const login = await a.app.api.inject({ method: 'POST', url: `${V1}/session`, payload: { name: 'wang.li', password: 'correct horse battery' } });
+      expect(login.statusCode).toBe(200);
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      expect((await a.app.api.inject({ method: 'GET', url: `${V1}/session`, headers: { cookie } })).statusCode).toBe(200);
     } finally {
       await pgServer.restart();
     }
