@@ -3,9 +3,10 @@ import { createZoneMeter, summarize, type Summary } from '../../../evaluate/metr
 import { againstEtTimer } from '../../../evaluate/report.ts';
 import type { ControllerName } from '../../../evaluate/simulate.ts';
 import type { EvalZone } from '../../../evaluate/zones.ts';
+import { ZoneConfig } from '../../../contracts/zone.ts';
 
 const zone = (id: string, areaM2: number, infeasible?: string): EvalZone => ({
-  config: { id, communityId: 'c', name: id, plant: 'lawn', soil: 'sand', mode: 'auto' } as EvalZone['config'],
+  config: ZoneConfig.parse({ id, communityId: 'c', districtId: 'd', name: id, plant: 'lawn', soil: 'sand', mode: 'automatic', valveId: `${id}-v` }),
   band: { low: 9.2, high: 14 }, areaM2, rootDepthMm: 200, flowLpm: 30, kc: 0.95, infeasible, marginal: undefined,
 });
 
