@@ -6,6 +6,8 @@ export interface ZoneResult {
   plant: string;
   soil: string;
   band: { low: number; high: number };
+  /** Planted area (m²): the balance's mm over it are litres. */
+  areaM2: number;
   infeasible: string | undefined;
   marginal: string | undefined;
   hours: number;
@@ -32,7 +34,7 @@ export function createZoneMeter(zone: EvalZone, keepTrace: boolean) {
   const s = SOILS[zone.config.soil];
   const stressBelow = s.wiltingPoint + 0.5 * (s.fieldCapacity - s.wiltingPoint);
   const r: ZoneResult = {
-    zoneId: zone.config.id, plant: zone.config.plant, soil: zone.config.soil, band: zone.band, infeasible: zone.infeasible, marginal: zone.marginal,
+    zoneId: zone.config.id, plant: zone.config.plant, soil: zone.config.soil, band: zone.band, areaM2: zone.areaM2, infeasible: zone.infeasible, marginal: zone.marginal,
     hours: 0, inBandH: 0, sensedInBandH: 0, belowLowH: 0, aboveHighH: 0, stressH: 0, wiltingH: 0, waterL: 0, runs: 0,
     ...(keepTrace ? { trace: [] } : {}),
   };
@@ -79,6 +81,15 @@ export interface Summary {
   runs: number;
   /** Zones under 95 % of their hours in band (feasible ones). */
   zonesUnder95: number;
+  /**
+   * Where the water went in the world (m³ over the feasible zones, irrigation and rain alike):
+   * the plants' ET, drainage below the roots, runoff. Rain is the same for every controller, so
+   * two controllers' difference in water is their difference in these plus in what the soil
+   * holds at the end: it says whether extra water was transpired (plants not stressed) or lost.
+   */
+  etM3: number;
+  drainM3: number;
+  runoffM3: number;
 }
 
 /** Totals over the feasible zones (an infeasible band is the inventory's problem, listed apart). */
@@ -104,5 +115,12 @@ export function summarize(rows: ZoneResult[]): Summary {
     waterPerZoneL: Math.round(sum('waterL') / Math.max(1, f.length)),
     runs: sum('runs'),
     zonesUnder95: f.filter((r) => r.inBandH < 0.95 * r.hours).length,
+    etM3: m3(f, 'etMm'),
+    drainM3: m3(f, 'drainMm'),
+    runoffM3: m3(f, 'runoffMm'),
   };
 }
+
+/** A balance term summed over zones: mm over each zone's area, in m³ to 0.1. */
+const m3 = (rows: ZoneResult[], k: 'etMm' | 'drainMm' | 'runoffMm'): number =>
+  Math.round(rows.reduce((a, r) => a + (r[k] ?? 0) * r.areaM2, 0) / 100) / 10;

@@ -26,7 +26,9 @@ export function toMarkdown(e: Evaluation, charts: string[]): string {
     row('water, total', (n) => `${(s[n].waterL / 1000).toFixed(1)} m³`),
     row('water per zone', (n) => `${s[n].waterPerZoneL.toLocaleString('en')} L`),
     row('runs', (n) => `${s[n].runs}`),
+    row('where water went: plants\' ET / drained / run off', (n) => `${Math.round(s[n].etM3)} / ${Math.round(s[n].drainM3)} / ${Math.round(s[n].runoffM3)} m³`),
     '',
+    ...againstEtTimer(e),
     '## Goals',
     '',
     ...(e.goals.length > 0 ? e.goals.map((g) => `- ${g.met ? '✅' : '❌'} ${g.goal}: ${g.measured}`) : ['Issue 14 sets no goal for this scenario: compare the columns.']),
@@ -46,6 +48,25 @@ export function toMarkdown(e: Evaluation, charts: string[]): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * The controller's water against the ET timer's, term by term: rain is the same for both, so
+ * the difference is what its plants transpired more (they were kept above the low, where the ET
+ * timer's were stressed), what drained more, what ran off more, and the rest is soil left wetter.
+ */
+export function againstEtTimer(e: Pick<Evaluation, 'summary'>): string[] {
+  const c = e.summary.controller;
+  const t = e.summary['et-timer'];
+  const dWater = (c.waterL - t.waterL) / 1000;
+  const dEt = c.etM3 - t.etM3;
+  const dDrain = c.drainM3 - t.drainM3;
+  const dRunoff = c.runoffM3 - t.runoffM3;
+  const f = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(1)}`;
+  return [
+    `Controller − ET timer (控制器与 ET 定时器之差): water ${f(dWater)} m³ = plants' ET ${f(dEt)} (the ET timer's zones were below the low ${t.belowLowPct} % of the hours, where plants transpire less) + drained ${f(dDrain)} + run off ${f(dRunoff)} + left in the soil ${f(dWater - dEt - dDrain - dRunoff)} m³.`,
+    '',
+  ];
 }
 
 /** Local time of the simulated city (UTC+8, the simulator's climate). */
