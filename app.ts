@@ -20,7 +20,7 @@ import { startIrrigationFeature, startWeatherFeature } from './app/irrigation.ts
 import { startApiFeature } from './app/api.ts';
 import { startPeopleFeature } from './app/people.ts';
 import { startRollupsFeature } from './app/rollups.ts';
-import { readingsOutlet, startClusterFeature, startOwnershipFeature, startZoneForwardFeature } from './app/cluster.ts';
+import { readingsOutlet, startAckReplicaFeature, startClusterFeature, startOwnershipFeature, startZoneForwardFeature } from './app/cluster.ts';
 
 export type { AppOptions } from './app/context.ts';
 export type App = Awaited<ReturnType<typeof startApp>>;
@@ -54,6 +54,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const people = await start('people', () => startPeopleFeature(ctx, store));
   const { notifications } = await start('notifications', () => startNotifications(ctx, { ...store, ackLink: people.people.ackLink }));
   const cluster = await start('cluster', () => startClusterFeature(ctx, store));
+  await start('ack-replica', () => startAckReplicaFeature(ctx, cluster, log));
   const shared = await start('shared-state', () => startSharedState(ctx, store));
   const replica = await start('registry-replica', () => startRegistryReplica(ctx, { ...store, sql: shared.sql }));
   const { health } = await start('health', () => startHealthFeature(ctx, { ...store, sql: shared.sql, influx: influxdb.influx, append, notifications, ownership: cluster.ownership }));

@@ -3,6 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { connectRedisBrokerTier, redactRedisUrl } from '../cluster/redis-tier.ts';
 import { createRedisDedup, startDedupHeartbeat } from '../cluster/redis-dedup.ts';
+import { createRedisAckReplica, REPLICA_WAIT_MS } from '../cluster/redis-ack-replica.ts';
+import { startAckRecovery } from '../cluster/ack-recovery.ts';
+import type { DurableLogFeature } from './durable-log.ts';
 import { createRedisLeaseStore } from '../cluster/redis-lease-store.ts';
 import { createClusterOwnership, ownsEverything, type CommunityOwnership } from '../cluster/community-ownership.ts';
 import { createReadingRelay, type RelayEmitter } from '../cluster/reading-relay.ts';
@@ -126,4 +129,29 @@ export async function startZoneForwardFeature(ctx: AppContext, cluster: Awaited<
   });
   await zoneForward.start();
   return { forward: zoneForward.forward, zoneForward, stop: () => zoneForward.stop() };
+}
+
+/**
+ * Clustered, unless GS_CLUSTER_ACK_REPLICA=off: every durable-log write is copied to this
+ * node's stream in Redis before its PUBACK (at most REPLICA_WAIT_MS, then the node's disk
+ * alone, counted), trimmed as InfluxDB confirms; and this node writes the copies of a node
+ * whose heartbeat lapsed (cluster/redis-ack-replica.ts, cluster/ack-recovery.ts). On a
+ * connection of its own that fails fast: a PUBACK must never wait in a queue for a Redis that
+ * is away. One process: nothing.
+ */
+export async function startAckReplicaFeature(ctx: AppContext, cluster: Awaited<ReturnType<typeof startClusterFeature>>, log: DurableLogFeature) {
+  const { config, logger, metrics } = ctx;
+  if (!cluster.nodeId || !config.redisUrl || config.ackReplica === 'off') return {};
+  const conn = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, commandTimeout: REPLICA_WAIT_MS, maxRetriesPerRequest: 0 });
+  conn.on('error', (error: Error) => logger.debug({ module: 'ack-replica', err: error, redis: redactRedisUrl(config.redisUrl!) }, 'replica connection error'));
+  try {
+    await conn.connect();
+  } catch (error) {
+    conn.disconnect();
+    throw error;
+  }
+  const replica = createRedisAckReplica({ redis: conn, nodeId: cluster.nodeId, logger, onFallback: (reason, points) => metrics.clusterAckFallback.inc({ reason }, points) });
+  log.attachReplica(replica);
+  const recovery = startAckRecovery({ redis: conn, nodeId: cluster.nodeId, append: (lines) => log.durableLog.append(lines), onRecovered: (n) => metrics.clusterAckRecovered.inc(n), logger });
+  return { stop: () => recovery.stop() };
 }

@@ -5,6 +5,13 @@ import { recordRejection, type createDeadLetterStore } from '../ingest/dead-lett
 import type { AppContext } from './context.ts';
 import { influxTarget } from './influxdb.ts';
 import type { StopOptions } from './features.ts';
+import type { Replica } from '../durable-log/replica.ts';
+
+/** A replica of the log (clustered mode), closed by the log's stop once it knows whether everything was shipped. */
+export interface AttachedReplica {
+  replica: Replica;
+  close(drained: boolean): Promise<void>;
+}
 
 export interface DurableLogFeatureDeps {
   dataDir: string;
@@ -64,8 +71,17 @@ export async function startDurableLogFeature(ctx: AppContext, deps: DurableLogFe
     metrics.durableLogOldestAge.set(b.oldestAgeMs / 1000);
   }, 1_000).unref();
 
+  let attached: AttachedReplica | undefined;
   return {
     durableLog,
+    /**
+     * Copy every write from now on (clustered mode, app/cluster.ts). The log's own stop
+     * closes it, after the last write and the drain: it is the last thing a write waits for.
+     */
+    attachReplica(replica: AttachedReplica): void {
+      attached = replica;
+      durableLog.setReplica(replica.replica);
+    },
     /** When InfluxDB last stored a batch (wall clock ms): the intake control's "storage up". */
     lastStoredAt: (): number => lastStoredAt,
     async stop(options: StopOptions): Promise<void> {
@@ -76,6 +92,8 @@ export async function startDurableLogFeature(ctx: AppContext, deps: DurableLogFe
       await shipper.stop();
       // A failed last fdatasync costs only QoS 0 points against a power cut: say so, and stop the rest.
       await durableLog.close().catch((error: unknown) => logger.error({ err: error }, 'durable log not synced at stop: QoS 0 points since the last sync may not survive a power cut'));
+      durableLog.setReplica(undefined);
+      await attached?.close(drained && durableLog.backlog().lines === 0);
     },
   };
 }

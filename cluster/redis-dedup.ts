@@ -25,7 +25,7 @@ export interface RedisDedupOptions {
   liveness?: boolean;
 }
 
-const ALIVE_PREFIX = 'gs:alive:';
+export const ALIVE_PREFIX = 'gs:alive:';
 /** A node's heartbeat lapses this long after its last beat (one a second): a takeover within ~3 s of a kill. */
 export const ALIVE_TTL_MS = 3_000;
 

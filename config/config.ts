@@ -107,6 +107,13 @@ export const Config = z.strictObject({
   /** The Redis the nodes share when GS_CLUSTER=redis (redis://[:password@]host:port[/db]). */
   redisUrl: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
   /**
+   * Clustered only: `redis` (the default) copies every durable-log write to this node's
+   * stream in Redis before its PUBACK, so a survivor writes what a dead node acknowledged
+   * but had not shipped (cluster/redis-ack-replica.ts); `off`: each node's disk alone, as
+   * before (what it costs is measured in docs/cluster.md). Ignored in one process.
+   */
+  ackReplica: z.enum(['redis', 'off']).default('redis'),
+  /**
    * A file holding the key device and service-account secrets are hashed with (hex, 32
    * bytes or more, mode 0600), instead of the data directory's own `credential-key`: every
    * node of a cluster is given the same file, so a secret hashed on one node checks on the
@@ -219,6 +226,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   durableAck: 'GS_DURABLE_ACK',
   cluster: 'GS_CLUSTER',
   redisUrl: 'GS_REDIS_URL',
+  ackReplica: 'GS_CLUSTER_ACK_REPLICA',
   credentialKeyFile: 'GS_CREDENTIAL_KEY_FILE',
   postgresUrl: 'GS_POSTGRES_URL',
   mqttSource: 'GS_MQTT_SOURCE',

@@ -5,12 +5,15 @@ import type { Group } from './group-buffers.ts';
  * the previous write is done, without waiting for that write's fdatasync; a sync covers
  * every write made before it began, and the groups it covers settle, in write order, when it
  * ends. So a slow fdatasync (this host's disk has 100 ms ones) delays only the PUBACKs and
- * rules of the groups it covers, never the next write or the shipper's view of it.
+ * rules of the groups it covers, never the next write or the shipper's view of it. With a
+ * replica (clustered mode, replica.ts), a write's groups also wait for its copy, which ran
+ * beside the write and its sync; groups still settle in write order.
  */
 export function createCommitPipeline(datasync: () => Promise<void>, now: () => number) {
   const { settleInTurns, refusal } = createTurnSettler(now);
 
-  interface Written { seq: number; batches: Group[]; sync: boolean; error?: unknown }
+  /** `sync`: still owed an fdatasync; `copied`: the replica has it (or there is none). */
+  interface Written { seq: number; batches: Group[]; sync: boolean; copied: boolean; error?: unknown }
   const awaiting: Written[] = []; // written, not yet settled, in write order
   let writtenSeq = 0;
   let syncing: Promise<void> | undefined;
@@ -22,12 +25,12 @@ export function createCommitPipeline(datasync: () => Promise<void>, now: () => n
 
   /** Settle what may settle, in order, and start a sync when a written group needs one. */
   function pump(): void {
-    // Groups owed no fdatasync (or refused already) settle once nothing written before them waits.
-    while (awaiting.length > 0 && (!awaiting[0]!.sync || awaiting[0]!.error !== undefined)) {
+    // Groups owed no fdatasync and no copy (or refused already) settle once nothing written before them waits.
+    while (awaiting.length > 0 && (awaiting[0]!.error !== undefined || (!awaiting[0]!.sync && awaiting[0]!.copied))) {
       const head = awaiting.shift()!;
       settleInTurns(head.batches, head.error);
     }
-    if (syncing || awaiting.length === 0) return;
+    if (syncing || !awaiting.some((w) => w.sync && w.error === undefined)) return;
     let upTo = writtenSeq;
     unsynced = false; // this sync covers the QoS 0 writes before it too
     syncing = (async () => {
@@ -43,12 +46,14 @@ export function createCommitPipeline(datasync: () => Promise<void>, now: () => n
         upTo = writtenSeq;
         if (writing) refuseWriteInProgress = e;
       }
-      const covered: Group[] = [];
-      while (awaiting.length > 0 && awaiting[0]!.seq <= upTo) covered.push(...awaiting.shift()!.batches);
       // A failed sync keeps its lines (the shipper may have read them): the refused senders
       // send them again, and a point stored twice is stored once (the ingest gives a resent
-      // reading the time it gave the original).
-      settleInTurns(covered, error);
+      // reading the time it gave the original). Those synced settle in `pump`, in order, once copied.
+      for (const w of awaiting) {
+        if (w.seq > upTo) break;
+        w.sync = false;
+        if (error !== undefined) w.error ??= error;
+      }
       syncing = undefined;
       pump();
     })();
@@ -84,13 +89,21 @@ export function createCommitPipeline(datasync: () => Promise<void>, now: () => n
       writing = true;
     },
 
-    /** The write of `groups` is done; `sync`: one of them is owed an fdatasync, else (with fsync on) they are left unsynced. */
-    written(groups: Group[], sync: boolean, fsync: boolean): void {
+    /**
+     * The write of `groups` is done; `sync`: one of them is owed an fdatasync, else (with fsync
+     * on) they are left unsynced; `copied`: the replica's copy of it, when there is one (it settles).
+     */
+    written(groups: Group[], sync: boolean, fsync: boolean, copied?: Promise<void>): void {
       if (fsync && !sync) unsynced = true;
       const error = refuseWriteInProgress;
       refuseWriteInProgress = undefined;
       writing = false;
-      awaiting.push({ seq: ++writtenSeq, batches: groups, sync, ...(error === undefined ? {} : { error }) });
+      const entry: Written = { seq: ++writtenSeq, batches: groups, sync, copied: copied === undefined, ...(error === undefined ? {} : { error }) };
+      awaiting.push(entry);
+      copied?.then(() => {
+        entry.copied = true;
+        pump();
+      });
       pump();
     },
 
@@ -102,7 +115,7 @@ export function createCommitPipeline(datasync: () => Promise<void>, now: () => n
 
     /** Refuse `groups` in turn, after the groups written before them. */
     refuse(groups: Group[], error: unknown): void {
-      awaiting.push({ seq: ++writtenSeq, batches: groups, sync: false, error });
+      awaiting.push({ seq: ++writtenSeq, batches: groups, sync: false, copied: true, error });
       pump();
     },
   };

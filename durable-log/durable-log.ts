@@ -5,6 +5,7 @@ import { createGroupBuffers } from './group-buffers.ts';
 import { openSegmentTable } from './segment-table.ts';
 import type { Backlog, Cursor, SegmentInfo } from './segments.ts';
 import { openWriter } from './writer.ts';
+import type { Replica } from './replica.ts';
 
 /**
  * The durable log: the local log of points on their way to InfluxDB, written before a
@@ -22,7 +23,7 @@ import { openWriter } from './writer.ts';
  * (what the directory says at start).
  */
 
-export type { Cursor };
+export type { Cursor, Replica };
 
 export interface DurableLogOptions {
   dir: string;
@@ -95,8 +96,10 @@ export async function openDurableLog(options: DurableLogOptions) {
   const groups = createGroupBuffers();
   const listeners = createCommitListeners(options.onListenerError);
   const freeBytes = options.freeBytes ?? freeBytesOf;
+  let replica: Replica | undefined;
   const writer = await openWriter({
     dir: options.dir, fsync: options.fsync, table, groups, onWritten: listeners.notify, now: () => options.clock.now(),
+    replica: () => replica, onReplicaError: (error) => options.onListenerError?.(error),
     limits: { configured: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, maxBytes: options.maxBytes }, freeBytes: () => freeBytes(options.dir),
   });
   let closed = false;
@@ -163,8 +166,19 @@ export async function openDurableLog(options: DurableLogOptions) {
       return table.snapshot();
     },
 
-    /** Mark everything before `next` as stored in InfluxDB; finished segments are deleted. */
-    commit: (next: Cursor): void => table.commit(next),
+    /** Mark everything before `next` as stored in InfluxDB; finished segments are deleted, and the replica's copies of them. */
+    commit(next: Cursor): void {
+      table.commit(next);
+      replica?.shipped(table.cursor());
+    },
+
+    /**
+     * Keep a copy of every write from now on off this host (clustered mode), or stop
+     * (undefined): each write's PUBACKs then wait for its copy too (replica.ts).
+     */
+    setReplica(next: Replica | undefined): void {
+      replica = next;
+    },
 
     /** Lines appended but not yet written to the segment (held in memory until the next commit). */
     unwrittenLines: (): number => writer.unwritten(),

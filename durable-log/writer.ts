@@ -4,7 +4,8 @@ import { segmentBytesFor, shouldRotate } from './budget.ts';
 import { createCommitPipeline } from './commit-pipeline.ts';
 import type { createGroupBuffers, Group } from './group-buffers.ts';
 import type { SegmentTable } from './segment-table.ts';
-import { segmentName } from './segments.ts';
+import { segmentName, type Cursor } from './segments.ts';
+import type { Replica } from './replica.ts';
 
 // Read-write, not append: on Linux O_APPEND ignores the write position, so after an append
 // that failed half-way (ENOSPC, EIO on fdatasync) the next one would land after the torn
@@ -22,6 +23,10 @@ export interface WriterDeps {
   groups: ReturnType<typeof createGroupBuffers>;
   /** Called after each write, before its fdatasync. */
   onWritten: () => void;
+  /** The copy off this host, if any (clustered mode): each write's groups settle once it has them too. */
+  replica: () => Replica | undefined;
+  /** The replica threw or rejected (it should not: it bounds and counts its own failures); the write settles without it. */
+  onReplicaError: (error: unknown) => void;
 }
 
 /**
@@ -95,7 +100,11 @@ export async function openWriter(deps: WriterDeps) {
       const lineCount = batches.reduce((n, b) => n + b.count, 0);
       if (shouldRotate(table.active(), table.cursor(), bytes, segmentBytes)) await rotate();
       const buf = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, bytes);
-      await writeFully(handle, buf, table.active().size);
+      const seg = table.active();
+      // The copy goes out as the write begins: the PUBACKs wait for the slower of the two, not their sum.
+      const replica = deps.replica();
+      const copied = replica && copyTo(replica, buf, { segment: seg.index, offset: seg.size + buf.length, line: seg.lines + lineCount }, lineCount, deps.onReplicaError);
+      await writeFully(handle, buf, seg.size);
       groups.recycle(batches); // the kernel has the bytes
       table.wrote(buf.length, lineCount);
       unwritten -= lineCount;
@@ -107,7 +116,7 @@ export async function openWriter(deps: WriterDeps) {
       deps.onWritten();
       // fdatasync covers every earlier write to this file too, so a group of QoS 0
       // points only is written and not synced: nobody was promised it survives a power cut.
-      commits.written(batches, deps.fsync && batches.some((b) => b.sync), deps.fsync);
+      commits.written(batches, deps.fsync && batches.some((b) => b.sync), deps.fsync, copied);
     } catch (error) {
       commits.writeFailed();
       unwritten -= batches.reduce((n, b) => n + b.count, 0);
@@ -146,6 +155,16 @@ export async function openWriter(deps: WriterDeps) {
       }
     },
   };
+}
+
+/** The replica's copy of one write, settled either way (a failure is the replica's to count; here it is only reported). */
+function copyTo(replica: Replica, buf: Buffer, end: Cursor, lines: number, onError: (error: unknown) => void): Promise<void> {
+  try {
+    return replica.copy(buf, end, lines).catch(onError);
+  } catch (error) {
+    onError(error);
+    return Promise.resolve();
+  }
 }
 
 /** All of `buf` at `at`: a write may take less than it was given. */

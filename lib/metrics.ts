@@ -20,6 +20,8 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
     clusterOwned: new Gauge({ name: 'gs_cluster_owned_communities', help: 'Communities (and the unplaced devices\' key) whose rules this node runs now (clustered mode; their leases)', registers }),
     clusterBusDropped: new Counter({ name: 'gs_cluster_bus_dropped_total', help: 'Messages to other nodes dropped because Redis was away and the bounded queue was full (clustered mode), by kind (reading or other)', labelNames: ['kind'] as const, registers }),
     clusterDedupUnavailable: new Counter({ name: 'gs_cluster_dedup_unavailable_total', help: 'Messages stored without the shared duplicate filter because Redis did not answer (clustered mode)', registers }),
+    clusterAckFallback: new Counter({ name: 'gs_cluster_ack_replica_fallback_total', help: 'Points acknowledged on this node\'s disk alone because Redis did not take their copy within 1 s (clustered mode), by reason: away, timeout, error', labelNames: ['reason'] as const, registers }),
+    clusterAckRecovered: new Counter({ name: 'gs_cluster_ack_recovered_points_total', help: 'Points a dead node acknowledged but had not shipped, written by this node from their copies in Redis (clustered mode)', registers }),
     readingsRejected: new Counter({ name: 'gs_readings_rejected_total', help: 'Readings or messages refused, by reason', labelNames: ['reason'] as const, registers }),
     readingFieldsRefused: new Counter({
       name: 'gs_reading_fields_refused_total',

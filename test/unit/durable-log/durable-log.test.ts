@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { open as openFile } from 'node:fs/promises';
-import { openDurableLog, type DurableLog } from '../../../durable-log/durable-log.ts';
+import { openDurableLog, type Cursor, type DurableLog, type Replica } from '../../../durable-log/durable-log.ts';
 import { segmentName } from '../../../durable-log/segments.ts';
 import { createManualClock } from '../../../lib/clock.ts';
 
@@ -461,3 +461,79 @@ describe('durable log readiness', () => {
   });
 });
 
+
+describe('durable log with a replica (clustered mode: a copy off this host before the PUBACK)', () => {
+  /** A replica whose copies settle when the test says; what it was given, and what it was told is shipped. */
+  function heldReplica() {
+    const copies: Array<{ text: string; end: Cursor; lines: number; release: () => void }> = [];
+    const shipped: Cursor[] = [];
+    const replica: Replica = {
+      copy(bytes, end, n) {
+        const text = bytes.toString('utf8'); // read now: the buffer is the log's, used again
+        return new Promise<void>((resolve) => copies.push({ text, end, lines: n, release: resolve }));
+      },
+      shipped: (cursor) => shipped.push(cursor),
+    };
+    return { replica, copies, shipped };
+  }
+  const until = async (check: () => boolean) => {
+    for (const deadline = Date.now() + 5_000; !check();) {
+      if (Date.now() > deadline) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+
+  it('settles a write only once its copy is taken too, in write order, and gives the copy the write\'s bytes and end', async () => {
+    const { log } = await open(tempDir());
+    const { replica, copies } = heldReplica();
+    log.setReplica(replica);
+    const order: string[] = [];
+    const first = log.append(lines(0, 2)).then(() => order.push('first'));
+    await until(() => copies.length === 1);
+    const second = log.append(lines(2, 3)).then(() => order.push('second'));
+    await until(() => copies.length === 2);
+    expect(copies.map((c) => c.text)).toEqual([`${lines(0, 2).join('\n')}\n`, `${lines(2, 3).join('\n')}\n`]);
+    expect(copies.map((c) => c.lines)).toEqual([2, 3]);
+    const firstBytes = Buffer.byteLength(copies[0]!.text);
+    expect(copies[0]!.end).toMatchObject({ offset: firstBytes, line: 2 });
+    expect(copies[1]!.end).toMatchObject({ segment: copies[0]!.end.segment, offset: firstBytes + Buffer.byteLength(copies[1]!.text), line: 5 });
+    await log.flush(); // both synced on disk: still not settled, their copies are not taken
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual([]);
+    copies[1]!.release(); // the later copy first: the earlier write still holds both
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual([]);
+    copies[0]!.release();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first', 'second']);
+  });
+
+  it('tells the replica how far InfluxDB has the log at each commit; without a replica nothing waits', async () => {
+    const { log } = await open(tempDir());
+    const { replica, copies, shipped } = heldReplica();
+    log.setReplica(replica);
+    const appended = log.append(lines(0, 4));
+    await until(() => copies.length === 1);
+    copies[0]!.release();
+    await appended;
+    const batch = log.read(3)!;
+    log.commit(batch.next);
+    expect(shipped).toEqual([batch.next]);
+    log.setReplica(undefined);
+    await log.append(lines(4, 1)); // settles with no copy
+    expect(copies).toHaveLength(1);
+  });
+
+  it('a replica that throws or rejects does not hold the write: it settles on the disk alone, and the error is reported', async () => {
+    const dir = tempDir();
+    const errors: unknown[] = [];
+    const log = await openDurableLog({ dir, clock: createManualClock(1), fsync: true, maxBytes: 1e9, onDrop: () => undefined, onListenerError: (e) => errors.push(e) });
+    logs.push(log);
+    log.setReplica({ copy: () => { throw new Error('replica bug'); }, shipped: () => undefined });
+    await log.append(lines(0, 1));
+    log.setReplica({ copy: () => Promise.reject(new Error('replica refused')), shipped: () => undefined });
+    await log.append(lines(1, 1));
+    expect(errors.map((e) => (e as Error).message)).toEqual(['replica bug', 'replica refused']);
+    expect(drain(log)).toEqual(lines(0, 2));
+  });
+});
