@@ -92,9 +92,9 @@ export async function prepareFailoverCluster(o: { nodes: number; sensors: number
     GS_WRITE_FLUSH_MS: '50', GS_MQTT_PUBLISH_RATE_PER_S: '100000', GS_MQTT_PUBLISH_BURST: '100000',
   });
   const running: FailoverNode[] = [];
-  /** Start a node on data directory `i` (again, after a kill: its durable log is shipped at start). */
-  const start = async (i: number): Promise<FailoverNode> => {
-    const env = envOf(dataDirs[i]!);
+  /** Start a node on data directory `i` (again, after a kill: its durable log is shipped at start); `extra` settings for this node. */
+  const start = async (i: number, extra: Record<string, string> = {}): Promise<FailoverNode> => {
+    const env = { ...envOf(dataDirs[i]!), ...extra };
     const child = await spawnApp(env, 90_000);
     const node: FailoverNode = {
       dataDir: dataDirs[i]!,
@@ -115,12 +115,12 @@ export async function prepareFailoverCluster(o: { nodes: number; sensors: number
     /**
      * Every node: node 0 first when the registry comes through PostgreSQL (it bootstraps it;
      * a node started on an empty directory before that would refuse devices for a round), the
-     * rest together.
+     * rest together. `extra[i]`: settings for node i.
      */
-    async startAll(): Promise<FailoverNode[]> {
-      if (!o.postgresUrl) return Promise.all(dataDirs.map((_, i) => start(i)));
-      const first = await start(0);
-      return [first, ...await Promise.all(dataDirs.slice(1).map((_, i) => start(i + 1)))];
+    async startAll(extra: ReadonlyArray<Record<string, string>> = []): Promise<FailoverNode[]> {
+      if (!o.postgresUrl) return Promise.all(dataDirs.map((_, i) => start(i, extra[i])));
+      const first = await start(0, extra[0]);
+      return [first, ...await Promise.all(dataDirs.slice(1).map((_, i) => start(i + 1, extra[i + 1])))];
     },
     /** Every node killed, the files removed. */
     async cleanup(): Promise<void> {

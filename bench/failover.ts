@@ -25,6 +25,8 @@ import { prepareFailoverCluster, type FailoverNode } from './failover-cluster.ts
  *   to the survivor, and until every one has a reading acknowledged there; and until the
  *   survivor holds every community's lease (the rules of the killed node's communities
  *   run there: a 10 s lease, rounds of 3 s).
+ * The nodes inherit this process' environment: `GS_CLUSTER_ACK_REPLICA=off npm run
+ * bench:failover` measures the cluster without the copies of acknowledged points in Redis.
  * `-- --runs N`, `-- --sensors N`. Also `npm run bench -- --only failover` (bench/run.ts:
  * opt-in only, since it needs redis-server and starts five app processes a run).
  */

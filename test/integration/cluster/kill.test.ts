@@ -9,6 +9,10 @@ import { ValveCommand } from '../../../contracts/commands.ts';
 
 const SENSORS = 8;
 const INTERVAL_MS = 40; // 25 readings/s a sensor, 200/s in all
+/** The killed node's shipper waits this long for a batch: it dies with up to 2 s of acknowledged readings not in InfluxDB. */
+const KILLED_FLUSH_MS = 2_000;
+/** Every reading the killed node acknowledged is in InfluxDB this soon after the kill: a 3 s heartbeat, a 1 s look, the survivor's ship. */
+const RECOVERED_WITHIN_MS = 15_000;
 
 /**
  * Issue 17 item 4: two real node processes (GS_CLUSTER=redis) on a real redis-server and
@@ -16,10 +20,14 @@ const INTERVAL_MS = 40; // 25 readings/s a sensor, 200/s in all
  * firmware is: they know both nodes' addresses and move to the other on failure, keeping
  * unacknowledged readings to send again (firmware-sim/failover-client.ts).
  *
- * A reading is acknowledged once it is on the receiving node's disk (its durable log);
- * what the killed node acknowledged but had not yet written to InfluxDB reaches it when
- * that node starts again on its data directory (as systemd's Restart= would), so the test
- * restarts it before counting.
+ * A reading is acknowledged once it is on the receiving node's disk (its durable log) and
+ * its copy in Redis (cluster/redis-ack-replica.ts); what the killed node acknowledged but had
+ * not yet written to InfluxDB is written by the survivor from those copies once the killed
+ * node's heartbeat lapses, without the killed node coming back. The killed node ships every
+ * 2 s (GS_WRITE_FLUSH_MS), so it surely dies holding such readings (at the 50 ms of the
+ * survivor it held 0–4, and a run with none would prove nothing). Then it starts again on its
+ * data directory (as systemd's Restart= would) and ships them a second time: still each
+ * stored once.
  */
 describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
   let redis: Awaited<ReturnType<typeof startTestRedis>>;
@@ -36,7 +44,7 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
     [redis, postgres] = await Promise.all([startTestRedis(), startTestPostgres()]);
     cluster = await prepareFailoverCluster({ nodes: 2, sensors: SENSORS, redisUrl: redis.url, postgresUrl: await postgres.createDatabase(), influxUrl: inject('influxUrl'), influxDb, adminToken: ADMIN_TOKEN });
     // The registry imported into node 0 alone: node 1 receives it through PostgreSQL (no restore step).
-    [killed, survivor] = (await cluster.startAll()) as [FailoverNode, FailoverNode];
+    [killed, survivor] = (await cluster.startAll([{ GS_WRITE_FLUSH_MS: String(KILLED_FLUSH_MS) }])) as [FailoverNode, FailoverNode];
   });
   afterAll(async () => {
     for (const c of clients) await c.end();
@@ -52,11 +60,16 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 
-  /** How many community leases the node holds (gs_cluster_owned_communities on /metrics). */
-  const owned = async (node: FailoverNode): Promise<number> => {
+  /** The node's /metrics samples of `name` (all labels, or the one given as written there, `name{…}`), summed; 0 when absent. */
+  const metric = async (node: FailoverNode, name: string): Promise<number> => {
     const text = await (await api(node, '/metrics')).text();
-    return Number(/^gs_cluster_owned_communities (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
+    const exact = name.includes('{');
+    return text.split('\n')
+      .filter((l) => (exact ? l.startsWith(`${name} `) : l.startsWith(`${name} `) || l.startsWith(`${name}{`)))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
   };
+  /** How many community leases the node holds (gs_cluster_owned_communities on /metrics). */
+  const owned = (node: FailoverNode): Promise<number> => metric(node, 'gs_cluster_owned_communities');
 
   it('loses no acknowledged reading, stores each once, moves every device and community to the survivor, and the survivor\'s command reaches a valve that moved', async () => {
     // Even sensors (and the valve) live on the node to be killed, odd ones on the survivor;
@@ -141,16 +154,22 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
         return s.acked.filter((a) => !times.has(a.ts));
       });
     };
-    // Before the restart, a reading may be missing only if the killed node acknowledged it
-    // (on its disk, not yet in InfluxDB: at most a flush interval's worth); the survivor
-    // has everything it acknowledged. Let the survivor's writer ship (GS_WRITE_FLUSH_MS 50).
-    await new Promise((r) => setTimeout(r, 1_500));
-    const missingBefore = await missingAcks();
-    expect(missingBefore.filter((a) => a.port !== killed.process.mqttPort)).toEqual([]);
-    // The killed node comes back on its data directory and ships what it had acknowledged.
+    // Without the killed node coming back: every reading either node acknowledged is in
+    // InfluxDB, the killed node's unshipped ones written by the survivor from their copies.
+    await eventually(async () => ((await missingAcks()).length === 0 ? true : undefined), Math.max(1_000, killedAt + RECOVERED_WITHIN_MS - Date.now()), '0 acknowledged readings missing from InfluxDB, the killed node not restarted')
+      .catch(async (error: Error) => { throw new Error(`${error.message}: ${(await missingAcks()).length} missing\n${survivor.process.output().slice(-3000)}`); });
+    const recovered = await metric(survivor, 'gs_cluster_ack_recovered_points_total');
+    expect(recovered).toBeGreaterThan(0); // the killed node did die with readings not in InfluxDB
+    // Written, not accepted again: the survivor counts as accepted only readings it acknowledged itself.
+    const ackedBySurvivor = sensors.reduce((n, s) => n + s.acked.filter((a) => a.port === survivor.process.mqttPort).length, 0);
+    expect(await metric(survivor, 'gs_readings_accepted_total{kind="soil"}')).toBeLessThanOrEqual(ackedBySurvivor);
+    expect(await metric(survivor, 'gs_cluster_ack_replica_fallback_total')).toBe(0); // Redis took every copy in time
+
+    // The killed node comes back on its data directory and ships what it had acknowledged again.
     const restarted = await cluster.start(0);
     expect(restarted.process.output()).not.toMatch(/"level":(50|60)/); // no error at its start
-    await eventually(async () => ((await missingAcks()).length === 0 ? true : undefined), 20_000, '0 acknowledged readings missing from InfluxDB');
+    await eventually(async () => ((await metric(restarted, 'gs_influx_points_written_total')) > 0 && (await metric(restarted, 'gs_durable_log_backlog_points')) === 0 ? true : undefined), 20_000, 'the restarted node to ship its durable log');
+    expect(await missingAcks()).toEqual([]);
 
     const stored = await storedOf();
     let total = 0;
