@@ -6,8 +6,8 @@ import { connect, publish } from '../../helpers/mqtt.ts';
 
 /**
  * Redis is the clustered mode's bus, not the readings' path to disk: with Redis gone a
- * node keeps acknowledging and storing readings (without the shared duplicate filter,
- * counted), and says it is not ready.
+ * node keeps acknowledging and storing readings (without the shared duplicate filter and
+ * without their copies in Redis, both counted), and says it is not ready.
  */
 describe('a clustered node whose Redis dies', { timeout: 60_000 }, () => {
   let redis: Awaited<ReturnType<typeof startTestRedis>>;
@@ -33,6 +33,8 @@ describe('a clustered node whose Redis dies', { timeout: 60_000 }, () => {
     expect(elapsedMs).toBeLessThan(5 * 2_500); // each waits at most the claim's answer timeout (1 s), not Redis' return
     await eventually(async () => ((await countPoints(t.influx, 'soil', 'moisture')) === 6 ? true : undefined), 10_000, 'six stored points');
     expect(await counterValue(t.app.metrics.clusterDedupUnavailable)).toBe(5);
+    // Their copies could not go to Redis either: acknowledged on this node's disk alone, and counted.
+    expect(await counterValue(t.app.metrics.clusterAckFallback)).toBeGreaterThanOrEqual(5);
     const ready = await t.app.api.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(503);
     expect(ready.json()).toMatchObject({ checks: { redis: false } });
