@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
+import { Redis } from 'ioredis';
+import { ACKED_NODES } from '../cluster/redis-ack-replica.ts';
 import { createInfluxHttp } from '../influx/http.ts';
 import { freePort, startInfluxd } from '../influx/influxd-process.ts';
 import { startRedisServer } from '../cluster/redis-process.ts';
@@ -24,7 +26,10 @@ import { prepareFailoverCluster, type FailoverNode } from './failover-cluster.ts
  *   half on each; kill -9 of one; the time until every one of its devices is connected
  *   to the survivor, and until every one has a reading acknowledged there; and until the
  *   survivor holds every community's lease (the rules of the killed node's communities
- *   run there: a 10 s lease, rounds of 3 s).
+ *   run there: a 10 s lease, rounds of 3 s); and until the survivor has written the killed
+ *   node's copies of what it acknowledged (cluster/ack-recovery.ts: its heartbeat lapses
+ *   in 3 s), with how many points they held (acknowledged and not yet shipped, or shipped
+ *   but not yet trimmed).
  * The nodes inherit this process' environment: `GS_CLUSTER_ACK_REPLICA=off npm run
  * bench:failover` measures the cluster without the copies of acknowledged points in Redis.
  * `-- --runs N`, `-- --sensors N`. Also `npm run bench -- --only failover` (bench/run.ts:
@@ -95,13 +100,35 @@ async function ownedBy(node: FailoverNode): Promise<number> {
   return Number(/^gs_cluster_owned_communities (\d+)$/m.exec(text)?.[1] ?? 0);
 }
 
+/** Points of a dead node's copies the node wrote (gs_cluster_ack_recovered_points_total). */
+async function recoveredBy(node: FailoverNode): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${node.process.httpPort}/metrics`)).text();
+  return Number(/^gs_cluster_ack_recovered_points_total (\d+)$/m.exec(text)?.[1] ?? 0);
+}
+
+/**
+ * ms from the kill until the survivor has written the killed node's copies of acknowledged
+ * points and deleted them (its registration gone from `gs:acked:nodes`); undefined when the
+ * copies are off (GS_CLUSTER_ACK_REPLICA=off).
+ */
+async function copiesWrittenMs(redis: Redis, before: readonly string[], killedAt: number): Promise<number | undefined> {
+  if (before.length < 2) return undefined;
+  for (;;) {
+    const now = await redis.smembers(ACKED_NODES);
+    if (before.some((n) => !now.includes(n))) return Date.now() - killedAt;
+    if (Date.now() > killedAt + 60_000) throw new Error('the killed node\'s copies were not written in 60 s');
+    await sleep(20);
+  }
+}
+
 /**
  * kill -9 of one of two nodes: ms until its devices are all connected to, and all
  * acknowledged by, the survivor, and until the survivor holds every community's lease.
  */
-async function failover(env: { influxUrl: string; redisUrl: string }, run: number): Promise<{ reconnectedMs: number; publishingMs: number; communitiesMs: number }> {
+async function failover(env: { influxUrl: string; redisUrl: string }, run: number): Promise<{ reconnectedMs: number; publishingMs: number; communitiesMs: number; copiesMs?: number; copiedPoints?: number }> {
   const cluster = await prepareFailoverCluster({ nodes: 2, sensors: SENSORS, ...env, influxDb: `bench_failover_kill_${run}`, adminToken: ADMIN_TOKEN });
   const sensors: Array<ReturnType<typeof startStreamingSensor>> = [];
+  const redis = new Redis(env.redisUrl);
   try {
     const [killed, survivor] = (await cluster.startAll()) as [FailoverNode, FailoverNode];
     const address = (n: FailoverNode) => ({ host: '127.0.0.1', port: n.process.mqttPort });
@@ -121,8 +148,11 @@ async function failover(env: { influxUrl: string; redisUrl: string }, run: numbe
     }
     const communities = (await ownedBy(killed)) + (await ownedBy(survivor));
     await sleep(1_000);
+    const registered = await redis.smembers(ACKED_NODES);
     const killedAt = Date.now(); // before the signal: devices may be on the survivor before the exit is reported
     await killed.kill();
+    const copies = copiesWrittenMs(redis, registered, killedAt);
+    copies.catch(() => undefined); // awaited below; a run that fails before must not leave it unhandled
     const onSurvivor = (s: (typeof sensors)[number]) => s.acked.find((a) => a.at > killedAt && a.port === survivor.process.mqttPort)?.at;
     const connectedAt = (s: (typeof sensors)[number]) => s.connects.find((c) => c.at > killedAt && c.port === survivor.process.mqttPort)?.at;
     while (!moving.every((s) => onSurvivor(s) !== undefined)) {
@@ -135,8 +165,11 @@ async function failover(env: { influxUrl: string; redisUrl: string }, run: numbe
       if (Date.now() > killedAt + 60_000) throw new Error('the survivor did not own every community in 60 s');
       await sleep(100);
     }
-    return { reconnectedMs, publishingMs, communitiesMs: Date.now() - killedAt };
+    const communitiesMs = Date.now() - killedAt;
+    const copiesMs = await copies;
+    return { reconnectedMs, publishingMs, communitiesMs, ...(copiesMs === undefined ? {} : { copiesMs, copiedPoints: await recoveredBy(survivor) }) };
   } finally {
+    redis.disconnect();
     for (const s of sensors) await s.end();
     await cluster.cleanup();
   }
@@ -153,6 +186,8 @@ export async function runFailoverOnce(env: { influxUrl: string; redisUrl: string
   add('failover_all_reconnected_ms', f.reconnectedMs);
   add('failover_all_publishing_ms', f.publishingMs);
   add('failover_communities_owned_ms', f.communitiesMs);
+  if (f.copiesMs !== undefined) add('failover_acked_copies_written_ms', f.copiesMs);
+  if (f.copiedPoints !== undefined) add('failover_acked_copies_written_points', f.copiedPoints);
   return out;
 }
 
