@@ -74,6 +74,7 @@ export function createRedisAckReplica(o: AckReplicaOptions) {
   };
   register();
   redis.on('ready', register);
+  redis.on('ready', trim); // a trim skipped while Redis was away
   const timer = setInterval(register, o.registerEveryMs ?? 1_000);
   timer.unref();
 
@@ -101,6 +102,7 @@ export function createRedisAckReplica(o: AckReplicaOptions) {
     async close(drained: boolean): Promise<void> {
       clearInterval(timer);
       redis.off('ready', register);
+      redis.off('ready', trim);
       if (drained && redis.status === 'ready') {
         await redis.multi().del(key).srem(ACKED_NODES, o.nodeId).exec().catch((error: unknown) => log.warn({ err: error }, 'the node\'s copies not removed at stop; a survivor writes them again (stored once)'));
       }

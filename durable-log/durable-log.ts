@@ -92,11 +92,19 @@ function createCommitListeners(onError: ((error: unknown) => void) | undefined) 
 
 export async function openDurableLog(options: DurableLogOptions) {
   mkdirSync(options.dir, { recursive: true });
-  const table = openSegmentTable(options);
+  let replica: Replica | undefined;
+  // Lines the disk budget drops are gone from this log (counted): their copies go too, or a
+  // long InfluxDB outage would grow the replica past the budget.
+  const table: ReturnType<typeof openSegmentTable> = openSegmentTable({
+    ...options,
+    onDrop: (lines, bytes) => {
+      replica?.shipped(table.cursor());
+      options.onDrop(lines, bytes);
+    },
+  });
   const groups = createGroupBuffers();
   const listeners = createCommitListeners(options.onListenerError);
   const freeBytes = options.freeBytes ?? freeBytesOf;
-  let replica: Replica | undefined;
   const writer = await openWriter({
     dir: options.dir, fsync: options.fsync, table, groups, onWritten: listeners.notify, now: () => options.clock.now(),
     replica: () => replica, onReplicaError: (error) => options.onListenerError?.(error),

@@ -15,6 +15,6 @@ export interface Replica {
    * treated as settled.
    */
   copy(bytes: Buffer, end: Cursor, lines: number): Promise<void>;
-  /** Everything before `cursor` is in InfluxDB: its copies may go. */
+  /** Everything before `cursor` is in InfluxDB (or dropped by the disk budget, and counted): its copies may go. */
   shipped(cursor: Cursor): void;
 }

@@ -524,6 +524,16 @@ describe('durable log with a replica (clustered mode: a copy off this host befor
     expect(copies).toHaveLength(1);
   });
 
+  it('tells the replica when the disk budget drops lines, so their copies go too (InfluxDB away: no commit comes)', async () => {
+    const { log, dropped } = await open(tempDir(), { maxBytes: 256 * 1024 });
+    const shipped: Cursor[] = [];
+    log.setReplica({ copy: () => Promise.resolve(), shipped: (cursor) => shipped.push(cursor) });
+    for (let i = 0; i < 100; i++) await log.append(lines(i * 500, 500));
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(shipped.length).toBe(dropped.length);
+    expect(shipped.at(-1)).toEqual(log.snapshot().cursor); // where the oldest line kept is
+  });
+
   it('a replica that throws or rejects does not hold the write: it settles on the disk alone, and the error is reported', async () => {
     const dir = tempDir();
     const errors: unknown[] = [];
