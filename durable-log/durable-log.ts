@@ -90,6 +90,25 @@ function createCommitListeners(onError: ((error: unknown) => void) | undefined) 
   };
 }
 
+/** Resolves once everything appended so far is fdatasync'd (`syncPoint`). */
+function syncPointOf(groups: ReturnType<typeof createGroupBuffers>, writer: Awaited<ReturnType<typeof openWriter>>): Promise<void> {
+  const group = groups.newestWaiting();
+  if (group) {
+    group.sync = true;
+    return group.done;
+  }
+  const taken = writer.lastTaken();
+  return (async () => {
+    // Everything appended so far was taken for writing. Its groups settle in order, one per
+    // turn, a refusal too: the loop can end while a refusal still waits its turn, and a
+    // QoS 1 retransmission of the refused reading must not be acknowledged (its original is
+    // not stored). So this settles after the newest of them, and fails with it.
+    if (taken) await taken.done;
+    await writer.idle();
+    await writer.syncUnsynced();
+  })();
+}
+
 export async function openDurableLog(options: DurableLogOptions) {
   mkdirSync(options.dir, { recursive: true });
   let replica: Replica | undefined;
@@ -144,21 +163,7 @@ export async function openDurableLog(options: DurableLogOptions) {
      */
     syncPoint(): Promise<void> {
       if (closed) return Promise.reject(new Error('durable log is closed'));
-      const group = groups.newestWaiting();
-      if (group) {
-        group.sync = true;
-        return group.done;
-      }
-      const taken = writer.lastTaken();
-      return (async () => {
-        // Everything appended so far was taken for writing. Its groups settle in order, one per
-        // turn, a refusal too: the loop can end while a refusal still waits its turn, and a
-        // QoS 1 retransmission of the refused reading must not be acknowledged (its original is
-        // not stored). So this settles after the newest of them, and fails with it.
-        if (taken) await taken.done;
-        await writer.idle();
-        await writer.syncUnsynced();
-      })();
+      return syncPointOf(groups, writer);
     },
 
     /** Wait for every append made so far to be durable. */

@@ -4,7 +4,7 @@ import { segmentBytesFor, shouldRotate } from './budget.ts';
 import { createCommitPipeline } from './commit-pipeline.ts';
 import type { createGroupBuffers, Group } from './group-buffers.ts';
 import type { SegmentTable } from './segment-table.ts';
-import { segmentName, type Cursor } from './segments.ts';
+import { segmentName, type Cursor, type SegmentInfo } from './segments.ts';
 import type { Replica } from './replica.ts';
 
 // Read-write, not append: on Linux O_APPEND ignores the write position, so after an append
@@ -100,11 +100,8 @@ export async function openWriter(deps: WriterDeps) {
       const lineCount = batches.reduce((n, b) => n + b.count, 0);
       if (shouldRotate(table.active(), table.cursor(), bytes, segmentBytes)) await rotate();
       const buf = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, bytes);
-      const seg = table.active();
-      // The copy goes out as the write begins: the PUBACKs wait for the slower of the two, not their sum.
-      const replica = deps.replica();
-      const copied = replica && copyTo(replica, buf, { segment: seg.index, offset: seg.size + buf.length, line: seg.lines + lineCount }, lineCount, deps.onReplicaError);
-      await writeFully(handle, buf, seg.size);
+      const copied = copyWrite(deps, table.active(), buf, lineCount);
+      await writeFully(handle, buf, table.active().size);
       groups.recycle(batches); // the kernel has the bytes
       table.wrote(buf.length, lineCount);
       unwritten -= lineCount;
@@ -157,12 +154,19 @@ export async function openWriter(deps: WriterDeps) {
   };
 }
 
-/** The replica's copy of one write, settled either way (a failure is the replica's to count; here it is only reported). */
-function copyTo(replica: Replica, buf: Buffer, end: Cursor, lines: number, onError: (error: unknown) => void): Promise<void> {
+/**
+ * The replica's copy of one write about to go to `seg`, if there is a replica; settled either
+ * way (a failure is the replica's to count; here it is only reported). It goes out as the write
+ * begins: the PUBACKs wait for the slower of the two, not their sum.
+ */
+function copyWrite(deps: Pick<WriterDeps, 'replica' | 'onReplicaError'>, seg: SegmentInfo, buf: Buffer, lines: number): Promise<void> | undefined {
+  const replica = deps.replica();
+  if (!replica) return undefined;
+  const end: Cursor = { segment: seg.index, offset: seg.size + buf.length, line: seg.lines + lines };
   try {
-    return replica.copy(buf, end, lines).catch(onError);
+    return replica.copy(buf, end, lines).catch(deps.onReplicaError);
   } catch (error) {
-    onError(error);
+    deps.onReplicaError(error);
     return Promise.resolve();
   }
 }
