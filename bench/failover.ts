@@ -32,7 +32,8 @@ import { prepareFailoverCluster, type FailoverNode } from './failover-cluster.ts
  *   but not yet trimmed).
  * The nodes inherit this process' environment: `GS_CLUSTER_ACK_REPLICA=off npm run
  * bench:failover` measures the cluster without the copies of acknowledged points in Redis.
- * `-- --runs N`, `-- --sensors N`. Also `npm run bench -- --only failover` (bench/run.ts:
+ * `-- --runs N`, `-- --sensors N`, `-- --replica-ab N` (only the stored rates, the copies on
+ * and off in N back-to-back pairs). Also `npm run bench -- --only failover` (bench/run.ts:
  * opt-in only, since it needs redis-server and starts five app processes a run).
  */
 const args = process.argv.slice(2);
@@ -71,11 +72,11 @@ async function countStored(influxUrl: string, db: string): Promise<number> {
 }
 
 /** Readings stored per second, from the first publish until InfluxDB counts them all. */
-async function storedPerS(env: { influxUrl: string; redisUrl: string }, nodes: 1 | 2, clustered: boolean, run: number): Promise<number> {
+async function storedPerS(env: { influxUrl: string; redisUrl: string }, nodes: 1 | 2, clustered: boolean, run: number, settings: Record<string, string> = {}): Promise<number> {
   const db = `bench_failover_${clustered ? nodes : 'one'}_${run}_${Date.now().toString(36)}`;
   const cluster = await prepareFailoverCluster({ nodes, sensors: SENSORS, ...env, influxDb: db, adminToken: ADMIN_TOKEN, clustered });
   try {
-    const started = await cluster.startAll();
+    const started = await cluster.startAll(Array.from({ length: nodes }, () => settings));
     const ids = Array.from({ length: SENSORS }, (_, i) => `fo-s${i}`);
     const clients = await Promise.all(ids.map((id, i) => connect(started[i % nodes]!.process.mqttPort, id, cluster.secrets.get(id)!)));
     const total = SENSORS * READINGS_EACH;
@@ -191,6 +192,26 @@ export async function runFailoverOnce(env: { influxUrl: string; redisUrl: string
   return out;
 }
 
+/**
+ * `-- --replica-ab N`: the stored rate of one and of two clustered nodes with the copies of
+ * acknowledged points in Redis on and off (GS_CLUSTER_ACK_REPLICA), N pairs, each pair back to
+ * back, so that the machine's load (shared with other work) weighs on both alike.
+ */
+async function replicaAb(env: { influxUrl: string; redisUrl: string }, pairs: number): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = {};
+  for (let run = 0; run < pairs; run++) {
+    for (const nodes of [1, 2] as const) {
+      for (const mode of run % 2 === 0 ? ['redis', 'off'] : ['off', 'redis']) {
+        const name = `stored_per_s_${nodes === 1 ? 'one_clustered_node' : 'two_nodes'}_replica_${mode}`;
+        const value = await storedPerS(env, nodes, true, run, { GS_CLUSTER_ACK_REPLICA: mode });
+        process.stderr.write(`  ${name} ${value.toFixed(0)}\n`);
+        (out[name] ??= []).push(value);
+      }
+    }
+  }
+  return out;
+}
+
 /** A throwaway redis-server for the runs; stopped and removed by `stop`. */
 export async function startBenchRedis(): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'gs-bench-redis-'));
@@ -204,7 +225,9 @@ async function main(): Promise<void> {
   const redis = await startBenchRedis();
   const results: Record<string, number[]> = {};
   try {
-    for (let run = 0; run < RUNS; run++) {
+    const ab = option('--replica-ab');
+    if (ab !== undefined) Object.assign(results, await replicaAb({ influxUrl: influxd.url, redisUrl: redis.url }, ab));
+    for (let run = 0; ab === undefined && run < RUNS; run++) {
       for (const [name, value] of Object.entries(await runFailoverOnce({ influxUrl: influxd.url, redisUrl: redis.url }, run, (line) => process.stderr.write(`${line}\n`)))) (results[name] ??= []).push(value);
     }
   } finally {
