@@ -185,6 +185,7 @@ describe('loadConfig', () => {
       [{ GS_REDIS_URL: 'redis://127.0.0.1:6379' }, 'GS_REDIS_URL: set, but GS_CLUSTER is off: set GS_CLUSTER=redis to use it, or unset it'],
       [{ GS_CLUSTER: 'mosquitto' }, 'GS_CLUSTER: '],
       [{ GS_CLUSTER: 'redis', GS_REDIS_URL: 'http://127.0.0.1:6379' }, 'GS_REDIS_URL: expected a redis:// or rediss:// URL'],
+      [{ GS_CLUSTER: 'redis', GS_REDIS_URL: 'redis://127.0.0.1:6379', GS_CLUSTER_ACK_REPLICA: 'disk' }, 'GS_CLUSTER_ACK_REPLICA: '],
     ])('refuses %o', (env, message) => {
       expect(problems(env).join('\n')).toContain(message);
     });
@@ -192,6 +193,10 @@ describe('loadConfig', () => {
       expect(loadConfig({}).credentialKeyFile).toBeUndefined();
       expect(loadConfig({ GS_CREDENTIAL_KEY_FILE: '/etc/greenspace/credential-key' }).credentialKeyFile).toBe('/etc/greenspace/credential-key');
       expect(problems({ GS_CREDENTIAL_KEY_FILE: `/${'k'.repeat(4096)}` }).join('\n')).toContain('GS_CREDENTIAL_KEY_FILE: expected a path of at most 4096 characters');
+    });
+    it('copies acknowledged points to Redis unless GS_CLUSTER_ACK_REPLICA=off', () => {
+      expect(loadConfig({ GS_CLUSTER: 'redis', GS_REDIS_URL: 'redis://127.0.0.1:6379' }).ackReplica).toBe('redis');
+      expect(loadConfig({ GS_CLUSTER: 'redis', GS_REDIS_URL: 'redis://127.0.0.1:6379', GS_CLUSTER_ACK_REPLICA: 'off' }).ackReplica).toBe('off');
     });
     it('never echoes the Redis URL, which may carry a password', () => {
       expect(problems({ GS_CLUSTER: 'redis', GS_REDIS_URL: 'http://:hunter2@x' }).join('\n')).not.toContain('hunter2');
