@@ -32,6 +32,8 @@ export interface AckReplicaOptions {
 }
 
 const idOf = (segment: number, offset: number): string => `${segment}-${offset}`;
+/** A node stopped with everything shipped: its stream and registration go. */
+const FORGET = `redis.call('DEL', KEYS[1]) redis.call('SREM', KEYS[2], ARGV[1]) return 1`;
 
 /** The durable log's replica over Redis, with its registration and its end. */
 export function createRedisAckReplica(o: AckReplicaOptions) {
@@ -104,7 +106,9 @@ export function createRedisAckReplica(o: AckReplicaOptions) {
       redis.off('ready', register);
       redis.off('ready', trim);
       if (drained && redis.status === 'ready') {
-        await redis.multi().del(key).srem(ACKED_NODES, o.nodeId).exec().catch((error: unknown) => log.warn({ err: error }, 'the node\'s copies not removed at stop; a survivor writes them again (stored once)'));
+        // One script, not MULTI: a connection closing under a MULTI leaves its queued commands'
+        // promises rejected with no handler (ioredis issue 883), which would end the process.
+        await redis.eval(FORGET, 2, key, ACKED_NODES, o.nodeId).catch((error: unknown) => log.warn({ err: error }, 'the node\'s copies not removed at stop; a survivor writes them again (stored once)'));
       }
       redis.disconnect();
     },
