@@ -19,14 +19,24 @@ export const ACKED_PREFIX = 'gs:acked:';
 export const ACKED_NODES = 'gs:acked:nodes';
 /** How long a PUBACK waits for Redis to take its copy before it goes on the node's own disk alone. */
 export const REPLICA_WAIT_MS = 1_000;
+/**
+ * The most a node keeps in its stream (bytes of lines not yet confirmed by InfluxDB): a long
+ * InfluxDB outage grows the durable log up to its budget (1 GiB by default), and Redis holds
+ * the nodes' streams in memory. 64 MiB is ~600,000 readings, days of the city's 3 a second;
+ * past it, writes are acknowledged on the node's disk alone (counted `full`) until the
+ * shipper catches up.
+ */
+export const REPLICA_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface AckReplicaOptions {
   /** Its own connection: `enableOfflineQueue: false` (a copy while Redis is away fails at once) and `commandTimeout` (a copy Redis does not answer is given up on). */
   redis: Redis;
   nodeId: string;
   logger: Logger;
-  /** Points acknowledged without their copy in Redis, by why: `away` (not connected), `timeout`, `error`. */
-  onFallback: (reason: 'away' | 'timeout' | 'error', points: number) => void;
+  /** Points acknowledged without their copy in Redis, by why: `away` (not connected), `timeout`, `error`, `full` (REPLICA_MAX_BYTES held). */
+  onFallback: (reason: 'away' | 'timeout' | 'error' | 'full', points: number) => void;
+  /** Default REPLICA_MAX_BYTES. */
+  maxBytes?: number;
   /** Between the node's registrations in `gs:acked:nodes`. */
   registerEveryMs?: number;
 }
@@ -47,14 +57,18 @@ export function createRedisAckReplica(o: AckReplicaOptions) {
   let lastWarned = 0;
   let trimming = false;
   let trimTo: Cursor | undefined;
+  // What the stream holds, by entry (a copy that failed may have landed: kept until trimmed).
+  const maxBytes = o.maxBytes ?? REPLICA_MAX_BYTES;
+  const held: Array<{ segment: number; offset: number; bytes: number }> = [];
+  let heldBytes = 0;
 
   const fallback = (error: unknown, points: number): void => {
     const message = (error as Error).message ?? '';
-    const reason = redis.status !== 'ready' || /writeable|offline queue/i.test(message) ? 'away' : /timed out/i.test(message) ? 'timeout' : 'error';
+    const reason = message === 'full' ? 'full' : redis.status !== 'ready' || /writeable|offline queue/i.test(message) ? 'away' : /timed out/i.test(message) ? 'timeout' : 'error';
     o.onFallback(reason, points);
     if (Date.now() - lastWarned < 10_000) return;
     lastWarned = Date.now();
-    log.warn({ err: error, reason, points }, 'Redis did not take the copy of acknowledged readings: acknowledged on this node\'s disk alone (counted in gs_cluster_ack_replica_fallback_total; lost if this host is lost before they are shipped)');
+    log.warn({ err: error, reason, points }, 'acknowledged readings not copied to Redis (away, not answering in 1 s, or this node\'s copies full): acknowledged on this node\'s disk alone (counted in gs_cluster_ack_replica_fallback_total; lost if this host is lost before they are shipped)');
   };
 
   function trim(): void {
@@ -82,12 +96,20 @@ export function createRedisAckReplica(o: AckReplicaOptions) {
 
   const replica: Replica = {
     copy(bytes, end, lines) {
+      if (heldBytes + bytes.length > maxBytes) {
+        fallback(new Error('full'), lines);
+        return Promise.resolve();
+      }
       const offset = end.segment === last.segment ? Math.max(end.offset, last.offset + 1) : end.offset;
       last = { segment: end.segment, offset };
+      held.push({ segment: end.segment, offset, bytes: bytes.length });
+      heldBytes += bytes.length;
       // A copy of the bytes: the log reuses its buffer for the next groups while the command waits to be written.
       return redis.xadd(key, idOf(end.segment, offset), 'p', Buffer.from(bytes)).then(() => undefined, (error: unknown) => fallback(error, lines));
     },
     shipped(cursor) {
+      // The entries the trim removes: IDs up to <segment>-<offset>.
+      while (held.length > 0 && (held[0]!.segment < cursor.segment || (held[0]!.segment === cursor.segment && held[0]!.offset <= cursor.offset))) heldBytes -= held.shift()!.bytes;
       trimTo = cursor;
       trim();
     },

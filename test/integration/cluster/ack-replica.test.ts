@@ -110,6 +110,23 @@ describe('acknowledged points copied to Redis', { timeout: 60_000 }, () => {
     expect(a.fallbacks).toEqual([{ reason: 'away', points: 2 }]);
   });
 
+  it('holds at most its byte bound in Redis: past it a write is acknowledged on the disk alone (counted full), and copied again once InfluxDB confirmed what was held', async () => {
+    const conn = await replicaConn();
+    const fallbacks: Array<{ reason: string; points: number }> = [];
+    const bounded = createRedisAckReplica({ redis: conn, nodeId: 'n-full', logger, maxBytes: 70, onFallback: (reason, points) => fallbacks.push({ reason, points }) });
+    cleanups.push(() => bounded.close(false));
+    const line = (i: number) => Buffer.from(`${lines('f', i, 1)[0]}\n`); // 30 bytes
+    await bounded.replica.copy(line(0), { segment: 1, offset: 30, line: 1 }, 1);
+    await bounded.replica.copy(line(1), { segment: 1, offset: 60, line: 2 }, 1);
+    await bounded.replica.copy(line(2), { segment: 1, offset: 90, line: 3 }, 1); // 90 > 70
+    expect(fallbacks).toEqual([{ reason: 'full', points: 1 }]);
+    expect(await copiedLines('n-full')).toEqual(lines('f', 0, 2));
+    bounded.replica.shipped({ segment: 1, offset: 60, line: 2 }); // InfluxDB has both
+    await bounded.replica.copy(line(3), { segment: 1, offset: 120, line: 4 }, 1);
+    expect(fallbacks).toHaveLength(1);
+    await until(async () => ((await copiedLines('n-full')).join() === lines('f', 3, 1).join() ? true : undefined));
+  });
+
   it('a dead node\'s copies are written by one survivor only, once, then deleted; a live node\'s are left alone', async () => {
     const dead = await node('n-dead');
     const live = await node('n-live');
