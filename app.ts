@@ -52,11 +52,11 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const log = await start('durable-log', () => startDurableLogFeature(ctx, { dataDir: store.dataDir, influxUrl: influxdb.url, deadLetters: store.deadLetters }));
   const append = (lines: string[]) => log.durableLog.append(lines);
   const people = await start('people', () => startPeopleFeature(ctx, store));
-  const { notifications } = await start('notifications', () => startNotifications(ctx, { ...store, ackLink: people.people.ackLink }));
   const cluster = await start('cluster', () => startClusterFeature(ctx, store));
   await start('ack-replica', () => startAckReplicaFeature(ctx, cluster, log));
   const shared = await start('shared-state', () => startSharedState(ctx, store));
   const replica = await start('registry-replica', () => startRegistryReplica(ctx, { ...store, sql: shared.sql }));
+  const { notifications } = await start('notifications', () => startNotifications(ctx, { ...store, sql: shared.sql, ackLink: people.people.ackLink }));
   const { health } = await start('health', () => startHealthFeature(ctx, { ...store, sql: shared.sql, influx: influxdb.influx, append, notifications, ownership: cluster.ownership }));
   const intake = await start('ingest', () => startIngestFeature(ctx, { ...store, log, shared: cluster.dedup, onReading: readingsOutlet(ctx, cluster) }));
   const { broker, clusterReady } = await start('broker', () => startBroker(ctx, { ...store, ingest: intake.ingest, tier: cluster.tier }));

@@ -1,21 +1,19 @@
-import type { Db } from '../registry/db.ts';
+import type { Sql, SqlTx } from '../registry/sql/port.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { NotifyConfig } from './config.ts';
 import type { TeamsFor } from './teams.ts';
 import type { DescribePlace } from './places.ts';
 import type { SilenceStore } from './silences.ts';
-import type { NewOutboxRow, Outbox } from './outbox.ts';
+import { createOutbox, type NewOutboxRow } from './outbox.ts';
 import type { NotifyMetrics } from './metrics.ts';
-import type { Audience, Tracker, Tracked } from './tracker.ts';
+import { createTracker, type Audience, type Tracked } from './tracker.ts';
 import { isGroupDue, routeAccepts, silencedBy, strongerReason, type NotifyReason } from './policy.ts';
 import { ackUrl, renderMessage, type Entry } from './message.ts';
 
 interface FlushDeps {
-  db: Db;
-  tracker: Tracker;
+  sql: Sql;
   teamsFor: TeamsFor;
   silences: SilenceStore;
-  outbox: Outbox;
   config: NotifyConfig;
   logger: Logger;
   describePlace?: DescribePlace;
@@ -29,21 +27,28 @@ interface FlushDeps {
  * its oldest item has waited the grouping window, then one row per channel route that
  * accepts at least one of its alerts by severity. Items of silenced alerts are held
  * until the silence ends; items of alerts no longer firing are dropped.
+ *
+ * Each group is flushed in one transaction that holds the group's lock and reads its items
+ * after taking it, so when several nodes tick over one PostgreSQL the first takes the items
+ * and the others find none: one message per group in the cluster. (A team answers for
+ * communities that different nodes own, so the group cannot be given to one owner.)
  */
 export function createGroupFlusher(deps: FlushDeps) {
-  const { tracker, config, logger } = deps;
+  const { config, logger } = deps;
   const windowMs = config.groupWindowS * 1000;
 
-  function flushGroup(teamId: string, audience: Audience, now: number): number {
-    const silences = deps.silences.active(now);
+  async function flushGroup(tx: SqlTx, teamId: string, audience: Audience, now: number): Promise<number> {
+    await tx.lock(`gs:notify:group:${teamId}|${audience}`);
+    const tracker = createTracker(tx);
+    const silences = await deps.silences.active(now, tx);
     const chosen = new Map<number, { tracked: Tracked; reason: NotifyReason }>();
     const done: number[] = [];
-    for (const item of tracker.releasableItems(teamId, audience, now)) {
-      const tracked = tracker.get(item.alertId);
+    for (const item of await tracker.releasableItems(teamId, audience, now)) {
+      const tracked = await tracker.get(item.alertId);
       if (!tracked || (item.reason !== 'resolved' && tracked.state !== 'firing')) { done.push(item.id); continue; }
       const silence = silencedBy(silences, tracked.alert, now);
       if (silence) {
-        tracker.holdItem(item.id, silence.endsAt, silence.id);
+        await tracker.holdItem(item.id, silence.endsAt, silence.id);
         deps.metrics?.silenced.inc();
         continue;
       }
@@ -51,7 +56,7 @@ export function createGroupFlusher(deps: FlushDeps) {
       const seen = chosen.get(item.alertId);
       chosen.set(item.alertId, { tracked, reason: seen ? strongerReason(seen.reason, item.reason) : item.reason });
     }
-    tracker.deleteItems(done);
+    await tracker.deleteItems(done);
     if (chosen.size === 0) return 0;
 
     const first = chosen.values().next().value!.tracked.alert;
@@ -82,19 +87,19 @@ export function createGroupFlusher(deps: FlushDeps) {
       });
       for (const e of accepted) if (e.reason === 'firing') announced.add(e.alert.id);
     }
-    deps.outbox.enqueue(rows, now);
-    for (const id of announced) tracker.markAnnounced(id, now);
+    await createOutbox(tx).enqueue(rows, now);
+    for (const id of announced) await tracker.markAnnounced(id, now);
     return rows.length;
   }
 
   return {
     /** Flush every due group; returns how many outbox rows were queued. */
-    flushDue(now: number): number {
+    async flushDue(now: number): Promise<number> {
       let queued = 0;
-      for (const g of tracker.releasableGroups(now)) {
+      for (const g of await createTracker(deps.sql).releasableGroups(now)) {
         if (!isGroupDue(g.oldest, now, windowMs)) continue;
         try {
-          queued += deps.db.transaction(() => flushGroup(g.teamId, g.audience, now))();
+          queued += await deps.sql.transaction((tx) => flushGroup(tx, g.teamId, g.audience, now));
         } catch (error) {
           logger.error({ err: error, teamId: g.teamId, audience: g.audience }, 'notification group flush failed');
         }

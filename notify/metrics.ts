@@ -7,8 +7,10 @@ export type NotifyMetrics = ReturnType<typeof createNotifyMetrics>;
  * key (`type:hash`), so a failing robot can be told apart from its healthy siblings.
  * The backlog gauges read the outbox when scraped.
  */
-export function createNotifyMetrics(registry: Registry, backlog: () => { pending: number; oldestAgeS: number }) {
+export function createNotifyMetrics(registry: Registry, backlog: () => Promise<{ pending: number; oldestAgeS: number }>) {
   const registers = [registry];
+  // The outbox may be in PostgreSQL: a read that fails leaves the gauges as they were rather than fail the whole scrape.
+  const read = (): Promise<{ pending: number; oldestAgeS: number } | undefined> => backlog().catch(() => undefined);
   return {
     sent: new Counter({ name: 'gs_notify_sent_total', help: 'Notifications delivered, by channel', labelNames: ['channel_type', 'channel'] as const, registers }),
     failures: new Counter({ name: 'gs_notify_send_failures_total', help: 'Failed delivery attempts (each retry counts), by channel', labelNames: ['channel_type', 'channel'] as const, registers }),
@@ -26,13 +28,13 @@ export function createNotifyMetrics(registry: Registry, backlog: () => { pending
       name: 'gs_notify_outbox_pending',
       help: 'Notifications in the outbox not yet delivered or abandoned',
       registers,
-      collect() { this.set(backlog().pending); },
+      async collect() { const b = await read(); if (b) this.set(b.pending); },
     }),
     oldest: new Gauge({
       name: 'gs_notify_outbox_oldest_age_seconds',
       help: 'Age of the oldest undelivered notification',
       registers,
-      collect() { this.set(backlog().oldestAgeS); },
+      async collect() { const b = await read(); if (b) this.set(b.oldestAgeS); },
     }),
   };
 }

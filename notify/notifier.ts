@@ -1,5 +1,5 @@
 import type { Alert, AlertTransition } from '../contracts/alert.ts';
-import type { Db } from '../registry/db.ts';
+import type { Sql } from '../registry/sql/port.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { NotifyConfig } from './config.ts';
@@ -8,12 +8,13 @@ import type { DescribePlace } from './places.ts';
 import type { SilenceStore } from './silences.ts';
 import type { Outbox } from './outbox.ts';
 import type { NotifyMetrics } from './metrics.ts';
-import { createTracker } from './tracker.ts';
+import { createTracker, type Tracked, type Tracker } from './tracker.ts';
 import { createGroupFlusher } from './flush.ts';
 import { decideNotification, type NotifyAction, type NotifyEvent } from './decide.ts';
 
 export interface NotifierDeps {
-  db: Db;
+  /** The shared-state port: the data directory's SQLite, or PostgreSQL with GS_POSTGRES_URL. */
+  sql: Sql;
   /** Which teams answer for a community (the inventory's port). */
   teamsFor: TeamsFor;
   silences: SilenceStore;
@@ -36,28 +37,50 @@ export interface NotifierDeps {
 
 export type Notifier = ReturnType<typeof createNotifier>;
 
+/** The lock a followed alert's bookkeeping holds (PostgreSQL: an advisory lock; SQLite: its write transaction). */
+const alertKey = (alertId: number): string => `gs:notify:alert:${alertId}`;
+
+/** Is a reminder or escalation the tick found still due, read again under the alert's lock (another node may have sent it)? */
+function stillDue(event: Exclude<NotifyEvent, { kind: 'transition' }>['kind'], t: Tracked | undefined, now: number): t is Tracked {
+  if (t?.state !== 'firing') return false;
+  return event === 'reminder-due'
+    ? t.nextReminderAt !== null && t.nextReminderAt <= now
+    : t.escalatedAt === null && t.escalateAt !== null && t.escalateAt <= now;
+}
+
 /**
  * Turns alert transitions into grouped, routed, scheduled messages in the outbox.
- * `onTransition` does a few SQLite writes and returns; grouping windows, reminders,
- * escalations, quiet hours and silences are settled by `tick`, which `start` runs on
- * its own timer. All times come from the injected clock. What each event changes is
- * decided by decide.ts (pure); this file reads the state and applies the decision.
+ * `onTransition` returns at once; its bookkeeping runs in a transaction of the SQL port
+ * (SQLite, or PostgreSQL shared by the nodes), queued behind the port's other transactions and
+ * never inside one, in the order the transitions came. Grouping windows, reminders,
+ * escalations, quiet hours and silences are settled by `tick`, which `start` runs on its own
+ * timer; on a shared PostgreSQL every node ticks, and each alert's reminder or escalation and
+ * each group's message is taken under a lock and checked again, so it happens once in the
+ * cluster. All times come from the injected clock. What each event changes is decided by
+ * decide.ts (pure); this file reads the state and applies the decision.
  */
 export function createNotifier(deps: NotifierDeps) {
-  const { config, clock, logger } = deps;
-  const tracker = createTracker(deps.db);
-  const flusher = createGroupFlusher({ ...deps, tracker });
+  const { config, clock, logger, sql } = deps;
+  const flusher = createGroupFlusher({ ...deps });
   let timer: NodeJS.Timeout | undefined;
   let lastPrune = 0;
+  // Transitions and ticks of this node, one after another: on PostgreSQL two transactions could
+  // otherwise commit in either order, and an alert's "acknowledged" land before its "firing".
+  let chain: Promise<unknown> = Promise.resolve();
+  const serially = <T>(fn: () => Promise<T>): Promise<T> => {
+    const mine = chain.catch(() => undefined).then(fn);
+    chain = mine;
+    return mine;
+  };
 
   /** Apply a decision's bookkeeping (in the caller's transaction); returns what to tell the alert service after it commits. */
-  function apply(actions: readonly NotifyAction[], now: number): AlertTransition[] {
+  async function apply(tracker: Tracker, actions: readonly NotifyAction[], now: number): Promise<AlertTransition[]> {
     const notified: AlertTransition[] = [];
     for (const action of actions) {
       switch (action.type) {
-        case 'track': tracker.put(action.tracked, now); break;
-        case 'queue': tracker.addPending(action.alertId, action.teamId, action.audience, action.reason, now, action.holdUntil); break;
-        case 'drop-pending': tracker.dropPending(action.alertId, action.reasons); break;
+        case 'track': await tracker.put(action.tracked, now); break;
+        case 'queue': await tracker.addPending(action.alertId, action.teamId, action.audience, action.reason, now, action.holdUntil); break;
+        case 'drop-pending': await tracker.dropPending(action.alertId, action.reasons); break;
         case 'unrouted':
           deps.metrics?.unrouted.inc();
           logger.warn({ alertId: action.alert.id, kind: action.alert.kind, community: action.alert.communityId }, 'no team answers for this alert; nobody is notified');
@@ -68,13 +91,19 @@ export function createNotifier(deps: NotifierDeps) {
     return notified;
   }
 
-  /** Read what the decision needs, decide, apply: one transaction. */
-  const handle = deps.db.transaction((event: NotifyEvent, alert: Alert, now: number): AlertTransition[] => {
-    const tracked = event.kind === 'transition' ? tracker.get(alert.id) : event.tracked;
+  /** Read what the decision needs under the alert's lock, decide, apply: one transaction. */
+  const handle = (event: NotifyEvent, alert: Alert, now: number): Promise<AlertTransition[]> => sql.transaction(async (tx) => {
+    await tx.lock(alertKey(alert.id));
+    const tracker = createTracker(tx);
+    const tracked = await tracker.get(alert.id);
+    if (event.kind !== 'transition') {
+      if (!stillDue(event.kind, tracked, now)) return [];
+      event = { kind: event.kind, tracked };
+    }
     const refiring = event.kind === 'transition' && event.transition.to === 'firing' && tracked?.state === 'resolved';
-    const state = { tracked, unsentResolutions: refiring ? tracker.countPending(alert.id, ['resolved']) : 0 };
+    const state = { tracked, unsentResolutions: refiring ? await tracker.countPending(alert.id, ['resolved']) : 0 };
     const teams = alert.communityId ? deps.teamsFor(alert.communityId) : [];
-    return apply(decideNotification(state, event, now, { teams, config }), now);
+    return apply(tracker, decideNotification(state, event, now, { teams, config }), now);
   });
 
   const tell = (transitions: readonly AlertTransition[]): void => {
@@ -88,25 +117,24 @@ export function createNotifier(deps: NotifierDeps) {
   };
 
   function onTransition(t: AlertTransition): void {
-    try {
-      handle({ kind: 'transition', transition: t }, t.alert, clock.now());
-    } catch (error) {
-      // The alert service must never fail because notification bookkeeping did.
-      logger.error({ err: error, alertId: t.alert.id, to: t.to }, 'notification transition failed');
-    }
+    const now = clock.now();
+    // The alert service must never fail because notification bookkeeping did.
+    serially(() => handle({ kind: 'transition', transition: t }, t.alert, now))
+      .catch((error: unknown) => logger.error({ err: error, alertId: t.alert.id, to: t.to }, 'notification transition failed'));
   }
 
   /** Due reminders and escalations, then every group whose window has passed. */
-  function tick(): number {
+  async function tickNow(): Promise<number> {
     const now = clock.now();
-    for (const t of tracker.dueReminders(now)) tell(handle({ kind: 'reminder-due', tracked: t }, t.alert, now));
-    for (const t of tracker.dueEscalations(now)) tell(handle({ kind: 'escalation-due', tracked: t }, t.alert, now));
-    const queued = flusher.flushDue(now);
+    const tracker = createTracker(sql);
+    for (const t of await tracker.dueReminders(now)) tell(await handle({ kind: 'reminder-due', tracked: t }, t.alert, now));
+    for (const t of await tracker.dueEscalations(now)) tell(await handle({ kind: 'escalation-due', tracked: t }, t.alert, now));
+    const queued = await flusher.flushDue(now);
     if (queued > 0) deps.onQueued?.();
     if (now - lastPrune >= 3_600_000) {
       lastPrune = now;
       const before = now - config.retentionDays * 86_400_000;
-      const rows = deps.outbox.prune(before) + tracker.pruneSettled(before);
+      const rows = await deps.outbox.prune(before) + await tracker.pruneSettled(before);
       if (rows > 0) logger.info({ rows, retentionDays: config.retentionDays }, 'old notification records pruned');
     }
     return queued;
@@ -114,21 +142,27 @@ export function createNotifier(deps: NotifierDeps) {
 
   return {
     onTransition,
-    tick,
-    pendingItems: () => tracker.pendingCount(),
+    /** One round of the timer's work, after the transitions already heard; resolves with the outbox rows queued. */
+    tick: (): Promise<number> => serially(tickNow),
+    /** Resolves once the transitions heard so far are recorded. */
+    settled: (): Promise<void> => serially(async () => undefined),
+    pendingItems: () => createTracker(sql).pendingCount(),
     start(): void {
+      let ticking = false;
       timer ??= setInterval(() => {
-        try {
-          tick();
-        } catch (error) {
-          logger.error({ err: error }, 'notification tick failed');
-        }
+        if (ticking) return; // a slow store: skip a beat rather than pile ticks up
+        ticking = true;
+        serially(tickNow)
+          .catch((error: unknown) => logger.error({ err: error }, 'notification tick failed'))
+          .finally(() => { ticking = false; });
       }, config.tickMs);
       timer.unref();
     },
-    stop(): void {
+    stop(): Promise<void> {
       if (timer) clearInterval(timer);
       timer = undefined;
+      // What was heard before the stop is recorded before the store closes.
+      return serially(async () => undefined);
     },
   };
 }

@@ -1,5 +1,9 @@
 import type { Registry } from 'prom-client';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import type { Db } from '../registry/db.ts';
+import type { Sql } from '../registry/sql/port.ts';
+import { sqliteSqlOf } from '../registry/sql/sqlite.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Random } from '../lib/random.ts';
@@ -14,7 +18,18 @@ import { createNotifier, type NotifierDeps } from './notifier.ts';
 import { createOutboxWorker } from './worker.ts';
 
 export interface NotificationDeps {
+  /** The data directory's SQLite: the config's teams and the place names (the registry's). */
   db: Db;
+  /**
+   * Where the notifier's state lives (followed alerts, waiting items, silences, the outbox):
+   * PostgreSQL shared by the nodes with GS_POSTGRES_URL (app/shared-state.ts); by default the
+   * port over `db`.
+   */
+  sql?: Sql;
+  /** This node's name on the outbox rows it claims; by default host, pid and a random suffix. */
+  claimant?: string;
+  /** How long a claim holds an outbox row; by default the send's timeout and 30 s. */
+  claimMs?: number;
   config: NotifyConfig;
   clock: Clock;
   random: Random;
@@ -32,6 +47,9 @@ export interface NotificationDeps {
   ackLink?: (alertId: number, recipient: string) => string;
 }
 
+/** Past the send's own timeout, before a claim is taken to be a dead or hung worker's. */
+const CLAIM_MARGIN_MS = 30_000;
+
 export type NotificationService = ReturnType<typeof createNotificationService>;
 
 /**
@@ -41,8 +59,9 @@ export type NotificationService = ReturnType<typeof createNotificationService>;
  */
 export function createNotificationService(deps: NotificationDeps) {
   const logger = deps.logger.child({ module: 'notify' });
-  const outbox = createOutbox(deps.db);
-  const silences = createSilenceStore(deps.db);
+  const sql = deps.sql ?? sqliteSqlOf(deps.db);
+  const outbox = createOutbox(sql);
+  const silences = createSilenceStore(sql);
   const teams = createSqliteTeams(deps.db);
   for (const team of deps.config.teams) teams.upsert(team);
   const emailTeams = teams.list().filter((t) => [...t.channels, ...t.supervisorChannels].some((r) => r.channel.type === 'email')).map((t) => t.id);
@@ -51,14 +70,16 @@ export function createNotificationService(deps: NotificationDeps) {
   const senders = deps.send ? undefined : createChannelSenders({ smtp: deps.config.smtp, timeoutMs: deps.config.delivery.timeoutMs });
   const worker = createOutboxWorker({
     outbox, send: deps.send ?? senders!.send, clock: deps.clock, random: deps.random, logger, metrics, delivery: deps.config.delivery,
+    claimant: deps.claimant ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    claimMs: deps.claimMs ?? deps.config.delivery.timeoutMs + CLAIM_MARGIN_MS,
   });
   const notifier = createNotifier({
-    db: deps.db, teamsFor: combineTeams(deps.teamsFor, teams.teamsFor), silences, outbox, clock: deps.clock, config: deps.config, logger, metrics,
+    sql, teamsFor: combineTeams(deps.teamsFor, teams.teamsFor), silences, outbox, clock: deps.clock, config: deps.config, logger, metrics,
     describePlace: deps.describePlace ?? createSqlitePlaceNames(deps.db, logger), onQueued: () => worker.kick(), onNotified: deps.onNotified,
     ...(deps.ackLink ? { ackLink: deps.ackLink } : {}),
   });
   return {
-    /** The alert lifecycle calls this for every transition; it never throws and never waits on I/O beyond SQLite. */
+    /** The alert lifecycle calls this for every transition; it never throws and never waits (the bookkeeping is queued). */
     onTransition: notifier.onTransition,
     notifier,
     worker,
@@ -66,12 +87,12 @@ export function createNotificationService(deps: NotificationDeps) {
     silences,
     teams,
     metrics,
-    start(): void {
-      worker.start();
+    async start(): Promise<void> {
+      await worker.start();
       notifier.start();
     },
     async stop(): Promise<void> {
-      notifier.stop();
+      await notifier.stop();
       await worker.stop();
       senders?.close();
     },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db } from '../registry/db.ts';
+import type { Sql, SqlQueries } from '../registry/sql/port.ts';
 import { AlertKind } from '../contracts/alert.ts';
 import { EntityId } from '../contracts/device.ts';
 import type { Silence } from './policy.ts';
@@ -35,38 +35,44 @@ const toSilence = (r: Row): Silence => ({ id: r.id, communityId: r.community_id,
 
 export type SilenceStore = ReturnType<typeof createSilenceStore>;
 
-export function createSilenceStore(db: Db) {
+const COLUMNS = 'id, community_id, subject, kind, starts_at, ends_at, comment, created_by';
+
+/**
+ * Silences over the SQL port (registry/sql/port.ts): the data directory's SQLite, or PostgreSQL
+ * with GS_POSTGRES_URL, where a silence created through any node holds the items every node flushes.
+ */
+export function createSilenceStore(sql: Sql) {
   const view = (r: Row, now: number): SilenceView => ({
     id: r.id, communityId: r.community_id, subject: r.subject, kind: r.kind,
     startsAt: new Date(r.starts_at).toISOString(), endsAt: new Date(r.ends_at).toISOString(),
     comment: r.comment, createdBy: r.created_by, active: now >= r.starts_at && now < r.ends_at,
   });
   return {
-    create(s: NewSilence, now: number): SilenceView {
+    async create(s: NewSilence, now: number): Promise<SilenceView> {
       const startsAt = s.startsAt ? Date.parse(s.startsAt) : now;
       const endsAt = Date.parse(s.endsAt);
-      const id = Number(db.prepare(`INSERT INTO notify_silences (community_id, subject, kind, starts_at, ends_at, comment, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(s.communityId ?? null, s.subject ?? null, s.kind ?? null, startsAt, endsAt, s.comment, s.createdBy ?? null, now).lastInsertRowid);
-      return view(db.prepare('SELECT * FROM notify_silences WHERE id = ?').get(id) as Row, now);
+      const row = await sql.one<Row>(`INSERT INTO notify_silences (community_id, subject, kind, starts_at, ends_at, comment, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        RETURNING ${COLUMNS}`, [s.communityId ?? null, s.subject ?? null, s.kind ?? null, startsAt, endsAt, s.comment, s.createdBy ?? null, now]);
+      return view(row!, now);
     },
     /** One silence's place (undefined: no such silence). */
-    communityOf(id: number): { communityId: string | null } | undefined {
-      const row = db.prepare('SELECT community_id FROM notify_silences WHERE id = ?').get(id) as { community_id: string | null } | undefined;
+    async communityOf(id: number): Promise<{ communityId: string | null } | undefined> {
+      const row = await sql.one<{ community_id: string | null }>('SELECT community_id FROM notify_silences WHERE id = ?', [id]);
       return row && { communityId: row.community_id };
     },
     /** Silences not yet over (active or scheduled), then recently ended ones when `includeExpired`. */
-    list(now: number, includeExpired = false): SilenceView[] {
-      const rows = db.prepare(`SELECT * FROM notify_silences ${includeExpired ? '' : 'WHERE ends_at > ?'} ORDER BY starts_at, id`).all(...(includeExpired ? [] : [now])) as Row[];
+    async list(now: number, includeExpired = false): Promise<SilenceView[]> {
+      const rows = await sql.all<Row>(`SELECT ${COLUMNS} FROM notify_silences ${includeExpired ? '' : 'WHERE ends_at > ?'} ORDER BY starts_at, id`, includeExpired ? [] : [now]);
       return rows.map((r) => view(r, now));
     },
     /** Delete a silence; what it held is released now (and re-checked against other silences). */
-    remove: db.transaction((id: number, now: number): boolean => {
-      db.prepare('UPDATE notify_pending SET hold_until = ?, silence_id = NULL WHERE silence_id = ?').run(now, id);
-      return db.prepare('DELETE FROM notify_silences WHERE id = ?').run(id).changes > 0;
+    remove: (id: number, now: number): Promise<boolean> => sql.transaction(async (tx) => {
+      await tx.run('UPDATE notify_pending SET hold_until = ?, silence_id = NULL WHERE silence_id = ?', [now, id]);
+      return (await tx.run('DELETE FROM notify_silences WHERE id = ?', [id])).changes > 0;
     }),
-    /** Silences in force now. */
-    active(now: number): Silence[] {
-      return (db.prepare('SELECT * FROM notify_silences WHERE starts_at <= ? AND ends_at > ?').all(now, now) as Row[]).map(toSilence);
+    /** Silences in force now (`q`: the port, or the flush's transaction). */
+    async active(now: number, q: SqlQueries = sql): Promise<Silence[]> {
+      return (await q.all<Row>(`SELECT ${COLUMNS} FROM notify_silences WHERE starts_at <= ? AND ends_at > ?`, [now, now])).map(toSilence);
     },
   };
 }

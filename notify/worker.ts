@@ -16,12 +16,17 @@ export interface WorkerDeps {
   logger: Logger;
   metrics?: NotifyMetrics;
   delivery: NotifyConfig['delivery'];
+  /** This worker's name in the rows it claims (a node: unique in the cluster). */
+  claimant: string;
+  /** How long a claim holds a row: longer than a send may take (its timeout), so only a dead or hung worker's claim expires. */
+  claimMs: number;
 }
 
 export type OutboxWorker = ReturnType<typeof createOutboxWorker>;
 
 /**
- * Works the outbox on its own loop: at most `concurrency` sends in flight, each bounded
+ * Works the outbox on its own loop (one per node; on a shared PostgreSQL each row is claimed by
+ * one worker at a time, outbox.ts claimDue): at most `concurrency` sends in flight, each bounded
  * by a timeout, failures retried with exponential backoff and jitter until
  * `maxAttempts`. Nothing here runs on the ingest path; a dead endpoint only costs
  * its own slot for `timeoutMs`.
@@ -31,6 +36,7 @@ export function createOutboxWorker(deps: WorkerDeps) {
   const inFlight = new Set<Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
   let running = false;
+  let reserved = 0;
 
   async function deliver(row: ClaimedRow): Promise<void> {
     const labels = { channel_type: row.channel.type, channel: row.channelKey };
@@ -43,7 +49,7 @@ export function createOutboxWorker(deps: WorkerDeps) {
     }
     deps.metrics?.duration.observe({ channel_type: row.channel.type }, (performance.now() - started) / 1000);
     if (result.ok) {
-      outbox.markSent(row.id, deps.clock.now());
+      await outbox.markSent(row.id, deps.clock.now(), deps.claimant);
       deps.metrics?.sent.inc(labels);
       logger.debug({ id: row.id, channel: row.channelKey }, 'notification sent');
       return;
@@ -51,28 +57,36 @@ export function createOutboxWorker(deps: WorkerDeps) {
     deps.metrics?.failures.inc(labels);
     const attempt = row.attempts + 1;
     if (attempt >= delivery.maxAttempts) {
-      outbox.markFailed(row.id, result.error);
+      await outbox.markFailed(row.id, result.error, deps.claimant);
       deps.metrics?.gaveUp.inc(labels);
       logger.error({ id: row.id, channel: row.channelKey, attempts: attempt, error: result.error }, 'notification abandoned after the last retry');
       return;
     }
     const delay = backoffMs(attempt, delivery.backoffBaseMs, delivery.backoffMaxMs, deps.random);
-    outbox.markRetry(row.id, result.error, deps.clock.now() + delay);
+    await outbox.markRetry(row.id, result.error, deps.clock.now() + delay, deps.claimant);
     logger.warn({ id: row.id, channel: row.channelKey, attempt, retryInMs: delay, error: result.error }, 'notification delivery failed; will retry');
   }
 
   /** Claim what is due and free slots allow; resolves when those sends have settled. */
-  function tick(): Promise<void> {
-    const free = delivery.concurrency - inFlight.size;
-    if (free <= 0) return Promise.resolve();
-    const rows = outbox.claimDue(deps.clock.now(), free);
+  async function tick(): Promise<void> {
+    // Slots reserved by a claim still on its way: ticks overlap now that a claim awaits the store.
+    const free = delivery.concurrency - inFlight.size - reserved;
+    if (free <= 0) return;
+    const now = deps.clock.now();
+    reserved += free;
+    let rows: ClaimedRow[];
+    try {
+      rows = await outbox.claimDue(now, free, { by: deps.claimant, untilMs: now + deps.claimMs });
+    } finally {
+      reserved -= free;
+    }
     const started = rows.map((row) => {
       const p = deliver(row).catch((error: unknown) => logger.error({ err: error, id: row.id }, 'outbox bookkeeping failed'))
         .finally(() => { inFlight.delete(p); if (running) schedule(0); });
       inFlight.add(p);
       return p;
     });
-    return Promise.all(started).then(() => undefined);
+    await Promise.all(started);
   }
 
   function schedule(ms: number): void {
@@ -80,11 +94,7 @@ export function createOutboxWorker(deps: WorkerDeps) {
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
-      try {
-        void tick();
-      } catch (error) {
-        logger.error({ err: error }, 'outbox tick failed');
-      }
+      tick().catch((error: unknown) => logger.error({ err: error }, 'outbox tick failed'));
       schedule(delivery.pollMs);
     }, ms);
     timer.unref();
@@ -92,15 +102,18 @@ export function createOutboxWorker(deps: WorkerDeps) {
 
   return {
     tick,
-    start(): void {
-      const recovered = outbox.recoverInFlight();
+    async start(): Promise<void> {
+      const recovered = await outbox.recoverInFlight();
       if (recovered > 0) logger.warn({ recovered }, 'notifications interrupted by a restart are queued again');
       running = true;
       schedule(0);
     },
     /** Wake the loop now (a message was just queued). */
     kick: () => schedule(0),
-    /** Stop claiming; wait up to `graceMs` for sends in flight (the rest are retried after restart). */
+    /**
+     * Stop claiming; wait up to `graceMs` for sends in flight, then hand back the rows still
+     * claimed (sent again by whichever worker claims them next: at least once).
+     */
     async stop(graceMs = 2_000): Promise<void> {
       running = false;
       if (timer) clearTimeout(timer);
@@ -108,6 +121,12 @@ export function createOutboxWorker(deps: WorkerDeps) {
       let grace: NodeJS.Timeout | undefined;
       await Promise.race([Promise.all(inFlight), new Promise((r) => { grace = setTimeout(r, graceMs); })]);
       clearTimeout(grace);
+      try {
+        const released = await outbox.release(deps.claimant);
+        if (released > 0) logger.warn({ released }, 'notifications still being sent at stop are queued again');
+      } catch (error) {
+        logger.warn({ err: error }, 'claims not handed back at stop; they are taken again once they expire');
+      }
     },
   };
 }

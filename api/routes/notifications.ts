@@ -65,7 +65,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRouteDeps> = 
       },
     },
     async (request, reply) => {
-      if (!opts.outbox.requeue(request.params.id, opts.clock.now())) {
+      if (!await opts.outbox.requeue(request.params.id, opts.clock.now())) {
         return reply.code(404).send({ error: 'not_found', message: `no abandoned notification ${request.params.id}` });
       }
       return reply.code(202).send({ id: request.params.id, state: 'pending' as const });
@@ -90,7 +90,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRouteDeps> = 
       const ends = Date.parse(request.body.endsAt);
       const starts = request.body.startsAt ? Date.parse(request.body.startsAt) : now;
       if (ends <= starts || ends <= now) return reply.code(400).send({ error: 'bad_request', message: 'endsAt must be after startsAt and in the future' });
-      return reply.code(201).send(opts.silences.create(request.body, now));
+      return reply.code(201).send(await opts.silences.create(request.body, now));
     },
   );
 
@@ -122,7 +122,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRouteDeps> = 
       },
     },
     async (request, reply) => {
-      if (!opts.silences.remove(request.params.id, opts.clock.now())) return reply.code(404).send({ error: 'not_found', message: `no silence ${request.params.id}` });
+      if (!await opts.silences.remove(request.params.id, opts.clock.now())) return reply.code(404).send({ error: 'not_found', message: `no silence ${request.params.id}` });
       return reply.code(204).send(null);
     },
   );

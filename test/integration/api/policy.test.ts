@@ -53,7 +53,7 @@ const RECIPES: Record<string, Recipe> = {
   'POST /api/v1/notifications/{id}/retry': { scope: 'object', call: async (d, s) => ({ url: `${V1}/notifications/${await s.notification(d)}/retry` }) },
   'GET /api/v1/silences': { scope: 'list', call: () => ({ url: `${V1}/silences` }) },
   'POST /api/v1/silences': { scope: 'into', call: (d) => ({ url: `${V1}/silences`, body: { communityId: `${d}-c1`, endsAt: new Date(Date.now() + 3_600_000).toISOString(), comment: 'mowing' } }) },
-  'DELETE /api/v1/silences/{id}': { scope: 'object', call: (d, s) => ({ url: `${V1}/silences/${s.silence(d)}` }) },
+  'DELETE /api/v1/silences/{id}': { scope: 'object', call: async (d, s) => ({ url: `${V1}/silences/${await s.silence(d)}` }) },
 
   'GET /api/v1/zones/{id}/irrigation': { scope: 'object', call: (d) => ({ url: `${V1}/zones/${d}-z1/irrigation` }) },
   'GET /api/v1/zones/{id}/decisions': { scope: 'object', call: (d) => ({ url: `${V1}/zones/${d}-z1/decisions` }) },

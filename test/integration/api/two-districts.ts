@@ -54,7 +54,7 @@ export interface Seeder {
   /** A fresh notification about an alert of the district, given up on (so it can be retried). */
   notification(d: District): Promise<number>;
   /** A fresh silence of the district's community. */
-  silence(d: District): number;
+  silence(d: District): Promise<number>;
 }
 
 /** Import the city and seed what only the running system makes (dead letters over MQTT). */
@@ -104,16 +104,15 @@ export async function seedTwoDistricts(t: TestApp): Promise<Seeder> {
     async notification(d) {
       const alertId = await seeder.alert(d);
       const alert = (await health.alerts.get(alertId))!;
-      const [id] = notifications.outbox.enqueue([{
+      const [id] = await notifications.outbox.enqueue([{
         teamId: `${d}-team`, audience: 'team', channel: { type: 'webhook', url: 'http://127.0.0.1:9/hooks' },
         payload: { message: { title: `alert in ${d}`, lines: [] }, alerts: [{ reason: 'firing', ackUrl: 'http://127.0.0.1:9/ack', alert: { ...alert, details: null } }] },
-      }], Date.now());
-      // In the same tick as the enqueue: the delivery worker cannot claim it in between.
-      notifications.outbox.markFailed(id!, 'fixture: given up');
+      }], Date.now() + 3_600_000); // not due for an hour: no delivery worker claims it before it is marked given up
+      await notifications.outbox.markFailed(id!, 'fixture: given up');
       return id!;
     },
-    silence(d) {
-      return notifications.silences.create({ communityId: `${d}-c1`, endsAt: new Date(Date.now() + 3_600_000).toISOString(), comment: `maintenance in ${d}` }, Date.now()).id;
+    async silence(d) {
+      return (await notifications.silences.create({ communityId: `${d}-c1`, endsAt: new Date(Date.now() + 3_600_000).toISOString(), comment: `maintenance in ${d}` }, Date.now())).id;
     },
   };
   // One of each from the start, so every list has something of both districts to show or hide.

@@ -84,14 +84,15 @@ describe('alerts and work orders shared in PostgreSQL (GS_POSTGRES_URL)', () => 
     const inD1 = (await a.app.health.alerts.apply(impact('pav-notify-d1', 'warning')))!;
     const inD2 = (await a.app.health.alerts.apply(impact('pav-notify-d2', 'warning', 'd-2')))!;
     const { outbox } = b.app.notifications;
-    const ids = [inD1, inD2].map((alert) => {
-      const [id] = outbox.enqueue([{
+    const ids: number[] = [];
+    for (const alert of [inD1, inD2]) {
+      const [id] = await outbox.enqueue([{
         teamId: `team-${alert.districtId}`, audience: 'team', channel: { type: 'webhook', url: 'http://127.0.0.1:9/hooks' },
         payload: { message: { title: `alert in ${alert.districtId}`, lines: [] }, alerts: [{ reason: 'firing', ackUrl: 'http://127.0.0.1:9/ack', alert: { ...alert, details: null } }] },
-      }], Date.now());
-      outbox.markFailed(id!, 'fixture: given up'); // in the enqueue's tick: the worker cannot claim it first
-      return id!;
-    });
+      }], Date.now() + 3_600_000); // not due for an hour: no worker of either node claims it before it is marked given up
+      await outbox.markFailed(id!, 'fixture: given up');
+      ids.push(id!);
+    }
     const token = await b.app.api.inject({ method: 'POST', url: `${V1}/tokens`, headers: admin, payload: { name: 'operator-d1', role: 'operator', districts: ['d-1'] } });
     expect(token.statusCode, token.body).toBe(201);
     const confined = { authorization: `Bearer ${(token.json() as { secret: string }).secret}` };

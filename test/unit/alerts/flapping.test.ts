@@ -40,7 +40,7 @@ async function setup() {
   const monitor = createHealthMonitor({ clock, logger, alerts, devices: registry, saveBaseline: () => {} });
   const device = registry.get('s-1')!;
   let lastTick = clock.now();
-  const tick = async (): Promise<void> => { notify.notifier.tick(); await notify.worker.tick(); lastTick = clock.now(); };
+  const tick = async (): Promise<void> => { await notify.notifier.tick(); await notify.worker.tick(); lastTick = clock.now(); };
   /** One reading at the clock's time; the notifier ticks once a second of clock time, as its timer would. */
   const send = async (moisture: number): Promise<void> => {
     const now = clock.now();

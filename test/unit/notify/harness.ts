@@ -9,6 +9,8 @@ import { createNotificationService } from '../../../notify/service.ts';
 import { staticTeams } from '../../../notify/teams.ts';
 import type { Delivery } from '../../../notify/channels/index.ts';
 import type { Alert, AlertTransition } from '../../../contracts/alert.ts';
+import type { Sql, SqlEngine } from '../../../registry/sql/port.ts';
+import { useSqlDatabases } from '../../helpers/sql-engines.ts';
 import { Team, type Channel } from '../../../contracts/team.ts';
 
 /** 2026-11-26 10:00 local (UTC+8). */
@@ -32,8 +34,13 @@ export const alertOf = (id: number, over: Partial<Alert> = {}): Alert => ({
 
 export interface Sent { channel: Channel; delivery: Delivery }
 
-/** The notification service over in-memory SQLite, a manual clock and a recording sender. */
-export function createHarness(overrides: NotifyConfigInput = {}, options: { teams?: Team[]; db?: Db; failing?: (c: Channel) => boolean } = {}) {
+export interface HarnessOptions { teams?: Team[]; db?: Db; sql?: Sql; failing?: (c: Channel) => boolean }
+
+/**
+ * The notification service over a real database (in-memory SQLite unless `sql` is given: a
+ * PostgreSQL port, test/helpers/sql-engines.ts), a manual clock and a recording sender.
+ */
+export function createHarness(overrides: NotifyConfigInput = {}, options: HarnessOptions = {}) {
   const db = options.db ?? openDb(':memory:');
   const clock = createManualClock(T0);
   const registry = new Registry();
@@ -41,7 +48,7 @@ export function createHarness(overrides: NotifyConfigInput = {}, options: { team
   const notified: AlertTransition[] = [];
   const config = NotifyConfig.parse({ groupWindowS: 30, reminderIntervalS: { warning: 0, critical: 0 }, escalateAfterS: { warning: 0, critical: 0 }, ...overrides });
   const service = createNotificationService({
-    db, config, clock, random: createRandom(7), logger: createLogger('silent'), registry,
+    db, ...(options.sql ? { sql: options.sql } : {}), config, clock, random: createRandom(7), logger: createLogger('silent'), registry,
     teamsFor: staticTeams(options.teams ?? TEAMS),
     send: async (channel, delivery) => {
       if (options.failing?.(channel)) return err('HTTP 503: down');
@@ -51,14 +58,14 @@ export function createHarness(overrides: NotifyConfigInput = {}, options: { team
     onNotified: (t) => notified.push(t),
   });
   return {
-    db, clock, registry, service, sent, notified, config,
+    db, sql: options.sql, clock, registry, service, sent, notified, config,
     fire: (alert: Alert) => service.onTransition({ alert, from: undefined, to: 'firing', at: clock.now() }),
     ack: (alert: Alert, by = 'tech-1') => service.onTransition({ alert: { ...alert, state: 'acknowledged', acknowledgedBy: by, lastChangedAt: clock.now() }, from: 'firing', to: 'acknowledged', at: clock.now(), by, note: '已到场' }),
     resolve: (alert: Alert) => service.onTransition({ alert: { ...alert, state: 'resolved', lastChangedAt: clock.now() }, from: 'firing', to: 'resolved', at: clock.now() }),
     /** Move time, run the notifier's tick and one round of deliveries. */
     async advance(ms: number): Promise<void> {
       clock.advance(ms);
-      service.notifier.tick();
+      await service.notifier.tick();
       await service.worker.tick();
     },
     /** Step through `totalMs` in `stepMs` increments, ticking each time (what the timers would do). */
@@ -70,3 +77,13 @@ export function createHarness(overrides: NotifyConfigInput = {}, options: { team
   };
 }
 
+
+/** Harnesses on an empty database of `engine` each (inside a `describe.each(SQL_ENGINES)` block). */
+export function useHarnesses(engine: SqlEngine) {
+  const databases = useSqlDatabases(engine);
+  /** A harness on a new database, or on `options.db` and `options.sql` (another service over the same one: a restart). */
+  return async (overrides: NotifyConfigInput = {}, options: HarnessOptions = {}) => {
+    const { sql, db } = options.db ? { db: options.db, sql: options.sql } : await databases.database();
+    return createHarness(overrides, { ...options, db, ...(sql ? { sql } : {}) });
+  };
+}
