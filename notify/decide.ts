@@ -130,7 +130,13 @@ export function decideNotification(state: NotifyState, event: NotifyEvent, now: 
   }
   const t = event.transition;
   switch (t.to) {
-    case 'firing': fire(t, prev); break;
+    case 'firing':
+      // The alert's creation (no `from`) heard after a later change of it: that change was written
+      // on another node (an acknowledgement through its API) and its notifier got there first. The
+      // alert is in hand or over; announcing it now would page for nothing and restart reminders.
+      if (t.from === undefined && prev && prev.state !== 'firing') break;
+      fire(t, prev);
+      break;
     case 'acknowledged':
     case 'resolved': settle(t, prev); break;
     case 'reminder':

@@ -115,3 +115,10 @@ describe('decideNotification: a resolved alert firing again (reopened)', () => {
     expect(tracks(actions)[0]).toMatchObject({ state: 'firing', nextReminderAt: T0 + 4 * H, escalateAt: T0 + 8 * H });
   });
 });
+
+describe('decideNotification: transitions heard out of order (two nodes)', () => {
+  it.each<[Tracked['state']]>([['acknowledged'], ['resolved']])('the alert\'s creation heard after it was %s changes nothing', (state) => {
+    const creation: NotifyEvent = { kind: 'transition', transition: { alert: alertOf(1), from: undefined, to: 'firing', at: T0 } };
+    expect(decide({ tracked: tracked({ state, nextReminderAt: null, escalateAt: null }) }, creation)).toEqual([]);
+  });
+});
