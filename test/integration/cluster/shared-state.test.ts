@@ -103,6 +103,17 @@ describe('alerts and work orders shared in PostgreSQL (GS_POSTGRES_URL)', () => 
     expect((all.json() as Array<{ id: number }>).map((n) => n.id)).toEqual([ids[1], ids[0]]);
   });
 
+  it('a silence created through one node\'s API is listed and deleted through the other\'s', async () => {
+    const body = { communityId: 'c-d-1', endsAt: new Date(Date.now() + 3_600_000).toISOString(), comment: '更换立柱' };
+    const created = await a.app.api.inject({ method: 'POST', url: `${V1}/silences`, headers: admin, payload: body });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id } = created.json() as { id: number };
+    const listed = await b.app.api.inject({ method: 'GET', url: `${V1}/silences`, headers: admin });
+    expect((listed.json() as Array<{ id: number }>).map((s) => s.id)).toContain(id);
+    expect((await b.app.api.inject({ method: 'DELETE', url: `${V1}/silences/${id}`, headers: admin })).statusCode).toBe(204);
+    expect((await a.app.api.inject({ method: 'DELETE', url: `${V1}/silences/${id}`, headers: admin })).statusCode).toBe(404);
+  });
+
   // Last: it takes the shared PostgreSQL away.
   it('is not ready once its PostgreSQL is gone, and still stops cleanly', async () => {
     await pg.stop();
