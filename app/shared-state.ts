@@ -17,7 +17,8 @@ export const redactUrl = (url: string): string => {
 };
 
 /**
- * Where alerts, work orders and the irrigation state (zones' state, runs, decisions, overrides) live. GS_POSTGRES_URL set (the clustered mode's shared state):
+ * Where alerts, work orders, the irrigation state (zones' state, runs, decisions, overrides) and the
+ * notifier's state (followed alerts, waiting items, silences, the outbox) live. GS_POSTGRES_URL set (the clustered mode's shared state):
  * that PostgreSQL, its schema brought up to date (registry/pg-migrations); a PostgreSQL that
  * does not answer within 5 s stops the start, as a missing Redis does, rather than let the
  * node keep alerts the others cannot see. Unset: the data directory's SQLite, as always.
@@ -26,7 +27,7 @@ export async function startSharedState(ctx: AppContext, store: { db: Db }): Prom
   const url = ctx.config.postgresUrl;
   if (!url) {
     if (ctx.config.cluster === 'redis') {
-      ctx.logger.warn('GS_POSTGRES_URL is not set: this clustered node keeps its alerts, work orders and irrigation state in its own SQLite (docs/cluster.md)');
+      ctx.logger.warn('GS_POSTGRES_URL is not set: this clustered node keeps its alerts, work orders, irrigation state and notifications (outbox, silences, reminders) in its own SQLite (docs/cluster.md)');
     }
     return { sql: sqliteSqlOf(store.db) };
   }
@@ -39,7 +40,7 @@ export async function startSharedState(ctx: AppContext, store: { db: Db }): Prom
     throw new CodedError('postgres_unreachable', `GS_POSTGRES_URL ${redactUrl(url)} does not answer (${(error as Error).message}): start PostgreSQL, or unset GS_POSTGRES_URL to keep alerts in this node's SQLite`, { cause: error });
   }
   const applied = await migratePostgres(sql);
-  log.info({ url: redactUrl(url), migrations: applied }, 'alerts, work orders and irrigation state in PostgreSQL');
+  log.info({ url: redactUrl(url), migrations: applied }, 'alerts, work orders, irrigation state and notifications in PostgreSQL');
   // /readyz: a PostgreSQL that does not answer within 1 s makes the node not ready (alerts cannot be raised).
   const ready = async (): Promise<boolean> => {
     let timer: NodeJS.Timeout | undefined;
