@@ -9,6 +9,7 @@ import type { SilenceStore } from './silences.ts';
 import type { Outbox } from './outbox.ts';
 import type { NotifyMetrics } from './metrics.ts';
 import { createTracker, type Tracked, type Tracker } from './tracker.ts';
+import { isUnavailable } from '../registry/sql/unavailable.ts';
 import { createGroupFlusher } from './flush.ts';
 import { decideNotification, type NotifyAction, type NotifyEvent } from './decide.ts';
 
@@ -37,6 +38,14 @@ export interface NotifierDeps {
 
 export type Notifier = ReturnType<typeof createNotifier>;
 
+/**
+ * A transition the store cannot take now (PostgreSQL away) is tried again after 0.5 s, doubling
+ * to 30 s, for about ten minutes; the transitions and ticks behind it wait, so none overtakes it.
+ */
+const RETRY_MS = 500;
+const RETRY_MAX_MS = 30_000;
+const RETRY_ATTEMPTS = 25;
+
 /** The lock a followed alert's bookkeeping holds (PostgreSQL: an advisory lock; SQLite: its write transaction). */
 const alertKey = (alertId: number): string => `gs:notify:alert:${alertId}`;
 
@@ -64,6 +73,14 @@ export function createNotifier(deps: NotifierDeps) {
   const flusher = createGroupFlusher({ ...deps });
   let timer: NodeJS.Timeout | undefined;
   let lastPrune = 0;
+  let stopped = false;
+  const pauses = new Set<() => void>();
+  /** Wait `ms` before a retry; cut short by stop. */
+  const pause = (ms: number): Promise<void> => new Promise((resolve) => {
+    const done = (): void => { clearTimeout(t); pauses.delete(done); resolve(); };
+    const t = setTimeout(done, ms);
+    pauses.add(done);
+  });
   // Transitions and ticks of this node, one after another: on PostgreSQL two transactions could
   // otherwise commit in either order, and an alert's "acknowledged" land before its "firing".
   let chain: Promise<unknown> = Promise.resolve();
@@ -116,10 +133,25 @@ export function createNotifier(deps: NotifierDeps) {
     }
   };
 
+  /** Record a transition; while the store is away (not for any other error), again after a wait. */
+  async function record(t: AlertTransition, now: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await handle({ kind: 'transition', transition: t }, t.alert, now);
+        if (attempt > 1) logger.info({ alertId: t.alert.id, to: t.to, attempts: attempt }, 'notification store back: transition recorded');
+        return;
+      } catch (error) {
+        if (!isUnavailable(error) || stopped || attempt >= RETRY_ATTEMPTS) throw error;
+        if (attempt === 1) logger.warn({ err: error, alertId: t.alert.id, to: t.to }, 'notification store unavailable: transition held, retrying');
+        await pause(Math.min(RETRY_MS * 2 ** (attempt - 1), RETRY_MAX_MS));
+      }
+    }
+  }
+
   function onTransition(t: AlertTransition): void {
     const now = clock.now();
     // The alert service must never fail because notification bookkeeping did.
-    serially(() => handle({ kind: 'transition', transition: t }, t.alert, now))
+    serially(() => record(t, now))
       .catch((error: unknown) => logger.error({ err: error, alertId: t.alert.id, to: t.to }, 'notification transition failed'));
   }
 
@@ -148,6 +180,7 @@ export function createNotifier(deps: NotifierDeps) {
     settled: (): Promise<void> => serially(async () => undefined),
     pendingItems: () => createTracker(sql).pendingCount(),
     start(): void {
+      stopped = false;
       let ticking = false;
       timer ??= setInterval(() => {
         if (ticking) return; // a slow store: skip a beat rather than pile ticks up
@@ -158,10 +191,12 @@ export function createNotifier(deps: NotifierDeps) {
       }, config.tickMs);
       timer.unref();
     },
+    /** Stop ticking; what was heard before is recorded before the store closes (one held for an absent store is tried once more, then logged). */
     stop(): Promise<void> {
       if (timer) clearInterval(timer);
       timer = undefined;
-      // What was heard before the stop is recorded before the store closes.
+      stopped = true;
+      for (const cut of [...pauses]) cut();
       return serially(async () => undefined);
     },
   };
