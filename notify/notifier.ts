@@ -10,6 +10,7 @@ import type { Outbox } from './outbox.ts';
 import type { NotifyMetrics } from './metrics.ts';
 import { createTracker, type Tracked, type Tracker } from './tracker.ts';
 import { isUnavailable } from '../registry/sql/unavailable.ts';
+import { createFailureSpell } from '../lib/failure-spell.ts';
 import { createGroupFlusher } from './flush.ts';
 import { decideNotification, type NotifyAction, type NotifyEvent } from './decide.ts';
 
@@ -57,6 +58,47 @@ function stillDue(event: Exclude<NotifyEvent, { kind: 'transition' }>['kind'], t
     : t.escalatedAt === null && t.escalateAt !== null && t.escalateAt <= now;
 }
 
+/** Apply a decision's bookkeeping (in the caller's transaction); returns what to tell the alert service after it commits. */
+async function apply(deps: Pick<NotifierDeps, 'metrics' | 'logger'>, tracker: Tracker, actions: readonly NotifyAction[], now: number): Promise<AlertTransition[]> {
+  const notified: AlertTransition[] = [];
+  for (const action of actions) {
+    switch (action.type) {
+      case 'track': await tracker.put(action.tracked, now); break;
+      case 'queue': await tracker.addPending(action.alertId, action.teamId, action.audience, action.reason, now, action.holdUntil); break;
+      case 'drop-pending': await tracker.dropPending(action.alertId, action.reasons); break;
+      case 'unrouted':
+        deps.metrics?.unrouted.inc();
+        deps.logger.warn({ alertId: action.alert.id, kind: action.alert.kind, community: action.alert.communityId }, 'no team answers for this alert; nobody is notified');
+        break;
+      case 'notified': notified.push(action.transition); break;
+    }
+  }
+  return notified;
+}
+
+/** Calls run one after another, each once the one before has settled (whether it failed or not). */
+function createSerialQueue() {
+  let chain: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const mine = chain.catch(() => undefined).then(fn);
+    chain = mine;
+    return mine;
+  };
+}
+
+/** Waits before a retry that a stop can cut short. */
+function createPauses() {
+  const waiting = new Set<() => void>();
+  return {
+    pause: (ms: number): Promise<void> => new Promise((resolve) => {
+      const done = (): void => { clearTimeout(t); waiting.delete(done); resolve(); };
+      const t = setTimeout(done, ms);
+      waiting.add(done);
+    }),
+    cutShort: (): void => { for (const done of [...waiting]) done(); },
+  };
+}
+
 /**
  * Turns alert transitions into grouped, routed, scheduled messages in the outbox.
  * `onTransition` returns at once; its bookkeeping runs in a transaction of the SQL port
@@ -74,39 +116,10 @@ export function createNotifier(deps: NotifierDeps) {
   let timer: NodeJS.Timeout | undefined;
   let lastPrune = 0;
   let stopped = false;
-  const pauses = new Set<() => void>();
-  /** Wait `ms` before a retry; cut short by stop. */
-  const pause = (ms: number): Promise<void> => new Promise((resolve) => {
-    const done = (): void => { clearTimeout(t); pauses.delete(done); resolve(); };
-    const t = setTimeout(done, ms);
-    pauses.add(done);
-  });
+  const pauses = createPauses();
   // Transitions and ticks of this node, one after another: on PostgreSQL two transactions could
   // otherwise commit in either order, and an alert's "acknowledged" land before its "firing".
-  let chain: Promise<unknown> = Promise.resolve();
-  const serially = <T>(fn: () => Promise<T>): Promise<T> => {
-    const mine = chain.catch(() => undefined).then(fn);
-    chain = mine;
-    return mine;
-  };
-
-  /** Apply a decision's bookkeeping (in the caller's transaction); returns what to tell the alert service after it commits. */
-  async function apply(tracker: Tracker, actions: readonly NotifyAction[], now: number): Promise<AlertTransition[]> {
-    const notified: AlertTransition[] = [];
-    for (const action of actions) {
-      switch (action.type) {
-        case 'track': await tracker.put(action.tracked, now); break;
-        case 'queue': await tracker.addPending(action.alertId, action.teamId, action.audience, action.reason, now, action.holdUntil); break;
-        case 'drop-pending': await tracker.dropPending(action.alertId, action.reasons); break;
-        case 'unrouted':
-          deps.metrics?.unrouted.inc();
-          logger.warn({ alertId: action.alert.id, kind: action.alert.kind, community: action.alert.communityId }, 'no team answers for this alert; nobody is notified');
-          break;
-        case 'notified': notified.push(action.transition); break;
-      }
-    }
-    return notified;
-  }
+  const serially = createSerialQueue();
 
   /** Read what the decision needs under the alert's lock, decide, apply: one transaction. */
   const handle = (event: NotifyEvent, alert: Alert, now: number): Promise<AlertTransition[]> => sql.transaction(async (tx) => {
@@ -120,7 +133,7 @@ export function createNotifier(deps: NotifierDeps) {
     const refiring = event.kind === 'transition' && event.transition.to === 'firing' && tracked?.state === 'resolved';
     const state = { tracked, unsentResolutions: refiring ? await tracker.countPending(alert.id, ['resolved']) : 0 };
     const teams = alert.communityId ? deps.teamsFor(alert.communityId) : [];
-    return apply(tracker, decideNotification(state, event, now, { teams, config }), now);
+    return apply(deps, tracker, decideNotification(state, event, now, { teams, config }), now);
   });
 
   const tell = (transitions: readonly AlertTransition[]): void => {
@@ -143,7 +156,7 @@ export function createNotifier(deps: NotifierDeps) {
       } catch (error) {
         if (!isUnavailable(error) || stopped || attempt >= RETRY_ATTEMPTS) throw error;
         if (attempt === 1) logger.warn({ err: error, alertId: t.alert.id, to: t.to }, 'notification store unavailable: transition held, retrying');
-        await pause(Math.min(RETRY_MS * 2 ** (attempt - 1), RETRY_MAX_MS));
+        await pauses.pause(Math.min(RETRY_MS * 2 ** (attempt - 1), RETRY_MAX_MS));
       }
     }
   }
@@ -181,12 +194,13 @@ export function createNotifier(deps: NotifierDeps) {
     pendingItems: () => createTracker(sql).pendingCount(),
     start(): void {
       stopped = false;
+      const tickSpell = createFailureSpell(logger, 'notification tick failed (repeats logged at debug until it works again)', 'notification ticks work again');
       let ticking = false;
       timer ??= setInterval(() => {
         if (ticking) return; // a slow store: skip a beat rather than pile ticks up
         ticking = true;
         serially(tickNow)
-          .catch((error: unknown) => logger.error({ err: error }, 'notification tick failed'))
+          .then(() => tickSpell.succeeded(), (error: unknown) => tickSpell.failed(error))
           .finally(() => { ticking = false; });
       }, config.tickMs);
       timer.unref();
@@ -196,7 +210,7 @@ export function createNotifier(deps: NotifierDeps) {
       if (timer) clearInterval(timer);
       timer = undefined;
       stopped = true;
-      for (const cut of [...pauses]) cut();
+      pauses.cutShort();
       return serially(async () => undefined);
     },
   };

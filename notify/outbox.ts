@@ -117,15 +117,7 @@ export function createOutbox(q: SqlQueries) {
       const out: ClaimedRow[] = [];
       for (const r of rows) {
         try {
-          const payload = JSON.parse(r.payload) as Pick<Delivery, 'message' | 'alerts' | 'mentionMobiles'>;
-          out.push({
-            id: r.id,
-            attempts: r.attempts,
-            channel: Channel.parse(JSON.parse(r.channel)),
-            channelKey: r.channel_key,
-            createdAt: r.created_at,
-            delivery: { id: r.id, teamId: r.team_id, audience: r.audience, ...payload },
-          });
+          out.push(toClaimed(r));
         } catch (error) {
           await markFailed(r.id, `unreadable outbox row: ${(error as Error).message}`, claim.by);
         }
@@ -164,32 +156,54 @@ export function createOutbox(q: SqlQueries) {
     },
     /**
      * Only deliveries whose every alert lies in `districts` (a confined caller: a message about
-     * another district's alert is not theirs to read). The alerts are asked of `districtsOf`,
-     * which reads them where they live (the alert service: SQLite, or PostgreSQL on a clustered
-     * node): newest rows first, a page at a time, until `q.limit` are in scope or the outbox
-     * (pruned to a few days) is read to its end.
+     * another district's alert is not theirs to read); see listInDistricts below.
      */
-    async listInDistricts(query: OutboxQuery, districts: readonly string[], districtsOf: AlertDistricts): Promise<OutboxView[]> {
-      const allowed = new Set(districts);
-      const out: OutboxView[] = [];
-      let before: number | undefined;
-      for (;;) {
-        const rows = await select(query, before, SCOPE_PAGE);
-        if (rows.length === 0) return out;
-        const ids = [...new Set(rows.flatMap((r) => JSON.parse(r.alert_ids) as number[]))];
-        const where = new Map<number, string | null>();
-        for (let i = 0; i < ids.length; i += ALERTS_PER_LOOKUP) {
-          for (const [id, d] of await districtsOf(ids.slice(i, i + ALERTS_PER_LOOKUP))) where.set(id, d);
-        }
-        for (const r of rows) {
-          const alertIds = JSON.parse(r.alert_ids) as number[];
-          if (alertIds.every((id) => { const d = where.get(id); return d !== undefined && d !== null && allowed.has(d); })) out.push(toView(r));
-          if (out.length >= query.limit) return out;
-        }
-        before = rows[rows.length - 1]!.id;
-      }
-    },
+    listInDistricts: (query: OutboxQuery, districts: readonly string[], districtsOf: AlertDistricts): Promise<OutboxView[]> =>
+      listInDistricts(select, query, districts, districtsOf),
   };
+}
+
+/** A claimed row as the worker sends it; throws when the stored channel or payload no longer parses. */
+function toClaimed(r: Row): ClaimedRow {
+  const payload = JSON.parse(r.payload) as Pick<Delivery, 'message' | 'alerts' | 'mentionMobiles'>;
+  return {
+    id: r.id,
+    attempts: r.attempts,
+    channel: Channel.parse(JSON.parse(r.channel)),
+    channelKey: r.channel_key,
+    createdAt: r.created_at,
+    delivery: { id: r.id, teamId: r.team_id, audience: r.audience, ...payload },
+  };
+}
+
+/**
+ * The deliveries matching `query` whose every alert lies in `districts`. The alerts are asked of
+ * `districtsOf`, which reads them where they live (the alert service: SQLite, or PostgreSQL on a
+ * clustered node): newest rows first, a page at a time, until `query.limit` are in scope or the
+ * outbox (pruned to a few days) is read to its end.
+ */
+async function listInDistricts(
+  select: (query: OutboxQuery, before: number | undefined, limit: number) => Promise<Row[]>,
+  query: OutboxQuery, districts: readonly string[], districtsOf: AlertDistricts,
+): Promise<OutboxView[]> {
+  const allowed = new Set(districts);
+  const out: OutboxView[] = [];
+  let before: number | undefined;
+  for (;;) {
+    const rows = await select(query, before, SCOPE_PAGE);
+    if (rows.length === 0) return out;
+    const ids = [...new Set(rows.flatMap((r) => JSON.parse(r.alert_ids) as number[]))];
+    const where = new Map<number, string | null>();
+    for (let i = 0; i < ids.length; i += ALERTS_PER_LOOKUP) {
+      for (const [id, d] of await districtsOf(ids.slice(i, i + ALERTS_PER_LOOKUP))) where.set(id, d);
+    }
+    for (const r of rows) {
+      const alertIds = JSON.parse(r.alert_ids) as number[];
+      if (alertIds.every((id) => { const d = where.get(id); return d !== undefined && d !== null && allowed.has(d); })) out.push(toView(r));
+      if (out.length >= query.limit) return out;
+    }
+    before = rows[rows.length - 1]!.id;
+  }
 }
 
 /** Each alert's district (null: none; missing: no such alert), read where the alerts live. */

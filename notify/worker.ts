@@ -7,6 +7,7 @@ import type { SendToChannel } from './channels/index.ts';
 import type { ClaimedRow, Outbox } from './outbox.ts';
 import type { NotifyMetrics } from './metrics.ts';
 import { backoffMs } from './policy.ts';
+import { createFailureSpell } from '../lib/failure-spell.ts';
 
 export interface WorkerDeps {
   outbox: Outbox;
@@ -37,6 +38,7 @@ export function createOutboxWorker(deps: WorkerDeps) {
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let reserved = 0;
+  const spell = createFailureSpell(logger, 'outbox tick failed (repeats logged at debug until it works again)', 'outbox ticks work again');
 
   async function deliver(row: ClaimedRow): Promise<void> {
     const labels = { channel_type: row.channel.type, channel: row.channelKey };
@@ -94,7 +96,7 @@ export function createOutboxWorker(deps: WorkerDeps) {
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
-      tick().catch((error: unknown) => logger.error({ err: error }, 'outbox tick failed'));
+      tick().then(() => spell.succeeded(), (error: unknown) => spell.failed(error));
       schedule(delivery.pollMs);
     }, ms);
     timer.unref();
