@@ -8,6 +8,8 @@ import { freePort } from '../../../influx/influxd-process.ts';
 import { LOCK_FILE } from '../../../lib/data-dir-lock.ts';
 import { openDb } from '../../../registry/db.ts';
 import type { AlertSignal } from '../../../contracts/alert.ts';
+import type { Sql } from '../../../registry/sql/port.ts';
+import { createPostgresSql } from '../../../registry/sql/postgres.ts';
 
 const V1 = '/api/v1';
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -26,14 +28,17 @@ describe('alerts and work orders shared in PostgreSQL (GS_POSTGRES_URL)', () => 
   let url: string;
   let a: TestApp;
   let b: TestApp;
+  let shared: Sql;
 
   beforeAll(async () => {
     pg = await startTestPostgres();
     url = await pg.createDatabase();
+    shared = createPostgresSql({ url });
     [a, b] = await Promise.all([startTestApp({ postgresUrl: url }), startTestApp({ postgresUrl: url })]);
   });
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
+    await shared?.close();
     await pg?.stop();
   });
 
@@ -53,11 +58,15 @@ describe('alerts and work orders shared in PostgreSQL (GS_POSTGRES_URL)', () => 
     // 整改销号 by someone who neither did nor entered the fix (the admin token entered it for li).
     expect(await b.app.health.workOrders.act(wo.id, { action: 'verify', note: '复查合格' }, 'op-zhao')).toMatchObject({ state: 'closed', closedBy: 'op-zhao' });
     expect(await b.app.health.alerts.get(raised.id)).toMatchObject({ state: 'resolved', resolvedBy: 'op-zhao' });
+    // Each transition recorded by the notifier of the node that wrote it, all in the one shared table.
+    await Promise.all([a, b].map((node) => node.app.notifications.notifier.settled()));
+    expect(await shared.one('SELECT state FROM notify_alerts WHERE alert_id = ?', [raised.id])).toEqual({ state: 'resolved' });
     for (const node of [a, b]) {
       // A second connection to the node's own SQLite file: the ledger there stays empty.
       const db = openDb(join(node.dataDir, 'greenspace.db'));
       try {
         expect(db.prepare('SELECT count(*) AS n FROM alerts').get()).toEqual({ n: 0 });
+        expect(db.prepare('SELECT count(*) AS n FROM notify_alerts').get()).toEqual({ n: 0 }); // the notifier's copy is in PostgreSQL too
       } finally {
         db.close();
       }
