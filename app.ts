@@ -56,7 +56,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   await start('ack-replica', () => startAckReplicaFeature(ctx, cluster, log));
   const shared = await start('shared-state', () => startSharedState(ctx, store));
   const replica = await start('registry-replica', () => startRegistryReplica(ctx, { ...store, sql: shared.sql }));
-  const { notifications } = await start('notifications', () => startNotifications(ctx, { ...store, sql: shared.sql, ackLink: people.people.ackLink }));
+  const { notifications } = await start('notifications', () => startNotifications(ctx, { ...store, sql: shared.sql, nodeId: cluster.nodeId, ackLink: people.people.ackLink }));
   const { health } = await start('health', () => startHealthFeature(ctx, { ...store, sql: shared.sql, influx: influxdb.influx, append, notifications, ownership: cluster.ownership }));
   const intake = await start('ingest', () => startIngestFeature(ctx, { ...store, log, shared: cluster.dedup, onReading: readingsOutlet(ctx, cluster) }));
   const { broker, clusterReady } = await start('broker', () => startBroker(ctx, { ...store, ingest: intake.ingest, tier: cluster.tier }));

@@ -9,9 +9,9 @@ import type { AppContext } from './context.ts';
  * before health, whose alert lifecycle feeds it every transition, and after the shared state,
  * where their state lives (`sql`: PostgreSQL with GS_POSTGRES_URL, shared by the nodes).
  */
-export async function startNotifications(ctx: AppContext, deps: { db: Db; sql: Sql; city: Pick<ReturnType<typeof createCityRegistry>, 'teamsFor'>; ackLink?: (alertId: number, recipient: string) => string }) {
+export async function startNotifications(ctx: AppContext, deps: { db: Db; sql: Sql; nodeId?: string | undefined; city: Pick<ReturnType<typeof createCityRegistry>, 'teamsFor'>; ackLink?: (alertId: number, recipient: string) => string }) {
   const notifications = createNotificationService({
-    db: deps.db, sql: deps.sql, config: ctx.notifyConfig, teamsFor: deps.city.teamsFor, clock: ctx.clock, random: Math.random, logger: ctx.logger, registry: ctx.metrics.registry,
+    db: deps.db, sql: deps.sql, ...(deps.nodeId ? { claimant: deps.nodeId } : {}), config: ctx.notifyConfig, teamsFor: deps.city.teamsFor, clock: ctx.clock, random: Math.random, logger: ctx.logger, registry: ctx.metrics.registry,
     ...(deps.ackLink ? { ackLink: deps.ackLink } : {}),
   });
   await notifications.start();
