@@ -14,6 +14,7 @@ import { staticTeams } from '../../../notify/teams.ts';
 import { Team } from '../../../contracts/team.ts';
 import type { Alert, AlertTransition } from '../../../contracts/alert.ts';
 import { startTestPostgres, type TestPostgres } from '../../helpers/postgres.ts';
+import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../helpers/app.ts';
 
 interface Hit { delivery: string; alerts: Array<{ id: number; reason: string }>; at: number }
 
@@ -189,5 +190,52 @@ describe('notifications shared in PostgreSQL by two nodes', () => {
     expect(await b!.silences.remove(silence.id, Date.now())).toBe(true);
     await until(() => hitsSince(hitsBefore).length === 2);
     expect(hitsSince(hitsBefore).flatMap((h) => h.alerts.map((x) => x.id))).toEqual([4_002, 4_001]);
+  });
+});
+
+/**
+ * The whole path on two app nodes over one PostgreSQL: an alert raised on one node (its
+ * community's owner) is announced once and reminded while firing; acknowledged through the
+ * other node's API, whose notifier records it in the shared tracker, the reminders stop on
+ * both nodes.
+ */
+describe('two app nodes on one PostgreSQL: raised on one, acknowledged through the other', () => {
+  let pg: TestPostgres;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let nodes: TestApp[] = [];
+
+  beforeAll(async () => {
+    pg = await startTestPostgres();
+    receiver = await startReceiver();
+    const url = await pg.createDatabase();
+    const notify = NotifyConfig.parse({
+      groupWindowS: 0, tickMs: 20, reminderIntervalS: { critical: 1 }, escalateAfterS: { critical: 0 }, delivery: { pollMs: 20 },
+      teams: [{ id: 'team-d1', name: '一队', communities: ['c-d-1'], channels: [{ channel: { type: 'webhook', url: receiver.url }, minSeverity: 'info' }] }],
+    });
+    nodes = await Promise.all([0, 1].map(() => startTestApp({ postgresUrl: url }, { app: { notify } })));
+  });
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await receiver?.close();
+    await pg?.stop();
+  });
+
+  it('announces once, reminds while firing, and stops reminding on both nodes once acknowledged through the other', async () => {
+    const [a, b] = nodes;
+    const raised = (await a!.app.health.alerts.apply({
+      action: 'raise', kind: 'facility_impact', subject: 'pav-e2e', severity: 'critical', message: '撞击', communityId: 'c-d-1', districtId: 'd-1', at: Date.now(),
+    }))!;
+    const about = () => receiver.hits.filter((h) => h.alerts.some((x) => x.id === raised.id));
+    await until(() => about().some((h) => h.alerts.some((x) => x.reason === 'reminder')), 10_000);
+    const ack = await b!.app.api.inject({ method: 'POST', url: `/api/v1/alerts/${raised.id}/ack`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { by: 'wang' } });
+    expect(ack.statusCode, ack.body).toBe(200);
+    await b!.app.notifications.notifier.settled();
+    await sleep(300); // a reminder claimed before the acknowledgement may still be on its way
+    const before = about().length;
+    await sleep(2_500); // two reminder intervals
+    expect(about()).toHaveLength(before);
+    const reasons = about().flatMap((h) => h.alerts.map((x) => x.reason));
+    expect(reasons.filter((r) => r === 'firing')).toHaveLength(1);
+    expect(new Set(about().map((h) => h.delivery)).size).toBe(about().length); // no delivery twice
   });
 });
