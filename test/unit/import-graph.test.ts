@@ -39,8 +39,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   web: [...BASE, 'alerts', 'api', 'registry'],
   // Hourly and daily rollups and the raw retention: InfluxQL in, line protocol out, a cursor in SQLite.
   rollups: [...BASE, 'influx', 'registry'],
-  // The clustered mode's parts over Redis: the broker tier, the shared duplicate filter (the ingest's claim port), leases.
-  cluster: [...BASE, 'ingest'],
+  // The clustered mode's parts over Redis: the broker tier, the shared duplicate filter (the ingest's claim port), leases,
+  // and the durable log's replica port (acknowledged writes copied to Redis before their PUBACK).
+  cluster: [...BASE, 'durable-log', 'ingest'],
 };
 /** Everything the running system is made of: what the composition root and the entries may import. */
 const SYSTEM = Object.keys(ALLOWED);
