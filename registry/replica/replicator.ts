@@ -35,7 +35,17 @@ export function createRegistryReplicator(options: RegistryReplicatorOptions) {
   const { local, sql, nodeId } = options;
   const log = options.logger.child({ module: 'registry-replica' });
   const pollMs = options.pollMs ?? 1_000;
-  const flush = createShipper(local, sql, nodeId, log);
+  // A ship and an apply never overlap. An apply skips the keys with an unshipped change here,
+  // judged when it applies; a ship that committed meanwhile has forgotten its keys, so the
+  // older remote images the pull read before that commit would overwrite the newer change
+  // here, while PostgreSQL and every other node keep it (and this node never reads it back).
+  let turn: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = turn.then(fn);
+    turn = run.catch(() => undefined);
+    return run;
+  };
+  const flush = createShipper(local, sql, nodeId, log, exclusive);
   let pulling: Promise<void> | undefined;
   let pullAgain = false;
   let timer: NodeJS.Timeout | undefined;
@@ -57,17 +67,24 @@ export function createRegistryReplicator(options: RegistryReplicatorOptions) {
     while (local.inTransaction()) await new Promise((resolve) => setImmediate(resolve));
   }
 
-  async function pullOnce(): Promise<void> {
+  /** Read and apply, under `exclusive`: what the apply changed, and what SQLite refused. */
+  async function fetchAndApply(): Promise<ReturnType<LocalReplica['apply']> | undefined> {
     const last = local.lastSeq();
     const rows = await fetchSince(last ?? 0);
     const seqTo = rows.length ? rows[rows.length - 1]!.seq : (last ?? 0);
-    if (rows.length === 0 && last !== undefined) return;
+    if (rows.length === 0 && last !== undefined) return undefined;
     await waitOutsideTransaction();
     // The first sync takes this node's earlier rows too (another process's id); later, its own are skipped.
-    const { changes, refused } = local.apply(last === undefined ? rows : rows.filter((r) => r.origin !== nodeId), seqTo);
+    return local.apply(last === undefined ? rows : rows.filter((r) => r.origin !== nodeId), seqTo);
+  }
+
+  async function pullOnce(): Promise<void> {
+    const applied = await exclusive(fetchAndApply);
+    if (!applied) return;
+    const { changes, refused } = applied;
     for (const { key, error } of refused.slice(0, 10)) log.error({ table: key.tbl, key: key.pk, err: error }, 'registry row from PostgreSQL refused by SQLite; left as it was here');
     if (changes.size > 0) {
-      log.debug({ tables: Object.fromEntries([...changes].map(([t, k]) => [t, k.length])), seq: seqTo }, 'registry rows applied');
+      log.debug({ tables: Object.fromEntries([...changes].map(([t, k]) => [t, k.length])), seq: local.lastSeq() }, 'registry rows applied');
       // Applied and recorded already: a failing listener is logged, never a reason to apply again.
       await Promise.resolve().then(() => options.onApplied(changes)).catch((error: unknown) => log.error({ err: error }, 'refreshing after registry rows were applied failed'));
     }

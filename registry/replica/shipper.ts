@@ -14,8 +14,9 @@ const CHUNK = 500;
  * images, written to registry_rows in one transaction under the advisory lock (each a new
  * seq from the sequence, taken after the lock, so a reader that sees seq N has seen every
  * seq below it), NOTIFY at commit; then those outbound rows are forgotten. Returns `flush`.
+ * A ship runs under `exclusive`, never beside an apply (replicator.ts says why).
  */
-export function createShipper(local: LocalReplica, sql: Sql, nodeId: string, log: Logger): () => Promise<void> {
+export function createShipper(local: LocalReplica, sql: Sql, nodeId: string, log: Logger, exclusive: <T>(fn: () => Promise<T>) => Promise<T>): () => Promise<void> {
   let shipping: Promise<void> | undefined;
   let nextShip: Promise<void> | undefined;
 
@@ -52,7 +53,7 @@ export function createShipper(local: LocalReplica, sql: Sql, nodeId: string, log
     const next: Promise<void> = after.catch(() => undefined).then(() => {
       nextShip = undefined;
       shipping = next;
-      return shipOnce();
+      return exclusive(shipOnce);
     }).finally(() => { if (shipping === next) shipping = undefined; });
     nextShip = next;
     return next;

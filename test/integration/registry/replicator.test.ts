@@ -4,7 +4,7 @@ import { createLocalReplica } from '../../../registry/replica/local.ts';
 import { createRegistryReplicator, type RegistryReplicator } from '../../../registry/replica/replicator.ts';
 import { createPostgresSql } from '../../../registry/sql/postgres.ts';
 import { migratePostgres } from '../../../registry/sql/pg-migrate.ts';
-import type { Sql } from '../../../registry/sql/port.ts';
+import type { Sql, SqlValue } from '../../../registry/sql/port.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { startTestPostgres, type TestPostgres } from '../../helpers/postgres.ts';
 
@@ -19,10 +19,10 @@ describe('registry replication: convergence', { timeout: 30_000 }, () => {
   let sql: Sql;
   const nodes: Array<{ db: Db; replicator: RegistryReplicator }> = [];
 
-  const node = async (name: string, seed?: (db: Db) => void) => {
+  const node = async (name: string, seed?: (db: Db) => void, over: Sql = sql) => {
     const db = openDb(':memory:');
     seed?.(db);
-    const replicator = createRegistryReplicator({ local: createLocalReplica(db), sql, nodeId: name, onApplied: () => undefined, logger, pollMs: 60_000 });
+    const replicator = createRegistryReplicator({ local: createLocalReplica(db), sql: over, nodeId: name, onApplied: () => undefined, logger, pollMs: 60_000 });
     await replicator.start();
     nodes.push({ db, replicator });
     return { db, replicator };
@@ -87,5 +87,41 @@ describe('registry replication: convergence', { timeout: 30_000 }, () => {
     const c = await node('c');
     expect(name(c.db, 'c2')).toBeUndefined();
     expect(name(c.db, 'c1')).toBe('B edit');
+  });
+
+  it('a change shipped while a pull holds an older remote image of its row: the node keeps its change, as PostgreSQL does', async () => {
+    // The pull's read of registry_rows is held (the port is real PostgreSQL; only its answer waits on the gate).
+    let gate: Promise<void> | undefined;
+    let fetched!: () => void;
+    const held = new Promise<void>((resolve) => { fetched = resolve; });
+    const gated: Sql = {
+      ...sql,
+      all: async <T>(text: string, params?: readonly SqlValue[]) => {
+        const rows = await sql.all<T>(text, params);
+        if (gate && text.startsWith('SELECT tbl, pk, row, seq, origin')) {
+          fetched();
+          await gate;
+        }
+        return rows;
+      },
+    };
+    const a = await node('a-gated', undefined, gated);
+    const b = nodes[1]!;
+    b.db.prepare("UPDATE communities SET name = 'B racing' WHERE id = 'c1'").run();
+    await b.replicator.flush();
+    let open!: () => void;
+    gate = new Promise<void>((resolve) => { open = resolve; });
+    const pulled = a.replicator.pull();
+    await held; // A has read B's row, not applied it yet
+    a.db.prepare("UPDATE communities SET name = 'A newest' WHERE id = 'c1'").run();
+    const shipped = a.replicator.flush();
+    await Promise.race([shipped, new Promise((resolve) => setTimeout(resolve, 300))]);
+    open();
+    gate = undefined;
+    await Promise.all([pulled, shipped]);
+    await a.replicator.pull();
+    const remote = await a.replicator.remote('communities', '["c1"]');
+    expect((remote?.row as { name: string } | null)?.name).toBe('A newest');
+    expect(name(a.db, 'c1')).toBe('A newest');
   });
 });
