@@ -115,34 +115,44 @@ export function createLocalReplica(db: Db) {
      * not shipped back) and foreign keys unchecked: rows come as their latest image, so a
      * child may arrive before the newer image of its parent; the node that wrote them checked
      * them. A key with a change of this node's not shipped yet is skipped (that change is newer
-     * and ships next: the last shipped wins). A row SQLite refuses (a unique index) is counted
-     * in `refused` and left; the rest apply. Must run outside any transaction.
+     * and ships next: the last shipped wins). A row SQLite refuses (a unique index) is tried
+     * again after the others; one still refused is counted in `refused` and left (two rows that
+     * swapped a unique value refuse each other). Must run outside any transaction.
      */
     apply(rows: readonly RemoteRow[], seqTo: number): { changes: AppliedChanges; refused: Array<{ key: RowKey; error: Error }> } {
       const changes: AppliedChanges = new Map();
-      const refused: Array<{ key: RowKey; error: Error }> = [];
       const pending = pendingKeys();
+      const applyOne = (r: RemoteRow): void => {
+        if (r.row === null) deleteRow.get(r.tbl)!.run(...(JSON.parse(r.pk) as RowValue[]));
+        else {
+          const cols = columns.get(r.tbl)!;
+          const present = Object.keys(r.row).filter((c) => cols.has(c));
+          upsertOf(r.tbl, present).run(...present.map((c) => r.row![c] ?? null));
+        }
+        const list = changes.get(r.tbl) ?? [];
+        list.push(r.pk);
+        changes.set(r.tbl, list);
+      };
+      let waiting = rows.filter((r) => columns.has(r.tbl) && !pending.has(`${r.tbl}\u0000${r.pk}`) && (r.row === null || keyOf(r.tbl, r.row) === r.pk));
+      let refused: Array<{ row: RemoteRow; error: Error }> = [];
       db.pragma('foreign_keys = OFF');
       try {
         db.transaction(() => {
           setCapture.run(0);
-          for (const r of rows) {
-            const cols = columns.get(r.tbl);
-            if (!cols || pending.has(`${r.tbl}\u0000${r.pk}`)) continue;
-            try {
-              if (r.row === null) deleteRow.get(r.tbl)!.run(...(JSON.parse(r.pk) as RowValue[]));
-              else {
-                const present = Object.keys(r.row).filter((c) => cols.has(c));
-                if (keyOf(r.tbl, r.row) !== r.pk) continue;
-                upsertOf(r.tbl, present).run(...present.map((c) => r.row![c] ?? null));
+          // A row refused for a unique value another row of the batch releases later in seq
+          // order (registry_rows keeps each key's latest seq, not the order of the changes) goes
+          // in after it: passes over the refused rows while one of them goes in.
+          for (let progress = true; progress && waiting.length > 0;) {
+            refused = [];
+            for (const r of waiting) {
+              try {
+                applyOne(r);
+              } catch (error) {
+                refused.push({ row: r, error: error as Error });
               }
-            } catch (error) {
-              refused.push({ key: { tbl: r.tbl, pk: r.pk }, error: error as Error });
-              continue;
             }
-            const list = changes.get(r.tbl) ?? [];
-            list.push(r.pk);
-            changes.set(r.tbl, list);
+            progress = refused.length < waiting.length;
+            waiting = refused.map((f) => f.row);
           }
           putState.run('last_seq', String(seqTo));
           setCapture.run(1);
@@ -150,7 +160,7 @@ export function createLocalReplica(db: Db) {
       } finally {
         db.pragma('foreign_keys = ON');
       }
-      return { changes, refused };
+      return { changes, refused: refused.map(({ row, error }) => ({ key: { tbl: row.tbl, pk: row.pk }, error })) };
     },
     inTransaction: (): boolean => db.inTransaction,
   };

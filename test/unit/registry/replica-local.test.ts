@@ -62,4 +62,24 @@ describe('the local replica of the registry', () => {
     expect(local.lastSeq()).toBe(6);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
   });
+
+  it('a unique value moved between rows applies whatever the rows\' seq order: a node catching up gets the row that took it after the one that released it', () => {
+    const db = openDb(':memory:');
+    const local = createLocalReplica(db);
+    seed(db);
+    local.capture(true);
+    const device = (id: string, devEui: string | null) => ({ id, kind: 'soil', secret_hash: 'h', community_id: 'c1', zone_id: null, facility_id: null, dev_eui: devEui, report_interval_s: 900, disabled: 0, created_at: 't' });
+    local.apply([
+      { tbl: 'devices', pk: keyText(['x']), row: device('x', 'eui-1'), seq: 1, origin: 'n2' },
+      { tbl: 'devices', pk: keyText(['y']), row: device('y', null), seq: 2, origin: 'n2' },
+    ], 2);
+    // On n2: x released eui-1 (seq 5), y took it (seq 6), x renamed later (seq 9): registry_rows keeps each key's latest seq only.
+    const { refused } = local.apply([
+      { tbl: 'devices', pk: keyText(['y']), row: device('y', 'eui-1'), seq: 6, origin: 'n2' },
+      { tbl: 'devices', pk: keyText(['x']), row: { ...device('x', null), report_interval_s: 600 }, seq: 9, origin: 'n2' },
+    ], 9);
+    expect(refused).toEqual([]);
+    expect(db.prepare('SELECT id, dev_eui FROM devices ORDER BY id').all()).toEqual([{ id: 'x', dev_eui: null }, { id: 'y', dev_eui: 'eui-1' }]);
+    expect(outbound(db)).toEqual([]);
+  });
 });
