@@ -32,7 +32,7 @@ export function createShipper(local: LocalReplica, sql: Sql, nodeId: string, log
         const params: SqlValue[] = [];
         for (const { key, row } of chunk) params.push(key.tbl, key.pk, row === null ? null : JSON.stringify(row), nodeId);
         await tx.run(
-          `INSERT INTO registry_rows (tbl, pk, row, seq, origin) VALUES ${chunk.map(() => "(?, ?, CAST(? AS JSONB), nextval('registry_rows_seq'), ?)").join(', ')}
+          `INSERT INTO registry_rows (tbl, pk, row, seq, origin) VALUES ${chunk.map(() => "(?, ?, CAST(? AS JSON), nextval('registry_rows_seq'), ?)").join(', ')}
            ON CONFLICT (tbl, pk) DO UPDATE SET row = EXCLUDED.row, seq = EXCLUDED.seq, origin = EXCLUDED.origin, shipped_at = now()`,
           params,
         );

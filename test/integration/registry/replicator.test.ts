@@ -124,4 +124,15 @@ describe('registry replication: convergence', { timeout: 30_000 }, () => {
     expect((remote?.row as { name: string } | null)?.name).toBe('A newest');
     expect(name(a.db, 'c1')).toBe('A newest');
   });
+
+  it('a text with a NUL character crosses as it is, and does not stop the node\'s later changes from shipping', async () => {
+    const [a, b] = nodes as [typeof nodes[0], typeof nodes[0]];
+    // SQLite and the inventory's names take it; PostgreSQL's JSONB refuses \u0000 (it has no text for it).
+    a.db.prepare('UPDATE communities SET name = ? WHERE id = ?').run('odd\u0000name', 'c1');
+    await a.replicator.flush();
+    a.db.prepare("INSERT INTO communities (id, district_id, name) VALUES ('c4', 'd1', 'after it')").run();
+    await a.replicator.flush();
+    await b.replicator.pull();
+    expect([name(b.db, 'c1'), name(b.db, 'c4')]).toEqual(['odd\u0000name', 'after it']);
+  });
 });
