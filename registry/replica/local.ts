@@ -34,6 +34,29 @@ export type AppliedChanges = Map<string, string[]>;
 export const keyText = (values: readonly unknown[]): string => JSON.stringify(values);
 
 /**
+ * Apply each row, then again those refused while one of them goes in: a row refused for a
+ * unique value another row of the batch releases later in seq order (registry_rows keeps each
+ * key's latest seq, not the order of the changes) goes in after it. The rows still refused.
+ */
+function applyInPasses(rows: readonly RemoteRow[], applyOne: (r: RemoteRow) => void): Array<{ row: RemoteRow; error: Error }> {
+  let waiting = rows;
+  let refused: Array<{ row: RemoteRow; error: Error }> = [];
+  for (let progress = true; progress && waiting.length > 0;) {
+    refused = [];
+    for (const r of waiting) {
+      try {
+        applyOne(r);
+      } catch (error) {
+        refused.push({ row: r, error: error as Error });
+      }
+    }
+    progress = refused.length < waiting.length;
+    waiting = refused.map((f) => f.row);
+  }
+  return refused;
+}
+
+/**
  * This node's SQLite as a replica of the registry: the capture switch the migration-130
  * triggers read, the keys they recorded (the outbound), the current image of a row, and the
  * apply of PostgreSQL's rows. Everything is synchronous, on the app's one connection.
@@ -133,27 +156,13 @@ export function createLocalReplica(db: Db) {
         list.push(r.pk);
         changes.set(r.tbl, list);
       };
-      let waiting = rows.filter((r) => columns.has(r.tbl) && !pending.has(`${r.tbl}\u0000${r.pk}`) && (r.row === null || keyOf(r.tbl, r.row) === r.pk));
+      const waiting = rows.filter((r) => columns.has(r.tbl) && !pending.has(`${r.tbl}\u0000${r.pk}`) && (r.row === null || keyOf(r.tbl, r.row) === r.pk));
       let refused: Array<{ row: RemoteRow; error: Error }> = [];
       db.pragma('foreign_keys = OFF');
       try {
         db.transaction(() => {
           setCapture.run(0);
-          // A row refused for a unique value another row of the batch releases later in seq
-          // order (registry_rows keeps each key's latest seq, not the order of the changes) goes
-          // in after it: passes over the refused rows while one of them goes in.
-          for (let progress = true; progress && waiting.length > 0;) {
-            refused = [];
-            for (const r of waiting) {
-              try {
-                applyOne(r);
-              } catch (error) {
-                refused.push({ row: r, error: error as Error });
-              }
-            }
-            progress = refused.length < waiting.length;
-            waiting = refused.map((f) => f.row);
-          }
+          refused = applyInPasses(waiting, applyOne);
           putState.run('last_seq', String(seqTo));
           setCapture.run(1);
         })();

@@ -22,6 +22,27 @@ export interface RegistryReplicatorOptions {
   pollMs?: number;
 }
 
+/** The rows of registry_rows above `seq`, in seq order, a page at a time. */
+async function fetchSince(sql: Sql, seq: number): Promise<RemoteRow[]> {
+  const rows: RemoteRow[] = [];
+  for (let from = seq; ;) {
+    const page = await sql.all<RemoteRow>('SELECT tbl, pk, row, seq, origin FROM registry_rows WHERE seq > ? ORDER BY seq LIMIT ?', [from, PAGE]);
+    rows.push(...page);
+    if (page.length < PAGE) return rows;
+    from = page[page.length - 1]!.seq;
+  }
+}
+
+/** Runs the functions it is given one after another, each once the previous settled. */
+function oneAtATime(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let turn: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = turn.then(fn);
+    turn = run.catch(() => undefined);
+    return run;
+  };
+}
+
 /**
  * The registry's replication through PostgreSQL (docs/cluster.md "The registry in
  * PostgreSQL"). Each node's SQLite stays the store its code reads synchronously; the
@@ -39,28 +60,13 @@ export function createRegistryReplicator(options: RegistryReplicatorOptions) {
   // judged when it applies; a ship that committed meanwhile has forgotten its keys, so the
   // older remote images the pull read before that commit would overwrite the newer change
   // here, while PostgreSQL and every other node keep it (and this node never reads it back).
-  let turn: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = turn.then(fn);
-    turn = run.catch(() => undefined);
-    return run;
-  };
+  const exclusive = oneAtATime();
   const flush = createShipper(local, sql, nodeId, log, exclusive);
   let pulling: Promise<void> | undefined;
   let pullAgain = false;
   let timer: NodeJS.Timeout | undefined;
   let unlisten: (() => Promise<void>) | undefined;
   let stopped = false;
-
-  async function fetchSince(seq: number): Promise<RemoteRow[]> {
-    const rows: RemoteRow[] = [];
-    for (let from = seq; ;) {
-      const page = await sql.all<RemoteRow>('SELECT tbl, pk, row, seq, origin FROM registry_rows WHERE seq > ? ORDER BY seq LIMIT ?', [from, PAGE]);
-      rows.push(...page);
-      if (page.length < PAGE) return rows;
-      from = page[page.length - 1]!.seq;
-    }
-  }
 
   async function waitOutsideTransaction(): Promise<void> {
     // The SQLite port's transactions (other features) span awaits; the apply must not join one.
@@ -70,7 +76,7 @@ export function createRegistryReplicator(options: RegistryReplicatorOptions) {
   /** Read and apply, under `exclusive`: what the apply changed, and what SQLite refused. */
   async function fetchAndApply(): Promise<ReturnType<LocalReplica['apply']> | undefined> {
     const last = local.lastSeq();
-    const rows = await fetchSince(last ?? 0);
+    const rows = await fetchSince(sql, last ?? 0);
     const seqTo = rows.length ? rows[rows.length - 1]!.seq : (last ?? 0);
     if (rows.length === 0 && last !== undefined) return undefined;
     await waitOutsideTransaction();
