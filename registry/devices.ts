@@ -4,6 +4,7 @@ import { CodedError } from '../lib/errors.ts';
 import { DeviceRegistration, type DeviceInfo } from '../contracts/device.ts';
 import type { DeviceKind } from '../contracts/reading.ts';
 import { generateSecret, type CredentialHasher } from './secrets.ts';
+import { withoutCapture } from './replica/local.ts';
 
 interface DeviceRow {
   id: string; kind: DeviceKind; dev_eui: string | null; report_interval_s: number; disabled: number;
@@ -155,7 +156,7 @@ export function createDeviceRegistry(db: Db, deps: { hasher: CredentialHasher })
       const { ok, upgrade } = await hasher.verify(secret, hash);
       if (!ok) return undefined;
       // Only over the hash just checked: a rotation while scrypt ran keeps the new secret.
-      if (upgrade && hashes.get(id) === hash && upgradeHash.run(upgrade, id, hash).changes === 1) hashes.set(id, upgrade);
+      if (upgrade && hashes.get(id) === hash && withoutCapture(db, () => upgradeHash.run(upgrade, id, hash).changes) === 1) hashes.set(id, upgrade);
       return device;
     },
   };

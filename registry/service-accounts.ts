@@ -3,6 +3,7 @@ import { CodedError } from '../lib/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { ServiceAccountCreate, type ServiceAccountView, type ServiceKind } from '../contracts/access.ts';
 import { generateSecret, type CredentialHasher } from './secrets.ts';
+import { withoutCapture } from './replica/local.ts';
 
 interface AccountRow { id: string; kind: ServiceKind; applications: string; secret_hash: string; disabled: number; created_at: string }
 
@@ -92,7 +93,7 @@ export function createServiceAccounts(db: Db, deps: { clock: Clock; isDeviceId: 
       if (!account || !hash || account.disabled) return undefined;
       const { ok, upgrade } = await hasher.verify(secret, hash);
       if (!ok) return undefined;
-      if (upgrade && hashes.get(id) === hash && db.prepare('UPDATE service_accounts SET secret_hash = ? WHERE id = ? AND secret_hash = ?').run(upgrade, id, hash).changes === 1) hashes.set(id, upgrade);
+      if (upgrade && hashes.get(id) === hash && withoutCapture(db, () => db.prepare('UPDATE service_accounts SET secret_hash = ? WHERE id = ? AND secret_hash = ?').run(upgrade, id, hash).changes) === 1) hashes.set(id, upgrade);
       return account;
     },
   };

@@ -57,6 +57,23 @@ function applyInPasses(rows: readonly RemoteRow[], applyOne: (r: RemoteRow) => v
 }
 
 /**
+ * Run `fn` (synchronous SQLite writes) with the capture switch off and put it back as it was:
+ * what it changes stays this node's own, never shipped. For a legacy secret hash upgraded at a
+ * login (devices.ts, service-accounts.ts): the keyed hash it writes checks the same secret on
+ * every node (one credential key), each node upgrades at its own next login, and a shipped
+ * upgrade would carry its whole row — overwriting a disable or rotation another node made in
+ * the second before it shipped (last shipped wins). Negating the switch (1 → -1 → 1, 0 stays 0)
+ * needs no read of it.
+ */
+export function withoutCapture<T>(db: Db, fn: () => T): T {
+  const flip = db.prepare('UPDATE registry_capture SET enabled = -enabled WHERE id = 1');
+  return db.transaction(() => {
+    flip.run();
+    try { return fn(); } finally { flip.run(); }
+  })();
+}
+
+/**
  * This node's SQLite as a replica of the registry: the capture switch the migration-130
  * triggers read, the keys they recorded (the outbound), the current image of a row, and the
  * apply of PostgreSQL's rows. Everything is synchronous, on the app's one connection.

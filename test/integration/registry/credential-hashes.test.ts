@@ -7,6 +7,7 @@ import { createDeviceRegistry } from '../../../registry/devices.ts';
 import { createDeviceLifecycle } from '../../../registry/device-lifecycle.ts';
 import { createServiceAccounts } from '../../../registry/service-accounts.ts';
 import { createUserStore } from '../../../registry/users.ts';
+import { createLocalReplica, keyText } from '../../../registry/replica/local.ts';
 import { createCredentialHasher, CREDENTIAL_KEY_FILE, CREDENTIAL_KEY_FILE_MAX_BYTES, hashSecret, loadCredentialHasher, readCredentialKeyFile, type CredentialHasher } from '../../../registry/secrets.ts';
 import { createInventoryService } from '../../../inventory/service.ts';
 import { parseInventoryText } from '../../../inventory/parse.ts';
@@ -99,6 +100,27 @@ describe('how each secret is stored: generated ones keyed and fast, person-chose
     expect(accounts.hasKeyedHash('ns')).toBe(false);
     expect(await accounts.authenticate('ns', secret)).toMatchObject({ id: 'ns' });
     expect(hashOf('service_accounts', 'ns')).toMatch(KEYED);
+  });
+
+  it('keeps an upgrade on its node when the registry is replicated: nothing recorded to ship, the switch left on (a shipped row would undo a disable made meanwhile elsewhere)', async () => {
+    const devices = createDeviceRegistry(db, { hasher });
+    const services = createServiceAccounts(db, { clock: systemClock, hasher, isDeviceId: () => false });
+    const device = await devices.register({ id: 'soil-old', kind: 'soil' });
+    const account = await services.create({ id: 'ns', kind: 'tts', applications: ['green@ttn'] });
+    db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(await hashSecret(device.secret), 'soil-old');
+    db.prepare('UPDATE service_accounts SET secret_hash = ? WHERE id = ?').run(await hashSecret(account.secret), 'ns');
+    const local = createLocalReplica(db);
+    local.capture(true);
+    const legacyDevices = createDeviceRegistry(db, { hasher });
+    const legacyServices = createServiceAccounts(db, { clock: systemClock, hasher, isDeviceId: () => false });
+    expect(await legacyDevices.authenticate('soil-old', device.secret)).toMatchObject({ id: 'soil-old' });
+    expect(await legacyServices.authenticate('ns', account.secret)).toMatchObject({ id: 'ns' });
+    expect(hashOf('devices', 'soil-old')).toMatch(KEYED);
+    expect(hashOf('service_accounts', 'ns')).toMatch(KEYED);
+    expect(local.pending().keys).toEqual([]);
+    // The switch is back on: a real change is still recorded.
+    db.prepare("UPDATE devices SET disabled = 1 WHERE id = 'soil-old'").run();
+    expect(local.pending().keys).toEqual([{ tbl: 'devices', pk: keyText(['soil-old']) }]);
   });
 });
 
