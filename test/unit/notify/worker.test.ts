@@ -139,12 +139,21 @@ describe.each(SQL_ENGINES)('outbox worker on %s', (engine) => {
     expect((await w.outbox.list({ limit: 10 }))[0]).toMatchObject({ state: 'pending' });
   });
 
-  it.runIf(engine === 'sqlite')('puts rows a dead process had claimed back in the queue at start (SQLite: the data directory is one process\'s)', async () => {
+  it(engine === 'sqlite'
+    ? 'puts rows a dead process had claimed back in the queue at start (SQLite: the data directory is one process\'s)'
+    : 'leaves claimed rows alone at start, another live node may be sending them, and sends them once the claim expires (PostgreSQL)', async () => {
     const w = await setup(async () => ok(undefined));
     await w.enqueue(wecom);
     expect(await w.outbox.claimDue(w.clock.now(), 10, { by: 'node-1', untilMs: w.clock.now() + 60_000 })).toHaveLength(1); // claimed, then the process "dies"
     expect(await w.outbox.claimDue(w.clock.now(), 10, { by: 'node-1', untilMs: w.clock.now() + 60_000 })).toHaveLength(0);
-    expect(await w.outbox.recoverInFlight()).toBe(1);
+    if (engine === 'sqlite') {
+      expect(await w.outbox.recoverInFlight()).toBe(1);
+    } else {
+      expect(await w.outbox.recoverInFlight()).toBe(0);
+      await w.worker.tick();
+      expect((await w.outbox.list({ limit: 10 }))[0]).toMatchObject({ state: 'sending' }); // the claim still holds
+      w.clock.advance(60_001);
+    }
     await w.worker.tick();
     expect((await w.outbox.list({ limit: 10 }))[0]).toMatchObject({ state: 'sent', attempts: 1 });
   });
