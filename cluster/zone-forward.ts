@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { communityKey } from './community-ownership.ts';
 import type { RelayEmitter } from './reading-relay.ts';
+import type { AppliedActions } from './applied-actions.ts';
 
 /**
  * Operator actions on a zone, forwarded to the node that owns its community (clustered).
@@ -19,7 +20,10 @@ import type { RelayEmitter } from './reading-relay.ts';
  *
  * Applied once: the owner keeps each correlation id's answer for ten minutes and answers a
  * repeat with it, without running the action again (the receiving node repeats its request
- * once, with the same id, if the first got no answer in `resendMs`). No answer within
+ * once, with the same id, if the first got no answer in `resendMs`). With a shared store
+ * (`applied`, PostgreSQL) the owner claims the id there before running it, so a repeat that
+ * reaches a new owner after the community changed hands is answered from the record, and one
+ * whose first run has not answered yet is left to the node running it. No answer within
  * `timeoutMs`: 503 `owner_unavailable`, the action perhaps applied, perhaps not.
  */
 export const ZONE_ACTION_PREFIX = '$gs/zone-actions/';
@@ -66,6 +70,13 @@ export interface ZoneForwardDeps {
   logger: Logger;
   timeoutMs?: number;
   resendMs?: number;
+  /**
+   * The cluster's record of applied correlation ids (cluster/applied-actions.ts, PostgreSQL);
+   * given with `owns`. Absent: this node's memory alone.
+   */
+  applied?: AppliedActions;
+  /** Whether this node runs the zone now: asked before an id is claimed in `applied`. */
+  owns?: (zoneId: string) => boolean;
 }
 
 export function createZoneForward(deps: ZoneForwardDeps) {
@@ -99,7 +110,11 @@ export function createZoneForward(deps: ZoneForwardDeps) {
         count('refused');
         log.warn({ topic: message.topic, issues: parsed.success ? 'community mismatch' : parsed.error.issues.slice(0, 3) }, 'forwarded zone action refused');
       } else {
-        answer(parsed.data);
+        const request = parsed.data;
+        answer(request).catch((error: unknown) => {
+          count('failed');
+          log.error({ err: error, id: request.id, zoneId: request.zoneId }, 'forwarded zone action failed');
+        });
       }
     } catch (error) {
       count('failed');
@@ -108,19 +123,50 @@ export function createZoneForward(deps: ZoneForwardDeps) {
     done();
   };
 
-  const answer = (request: ZoneActionRequest): void => {
-    const kept = answered.get(request.id);
-    if (kept) {
-      count('repeated');
-      emit(`${ZONE_REPLY_PREFIX}${request.origin}`, { id: request.id, ...kept.answer });
-      return;
-    }
+  const reply = (request: ZoneActionRequest, result: ActionAnswer) => emit(`${ZONE_REPLY_PREFIX}${request.origin}`, { id: request.id, ...result });
+  const repeat = (request: ZoneActionRequest, result: ActionAnswer) => { count('repeated'); reply(request, result); };
+
+  /** Run the action if this node owns the zone; its answer (undefined: not this node's). */
+  const run = (request: ZoneActionRequest): ActionAnswer | undefined => {
     const result = deps.perform(request);
-    if (!result) return; // not this node's zone
+    if (!result) return undefined; // not this node's zone
     count('performed');
     log.info({ zoneId: request.zoneId, action: request.action, by: request.by, origin: request.origin, status: result.status }, 'forwarded zone action performed');
     remember(request.id, result);
-    emit(`${ZONE_REPLY_PREFIX}${request.origin}`, { id: request.id, ...result });
+    reply(request, result);
+    return result;
+  };
+
+  const answer = async (request: ZoneActionRequest): Promise<void> => {
+    const kept = answered.get(request.id);
+    if (kept) { repeat(request, kept.answer); return; }
+    const { applied, owns } = deps;
+    if (!applied || !owns) { run(request); return; }
+    if (!owns(request.zoneId)) return;
+    let claimed: boolean;
+    try {
+      claimed = await applied.claim(request.id, request.community);
+    } catch (error) {
+      // The shared record does not answer (a PostgreSQL outage): run it on this node's memory, as without one.
+      log.error({ err: error, id: request.id, zoneId: request.zoneId }, 'applied zone actions record unavailable: the action runs with this node\'s memory only');
+      run(request);
+      return;
+    }
+    if (!claimed) {
+      const found = await applied.find(request.id);
+      if (found?.state === 'answered') {
+        remember(request.id, found.answer);
+        repeat(request, found.answer);
+      } else {
+        // Claimed by a node that has not answered: it answers, or the receiver says it may have been applied (503).
+        count('pending');
+        log.info({ id: request.id, zoneId: request.zoneId }, 'forwarded zone action already claimed by another node, not answered yet: not run again');
+      }
+      return;
+    }
+    const result = run(request);
+    if (result) await applied.answer(request.id, result);
+    else await applied.unclaim(request.id); // ownership moved meanwhile: the owner claims it
   };
 
   const onReply = (message: { topic: string; payload: unknown }, done: () => void): void => {
