@@ -12,7 +12,7 @@ import { createReadingRelay, type RelayEmitter } from '../cluster/reading-relay.
 import { createZoneForward } from '../cluster/zone-forward.ts';
 import { createAppliedActions } from '../cluster/applied-actions.ts';
 import type { Sql } from '../registry/sql/port.ts';
-import { performAction } from '../irrigation/operator-actions.ts';
+import { performRequest } from '../irrigation/operator-actions.ts';
 import type { IrrigationEngine } from '../irrigation/engine.ts';
 import { isReadingTopic } from '../ingest/pipeline.ts';
 import type { AcceptedReading } from '../contracts/reading.ts';
@@ -127,7 +127,7 @@ export async function startZoneForwardFeature(ctx: AppContext, cluster: Awaited<
     ...(applied ? { applied, owns: (zoneId: string) => engine.isOwned(zoneId) } : {}),
     nodeId: cluster.nodeId,
     mq: cluster.tier.mq as RelayEmitter,
-    perform: (request) => (engine.isOwned(request.zoneId) ? performAction(engine, request.zoneId, request.action, request.body, request.by) : undefined),
+    perform: (request) => (engine.isOwned(request.zoneId) ? performRequest(engine, request.zoneId, request.action, request.body, request.by) : undefined),
     metrics: ctx.metrics,
     logger: ctx.logger,
     ...ctx.options.zoneForward,

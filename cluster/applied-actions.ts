@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ActionAnswerBody, type ActionAnswer } from '../contracts/zone-action.ts';
+import { ZoneAnswerBody, type ZoneAnswer } from '../contracts/zone-action.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Sql } from '../registry/sql/port.ts';
 
@@ -8,10 +8,10 @@ export const APPLIED_KEPT_MS = 10 * 60_000;
 /** Old rows are deleted at most this often, by the node claiming. */
 const PRUNE_EVERY_MS = 60_000;
 
-const StoredAnswer = z.strictObject({ status: z.number().int().min(200).max(599), body: ActionAnswerBody });
+const StoredAnswer = z.strictObject({ status: z.number().int().min(200).max(599), body: ZoneAnswerBody });
 
 /** What the record says of a correlation id another node claimed first. */
-export type Applied = { state: 'answered'; answer: ActionAnswer } | { state: 'pending' };
+export type Applied = { state: 'answered'; answer: ZoneAnswer } | { state: 'pending' };
 
 /**
  * The correlation ids of forwarded zone actions applied in the cluster, in the shared store
@@ -44,7 +44,7 @@ export function createAppliedActions(sql: Sql, deps: { nodeId: string; logger: L
       return row !== undefined;
     },
     /** The action ran here: its answer, for a repeat that reaches another node. */
-    async answer(id: string, answer: ActionAnswer): Promise<void> {
+    async answer(id: string, answer: ZoneAnswer): Promise<void> {
       await sql.run('UPDATE zone_action_answers SET answer = ? WHERE id = ?', [JSON.stringify(answer), id]);
     },
     /** The claim is given back without running (this node no longer owns the zone): the owner may claim it. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EntityId } from '../contracts/device.ts';
-import { ActionAnswerBody, ActionName, type ActionAnswer } from '../contracts/zone-action.ts';
+import { ActionName, ZoneAnswerBody, ZoneRequestName, type ZoneAnswer } from '../contracts/zone-action.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { communityKey } from './community-ownership.ts';
@@ -40,12 +40,12 @@ const Request = z.strictObject({
   origin: z.string().min(1).max(200),
   community: z.string().min(1).max(64),
   zoneId: EntityId,
-  action: ActionName,
+  action: ZoneRequestName,
   body: z.unknown(),
   by: z.string().min(1).max(200),
 });
 export type ZoneActionRequest = z.infer<typeof Request>;
-const Answer = z.strictObject({ id: z.string().uuid(), status: z.number().int().min(200).max(599), body: ActionAnswerBody });
+const Answer = z.strictObject({ id: z.string().uuid(), status: z.number().int().min(200).max(599), body: ZoneAnswerBody });
 
 export const OWNER_UNAVAILABLE = (timeoutMs: number) => ({
   error: 'owner_unavailable',
@@ -65,7 +65,7 @@ export interface ZoneForwardDeps {
   nodeId: string;
   mq: RelayEmitter;
   /** Run a forwarded action if this node owns the zone; undefined when it does not (another node answers). */
-  perform: (request: ZoneActionRequest) => ActionAnswer | undefined;
+  perform: (request: ZoneActionRequest) => ZoneAnswer | Promise<ZoneAnswer> | undefined;
   metrics: Metrics;
   logger: Logger;
   timeoutMs?: number;
@@ -85,8 +85,8 @@ export function createZoneForward(deps: ZoneForwardDeps) {
   const resendMs = deps.resendMs ?? Math.min(2_000, timeoutMs / 2);
   const log = deps.logger.child({ module: 'zone-forward' });
   const count = (outcome: string) => deps.metrics.clusterZoneForward.inc({ outcome });
-  const waiting = new Map<string, (answer: ActionAnswer) => void>();
-  const answered = new Map<string, { at: number; answer: ActionAnswer }>();
+  const waiting = new Map<string, (answer: ZoneAnswer) => void>();
+  const answered = new Map<string, { at: number; answer: ZoneAnswer }>();
   const replyTopic = `${ZONE_REPLY_PREFIX}${nodeId}`;
   const emit = (topic: string, value: unknown) => mq.emit({ topic, payload: Buffer.from(JSON.stringify(value)) }, (error) => {
     if (!error) return;
@@ -94,7 +94,7 @@ export function createZoneForward(deps: ZoneForwardDeps) {
     log.error({ err: error, topic }, 'zone action message not sent');
   });
 
-  const remember = (id: string, answer: ActionAnswer) => {
+  const remember = (id: string, answer: ZoneAnswer) => {
     const now = Date.now();
     for (const [key, kept] of answered) {
       if (answered.size < ANSWERS_KEPT && now - kept.at < ANSWER_KEPT_MS) break; // insertion order: the oldest first
@@ -123,12 +123,12 @@ export function createZoneForward(deps: ZoneForwardDeps) {
     done();
   };
 
-  const reply = (request: ZoneActionRequest, result: ActionAnswer) => emit(`${ZONE_REPLY_PREFIX}${request.origin}`, { id: request.id, ...result });
-  const repeat = (request: ZoneActionRequest, result: ActionAnswer) => { count('repeated'); reply(request, result); };
+  const reply = (request: ZoneActionRequest, result: ZoneAnswer) => emit(`${ZONE_REPLY_PREFIX}${request.origin}`, { id: request.id, ...result });
+  const repeat = (request: ZoneActionRequest, result: ZoneAnswer) => { count('repeated'); reply(request, result); };
 
   /** Run the action if this node owns the zone; its answer (undefined: not this node's). */
-  const run = (request: ZoneActionRequest): ActionAnswer | undefined => {
-    const result = deps.perform(request);
+  const run = async (request: ZoneActionRequest): Promise<ZoneAnswer | undefined> => {
+    const result = await deps.perform(request);
     if (!result) return undefined; // not this node's zone
     count('performed');
     log.info({ zoneId: request.zoneId, action: request.action, by: request.by, origin: request.origin, status: result.status }, 'forwarded zone action performed');
@@ -141,7 +141,8 @@ export function createZoneForward(deps: ZoneForwardDeps) {
     const kept = answered.get(request.id);
     if (kept) { repeat(request, kept.answer); return; }
     const { applied, owns } = deps;
-    if (!applied || !owns) { run(request); return; }
+    // The view and the settings are not actions to apply once: a repeat reads or sets again.
+    if (!applied || !owns || !ActionName.safeParse(request.action).success) { await run(request); return; }
     if (!owns(request.zoneId)) return;
     let claimed: boolean;
     try {
@@ -149,7 +150,7 @@ export function createZoneForward(deps: ZoneForwardDeps) {
     } catch (error) {
       // The shared record does not answer (a PostgreSQL outage): run it on this node's memory, as without one.
       log.error({ err: error, id: request.id, zoneId: request.zoneId }, 'applied zone actions record unavailable: the action runs with this node\'s memory only');
-      run(request);
+      await run(request);
       return;
     }
     if (!claimed) {
@@ -164,7 +165,7 @@ export function createZoneForward(deps: ZoneForwardDeps) {
       }
       return;
     }
-    const result = run(request);
+    const result = await run(request);
     if (result) await applied.answer(request.id, result);
     else await applied.unclaim(request.id); // ownership moved meanwhile: the owner claims it
   };
@@ -183,11 +184,11 @@ export function createZoneForward(deps: ZoneForwardDeps) {
   return {
     timeoutMs,
     /** Ask the owner of the zone's community to run the action; its answer, or 503 after `timeoutMs`. */
-    forward(input: { communityId: string | undefined; zoneId: string; action: ActionName; body: unknown; by: string; id?: string }): Promise<ActionAnswer> {
+    forward(input: { communityId: string | undefined; zoneId: string; action: ZoneRequestName; body: unknown; by: string; id?: string }): Promise<ZoneAnswer> {
       const community = communityKey(input.communityId);
       const request: ZoneActionRequest = { id: input.id ?? randomUUID(), origin: nodeId, community, zoneId: input.zoneId, action: input.action, body: input.body, by: input.by };
       return new Promise((resolve) => {
-        const finish = (result: ActionAnswer, outcome: string) => {
+        const finish = (result: ZoneAnswer, outcome: string) => {
           clearTimeout(resend);
           clearTimeout(timeout);
           waiting.delete(request.id);

@@ -40,3 +40,14 @@ export const ACTION_BODIES = {
 } as const;
 export type ActionName = keyof typeof ACTION_BODIES;
 export const ActionName = z.enum(Object.keys(ACTION_BODIES) as [ActionName, ...ActionName[]]);
+
+/**
+ * What another node asks of a zone's owner (cluster/zone-forward.ts): an action, or the
+ * zone's irrigation view (`GET /zones/:id/irrigation`: the owner's memory is the current
+ * state) or its settings override (`PUT /zones/:id/irrigation`: decided with at once).
+ */
+export const ZoneRequestName = z.union([ActionName, z.enum(['irrigation-view', 'irrigation-settings'])]);
+export type ZoneRequestName = z.infer<typeof ZoneRequestName>;
+/** A forwarded request's answer body: an action's, the zone's view, or the settings' `{ok}`; bounded in bytes by the bus. */
+export const ZoneAnswerBody = z.union([ActionAnswerBody, z.record(z.string(), z.unknown())]);
+export type ZoneAnswer = { status: number; body: z.infer<typeof ZoneAnswerBody> };
