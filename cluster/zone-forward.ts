@@ -79,6 +79,39 @@ export interface ZoneForwardDeps {
   owns?: (zoneId: string) => boolean;
 }
 
+/**
+ * Run a forwarded action once cluster-wide: claimed in the shared record first; an id another
+ * node claimed is answered from its recorded answer, or left to that node while it has none.
+ */
+async function answerOnce(request: ZoneActionRequest, deps: {
+  applied: AppliedActions; run: (request: ZoneActionRequest) => Promise<ZoneAnswer | undefined>; repeat: (answer: ZoneAnswer) => void;
+  count: (outcome: string) => void; log: Logger;
+}): Promise<void> {
+  const { applied, log } = deps;
+  let claimed: boolean;
+  try {
+    claimed = await applied.claim(request.id, request.community);
+  } catch (error) {
+    // The shared record does not answer (a PostgreSQL outage): run it on this node's memory, as without one.
+    log.error({ err: error, id: request.id, zoneId: request.zoneId }, 'applied zone actions record unavailable: the action runs with this node\'s memory only');
+    await deps.run(request);
+    return;
+  }
+  if (!claimed) {
+    const found = await applied.find(request.id);
+    if (found?.state === 'answered') deps.repeat(found.answer);
+    else {
+      // Claimed by a node that has not answered: it answers, or the receiver says it may have been applied (503).
+      deps.count('pending');
+      log.info({ id: request.id, zoneId: request.zoneId }, 'forwarded zone action already claimed by another node, not answered yet: not run again');
+    }
+    return;
+  }
+  const result = await deps.run(request);
+  if (result) await applied.answer(request.id, result);
+  else await applied.unclaim(request.id); // ownership moved meanwhile: the owner claims it
+}
+
 export function createZoneForward(deps: ZoneForwardDeps) {
   const { mq, nodeId } = deps;
   const timeoutMs = deps.timeoutMs ?? 5_000;
@@ -144,30 +177,7 @@ export function createZoneForward(deps: ZoneForwardDeps) {
     // The view and the settings are not actions to apply once: a repeat reads or sets again.
     if (!applied || !owns || !ActionName.safeParse(request.action).success) { await run(request); return; }
     if (!owns(request.zoneId)) return;
-    let claimed: boolean;
-    try {
-      claimed = await applied.claim(request.id, request.community);
-    } catch (error) {
-      // The shared record does not answer (a PostgreSQL outage): run it on this node's memory, as without one.
-      log.error({ err: error, id: request.id, zoneId: request.zoneId }, 'applied zone actions record unavailable: the action runs with this node\'s memory only');
-      await run(request);
-      return;
-    }
-    if (!claimed) {
-      const found = await applied.find(request.id);
-      if (found?.state === 'answered') {
-        remember(request.id, found.answer);
-        repeat(request, found.answer);
-      } else {
-        // Claimed by a node that has not answered: it answers, or the receiver says it may have been applied (503).
-        count('pending');
-        log.info({ id: request.id, zoneId: request.zoneId }, 'forwarded zone action already claimed by another node, not answered yet: not run again');
-      }
-      return;
-    }
-    const result = await run(request);
-    if (result) await applied.answer(request.id, result);
-    else await applied.unclaim(request.id); // ownership moved meanwhile: the owner claims it
+    await answerOnce(request, { applied, run, count, log, repeat: (result) => { remember(request.id, result); repeat(request, result); } });
   };
 
   const onReply = (message: { topic: string; payload: unknown }, done: () => void): void => {

@@ -36,6 +36,40 @@ const keyOf = ({ signal: s }: Held): string => `${s.kind}|${s.subject}`;
 // Which errors are the store being away is the SQL port's knowledge, shared with the notifier.
 export { isUnavailable };
 
+/** The queue's side of the spill: each call guarded (a disk that fails leaves the signals in memory, logged). */
+function onDisk(spill: SignalSpill | undefined, log: Logger) {
+  const failed = (error: unknown) => log.error({ err: error }, 'held alert signals not kept on disk: held in memory only');
+  return {
+    keep(held: Held): void {
+      if (!spill || held.row !== undefined) return;
+      try {
+        held.row = spill.save(held.signal);
+      } catch (error) {
+        failed(error);
+      }
+    },
+    forget(held: Held): void {
+      if (!spill || held.row === undefined) return;
+      try {
+        spill.remove(held.row);
+      } catch (error) {
+        failed(error);
+      }
+    },
+    load(): Held[] {
+      if (!spill) return [];
+      try {
+        const held = spill.load();
+        if (held.length > 0) log.warn({ held: held.length }, 'alert signals held by the previous run: applied first');
+        return held;
+      } catch (error) {
+        failed(error);
+        return [];
+      }
+    },
+  };
+}
+
 /**
  * The detectors' signals on their way to the alert service, in the order given, one at a time
  * (a clear before the raise that follows it). A signal the store cannot take now (PostgreSQL
@@ -43,7 +77,9 @@ export { isUnavailable };
  * overtakes it, and everything is applied in order once the store answers. The detectors
  * never wait on it: readings and their PUBACKs go on. Bounded: past `capacity`, the oldest
  * signal that a newer one of the same (kind, subject) follows is dropped first (the newer
- * states the condition as it is now), else the oldest of all; each drop is counted.
+ * states the condition as it is now), else the oldest of all; each drop is counted. With a
+ * `spill`, the signals held while the store is away are on the node's disk as well, so a
+ * restart during the outage applies them, in order, once the store answers again.
  */
 export function createSignalQueue(deps: SignalQueueDeps) {
   const log = deps.logger.child({ module: 'health' });
@@ -51,30 +87,12 @@ export function createSignalQueue(deps: SignalQueueDeps) {
   const retryMs = deps.retryMs ?? 500;
   const retryMaxMs = deps.retryMaxMs ?? 30_000;
   const queue: Held[] = [];
-  const { spill } = deps;
   let draining: Promise<void> | undefined;
   /** The store is away: what is held now is written to the spill as well. */
   let failing = false;
-  const spillFailed = (error: unknown) => log.error({ err: error }, 'held alert signals not kept on disk: held in memory only');
-  const keep = (held: Held): void => {
-    if (!spill || held.row !== undefined) return;
-    try {
-      held.row = spill.save(held.signal);
-    } catch (error) {
-      spillFailed(error);
-    }
-  };
-  const forget = (held: Held): void => {
-    if (!spill || held.row === undefined) return;
-    try {
-      spill.remove(held.row);
-    } catch (error) {
-      spillFailed(error);
-    }
-  };
   let stopping = false;
   let wake: (() => void) | undefined;
-
+  const { keep, forget, load } = onDisk(deps.spill, log);
   /** The oldest signal at or after `from` that a newer one of its (kind, subject) follows; -1: none. */
   const oldestRepeat = (from: number): number => {
     const later = new Set<string>();
@@ -143,17 +161,7 @@ export function createSignalQueue(deps: SignalQueueDeps) {
     });
   };
 
-  // What a previous run held when it ended (the store was away): first, in the order given.
-  if (spill) {
-    try {
-      const held = spill.load();
-      if (held.length > 0) log.warn({ held: held.length }, 'alert signals held by the previous run: applied first');
-      queue.push(...held);
-    } catch (error) {
-      spillFailed(error);
-    }
-  }
-
+  queue.push(...load()); // what a previous run held when it ended (the store was away): first, in the order given
   const api = {
     push(signals: readonly AlertSignal[]): void {
       for (const signal of signals) {
@@ -182,7 +190,7 @@ export function createSignalQueue(deps: SignalQueueDeps) {
       await draining;
       if (queue.length > 0) {
         for (const held of queue) keep(held);
-        log.error({ pending: queue.length, kept: spill !== undefined }, spill ? 'alert signals not applied at stop: kept on disk, applied at the next start' : 'alert signals not applied at stop: the alert store did not answer');
+        log.error({ pending: queue.length, kept: deps.spill !== undefined }, deps.spill ? 'alert signals not applied at stop: kept on disk, applied at the next start' : 'alert signals not applied at stop: the alert store did not answer');
       }
     },
   };

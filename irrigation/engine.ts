@@ -15,7 +15,6 @@ import { createExecutor } from './executor.ts';
 import { createWriteQueue, type WriteQueue } from './write-queue.ts';
 import { createHandover } from './handover.ts';
 import { createFence } from './fence.ts';
-import type { Fence } from './store.ts';
 import { createSoilFold } from './soil-fold.ts';
 import { parseAck } from './parse-ack.ts';
 
@@ -110,15 +109,6 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
   const fence = createFence({ token: deps.token, communityOf: (zoneId) => zones.get(zoneId)?.communityId, store, now: () => clock.now(), logger });
   const apply = createExecutor({ ...deps, writes, isFenced: fence.isFenced, ...(deps.sharedStore ? { beforeCommand: writes.settled } : {}) });
   const owns = (communityId: string): boolean => (deps.owns?.(communityId) ?? true) && !fence.isFenced(communityId);
-  /** States written under the fence they were decided with; a refusal fences the community off (not an error). */
-  const saveStates = (batch: ZoneIrrigationState[], at: number, fenceOf: Fence | undefined) => async (): Promise<void> => {
-    if (fenceOf && fence.isFenced(fenceOf.community)) return;
-    try {
-      await store.saveStates(batch, at, fenceOf);
-    } catch (error) {
-      if (!fence.refused(error)) throw error;
-    }
-  };
   let stopped = false;
 
   /**
@@ -139,7 +129,7 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     if (result.actions.length > 0 || result.state.run !== before.run) {
       dirty.delete(zoneId);
       const state = result.state;
-      writes.push('state', saveStates([state], ctx.now, fence.of(ctx.zone.communityId)), { zoneId });
+      writes.push('state', fence.write([state], ctx.now, fence.of(ctx.zone.communityId)), { zoneId });
     } else if (result.state !== before) dirty.add(zoneId);
     for (const action of result.actions) apply(action, ctx);
     schedule(zoneId, result.wakeAt, ctx.now);
@@ -162,19 +152,10 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
   const flush = () => {
     soil.releaseAll();
     if (dirty.size === 0) return;
-    const byCommunity = new Map<string | undefined, ZoneIrrigationState[]>();
-    for (const id of dirty) {
-      const state = states.get(id);
-      if (!state) continue;
-      // One write per community when fenced: a community refused must not roll the others' states back.
-      const key = deps.token ? zones.get(id)?.communityId : undefined;
-      const batch = byCommunity.get(key);
-      if (batch) batch.push(state);
-      else byCommunity.set(key, [state]);
-    }
+    const batch = [...dirty].flatMap((id) => states.get(id) ?? []);
     dirty.clear();
     const at = clock.now();
-    for (const [community, batch] of byCommunity) writes.push('states', saveStates(batch, at, community === undefined ? undefined : fence.of(community)), { zones: batch.length });
+    for (const part of fence.split(batch)) writes.push('states', fence.write(part.states, at, part.fence), { zones: part.states.length });
   };
   const handovers = createHandover({ states, overrides, store, writes, logger, sharedStore: deps.sharedStore ?? false, flush, forget: (zoneId) => configOf.forget(zoneId), dispatch: safeDispatch,
     claim: deps.token ? fence.claim : undefined,

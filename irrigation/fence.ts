@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/logger.ts';
+import type { ZoneIrrigationState } from '../rules/irrigation/state.ts';
 import { FencedWriteError, type Fence, type IrrigationStore } from './store.ts';
 
 export interface FenceDeps {
@@ -9,7 +10,7 @@ export interface FenceDeps {
    */
   token?: (communityId: string) => number | undefined;
   communityOf: (zoneId: string) => string | undefined;
-  store: Pick<IrrigationStore, 'claimFence'>;
+  store: Pick<IrrigationStore, 'claimFence' | 'saveStates'>;
   now: () => number;
   logger: Logger;
 }
@@ -37,16 +38,38 @@ export function createFence(deps: FenceDeps) {
     const token = deps.token?.(communityId);
     return token === undefined ? undefined : { community: communityId, token };
   };
+  const refused = (error: unknown): boolean => {
+    if (!(error instanceof FencedWriteError)) return false;
+    stop(error.community, 'irrigation write refused: another node holds a newer lease on the community; this node stops acting for it');
+    return true;
+  };
   return {
     of,
+    /** A write of zone states under the fence they were decided with (queued: irrigation/write-queue.ts); a refusal fences the community off, not an error. */
+    write: (states: readonly ZoneIrrigationState[], at: number, fence: Fence | undefined) => async (): Promise<void> => {
+      if (fence && fenced.has(fence.community)) return;
+      try {
+        await deps.store.saveStates(states, at, fence);
+      } catch (error) {
+        if (!refused(error)) throw error;
+      }
+    },
+    /** A flush's states, one write per community when fenced (a community refused must not roll the others' back); one write otherwise. */
+    split(states: readonly ZoneIrrigationState[]): Array<{ states: ZoneIrrigationState[]; fence: Fence | undefined }> {
+      if (!deps.token) return states.length > 0 ? [{ states: [...states], fence: undefined }] : [];
+      const parts = new Map<string | undefined, ZoneIrrigationState[]>();
+      for (const state of states) {
+        const community = deps.communityOf(state.zoneId);
+        const part = parts.get(community);
+        if (part) part.push(state);
+        else parts.set(community, [state]);
+      }
+      return [...parts].map(([community, part]) => ({ states: part, fence: community === undefined ? undefined : of(community) }));
+    },
     /** A newer owner refused this node's write to the community: it acts no more there. */
     isFenced: (communityId: string): boolean => fenced.has(communityId),
     /** Whether `error` is the store's refusal of a stale write; if so, the community is fenced off here. */
-    refused(error: unknown): boolean {
-      if (!(error instanceof FencedWriteError)) return false;
-      stop(error.community, 'irrigation write refused: another node holds a newer lease on the community; this node stops acting for it');
-      return true;
-    },
+    refused,
     /**
      * Claim the zones' communities with this node's tokens before their state is read: a stale
      * node's writes are refused from then on. The zones whose community a newer owner already
