@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EntityId } from '../contracts/device.ts';
-import { ActionName, ZoneAnswerBody, ZoneRequestName, type ZoneAnswer } from '../contracts/zone-action.ts';
+import { ActionName, ZoneRequestName, answerBodyOf, type ZoneAnswer } from '../contracts/zone-action.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { communityKey } from './community-ownership.ts';
@@ -45,7 +45,8 @@ const Request = z.strictObject({
   by: z.string().min(1).max(200),
 });
 export type ZoneActionRequest = z.infer<typeof Request>;
-const Answer = z.strictObject({ id: z.string().uuid(), status: z.number().int().min(200).max(599), body: ZoneAnswerBody });
+/** The body is checked against what was asked (`answerBodyOf`), once the request is known. */
+const Answer = z.strictObject({ id: z.string().uuid(), status: z.number().int().min(200).max(599), body: z.unknown() });
 
 export const OWNER_UNAVAILABLE = (timeoutMs: number) => ({
   error: 'owner_unavailable',
@@ -118,7 +119,7 @@ export function createZoneForward(deps: ZoneForwardDeps) {
   const resendMs = deps.resendMs ?? Math.min(2_000, timeoutMs / 2);
   const log = deps.logger.child({ module: 'zone-forward' });
   const count = (outcome: string) => deps.metrics.clusterZoneForward.inc({ outcome });
-  const waiting = new Map<string, (answer: ZoneAnswer) => void>();
+  const waiting = new Map<string, { action: ZoneRequestName; resolve: (answer: ZoneAnswer) => void }>();
   const answered = new Map<string, { at: number; answer: ZoneAnswer }>();
   const replyTopic = `${ZONE_REPLY_PREFIX}${nodeId}`;
   const emit = (topic: string, value: unknown) => mq.emit({ topic, payload: Buffer.from(JSON.stringify(value)) }, (error) => {
@@ -182,11 +183,13 @@ export function createZoneForward(deps: ZoneForwardDeps) {
 
   const onReply = (message: { topic: string; payload: unknown }, done: () => void): void => {
     const parsed = Answer.safeParse(parseJson(message.payload, MAX_ANSWER_BYTES));
-    if (!parsed.success) {
+    const asked = parsed.success ? waiting.get(parsed.data.id) : undefined;
+    const body = parsed.success && asked ? answerBodyOf(asked.action).safeParse(parsed.data.body) : undefined;
+    if (!parsed.success || body?.success === false) {
       count('refused');
-      log.warn({ topic: message.topic, issues: parsed.error.issues.slice(0, 3) }, 'zone action answer refused');
-    } else {
-      waiting.get(parsed.data.id)?.({ status: parsed.data.status, body: parsed.data.body });
+      log.warn({ topic: message.topic, issues: (parsed.success ? body!.error! : parsed.error).issues.slice(0, 3) }, 'zone action answer refused');
+    } else if (asked && body?.success) {
+      asked.resolve({ status: parsed.data.status, body: body.data });
     }
     done();
   };
@@ -205,7 +208,7 @@ export function createZoneForward(deps: ZoneForwardDeps) {
           count(outcome);
           resolve(result);
         };
-        waiting.set(request.id, (result) => finish(result, 'answered'));
+        waiting.set(request.id, { action: input.action, resolve: (result) => finish(result, 'answered') });
         const resend = setTimeout(() => { count('resent'); emit(`${ZONE_ACTION_PREFIX}${community}`, request); }, resendMs);
         const timeout = setTimeout(() => {
           log.warn({ zoneId: input.zoneId, community, action: input.action, id: request.id, timeoutMs }, 'the owner of the zone did not answer a forwarded action');
