@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, eventually, startTestApp, uniqueDb, type TestApp } from '../../helpers/app.ts';
 import { startTestRedis } from '../../helpers/redis.ts';
 import { startTestPostgres, type TestPostgres } from '../../helpers/postgres.ts';
-import { counterValue, ownerOf, shareDevice } from '../../helpers/cluster.ts';
+import { counterValue, ownerOf, shareDevice, writeClusterKey } from '../../helpers/cluster.ts';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const place = { district: 'd1', community: 'c1', zone: 'z1', plant: 'lawn', mode: 'automatic' };
@@ -29,10 +29,11 @@ describe('zone actions forwarded over a shared PostgreSQL', { timeout: 120_000 }
   };
   const decisions = async (node: TestApp) => ((await api(node, 'GET', '/api/v1/zones/z1/decisions')).body as Array<{ action: string; reason: string }>).map((d) => `${d.action}:${d.reason}`).reverse();
   const forwarded = (node: TestApp, outcome: string) => counterValue(node.app.metrics.clusterZoneForward, { outcome });
+  const key = writeClusterKey();
 
   beforeAll(async () => {
     [redis, pg] = await Promise.all([startTestRedis(), startTestPostgres()]);
-    const clustered = { cluster: 'redis', redisUrl: redis.url, postgresUrl: await pg.createDatabase(), influxDb: uniqueDb('forward_pg') };
+    const clustered = { cluster: 'redis', redisUrl: redis.url, postgresUrl: await pg.createDatabase(), credentialKeyFile: key.file, influxDb: uniqueDb('forward_pg') };
     a = await startTestApp(clustered);
     b = await startTestApp(clustered);
     const secret = await a.register({ id: 'valve-z1', kind: 'valve', place });
@@ -44,6 +45,7 @@ describe('zone actions forwarded over a shared PostgreSQL', { timeout: 120_000 }
     await b?.stop();
     await a?.stop();
     await Promise.all([redis?.stop(), pg?.stop()]);
+    key.remove();
   });
 
   it('a repeat of a forwarded action that reaches the new owner after the community changed hands is answered from the shared record, not run again', async () => {
