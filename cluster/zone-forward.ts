@@ -113,21 +113,9 @@ async function answerOnce(request: ZoneActionRequest, deps: {
   else await applied.unclaim(request.id); // ownership moved meanwhile: the owner claims it
 }
 
-export function createZoneForward(deps: ZoneForwardDeps) {
-  const { mq, nodeId } = deps;
-  const timeoutMs = deps.timeoutMs ?? 5_000;
-  const resendMs = deps.resendMs ?? Math.min(2_000, timeoutMs / 2);
-  const log = deps.logger.child({ module: 'zone-forward' });
-  const count = (outcome: string) => deps.metrics.clusterZoneForward.inc({ outcome });
-  const waiting = new Map<string, { action: ZoneRequestName; resolve: (answer: ZoneAnswer) => void }>();
+/** The answers this node gave, by correlation id: ten minutes, at most 2,000. */
+function createAnswerMemory() {
   const answered = new Map<string, { at: number; answer: ZoneAnswer }>();
-  const replyTopic = `${ZONE_REPLY_PREFIX}${nodeId}`;
-  const emit = (topic: string, value: unknown) => mq.emit({ topic, payload: Buffer.from(JSON.stringify(value)) }, (error) => {
-    if (!error) return;
-    count('failed');
-    log.error({ err: error, topic }, 'zone action message not sent');
-  });
-
   const remember = (id: string, answer: ZoneAnswer) => {
     const now = Date.now();
     for (const [key, kept] of answered) {
@@ -136,6 +124,23 @@ export function createZoneForward(deps: ZoneForwardDeps) {
     }
     answered.set(id, { at: now, answer });
   };
+  return { answered, remember };
+}
+
+export function createZoneForward(deps: ZoneForwardDeps) {
+  const { mq, nodeId } = deps;
+  const timeoutMs = deps.timeoutMs ?? 5_000;
+  const resendMs = deps.resendMs ?? Math.min(2_000, timeoutMs / 2);
+  const log = deps.logger.child({ module: 'zone-forward' });
+  const count = (outcome: string) => deps.metrics.clusterZoneForward.inc({ outcome });
+  const waiting = new Map<string, { action: ZoneRequestName; resolve: (answer: ZoneAnswer) => void }>();
+  const { answered, remember } = createAnswerMemory();
+  const replyTopic = `${ZONE_REPLY_PREFIX}${nodeId}`;
+  const emit = (topic: string, value: unknown) => mq.emit({ topic, payload: Buffer.from(JSON.stringify(value)) }, (error) => {
+    if (!error) return;
+    count('failed');
+    log.error({ err: error, topic }, 'zone action message not sent');
+  });
 
   const onRequest = (message: { topic: string; payload: unknown }, done: () => void): void => {
     try {
