@@ -10,7 +10,7 @@ import { createRedisLeaseStore } from '../cluster/redis-lease-store.ts';
 import { createClusterOwnership, ownsEverything, type CommunityOwnership } from '../cluster/community-ownership.ts';
 import { createReadingRelay, type RelayEmitter } from '../cluster/reading-relay.ts';
 import { createZoneForward } from '../cluster/zone-forward.ts';
-import { createAppliedActions } from '../cluster/applied-actions.ts';
+import { createAppliedActions } from '../irrigation/applied-actions.ts';
 import type { Sql } from '../registry/sql/port.ts';
 import { performRequest } from '../irrigation/operator-actions.ts';
 import type { IrrigationEngine } from '../irrigation/engine.ts';

@@ -6,7 +6,6 @@ import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { communityKey } from './community-ownership.ts';
 import type { RelayEmitter } from './reading-relay.ts';
-import type { AppliedActions } from './applied-actions.ts';
 
 /**
  * Operator actions on a zone, forwarded to the node that owns its community (clustered).
@@ -62,6 +61,20 @@ const parseJson = (payload: unknown, max: number): unknown => {
   }
 };
 
+/**
+ * The cluster's record of applied correlation ids (irrigation/applied-actions.ts, over
+ * PostgreSQL): claimed before an action runs, its answer recorded after.
+ */
+export interface AppliedActions {
+  /** True when this node is the first to claim `id` (it runs the action); false when another did. */
+  claim(id: string, community: string): Promise<boolean>;
+  answer(id: string, answer: ZoneAnswer): Promise<void>;
+  /** Given back without running (ownership moved meanwhile). */
+  unclaim(id: string): Promise<void>;
+  /** What the record has of an id another node claimed (undefined: no row). */
+  find(id: string): Promise<{ state: 'answered'; answer: ZoneAnswer } | { state: 'pending' } | undefined>;
+}
+
 export interface ZoneForwardDeps {
   nodeId: string;
   mq: RelayEmitter;
@@ -72,7 +85,7 @@ export interface ZoneForwardDeps {
   timeoutMs?: number;
   resendMs?: number;
   /**
-   * The cluster's record of applied correlation ids (cluster/applied-actions.ts, PostgreSQL);
+   * The cluster's record of applied correlation ids (irrigation/applied-actions.ts, PostgreSQL);
    * given with `owns`. Absent: this node's memory alone.
    */
   applied?: AppliedActions;

@@ -10,18 +10,19 @@ const PRUNE_EVERY_MS = 60_000;
 
 const StoredAnswer = z.strictObject({ status: z.number().int().min(200).max(599), body: ZoneAnswerBody });
 
-/** What the record says of a correlation id another node claimed first. */
-export type Applied = { state: 'answered'; answer: ZoneAnswer } | { state: 'pending' };
-
 /**
  * The correlation ids of forwarded zone actions applied in the cluster, in the shared store
- * (PostgreSQL, registry/pg-migrations/031): an owner claims an id before running its action
- * (`claim`, one row per id by the primary key), records the answer after (`answer`), and a
+ * (PostgreSQL, registry/pg-migrations/031), as the `AppliedActions` port of
+ * cluster/zone-forward.ts: an owner claims an id before running its action (`claim`, one row
+ * per id by the primary key), records the answer after (`answer`), and a
  * node that finds the id claimed answers from the record (`find`) instead of running it again
  * — the owner's memory is its own, so a repeat that reaches a new owner after the community
  * changed hands would otherwise run twice. Rows older than ten minutes are deleted.
  */
-export function createAppliedActions(sql: Sql, deps: { nodeId: string; logger: Logger; now?: () => number }) {
+export function createAppliedActions(sql: Sql, deps: { nodeId: string; logger: Logger; now?: () => number }): {
+  claim(id: string, community: string): Promise<boolean>; answer(id: string, answer: ZoneAnswer): Promise<void>; unclaim(id: string): Promise<void>;
+  find(id: string): Promise<{ state: 'answered'; answer: ZoneAnswer } | { state: 'pending' } | undefined>;
+} {
   const now = deps.now ?? Date.now;
   let prunedAt = 0;
   const prune = async (at: number) => {
@@ -52,7 +53,7 @@ export function createAppliedActions(sql: Sql, deps: { nodeId: string; logger: L
       await sql.run('DELETE FROM zone_action_answers WHERE id = ? AND answer IS NULL AND node = ?', [id, deps.nodeId]);
     },
     /** What the record has of an id claimed by another node (undefined: no row, e.g. deleted meanwhile). */
-    async find(id: string): Promise<Applied | undefined> {
+    async find(id) {
       const row = await sql.one<{ answer: string | null }>('SELECT answer FROM zone_action_answers WHERE id = ?', [id]);
       if (!row) return undefined;
       if (row.answer === null) return { state: 'pending' };
@@ -65,4 +66,3 @@ export function createAppliedActions(sql: Sql, deps: { nodeId: string; logger: L
     },
   };
 }
-export type AppliedActions = ReturnType<typeof createAppliedActions>;
