@@ -70,7 +70,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const { irrigation } = await start('irrigation', () => startIrrigationFeature(ctx, { db: store.db, sql: shared.sql, broker, append, signal: (alert) => health.monitor.signal(alert), ownership: cluster.ownership }));
   const { weather } = await start('weather', () => startWeatherFeature(ctx, { ...store, zones: irrigation.forecasts }));
   await start('rollups', () => startRollupsFeature(ctx, { db: store.db, influx: influxdb.influx, durableLog: log.durableLog }));
-  const zoneForward = await start('zone-forward', () => startZoneForwardFeature(ctx, cluster, irrigation.engine));
+  const zoneForward = await start('zone-forward', () => startZoneForwardFeature(ctx, cluster, irrigation.engine, shared.sql));
   const http = await start('api', () => startApiFeature(ctx, {
     ...store, broker, health, irrigation: irrigation.engine, profiles: intake.profiles, ...(zoneForward.forward ? { forwardZoneAction: zoneForward.forward } : {}),
     readiness: { influxdb: () => influxdb.influx.ping(), broker: () => broker.isListening(), durableLog: () => log.durableLog.readiness(), ...(clusterReady ? { redis: clusterReady } : {}), ...(shared.ready ? { postgres: shared.ready } : {}) },

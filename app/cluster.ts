@@ -10,7 +10,9 @@ import { createRedisLeaseStore } from '../cluster/redis-lease-store.ts';
 import { createClusterOwnership, ownsEverything, type CommunityOwnership } from '../cluster/community-ownership.ts';
 import { createReadingRelay, type RelayEmitter } from '../cluster/reading-relay.ts';
 import { createZoneForward } from '../cluster/zone-forward.ts';
-import { performAction } from '../irrigation/operator-actions.ts';
+import { createAppliedActions } from '../irrigation/applied-actions.ts';
+import type { Sql } from '../registry/sql/port.ts';
+import { performRequest } from '../irrigation/operator-actions.ts';
 import type { IrrigationEngine } from '../irrigation/engine.ts';
 import { isReadingTopic } from '../ingest/pipeline.ts';
 import type { AcceptedReading } from '../contracts/reading.ts';
@@ -117,12 +119,15 @@ export async function startOwnershipFeature(cluster: Awaited<ReturnType<typeof s
  * (cluster/zone-forward.ts). Listening before the API does; stopped after it. One process:
  * nothing (it owns every zone).
  */
-export async function startZoneForwardFeature(ctx: AppContext, cluster: Awaited<ReturnType<typeof startClusterFeature>>, engine: IrrigationEngine) {
+export async function startZoneForwardFeature(ctx: AppContext, cluster: Awaited<ReturnType<typeof startClusterFeature>>, engine: IrrigationEngine, sql: Sql) {
   if (!cluster.tier || !cluster.nodeId) return { forward: undefined };
+  // With a shared PostgreSQL the applied correlation ids are the cluster's: a repeat reaching a new owner is answered, not run again.
+  const applied = sql.dialect === 'postgres' ? createAppliedActions(sql, { nodeId: cluster.nodeId, logger: ctx.logger.child({ module: 'zone-forward' }) }) : undefined;
   const zoneForward = createZoneForward({
+    ...(applied ? { applied, owns: (zoneId: string) => engine.isOwned(zoneId) } : {}),
     nodeId: cluster.nodeId,
     mq: cluster.tier.mq as RelayEmitter,
-    perform: (request) => (engine.isOwned(request.zoneId) ? performAction(engine, request.zoneId, request.action, request.body, request.by) : undefined),
+    perform: (request) => (engine.isOwned(request.zoneId) ? performRequest(engine, request.zoneId, request.action, request.body, request.by) : undefined),
     metrics: ctx.metrics,
     logger: ctx.logger,
     ...ctx.options.zoneForward,

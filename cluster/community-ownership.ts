@@ -44,6 +44,7 @@ export function createClusterOwnership(options: ClusterOwnershipOptions) {
   const ownership: CommunityOwnership = {
     owns: (communityId) => manager.owns(communityKey(communityId)),
     gainedAt: (communityId) => gained.get(communityKey(communityId)),
+    token: (communityId) => manager.token(communityKey(communityId)),
     onChange: (name, listener) => listeners.add(name, listener),
   };
   return {

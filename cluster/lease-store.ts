@@ -5,8 +5,13 @@
  * same interface (docs/cluster.md).
  */
 export interface LeaseStore {
-  /** Take `key` for `owner` for `ttlMs` if free or expired; true when `owner` holds it after the call. */
-  acquire(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Take `key` for `owner` for `ttlMs` if free or expired. When `owner` holds it after the
+   * call: the lease's fencing token, a number that grows with every acquisition of `key` by
+   * anyone (so a later holder's is always greater); undefined when another holds it. The
+   * owner's writes carry it and the shared store refuses an older one (irrigation/fence.ts).
+   */
+  acquire(key: string, owner: string, ttlMs: number): Promise<number | undefined>;
   /** Extend a lease `owner` still holds; false when it no longer does (expired, taken). */
   renew(key: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Give it up, only if `owner` still holds it. */

@@ -27,6 +27,8 @@ export function createOwnership(options: OwnershipOptions) {
   const ttlMs = options.ttlMs ?? 10_000;
   const roundMs = options.roundMs ?? 3_000;
   const owned = new Set<string>();
+  /** The fencing token of this node's latest acquisition of each key; kept after a loss (the writes of a run being let go carry it). */
+  const tokens = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -68,7 +70,9 @@ export function createOwnership(options: OwnershipOptions) {
     const holders = await store.holders(keys.filter((k) => !owned.has(k)));
     for (const [key, holder] of holders) {
       if (owned.size >= share) break;
-      if (holder === undefined && (await store.acquire(key, nodeId, ttlMs))) { owned.add(key); gained.push(key); }
+      if (holder !== undefined) continue;
+      const token = await store.acquire(key, nodeId, ttlMs);
+      if (token !== undefined) { owned.add(key); tokens.set(key, token); gained.push(key); }
     }
   }
 
@@ -102,6 +106,8 @@ export function createOwnership(options: OwnershipOptions) {
     },
     owns: (key: string): boolean => owned.has(key),
     owned: (): ReadonlySet<string> => owned,
+    /** The fencing token of this node's latest hold of `key` (held now or lost since); undefined if never held. */
+    token: (key: string): number | undefined => tokens.get(key),
     /** Orderly stop: give every lease back, so the others take them at their next round. */
     async stop(): Promise<void> {
       stopped = true;

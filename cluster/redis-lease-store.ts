@@ -3,9 +3,22 @@ import type { LeaseStore } from './lease-store.ts';
 
 const LEASE = 'gs:lease:';
 const NODES = 'gs:nodes';
+/** Each lease's fencing token: INCR at every acquisition, never expiring (a token must not start again at 1). */
+const GENERATION = 'gs:lease-gen:';
 
 /** Renew only while ours (compare-and-set): a node that lost its lease must not take it back by renewing. */
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+/**
+ * Take a free lease and count the acquisition, atomically (a token read apart from its SET
+ * could be a later holder's); our own lease answers its current token; another's, 0.
+ */
+const ACQUIRE = `local holder = redis.call('GET', KEYS[1])
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return redis.call('INCR', KEYS[2])
+end
+if holder == ARGV[1] then return tonumber(redis.call('GET', KEYS[2]) or '0') end
+return 0`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 /**
  * A heartbeat and the expired ones' removal, atomically. One script rather than MULTI: a
@@ -16,14 +29,14 @@ const HEARTBEAT = `redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2]) redis.call('ZRE
 
 /**
  * Leases over Redis: a lease is a key holding its owner with a TTL (`SET NX PX`); renew and
- * release compare the owner first. Heartbeats are a sorted set of owners by expiry.
+ * release compare the owner first; each acquisition increments the key's fencing token
+ * (`gs:lease-gen:<key>`). Heartbeats are a sorted set of owners by expiry.
  */
 export function createRedisLeaseStore(redis: Redis): LeaseStore {
   return {
     async acquire(key, owner, ttlMs) {
-      const set = await redis.set(LEASE + key, owner, 'PX', ttlMs, 'NX');
-      if (set === 'OK') return true;
-      return (await redis.get(LEASE + key)) === owner;
+      const token = Number(await redis.eval(ACQUIRE, 2, LEASE + key, GENERATION + key, owner, String(ttlMs)));
+      return token > 0 ? token : undefined;
     },
     async renew(key, owner, ttlMs) {
       return (await redis.eval(RENEW, 1, LEASE + key, owner, String(ttlMs))) === 1;

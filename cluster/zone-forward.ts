@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EntityId } from '../contracts/device.ts';
-import { ActionAnswerBody, ActionName, type ActionAnswer } from '../contracts/zone-action.ts';
+import { ActionName, ZoneRequestName, answerBodyOf, type ZoneAnswer } from '../contracts/zone-action.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { communityKey } from './community-ownership.ts';
@@ -19,7 +19,10 @@ import type { RelayEmitter } from './reading-relay.ts';
  *
  * Applied once: the owner keeps each correlation id's answer for ten minutes and answers a
  * repeat with it, without running the action again (the receiving node repeats its request
- * once, with the same id, if the first got no answer in `resendMs`). No answer within
+ * once, with the same id, if the first got no answer in `resendMs`). With a shared store
+ * (`applied`, PostgreSQL) the owner claims the id there before running it, so a repeat that
+ * reaches a new owner after the community changed hands is answered from the record, and one
+ * whose first run has not answered yet is left to the node running it. No answer within
  * `timeoutMs`: 503 `owner_unavailable`, the action perhaps applied, perhaps not.
  */
 export const ZONE_ACTION_PREFIX = '$gs/zone-actions/';
@@ -36,12 +39,13 @@ const Request = z.strictObject({
   origin: z.string().min(1).max(200),
   community: z.string().min(1).max(64),
   zoneId: EntityId,
-  action: ActionName,
+  action: ZoneRequestName,
   body: z.unknown(),
   by: z.string().min(1).max(200),
 });
 export type ZoneActionRequest = z.infer<typeof Request>;
-const Answer = z.strictObject({ id: z.string().uuid(), status: z.number().int().min(200).max(599), body: ActionAnswerBody });
+/** The body is checked against what was asked (`answerBodyOf`), once the request is known. */
+const Answer = z.strictObject({ id: z.string().uuid(), status: z.number().int().min(200).max(599), body: z.unknown() });
 
 export const OWNER_UNAVAILABLE = (timeoutMs: number) => ({
   error: 'owner_unavailable',
@@ -57,15 +61,83 @@ const parseJson = (payload: unknown, max: number): unknown => {
   }
 };
 
+/**
+ * The cluster's record of applied correlation ids (irrigation/applied-actions.ts, over
+ * PostgreSQL): claimed before an action runs, its answer recorded after.
+ */
+export interface AppliedActions {
+  /** True when this node is the first to claim `id` (it runs the action); false when another did. */
+  claim(id: string, community: string): Promise<boolean>;
+  answer(id: string, answer: ZoneAnswer): Promise<void>;
+  /** Given back without running (ownership moved meanwhile). */
+  unclaim(id: string): Promise<void>;
+  /** What the record has of an id another node claimed (undefined: no row). */
+  find(id: string): Promise<{ state: 'answered'; answer: ZoneAnswer } | { state: 'pending' } | undefined>;
+}
+
 export interface ZoneForwardDeps {
   nodeId: string;
   mq: RelayEmitter;
   /** Run a forwarded action if this node owns the zone; undefined when it does not (another node answers). */
-  perform: (request: ZoneActionRequest) => ActionAnswer | undefined;
+  perform: (request: ZoneActionRequest) => ZoneAnswer | Promise<ZoneAnswer> | undefined;
   metrics: Metrics;
   logger: Logger;
   timeoutMs?: number;
   resendMs?: number;
+  /**
+   * The cluster's record of applied correlation ids (irrigation/applied-actions.ts, PostgreSQL);
+   * given with `owns`. Absent: this node's memory alone.
+   */
+  applied?: AppliedActions;
+  /** Whether this node runs the zone now: asked before an id is claimed in `applied`. */
+  owns?: (zoneId: string) => boolean;
+}
+
+/**
+ * Run a forwarded action once cluster-wide: claimed in the shared record first; an id another
+ * node claimed is answered from its recorded answer, or left to that node while it has none.
+ */
+async function answerOnce(request: ZoneActionRequest, deps: {
+  applied: AppliedActions; run: (request: ZoneActionRequest) => Promise<ZoneAnswer | undefined>; repeat: (answer: ZoneAnswer) => void;
+  count: (outcome: string) => void; log: Logger;
+}): Promise<void> {
+  const { applied, log } = deps;
+  let claimed: boolean;
+  try {
+    claimed = await applied.claim(request.id, request.community);
+  } catch (error) {
+    // The shared record does not answer (a PostgreSQL outage): run it on this node's memory, as without one.
+    log.error({ err: error, id: request.id, zoneId: request.zoneId }, 'applied zone actions record unavailable: the action runs with this node\'s memory only');
+    await deps.run(request);
+    return;
+  }
+  if (!claimed) {
+    const found = await applied.find(request.id);
+    if (found?.state === 'answered') deps.repeat(found.answer);
+    else {
+      // Claimed by a node that has not answered: it answers, or the receiver says it may have been applied (503).
+      deps.count('pending');
+      log.info({ id: request.id, zoneId: request.zoneId }, 'forwarded zone action already claimed by another node, not answered yet: not run again');
+    }
+    return;
+  }
+  const result = await deps.run(request);
+  if (result) await applied.answer(request.id, result);
+  else await applied.unclaim(request.id); // ownership moved meanwhile: the owner claims it
+}
+
+/** The answers this node gave, by correlation id: ten minutes, at most 2,000. */
+function createAnswerMemory() {
+  const answered = new Map<string, { at: number; answer: ZoneAnswer }>();
+  const remember = (id: string, answer: ZoneAnswer) => {
+    const now = Date.now();
+    for (const [key, kept] of answered) {
+      if (answered.size < ANSWERS_KEPT && now - kept.at < ANSWER_KEPT_MS) break; // insertion order: the oldest first
+      answered.delete(key);
+    }
+    answered.set(id, { at: now, answer });
+  };
+  return { answered, remember };
 }
 
 export function createZoneForward(deps: ZoneForwardDeps) {
@@ -74,23 +146,14 @@ export function createZoneForward(deps: ZoneForwardDeps) {
   const resendMs = deps.resendMs ?? Math.min(2_000, timeoutMs / 2);
   const log = deps.logger.child({ module: 'zone-forward' });
   const count = (outcome: string) => deps.metrics.clusterZoneForward.inc({ outcome });
-  const waiting = new Map<string, (answer: ActionAnswer) => void>();
-  const answered = new Map<string, { at: number; answer: ActionAnswer }>();
+  const waiting = new Map<string, { action: ZoneRequestName; resolve: (answer: ZoneAnswer) => void }>();
+  const { answered, remember } = createAnswerMemory();
   const replyTopic = `${ZONE_REPLY_PREFIX}${nodeId}`;
   const emit = (topic: string, value: unknown) => mq.emit({ topic, payload: Buffer.from(JSON.stringify(value)) }, (error) => {
     if (!error) return;
     count('failed');
     log.error({ err: error, topic }, 'zone action message not sent');
   });
-
-  const remember = (id: string, answer: ActionAnswer) => {
-    const now = Date.now();
-    for (const [key, kept] of answered) {
-      if (answered.size < ANSWERS_KEPT && now - kept.at < ANSWER_KEPT_MS) break; // insertion order: the oldest first
-      answered.delete(key);
-    }
-    answered.set(id, { at: now, answer });
-  };
 
   const onRequest = (message: { topic: string; payload: unknown }, done: () => void): void => {
     try {
@@ -99,7 +162,11 @@ export function createZoneForward(deps: ZoneForwardDeps) {
         count('refused');
         log.warn({ topic: message.topic, issues: parsed.success ? 'community mismatch' : parsed.error.issues.slice(0, 3) }, 'forwarded zone action refused');
       } else {
-        answer(parsed.data);
+        const request = parsed.data;
+        answer(request).catch((error: unknown) => {
+          count('failed');
+          log.error({ err: error, id: request.id, zoneId: request.zoneId }, 'forwarded zone action failed');
+        });
       }
     } catch (error) {
       count('failed');
@@ -108,28 +175,39 @@ export function createZoneForward(deps: ZoneForwardDeps) {
     done();
   };
 
-  const answer = (request: ZoneActionRequest): void => {
-    const kept = answered.get(request.id);
-    if (kept) {
-      count('repeated');
-      emit(`${ZONE_REPLY_PREFIX}${request.origin}`, { id: request.id, ...kept.answer });
-      return;
-    }
-    const result = deps.perform(request);
-    if (!result) return; // not this node's zone
+  const reply = (request: ZoneActionRequest, result: ZoneAnswer) => emit(`${ZONE_REPLY_PREFIX}${request.origin}`, { id: request.id, ...result });
+  const repeat = (request: ZoneActionRequest, result: ZoneAnswer) => { count('repeated'); reply(request, result); };
+
+  /** Run the action if this node owns the zone; its answer (undefined: not this node's). */
+  const run = async (request: ZoneActionRequest): Promise<ZoneAnswer | undefined> => {
+    const result = await deps.perform(request);
+    if (!result) return undefined; // not this node's zone
     count('performed');
     log.info({ zoneId: request.zoneId, action: request.action, by: request.by, origin: request.origin, status: result.status }, 'forwarded zone action performed');
     remember(request.id, result);
-    emit(`${ZONE_REPLY_PREFIX}${request.origin}`, { id: request.id, ...result });
+    reply(request, result);
+    return result;
+  };
+
+  const answer = async (request: ZoneActionRequest): Promise<void> => {
+    const kept = answered.get(request.id);
+    if (kept) { repeat(request, kept.answer); return; }
+    const { applied, owns } = deps;
+    // The view and the settings are not actions to apply once: a repeat reads or sets again.
+    if (!applied || !owns || !ActionName.safeParse(request.action).success) { await run(request); return; }
+    if (!owns(request.zoneId)) return;
+    await answerOnce(request, { applied, run, count, log, repeat: (result) => { remember(request.id, result); repeat(request, result); } });
   };
 
   const onReply = (message: { topic: string; payload: unknown }, done: () => void): void => {
     const parsed = Answer.safeParse(parseJson(message.payload, MAX_ANSWER_BYTES));
-    if (!parsed.success) {
+    const asked = parsed.success ? waiting.get(parsed.data.id) : undefined;
+    const body = parsed.success && asked ? answerBodyOf(asked.action).safeParse(parsed.data.body) : undefined;
+    if (!parsed.success || body?.success === false) {
       count('refused');
-      log.warn({ topic: message.topic, issues: parsed.error.issues.slice(0, 3) }, 'zone action answer refused');
-    } else {
-      waiting.get(parsed.data.id)?.({ status: parsed.data.status, body: parsed.data.body });
+      log.warn({ topic: message.topic, issues: (parsed.success ? body!.error! : parsed.error).issues.slice(0, 3) }, 'zone action answer refused');
+    } else if (asked && body?.success) {
+      asked.resolve({ status: parsed.data.status, body: body.data });
     }
     done();
   };
@@ -137,18 +215,18 @@ export function createZoneForward(deps: ZoneForwardDeps) {
   return {
     timeoutMs,
     /** Ask the owner of the zone's community to run the action; its answer, or 503 after `timeoutMs`. */
-    forward(input: { communityId: string | undefined; zoneId: string; action: ActionName; body: unknown; by: string; id?: string }): Promise<ActionAnswer> {
+    forward(input: { communityId: string | undefined; zoneId: string; action: ZoneRequestName; body: unknown; by: string; id?: string }): Promise<ZoneAnswer> {
       const community = communityKey(input.communityId);
       const request: ZoneActionRequest = { id: input.id ?? randomUUID(), origin: nodeId, community, zoneId: input.zoneId, action: input.action, body: input.body, by: input.by };
       return new Promise((resolve) => {
-        const finish = (result: ActionAnswer, outcome: string) => {
+        const finish = (result: ZoneAnswer, outcome: string) => {
           clearTimeout(resend);
           clearTimeout(timeout);
           waiting.delete(request.id);
           count(outcome);
           resolve(result);
         };
-        waiting.set(request.id, (result) => finish(result, 'answered'));
+        waiting.set(request.id, { action: input.action, resolve: (result) => finish(result, 'answered') });
         const resend = setTimeout(() => { count('resent'); emit(`${ZONE_ACTION_PREFIX}${community}`, request); }, resendMs);
         const timeout = setTimeout(() => {
           log.warn({ zoneId: input.zoneId, community, action: input.action, id: request.id, timeoutMs }, 'the owner of the zone did not answer a forwarded action');

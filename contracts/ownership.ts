@@ -27,6 +27,12 @@ export interface CommunityOwnership {
   owns(communityId: string | undefined): boolean;
   /** When this node last gained the community; undefined when it owned it from the start (one process). */
   gainedAt(communityId: string | undefined): number | undefined;
+  /**
+   * The fencing token of this node's latest hold of the community (clustered: from the lease
+   * store, greater for every later holder), held now or lost since; undefined in one process
+   * or if never held. The owner's writes to the shared store carry it (irrigation/fence.ts).
+   */
+  token(communityId: string | undefined): number | undefined;
   /** Communities gained or lost (a round of the lease manager); the listener runs in its own guard. */
   onChange(name: string, listener: (change: OwnershipChange) => void): () => void;
 }
@@ -35,6 +41,7 @@ export interface CommunityOwnership {
 export const ownsEverything: CommunityOwnership = {
   owns: () => true,
   gainedAt: () => undefined,
+  token: () => undefined,
   onChange: () => () => undefined,
 };
 

@@ -40,3 +40,20 @@ export const ACTION_BODIES = {
 } as const;
 export type ActionName = keyof typeof ACTION_BODIES;
 export const ActionName = z.enum(Object.keys(ACTION_BODIES) as [ActionName, ...ActionName[]]);
+
+/**
+ * What another node asks of a zone's owner (cluster/zone-forward.ts): an action, or the
+ * zone's irrigation view (`GET /zones/:id/irrigation`: the owner's memory is the current
+ * state) or its settings override (`PUT /zones/:id/irrigation`: decided with at once).
+ */
+export const ZoneRequestName = z.union([ActionName, z.enum(['irrigation-view', 'irrigation-settings'])]);
+export type ZoneRequestName = z.infer<typeof ZoneRequestName>;
+/** The zone's irrigation view as `GET /zones/:id/irrigation` answers it. */
+const ZoneViewBody = z.object({ zone: z.record(z.string(), z.unknown()), effective: z.record(z.string(), z.unknown()), state: z.record(z.string(), z.unknown()), inputs: z.record(z.string(), z.unknown()) });
+const SettingsSetBody = z.object({ ok: z.literal(true) });
+/** A forwarded request's answer body: an action's, the zone's view, or the settings' `{ok}`; bounded in bytes by the bus. */
+export const ZoneAnswerBody = z.union([ActionAnswerBody, ZoneViewBody, SettingsSetBody]);
+export type ZoneAnswer = { status: number; body: z.infer<typeof ZoneAnswerBody> };
+/** The answer body a request of this name may get (the asker checks the owner's answer against what it asked). */
+export const answerBodyOf = (name: ZoneRequestName): z.ZodType<ZoneAnswer['body']> =>
+  (name === 'irrigation-view' ? z.union([ZoneViewBody, ErrorBody]) : name === 'irrigation-settings' ? z.union([SettingsSetBody, ErrorBody]) : ActionAnswerBody);

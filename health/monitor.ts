@@ -57,7 +57,7 @@ export interface HealthMonitorDeps {
    */
   ownership?: Pick<CommunityOwnership, 'owns' | 'gainedAt'>;
   /** The signal queue's bound, retry waits and metrics (signal-queue.ts); its defaults when absent. */
-  signalQueue?: Pick<SignalQueueDeps, 'capacity' | 'retryMs' | 'retryMaxMs' | 'metrics'>;
+  signalQueue?: Pick<SignalQueueDeps, 'capacity' | 'retryMs' | 'retryMaxMs' | 'metrics' | 'spill'>;
 }
 
 export type HealthMonitor = ReturnType<typeof createHealthMonitor>;

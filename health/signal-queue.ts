@@ -1,6 +1,7 @@
 import type { Logger } from '../lib/logger.ts';
 import { isUnavailable } from '../registry/sql/unavailable.ts';
 import type { AlertSignal } from '../contracts/alert.ts';
+import type { SignalSpill } from './signal-spill.ts';
 
 /** Why a signal left the queue without being applied: a newer one of its (kind, subject) was behind it, the queue was full of distinct ones, or the store refused it for good. */
 export type SignalDropReason = 'repeat' | 'oldest' | 'refused';
@@ -14,14 +15,60 @@ export interface SignalQueueDeps {
   retryMs?: number;
   retryMaxMs?: number;
   metrics?: { pending(n: number): void; dropped(reason: SignalDropReason): void };
+  /**
+   * The node's own disk for signals held while the store is away (health/signal-spill.ts):
+   * what is held then is written there too, and what a previous run left there is applied
+   * first. Absent: held in memory only (the store is the node's own SQLite).
+   */
+  spill?: SignalSpill;
+}
+
+/** A signal in the queue; `row` once it is on the spill's disk. */
+interface Held {
+  signal: AlertSignal;
+  row?: number;
 }
 
 export type SignalQueue = ReturnType<typeof createSignalQueue>;
 
-const keyOf = (s: AlertSignal): string => `${s.kind}|${s.subject}`;
+const keyOf = ({ signal: s }: Held): string => `${s.kind}|${s.subject}`;
 
 // Which errors are the store being away is the SQL port's knowledge, shared with the notifier.
 export { isUnavailable };
+
+/** The queue's side of the spill: each call guarded (a disk that fails leaves the signals in memory, logged). */
+function onDisk(spill: SignalSpill | undefined, log: Logger) {
+  const failed = (error: unknown) => log.error({ err: error }, 'held alert signals not kept on disk: held in memory only');
+  return {
+    keep(held: Held): void {
+      if (!spill || held.row !== undefined) return;
+      try {
+        held.row = spill.save(held.signal);
+      } catch (error) {
+        failed(error);
+      }
+    },
+    forget(held: Held): void {
+      if (!spill || held.row === undefined) return;
+      try {
+        spill.remove(held.row);
+      } catch (error) {
+        failed(error);
+      }
+    },
+    load(): Held[] {
+      if (!spill) return [];
+      try {
+        const held = spill.load();
+        if (held.length > 0) log.warn({ held: held.length }, 'alert signals held by the previous run: applied first');
+        return held;
+      } catch (error) {
+        failed(error);
+        return [];
+      }
+    },
+  };
+}
 
 /**
  * The detectors' signals on their way to the alert service, in the order given, one at a time
@@ -30,18 +77,22 @@ export { isUnavailable };
  * overtakes it, and everything is applied in order once the store answers. The detectors
  * never wait on it: readings and their PUBACKs go on. Bounded: past `capacity`, the oldest
  * signal that a newer one of the same (kind, subject) follows is dropped first (the newer
- * states the condition as it is now), else the oldest of all; each drop is counted.
+ * states the condition as it is now), else the oldest of all; each drop is counted. With a
+ * `spill`, the signals held while the store is away are on the node's disk as well, so a
+ * restart during the outage applies them, in order, once the store answers again.
  */
 export function createSignalQueue(deps: SignalQueueDeps) {
   const log = deps.logger.child({ module: 'health' });
   const capacity = deps.capacity ?? 10_000;
   const retryMs = deps.retryMs ?? 500;
   const retryMaxMs = deps.retryMaxMs ?? 30_000;
-  const queue: AlertSignal[] = [];
+  const queue: Held[] = [];
   let draining: Promise<void> | undefined;
+  /** The store is away: what is held now is written to the spill as well. */
+  let failing = false;
   let stopping = false;
   let wake: (() => void) | undefined;
-
+  const { keep, forget, load } = onDisk(deps.spill, log);
   /** The oldest signal at or after `from` that a newer one of its (kind, subject) follows; -1: none. */
   const oldestRepeat = (from: number): number => {
     const later = new Set<string>();
@@ -60,8 +111,9 @@ export function createSignalQueue(deps: SignalQueueDeps) {
     const reason: SignalDropReason = i >= 0 ? 'repeat' : 'oldest';
     if (i < 0) i = from;
     const [dropped] = queue.splice(i, 1);
+    forget(dropped!);
     deps.metrics?.dropped(reason);
-    log.warn({ kind: dropped!.kind, subject: dropped!.subject, reason, capacity }, 'alert signal dropped: queue full');
+    log.warn({ kind: dropped!.signal.kind, subject: dropped!.signal.subject, reason, capacity }, 'alert signal dropped: queue full');
   };
 
   const pause = (ms: number): Promise<void> => new Promise((resolve) => {
@@ -71,18 +123,20 @@ export function createSignalQueue(deps: SignalQueueDeps) {
 
   async function drain(): Promise<void> {
     let wait = retryMs;
-    let failing = false;
     while (queue.length > 0) {
       const head = queue[0]!;
       try {
-        await deps.apply(head);
+        await deps.apply(head.signal);
       } catch (error) {
         if (!isUnavailable(error)) {
-          log.error({ err: error, kind: head.kind, subject: head.subject }, 'alert signal refused');
+          log.error({ err: error, kind: head.signal.kind, subject: head.signal.subject }, 'alert signal refused');
           deps.metrics?.dropped('refused');
         } else {
-          if (!failing) log.error({ err: error, kind: head.kind, subject: head.subject, pending: queue.length }, 'alert store unavailable: signals held, retrying');
-          failing = true;
+          if (!failing) {
+            log.error({ err: error, kind: head.signal.kind, subject: head.signal.subject, pending: queue.length }, 'alert store unavailable: signals held, retrying');
+            failing = true;
+            for (const held of queue) keep(held); // from now on each signal is on disk as it comes
+          }
           if (stopping) return;
           await pause(wait);
           wait = Math.min(wait * 2, retryMaxMs);
@@ -93,6 +147,7 @@ export function createSignalQueue(deps: SignalQueueDeps) {
       if (failing) log.info({ pending: queue.length - 1 }, 'alert store back: held signals applied in order');
       failing = false;
       wait = retryMs;
+      forget(head);
       if (queue[0] === head) queue.shift();
       deps.metrics?.pending(queue.length);
     }
@@ -106,10 +161,13 @@ export function createSignalQueue(deps: SignalQueueDeps) {
     });
   };
 
-  return {
+  queue.push(...load()); // what a previous run held when it ended (the store was away): first, in the order given
+  const api = {
     push(signals: readonly AlertSignal[]): void {
-      for (const s of signals) {
-        queue.push(s);
+      for (const signal of signals) {
+        const held: Held = { signal };
+        queue.push(held);
+        if (failing) keep(held);
         if (queue.length > capacity) dropOne();
       }
       deps.metrics?.pending(queue.length);
@@ -123,14 +181,22 @@ export function createSignalQueue(deps: SignalQueueDeps) {
     },
     /**
      * Stop retrying: the signal in flight finishes (its store's own timeouts bound it), the
-     * rest are logged as lost with this process (the detectors start from the store's active
-     * alerts at the next start).
+     * rest are kept on the spill's disk for the next start, or without one logged as lost with
+     * this process (the detectors start from the store's active alerts at the next start).
      */
     async stop(): Promise<void> {
       stopping = true;
       wake?.();
       await draining;
-      if (queue.length > 0) log.error({ pending: queue.length }, 'alert signals not applied at stop: the alert store did not answer');
+      if (queue.length > 0) {
+        for (const held of queue) keep(held);
+        log.error({ pending: queue.length, kept: deps.spill !== undefined }, deps.spill ? 'alert signals not applied at stop: kept on disk, applied at the next start' : 'alert signals not applied at stop: the alert store did not answer');
+      }
     },
   };
+  if (queue.length > 0) {
+    deps.metrics?.pending(queue.length);
+    kick();
+  }
+  return api;
 }

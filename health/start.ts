@@ -22,6 +22,7 @@ import type { BandSettings } from '../assessment/bands.ts';
 import type { MoistureBand } from '../contracts/zone.ts';
 import { scheduleHealthSweep } from './sweep-schedule.ts';
 import type { CommunityOwnership } from '../contracts/ownership.ts';
+import { createSqliteSignalSpill } from './signal-spill.ts';
 
 export interface HealthDeps {
   db: Db;
@@ -76,7 +77,11 @@ export async function createHealth(deps: HealthDeps) {
     facilityConfig, facilityThresholds, deviceConfig: deps.deviceConfig,
     saveBaseline: (facilityId, baseline) => baselines.save(facilityId, baseline),
     ...(deps.ownership ? { ownership: deps.ownership } : {}),
-    ...(deps.signalMetrics ? { signalQueue: { metrics: deps.signalMetrics } } : {}),
+    signalQueue: {
+      ...(deps.signalMetrics ? { metrics: deps.signalMetrics } : {}),
+      // Alerts in PostgreSQL: signals held through its outage are kept on this node's disk too, so a restart does not lose them.
+      ...(deps.sql?.dialect === 'postgres' ? { spill: createSqliteSignalSpill(deps.db, deps.logger) } : {}),
+    },
     writeStatus: (lines) => {
       deps.append(lines).catch((error: unknown) => log.error({ err: error }, 'device status points not stored'));
     },

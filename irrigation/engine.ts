@@ -14,6 +14,7 @@ import type { ZoneSource } from './zone-source.ts';
 import { createExecutor } from './executor.ts';
 import { createWriteQueue, type WriteQueue } from './write-queue.ts';
 import { createHandover } from './handover.ts';
+import { createFence } from './fence.ts';
 import { createSoilFold } from './soil-fold.ts';
 import { parseAck } from './parse-ack.ts';
 
@@ -51,6 +52,13 @@ export interface IrrigationEngineDeps {
    * owner's state is not in it.
    */
   sharedStore?: boolean;
+  /**
+   * This node's fencing token for a community (clustered with a shared store:
+   * CommunityOwnership.token). Given, the zones' state is written under it and a write a newer
+   * owner refused stops this node acting for the community (irrigation/fence.ts). Absent (one
+   * process): no fencing.
+   */
+  token?: (communityId: string) => number | undefined;
 }
 
 export interface Persisted {
@@ -98,8 +106,9 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
   const dirty = new Set<string>();
   const writes = createWriteQueue(logger);
   const configOf = createZoneConfig(deps.zones, overrides, base);
-  const apply = createExecutor({ ...deps, writes, ...(deps.sharedStore ? { beforeCommand: writes.settled } : {}) });
-  const owns = deps.owns ?? (() => true);
+  const fence = createFence({ token: deps.token, communityOf: (zoneId) => zones.get(zoneId)?.communityId, store, now: () => clock.now(), logger });
+  const apply = createExecutor({ ...deps, writes, isFenced: fence.isFenced, ...(deps.sharedStore ? { beforeCommand: writes.settled } : {}) });
+  const owns = (communityId: string): boolean => (deps.owns?.(communityId) ?? true) && !fence.isFenced(communityId);
   let stopped = false;
 
   /**
@@ -110,7 +119,8 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
   const dispatch = (zoneId: string, event: IrrigationEvent, handover = false): Decision[] => {
     if (stopped) return [];
     const ctx = configOf.context(zoneId, clock.now());
-    if (!ctx || (!handover && (!owns(ctx.zone.communityId) || handovers.adopting(zoneId)))) return [];
+    // Fenced off (a newer owner refused this node's writes): not even a run let go is closed here.
+    if (!ctx || fence.isFenced(ctx.zone.communityId) || (!handover && (!owns(ctx.zone.communityId) || handovers.adopting(zoneId)))) return [];
     const before = states.get(zoneId) ?? initialZoneState(zoneId);
     soil.release(before);
     const result = decideWatering(before, event, ctx);
@@ -119,7 +129,7 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     if (result.actions.length > 0 || result.state.run !== before.run) {
       dirty.delete(zoneId);
       const state = result.state;
-      writes.push('state', () => store.saveStates([state], ctx.now), { zoneId });
+      writes.push('state', fence.write([state], ctx.now, fence.of(ctx.zone.communityId)), { zoneId });
     } else if (result.state !== before) dirty.add(zoneId);
     for (const action of result.actions) apply(action, ctx);
     schedule(zoneId, result.wakeAt, ctx.now);
@@ -145,9 +155,10 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     const batch = [...dirty].flatMap((id) => states.get(id) ?? []);
     dirty.clear();
     const at = clock.now();
-    writes.push('states', () => store.saveStates(batch, at), { zones: batch.length });
+    for (const part of fence.split(batch)) writes.push('states', fence.write(part.states, at, part.fence), { zones: part.states.length });
   };
   const handovers = createHandover({ states, overrides, store, writes, logger, sharedStore: deps.sharedStore ?? false, flush, forget: (zoneId) => configOf.forget(zoneId), dispatch: safeDispatch,
+    claim: deps.token ? fence.claim : undefined,
     clearWake: (zoneId) => wake.set(zoneId, undefined, clock.now()), closeValve: (zoneId) => closeValve(apply, stopped ? undefined : configOf.context(zoneId, clock.now())) });
   // Shared store: overrides another node wrote reach this one within a flush interval.
   const refresh = () => handovers.refreshOverrides().catch((error: unknown) => logger.error({ err: error }, 'irrigation overrides not refreshed'));

@@ -15,6 +15,12 @@ export interface ExecutorDeps {
    * state that shows the run committed first); absent, commands go at once.
    */
   beforeCommand?: () => Promise<void>;
+  /**
+   * Whether a newer owner of the community refused this node's writes (irrigation/fence.ts):
+   * its decisions and signals queued since are not written, and its commands waiting for the
+   * writes before them (beforeCommand) are dropped. Absent: never.
+   */
+  isFenced?: (communityId: string) => boolean;
   /** Publish a command (QoS 1) through the broker. */
   publish: (topic: string, payload: string) => Promise<void>;
   /** Points for InfluxDB, through the durable log. */
@@ -45,6 +51,14 @@ export function createExecutor(deps: ExecutorDeps) {
     const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, COMMAND_WAIT_MS); });
     return Promise.race([before(), late]).finally(() => clearTimeout(timer));
   };
+  const fenced = (ctx: DecideContext): boolean => deps.isFenced?.(ctx.zone.communityId) ?? false;
+  /** A write skipped once the zone's community is fenced off here (checked when its turn in the queue comes). */
+  const unlessFenced = (ctx: DecideContext, write: () => Promise<void>) => async (): Promise<void> => { if (!fenced(ctx)) await write(); };
+  const publishUnlessFenced = (ctx: DecideContext, valveId: string, topic: string, payload: string): Promise<void> => {
+    if (!fenced(ctx)) return deps.publish(topic, payload);
+    logger.warn({ zoneId: ctx.zone.id, valveId, communityId: ctx.zone.communityId }, 'valve command dropped: a newer owner of the community refused this node\'s writes');
+    return Promise.resolve();
+  };
   const apply = (action: IrrigationAction, ctx: DecideContext): void => {
     switch (action.type) {
       case 'command': {
@@ -59,7 +73,8 @@ export function createExecutor(deps: ExecutorDeps) {
         // The wait for the writes starts now, not after the previous command left: while the
         // store is slow, commands go out together after one COMMAND_WAIT_MS, not 2 s apart each.
         const ready = before ? afterWrites(before) : undefined;
-        const sent = ready ? commands.then(() => ready).then(() => deps.publish(topic, payload)) : deps.publish(topic, payload);
+        // Checked after the writes before it: the state that shows this command may have been refused.
+        const sent = ready ? commands.then(() => ready).then(() => publishUnlessFenced(ctx, action.valveId!, topic, payload)) : deps.publish(topic, payload);
         if (ready) commands = sent.catch(() => undefined);
         sent.catch((error: unknown) => logger.error({ err: error, valveId: action.valveId }, 'valve command publish failed'));
         return;
@@ -67,13 +82,13 @@ export function createExecutor(deps: ExecutorDeps) {
       case 'record': {
         const d = action.decision;
         logger.info({ zoneId: d.zoneId, action: d.action, reason: d.reason, actor: d.actor, moisture: d.inputs.moisture }, 'irrigation decision');
-        deps.writes.push('decision', () => store.addDecision(d), { zoneId: d.zoneId });
+        deps.writes.push('decision', unlessFenced(ctx, () => store.addDecision(d)), { zoneId: d.zoneId });
         deps.appendLines([toWateringLine(d, ctx.zone)]).catch((error: unknown) => logger.error({ err: error, zoneId: d.zoneId }, 'watering point not logged'));
         return;
       }
       case 'signal': {
         const signal = action.signal;
-        deps.writes.push('signal', () => store.addSignal(signal), { subject: signal.subject }); // the zone's own history, whatever the alert service does with it
+        deps.writes.push('signal', unlessFenced(ctx, () => store.addSignal(signal)), { subject: signal.subject }); // the zone's own history, whatever the alert service does with it
         try {
           deps.signal(signal);
         } catch (error) {

@@ -18,6 +18,11 @@ export interface HandoverDeps {
   clearWake: (zoneId: string) => void;
   /** Send the zone's valve a close, whatever its state says (the state could not be read). */
   closeValve: (zoneId: string) => void;
+  /**
+   * Claim the zones' communities in the shared store before reading their state
+   * (irrigation/fence.ts); the zones this node may adopt. Absent: all of them.
+   */
+  claim?: (zoneIds: readonly string[]) => Promise<readonly string[]>;
 }
 
 /**
@@ -58,11 +63,15 @@ export function createHandover(deps: HandoverDeps) {
       const stillOurs = (zoneId: string): boolean => (releases.get(zoneId) ?? 0) === releasedAtStart.get(zoneId);
       mark(zoneIds, 1);
       let persisted: Map<string, ZoneIrrigationState>;
+      let claimed: readonly string[];
       try {
         await deps.writes.settled(); // this node's own writes first (a zone lost and gained again)
-        persisted = await deps.store.loadStates(zoneIds);
-        const stored = await deps.store.loadOverrides(zoneIds);
-        for (const zoneId of zoneIds) {
+        // Claimed before the read: a write of a node that lost the lease and does not know yet is refused from now on.
+        claimed = deps.claim ? await deps.claim(zoneIds) : zoneIds;
+        if (claimed.length === 0) return;
+        persisted = await deps.store.loadStates(claimed);
+        const stored = await deps.store.loadOverrides(claimed);
+        for (const zoneId of claimed) {
           const override = stored.get(zoneId);
           if (override) overrides.set(zoneId, override);
           else overrides.delete(zoneId);
@@ -82,7 +91,7 @@ export function createHandover(deps: HandoverDeps) {
       } finally {
         mark(zoneIds, -1);
       }
-      for (const zoneId of zoneIds) {
+      for (const zoneId of claimed) {
         if (!stillOurs(zoneId)) continue; // given up again while its state was read: another node's now
         const state = persisted.get(zoneId);
         if (state) states.set(zoneId, state);

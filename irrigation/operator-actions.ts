@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { Decision } from '../rules/irrigation/state.ts';
-import { ACTION_BODIES, DecisionView, type ActionAnswer, type ActionName } from '../contracts/zone-action.ts';
+import { ACTION_BODIES, ActionName, DecisionView, type ActionAnswer, type ZoneAnswer, type ZoneRequestName } from '../contracts/zone-action.ts';
+import { bandProblem } from '../contracts/zone-feasibility.ts';
+import { validateWindow } from '../rules/irrigation/windows.ts';
 import type { IrrigationEngine } from './engine.ts';
+import { ZoneOverride } from './store.ts';
 
 /**
  * An operator's action on a zone (water now, skip, pause, forecast) and the HTTP answer it
@@ -44,4 +47,54 @@ export function performAction(engine: Pick<IrrigationEngine, 'status' | 'isOwned
   const refusal = decisions.find((d) => d.action === 'skip' && REFUSALS.has(d.reason) && d.actor !== undefined);
   if (refusal) return { status: 409, body: { error: 'conflict', message: `not done: ${refusal.reason}`, decisions: decisions.map(viewDecision) } };
   return { status: 202, body: { decisions: decisions.map(viewDecision) } };
+}
+
+/** A zone's irrigation view (`GET /zones/:id/irrigation`) from this node's memory; undefined for a zone it does not know. */
+export function irrigationView(engine: Pick<IrrigationEngine, 'status' | 'effectiveSettings'>, zoneId: string) {
+  const status = engine.status(zoneId);
+  const effective = engine.effectiveSettings(zoneId);
+  if (!status || !effective) return undefined;
+  // Band and windows are shown once, in `effective`, with their source.
+  const { band: _b, windows: _w, ...zone } = status.zone;
+  const { band: _ib, windows: _iw, ...inputs } = status.inputs;
+  return { zone, effective, state: { ...status.state }, inputs };
+}
+
+/** Why an override cannot apply to the zone (the same judgement and words as the inventory import and zone_infeasible); undefined when it can. */
+export function overrideProblem(status: NonNullable<ReturnType<IrrigationEngine['status']>>, override: ZoneOverride): string | undefined {
+  const band = override.band && bandProblem(override.band, status.zone.soil);
+  if (band) return `band.${band.field}: ${band.message}`;
+  for (const w of override.windows ?? []) {
+    try {
+      validateWindow(w, status.settings.timezone);
+    } catch (error) {
+      return `window "${w}" is not a cron expression: ${(error as Error).message}`;
+    }
+  }
+  return undefined;
+}
+
+/** Set the zone's override on this node (the owner): checked again (the bus is trusted, not the payload), written, decided with at once. */
+export async function setOverrideAnswer(engine: Pick<IrrigationEngine, 'status' | 'setOverride'>, zoneId: string, body: unknown, by: string): Promise<ZoneAnswer> {
+  const status = engine.status(zoneId);
+  if (!status) return { status: 404, body: notFoundBody(zoneId) };
+  const parsed = ZoneOverride.safeParse(body);
+  const problem = parsed.success ? overrideProblem(status, parsed.data) : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 500);
+  if (problem !== undefined || !parsed.success) return { status: 400, body: { error: 'bad_request', message: problem ?? 'invalid override' } };
+  try {
+    await engine.setOverride(zoneId, parsed.data, by);
+  } catch (error) {
+    return { status: 400, body: { error: 'bad_request', message: (error as Error).message.slice(0, 500) } };
+  }
+  return { status: 200, body: { ok: true } };
+}
+
+/** What the owner answers another node for a zone (cluster/zone-forward.ts): an action, the zone's view, or its settings. */
+export function performRequest(engine: Pick<IrrigationEngine, 'status' | 'isOwned' | 'adopting' | 'dispatch' | 'now' | 'effectiveSettings' | 'setOverride'>, zoneId: string, name: ZoneRequestName, body: unknown, by: string): ZoneAnswer | Promise<ZoneAnswer> {
+  if (name === 'irrigation-view') {
+    const view = irrigationView(engine, zoneId);
+    return view ? { status: 200, body: view } : { status: 404, body: notFoundBody(zoneId) };
+  }
+  if (name === 'irrigation-settings') return setOverrideAnswer(engine, zoneId, body, by);
+  return performAction(engine, zoneId, ActionName.parse(name), body, by);
 }

@@ -40,7 +40,7 @@ export interface StartIrrigationDeps {
    */
   time?: IrrigationTime;
   /** Clustered: which communities' zones this node runs, and when that changes (app/cluster.ts). Default: all. */
-  ownership?: Pick<CommunityOwnership, 'owns' | 'onChange'>;
+  ownership?: Pick<CommunityOwnership, 'owns' | 'onChange' | 'token'>;
 }
 
 export interface IrrigationTime {
@@ -76,6 +76,8 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
     settings: deps.settings,
     timers: deps.time?.timers,
     ...(ownership ? { owns: (communityId: string) => ownership.owns(communityId) } : {}),
+    // Fenced by the lease only where the store is the cluster's: each node's own SQLite has no other writer to fence off.
+    ...(ownership && sql.dialect === 'postgres' ? { token: (communityId: string) => ownership.token(communityId) } : {}),
   });
   // A community gained: its zones' state and overrides from the store, a run open there closed; lost: its runs closed.
   const stopOwnership = ownership?.onChange('irrigation', ({ gained, lost }) => {

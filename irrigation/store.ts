@@ -4,7 +4,8 @@ import { MoistureBand } from '../contracts/zone.ts';
 import { ZoneSettingsOverride } from '../rules/irrigation/settings.ts';
 import { ZoneIrrigationState, type Decision } from '../rules/irrigation/state.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { Sql, SqlValue } from '../registry/sql/port.ts';
+import type { Sql, SqlQueries, SqlValue } from '../registry/sql/port.ts';
+import { CodedError } from '../lib/errors.ts';
 
 /** What an operator may override on one zone, over the inventory's configuration. */
 export const ZoneOverride = z.strictObject({
@@ -28,6 +29,36 @@ interface DecisionRow {
 }
 
 export type IrrigationStore = ReturnType<typeof createIrrigationStore>;
+
+/** The lease a write is made under: the community's key and this node's fencing token for it (cluster/lease-store.ts). */
+export interface Fence {
+  community: string;
+  token: number;
+}
+
+/** A write refused because a newer lease on the community was claimed (irrigation/fence.ts): this node is no longer its owner. */
+export class FencedWriteError extends CodedError {
+  readonly community: string;
+  constructor(fence: Fence) {
+    super('fenced', `community ${fence.community}: token ${fence.token} is older than the one claimed by its current owner; write refused`);
+    this.community = fence.community;
+  }
+}
+
+/**
+ * Raise the community's fence to `fence.token` unless a greater one is there; true when it is
+ * ours after the statement. The upsert takes the row's lock, so a claim and a fenced write
+ * of the same community run one after the other across nodes, and each sees the other's
+ * committed token (READ COMMITTED re-checks the WHERE on the row's latest version).
+ */
+async function raiseFence(q: SqlQueries, fence: Fence, at: number): Promise<boolean> {
+  const row = await q.one<{ token: number }>(
+    `INSERT INTO community_fences (community_id, token, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (community_id) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at
+     WHERE community_fences.token <= excluded.token RETURNING token`,
+    [fence.community, fence.token, at]);
+  return row !== undefined;
+}
 
 /** Zone ids per `IN (…)` list: far below both engines' limits on parameters (SQLite 32,766, PostgreSQL 65,535). */
 const IN_CHUNK = 500;
@@ -72,16 +103,24 @@ export function createIrrigationStore(sql: Sql, logger: Logger) {
      */
     loadStates: (zoneIds?: readonly string[]): Promise<Map<string, ZoneIrrigationState>> =>
       parsedByZone('irrigation_state', 'state', ZoneIrrigationState, zoneIds, 'persisted irrigation state unreadable; zone starts afresh'),
-    /** The states in one transaction (all or none). */
-    async saveStates(states: readonly ZoneIrrigationState[], at: number): Promise<void> {
+    /**
+     * The states in one transaction (all or none). With a `fence` (clustered, PostgreSQL), only
+     * if no newer owner of the community claimed it: otherwise nothing is written and
+     * FencedWriteError is thrown. Without (one process): as always.
+     */
+    async saveStates(states: readonly ZoneIrrigationState[], at: number, fence?: Fence): Promise<void> {
       if (states.length === 0) return;
       await sql.transaction(async (tx) => {
+        if (fence && !(await raiseFence(tx, fence, at))) throw new FencedWriteError(fence);
         for (const s of states) {
           await tx.run('INSERT INTO irrigation_state (zone_id, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (zone_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
             [s.zoneId, JSON.stringify(s), at]);
         }
       });
     },
+
+    /** A node taking the community over claims it (before reading its zones' state): false when a newer owner already has. */
+    claimFence: (fence: Fence, at: number): Promise<boolean> => sql.transaction((tx) => raiseFence(tx, fence, at)),
 
     async addDecision(d: Decision): Promise<void> {
       await sql.run(

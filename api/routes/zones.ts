@@ -2,19 +2,18 @@ import { actorOf, allow } from '../auth.ts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { DECISION_ACTIONS } from '../../rules/irrigation/state.ts';
-import { validateWindow } from '../../rules/irrigation/windows.ts';
-import { bandProblem } from '../../contracts/zone-feasibility.ts';
 import { EffectiveValue } from '../../rules/irrigation/effective-settings.ts';
 import { ZoneOverride } from '../../irrigation/store.ts';
 import type { IrrigationEngine } from '../../irrigation/engine.ts';
-import { ACTION_BODIES, Accepted, DecisionView, ErrorBody, type ActionAnswer, type ActionName } from '../../contracts/zone-action.ts';
-import { NOT_OWNER, notFoundBody, performAction, viewDecision as view } from '../../irrigation/operator-actions.ts';
+import { ACTION_BODIES, Accepted, DecisionView, ErrorBody, type ActionName, type ZoneAnswer, type ZoneRequestName } from '../../contracts/zone-action.ts';
+import { NOT_OWNER, irrigationView, notFoundBody, overrideProblem, performAction, viewDecision as view } from '../../irrigation/operator-actions.ts';
 
 /**
- * Clustered: hands an action on a zone this node does not own to the owner of its
- * community and returns the owner's answer (cluster/zone-forward.ts); absent in one process.
+ * Clustered: hands an action, a view or a settings change on a zone this node does not own to
+ * the owner of its community and returns the owner's answer (cluster/zone-forward.ts); absent
+ * in one process.
  */
-export type ForwardZoneAction = (input: { communityId: string | undefined; zoneId: string; action: ActionName; body: unknown; by: string }) => Promise<ActionAnswer>;
+export type ForwardZoneAction = (input: { communityId: string | undefined; zoneId: string; action: ZoneRequestName; body: unknown; by: string }) => Promise<ZoneAnswer>;
 
 const Params = z.object({ id: z.string() });
 
@@ -27,21 +26,23 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine; f
   const readable = { onRequest: allow.adminsOperatorsTechniciansViewers, config: { scope: { object: 'zone' } } } as const;
   const notFound = notFoundBody;
 
+  /** Clustered, a zone whose community another node owns: that node's answer (undefined: this node answers). */
+  const fromOwner = async (zoneId: string, communityId: string, action: ZoneRequestName, body: unknown, by: string): Promise<ZoneAnswer | undefined> =>
+    (irrigation.isOwned(zoneId) || !opts.forward ? undefined : opts.forward({ communityId, zoneId, action, body, by }));
+
   app.get('/zones/:id/irrigation', {
     ...readable,
     schema: {
-      summary: 'A zone\'s irrigation view: the zone, its effective settings each with its source (default, deployment, fao56, plant_type, inventory, zone_override), its state, and the readings a decision would use now',
+      summary: 'A zone\'s irrigation view: the zone, its effective settings each with its source (default, deployment, fao56, plant_type, inventory, zone_override), its state, and the readings a decision would use now. Clustered: the owner of the zone\'s community answers (its memory is the current state); 503 owner_unavailable when it did not within 5 s',
       security: [{ bearer: [] }], params: Params,
-      response: { 200: z.object({ zone: z.record(z.string(), z.unknown()), effective: z.record(z.string(), EffectiveValue), state: z.record(z.string(), z.unknown()), inputs: z.record(z.string(), z.unknown()) }), 404: ErrorBody },
+      response: { 200: z.object({ zone: z.record(z.string(), z.unknown()), effective: z.record(z.string(), EffectiveValue), state: z.record(z.string(), z.unknown()), inputs: z.record(z.string(), z.unknown()) }), 404: ErrorBody, 503: ErrorBody },
     },
   }, async (request, reply) => {
-    const status = irrigation.status(request.params.id);
-    const effective = irrigation.effectiveSettings(request.params.id);
-    if (!status || !effective) return reply.code(404).send(notFound(request.params.id));
-    // Band and windows are shown once, in `effective`, with their source.
-    const { band: _b, windows: _w, ...zone } = status.zone;
-    const { band: _ib, windows: _iw, ...inputs } = status.inputs;
-    return { zone, effective, state: { ...status.state }, inputs };
+    const view = irrigationView(irrigation, request.params.id);
+    if (!view) return reply.code(404).send(notFound(request.params.id));
+    const owners = await fromOwner(request.params.id, view.zone.communityId, 'irrigation-view', {}, actorOf(request));
+    if (owners) return reply.code(owners.status as 200).send(owners.body as never);
+    return view;
   });
 
   app.get('/zones/:id/decisions', {
@@ -81,7 +82,7 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine; f
       if (!status) return reply.code(404).send(notFound(request.params.id));
       const by = actorOf(request);
       // The role and districts were checked above, on this node; the owner trusts the bus.
-      let answer: ActionAnswer;
+      let answer: ZoneAnswer;
       if (irrigation.isOwned(request.params.id)) answer = performAction(irrigation, request.params.id, action, request.body, by);
       else if (opts.forward) answer = await opts.forward({ communityId: status.zone.communityId, zoneId: request.params.id, action, body: request.body, by });
       else answer = { status: 409, body: NOT_OWNER };
@@ -96,21 +97,16 @@ export const zoneRoutes: FastifyPluginAsyncZod<{ irrigation: IrrigationEngine; f
 
   app.put('/zones/:id/irrigation', {
     ...secured,
-    schema: { summary: 'Override the zone\'s band, windows or tunables (debounceS, maxRunS, ackTimeoutS, ...) over its configuration; a band the zone\'s soil cannot hold is refused (400)', security: [{ bearer: [] }],
-      params: Params, body: ZoneOverride, response: { 200: z.object({ ok: z.literal(true) }), 400: ErrorBody, 404: ErrorBody } },
+    schema: { summary: 'Override the zone\'s band, windows or tunables (debounceS, maxRunS, ackTimeoutS, ...) over its configuration; a band the zone\'s soil cannot hold is refused (400). Clustered: set by the owner of the zone\'s community, which decides with it at once; 503 owner_unavailable when it did not answer within 5 s (the override may be set: read the zone\'s view)', security: [{ bearer: [] }],
+      params: Params, body: ZoneOverride, response: { 200: z.object({ ok: z.literal(true) }), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody } },
   }, async (request, reply) => {
     const status = irrigation.status(request.params.id);
     if (!status) return reply.code(404).send(notFound(request.params.id));
     // The same judgement and words as the inventory import and the zone_infeasible alert.
-    const band = request.body.band && bandProblem(request.body.band, status.zone.soil);
-    if (band) return reply.code(400).send({ error: 'bad_request', message: `band.${band.field}: ${band.message}` });
-    for (const w of request.body.windows ?? []) {
-      try {
-        validateWindow(w, status.settings.timezone);
-      } catch (error) {
-        return reply.code(400).send({ error: 'bad_request', message: `window "${w}" is not a cron expression: ${(error as Error).message}` });
-      }
-    }
+    const problem = overrideProblem(status, request.body);
+    if (problem) return reply.code(400).send({ error: 'bad_request', message: problem });
+    const owners = await fromOwner(request.params.id, status.zone.communityId, 'irrigation-settings', request.body, actorOf(request));
+    if (owners) return reply.code(owners.status as 200).send(owners.body as never);
     await irrigation.setOverride(request.params.id, request.body, actorOf(request));
     return { ok: true as const };
   });

@@ -62,12 +62,15 @@ describe('community ownership across two nodes', { timeout: 120_000 }, () => {
       await shareDevice(b, body, secrets[body.id]!);
     }
     for (const node of [a, b]) {
-      expect((await api(node, 'PUT', '/api/v1/zones/z1/irrigation', ZONE)).status).toBe(200);
       const list: Seen = [];
       seen.set(node, list);
       node.app.readings.add('probe', (reading) => list.push(`${reading.deviceId}:${JSON.stringify(reading.fields)}`));
     }
     [owner, other] = (await ownerOf([a, b], 'c1')) as [TestApp, TestApp];
+    // Put through either node, the settings are set by the owner (forwarded). Without a shared
+    // store each node keeps its own, so the one that survives below gets them in its own store too.
+    expect((await api(other, 'PUT', '/api/v1/zones/z1/irrigation', ZONE)).status).toBe(200);
+    await other.app.irrigation.setOverride('z1', ZONE as never, 'admin');
   });
   afterAll(async () => {
     for (const c of clients) c.end(true);
@@ -97,8 +100,9 @@ describe('community ownership across two nodes', { timeout: 120_000 }, () => {
     expect(status.inputs.moisture).toBe(27.5); // median of 40 and 15, above low 22
     expect(status.state.run).toBeUndefined();
     expect((await decisions(owner)).filter((d) => d.startsWith('start:'))).toEqual([]);
-    // The other node has no reading of the zone and decides nothing for it.
-    expect((await api(other, 'GET', '/api/v1/zones/z1/irrigation')).body.inputs.moisture).toBeUndefined();
+    // The other node has no reading of the zone and decides nothing for it; its view of the zone is the owner's (forwarded).
+    expect(other.app.irrigation.status('z1')?.inputs.moisture).toBeUndefined();
+    expect((await api(other, 'GET', '/api/v1/zones/z1/irrigation')).body.inputs.moisture).toBe(27.5);
     expect(await decisions(other)).toEqual([]);
   });
 

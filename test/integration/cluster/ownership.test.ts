@@ -29,19 +29,21 @@ describe('community ownership by leases over Redis', { timeout: 60_000 }, () => 
     return createRedisLeaseStore(conn);
   };
 
-  it('a lease is one owner\'s: acquire, renew and release compare the owner', async () => {
+  it('a lease is one owner\'s: acquire, renew and release compare the owner; every acquisition\'s fencing token is greater than the last', async () => {
     const s = store();
-    expect(await s.acquire('L1', 'a', 5_000)).toBe(true);
-    expect(await s.acquire('L1', 'b', 5_000)).toBe(false);
+    expect(await s.acquire('L1', 'a', 5_000)).toBe(1);
+    expect(await s.acquire('L1', 'a', 5_000)).toBe(1); // held already: the same token
+    expect(await s.acquire('L1', 'b', 5_000)).toBeUndefined();
     expect(await s.renew('L1', 'b', 5_000)).toBe(false);
     await s.release('L1', 'b'); // not b's: kept
     expect((await s.holders(['L1', 'L2'])).get('L1')).toBe('a');
     expect((await s.holders(['L1', 'L2'])).get('L2')).toBeUndefined();
     expect(await s.renew('L1', 'a', 5_000)).toBe(true);
     await s.release('L1', 'a');
-    expect(await s.acquire('L1', 'b', 200)).toBe(true);
+    expect(await s.acquire('L1', 'b', 200)).toBe(2);
     await new Promise((r) => setTimeout(r, 300));
-    expect(await s.acquire('L1', 'c', 5_000)).toBe(true); // b's expired
+    expect(await s.acquire('L1', 'c', 5_000)).toBe(3); // b's expired
+    expect(await s.acquire('L2', 'c', 5_000)).toBe(1); // each key counts its own
   });
 
   it('two nodes split the communities, each owned by exactly one; an orderly stop hands them over', async () => {

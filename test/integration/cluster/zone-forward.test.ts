@@ -38,9 +38,9 @@ describe('zone actions forwarded to the community\'s owner', { timeout: 120_000 
     b = await startTestApp(clustered);
     secret = await a.register({ id: 'valve-z1', kind: 'valve', place });
     await shareDevice(b, { id: 'valve-z1', kind: 'valve', place }, secret);
-    // Settings are each node's own until the state store is shared (docs/cluster.md): both get them.
-    for (const node of [a, b]) expect((await api(node, 'PUT', '/api/v1/zones/z1/irrigation', ZONE)).status).toBe(200);
     [owner, other] = (await ownerOf([a, b], 'c1')) as [TestApp, TestApp];
+    // Through either node: the owner of c1 sets them (forwarded once c1 has an owner), as the test below checks.
+    for (const node of [a, b]) expect((await api(node, 'PUT', '/api/v1/zones/z1/irrigation', ZONE)).status).toBe(200);
   });
   afterAll(async () => {
     await b?.stop();
@@ -52,10 +52,11 @@ describe('zone actions forwarded to the community\'s owner', { timeout: 120_000 
     const token = async (body: object) => ({ authorization: `Bearer ${(await api(other, 'POST', '/api/v1/tokens', body)).body.secret as string}` });
     const viewer = await token({ name: 'viewer', role: 'viewer' });
     const elsewhere = await token({ name: 'op-d2', role: 'operator', districts: ['d2'] });
+    const [sent, performed] = [await forwarded(other, 'sent'), await forwarded(owner, 'performed')]; // the settings put through `other` before
     expect((await api(other, 'POST', '/api/v1/zones/z1/water-now', { durationS: 60 }, viewer)).status).toBe(403);
     expect((await api(other, 'POST', '/api/v1/zones/z1/water-now', { durationS: 60 }, elsewhere)).status).toBe(404);
-    expect(await forwarded(other, 'sent')).toBe(0);
-    expect(await forwarded(owner, 'performed')).toBe(0);
+    expect(await forwarded(other, 'sent')).toBe(sent);
+    expect(await forwarded(owner, 'performed')).toBe(performed);
     expect(await decisions(owner)).toEqual([]);
   });
 
@@ -114,6 +115,33 @@ describe('zone actions forwarded to the community\'s owner', { timeout: 120_000 
       expect((await decisions(owner)).filter((d) => d === 'start:operator_water_now')).toHaveLength(3);
       expect((await api(owner, 'POST', '/api/v1/zones/z1/pause', { days: 1 })).status).toBe(202);
       await idle(owner);
+    } finally {
+      await valve.stop();
+    }
+  });
+
+  it('the zone\'s view asked of the other node is the owner\'s (its run), and settings put through the other node are the owner\'s at once', async () => {
+    const valve = await startSimValve(owner.app.mqttPort, 'valve-z1', secret, 'ack');
+    try {
+      // No shared store here: only forwarding can bring the override to the owner, and at once.
+      expect((await api(other, 'PUT', '/api/v1/zones/z1/irrigation', { ...ZONE, settings: { ...ZONE.settings, maxRunS: 555 } })).status).toBe(200);
+      expect(owner.app.irrigation.effectiveSettings('z1')?.maxRunS).toMatchObject({ value: 555, source: 'zone_override' });
+      expect((await api(other, 'POST', '/api/v1/zones/z1/pause', { days: 0 })).status).toBe(202); // the test before paused it
+      const refused = await api(other, 'PUT', '/api/v1/zones/z1/irrigation', { windows: ['not a cron'] });
+      expect(refused).toMatchObject({ status: 400, body: { error: 'bad_request' } }); // checked on the receiving node, as before
+      expect((await api(other, 'POST', '/api/v1/zones/z1/water-now', { durationS: 600 })).status).toBe(202);
+      await eventually(() => (valve.open ? true : undefined), 5_000, 'the valve to open');
+      const seen = await api(other, 'GET', '/api/v1/zones/z1/irrigation');
+      const own = await api(owner, 'GET', '/api/v1/zones/z1/irrigation');
+      expect(seen.status).toBe(200);
+      expect(seen.body.state.run).toMatchObject({ id: own.body.state.run.id, phase: own.body.state.run.phase });
+      expect(seen.body.effective.maxRunS).toMatchObject({ value: 555, source: 'zone_override' });
+      expect(other.app.irrigation.stateOf('z1')?.run).toBeUndefined(); // what the other node itself holds: no run
+      expect((await api(other, 'POST', '/api/v1/zones/z1/pause', { days: 1 })).status).toBe(202);
+      await eventually(() => (!valve.open ? true : undefined), 5_000, 'the close');
+      expect((await api(other, 'POST', '/api/v1/zones/z1/pause', { days: 0 })).status).toBe(202);
+      await idle(owner);
+      expect((await api(other, 'PUT', '/api/v1/zones/z1/irrigation', ZONE)).status).toBe(200);
     } finally {
       await valve.stop();
     }

@@ -12,7 +12,7 @@ function fakeStore() {
   const check = () => { if (down) throw new Error('store unreachable'); };
   const holder = (key: string) => { const l = leases.get(key); return l && l.until > Date.now() ? l.owner : undefined; };
   const store: LeaseStore = {
-    async acquire(key, owner, ttlMs) { check(); if (holder(key) === undefined) leases.set(key, { owner, until: Date.now() + ttlMs }); return holder(key) === owner; },
+    async acquire(key, owner, ttlMs) { check(); if (holder(key) === undefined) leases.set(key, { owner, until: Date.now() + ttlMs }); return holder(key) === owner ? 1 : undefined; },
     async renew(key, owner, ttlMs) { check(); if (holder(key) !== owner) return false; leases.set(key, { owner, until: Date.now() + ttlMs }); return true; },
     async release(key, owner) { check(); if (holder(key) === owner) leases.delete(key); },
     async holders(keys) { check(); return new Map(keys.map((k) => [k, holder(k)])); },

@@ -48,6 +48,16 @@ describe('zone action forwarding: the checks on the bus', () => {
     expect(answer.body).toMatchObject({ error: 'owner_unavailable' });
   });
 
+  it('an answer is checked against what was asked: a view answered with an action\'s body is ignored (503)', async () => {
+    const { asker, emit } = setup(() => undefined);
+    await asker.start();
+    const id = '6c1e2f4a-7b3d-4e8f-9a0b-1c2d3e4f5a6b';
+    const pending = asker.forward({ communityId: 'c1', zoneId: 'z1', action: 'irrigation-view', body: {}, by: 'admin', id });
+    await emit(`${ZONE_REPLY_PREFIX}asker`, Buffer.from(JSON.stringify({ id, status: 200, body: { decisions: [] } })));
+    const answer = await pending;
+    expect(answer.status).toBe(503);
+  });
+
   it('the owner runs a request once and answers its repeats from memory', async () => {
     let n = 0;
     const { owner, asker, performed } = setup(() => ({ status: 202, body: { decisions: [], message: `run ${++n}` } }));

@@ -3,6 +3,8 @@ import { createSignalQueue, isUnavailable, type SignalDropReason } from '../../.
 import { createLogger } from '../../../lib/logger.ts';
 import { CodedError } from '../../../lib/errors.ts';
 import type { AlertSignal } from '../../../contracts/alert.ts';
+import { openDb } from '../../../registry/db.ts';
+import { createSqliteSignalSpill } from '../../../health/signal-spill.ts';
 
 const raise = (subject: string, kind: AlertSignal['kind'] = 'device_offline'): AlertSignal => ({
   action: 'raise', kind, subject, severity: 'warning', message: subject, at: 0,
@@ -94,5 +96,30 @@ describe('the alert signal queue', () => {
     await new Promise((r) => setTimeout(r, 10));
     await q.stop();
     expect(q.pending()).toBe(1);
+  });
+
+  it('with a spill: what is held while the store is away is on disk (drops included), and the next queue over it applies that first, in order', async () => {
+    const db = openDb(':memory:');
+    const spill = createSqliteSignalSpill(db, createLogger('silent'));
+    const rows = () => (db.prepare('SELECT signal FROM held_alert_signals ORDER BY seq').all() as Array<{ signal: string }>).map((r) => label(JSON.parse(r.signal) as AlertSignal));
+    const first = fakeStore();
+    const q = createSignalQueue({ apply: first.apply, logger: createLogger('silent'), retryMs: 5, retryMaxMs: 20, capacity: 3, spill });
+    q.push([raise('s-0')]);
+    await q.settled();
+    expect(rows()).toEqual([]); // the store answers: nothing written to disk
+    first.store.down = true;
+    q.push([raise('s-1'), clear('s-1'), raise('s-2')]);
+    await new Promise((r) => setTimeout(r, 30));
+    q.push([raise('s-1')]); // full: the oldest repeat of s-1 (not the head in flight) goes, from disk too
+    expect(rows()).toEqual(['raise:s-1', 'raise:s-2', 'raise:s-1']);
+    await q.stop();
+
+    const second = fakeStore();
+    const next = createSignalQueue({ apply: second.apply, logger: createLogger('silent'), retryMs: 5, spill });
+    next.push([clear('s-2')]);
+    await next.settled();
+    expect(second.store.applied).toEqual(['raise:s-1', 'raise:s-2', 'raise:s-1', 'clear:s-2']);
+    expect(rows()).toEqual([]);
+    db.close();
   });
 });
