@@ -21,9 +21,16 @@ import { spawnApp, type AppProcess } from './app-process.ts';
  */
 export const VALVE_ZONE = 'fo-east-water';
 export const VALVE_ID = 'fo-valve';
+/** With `splitZone`: an automatic zone of fo-west with two soil sensors (which a test connects to different nodes) and a valve. */
+export const SPLIT_ZONE = 'fo-west-split';
+export const SPLIT_SENSORS = ['fo-split-a', 'fo-split-b'] as const;
+export const SPLIT_VALVE = 'fo-split-valve';
 
-/** Sensors `fo-s0 … fo-s{n-1}` alternately in two communities; one valve in an automatic zone. */
-export function failoverInventory(sensors: number): string {
+/**
+ * Sensors `fo-s0 … fo-s{n-1}` alternately in two communities; one valve in an automatic zone;
+ * with `splitZone`, the two-sensor zone SPLIT_ZONE too (the benchmark goes without it).
+ */
+export function failoverInventory(sensors: number, splitZone = false): string {
   const sensorsOf = (community: 'east' | 'west', parity: number) => Array.from({ length: sensors }, (_, i) => i)
     .filter((i) => i % 2 === parity)
     .map((i) => `              - { id: fo-s${i}, kind: soil, zone: fo-${community}-lawn }`).join('\n');
@@ -49,8 +56,9 @@ ${sensorsOf('east', 0)}
             name: 西小区
             zones:
               - { id: fo-west-lawn, name: 西草坪, plant: lawn, mode: manual }
-            devices:
+${splitZone ? `              - { id: ${SPLIT_ZONE}, name: 西分测区, plant: lawn, mode: automatic, valve: ${SPLIT_VALVE} }\n` : ''}            devices:
 ${sensorsOf('west', 1)}
+${splitZone ? [`              - { id: ${SPLIT_VALVE}, kind: valve, zone: ${SPLIT_ZONE} }`, ...SPLIT_SENSORS.map((id) => `              - { id: ${id}, kind: soil, zone: ${SPLIT_ZONE} }`)].join('\n') : ''}
 `;
 }
 
@@ -60,7 +68,7 @@ export interface FailoverNode { dataDir: string; env: Record<string, string>; pr
  * `clustered: false` (with one node): the one-process default on the same registry and
  * settings, the baseline the benchmark compares the cluster with.
  */
-export async function prepareFailoverCluster(o: { nodes: number; sensors: number; redisUrl?: string; postgresUrl?: string; influxUrl: string; influxDb: string; adminToken: string; clustered?: boolean }) {
+export async function prepareFailoverCluster(o: { nodes: number; sensors: number; redisUrl?: string; postgresUrl?: string; influxUrl: string; influxDb: string; adminToken: string; clustered?: boolean; splitZone?: boolean }) {
   const clustered = o.clustered ?? true;
   if (clustered && !o.redisUrl) throw new Error('a clustered failover setup needs redisUrl');
   const root = mkdtempSync(join(tmpdir(), 'gs-failover-'));
@@ -69,7 +77,7 @@ export async function prepareFailoverCluster(o: { nodes: number; sensors: number
   const dataDirs = Array.from({ length: o.nodes }, (_, i) => join(root, `node-${i}`));
   for (const dir of dataDirs) mkdirSync(dir);
 
-  const parsed = parseInventoryText(failoverInventory(o.sensors), 'failover.yaml');
+  const parsed = parseInventoryText(failoverInventory(o.sensors, o.splitZone), 'failover.yaml');
   if (!parsed.ok) throw new Error(`the failover inventory does not parse: ${JSON.stringify(parsed.error)}`);
   const db = openDb(join(dataDirs[0]!, 'greenspace.db'));
   const { credentials } = await createInventoryImporter({ db, now: () => Date.now(), hashSecret: loadCredentialHasher(dataDirs[0]!, undefined, keyFile).hash })
