@@ -35,6 +35,10 @@ const SPLIT_SETTINGS = { band: { low: 22, high: 40 }, windows: ['* * * * *'], se
  * survivor it held 0–4, and a run with none would prove nothing). Then it starts again on its
  * data directory (as systemd's Restart= would) and ships them a second time: still each
  * stored once.
+ *
+ * A two-sensor zone with a sensor on each node decides as one process would, before the kill
+ * (no start while the median is above low, one sensor below it) and on the survivor after it
+ * (from both sensors' last readings, restored from PostgreSQL; a start once both are below).
  */
 describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
   let redis: Awaited<ReturnType<typeof startTestRedis>>;
@@ -110,10 +114,25 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
     }
   };
 
+  /** A valve that moves between the nodes as firmware does and acknowledges every command it receives (recorded). */
+  const startValve = (id: string, nodes: FailoverNode[]) => {
+    const device = startFailoverClient({ id, secret: cluster.secrets.get(id)!, servers: nodes.map(address) });
+    clients.push(device);
+    const commands: ValveCommand[] = [];
+    device.client.on('message', (_topic, payload) => {
+      const parsed = ValveCommand.safeParse(JSON.parse(payload.toString('utf8')));
+      if (!parsed.success) return;
+      commands.push(parsed.data);
+      device.client.publish(`gs/${id}/ack`, JSON.stringify({ commandId: parsed.data.commandId, ok: true, state: parsed.data.action === 'open' ? 1 : 0, ts: Date.now() }), { qos: 1 });
+    });
+    device.client.subscribe(`gs/${id}/down`, { qos: 1 });
+    return { device, commands };
+  };
+
   /** How many community leases the node holds (gs_cluster_owned_communities on /metrics). */
   const owned = (node: FailoverNode): Promise<number> => metric(node, 'gs_cluster_owned_communities');
 
-  it('loses no acknowledged reading, stores each once, moves every device and community to the survivor, and the survivor\'s command reaches a valve that moved', async () => {
+  it('loses no acknowledged reading, stores each once, moves every device and community to the survivor, the survivor\'s command reaches a valve that moved, and a split zone decides as one process would', async () => {
     // Even sensors (and the valve) live on the node to be killed, odd ones on the survivor;
     // each community has sensors on both.
     const home = (i: number) => (i % 2 === 0 ? [killed, survivor] : [survivor, killed]);
@@ -123,16 +142,7 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
       sensors.push(s);
       clients.push(s);
     }
-    const valve = startFailoverClient({ id: VALVE_ID, secret: cluster.secrets.get(VALVE_ID)!, servers: [address(killed), address(survivor)] });
-    clients.push(valve);
-    const commands: ValveCommand[] = [];
-    valve.client.on('message', (_topic, payload) => {
-      const parsed = ValveCommand.safeParse(JSON.parse(payload.toString('utf8')));
-      if (!parsed.success) return;
-      commands.push(parsed.data);
-      valve.client.publish(`gs/${VALVE_ID}/ack`, JSON.stringify({ commandId: parsed.data.commandId, ok: true, state: parsed.data.action === 'open' ? 1 : 0, ts: Date.now() }), { qos: 1 });
-    });
-    valve.client.subscribe(`gs/${VALVE_ID}/down`, { qos: 1 });
+    const { device: valve, commands } = startValve(VALVE_ID, [killed, survivor]);
     // The split zone: its sensors on different nodes (a on the node to be killed, b on the
     // survivor), its valve on the survivor.
     const [splitA, splitB] = SPLIT_SENSORS.map((id, i) => {
@@ -140,16 +150,7 @@ describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
       clients.push(d);
       return d;
     }) as [ReturnType<typeof startFailoverClient>, ReturnType<typeof startFailoverClient>];
-    const splitValve = startFailoverClient({ id: SPLIT_VALVE, secret: cluster.secrets.get(SPLIT_VALVE)!, servers: [address(survivor), address(killed)] });
-    clients.push(splitValve);
-    const splitCommands: ValveCommand[] = [];
-    splitValve.client.on('message', (_topic, payload) => {
-      const parsed = ValveCommand.safeParse(JSON.parse(payload.toString('utf8')));
-      if (!parsed.success) return;
-      splitCommands.push(parsed.data);
-      splitValve.client.publish(`gs/${SPLIT_VALVE}/ack`, JSON.stringify({ commandId: parsed.data.commandId, ok: true, state: parsed.data.action === 'open' ? 1 : 0, ts: Date.now() }), { qos: 1 });
-    });
-    splitValve.client.subscribe(`gs/${SPLIT_VALVE}/down`, { qos: 1 });
+    const { device: splitValve, commands: splitCommands } = startValve(SPLIT_VALVE, [survivor, killed]);
     await eventually(() => (valve.port === killed.process.mqttPort && splitA.port === killed.process.mqttPort && splitB.port === survivor.process.mqttPort && splitValve.port === survivor.process.mqttPort
       && sensors.every((s) => s.acked.length >= 10) ? true : undefined), 20_000, 'every device streaming on its home node');
 
