@@ -38,6 +38,9 @@ export function createOutboxWorker(deps: WorkerDeps) {
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let reserved = 0;
+  // Claims sent to the store and not answered yet: stop waits for them, then hands their rows back.
+  const claiming = new Set<Promise<unknown>>();
+  let stopped = false;
   const spell = createFailureSpell(logger, 'outbox tick failed (repeats logged at debug until it works again)', 'outbox ticks work again');
 
   async function deliver(row: ClaimedRow): Promise<void> {
@@ -77,10 +80,18 @@ export function createOutboxWorker(deps: WorkerDeps) {
     const now = deps.clock.now();
     reserved += free;
     let rows: ClaimedRow[];
+    const claim = outbox.claimDue(now, free, { by: deps.claimant, untilMs: now + deps.claimMs });
+    claiming.add(claim);
     try {
-      rows = await outbox.claimDue(now, free, { by: deps.claimant, untilMs: now + deps.claimMs });
+      rows = await claim;
     } finally {
       reserved -= free;
+      claiming.delete(claim);
+    }
+    // Stopped while the claim was on its way: send nothing (stop hands the rows back; past its grace, here).
+    if (stopped) {
+      if (rows.length > 0) await outbox.release(deps.claimant);
+      return;
     }
     const started = rows.map((row) => {
       const p = deliver(row).catch((error: unknown) => logger.error({ err: error, id: row.id }, 'outbox bookkeeping failed'))
@@ -107,6 +118,7 @@ export function createOutboxWorker(deps: WorkerDeps) {
     async start(): Promise<void> {
       const recovered = await outbox.recoverInFlight();
       if (recovered > 0) logger.warn({ recovered }, 'notifications interrupted by a restart are queued again');
+      stopped = false;
       running = true;
       schedule(0);
     },
@@ -118,10 +130,15 @@ export function createOutboxWorker(deps: WorkerDeps) {
      */
     async stop(graceMs = 2_000): Promise<void> {
       running = false;
+      stopped = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
       let grace: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(inFlight), new Promise((r) => { grace = setTimeout(r, graceMs); })]);
+      const settled = (async () => {
+        await Promise.allSettled(claiming);
+        await Promise.all(inFlight);
+      })();
+      await Promise.race([settled, new Promise((r) => { grace = setTimeout(r, graceMs); })]);
       clearTimeout(grace);
       try {
         const released = await outbox.release(deps.claimant);

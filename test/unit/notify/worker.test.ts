@@ -139,6 +139,28 @@ describe.each(SQL_ENGINES)('outbox worker on %s', (engine) => {
     expect((await w.outbox.list({ limit: 10 }))[0]).toMatchObject({ state: 'pending' });
   });
 
+  it('sends nothing a claim still on its way at stop brings back, and hands those rows back', async () => {
+    const sent: string[] = [];
+    const w = await setup(async (c) => { sent.push(c.type); return ok(undefined); });
+    await w.enqueue(wecom);
+    // The store answers the claim slowly (PostgreSQL busy, or the SQLite port behind a transaction): stop comes meanwhile.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => { open = r; });
+    const slow = { ...w.outbox, claimDue: async (...a: Parameters<typeof w.outbox.claimDue>) => { await gate; return w.outbox.claimDue(...a); } };
+    const worker = createOutboxWorker({
+      outbox: slow, send: async (c) => { sent.push(c.type); return ok(undefined); }, clock: w.clock, random: () => 0, logger: createLogger('silent'),
+      delivery: NotifyConfig.parse({}).delivery, claimant: 'node-1', claimMs: 60_000,
+    });
+    const ticking = worker.tick();
+    const stopped = worker.stop(50);
+    setTimeout(open, 10);
+    await stopped;
+    await ticking;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toEqual([]); // stopped: it sends nothing more (the next start, or another node, sends it once)
+    expect((await w.outbox.list({ limit: 10 }))[0]).toMatchObject({ state: 'pending', attempts: 0 });
+  });
+
   it(engine === 'sqlite'
     ? 'puts rows a dead process had claimed back in the queue at start (SQLite: the data directory is one process\'s)'
     : 'leaves claimed rows alone at start, another live node may be sending them, and sends them once the claim expires (PostgreSQL)', async () => {
