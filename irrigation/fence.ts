@@ -24,14 +24,24 @@ export interface FenceDeps {
  * carries the token it was decided under, and PostgreSQL refuses an older one in the write's
  * transaction (irrigation/store.ts). A refused write makes this node stop acting for the
  * community (`isFenced`: no evaluation, no further writes, its waiting commands dropped) until
- * it claims the community again with a newer lease.
+ * it holds a newer lease.
  */
 export function createFence(deps: FenceDeps) {
-  const fenced = new Set<string>();
-  const stop = (community: string, why: string) => {
-    if (fenced.has(community)) return;
-    fenced.add(community);
-    deps.logger.warn({ community }, why);
+  // Each community fenced off here, with the newest of this node's tokens refused there. A
+  // lease acquired since (a greater token) lifts it: that token's writes are checked by the
+  // store in turn. Not only the takeover's claim: a claim the store failed (its catch starts
+  // the zones afresh) would otherwise leave the node fenced off for as long as it holds the lease.
+  const fenced = new Map<string, number>();
+  const isFenced = (community: string): boolean => {
+    const refusedToken = fenced.get(community);
+    if (refusedToken === undefined) return false;
+    const current = deps.token?.(community);
+    return current === undefined || current <= refusedToken;
+  };
+  const stop = (community: string, token: number, why: string) => {
+    const was = isFenced(community);
+    fenced.set(community, Math.max(token, fenced.get(community) ?? token));
+    if (!was) deps.logger.warn({ community }, why);
   };
   /** The fence a write decided now carries; undefined when not fenced (one process). */
   const of = (communityId: string): Fence | undefined => {
@@ -40,14 +50,14 @@ export function createFence(deps: FenceDeps) {
   };
   const refused = (error: unknown): boolean => {
     if (!(error instanceof FencedWriteError)) return false;
-    stop(error.community, 'irrigation write refused: another node holds a newer lease on the community; this node stops acting for it');
+    stop(error.community, error.token, 'irrigation write refused: another node holds a newer lease on the community; this node stops acting for it');
     return true;
   };
   return {
     of,
     /** A write of zone states under the fence they were decided with (queued: irrigation/write-queue.ts); a refusal fences the community off, not an error. */
     write: (states: readonly ZoneIrrigationState[], at: number, fence: Fence | undefined) => async (): Promise<void> => {
-      if (fence && fenced.has(fence.community)) return;
+      if (fence && isFenced(fence.community)) return;
       try {
         await deps.store.saveStates(states, at, fence);
       } catch (error) {
@@ -67,7 +77,7 @@ export function createFence(deps: FenceDeps) {
       return [...parts].map(([community, part]) => ({ states: part, fence: community === undefined ? undefined : of(community) }));
     },
     /** A newer owner refused this node's write to the community: it acts no more there. */
-    isFenced: (communityId: string): boolean => fenced.has(communityId),
+    isFenced,
     /** Whether `error` is the store's refusal of a stale write; if so, the community is fenced off here. */
     refused,
     /**
@@ -88,7 +98,7 @@ export function createFence(deps: FenceDeps) {
       for (const [community, zones] of byCommunity) {
         const fence = of(community);
         if (fence && !(await deps.store.claimFence(fence, deps.now()))) {
-          stop(community, 'community taken over, but a newer lease on it was claimed already: its zones are left to that owner');
+          stop(community, fence.token, 'community taken over, but a newer lease on it was claimed already: its zones are left to that owner');
           continue;
         }
         fenced.delete(community);

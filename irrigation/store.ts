@@ -39,9 +39,11 @@ export interface Fence {
 /** A write refused because a newer lease on the community was claimed (irrigation/fence.ts): this node is no longer its owner. */
 export class FencedWriteError extends CodedError {
   readonly community: string;
+  readonly token: number;
   constructor(fence: Fence) {
     super('fenced', `community ${fence.community}: token ${fence.token} is older than the one claimed by its current owner; write refused`);
     this.community = fence.community;
+    this.token = fence.token;
   }
 }
 

@@ -113,6 +113,49 @@ describe('irrigation writes fenced by the community lease (Redis tokens, Postgre
     expect((await a.store.listDecisions('z-2', { limit: 5 })).map((d) => `${d.action}:${d.reason}`)).toEqual(['start:operator_water_now']);
   });
 
+  it('a node fenced off acts again under a newer lease even when its takeover could not claim the community (the store failed the claim)', async () => {
+    const url = await pg.createDatabase();
+    const pool = () => { const sql = createPostgresSql({ url }); open.push(sql); return sql; };
+    const conn = new Redis(redis.url);
+    open.push({ close: () => { conn.disconnect(); } });
+    const leases = createRedisLeaseStore(conn);
+    const admin = pool();
+    await migratePostgres(admin);
+    const a = await node(pool());
+    const b = await node(pool());
+    a.lease.token = await leases.acquire('c-1', 'a', 60_000);
+    a.lease.owns = true;
+    await a.engine.adopt(['z-1', 'z-2']);
+    // B takes c-1 while A does not know; A's next write is refused: A is fenced off.
+    await conn.del('gs:lease:c-1');
+    b.lease.token = await leases.acquire('c-1', 'b', 60_000);
+    b.lease.owns = true;
+    await b.engine.adopt(['z-1', 'z-2']);
+    a.engine.dispatch('z-2', waterNow);
+    await a.engine.decisions('z-2', { limit: 1 });
+    expect(a.engine.isOwned('z-2')).toBe(false);
+    a.lease.owns = false;
+    a.engine.release(['z-1', 'z-2']);
+    b.lease.owns = false;
+    b.engine.release(['z-1', 'z-2']);
+    await b.engine.stop();
+    await leases.release('c-1', 'b');
+
+    // A takes c-1 back with a newer lease, but the store fails its claim (the fence table away
+    // for a moment, as PostgreSQL not answering would): the takeover closes the valves and
+    // starts the zones afresh. A holds the newest lease: it must act for c-1 again.
+    a.lease.token = await leases.acquire('c-1', 'a', 60_000);
+    a.lease.owns = true;
+    await admin.run('ALTER TABLE community_fences RENAME TO community_fences_away');
+    await a.engine.adopt(['z-1', 'z-2']);
+    await admin.run('ALTER TABLE community_fences_away RENAME TO community_fences');
+    expect(a.engine.isOwned('z-2')).toBe(true);
+    a.engine.dispatch('z-2', waterNow);
+    await eventually(() => (a.commands.includes('open z-2-v') ? true : undefined), 3_000, 'A to water z-2 under its newer lease');
+    await a.engine.stop();
+    expect((await a.store.listDecisions('z-2', { limit: 5 })).map((d) => `${d.action}:${d.reason}`)).toEqual(['start:operator_water_now']);
+  });
+
   it('a write under an older token is refused in its transaction; the claim and the write under the newest token pass', async () => {
     const url = await pg.createDatabase();
     const sql = createPostgresSql({ url });
