@@ -84,7 +84,10 @@ export async function setOverrideAnswer(engine: Pick<IrrigationEngine, 'status' 
   try {
     await engine.setOverride(zoneId, parsed.data, by);
   } catch (error) {
-    return { status: 400, body: { error: 'bad_request', message: (error as Error).message.slice(0, 500) } };
+    // Settings the engine refuses are the caller's; a store failure is not (nor its message, an
+    // internal address): it fails the request, logged by the bus, answered 503 by the receiver.
+    if (!(error instanceof z.ZodError)) throw error;
+    return { status: 400, body: { error: 'bad_request', message: error.message.slice(0, 500) } };
   }
   return { status: 200, body: { ok: true } };
 }
