@@ -3,7 +3,13 @@ import type { LeaseStore } from './lease-store.ts';
 
 const LEASE = 'gs:lease:';
 const NODES = 'gs:nodes';
-/** Each lease's fencing token: INCR at every acquisition, never expiring (a token must not start again at 1). */
+/**
+ * Each lease's fencing token: INCR at every acquisition, never expiring, and never below the
+ * Redis server's clock in microseconds (TIME) — so a Redis that lost its data (a restart
+ * without persistence, a failover to a replica behind) does not start the tokens again at 1,
+ * below the ones PostgreSQL has kept (community_fences): every rightful owner's claim and
+ * write would be refused, every community fenced off. Below 2^53 until the year 2255.
+ */
 const GENERATION = 'gs:lease-gen:';
 
 /** Renew only while ours (compare-and-set): a node that lost its lease must not take it back by renewing. */
@@ -15,7 +21,14 @@ const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('
 const ACQUIRE = `local holder = redis.call('GET', KEYS[1])
 if not holder then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return redis.call('INCR', KEYS[2])
+  local token = redis.call('INCR', KEYS[2])
+  local t = redis.call('TIME')
+  local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  if token < floor then
+    redis.call('SET', KEYS[2], string.format('%d', floor))
+    token = floor
+  end
+  return token
 end
 if holder == ARGV[1] then return tonumber(redis.call('GET', KEYS[2]) or '0') end
 return 0`;

@@ -156,6 +156,37 @@ describe('irrigation writes fenced by the community lease (Redis tokens, Postgre
     expect((await a.store.listDecisions('z-2', { limit: 5 })).map((d) => `${d.action}:${d.reason}`)).toEqual(['start:operator_water_now']);
   });
 
+  it('after Redis loses its data (a restart without persistence) the next owner\'s token is still greater: its claim passes and it waters', async () => {
+    const url = await pg.createDatabase();
+    const pool = () => { const sql = createPostgresSql({ url }); open.push(sql); return sql; };
+    const conn = new Redis(redis.url);
+    open.push({ close: () => { conn.disconnect(); } });
+    const leases = createRedisLeaseStore(conn);
+    await migratePostgres(pool());
+    const a = await node(pool());
+    const b = await node(pool());
+    // c-1 changed hands a few times; A holds it and claimed it.
+    for (const owner of ['x', 'y', 'z']) {
+      await leases.acquire('c-1', owner, 60_000);
+      await leases.release('c-1', owner);
+    }
+    a.lease.token = await leases.acquire('c-1', 'a', 60_000);
+    a.lease.owns = true;
+    await a.engine.adopt(['z-1', 'z-2']);
+    await a.engine.stop();
+
+    // Redis restarts without its data; B takes c-1, the only owner there is now.
+    await conn.flushall();
+    b.lease.token = await leases.acquire('c-1', 'b', 60_000);
+    expect(b.lease.token).toBeGreaterThan(a.lease.token!);
+    b.lease.owns = true;
+    await b.engine.adopt(['z-1', 'z-2']);
+    expect(b.engine.isOwned('z-2')).toBe(true);
+    b.engine.dispatch('z-2', waterNow);
+    await eventually(() => (b.commands.includes('open z-2-v') ? true : undefined), 3_000, 'B to water z-2');
+    await b.engine.stop();
+  });
+
   it('a write under an older token is refused in its transaction; the claim and the write under the newest token pass', async () => {
     const url = await pg.createDatabase();
     const sql = createPostgresSql({ url });
