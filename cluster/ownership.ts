@@ -29,6 +29,13 @@ export function createOwnership(options: OwnershipOptions) {
   const owned = new Set<string>();
   /** The fencing token of this node's latest acquisition of each key; kept after a loss (the writes of a run being let go carry it). */
   const tokens = new Map<string, number>();
+  /**
+   * Keys acquired in the round under way, not yet announced (onChange): not owned to the
+   * features until then. A round goes on acquiring (a Redis round trip per key) before it
+   * announces, and a key owned meanwhile would be acted on with this node's memory of it —
+   * perhaps from before another node held it — before the takeover marks it and reads its state.
+   */
+  const announcing = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -42,6 +49,7 @@ export function createOwnership(options: OwnershipOptions) {
     try {
       await keepShare(gained, lost, began);
     } finally {
+      announcing.clear(); // owned from the announcement on (no await between: onChange marks the takeover first)
       // Reported even when the round failed half-way: a lease found lost is lost.
       if (gained.length > 0 || lost.length > 0) {
         logger.info({ module: 'ownership', nodeId, owned: owned.size, gained: gained.length, lost: lost.length }, 'community ownership changed');
@@ -72,7 +80,7 @@ export function createOwnership(options: OwnershipOptions) {
       if (owned.size >= share) break;
       if (holder !== undefined) continue;
       const token = await store.acquire(key, nodeId, ttlMs);
-      if (token !== undefined) { owned.add(key); tokens.set(key, token); gained.push(key); }
+      if (token !== undefined) { owned.add(key); announcing.add(key); tokens.set(key, token); gained.push(key); }
     }
   }
 
@@ -104,7 +112,7 @@ export function createOwnership(options: OwnershipOptions) {
       await round();
       schedule();
     },
-    owns: (key: string): boolean => owned.has(key),
+    owns: (key: string): boolean => owned.has(key) && !announcing.has(key),
     owned: (): ReadonlySet<string> => owned,
     /** The fencing token of this node's latest hold of `key` (held now or lost since); undefined if never held. */
     token: (key: string): number | undefined => tokens.get(key),

@@ -50,3 +50,30 @@ describe('the ownership manager when its store stops answering', () => {
     }
   });
 });
+
+describe('a key acquired during a round', () => {
+  it('is not owned before the round says so (onChange): the features would act on it before taking it over', async () => {
+    const { store } = fakeStore();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => { open = r; });
+    const acquire = store.acquire.bind(store);
+    store.acquire = async (key, owner, ttlMs) => { if (key === 'c2') await gate; return acquire(key, owner, ttlMs); };
+    const seen: string[] = [];
+    const manager = createOwnership({
+      store, nodeId: 'n1', keys: () => ['c1', 'c2'], ttlMs: 5_000, roundMs: 1_000, logger: createLogger('silent'),
+      onChange: (_owned, gained) => { seen.push(`gained ${gained.join(',')}; owns c1: ${manager.owns('c1')}`); },
+    });
+    const started = manager.start();
+    try {
+      await new Promise((r) => setTimeout(r, 20)); // c1 acquired, c2 on its way
+      expect(manager.owns('c1')).toBe(false);
+      open();
+      await started;
+      expect(seen).toEqual(['gained c1,c2; owns c1: true']); // owned from the change's delivery on
+      expect(manager.owns('c1')).toBe(true);
+    } finally {
+      open();
+      await manager.stop();
+    }
+  });
+});
