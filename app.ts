@@ -67,7 +67,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   });
   // A facility's thresholds changed on another node (an import there): re-read, as after an import here.
   replica.onApplied?.('health', (changes) => { if (changes.has('facilities')) health.facilityThresholds.refresh(); });
-  const { irrigation } = await start('irrigation', () => startIrrigationFeature(ctx, { db: store.db, sql: shared.sql, broker, append, signal: (alert) => health.monitor.signal(alert), ownership: cluster.ownership }));
+  const { irrigation } = await start('irrigation', () => startIrrigationFeature(ctx, { db: store.db, sql: shared.sql, broker, append, signal: (alert) => health.monitor.signal(alert), ownership: cluster.ownership, influx: influxdb.influx }));
   const { weather } = await start('weather', () => startWeatherFeature(ctx, { ...store, zones: irrigation.forecasts }));
   await start('rollups', () => startRollupsFeature(ctx, { db: store.db, influx: influxdb.influx, durableLog: log.durableLog }));
   const zoneForward = await start('zone-forward', () => startZoneForwardFeature(ctx, cluster, irrigation.engine, shared.sql));

@@ -17,6 +17,7 @@ import { createHandover } from './handover.ts';
 import { createFence } from './fence.ts';
 import { createSoilFold } from './soil-fold.ts';
 import { parseAck } from './parse-ack.ts';
+import type { LatestSoil, SoilEvent } from './latest-soil.ts';
 
 export interface IrrigationEngineDeps {
   zones: ZoneSource;
@@ -59,6 +60,15 @@ export interface IrrigationEngineDeps {
    * process): no fencing.
    */
   token?: (communityId: string) => number | undefined;
+  /**
+   * The latest soil reading per sensor of zones this node takes over, from InfluxDB
+   * (irrigation/latest-soil.ts). The previous owner writes its zones' sensor tracks every
+   * flush interval, so one that died took its last readings' tracks with it; InfluxDB has
+   * every acknowledged reading. Absent: the restored state only.
+   */
+  latestSoil?: LatestSoil;
+  /** When the latest soil readings are read a second time after a takeover (a dead node's readings recovered from Redis land in InfluxDB a few seconds late); default 6 s. */
+  catchUpDelayMs?: number;
 }
 
 export interface Persisted {
@@ -157,7 +167,16 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     const at = clock.now();
     for (const part of fence.split(batch)) writes.push('states', fence.write(part.states, at, part.fence), { zones: part.states.length });
   };
-  const handovers = createHandover({ states, overrides, store, writes, logger, sharedStore: deps.sharedStore ?? false, flush, forget: (zoneId) => configOf.forget(zoneId), dispatch: safeDispatch,
+  /** A reading read back from InfluxDB, folded in as a live one if newer than the sensor's track here (the zone still ours). */
+  const applyLatest = (zoneId: string, event: SoilEvent): void => {
+    const zone = zones.get(zoneId);
+    if (stopped || !zone || !owns(zone.communityId) || handovers.adopting(zoneId)) return;
+    const held = states.get(zoneId)?.sensors[event.deviceId];
+    if (held && event.at <= held.lastAt) return;
+    soil.fold(zoneId, event);
+  };
+  const catchUp = createCatchUp({ latestSoil: deps.latestSoil, timers, delayMs: deps.catchUpDelayMs ?? 6_000, apply: applyLatest, isStopped: () => stopped, logger });
+  const handovers = createHandover({ states, overrides, store, writes, logger, sharedStore: deps.sharedStore ?? false, flush, forget: (zoneId) => configOf.forget(zoneId), dispatch: safeDispatch, catchUp,
     claim: deps.token ? fence.claim : undefined,
     clearWake: (zoneId) => wake.set(zoneId, undefined, clock.now()), closeValve: (zoneId) => closeValve(apply, stopped ? undefined : configOf.context(zoneId, clock.now())) });
   // Shared store: overrides another node wrote reach this one within a flush interval.
@@ -215,6 +234,34 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
       await writes.settled();
       await apply.sent();
     },
+  };
+}
+
+/**
+ * After a takeover: the zones' latest soil readings from InfluxDB, now and once more after
+ * `delayMs`, each applied as a live reading. Never awaited by the takeover; InfluxDB not
+ * answering is logged and the zones go on from their restored state.
+ */
+function createCatchUp(deps: {
+  latestSoil: LatestSoil | undefined; timers: Required<EngineTimers>; delayMs: number; logger: Logger;
+  apply: (zoneId: string, event: SoilEvent) => void; isStopped: () => boolean;
+}): ((zoneIds: readonly string[]) => void) | undefined {
+  const { latestSoil, logger } = deps;
+  if (!latestSoil) return undefined;
+  const read = async (zoneIds: readonly string[], pass: 1 | 2): Promise<void> => {
+    if (deps.isStopped()) return;
+    try {
+      const found = await latestSoil(zoneIds);
+      for (const { zoneId, event } of found) deps.apply(zoneId, event);
+      logger.debug({ zones: zoneIds.length, readings: found.length, pass }, 'zones taken over: latest soil readings read from InfluxDB');
+    } catch (error) {
+      logger.warn({ err: error, zones: zoneIds.length, pass }, 'zones taken over: latest soil readings not read from InfluxDB; the zones go on from their stored state');
+    }
+  };
+  return (zoneIds) => {
+    if (zoneIds.length === 0) return;
+    void read(zoneIds, 1);
+    deps.timers.set(() => { void read(zoneIds, 2); }, deps.delayMs);
   };
 }
 

@@ -23,6 +23,8 @@ export interface HandoverDeps {
    * (irrigation/fence.ts); the zones this node may adopt. Absent: all of them.
    */
   claim?: (zoneIds: readonly string[]) => Promise<readonly string[]>;
+  /** Bring the adopted zones' sensor tracks up to the readings InfluxDB holds (in the background; never blocks the takeover). */
+  catchUp?: (zoneIds: readonly string[]) => void;
 }
 
 /**
@@ -104,6 +106,8 @@ export function createHandover(deps: HandoverDeps) {
           deps.closeValve(zoneId);
         }
       }
+      // The previous owner's last readings may postdate its last write of the tracks.
+      deps.catchUp?.(claimed.filter(stillOurs));
     },
     /**
      * The overrides as the shared store has them now: one set through another node's API

@@ -13,6 +13,8 @@ import { createSqliteZoneSource } from './zone-source.ts';
 import type { CommunityOwnership } from '../contracts/ownership.ts';
 import type { Sql } from '../registry/sql/port.ts';
 import { sqliteSqlOf } from '../registry/sql/sqlite.ts';
+import type { QuerySeries } from '../influx/http.ts';
+import { createLatestSoil } from './latest-soil.ts';
 
 export interface StartIrrigationDeps {
   /** The registry (zones, rain gauges): the data directory's SQLite. */
@@ -41,6 +43,8 @@ export interface StartIrrigationDeps {
   time?: IrrigationTime;
   /** Clustered: which communities' zones this node runs, and when that changes (app/cluster.ts). Default: all. */
   ownership?: Pick<CommunityOwnership, 'owns' | 'onChange' | 'token'>;
+  /** InfluxDB's queries: a zone taken over (clustered) reads its sensors' latest readings there (irrigation/latest-soil.ts). */
+  influx?: { query(q: string): Promise<QuerySeries[][]> };
 }
 
 export interface IrrigationTime {
@@ -78,6 +82,7 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
     ...(ownership ? { owns: (communityId: string) => ownership.owns(communityId) } : {}),
     // Fenced by the lease only where the store is the cluster's: each node's own SQLite has no other writer to fence off.
     ...(ownership && sql.dialect === 'postgres' ? { token: (communityId: string) => ownership.token(communityId) } : {}),
+    ...(ownership && deps.influx ? { latestSoil: createLatestSoil({ influx: deps.influx, db: deps.db, now: () => deps.clock.now() }) } : {}),
   });
   // A community gained: its zones' state and overrides from the store, a run open there closed; lost: its runs closed.
   const stopOwnership = ownership?.onChange('irrigation', ({ gained, lost }) => {
