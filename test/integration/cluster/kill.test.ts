@@ -37,7 +37,8 @@ const SPLIT_SETTINGS = { band: { low: 22, high: 40 }, windows: ['* * * * *'], se
  *
  * A two-sensor zone with a sensor on each node decides as one process would, before the kill
  * (no start while the median is above low, one sensor below it) and on the survivor after it
- * (from both sensors' last readings, restored from PostgreSQL; a start once both are below).
+ * (from both sensors' last readings: the zone's state from PostgreSQL, the latest readings from
+ * InfluxDB, where a track the killed owner had not written yet is; a start once both are below).
  */
 describe('kill -9 of one of two nodes mid-stream', { timeout: 150_000 }, () => {
   let redis: Awaited<ReturnType<typeof startTestRedis>>;
