@@ -167,18 +167,9 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     const at = clock.now();
     for (const part of fence.split(batch)) writes.push('states', fence.write(part.states, at, part.fence), { zones: part.states.length });
   };
-  /** A reading read back from InfluxDB, folded in as a live one if newer than the sensor's track here (the zone still ours). */
-  const applyLatest = (zoneId: string, event: SoilEvent): void => {
-    const zone = zones.get(zoneId);
-    if (stopped || !zone || !owns(zone.communityId) || handovers.adopting(zoneId)) return;
-    const held = states.get(zoneId)?.sensors[event.deviceId];
-    if (held && event.at <= held.lastAt) return;
-    soil.fold(zoneId, event);
-  };
-  const catchUp = createCatchUp({ latestSoil: deps.latestSoil, timers, delayMs: deps.catchUpDelayMs ?? 6_000, apply: applyLatest, isStopped: () => stopped, logger });
-  const handovers = createHandover({ states, overrides, store, writes, logger, sharedStore: deps.sharedStore ?? false, flush, forget: (zoneId) => configOf.forget(zoneId), dispatch: safeDispatch, catchUp,
-    claim: deps.token ? fence.claim : undefined,
-    clearWake: (zoneId) => wake.set(zoneId, undefined, clock.now()), closeValve: (zoneId) => closeValve(apply, stopped ? undefined : configOf.context(zoneId, clock.now())) });
+  const handovers = createHandover({ states, overrides, store, writes, logger, sharedStore: deps.sharedStore ?? false, flush, forget: (zoneId) => configOf.forget(zoneId), dispatch: safeDispatch,
+    catchUp: createCatchUp({ latestSoil: deps.latestSoil, timers, delayMs: deps.catchUpDelayMs ?? 6_000, logger, states, fold: soil.fold, mayApply: (zoneId) => { const c = zones.get(zoneId)?.communityId; return !stopped && c !== undefined && owns(c) && !handovers.adopting(zoneId); } }),
+    claim: deps.token ? fence.claim : undefined, clearWake: (zoneId) => wake.set(zoneId, undefined, clock.now()), closeValve: (zoneId) => closeValve(apply, stopped ? undefined : configOf.context(zoneId, clock.now())) });
   // Shared store: overrides another node wrote reach this one within a flush interval.
   const refresh = () => handovers.refreshOverrides().catch((error: unknown) => logger.error({ err: error }, 'irrigation overrides not refreshed'));
   const flushLoop = repeat(timers, deps.flushIntervalMs ?? 5_000, () => { flush(); if (deps.sharedStore) void refresh(); }, (error) => logger.error({ err: error }, 'irrigation state flush failed'));
@@ -239,20 +230,24 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
 
 /**
  * After a takeover: the zones' latest soil readings from InfluxDB, now and once more after
- * `delayMs`, each applied as a live reading. Never awaited by the takeover; InfluxDB not
+ * `delayMs`, each folded in as a live reading where newer than the sensor's track here and
+ * the zone still this node's (`mayApply`). Never awaited by the takeover; InfluxDB not
  * answering is logged and the zones go on from their restored state.
  */
 function createCatchUp(deps: {
-  latestSoil: LatestSoil | undefined; timers: Required<EngineTimers>; delayMs: number; logger: Logger;
-  apply: (zoneId: string, event: SoilEvent) => void; isStopped: () => boolean;
+  latestSoil: LatestSoil | undefined; timers: Required<EngineTimers>; delayMs: number; logger: Logger; states: ReadonlyMap<string, ZoneIrrigationState>;
+  fold: (zoneId: string, event: SoilEvent) => void; mayApply: (zoneId: string) => boolean;
 }): ((zoneIds: readonly string[]) => void) | undefined {
   const { latestSoil, logger } = deps;
   if (!latestSoil) return undefined;
   const read = async (zoneIds: readonly string[], pass: 1 | 2): Promise<void> => {
-    if (deps.isStopped()) return;
     try {
       const found = await latestSoil(zoneIds);
-      for (const { zoneId, event } of found) deps.apply(zoneId, event);
+      for (const { zoneId, event } of found) {
+        const held = deps.states.get(zoneId)?.sensors[event.deviceId];
+        // Not the restored track again (it would count as a repeat: a stuck sensor's sign).
+        if (deps.mayApply(zoneId) && (!held || event.at > held.lastAt)) deps.fold(zoneId, event);
+      }
       logger.debug({ zones: zoneIds.length, readings: found.length, pass }, 'zones taken over: latest soil readings read from InfluxDB');
     } catch (error) {
       logger.warn({ err: error, zones: zoneIds.length, pass }, 'zones taken over: latest soil readings not read from InfluxDB; the zones go on from their stored state');
