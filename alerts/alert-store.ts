@@ -84,8 +84,17 @@ export function createAlertStore(q: SqlQueries) {
       const cols = Object.keys(set);
       await q.run(`UPDATE alerts SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, [...cols.map((c) => set[c]!), id]);
     },
-    async addTransition(t: { alertId: number; from: string | null; to: string; severity: string; at: number; by: string | null; note: string | null }): Promise<void> {
-      await q.run('INSERT INTO alert_transitions (alert_id, from_state, to_state, severity, at, by, note) VALUES (?, ?, ?, ?, ?, ?, ?)', [t.alertId, t.from, t.to, t.severity, t.at, t.by, t.note]);
+    /**
+     * Returns the row's id: the transition's seq (AlertTransition.seq). Every caller holds the
+     * alert's lock until commit, so of one alert's transitions the later has the higher id
+     * (SQLite AUTOINCREMENT never reuses one; a PostgreSQL identity is drawn at the insert).
+     */
+    async addTransition(t: { alertId: number; from: string | null; to: string; severity: string; at: number; by: string | null; note: string | null }): Promise<number> {
+      const row = await q.one<{ id: number }>(
+        'INSERT INTO alert_transitions (alert_id, from_state, to_state, severity, at, by, note) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
+        [t.alertId, t.from, t.to, t.severity, t.at, t.by, t.note],
+      );
+      return Number(row!.id);
     },
     transitions: (alertId: number): Promise<TransitionRecord[]> =>
       q.all<TransitionRecord>('SELECT id, alert_id AS "alertId", from_state AS "from", to_state AS "to", severity, at, by, note FROM alert_transitions WHERE alert_id = ? ORDER BY id', [alertId]),

@@ -25,8 +25,8 @@ export function createAlertTransitions(deps: AlertTransitionsDeps) {
 
   const transition = async (out: AlertTransition[], id: number, from: AlertState | undefined, to: AlertTransition['to'], at: number, by?: string, note?: string): Promise<AlertRecord> => {
     const record = (await store.get(id))!;
-    await store.addTransition({ alertId: id, from: from ?? null, to, severity: record.severity, at, by: by ?? null, note: note ?? null });
-    out.push({ alert: toAlert(record), from, to, at, ...(by ? { by } : {}), ...(note ? { note } : {}) });
+    const seq = await store.addTransition({ alertId: id, from: from ?? null, to, severity: record.severity, at, by: by ?? null, note: note ?? null });
+    out.push({ alert: toAlert(record), from, to, at, ...(by ? { by } : {}), ...(note ? { note } : {}), seq });
     return record;
   };
 

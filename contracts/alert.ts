@@ -96,4 +96,12 @@ export interface AlertTransition {
   at: number;
   by?: string;
   note?: string;
+  /**
+   * The transition's row in the alert's history (alert_transitions.id), for the transitions
+   * kept there. They are written under the alert's lock, so per alert a later transition has
+   * a higher seq on every node; a listener that hears two nodes' transitions (the notifier on
+   * a shared PostgreSQL) orders them by it. None for those not kept (restated, and the
+   * notifier's own reminder and escalated).
+   */
+  seq?: number;
 }

@@ -36,11 +36,33 @@ export type NotifyAction =
   /** A new alert no team answers for: nobody is told (counted and logged). */
   | { type: 'unrouted'; alert: Alert }
   /** The notifier reminded or escalated by itself: the alert service records it. */
-  | { type: 'notified'; transition: AlertTransition };
+  | { type: 'notified'; transition: AlertTransition }
+  /** A transition older than the last one recorded for its alert (its seq at or below `lastSeq`): nothing changes (logged at debug). */
+  | { type: 'stale'; transition: AlertTransition; lastSeq: number };
 
 const ACTIVE_REASONS: readonly NotifyReason[] = ['firing', 'reminder', 'escalation'];
 
+/**
+ * Nodes sharing PostgreSQL each record the transitions they wrote, so two of one alert written
+ * milliseconds apart on two nodes (a resolve on B, a reopen into firing on A) can reach the
+ * tracker in the other order. The alert service numbers each transition it keeps in the alert's
+ * history (AlertTransition.seq, written under the alert's lock: later is higher), and the
+ * tracker keeps the last one recorded: one at or below it is older than what the tracker says
+ * and is passed over; one above it is decided as usual and its seq recorded. Transitions with
+ * no seq (restated, reminder, escalated) are decided as before.
+ */
 export function decideNotification(state: NotifyState, event: NotifyEvent, now: number, policy: NotifyPolicy): NotifyAction[] {
+  const seq = event.kind === 'transition' ? event.transition.seq : undefined;
+  if (event.kind !== 'transition' || seq === undefined) return decideEvent(state, event, now, policy);
+  const lastSeq = state.tracked?.lastSeq ?? null;
+  if (lastSeq !== null && seq <= lastSeq) return [{ type: 'stale', transition: event.transition, lastSeq }];
+  const actions = decideEvent(state, event, now, policy).map((a) => (a.type === 'track' ? { ...a, tracked: { ...a.tracked, lastSeq: seq } } : a));
+  // Nothing else to change (the creation heard after a later change with no seq): the seq still counts.
+  if (state.tracked && !actions.some((a) => a.type === 'track')) actions.push({ type: 'track', tracked: { ...state.tracked, lastSeq: seq } });
+  return actions;
+}
+
+function decideEvent(state: NotifyState, event: NotifyEvent, now: number, policy: NotifyPolicy): NotifyAction[] {
   const actions: NotifyAction[] = [];
   const { config } = policy;
   const reminderMs = (a: Alert): number => config.reminderIntervalS[a.severity] * 1000;
@@ -70,7 +92,7 @@ export function decideNotification(state: NotifyState, event: NotifyEvent, now: 
     const e = escalateMs(alert);
     const tracked: Tracked = {
       alert, state: 'firing', teamIds: policy.teams.map((team) => team.id), announcedAt: null,
-      nextReminderAt: r > 0 ? t.at + r : null, escalateAt: e > 0 ? t.at + e : null, escalatedAt: null, reminders: 0,
+      nextReminderAt: r > 0 ? t.at + r : null, escalateAt: e > 0 ? t.at + e : null, escalatedAt: null, reminders: 0, lastSeq: null,
     };
     track(tracked);
     queue(tracked, 'team', 'firing');
@@ -93,7 +115,7 @@ export function decideNotification(state: NotifyState, event: NotifyEvent, now: 
 
   function settle(t: AlertTransition, prev: Tracked | undefined): void {
     const settled = t.to === 'resolved' ? 'resolved' : 'acknowledged';
-    const next: Tracked = { ...(prev ?? { teamIds: [], announcedAt: null, escalatedAt: null, reminders: 0 }), alert: t.alert, state: settled, nextReminderAt: null, escalateAt: null };
+    const next: Tracked = { ...(prev ?? { teamIds: [], announcedAt: null, escalatedAt: null, reminders: 0, lastSeq: null }), alert: t.alert, state: settled, nextReminderAt: null, escalateAt: null };
     track(next);
     // Nobody needs to hear about a problem that is already in hand.
     actions.push({ type: 'drop-pending', alertId: t.alert.id, reasons: ACTIVE_REASONS });

@@ -71,6 +71,10 @@ async function apply(deps: Pick<NotifierDeps, 'metrics' | 'logger'>, tracker: Tr
         deps.logger.warn({ alertId: action.alert.id, kind: action.alert.kind, community: action.alert.communityId }, 'no team answers for this alert; nobody is notified');
         break;
       case 'notified': notified.push(action.transition); break;
+      case 'stale':
+        // Another node's later transition of this alert was recorded first (decide.ts): expected, not a fault.
+        deps.logger.debug({ alertId: action.transition.alert.id, to: action.transition.to, seq: action.transition.seq, lastSeq: action.lastSeq }, 'older alert transition passed over');
+        break;
     }
   }
   return notified;

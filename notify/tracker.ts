@@ -13,18 +13,28 @@ export interface Tracked {
   escalateAt: number | null;
   escalatedAt: number | null;
   reminders: number;
+  /**
+   * The seq (AlertTransition.seq) of the last transition of the alert recorded here; null
+   * before the first with one. One at or below it is older than what is recorded (two nodes
+   * heard in the other order) and is passed over.
+   */
+  lastSeq: number | null;
 }
 
 export interface PendingItem { id: number; alertId: number; teamId: string; audience: Audience; reason: NotifyReason; createdAt: number }
 
-interface TrackedRow { alert: string; state: AlertState; team_ids: string; announced_at: number | null; next_reminder_at: number | null; escalate_at: number | null; escalated_at: number | null; reminders: number }
+interface TrackedRow {
+  alert: string; state: AlertState; team_ids: string; announced_at: number | null; next_reminder_at: number | null; escalate_at: number | null;
+  escalated_at: number | null; reminders: number; last_seq: number | null;
+}
 
 const fromRow = (r: TrackedRow): Tracked => ({
   alert: Alert.parse(JSON.parse(r.alert)), state: r.state, teamIds: JSON.parse(r.team_ids) as string[], announcedAt: r.announced_at,
   nextReminderAt: r.next_reminder_at, escalateAt: r.escalate_at, escalatedAt: r.escalated_at, reminders: r.reminders,
+  lastSeq: r.last_seq === null ? null : Number(r.last_seq),
 });
 
-const TRACKED_COLUMNS = 'alert, state, team_ids, announced_at, next_reminder_at, escalate_at, escalated_at, reminders';
+const TRACKED_COLUMNS = 'alert, state, team_ids, announced_at, next_reminder_at, escalate_at, escalated_at, reminders, last_seq';
 const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
 export type Tracker = ReturnType<typeof createTracker>;
@@ -42,11 +52,12 @@ export function createTracker(q: SqlQueries) {
       return row ? fromRow(row) : undefined;
     },
     put: async (t: Tracked, now: number): Promise<void> => {
-      await q.run(`INSERT INTO notify_alerts (alert_id, alert, state, team_ids, announced_at, next_reminder_at, escalate_at, escalated_at, reminders, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      await q.run(`INSERT INTO notify_alerts (alert_id, alert, state, team_ids, announced_at, next_reminder_at, escalate_at, escalated_at, reminders, last_seq, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (alert_id) DO UPDATE SET alert = excluded.alert, state = excluded.state, team_ids = excluded.team_ids, announced_at = excluded.announced_at,
-          next_reminder_at = excluded.next_reminder_at, escalate_at = excluded.escalate_at, escalated_at = excluded.escalated_at, reminders = excluded.reminders, updated_at = excluded.updated_at`,
-      [t.alert.id, JSON.stringify(t.alert), t.state, JSON.stringify(t.teamIds), t.announcedAt, t.nextReminderAt, t.escalateAt, t.escalatedAt, t.reminders, now]);
+          next_reminder_at = excluded.next_reminder_at, escalate_at = excluded.escalate_at, escalated_at = excluded.escalated_at, reminders = excluded.reminders,
+          last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
+      [t.alert.id, JSON.stringify(t.alert), t.state, JSON.stringify(t.teamIds), t.announcedAt, t.nextReminderAt, t.escalateAt, t.escalatedAt, t.reminders, t.lastSeq, now]);
     },
     dueReminders: (now: number): Promise<Tracked[]> =>
       many(`SELECT ${TRACKED_COLUMNS} FROM notify_alerts WHERE state = 'firing' AND next_reminder_at <= ? ORDER BY next_reminder_at`, [now]),

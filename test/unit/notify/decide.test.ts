@@ -14,7 +14,7 @@ const NOW = T0 + 10 * S;
 
 const tracked = (over: Partial<Tracked> = {}): Tracked => ({
   alert: alertOf(1), state: 'firing', teamIds: ['team-a', 'team-b'], announcedAt: null,
-  nextReminderAt: T0 + 4 * H, escalateAt: T0 + 8 * H, escalatedAt: null, reminders: 0, ...over,
+  nextReminderAt: T0 + 4 * H, escalateAt: T0 + 8 * H, escalatedAt: null, reminders: 0, lastSeq: null, ...over,
 });
 const transition = (to: AlertTransition['to'], severity: Severity = 'warning', from: AlertTransition['from'] = 'firing'): NotifyEvent =>
   ({ kind: 'transition', transition: { alert: alertOf(1, { severity }), from, to, at: T0 } });
