@@ -122,3 +122,35 @@ describe('decideNotification: transitions heard out of order (two nodes)', () =>
     expect(decide({ tracked: tracked({ state, nextReminderAt: null, escalateAt: null }) }, creation)).toEqual([]);
   });
 });
+
+describe('decideNotification: the transition seq (alert_transitions.id) orders one alert\'s transitions', () => {
+  const withSeq = (event: NotifyEvent, seq: number): NotifyEvent => (event.kind === 'transition' ? { ...event, transition: { ...event.transition, seq } } : event);
+
+  it.each<[AlertTransition['to'], number]>([['resolved', 7], ['resolved', 6], ['acknowledged', 5], ['firing', 7]])('%s at seq %i, at or below the last recorded (7), is passed over', (to, seq) => {
+    const event = withSeq(transition(to), seq);
+    expect(decide({ tracked: tracked({ lastSeq: 7 }) }, event)).toEqual([{ type: 'stale', transition: (event as { transition: AlertTransition }).transition, lastSeq: 7 }]);
+  });
+
+  it('a later one is decided as without a seq, and its seq recorded', () => {
+    const prev = tracked({ lastSeq: 7, announcedAt: T0 });
+    const plain = decide({ tracked: prev }, transition('resolved'));
+    const numbered = decide({ tracked: prev }, withSeq(transition('resolved'), 8));
+    expect(numbered).toEqual(plain.map((a) => (a.type === 'track' ? { ...a, tracked: { ...a.tracked, lastSeq: 8 } } : a)));
+    expect(tracks(numbered)[0]).toMatchObject({ state: 'resolved', lastSeq: 8 });
+  });
+
+  it('the first with a seq (a new alert, or one tracked before seqs) is decided and recorded', () => {
+    const creation = (seq: number): NotifyEvent => ({ kind: 'transition', transition: { alert: alertOf(1), from: undefined, to: 'firing', at: T0, seq } });
+    expect(tracks(decide({}, creation(1)))[0]).toMatchObject({ state: 'firing', lastSeq: 1 });
+    // The creation heard after an acknowledgement tracked with no seq: nothing changes but the seq.
+    const inHand = tracked({ state: 'acknowledged', nextReminderAt: null, escalateAt: null });
+    expect(decide({ tracked: inHand }, creation(3))).toEqual([{ type: 'track', tracked: { ...inHand, lastSeq: 3 } }]);
+  });
+
+  it('transitions with no seq (restated, reminder, escalated) are decided as before and keep the seq recorded', () => {
+    const prev = tracked({ lastSeq: 7 });
+    expect(tracks(decide({ tracked: prev }, transition('restated')))).toEqual([prev]);
+    expect(tracks(decide({ tracked: prev }, transition('escalated')))[0]).toMatchObject({ lastSeq: 7, escalatedAt: NOW });
+    expect(tracks(decide({}, { kind: 'reminder-due', tracked: prev }))[0]).toMatchObject({ lastSeq: 7, reminders: 1 });
+  });
+});

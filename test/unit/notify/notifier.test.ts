@@ -149,6 +149,42 @@ describe.each(SQL_ENGINES)('notifier on %s', (engine) => {
     });
   });
 
+  describe('transitions of one alert heard out of order (two nodes sharing the tracker)', () => {
+    it('a resolve (seq n) recorded after the reopen into firing (seq n + 1) changes nothing: the alert stays firing, reminders go on', async () => {
+      const h = await harness({ reminderIntervalS: { warning: 600 } });
+      const a = alertOf(1);
+      h.service.onTransition({ alert: a, from: undefined, to: 'firing', at: h.clock.now(), seq: 1 });
+      await h.run(30 * S);
+      expect(h.sentTo('wecom').map(reasons)).toEqual([['firing']]);
+      // Node B resolved it (seq 2) and node A reopened it (seq 3) ms later; A's notifier records first.
+      h.service.onTransition({ alert: { ...a, lastChangedAt: h.clock.now() }, from: 'resolved', to: 'firing', at: h.clock.now(), seq: 3 });
+      h.service.onTransition({ alert: { ...a, state: 'resolved', lastChangedAt: h.clock.now() }, from: 'firing', to: 'resolved', at: h.clock.now(), seq: 2 });
+      await h.run(600 * S);
+      expect(h.sentTo('wecom').map(reasons)).toEqual([['firing'], ['reminder']]);
+      await h.run(600 * S);
+      expect(h.sentTo('wecom').map(reasons)).toEqual([['firing'], ['reminder'], ['reminder']]);
+      // A later transition still counts: the acknowledgement (seq 4) stops the reminders.
+      h.service.onTransition({ alert: { ...a, state: 'acknowledged', acknowledgedBy: 'tech-1' }, from: 'firing', to: 'acknowledged', at: h.clock.now(), by: 'tech-1', seq: 4 });
+      await h.run(3_600 * S, 60 * S);
+      expect(h.sentTo('wecom')).toHaveLength(3);
+    });
+
+    it('an acknowledgement (seq n) recorded after the resolve (seq n + 1) leaves it resolved: a reopen moments later says nothing', async () => {
+      const h = await harness({ reminderIntervalS: { warning: 600 } });
+      const a = alertOf(1);
+      h.service.onTransition({ alert: a, from: undefined, to: 'firing', at: h.clock.now(), seq: 10 });
+      await h.run(30 * S);
+      h.service.onTransition({ alert: { ...a, state: 'resolved' }, from: 'acknowledged', to: 'resolved', at: h.clock.now(), seq: 12 });
+      h.service.onTransition({ alert: { ...a, state: 'acknowledged', acknowledgedBy: 'tech-1' }, from: 'firing', to: 'acknowledged', at: h.clock.now(), by: 'tech-1', seq: 11 });
+      // Reopened inside the group window: the resolution waiting there was never news, and neither is the reopen.
+      h.service.onTransition({ alert: a, from: 'resolved', to: 'firing', at: h.clock.now(), seq: 13 });
+      await h.run(60 * S);
+      expect(h.sentTo('wecom').map(reasons)).toEqual([['firing']]);
+      await h.run(600 * S);
+      expect(h.sentTo('wecom').map(reasons)).toEqual([['firing'], ['reminder']]);
+    });
+  });
+
   describe('escalation to the supervisor', () => {
     it('escalates after the deadline when still unacknowledged, once', async () => {
       const h = await harness({ escalateAfterS: { warning: 900 } });
