@@ -11,6 +11,7 @@ import type { NotifyMetrics } from './metrics.ts';
 import { createTracker, type Tracked, type Tracker } from './tracker.ts';
 import { isUnavailable } from '../registry/sql/unavailable.ts';
 import { createFailureSpell } from '../lib/failure-spell.ts';
+import { createSerialQueue } from '../lib/serial-queue.ts';
 import { createGroupFlusher } from './flush.ts';
 import { decideNotification, type NotifyAction, type NotifyEvent } from './decide.ts';
 
@@ -78,16 +79,6 @@ async function apply(deps: Pick<NotifierDeps, 'metrics' | 'logger'>, tracker: Tr
     }
   }
   return notified;
-}
-
-/** Calls run one after another, each once the one before has settled (whether it failed or not). */
-function createSerialQueue() {
-  let chain: Promise<unknown> = Promise.resolve();
-  return <T>(fn: () => Promise<T>): Promise<T> => {
-    const mine = chain.catch(() => undefined).then(fn);
-    chain = mine;
-    return mine;
-  };
 }
 
 /** Waits before a retry that a stop can cut short. */

@@ -58,11 +58,12 @@ function applyInPasses(rows: readonly RemoteRow[], applyOne: (r: RemoteRow) => v
 
 /**
  * Run `fn` (synchronous SQLite writes) with the capture switch off and put it back as it was:
- * what it changes stays this node's own, never shipped. For a legacy secret hash upgraded at a
- * login (devices.ts, service-accounts.ts): the keyed hash it writes checks the same secret on
- * every node (one credential key), each node upgrades at its own next login, and a shipped
- * upgrade would carry its whole row — overwriting a disable or rotation another node made in
- * the second before it shipped (last shipped wins). Negating the switch (1 → -1 → 1, 0 stays 0)
+ * what it changes is never shipped. For the apply of PostgreSQL's rows (not shipped back), and
+ * for a legacy secret hash upgraded at a login (devices.ts, service-accounts.ts), which stays
+ * this node's own: the keyed hash it writes checks the same secret on every node (one
+ * credential key), each node upgrades at its own next login, and a shipped upgrade would carry
+ * its whole row — overwriting a disable or rotation another node made in the second before it
+ * shipped (last shipped wins). Negating the switch (1 → -1 → 1, 0 stays 0)
  * needs no read of it.
  */
 export function withoutCapture<T>(db: Db, fn: () => T): T {
@@ -106,8 +107,21 @@ export function createLocalReplica(db: Db) {
   };
   const keyOf = (table: string, row: RowImage) => keyText(REPLICATED_TABLES[table]!.map((c) => row[c]));
 
-  const pendingKeys = (): Set<string> =>
-    new Set((db.prepare('SELECT DISTINCT tbl, pk FROM registry_outbound').all() as RowKey[]).map((k) => `${k.tbl}\u0000${keyText(JSON.parse(k.pk) as unknown[])}`));
+  /** The keys changed since the last ship (distinct), and the outbound's highest id they cover. */
+  const pending = (): { upTo: number; keys: RowKey[] } => {
+    const upTo = (db.prepare('SELECT max(id) AS id FROM registry_outbound').get() as { id: number | null }).id ?? 0;
+    if (upTo === 0) return { upTo, keys: [] };
+    const rows = db.prepare('SELECT DISTINCT tbl, pk FROM registry_outbound WHERE id <= ?').all(upTo) as RowKey[];
+    const seen = new Set<string>();
+    const keys: RowKey[] = [];
+    for (const r of rows) {
+      const pk = keyText(JSON.parse(r.pk) as unknown[]);
+      if (seen.has(`${r.tbl}\u0000${pk}`) || !REPLICATED_TABLES[r.tbl]) continue;
+      seen.add(`${r.tbl}\u0000${pk}`);
+      keys.push({ tbl: r.tbl, pk });
+    }
+    return { upTo, keys };
+  };
 
   return {
     /** Whether the triggers record changes (kept in the file: a CLI import on a replicated data directory is shipped at the next start). */
@@ -116,21 +130,7 @@ export function createLocalReplica(db: Db) {
       const row = getState.get('last_seq') as { value: string } | undefined;
       return row ? Number(row.value) : undefined;
     },
-    /** The keys changed since the last ship (distinct), and the outbound's highest id they cover. */
-    pending(): { upTo: number; keys: RowKey[] } {
-      const upTo = (db.prepare('SELECT max(id) AS id FROM registry_outbound').get() as { id: number | null }).id ?? 0;
-      if (upTo === 0) return { upTo, keys: [] };
-      const rows = db.prepare('SELECT DISTINCT tbl, pk FROM registry_outbound WHERE id <= ?').all(upTo) as RowKey[];
-      const seen = new Set<string>();
-      const keys: RowKey[] = [];
-      for (const r of rows) {
-        const pk = keyText(JSON.parse(r.pk) as unknown[]);
-        if (seen.has(`${r.tbl}\u0000${pk}`) || !REPLICATED_TABLES[r.tbl]) continue;
-        seen.add(`${r.tbl}\u0000${pk}`);
-        keys.push({ tbl: r.tbl, pk });
-      }
-      return { upTo, keys };
-    },
+    pending,
     /** The row as it is now; null when it no longer exists (shipped as a delete). */
     image(key: RowKey): RowImage | null {
       return (selectRow.get(key.tbl)!.get(...(JSON.parse(key.pk) as RowValue[])) as RowImage | undefined) ?? null;
@@ -161,7 +161,7 @@ export function createLocalReplica(db: Db) {
      */
     apply(rows: readonly RemoteRow[], seqTo: number): { changes: AppliedChanges; refused: Array<{ key: RowKey; error: Error }> } {
       const changes: AppliedChanges = new Map();
-      const pending = pendingKeys();
+      const unshipped = new Set(pending().keys.map((k) => `${k.tbl}\u0000${k.pk}`));
       const applyOne = (r: RemoteRow): void => {
         if (r.row === null) deleteRow.get(r.tbl)!.run(...(JSON.parse(r.pk) as RowValue[]));
         else {
@@ -173,16 +173,14 @@ export function createLocalReplica(db: Db) {
         list.push(r.pk);
         changes.set(r.tbl, list);
       };
-      const waiting = rows.filter((r) => columns.has(r.tbl) && !pending.has(`${r.tbl}\u0000${r.pk}`) && (r.row === null || keyOf(r.tbl, r.row) === r.pk));
+      const waiting = rows.filter((r) => columns.has(r.tbl) && !unshipped.has(`${r.tbl}\u0000${r.pk}`) && (r.row === null || keyOf(r.tbl, r.row) === r.pk));
       let refused: Array<{ row: RemoteRow; error: Error }> = [];
       db.pragma('foreign_keys = OFF');
       try {
-        db.transaction(() => {
-          setCapture.run(0);
+        withoutCapture(db, () => {
           refused = applyInPasses(waiting, applyOne);
           putState.run('last_seq', String(seqTo));
-          setCapture.run(1);
-        })();
+        });
       } finally {
         db.pragma('foreign_keys = ON');
       }

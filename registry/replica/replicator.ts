@@ -1,4 +1,5 @@
 import type { Logger } from '../../lib/logger.ts';
+import { createSerialQueue } from '../../lib/serial-queue.ts';
 import type { Sql } from '../sql/port.ts';
 import { REPLICATED_TABLES, type AppliedChanges, type LocalReplica, type RemoteRow, type RowImage, type RowKey } from './local.ts';
 import { createShipper } from './shipper.ts';
@@ -33,16 +34,6 @@ async function fetchSince(sql: Sql, seq: number): Promise<RemoteRow[]> {
   }
 }
 
-/** Runs the functions it is given one after another, each once the previous settled. */
-function oneAtATime(): <T>(fn: () => Promise<T>) => Promise<T> {
-  let turn: Promise<unknown> = Promise.resolve();
-  return <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = turn.then(fn);
-    turn = run.catch(() => undefined);
-    return run;
-  };
-}
-
 /**
  * The registry's replication through PostgreSQL (docs/cluster.md "The registry in
  * PostgreSQL"). Each node's SQLite stays the store its code reads synchronously; the
@@ -60,7 +51,7 @@ export function createRegistryReplicator(options: RegistryReplicatorOptions) {
   // judged when it applies; a ship that committed meanwhile has forgotten its keys, so the
   // older remote images the pull read before that commit would overwrite the newer change
   // here, while PostgreSQL and every other node keep it (and this node never reads it back).
-  const exclusive = oneAtATime();
+  const exclusive = createSerialQueue();
   const flush = createShipper(local, sql, nodeId, log, exclusive);
   let pulling: Promise<void> | undefined;
   let pullAgain = false;

@@ -1,4 +1,5 @@
 import type { Logger } from '../../lib/logger.ts';
+import type { SerialQueue } from '../../lib/serial-queue.ts';
 import type { Sql, SqlValue } from '../sql/port.ts';
 import type { LocalReplica } from './local.ts';
 
@@ -16,7 +17,7 @@ const CHUNK = 500;
  * seq below it), NOTIFY at commit; then those outbound rows are forgotten. Returns `flush`.
  * A ship runs under `exclusive`, never beside an apply (replicator.ts says why).
  */
-export function createShipper(local: LocalReplica, sql: Sql, nodeId: string, log: Logger, exclusive: <T>(fn: () => Promise<T>) => Promise<T>): () => Promise<void> {
+export function createShipper(local: LocalReplica, sql: Sql, nodeId: string, log: Logger, exclusive: SerialQueue): () => Promise<void> {
   let shipping: Promise<void> | undefined;
   let nextShip: Promise<void> | undefined;
 
