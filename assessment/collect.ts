@@ -4,6 +4,7 @@ import type { DeviceInfo } from '../contracts/device.ts';
 import type { MoistureBand } from '../contracts/zone.ts';
 import { MEASUREMENTS } from '../contracts/influx-schema.ts';
 import type { QuerySeries } from '../influx/http.ts';
+import { isNoDatabase, tagIn } from '../influx/influxql.ts';
 import { bandFor, type BandSettings } from './bands.ts';
 import { rankCommunities, DEFAULT_SCORE_CONFIG, type CommunityMetrics, type ScoreConfig, type ScorecardRow } from './score.ts';
 import { alertResponse } from './response.ts';
@@ -39,7 +40,6 @@ export function monthPeriod(month: string, tzOffsetMin = 480): { from: number; t
 
 /** The field every reading of a measurement carries: what "a report arrived" is counted by. */
 const PRESENCE: Record<string, string> = { soil: 'moisture', tilt: 'pitch', valve: 'state', rain: 'rainfall' };
-const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /**
  * Gather the month's metrics for every community (InfluxQL over `soil`/`tilt`/`valve`/`rain`,
@@ -53,7 +53,7 @@ export async function buildScorecard(deps: ScorecardDeps, month: string): Promis
     try {
       return await deps.influx.query(q);
     } catch (error) {
-      if (/database not found/i.test((error as Error).message)) return [];
+      if (isNoDatabase(error)) return [];
       throw error;
     }
   };
@@ -101,7 +101,7 @@ export async function buildScorecard(deps: ScorecardDeps, month: string): Promis
   }
   const hours = new Map<string, { total: number; inside: number }>();
   for (const { band, zones: ids } of byBand.values()) {
-    const inner = `SELECT median("moisture") AS m FROM "${MEASUREMENTS.soil.name}" WHERE ${timeRange} AND "zone" =~ /^(${ids.map(escapeRegex).join('|')})$/ GROUP BY time(1h), "zone"`;
+    const inner = `SELECT median("moisture") AS m FROM "${MEASUREMENTS.soil.name}" WHERE ${timeRange} AND ${tagIn('zone', ids)} GROUP BY time(1h), "zone"`;
     const [total = []] = await query(`SELECT count("m") FROM (${inner}) GROUP BY "zone"`);
     const [inside = []] = await query(`SELECT count("m") FROM (${inner}) WHERE "m" >= ${band.low} AND "m" <= ${band.high} GROUP BY "zone"`);
     for (const s of total) {

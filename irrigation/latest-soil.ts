@@ -3,6 +3,7 @@ import type { Db } from '../registry/db.ts';
 import type { QuerySeries } from '../influx/http.ts';
 import type { IrrigationEvent } from '../rules/irrigation/state.ts';
 import { MEASUREMENTS } from '../contracts/influx-schema.ts';
+import { isNoDatabase, tagIn } from '../influx/influxql.ts';
 
 export type SoilEvent = Extract<IrrigationEvent, { type: 'soil' }>;
 
@@ -22,8 +23,6 @@ const Series = z.object({
   values: z.array(z.unknown()).max(1),
 });
 
-const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
 /**
  * The latest reading of each soil sensor of the zones within LATEST_SOIL_WINDOW_MS, as the
  * rules take a live one (the device's report interval from the registry). A reading whose
@@ -37,12 +36,12 @@ export function createLatestSoil(deps: { influx: { query(q: string): Promise<Que
     for (let i = 0; i < zoneIds.length; i += MAX_ZONES) {
       const ids = zoneIds.slice(i, i + MAX_ZONES);
       const since = deps.now() - LATEST_SOIL_WINDOW_MS;
-      const q = `SELECT "moisture", "temperature" FROM "${MEASUREMENTS.soil.name}" WHERE time >= ${since}ms AND "zone" =~ /^(${ids.map(escapeRegex).join('|')})$/ GROUP BY "device", "zone" ORDER BY time DESC LIMIT 1`;
+      const q = `SELECT "moisture", "temperature" FROM "${MEASUREMENTS.soil.name}" WHERE time >= ${since}ms AND ${tagIn('zone', ids)} GROUP BY "device", "zone" ORDER BY time DESC LIMIT 1`;
       let series: QuerySeries[];
       try {
         [series = []] = await deps.influx.query(q);
       } catch (error) {
-        if (/database not found/i.test((error as Error).message)) continue; // nothing shipped yet: no readings
+        if (isNoDatabase(error)) continue; // nothing shipped yet: no readings
         throw error;
       }
       for (const s of series) {
