@@ -15,6 +15,18 @@ export interface FenceDeps {
   logger: Logger;
 }
 
+/** Items grouped by their zone's community, in first-seen order (undefined: a zone in no community). */
+function byCommunity<T>(items: readonly T[], zoneOf: (item: T) => string, communityOf: (zoneId: string) => string | undefined): Map<string | undefined, T[]> {
+  const groups = new Map<string | undefined, T[]>();
+  for (const item of items) {
+    const community = communityOf(zoneOf(item));
+    const group = groups.get(community);
+    if (group) group.push(item);
+    else groups.set(community, [item]);
+  }
+  return groups;
+}
+
 /**
  * The irrigation writes fenced by the community's lease (clustered, shared store). A node
  * that lost a community's lease without knowing yet (a Redis blip: it learns at its next
@@ -67,14 +79,7 @@ export function createFence(deps: FenceDeps) {
     /** A flush's states, one write per community when fenced (a community refused must not roll the others' back); one write otherwise. */
     split(states: readonly ZoneIrrigationState[]): Array<{ states: ZoneIrrigationState[]; fence: Fence | undefined }> {
       if (!deps.token) return states.length > 0 ? [{ states: [...states], fence: undefined }] : [];
-      const parts = new Map<string | undefined, ZoneIrrigationState[]>();
-      for (const state of states) {
-        const community = deps.communityOf(state.zoneId);
-        const part = parts.get(community);
-        if (part) part.push(state);
-        else parts.set(community, [state]);
-      }
-      return [...parts].map(([community, part]) => ({ states: part, fence: community === undefined ? undefined : of(community) }));
+      return [...byCommunity(states, (state) => state.zoneId, deps.communityOf)].map(([community, part]) => ({ states: part, fence: community === undefined ? undefined : of(community) }));
     },
     /** A newer owner refused this node's write to the community: it acts no more there. */
     isFenced,
@@ -86,16 +91,9 @@ export function createFence(deps: FenceDeps) {
      * claimed are not this node's (it lost the lease again meanwhile): left out, fenced off.
      */
     async claim(zoneIds: readonly string[]): Promise<string[]> {
-      const byCommunity = new Map<string, string[]>();
-      for (const zoneId of zoneIds) {
-        const community = deps.communityOf(zoneId);
-        if (community === undefined) continue;
-        const zones = byCommunity.get(community);
-        if (zones) zones.push(zoneId);
-        else byCommunity.set(community, [zoneId]);
-      }
       const mine: string[] = [];
-      for (const [community, zones] of byCommunity) {
+      for (const [community, zones] of byCommunity(zoneIds, (zoneId) => zoneId, deps.communityOf)) {
+        if (community === undefined) continue;
         const fence = of(community);
         if (fence && !(await deps.store.claimFence(fence, deps.now()))) {
           stop(community, fence.token, 'community taken over, but a newer lease on it was claimed already: its zones are left to that owner');
