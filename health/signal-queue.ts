@@ -33,9 +33,6 @@ export type SignalQueue = ReturnType<typeof createSignalQueue>;
 
 const keyOf = ({ signal: s }: Held): string => `${s.kind}|${s.subject}`;
 
-// Which errors are the store being away is the SQL port's knowledge, shared with the notifier.
-export { isUnavailable };
-
 /** The queue's side of the spill: each call guarded (a disk that fails leaves the signals in memory, logged). */
 function onDisk(spill: SignalSpill | undefined, log: Logger) {
   const failed = (error: unknown) => log.error({ err: error }, 'held alert signals not kept on disk: held in memory only');

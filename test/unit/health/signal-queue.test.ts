@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createSignalQueue, isUnavailable, type SignalDropReason } from '../../../health/signal-queue.ts';
+import { createSignalQueue, type SignalDropReason } from '../../../health/signal-queue.ts';
+import { isUnavailable } from '../../../registry/sql/unavailable.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { CodedError } from '../../../lib/errors.ts';
 import type { AlertSignal } from '../../../contracts/alert.ts';
