@@ -68,6 +68,8 @@ export function createAlertStore(q: SqlQueries) {
   };
   return {
     get: (id: number) => oneAlert(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = ?`, [id]),
+    /** An alert's state alone (the notifier's check before a reminder); undefined: no such alert. */
+    stateOf: async (id: number): Promise<AlertState | undefined> => (await q.one<{ state: AlertState }>('SELECT state FROM alerts WHERE id = ?', [id]))?.state,
     active: (kind: string, subject: string) => oneAlert(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE kind = ? AND subject = ? AND state <> 'resolved'`, [kind, subject]),
     /** The latest resolved alert of a key (whether it may reopen is the service's call). */
     lastResolved: (kind: string, subject: string) =>

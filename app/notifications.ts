@@ -1,4 +1,5 @@
 import { createNotificationService } from '../notify/service.ts';
+import { createAlertStore } from '../alerts/alert-store.ts';
 import type { createCityRegistry } from '../registry/city.ts';
 import type { Db } from '../registry/db.ts';
 import type { Sql } from '../registry/sql/port.ts';
@@ -13,6 +14,8 @@ export async function startNotifications(ctx: AppContext, deps: { db: Db; sql: S
   const notifications = createNotificationService({
     db: deps.db, sql: deps.sql, ...(deps.nodeId ? { claimant: deps.nodeId } : {}), config: ctx.notifyConfig, teamsFor: deps.city.teamsFor, clock: ctx.clock, random: Math.random, logger: ctx.logger, registry: ctx.metrics.registry,
     ...(deps.ackLink ? { ackLink: deps.ackLink } : {}),
+    // The alerts live on the same port (`sql`): read in the notifier's transaction, under the alert's lock.
+    alertStateOf: (q, alertId) => createAlertStore(q).stateOf(alertId),
   });
   await notifications.start();
   return {

@@ -1,5 +1,5 @@
-import type { Alert, AlertTransition } from '../contracts/alert.ts';
-import type { Sql } from '../registry/sql/port.ts';
+import type { Alert, AlertState, AlertTransition } from '../contracts/alert.ts';
+import type { Sql, SqlQueries } from '../registry/sql/port.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { NotifyConfig } from './config.ts';
@@ -36,6 +36,13 @@ export interface NotifierDeps {
    */
   onNotified?: (t: AlertTransition) => void;
   ackLink?: (alertId: number, recipient: string) => string;
+  /**
+   * The alert's state as the alert service has it now, read in the notifier's transaction (the
+   * alerts are on the same port). The service commits a transition, then tells the notifier:
+   * a tick in between (on any node) would read the tracker as firing, so a due reminder or
+   * escalation is also checked here. Absent (tests of the notifier alone): the tracker only.
+   */
+  alertStateOf?: (q: SqlQueries, alertId: number) => Promise<AlertState | undefined>;
 }
 
 export type Notifier = ReturnType<typeof createNotifier>;
@@ -115,6 +122,12 @@ export function createNotifier(deps: NotifierDeps) {
   // Transitions and ticks of this node, one after another: on PostgreSQL two transactions could
   // otherwise commit in either order, and an alert's "acknowledged" land before its "firing".
   const serially = createSerialQueue();
+  // Acknowledged or resolved in the alert store, its transition not recorded yet: nothing is
+  // due. The schedule is left as it is; the transition, once recorded, settles it.
+  const stillFiring = async (q: SqlQueries, alertId: number): Promise<boolean> => {
+    const state = await deps.alertStateOf?.(q, alertId);
+    return state === undefined || state === 'firing';
+  };
 
   /** Read what the decision needs under the alert's lock, decide, apply: one transaction. */
   const handle = (event: NotifyEvent, alert: Alert, now: number): Promise<AlertTransition[]> => sql.transaction(async (tx) => {
@@ -122,7 +135,7 @@ export function createNotifier(deps: NotifierDeps) {
     const tracker = createTracker(tx);
     const tracked = await tracker.get(alert.id);
     if (event.kind !== 'transition') {
-      if (!stillDue(event.kind, tracked, now)) return [];
+      if (!stillDue(event.kind, tracked, now) || !await stillFiring(tx, alert.id)) return [];
       event = { kind: event.kind, tracked };
     }
     const refiring = event.kind === 'transition' && event.transition.to === 'firing' && tracked?.state === 'resolved';

@@ -45,6 +45,8 @@ export interface NotificationDeps {
   onNotified?: NotifierDeps['onNotified'];
   /** Signed one-tap acknowledge links (app.ts, lib/signed-link.ts). */
   ackLink?: (alertId: number, recipient: string) => string;
+  /** The alert's state in the alert store (app/notifications.ts), checked before a reminder or escalation. */
+  alertStateOf?: NotifierDeps['alertStateOf'];
 }
 
 /** Past the send's own timeout, before a claim is taken to be a dead or hung worker's. */
@@ -77,6 +79,7 @@ export function createNotificationService(deps: NotificationDeps) {
     sql, teamsFor: combineTeams(deps.teamsFor, teams.teamsFor), silences, outbox, clock: deps.clock, config: deps.config, logger, metrics,
     describePlace: deps.describePlace ?? createSqlitePlaceNames(deps.db, logger), onQueued: () => worker.kick(), onNotified: deps.onNotified,
     ...(deps.ackLink ? { ackLink: deps.ackLink } : {}),
+    ...(deps.alertStateOf ? { alertStateOf: deps.alertStateOf } : {}),
   });
   return {
     /** The alert lifecycle calls this for every transition; it never throws and never waits (the bookkeeping is queued). */

@@ -13,6 +13,8 @@ import { createNotificationService, type NotificationDeps, type NotificationServ
 import { staticTeams } from '../../../notify/teams.ts';
 import { Team } from '../../../contracts/team.ts';
 import type { Alert, AlertTransition } from '../../../contracts/alert.ts';
+import { createAlertService } from '../../../alerts/alert-service.ts';
+import { createAlertStore } from '../../../alerts/alert-store.ts';
 import { startTestPostgres, type TestPostgres } from '../../helpers/postgres.ts';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../helpers/app.ts';
 
@@ -93,13 +95,13 @@ describe('notifications shared in PostgreSQL by two nodes', () => {
       const service = createNotificationService({
         db, sql, clock: systemClock, random: Math.random, logger: createLogger('silent'), registry: new Registry(), teamsFor: staticTeams([team]),
         config: NotifyConfig.parse({ groupWindowS: 0, tickMs: 10, reminderIntervalS: { critical: 0 }, escalateAfterS: { critical: 0 }, delivery: { pollMs: 10, concurrency: 4 }, ...config }),
-        claimant: `node-${i}`, onNotified: (t) => notified.push(t), ...extra(i),
+        claimant: `node-${i}`, onNotified: (t) => notified.push(t), alertStateOf: (q, id) => createAlertStore(q).stateOf(id), ...extra(i),
       });
       await service.start();
       running.push(service);
       services.push(service);
     }
-    return { services, sql: pools.at(-1)!, notified, hitsBefore: receiver.hits.length };
+    return { services, sql: pools.at(-1)!, sqls: pools.slice(-n), notified, hitsBefore: receiver.hits.length };
   }
 
   const hitsSince = (from: number) => receiver.hits.slice(from);
@@ -176,6 +178,26 @@ describe('notifications shared in PostgreSQL by two nodes', () => {
     await sleep(200);
     expect(hitsSince(hitsBefore).map((h) => h.alerts.map((x) => x.id))).toEqual([[3_001]]);
     expect(await sql.one(`SELECT state, attempts, claimed_by AS "claimedBy" FROM notify_outbox`)).toEqual({ state: 'sent', attempts: 1, claimedBy: null });
+  });
+
+  it('an alert acknowledged through one node gets no reminder from either before that node\'s notifier records it', async () => {
+    const { services: [a, b], sqls: [sqlA, sqlB], notified, hitsBefore } = await nodes(2, { reminderIntervalS: { critical: 1 } });
+    const alertsA = createAlertService({ sql: sqlA!, clock: systemClock, logger: createLogger('silent') });
+    const alertsB = createAlertService({ sql: sqlB!, clock: systemClock, logger: createLogger('silent') });
+    alertsA.onTransition((t) => a!.onTransition(t));
+    const late: AlertTransition[] = []; // node B's acknowledgement, committed, not yet recorded by its notifier
+    alertsB.onTransition((t) => late.push(t));
+    const raised = (await alertsA.apply({ action: 'raise', kind: 'facility_tilt', subject: 'pav-6001', severity: 'critical', message: '倾斜 20°', communityId: 'c-1', districtId: 'd-1', at: Date.now() }))!;
+    const about = (reason: string) => hitsSince(hitsBefore).filter((h) => h.alerts.some((x) => x.id === raised.id && x.reason === reason));
+    await until(() => about('firing').length === 1);
+    await alertsB.acknowledge(raised.id, { by: 'wang' });
+    await sleep(2_500); // two reminder intervals, both nodes ticking every 10 ms
+    expect(about('reminder')).toEqual([]);
+    expect(notified.filter((t) => t.to === 'reminder')).toEqual([]);
+    for (const t of late) b!.onTransition(t);
+    await b!.notifier.settled();
+    await sleep(1_200);
+    expect(about('reminder')).toEqual([]);
   });
 
   it('a silence created through one node holds the items the other node flushes, until it is deleted', async () => {

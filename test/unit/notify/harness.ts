@@ -11,6 +11,7 @@ import type { Delivery } from '../../../notify/channels/index.ts';
 import type { Alert, AlertTransition } from '../../../contracts/alert.ts';
 import type { Sql, SqlEngine } from '../../../registry/sql/port.ts';
 import { useSqlDatabases } from '../../helpers/sql-engines.ts';
+import { createAlertStore } from '../../../alerts/alert-store.ts';
 import { Team, type Channel } from '../../../contracts/team.ts';
 
 /** 2026-11-26 10:00 local (UTC+8). */
@@ -56,6 +57,7 @@ export function createHarness(overrides: NotifyConfigInput = {}, options: Harnes
       return ok(undefined);
     },
     onNotified: (t) => notified.push(t),
+    alertStateOf: (q, id) => createAlertStore(q).stateOf(id),
   });
   return {
     db, sql: options.sql, clock, registry, service, sent, notified, config,

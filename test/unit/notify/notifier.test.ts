@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { useHarnesses, alertOf, S, T0 } from './harness.ts';
 import { SQL_ENGINES } from '../../helpers/sql-engines.ts';
-import type { Severity } from '../../../contracts/alert.ts';
+import type { AlertTransition, Severity } from '../../../contracts/alert.ts';
+import { createAlertService } from '../../../alerts/alert-service.ts';
+import { sqliteSqlOf } from '../../../registry/sql/sqlite.ts';
+import { createLogger } from '../../../lib/logger.ts';
 
 const ids = (s: { delivery: { alerts: Array<{ alert: { id: number } }> } }) => s.delivery.alerts.map((a) => a.alert.id);
 const reasons = (s: { delivery: { alerts: Array<{ reason: string }> } }) => s.delivery.alerts.map((a) => a.reason);
@@ -182,6 +185,47 @@ describe.each(SQL_ENGINES)('notifier on %s', (engine) => {
       expect(h.sentTo('wecom').map(reasons)).toEqual([['firing']]);
       await h.run(600 * S);
       expect(h.sentTo('wecom').map(reasons)).toEqual([['firing'], ['reminder']]);
+    });
+  });
+
+  describe('an alert acknowledged or resolved before the notifier recorded it (the alert store is read under the lock)', () => {
+    // The alert service commits, then tells the notifier; a tick between the two (here: the
+    // transition not passed on yet; in a cluster, another node ticking) reads the tracker as firing.
+    it.each([
+      ['reminder', { reminderIntervalS: { warning: 600 } }, 'wecom'],
+      ['escalation', { escalateAfterS: { warning: 600 } }, 'email'],
+    ] as const)('no %s for an alert acknowledged in the store whose transition is not recorded yet', async (_what, config, channel) => {
+      const h = await harness(config);
+      const alerts = createAlertService({ sql: h.sql ?? sqliteSqlOf(h.db), clock: h.clock, logger: createLogger('silent') });
+      const held: AlertTransition[] = [];
+      let passOn = true;
+      alerts.onTransition((t) => { if (passOn) h.service.onTransition(t); else held.push(t); });
+      const raised = (await alerts.apply({ action: 'raise', kind: 'facility_tilt', subject: 'pav-1', severity: 'warning', message: '倾斜 12.0°', communityId: 'c-001', districtId: 'd-1', at: h.clock.now() }))!;
+      await h.run(30 * S);
+      expect(h.sentTo('wecom').map(reasons)).toEqual([['firing']]);
+      h.clear();
+      passOn = false;
+      await h.run(500 * S);
+      await alerts.acknowledge(raised.id, { by: 'tech-1' });
+      await h.run(300 * S); // past the reminder's or escalation's time
+      expect(h.sentTo(channel)).toEqual([]);
+      expect(h.notified).toEqual([]);
+      for (const t of held) h.service.onTransition(t); // recorded at last
+      await h.run(1_800 * S, 60 * S);
+      expect(h.sent).toEqual([]);
+    });
+
+    it('no reminder for an alert resolved in the store whose transition is not recorded yet', async () => {
+      const h = await harness({ reminderIntervalS: { warning: 600 } });
+      const alerts = createAlertService({ sql: h.sql ?? sqliteSqlOf(h.db), clock: h.clock, logger: createLogger('silent') });
+      let passOn = true;
+      alerts.onTransition((t) => { if (passOn) h.service.onTransition(t); });
+      const raised = (await alerts.apply({ action: 'raise', kind: 'facility_tilt', subject: 'pav-1', severity: 'warning', message: '倾斜 12.0°', communityId: 'c-001', districtId: 'd-1', at: h.clock.now() }))!;
+      await h.run(30 * S);
+      passOn = false;
+      await alerts.apply({ action: 'clear', kind: raised.kind, subject: raised.subject, at: h.clock.now() });
+      await h.run(1_200 * S, 60 * S);
+      expect(h.sentTo('wecom').map(reasons)).toEqual([['firing']]);
     });
   });
 
