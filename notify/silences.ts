@@ -65,11 +65,11 @@ export function createSilenceStore(sql: Sql) {
       const rows = await sql.all<Row>(`SELECT ${COLUMNS} FROM notify_silences ${includeExpired ? '' : 'WHERE ends_at > ?'} ORDER BY starts_at, id`, includeExpired ? [] : [now]);
       return rows.map((r) => view(r, now));
     },
-    /** Delete a silence; what it held is released now (and re-checked against other silences). */
-    remove: (id: number, now: number): Promise<boolean> => sql.transaction(async (tx) => {
-      await tx.run('UPDATE notify_pending SET hold_until = ?, silence_id = NULL WHERE silence_id = ?', [now, id]);
-      return (await tx.run('DELETE FROM notify_silences WHERE id = ?', [id])).changes > 0;
-    }),
+    /**
+     * Delete a silence; what it held is released at the next tick on any node (tracker.ts
+     * `RELEASABLE`: an item whose silence is gone) and checked against the other silences then.
+     */
+    remove: async (id: number): Promise<boolean> => (await sql.run('DELETE FROM notify_silences WHERE id = ?', [id])).changes > 0,
     /** Silences in force now (`q`: the port, or the flush's transaction). */
     async active(now: number, q: SqlQueries = sql): Promise<Silence[]> {
       return (await q.all<Row>(`SELECT ${COLUMNS} FROM notify_silences WHERE starts_at <= ? AND ends_at > ?`, [now, now])).map(toSilence);

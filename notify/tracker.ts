@@ -37,6 +37,15 @@ const fromRow = (r: TrackedRow): Tracked => ({
 const TRACKED_COLUMNS = 'alert, state, team_ids, announced_at, next_reminder_at, escalate_at, escalated_at, reminders, last_seq';
 const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
+/**
+ * An item is releasable once its hold has passed, or once the silence holding it is deleted or
+ * over: a flush on one node can hold an item by a silence another node deletes meanwhile (it read
+ * the silences first), and the item then waits for the next tick, not for the silence's old end.
+ * Two `?`: now, now.
+ */
+const RELEASABLE = `(hold_until <= ? OR (silence_id IS NOT NULL AND NOT EXISTS
+  (SELECT 1 FROM notify_silences s WHERE s.id = notify_pending.silence_id AND s.ends_at > ?)))`;
+
 export type Tracker = ReturnType<typeof createTracker>;
 
 /**
@@ -76,10 +85,10 @@ export function createTracker(q: SqlQueries) {
       (await q.run(`DELETE FROM notify_pending WHERE alert_id = ? AND reason IN (${marks(reasons.length)})`, [alertId, ...reasons])).changes,
     /** (team, audience) groups with items releasable now, and the creation time of their oldest such item. */
     releasableGroups: (now: number): Promise<Array<{ teamId: string; audience: Audience; oldest: number }>> =>
-      q.all(`SELECT team_id AS "teamId", audience, MIN(created_at) AS oldest FROM notify_pending WHERE hold_until <= ? GROUP BY team_id, audience ORDER BY team_id, audience`, [now]),
+      q.all(`SELECT team_id AS "teamId", audience, MIN(created_at) AS oldest FROM notify_pending WHERE ${RELEASABLE} GROUP BY team_id, audience ORDER BY team_id, audience`, [now, now]),
     releasableItems: (teamId: string, audience: Audience, now: number): Promise<PendingItem[]> =>
       q.all(`SELECT id, alert_id AS "alertId", team_id AS "teamId", audience, reason, created_at AS "createdAt" FROM notify_pending
-        WHERE team_id = ? AND audience = ? AND hold_until <= ? ORDER BY id`, [teamId, audience, now]),
+        WHERE team_id = ? AND audience = ? AND ${RELEASABLE} ORDER BY id`, [teamId, audience, now, now]),
     async deleteItems(ids: readonly number[]): Promise<void> {
       for (const id of ids) await q.run('DELETE FROM notify_pending WHERE id = ?', [id]);
     },

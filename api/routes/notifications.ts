@@ -122,7 +122,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRouteDeps> = 
       },
     },
     async (request, reply) => {
-      if (!await opts.silences.remove(request.params.id, opts.clock.now())) return reply.code(404).send({ error: 'not_found', message: `no silence ${request.params.id}` });
+      if (!await opts.silences.remove(request.params.id)) return reply.code(404).send({ error: 'not_found', message: `no silence ${request.params.id}` });
       return reply.code(204).send(null);
     },
   );
