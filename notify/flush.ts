@@ -26,7 +26,8 @@ interface FlushDeps {
  * Turns waiting items into outbox rows: one message per (team, audience) group once
  * its oldest item has waited the grouping window, then one row per channel route that
  * accepts at least one of its alerts by severity. Items of silenced alerts are held
- * until the silence ends; items of alerts no longer firing are dropped.
+ * until the silence ends or is deleted (tracker.ts `RELEASABLE`); items of alerts no longer
+ * firing are dropped.
  *
  * Each group is flushed in one transaction that holds the group's lock and reads its items
  * after taking it, so when several nodes tick over one PostgreSQL the first takes the items
