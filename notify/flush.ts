@@ -1,4 +1,4 @@
-import type { Sql, SqlTx } from '../registry/sql/port.ts';
+import type { Sql, SqlQueries, SqlTx } from '../registry/sql/port.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { NotifyConfig } from './config.ts';
 import type { TeamsFor } from './teams.ts';
@@ -20,6 +20,8 @@ interface FlushDeps {
   metrics?: NotifyMetrics;
   /** The acknowledge link for an alert and a recipient (a signed one-tap link, app.ts); the config's ackBaseUrl form when absent. */
   ackLink?: (alertId: number, recipient: string) => string;
+  /** False when the alert store has the alert acknowledged or resolved (notifier.ts). */
+  stillFiring: (q: SqlQueries, alertId: number) => Promise<boolean>;
 }
 
 /**
@@ -27,7 +29,7 @@ interface FlushDeps {
  * its oldest item has waited the grouping window, then one row per channel route that
  * accepts at least one of its alerts by severity. Items of silenced alerts are held
  * until the silence ends or is deleted (tracker.ts `RELEASABLE`); items of alerts no longer
- * firing are dropped.
+ * firing, in the tracker or already in the alert store (a transition not recorded yet), are dropped.
  *
  * Each group is flushed in one transaction that holds the group's lock and reads its items
  * after taking it, so when several nodes tick over one PostgreSQL the first takes the items
@@ -46,7 +48,7 @@ export function createGroupFlusher(deps: FlushDeps) {
     const done: number[] = [];
     for (const item of await tracker.releasableItems(teamId, audience, now)) {
       const tracked = await tracker.get(item.alertId);
-      if (!tracked || (item.reason !== 'resolved' && tracked.state !== 'firing')) { done.push(item.id); continue; }
+      if (!tracked || (item.reason !== 'resolved' && (tracked.state !== 'firing' || !await deps.stillFiring(tx, item.alertId)))) { done.push(item.id); continue; }
       const silence = silencedBy(silences, tracked.alert, now);
       if (silence) {
         await tracker.holdItem(item.id, silence.endsAt, silence.id);

@@ -114,7 +114,6 @@ function createPauses() {
  */
 export function createNotifier(deps: NotifierDeps) {
   const { config, clock, logger, sql } = deps;
-  const flusher = createGroupFlusher({ ...deps });
   let timer: NodeJS.Timeout | undefined;
   let lastPrune = 0;
   let stopped = false;
@@ -122,12 +121,14 @@ export function createNotifier(deps: NotifierDeps) {
   // Transitions and ticks of this node, one after another: on PostgreSQL two transactions could
   // otherwise commit in either order, and an alert's "acknowledged" land before its "firing".
   const serially = createSerialQueue();
-  // Acknowledged or resolved in the alert store, its transition not recorded yet: nothing is
-  // due. The schedule is left as it is; the transition, once recorded, settles it.
+  // Acknowledged or resolved in the alert store, its transition not recorded yet: no reminder
+  // or escalation is due, and none waiting in a group goes out. The schedule is left as it is;
+  // the transition, once recorded, settles it.
   const stillFiring = async (q: SqlQueries, alertId: number): Promise<boolean> => {
     const state = await deps.alertStateOf?.(q, alertId);
     return state === undefined || state === 'firing';
   };
+  const flusher = createGroupFlusher({ ...deps, stillFiring });
 
   /** Read what the decision needs under the alert's lock, decide, apply: one transaction. */
   const handle = (event: NotifyEvent, alert: Alert, now: number): Promise<AlertTransition[]> => sql.transaction(async (tx) => {

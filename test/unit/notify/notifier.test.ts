@@ -215,6 +215,21 @@ describe.each(SQL_ENGINES)('notifier on %s', (engine) => {
       expect(h.sent).toEqual([]);
     });
 
+    it('a reminder waiting in its group window is not sent once the alert store has the alert acknowledged', async () => {
+      const h = await harness({ reminderIntervalS: { warning: 600 } });
+      const alerts = createAlertService({ sql: h.sql ?? sqliteSqlOf(h.db), clock: h.clock, logger: createLogger('silent') });
+      let passOn = true;
+      alerts.onTransition((t) => { if (passOn) h.service.onTransition(t); });
+      const raised = (await alerts.apply({ action: 'raise', kind: 'facility_tilt', subject: 'pav-1', severity: 'warning', message: '倾斜 12.0°', communityId: 'c-001', districtId: 'd-1', at: h.clock.now() }))!;
+      await h.run(600 * S); // the reminder was queued at 600 s and waits for its window until 630 s
+      expect(h.sentTo('wecom').map(reasons)).toEqual([['firing']]);
+      passOn = false;
+      await alerts.acknowledge(raised.id, { by: 'tech-1' });
+      await h.run(60 * S);
+      expect(h.sentTo('wecom').map(reasons)).toEqual([['firing']]);
+      expect(await h.service.notifier.pendingItems()).toBe(0);
+    });
+
     it('no reminder for an alert resolved in the store whose transition is not recorded yet', async () => {
       const h = await harness({ reminderIntervalS: { warning: 600 } });
       const alerts = createAlertService({ sql: h.sql ?? sqliteSqlOf(h.db), clock: h.clock, logger: createLogger('silent') });
