@@ -87,6 +87,7 @@ export async function startRegistryReplica(ctx: AppContext, deps: CachedStores &
       if (lost.devices.length || lost.services.length) revoked.emit(lost);
     },
     logger: ctx.logger,
+    metrics: ctx.metrics,
     ...ctx.options.registryReplica,
   });
   await replicator.start();

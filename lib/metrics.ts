@@ -55,6 +55,7 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
     deadLetters: new Counter({ name: 'gs_dead_letters_total', help: 'Messages kept in the dead-letter store, by reason', labelNames: ['reason'] as const, registers }),
     alertSignalsPending: new Gauge({ name: 'gs_alert_signals_pending', help: 'Alert signals held for the alert store, not yet applied (PostgreSQL away; at most 10,000)', registers }),
     alertSignalsDropped: new Counter({ name: 'gs_alert_signals_dropped_total', help: 'Alert signals never applied, by reason: repeat (the queue full, a newer signal of the same kind and subject behind it), oldest (the queue full of distinct ones), refused (the store refused it for good)', labelNames: ['reason'] as const, registers }),
+    registryFkViolations: new Counter({ name: 'gs_registry_replica_fk_violations_total', help: 'Registry rows an apply of another node\'s changes left pointing at a missing row (clustered registry; docs/cluster.md), by table, the table it points into, and outcome: deleted or set_null (its ON DELETE rule, as on one node; shipped), left (no rule: kept as it came, the same on every node), unchecked (the check of that table failed; parent "*")', labelNames: ['table', 'parent', 'outcome'] as const, registers }),
     listenerErrors: new Counter({ name: 'gs_listener_errors_total', help: 'Throws from a feature\'s listener (readings, transitions), by feature; the other listeners still ran', labelNames: ['feature'] as const, registers }),
   };
   return metrics;

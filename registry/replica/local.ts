@@ -1,37 +1,19 @@
 import type Database from 'better-sqlite3';
 import type { Db } from '../db.ts';
+import { REPLICATED_TABLES, keyText, type AppliedChanges, type RemoteRow, type RowImage, type RowKey, type RowValue } from './tables.ts';
+import { createForeignKeyCheck, type AppliedKeys, type DanglingReference } from './foreign-keys.ts';
 
-/**
- * The registry tables replicated through PostgreSQL, with their key columns. The rest of the
- * SQLite file is this node's own: dead letters, the weather cache, the rollup cursor, and the
- * alert, irrigation and notification tables, which have their own PostgreSQL stores.
- */
-export const REPLICATED_TABLES: Readonly<Record<string, readonly string[]>> = {
-  districts: ['id'],
-  sub_districts: ['id'],
-  communities: ['id'],
-  zones: ['id'],
-  facilities: ['id'],
-  teams: ['id'],
-  team_communities: ['team_id', 'community_id'],
-  technicians: ['id'],
-  devices: ['id'],
-  api_tokens: ['id'],
-  service_accounts: ['id'],
-  users: ['name'],
-  user_sessions: ['id_hash'],
-};
+export { REPLICATED_TABLES, keyText };
+export type { AppliedChanges, RemoteRow, RowImage, RowKey, RowValue };
+export type { DanglingReference };
 
-export type RowValue = string | number | null;
-export type RowImage = Record<string, RowValue>;
-/** One row as PostgreSQL's registry_rows holds it: `row` null for a deleted one. */
-export interface RemoteRow { tbl: string; pk: string; row: RowImage | null; seq: number; origin: string }
-export interface RowKey { tbl: string; pk: string }
-/** What an apply changed, by table: the keys (JSON arrays, as `pk`). */
-export type AppliedChanges = Map<string, string[]>;
-
-/** A key's canonical text: JSON.stringify of its values (SQLite's json_array may escape differently). */
-export const keyText = (values: readonly unknown[]): string => JSON.stringify(values);
+/** What one apply did: the keys it changed, the rows SQLite refused, the references it found dangling, the tables whose check failed. */
+export interface ApplyResult {
+  changes: AppliedChanges;
+  refused: Array<{ key: RowKey; error: Error }>;
+  dangling: DanglingReference[];
+  unchecked: Array<{ table: string; error: Error }>;
+}
 
 /**
  * Apply each row, then again those refused while one of them goes in: a row refused for a
@@ -74,23 +56,15 @@ export function withoutCapture<T>(db: Db, fn: () => T): T {
   })();
 }
 
-/**
- * This node's SQLite as a replica of the registry: the capture switch the migration-130
- * triggers read, the keys they recorded (the outbound), the current image of a row, and the
- * apply of PostgreSQL's rows. Everything is synchronous, on the app's one connection.
- */
-export function createLocalReplica(db: Db) {
+/** Writes one of PostgreSQL's rows here: its image upserted in place, or its key deleted (`row` null). */
+function createRowWriter(db: Db) {
   const columns = new Map<string, Set<string>>();
   for (const table of Object.keys(REPLICATED_TABLES)) {
     columns.set(table, new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name)));
   }
   const where = (table: string) => REPLICATED_TABLES[table]!.map((c) => `${c} = ?`).join(' AND ');
-  const selectRow = new Map(Object.keys(REPLICATED_TABLES).map((t) => [t, db.prepare(`SELECT * FROM ${t} WHERE ${where(t)}`)]));
   const deleteRow = new Map(Object.keys(REPLICATED_TABLES).map((t) => [t, db.prepare(`DELETE FROM ${t} WHERE ${where(t)}`)]));
   const upserts = new Map<string, Database.Statement<RowValue[]>>();
-  const setCapture = db.prepare('UPDATE registry_capture SET enabled = ? WHERE id = 1');
-  const getState = db.prepare('SELECT value FROM registry_replica WHERE key = ?');
-  const putState = db.prepare('INSERT INTO registry_replica (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
 
   /** ON CONFLICT DO UPDATE, never INSERT OR REPLACE: a replace deletes first, and a delete cascades. */
   const upsertOf = (table: string, cols: string[]) => {
@@ -105,6 +79,32 @@ export function createLocalReplica(db: Db) {
     }
     return stmt;
   };
+  return {
+    has: (table: string): boolean => columns.has(table),
+    write(r: RemoteRow): void {
+      if (r.row === null) deleteRow.get(r.tbl)!.run(...(JSON.parse(r.pk) as RowValue[]));
+      else {
+        const cols = columns.get(r.tbl)!;
+        const present = Object.keys(r.row).filter((c) => cols.has(c));
+        upsertOf(r.tbl, present).run(...present.map((c) => r.row![c] ?? null));
+      }
+    },
+  };
+}
+
+/**
+ * This node's SQLite as a replica of the registry: the capture switch the migration-130
+ * triggers read, the keys they recorded (the outbound), the current image of a row, and the
+ * apply of PostgreSQL's rows. Everything is synchronous, on the app's one connection.
+ */
+export function createLocalReplica(db: Db) {
+  const where = (table: string) => REPLICATED_TABLES[table]!.map((c) => `${c} = ?`).join(' AND ');
+  const selectRow = new Map(Object.keys(REPLICATED_TABLES).map((t) => [t, db.prepare(`SELECT * FROM ${t} WHERE ${where(t)}`)]));
+  const writer = createRowWriter(db);
+  const setCapture = db.prepare('UPDATE registry_capture SET enabled = ? WHERE id = 1');
+  const getState = db.prepare('SELECT value FROM registry_replica WHERE key = ?');
+  const putState = db.prepare('INSERT INTO registry_replica (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+  const checkForeignKeys = createForeignKeyCheck(db);
   const keyOf = (table: string, row: RowImage) => keyText(REPLICATED_TABLES[table]!.map((c) => row[c]));
 
   /** The keys changed since the last ship (distinct), and the outbound's highest id they cover. */
@@ -153,38 +153,49 @@ export function createLocalReplica(db: Db) {
     /**
      * Apply PostgreSQL's rows in seq order, in one transaction, with the capture off (they are
      * not shipped back) and foreign keys unchecked: rows come as their latest image, so a
-     * child may arrive before the newer image of its parent; the node that wrote them checked
-     * them. A key with a change of this node's not shipped yet is skipped (that change is newer
-     * and ships next: the last shipped wins). A row SQLite refuses (a unique index) is tried
-     * again after the others; one still refused is counted in `refused` and left (two rows that
-     * swapped a unique value refuse each other). Must run outside any transaction.
+     * child may arrive before the newer image of its parent. A key with a change of this
+     * node's not shipped yet is skipped (that change is newer and ships next: the last shipped
+     * wins). A row SQLite refuses (a unique index) is tried again after the others; one still
+     * refused is counted in `refused` and left (two rows that swapped a unique value refuse
+     * each other). Then, in the same transaction with the capture on, the references the rows
+     * left dangling are checked and handled as one node's ON DELETE rule would (`dangling`,
+     * foreign-keys.ts); a table whose check fails is undone alone (`unchecked`), the rows stay
+     * applied: replication never stops on it. Must run outside any transaction.
      */
-    apply(rows: readonly RemoteRow[], seqTo: number): { changes: AppliedChanges; refused: Array<{ key: RowKey; error: Error }> } {
+    apply(rows: readonly RemoteRow[], seqTo: number): ApplyResult {
       const changes: AppliedChanges = new Map();
+      const applied: AppliedKeys = { upserted: new Map(), deleted: new Map() };
       const unshipped = new Set(pending().keys.map((k) => `${k.tbl}\u0000${k.pk}`));
       const applyOne = (r: RemoteRow): void => {
-        if (r.row === null) deleteRow.get(r.tbl)!.run(...(JSON.parse(r.pk) as RowValue[]));
-        else {
-          const cols = columns.get(r.tbl)!;
-          const present = Object.keys(r.row).filter((c) => cols.has(c));
-          upsertOf(r.tbl, present).run(...present.map((c) => r.row![c] ?? null));
-        }
+        writer.write(r);
         const list = changes.get(r.tbl) ?? [];
         list.push(r.pk);
         changes.set(r.tbl, list);
+        const by = r.row === null ? applied.deleted : applied.upserted;
+        by.set(r.tbl, (by.get(r.tbl) ?? new Set()).add(r.pk));
       };
-      const waiting = rows.filter((r) => columns.has(r.tbl) && !unshipped.has(`${r.tbl}\u0000${r.pk}`) && (r.row === null || keyOf(r.tbl, r.row) === r.pk));
+      const waiting = rows.filter((r) => writer.has(r.tbl) && !unshipped.has(`${r.tbl}\u0000${r.pk}`) && (r.row === null || keyOf(r.tbl, r.row) === r.pk));
       let refused: Array<{ row: RemoteRow; error: Error }> = [];
+      let dangling: DanglingReference[] = [];
+      let unchecked: Array<{ table: string; error: Error }> = [];
       db.pragma('foreign_keys = OFF');
       try {
-        withoutCapture(db, () => {
-          refused = applyInPasses(waiting, applyOne);
-          putState.run('last_seq', String(seqTo));
-        });
+        db.transaction(() => {
+          withoutCapture(db, () => {
+            refused = applyInPasses(waiting, applyOne);
+            putState.run('last_seq', String(seqTo));
+          });
+          ({ found: dangling, failed: unchecked } = checkForeignKeys(applied));
+        })();
       } finally {
         db.pragma('foreign_keys = ON');
       }
-      return { changes, refused: refused.map(({ row, error }) => ({ key: { tbl: row.tbl, pk: row.pk }, error })) };
+      for (const d of dangling) {
+        // What the check deleted or cleared changed here too: the caches re-read it.
+        const list = changes.get(d.table) ?? [];
+        if (d.outcome !== 'left' && REPLICATED_TABLES[d.table] && !list.includes(d.key)) changes.set(d.table, [...list, d.key]);
+      }
+      return { changes, refused: refused.map(({ row, error }) => ({ key: { tbl: row.tbl, pk: row.pk }, error })), dangling, unchecked };
     },
     inTransaction: (): boolean => db.inTransaction,
   };

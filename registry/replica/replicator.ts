@@ -1,13 +1,20 @@
 import type { Logger } from '../../lib/logger.ts';
+import type { Metrics } from '../../lib/metrics.ts';
 import { createSerialQueue } from '../../lib/serial-queue.ts';
 import type { Sql } from '../sql/port.ts';
-import { REPLICATED_TABLES, type AppliedChanges, type LocalReplica, type RemoteRow, type RowImage, type RowKey } from './local.ts';
+import { REPLICATED_TABLES, type AppliedChanges, type ApplyResult, type LocalReplica, type RemoteRow, type RowImage, type RowKey } from './local.ts';
 import { createShipper } from './shipper.ts';
 
 export { REGISTRY_CHANNEL } from './shipper.ts';
 
 /** Rows per read. */
 const PAGE = 5_000;
+
+const DANGLING_MESSAGE: Record<ApplyResult['dangling'][number]['outcome'], string> = {
+  deleted: 'registry row removed: the row it points at was deleted on another node (its ON DELETE CASCADE, as on one node; shipped)',
+  set_null: 'registry row\'s reference cleared: the row it pointed at was deleted on another node (its ON DELETE SET NULL, as on one node; shipped)',
+  left: 'registry row points at a row deleted on another node; kept as it came, the same on every node (one node would have refused one of the two writes)',
+};
 
 export interface RegistryReplicatorOptions {
   local: LocalReplica;
@@ -19,6 +26,8 @@ export interface RegistryReplicatorOptions {
   /** After rows were applied: the caches that hold registry rows re-read them. */
   onApplied: (changes: AppliedChanges) => Promise<void> | void;
   logger: Logger;
+  /** gs_registry_replica_fk_violations_total: the references an apply found dangling. */
+  metrics?: Pick<Metrics, 'registryFkViolations'>;
   /** How often pending changes are shipped and PostgreSQL asked for rows without a notification. */
   pollMs?: number;
 }
@@ -31,6 +40,21 @@ async function fetchSince(sql: Sql, seq: number): Promise<RemoteRow[]> {
     rows.push(...page);
     if (page.length < PAGE) return rows;
     from = page[page.length - 1]!.seq;
+  }
+}
+
+/**
+ * Log what SQLite refused of an apply and what it found dangling (the first 10 of each), count
+ * the latter, and a table whose check failed: nothing of it stops the replication.
+ */
+function reportApply({ refused, dangling, unchecked }: ApplyResult, log: Logger, metrics: RegistryReplicatorOptions['metrics']): void {
+  for (const { key, error } of refused.slice(0, 10)) log.error({ table: key.tbl, key: key.pk, err: error }, 'registry row from PostgreSQL refused by SQLite; left as it was here');
+  for (const d of dangling) metrics?.registryFkViolations.inc({ table: d.table, parent: d.parent, outcome: d.outcome });
+  for (const { outcome, ...where } of dangling.slice(0, 10)) log.warn({ ...where, outcome }, DANGLING_MESSAGE[outcome]);
+  if (dangling.length > 10) log.warn({ more: dangling.length - 10 }, 'more registry rows pointing at a row deleted on another node; counted in gs_registry_replica_fk_violations_total');
+  for (const { table, error } of unchecked) {
+    metrics?.registryFkViolations.inc({ table, parent: '*', outcome: 'unchecked' });
+    log.error({ table, err: error }, 'registry foreign-key check after an apply failed on a table; the rows stay applied, its references unchecked until an apply touches it again');
   }
 }
 
@@ -65,7 +89,7 @@ export function createRegistryReplicator(options: RegistryReplicatorOptions) {
   }
 
   /** Read and apply, under `exclusive`: what the apply changed, and what SQLite refused. */
-  async function fetchAndApply(): Promise<ReturnType<LocalReplica['apply']> | undefined> {
+  async function fetchAndApply(): Promise<ApplyResult | undefined> {
     const last = local.lastSeq();
     const rows = await fetchSince(sql, last ?? 0);
     const seqTo = rows.length ? rows[rows.length - 1]!.seq : (last ?? 0);
@@ -78,8 +102,8 @@ export function createRegistryReplicator(options: RegistryReplicatorOptions) {
   async function pullOnce(): Promise<void> {
     const applied = await exclusive(fetchAndApply);
     if (!applied) return;
-    const { changes, refused } = applied;
-    for (const { key, error } of refused.slice(0, 10)) log.error({ table: key.tbl, key: key.pk, err: error }, 'registry row from PostgreSQL refused by SQLite; left as it was here');
+    const { changes } = applied;
+    reportApply(applied, log, options.metrics);
     if (changes.size > 0) {
       log.debug({ tables: Object.fromEntries([...changes].map(([t, k]) => [t, k.length])), seq: local.lastSeq() }, 'registry rows applied');
       // Applied and recorded already: a failing listener is logged, never a reason to apply again.

@@ -82,4 +82,90 @@ describe('the local replica of the registry', () => {
     expect(db.prepare('SELECT id, dev_eui FROM devices ORDER BY id').all()).toEqual([{ id: 'x', dev_eui: null }, { id: 'y', dev_eui: 'eui-1' }]);
     expect(outbound(db)).toEqual([]);
   });
+
+  const danglingRows = (db: Db) => db.pragma('foreign_key_check') as Array<{ table: string; parent: string }>;
+  const sessions = (db: Db) => (db.prepare('SELECT id_hash FROM user_sessions ORDER BY id_hash').all() as Array<{ id_hash: string }>).map((r) => r.id_hash);
+  const session = (id: string, user: string) => ({ id_hash: id, user_name: user, csrf: 'x', created_at: 1, expires_at: 2 });
+
+  it('a user deleted on the other node takes its sessions here, as ON DELETE CASCADE does on one node, and the removal is shipped', () => {
+    const db = openDb(':memory:');
+    const local = createLocalReplica(db);
+    seed(db);
+    local.capture(true);
+    const { dangling } = local.apply([{ tbl: 'users', pk: keyText(['wang']), row: null, seq: 1, origin: 'n2' }], 1);
+    expect(sessions(db)).toEqual([]);
+    expect(danglingRows(db)).toEqual([]);
+    expect(dangling).toEqual([{ table: 'user_sessions', key: keyText(['s1']), parent: 'users', parentKey: keyText(['wang']), outcome: 'deleted' }]);
+    // Shipped as this node's change: PostgreSQL's row of the session becomes its delete, for every node and a late joiner.
+    expect(outbound(db)).toEqual([{ tbl: 'user_sessions', pk: keyText(['s1']) }]);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('a session started on the other node for a user deleted here meanwhile is removed on its arrival', () => {
+    const db = openDb(':memory:');
+    const local = createLocalReplica(db);
+    seed(db);
+    local.capture(true);
+    db.prepare("DELETE FROM users WHERE name = 'wang'").run(); // cascades s1 here, both recorded
+    db.prepare('DELETE FROM registry_outbound').run(); // shipped
+    const { dangling, changes } = local.apply([{ tbl: 'user_sessions', pk: keyText(['s2']), row: session('s2', 'wang'), seq: 2, origin: 'n2' }], 2);
+    expect(sessions(db)).toEqual([]);
+    expect(dangling.map((d) => [d.table, d.key, d.outcome])).toEqual([['user_sessions', keyText(['s2']), 'deleted']]);
+    expect(changes.get('user_sessions')).toEqual([keyText(['s2'])]);
+    expect(outbound(db)).toEqual([{ tbl: 'user_sessions', pk: keyText(['s2']) }]);
+  });
+
+  it('a device whose zone was deleted on the other node meanwhile (no ON DELETE rule: one node refuses either write) is kept as it came, reported once per apply that brings it', () => {
+    const db = openDb(':memory:');
+    const local = createLocalReplica(db);
+    seed(db);
+    db.prepare("INSERT INTO zones (id, community_id, name) VALUES ('z1', 'c1', 'Z1')").run();
+    local.capture(true);
+    const device = { id: 'dv', kind: 'soil', secret_hash: 'h', community_id: null, zone_id: 'z1', facility_id: null, dev_eui: null, report_interval_s: 900, disabled: 0, created_at: 't' };
+    const first = local.apply([
+      { tbl: 'zones', pk: keyText(['z1']), row: null, seq: 1, origin: 'n2' },
+      { tbl: 'devices', pk: keyText(['dv']), row: device, seq: 2, origin: 'n3' },
+    ], 2);
+    expect(db.prepare("SELECT zone_id FROM devices WHERE id = 'dv'").get()).toEqual({ zone_id: 'z1' });
+    expect(first.dangling).toEqual([{ table: 'devices', key: keyText(['dv']), parent: 'zones', parentKey: keyText(['z1']), outcome: 'left' }]);
+    expect(outbound(db)).toEqual([]); // nothing of this node's to ship: every node holds the same row
+    // An apply that touches neither the device nor its zone does not report it again; one that brings the device does.
+    expect(local.apply([{ tbl: 'communities', pk: keyText(['c1']), row: { id: 'c1', district_id: 'd1', name: 'C1b' }, seq: 3, origin: 'n2' }], 3).dangling).toEqual([]);
+    expect(local.apply([{ tbl: 'devices', pk: keyText(['dv']), row: { ...device, disabled: 1 }, seq: 4, origin: 'n3' }], 4).dangling).toHaveLength(1);
+    // The row stays writable here: a later change of a column other than its reference, or its removal.
+    db.prepare("UPDATE devices SET report_interval_s = 600 WHERE id = 'dv'").run();
+    expect(local.lastSeq()).toBe(4);
+  });
+
+  it('the rule is read from the schema: ON DELETE SET NULL clears the reference, and a child table of this node\'s own is checked too', () => {
+    const db = openDb(':memory:');
+    seed(db);
+    db.prepare("INSERT INTO zones (id, community_id, name) VALUES ('z1', 'c1', 'Z1')").run();
+    db.exec('CREATE TABLE zone_notes (note TEXT, zone_id TEXT REFERENCES zones(id) ON DELETE SET NULL)');
+    db.prepare("INSERT INTO zone_notes (note, zone_id) VALUES ('dry corner', 'z1')").run();
+    const local = createLocalReplica(db);
+    const { dangling } = local.apply([{ tbl: 'zones', pk: keyText(['z1']), row: null, seq: 1, origin: 'n2' }], 1);
+    expect(db.prepare('SELECT note, zone_id FROM zone_notes').all()).toEqual([{ note: 'dry corner', zone_id: null }]);
+    expect(dangling).toEqual([{ table: 'zone_notes', key: keyText([1]), parent: 'zones', parentKey: keyText(['z1']), outcome: 'set_null' }]);
+  });
+
+  it('a table whose check SQLite cannot run is undone alone and reported: the other tables are checked, the rows stay applied and the seq moves on', () => {
+    const db = openDb(':memory:');
+    seed(db);
+    // A child table the check knows of (read at the start), gone since: foreign_key_check fails on it.
+    db.exec("CREATE TABLE odd (user_name TEXT REFERENCES users(name) ON DELETE CASCADE)");
+    const local = createLocalReplica(db);
+    db.exec('DROP TABLE odd');
+    const result = local.apply([
+      { tbl: 'users', pk: keyText(['wang']), row: null, seq: 1, origin: 'n2' },
+      { tbl: 'districts', pk: keyText(['d2']), row: { id: 'd2', name: 'D2' }, seq: 2, origin: 'n2' },
+    ], 2);
+    expect(result.unchecked.map((u) => [u.table, u.error.message])).toEqual([['odd', expect.stringMatching(/odd/)]]);
+    // The sessions' check ran on its own: the user's session went with it, as one node's cascade does.
+    expect(result.dangling.map((d) => [d.table, d.outcome])).toEqual([['user_sessions', 'deleted']]);
+    expect(db.prepare("SELECT count(*) AS n FROM users WHERE name = 'wang'").get()).toEqual({ n: 0 });
+    expect(db.prepare("SELECT name FROM districts WHERE id = 'd2'").get()).toEqual({ name: 'D2' });
+    expect(local.lastSeq()).toBe(2);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
 });
