@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
-import { ADMIN_TOKEN, eventually, startTestApp, uniqueDb, type TestApp } from '../../helpers/app.ts';
+import { ADMIN_TOKEN, eventually, queryRows, startTestApp, uniqueDb, type TestApp } from '../../helpers/app.ts';
 import { startTestRedis } from '../../helpers/redis.ts';
 import { counterValue, ownerOf, shareDevice } from '../../helpers/cluster.ts';
 import { connect, publish } from '../../helpers/mqtt.ts';
@@ -162,22 +162,44 @@ describe('community ownership across two nodes', { timeout: 120_000 }, () => {
   it('when the owner stops, the survivor takes the community over within the goal, closes the valve the owner left open and decides for the zone', async () => {
     const valve = await startSimValve(other.app.mqttPort, 'valve-z1', secrets['valve-z1']!, 'ack');
     try {
+      // The run has watered the zone: both sensors report 35 % (above low, below high: the run
+      // goes on), and InfluxDB holds it. The survivor's takeover reads each sensor's latest
+      // reading there (irrigation/latest-soil.ts); left at the 15 and 16 % sent above, it would
+      // start a run of its own within milliseconds of its close (a correct decision, but then
+      // this test could not tell it from an open that should not be there).
+      const s1 = clients.find((c) => c.options.clientId === 'soil-1')!; // on the owner since the first test
+      const s2 = await device(owner, 'soil-2');
+      await send(s1, 'soil-1', { moisture: 35 });
+      await send(s2, 'soil-2', { moisture: 35 });
+      const soil = `SELECT last("moisture") FROM "soil" WHERE "zone" = 'z1' GROUP BY "device"`;
+      await eventually(async () => {
+        const rows = await queryRows(owner.influx, soil);
+        return rows.length === 2 && rows.every((r) => r.last === 35) ? true : undefined;
+      }, 10_000, 'both sensors at 35 % in InfluxDB');
       // The owner's run is in progress (the valve opened above); the owner goes.
-      expect((await api(owner, 'GET', '/api/v1/zones/z1/irrigation')).body.state.run).toBeDefined();
+      const run = (await api(owner, 'GET', '/api/v1/zones/z1/irrigation')).body;
+      expect(run.state.run).toBeDefined();
+      expect(run.inputs.moisture).toBe(35);
       const stoppedAt = Date.now();
       await owner.stop();
       await eventually(() => (other.app.ownership.owns('c1') ? true : undefined), TAKEOVER_GOAL_MS, 'the survivor to own c1');
       const takeoverMs = Date.now() - stoppedAt;
       expect(takeoverMs).toBeLessThan(TAKEOVER_GOAL_MS);
-      // It does not know the dead owner's run (its store is its own until the state is shared): it closes the valve anyway.
+      // It does not know the dead owner's run (its store is its own until the state is shared): it
+      // closes the valve anyway; and once it has caught the sensors up (35 %) nothing opens it again.
       await eventually(() => (valve.commands.some((c) => c.action === 'close') ? true : undefined), 5_000, 'the takeover close');
+      await eventually(() => (other.app.irrigation.status('z1')?.inputs.moisture === 35 ? true : undefined), 5_000, 'the survivor caught up from InfluxDB');
+      // A start would be decided (and logged) as the readings fold in; its open may still be on its way to the valve.
+      expect(other.app.irrigation.status('z1')?.state.run).toBeUndefined();
+      expect(await decisions(other)).toEqual([]);
       expect(valve.open).toBe(false);
+      expect(valve.commands.map((c) => c.action)).toEqual(['close']);
 
       // Now its own decisions: both sensors report to the survivor, the zone is dry, it waters.
-      const s1 = await device(other, 'soil-1');
-      const s2 = await device(other, 'soil-2');
-      await send(s1, 'soil-1', { moisture: 12 });
-      await send(s2, 'soil-2', { moisture: 13 });
+      const moved1 = await device(other, 'soil-1');
+      const moved2 = await device(other, 'soil-2');
+      await send(moved1, 'soil-1', { moisture: 12 });
+      await send(moved2, 'soil-2', { moisture: 13 });
       await eventually(() => (valve.open ? true : undefined), 5_000, 'the survivor to open the valve');
       expect(valve.commands.map((c) => c.action)).toEqual(['close', 'open']);
       expect(await decisions(other)).toEqual([expect.stringMatching(/^start:/)]);
