@@ -14,6 +14,32 @@ export const ValveCommand = z.strictObject({
 }).refine((c) => c.action === 'close' || c.autoOffS !== undefined, { message: 'an open command needs autoOffS', path: ['autoOffS'] });
 export type ValveCommand = z.infer<typeof ValveCommand>;
 
+/**
+ * The oldest command a valve controller obeys, by its own clock. A queued QoS 1 command can
+ * arrive long after it was decided (a persistent session's queue after a reconnect; in a
+ * cluster, a dead node's queued open after the survivor's takeover close), and an open from
+ * an hour-long outage describes a decision nobody stands behind any more. Ten minutes is
+ * what a command the server still waits for needs, with room to spare: the server re-issues
+ * an unacknowledged command with a fresh issuedAt every ackTimeoutS (30 s by default, 3
+ * attempts), and a class A LoRaWAN valve hears a downlink only after its next uplink (valves
+ * report every 5 minutes by default), so a live command is at most ~5 minutes old on a
+ * device whose clock is synchronised (NTP or LoRaWAN DeviceTimeReq: within seconds).
+ */
+export const COMMAND_MAX_AGE_MS = 10 * 60_000;
+
+/** The `error` of an ack refusing a command as stale (see isStaleCommand). */
+export const STALE_COMMAND_ERROR = 'stale';
+
+/**
+ * Whether a valve controller must refuse a command as stale: issued before the last command
+ * it obeyed (equal is allowed: one decision may send several), or more than
+ * COMMAND_MAX_AGE_MS before `nowMs` on the device's clock. A command from its future is not
+ * stale: the limit is on age, and a clock behind the server's must not stop the valve.
+ */
+export function isStaleCommand(cmd: Pick<ValveCommand, 'issuedAt'>, lastObeyedIssuedAt: number | undefined, nowMs: number): boolean {
+  return (lastObeyedIssuedAt !== undefined && cmd.issuedAt < lastObeyedIssuedAt) || nowMs - cmd.issuedAt > COMMAND_MAX_AGE_MS;
+}
+
 export const CommandAck = z.object({
   commandId: z.string().min(1).max(64),
   ok: z.boolean(),

@@ -7,7 +7,8 @@ export type CommandOutcome =
 
 /**
  * What a valve controller does with a command body, whatever the transport brought it:
- * obey a valid ValveCommand, refuse anything else with an ack when it can name the command.
+ * obey a valid, current ValveCommand; refuse a stale one (physics/valve.ts) with its ack,
+ * and anything else with an ack when it can name the command.
  */
 export function handleValveCommand(world: World, valveId: string, body: unknown, t: number): CommandOutcome {
   const parsed = ValveCommand.safeParse(body);
@@ -19,6 +20,7 @@ export function handleValveCommand(world: World, valveId: string, body: unknown,
     return { obeyed: false, ack: { commandId, ok: false, state: world.valveOpen(valveId) ? 1 : 0, error, ts: t } };
   }
   const ack = world.command(valveId, parsed.data, t);
+  if (!ack.ok) return { obeyed: false, ack };
   return { obeyed: true, ack, closeAt: world.valveCloseAt(valveId) };
 }
 

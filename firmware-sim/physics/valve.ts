@@ -1,4 +1,4 @@
-import type { CommandAck, ValveCommand } from '../../contracts/commands.ts';
+import { isStaleCommand, STALE_COMMAND_ERROR, type CommandAck, type ValveCommand } from '../../contracts/commands.ts';
 
 /** A valve controller's state; the flow is the zone's supply when open. */
 export interface ValveState {
@@ -11,11 +11,13 @@ export interface ValveState {
   /** Acks of recent commands, so a retried command is acknowledged again, not re-applied. */
   recentAcks: Array<[string, CommandAck]>;
   actuations: number;
+  /** issuedAt of the last command obeyed: an older one is refused as stale (contracts/commands.ts isStaleCommand). */
+  lastIssuedAt: number | undefined;
 }
 
 const RECENT = 16;
 
-export const closedValve = (t: number): ValveState => ({ open: false, closeAt: undefined, volumeL: 0, lastAt: t, recentAcks: [], actuations: 0 });
+export const closedValve = (t: number): ValveState => ({ open: false, closeAt: undefined, volumeL: 0, lastAt: t, recentAcks: [], actuations: 0, lastIssuedAt: undefined });
 
 /** Integrate volume up to t and close at the auto-off time if it has passed. */
 export function advanceValve(s: ValveState, t: number, flowLPerMin: number): ValveState {
@@ -27,14 +29,22 @@ export function advanceValve(s: ValveState, t: number, flowLPerMin: number): Val
   return { ...s, volumeL, lastAt: t, open: !expired, closeAt: expired ? undefined : s.closeAt, actuations: s.actuations + (expired ? 1 : 0) };
 }
 
-/** Obey a command at t and say so; a repeated commandId gets its first ack again. */
+/**
+ * Obey a command at t and say so; a repeated commandId gets its first ack again. A stale
+ * command (older than the last one obeyed, or than COMMAND_MAX_AGE_MS by the valve's clock)
+ * is refused and not remembered: re-issued with a fresh issuedAt, it is judged afresh.
+ */
 export function applyValveCommand(s: ValveState, cmd: ValveCommand, t: number, flowLPerMin: number): { state: ValveState; ack: CommandAck } {
   const current = advanceValve(s, t, flowLPerMin);
   const seen = current.recentAcks.find(([id]) => id === cmd.commandId);
   if (seen) return { state: current, ack: seen[1] };
+  if (isStaleCommand(cmd, current.lastIssuedAt, t)) {
+    return { state: current, ack: { commandId: cmd.commandId, ok: false, state: current.open ? 1 : 0, error: STALE_COMMAND_ERROR, ts: t } };
+  }
   const open = cmd.action === 'open';
   const next: ValveState = {
     ...current,
+    lastIssuedAt: cmd.issuedAt,
     open,
     closeAt: open ? t + (cmd.autoOffS ?? 0) * 1000 : undefined,
     actuations: current.actuations + (open !== current.open ? 1 : 0),

@@ -3,6 +3,7 @@ import { DEFAULT_CLIMATE, diurnalEtShare, extraterrestrialRadiation, hargreavesE
 import { irrigationMmH, SOILS, stepSoil, type SoilZone } from '../../../firmware-sim/physics/soil.ts';
 import { advanceTilt, applyImpact, readTilt, type TiltState } from '../../../firmware-sim/physics/tilt.ts';
 import { advanceValve, applyValveCommand, closedValve } from '../../../firmware-sim/physics/valve.ts';
+import { COMMAND_MAX_AGE_MS, STALE_COMMAND_ERROR } from '../../../contracts/commands.ts';
 import { drainBattery } from '../../../firmware-sim/physics/battery.ts';
 import { createRandom } from '../../../lib/random.ts';
 import { SURFACE_STORAGE_MM } from '../../../contracts/zone.ts';
@@ -212,6 +213,40 @@ describe('valve controller', () => {
     const retried = applyValveCommand(closed.state, { commandId: 'c1', action: 'open', autoOffS: 600, issuedAt: t0 }, t0 + 120_000, 20);
     expect(retried.ack).toEqual({ commandId: 'c1', ok: true, state: 1, ts: t0 });
     expect(retried.state.open).toBe(false);
+  });
+
+  // The device contract (docs/architecture.md, "Stale commands"): a late-delivered old open must not re-open the valve.
+  it.each([
+    ['issued before the last command obeyed (a queued open after a newer close)', 'c0', t0 - 1_000, t0 + 60_000],
+    ['more than 10 minutes old by the valve\'s clock', 'c0', t0 + 60_000 - COMMAND_MAX_AGE_MS - 1, t0 + 60_000],
+  ])('refuses an open %s as stale and stays closed', (_case, commandId, issuedAt, at) => {
+    const closed = applyValveCommand(closedValve(t0), { commandId: 'c1', action: 'close', issuedAt: t0 }, t0, 20).state;
+    const late = applyValveCommand(closed, { commandId, action: 'open', autoOffS: 600, issuedAt }, at, 20);
+    expect(late.ack).toEqual({ commandId, ok: false, state: 0, error: STALE_COMMAND_ERROR, ts: at });
+    expect(late.state.open).toBe(false);
+    expect(late.state.actuations).toBe(0);
+  });
+
+  it('obeys a command issued at the same instant as the last one, and one exactly 10 minutes old', () => {
+    const open = applyValveCommand(closedValve(t0), { commandId: 'c1', action: 'open', autoOffS: 600, issuedAt: t0 }, t0, 20).state;
+    const same = applyValveCommand(open, { commandId: 'c2', action: 'close', issuedAt: t0 }, t0 + COMMAND_MAX_AGE_MS, 20);
+    expect(same.ack).toMatchObject({ ok: true, state: 0 });
+  });
+
+  it('does not remember a refusal: the same command re-issued with a fresh issuedAt is obeyed', () => {
+    const closed = applyValveCommand(closedValve(t0), { commandId: 'c1', action: 'close', issuedAt: t0 }, t0, 20).state;
+    const refused = applyValveCommand(closed, { commandId: 'c2', action: 'open', autoOffS: 600, issuedAt: t0 - 1 }, t0 + 1_000, 20);
+    expect(refused.ack.ok).toBe(false);
+    const fresh = applyValveCommand(refused.state, { commandId: 'c2', action: 'open', autoOffS: 600, issuedAt: t0 + 1_000 }, t0 + 1_000, 20);
+    expect(fresh.ack).toMatchObject({ ok: true, state: 1 });
+    expect(fresh.state.open).toBe(true);
+  });
+
+  it('takes a command from its future (a valve clock behind the server\'s) and orders later ones after it', () => {
+    const open = applyValveCommand(closedValve(t0), { commandId: 'c1', action: 'open', autoOffS: 600, issuedAt: t0 + 3_600_000 }, t0, 20);
+    expect(open.ack.ok).toBe(true);
+    const older = applyValveCommand(open.state, { commandId: 'c2', action: 'close', issuedAt: t0 + 1_000 }, t0 + 2_000, 20);
+    expect(older.ack).toMatchObject({ ok: false, error: STALE_COMMAND_ERROR, state: 1 });
   });
 });
 
