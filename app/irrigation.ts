@@ -11,7 +11,7 @@ import { ownsEverything, type CommunityOwnership } from '../contracts/ownership.
 /** Irrigation: zone state, runs, decisions and overrides in the shared store (`sql`: the data directory's SQLite, or PostgreSQL); valve commands through the broker; valve faults and manual-zone watering alerts through the alert service. */
 export async function startIrrigationFeature(ctx: AppContext, deps: { db: Db; sql: Sql; broker: MqttBroker; append: (lines: string[]) => Promise<void>; signal: (alert: AlertSignal) => void; ownership?: CommunityOwnership; influx?: Parameters<typeof startIrrigation>[0]['influx'] }) {
   const irrigation = await startIrrigation({
-    db: deps.db, sql: deps.sql, broker: deps.broker, append: deps.append, readings: ctx.readings, clock: ctx.clock, logger: ctx.logger,
+    db: deps.db, sql: deps.sql, broker: deps.broker, append: deps.append, readings: ctx.readings, clock: ctx.clock, logger: ctx.logger, metrics: ctx.metrics,
     settings: ctx.options.irrigation, time: ctx.options.irrigationTime, signal: deps.signal, influx: deps.influx,
     // One process owns every zone: no gate, exactly as before.
     ...(deps.ownership && deps.ownership !== ownsEverything ? { ownership: deps.ownership } : {}),

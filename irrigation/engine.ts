@@ -4,6 +4,8 @@ import type { AlertSignal } from '../contracts/alert.ts';
 import type { MoistureBand, ZoneConfig } from '../contracts/zone.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { Metrics } from '../lib/metrics.ts';
+import { STALE_COMMAND_ERROR, type CommandAck } from '../contracts/commands.ts';
 import { decideWatering } from '../rules/irrigation/decide.ts';
 import { computeInputs } from '../rules/irrigation/inputs.ts';
 import { IrrigationSettings, resolveBand } from '../rules/irrigation/settings.ts';
@@ -30,6 +32,8 @@ export interface IrrigationEngineDeps {
   signal: (alert: AlertSignal) => void;
   clock: Clock;
   logger: Logger;
+  /** Where stale refusals are counted (absent in tests that do not look). */
+  metrics?: Pick<Metrics, 'valveStaleRefusals'>;
   /** Deployment-wide defaults over the built-in ones. */
   settings?: Partial<IrrigationSettings>;
   timers?: EngineTimers;
@@ -157,6 +161,21 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     }
   };
 
+  /**
+   * A valve refused a command as stale: logged and counted here, before the decider sees it
+   * (whether it was the pending command is known only now). Every node sees every ack: the
+   * zone's owner speaks for it.
+   */
+  const noteStale = (zoneId: string, ack: CommandAck): void => {
+    const zone = zones.get(zoneId);
+    if (!zone || !owns(zone.communityId)) return;
+    const pending = states.get(zoneId)?.run?.pending;
+    const command = pending?.commandId !== ack.commandId ? 'late' : pending.staleResent ? 'pending_again' : 'pending';
+    deps.metrics?.valveStaleRefusals.inc({ command });
+    if (command === 'late') logger.info({ zoneId, valveId: zone.valveId, commandId: ack.commandId }, 'valve dropped a late command as stale');
+    else logger.warn({ zoneId, valveId: zone.valveId, commandId: ack.commandId, command }, 'valve refused the pending command as stale: its clock or another issuer\'s is off');
+  };
+
   const soil = createSoilFold({ states, defer: timers.defer, evaluate: (zoneId) => safeDispatch(zoneId, { type: 'tick' }), markDirty: (zoneId) => dirty.add(zoneId) });
 
   const flush = () => {
@@ -190,7 +209,7 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
       if (!stopped) routeReading(reading, device, { zones, soil, dispatch: safeDispatch });
     },
     /** A message on gs/{valveId}/ack (an in-process broker subscription). */
-    onAck: (topic: string, payload: Buffer): void => routeAck(topic, payload, { zones, logger, dispatch: safeDispatch }),
+    onAck: (topic: string, payload: Buffer): void => routeAck(topic, payload, { zones, logger, dispatch: safeDispatch, noteStale }),
     /** Evaluate every zone (the node-cron schedule): windows open on minute boundaries. */
     tick(): void {
       for (const zone of zones.list()) safeDispatch(zone.id, { type: 'tick' });
@@ -266,14 +285,19 @@ function closeValve(apply: ReturnType<typeof createExecutor>, ctx: DecideContext
 }
 
 /** A valve's ack to its zone. */
-function routeAck(topic: string, payload: Buffer, deps: { zones: ZoneSource; logger: Logger; dispatch: (zoneId: string, event: IrrigationEvent) => Decision[] }): void {
+function routeAck(topic: string, payload: Buffer, deps: {
+  zones: ZoneSource; logger: Logger; dispatch: (zoneId: string, event: IrrigationEvent) => Decision[]; noteStale: (zoneId: string, ack: CommandAck) => void;
+}): void {
   const parsed = parseAck(topic, payload);
   if (!parsed.ok) {
     deps.logger.warn({ valveId: parsed.error.valveId, reason: parsed.error.reason }, 'valve ack refused');
     return;
   }
+  const { ack } = parsed.value;
   const zoneId = deps.zones.zoneOfValve(parsed.value.valveId);
-  if (zoneId) deps.dispatch(zoneId, { type: 'ack', ack: parsed.value.ack });
+  if (!zoneId) return;
+  if (!ack.ok && ack.error === STALE_COMMAND_ERROR) deps.noteStale(zoneId, ack);
+  deps.dispatch(zoneId, { type: 'ack', ack });
 }
 
 /** A zone's log (decisions, signals) as the store has it, and the operator's override written there. */

@@ -32,6 +32,8 @@ export interface StartIrrigationDeps {
   readings: { add(name: string, listener: (reading: AcceptedReading, device: DeviceInfo) => void): () => void };
   clock: Clock;
   logger: Logger;
+  /** Where stale valve refusals are counted (app.ts: the app's metrics). */
+  metrics?: IrrigationEngineDeps['metrics'];
   settings?: Partial<IrrigationSettings>;
   /** The alert service's port (app.ts passes health.monitor.signal: the alert service, in the order signals are given); absent (tests), signals are only kept in the zone's history and logged. */
   signal?: (alert: AlertSignal) => void;
@@ -77,6 +79,7 @@ export async function startIrrigation(deps: StartIrrigationDeps) {
     signal: deps.signal ?? ((alert) => log.warn({ alert }, 'alert signal')),
     clock: deps.clock,
     logger: log,
+    metrics: deps.metrics,
     settings: deps.settings,
     timers: deps.time?.timers,
     ...(ownership ? { owns: (communityId: string) => ownership.owns(communityId) } : {}),

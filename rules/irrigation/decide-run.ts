@@ -3,7 +3,7 @@ import { cycleSoakOf } from './water-balance.ts';
 import { round, volumeOf, wateredMs } from './inputs.ts';
 import { learnResponse } from './learn.ts';
 import { irrigationCleared, valveNoAckMessage, valveNoEffectMessage, valveRefusedMessage } from './messages.ts';
-import type { CommandAck } from '../../contracts/commands.ts';
+import { STALE_COMMAND_ERROR, type CommandAck } from '../../contracts/commands.ts';
 import type { DecideContext, DecisionInputs, IrrigationAction, Run, ZoneIrrigationState } from './state.ts';
 
 type Out = { state: ZoneIrrigationState; actions: IrrigationAction[] };
@@ -92,11 +92,23 @@ export function stopRun(state: ZoneIrrigationState, ctx: DecideContext, inputs: 
   return { state: closing.state, actions: [decision, ...closing.actions] };
 }
 
-/** A valve's acknowledgement: only the one the pending command waits for counts. */
+/**
+ * A valve's acknowledgement: only the one the pending command waits for counts (a stale
+ * refusal of any other is the valve dropping a late copy, as it should). The pending one
+ * refused as stale was judged too old by the valve's clock, or older than a command another
+ * issuer sent it: it is re-issued once with a fresh issuedAt; refused again, it is a fault.
+ */
 export function onAck(state: ZoneIrrigationState, ctx: DecideContext, inputs: DecisionInputs, ack: CommandAck): Out {
   const run = state.run;
   const pending = run?.pending;
   if (!run || !pending || ack.commandId !== pending.commandId) return { state, actions: [] };
+  if (!ack.ok && ack.error === STALE_COMMAND_ERROR && !pending.staleResent) {
+    const resent = { ...pending, sentAt: ctx.now, staleResent: true };
+    return {
+      state: { ...state, run: { ...run, pending: resent } },
+      actions: [{ type: 'command', valveId: ctx.zone.valveId as string, command: { commandId: pending.commandId, action: pending.action, autoOffS: pending.autoOffS, issuedAt: ctx.now } }],
+    };
+  }
   if (!ack.ok) {
     const r = raise(state, ctx, 'valve_no_ack', 'warning', valveRefusedMessage(ctx.zone, ctx.zone.valveId, pending.action, ack.error), { valveId: ctx.zone.valveId, commandId: ack.commandId, action: pending.action, error: ack.error });
     if (run.stopReason) return { state: endRun({ ...r.state, run: { ...run, pending: undefined } }, ctx), actions: [r.action] };

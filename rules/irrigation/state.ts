@@ -12,6 +12,8 @@ const PendingCommand = z.object({
   sentAt: z.number(),
   attempts: z.number().int(),
   autoOffS: z.number().optional(),
+  /** The valve refused it as stale once and it was re-issued with a fresh issuedAt: a second refusal is a fault. */
+  staleResent: z.boolean().optional(),
 });
 export type PendingCommand = z.infer<typeof PendingCommand>;
 

@@ -60,6 +60,34 @@ describe('decideWatering: valve supervision', () => {
     expect(h.signals()[0]).toMatchObject({ message: '分区 lawn by block 3(z1) 阀门 v1 拒绝执行开阀指令（low pressure） / zone lawn by block 3 (z1): valve v1 refused the open command (low pressure)' });
   });
 
+  // A valve refuses a stale command (contracts/commands.ts isStaleCommand): a late copy of an old one is expected traffic.
+  it('ignores a stale refusal of a command it no longer waits for: no alert, no state change', () => {
+    const h = createHarness({ settings: { debounceS: 0 } });
+    h.soil(15);
+    const before = h.state;
+    h.send({ type: 'ack', ack: { commandId: 'o-1-old-z1', ok: false, state: 0, error: 'stale' } });
+    expect(h.state).toBe(before);
+    expect(h.signals()).toEqual([]);
+  });
+
+  it('re-issues the pending command once with a fresh issuedAt when the valve refuses it as stale, then treats a second refusal as a fault', () => {
+    const h = createHarness({ settings: { debounceS: 0, ackTimeoutS: 30, ackRetries: 2 } });
+    h.soil(15);
+    const [open] = h.commands();
+    h.setNow(MORNING + 5_000);
+    h.send({ type: 'ack', ack: { commandId: open?.commandId ?? '', ok: false, state: 0, error: 'stale' } });
+    expect(h.commands()).toHaveLength(2);
+    expect(h.commands()[1]).toEqual({ ...open, issuedAt: MORNING + 5_000 });
+    expect(h.signals()).toEqual([]);
+    expect(h.state.run).toMatchObject({ phase: 'opening', pending: { commandId: open?.commandId, sentAt: MORNING + 5_000, attempts: 1, staleResent: true } });
+    // Its ack window starts again from the re-issue.
+    h.advance(20_000, 10_000);
+    expect(h.commands()).toHaveLength(2);
+    h.send({ type: 'ack', ack: { commandId: open?.commandId ?? '', ok: false, state: 0, error: 'stale' } });
+    expect(h.summary().slice(0, 2)).toEqual(['start:below_low', 'stop:valve_refused']);
+    expect(h.signals()[0]).toMatchObject({ kind: 'valve_no_ack', details: { error: 'stale' } });
+  });
+
   it('raises valve_no_effect when the valve acks but moisture does not rise, and closes it', () => {
     const h = createHarness({ autoAck: true, settings: { debounceS: 0, effectTimeoutS: 20 * 60, effectMinRise: 1 } });
     h.soil(15);
