@@ -40,6 +40,8 @@ describe('irrigation over the real app', () => {
     await zone('z-noack', 'automatic', true);
     await zone('z-noeffect', 'automatic', true);
     await zone('z-manual', 'manual', false);
+    await zone('z-late', 'automatic', true, { effectTimeoutS: 30 });
+    await zone('z-skew', 'automatic', true);
   });
   afterAll(async () => {
     for (const c of sensors.values()) c.end(true);
@@ -100,6 +102,44 @@ describe('irrigation over the real app', () => {
     await valve.stop();
     // once the close is acknowledged the zone is idle, still dry, and waits out the minimum interval
     expect(await decisions('z-noeffect')).toEqual(['start:below_low', 'stop:valve_no_effect', 'skip:min_interval']);
+  });
+
+  const staleRefusals = async (command: string): Promise<number> =>
+    Number(new RegExp(`gs_valve_stale_refusals_total\\{command="${command}"\\} (\\d+)`).exec((await t.app.api.inject({ url: '/metrics' })).body)?.[1] ?? 0);
+
+  it('keeps the valve closed when an old open reaches it after a newer close, and raises nothing for the refusal', async () => {
+    const valve = await startSimValve(t.app.mqttPort, 'valve-z-late', secrets.get('valve-z-late') as string, 'ack');
+    await soil('z-late', 14);
+    await eventually(() => (valve.open ? true : undefined), 3_000, 'the valve to open');
+    await soil('z-late', 31);
+    await eventually(() => (valve.commands.length === 2 && !valve.open ? true : undefined), 3_000, 'the valve to close');
+    const close = valve.commands[1] as { issuedAt: number };
+    // A dead node's open, queued in its persistent session and delivered after the survivor's close.
+    const late = { commandId: 'o-dead-node', action: 'open', autoOffS: 600, issuedAt: close.issuedAt - 1_000 };
+    await t.app.broker.publish({ topic: 'gs/valve-z-late/down', payload: JSON.stringify(late), qos: 1, retain: false });
+    await eventually(async () => ((await staleRefusals('late')) === 1 ? true : undefined), 3_000, 'the stale refusal to reach the engine');
+    await valve.stop();
+    expect(valve.refused.map((c) => c.commandId)).toEqual(['o-dead-node']);
+    expect(valve.open).toBe(false);
+    expect(await signals('z-late')).toEqual([]);
+    expect(await decisions('z-late')).toEqual(['start:below_low', 'stop:reached_high']);
+  });
+
+  it('re-issues a command the valve refuses as stale once, then raises valve_no_ack saying so (a valve clock 20 min ahead)', async () => {
+    const valve = await startSimValve(t.app.mqttPort, 'valve-z-skew', secrets.get('valve-z-skew') as string, 'ack', { clockOffsetMs: 20 * 60_000 });
+    await soil('z-skew', 14);
+    await eventually(async () => ((await signals('z-skew')).includes('raise:valve_no_ack') ? true : undefined), 5_000, 'valve_no_ack');
+    await valve.stop();
+    const [first, again] = valve.commands;
+    expect(valve.commands.map((c) => c.action)).toEqual(['open', 'open']);
+    expect(again?.commandId).toBe(first?.commandId);
+    expect(again?.issuedAt).toBeGreaterThanOrEqual(first?.issuedAt ?? Infinity);
+    expect(valve.refused).toHaveLength(2);
+    expect(valve.open).toBe(false);
+    expect((await decisions('z-skew')).slice(0, 2)).toEqual(['start:below_low', 'stop:valve_refused']);
+    const [raised] = (await api('GET', '/api/v1/zones/z-skew/signals')).body;
+    expect(raised).toMatchObject({ details: { valveId: 'valve-z-skew', error: 'stale' } });
+    expect([await staleRefusals('pending'), await staleRefusals('pending_again')]).toEqual([1, 1]);
   });
 
   it('turns a dry manual zone into a watering_needed signal, cleared when moisture recovers', async () => {
