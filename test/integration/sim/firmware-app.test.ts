@@ -97,6 +97,18 @@ describe('simulated firmware against the running app', () => {
     expect(sim.world.valveOpen('z1-v')).toBe(false);
   });
 
+  it('refuses an old open that arrives after a newer close as stale, and the valve stays closed', async () => {
+    const issuedAt = Date.now();
+    await t.app.broker.publish({ topic: 'gs/z1-v/down', payload: JSON.stringify({ commandId: 'cmd-3', action: 'close', issuedAt }), qos: 1, retain: false });
+    expect(await eventually(() => acks.find((a) => a.commandId === 'cmd-3'), 5_000, 'the close ack')).toEqual(expect.objectContaining({ ok: true, state: 0 }));
+    // An open decided a minute before that close, delivered late (a persistent session's queue after a reconnect).
+    await t.app.broker.publish({ topic: 'gs/z1-v/down', payload: JSON.stringify({ commandId: 'cmd-4', action: 'open', autoOffS: 1800, issuedAt: issuedAt - 60_000 }), qos: 1, retain: false });
+    const ack = await eventually(() => acks.find((a) => a.commandId === 'cmd-4'), 5_000, 'the refusal');
+    expect(ack).toEqual(expect.objectContaining({ commandId: 'cmd-4', ok: false, state: 0, error: 'stale' }));
+    expect(sim.world.valveOpen('z1-v')).toBe(false);
+    expect(sim.stats.commandsObeyed).toBe(2);
+  });
+
   it('delivers readings buffered through link outages into InfluxDB exactly once', async () => {
     for (let round = 0; round < 2; round++) {
       for (const f of sim.firmwares.values()) f.connection.setReachable(false);
