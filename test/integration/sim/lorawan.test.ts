@@ -121,20 +121,37 @@ describe.each([
     expect(Math.max(...[...byDevice.values()].map((c) => c.length))).toBeGreaterThanOrEqual(2);
   });
 
-  it('delivers a valve command sent as a downlink, confirms it, and reports the open valve', async () => {
-    const cmd = { commandId: `dl-${format}`, action: 'open', autoOffS: 600, issuedAt: Date.now() };
-    const valve = sim.devices.find((d) => d.kind === 'valve')!;
+  const downlink = async (valve: { id: string; devEui: string }, cmd: Record<string, unknown>): Promise<void> => {
     if (format === 'chirpstack') {
       await obs.client.publishAsync(`application/${net.application}/device/${valve.devEui}/command/down`, JSON.stringify({ devEui: valve.devEui, confirmed: true, fPort: 2, object: cmd }), { qos: 1 });
     } else {
       await obs.client.publishAsync(`v3/${net.application}@${net.tenant}/devices/${valve.id}/down/push`,
         JSON.stringify({ downlinks: [{ f_port: 2, frm_payload: Buffer.from(JSON.stringify(cmd)).toString('base64'), priority: 'NORMAL', confirmed: true }] }), { qos: 1 });
     }
+  };
+
+  it('delivers a valve command sent as a downlink, confirms it, and reports the open valve', async () => {
+    const cmd = { commandId: `dl-${format}`, action: 'open', autoOffS: 600, issuedAt: Date.now() };
+    const valve = sim.devices.find((d) => d.kind === 'valve')!;
+    await downlink(valve, cmd);
     const ackTopic = format === 'chirpstack' ? `application/${net.application}/device/${valve.devEui}/event/ack` : `v3/${net.application}@${net.tenant}/devices/${valve.id}/down/ack`;
     await eventually(() => obs.messages.find((m) => m.topic === ackTopic), 5_000, 'the ack event');
     expect(sim.world.valveOpen(valve.id)).toBe(true);
     const state = (m: Msg) => (format === 'chirpstack' ? m.body.object?.state : m.body.uplink_message?.decoded_payload?.state);
     await eventually(() => uplinks().find((m) => m.topic.includes(format === 'chirpstack' ? valve.devEui : valve.id) && state(m) === 1), 5_000, 'an open-valve uplink');
+  });
+
+  it('refuses a downlink older than the last command it obeyed, and the valve stays closed', async () => {
+    const valve = sim.devices.find((d) => d.kind === 'valve')!;
+    const issuedAt = Date.now();
+    const obeyed = sim.stats.commandsObeyed;
+    await downlink(valve, { commandId: `dl-close-${format}`, action: 'close', issuedAt });
+    await eventually(() => (sim.stats.commandsObeyed === obeyed + 1 ? true : undefined), 5_000, 'the close obeyed');
+    const rejected = sim.stats.commandsRejected;
+    await downlink(valve, { commandId: `dl-old-${format}`, action: 'open', autoOffS: 600, issuedAt: issuedAt - 60_000 });
+    await eventually(() => (sim.stats.commandsRejected === rejected + 1 ? true : undefined), 5_000, 'the stale open refused');
+    expect(sim.world.valveOpen(valve.id)).toBe(false);
+    expect(sim.stats.commandsObeyed).toBe(obeyed + 1);
   });
 
   it('loses the uplinks of a community whose gateway is down, and only those', async () => {
