@@ -1,6 +1,7 @@
 import { SOIL_WATER, type SoilType } from '../../contracts/zone.ts';
 import { SOIL_ZH, type BandProblem } from '../../contracts/zone-feasibility.ts';
 import { bilingual, durationEn, durationZh, named, round } from '../../lib/alert-text.ts';
+import { STALE_COMMAND_ERROR } from '../../contracts/commands.ts';
 
 /**
  * The words of the irrigation alerts (the alert's message, a work order's title, a line in
@@ -20,12 +21,17 @@ export function wateringNeededMessage(z: ZoneLabel, moisture: number, low: numbe
   return bilingual(`${zoneZh(z)} 需要浇水：湿度 ${m} %，低于下限 ${low} %`, `${zoneEn(z)} needs watering: moisture ${m} % below ${low} %`);
 }
 
-/** The valve answered the command with a refusal (its own error text, if it gave one, kept as sent). */
+/**
+ * The valve answered the command with a refusal (its own error text, if it gave one, kept as
+ * sent). A stale refusal reaches here only for a command just re-issued with a fresh issuedAt:
+ * the valve's clock is off (contracts/commands.ts isStaleCommand), which the crew can fix.
+ */
 export function valveRefusedMessage(z: ZoneLabel, valveId: string | undefined, action: string, error: string | undefined): string {
   const valve = valveId ?? '?';
+  const stale = error === STALE_COMMAND_ERROR;
   return bilingual(
-    `${zoneZh(z)} 阀门 ${valve} 拒绝执行${ACTION_ZH[action] ?? action}指令${error ? `（${error}）` : ''}`,
-    `${zoneEn(z)}: valve ${valve} refused the ${action} command${error ? ` (${error})` : ''}`,
+    `${zoneZh(z)} 阀门 ${valve} 拒绝执行${ACTION_ZH[action] ?? action}指令${error ? `（${error}）` : ''}${stale ? '：阀门判定指令已过期，请检查阀门时钟' : ''}`,
+    `${zoneEn(z)}: valve ${valve} refused the ${action} command${error ? ` (${error})` : ''}${stale ? ': it judged the command out of date; check the valve\'s clock' : ''}`,
   );
 }
 

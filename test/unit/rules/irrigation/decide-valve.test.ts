@@ -86,6 +86,7 @@ describe('decideWatering: valve supervision', () => {
     h.send({ type: 'ack', ack: { commandId: open?.commandId ?? '', ok: false, state: 0, error: 'stale' } });
     expect(h.summary().slice(0, 2)).toEqual(['start:below_low', 'stop:valve_refused']);
     expect(h.signals()[0]).toMatchObject({ kind: 'valve_no_ack', details: { error: 'stale' } });
+    expect(h.signals()[0]).toMatchObject({ message: '分区 lawn by block 3(z1) 阀门 v1 拒绝执行开阀指令（stale）：阀门判定指令已过期，请检查阀门时钟 / zone lawn by block 3 (z1): valve v1 refused the open command (stale): it judged the command out of date; check the valve\'s clock' });
   });
 
   it('raises valve_no_effect when the valve acks but moisture does not rise, and closes it', () => {
