@@ -161,21 +161,6 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
     }
   };
 
-  /**
-   * A valve refused a command as stale: logged and counted here, before the decider sees it
-   * (whether it was the pending command is known only now). Every node sees every ack: the
-   * zone's owner speaks for it.
-   */
-  const noteStale = (zoneId: string, ack: CommandAck): void => {
-    const zone = zones.get(zoneId);
-    if (!zone || !owns(zone.communityId)) return;
-    const pending = states.get(zoneId)?.run?.pending;
-    const command = pending?.commandId !== ack.commandId ? 'late' : pending.staleResent ? 'pending_again' : 'pending';
-    deps.metrics?.valveStaleRefusals.inc({ command });
-    if (command === 'late') logger.info({ zoneId, valveId: zone.valveId, commandId: ack.commandId }, 'valve dropped a late command as stale');
-    else logger.warn({ zoneId, valveId: zone.valveId, commandId: ack.commandId, command }, 'valve refused the pending command as stale: its clock or another issuer\'s is off');
-  };
-
   const soil = createSoilFold({ states, defer: timers.defer, evaluate: (zoneId) => safeDispatch(zoneId, { type: 'tick' }), markDirty: (zoneId) => dirty.add(zoneId) });
 
   const flush = () => {
@@ -209,7 +194,7 @@ export function createIrrigationEngine(deps: IrrigationEngineDeps) {
       if (!stopped) routeReading(reading, device, { zones, soil, dispatch: safeDispatch });
     },
     /** A message on gs/{valveId}/ack (an in-process broker subscription). */
-    onAck: (topic: string, payload: Buffer): void => routeAck(topic, payload, { zones, logger, dispatch: safeDispatch, noteStale }),
+    onAck: (topic: string, payload: Buffer): void => routeAck(topic, payload, { zones, logger, dispatch: safeDispatch, states, owns, metrics: deps.metrics }),
     /** Evaluate every zone (the node-cron schedule): windows open on minute boundaries. */
     tick(): void {
       for (const zone of zones.list()) safeDispatch(zone.id, { type: 'tick' });
@@ -284,10 +269,27 @@ function closeValve(apply: ReturnType<typeof createExecutor>, ctx: DecideContext
   if (ctx?.zone.valveId) apply({ type: 'command', valveId: ctx.zone.valveId, command: { commandId: `takeover-${ctx.now.toString(36)}`, action: 'close', issuedAt: ctx.now } }, ctx);
 }
 
+type StaleNoteDeps = {
+  zones: ZoneSource; states: Map<string, ZoneIrrigationState>; owns: (communityId: string) => boolean; metrics: IrrigationEngineDeps['metrics']; logger: Logger;
+};
+
+/**
+ * A valve refused a command as stale: logged and counted before the decider sees it
+ * (whether it was the pending command is known only then). Every node sees every ack: the
+ * zone's owner speaks for it.
+ */
+function noteStaleRefusal(deps: StaleNoteDeps, zoneId: string, ack: CommandAck): void {
+  const zone = deps.zones.get(zoneId);
+  if (!zone || !deps.owns(zone.communityId)) return;
+  const pending = deps.states.get(zoneId)?.run?.pending;
+  const command = pending?.commandId !== ack.commandId ? 'late' : pending.staleResent ? 'pending_again' : 'pending';
+  deps.metrics?.valveStaleRefusals.inc({ command });
+  if (command === 'late') deps.logger.info({ zoneId, valveId: zone.valveId, commandId: ack.commandId }, 'valve dropped a late command as stale');
+  else deps.logger.warn({ zoneId, valveId: zone.valveId, commandId: ack.commandId, command }, 'valve refused the pending command as stale: its clock or another issuer\'s is off');
+}
+
 /** A valve's ack to its zone. */
-function routeAck(topic: string, payload: Buffer, deps: {
-  zones: ZoneSource; logger: Logger; dispatch: (zoneId: string, event: IrrigationEvent) => Decision[]; noteStale: (zoneId: string, ack: CommandAck) => void;
-}): void {
+function routeAck(topic: string, payload: Buffer, deps: StaleNoteDeps & { dispatch: (zoneId: string, event: IrrigationEvent) => Decision[] }): void {
   const parsed = parseAck(topic, payload);
   if (!parsed.ok) {
     deps.logger.warn({ valveId: parsed.error.valveId, reason: parsed.error.reason }, 'valve ack refused');
@@ -296,7 +298,7 @@ function routeAck(topic: string, payload: Buffer, deps: {
   const { ack } = parsed.value;
   const zoneId = deps.zones.zoneOfValve(parsed.value.valveId);
   if (!zoneId) return;
-  if (!ack.ok && ack.error === STALE_COMMAND_ERROR) deps.noteStale(zoneId, ack);
+  if (!ack.ok && ack.error === STALE_COMMAND_ERROR) noteStaleRefusal(deps, zoneId, ack);
   deps.dispatch(zoneId, { type: 'ack', ack });
 }
 
