@@ -6,7 +6,7 @@ import { readInventoryFile } from '../inventory/files.ts';
 import { createRandom } from '../lib/random.ts';
 import { IrrigationSettings } from '../rules/irrigation/settings.ts';
 import { summarize, type Summary, type ZoneResult } from './metrics.ts';
-import { oracleFrontier, type OraclePoint } from './oracle.ts';
+import { oracleFrontier, waterAt, type OraclePoint } from './oracle.ts';
 import { scenario as makeScenario, SCENARIOS } from './scenarios.ts';
 import { simulate, type ControllerName } from './simulate.ts';
 import { evaluationZones } from './zones.ts';
@@ -46,16 +46,6 @@ function readArgs(argv: string[]): { values: Record<string, string | boolean | u
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
-}
-
-/** Water (× the ET timer) where the frontier crosses an in-band share, by linear interpolation between its two points around it. */
-export function waterAt(points: Array<{ inBandPct: number; ratio: number }>, inBandPct: number): number | undefined {
-  const sorted = [...points].sort((a, b) => a.inBandPct - b.inBandPct);
-  for (let i = 1; i < sorted.length; i++) {
-    const [a, b] = [sorted[i - 1]!, sorted[i]!];
-    if (a.inBandPct <= inBandPct && b.inBandPct >= inBandPct) return b.inBandPct === a.inBandPct ? a.ratio : a.ratio + ((inBandPct - a.inBandPct) * (b.ratio - a.ratio)) / (b.inBandPct - a.inBandPct);
-  }
-  return undefined;
 }
 
 const m3 = (l: number) => Math.round(l / 100) / 10;

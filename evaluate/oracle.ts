@@ -109,8 +109,15 @@ function modelZone(z: EvalZone, sky: Sky, o: OracleOptions): ZoneModel {
     for (let k = k0; k < k0 + STEPS_PER_HOUR; k++) wet ||= sky.rainMmH[k]! > 0;
     const open = o.hours === 'any' || isInWindow(windows, o.scenario.startMs + h * HOUR, o.settings.timezone);
     capMm[h] = open && !wet ? rateMmH : 0;
+    let still = !wet;
+    for (let k = k0; k < k0 + STEPS_PER_HOUR; k++) still &&= sky.et0MmH[k] === 0;
     for (let i = 0; i < size; i++) {
       let m = min + i * step;
+      // A night without rain: nothing moves a soil at or below field capacity (no ET, no drainage).
+      if (still && m <= s.fieldCapacity) {
+        next[h * size + i] = m;
+        continue;
+      }
       for (let k = k0; k < k0 + STEPS_PER_HOUR; k++) {
         weather.et0MmH = sky.et0MmH[k]!;
         weather.rainMmH = sky.rainMmH[k]!;
@@ -233,4 +240,14 @@ export function oracleFrontier(o: OracleOptions): OraclePoint[] {
     o.onZone?.(n + 1, zones.length);
   });
   return o.lambdas.map((lambda, i) => ({ lambda, rows: rows[i]!, summary: summarize(rows[i]!) }));
+}
+
+/** Water (× the ET timer) where the frontier crosses an in-band share, by linear interpolation between its two points around it. */
+export function waterAt(points: Array<{ inBandPct: number; ratio: number }>, inBandPct: number): number | undefined {
+  const sorted = [...points].sort((a, b) => a.inBandPct - b.inBandPct);
+  for (let i = 1; i < sorted.length; i++) {
+    const [a, b] = [sorted[i - 1]!, sorted[i]!];
+    if (a.inBandPct <= inBandPct && b.inBandPct >= inBandPct) return b.inBandPct === a.inBandPct ? a.ratio : a.ratio + ((inBandPct - a.inBandPct) * (b.ratio - a.ratio)) / (b.inBandPct - a.inBandPct);
+  }
+  return undefined;
 }
