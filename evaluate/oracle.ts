@@ -159,8 +159,8 @@ function solve(z: ZoneModel, lambda: number): Map<number, Float64Array> {
   return after;
 }
 
-/** v[i] = min over j in [i, i + reach] of (j − i) × litresPerStep + w[j]: a sliding minimum of w[j] + j × litresPerStep. */
-function cheapestRaise(w: Float64Array, reach: number, litresPerStep: number): Float64Array {
+/** v[i] = min over j in [i, i + reach] of (j − i) × litresPerStep + w[j]: a sliding minimum of w[j] + j × litresPerStep (exported for its test). */
+export function cheapestRaise(w: Float64Array, reach: number, litresPerStep: number): Float64Array {
   const v = new Float64Array(w.length);
   const deque = new Int32Array(w.length);
   let head = 0;

@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { readInventoryFile } from '../../../inventory/files.ts';
 import { createRandom } from '../../../lib/random.ts';
 import { IrrigationSettings } from '../../../rules/irrigation/settings.ts';
-import { oracleFrontier, waterAt } from '../../../evaluate/oracle.ts';
-import { scenario as makeScenario } from '../../../evaluate/scenarios.ts';
+import { cheapestRaise, oracleFrontier, waterAt } from '../../../evaluate/oracle.ts';
+import { rainBetween, scenario as makeScenario } from '../../../evaluate/scenarios.ts';
 import { simulate } from '../../../evaluate/simulate.ts';
-import { summarize } from '../../../evaluate/metrics.ts';
+import { createZoneMeter, summarize } from '../../../evaluate/metrics.ts';
+import { createWorld } from '../../../firmware-sim/world.ts';
+import { listDevices } from '../../../firmware-sim/fleet/spec.ts';
+import { DEFAULT_CLIMATE } from '../../../firmware-sim/physics/weather.ts';
 import { evaluationZones } from '../../../evaluate/zones.ts';
 
 /*
@@ -48,6 +51,39 @@ describe('evaluation bound: the best schedule knowing the future', () => {
     for (const r of windows!.rows) expect(r.runs).toBeLessThanOrEqual(4);
     expect(any!.summary.inBandPct).toBeGreaterThanOrEqual(windows!.summary.inBandPct);
   }, 60_000);
+
+  it('replays in the city\'s own world: unwatered, each zone\'s hours and balance are the city world\'s, rain and all', () => {
+    // λ = 0 waters nothing, so the replay is the one-zone world left alone: it must be the
+    // city world left alone, zone for zone (the same initial soil from the seed, the same sky, the same meters).
+    const rainy = makeScenario('cool-rain', createRandom(14), 5);
+    expect(rainBetween(rainy, rainy.startMs, rainy.startMs + 5 * 86_400_000)).toBeGreaterThan(5);
+    const [free] = oracleFrontier({ zones, fleet, scenario: rainy, seed: 14, settings, lambdas: [0], hours: 'windows' });
+    const world = createWorld({ fleet, devices: listDevices(fleet), startMs: rainy.startMs, climate: DEFAULT_CLIMATE, rng: createRandom(14), weatherEffect: rainy.effect, misbehaviourShare: 0, stepS: 300, gridOnly: true });
+    const feasible = zones.filter((z) => !z.infeasible);
+    const meters = feasible.map((z) => createZoneMeter(z, false));
+    for (let t = rainy.startMs + 3_600_000; t <= rainy.startMs + 5 * 86_400_000; t += 3_600_000) {
+      world.advanceTo(t);
+      feasible.forEach((z, i) => { const m = world.zoneMoisture(z.config.id)!; meters[i]!.sample(m, m); });
+    }
+    const city = feasible.map((z, i) => meters[i]!.finish(0, 0, world.zoneBalance(z.config.id)));
+    expect(free!.rows).toEqual(city);
+    expect(city.some((r) => r.inBandH > 0 && r.inBandH < r.hours)).toBe(true);
+  }, 60_000);
+
+  it('finds the cheapest raise within reach, as the naive minimum over every reachable point does', () => {
+    const rng = createRandom(7);
+    for (let trial = 0; trial < 300; trial++) {
+      const w = Float64Array.from({ length: 1 + Math.floor(rng() * 30) }, () => (rng() < 0.3 ? Math.floor(rng() * 4) : rng() * 100));
+      const reach = Math.floor(rng() * 35);
+      const litresPerStep = rng() < 0.2 ? 0 : rng() * 10;
+      const v = cheapestRaise(w, reach, litresPerStep);
+      w.forEach((_, i) => {
+        let best = Infinity;
+        for (let j = i; j <= Math.min(w.length - 1, i + reach); j++) best = Math.min(best, (j - i) * litresPerStep + w[j]!);
+        expect(v[i]).toBeCloseTo(best, 9);
+      });
+    }
+  });
 
   it('reads the water at a share in band off the frontier between the two points around it', () => {
     const points = [{ inBandPct: 84, ratio: 0.5 }, { inBandPct: 96, ratio: 0.9 }, { inBandPct: 98, ratio: 1.1 }];
