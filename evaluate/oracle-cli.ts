@@ -18,15 +18,16 @@ const Args = z.object({
   zones: z.coerce.number().int().positive().optional(),
   seed: z.coerce.number().int().default(14),
   hours: z.enum(['windows', 'any']).default('windows'),
-  lambdas: z.string().regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'a comma-separated list of litres, e.g. 5,20,80').default('2,5,10,20,40,80,160'),
+  lambdas: z.string().max(200).regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'a comma-separated list of litres, e.g. 5,20,80').default('2,5,10,20,40,80,160'),
   grid: z.coerce.number().min(0.005).max(0.5).default(0.02),
   controller: z.boolean().default(false),
+  floor: z.coerce.number().min(50).max(100).optional(),
   out: z.string().default('evaluate/out'),
 });
 
 const USAGE = `用法 / usage: npm run evaluate:bound -- [options]
 完全预知天气与真实土壤墒情的最优浇水计划（下限，不是控制器）/ the best schedule that knows the
-true soil and the weather to come (a bound, not a controller), against the ET timer in the same run.
+true soil and the weather to come (what the world allows, not a controller), against the ET timer in the same run.
   --inventory FILE   城市清单 / the inventory (default inventory/examples/city.yaml)
   --scenario NAME    天气情景 / ${SCENARIOS.join(', ')} (default season)
   --days N           天数 / days (default: the scenario's own)
@@ -36,13 +37,14 @@ true soil and the weather to come (a bound, not a controller), against the ET ti
   --lambdas L        每个区时出带的代价（升）/ litres a zone-hour out of band is worth, one frontier point each (default 2,5,10,20,40,80,160)
   --grid G           墒情网格 / moisture grid, points (default 0.02)
   --controller       同时运行控制器 / also run the controller (slower)
+  --floor P          另算一点：每个分区尽量 ≥ P % 在带内 / one more point: each zone held at ≥ P % in band where it can be (its own λ)
   --out DIR          结果目录 / where bound.json goes (default evaluate/out)
   --help             本说明 / this text
 `;
 
 function readArgs(argv: string[]): { values: Record<string, string | boolean | undefined> } | { error: string } {
   try {
-    return parseArgs({ args: argv, options: { inventory: { type: 'string' }, scenario: { type: 'string' }, days: { type: 'string' }, zones: { type: 'string' }, seed: { type: 'string' }, hours: { type: 'string' }, lambdas: { type: 'string' }, grid: { type: 'string' }, controller: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean' } } });
+    return parseArgs({ args: argv, options: { inventory: { type: 'string' }, scenario: { type: 'string' }, days: { type: 'string' }, zones: { type: 'string' }, seed: { type: 'string' }, hours: { type: 'string' }, lambdas: { type: 'string' }, grid: { type: 'string' }, floor: { type: 'string' }, controller: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean' } } });
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
   }
   const lambdas = a.lambdas.split(',').map(Number);
   const points: OraclePoint[] = oracleFrontier({
-    zones, fleet, scenario, seed: a.seed, settings, lambdas, hours: a.hours, gridStep: a.grid,
+    zones, fleet, scenario, seed: a.seed, settings, lambdas, hours: a.hours, gridStep: a.grid, floorPct: a.floor,
     onZone: (d, n) => process.stderr.write(process.stderr.isTTY ? `\rbound: zone ${d}/${n}   ` : d === n || d % 50 === 0 ? `bound: zone ${d}/${n}\n` : ''),
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
@@ -90,10 +92,10 @@ async function main(): Promise<void> {
     '| | in band | below low | water m³ | × ET timer | plants\' ET / drained / run off m³ |',
     '|---|---|---|---|---|---|',
     ...names.map((n) => row(n, timers[n], et)),
-    ...points.map((p) => row(`bound, λ = ${p.lambda} L/zone-hour`, p.summary, et)),
+    ...points.map((p) => row(p.floorPct !== undefined ? `bound, each zone held at ≥ ${p.floorPct} % where it can be (${p.summary.zonesUnder95} under 95 %)` : `bound, λ = ${p.lambda} L/zone-hour (${p.summary.zonesUnder95} zones under 95 %)`, p.summary, et)),
   ];
-  const at95 = waterAt(points.map((p) => ({ inBandPct: p.summary.inBandPct, ratio: p.summary.waterL / et.waterL })), 95);
-  lines.push('', at95 === undefined ? 'The frontier does not cross 95 % in band: widen --lambdas.' : `At 95 % of zone-hours in band the bound needs **${at95.toFixed(3)} × the ET timer's water** (interpolated between its two points around 95 %).`);
+  const at95 = waterAt(points.filter((p) => p.floorPct === undefined).map((p) => ({ inBandPct: p.summary.inBandPct, ratio: p.summary.waterL / et.waterL })), 95);
+  lines.push('', at95 === undefined ? 'No two points of the frontier within 5 points of each other around 95 % in band: add --lambdas there.' : `At 95 % of zone-hours in band the bound needs **${at95.toFixed(3)} × the ET timer's water** (interpolated between its two points around 95 %).`);
   lines.push(`Run time ${Math.round((performance.now() - started) / 1000)} s.`, '');
   const dir = join(a.out, a.scenario);
   mkdirSync(dir, { recursive: true });

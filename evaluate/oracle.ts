@@ -11,7 +11,11 @@ import type { Scenario } from './scenarios.ts';
 import type { EvalZone } from './zones.ts';
 
 /**
- * The best any schedule could do in this world: a bound, not a controller.
+ * A schedule that knows the future: what the world allows, not a controller. Each of its
+ * points is a schedule that exists (replayed, below), so its water is an upper bound on what a
+ * clairvoyant controller needs for that time in band: if it meets a goal, the goal is within
+ * the world's reach. It is not a floor under controllers (it waters only at hour starts, within
+ * the soil's intake, never in a rain hour).
  *
  * For each zone, a dynamic programme over the scenario's hours finds the watering that
  * minimises litres + λ × zone-hours outside the band, knowing what no controller knows: the
@@ -22,7 +26,7 @@ import type { EvalZone } from './zones.ts';
  * intake where that is lower, gives in an hour (so it never ponds or runs off). The hours
  * it may water: the zones' windows (the controller's), or any hour; never while it rains or
  * water stands on the surface. Nothing is worth keeping at the end (the soil may be left
- * dry), which only lowers the bound.
+ * dry); the season's replays end wetter than the ET timer's all the same.
  *
  * One λ (litres per zone-hour out of band) for every zone is the Lagrangian of the city's
  * total: each λ gives a point of the frontier of water against zone-hours in band, as the
@@ -41,13 +45,17 @@ export interface OracleOptions {
   lambdas: readonly number[];
   /** 'windows': only in the zone's watering windows, as the controller; 'any': any hour. */
   hours: 'windows' | 'any';
+  /** Also the point that holds every zone that can be at this share of its hours in band (a λ per zone). */
+  floorPct?: number;
   /** Grid of the moisture state, points of VWC (default 0.02). */
   gridStep?: number;
   onZone?: (done: number, of: number) => void;
 }
 
 export interface OraclePoint {
+  /** NaN for the point that holds each zone at `floorPct`. */
   lambda: number;
+  floorPct?: number;
   rows: ZoneResult[];
   summary: Summary;
 }
@@ -107,7 +115,9 @@ function modelZone(z: EvalZone, sky: Sky, o: OracleOptions): ZoneModel {
     const k0 = h * STEPS_PER_HOUR;
     let wet = pond[k0]! > 0;
     for (let k = k0; k < k0 + STEPS_PER_HOUR; k++) wet ||= sky.rainMmH[k]! > 0;
-    const open = o.hours === 'any' || isInWindow(windows, o.scenario.startMs + h * HOUR, o.settings.timezone);
+    const hourStart = o.scenario.startMs + h * HOUR;
+    // The whole hour must be inside a window: the watering may run to its last minute.
+    const open = o.hours === 'any' || (isInWindow(windows, hourStart, o.settings.timezone) && isInWindow(windows, hourStart + HOUR - 60_000, o.settings.timezone));
     capMm[h] = open && !wet ? rateMmH : 0;
     let still = !wet;
     for (let k = k0; k < k0 + STEPS_PER_HOUR; k++) still &&= sky.et0MmH[k] === 0;
@@ -223,31 +233,53 @@ function replay(z: ZoneModel, plan: Map<number, Float64Array>, o: OracleOptions,
   return meter.finish(world.valveVolumeL(valveId), runs, world.zoneBalance(id));
 }
 
+/** The λ a zone is given to hold it at `floorPct` in band: the least of this ladder that does, or the last. */
+const FLOOR_LADDER = [10, 15, 20, 25, 30, 40, 60, 80, 120, 160, 320, 640, 1280];
+
 /**
  * The frontier: one replayed point per λ, over the feasible zones (an infeasible band is
- * skipped, as the evaluation's totals skip it). Zone by zone, so only one zone's hour map
- * (some 30 MB for a season) is held at a time.
+ * skipped, as the evaluation's totals skip it). With `floorPct`, one more point: each zone
+ * given the least λ of a ladder that holds it at that share in band (or the ladder's last,
+ * for a zone no λ gets there: rain holding it above the high, a band too narrow), since one λ
+ * for all buys the city's cheapest hours first and lets the thirstiest zones go. Zone by zone,
+ * so only one zone's hour map (some 30 MB for a season) is held at a time.
  */
 export function oracleFrontier(o: OracleOptions): OraclePoint[] {
   const sky = skyOf(o.scenario);
   const zones = o.zones.filter((z) => !z.infeasible);
   const city = createWorld({ fleet: o.fleet, devices: listDevices(o.fleet), startMs: o.scenario.startMs, climate: DEFAULT_CLIMATE, rng: createRandom(o.seed), weatherEffect: o.scenario.effect, misbehaviourShare: 0, stepS: STEP_S, gridOnly: true });
   const rows: ZoneResult[][] = o.lambdas.map(() => []);
+  const floorRows: ZoneResult[] = [];
   zones.forEach((zone, n) => {
     const model = modelZone(zone, sky, o);
     const fleet = oneZoneFleet(o.fleet, zone.config.id, city.zoneMoisture(zone.config.id)!);
     o.lambdas.forEach((lambda, i) => rows[i]!.push(replay(model, solve(model, lambda), o, fleet)));
+    if (o.floorPct !== undefined) floorRows.push(heldAt(o.floorPct, model, o, fleet));
     o.onZone?.(n + 1, zones.length);
   });
-  return o.lambdas.map((lambda, i) => ({ lambda, rows: rows[i]!, summary: summarize(rows[i]!) }));
+  const points: OraclePoint[] = o.lambdas.map((lambda, i) => ({ lambda, rows: rows[i]!, summary: summarize(rows[i]!) }));
+  if (o.floorPct !== undefined) points.push({ lambda: Number.NaN, floorPct: o.floorPct, rows: floorRows, summary: summarize(floorRows) });
+  return points;
 }
+
+function heldAt(floorPct: number, model: ZoneModel, o: OracleOptions, fleet: FleetSpec): ZoneResult {
+  let row: ZoneResult | undefined;
+  for (const lambda of FLOOR_LADDER) {
+    row = replay(model, solve(model, lambda), o, fleet);
+    if (row.inBandH >= (floorPct / 100) * row.hours) break;
+  }
+  return row!;
+}
+
+/** Farther apart than this (points of in-band time), two points say too little of the frontier between them. */
+const MAX_GAP_POINTS = 5;
 
 /** Water (× the ET timer) where the frontier crosses an in-band share, by linear interpolation between its two points around it. */
 export function waterAt(points: Array<{ inBandPct: number; ratio: number }>, inBandPct: number): number | undefined {
   const sorted = [...points].sort((a, b) => a.inBandPct - b.inBandPct);
   for (let i = 1; i < sorted.length; i++) {
     const [a, b] = [sorted[i - 1]!, sorted[i]!];
-    if (a.inBandPct <= inBandPct && b.inBandPct >= inBandPct) return b.inBandPct === a.inBandPct ? a.ratio : a.ratio + ((inBandPct - a.inBandPct) * (b.ratio - a.ratio)) / (b.inBandPct - a.inBandPct);
+    if (a.inBandPct <= inBandPct && b.inBandPct >= inBandPct) return b.inBandPct - a.inBandPct > MAX_GAP_POINTS ? undefined : b.inBandPct === a.inBandPct ? a.ratio : a.ratio + ((inBandPct - a.inBandPct) * (b.ratio - a.ratio)) / (b.inBandPct - a.inBandPct);
   }
   return undefined;
 }

@@ -38,7 +38,6 @@ describe('evaluation bound: the best schedule knowing the future', () => {
     expect(holdable.length).toBeGreaterThan(6);
     // Hours below the low: only those before the first window (the scenario starts at midnight).
     for (const r of holdable) expect(r.belowLowH, r.zoneId).toBeLessThanOrEqual(5);
-    expect(all!.wiltingZoneHours).toBe(0);
     // On the same zones and sky, no timer holds the band as well.
     const rows = (await simulate('peak-timer', { zones, fleet, scenario: drought, seed: 14, settings: {}, traceZones: new Set(), explainZones: new Set() })).rows;
     expect(all!.inBandPct).toBeGreaterThan(summarize(rows).inBandPct);
@@ -85,10 +84,22 @@ describe('evaluation bound: the best schedule knowing the future', () => {
     }
   });
 
-  it('reads the water at a share in band off the frontier between the two points around it', () => {
-    const points = [{ inBandPct: 84, ratio: 0.5 }, { inBandPct: 96, ratio: 0.9 }, { inBandPct: 98, ratio: 1.1 }];
-    expect(waterAt(points, 95)).toBeCloseTo(0.5 + (11 / 12) * 0.4, 6);
+  it('holds each zone at the floor where a λ of its own can, rather than letting the thirstiest go', () => {
+    const points = oracleFrontier({ zones, fleet, scenario: drought, seed: 14, settings, lambdas: [10], hours: 'windows', floorPct: 95 });
+    const [cheap, floor] = points;
+    expect(floor!.floorPct).toBe(95);
+    expect(cheap!.summary.zonesUnder95).toBeGreaterThan(0);
+    expect(floor!.summary.zonesUnder95).toBeLessThan(cheap!.summary.zonesUnder95);
+    // A zone the ladder's first λ already holds keeps that λ's row; no zone is held lower than at λ = 10.
+    floor!.rows.forEach((r, i) => expect(r.inBandH, r.zoneId).toBeGreaterThanOrEqual(Math.min(cheap!.rows[i]!.inBandH, 0.95 * r.hours)));
+  }, 60_000);
+
+  it('reads the water at a share in band off the frontier between the two points around it, when they are close', () => {
+    const points = [{ inBandPct: 84, ratio: 0.5 }, { inBandPct: 92, ratio: 0.7 }, { inBandPct: 96, ratio: 0.9 }, { inBandPct: 98, ratio: 1.1 }];
+    expect(waterAt(points, 95)).toBeCloseTo(0.7 + (3 / 4) * 0.2, 6);
     expect(waterAt(points, 97)).toBeCloseTo(1.0, 6);
     expect(waterAt(points, 99)).toBeUndefined();
+    // 84 and 96 are too far apart to say what lies between.
+    expect(waterAt([points[0]!, points[2]!], 95)).toBeUndefined();
   });
 });
