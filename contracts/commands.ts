@@ -32,12 +32,19 @@ export const STALE_COMMAND_ERROR = 'stale';
 
 /**
  * Whether a valve controller must refuse a command as stale: issued before the last command
- * it obeyed (equal is allowed: one decision may send several), or more than
+ * it obeyed (equal is allowed: one decision may send several), or, for an open, more than
  * COMMAND_MAX_AGE_MS before `nowMs` on the device's clock. A command from its future is not
  * stale: the limit is on age, and a clock behind the server's must not stop the valve.
+ *
+ * The age limit is for opens only. A close is the safe direction and one newer than every
+ * command obeyed is the server's latest word: a valve that went offline while watering gets
+ * the run's stop (rain, freeze, an operator's pause, the high threshold) from its session's
+ * queue when it reconnects, and refused for its age that stop would leave it watering on the
+ * overridden open until its auto-off (up to hours).
  */
-export function isStaleCommand(cmd: Pick<ValveCommand, 'issuedAt'>, lastObeyedIssuedAt: number | undefined, nowMs: number): boolean {
-  return (lastObeyedIssuedAt !== undefined && cmd.issuedAt < lastObeyedIssuedAt) || nowMs - cmd.issuedAt > COMMAND_MAX_AGE_MS;
+export function isStaleCommand(cmd: Pick<ValveCommand, 'issuedAt' | 'action'>, lastObeyedIssuedAt: number | undefined, nowMs: number): boolean {
+  if (lastObeyedIssuedAt !== undefined && cmd.issuedAt < lastObeyedIssuedAt) return true;
+  return cmd.action === 'open' && nowMs - cmd.issuedAt > COMMAND_MAX_AGE_MS;
 }
 
 export const CommandAck = z.object({

@@ -31,7 +31,7 @@ export function advanceValve(s: ValveState, t: number, flowLPerMin: number): Val
 
 /**
  * Obey a command at t and say so; a repeated commandId gets its first ack again. A stale
- * command (older than the last one obeyed, or than COMMAND_MAX_AGE_MS by the valve's clock)
+ * command (older than the last one obeyed, or an open older than COMMAND_MAX_AGE_MS by the valve's clock)
  * is refused and not remembered: re-issued with a fresh issuedAt, it is judged afresh.
  */
 export function applyValveCommand(s: ValveState, cmd: ValveCommand, t: number, flowLPerMin: number): { state: ValveState; ack: CommandAck } {

@@ -227,6 +227,21 @@ describe('valve controller', () => {
     expect(late.state.actuations).toBe(0);
   });
 
+  // A close is never the unsafe direction: the age limit guards against an old open only. A
+  // valve that went offline while watering gets the server's stop (rain, freeze, an operator's
+  // pause, the high threshold) from its session's queue when it reconnects; refusing it for its
+  // age would leave it watering until its auto-off, on the open that the close overrode.
+  it('obeys a close older than 10 minutes that is newer than the open it obeyed, and closes', () => {
+    const open = applyValveCommand(closedValve(t0), { commandId: 'c1', action: 'open', autoOffS: 6 * 3600, issuedAt: t0 }, t0, 20).state;
+    const reconnectedAt = t0 + 60_000 + COMMAND_MAX_AGE_MS + 5 * 60_000;
+    const queuedClose = applyValveCommand(open, { commandId: 'c2', action: 'close', issuedAt: t0 + 60_000 }, reconnectedAt, 20);
+    expect(queuedClose.ack).toEqual({ commandId: 'c2', ok: true, state: 0, ts: reconnectedAt });
+    expect(queuedClose.state.open).toBe(false);
+    // The order rule still holds for a close: one issued before the open it would undo is refused.
+    const older = applyValveCommand(open, { commandId: 'c3', action: 'close', issuedAt: t0 - 1 }, t0 + 1_000, 20);
+    expect(older.ack).toMatchObject({ ok: false, error: STALE_COMMAND_ERROR, state: 1 });
+  });
+
   it('obeys a command issued at the same instant as the last one, and one exactly 10 minutes old', () => {
     const open = applyValveCommand(closedValve(t0), { commandId: 'c1', action: 'open', autoOffS: 600, issuedAt: t0 }, t0, 20).state;
     const same = applyValveCommand(open, { commandId: 'c2', action: 'close', issuedAt: t0 }, t0 + COMMAND_MAX_AGE_MS, 20);
