@@ -96,17 +96,21 @@ export function stopRun(state: ZoneIrrigationState, ctx: DecideContext, inputs: 
  * A valve's acknowledgement: only the one the pending command waits for counts (a stale
  * refusal of any other is the valve dropping a late copy, as it should). The pending one
  * refused as stale was judged too old by the valve's clock, or older than a command another
- * issuer sent it: it is re-issued once with a fresh issuedAt; refused again, it is a fault.
+ * issuer sent it: it is re-issued once with a fresh issuedAt, under a new id; refused again,
+ * it is a fault. A new id because an ack names only the id: a valve back from an outage may
+ * hold several queued copies of the pending command (its ack-timeout retries), each refused
+ * as too old, and the second such refusal must not be taken for the re-issue's.
  */
 export function onAck(state: ZoneIrrigationState, ctx: DecideContext, inputs: DecisionInputs, ack: CommandAck): Out {
   const run = state.run;
   const pending = run?.pending;
   if (!run || !pending || ack.commandId !== pending.commandId) return { state, actions: [] };
   if (!ack.ok && ack.error === STALE_COMMAND_ERROR && !pending.staleResent) {
-    const resent = { ...pending, sentAt: ctx.now, staleResent: true };
+    const { state: s, id } = nextId(state, ctx, pending.action === 'open' ? 'o' : 'c');
+    const resent = { ...pending, commandId: id, sentAt: ctx.now, staleResent: true };
     return {
-      state: { ...state, run: { ...run, pending: resent } },
-      actions: [{ type: 'command', valveId: ctx.zone.valveId as string, command: { commandId: pending.commandId, action: pending.action, autoOffS: pending.autoOffS, issuedAt: ctx.now } }],
+      state: { ...s, run: { ...run, pending: resent } },
+      actions: [{ type: 'command', valveId: ctx.zone.valveId as string, command: { commandId: id, action: pending.action, autoOffS: pending.autoOffS, issuedAt: ctx.now } }],
     };
   }
   if (!ack.ok) {

@@ -70,23 +70,47 @@ describe('decideWatering: valve supervision', () => {
     expect(h.signals()).toEqual([]);
   });
 
-  it('re-issues the pending command once with a fresh issuedAt when the valve refuses it as stale, then treats a second refusal as a fault', () => {
+  it('re-issues the pending command once under a new id with a fresh issuedAt when the valve refuses it as stale, then treats a refusal of that one as a fault', () => {
     const h = createHarness({ settings: { debounceS: 0, ackTimeoutS: 30, ackRetries: 2 } });
     h.soil(15);
     const [open] = h.commands();
     h.setNow(MORNING + 5_000);
     h.send({ type: 'ack', ack: { commandId: open?.commandId ?? '', ok: false, state: 0, error: 'stale' } });
     expect(h.commands()).toHaveLength(2);
-    expect(h.commands()[1]).toEqual({ ...open, issuedAt: MORNING + 5_000 });
+    const again = h.commands()[1];
+    expect(again).toEqual({ ...open, commandId: expect.any(String), issuedAt: MORNING + 5_000 });
+    expect(again?.commandId).not.toBe(open?.commandId);
     expect(h.signals()).toEqual([]);
-    expect(h.state.run).toMatchObject({ phase: 'opening', pending: { commandId: open?.commandId, sentAt: MORNING + 5_000, attempts: 1, staleResent: true } });
+    expect(h.state.run).toMatchObject({ phase: 'opening', pending: { commandId: again?.commandId, sentAt: MORNING + 5_000, attempts: 1, staleResent: true } });
     // Its ack window starts again from the re-issue.
     h.advance(20_000, 10_000);
     expect(h.commands()).toHaveLength(2);
-    h.send({ type: 'ack', ack: { commandId: open?.commandId ?? '', ok: false, state: 0, error: 'stale' } });
+    h.send({ type: 'ack', ack: { commandId: again?.commandId ?? '', ok: false, state: 0, error: 'stale' } });
     expect(h.summary().slice(0, 2)).toEqual(['start:below_low', 'stop:valve_refused']);
     expect(h.signals()[0]).toMatchObject({ kind: 'valve_no_ack', details: { error: 'stale' } });
     expect(h.signals()[0]).toMatchObject({ message: '分区 lawn by block 3(z1) 阀门 v1 拒绝执行开阀指令（stale）：阀门判定指令已过期，请检查阀门时钟 / zone lawn by block 3 (z1): valve v1 refused the open command (stale): it judged the command out of date; check the valve\'s clock' });
+  });
+
+  // With an ack timeout above 5 minutes (a class A LoRaWAN valve hears a downlink only after
+  // its next uplink) a valve back from an outage can hold several queued copies of the pending
+  // command, each refused when over 10 minutes old; the acks name only the command id. The
+  // refusal of a second old copy is not the re-issue's: it must not end the run as a fault.
+  it('a stale refusal of another old copy of the pending command, after the re-issue, is not taken for the re-issue\'s', () => {
+    const h = createHarness({ settings: { debounceS: 0, ackTimeoutS: 360, ackRetries: 2 } });
+    h.soil(15);
+    const [open] = h.commands();
+    h.setNow(MORNING + 16 * MIN); // copies queued at 0 and 6 min, both over 10 minutes old when the valve is back
+    h.send({ type: 'ack', ack: { commandId: open?.commandId ?? '', ok: false, state: 0, error: 'stale' } });
+    h.send({ type: 'ack', ack: { commandId: open?.commandId ?? '', ok: false, state: 0, error: 'stale' } });
+    expect(h.signals()).toEqual([]);
+    expect(h.summary()).toEqual(['start:below_low']);
+    const again = h.commands().at(-1);
+    expect(again).toMatchObject({ action: 'open', issuedAt: MORNING + 16 * MIN });
+    // The third copy (12 min) is obeyed; then the re-issue is, and its ack settles the run.
+    h.send({ type: 'ack', ack: { commandId: open?.commandId ?? '', ok: true, state: 1 } });
+    h.send({ type: 'ack', ack: { commandId: again?.commandId ?? '', ok: true, state: 1 } });
+    expect(h.state.run).toMatchObject({ phase: 'watering', pending: undefined });
+    expect(h.signals()).toEqual([]);
   });
 
   it('raises valve_no_effect when the valve acks but moisture does not rise, and closes it', () => {
