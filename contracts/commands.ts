@@ -15,7 +15,8 @@ export const ValveCommand = z.strictObject({
 export type ValveCommand = z.infer<typeof ValveCommand>;
 
 /**
- * The oldest command a valve controller obeys, by its own clock. A queued QoS 1 command can
+ * The oldest open a valve controller obeys, by its own clock (a close has no age limit:
+ * isStaleCommand). A queued QoS 1 command can
  * arrive long after it was decided (a persistent session's queue after a reconnect; in a
  * cluster, a dead node's queued open after the survivor's takeover close), and an open from
  * an hour-long outage describes a decision nobody stands behind any more. Ten minutes is
