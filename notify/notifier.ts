@@ -66,6 +66,20 @@ function stillDue(event: Exclude<NotifyEvent, { kind: 'transition' }>['kind'], t
     : t.escalatedAt === null && t.escalateAt !== null && t.escalateAt <= now;
 }
 
+/** At least this long before a skipped reminder or escalation is looked at again (postpone). */
+const RECHECK_MIN_MS = 60_000;
+
+/**
+ * A due reminder or escalation of an alert the alert store has acknowledged or resolved, its
+ * transition not recorded yet: looked at again after the interval it would have waited had it
+ * gone out, not at the next tick (tracker.ts `postpone`). The transition, once recorded, sets
+ * the schedule; if it never is, the alert costs one look per interval rather than one per tick.
+ */
+async function postpone(tracker: Tracker, kind: 'reminder-due' | 'escalation-due', t: Tracked, now: number, config: Pick<NotifyConfig, 'reminderIntervalS' | 'escalateAfterS'>): Promise<void> {
+  const intervalS = kind === 'reminder-due' ? config.reminderIntervalS[t.alert.severity] : config.escalateAfterS[t.alert.severity];
+  await tracker.postpone(t.alert.id, kind === 'reminder-due' ? 'reminder' : 'escalation', now + Math.max(RECHECK_MIN_MS, intervalS * 1000));
+}
+
 /** Apply a decision's bookkeeping (in the caller's transaction); returns what to tell the alert service after it commits. */
 async function apply(deps: Pick<NotifierDeps, 'metrics' | 'logger'>, tracker: Tracker, actions: readonly NotifyAction[], now: number): Promise<AlertTransition[]> {
   const notified: AlertTransition[] = [];
@@ -122,8 +136,8 @@ export function createNotifier(deps: NotifierDeps) {
   // otherwise commit in either order, and an alert's "acknowledged" land before its "firing".
   const serially = createSerialQueue();
   // Acknowledged or resolved in the alert store, its transition not recorded yet: no reminder
-  // or escalation is due, and none waiting in a group goes out. The schedule is left as it is;
-  // the transition, once recorded, settles it.
+  // or escalation is due (it is postponed by its interval: postpone), and none waiting in a group
+  // goes out. The transition, once recorded, settles the schedule.
   const stillFiring = async (q: SqlQueries, alertId: number): Promise<boolean> => {
     const state = await deps.alertStateOf?.(q, alertId);
     return state === undefined || state === 'firing';
@@ -136,7 +150,11 @@ export function createNotifier(deps: NotifierDeps) {
     const tracker = createTracker(tx);
     const tracked = await tracker.get(alert.id);
     if (event.kind !== 'transition') {
-      if (!stillDue(event.kind, tracked, now) || !await stillFiring(tx, alert.id)) return [];
+      if (!stillDue(event.kind, tracked, now)) return [];
+      if (!await stillFiring(tx, alert.id)) {
+        await postpone(tracker, event.kind, tracked, now, config);
+        return [];
+      }
       event = { kind: event.kind, tracked };
     }
     const refiring = event.kind === 'transition' && event.transition.to === 'firing' && tracked?.state === 'resolved';

@@ -68,6 +68,15 @@ export function createTracker(q: SqlQueries) {
           last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
       [t.alert.id, JSON.stringify(t.alert), t.state, JSON.stringify(t.teamIds), t.announcedAt, t.nextReminderAt, t.escalateAt, t.escalatedAt, t.reminders, t.lastSeq, now]);
     },
+    /**
+     * A due reminder or escalation skipped because the alert store has the alert settled and
+     * the transition is not recorded yet: due again at `at`. The transition, once recorded,
+     * replaces the schedule; one never recorded (its node died between the commit and the
+     * record) would otherwise leave it due, taken up by every tick of every node.
+     */
+    postpone: async (alertId: number, what: 'reminder' | 'escalation', at: number): Promise<void> => {
+      await q.run(`UPDATE notify_alerts SET ${what === 'reminder' ? 'next_reminder_at' : 'escalate_at'} = ? WHERE alert_id = ?`, [at, alertId]);
+    },
     dueReminders: (now: number): Promise<Tracked[]> =>
       many(`SELECT ${TRACKED_COLUMNS} FROM notify_alerts WHERE state = 'firing' AND next_reminder_at <= ? ORDER BY next_reminder_at`, [now]),
     dueEscalations: (now: number): Promise<Tracked[]> =>

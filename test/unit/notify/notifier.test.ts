@@ -244,6 +244,26 @@ describe.each(SQL_ENGINES)('notifier on %s', (engine) => {
     });
   });
 
+  describe('an alert settled in the store whose transition is never recorded (its node died between the commit and the record)', () => {
+    it('is looked at again after a reminder or escalation interval, not at every tick of every node', async () => {
+      const h = await harness({ reminderIntervalS: { warning: 600 }, escalateAfterS: { warning: 900 } });
+      const sql = h.sql ?? sqliteSqlOf(h.db);
+      const alerts = createAlertService({ sql, clock: h.clock, logger: createLogger('silent') });
+      let passOn = true;
+      alerts.onTransition((t) => { if (passOn) h.service.onTransition(t); });
+      const raised = (await alerts.apply({ action: 'raise', kind: 'facility_tilt', subject: 'pav-1', severity: 'warning', message: '倾斜 12.0°', communityId: 'c-001', districtId: 'd-1', at: h.clock.now() }))!;
+      await h.run(30 * S);
+      passOn = false; // the resolution is committed and never reaches a notifier
+      await alerts.apply({ action: 'clear', kind: raised.kind, subject: raised.subject, at: h.clock.now() });
+      await h.run(1_200 * S, 60 * S);
+      expect(h.sentTo('wecom').map(reasons)).toEqual([['firing']]);
+      // Each tick skips it; left due, every later tick (every node's, every tickMs) would take its lock and read it again, for ever.
+      const now = h.clock.now();
+      expect(await sql.all('SELECT alert_id AS "alertId" FROM notify_alerts WHERE next_reminder_at <= ? OR escalate_at <= ?', [now, now])).toEqual([]);
+      expect(await sql.one('SELECT next_reminder_at AS "nextReminderAt" FROM notify_alerts WHERE alert_id = ?', [raised.id])).toEqual({ nextReminderAt: expect.any(Number) });
+    });
+  });
+
   describe('escalation to the supervisor', () => {
     it('escalates after the deadline when still unacknowledged, once', async () => {
       const h = await harness({ escalateAfterS: { warning: 900 } });
