@@ -59,8 +59,9 @@ function readForeignKeys(db: Db) {
  *   worse than a device whose zone is gone (its readings carry no place, as for a device
  *   registered without one). The row is left as it came, the same on every node (PostgreSQL's
  *   image), and reported by the apply that brought it or its parent's delete, not again by
- *   later applies that touch neither. It stays writable: SQLite checks a reference only when
- *   its columns change.
+ *   later applies that touch neither. It stays writable by a write that leaves its reference
+ *   columns out (disable, rotate a secret): SQLite checks a reference whenever a write sets its
+ *   columns, even to the value they hold, so a move must name a place that exists.
  *
  * Whole-table checks, but only of those tables: a login elsewhere checks the sessions, a
  * rename of a place checks nothing below it (an upsert never changes a key; a key's change is
