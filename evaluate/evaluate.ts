@@ -5,7 +5,7 @@ import { summarize, type Summary, type ZoneResult } from './metrics.ts';
 import { scenario as makeScenario, type ScenarioName } from './scenarios.ts';
 import { CONTROLLERS, FAULT_ALERT, faultPlan, simulate, type ControllerName, type Fault, type SimulateResult } from './simulate.ts';
 import type { EvalZone } from './zones.ts';
-import { evaluationZones } from './zones.ts';
+import { spreadZones } from './zones.ts';
 import type { Decision } from '../rules/irrigation/state.ts';
 
 export interface EvaluateOptions {
@@ -39,14 +39,7 @@ export interface Evaluation {
 export async function evaluate(o: EvaluateOptions): Promise<Evaluation> {
   const started = performance.now();
   const settings = IrrigationSettings.parse(o.settings ?? {});
-  const all = evaluationZones(o.inventory, settings, () => true).zones.length;
-  const every = o.zones && o.zones < all ? all / o.zones : 1;
-  let next = 0;
-  const { zones, fleet } = evaluationZones(o.inventory, settings, (_id, i) => {
-    if (i + 1e-9 < next) return false;
-    next += every;
-    return true;
-  });
+  const { zones, fleet } = spreadZones(o.inventory, settings, o.zones);
   const scenario = makeScenario(o.scenario, createRandom(o.seed), o.days);
   const traceZones = new Set(sampleZones(zones.map((z) => ({ id: z.config.id, key: `${z.config.plant}/${z.config.soil}` }))));
   const explainZones = new Set([...traceZones].slice(0, 3));

@@ -1,29 +1,24 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { readInventoryFile } from '../inventory/files.ts';
+import { COMMON_ARGS, readCli, readEvaluationInventory } from './cli-args.ts';
 import { createRandom } from '../lib/random.ts';
 import { IrrigationSettings } from '../rules/irrigation/settings.ts';
 import { summarize, type Summary, type ZoneResult } from './metrics.ts';
 import { oracleFrontier, waterAt, type OraclePoint } from './oracle.ts';
 import { scenario as makeScenario, SCENARIOS } from './scenarios.ts';
 import { simulate, type ControllerName } from './simulate.ts';
-import { evaluationZones } from './zones.ts';
+import { spreadZones } from './zones.ts';
 
-const Args = z.object({
-  inventory: z.string().default('inventory/examples/city.yaml'),
+const ARGS = {
+  ...COMMON_ARGS,
   scenario: z.enum(SCENARIOS).default('season'),
-  days: z.coerce.number().int().positive().optional(),
-  zones: z.coerce.number().int().positive().optional(),
-  seed: z.coerce.number().int().default(14),
   hours: z.enum(['windows', 'any']).default('windows'),
   lambdas: z.string().max(200).regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'a comma-separated list of litres, e.g. 5,20,80').default('2,5,10,20,40,80,160'),
   grid: z.coerce.number().min(0.005).max(0.5).default(0.02),
   controller: z.boolean().default(false),
   floor: z.coerce.number().min(50).max(100).optional(),
-  out: z.string().default('evaluate/out'),
-});
+};
 
 const USAGE = `用法 / usage: npm run evaluate:bound -- [options]
 完全预知天气与真实土壤墒情的最优浇水计划（下限，不是控制器）/ the best schedule that knows the
@@ -42,34 +37,18 @@ true soil and the weather to come (what the world allows, not a controller), aga
   --help             本说明 / this text
 `;
 
-function readArgs(argv: string[]): { values: Record<string, string | boolean | undefined> } | { error: string } {
-  try {
-    return parseArgs({ args: argv, options: { inventory: { type: 'string' }, scenario: { type: 'string' }, days: { type: 'string' }, zones: { type: 'string' }, seed: { type: 'string' }, hours: { type: 'string' }, lambdas: { type: 'string' }, grid: { type: 'string' }, floor: { type: 'string' }, controller: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean' } } });
-  } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
-}
 
 const m3 = (l: number) => Math.round(l / 100) / 10;
 const row = (name: string, s: Summary, et: Summary) =>
   `| ${name} | ${s.inBandPct} % | ${s.belowLowPct} % | ${m3(s.waterL)} | ${(s.waterL / et.waterL).toFixed(3)} | ${s.etM3} / ${s.drainM3} / ${s.runoffM3} |`;
 
 async function main(): Promise<void> {
-  const args = readArgs(process.argv.slice(2));
-  if ('error' in args) { process.stderr.write(`${args.error}\n\n${USAGE}`); process.exit(2); }
-  const { help, ...values } = args.values;
-  if (help) { process.stdout.write(USAGE); return; }
-  const parsed = Args.safeParse(values);
-  if (!parsed.success) { process.stderr.write(`${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n')}\n`); process.exit(2); }
-  const a = parsed.data;
-  const inv = readInventoryFile(a.inventory, { infeasibleBands: 'warn' });
-  if (!inv.ok) { process.stderr.write(`${inv.error.map((p) => `${p.file ?? a.inventory}:${p.line ?? 0}: ${p.path}: ${p.message}`).join('\n')}\n`); process.exit(1); }
+  const a = readCli(process.argv.slice(2), ARGS, ['controller'], USAGE);
+  if (!a) return;
+  const inv = readEvaluationInventory(a.inventory);
   const started = performance.now();
   const settings = IrrigationSettings.parse({});
-  const all = evaluationZones(inv.value, settings, () => true).zones.length;
-  const every = a.zones && a.zones < all ? all / a.zones : 1;
-  let next = 0;
-  const { zones, fleet } = evaluationZones(inv.value, settings, (_id, i) => { if (i + 1e-9 < next) return false; next += every; return true; });
+  const { zones, fleet } = spreadZones(inv, settings, a.zones);
   const scenario = makeScenario(a.scenario, createRandom(a.seed), a.days);
   const names: ControllerName[] = a.controller ? ['et-timer', 'peak-timer', 'controller'] : ['et-timer', 'peak-timer'];
   const timers = {} as Record<ControllerName, Summary>;

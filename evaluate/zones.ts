@@ -80,3 +80,15 @@ export function evaluationZones(inv: Inventory, settings: IrrigationSettings, ke
   const fleet = fleetFromInventory(inv, { automaticOnly: true, keepZone: (z) => kept.has(z.id), rainGauges: true });
   return { zones, fleet };
 }
+
+/** Every automatic zone of an inventory, or `n` of them spread evenly over the city (every k-th), as the evaluation and the bound choose them. */
+export function spreadZones(inv: Inventory, settings: IrrigationSettings, n?: number): { zones: EvalZone[]; fleet: FleetSpec } {
+  const all = evaluationZones(inv, settings, () => true).zones.length;
+  const every = n && n < all ? all / n : 1;
+  let next = 0;
+  return evaluationZones(inv, settings, (_id, i) => {
+    if (i + 1e-9 < next) return false;
+    next += every;
+    return true;
+  });
+}
