@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { createLocalReplica, type AppliedChanges } from '../registry/replica/local.ts';
+import { createLocalReplica } from '../registry/replica/local.ts';
+import type { AppliedChanges } from '../registry/replica/tables.ts';
 import { createRegistryReplicator, REGISTRY_CHANNEL } from '../registry/replica/replicator.ts';
 import { listenPostgres } from '../registry/sql/postgres.ts';
 import type { Sql } from '../registry/sql/port.ts';

@@ -1,6 +1,4 @@
-import { createRandom } from '../lib/random.ts';
-import { createWorld, type World } from '../firmware-sim/world.ts';
-import { listDevices, type FleetSpec } from '../firmware-sim/fleet/spec.ts';
+import type { FleetSpec } from '../firmware-sim/fleet/spec.ts';
 import { DEFAULT_CLIMATE, weatherAt } from '../firmware-sim/physics/weather.ts';
 import { irrigationMmH, SOILS, stepSoil, type SoilZone } from '../firmware-sim/physics/soil.ts';
 import { SURFACE_STORAGE_MM } from '../contracts/zone.ts';
@@ -8,6 +6,7 @@ import { isInWindow } from '../rules/irrigation/windows.ts';
 import type { IrrigationSettings } from '../rules/irrigation/settings.ts';
 import { createZoneMeter, summarize, type Summary, type ZoneResult } from './metrics.ts';
 import type { Scenario } from './scenarios.ts';
+import { evaluationWorld, STEP_S } from './simulate.ts';
 import type { EvalZone } from './zones.ts';
 
 /**
@@ -61,7 +60,6 @@ export interface OraclePoint {
 }
 
 const HOUR = 3_600_000;
-const STEP_S = 300;
 const STEPS_PER_HOUR = 3600 / STEP_S;
 
 /** The sky over the scenario, step by step as the world steps (its weather at each step's end). */
@@ -208,7 +206,7 @@ function oneZoneFleet(fleet: FleetSpec, zoneId: string, initialMoisture: number)
 
 /** Replay one λ's choices for one zone through the evaluation's world and measure it as the evaluation does. */
 function replay(z: ZoneModel, plan: Map<number, Float64Array>, o: OracleOptions, fleet: FleetSpec): ZoneResult {
-  const world: World = createWorld({ fleet, devices: listDevices(fleet), startMs: o.scenario.startMs, climate: DEFAULT_CLIMATE, rng: createRandom(o.seed), weatherEffect: o.scenario.effect, misbehaviourShare: 0, stepS: STEP_S, gridOnly: true });
+  const world = evaluationWorld(fleet, o.scenario, o.seed);
   const id = z.zone.config.id;
   const valveId = z.zone.config.valveId!;
   const meter = createZoneMeter(z.zone, false);
@@ -247,7 +245,7 @@ const FLOOR_LADDER = [10, 15, 20, 25, 30, 40, 60, 80, 120, 160, 320, 640, 1280];
 export function oracleFrontier(o: OracleOptions): OraclePoint[] {
   const sky = skyOf(o.scenario);
   const zones = o.zones.filter((z) => !z.infeasible);
-  const city = createWorld({ fleet: o.fleet, devices: listDevices(o.fleet), startMs: o.scenario.startMs, climate: DEFAULT_CLIMATE, rng: createRandom(o.seed), weatherEffect: o.scenario.effect, misbehaviourShare: 0, stepS: STEP_S, gridOnly: true });
+  const city = evaluationWorld(o.fleet, o.scenario, o.seed);
   const rows: ZoneResult[][] = o.lambdas.map(() => []);
   const floorRows: ZoneResult[] = [];
   zones.forEach((zone, n) => {

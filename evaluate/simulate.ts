@@ -50,13 +50,13 @@ export interface SimulateResult {
 
 const HOUR = 3_600_000;
 /** The world's physics step; devices report on it, so no event forces a step of the whole city between two. */
-const STEP_S = 300;
+export const STEP_S = 300;
 const onGrid = (ms: number) => Math.floor(ms / (STEP_S * 1000)) * STEP_S * 1000;
 const DAY = 24 * HOUR;
 
-/** A world for one controller: the same seed gives every controller the same soil, sensors and sky. */
-function worldFor(o: SimulateOptions, devices: SimDevice[]): World {
-  return createWorld({ fleet: o.fleet, devices, startMs: o.scenario.startMs, climate: DEFAULT_CLIMATE, rng: createRandom(o.seed), weatherEffect: o.scenario.effect, misbehaviourShare: 0, stepS: STEP_S, gridOnly: true });
+/** The evaluation's world for a fleet: the same seed gives every controller (and the bound, evaluate/oracle.ts) the same soil, sensors and sky. */
+export function evaluationWorld(fleet: FleetSpec, scenario: Scenario, seed: number, devices: SimDevice[] = listDevices(fleet)): World {
+  return createWorld({ fleet, devices, startMs: scenario.startMs, climate: DEFAULT_CLIMATE, rng: createRandom(seed), weatherEffect: scenario.effect, misbehaviourShare: 0, stepS: STEP_S, gridOnly: true });
 }
 
 /**
@@ -68,7 +68,7 @@ function worldFor(o: SimulateOptions, devices: SimDevice[]): World {
  */
 export async function simulate(name: ControllerName, o: SimulateOptions): Promise<SimulateResult> {
   const devices = listDevices(o.fleet);
-  const world = worldFor(o, devices);
+  const world = evaluationWorld(o.fleet, o.scenario, o.seed, devices);
   const queue = createEventQueue(o.scenario.startMs);
   const end = o.scenario.startMs + o.scenario.days * DAY;
   const sensed = new Map<string, Map<string, number>>();

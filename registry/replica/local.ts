@@ -3,9 +3,6 @@ import type { Db } from '../db.ts';
 import { REPLICATED_TABLES, keyText, type AppliedChanges, type RemoteRow, type RowImage, type RowKey, type RowValue } from './tables.ts';
 import { createForeignKeyCheck, type AppliedKeys, type DanglingReference } from './foreign-keys.ts';
 
-export { REPLICATED_TABLES, keyText };
-export type { AppliedChanges, RemoteRow, RowImage, RowKey, RowValue };
-export type { DanglingReference };
 
 /** What one apply did: the keys it changed, the rows SQLite refused, the references it found dangling, the tables whose check failed. */
 export interface ApplyResult {

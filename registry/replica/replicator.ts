@@ -2,7 +2,8 @@ import type { Logger } from '../../lib/logger.ts';
 import type { Metrics } from '../../lib/metrics.ts';
 import { createSerialQueue } from '../../lib/serial-queue.ts';
 import type { Sql } from '../sql/port.ts';
-import { REPLICATED_TABLES, type AppliedChanges, type ApplyResult, type LocalReplica, type RemoteRow, type RowImage, type RowKey } from './local.ts';
+import type { ApplyResult, LocalReplica } from './local.ts';
+import { REPLICATED_TABLES, type AppliedChanges, type RemoteRow, type RowImage, type RowKey } from './tables.ts';
 import { createShipper } from './shipper.ts';
 
 export { REGISTRY_CHANNEL } from './shipper.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../registry/db.ts';
-import { createLocalReplica, keyText } from '../../../registry/replica/local.ts';
+import { createLocalReplica } from '../../../registry/replica/local.ts';
+import { keyText } from '../../../registry/replica/tables.ts';
 
 const outbound = (db: Db) => db.prepare('SELECT tbl, pk FROM registry_outbound ORDER BY id').all() as Array<{ tbl: string; pk: string }>;
 
